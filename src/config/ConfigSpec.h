@@ -1,0 +1,45 @@
+#pragma once
+
+// The config space of one kernel: which tunables exist, their legal values,
+// the default config, validation, and normalization of both spellings.
+
+#include "config/Config.h"
+#include "config/KernelFacts.h"
+#include "support/Json.h"
+
+#include <string>
+
+namespace helion {
+
+class ConfigSpec {
+public:
+  explicit ConfigSpec(KernelFacts facts);
+
+  const KernelFacts &facts() const { return facts_; }
+
+  /// A reasonable config that compiles for every kernel this spec describes.
+  Config default_config() const;
+
+  /// Reads a user config (a JSON object in either spelling of SPEC §3) and
+  /// returns it in canonical form, with missing fields taken from the default.
+  /// Throws UserError("InvalidConfig") naming the field, the value and what is allowed.
+  Config normalize(const Json &user_config) const;
+
+  /// Checks a canonical config (e.g. one built by a search strategy).
+  /// Throws UserError("InvalidConfig") like `normalize`.
+  void validate(const Config &config) const;
+
+  /// The config in the seed's spelling (block_sizes with ints for flattened
+  /// tiles, loop_orders, reduction_loops, l2_grouping, indexing,
+  /// use_yz_grid, num_warps, num_stages), fields in that order.
+  Json to_json(const Config &config) const;
+
+  /// A description of the space for the Python side and for tools:
+  /// {"block_sizes": [...], "reduction_loops": [...], ...}.
+  Json describe() const;
+
+private:
+  KernelFacts facts_;
+};
+
+} // namespace helion

@@ -1,0 +1,40 @@
+#pragma once
+
+// What the compiler learned about a kernel that decides its config space.
+// Built by the pipeline after type propagation; read by ConfigSpec.
+
+#include "support/SourceSpan.h"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace helion {
+
+struct TileCallFacts {
+  SourceSpan span;
+  /// Extent of each tiled dimension: the size hint (the exact size with static shapes).
+  std::vector<int64_t> size_hints;
+  /// Smallest legal block per dimension (16 for dimensions that feed a matmul, else 1).
+  std::vector<int64_t> min_block_sizes;
+  /// A block size fixed in the source by `block_size=`; such dimensions are not tunable.
+  std::vector<std::optional<int64_t>> fixed_block_sizes;
+  /// The top-level loop (mapped to the launch grid) rather than a loop inside the kernel.
+  bool is_grid = false;
+};
+
+struct ReductionFacts {
+  SourceSpan span;
+  int64_t size_hint = 0;
+};
+
+struct KernelFacts {
+  std::vector<TileCallFacts> tiles;
+  std::vector<ReductionFacts> reductions;
+  /// Loads plus stores, each of which may pick its own indexing style.
+  int memory_ops = 0;
+  /// Whether a dot (tl.dot) appears: it needs every operand dimension >= 16.
+  bool has_matmul = false;
+};
+
+} // namespace helion

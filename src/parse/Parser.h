@@ -1,0 +1,14 @@
+#pragma once
+
+#include "parse/Ast.h"
+
+#include <string>
+
+namespace helion {
+
+/// Parses `source` (a kernel's dedented source, decorators included) into a
+/// module. Throws UserError("UnsupportedSyntax" or "SyntaxError") with the
+/// span of the offending token for input outside the supported subset.
+ast::Module parse_module(const std::string &source);
+
+} // namespace helion

@@ -1,0 +1,17 @@
+#pragma once
+
+#include "parse/Ast.h"
+
+#include <string>
+
+namespace helion {
+
+/// Python source for an expression, fully parenthesized only where precedence
+/// requires it (so `unparse(parse(s))` reads like `s`).
+std::string unparse(const ast::Expr &expr);
+
+/// Python source for a statement, its nested blocks indented by `indent`
+/// spaces per level starting at `indent * level`; ends with a newline.
+std::string unparse(const ast::Stmt &stmt, int level = 0, int indent = 4);
+
+} // namespace helion

@@ -1,0 +1,58 @@
+#pragma once
+
+// The compiler's entry point: kernel source + argument specs -> Triton module.
+//
+// The request (JSON, built by the Python layer from the user's arguments):
+// {
+//   "kernel_name": "matmul", "filename": "/path/file.py", "first_line": 12,
+//   "source": "<dedented source, decorators included>",
+//   "args": [
+//     {"name": "x", "kind": "tensor", "dtype": "float32", "shape": [64, 32],
+//      "stride": [32, 1], "device": "cuda:0"},
+//     {"name": "eps", "kind": "float"},            // also "int", "bool"
+//     {"name": "n", "kind": "constexpr", "value": 3} // hl.constexpr: by value
+//   ],
+//   "globals": {"torch": {"kind": "module", "name": "torch"},
+//               "hl": {"kind": "module", "name": "helion.language"},
+//               "EPS": {"kind": "constant", "value": 1e-5}},
+//   "settings": {"static_shapes": true, "index_dtype": "int32",
+//                "dot_precision": "tf32"}
+// }
+// Shapes are the real sizes. With static_shapes the compiled kernel is valid
+// for exactly these sizes and strides; otherwise sizes 0 and 1 are
+// specialized and every other size is symbolic (its value used as a hint).
+
+#include "config/ConfigSpec.h"
+#include "support/Json.h"
+
+#include <memory>
+#include <string>
+
+namespace helion {
+
+struct AnalyzedKernel; // the parsed, typed kernel and its device IR
+
+class CompiledKernel {
+public:
+  /// Parses and type-checks the kernel for the request's specialization.
+  /// Throws UserError (already rendered with kernel name, line and caret in
+  /// its message) or InternalError.
+  explicit CompiledKernel(const Json &request);
+  ~CompiledKernel();
+
+  const ConfigSpec &config_spec() const;
+
+  /// The whole Triton module for `config`: imports, one @triton.jit kernel
+  /// named `_helion_<kernel_name>`, and a host function `<kernel_name>` with
+  /// the kernel's signature that runs the host code and launches.
+  std::string generate(const Config &config) const;
+
+  /// The IR after each stage, for `config`, as readable text.
+  std::string dump_stages(const Config &config) const;
+
+private:
+  std::unique_ptr<AnalyzedKernel> kernel_;
+  std::unique_ptr<ConfigSpec> spec_;
+};
+
+} // namespace helion
