@@ -15,7 +15,8 @@ namespace helion {
 struct TileChoice {
   /// One block size per tiled dimension, in the call's dimension order.
   std::vector<int64_t> block_sizes;
-  /// Flatten an N-D tile into one 1-D range of `flat_block_size` elements.
+  /// Flatten an N-D tile into one 1-D range of `flat_block_size` elements;
+  /// `block_sizes` is then empty.
   bool flatten = false;
   int64_t flat_block_size = 0; ///< only when `flatten`
   /// A permutation of the call's dimensions: loop_order[0] varies fastest

@@ -7,6 +7,7 @@
 #include "config/KernelFacts.h"
 #include "support/Json.h"
 
+#include <random>
 #include <string>
 
 namespace helion {
@@ -37,6 +38,10 @@ public:
   /// A description of the space for the Python side and for tools:
   /// {"block_sizes": [...], "reduction_loops": [...], ...}.
   Json describe() const;
+
+  /// A config drawn at random from the space; always passes `validate` and is
+  /// in canonical form, so `normalize(to_json(c))` gives it back.
+  Config random_config(std::mt19937_64 &rng) const;
 
 private:
   KernelFacts facts_;

@@ -14,4 +14,9 @@ std::string unparse(const ast::Expr &expr);
 /// spaces per level starting at `indent * level`; ends with a newline.
 std::string unparse(const ast::Stmt &stmt, int level = 0, int indent = 4);
 
+/// The tree as indented text, one node per line with its fields named as in
+/// Python's `ast` and, if `spans`, its "@line:col-end_line:end_col"; the
+/// canonical form tests/cpp/parser_differential.py compares against Python.
+std::string dump(const ast::Module &module, bool spans = true);
+
 } // namespace helion

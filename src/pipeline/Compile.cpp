@@ -1,17 +1,99 @@
 #include "pipeline/Compile.h"
 
+#include "codegen/TritonCodegen.h"
+#include "lower/Lowering.h"
+#include "parse/Parser.h"
+#include "passes/RollReductions.h"
 #include "support/Diagnostics.h"
+#include "types/HostTypes.h"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <sstream>
 
 namespace helion {
 
-struct AnalyzedKernel {};
+struct AnalyzedKernel {
+  KernelInputs inputs;
+  ast::Module module;
+  HostProgram host;
+  ir::DeviceKernel device;
+};
 
-CompiledKernel::CompiledKernel(const Json &request) {
-  throw InternalError("the compiler pipeline is not built yet");
+namespace {
+
+KernelFacts kernel_facts(const ir::DeviceKernel &device) {
+  KernelFacts facts;
+  auto feeds_dot = [&](int b) {
+    return std::find(device.dot_blocks.begin(), device.dot_blocks.end(), b) != device.dot_blocks.end();
+  };
+  for (const ir::TileCall &call : device.tile_calls) {
+    TileCallFacts t;
+    t.span = call.span;
+    t.is_grid = call.is_grid;
+    t.fixed_block_sizes = call.fixed_block_sizes;
+    for (int b : call.blocks) {
+      t.size_hints.push_back(std::max<int64_t>(sym_hint(device.block(b).extent()), 1));
+      t.min_block_sizes.push_back(feeds_dot(b) ? 16 : 1);
+    }
+    facts.tiles.push_back(t);
+  }
+  for (int b : device.reductions)
+    facts.reductions.push_back({SourceSpan{}, std::max<int64_t>(sym_hint(device.block(b).extent()), 1)});
+  facts.memory_ops = device.memory_ops;
+  facts.has_matmul = device.has_matmul;
+  return facts;
 }
+
+/// Runs `stage`, turning a user error into one rendered with the kernel's
+/// name, file, line and caret.
+template <typename F> auto with_rendered_errors(const SourceContext &context, F stage) {
+  try {
+    return stage();
+  } catch (const UserError &e) {
+    if (e.span().valid() || std::string(e.what()).find(" in kernel '") == std::string::npos)
+      throw UserError(e.kind(), render_diagnostic(context, e.kind(), e.what(), e.span()), {});
+    throw;
+  }
+}
+
+} // namespace
+
+CompiledKernel::CompiledKernel(const Json &request) : kernel_(std::make_unique<AnalyzedKernel>()) {
+  AnalyzedKernel &k = *kernel_;
+  k.inputs = KernelInputs::from_request(request);
+  with_rendered_errors(k.inputs.context, [&] {
+    k.module = parse_module(k.inputs.context.source);
+    k.host = analyze_host(k.module, k.inputs);
+    k.device = lower::lower_device(k.host, k.inputs);
+    spec_ = std::make_unique<ConfigSpec>(kernel_facts(k.device));
+    return 0;
+  });
+}
+
 CompiledKernel::~CompiledKernel() = default;
+
 const ConfigSpec &CompiledKernel::config_spec() const { return *spec_; }
-std::string CompiledKernel::generate(const Config &) const { return ""; }
-std::string CompiledKernel::dump_stages(const Config &) const { return ""; }
+
+std::string CompiledKernel::generate(const Config &config) const {
+  const AnalyzedKernel &k = *kernel_;
+  return with_rendered_errors(k.inputs.context, [&] {
+    spec_->validate(config);
+    ir::DeviceKernel rolled = passes::roll_reductions(k.device, config);
+    return codegen::generate_module(k.host, rolled, config, k.inputs);
+  });
+}
+
+std::string CompiledKernel::dump_stages(const Config &config) const {
+  const AnalyzedKernel &k = *kernel_;
+  std::ostringstream out;
+  out << "== config\n" << spec_->to_json(config).dump() << "\n";
+  out << "== device ir (after lowering)\n" << ir::dump(k.device);
+  ir::DeviceKernel rolled = passes::roll_reductions(k.device, config);
+  out << "== device ir (after roll_reductions)\n" << ir::dump(rolled);
+  out << "== triton module\n" << codegen::generate_module(k.host, rolled, config, k.inputs);
+  return out.str();
+}
 
 } // namespace helion

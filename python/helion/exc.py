@@ -1,0 +1,153 @@
+"""Errors and warnings raised by Helion.
+
+Every error derives from :class:`Base`. Errors found by the compiler carry a
+message that names the kernel and shows the offending source line with a
+caret under it; the class tells what kind of mistake it is.
+"""
+
+from __future__ import annotations
+
+
+class Base(RuntimeError):
+    """Root of every Helion error and warning."""
+
+
+class CompileError(Base):
+    """A compiler error of a kind this package has no dedicated class for."""
+
+
+class InternalError(Base):
+    """A bug in Helion itself, never the user's fault: please report it."""
+
+
+# --- used outside a kernel -------------------------------------------------
+
+
+class NotInsideKernel(Base):
+    """An ``hl`` function was called outside a ``@helion.kernel`` device loop."""
+
+
+class UnsupportedSignature(Base, TypeError):
+    """The kernel's signature uses ``*args``, ``**kwargs`` or keyword-only parameters."""
+
+
+class TritonInterpreterRequired(Base):
+    """CPU tensors were passed while Triton's interpreter is off."""
+
+
+# --- kernel structure ------------------------------------------------------
+
+
+class NoTensorArgs(Base):
+    pass
+
+
+class NoDeviceLoopsInKernel(Base):
+    pass
+
+
+class InvalidDeviceForLoop(Base):
+    pass
+
+
+class NotAllowedOnDevice(Base):
+    pass
+
+
+class NestedGridLoop(Base):
+    pass
+
+
+class TopLevelStatementBetweenLoops(Base):
+    pass
+
+
+class HostTensorDirectUsage(Base):
+    pass
+
+
+class CannotModifyHostVariableOnDevice(Base):
+    pass
+
+
+class CannotReadDeviceVariableOnHost(Base):
+    pass
+
+
+class SpecializeOnDevice(Base):
+    pass
+
+
+class UnsupportedSyntax(Base):
+    """Python syntax outside the subset Helion compiles."""
+
+
+class UnsupportedOp(Base):
+    """A torch op or function the compiler cannot lower; the message says what is supported."""
+
+
+# --- types, shapes and indexing --------------------------------------------
+
+
+class RankMismatch(Base):
+    pass
+
+
+class ShapeMismatch(Base):
+    pass
+
+
+class InvalidIndexingType(Base):
+    pass
+
+
+class IncorrectTileUsage(Base):
+    pass
+
+
+class IndexOffsetOutOfRangeForInt32(Base):
+    pass
+
+
+# --- configs, autotuning and Triton ----------------------------------------
+
+
+class InvalidConfig(Base):
+    """A config that does not fit the kernel: names the field, the value and what is allowed."""
+
+
+class NoConfigFound(Base):
+    """Every candidate config failed."""
+
+
+class TritonError(Base):
+    """Triton rejected the generated code; the message shows the code and Triton's error."""
+
+
+# --- warnings --------------------------------------------------------------
+
+
+class BaseWarning(Base, UserWarning):
+    """Root of Helion's warnings."""
+
+
+class TensorOperationInWrapper(BaseWarning):
+    """A tensor operation in host code: it runs eagerly and is not fused into the kernel."""
+
+
+class AutotuningUnavailable(BaseWarning):
+    """No search strategy is available, so the default config is used."""
+
+
+def _from_core(error: Exception) -> Base:
+    """The ``helion.exc`` error for an exception raised by the compiler core."""
+    from . import _core
+
+    if isinstance(error, _core.UserError):
+        kind, message = error.args
+        cls = globals().get(kind)
+        concrete = isinstance(cls, type) and issubclass(cls, Base) and cls is not Base
+        if not concrete or issubclass(cls, Warning):
+            cls = CompileError
+        return cls(message)
+    return InternalError(f"internal compiler error: {error}")

@@ -1,0 +1,433 @@
+"""``helion.kernel``: the decorator, the kernel object and its specializations."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+import os
+import sys
+import types
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, overload
+
+import torch
+
+from .. import _core, exc
+from .._config import Config
+from .._settings import Settings
+from .loader import load_module
+from .request import (
+    SourceInfo,
+    build_request,
+    dtype_name,
+    is_constexpr_annotation,
+    make_key_function,
+)
+
+_UNSUPPORTED_PARAMETERS = {
+    inspect.Parameter.VAR_POSITIONAL: "*args",
+    inspect.Parameter.VAR_KEYWORD: "**kwargs",
+    inspect.Parameter.KEYWORD_ONLY: "keyword-only parameters",
+}
+
+
+def _call_core(method: Callable[..., Any], *args: Any) -> Any:
+    """Calls into the compiler, turning its errors into ``helion.exc`` ones.
+
+    ``from None``: the user sees the diagnostic, not the compiler's insides.
+    """
+    try:
+        return method(*args)
+    except (_core.UserError, _core.InternalError) as error:
+        raise exc._from_core(error) from None
+
+
+def _as_config(config: Config | Mapping[str, Any]) -> Config:
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, Mapping):
+        return Config.from_dict(config)
+    raise TypeError(f"expected a helion.Config, got {type(config).__name__}")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, torch.dtype):
+        return dtype_name(value)
+    return repr(value)
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@functools.cache
+def _install_triton_allocator() -> None:
+    """Kernels that use tensor descriptors need scratch memory from Triton's allocator."""
+    import triton
+
+    def allocate(size: int, alignment: int, stream: int | None) -> torch.Tensor:
+        return torch.empty(size, device="cuda", dtype=torch.int8)
+
+    triton.set_allocator(allocate)
+
+
+class ConfigSpec:
+    """The config space of one specialization of a kernel."""
+
+    def __init__(self, core_kernel: _core.Kernel) -> None:
+        self._core = core_kernel
+
+    def default_config(self) -> Config:
+        return Config.from_json(_call_core(self._core.default_config))
+
+    def normalize(self, config: Config | Mapping[str, Any]) -> Config:
+        """The config with defaults filled in, in the seed's spelling; raises InvalidConfig."""
+        text = json.dumps(dict(_as_config(config)))
+        return Config.from_json(_call_core(self._core.normalize_config, text))
+
+    def describe(self) -> dict[str, Any]:
+        return json.loads(_call_core(self._core.config_spec))
+
+    def __repr__(self) -> str:
+        return f"ConfigSpec({self.describe()!r})"
+
+
+class Kernel:
+    """A function decorated with ``@helion.kernel``; calling it compiles and runs."""
+
+    def __init__(
+        self,
+        fn: types.FunctionType,
+        *,
+        configs: Sequence[Config | Mapping[str, Any]] = (),
+        settings: Settings | None = None,
+    ) -> None:
+        if not isinstance(fn, types.FunctionType):
+            raise TypeError(f"@helion.kernel decorates a Python function, got {type(fn).__name__}")
+        signature = inspect.signature(fn)
+        for parameter in signature.parameters.values():
+            if parameter.kind in _UNSUPPORTED_PARAMETERS:
+                raise exc.UnsupportedSignature(
+                    f"kernel '{fn.__name__}' has parameter '{parameter}': "
+                    f"{_UNSUPPORTED_PARAMETERS[parameter.kind]} are not supported in a helion "
+                    "kernel; use plain positional parameters"
+                )
+        self.fn = fn
+        self.configs: list[Config] = [_as_config(config) for config in configs]
+        self.settings = settings if settings is not None else Settings()
+        self._signature = signature
+        self._param_names = list(signature.parameters)
+        self._constexpr = [
+            is_constexpr_annotation(p.annotation) for p in signature.parameters.values()
+        ]
+        self._key = make_key_function(self._constexpr, self.settings.static_shapes)
+        self._bound: dict[tuple[Any, ...], BoundKernel] = {}
+        self._source: SourceInfo | None = None
+        self._announced_default = False
+        functools.update_wrapper(self, fn)
+        if self.settings.ref_mode != "off":
+            warnings.warn(
+                f"kernel '{fn.__name__}': ref_mode={self.settings.ref_mode!r} is not supported "
+                "yet; the kernel is compiled as usual",
+                stacklevel=3,
+            )
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+    def __repr__(self) -> str:
+        return f"<helion.Kernel {self.fn.__qualname__}>"
+
+    def normalize_args(self, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        """The call's arguments as one positional tuple, defaults filled in."""
+        if not kwargs and len(args) == len(self._param_names):
+            return args
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{self.name}() {error}") from None
+        bound.apply_defaults()
+        return tuple(bound.arguments[name] for name in self._param_names)
+
+    def source_info(self) -> SourceInfo:
+        if self._source is None:
+            try:
+                self._source = SourceInfo(self.fn)
+            except (OSError, TypeError) as error:
+                raise exc.CompileError(
+                    f"cannot read the source of kernel '{self.name}': {error}; helion kernels "
+                    "must be defined in a file"
+                ) from None
+        return self._source
+
+    def bind(self, args: Sequence[Any]) -> BoundKernel:
+        """The kernel specialized for arguments like ``args`` (compiled on first use)."""
+        args = self.normalize_args(*args)
+        key = self._key(args)
+        bound = self._bound.get(key)
+        if bound is None:
+            bound = BoundKernel(self, args)
+            self._bound[key] = bound
+        return bound
+
+    def autotune(self, args: Sequence[Any], *, force: bool = True) -> Config:
+        """Chooses the config for ``args``' specialization now and returns it."""
+        return self.bind(args).autotune(args, force=force)
+
+    def reset(self) -> None:
+        """Forgets every specialization and compiled kernel."""
+        self._bound.clear()
+        self._key = make_key_function(self._constexpr, self.settings.static_shapes)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != len(self._param_names):
+            args = self.normalize_args(*args, **kwargs)
+        bound = self._bound.get(self._key(args))
+        if bound is None:
+            bound = self.bind(args)
+        return bound(*args)
+
+    def _announce_default(self, config: Config) -> None:
+        if self._announced_default:
+            return
+        self._announced_default = True
+        _stderr(
+            f"[helion] kernel '{self.name}' uses the default config {config!r} "
+            "(autotune_effort='none').\n"
+            "[helion] to autotune instead, set autotune_effort='quick' or 'full' "
+            "(or HELION_AUTOTUNE_EFFORT), or pass config=helion.Config(...) to @helion.kernel"
+        )
+
+
+class BoundKernel:
+    """A kernel specialized for one kind of arguments (see ``Kernel.bind``)."""
+
+    def __init__(self, kernel: Kernel, args: tuple[Any, ...]) -> None:
+        self.kernel = kernel
+        self.fn = kernel.fn
+        self.settings = kernel.settings
+        request = build_request(
+            kernel.fn,
+            kernel.source_info(),
+            kernel._param_names,
+            kernel._constexpr,
+            args,
+            kernel.settings,
+        )
+        text = json.dumps(request, default=_json_default)
+        self._core: _core.Kernel = _call_core(_core.Kernel, text)
+        self.config_spec = ConfigSpec(self._core)
+        self._devices = {arg.device for arg in args if isinstance(arg, torch.Tensor)}
+        self._config: Config | None = None
+        self._run: Callable[..., Any] | None = None
+        self._compiled: dict[Config, Callable[..., Any]] = {}
+        self._code: dict[Config, str] = {}
+
+    @property
+    def config(self) -> Config | None:
+        """The config calls use, once chosen."""
+        return self._config
+
+    def to_triton_code(self, config: Config | Mapping[str, Any] | None = None) -> str:
+        """The generated Triton module for ``config`` (default: the chosen or default config)."""
+        config = self._resolve(config)
+        return self._generate(config)
+
+    def compile_config(
+        self, config: Config | Mapping[str, Any] | None = None
+    ) -> Callable[..., Any]:
+        """The host function for ``config``, which launches the kernel when called."""
+        config = self._resolve(config)
+        run = self._compiled.get(config)
+        if run is None:
+            self._prepare_launch()
+            module = load_module(self._generate(config))
+            run = getattr(module, self.fn.__name__)
+            self._compiled[config] = run
+        return run
+
+    def set_config(self, config: Config | Mapping[str, Any]) -> None:
+        """Makes later calls use ``config``."""
+        config = self.config_spec.normalize(config)
+        self._run = self.compile_config(config)
+        self._config = config
+
+    def autotune(self, args: Sequence[Any], *, force: bool = True) -> Config:
+        """Chooses the best config for this specialization, uses it, and returns it."""
+        if self._config is not None and not force:
+            return self._config
+        args = self.kernel.normalize_args(*args)
+        self.set_config(self._choose_config(args))
+        assert self._config is not None
+        return self._config
+
+    def __call__(self, *args: Any) -> Any:
+        run = self._run
+        if run is None:
+            return self._first_call(args)
+        return run(*args)
+
+    # --- internals ---------------------------------------------------------
+
+    def _resolve(self, config: Config | Mapping[str, Any] | None) -> Config:
+        if config is None:
+            config = self._config if self._config is not None else self.config_spec.default_config()
+        return self.config_spec.normalize(config)
+
+    def _generate(self, config: Config) -> str:
+        code = self._code.get(config)
+        if code is None:
+            code = _call_core(self._core.generate, json.dumps(dict(config)))
+            self._code[config] = code
+            if self.settings.print_output_code:
+                _stderr(code)
+        return code
+
+    def _on_gpu(self) -> bool:
+        return any(device.type == "cuda" for device in self._devices)
+
+    def _prepare_launch(self) -> None:
+        if self._on_gpu():
+            _install_triton_allocator()
+            return
+        if self._devices and os.environ.get("TRITON_INTERPRET", "") != "1":
+            raise exc.TritonInterpreterRequired(
+                f"kernel '{self.fn.__name__}' got CPU tensors, which only Triton's interpreter "
+                "can run: set TRITON_INTERPRET=1 in the environment before starting Python"
+            )
+
+    def _first_call(self, args: tuple[Any, ...]) -> Any:
+        if self._config is None:
+            self.set_config(self._choose_config(args))
+        assert self._config is not None and self._run is not None
+        return self._launch_checked(self._run, self._config, args)
+
+    def _launch_checked(self, run: Callable[..., Any], config: Config, args: Sequence[Any]) -> Any:
+        """Runs once, reporting Triton's rejection of the generated code as TritonError."""
+        from triton.compiler.errors import CompilationError
+
+        try:
+            return run(*args)
+        except CompilationError as error:
+            raise exc.TritonError(
+                f"Triton failed to compile kernel '{self.fn.__name__}' with {config!r}:\n"
+                f"{error}\n\ngenerated code:\n{self._code.get(config, '')}"
+            ) from None
+
+    def _warn(self, warning: exc.BaseWarning) -> None:
+        if isinstance(warning, tuple(self.settings.ignore_warnings)):
+            return
+        warnings.warn(warning, stacklevel=4)
+
+    def _choose_config(self, args: tuple[Any, ...]) -> Config:
+        """Where the config for a new specialization is decided.
+
+        One given config is used as is; several are timed. Otherwise the
+        search strategy (``autotuner_fn``) decides; without one the default
+        config is used.
+        """
+        configs = self.kernel.configs
+        if len(configs) == 1:
+            return configs[0]
+        if configs:
+            return self._fastest(configs, args)
+        if self.settings.autotuner_fn is not None:
+            return self._run_autotuner_fn(args)
+        default = self.config_spec.default_config()
+        if self.settings.autotune_effort == "none":
+            self.kernel._announce_default(default)
+            return default
+        self._warn(
+            exc.AutotuningUnavailable(
+                f"autotuning is not available yet: kernel '{self.fn.__name__}' uses the default "
+                f"config {default!r}. Pass config=/configs= to @helion.kernel to choose, or set "
+                "autotune_effort='none' (HELION_AUTOTUNE_EFFORT=none) to silence this warning"
+            )
+        )
+        return default
+
+    def _run_autotuner_fn(self, args: tuple[Any, ...]) -> Config:
+        result = self.settings.autotuner_fn(self, args)
+        if hasattr(result, "autotune"):
+            result = result.autotune()
+        return _as_config(result)
+
+    def _fastest(self, configs: Sequence[Config], args: tuple[Any, ...]) -> Config:
+        """The fastest of ``configs`` on the GPU (median time); the first one elsewhere."""
+        if not self._on_gpu():
+            return configs[0]
+        from triton.testing import do_bench
+
+        timings: list[tuple[float, Config]] = []
+        failures: list[str] = []
+        for config in configs:
+            try:
+                run = self.compile_config(config)
+                self._launch_checked(run, config, args)
+                time = do_bench(functools.partial(run, *args), return_mode="median")
+                timings.append((time, config))
+            except Exception as error:  # a failing candidate is skipped, not fatal
+                failures.append(f"{config!r}: {type(error).__name__}: {error}")
+        if not timings:
+            raise exc.NoConfigFound(
+                f"every config given for kernel '{self.fn.__name__}' failed:\n"
+                + "\n".join(failures)
+            )
+        best_time, best = min(timings, key=lambda timing: timing[0])
+        if self.settings.autotune_log_level <= logging.INFO:
+            _stderr(
+                f"[helion] kernel '{self.fn.__name__}': fastest of {len(configs)} configs is "
+                f"{best!r} ({best_time:.4f} ms)"
+            )
+        return best
+
+
+@overload
+def kernel(fn: types.FunctionType, /) -> Kernel: ...
+
+
+@overload
+def kernel(
+    fn: None = None,
+    /,
+    *,
+    config: Config | Mapping[str, Any] | None = None,
+    configs: Sequence[Config | Mapping[str, Any]] | None = None,
+    settings: Settings | None = None,
+    **setting_values: Any,
+) -> Callable[[types.FunctionType], Kernel]: ...
+
+
+def kernel(
+    fn: types.FunctionType | None = None,
+    /,
+    *,
+    config: Config | Mapping[str, Any] | None = None,
+    configs: Sequence[Config | Mapping[str, Any]] | None = None,
+    settings: Settings | None = None,
+    **setting_values: Any,
+) -> Kernel | Callable[[types.FunctionType], Kernel]:
+    """Compiles a function to one Triton kernel.
+
+    Forms: ``@helion.kernel``, ``@helion.kernel()``, ``@helion.kernel(config=...)``,
+    ``@helion.kernel(configs=[...])``, plus any setting by keyword
+    (``static_shapes=False``, ``autotune_effort="none"``, ...).
+    """
+    if config is not None and configs is not None:
+        raise ValueError("@helion.kernel takes config= or configs=, not both")
+    chosen = [config] if config is not None else list(configs or ())
+    if settings is None:
+        settings = Settings(**setting_values)
+    elif setting_values:
+        settings = Settings(**{**settings.to_dict(), **setting_values})
+
+    def decorate(function: types.FunctionType) -> Kernel:
+        return Kernel(function, configs=chosen, settings=settings)
+
+    if fn is None:
+        return decorate
+    return decorate(fn)

@@ -1,0 +1,227 @@
+"""What the compiler core is told about a kernel and its arguments.
+
+The request is the JSON document described in ``src/pipeline/Compile.h``;
+the specialization key decides when two calls can share a compiled kernel.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+import types
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from .. import language as hl
+
+if TYPE_CHECKING:
+    from .._settings import Settings
+
+_INT32_MAX = 2**31 - 1
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def is_constexpr_annotation(annotation: Any) -> bool:
+    if annotation is hl.constexpr:
+        return True
+    # Under `from __future__ import annotations` the annotation is its text.
+    return isinstance(annotation, str) and annotation.split(".")[-1] == "constexpr"
+
+
+class SourceInfo:
+    """The kernel function's source and where it lives, read once per kernel."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        lines, first_line = inspect.getsourcelines(fn)
+        self.source = textwrap.dedent("".join(lines))
+        self.filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+        self.first_line = first_line
+
+
+def function_source(fn: Callable[..., Any]) -> str | None:
+    try:
+        return textwrap.dedent(inspect.getsource(fn))
+    except (OSError, TypeError):
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Globals
+
+
+def _code_names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_names(const)
+
+
+def _closure_values(fn: types.FunctionType) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+        try:
+            values[name] = cell.cell_contents
+        except ValueError:  # a cell not bound yet
+            continue
+    return values
+
+
+def describe_global(value: Any) -> dict[str, Any]:
+    from .kernel import Kernel
+
+    if isinstance(value, types.ModuleType):
+        return {"kind": "module", "name": value.__name__}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return {"kind": "constant", "value": value}
+    if isinstance(value, torch.dtype):
+        return {"kind": "dtype", "name": dtype_name(value)}
+    if isinstance(value, Kernel):
+        value = value.fn
+    if isinstance(value, types.FunctionType):
+        return {
+            "kind": "function",
+            "name": value.__qualname__,
+            "module": value.__module__,
+            "source": function_source(value),
+        }
+    return {"kind": "object", "type": type(value).__name__}
+
+
+def describe_globals(fn: types.FunctionType) -> dict[str, dict[str, Any]]:
+    """Every name the kernel's code may read from outside, described.
+
+    Names that resolve to Python builtins are left out: the compiler knows
+    the builtins it supports, and a global of the same name shadows them here
+    as it would in Python. Attribute names (``x.size``) that happen to match
+    no global are skipped the same way.
+    """
+    closure = _closure_values(fn)
+    namespaces = (closure, fn.__globals__)
+    described: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(_code_names(fn.__code__)) | set(closure)):
+        for namespace in namespaces:
+            if name in namespace:
+                described[name] = describe_global(namespace[name])
+                break
+    return described
+
+
+# ---------------------------------------------------------------------------
+# Arguments
+
+
+def _needs_int64(tensor: torch.Tensor) -> bool:
+    extent = sum((size - 1) * abs(stride) for size, stride in zip(tensor.shape, tensor.stride()))
+    return tensor.numel() > 0 and extent + 1 > _INT32_MAX
+
+
+def describe_arg(name: str, value: Any, is_constexpr: bool) -> dict[str, Any]:
+    if isinstance(value, torch.Tensor):
+        return {
+            "name": name,
+            "kind": "tensor",
+            "dtype": dtype_name(value.dtype),
+            "shape": list(value.shape),
+            "stride": list(value.stride()),
+            "device": str(value.device),
+        }
+    if isinstance(value, hl.constexpr):
+        return {"name": name, "kind": "constexpr", "value": value.value}
+    if is_constexpr:
+        return {"name": name, "kind": "constexpr", "value": value}
+    if isinstance(value, bool):
+        return {"name": name, "kind": "bool"}
+    if isinstance(value, int):
+        return {"name": name, "kind": "int"}
+    if isinstance(value, float):
+        return {"name": name, "kind": "float"}
+    if value is None or isinstance(value, str):
+        return {"name": name, "kind": "constexpr", "value": value}
+    if isinstance(value, torch.dtype):
+        return {"name": name, "kind": "dtype", "dtype": dtype_name(value)}
+    return {"name": name, "kind": "object", "type": type(value).__name__}
+
+
+def build_request(
+    fn: types.FunctionType,
+    source: SourceInfo,
+    param_names: list[str],
+    constexpr_params: list[bool],
+    args: tuple[Any, ...],
+    settings: Settings,
+) -> dict[str, Any]:
+    tensors = [arg for arg in args if isinstance(arg, torch.Tensor)]
+    index_dtype = settings.index_dtype
+    if index_dtype is None:
+        index_dtype = "int64" if any(_needs_int64(t) for t in tensors) else "int32"
+    return {
+        "kernel_name": fn.__name__,
+        "filename": source.filename,
+        "first_line": source.first_line,
+        "source": source.source,
+        "args": [
+            describe_arg(name, value, is_constexpr)
+            for name, value, is_constexpr in zip(param_names, args, constexpr_params)
+        ],
+        "globals": describe_globals(fn),
+        "settings": {
+            "static_shapes": settings.static_shapes,
+            "index_dtype": index_dtype,
+            "dot_precision": settings.dot_precision,
+        },
+    }
+
+
+# ---------------------------------------------------------------------------
+# Specialization
+
+
+def _value_key(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return (type(value), value)
+
+
+def make_key_function(
+    constexpr_params: list[bool], static_shapes: bool
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A function from call arguments to a hashable specialization key.
+
+    Tensors contribute dtype, device and rank, plus (with static shapes) the
+    exact sizes and strides, or else sizes bucketed to 0/1/>=2 and whether the
+    last dimension is contiguous. Scalars contribute their type; constexpr
+    parameters their value.
+    """
+    tensor_type = torch.Tensor
+    constexpr = hl.constexpr
+
+    def tensor_key(t: torch.Tensor) -> tuple[Any, ...]:
+        if static_shapes:
+            return (t.dtype, t.device, t.shape, t.stride())
+        shape = t.shape
+        last_contiguous = len(shape) == 0 or t.stride(-1) == 1
+        return (t.dtype, t.device, tuple(s if s < 2 else 2 for s in shape), last_contiguous)
+
+    def key(args: tuple[Any, ...]) -> tuple[Any, ...]:
+        parts = []
+        for arg, by_value in zip(args, constexpr_params):
+            if type(arg) is tensor_type or isinstance(arg, tensor_type):
+                parts.append(tensor_key(arg))
+            elif by_value:
+                parts.append(_value_key(arg))
+            elif isinstance(arg, constexpr):
+                parts.append((constexpr, _value_key(arg.value)))
+            elif arg is None or isinstance(arg, (str, torch.dtype)):
+                parts.append(_value_key(arg))
+            else:
+                parts.append(type(arg))
+        return tuple(parts)
+
+    return key

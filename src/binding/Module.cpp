@@ -1,0 +1,98 @@
+// The Python extension: a coarse, JSON-in/JSON-out view of CompiledKernel.
+// Everything Python users see is built on this by the `helion` package.
+
+#include "pipeline/Compile.h"
+#include "support/Diagnostics.h"
+#include "support/Json.h"
+
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+
+#include <exception>
+#include <new>
+#include <string>
+
+namespace nb = nanobind;
+using helion::CompiledKernel;
+using helion::Json;
+
+namespace {
+
+PyObject *user_error_type = nullptr;
+PyObject *internal_error_type = nullptr;
+
+/// Requests and configs are written by the `helion` package, so malformed
+/// JSON is a bug on our side, not the user's.
+Json parse_json(const std::string &text, const char *what) {
+  try {
+    return Json::parse(text);
+  } catch (const std::runtime_error &error) {
+    throw helion::InternalError(std::string("malformed ") + what + ": " + error.what());
+  }
+}
+
+void init_kernel(CompiledKernel *self, const std::string &request_json) {
+  new (self) CompiledKernel(parse_json(request_json, "request"));
+}
+
+helion::Config normalize(const CompiledKernel &kernel, const std::string &config_json) {
+  return kernel.config_spec().normalize(parse_json(config_json, "config"));
+}
+
+std::string default_config(const CompiledKernel &kernel) {
+  const helion::ConfigSpec &spec = kernel.config_spec();
+  return spec.to_json(spec.default_config()).dump();
+}
+
+std::string normalize_config(const CompiledKernel &kernel, const std::string &config_json) {
+  return kernel.config_spec().to_json(normalize(kernel, config_json)).dump();
+}
+
+std::string config_spec(const CompiledKernel &kernel) {
+  return kernel.config_spec().describe().dump();
+}
+
+std::string generate(const CompiledKernel &kernel, const std::string &config_json) {
+  return kernel.generate(normalize(kernel, config_json));
+}
+
+std::string dump_stages(const CompiledKernel &kernel, const std::string &config_json) {
+  return kernel.dump_stages(normalize(kernel, config_json));
+}
+
+/// UserError -> _core.UserError(kind, rendered_message); every other C++
+/// exception escaping the compiler is a compiler bug -> _core.InternalError.
+void translate_exception(const std::exception_ptr &pointer, void *) {
+  try {
+    std::rethrow_exception(pointer);
+  } catch (const helion::UserError &error) {
+    nb::object args = nb::make_tuple(error.kind(), std::string(error.what()));
+    PyErr_SetObject(user_error_type, args.ptr());
+  } catch (const nb::python_error &) {
+    throw;
+  } catch (const nb::builtin_exception &) {
+    throw;
+  } catch (const std::bad_alloc &) {
+    throw;
+  } catch (const std::exception &error) {
+    PyErr_SetString(internal_error_type, error.what());
+  }
+}
+
+} // namespace
+
+NB_MODULE(_core, m) {
+  user_error_type = PyErr_NewException("helion._core.UserError", PyExc_Exception, nullptr);
+  internal_error_type = PyErr_NewException("helion._core.InternalError", PyExc_Exception, nullptr);
+  m.attr("UserError") = nb::handle(user_error_type);
+  m.attr("InternalError") = nb::handle(internal_error_type);
+  nb::register_exception_translator(translate_exception);
+
+  nb::class_<CompiledKernel>(m, "Kernel")
+      .def("__init__", &init_kernel, nb::arg("request_json"))
+      .def("default_config", &default_config)
+      .def("normalize_config", &normalize_config, nb::arg("config_json"))
+      .def("config_spec", &config_spec)
+      .def("generate", &generate, nb::arg("config_json"))
+      .def("dump_stages", &dump_stages, nb::arg("config_json"));
+}

@@ -1,0 +1,35 @@
+#pragma once
+
+#include "support/SourceSpan.h"
+
+#include <string>
+#include <vector>
+
+namespace helion::codegen {
+
+/// Lines of Python with indentation, each group of lines introduced by a
+/// comment naming the kernel source line it came from.
+class CodeWriter {
+public:
+  explicit CodeWriter(std::vector<std::string> source_lines, int first_line)
+      : source_lines_(std::move(source_lines)), first_line_(first_line) {}
+
+  void line(const std::string &text);
+  void indent() { ++depth_; }
+  void dedent() { --depth_; }
+  int depth() const { return depth_; }
+  /// Lines written from now on come from `span`'s first line; writes the
+  /// `# src[line N]: <text>` comment when the line changes.
+  void set_source(const SourceSpan &span);
+  void forget_source() { last_line_ = -1; }
+  std::string str() const;
+
+private:
+  std::vector<std::string> source_lines_;
+  int first_line_;
+  std::vector<std::string> lines_;
+  int depth_ = 0;
+  int last_line_ = -1;
+};
+
+} // namespace helion::codegen

@@ -1,0 +1,700 @@
+#include "codegen/TritonCodegen.h"
+
+#include "codegen/CodeWriter.h"
+#include "support/Diagnostics.h"
+
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace helion::codegen {
+
+using ir::BlockInfo;
+using ir::Dim;
+using ir::IndexItem;
+using ir::Node;
+using ir::OpKind;
+using ir::Stmt;
+
+namespace {
+
+int64_t next_power_of_two(int64_t n) {
+  int64_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+std::vector<std::string> split_lines(const std::string &text) {
+  std::vector<std::string> lines;
+  std::stringstream in(text);
+  std::string l;
+  while (std::getline(in, l)) lines.push_back(l);
+  return lines;
+}
+
+/// How one block is iterated under the config.
+struct BlockPlan {
+  std::string size;      ///< the block size as the kernel spells it (a constexpr name)
+  int64_t size_value = 0; ///< the value when known at compile time (0 for a runtime value)
+  std::string size_host; ///< the host expression of the block size
+  bool needs_mask = false;
+  bool looped = false;   ///< a reduction dimension iterated in a loop
+  bool persistent = false;
+};
+
+class DeviceEmitter {
+public:
+  DeviceEmitter(const ir::DeviceKernel &kernel, const Config &config, const KernelInputs &inputs)
+      : k_(kernel), config_(config), inputs_(inputs),
+        out_(split_lines(inputs.context.source), inputs.context.first_line) {}
+
+  DeviceFunction run() {
+    plan_blocks();
+    out_.indent();
+    emit_grid_mapping();
+    emit_descriptors();
+    emit_block(k_.body);
+    out_.dedent();
+
+    DeviceFunction fn;
+    fn.name = "_helion_" + inputs_.context.kernel_name;
+    collect_params(fn);
+    std::string signature;
+    for (const KernelParam &p : fn.params) {
+      if (!signature.empty()) signature += ", ";
+      signature += p.name + (p.constexpr_ ? ": tl.constexpr" : "");
+    }
+    fn.text = "@triton.jit\ndef " + fn.name + "(" + signature + "):\n" + out_.str();
+    fn.grid = grid_;
+    return fn;
+  }
+
+private:
+  // ---- blocks -----------------------------------------------------------
+
+  std::string kernel_sym(const SymInt &s) {
+    collect_vars(s);
+    return sym_to_python(s, SymSide::Kernel);
+  }
+
+  void collect_vars(const SymInt &s) {
+    if (!s) return;
+    if (s->op == SymNode::Op::Var) sym_vars_.emplace(s->kernel_name, s->host_expr);
+    collect_vars(s->lhs);
+    collect_vars(s->rhs);
+  }
+
+  bool is_dot_block(int b) const {
+    for (int d : k_.dot_blocks)
+      if (d == b) return true;
+    return false;
+  }
+
+  void plan_blocks() {
+    plans_.resize(k_.blocks.size());
+    for (size_t b = 0; b < k_.blocks.size(); ++b) {
+      const BlockInfo &info = k_.blocks[b];
+      BlockPlan &plan = plans_[b];
+      SymInt extent = info.extent();
+      auto extent_value = sym_constant(extent);
+      if (info.kind == BlockInfo::Kind::Tile) {
+        const TileChoice &choice = config_.tiles.at(info.tile_call);
+        if (choice.flatten)
+          throw UserError("InvalidConfig",
+                          "flattening a multi-dimensional hl.tile is not supported yet; give one "
+                          "block size per dimension");
+        plan.size_value = choice.block_sizes.at(info.dim_in_call);
+        plan.size = "_BLOCK_SIZE_" + std::to_string(b);
+        plan.size_host = std::to_string(plan.size_value);
+        plan.needs_mask = !extent_value || *extent_value % plan.size_value != 0;
+        continue;
+      }
+      const auto &loop = config_.reduction_loops.at(info.reduction);
+      int64_t minimum = is_dot_block(static_cast<int>(b)) ? 16 : 1;
+      if (loop && (!extent_value || *loop < *extent_value)) {
+        plan.looped = true;
+        plan.size_value = std::max(*loop, minimum);
+        plan.size = "_BLOCK_SIZE_" + std::to_string(b);
+        plan.size_host = std::to_string(plan.size_value);
+        plan.needs_mask = !extent_value || *extent_value % plan.size_value != 0;
+        continue;
+      }
+      plan.persistent = true;
+      plan.size = "_RBLOCK_" + std::to_string(b);
+      if (extent_value) {
+        plan.size_value = std::max(next_power_of_two(std::max<int64_t>(*extent_value, 1)), minimum);
+        plan.size_host = std::to_string(plan.size_value);
+        plan.needs_mask = plan.size_value != *extent_value;
+      } else {
+        std::string host = "triton.next_power_of_2(" + sym_to_python(extent, SymSide::Host) + ")";
+        plan.size_host = minimum > 1 ? "max(" + host + ", " + std::to_string(minimum) + ")" : host;
+        plan.needs_mask = true;
+      }
+    }
+  }
+
+  void emit_block_indices(int b, const std::string &offset) {
+    const BlockPlan &plan = plans_[b];
+    std::string idx = "indices_" + std::to_string(b);
+    out_.line("offset_" + std::to_string(b) + " = " + offset);
+    out_.line(idx + " = offset_" + std::to_string(b) + " + tl.arange(0, " + plan.size + ")" +
+              index_cast());
+    if (plan.needs_mask)
+      out_.line("mask_" + std::to_string(b) + " = " + idx + " < " + kernel_sym(k_.blocks[b].end));
+  }
+
+  std::string index_cast() const {
+    return inputs_.settings.index_dtype == "int64" ? ".to(tl.int64)" : "";
+  }
+
+  std::vector<int> loop_order(int call) const {
+    const ir::TileCall &tc = k_.tile_calls[call];
+    std::vector<int> order = config_.tiles.at(call).loop_order;
+    if (order.size() != tc.blocks.size()) {
+      order.clear();
+      for (size_t i = 0; i < tc.blocks.size(); ++i) order.push_back(static_cast<int>(i));
+    }
+    return order;
+  }
+
+  void emit_grid_mapping() {
+    const ir::TileCall &tc = k_.tile_calls[k_.grid_call];
+    out_.set_source(tc.span);
+    std::vector<int> order = loop_order(k_.grid_call);
+    std::vector<int> blocks;
+    for (int dim : order) blocks.push_back(tc.blocks[dim]); // fastest first
+    std::vector<std::string> counts, host_counts;
+    for (int b : blocks) {
+      const BlockInfo &info = k_.blocks[b];
+      counts.push_back("tl.cdiv(" + kernel_sym(info.extent()) + ", " + plans_[b].size + ")");
+      host_counts.push_back("triton.cdiv(" + sym_to_python(info.extent(), SymSide::Host) + ", " +
+                            plans_[b].size_host + ")");
+    }
+    std::vector<std::string> pids(blocks.size());
+    bool xyz = config_.pid_type == "xyz" && blocks.size() <= 3 && config_.l2_grouping <= 1;
+    if (xyz) {
+      for (size_t i = 0; i < blocks.size(); ++i)
+        pids[i] = "tl.program_id(" + std::to_string(i) + ")";
+      grid_ = "(";
+      for (const std::string &c : host_counts) grid_ += c + ", ";
+      grid_ += ")";
+    } else {
+      std::string total;
+      for (const std::string &c : host_counts) total += (total.empty() ? "" : " * ") + c;
+      grid_ = "(" + total + ",)";
+      out_.line("pid = tl.program_id(0)");
+      for (size_t i = 0; i < blocks.size(); ++i)
+        out_.line("num_blocks_" + std::to_string(i) + " = " + counts[i]);
+      size_t first = 0;
+      std::string rest = "pid";
+      if (config_.l2_grouping > 1 && blocks.size() >= 2) {
+        // Consecutive programs walk `G` blocks of dim 0 before moving along
+        // dim 1, so the tiles they read stay in L2.
+        std::string g = std::to_string(config_.l2_grouping);
+        std::string plane = blocks.size() > 2 ? "pid % (num_blocks_0 * num_blocks_1)" : "pid";
+        out_.line("num_pid_in_group = " + g + " * num_blocks_1");
+        out_.line("group_id = " + wrap(plane) + " // num_pid_in_group");
+        out_.line("first_pid_0 = group_id * " + g);
+        out_.line("group_size = tl.minimum(num_blocks_0 - first_pid_0, " + g + ")");
+        out_.line("pid_in_group = " + wrap(plane) + " % num_pid_in_group");
+        pids[0] = "first_pid_0 + pid_in_group % group_size";
+        pids[1] = "pid_in_group // group_size";
+        first = 2;
+        rest = "pid // (num_blocks_0 * num_blocks_1)";
+      }
+      for (size_t i = first; i < blocks.size(); ++i) {
+        bool last = i + 1 == blocks.size();
+        pids[i] = last ? rest : wrap(rest) + " % num_blocks_" + std::to_string(i);
+        rest = wrap(rest) + " // num_blocks_" + std::to_string(i);
+      }
+    }
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      int b = blocks[i];
+      std::string pid_name = "pid_" + std::to_string(i);
+      out_.line(pid_name + " = " + pids[i]);
+      std::string begin = kernel_sym(k_.blocks[b].begin);
+      std::string offset = pid_name + " * " + plans_[b].size;
+      emit_block_indices(b, begin == "0" ? offset : begin + " + " + offset);
+    }
+    for (size_t b = 0; b < k_.blocks.size(); ++b)
+      if (plans_[b].persistent) emit_block_indices(static_cast<int>(b), "0");
+  }
+
+  // ---- statements ---------------------------------------------------------
+
+  void emit_block(const std::vector<Stmt> &body) {
+    for (const Stmt &s : body) {
+      out_.set_source(s.span);
+      switch (s.kind) {
+      case Stmt::Kind::Compute: emit_compute(k_.node(s.value)); break;
+      case Stmt::Kind::Store: emit_store(s); break;
+      case Stmt::Kind::TileLoop:
+      case Stmt::Kind::ReductionLoop: emit_loop(s); break;
+      }
+    }
+  }
+
+  void emit_loop(const Stmt &s) {
+    for (const ir::LoopCarry &c : s.carried) {
+      std::string var = carried_name(c);
+      names_[c.arg] = var;
+      names_[c.result] = var;
+      std::string init = expr(c.init);
+      if (init != var) out_.line(var + " = " + init);
+    }
+    std::vector<int> blocks;
+    if (s.kind == Stmt::Kind::ReductionLoop) {
+      blocks.push_back(s.block);
+    } else {
+      std::vector<int> order = loop_order(s.tile_call);
+      const ir::TileCall &tc = k_.tile_calls[s.tile_call];
+      for (size_t i = order.size(); i-- > 0;) blocks.push_back(tc.blocks[order[i]]); // slowest first
+    }
+    for (int b : blocks) {
+      const BlockInfo &info = k_.blocks[b];
+      std::string offset = "offset_" + std::to_string(b);
+      out_.line("for " + offset + " in tl.range(" + kernel_sym(info.begin) + ", " +
+                kernel_sym(info.end) + ", " + plans_[b].size + "):");
+      out_.indent();
+      emit_block_indices(b, offset);
+    }
+    emit_block(s.body);
+    for (const ir::LoopCarry &c : s.carried) {
+      std::string value = expr(c.yielded);
+      if (value != names_[c.arg]) out_.line(names_[c.arg] + " = " + value);
+    }
+    for (size_t i = 0; i < blocks.size(); ++i) out_.dedent();
+    out_.forget_source();
+  }
+
+  std::string carried_name(const ir::LoopCarry &c) {
+    auto it = names_.find(c.arg);
+    return it != names_.end() ? it->second : fresh(c.name);
+  }
+
+  std::string fresh(const std::string &hint) {
+    std::string base = hint.empty() ? "v" : hint;
+    int &count = name_counts_[base];
+    std::string name = count == 0 ? base : base + "_" + std::to_string(count);
+    ++count;
+    // Avoid names the generated code uses for itself.
+    static const std::set<std::string> reserved = {"pid", "tl", "triton", "libdevice"};
+    if (reserved.count(name)) return fresh(base + "_");
+    return name;
+  }
+
+  void emit_compute(const Node &n) {
+    if (names_.count(n.id) && n.op != OpKind::Load) {
+      // Recomputed inside another reduction loop: same name, same code.
+      out_.line(names_[n.id] + " = " + compute_text(n));
+      return;
+    }
+    std::string text = compute_text(n);
+    std::string name = names_.count(n.id) ? names_[n.id] : fresh(n.op == OpKind::Load ? "load" : "v");
+    names_[n.id] = name;
+    out_.line(name + " = " + text);
+  }
+
+  // ---- expressions --------------------------------------------------------
+
+  /// The expression for a node: a variable for computed nodes, the literal
+  /// text for constants and host scalars.
+  std::string expr(int id) {
+    const Node &n = k_.node(id);
+    switch (n.op) {
+    case OpKind::Constant: return n.number;
+    case OpKind::HostScalar:
+      if (n.sym) return kernel_sym(n.sym);
+      return k_.scalars.at(n.scalar).name;
+    case OpKind::TileIndex: return "indices_" + std::to_string(n.block);
+    default: break;
+    }
+    auto it = names_.find(id);
+    check_internal(it != names_.end(), "node %" + std::to_string(id) + " is used before it is computed");
+    return it->second;
+  }
+
+  /// `id`'s expression with leading size-1 axes so it has `rank` dims.
+  std::string expr_at_rank(int id, int rank) {
+    int have = k_.node(id).type.rank();
+    std::string e = expr(id);
+    if (have == 0 || have >= rank) return e;
+    std::string index = "[";
+    for (int i = 0; i < rank - have; ++i) index += "None, ";
+    for (int i = 0; i < have; ++i) index += i + 1 < have ? ":, " : ":";
+    return e + index + "]";
+  }
+
+  std::string shape_list(const std::vector<Dim> &dims) {
+    std::string text = "[";
+    for (size_t i = 0; i < dims.size(); ++i) {
+      if (i) text += ", ";
+      text += dims[i].is_block() ? plans_[dims[i].block].size : std::to_string(dims[i].size);
+    }
+    return text + "]";
+  }
+
+  /// `mask_b` broadcast to position `axis` of a value of rank `rank`; empty if none needed.
+  std::string block_mask(int block, int axis, int rank) {
+    if (!plans_[block].needs_mask) return "";
+    std::string m = "mask_" + std::to_string(block);
+    if (rank <= 1) return m;
+    std::string index = "[";
+    for (int i = 0; i < rank; ++i) index += std::string(i ? ", " : "") + (i == axis ? ":" : "None");
+    return m + index + "]";
+  }
+
+  static std::string reduce_identity(const std::string &fn, DType dtype) {
+    if (fn == "sum") return "0";
+    bool floating = is_floating(dtype);
+    if (fn == "max") return floating ? "float('-inf')" : "-2147483648";
+    return floating ? "float('inf')" : "2147483647";
+  }
+
+  static const std::map<std::string, std::string> &unary_table() {
+    static const std::map<std::string, std::string> t = {
+        {"exp", "tl.exp"},       {"log", "tl.log"},         {"sqrt", "tl.sqrt"},
+        {"rsqrt", "tl.rsqrt"},   {"sigmoid", "tl.sigmoid"}, {"tanh", "libdevice.tanh"},
+        {"abs", "tl.abs"},       {"sin", "tl.sin"},         {"cos", "tl.cos"},
+        {"exp2", "tl.exp2"},     {"log2", "tl.log2"},       {"log1p", "libdevice.log1p"},
+        {"expm1", "libdevice.expm1"}, {"floor", "tl.floor"}, {"ceil", "tl.ceil"},
+        {"erf", "tl.erf"},
+    };
+    return t;
+  }
+
+  static const std::map<std::string, std::string> &binary_operators() {
+    static const std::map<std::string, std::string> t = {
+        {"add", "+"},  {"sub", "-"},  {"mul", "*"},  {"truediv", "/"}, {"floordiv", "//"},
+        {"mod", "%"},  {"eq", "=="},  {"ne", "!="},  {"lt", "<"},      {"le", "<="},
+        {"gt", ">"},   {"ge", ">="},  {"logical_and", "&"}, {"logical_or", "|"},
+        {"bitwise_and", "&"}, {"bitwise_or", "|"}, {"bitwise_xor", "^"},
+    };
+    return t;
+  }
+
+  std::string compute_text(const Node &n) {
+    int rank = n.type.rank();
+    auto operand = [&](size_t i) { return expr_at_rank(n.operands.at(i), rank); };
+    switch (n.op) {
+    case OpKind::TileBegin: return "offset_" + std::to_string(n.block);
+    case OpKind::TileSize: return plans_[n.block].size;
+    case OpKind::TileEnd:
+      return "tl.minimum(offset_" + std::to_string(n.block) + " + " + plans_[n.block].size + ", " +
+             kernel_sym(k_.blocks[n.block].end) + ")";
+    case OpKind::Full:
+      return "tl.full(" + shape_list(n.type.dims) + ", " + expr(n.operands[0]) + ", " +
+             triton_dtype(n.type.dtype) + ")";
+    case OpKind::Load: return load_text(n);
+    case OpKind::Unary: {
+      if (n.fn == "neg") return "-" + operand(0);
+      if (n.fn == "relu") return "tl.maximum(" + operand(0) + ", 0)";
+      if (n.fn == "logical_not") return operand(0) + " == 0";
+      if (n.fn == "bitwise_not") return "~" + operand(0);
+      auto it = unary_table().find(n.fn);
+      check_internal(it != unary_table().end(), "no triton spelling for unary " + n.fn);
+      return it->second + "(" + operand(0) + ")";
+    }
+    case OpKind::Binary: {
+      if (n.fn == "maximum" || n.fn == "minimum")
+        return "tl." + n.fn + "(" + operand(0) + ", " + operand(1) + ")";
+      if (n.fn == "pow") return "libdevice.pow(" + operand(0) + ", " + operand(1) + ")";
+      auto it = binary_operators().find(n.fn);
+      check_internal(it != binary_operators().end(), "no triton spelling for binary " + n.fn);
+      return wrap(operand(0)) + " " + it->second + " " + wrap(operand(1));
+    }
+    case OpKind::Where:
+      return "tl.where(" + operand(0) + ", " + operand(1) + ", " + operand(2) + ")";
+    case OpKind::Cast: {
+      std::string v = wrap(expr(n.operands[0]));
+      if (n.type.dtype == DType::Bool) return v + " != 0";
+      return v + ".to(" + triton_dtype(n.type.dtype) + ")";
+    }
+    case OpKind::MaskFill: {
+      int axis = -1;
+      for (int i = 0; i < rank; ++i)
+        if (n.type.dims[i] == Dim::of_block(n.block)) axis = i;
+      std::string mask = axis < 0 ? "" : block_mask(n.block, axis, rank);
+      if (mask.empty()) return expr(n.operands[0]);
+      return "tl.where(" + mask + ", " + expr(n.operands[0]) + ", " + n.number + ")";
+    }
+    case OpKind::Reduce: return reduce_text(n);
+    case OpKind::Dot: {
+      std::string text = "tl.dot(" + expr(n.operands[0]) + ", " + expr(n.operands[1]);
+      if (n.operands.size() > 2) text += ", acc=" + expr(n.operands[2]);
+      DType in = k_.node(n.operands[0]).type.dtype;
+      if (in == DType::Float32) text += ", input_precision='" + inputs_.settings.dot_precision + "'";
+      return text + ", out_dtype=tl.float32)";
+    }
+    case OpKind::Reshape: return reshape_text(n);
+    case OpKind::Permute: {
+      std::string perm;
+      for (size_t i = 0; i < n.perm.size(); ++i) perm += (i ? ", " : "") + std::to_string(n.perm[i]);
+      return "tl.permute(" + expr(n.operands[0]) + ", (" + perm + "))";
+    }
+    default: break;
+    }
+    throw InternalError("no code for this device operation");
+  }
+
+  /// Parenthesizes `e` unless it is a name, a call, a subscript or a literal.
+  static std::string wrap(const std::string &e) {
+    int depth = 0;
+    for (size_t i = 0; i < e.size(); ++i) {
+      char c = e[i];
+      if (c == '(' || c == '[') ++depth;
+      if (c == ')' || c == ']') --depth;
+      if (depth == 0 && (c == ' ' || (c == '-' && i == 0))) return "(" + e + ")";
+    }
+    return e;
+  }
+
+  std::string reduce_text(const Node &n) {
+    int operand = n.operands[0];
+    const ir::TensorType &in = k_.node(operand).type;
+    std::string value = expr(operand);
+    const Dim &axis_dim = in.dims.at(n.axis);
+    // After a reduction loop the accumulator's masked lanes already hold the identity.
+    if (axis_dim.is_block() && k_.node(operand).op != OpKind::LoopResult) {
+      std::string mask = block_mask(axis_dim.block, n.axis, in.rank());
+      if (!mask.empty())
+        value = "tl.where(" + mask + ", " + value + ", " + reduce_identity(n.fn, in.dtype) + ")";
+    }
+    std::string text = "tl." + n.fn + "(" + value + ", " + std::to_string(n.axis);
+    if (n.keepdim) text += ", keep_dims=True";
+    return text + ")";
+  }
+
+  std::string reshape_text(const Node &n) {
+    const ir::TensorType &in = k_.node(n.operands[0]).type;
+    // Inserting size-1 axes reads best as `x[:, None]`.
+    std::string index;
+    size_t j = 0;
+    bool only_inserts = true;
+    for (const Dim &d : n.type.dims) {
+      if (j < in.dims.size() && in.dims[j] == d) {
+        index += ":, ";
+        ++j;
+      } else if (d == Dim::constant(1)) {
+        index += "None, ";
+      } else {
+        only_inserts = false;
+      }
+    }
+    if (only_inserts && j == in.dims.size() && !index.empty())
+      return expr(n.operands[0]) + "[" + index.substr(0, index.size() - 2) + "]";
+    return "tl.reshape(" + expr(n.operands[0]) + ", " + shape_list(n.type.dims) + ")";
+  }
+
+  // ---- memory -------------------------------------------------------------
+
+  /// The indexing style a memory op gets: the config's choice when the
+  /// access allows it, else the next simpler one.
+  std::string access_style(int tensor, const std::vector<IndexItem> &index, int memory_op) {
+    std::string want = config_.indexing.empty() ? "pointer" : config_.indexing_for(memory_op);
+    if (want == "pointer") return want;
+    const ir::TensorParam &t = k_.tensors[tensor];
+    for (size_t d = 0; d < index.size(); ++d) {
+      if (index[d].kind != IndexItem::Kind::Block) return "pointer";
+      const BlockInfo &b = k_.blocks[index[d].block];
+      // Block pointers check bounds against the tensor, so the tile must span it.
+      if (!sym_equal(b.begin, sym_const(0)) || !sym_equal(b.end, t.sizes[d])) return "pointer";
+    }
+    if (index.empty()) return "pointer";
+    if (want == "block_ptr") return want;
+    // Tensor descriptors (TMA) need a unit inner stride, 16-byte aligned outer
+    // strides and an inner block of at least 16 bytes.
+    int bytes = dtype_bytes(t.dtype);
+    if (sym_constant(t.strides.back()) != 1) return "block_ptr";
+    for (size_t d = 0; d + 1 < t.strides.size(); ++d) {
+      auto s = sym_constant(t.strides[d]);
+      if (!s || (*s * bytes) % 16 != 0) return "block_ptr";
+    }
+    for (const IndexItem &item : index) {
+      int64_t size = plans_[item.block].size_value;
+      if (size == 0 || size > 256) return "block_ptr";
+    }
+    if (plans_[index.back().block].size_value * bytes < 16) return "block_ptr";
+    return want;
+  }
+
+  std::string list_of(const std::vector<SymInt> &values) {
+    std::string text = "[";
+    for (size_t i = 0; i < values.size(); ++i) text += (i ? ", " : "") + kernel_sym(values[i]);
+    return text + "]";
+  }
+
+  std::string block_shape(const std::vector<IndexItem> &index) {
+    std::string text = "[";
+    for (size_t i = 0; i < index.size(); ++i) text += (i ? ", " : "") + plans_[index[i].block].size;
+    return text + "]";
+  }
+
+  std::string block_offsets(const std::vector<IndexItem> &index) {
+    std::string text = "[";
+    for (size_t i = 0; i < index.size(); ++i) {
+      int b = index[i].block;
+      text += (i ? ", " : "") + (plans_[b].persistent ? std::string("0") : "offset_" + std::to_string(b));
+    }
+    return text + "]";
+  }
+
+  /// The dims a block pointer must bounds-check: "[0, 1]", or "" for none.
+  std::string boundary_dims(const std::vector<IndexItem> &index) {
+    std::string dims;
+    for (size_t i = 0; i < index.size(); ++i)
+      if (plans_[index[i].block].needs_mask) dims += (dims.empty() ? "" : ", ") + std::to_string(i);
+    return dims.empty() ? "" : "[" + dims + "]";
+  }
+
+  /// Creates tensor descriptors once at the top of the kernel: creating one
+  /// writes it to global memory, which is too slow to repeat in loops.
+  void emit_descriptors() {
+    std::vector<std::pair<int, const std::vector<IndexItem> *>> accesses;
+    collect_accesses(k_.body, accesses);
+    for (const auto &[memory_op, index] : accesses) {
+      int tensor = access_tensor_[memory_op];
+      if (access_style(tensor, *index, memory_op) != "tensor_descriptor") continue;
+      const ir::TensorParam &t = k_.tensors[tensor];
+      std::string name = t.name + "_desc_" + std::to_string(memory_op);
+      out_.line(name + " = tl.make_tensor_descriptor(" + t.name + ", " + list_of(t.sizes) + ", " +
+                list_of(t.strides) + ", " + block_shape(*index) + ")");
+      descriptors_[memory_op] = name;
+    }
+  }
+
+  void collect_accesses(const std::vector<Stmt> &body,
+                        std::vector<std::pair<int, const std::vector<IndexItem> *>> &out) {
+    for (const Stmt &s : body) {
+      if (s.kind == Stmt::Kind::Store) {
+        access_tensor_[s.memory_op] = s.tensor;
+        out.emplace_back(s.memory_op, &s.index);
+      }
+      if (s.kind == Stmt::Kind::Compute && k_.node(s.value).op == OpKind::Load) {
+        const Node &n = k_.node(s.value);
+        if (!access_tensor_.count(n.memory_op)) out.emplace_back(n.memory_op, &n.index);
+        access_tensor_[n.memory_op] = n.tensor;
+      }
+      collect_accesses(s.body, out);
+    }
+  }
+
+  /// Pointer arithmetic and mask for `index` into `tensor`, shaped like the
+  /// access's result (rank `rank`).
+  std::pair<std::string, std::string> pointer_and_mask(int tensor, const std::vector<IndexItem> &index) {
+    const ir::TensorParam &t = k_.tensors[tensor];
+    int rank = 0;
+    for (const IndexItem &item : index)
+      if (item.kind != IndexItem::Kind::Scalar) ++rank;
+    std::string pointer = t.name, mask;
+    int axis = 0, dim = 0;
+    for (const IndexItem &item : index) {
+      if (item.kind == IndexItem::Kind::NewAxis) {
+        ++axis;
+        continue;
+      }
+      std::string stride = kernel_sym(t.strides[dim++]);
+      std::string term;
+      if (item.kind == IndexItem::Kind::Scalar) {
+        term = wrap(expr(item.value));
+      } else {
+        std::string idx = "indices_" + std::to_string(item.block);
+        if (rank > 1) {
+          std::string sub = "[";
+          for (int i = 0; i < rank; ++i) sub += std::string(i ? ", " : "") + (i == axis ? ":" : "None");
+          idx += sub + "]";
+        }
+        term = idx;
+        std::string m = block_mask(item.block, axis, rank);
+        if (!m.empty()) mask += (mask.empty() ? "" : " & ") + m;
+        ++axis;
+      }
+      pointer += " + " + (stride == "1" ? term : term + " * " + wrap(stride));
+    }
+    return {pointer, mask};
+  }
+
+  std::string load_text(const Node &n) {
+    std::string style = access_style(n.tensor, n.index, n.memory_op);
+    if (style == "tensor_descriptor")
+      return descriptors_.at(n.memory_op) + ".load(" + block_offsets(n.index) + ")";
+    const ir::TensorParam &t = k_.tensors[n.tensor];
+    if (style == "block_ptr")
+      return "tl.load(tl.make_block_ptr(" + t.name + ", " + list_of(t.sizes) + ", " +
+             list_of(t.strides) + ", " + block_offsets(n.index) + ", " + block_shape(n.index) +
+             ", " + order(n.index.size()) + ")" + load_bounds(n.index) + ")";
+    auto [pointer, mask] = pointer_and_mask(n.tensor, n.index);
+    if (mask.empty()) return "tl.load(" + pointer + ")";
+    return "tl.load(" + pointer + ", " + mask + ", other=0)";
+  }
+
+  std::string load_bounds(const std::vector<IndexItem> &index) {
+    std::string dims = boundary_dims(index);
+    return dims.empty() ? "" : ", boundary_check=" + dims + ", padding_option='zero'";
+  }
+
+  static std::string order(size_t rank) {
+    std::string text = "[";
+    for (size_t i = rank; i-- > 0;) text += std::to_string(i) + (i ? ", " : "");
+    return text + "]";
+  }
+
+  void emit_store(const Stmt &s) {
+    const ir::TensorParam &t = k_.tensors[s.tensor];
+    std::vector<Dim> dims;
+    for (const IndexItem &item : s.index) {
+      if (item.kind == IndexItem::Kind::Block) dims.push_back(Dim::of_block(item.block));
+      if (item.kind == IndexItem::Kind::NewAxis) dims.push_back(Dim::constant(1));
+    }
+    std::string value = expr_at_rank(s.value, static_cast<int>(dims.size()));
+    if (k_.node(s.value).type.dtype != t.dtype) value = wrap(value) + ".to(" + triton_dtype(t.dtype) + ")";
+    std::string style = access_style(s.tensor, s.index, s.memory_op);
+    if (style != "pointer" && k_.node(s.value).type.dims != dims)
+      value = "tl.broadcast_to(" + value + ", " + shape_list(dims) + ")";
+    if (style == "tensor_descriptor") {
+      out_.line(descriptors_.at(s.memory_op) + ".store(" + block_offsets(s.index) + ", " + value + ")");
+      return;
+    }
+    if (style == "block_ptr") {
+      out_.line("tl.store(tl.make_block_ptr(" + t.name + ", " + list_of(t.sizes) + ", " +
+                list_of(t.strides) + ", " + block_offsets(s.index) + ", " + block_shape(s.index) +
+                ", " + order(s.index.size()) + "), " + value +
+                (boundary_dims(s.index).empty() ? "" : ", boundary_check=" + boundary_dims(s.index)) +
+                ")");
+      return;
+    }
+    auto [pointer, mask] = pointer_and_mask(s.tensor, s.index);
+    out_.line("tl.store(" + pointer + ", " + value + (mask.empty() ? "" : ", " + mask) + ")");
+  }
+
+  // ---- parameters ---------------------------------------------------------
+
+  void collect_params(DeviceFunction &fn) {
+    for (const ir::TensorParam &t : k_.tensors) fn.params.push_back({t.name, t.name, false});
+    for (const auto &[name, host] : sym_vars_) fn.params.push_back({name, host, false});
+    for (const ir::ScalarParam &s : k_.scalars) fn.params.push_back({s.name, s.name, false});
+    for (size_t b = 0; b < plans_.size(); ++b)
+      fn.params.push_back({plans_[b].size, plans_[b].size_host, true});
+  }
+
+  const ir::DeviceKernel &k_;
+  const Config &config_;
+  const KernelInputs &inputs_;
+  CodeWriter out_;
+  std::vector<BlockPlan> plans_;
+  std::map<int, std::string> names_;
+  std::map<std::string, int> name_counts_;
+  std::map<std::string, std::string> sym_vars_; ///< kernel name -> host expression
+  std::map<int, int> access_tensor_;
+  std::map<int, std::string> descriptors_;
+  std::string grid_;
+};
+
+} // namespace
+
+DeviceFunction generate_device_function(const ir::DeviceKernel &kernel, const Config &config,
+                                        const KernelInputs &inputs) {
+  return DeviceEmitter(kernel, config, inputs).run();
+}
+
+} // namespace helion::codegen

@@ -1,0 +1,38 @@
+#pragma once
+
+// Code generation: the device IR and the host program -> one Python module
+// holding the @triton.jit kernel and the host function that launches it.
+
+#include "config/Config.h"
+#include "ir/Ir.h"
+#include "types/HostTypes.h"
+
+#include <string>
+#include <vector>
+
+namespace helion::codegen {
+
+/// One parameter of the generated kernel and what the host passes for it.
+struct KernelParam {
+  std::string name;       ///< in the kernel's signature
+  std::string host_value; ///< a host expression
+  bool constexpr_ = false;
+};
+
+struct DeviceFunction {
+  std::string name;
+  std::string text; ///< the decorated function, at indentation 0
+  std::vector<KernelParam> params;
+  std::string grid; ///< host expression of the launch grid tuple
+};
+
+/// The @triton.jit function for `kernel` under `config`. Throws
+/// UserError("InvalidConfig") for a choice the kernel cannot honour.
+DeviceFunction generate_device_function(const ir::DeviceKernel &kernel, const Config &config,
+                                        const KernelInputs &inputs);
+
+/// The whole module: imports, the device function, the host function.
+std::string generate_module(const HostProgram &host, const ir::DeviceKernel &kernel,
+                            const Config &config, const KernelInputs &inputs);
+
+} // namespace helion::codegen

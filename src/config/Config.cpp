@@ -1,0 +1,16 @@
+#include "config/Config.h"
+
+#include "support/Diagnostics.h"
+
+namespace helion {
+
+const std::string &Config::indexing_for(size_t index) const {
+  check_internal(!indexing.empty(), "config has no indexing style");
+  if (indexing.size() == 1) return indexing[0];
+  check_internal(index < indexing.size(), "indexing_for: memory op " + std::to_string(index) +
+                                              " out of range for " +
+                                              std::to_string(indexing.size()) + " styles");
+  return indexing[index];
+}
+
+} // namespace helion

@@ -1,0 +1,337 @@
+// Reads a user config in either spelling of SPEC §3 into canonical form.
+//
+// Choices where the spelling leaves room:
+// - A tile call whose every dimension is fixed by `block_size=` has no entry
+//   in block_sizes / loop_orders / flatten_loops. A call with only some
+//   dimensions fixed keeps its entries, lists all its dimensions, and the
+//   fixed ones are overwritten with the source's value whatever the config
+//   says; such a call cannot be flattened.
+// - The later spelling's keys for features not implemented yet
+//   (kIgnoredKeys) are accepted and have no effect.
+// - A looped reduction block at least as large as the reduced dimension is a
+//   persistent reduction and normalizes to null.
+// - An indexing list whose entries are all the same normalizes to one style.
+
+#include "config/ConfigSpec.h"
+
+#include "config/ConfigRules.h"
+
+#include <algorithm>
+
+namespace helion {
+
+using namespace config_rules;
+
+static const std::vector<std::string> kSeedKeys = {
+    "block_sizes", "loop_orders", "reduction_loops", "l2_grouping",
+    "indexing",    "use_yz_grid", "num_warps",       "num_stages"};
+static const std::vector<std::string> kLaterKeys = {"flatten_loops", "l2_groupings", "pid_type"};
+static const std::vector<std::string> kIgnoredKeys = {
+    "range_unroll_factors", "range_num_stages",       "range_multi_buffers", "range_flattens",
+    "static_ranges",        "load_eviction_policies", "num_sm_multiplier"};
+
+static bool contains(const std::vector<std::string> &list, const std::string &item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+static void check_keys(const Json &user) {
+  for (const auto &entry : user.as_object()) {
+    const std::string &key = entry.first;
+    if (contains(kSeedKeys, key) || contains(kLaterKeys, key) || contains(kIgnoredKeys, key))
+      continue;
+    std::vector<std::string> known = kSeedKeys;
+    known.insert(known.end(), kLaterKeys.begin(), kLaterKeys.end());
+    known.insert(known.end(), kIgnoredKeys.begin(), kIgnoredKeys.end());
+    invalid("unknown config key " + show(Json(key)) + "; use one of " + join(known));
+  }
+}
+
+static const Json::Array &expect_list(const std::string &field, const Json &value) {
+  if (!value.is_array()) invalid(field + ": expected a list, got " + show(value));
+  return value.as_array();
+}
+
+static bool expect_bool(const std::string &field, const Json &value) {
+  if (!value.is_bool()) invalid(field + ": expected true or false, got " + show(value));
+  return value.as_bool();
+}
+
+static const std::string &expect_string(const std::string &field, const Json &value) {
+  if (!value.is_string()) invalid(field + ": expected a string, got " + show(value));
+  return value.as_string();
+}
+
+static std::string indexed(const std::string &field, size_t index) {
+  return field + "[" + std::to_string(index) + "]";
+}
+
+namespace {
+
+/// Reads the fields of one user config into a Config that starts as the default.
+class Normalizer {
+public:
+  Normalizer(const KernelFacts &facts, Config &config)
+      : facts_(facts), config_(config), tunable_(tunable_calls(facts)),
+        multi_dim_(multi_dim_tunable_calls(facts)) {}
+
+  void read(const Json &user) {
+    if (user.contains("block_sizes")) read_block_sizes(user["block_sizes"]);
+    if (user.contains("flatten_loops")) read_flatten_loops(user["flatten_loops"]);
+    if (user.contains("loop_orders")) read_loop_orders(user["loop_orders"]);
+    if (user.contains("reduction_loops")) read_reduction_loops(user["reduction_loops"]);
+    read_l2_grouping(user);
+    if (user.contains("indexing")) read_indexing(user["indexing"]);
+    read_pid_type(user);
+    if (user.contains("num_warps")) {
+      int64_t warps = expect_int("num_warps", user["num_warps"]);
+      check_num_warps("num_warps", warps);
+      config_.num_warps = static_cast<int>(warps);
+    }
+    if (user.contains("num_stages")) {
+      int64_t stages = expect_int("num_stages", user["num_stages"]);
+      check_num_stages("num_stages", stages);
+      config_.num_stages = static_cast<int>(stages);
+    }
+  }
+
+private:
+  size_t dims_of(size_t call) const { return facts_.tiles[call].size_hints.size(); }
+
+  /// Seed form: one entry per tunable call, an int (a 1-D block, or the flat
+  /// block of an N-D call) or a list with one block per dimension. Later
+  /// form: a flat list with one int per tunable dimension.
+  void read_block_sizes(const Json &value) {
+    const Json::Array &entries = expect_list("block_sizes", value);
+    bool any_list = false;
+    for (size_t k = 0; k < entries.size(); ++k) {
+      if (!entries[k].is_int() && !entries[k].is_array())
+        invalid(indexed("block_sizes", k) + ": expected an int or a list of ints, got " +
+                show(entries[k]));
+      any_list = any_list || entries[k].is_array();
+    }
+    size_t total_dims = 0;
+    for (size_t call : tunable_) total_dims += dims_of(call);
+
+    if (any_list || entries.size() == tunable_.size()) {
+      if (entries.size() != tunable_.size())
+        invalid("block_sizes: expected " + std::to_string(tunable_.size()) +
+                " entries (one per hl.tile call), got " + std::to_string(entries.size()));
+      for (size_t j = 0; j < entries.size(); ++j) read_call_entry(j, entries[j]);
+      return;
+    }
+    if (entries.size() != total_dims)
+      invalid("block_sizes: expected " + std::to_string(tunable_.size()) +
+              " entries (one per hl.tile call, a list for a multi-dimensional tile) or " +
+              std::to_string(total_dims) + " entries (one per tiled dimension), got " +
+              std::to_string(entries.size()));
+    size_t k = 0;
+    for (size_t call : tunable_) {
+      TileChoice &choice = config_.tiles[call];
+      choice.flatten = false;
+      choice.flat_block_size = 0;
+      choice.block_sizes.assign(dims_of(call), 0);
+      for (size_t dim = 0; dim < dims_of(call); ++dim, ++k)
+        read_dim(indexed("block_sizes", k), entries[k], call, dim);
+    }
+  }
+
+  void read_call_entry(size_t j, const Json &entry) {
+    size_t call = tunable_[j];
+    const TileCallFacts &facts = facts_.tiles[call];
+    TileChoice &choice = config_.tiles[call];
+    std::string field = indexed("block_sizes", j);
+    size_t dims = dims_of(call);
+    if (entry.is_int() && dims >= 2) {
+      int64_t block = entry.as_int();
+      if (!can_flatten(facts))
+        invalid(field + ": " + std::to_string(block) +
+                " would flatten a tile call with a dimension fixed by block_size=" +
+                call_location(facts) + "; give a list of " + std::to_string(dims) +
+                " block sizes");
+      check_power_in_range(field, block, min_flat_block(facts), max_flat_block(facts));
+      choice.flatten = true;
+      choice.flat_block_size = block;
+      choice.block_sizes.clear();
+      return;
+    }
+    choice.flatten = false;
+    choice.flat_block_size = 0;
+    choice.block_sizes.assign(dims, 0);
+    if (entry.is_int()) {
+      read_dim(field, entry, call, 0);
+      return;
+    }
+    const Json::Array &sizes = entry.as_array();
+    if (sizes.size() != dims)
+      invalid(field + ": expected " + std::to_string(dims) + " block sizes (one per dimension" +
+              call_location(facts) + "), got " + show(entry));
+    for (size_t dim = 0; dim < dims; ++dim) read_dim(indexed(field, dim), sizes[dim], call, dim);
+  }
+
+  void read_dim(const std::string &field, const Json &value, size_t call, size_t dim) {
+    const TileCallFacts &facts = facts_.tiles[call];
+    int64_t block = expect_int(field, value);
+    const auto &fixed = dim < facts.fixed_block_sizes.size() ? facts.fixed_block_sizes[dim]
+                                                             : std::optional<int64_t>();
+    if (fixed) {
+      config_.tiles[call].block_sizes[dim] = *fixed;
+      return;
+    }
+    check_power_in_range(field, block, min_block(facts, dim), max_block(facts, dim));
+    config_.tiles[call].block_sizes[dim] = block;
+  }
+
+  /// Runs after read_block_sizes: a true entry flattens the call with the
+  /// product of its block sizes.
+  void read_flatten_loops(const Json &value) {
+    const Json::Array &flags = expect_list("flatten_loops", value);
+    if (flags.size() != multi_dim_.size())
+      invalid("flatten_loops: expected " + std::to_string(multi_dim_.size()) +
+              " entries (one per multi-dimensional hl.tile call), got " +
+              std::to_string(flags.size()));
+    for (size_t k = 0; k < flags.size(); ++k) {
+      std::string field = indexed("flatten_loops", k);
+      bool flatten = expect_bool(field, flags[k]);
+      size_t call = multi_dim_[k];
+      TileChoice &choice = config_.tiles[call];
+      if (!flatten) {
+        if (choice.flatten)
+          invalid(field + ": false disagrees with block_sizes, which gives this tile call one "
+                          "flat block of " + std::to_string(choice.flat_block_size) +
+                  "; give a list of block sizes or set it to true");
+        continue;
+      }
+      if (choice.flatten) continue;
+      if (!can_flatten(facts_.tiles[call]))
+        invalid(field + ": true, but a tile call with a dimension fixed by block_size= cannot "
+                        "be flattened" + call_location(facts_.tiles[call]) + "; use false");
+      int64_t product = 1;
+      for (int64_t block : choice.block_sizes) product *= block;
+      choice.flatten = true;
+      choice.flat_block_size = product;
+      choice.block_sizes.clear();
+    }
+  }
+
+  void read_loop_orders(const Json &value) {
+    const Json::Array &orders = expect_list("loop_orders", value);
+    if (orders.size() != multi_dim_.size())
+      invalid("loop_orders: expected " + std::to_string(multi_dim_.size()) +
+              " permutations (one per multi-dimensional hl.tile call), got " +
+              std::to_string(orders.size()));
+    for (size_t k = 0; k < orders.size(); ++k) {
+      std::string field = indexed("loop_orders", k);
+      size_t dims = dims_of(multi_dim_[k]);
+      std::vector<int64_t> order;
+      for (const Json &dim : expect_list(field, orders[k])) order.push_back(expect_int(field, dim));
+      check_loop_order(field, order, dims);
+      config_.tiles[multi_dim_[k]].loop_order.assign(order.begin(), order.end());
+    }
+  }
+
+  void read_reduction_loops(const Json &value) {
+    const Json::Array &loops = expect_list("reduction_loops", value);
+    if (loops.size() != facts_.reductions.size())
+      invalid("reduction_loops: expected " + std::to_string(facts_.reductions.size()) +
+              " entries (one per reduction: null for persistent or a power of two), got " +
+              std::to_string(loops.size()));
+    for (size_t r = 0; r < loops.size(); ++r) {
+      std::string field = indexed("reduction_loops", r);
+      if (loops[r].is_null()) {
+        config_.reduction_loops[r] = std::nullopt;
+        continue;
+      }
+      if (!loops[r].is_int())
+        invalid(field + ": expected null (persistent) or an int, got " + show(loops[r]));
+      int64_t block = loops[r].as_int();
+      check_reduction_loop(field, block);
+      if (block >= reduction_extent(facts_.reductions[r]))
+        config_.reduction_loops[r] = std::nullopt;
+      else
+        config_.reduction_loops[r] = block;
+    }
+  }
+
+  void read_l2_grouping(const Json &user) {
+    std::optional<int64_t> seed, later;
+    if (user.contains("l2_grouping")) {
+      seed = expect_int("l2_grouping", user["l2_grouping"]);
+      check_l2_grouping("l2_grouping", *seed);
+    }
+    if (user.contains("l2_groupings")) {
+      const Json::Array &groupings = expect_list("l2_groupings", user["l2_groupings"]);
+      if (groupings.empty()) invalid("l2_groupings: expected a list of one int, got []");
+      later = expect_int("l2_groupings[0]", groupings[0]);
+      check_l2_grouping("l2_groupings[0]", *later);
+    }
+    if (seed && later && *seed != *later)
+      invalid("l2_grouping: " + std::to_string(*seed) + " disagrees with l2_groupings[0]: " +
+              std::to_string(*later) + "; give only one of them");
+    if (seed) config_.l2_grouping = *seed;
+    if (later) config_.l2_grouping = *later;
+  }
+
+  void read_indexing(const Json &value) {
+    if (value.is_string()) {
+      check_indexing_style("indexing", value.as_string());
+      config_.indexing = {value.as_string()};
+      return;
+    }
+    if (!value.is_array())
+      invalid("indexing: expected a string or a list of strings, got " + show(value));
+    const Json::Array &styles = value.as_array();
+    if (styles.size() != static_cast<size_t>(facts_.memory_ops))
+      invalid("indexing: expected one string or a list of " + std::to_string(facts_.memory_ops) +
+              " (one per load and store), got a list of " + std::to_string(styles.size()));
+    std::vector<std::string> indexing;
+    for (size_t op = 0; op < styles.size(); ++op) {
+      std::string field = indexed("indexing", op);
+      check_indexing_style(field, expect_string(field, styles[op]));
+      indexing.push_back(styles[op].as_string());
+    }
+    bool all_same = std::all_of(indexing.begin(), indexing.end(),
+                                [&](const std::string &s) { return s == indexing[0]; });
+    if (indexing.empty()) indexing = {"pointer"};
+    if (all_same) indexing.resize(1);
+    config_.indexing = indexing;
+  }
+
+  /// Runs after the tile fields: "xyz" depends on which grid tiles are flattened.
+  void read_pid_type(const Json &user) {
+    std::optional<std::string> from_yz, from_pid;
+    if (user.contains("use_yz_grid")) {
+      bool yz = expect_bool("use_yz_grid", user["use_yz_grid"]);
+      from_yz = yz ? "xyz" : "flat";
+      check_pid_type("use_yz_grid", *from_yz, facts_, config_);
+    }
+    if (user.contains("pid_type")) {
+      from_pid = expect_string("pid_type", user["pid_type"]);
+      check_pid_type("pid_type", *from_pid, facts_, config_);
+    }
+    if (from_yz && from_pid && *from_yz != *from_pid)
+      invalid("use_yz_grid: " + show(user["use_yz_grid"]) + " disagrees with pid_type: " +
+              show(user["pid_type"]) + "; use_yz_grid=true means pid_type=\"xyz\", false means "
+              "\"flat\"; give only one of them");
+    if (from_yz) config_.pid_type = *from_yz;
+    if (from_pid) config_.pid_type = *from_pid;
+  }
+
+  const KernelFacts &facts_;
+  Config &config_;
+  std::vector<size_t> tunable_;
+  std::vector<size_t> multi_dim_;
+};
+
+} // namespace
+
+Config ConfigSpec::normalize(const Json &user_config) const {
+  if (!user_config.is_object())
+    invalid("config: expected a JSON object of config fields, got " + show(user_config));
+  check_keys(user_config);
+  Config config = default_config();
+  Normalizer(facts_, config).read(user_config);
+  validate(config);
+  return config;
+}
+
+} // namespace helion

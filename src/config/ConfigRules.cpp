@@ -1,0 +1,209 @@
+#include "config/ConfigRules.h"
+
+#include "support/Diagnostics.h"
+
+#include <algorithm>
+#include <optional>
+
+namespace helion {
+namespace config_rules {
+
+/// Products of block bounds saturate here rather than overflow.
+static constexpr int64_t kSaturate = int64_t(1) << 62;
+
+void invalid(const std::string &message) { throw UserError("InvalidConfig", message); }
+
+bool is_power_of_two(int64_t value) { return value > 0 && (value & (value - 1)) == 0; }
+
+int64_t next_power_of_two(int64_t value) {
+  int64_t result = 1;
+  while (result < value && result < kSaturate) result <<= 1;
+  return result;
+}
+
+static int64_t saturating_multiply(int64_t a, int64_t b) {
+  if (a != 0 && b > kSaturate / a) return kSaturate;
+  return a * b;
+}
+
+const std::vector<std::string> &indexing_styles() {
+  static const std::vector<std::string> styles = {"pointer", "block_ptr", "tensor_descriptor"};
+  return styles;
+}
+
+bool is_fixed_call(const TileCallFacts &call) {
+  for (const auto &fixed : call.fixed_block_sizes)
+    if (!fixed) return false;
+  return call.fixed_block_sizes.size() == call.size_hints.size();
+}
+
+bool has_fixed_dim(const TileCallFacts &call) {
+  for (const auto &fixed : call.fixed_block_sizes)
+    if (fixed) return true;
+  return false;
+}
+
+bool can_flatten(const TileCallFacts &call) {
+  return call.size_hints.size() >= 2 && !has_fixed_dim(call);
+}
+
+std::vector<size_t> tunable_calls(const KernelFacts &facts) {
+  std::vector<size_t> calls;
+  for (size_t i = 0; i < facts.tiles.size(); ++i)
+    if (!is_fixed_call(facts.tiles[i])) calls.push_back(i);
+  return calls;
+}
+
+std::vector<size_t> multi_dim_tunable_calls(const KernelFacts &facts) {
+  std::vector<size_t> calls;
+  for (size_t i : tunable_calls(facts))
+    if (facts.tiles[i].size_hints.size() >= 2) calls.push_back(i);
+  return calls;
+}
+
+static const std::optional<int64_t> &fixed_size(const TileCallFacts &call, size_t dim) {
+  static const std::optional<int64_t> none;
+  return dim < call.fixed_block_sizes.size() ? call.fixed_block_sizes[dim] : none;
+}
+
+int64_t min_block(const TileCallFacts &call, size_t dim) {
+  if (const auto &fixed = fixed_size(call, dim)) return *fixed;
+  int64_t min = dim < call.min_block_sizes.size() ? call.min_block_sizes[dim] : 1;
+  return next_power_of_two(min);
+}
+
+int64_t max_block(const TileCallFacts &call, size_t dim) {
+  if (const auto &fixed = fixed_size(call, dim)) return *fixed;
+  return std::max(next_power_of_two(call.size_hints[dim]), min_block(call, dim));
+}
+
+int64_t min_flat_block(const TileCallFacts &call) {
+  int64_t product = 1;
+  for (size_t dim = 0; dim < call.size_hints.size(); ++dim)
+    product = saturating_multiply(product, min_block(call, dim));
+  return product;
+}
+
+int64_t max_flat_block(const TileCallFacts &call) {
+  int64_t product = 1;
+  for (size_t dim = 0; dim < call.size_hints.size(); ++dim)
+    product = saturating_multiply(product, max_block(call, dim));
+  return product;
+}
+
+int64_t reduction_extent(const ReductionFacts &reduction) {
+  return next_power_of_two(reduction.size_hint);
+}
+
+std::string allowed_powers_text(int64_t min, int64_t max) {
+  if (min == max) return "use " + std::to_string(min);
+  return "use a power of two between " + std::to_string(min) + " and " + std::to_string(max);
+}
+
+void check_power_in_range(const std::string &field, int64_t value, int64_t min, int64_t max) {
+  std::string prefix = field + ": " + std::to_string(value);
+  if (!is_power_of_two(value))
+    invalid(prefix + " is not a power of two; " + allowed_powers_text(min, max));
+  if (value < min)
+    invalid(prefix + " is below the minimum " + std::to_string(min) + "; " +
+            allowed_powers_text(min, max));
+  if (value > max)
+    invalid(prefix + " is above the maximum " + std::to_string(max) + "; " +
+            allowed_powers_text(min, max));
+}
+
+void check_reduction_loop(const std::string &field, int64_t value) {
+  if (!is_power_of_two(value))
+    invalid(field + ": " + std::to_string(value) +
+            " is not a power of two; use null for a persistent reduction or a power of two "
+            "for a looped one");
+}
+
+void check_l2_grouping(const std::string &field, int64_t value) {
+  if (!is_power_of_two(value))
+    invalid(field + ": " + std::to_string(value) +
+            " is not a power of two; use 1 to disable grouping or a larger power of two");
+}
+
+void check_indexing_style(const std::string &field, const std::string &style) {
+  const auto &styles = indexing_styles();
+  if (std::find(styles.begin(), styles.end(), style) != styles.end()) return;
+  std::vector<std::string> quoted;
+  for (const auto &s : styles) quoted.push_back(show(Json(s)));
+  invalid(field + ": " + show(Json(style)) + " is not an indexing style; use one of " +
+          join(quoted));
+}
+
+void check_loop_order(const std::string &field, const std::vector<int64_t> &order, size_t dims) {
+  std::vector<bool> seen(dims, false);
+  bool ok = order.size() == dims;
+  for (int64_t dim : order) {
+    if (!ok) break;
+    ok = dim >= 0 && static_cast<size_t>(dim) < dims && !seen[dim];
+    if (ok) seen[dim] = true;
+  }
+  if (ok) return;
+  Json shown = Json::array(), identity = Json::array();
+  for (int64_t dim : order) shown.push_back(Json(dim));
+  for (size_t dim = 0; dim < dims; ++dim) identity.push_back(Json(static_cast<int64_t>(dim)));
+  invalid(field + ": " + show(shown) + " is not a permutation of " + show(identity) +
+          "; list each of the " + std::to_string(dims) + " dimensions once");
+}
+
+void check_num_warps(const std::string &field, int64_t value) {
+  if (is_power_of_two(value) && value <= kMaxNumWarps) return;
+  invalid(field + ": " + std::to_string(value) + " is not allowed; use a power of two between 1 and " +
+          std::to_string(kMaxNumWarps));
+}
+
+void check_num_stages(const std::string &field, int64_t value) {
+  if (value >= 1 && value <= kMaxNumStages) return;
+  invalid(field + ": " + std::to_string(value) + " is not allowed; use an int between 1 and " +
+          std::to_string(kMaxNumStages));
+}
+
+static int grid_dims(const TileCallFacts &call, const TileChoice &choice) {
+  return choice.flatten ? 1 : static_cast<int>(call.size_hints.size());
+}
+
+bool allows_xyz(const KernelFacts &facts, const Config &config) {
+  for (size_t i = 0; i < facts.tiles.size() && i < config.tiles.size(); ++i)
+    if (facts.tiles[i].is_grid && grid_dims(facts.tiles[i], config.tiles[i]) > 3) return false;
+  return true;
+}
+
+void check_pid_type(const std::string &field, const std::string &pid_type,
+                    const KernelFacts &facts, const Config &config) {
+  if (pid_type == "persistent_blocked" || pid_type == "persistent_interleaved")
+    invalid(field + ": " + show(Json(pid_type)) +
+            " is not supported yet; use \"flat\" or \"xyz\"");
+  if (pid_type != "flat" && pid_type != "xyz")
+    invalid(field + ": " + show(Json(pid_type)) + " is not a pid type; use \"flat\" or \"xyz\"");
+  if (pid_type == "xyz" && !allows_xyz(facts, config))
+    invalid(field + ": the grid has more than 3 dimensions, which do not fit the x, y and z "
+                    "launch axes; use \"flat\" or flatten the grid tile");
+}
+
+int64_t expect_int(const std::string &field, const Json &value) {
+  if (!value.is_int()) invalid(field + ": expected an int, got " + show(value));
+  return value.as_int();
+}
+
+std::string show(const Json &value) { return value.dump(); }
+
+std::string join(const std::vector<std::string> &items, const std::string &separator) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += separator;
+    out += items[i];
+  }
+  return out;
+}
+
+std::string call_location(const TileCallFacts &call) {
+  if (!call.span.valid()) return "";
+  return " (the hl.tile call at line " + std::to_string(call.span.line) + ")";
+}
+
+} // namespace config_rules
+} // namespace helion

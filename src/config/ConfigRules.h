@@ -1,0 +1,88 @@
+#pragma once
+
+// The legal values of each config field, shared by default construction,
+// validation, normalization and random sampling of configs. Not part of the
+// public interface: include only from src/config.
+
+#include "config/Config.h"
+#include "config/KernelFacts.h"
+#include "support/Json.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace helion {
+namespace config_rules {
+
+/// Throws UserError("InvalidConfig", message).
+[[noreturn]] void invalid(const std::string &message);
+
+bool is_power_of_two(int64_t value);
+/// The smallest power of two >= value (1 for value <= 1).
+int64_t next_power_of_two(int64_t value);
+
+constexpr int kMaxNumWarps = 32;
+constexpr int kMaxNumStages = 8;
+/// Looped reductions get this block by default once the reduced dimension
+/// exceeds kMaxDefaultPersistentReduction.
+constexpr int64_t kDefaultReductionLoop = 4096;
+constexpr int64_t kMaxDefaultPersistentReduction = 16384;
+
+/// The `indexing` values in the order describe() lists them.
+const std::vector<std::string> &indexing_styles();
+
+/// A tile call with every dimension fixed by `block_size=` has no entry in
+/// the user-facing block_sizes / loop_orders.
+bool is_fixed_call(const TileCallFacts &call);
+bool has_fixed_dim(const TileCallFacts &call);
+/// Only calls without any fixed dimension may be flattened.
+bool can_flatten(const TileCallFacts &call);
+
+/// Indices (into KernelFacts::tiles) of the calls with an entry in the
+/// user-facing block_sizes, in source order.
+std::vector<size_t> tunable_calls(const KernelFacts &facts);
+/// Those of them with two or more dimensions: one loop_orders / flatten_loops entry each.
+std::vector<size_t> multi_dim_tunable_calls(const KernelFacts &facts);
+
+/// Smallest / largest legal block of dimension `dim` (both powers of two,
+/// the fixed size for a fixed dimension).
+int64_t min_block(const TileCallFacts &call, size_t dim);
+int64_t max_block(const TileCallFacts &call, size_t dim);
+/// Bounds of a flattened block: the products of the per-dimension bounds.
+int64_t min_flat_block(const TileCallFacts &call);
+int64_t max_flat_block(const TileCallFacts &call);
+/// The persistent block of a reduction: looped blocks are smaller.
+int64_t reduction_extent(const ReductionFacts &reduction);
+
+/// "use 16" or "use a power of two between 16 and 2048".
+std::string allowed_powers_text(int64_t min, int64_t max);
+/// Throws unless `value` is a power of two in [min, max]; `field` is the
+/// user-facing path such as "block_sizes[0][1]".
+void check_power_in_range(const std::string &field, int64_t value, int64_t min, int64_t max);
+/// Checks of single fields; `field` names them in the user's spelling.
+void check_reduction_loop(const std::string &field, int64_t value);
+void check_l2_grouping(const std::string &field, int64_t value);
+void check_indexing_style(const std::string &field, const std::string &style);
+/// Throws unless `order` is a permutation of 0 .. dims-1.
+void check_loop_order(const std::string &field, const std::vector<int64_t> &order, size_t dims);
+void check_num_warps(const std::string &field, int64_t value);
+void check_num_stages(const std::string &field, int64_t value);
+/// `field` is "pid_type" or "use_yz_grid"; "xyz" needs at most three grid
+/// dimensions in every grid tile call (a flattened call counts as one).
+void check_pid_type(const std::string &field, const std::string &pid_type,
+                    const KernelFacts &facts, const Config &config);
+/// Whether "xyz" is legal for every flattening choice `config` makes.
+bool allows_xyz(const KernelFacts &facts, const Config &config);
+
+/// Throws unless `value` is an int; returns it.
+int64_t expect_int(const std::string &field, const Json &value);
+/// The value as the user would read it: JSON text.
+std::string show(const Json &value);
+/// "a, b, c".
+std::string join(const std::vector<std::string> &items, const std::string &separator = ", ");
+/// " (the hl.tile call at line N)" or "" when the call has no source position.
+std::string call_location(const TileCallFacts &call);
+
+} // namespace config_rules
+} // namespace helion

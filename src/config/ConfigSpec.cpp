@@ -1,0 +1,343 @@
+#include "config/ConfigSpec.h"
+
+#include "config/ConfigRules.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace helion {
+
+using namespace config_rules;
+
+/// A grid block times a persistent reduction block above this many elements
+/// spills registers, so the default shrinks the grid block to stay under it.
+static constexpr int64_t kDefaultElementsPerProgram = int64_t(1) << 14;
+
+ConfigSpec::ConfigSpec(KernelFacts facts) : facts_(std::move(facts)) {}
+
+static std::vector<int> identity_order(size_t dims) {
+  std::vector<int> order(dims);
+  std::iota(order.begin(), order.end(), 0);
+  return order;
+}
+
+static int64_t default_block(const TileCallFacts &call, size_t dim) {
+  size_t dims = call.size_hints.size();
+  int64_t base = 32; // inner loops, e.g. the K loop of a matmul
+  if (call.is_grid) base = dims == 1 ? 1024 : dims == 2 ? 64 : 16;
+  return std::clamp(base, min_block(call, dim), max_block(call, dim));
+}
+
+/// Halves the largest shrinkable dimension of a grid tile until one program's
+/// block times `row_elements` fits the per-program budget (or nothing shrinks).
+static void shrink_for_rows(const TileCallFacts &call, TileChoice &choice, int64_t row_elements) {
+  while (true) {
+    int64_t elements = row_elements;
+    for (int64_t block : choice.block_sizes) elements *= block;
+    if (elements <= kDefaultElementsPerProgram) return;
+    int widest = -1;
+    for (size_t dim = 0; dim < choice.block_sizes.size(); ++dim) {
+      if (choice.block_sizes[dim] <= min_block(call, dim)) continue;
+      if (widest < 0 || choice.block_sizes[dim] > choice.block_sizes[widest]) widest = dim;
+    }
+    if (widest < 0) return;
+    choice.block_sizes[widest] /= 2;
+  }
+}
+
+Config ConfigSpec::default_config() const {
+  Config config;
+  for (const auto &reduction : facts_.reductions) {
+    if (reduction_extent(reduction) > kMaxDefaultPersistentReduction)
+      config.reduction_loops.push_back(kDefaultReductionLoop);
+    else
+      config.reduction_loops.push_back(std::nullopt);
+  }
+  int64_t row_elements = 1;
+  for (size_t r = 0; r < facts_.reductions.size(); ++r)
+    row_elements = std::max(row_elements, config.reduction_loops[r].value_or(
+                                              reduction_extent(facts_.reductions[r])));
+  for (const auto &call : facts_.tiles) {
+    TileChoice choice;
+    for (size_t dim = 0; dim < call.size_hints.size(); ++dim)
+      choice.block_sizes.push_back(default_block(call, dim));
+    choice.loop_order = identity_order(call.size_hints.size());
+    if (call.is_grid && !facts_.reductions.empty()) shrink_for_rows(call, choice, row_elements);
+    config.tiles.push_back(std::move(choice));
+  }
+  config.indexing = {"pointer"};
+  return config;
+}
+
+static Json int_list(const std::vector<int64_t> &values) {
+  Json out = Json::array();
+  for (int64_t value : values) out.push_back(Json(value));
+  return out;
+}
+
+static std::string block_field(size_t tunable_index) {
+  return "block_sizes[" + std::to_string(tunable_index) + "]";
+}
+
+static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
+                          const std::string &field, const std::string &loop_order_field) {
+  size_t dims = call.size_hints.size();
+  if (choice.flatten) {
+    if (!can_flatten(call))
+      invalid(field + ": only a tile call of two or more dimensions, none fixed by block_size=, "
+                      "can be flattened" + call_location(call) + "; give a list of " +
+              std::to_string(dims) + " block sizes");
+    if (!choice.block_sizes.empty())
+      invalid(field + ": a flattened tile has only its flat block size, got " +
+              std::to_string(choice.block_sizes.size()) + " per-dimension block sizes as well");
+    check_power_in_range(field, choice.flat_block_size, min_flat_block(call),
+                         max_flat_block(call));
+  } else {
+    if (choice.block_sizes.size() != dims)
+      invalid(field + ": expected " + std::to_string(dims) + " block sizes (one per dimension" +
+              call_location(call) + "), got " + std::to_string(choice.block_sizes.size()));
+    for (size_t dim = 0; dim < dims; ++dim) {
+      std::string dim_field = field + "[" + std::to_string(dim) + "]";
+      const auto &fixed = dim < call.fixed_block_sizes.size() ? call.fixed_block_sizes[dim]
+                                                              : std::optional<int64_t>();
+      if (fixed) {
+        if (choice.block_sizes[dim] != *fixed)
+          invalid(dim_field + ": " + std::to_string(choice.block_sizes[dim]) +
+                  " differs from block_size=" + std::to_string(*fixed) + " fixed in the source" +
+                  call_location(call) + "; use " + std::to_string(*fixed));
+        continue;
+      }
+      check_power_in_range(dim_field, choice.block_sizes[dim], min_block(call, dim),
+                           max_block(call, dim));
+    }
+  }
+  check_loop_order(loop_order_field,
+                   std::vector<int64_t>(choice.loop_order.begin(), choice.loop_order.end()), dims);
+}
+
+/// A call whose every block size is fixed by `block_size=` has no user-facing
+/// entry, so its errors name the call instead of a config field.
+static void validate_fixed_tile(const TileCallFacts &call, const TileChoice &choice,
+                                const std::string &name) {
+  std::vector<int64_t> fixed;
+  for (const auto &size : call.fixed_block_sizes) fixed.push_back(*size);
+  if (choice.flatten || choice.block_sizes != fixed)
+    invalid(name + call_location(call) + ": block sizes are fixed by block_size= in the source; "
+            "use " + int_list(fixed).dump());
+  check_loop_order(name + " loop order",
+                   std::vector<int64_t>(choice.loop_order.begin(), choice.loop_order.end()),
+                   fixed.size());
+}
+
+void ConfigSpec::validate(const Config &config) const {
+  const auto &tiles = facts_.tiles;
+  if (config.tiles.size() != tiles.size())
+    invalid("block_sizes: the config has " + std::to_string(config.tiles.size()) +
+            " tile choices; the kernel has " + std::to_string(tiles.size()) + " hl.tile calls");
+  size_t tunable_index = 0;
+  size_t multi_dim_index = 0;
+  for (size_t i = 0; i < tiles.size(); ++i) {
+    const TileCallFacts &call = tiles[i];
+    if (is_fixed_call(call)) {
+      validate_fixed_tile(call, config.tiles[i], "hl.tile call " + std::to_string(i));
+      continue;
+    }
+    std::string loop_order_field =
+        call.size_hints.size() >= 2 ? "loop_orders[" + std::to_string(multi_dim_index++) + "]"
+                                    : block_field(tunable_index) + " loop order";
+    validate_tile(call, config.tiles[i], block_field(tunable_index++), loop_order_field);
+  }
+
+  if (config.reduction_loops.size() != facts_.reductions.size())
+    invalid("reduction_loops: expected " + std::to_string(facts_.reductions.size()) +
+            " entries (one per reduction), got " + std::to_string(config.reduction_loops.size()));
+  for (size_t r = 0; r < config.reduction_loops.size(); ++r)
+    if (config.reduction_loops[r])
+      check_reduction_loop("reduction_loops[" + std::to_string(r) + "]",
+                           *config.reduction_loops[r]);
+
+  check_l2_grouping("l2_grouping", config.l2_grouping);
+
+  size_t ops = static_cast<size_t>(facts_.memory_ops);
+  if (config.indexing.empty() || (config.indexing.size() != 1 && config.indexing.size() != ops))
+    invalid("indexing: expected one style or " + std::to_string(ops) +
+            " (one per load and store), got " + std::to_string(config.indexing.size()));
+  for (size_t op = 0; op < config.indexing.size(); ++op)
+    check_indexing_style(config.indexing.size() == 1 ? "indexing"
+                                                     : "indexing[" + std::to_string(op) + "]",
+                         config.indexing[op]);
+
+  check_pid_type("pid_type", config.pid_type, facts_, config);
+  check_num_warps("num_warps", config.num_warps);
+  check_num_stages("num_stages", config.num_stages);
+}
+
+Json ConfigSpec::to_json(const Config &config) const {
+  Json blocks = Json::array();
+  Json loop_orders = Json::array();
+  for (size_t i : tunable_calls(facts_)) {
+    const TileChoice &choice = config.tiles[i];
+    if (choice.flatten) {
+      blocks.push_back(Json(choice.flat_block_size));
+    } else {
+      Json sizes = Json::array();
+      for (int64_t block : choice.block_sizes) sizes.push_back(Json(block));
+      blocks.push_back(std::move(sizes));
+    }
+    if (facts_.tiles[i].size_hints.size() < 2) continue;
+    Json order = Json::array();
+    for (int dim : choice.loop_order) order.push_back(Json(dim));
+    loop_orders.push_back(std::move(order));
+  }
+
+  Json out = Json::object();
+  out.set("block_sizes", std::move(blocks));
+  if (!multi_dim_tunable_calls(facts_).empty()) out.set("loop_orders", std::move(loop_orders));
+  if (!config.reduction_loops.empty()) {
+    Json loops = Json::array();
+    for (const auto &loop : config.reduction_loops) loops.push_back(loop ? Json(*loop) : Json());
+    out.set("reduction_loops", std::move(loops));
+  }
+  out.set("l2_grouping", Json(config.l2_grouping));
+  if (config.indexing.size() == 1) {
+    out.set("indexing", Json(config.indexing[0]));
+  } else {
+    Json styles = Json::array();
+    for (const auto &style : config.indexing) styles.push_back(Json(style));
+    out.set("indexing", std::move(styles));
+  }
+  if (config.pid_type == "xyz") out.set("use_yz_grid", Json(true));
+  out.set("num_warps", Json(config.num_warps));
+  out.set("num_stages", Json(config.num_stages));
+  return out;
+}
+
+Json ConfigSpec::describe() const {
+  Json blocks = Json::array();
+  Json loop_orders = Json::array();
+  for (size_t i : tunable_calls(facts_)) {
+    const TileCallFacts &call = facts_.tiles[i];
+    size_t dims = call.size_hints.size();
+    std::vector<int64_t> mins, maxes;
+    Json fixed = Json::array();
+    for (size_t dim = 0; dim < dims; ++dim) {
+      mins.push_back(min_block(call, dim));
+      maxes.push_back(max_block(call, dim));
+      bool is_fixed = dim < call.fixed_block_sizes.size() && call.fixed_block_sizes[dim];
+      fixed.push_back(is_fixed ? Json(*call.fixed_block_sizes[dim]) : Json());
+    }
+    Json entry = Json::object();
+    entry.set("call", Json(static_cast<int64_t>(i)));
+    if (call.span.valid()) entry.set("line", Json(call.span.line));
+    entry.set("dims", Json(static_cast<int64_t>(dims)));
+    entry.set("grid", Json(call.is_grid));
+    entry.set("size_hints", int_list(call.size_hints));
+    entry.set("min", int_list(mins));
+    entry.set("max", int_list(maxes));
+    entry.set("fixed", std::move(fixed));
+    if (can_flatten(call)) {
+      Json flat = Json::object();
+      flat.set("min", Json(min_flat_block(call)));
+      flat.set("max", Json(max_flat_block(call)));
+      entry.set("flatten", std::move(flat));
+    } else {
+      entry.set("flatten", Json());
+    }
+    blocks.push_back(std::move(entry));
+    if (dims >= 2) {
+      Json order = Json::object();
+      order.set("call", Json(static_cast<int64_t>(i)));
+      order.set("dims", Json(static_cast<int64_t>(dims)));
+      loop_orders.push_back(std::move(order));
+    }
+  }
+
+  Json reductions = Json::array();
+  for (const auto &reduction : facts_.reductions) {
+    Json entry = Json::object();
+    entry.set("size_hint", Json(reduction.size_hint));
+    entry.set("persistent_block", Json(reduction_extent(reduction)));
+    reductions.push_back(std::move(entry));
+  }
+
+  Json indexing = Json::array();
+  for (const auto &style : indexing_styles()) indexing.push_back(Json(style));
+  Json pid_types = Json::array();
+  pid_types.push_back(Json("flat"));
+  pid_types.push_back(Json("xyz"));
+  Json warps = Json::array();
+  for (int warp = 1; warp <= kMaxNumWarps; warp *= 2) warps.push_back(Json(warp));
+  Json stages = Json::array();
+  for (int stage = 1; stage <= kMaxNumStages; ++stage) stages.push_back(Json(stage));
+
+  Json out = Json::object();
+  out.set("block_sizes", std::move(blocks));
+  out.set("loop_orders", std::move(loop_orders));
+  out.set("reduction_loops", std::move(reductions));
+  out.set("memory_ops", Json(facts_.memory_ops));
+  out.set("indexing", std::move(indexing));
+  out.set("pid_type", std::move(pid_types));
+  out.set("num_warps", std::move(warps));
+  out.set("num_stages", std::move(stages));
+  out.set("default", to_json(default_config()));
+  return out;
+}
+
+/// A power of two in [min, max], both powers of two, log-uniformly.
+static int64_t random_power(std::mt19937_64 &rng, int64_t min, int64_t max) {
+  int low = 0, high = 0;
+  while ((int64_t(1) << low) < min) ++low;
+  while ((int64_t(1) << high) < max) ++high;
+  return int64_t(1) << std::uniform_int_distribution<int>(low, high)(rng);
+}
+
+static bool coin(std::mt19937_64 &rng, double probability = 0.5) {
+  return std::bernoulli_distribution(probability)(rng);
+}
+
+Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
+  Config config = default_config();
+  for (size_t i : tunable_calls(facts_)) {
+    const TileCallFacts &call = facts_.tiles[i];
+    TileChoice &choice = config.tiles[i];
+    size_t dims = call.size_hints.size();
+    if (can_flatten(call) && coin(rng, 0.25)) {
+      choice.flatten = true;
+      choice.block_sizes.clear();
+      choice.flat_block_size = random_power(rng, min_flat_block(call), max_flat_block(call));
+    } else {
+      for (size_t dim = 0; dim < dims; ++dim) {
+        bool is_fixed = dim < call.fixed_block_sizes.size() && call.fixed_block_sizes[dim];
+        if (!is_fixed)
+          choice.block_sizes[dim] = random_power(rng, min_block(call, dim), max_block(call, dim));
+      }
+    }
+    std::shuffle(choice.loop_order.begin(), choice.loop_order.end(), rng);
+  }
+  for (size_t r = 0; r < facts_.reductions.size(); ++r) {
+    int64_t extent = reduction_extent(facts_.reductions[r]);
+    if (extent >= 2 && coin(rng))
+      config.reduction_loops[r] = random_power(rng, 1, extent / 2);
+    else
+      config.reduction_loops[r] = std::nullopt;
+  }
+  config.l2_grouping = random_power(rng, 1, 64);
+
+  const auto &styles = indexing_styles();
+  std::uniform_int_distribution<size_t> pick_style(0, styles.size() - 1);
+  config.indexing = {styles[pick_style(rng)]};
+  if (facts_.memory_ops >= 2 && coin(rng)) {
+    config.indexing.clear();
+    for (int op = 0; op < facts_.memory_ops; ++op) config.indexing.push_back(styles[pick_style(rng)]);
+    bool all_same = std::all_of(config.indexing.begin(), config.indexing.end(),
+                                [&](const std::string &s) { return s == config.indexing[0]; });
+    if (all_same) config.indexing.resize(1);
+  }
+
+  config.pid_type = allows_xyz(facts_, config) && coin(rng) ? "xyz" : "flat";
+  config.num_warps = static_cast<int>(random_power(rng, 1, kMaxNumWarps));
+  config.num_stages = std::uniform_int_distribution<int>(1, kMaxNumStages)(rng);
+  return config;
+}
+
+} // namespace helion

@@ -1,0 +1,118 @@
+#include "ir/Ir.h"
+
+#include "support/Diagnostics.h"
+
+#include <sstream>
+
+namespace helion::ir {
+
+int DeviceKernel::add(Node node) {
+  for (int operand : node.operands)
+    check_internal(operand >= 0 && operand < static_cast<int>(nodes.size()),
+                   "ir node refers to an operand that does not exist");
+  node.id = static_cast<int>(nodes.size());
+  nodes.push_back(std::move(node));
+  return nodes.back().id;
+}
+
+static const char *op_name(OpKind op) {
+  switch (op) {
+  case OpKind::Constant: return "constant";
+  case OpKind::HostScalar: return "host_scalar";
+  case OpKind::TileIndex: return "tile_index";
+  case OpKind::TileBegin: return "tile_begin";
+  case OpKind::TileEnd: return "tile_end";
+  case OpKind::TileSize: return "tile_size";
+  case OpKind::Full: return "full";
+  case OpKind::Load: return "load";
+  case OpKind::Unary: return "unary";
+  case OpKind::Binary: return "binary";
+  case OpKind::Where: return "where";
+  case OpKind::Cast: return "cast";
+  case OpKind::Reduce: return "reduce";
+  case OpKind::Dot: return "dot";
+  case OpKind::Reshape: return "reshape";
+  case OpKind::Permute: return "permute";
+  case OpKind::MaskFill: return "mask_fill";
+  case OpKind::LoopArg: return "loop_arg";
+  case OpKind::LoopResult: return "loop_result";
+  }
+  return "?";
+}
+
+static std::string type_text(const TensorType &type) {
+  std::string text = dtype_name(type.dtype) + "[";
+  for (size_t i = 0; i < type.dims.size(); ++i) {
+    if (i) text += ", ";
+    const Dim &d = type.dims[i];
+    text += d.is_block() ? "b" + std::to_string(d.block) : std::to_string(d.size);
+  }
+  return text + "]";
+}
+
+static std::string index_text(const std::vector<IndexItem> &index) {
+  std::string text = "[";
+  for (size_t i = 0; i < index.size(); ++i) {
+    if (i) text += ", ";
+    const IndexItem &item = index[i];
+    if (item.kind == IndexItem::Kind::Block) text += "b" + std::to_string(item.block);
+    if (item.kind == IndexItem::Kind::Scalar) text += "%" + std::to_string(item.value);
+    if (item.kind == IndexItem::Kind::NewAxis) text += "None";
+  }
+  return text + "]";
+}
+
+static void dump_node(std::ostringstream &out, const DeviceKernel &k, const Node &n) {
+  out << "%" << n.id << ": " << type_text(n.type) << " = " << op_name(n.op);
+  if (!n.fn.empty()) out << "." << n.fn;
+  for (int operand : n.operands) out << " %" << operand;
+  if (n.op == OpKind::Constant) out << " " << n.number;
+  if (n.op == OpKind::HostScalar)
+    out << " " << (n.sym ? sym_to_python(n.sym, SymSide::Host) : k.scalars.at(n.scalar).name);
+  if (n.block >= 0) out << " b" << n.block;
+  if (n.op == OpKind::Load) out << " " << k.tensors.at(n.tensor).name << index_text(n.index);
+  if (n.op == OpKind::Reduce) out << " axis=" << n.axis << (n.keepdim ? " keepdim" : "");
+}
+
+static void dump_block(std::ostringstream &out, const DeviceKernel &k,
+                       const std::vector<Stmt> &body, int depth) {
+  std::string pad(depth * 2, ' ');
+  for (const Stmt &s : body) {
+    switch (s.kind) {
+    case Stmt::Kind::Compute:
+      out << pad;
+      dump_node(out, k, k.node(s.value));
+      out << "\n";
+      break;
+    case Stmt::Kind::Store:
+      out << pad << "store " << k.tensors.at(s.tensor).name << index_text(s.index) << " = %"
+          << s.value << "\n";
+      break;
+    case Stmt::Kind::TileLoop:
+    case Stmt::Kind::ReductionLoop: {
+      out << pad << (s.kind == Stmt::Kind::TileLoop ? "tile_loop call" : "reduction_loop b")
+          << (s.kind == Stmt::Kind::TileLoop ? s.tile_call : s.block);
+      for (const LoopCarry &c : s.carried)
+        out << " " << c.name << "(%" << c.init << " -> %" << c.arg << " -> %" << c.yielded
+            << " -> %" << c.result << ")";
+      out << "\n";
+      dump_block(out, k, s.body, depth + 1);
+      break;
+    }
+    }
+  }
+}
+
+std::string dump(const DeviceKernel &kernel) {
+  std::ostringstream out;
+  for (const BlockInfo &b : kernel.blocks) {
+    out << "block b" << (&b - kernel.blocks.data())
+        << (b.kind == BlockInfo::Kind::Tile ? " tile" : " reduction") << " ["
+        << sym_to_python(b.begin, SymSide::Host) << ", " << sym_to_python(b.end, SymSide::Host)
+        << ")\n";
+  }
+  dump_block(out, kernel, kernel.body, 0);
+  return out.str();
+}
+
+} // namespace helion::ir

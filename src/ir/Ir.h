@@ -1,0 +1,180 @@
+#pragma once
+
+// The device IR: the body of a kernel's grid loop as structured statements
+// over typed SSA values. Shapes are lists of dimensions, each either a
+// block (a tile dimension or a reduction dimension, sized by the config) or a
+// constant. Nodes are created only through DeviceKernel::add, which checks
+// operand ids; once added a node is not changed by later stages.
+
+#include "support/SourceSpan.h"
+#include "types/DType.h"
+#include "types/SymInt.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace helion::ir {
+
+struct Dim {
+  enum class Kind { Block, Const };
+  Kind kind = Kind::Const;
+  int block = -1;   ///< Block: the block id
+  int64_t size = 1; ///< Const: the extent
+
+  static Dim of_block(int id) { return {Kind::Block, id, 0}; }
+  static Dim constant(int64_t n) { return {Kind::Const, -1, n}; }
+  bool is_block() const { return kind == Kind::Block; }
+  bool operator==(const Dim &o) const {
+    return kind == o.kind && (is_block() ? block == o.block : size == o.size);
+  }
+  bool operator!=(const Dim &o) const { return !(*this == o); }
+};
+
+struct TensorType {
+  DType dtype = DType::Float32;
+  std::vector<Dim> dims; ///< empty for a scalar
+  int rank() const { return static_cast<int>(dims.size()); }
+};
+
+/// A range the kernel iterates in blocks: one dimension of an `hl.tile` call,
+/// or a reduction dimension (a full slice such as `x[tile, :]`).
+struct BlockInfo {
+  enum class Kind { Tile, Reduction };
+  Kind kind = Kind::Tile;
+  SymInt begin, end;     ///< the range [begin, end)
+  int tile_call = -1;    ///< Tile: the `hl.tile` call
+  int dim_in_call = 0;   ///< Tile: which dimension of that call
+  int reduction = -1;    ///< Reduction: its index in the config's reduction_loops
+  std::string name_hint; ///< the loop variable, for readable code
+  SymInt extent() const { return sym_sub(end, begin); }
+};
+
+struct TileCall {
+  SourceSpan span;
+  std::vector<int> blocks;
+  bool is_grid = false;
+  bool list_form = false; ///< `hl.tile([n])`: the loop variable is a tuple of tiles
+  std::vector<std::optional<int64_t>> fixed_block_sizes; ///< from `block_size=`
+};
+
+/// A host tensor the kernel reads or writes (an argument or a host allocation).
+struct TensorParam {
+  std::string name; ///< the host variable
+  DType dtype;
+  std::vector<SymInt> sizes, strides;
+};
+
+/// A host scalar the kernel receives by value (e.g. a float argument).
+struct ScalarParam {
+  std::string name; ///< the host variable
+  DType dtype;
+};
+
+enum class OpKind {
+  Constant,   ///< scalar literal: `number` (text), type scalar
+  HostScalar, ///< scalar from host code: `sym` (SymInt) or `scalar` (ScalarParam)
+  TileIndex,  ///< the element indices of `block`, shape [block]
+  TileBegin,  ///< first index of `block`'s current tile (scalar)
+  TileEnd,    ///< one past the last valid index of the current tile (scalar)
+  TileSize,   ///< `block`'s block size (scalar)
+  Full,       ///< a tensor of `type` filled with operand 0 (a scalar)
+  Load,       ///< `tensor` at `index`
+  Unary,      ///< `fn`(operand 0)
+  Binary,     ///< operand 0 `fn` operand 1 (broadcasting)
+  Where,      ///< where(operand 0, operand 1, operand 2)
+  Cast,       ///< operand 0 converted to type.dtype
+  Reduce,     ///< `fn` ("sum", "max", "min") of operand 0 over `axis`
+  Dot,        ///< operand 0 @ operand 1 (+ operand 2 as accumulator when present)
+  Reshape,    ///< operand 0 with size-1 dims inserted or removed to reach `type`
+  Permute,    ///< operand 0 with dims permuted by `perm`
+  MaskFill,   ///< operand 0 with lanes past the end of `block` replaced by `number`
+  LoopArg,    ///< a loop-carried value inside a loop body
+  LoopResult, ///< a loop-carried value after its loop
+};
+
+/// One entry of a tensor subscript, per dimension of the tensor (or a new axis).
+struct IndexItem {
+  enum class Kind { Block, Scalar, NewAxis };
+  Kind kind = Kind::Block;
+  int block = -1; ///< Block: tile or reduction block indexing this dim
+  int value = -1; ///< Scalar: node id of the scalar index
+};
+
+struct Node {
+  int id = -1;
+  OpKind op = OpKind::Constant;
+  TensorType type;
+  std::vector<int> operands;
+  std::string fn;
+  std::string number; ///< Constant: the literal as Python/Triton spells it
+  SymInt sym;         ///< HostScalar
+  int scalar = -1;    ///< HostScalar: ScalarParam index when not a SymInt
+  int block = -1;     ///< Tile*: the block
+  int tensor = -1;    ///< Load: TensorParam index
+  std::vector<IndexItem> index;
+  int memory_op = -1; ///< Load: ordinal among loads and stores (indexing choice)
+  int axis = -1;      ///< Reduce
+  bool keepdim = false;
+  std::vector<int> perm; ///< Permute
+  std::string name_hint;
+  SourceSpan span;
+};
+
+struct Stmt;
+
+struct LoopCarry {
+  std::string name; ///< the source variable
+  int init = -1;    ///< value before the loop
+  int arg = -1;     ///< LoopArg node read inside the body
+  int yielded = -1; ///< value at the end of the body
+  int result = -1;  ///< LoopResult node after the loop
+};
+
+struct Stmt {
+  enum class Kind { Compute, Store, TileLoop, ReductionLoop };
+  Kind kind = Kind::Compute;
+  SourceSpan span;
+  int value = -1; ///< Compute: the node; Store: the stored node
+  // Store
+  int tensor = -1;
+  std::vector<IndexItem> index;
+  int memory_op = -1;
+  // TileLoop (nested `hl.tile`) and ReductionLoop (a looped reduction dim)
+  int tile_call = -1;
+  int block = -1;
+  std::vector<LoopCarry> carried;
+  std::vector<Stmt> body;
+};
+
+/// A size equality the compiler relies on but cannot prove for every
+/// specialization: checked by the host code before the launch.
+struct HostGuard {
+  SymInt lhs, rhs;
+  std::string message;
+};
+
+struct DeviceKernel {
+  std::vector<Node> nodes;
+  std::vector<BlockInfo> blocks;
+  std::vector<TileCall> tile_calls;
+  std::vector<int> reductions; ///< block id of each reduction dim, in config order
+  std::vector<TensorParam> tensors;
+  std::vector<ScalarParam> scalars;
+  int grid_call = -1;
+  int memory_ops = 0;
+  bool has_matmul = false;
+  std::vector<int> dot_blocks; ///< blocks feeding a matmul (they need at least 16)
+  std::vector<HostGuard> guards;
+  std::vector<Stmt> body; ///< the grid loop's body
+
+  /// Adds `node`, checking its operands exist, and returns its id.
+  int add(Node node);
+  const Node &node(int id) const { return nodes.at(id); }
+  const BlockInfo &block(int id) const { return blocks.at(id); }
+};
+
+/// Readable text of the kernel's IR, one statement per line.
+std::string dump(const DeviceKernel &kernel);
+
+} // namespace helion::ir

@@ -1,0 +1,195 @@
+#include "lower/Lowering.h"
+
+#include "support/Diagnostics.h"
+
+namespace helion::lower {
+
+using ir::Dim;
+using ir::IndexItem;
+using ir::Node;
+using ir::OpKind;
+
+namespace {
+
+int tensor_param(LoweringContext &cx, const Operand &base) {
+  ir::DeviceKernel &k = cx.kernel();
+  for (size_t i = 0; i < k.tensors.size(); ++i)
+    if (k.tensors[i].name == base.host_name) return static_cast<int>(i);
+  const HostTensor &t = *base.host->tensor;
+  ir::TensorParam p;
+  p.name = base.host_name;
+  p.dtype = t.dtype;
+  p.sizes = t.sizes;
+  p.strides = t.strides;
+  if (!t.strides_known)
+    for (size_t d = 0; d < t.strides.size(); ++d)
+      p.strides[d] = sym_var(p.name + "_stride_" + std::to_string(d),
+                             p.name + ".stride(" + std::to_string(d) + ")", sym_hint(t.strides[d]));
+  k.tensors.push_back(p);
+  return static_cast<int>(k.tensors.size()) - 1;
+}
+
+std::string describe_size(const SymInt &s) {
+  std::string host = sym_to_python(s, SymSide::Host);
+  std::string value = std::to_string(sym_hint(s));
+  return host == value ? value : value + " (" + host + ")";
+}
+
+/// Checks that tile `block` may index dimension `dim` of `tensor` without
+/// going out of bounds; records a host guard where only the values agree.
+void check_tile_fits(LoweringContext &cx, const ir::TensorParam &tensor, int dim, int block,
+                     const SourceSpan &span) {
+  const ir::BlockInfo &b = cx.kernel().block(block);
+  const SymInt &size = tensor.sizes[dim];
+  if (sym_equal(b.end, size)) return;
+  auto end = sym_constant(b.end), limit = sym_constant(size);
+  bool is_subrange = !sym_equal(b.begin, sym_const(0));
+  if (end && limit && is_subrange && *end <= *limit) return;
+  std::string message = tensor.name + " is indexed by '" + b.name_hint + "', which spans " +
+                        describe_size(b.end) + ", but dimension " + std::to_string(dim) + " of " +
+                        tensor.name + " has size " + describe_size(size);
+  if (sym_hint(b.end) == sym_hint(size)) {
+    cx.kernel().guards.push_back({b.end, size, message});
+    return;
+  }
+  throw UserError("ShapeMismatch", message + "; tile each dimension by its own size", span);
+}
+
+struct ResolvedIndex {
+  std::vector<IndexItem> items;
+  std::vector<Dim> dims;
+};
+
+ResolvedIndex resolve_index(LoweringContext &cx, const ir::TensorParam &tensor,
+                            std::vector<Operand> index, const SourceSpan &span) {
+  int consumed = 0;
+  for (const Operand &o : index)
+    if (o.kind != Operand::Kind::NewAxis) ++consumed;
+  int rank = static_cast<int>(tensor.sizes.size());
+  if (consumed > rank)
+    throw UserError("RankMismatch",
+                    tensor.name + " has rank " + std::to_string(rank) + " but is indexed with " +
+                        std::to_string(consumed) + " indices",
+                    span);
+  for (int i = consumed; i < rank; ++i) {
+    Operand all;
+    all.kind = Operand::Kind::Slice;
+    index.push_back(all); // trailing dims are taken whole, as in torch
+  }
+  ResolvedIndex out;
+  int dim = 0;
+  for (const Operand &o : index) {
+    IndexItem item;
+    switch (o.kind) {
+    case Operand::Kind::NewAxis:
+      item.kind = IndexItem::Kind::NewAxis;
+      out.dims.push_back(Dim::constant(1));
+      out.items.push_back(item);
+      continue;
+    case Operand::Kind::Tile:
+      check_tile_fits(cx, tensor, dim, o.block, span);
+      item.block = o.block;
+      out.dims.push_back(Dim::of_block(o.block));
+      break;
+    case Operand::Kind::Slice:
+      item.block = cx.reduction_block(tensor.sizes[dim], span);
+      out.dims.push_back(Dim::of_block(item.block));
+      break;
+    default: {
+      bool scalar = LoweringContext::is_scalar_operand(o) ||
+                    (o.kind == Operand::Kind::Tensor && cx.type_of(o.node).dims.empty());
+      if (!scalar || is_floating(cx.dtype_of(o)))
+        throw UserError("InvalidIndexingType",
+                        "a tensor is indexed by tiles, `:`, None or integers; this index is " +
+                            (o.kind == Operand::Kind::Host ? o.host->describe()
+                                                           : std::string("a device tensor")),
+                        span);
+      item.kind = IndexItem::Kind::Scalar;
+      item.value = cx.to_node(o, span);
+      break;
+    }
+    }
+    out.items.push_back(item);
+    ++dim;
+  }
+  return out;
+}
+
+Operand view_of_device_value(LoweringContext &cx, const Operand &base,
+                             const std::vector<Operand> &index, const SourceSpan &span) {
+  const ir::TensorType &type = cx.type_of(base.node);
+  std::vector<Dim> dims;
+  int dim = 0;
+  for (const Operand &o : index) {
+    if (o.kind == Operand::Kind::NewAxis) {
+      dims.push_back(Dim::constant(1));
+      continue;
+    }
+    if (o.kind != Operand::Kind::Slice)
+      throw UserError("InvalidIndexingType",
+                      "a value computed on the device can only be indexed with `:` and None "
+                      "(e.g. row[:, None])",
+                      span);
+    if (dim >= type.rank())
+      throw UserError("RankMismatch", "too many indices for a value of rank " +
+                                          std::to_string(type.rank()), span);
+    dims.push_back(type.dims[dim++]);
+  }
+  for (; dim < type.rank(); ++dim) dims.push_back(type.dims[dim]);
+  if (dims == type.dims) return base;
+  Node n;
+  n.op = OpKind::Reshape;
+  n.operands = {base.node};
+  n.type = {type.dtype, dims};
+  n.span = span;
+  return Operand::tensor(cx.emit(std::move(n)));
+}
+
+} // namespace
+
+Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
+                             const std::vector<Operand> &index, const SourceSpan &span) {
+  if (base.kind == Operand::Kind::Tensor) return view_of_device_value(cx, base, index, span);
+  if (!base.is_host(HostValue::Kind::Tensor))
+    throw UserError("InvalidIndexingType", "only tensors can be indexed on the device", span);
+  int param = tensor_param(cx, base);
+  ResolvedIndex resolved = resolve_index(cx, cx.kernel().tensors[param], index, span);
+  Node n;
+  n.op = OpKind::Load;
+  n.tensor = param;
+  n.index = resolved.items;
+  n.type = {cx.kernel().tensors[param].dtype, resolved.dims};
+  n.memory_op = cx.kernel().memory_ops++;
+  n.name_hint = "load";
+  n.span = span;
+  return Operand::tensor(cx.emit(std::move(n)));
+}
+
+void lower_subscript_store(LoweringContext &cx, const Operand &base,
+                           const std::vector<Operand> &index, const Operand &value,
+                           const SourceSpan &span) {
+  if (!base.is_host(HostValue::Kind::Tensor))
+    throw UserError("NotAllowedOnDevice",
+                    "only host tensors can be stored into on the device; build device values "
+                    "with operations instead",
+                    span);
+  int param = tensor_param(cx, base);
+  ResolvedIndex resolved = resolve_index(cx, cx.kernel().tensors[param], index, span);
+  int stored = cx.to_node(value, span);
+  ir::TensorType target{cx.kernel().tensors[param].dtype, resolved.dims};
+  std::vector<Dim> shape = cx.broadcast(cx.type_of(stored), target, span);
+  if (shape != resolved.dims)
+    throw UserError("ShapeMismatch",
+                    "cannot store a value of shape " + cx.shape_text(cx.type_of(stored).dims) +
+                        " into " + base.host_name + cx.shape_text(resolved.dims),
+                    span);
+  ir::Stmt s;
+  s.kind = ir::Stmt::Kind::Store;
+  s.tensor = param;
+  s.index = resolved.items;
+  s.value = stored;
+  s.memory_op = cx.kernel().memory_ops++;
+  cx.emit_stmt(std::move(s));
+}
+
+} // namespace helion::lower

@@ -1,0 +1,137 @@
+#pragma once
+
+// Lowering of device code (the body of the grid loop) from the syntax tree to
+// the device IR. Torch ops are lowered by functions registered per op family
+// (Elementwise.cpp, Reduction.cpp, Matmul.cpp, Creation.cpp, View.cpp); the
+// statement walker and subscripts live in DeviceLowering.cpp / Indexing.cpp.
+
+#include "ir/Ir.h"
+#include "parse/Ast.h"
+#include "types/HostTypes.h"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace helion::lower {
+
+/// What a device expression evaluates to before it becomes IR.
+struct Operand {
+  enum class Kind {
+    Tensor,  ///< an IR node (`node`); scalars are rank-0 nodes
+    Host,    ///< a host value (`host`) read by device code, bound to `host_name`
+    Tile,    ///< a tile loop variable (`block`)
+    Tuple,   ///< `elements`
+    Slice,   ///< a full slice `:`
+    NewAxis, ///< None in a subscript
+  };
+  Kind kind = Kind::Host;
+  int node = -1;
+  HostValuePtr host;
+  std::string host_name;
+  int block = -1;
+  std::vector<Operand> elements;
+
+  static Operand tensor(int node) { Operand o; o.kind = Kind::Tensor; o.node = node; return o; }
+  static Operand tile(int block) { Operand o; o.kind = Kind::Tile; o.block = block; return o; }
+  static Operand of_host(HostValuePtr v, std::string name = "") {
+    Operand o; o.kind = Kind::Host; o.host = std::move(v); o.host_name = std::move(name); return o;
+  }
+  bool is_host(HostValue::Kind k) const { return kind == Kind::Host && host->kind == k; }
+};
+
+/// The evaluated arguments of a call in device code.
+struct CallArgs {
+  std::string fn;                ///< the qualified name ("torch.exp", "tensor.sum", "hl.zeros")
+  std::vector<Operand> args;     ///< positional, with a method's receiver first
+  std::vector<std::pair<std::string, Operand>> keywords;
+  const ast::Expr *call = nullptr;
+  SourceSpan span;
+
+  /// The argument named `name` or at `position`; nullptr when absent.
+  const Operand *get(size_t position, const std::string &name) const;
+};
+
+class LoweringContext;
+using OpLowering = std::function<Operand(LoweringContext &, const CallArgs &)>;
+
+/// Op lowerings by qualified name. Each family file registers its own.
+class LoweringRegistry {
+public:
+  static const LoweringRegistry &instance();
+  void add(const std::string &name, OpLowering fn) { table_[name] = std::move(fn); }
+  const OpLowering *find(const std::string &name) const;
+  std::vector<std::string> names() const;
+
+private:
+  std::map<std::string, OpLowering> table_;
+};
+
+void register_elementwise(LoweringRegistry &r);
+void register_reduction(LoweringRegistry &r);
+void register_matmul(LoweringRegistry &r);
+void register_creation(LoweringRegistry &r);
+void register_view(LoweringRegistry &r);
+
+/// Helpers shared by the op lowerings: node creation with type checks.
+class LoweringContext {
+public:
+  explicit LoweringContext(ir::DeviceKernel &kernel) : kernel_(kernel) {}
+
+  ir::DeviceKernel &kernel() { return kernel_; }
+  /// Appends a Compute statement for a new node and returns its id.
+  int emit(ir::Node node);
+  /// Appends any statement to the block being built.
+  void emit_stmt(ir::Stmt stmt);
+  std::vector<ir::Stmt> *current_block() { return block_; }
+  /// The source statement being lowered: every statement emitted carries it.
+  void set_statement(const SourceSpan &span) { statement_ = span; }
+  const SourceSpan &statement() const { return statement_; }
+  void set_block(std::vector<ir::Stmt> *block) { block_ = block; }
+
+  const ir::Node &node(int id) const { return kernel_.node(id); }
+  const ir::TensorType &type_of(int id) const { return kernel_.node(id).type; }
+
+  /// The operand as an IR node: tensors as is, host scalars as HostScalar
+  /// nodes, Python numbers as constants. Anything else is a user error.
+  int to_node(const Operand &operand, const SourceSpan &span);
+  /// True for a Python number or a host scalar (weakly typed in promotion).
+  static bool is_scalar_operand(const Operand &o);
+  /// The dtype of a device value (tensor operand) or a scalar's natural dtype.
+  DType dtype_of(const Operand &operand) const;
+  /// torch's result dtype for a binary op between `a` and `b`.
+  DType promote(const Operand &a, const Operand &b) const;
+  int cast(int node, DType dtype, const SourceSpan &span);
+  int constant(double value, DType dtype, const SourceSpan &span);
+  /// The broadcast shape of two types; ShapeMismatch names both shapes.
+  std::vector<ir::Dim> broadcast(const ir::TensorType &a, const ir::TensorType &b,
+                                 const SourceSpan &span) const;
+  /// Readable form of a shape for messages: "[tile_m, tile_n]".
+  std::string shape_text(const std::vector<ir::Dim> &dims) const;
+  /// The block of a reduction dimension of `size`, shared by equal sizes.
+  int reduction_block(const SymInt &size, const SourceSpan &span);
+  /// The dtype named by an operand (torch.float32), or UserError.
+  DType dtype_arg(const Operand &operand, const SourceSpan &span) const;
+  /// A shape list of tiles, ints and host sizes -> dims.
+  std::vector<ir::Dim> shape_arg(const Operand &operand, const SourceSpan &span);
+  /// An int known at compile time, or UserError.
+  int64_t int_arg(const Operand &operand, const SourceSpan &span) const;
+
+private:
+  ir::DeviceKernel &kernel_;
+  std::vector<ir::Stmt> *block_ = nullptr;
+  SourceSpan statement_;
+};
+
+/// Subscripts: loads and stores of host tensors, views of device values.
+Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
+                             const std::vector<Operand> &index, const SourceSpan &span);
+void lower_subscript_store(LoweringContext &cx, const Operand &base,
+                           const std::vector<Operand> &index, const Operand &value,
+                           const SourceSpan &span);
+
+/// Builds the device IR for the program's grid loop.
+ir::DeviceKernel lower_device(const HostProgram &program, const KernelInputs &inputs);
+
+} // namespace helion::lower

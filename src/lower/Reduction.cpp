@@ -1,0 +1,170 @@
+// Reductions over tile and reduction dimensions: sum, mean, amax/amin,
+// full max/min, and the softmax family built from them.
+
+#include "lower/OpHelpers.h"
+
+#include "support/Diagnostics.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace helion::lower {
+
+namespace {
+
+/// The axes named by `dim` (an int, a sequence, or None for all), highest first.
+std::vector<int> axes_arg(LoweringContext &cx, const Operand *dim, int rank,
+                          const SourceSpan &span) {
+  std::vector<int> axes;
+  if (!is_none(dim))
+    for (const Operand &item : items_of(*dim))
+      axes.push_back(normalize_axis(cx.int_arg(item, span), rank, span));
+  if (axes.empty())
+    for (int i = 0; i < rank; ++i) axes.push_back(i);
+  std::sort(axes.rbegin(), axes.rend());
+  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  return axes;
+}
+
+/// torch's accumulation dtype for sum: int64 for small integers and bool.
+DType sum_dtype(DType dtype) {
+  if (is_floating(dtype) || dtype == DType::Int64) return dtype;
+  return DType::Int64;
+}
+
+int reduce_axes(LoweringContext &cx, const std::string &fn, int x, const std::vector<int> &axes,
+                bool keepdim, const SourceSpan &span) {
+  for (int axis : axes) x = reduce(cx, fn, x, axis, keepdim, span);
+  return x;
+}
+
+struct ReduceCall {
+  int input;
+  std::vector<int> axes;
+  bool keepdim;
+  std::optional<DType> dtype; ///< `dtype=`
+};
+
+ReduceCall parse(LoweringContext &cx, const CallArgs &args) {
+  ReduceCall c;
+  c.input = input_node(cx, args);
+  int rank = cx.type_of(c.input).rank();
+  c.axes = axes_arg(cx, args.get(1, "dim"), rank, args.span);
+  c.keepdim = flag_arg(args.get(2, "keepdim"), false, args.span);
+  if (const Operand *d = keyword_arg(args, "dtype"); !is_none(d))
+    c.dtype = cx.dtype_arg(*d, args.span);
+  return c;
+}
+
+Operand lower_sum(LoweringContext &cx, const CallArgs &args) {
+  ReduceCall c = parse(cx, args);
+  DType out = c.dtype ? *c.dtype : sum_dtype(cx.type_of(c.input).dtype);
+  int x = cx.cast(c.input, compute_dtype(out), args.span);
+  int r = reduce_axes(cx, "sum", x, c.axes, c.keepdim, args.span);
+  return Operand::tensor(cx.cast(r, out, args.span));
+}
+
+Operand lower_mean(LoweringContext &cx, const CallArgs &args) {
+  ReduceCall c = parse(cx, args);
+  ir::TensorType type = cx.type_of(c.input);
+  DType out = c.dtype ? *c.dtype : type.dtype;
+  if (!is_floating(out))
+    throw UserError("TypeError",
+                    "mean needs a floating point value; got " + dtype_name(out) +
+                        ", convert it first with .float()",
+                    args.span);
+  DType work = compute_dtype(out);
+  int r = reduce_axes(cx, "sum", cx.cast(c.input, work, args.span), c.axes, c.keepdim, args.span);
+  int count = -1;
+  for (int axis : c.axes) {
+    int n = extent_of(cx, type.dims[axis], args.span);
+    count = count < 0 ? n : binary(cx, "mul", count, n, args.span);
+  }
+  if (count >= 0) r = binary(cx, "truediv", r, cx.cast(count, work, args.span), args.span);
+  return Operand::tensor(cx.cast(r, out, args.span));
+}
+
+Operand lower_extremum(LoweringContext &cx, const CallArgs &args, const std::string &fn) {
+  ReduceCall c = parse(cx, args);
+  return Operand::tensor(reduce_axes(cx, fn, c.input, c.axes, c.keepdim, args.span));
+}
+
+/// torch.max/min: a full reduction, or elementwise against another tensor.
+Operand lower_max_min(LoweringContext &cx, const CallArgs &args, const std::string &fn) {
+  const Operand *second = args.get(1, "dim");
+  if (second && second->kind == Operand::Kind::Tensor && !keyword_arg(args, "dim"))
+    return Operand::tensor(binary_op(cx, fn == "max" ? "maximum" : "minimum",
+                                     require_arg(args, 0, "input"), *second, args.span));
+  if (second)
+    throw UserError("UnsupportedOp",
+                    "torch." + fn + " with a dim returns values and indices, which is not supported "
+                    "on the device; use a" + fn + " for values",
+                    args.span);
+  int x = input_node(cx, args);
+  return Operand::tensor(
+      reduce_axes(cx, fn, x, axes_arg(cx, nullptr, cx.type_of(x).rank(), args.span), false,
+                  args.span));
+}
+
+/// softmax and log_softmax along one axis, in float32 for 16-bit inputs.
+Operand lower_softmax(LoweringContext &cx, const CallArgs &args, bool log) {
+  int x = input_node(cx, args);
+  const SourceSpan &s = args.span;
+  DType dtype = cx.type_of(x).dtype;
+  DType out = is_floating(dtype) ? dtype : DType::Float32;
+  if (const Operand *d = args.get(2, "dtype"); !is_none(d)) out = cx.dtype_arg(*d, s);
+  int axis = normalize_axis(cx.int_arg(require_arg(args, 1, "dim"), s), cx.type_of(x).rank(), s);
+  int v = cx.cast(x, compute_dtype(out), s);
+  int shifted = binary(cx, "sub", v, reduce(cx, "max", v, axis, true, s), s);
+  int e = unary(cx, "exp", shifted, s);
+  int total = reduce(cx, "sum", e, axis, true, s);
+  int r = log ? binary(cx, "sub", shifted, unary(cx, "log", total, s), s)
+              : binary(cx, "truediv", e, total, s);
+  return Operand::tensor(cx.cast(r, out, s));
+}
+
+/// logsumexp: log(sum(exp(x - m))) + m with m the max, kept finite so that an
+/// all -inf slice gives -inf rather than nan.
+Operand lower_logsumexp(LoweringContext &cx, const CallArgs &args) {
+  ReduceCall c = parse(cx, args);
+  const SourceSpan &s = args.span;
+  DType dtype = cx.type_of(c.input).dtype;
+  DType out = is_floating(dtype) ? dtype : DType::Float32;
+  DType work = compute_dtype(out);
+  int r = cx.cast(c.input, work, s);
+  for (int axis : c.axes) {
+    int m = reduce(cx, "max", r, axis, true, s);
+    int infinite = binary(cx, "eq", unary(cx, "abs", m, s), cx.constant(INFINITY, work, s), s);
+    Operand zero = Operand::tensor(cx.constant(0, work, s));
+    m = where_op(cx, Operand::tensor(infinite), zero, Operand::tensor(m), s);
+    int total = reduce(cx, "sum", unary(cx, "exp", binary(cx, "sub", r, m, s), s), axis, true, s);
+    r = binary(cx, "add", unary(cx, "log", total, s), m, s);
+    if (!c.keepdim) {
+      std::vector<ir::Dim> dims = cx.type_of(r).dims;
+      dims.erase(dims.begin() + axis);
+      r = reshape(cx, r, dims, s);
+    }
+  }
+  return Operand::tensor(cx.cast(r, out, s));
+}
+
+} // namespace
+
+void register_reduction(LoweringRegistry &r) {
+  auto both = [&r](const std::string &name, OpLowering fn) {
+    r.add("torch." + name, fn);
+    r.add("tensor." + name, std::move(fn));
+  };
+  both("sum", lower_sum);
+  both("mean", lower_mean);
+  both("amax", [](LoweringContext &cx, const CallArgs &a) { return lower_extremum(cx, a, "max"); });
+  both("amin", [](LoweringContext &cx, const CallArgs &a) { return lower_extremum(cx, a, "min"); });
+  both("max", [](LoweringContext &cx, const CallArgs &a) { return lower_max_min(cx, a, "max"); });
+  both("min", [](LoweringContext &cx, const CallArgs &a) { return lower_max_min(cx, a, "min"); });
+  both("softmax", [](LoweringContext &cx, const CallArgs &a) { return lower_softmax(cx, a, false); });
+  both("log_softmax",
+       [](LoweringContext &cx, const CallArgs &a) { return lower_softmax(cx, a, true); });
+  both("logsumexp", lower_logsumexp);
+}
+
+} // namespace helion::lower

@@ -1,0 +1,17 @@
+#pragma once
+
+#include "parse/Token.h"
+
+#include <string>
+#include <vector>
+
+namespace helion {
+
+/// Splits `source` into tokens the way Python's tokenizer does: NEWLINE ends
+/// each logical line, INDENT / DEDENT mark changes of indentation (the last
+/// DEDENTs come just before EndOfFile), and newlines inside brackets or after
+/// a backslash join lines. Blank and comment-only lines produce nothing.
+/// Throws UserError("SyntaxError") for malformed input.
+std::vector<Token> tokenize(const std::string &source);
+
+} // namespace helion

@@ -1,0 +1,247 @@
+#include "passes/RollReductions.h"
+
+#include "support/Diagnostics.h"
+
+#include <algorithm>
+#include <set>
+
+namespace helion::passes {
+
+using ir::Dim;
+using ir::Node;
+using ir::OpKind;
+using ir::Stmt;
+
+namespace {
+
+class ReductionRoller {
+public:
+  ReductionRoller(ir::DeviceKernel &kernel, std::set<int> looped)
+      : k_(kernel), looped_(std::move(looped)) {}
+
+  std::vector<Stmt> roll(const std::vector<Stmt> &body) {
+    std::vector<Stmt> out;
+    for (const Stmt &s : body) {
+      switch (s.kind) {
+      case Stmt::Kind::Compute: roll_compute(s, out); break;
+      case Stmt::Kind::Store: {
+        int block = looped_block_of_store(s);
+        if (block < 0) {
+          flush_if_needed({s.value}, out);
+          out.push_back(s);
+        } else {
+          add_store_sink(s, block, out);
+        }
+        break;
+      }
+      case Stmt::Kind::TileLoop:
+      case Stmt::Kind::ReductionLoop: {
+        flush(out);
+        Stmt copy = s;
+        copy.body = roll(s.body);
+        out.push_back(std::move(copy));
+        break;
+      }
+      }
+    }
+    flush(out);
+    return out;
+  }
+
+private:
+  /// The looped block among `dims`, or -1.
+  int looped_block(const std::vector<Dim> &dims) const {
+    for (const Dim &d : dims)
+      if (d.is_block() && looped_.count(d.block)) return d.block;
+    return -1;
+  }
+
+  int looped_block_of_store(const Stmt &s) const {
+    for (const ir::IndexItem &item : s.index)
+      if (item.kind == ir::IndexItem::Kind::Block && looped_.count(item.block)) return item.block;
+    return looped_block(k_.node(s.value).type.dims);
+  }
+
+  void roll_compute(const Stmt &s, std::vector<Stmt> &out) {
+    const Node &n = k_.node(s.value);
+    if (looped_block(n.type.dims) >= 0) return; // recomputed inside each loop that needs it
+    if (n.op == OpKind::Reduce) {
+      const ir::TensorType &in = k_.node(n.operands[0]).type;
+      const Dim &axis = in.dims.at(n.axis);
+      if (axis.is_block() && looped_.count(axis.block)) {
+        add_reduce_sink(s, axis.block, out);
+        return;
+      }
+    }
+    for (int operand : n.operands)
+      if (looped_block(k_.node(operand).type.dims) >= 0)
+        throw UserError("InvalidConfig",
+                        "this operation needs the whole reduction dimension at once; use "
+                        "reduction_loops=[None] for it",
+                        s.span);
+    flush_if_needed(n.operands, out);
+    out.push_back(s);
+  }
+
+  /// Every node `roots` depend on (themselves included), in program order.
+  std::vector<int> closure(const std::vector<int> &roots) const {
+    std::set<int> seen;
+    std::vector<int> stack = roots;
+    while (!stack.empty()) {
+      int id = stack.back();
+      stack.pop_back();
+      if (!seen.insert(id).second) continue;
+      const Node &n = k_.node(id);
+      if (n.op == OpKind::LoopResult || n.op == OpKind::LoopArg) continue;
+      for (int operand : n.operands) stack.push_back(operand);
+      for (const ir::IndexItem &item : n.index)
+        if (item.kind == ir::IndexItem::Kind::Scalar) stack.push_back(item.value);
+    }
+    return {seen.begin(), seen.end()}; // ids grow in program order
+  }
+
+  bool depends_on_group(const std::vector<int> &roots) const {
+    for (int id : closure(roots))
+      if (group_results_.count(id)) return true;
+    return false;
+  }
+
+  void flush_if_needed(const std::vector<int> &roots, std::vector<Stmt> &out) {
+    if (!group_results_.empty() && depends_on_group(roots)) flush(out);
+  }
+
+  /// Starts or continues the open loop over `block` for a sink reading `roots`.
+  Stmt &open_loop(int block, const std::vector<int> &roots, const SourceSpan &span,
+                  std::vector<Stmt> &out) {
+    if (group_ && (group_->block != block || depends_on_group(roots))) flush(out);
+    if (!group_) {
+      group_ = Stmt();
+      group_->kind = Stmt::Kind::ReductionLoop;
+      group_->block = block;
+      group_->span = span;
+      computed_in_group_.clear();
+    }
+    // Recompute what the sink reads along the looped dimension.
+    for (int id : closure(roots)) {
+      const Node &n = k_.node(id);
+      bool along_block = std::find(n.type.dims.begin(), n.type.dims.end(), Dim::of_block(block)) !=
+                         n.type.dims.end();
+      bool inline_only = n.op == OpKind::Constant || n.op == OpKind::HostScalar ||
+                         n.op == OpKind::TileIndex;
+      if (!along_block || inline_only || !computed_in_group_.insert(id).second) continue;
+      Stmt compute;
+      compute.kind = Stmt::Kind::Compute;
+      compute.value = id;
+      compute.span = n.span.valid() ? n.span : span;
+      group_->body.push_back(compute);
+    }
+    return *group_;
+  }
+
+  void add_store_sink(const Stmt &s, int block, std::vector<Stmt> &out) {
+    Stmt &loop = open_loop(block, {s.value}, s.span, out);
+    loop.body.push_back(s);
+  }
+
+  int add_node(Node n, const SourceSpan &span) {
+    n.span = span;
+    return k_.add(std::move(n));
+  }
+
+  void add_reduce_sink(const Stmt &s, int block, std::vector<Stmt> &out) {
+    const Node reduce = k_.node(s.value);
+    int chunk = reduce.operands[0];
+    const ir::TensorType &type = k_.node(chunk).type;
+    Stmt &loop = open_loop(block, {chunk}, s.span, out);
+
+    std::string identity = reduce.fn == "sum" ? "0"
+                           : is_floating(type.dtype) ? (reduce.fn == "max" ? "float('-inf')"
+                                                                           : "float('inf')")
+                           : (reduce.fn == "max" ? "-2147483648" : "2147483647");
+    Node fill;
+    fill.op = OpKind::Constant;
+    fill.number = identity;
+    fill.type.dtype = type.dtype;
+    int fill_id = add_node(fill, s.span);
+    Node init;
+    init.op = OpKind::Full;
+    init.operands = {fill_id};
+    init.type = type;
+    int init_id = add_node(init, s.span);
+    Node arg;
+    arg.op = OpKind::LoopArg;
+    arg.type = type;
+    int arg_id = add_node(arg, s.span);
+    Node masked;
+    masked.op = OpKind::MaskFill;
+    masked.operands = {chunk};
+    masked.block = block;
+    masked.number = identity;
+    masked.type = type;
+    int masked_id = add_node(masked, s.span);
+    Node combine;
+    combine.op = OpKind::Binary;
+    combine.fn = reduce.fn == "sum" ? "add" : reduce.fn == "max" ? "maximum" : "minimum";
+    combine.operands = {arg_id, masked_id};
+    combine.type = type;
+    int combine_id = add_node(combine, s.span);
+    Node result;
+    result.op = OpKind::LoopResult;
+    result.type = type;
+    int result_id = add_node(result, s.span);
+
+    for (int id : {masked_id, combine_id}) {
+      Stmt compute;
+      compute.kind = Stmt::Kind::Compute;
+      compute.value = id;
+      compute.span = s.span;
+      loop.body.push_back(compute);
+    }
+    loop.carried.push_back({"acc", init_id, arg_id, combine_id, result_id});
+    Stmt init_stmt;
+    init_stmt.kind = Stmt::Kind::Compute;
+    init_stmt.value = init_id;
+    init_stmt.span = s.span;
+    group_inits_.push_back(init_stmt);
+    // The reduction now folds the accumulator's lanes once the loop is done.
+    k_.nodes[reduce.id].operands[0] = result_id;
+    group_results_.insert(reduce.id);
+    group_finals_.push_back(s);
+  }
+
+  void flush(std::vector<Stmt> &out) {
+    if (!group_) return;
+    for (Stmt &s : group_inits_) out.push_back(s);
+    out.push_back(std::move(*group_));
+    for (Stmt &s : group_finals_) out.push_back(s);
+    group_.reset();
+    group_inits_.clear();
+    group_finals_.clear();
+    group_results_.clear();
+  }
+
+  ir::DeviceKernel &k_;
+  std::set<int> looped_;
+  std::optional<Stmt> group_;
+  std::vector<Stmt> group_inits_, group_finals_;
+  std::set<int> group_results_;
+  std::set<int> computed_in_group_;
+};
+
+} // namespace
+
+ir::DeviceKernel roll_reductions(const ir::DeviceKernel &kernel, const Config &config) {
+  ir::DeviceKernel out = kernel;
+  std::set<int> looped;
+  for (int b : kernel.reductions) {
+    const ir::BlockInfo &info = kernel.block(b);
+    const auto &choice = config.reduction_loops.at(info.reduction);
+    auto extent = sym_constant(info.extent());
+    if (choice && (!extent || *choice < *extent)) looped.insert(b);
+  }
+  if (looped.empty()) return out;
+  out.body = ReductionRoller(out, looped).roll(kernel.body);
+  return out;
+}
+
+} // namespace helion::passes

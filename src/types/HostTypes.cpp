@@ -1,0 +1,495 @@
+#include "types/HostTypes.h"
+
+#include "support/Diagnostics.h"
+
+#include <cmath>
+#include <set>
+
+namespace helion {
+
+using Kind = HostValue::Kind;
+
+std::vector<SymInt> contiguous_strides(const std::vector<SymInt> &sizes) {
+  std::vector<SymInt> strides(sizes.size());
+  SymInt running = sym_const(1);
+  for (size_t i = sizes.size(); i-- > 0;) {
+    strides[i] = running;
+    running = sym_mul(running, sym_max(sizes[i], sym_const(1)));
+  }
+  return strides;
+}
+
+std::optional<std::vector<SymInt>> shape_of(const HostValue &value) {
+  if (value.kind == Kind::Int) return std::vector<SymInt>{value.sym};
+  if (value.kind != Kind::Tuple) return std::nullopt;
+  std::vector<SymInt> sizes;
+  for (const HostValuePtr &e : value.elements) {
+    if (e->kind != Kind::Int) return std::nullopt;
+    sizes.push_back(e->sym);
+  }
+  return sizes;
+}
+
+static bool is_hl_loop_call(const ast::Expr &expr, HostEvaluator &eval) {
+  if (expr.kind != ast::ExprKind::Call) return false;
+  HostValuePtr fn = eval.eval(*expr.func);
+  return fn->kind == Kind::Function && (fn->text == "hl.tile" || fn->text == "hl.grid");
+}
+
+HostValuePtr HostEvaluator::lookup_global(const std::string &name) const {
+  const Json &g = inputs_.globals[name];
+  if (g.is_object()) {
+    const std::string &kind = g["kind"].as_string();
+    if (kind == "module") return HostValue::make(Kind::Module, g["name"].as_string());
+    if (kind == "dtype") {
+      if (auto d = dtype_from_name(g["name"].as_string())) return HostValue::make_dtype(*d);
+    }
+    if (kind == "constant") {
+      const Json &v = g["value"];
+      if (v.is_bool()) return HostValue::make_bool(v.as_bool());
+      if (v.is_int()) return HostValue::make_int(sym_const(v.as_int()));
+      if (v.is_number()) return HostValue::make_float(v.as_double());
+      if (v.is_string()) return HostValue::make(Kind::String, v.as_string());
+      if (v.is_null()) return HostValue::make(Kind::None);
+    }
+    if (kind == "function") return HostValue::make(Kind::Function, "global." + name);
+    return HostValue::make(Kind::Unknown, name);
+  }
+  static const std::set<std::string> builtins = {"len", "min", "max", "int", "float", "range",
+                                                 "abs", "print", "isinstance", "bool"};
+  if (builtins.count(name)) return HostValue::make(Kind::Function, "builtins." + name);
+  return nullptr;
+}
+
+HostValuePtr HostEvaluator::module_attribute(const std::string &module, const std::string &attr,
+                                             const SourceSpan &span) const {
+  if (module == "torch") {
+    if (auto d = dtype_from_name(attr)) return HostValue::make_dtype(*d);
+    if (attr == "Tensor") return HostValue::make(Kind::Unknown, "torch.Tensor");
+    return HostValue::make(Kind::Function, "torch." + attr);
+  }
+  if (module == "helion.language") return HostValue::make(Kind::Function, "hl." + attr);
+  if (module == "helion") {
+    if (attr == "language") return HostValue::make(Kind::Module, "helion.language");
+    return HostValue::make(Kind::Function, "helion." + attr);
+  }
+  if (module == "math") {
+    if (attr == "pi") return HostValue::make_float(M_PI);
+    if (attr == "e") return HostValue::make_float(M_E);
+    if (attr == "inf") return HostValue::make_float(INFINITY);
+    return HostValue::make(Kind::Function, "math." + attr);
+  }
+  if (module == "torch.nn.functional") return HostValue::make(Kind::Function, "torch." + attr);
+  if (module == "triton.language" || module == "triton")
+    return HostValue::make(Kind::Function, "tl." + attr);
+  return HostValue::make(Kind::Unknown, module + "." + attr);
+}
+
+HostValuePtr HostEvaluator::eval(const ast::Expr &expr) {
+  using EK = ast::ExprKind;
+  switch (expr.kind) {
+  case EK::Name: {
+    auto it = env_.find(expr.id);
+    if (it != env_.end()) return it->second;
+    if (HostValuePtr g = lookup_global(expr.id)) return g;
+    throw UserError("UndefinedVariable", "name '" + expr.id + "' is not defined", expr.span);
+  }
+  case EK::Constant: {
+    const ast::Constant &c = expr.constant;
+    switch (c.kind) {
+    case ast::ConstantKind::Int: return HostValue::make_int(sym_const(c.int_value));
+    case ast::ConstantKind::Float: return HostValue::make_float(c.float_value);
+    case ast::ConstantKind::Bool: return HostValue::make_bool(c.bool_value);
+    case ast::ConstantKind::String: return HostValue::make(Kind::String, c.string_value);
+    default: return HostValue::make(Kind::None);
+    }
+  }
+  case EK::Attribute: return eval_attribute(expr);
+  case EK::Subscript: return eval_subscript(expr);
+  case EK::Call: return eval_call(expr);
+  case EK::BinOp: return eval_binop(expr);
+  case EK::UnaryOp: {
+    HostValuePtr v = eval(*expr.extra);
+    if (expr.op == "USub" && v->kind == Kind::Int)
+      return HostValue::make_int(sym_mul(v->sym, sym_const(-1)));
+    if (expr.op == "USub" && v->kind == Kind::Float)
+      return HostValue::make_float(v->number ? std::optional<double>(-*v->number) : std::nullopt);
+    if (expr.op == "Not") return HostValue::make_bool(std::nullopt);
+    return v->kind == Kind::Tensor ? HostValue::make(Kind::Unknown) : v;
+  }
+  case EK::Tuple:
+  case EK::List: {
+    std::vector<HostValuePtr> elements;
+    for (const auto &e : expr.elts) elements.push_back(eval(*e));
+    return HostValue::make_tuple(std::move(elements), expr.kind == EK::List);
+  }
+  case EK::Compare:
+  case EK::BoolOp: return HostValue::make_bool(std::nullopt);
+  default: return HostValue::make(Kind::Unknown);
+  }
+}
+
+HostValuePtr HostEvaluator::eval_attribute(const ast::Expr &expr) {
+  HostValuePtr base = eval(*expr.value);
+  const std::string &attr = expr.id;
+  if (base->kind == Kind::Module) return module_attribute(base->text, attr, expr.span);
+  if (base->kind == Kind::Tensor) {
+    const HostTensor &t = *base->tensor;
+    if (attr == "shape") {
+      std::vector<HostValuePtr> sizes;
+      for (const SymInt &s : t.sizes) sizes.push_back(HostValue::make_int(s));
+      return HostValue::make_tuple(std::move(sizes));
+    }
+    if (attr == "dtype") return HostValue::make_dtype(t.dtype);
+    if (attr == "device") return HostValue::make(Kind::Device, t.device);
+    if (attr == "ndim") return HostValue::make_int(sym_const(static_cast<int64_t>(t.sizes.size())));
+    auto method = std::make_shared<HostValue>();
+    method->kind = Kind::Function;
+    method->text = "tensor." + attr;
+    method->self = base;
+    return method;
+  }
+  if (base->kind == Kind::Function && base->text.rfind("global.", 0) != 0)
+    return HostValue::make(Kind::Function, base->text + "." + attr);
+  return HostValue::make(Kind::Unknown);
+}
+
+static int64_t normalize_dim(int64_t dim, size_t rank, const SourceSpan &span) {
+  int64_t r = static_cast<int64_t>(rank);
+  if (dim < -r || dim >= r)
+    throw UserError("RankMismatch",
+                    "dimension " + std::to_string(dim) + " is out of range for a tensor of rank " +
+                        std::to_string(rank),
+                    span);
+  return dim < 0 ? dim + r : dim;
+}
+
+HostValuePtr HostEvaluator::eval_subscript(const ast::Expr &expr) {
+  HostValuePtr base = eval(*expr.value);
+  if (base->kind != Kind::Tuple) return HostValue::make(Kind::Unknown);
+  HostValuePtr index = eval(*expr.slice);
+  if (index->kind != Kind::Int || !sym_constant(index->sym)) return HostValue::make(Kind::Unknown);
+  int64_t i = normalize_dim(*sym_constant(index->sym), base->elements.size(), expr.span);
+  return base->elements[i];
+}
+
+static std::optional<double> as_number(const HostValue &v) {
+  if (v.kind == Kind::Float) return v.number;
+  if (v.kind == Kind::Int && sym_constant(v.sym)) return static_cast<double>(*sym_constant(v.sym));
+  return std::nullopt;
+}
+
+HostValuePtr HostEvaluator::eval_binop(const ast::Expr &expr) {
+  HostValuePtr a = eval(*expr.left), b = eval(*expr.right);
+  const std::string &op = expr.op;
+  if (a->kind == Kind::Int && b->kind == Kind::Int) {
+    if (op == "Add") return HostValue::make_int(sym_add(a->sym, b->sym));
+    if (op == "Sub") return HostValue::make_int(sym_sub(a->sym, b->sym));
+    if (op == "Mult") return HostValue::make_int(sym_mul(a->sym, b->sym));
+    if (op == "FloorDiv") return HostValue::make_int(sym_floordiv(a->sym, b->sym));
+    if (op == "Mod") return HostValue::make_int(sym_mod(a->sym, b->sym));
+  }
+  bool numeric = (a->kind == Kind::Int || a->kind == Kind::Float) &&
+                 (b->kind == Kind::Int || b->kind == Kind::Float);
+  if (!numeric) return HostValue::make(Kind::Unknown);
+  auto x = as_number(*a), y = as_number(*b);
+  if (!x || !y) return HostValue::make_float(std::nullopt);
+  if (op == "Add") return HostValue::make_float(*x + *y);
+  if (op == "Sub") return HostValue::make_float(*x - *y);
+  if (op == "Mult") return HostValue::make_float(*x * *y);
+  if (op == "Div" && *y != 0) return HostValue::make_float(*x / *y);
+  if (op == "Pow") return HostValue::make_float(std::pow(*x, *y));
+  return HostValue::make_float(std::nullopt);
+}
+
+/// Positional and keyword arguments of a host call, evaluated.
+struct HostCallArgs {
+  std::vector<HostValuePtr> positional;
+  std::map<std::string, HostValuePtr> keywords;
+};
+
+HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
+  HostValuePtr fn = eval(*expr.func);
+  if (fn->kind != Kind::Function) return HostValue::make(Kind::Unknown);
+  std::vector<HostValuePtr> args;
+  for (const auto &a : expr.elts) args.push_back(eval(*a));
+  const std::string &name = fn->text;
+  if (name.rfind("hl.", 0) == 0)
+    throw UserError("NotInsideKernel",
+                    name + " can only be called inside a device loop (`for ... in hl.tile(...)`)",
+                    expr.span);
+  if (name == "tensor.size" || name == "tensor.stride") {
+    const HostTensor &t = *fn->self->tensor;
+    const auto &values = name == "tensor.size" ? t.sizes : t.strides;
+    if (args.empty() && expr.keywords.empty()) {
+      std::vector<HostValuePtr> out;
+      for (const SymInt &s : values) out.push_back(HostValue::make_int(s));
+      return HostValue::make_tuple(std::move(out));
+    }
+    HostValuePtr dim = args.empty() ? eval(*expr.keywords.at(0).value) : args[0];
+    if (dim->kind != Kind::Int || !sym_constant(dim->sym)) return HostValue::make(Kind::Unknown);
+    return HostValue::make_int(values[normalize_dim(*sym_constant(dim->sym), values.size(), expr.span)]);
+  }
+  if (name == "tensor.numel") {
+    SymInt n = sym_const(1);
+    for (const SymInt &s : fn->self->tensor->sizes) n = sym_mul(n, s);
+    return HostValue::make_int(n);
+  }
+  if (name == "tensor.dim")
+    return HostValue::make_int(sym_const(static_cast<int64_t>(fn->self->tensor->sizes.size())));
+  if (name == "builtins.len" && args.size() == 1 && args[0]->kind == Kind::Tuple)
+    return HostValue::make_int(sym_const(static_cast<int64_t>(args[0]->elements.size())));
+  if ((name == "builtins.min" || name == "builtins.max") && args.size() == 2 &&
+      args[0]->kind == Kind::Int && args[1]->kind == Kind::Int)
+    return HostValue::make_int(name == "builtins.min" ? sym_min(args[0]->sym, args[1]->sym)
+                                                      : sym_max(args[0]->sym, args[1]->sym));
+  if (name == "builtins.int" && args.size() == 1 && args[0]->kind == Kind::Int) return args[0];
+  if (name == "builtins.float" && args.size() == 1) return HostValue::make_float(as_number(*args[0]));
+  if (name == "math.sqrt" && args.size() == 1) {
+    auto v = as_number(*args[0]);
+    return HostValue::make_float(v ? std::optional<double>(std::sqrt(*v)) : std::nullopt);
+  }
+  static const std::set<std::string> allocators = {
+      "torch.empty",      "torch.zeros",      "torch.ones",           "torch.full",
+      "torch.empty_like", "torch.zeros_like", "torch.ones_like",      "torch.full_like",
+      "torch.randn",      "torch.rand",       "torch.randn_like",     "torch.rand_like",
+      "tensor.new_empty", "tensor.new_zeros", "tensor.new_ones",      "tensor.new_full"};
+  if (allocators.count(name)) return allocate(name, expr, args);
+  return HostValue::make(Kind::Unknown);
+}
+
+HostValuePtr HostEvaluator::allocate(const std::string &fn, const ast::Expr &call,
+                                     const std::vector<HostValuePtr> &args) {
+  auto tensor = std::make_shared<HostTensor>();
+  bool like = fn.size() > 5 && fn.compare(fn.size() - 5, 5, "_like") == 0;
+  bool method = fn.rfind("tensor.", 0) == 0;
+  HostValuePtr self = method ? eval(*call.func->value) : nullptr;
+  size_t shape_args = args.size();
+  if (fn == "torch.full" || fn == "tensor.new_full") shape_args = 1;
+  if (like) {
+    if (args.empty() || args[0]->kind != Kind::Tensor)
+      throw UserError("UnsupportedOp", fn + " needs a tensor as its first argument", call.span);
+    *tensor = *args[0]->tensor;
+    bool contiguous = true;
+    std::vector<SymInt> expected = contiguous_strides(tensor->sizes);
+    for (size_t i = 0; i < expected.size(); ++i)
+      contiguous = contiguous && sym_equal(expected[i], tensor->strides[i]);
+    // torch keeps a dense input's layout; we only model the contiguous case.
+    tensor->strides_known = contiguous;
+  } else {
+    std::vector<SymInt> sizes;
+    if (shape_args == 1 && args.size() >= 1 && args[0]->kind == Kind::Tuple) {
+      auto shape = shape_of(*args[0]);
+      if (!shape) return HostValue::make(Kind::Unknown);
+      sizes = *shape;
+    } else {
+      for (size_t i = 0; i < shape_args; ++i) {
+        if (args[i]->kind != Kind::Int) return HostValue::make(Kind::Unknown);
+        sizes.push_back(args[i]->sym);
+      }
+    }
+    tensor->sizes = sizes;
+    tensor->strides = contiguous_strides(sizes);
+    tensor->dtype = method ? self->tensor->dtype : DType::Float32;
+    tensor->device = method ? self->tensor->device : "cpu";
+  }
+  for (const ast::Keyword &kw : call.keywords) {
+    HostValuePtr v = eval(*kw.value);
+    if (kw.arg == "dtype" && v->kind == Kind::DType) tensor->dtype = v->dtype;
+    if (kw.arg == "dtype" && v->kind != Kind::DType && v->kind != Kind::None)
+      return HostValue::make(Kind::Unknown);
+    if (kw.arg == "device" && (v->kind == Kind::Device || v->kind == Kind::String))
+      tensor->device = v->text;
+  }
+  return HostValue::make_tensor(tensor);
+}
+
+void HostEvaluator::assign(const ast::Expr &target, HostValuePtr value) {
+  using EK = ast::ExprKind;
+  if (target.kind == EK::Name) {
+    env_[target.id] = std::move(value);
+    return;
+  }
+  if (target.kind == EK::Tuple || target.kind == EK::List) {
+    if (value->kind == Kind::Tuple && value->elements.size() != target.elts.size())
+      throw UserError("ShapeMismatch",
+                      "cannot unpack " + std::to_string(value->elements.size()) + " values into " +
+                          std::to_string(target.elts.size()) + " names",
+                      target.span);
+    for (size_t i = 0; i < target.elts.size(); ++i)
+      assign(*target.elts[i], value->kind == Kind::Tuple ? value->elements[i]
+                                                         : HostValue::make(Kind::Unknown));
+    return;
+  }
+  // Subscript and attribute stores on host leave variables' types unchanged.
+}
+
+static SymInt size_symbol(const ArgSpec &arg, size_t dim, bool is_stride, bool static_shapes) {
+  int64_t value = is_stride ? arg.stride.at(dim) : arg.shape.at(dim);
+  // Sizes 0 and 1 are always specialized: they change which code is valid.
+  if (static_shapes || (!is_stride && value <= 1)) return sym_const(value);
+  std::string what = is_stride ? "stride" : "size";
+  return sym_var(arg.name + "_" + what + "_" + std::to_string(dim),
+                 arg.name + "." + what + "(" + std::to_string(dim) + ")", value);
+}
+
+static HostValuePtr argument_value(const ArgSpec &arg, const CompileSettings &settings) {
+  switch (arg.kind) {
+  case ArgSpec::Kind::Tensor: {
+    auto t = std::make_shared<HostTensor>();
+    t->dtype = arg.dtype;
+    t->device = arg.device;
+    for (size_t d = 0; d < arg.shape.size(); ++d) {
+      t->sizes.push_back(size_symbol(arg, d, false, settings.static_shapes));
+      t->strides.push_back(size_symbol(arg, d, true, settings.static_shapes));
+    }
+    return HostValue::make_tensor(t);
+  }
+  case ArgSpec::Kind::Int:
+    return HostValue::make_int(sym_var(arg.name, arg.name, arg.value.is_int() ? arg.value.as_int() : 2));
+  case ArgSpec::Kind::Float: return HostValue::make_float(std::nullopt);
+  case ArgSpec::Kind::Bool: return HostValue::make_bool(std::nullopt);
+  case ArgSpec::Kind::Constexpr: {
+    const Json &v = arg.value;
+    if (v.is_bool()) return HostValue::make_bool(v.as_bool());
+    if (v.is_int()) return HostValue::make_int(sym_const(v.as_int()));
+    if (v.is_number()) return HostValue::make_float(v.as_double());
+    return HostValue::make(HostValue::Kind::Unknown);
+  }
+  case ArgSpec::Kind::Other: return HostValue::make(HostValue::Kind::Unknown);
+  }
+  return HostValue::make(HostValue::Kind::Unknown);
+}
+
+static const ast::Stmt &find_kernel(const ast::Module &module, const KernelInputs &inputs) {
+  const ast::Stmt *found = nullptr;
+  for (const auto &s : module.body) {
+    if (s->kind != ast::StmtKind::FunctionDef) continue;
+    if (!found || s->name == inputs.context.kernel_name) found = s.get();
+  }
+  if (!found) throw InternalError("kernel source holds no function definition");
+  return *found;
+}
+
+static void check_signature(const ast::Stmt &fn, const KernelInputs &inputs) {
+  const ast::Arguments &a = fn.args;
+  if (a.vararg || a.kwarg || !a.kwonlyargs.empty()) {
+    SourceSpan span = a.vararg ? a.vararg->span : a.kwarg ? a.kwarg->span : a.kwonlyargs[0].span;
+    throw UserError("UnsupportedSyntax",
+                    "*args, **kwargs and keyword-only parameters are not supported in kernels; "
+                    "list every parameter positionally",
+                    span);
+  }
+  size_t count = a.posonlyargs.size() + a.args.size();
+  if (count != inputs.args.size())
+    throw InternalError("argument specs do not match the kernel's parameters");
+}
+
+/// True when `stmts` (recursively) hold an hl.tile / hl.grid loop.
+static bool contains_device_loop(const std::vector<ast::StmtPtr> &stmts, HostEvaluator &eval) {
+  for (const auto &s : stmts) {
+    if (s->kind == ast::StmtKind::For && is_hl_loop_call(*s->test, eval)) return true;
+    if (contains_device_loop(s->body, eval) || contains_device_loop(s->orelse, eval)) return true;
+  }
+  return false;
+}
+
+/// Every name assigned anywhere in `stmts`.
+static void assigned_names(const std::vector<ast::StmtPtr> &stmts, std::set<std::string> &out);
+
+static void target_names(const ast::Expr &target, std::set<std::string> &out) {
+  if (target.kind == ast::ExprKind::Name) out.insert(target.id);
+  for (const auto &e : target.elts) target_names(*e, out);
+}
+
+static void assigned_names(const std::vector<ast::StmtPtr> &stmts, std::set<std::string> &out) {
+  for (const auto &s : stmts) {
+    for (const auto &t : s->targets) target_names(*t, out);
+    assigned_names(s->body, out);
+    assigned_names(s->orelse, out);
+  }
+}
+
+static void propagate_host_stmt(const ast::Stmt &s, HostEvaluator &eval,
+                                std::map<std::string, HostValuePtr> &env) {
+  using SK = ast::StmtKind;
+  switch (s.kind) {
+  case SK::Assign: {
+    HostValuePtr v = eval.eval(*s.value);
+    for (const auto &t : s.targets) eval.assign(*t, v);
+    return;
+  }
+  case SK::AnnAssign:
+    if (s.value) eval.assign(*s.targets[0], eval.eval(*s.value));
+    return;
+  case SK::AugAssign: {
+    if (s.targets[0]->kind != ast::ExprKind::Name) return;
+    ast::Expr binop(ast::ExprKind::BinOp, s.span);
+    // Evaluate `target op value` without copying the subtrees.
+    HostValuePtr lhs = eval.eval(*s.targets[0]);
+    HostValuePtr rhs = eval.eval(*s.value);
+    HostValuePtr result = HostValue::make(HostValue::Kind::Unknown);
+    if (lhs->kind == HostValue::Kind::Int && rhs->kind == HostValue::Kind::Int) {
+      if (s.op == "Add") result = HostValue::make_int(sym_add(lhs->sym, rhs->sym));
+      if (s.op == "Sub") result = HostValue::make_int(sym_sub(lhs->sym, rhs->sym));
+      if (s.op == "Mult") result = HostValue::make_int(sym_mul(lhs->sym, rhs->sym));
+    }
+    env[s.targets[0]->id] = result;
+    return;
+  }
+  case SK::Expr:
+  case SK::Assert:
+    eval.eval(s.kind == SK::Expr ? *s.value : *s.test);
+    return;
+  case SK::If:
+  case SK::For:
+  case SK::While: {
+    // Host control flow runs as written; what it assigns is unknown afterwards.
+    std::set<std::string> names;
+    assigned_names(s.body, names);
+    assigned_names(s.orelse, names);
+    if (s.kind == SK::For) target_names(*s.targets[0], names);
+    for (const std::string &n : names) env[n] = HostValue::make(HostValue::Kind::Unknown);
+    return;
+  }
+  default: return;
+  }
+}
+
+HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) {
+  HostProgram program;
+  const ast::Stmt &fn = find_kernel(module, inputs);
+  program.function = &fn;
+  check_signature(fn, inputs);
+  for (const ArgSpec &arg : inputs.args) program.env[arg.name] = argument_value(arg, inputs.settings);
+
+  HostEvaluator eval(inputs, program.env);
+  std::map<std::string, HostValuePtr> env_after;
+  for (const auto &stmt : fn.body) {
+    const ast::Stmt &s = *stmt;
+    bool is_device_loop = s.kind == ast::StmtKind::For && is_hl_loop_call(*s.test, eval);
+    if (is_device_loop) {
+      if (program.grid_loop)
+        throw UserError("UnsupportedSyntax",
+                        "only one top-level device loop per kernel is supported; nest the loops "
+                        "or write a second kernel",
+                        s.span);
+      program.grid_loop = &s;
+      continue;
+    }
+    if (contains_device_loop(s.body, eval) || contains_device_loop(s.orelse, eval))
+      throw UserError("NestedGridLoop",
+                      "a device loop (hl.tile) must be a top-level statement of the kernel, not "
+                      "nested in host control flow",
+                      s.span);
+    (program.grid_loop ? program.after : program.before).push_back(&s);
+    if (!program.grid_loop) propagate_host_stmt(s, eval, program.env);
+  }
+  if (!program.grid_loop)
+    throw UserError("NoDeviceLoopsInKernel",
+                    "the kernel has no device loop; put the work in `for tile in hl.tile(...)`",
+                    fn.span);
+  return program;
+}
+
+} // namespace helion

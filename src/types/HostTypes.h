@@ -1,0 +1,64 @@
+#pragma once
+
+// Type and shape propagation over a kernel's host code: the statements
+// before and after the grid loop. Finds the grid loop and records what every
+// host variable holds when the kernel launches.
+
+#include "parse/Ast.h"
+#include "types/HostValue.h"
+#include "types/KernelInputs.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace helion {
+
+struct HostProgram {
+  const ast::Stmt *function = nullptr;
+  std::vector<const ast::Stmt *> before; ///< host statements before the grid loop
+  const ast::Stmt *grid_loop = nullptr;
+  std::vector<const ast::Stmt *> after; ///< host statements after it
+  std::map<std::string, HostValuePtr> env; ///< host variables at the launch
+};
+
+/// Checks the kernel's signature against the arguments, propagates types
+/// through host code and splits it around the grid loop.
+HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs);
+
+/// Evaluates host expressions: names, attributes of modules and tensors,
+/// shape arithmetic, tensor allocations. Shared with device lowering, which
+/// reads host values through it.
+class HostEvaluator {
+public:
+  HostEvaluator(const KernelInputs &inputs, std::map<std::string, HostValuePtr> &env)
+      : inputs_(inputs), env_(env) {}
+
+  HostValuePtr eval(const ast::Expr &expr);
+  /// A global or builtin name; nullptr when undefined.
+  HostValuePtr lookup_global(const std::string &name) const;
+  /// `module.attr` for the modules kernels use (torch, helion.language, math).
+  HostValuePtr module_attribute(const std::string &module, const std::string &attr,
+                                const SourceSpan &span) const;
+  /// Binds `value` to an assignment target (a name or a tuple of names).
+  void assign(const ast::Expr &target, HostValuePtr value);
+
+private:
+  HostValuePtr eval_call(const ast::Expr &expr);
+  HostValuePtr eval_attribute(const ast::Expr &expr);
+  HostValuePtr eval_subscript(const ast::Expr &expr);
+  HostValuePtr eval_binop(const ast::Expr &expr);
+  HostValuePtr allocate(const std::string &fn, const ast::Expr &call,
+                        const std::vector<HostValuePtr> &args);
+
+  const KernelInputs &inputs_;
+  std::map<std::string, HostValuePtr> &env_;
+};
+
+/// A shape given as a list, a tuple or torch.Size of ints: nullopt otherwise.
+std::optional<std::vector<SymInt>> shape_of(const HostValue &value);
+
+/// Contiguous strides for `sizes`.
+std::vector<SymInt> contiguous_strides(const std::vector<SymInt> &sizes);
+
+} // namespace helion

@@ -1,0 +1,147 @@
+#include "types/SymInt.h"
+
+#include <algorithm>
+
+namespace helion {
+
+using Op = SymNode::Op;
+
+static SymInt make(Op op, SymInt lhs, SymInt rhs) {
+  auto node = std::make_shared<SymNode>();
+  node->op = op;
+  node->lhs = std::move(lhs);
+  node->rhs = std::move(rhs);
+  return node;
+}
+
+SymInt sym_const(int64_t value) {
+  auto node = std::make_shared<SymNode>();
+  node->value = value;
+  return node;
+}
+
+SymInt sym_var(std::string kernel_name, std::string host_expr, int64_t hint) {
+  auto node = std::make_shared<SymNode>();
+  node->op = Op::Var;
+  node->value = hint;
+  node->kernel_name = std::move(kernel_name);
+  node->host_expr = std::move(host_expr);
+  return node;
+}
+
+std::optional<int64_t> sym_constant(const SymInt &s) {
+  if (s->op == Op::Const) return s->value;
+  return std::nullopt;
+}
+
+static int64_t floordiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+static int64_t apply(Op op, int64_t a, int64_t b) {
+  switch (op) {
+  case Op::Add: return a + b;
+  case Op::Mul: return a * b;
+  case Op::FloorDiv: return b == 0 ? 0 : floordiv(a, b);
+  case Op::Mod: return b == 0 ? 0 : a - floordiv(a, b) * b;
+  case Op::Min: return std::min(a, b);
+  case Op::Max: return std::max(a, b);
+  default: return 0;
+  }
+}
+
+static SymInt fold(Op op, const SymInt &a, const SymInt &b) {
+  auto ca = sym_constant(a), cb = sym_constant(b);
+  if (ca && cb) return sym_const(apply(op, *ca, *cb));
+  if (op == Op::Add) {
+    if (ca && *ca == 0) return b;
+    if (cb && *cb == 0) return a;
+  }
+  if (op == Op::Mul) {
+    if ((ca && *ca == 0) || (cb && *cb == 0)) return sym_const(0);
+    if (ca && *ca == 1) return b;
+    if (cb && *cb == 1) return a;
+  }
+  if (op == Op::FloorDiv && cb && *cb == 1) return a;
+  if ((op == Op::Min || op == Op::Max) && sym_equal(a, b)) return a;
+  // Commutative operations keep the constant on the right for stable printing.
+  if ((op == Op::Add || op == Op::Mul) && ca) return make(op, b, a);
+  return make(op, a, b);
+}
+
+SymInt sym_add(const SymInt &a, const SymInt &b) { return fold(Op::Add, a, b); }
+SymInt sym_sub(const SymInt &a, const SymInt &b) {
+  if (sym_equal(a, b)) return sym_const(0);
+  return fold(Op::Add, a, fold(Op::Mul, b, sym_const(-1)));
+}
+SymInt sym_mul(const SymInt &a, const SymInt &b) { return fold(Op::Mul, a, b); }
+SymInt sym_floordiv(const SymInt &a, const SymInt &b) { return fold(Op::FloorDiv, a, b); }
+SymInt sym_mod(const SymInt &a, const SymInt &b) { return fold(Op::Mod, a, b); }
+SymInt sym_min(const SymInt &a, const SymInt &b) { return fold(Op::Min, a, b); }
+SymInt sym_max(const SymInt &a, const SymInt &b) { return fold(Op::Max, a, b); }
+
+int64_t sym_hint(const SymInt &s) {
+  if (s->op == Op::Const || s->op == Op::Var) return s->value;
+  return apply(s->op, sym_hint(s->lhs), sym_hint(s->rhs));
+}
+
+bool sym_equal(const SymInt &a, const SymInt &b) {
+  if (a == b) return true;
+  if (a->op != b->op) return false;
+  switch (a->op) {
+  case Op::Const: return a->value == b->value;
+  case Op::Var: return a->kernel_name == b->kernel_name;
+  default: break;
+  }
+  if (sym_equal(a->lhs, b->lhs) && sym_equal(a->rhs, b->rhs)) return true;
+  bool commutative = a->op == Op::Add || a->op == Op::Mul || a->op == Op::Min || a->op == Op::Max;
+  return commutative && sym_equal(a->lhs, b->rhs) && sym_equal(a->rhs, b->lhs);
+}
+
+static int precedence(Op op) {
+  switch (op) {
+  case Op::Add: return 1;
+  case Op::Mul:
+  case Op::FloorDiv:
+  case Op::Mod: return 2;
+  default: return 3;
+  }
+}
+
+static std::string wrap(const SymInt &s, SymSide side, int parent_precedence) {
+  std::string text = sym_to_python(s, side);
+  bool negative_constant = s->op == Op::Const && s->value < 0;
+  if (precedence(s->op) < parent_precedence || (negative_constant && parent_precedence > 1))
+    return "(" + text + ")";
+  return text;
+}
+
+std::string sym_to_python(const SymInt &s, SymSide side) {
+  switch (s->op) {
+  case Op::Const: return std::to_string(s->value);
+  case Op::Var: return side == SymSide::Host ? s->host_expr : s->kernel_name;
+  case Op::Add: {
+    // a + b * -1 reads better as a - b.
+    if (s->rhs->op == Op::Mul && sym_constant(s->rhs->rhs) == -1)
+      return wrap(s->lhs, side, 1) + " - " + wrap(s->rhs->lhs, side, 2);
+    if (auto c = sym_constant(s->rhs); c && *c < 0)
+      return wrap(s->lhs, side, 1) + " - " + std::to_string(-*c);
+    return wrap(s->lhs, side, 1) + " + " + wrap(s->rhs, side, 2);
+  }
+  case Op::Mul: return wrap(s->lhs, side, 2) + " * " + wrap(s->rhs, side, 3);
+  case Op::FloorDiv: return wrap(s->lhs, side, 2) + " // " + wrap(s->rhs, side, 3);
+  case Op::Mod: return wrap(s->lhs, side, 2) + " % " + wrap(s->rhs, side, 3);
+  case Op::Min:
+  case Op::Max: {
+    std::string fn = s->op == Op::Min ? "min" : "max";
+    if (side == SymSide::Kernel) fn = "tl.minimum";
+    if (side == SymSide::Kernel && s->op == Op::Max) fn = "tl.maximum";
+    return fn + "(" + sym_to_python(s->lhs, side) + ", " + sym_to_python(s->rhs, side) + ")";
+  }
+  }
+  return "?";
+}
+
+} // namespace helion

@@ -1,0 +1,46 @@
+#pragma once
+
+// Symbolic integers: tensor sizes, strides and the host arithmetic on them.
+// With static shapes every value folds to a constant; otherwise sizes are
+// variables that carry the value seen at specialization as a hint.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace helion {
+
+struct SymNode;
+using SymInt = std::shared_ptr<const SymNode>;
+
+struct SymNode {
+  enum class Op { Const, Var, Add, Mul, FloorDiv, Mod, Min, Max };
+  Op op = Op::Const;
+  int64_t value = 0;       ///< Const: the value; Var: the hint
+  std::string kernel_name; ///< Var: its name as a kernel argument (`x_size_0`)
+  std::string host_expr;   ///< Var: how host code computes it (`x.size(0)`)
+  SymInt lhs, rhs;
+};
+
+SymInt sym_const(int64_t value);
+SymInt sym_var(std::string kernel_name, std::string host_expr, int64_t hint);
+SymInt sym_add(const SymInt &a, const SymInt &b);
+SymInt sym_sub(const SymInt &a, const SymInt &b);
+SymInt sym_mul(const SymInt &a, const SymInt &b);
+SymInt sym_floordiv(const SymInt &a, const SymInt &b);
+SymInt sym_mod(const SymInt &a, const SymInt &b);
+SymInt sym_min(const SymInt &a, const SymInt &b);
+SymInt sym_max(const SymInt &a, const SymInt &b);
+
+std::optional<int64_t> sym_constant(const SymInt &s);
+/// The value with every variable replaced by its hint.
+int64_t sym_hint(const SymInt &s);
+/// Structural equality after folding: true means provably equal.
+bool sym_equal(const SymInt &a, const SymInt &b);
+
+enum class SymSide { Host, Kernel };
+/// A Python expression for the value, as host code or kernel code spells it.
+std::string sym_to_python(const SymInt &s, SymSide side);
+
+} // namespace helion

@@ -1,0 +1,518 @@
+#include "config/ConfigSpec.h"
+
+#include "support/Diagnostics.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+using namespace helion;
+
+namespace {
+
+TileCallFacts tile(std::vector<int64_t> hints, std::vector<int64_t> mins, bool is_grid,
+                   std::vector<std::optional<int64_t>> fixed = {}, int line = 0) {
+  TileCallFacts call;
+  call.size_hints = std::move(hints);
+  call.min_block_sizes = std::move(mins);
+  call.is_grid = is_grid;
+  call.fixed_block_sizes =
+      fixed.empty() ? std::vector<std::optional<int64_t>>(call.size_hints.size()) : fixed;
+  if (line > 0) call.span = SourceSpan{line, 4, line, 20};
+  return call;
+}
+
+ReductionFacts reduction(int64_t hint) {
+  ReductionFacts facts;
+  facts.size_hint = hint;
+  return facts;
+}
+
+/// The seed's matmul: `for tile_m, tile_n in hl.tile([m, n])` around
+/// `for tile_k in hl.tile(k)`, both feeding tl.dot.
+KernelFacts matmul_facts() {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({1024, 2048}, {16, 16}, true));
+  facts.tiles.push_back(tile({512}, {16}, false));
+  facts.memory_ops = 3;
+  facts.has_matmul = true;
+  return facts;
+}
+
+/// A row softmax: a 1-D grid tile over rows, one reduction over columns.
+KernelFacts softmax_facts(int64_t columns) {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({4096}, {1}, true));
+  facts.reductions.push_back(reduction(columns));
+  facts.memory_ops = 2;
+  return facts;
+}
+
+Json parse(const std::string &text) { return Json::parse(text); }
+
+std::string invalid_message(const ConfigSpec &spec, const std::string &text) {
+  try {
+    spec.normalize(parse(text));
+  } catch (const UserError &error) {
+    EXPECT_EQ(error.kind(), "InvalidConfig");
+    return error.what();
+  }
+  return "<no error>";
+}
+
+std::string validate_message(const ConfigSpec &spec, const Config &config) {
+  try {
+    spec.validate(config);
+  } catch (const UserError &error) {
+    EXPECT_EQ(error.kind(), "InvalidConfig");
+    return error.what();
+  }
+  return "<no error>";
+}
+
+void expect_same(const Config &a, const Config &b) {
+  ASSERT_EQ(a.tiles.size(), b.tiles.size());
+  for (size_t i = 0; i < a.tiles.size(); ++i) {
+    EXPECT_EQ(a.tiles[i].block_sizes, b.tiles[i].block_sizes) << "tile " << i;
+    EXPECT_EQ(a.tiles[i].flatten, b.tiles[i].flatten) << "tile " << i;
+    EXPECT_EQ(a.tiles[i].flat_block_size, b.tiles[i].flat_block_size) << "tile " << i;
+    EXPECT_EQ(a.tiles[i].loop_order, b.tiles[i].loop_order) << "tile " << i;
+  }
+  EXPECT_EQ(a.reduction_loops, b.reduction_loops);
+  EXPECT_EQ(a.l2_grouping, b.l2_grouping);
+  EXPECT_EQ(a.indexing, b.indexing);
+  EXPECT_EQ(a.pid_type, b.pid_type);
+  EXPECT_EQ(a.num_warps, b.num_warps);
+  EXPECT_EQ(a.num_stages, b.num_stages);
+}
+
+TEST(ConfigSpecTest, BothSpellingsGiveTheSameCanonicalConfig) {
+  ConfigSpec spec(matmul_facts());
+  Config seed = spec.normalize(parse(
+      R"({"block_sizes": [[64, 128], [16]], "loop_orders": [[1, 0]], "num_warps": 4,
+          "num_stages": 3, "indexing": "block_ptr", "l2_grouping": 32})"));
+  Config later = spec.normalize(parse(
+      R"({"block_sizes": [64, 128, 16], "loop_orders": [[1, 0]], "flatten_loops": [false],
+          "l2_groupings": [32], "pid_type": "flat", "num_warps": 4, "num_stages": 3,
+          "indexing": ["block_ptr", "block_ptr", "block_ptr"], "range_unroll_factors": [0, 0],
+          "range_num_stages": [0, 0], "range_multi_buffers": [null, null],
+          "range_flattens": [null, null], "static_ranges": [false],
+          "load_eviction_policies": ["", ""], "num_sm_multiplier": 1})"));
+  expect_same(seed, later);
+
+  ASSERT_EQ(seed.tiles.size(), 2u);
+  EXPECT_EQ(seed.tiles[0].block_sizes, (std::vector<int64_t>{64, 128}));
+  EXPECT_FALSE(seed.tiles[0].flatten);
+  EXPECT_EQ(seed.tiles[0].loop_order, (std::vector<int>{1, 0}));
+  EXPECT_EQ(seed.tiles[1].block_sizes, (std::vector<int64_t>{16}));
+  EXPECT_EQ(seed.tiles[1].loop_order, (std::vector<int>{0}));
+  EXPECT_EQ(seed.l2_grouping, 32);
+  EXPECT_EQ(seed.indexing, (std::vector<std::string>{"block_ptr"}));
+  EXPECT_EQ(seed.indexing_for(2), "block_ptr");
+  EXPECT_EQ(seed.pid_type, "flat");
+  EXPECT_EQ(seed.num_warps, 4);
+  EXPECT_EQ(seed.num_stages, 3);
+
+  EXPECT_EQ(spec.to_json(seed).dump(),
+            R"({"block_sizes": [[64, 128], [16]], "loop_orders": [[1, 0]], "l2_grouping": 32, )"
+            R"("indexing": "block_ptr", "num_warps": 4, "num_stages": 3})");
+}
+
+TEST(ConfigSpecTest, FlattenedTileInBothSpellings) {
+  ConfigSpec spec(matmul_facts());
+  Config seed = spec.normalize(parse(R"({"block_sizes": [1024, [16]]})"));
+  Config later =
+      spec.normalize(parse(R"({"block_sizes": [32, 32, 16], "flatten_loops": [true]})"));
+  expect_same(seed, later);
+  EXPECT_TRUE(seed.tiles[0].flatten);
+  EXPECT_EQ(seed.tiles[0].flat_block_size, 1024);
+  EXPECT_TRUE(seed.tiles[0].block_sizes.empty());
+  EXPECT_EQ(spec.to_json(seed).dump(),
+            R"({"block_sizes": [1024, [16]], "loop_orders": [[0, 1]], "l2_grouping": 1, )"
+            R"("indexing": "pointer", "num_warps": 4, "num_stages": 2})");
+  // Both the seed's int form and flatten_loops may say the same thing.
+  expect_same(seed, spec.normalize(parse(R"({"block_sizes": [1024, 16], "flatten_loops": [true]})")));
+  // flatten_loops alone flattens the default block sizes.
+  EXPECT_EQ(spec.normalize(parse(R"({"flatten_loops": [true]})")).tiles[0].flat_block_size, 64 * 64);
+}
+
+TEST(ConfigSpecTest, OneDimensionalCallsAcceptIntOrList) {
+  ConfigSpec spec(matmul_facts());
+  expect_same(spec.normalize(parse(R"({"block_sizes": [[64, 128], 16]})")),
+              spec.normalize(parse(R"({"block_sizes": [[64, 128], [16]]})")));
+  ConfigSpec softmax(softmax_facts(1000));
+  Config as_int = softmax.normalize(parse(R"({"block_sizes": [8]})"));
+  Config as_list = softmax.normalize(parse(R"({"block_sizes": [[8]]})"));
+  expect_same(as_int, as_list);
+  EXPECT_EQ(as_int.tiles[0].block_sizes, (std::vector<int64_t>{8}));
+  EXPECT_EQ(softmax.to_json(as_int).dump(),
+            R"({"block_sizes": [[8]], "reduction_loops": [null], "l2_grouping": 1, )"
+            R"("indexing": "pointer", "num_warps": 4, "num_stages": 2})");
+}
+
+TEST(ConfigSpecTest, DefaultMatmulConfig) {
+  ConfigSpec spec(matmul_facts());
+  Config config = spec.default_config();
+  spec.validate(config);
+  EXPECT_EQ(config.tiles[0].block_sizes, (std::vector<int64_t>{64, 64}));
+  EXPECT_EQ(config.tiles[0].loop_order, (std::vector<int>{0, 1}));
+  EXPECT_EQ(config.tiles[1].block_sizes, (std::vector<int64_t>{32}));
+  EXPECT_EQ(spec.to_json(config).dump(),
+            R"({"block_sizes": [[64, 64], [32]], "loop_orders": [[0, 1]], "l2_grouping": 1, )"
+            R"("indexing": "pointer", "num_warps": 4, "num_stages": 2})");
+  expect_same(spec.normalize(Json::object()), config);
+}
+
+TEST(ConfigSpecTest, DefaultsRespectHintsAndMinimums) {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({100}, {1}, true));        // 1-D grid: 1024 capped to 128
+  facts.tiles.push_back(tile({3, 5}, {16, 1}, false));  // inner: 32 capped, min 16 wins
+  facts.tiles.push_back(tile({8, 8, 8}, {1, 1, 1}, true));
+  ConfigSpec spec(facts);
+  Config config = spec.default_config();
+  spec.validate(config);
+  EXPECT_EQ(config.tiles[0].block_sizes, (std::vector<int64_t>{128}));
+  EXPECT_EQ(config.tiles[1].block_sizes, (std::vector<int64_t>{16, 8}));
+  EXPECT_EQ(config.tiles[2].block_sizes, (std::vector<int64_t>{8, 8, 8}));
+  EXPECT_EQ(config.indexing, (std::vector<std::string>{"pointer"}));
+}
+
+TEST(ConfigSpecTest, DefaultReductionsStayWithinOneProgramsBudget) {
+  ConfigSpec small(softmax_facts(1000));
+  Config config = small.default_config();
+  EXPECT_EQ(config.reduction_loops, (std::vector<std::optional<int64_t>>{std::nullopt}));
+  EXPECT_EQ(config.tiles[0].block_sizes, (std::vector<int64_t>{16})); // 16 rows x 1024 columns
+
+  ConfigSpec large(softmax_facts(100000));
+  config = large.default_config();
+  EXPECT_EQ(config.reduction_loops, (std::vector<std::optional<int64_t>>{4096}));
+  EXPECT_EQ(config.tiles[0].block_sizes, (std::vector<int64_t>{4}));
+  large.validate(config);
+}
+
+TEST(ConfigSpecTest, LoopedReductionAsLargeAsTheDimensionIsPersistent) {
+  ConfigSpec spec(softmax_facts(1000));
+  EXPECT_EQ(spec.normalize(parse(R"({"reduction_loops": [1024]})")).reduction_loops[0],
+            std::nullopt);
+  EXPECT_EQ(spec.normalize(parse(R"({"reduction_loops": [4096]})")).reduction_loops[0],
+            std::nullopt);
+  EXPECT_EQ(spec.normalize(parse(R"({"reduction_loops": [512]})")).reduction_loops[0], 512);
+}
+
+TEST(ConfigSpecTest, IndexingListCollapsesWhenUniform) {
+  ConfigSpec spec(matmul_facts());
+  Config mixed =
+      spec.normalize(parse(R"({"indexing": ["pointer", "tensor_descriptor", "block_ptr"]})"));
+  EXPECT_EQ(mixed.indexing.size(), 3u);
+  EXPECT_EQ(mixed.indexing_for(0), "pointer");
+  EXPECT_EQ(mixed.indexing_for(1), "tensor_descriptor");
+  EXPECT_EQ(spec.to_json(mixed)["indexing"].dump(),
+            R"(["pointer", "tensor_descriptor", "block_ptr"])");
+  Config uniform = spec.normalize(parse(R"({"indexing": ["block_ptr", "block_ptr", "block_ptr"]})"));
+  EXPECT_EQ(uniform.indexing, (std::vector<std::string>{"block_ptr"}));
+  EXPECT_EQ(uniform.indexing_for(2), "block_ptr");
+}
+
+TEST(ConfigSpecTest, YzGridAndPidTypeAreOneSetting) {
+  ConfigSpec spec(matmul_facts());
+  EXPECT_EQ(spec.normalize(parse(R"({"use_yz_grid": true})")).pid_type, "xyz");
+  EXPECT_EQ(spec.normalize(parse(R"({"pid_type": "xyz"})")).pid_type, "xyz");
+  EXPECT_EQ(spec.normalize(parse(R"({"use_yz_grid": true, "pid_type": "xyz"})")).pid_type, "xyz");
+  EXPECT_EQ(spec.normalize(parse(R"({"use_yz_grid": false, "pid_type": "flat"})")).pid_type,
+            "flat");
+  Config xyz = spec.normalize(parse(R"({"pid_type": "xyz"})"));
+  EXPECT_EQ(spec.to_json(xyz)["use_yz_grid"], Json(true));
+  EXPECT_FALSE(spec.to_json(spec.default_config()).contains("use_yz_grid"));
+}
+
+TEST(ConfigSpecTest, FixedBlockSizes) {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({256, 256}, {1, 1}, true, {std::nullopt, 32}));
+  facts.tiles.push_back(tile({64}, {1}, false, {64}));
+  facts.tiles.push_back(tile({128}, {1}, false));
+  facts.memory_ops = 1;
+  ConfigSpec spec(facts);
+
+  Config config = spec.default_config();
+  EXPECT_EQ(config.tiles[0].block_sizes, (std::vector<int64_t>{64, 32}));
+  EXPECT_EQ(config.tiles[1].block_sizes, (std::vector<int64_t>{64}));
+  // The fully fixed call has no entry; the partly fixed one lists every dimension.
+  EXPECT_EQ(spec.to_json(config)["block_sizes"].dump(), "[[64, 32], [32]]");
+
+  // A fixed dimension keeps the source's value whatever the config says.
+  Config seed = spec.normalize(parse(R"({"block_sizes": [[16, 999], [8]]})"));
+  EXPECT_EQ(seed.tiles[0].block_sizes, (std::vector<int64_t>{16, 32}));
+  EXPECT_EQ(seed.tiles[1].block_sizes, (std::vector<int64_t>{64}));
+  EXPECT_EQ(seed.tiles[2].block_sizes, (std::vector<int64_t>{8}));
+  Config later = spec.normalize(parse(R"({"block_sizes": [16, 32, 8]})"));
+  expect_same(seed, later);
+
+  Config wrong = config;
+  wrong.tiles[1].block_sizes = {32};
+  EXPECT_EQ(validate_message(spec, wrong),
+            "hl.tile call 1: block sizes are fixed by block_size= in the source; use [64]");
+  wrong = config;
+  wrong.tiles[0].block_sizes = {64, 16};
+  EXPECT_EQ(validate_message(spec, wrong),
+            "block_sizes[0][1]: 16 differs from block_size=32 fixed in the source; use 32");
+}
+
+struct InvalidCase {
+  const char *config;
+  const char *message;
+};
+
+TEST(ConfigSpecTest, InvalidFieldsNameFieldValueAndWhatIsAllowed) {
+  ConfigSpec spec(matmul_facts());
+  const InvalidCase cases[] = {
+      {"[]", "config: expected a JSON object of config fields, got []"},
+      {R"({"block_size": [16]})",
+       "unknown config key \"block_size\"; use one of block_sizes, loop_orders, "
+       "reduction_loops, l2_grouping, indexing, use_yz_grid, num_warps, num_stages, "
+       "flatten_loops, l2_groupings, pid_type, range_unroll_factors, range_num_stages, "
+       "range_multi_buffers, range_flattens, static_ranges, load_eviction_policies, "
+       "num_sm_multiplier"},
+      {R"({"block_sizes": 64})", "block_sizes: expected a list, got 64"},
+      {R"({"block_sizes": [[64, 48], [16]]})",
+       "block_sizes[0][1]: 48 is not a power of two; use a power of two between 16 and 2048"},
+      {R"({"block_sizes": [[8, 64], [16]]})",
+       "block_sizes[0][0]: 8 is below the minimum 16; use a power of two between 16 and 1024"},
+      {R"({"block_sizes": [[64, 4096], [16]]})",
+       "block_sizes[0][1]: 4096 is above the maximum 2048; use a power of two between 16 and "
+       "2048"},
+      {R"({"block_sizes": [64, 48, 16]})",
+       "block_sizes[1]: 48 is not a power of two; use a power of two between 16 and 2048"},
+      {R"({"block_sizes": [[64, 64], [16], [16]]})",
+       "block_sizes: expected 2 entries (one per hl.tile call), got 3"},
+      {R"({"block_sizes": [64, 64, 16, 16]})",
+       "block_sizes: expected 2 entries (one per hl.tile call, a list for a multi-dimensional "
+       "tile) or 3 entries (one per tiled dimension), got 4"},
+      {R"({"block_sizes": [[64], [16]]})",
+       "block_sizes[0]: expected 2 block sizes (one per dimension), got [64]"},
+      {R"({"block_sizes": [[64, 64], [16, 16]]})",
+       "block_sizes[1]: expected 1 block sizes (one per dimension), got [16, 16]"},
+      {R"({"block_sizes": [[64, "64"], [16]]})",
+       "block_sizes[0][1]: expected an int, got \"64\""},
+      {R"({"block_sizes": [[64, 64.0], [16]]})", "block_sizes[0][1]: expected an int, got 64.0"},
+      {R"({"block_sizes": [null, [16]]})",
+       "block_sizes[0]: expected an int or a list of ints, got null"},
+      {R"({"block_sizes": [64, [16]]})",
+       "block_sizes[0]: 64 is below the minimum 256; use a power of two between 256 and "
+       "2097152"},
+      {R"({"block_sizes": [1000, [16]]})",
+       "block_sizes[0]: 1000 is not a power of two; use a power of two between 256 and 2097152"},
+      {R"({"block_sizes": [1024, [16]], "flatten_loops": [false]})",
+       "flatten_loops[0]: false disagrees with block_sizes, which gives this tile call one flat "
+       "block of 1024; give a list of block sizes or set it to true"},
+      {R"({"flatten_loops": [true, false]})",
+       "flatten_loops: expected 1 entries (one per multi-dimensional hl.tile call), got 2"},
+      {R"({"flatten_loops": [1]})", "flatten_loops[0]: expected true or false, got 1"},
+      {R"({"loop_orders": [[0, 0]]})",
+       "loop_orders[0]: [0, 0] is not a permutation of [0, 1]; list each of the 2 dimensions "
+       "once"},
+      {R"({"loop_orders": [[0, 2]]})",
+       "loop_orders[0]: [0, 2] is not a permutation of [0, 1]; list each of the 2 dimensions "
+       "once"},
+      {R"({"loop_orders": [[0]]})",
+       "loop_orders[0]: [0] is not a permutation of [0, 1]; list each of the 2 dimensions once"},
+      {R"({"loop_orders": [[1, 0], [0]]})",
+       "loop_orders: expected 1 permutations (one per multi-dimensional hl.tile call), got 2"},
+      {R"({"loop_orders": [[1, "0"]]})", "loop_orders[0]: expected an int, got \"0\""},
+      {R"({"reduction_loops": [null]})",
+       "reduction_loops: expected 0 entries (one per reduction: null for persistent or a power "
+       "of two), got 1"},
+      {R"({"l2_grouping": 3})",
+       "l2_grouping: 3 is not a power of two; use 1 to disable grouping or a larger power of two"},
+      {R"({"l2_grouping": 0})",
+       "l2_grouping: 0 is not a power of two; use 1 to disable grouping or a larger power of two"},
+      {R"({"l2_groupings": [6]})",
+       "l2_groupings[0]: 6 is not a power of two; use 1 to disable grouping or a larger power of "
+       "two"},
+      {R"({"l2_groupings": []})", "l2_groupings: expected a list of one int, got []"},
+      {R"({"l2_grouping": 4, "l2_groupings": [8]})",
+       "l2_grouping: 4 disagrees with l2_groupings[0]: 8; give only one of them"},
+      {R"({"indexing": "tma"})",
+       "indexing: \"tma\" is not an indexing style; use one of \"pointer\", \"block_ptr\", "
+       "\"tensor_descriptor\""},
+      {R"({"indexing": ["pointer", "pointer"]})",
+       "indexing: expected one string or a list of 3 (one per load and store), got a list of 2"},
+      {R"({"indexing": ["pointer", "pointer", "ptr"]})",
+       "indexing[2]: \"ptr\" is not an indexing style; use one of \"pointer\", \"block_ptr\", "
+       "\"tensor_descriptor\""},
+      {R"({"indexing": ["pointer", 1, "pointer"]})", "indexing[1]: expected a string, got 1"},
+      {R"({"indexing": 1})", "indexing: expected a string or a list of strings, got 1"},
+      {R"({"use_yz_grid": 1})", "use_yz_grid: expected true or false, got 1"},
+      {R"({"pid_type": "persistent_blocked"})",
+       "pid_type: \"persistent_blocked\" is not supported yet; use \"flat\" or \"xyz\""},
+      {R"({"pid_type": "persistent_interleaved"})",
+       "pid_type: \"persistent_interleaved\" is not supported yet; use \"flat\" or \"xyz\""},
+      {R"({"pid_type": "zyx"})", "pid_type: \"zyx\" is not a pid type; use \"flat\" or \"xyz\""},
+      {R"({"use_yz_grid": true, "pid_type": "flat"})",
+       "use_yz_grid: true disagrees with pid_type: \"flat\"; use_yz_grid=true means "
+       "pid_type=\"xyz\", false means \"flat\"; give only one of them"},
+      {R"({"num_warps": 3})",
+       "num_warps: 3 is not allowed; use a power of two between 1 and 32"},
+      {R"({"num_warps": 64})",
+       "num_warps: 64 is not allowed; use a power of two between 1 and 32"},
+      {R"({"num_warps": 0})", "num_warps: 0 is not allowed; use a power of two between 1 and 32"},
+      {R"({"num_stages": 0})", "num_stages: 0 is not allowed; use an int between 1 and 8"},
+      {R"({"num_stages": 9})", "num_stages: 9 is not allowed; use an int between 1 and 8"},
+      {R"({"num_stages": "2"})", "num_stages: expected an int, got \"2\""},
+  };
+  for (const auto &c : cases) EXPECT_EQ(invalid_message(spec, c.config), c.message) << c.config;
+}
+
+TEST(ConfigSpecTest, InvalidReductionLoops) {
+  ConfigSpec spec(softmax_facts(1000));
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [48]})"),
+            "reduction_loops[0]: 48 is not a power of two; use null for a persistent reduction "
+            "or a power of two for a looped one");
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [0]})"),
+            "reduction_loops[0]: 0 is not a power of two; use null for a persistent reduction "
+            "or a power of two for a looped one");
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [true]})"),
+            "reduction_loops[0]: expected null (persistent) or an int, got true");
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": null})"),
+            "reduction_loops: expected a list, got null");
+}
+
+TEST(ConfigSpecTest, InvalidForPartlyFixedAndWideGrids) {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({256, 256}, {1, 1}, true, {std::nullopt, 32}, 3));
+  facts.memory_ops = 1;
+  ConfigSpec spec(facts);
+  EXPECT_EQ(invalid_message(spec, R"({"block_sizes": [64]})"),
+            "block_sizes[0]: 64 would flatten a tile call with a dimension fixed by block_size= "
+            "(the hl.tile call at line 3); give a list of 2 block sizes");
+  EXPECT_EQ(invalid_message(spec, R"({"flatten_loops": [true]})"),
+            "flatten_loops[0]: true, but a tile call with a dimension fixed by block_size= "
+            "cannot be flattened (the hl.tile call at line 3); use false");
+  EXPECT_EQ(invalid_message(spec, R"({"block_sizes": [[64]]})"),
+            "block_sizes[0]: expected 2 block sizes (one per dimension (the hl.tile call at line "
+            "3)), got [64]");
+
+  KernelFacts wide;
+  wide.tiles.push_back(tile({8, 8, 8, 8}, {1, 1, 1, 1}, true));
+  wide.memory_ops = 1;
+  ConfigSpec wide_spec(wide);
+  EXPECT_EQ(invalid_message(wide_spec, R"({"use_yz_grid": true})"),
+            "use_yz_grid: the grid has more than 3 dimensions, which do not fit the x, y and z "
+            "launch axes; use \"flat\" or flatten the grid tile");
+  EXPECT_EQ(wide_spec.normalize(parse(R"({"block_sizes": [64], "pid_type": "xyz"})")).pid_type,
+            "xyz");
+}
+
+TEST(ConfigSpecTest, ValidateRejectsMalformedCanonicalConfigs) {
+  ConfigSpec spec(matmul_facts());
+  Config config = spec.default_config();
+  config.tiles.pop_back();
+  EXPECT_EQ(validate_message(spec, config),
+            "block_sizes: the config has 1 tile choices; the kernel has 2 hl.tile calls");
+
+  config = spec.default_config();
+  config.tiles[0].block_sizes = {64};
+  EXPECT_EQ(validate_message(spec, config),
+            "block_sizes[0]: expected 2 block sizes (one per dimension), got 1");
+
+  config = spec.default_config();
+  config.tiles[0].flatten = true;
+  config.tiles[0].flat_block_size = 4096;
+  EXPECT_EQ(validate_message(spec, config),
+            "block_sizes[0]: a flattened tile has only its flat block size, got 2 per-dimension "
+            "block sizes as well");
+
+  config = spec.default_config();
+  config.tiles[1].loop_order = {1};
+  EXPECT_EQ(validate_message(spec, config),
+            "block_sizes[1] loop order: [1] is not a permutation of [0]; list each of the 1 "
+            "dimensions once");
+
+  config = spec.default_config();
+  config.indexing = {};
+  EXPECT_EQ(validate_message(spec, config),
+            "indexing: expected one style or 3 (one per load and store), got 0");
+
+  config = spec.default_config();
+  config.pid_type = "persistent_blocked";
+  EXPECT_EQ(validate_message(spec, config),
+            "pid_type: \"persistent_blocked\" is not supported yet; use \"flat\" or \"xyz\"");
+
+  config = spec.default_config();
+  config.reduction_loops = {64};
+  EXPECT_EQ(validate_message(spec, config),
+            "reduction_loops: expected 0 entries (one per reduction), got 1");
+}
+
+TEST(ConfigSpecTest, DescribeListsTheSpace) {
+  ConfigSpec spec(matmul_facts());
+  Json description = spec.describe();
+  EXPECT_EQ(description["block_sizes"].dump(),
+            R"([{"call": 0, "dims": 2, "grid": true, "size_hints": [1024, 2048], )"
+            R"("min": [16, 16], "max": [1024, 2048], "fixed": [null, null], )"
+            R"("flatten": {"min": 256, "max": 2097152}}, )"
+            R"({"call": 1, "dims": 1, "grid": false, "size_hints": [512], "min": [16], )"
+            R"("max": [512], "fixed": [null], "flatten": null}])");
+  EXPECT_EQ(description["loop_orders"].dump(), R"([{"call": 0, "dims": 2}])");
+  EXPECT_EQ(description["reduction_loops"].dump(), "[]");
+  EXPECT_EQ(description["memory_ops"], Json(3));
+  EXPECT_EQ(description["indexing"].dump(), R"(["pointer", "block_ptr", "tensor_descriptor"])");
+  EXPECT_EQ(description["pid_type"].dump(), R"(["flat", "xyz"])");
+  EXPECT_EQ(description["num_warps"].dump(), "[1, 2, 4, 8, 16, 32]");
+  EXPECT_EQ(description["num_stages"].dump(), "[1, 2, 3, 4, 5, 6, 7, 8]");
+  EXPECT_EQ(description["default"], spec.to_json(spec.default_config()));
+
+  ConfigSpec softmax(softmax_facts(1000));
+  EXPECT_EQ(softmax.describe()["reduction_loops"].dump(),
+            R"([{"size_hint": 1000, "persistent_block": 1024}])");
+}
+
+std::vector<KernelFacts> varied_facts() {
+  std::vector<KernelFacts> all;
+  all.push_back(matmul_facts());
+  all.push_back(softmax_facts(1000));
+  all.push_back(softmax_facts(100000));
+  KernelFacts mixed;
+  mixed.tiles.push_back(tile({37, 1, 300}, {1, 1, 1}, true));
+  mixed.tiles.push_back(tile({256, 256}, {16, 16}, false, {std::nullopt, 32}));
+  mixed.tiles.push_back(tile({64}, {1}, false, {64}));
+  mixed.tiles.push_back(tile({0, 5}, {1, 1}, false));
+  mixed.tiles.push_back(tile({100, 100}, {1, 1}, false, {48, std::nullopt}));
+  mixed.reductions.push_back(reduction(1));
+  mixed.reductions.push_back(reduction(4097));
+  mixed.memory_ops = 5;
+  all.push_back(mixed);
+  KernelFacts wide;
+  wide.tiles.push_back(tile({8, 8, 8, 8}, {1, 1, 1, 1}, true));
+  wide.memory_ops = 1;
+  all.push_back(wide);
+  all.push_back(KernelFacts());
+  return all;
+}
+
+TEST(ConfigSpecTest, RandomConfigsAreValidAndRoundTrip) {
+  for (const KernelFacts &facts : varied_facts()) {
+    ConfigSpec spec(facts);
+    spec.validate(spec.default_config());
+    for (uint64_t seed = 0; seed < 1000; ++seed) {
+      std::mt19937_64 rng(seed);
+      Config config = spec.random_config(rng);
+      ASSERT_NO_THROW(spec.validate(config)) << spec.to_json(config).dump();
+      Json json = spec.to_json(config);
+      Config back = spec.normalize(Json::parse(json.dump()));
+      expect_same(back, config);
+      ASSERT_EQ(spec.to_json(back), json);
+      if (::testing::Test::HasFailure()) {
+        ADD_FAILURE() << "seed " << seed << ": " << json.dump();
+        return;
+      }
+    }
+  }
+}
+
+TEST(ConfigSpecTest, RandomConfigsAreDeterministicPerSeed) {
+  ConfigSpec spec(matmul_facts());
+  std::mt19937_64 a(42), b(42);
+  EXPECT_EQ(spec.to_json(spec.random_config(a)), spec.to_json(spec.random_config(b)));
+}
+
+} // namespace

@@ -1,0 +1,194 @@
+#include "parse/Lexer.h"
+#include "support/Diagnostics.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using namespace helion;
+
+namespace {
+
+/// The tokens of `source` as "text" for real tokens and the layout kind
+/// in capitals, separated by spaces.
+std::string kinds(const std::string &source) {
+  std::string out;
+  for (const Token &token : tokenize(source)) {
+    if (!out.empty()) out += " ";
+    switch (token.kind) {
+    case TokenKind::Newline:
+      out += "NEWLINE";
+      break;
+    case TokenKind::Indent:
+      out += "INDENT";
+      break;
+    case TokenKind::Dedent:
+      out += "DEDENT";
+      break;
+    case TokenKind::EndOfFile:
+      out += "EOF";
+      break;
+    default:
+      out += token.text;
+    }
+  }
+  return out;
+}
+
+std::string format(const SourceSpan &span) {
+  return std::to_string(span.line) + ":" + std::to_string(span.col) + "-" +
+         std::to_string(span.end_line) + ":" + std::to_string(span.end_col);
+}
+
+void expect_error(const std::string &source, const std::string &message, const std::string &span) {
+  try {
+    tokenize(source);
+    ADD_FAILURE() << "no error for:\n" << source;
+  } catch (const UserError &error) {
+    EXPECT_EQ(error.kind(), "SyntaxError");
+    EXPECT_EQ(std::string(error.what()), message);
+    EXPECT_EQ(format(error.span()), span);
+  }
+}
+
+const Token &single(const std::vector<Token> &tokens) {
+  EXPECT_EQ(tokens.size(), 3u); // the token, NEWLINE, EOF
+  return tokens.front();
+}
+
+} // namespace
+
+TEST(LexerTest, EmptySourceIsJustEndOfFile) {
+  EXPECT_EQ(kinds(""), "EOF");
+  EXPECT_EQ(kinds("\n\n  \n# comment\n"), "EOF");
+}
+
+TEST(LexerTest, IndentAndDedentFollowTheStack) {
+  EXPECT_EQ(kinds("if a:\n    if b:\n        c\n    d\ne\n"),
+            "if a : NEWLINE INDENT if b : NEWLINE INDENT c NEWLINE DEDENT d NEWLINE DEDENT e "
+            "NEWLINE EOF");
+}
+
+TEST(LexerTest, FinalDedentsComeBeforeEndOfFile) {
+  EXPECT_EQ(kinds("def f():\n  if x:\n    return"),
+            "def f ( ) : NEWLINE INDENT if x : NEWLINE INDENT return NEWLINE DEDENT DEDENT EOF");
+}
+
+TEST(LexerTest, BlankAndCommentLinesDoNotChangeIndentation) {
+  EXPECT_EQ(kinds("if a:\n    b\n\n# outdented comment\n      \n    c\n"),
+            "if a : NEWLINE INDENT b NEWLINE c NEWLINE DEDENT EOF");
+}
+
+TEST(LexerTest, TabsCountToMultiplesOfEight) {
+  EXPECT_EQ(kinds("if a:\n\tif b:\n\t\tc\n\td\n"),
+            "if a : NEWLINE INDENT if b : NEWLINE INDENT c NEWLINE DEDENT d NEWLINE DEDENT EOF");
+  EXPECT_EQ(kinds("if a:\n  \tb\n  \tc\n"), "if a : NEWLINE INDENT b NEWLINE c NEWLINE DEDENT EOF");
+}
+
+TEST(LexerTest, BracketsJoinLines) {
+  EXPECT_EQ(kinds("f(a,\n  b\n\n    # c\n)\n"), "f ( a , b ) NEWLINE EOF");
+}
+
+TEST(LexerTest, BackslashJoinsLines) {
+  EXPECT_EQ(kinds("x = a + \\\n    b\n"), "x = a + b NEWLINE EOF");
+}
+
+TEST(LexerTest, CarriageReturnsAreNewlines) {
+  std::vector<Token> tokens = tokenize("a\r\nbc\rd\r\n");
+  EXPECT_EQ(kinds("a\r\nbc\rd\r\n"), "a NEWLINE bc NEWLINE d NEWLINE EOF");
+  EXPECT_EQ(format(tokens[2].span), "2:0-2:2");
+  EXPECT_EQ(format(tokens[4].span), "3:0-3:1");
+}
+
+TEST(LexerTest, OperatorsTakeTheLongestMatch) {
+  EXPECT_EQ(kinds("a **= b // c ... d->e != f := g <<= h >> i @ j\n"),
+            "a **= b // c ... d -> e != f := g <<= h >> i @ j NEWLINE EOF");
+}
+
+TEST(LexerTest, KeywordsAreTheirOwnKinds) {
+  std::vector<Token> tokens = tokenize("not in is lambda match\n");
+  EXPECT_EQ(tokens[0].kind, TokenKind::KwNot);
+  EXPECT_EQ(tokens[1].kind, TokenKind::KwIn);
+  EXPECT_EQ(tokens[2].kind, TokenKind::KwIs);
+  EXPECT_EQ(tokens[3].kind, TokenKind::KwLambda);
+  EXPECT_EQ(tokens[4].kind, TokenKind::Name); // a soft keyword
+}
+
+TEST(LexerTest, Numbers) {
+  EXPECT_EQ(single(tokenize("0x_1F")).kind, TokenKind::Int);
+  EXPECT_EQ(single(tokenize("1_000")).kind, TokenKind::Int);
+  EXPECT_EQ(single(tokenize("00")).kind, TokenKind::Int);
+  EXPECT_EQ(single(tokenize("1e-5")).kind, TokenKind::Float);
+  EXPECT_EQ(single(tokenize(".5")).kind, TokenKind::Float);
+  EXPECT_EQ(single(tokenize("5.")).kind, TokenKind::Float);
+  EXPECT_EQ(single(tokenize("1_0.0_1E+1_0")).kind, TokenKind::Float);
+  EXPECT_EQ(single(tokenize("2j")).kind, TokenKind::Imaginary);
+  EXPECT_EQ(kinds("x.y1 1.5.real"), "x . y1 1.5 . real NEWLINE EOF");
+}
+
+TEST(LexerTest, StringsDecodeEscapes) {
+  EXPECT_EQ(single(tokenize(R"('a\n\t\\\'\"\x41\101\u00e9\U0001F600\q')")).value,
+            "a\n\t\\'\"AA\xc3\xa9\xf0\x9f\x98\x80\\q");
+  EXPECT_EQ(single(tokenize(R"(r'a\n\'')")).value, R"(a\n\')");
+  EXPECT_EQ(single(tokenize(R"(b'\x00\u1234')")).value, std::string("\0\\u1234", 7));
+  EXPECT_TRUE(single(tokenize("B'x'")).is_bytes);
+  EXPECT_TRUE(single(tokenize("Rf'x'")).is_fstring);
+  EXPECT_EQ(single(tokenize("'a\\\nb'")).value, "ab");
+}
+
+TEST(LexerTest, TripleQuotedStringsSpanLines) {
+  Token token = single(tokenize("'''a\n'b'\n\"\"c'''"));
+  EXPECT_EQ(token.value, "a\n'b'\n\"\"c");
+  EXPECT_EQ(format(token.span), "1:0-3:6");
+}
+
+TEST(LexerTest, SpansUseByteColumns) {
+  std::vector<Token> tokens = tokenize("é = 'ü'\n");
+  EXPECT_EQ(format(tokens[0].span), "1:0-1:2");
+  EXPECT_EQ(format(tokens[2].span), "1:5-1:9");
+}
+
+TEST(LexerTest, InconsistentDedent) {
+  expect_error("if a:\n    b\n  c\n", "unindent does not match any outer indentation level",
+               "3:0-3:2");
+}
+
+TEST(LexerTest, InconsistentTabsAndSpaces) {
+  expect_error("if a:\n        b\n\tc\n", "inconsistent use of tabs and spaces in indentation",
+               "3:0-3:1");
+  expect_error("if a:\n  \tb\n\tc\n", "inconsistent use of tabs and spaces in indentation",
+               "3:0-3:1");
+}
+
+TEST(LexerTest, UnclosedBracket) {
+  expect_error("f(a, [b,\n", "'[' was never closed", "1:5-1:6");
+}
+
+TEST(LexerTest, UnmatchedBracket) {
+  expect_error("a)\n", "unmatched ')'", "1:1-1:2");
+  expect_error("(a}\n", "closing parenthesis '}' does not match opening parenthesis '('",
+               "1:2-1:3");
+}
+
+TEST(LexerTest, UnterminatedStrings) {
+  expect_error("x = 'ab\ny", "unterminated string literal (detected at line 1)", "1:4-1:7");
+  expect_error("x = \"\"\"ab\ny\n",
+               "unterminated triple-quoted string literal (detected at line 2)", "1:4-1:5");
+}
+
+TEST(LexerTest, BadNumbers) {
+  expect_error("0b12", "invalid binary literal", "1:0-1:4");
+  expect_error("1__0", "invalid decimal literal", "1:0-1:2");
+  expect_error("0x", "invalid hexadecimal literal", "1:0-1:2");
+  expect_error("007",
+               "leading zeros in decimal integer literals are not permitted; use an 0o prefix "
+               "for octal integers",
+               "1:0-1:3");
+}
+
+TEST(LexerTest, BadCharacters) {
+  expect_error("a ? b", "invalid character '?'", "1:2-1:3");
+  expect_error("a \\ b", "unexpected character after line continuation character", "1:2-1:3");
+  expect_error("b'é'", "bytes can only contain ASCII literal characters", "1:0-1:5");
+  expect_error("'\\x4'", "truncated \\x escape", "1:0-1:5");
+}
