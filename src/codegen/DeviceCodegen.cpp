@@ -136,7 +136,7 @@ private:
   void emit_block_indices(int b, const std::string &offset) {
     const BlockPlan &plan = plans_[b];
     std::string idx = "indices_" + std::to_string(b);
-    out_.line("offset_" + std::to_string(b) + " = " + offset);
+    if (offset != "offset_" + std::to_string(b)) out_.line("offset_" + std::to_string(b) + " = " + offset);
     out_.line(idx + " = offset_" + std::to_string(b) + " + tl.arange(0, " + plan.size + ")" +
               index_cast());
     if (plan.needs_mask)
@@ -269,7 +269,11 @@ private:
 
   std::string carried_name(const ir::LoopCarry &c) {
     auto it = names_.find(c.arg);
-    return it != names_.end() ? it->second : fresh(c.name);
+    if (it != names_.end()) return it->second;
+    // `acc = hl.zeros(...)` then a loop over `acc`: one variable throughout.
+    auto init = names_.find(c.init);
+    if (init != names_.end() && k_.node(c.init).name_hint == c.name) return init->second;
+    return fresh(c.name);
   }
 
   std::string fresh(const std::string &hint) {
@@ -290,7 +294,7 @@ private:
       return;
     }
     std::string text = compute_text(n);
-    std::string name = names_.count(n.id) ? names_[n.id] : fresh(n.op == OpKind::Load ? "load" : "v");
+    std::string name = names_.count(n.id) ? names_[n.id] : fresh(n.name_hint.empty() ? "v" : n.name_hint);
     names_[n.id] = name;
     out_.line(name + " = " + text);
   }
@@ -434,7 +438,7 @@ private:
     }
     default: break;
     }
-    throw InternalError("no code for this device operation");
+    throw InternalError("no code for device operation %" + std::to_string(n.id));
   }
 
   /// Parenthesizes `e` unless it is a name, a call, a subscript or a literal.

@@ -118,6 +118,7 @@ private:
                             "use a new name",
                         target.span);
       device_env_[target.id] = value;
+      name_node(value, target.id);
       return;
     }
     if (target.kind == EK::Tuple || target.kind == EK::List) {
@@ -135,6 +136,16 @@ private:
     }
     throw UserError("UnsupportedSyntax", "this assignment target is not supported on the device",
                     target.span);
+  }
+
+  /// The first variable a computed value is bound to names it in the generated code.
+  void name_node(const Operand &value, const std::string &name) {
+    if (value.kind != Operand::Kind::Tensor) return;
+    Node &n = kernel_.nodes[value.node];
+    bool computed = n.op != OpKind::Constant && n.op != OpKind::HostScalar &&
+                    n.op != OpKind::TileIndex && n.op != OpKind::LoopArg &&
+                    n.op != OpKind::LoopResult;
+    if (computed && (n.name_hint.empty() || n.name_hint == "load")) n.name_hint = name;
   }
 
   void lower_aug_assign(const ast::Stmt &s) {
@@ -236,6 +247,11 @@ private:
       if (o.is_host(HostValue::Kind::Int)) return std::vector<SymInt>{o.host->sym};
       if (o.is_host(HostValue::Kind::Tuple))
         if (auto shape = shape_of(*o.host)) return *shape;
+      if (o.kind == Operand::Kind::Tuple) {
+        for (const Operand &e : o.elements)
+          if (e.is_host(HostValue::Kind::Int)) out.push_back(e.host->sym);
+        if (out.size() == o.elements.size()) return out;
+      }
       throw UserError("TypeError",
                       "hl.tile takes sizes known on the host: an int or a list of ints (e.g. "
                       "x.size(0) or [m, n])",
@@ -259,8 +275,11 @@ private:
       if (kw.arg != "block_size")
         throw UserError("TypeError", "hl.tile has no argument '" + kw.arg + "'", kw.span);
       Operand bs = lower_expr(*kw.value);
-      std::vector<HostValuePtr> items =
-          bs.is_host(HostValue::Kind::Tuple) ? bs.host->elements : std::vector<HostValuePtr>{bs.host};
+      std::vector<HostValuePtr> items;
+      if (bs.kind == Operand::Kind::Tuple)
+        for (const Operand &e : bs.elements) items.push_back(e.host ? e.host : HostValue::make(HostValue::Kind::Unknown));
+      else
+        items = bs.is_host(HostValue::Kind::Tuple) ? bs.host->elements : std::vector<HostValuePtr>{bs.host};
       if (items.size() != ends.size())
         throw UserError("RankMismatch", "block_size needs one entry per tiled dimension",
                         kw.span);
@@ -280,7 +299,8 @@ private:
     tc.span = call.span;
     tc.is_grid = is_grid;
     tc.fixed_block_sizes = fixed;
-    tc.list_form = args.back().is_host(HostValue::Kind::Tuple);
+    tc.list_form = args.back().is_host(HostValue::Kind::Tuple) ||
+                   args.back().kind == Operand::Kind::Tuple;
     int call_index = static_cast<int>(kernel_.tile_calls.size());
     for (size_t d = 0; d < ends.size(); ++d) {
       ir::BlockInfo b;
@@ -344,7 +364,11 @@ private:
       if (e.kind == EK::Constant && e.constant.kind == ast::ConstantKind::Ellipsis)
         throw UserError("UnsupportedSyntax", "`...` in a device subscript is not supported yet",
                         e.span);
-      items.push_back(lower_expr(e));
+      Operand item = lower_expr(e);
+      if (item.kind == Operand::Kind::Tuple) // a tuple of tiles indexes several dims
+        items.insert(items.end(), item.elements.begin(), item.elements.end());
+      else
+        items.push_back(item);
     };
     if (slice.kind == EK::Tuple)
       for (const auto &e : slice.elts) one(*e);

@@ -182,19 +182,23 @@ int unary_op(LoweringContext &cx, const std::string &fn, int x, const SourceSpan
 
 int binary_op(LoweringContext &cx, const std::string &fn, const Operand &a, const Operand &b,
               const SourceSpan &span) {
-  int x = cx.to_node(a, span), y = cx.to_node(b, span);
+  int x = cx.to_node(a, span);
+  DType dtype = cx.promote(a, b);
+  std::optional<double> exponent = fn == "pow" ? number_of(b) : std::nullopt;
+  if (exponent && *exponent == 2) {
+    int base = cx.cast(x, dtype, span);
+    return binary(cx, "mul", base, base, span);
+  }
+  if (exponent && *exponent == 0.5 && is_floating(dtype))
+    return unary_op(cx, "sqrt", cx.cast(x, dtype, span), span);
+  int y = cx.to_node(b, span);
   if (fn == "logical_and" || fn == "logical_or")
     return binary(cx, fn, cx.cast(x, DType::Bool, span), cx.cast(y, DType::Bool, span), span);
-  DType dtype = cx.promote(a, b);
   if (fn.rfind("bitwise_", 0) == 0 && is_floating(dtype))
     throw UserError("TypeError",
                     fn + " needs integer or bool operands; got " + dtype_name(dtype), span);
   if (fn == "truediv" && !is_floating(dtype)) dtype = DType::Float32;
   if (fn == "pow") {
-    std::optional<double> exponent = number_of(b);
-    int base = cx.cast(x, dtype, span);
-    if (exponent && *exponent == 2) return binary(cx, "mul", base, base, span);
-    if (exponent && *exponent == 0.5 && is_floating(dtype)) return unary_op(cx, "sqrt", base, span);
     DType work = compute_dtype(dtype);
     int r = binary(cx, fn, cx.cast(x, work, span), cx.cast(y, work, span), span);
     return cx.cast(r, dtype, span);

@@ -199,7 +199,9 @@ std::vector<Token> Lexer::run() {
       int start_col = col();
       ++pos_;
       if (brackets_.empty()) {
-        emit(TokenKind::Newline, {line_, start_col, line_, start_col + 1});
+        // A line made only of a backslash continuation holds no token.
+        if (!tokens_.empty() && tokens_.back().kind != TokenKind::Newline)
+          emit(TokenKind::Newline, {line_, start_col, line_, start_col + 1});
         at_line_start_ = true;
       }
       newline_consumed();
@@ -208,8 +210,10 @@ std::vector<Token> Lexer::run() {
     if (c == '\\') {
       SourceSpan span{line_, col(), line_, col() + 1};
       ++pos_;
-      if (at_end()) fail("unexpected end of file after line continuation character", span);
-      if (peek() != '\n') fail("unexpected character after line continuation character", span);
+      if (!at_end() && peek() != '\n')
+        fail("unexpected character after line continuation character", span);
+      // Python needs a line to continue onto.
+      if (pos_ + 1 >= src_.size()) fail("unexpected EOF while parsing", span);
       ++pos_;
       newline_consumed();
       continue;

@@ -1110,7 +1110,9 @@ ExprPtr Parser::parse_dict() {
 }
 
 /// Adjacent string literals are one constant; its spelling joins theirs with
-/// a space so it stays valid on one line.
+/// a space so it stays valid on one line. f-strings are rejected rather than
+/// kept as text: their fields are code, which a plain constant would hide
+/// from every later stage.
 ExprPtr Parser::parse_strings() {
   const Token &start = peek();
   auto constant = make_expr(ExprKind::Constant, {});
@@ -1151,7 +1153,8 @@ ExprPtr Parser::parse_number() {
   }
   errno = 0;
   unsigned long long value = std::strtoull(digits.c_str() + begin, nullptr, base);
-  if (errno == ERANGE || value > static_cast<unsigned long long>(std::numeric_limits<int64_t>::max()))
+  constexpr unsigned long long kMax = std::numeric_limits<int64_t>::max();
+  if (errno == ERANGE || value > kMax)
     unsupported("integer literal larger than 64 bits", token.span);
   constant->constant.int_value = static_cast<int64_t>(value);
   return constant;
@@ -1159,6 +1162,8 @@ ExprPtr Parser::parse_number() {
 
 } // namespace
 
-ast::Module parse_module(const std::string &source) { return Parser(tokenize(source)).parse_module(); }
+ast::Module parse_module(const std::string &source) {
+  return Parser(tokenize(source)).parse_module();
+}
 
 } // namespace helion

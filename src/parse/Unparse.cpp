@@ -564,7 +564,8 @@ void Dumper::expr(int depth, const std::string &label, const Expr *e) {
     return child("value", e->value);
   case ExprKind::Lambda: {
     std::string params;
-    for (const std::string &param : e->params) params += (params.empty() ? "" : ",") + dump_quote(param);
+    for (const std::string &param : e->params)
+      params += (params.empty() ? "" : ",") + dump_quote(param);
     line(depth, label, "Lambda", span, " params=[" + params + "]");
     return child("body", e->value);
   }

@@ -83,15 +83,21 @@ private:
     out.push_back(s);
   }
 
+  bool along(const Node &n, int block) const {
+    return std::find(n.type.dims.begin(), n.type.dims.end(), Dim::of_block(block)) != n.type.dims.end();
+  }
+
   /// Every node `roots` depend on (themselves included), in program order.
-  std::vector<int> closure(const std::vector<int> &roots) const {
+  /// With `block` >= 0, only nodes along that block, reached through such nodes.
+  std::vector<int> closure(const std::vector<int> &roots, int block = -1) const {
     std::set<int> seen;
     std::vector<int> stack = roots;
     while (!stack.empty()) {
       int id = stack.back();
       stack.pop_back();
-      if (!seen.insert(id).second) continue;
       const Node &n = k_.node(id);
+      if (block >= 0 && !along(n, block)) continue;
+      if (!seen.insert(id).second) continue;
       if (n.op == OpKind::LoopResult || n.op == OpKind::LoopArg) continue;
       for (int operand : n.operands) stack.push_back(operand);
       for (const ir::IndexItem &item : n.index)
@@ -122,13 +128,12 @@ private:
       computed_in_group_.clear();
     }
     // Recompute what the sink reads along the looped dimension.
-    for (int id : closure(roots)) {
+    for (int id : closure(roots, block)) {
       const Node &n = k_.node(id);
-      bool along_block = std::find(n.type.dims.begin(), n.type.dims.end(), Dim::of_block(block)) !=
-                         n.type.dims.end();
       bool inline_only = n.op == OpKind::Constant || n.op == OpKind::HostScalar ||
-                         n.op == OpKind::TileIndex;
-      if (!along_block || inline_only || !computed_in_group_.insert(id).second) continue;
+                         n.op == OpKind::TileIndex || n.op == OpKind::LoopArg ||
+                         n.op == OpKind::LoopResult;
+      if (inline_only || !computed_in_group_.insert(id).second) continue;
       Stmt compute;
       compute.kind = Stmt::Kind::Compute;
       compute.value = id;
@@ -151,7 +156,7 @@ private:
   void add_reduce_sink(const Stmt &s, int block, std::vector<Stmt> &out) {
     const Node reduce = k_.node(s.value);
     int chunk = reduce.operands[0];
-    const ir::TensorType &type = k_.node(chunk).type;
+    const ir::TensorType type = k_.node(chunk).type; // a copy: adding nodes moves them
     Stmt &loop = open_loop(block, {chunk}, s.span, out);
 
     std::string identity = reduce.fn == "sum" ? "0"

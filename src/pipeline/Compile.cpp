@@ -92,7 +92,12 @@ std::string CompiledKernel::dump_stages(const Config &config) const {
   out << "== device ir (after lowering)\n" << ir::dump(k.device);
   ir::DeviceKernel rolled = passes::roll_reductions(k.device, config);
   out << "== device ir (after roll_reductions)\n" << ir::dump(rolled);
-  out << "== triton module\n" << codegen::generate_module(k.host, rolled, config, k.inputs);
+  out << "== triton module\n";
+  try {
+    out << codegen::generate_module(k.host, rolled, config, k.inputs);
+  } catch (const std::exception &e) {
+    out << "error: " << e.what() << "\n"; // the stages above are what a reader needs here
+  }
   return out.str();
 }
 

@@ -93,6 +93,12 @@ TEST(LexerTest, BackslashJoinsLines) {
   EXPECT_EQ(kinds("x = a + \\\n    b\n"), "x = a + b NEWLINE EOF");
 }
 
+TEST(LexerTest, BackslashNeedsALineToContinueOnto) {
+  EXPECT_EQ(kinds("x = 1\n\\\n\ny = 2\n"), "x = 1 NEWLINE y = 2 NEWLINE EOF");
+  expect_error("x = 1 \\\n", "unexpected EOF while parsing", "1:6-1:7");
+  expect_error("x = 1 \\", "unexpected EOF while parsing", "1:6-1:7");
+}
+
 TEST(LexerTest, CarriageReturnsAreNewlines) {
   std::vector<Token> tokens = tokenize("a\r\nbc\rd\r\n");
   EXPECT_EQ(kinds("a\r\nbc\rd\r\n"), "a NEWLINE bc NEWLINE d NEWLINE EOF");

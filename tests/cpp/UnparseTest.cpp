@@ -104,18 +104,19 @@ TEST(UnparseTest, Statements) {
                                     "        elif b: break\n"
                                     "        else: continue\n"
                                     "    return x, y\n");
-  EXPECT_EQ(unparse(*module.body[0], 1, 2), "  @helion.kernel(config=helion.Config(block_sizes=[64]))\n"
-                                            "  def f(x: torch.Tensor, y=1, *, z) -> torch.Tensor:\n"
-                                            "    '''Doc.'''\n"
-                                            "    m, n = x.size()\n"
-                                            "    for tile in hl.tile(m):\n"
-                                            "      if a:\n"
-                                            "        pass\n"
-                                            "      elif b:\n"
-                                            "        break\n"
-                                            "      else:\n"
-                                            "        continue\n"
-                                            "    return x, y\n");
+  EXPECT_EQ(unparse(*module.body[0], 1, 2),
+            "  @helion.kernel(config=helion.Config(block_sizes=[64]))\n"
+            "  def f(x: torch.Tensor, y=1, *, z) -> torch.Tensor:\n"
+            "    '''Doc.'''\n"
+            "    m, n = x.size()\n"
+            "    for tile in hl.tile(m):\n"
+            "      if a:\n"
+            "        pass\n"
+            "      elif b:\n"
+            "        break\n"
+            "      else:\n"
+            "        continue\n"
+            "    return x, y\n");
 }
 
 TEST(UnparseTest, RoundTripExpressions) {

@@ -272,7 +272,10 @@ def every_statement(x, y, /, z, *, w):
     x; y
     return x,
 ''',
-    "layout": "@helion.kernel()\r\ndef crlf(x):\r\n    y = x \\\r\n        + 1\r\n\r\n    # comment\r\n    return y  # trailing\r\n",
+    "layout": (
+        "@helion.kernel()\r\ndef crlf(x):\r\n    y = x \\\r\n        + 1\r\n\r\n"
+        "    # comment\r\n    return y  # trailing\r\n"
+    ),
     "tabs": "@hl.kernel\ndef tabs(x):\n\tif x:\n\t\treturn 1\n\treturn (\n  2)\n",
     "no_newline_at_eof": "@kernel\ndef f(x):\n    return x",
     "nested": '''
@@ -361,7 +364,8 @@ def compare(exe: str, name: str, source: str, workdir: str) -> str | None:
     if reason is not None:
         if code == 1 and err.startswith("UnsupportedSyntax"):
             return None
-        return "%s: uses %s, expected UnsupportedSyntax, got exit %d: %s" % (name, reason, code, err)
+        return "%s: uses %s, expected UnsupportedSyntax, got exit %d: %s" % (
+            name, reason, code, err)
     if code != 0:
         return "%s: helion_ast_dump failed: %s" % (name, err.strip())
     expected = dump(tree)
@@ -406,7 +410,8 @@ def main() -> int:
         for name, (source, kind) in BUILTIN_REJECTED.items():
             code, _, err = run_exe(exe, source, workdir)
             if code != 1 or not err.startswith(kind + ":"):
-                failures.append("builtin:%s: expected %s, got exit %d: %s" % (name, kind, code, err))
+                failures.append(
+                    "builtin:%s: expected %s, got exit %d: %s" % (name, kind, code, err))
         kernels = find_kernels(root)
         for name, source in kernels:
             failure = compare(exe, name, source, workdir)

@@ -1,0 +1,71 @@
+// Tensors created on the device: hl.zeros/hl.full and the torch *_like family.
+
+#include "lower/OpHelpers.h"
+
+#include "support/Diagnostics.h"
+
+namespace helion::lower {
+
+namespace {
+
+/// A `dims`-shaped tensor of `dtype` filled with the scalar `value`.
+int full(LoweringContext &cx, std::vector<ir::Dim> dims, DType dtype, const Operand &value,
+         const SourceSpan &span) {
+  int fill = cx.to_node(value, span);
+  if (cx.type_of(fill).rank() != 0)
+    throw UserError("TypeError",
+                    "the fill value must be a scalar; got a value of shape " +
+                        cx.shape_text(cx.type_of(fill).dims),
+                    span);
+  ir::Node n;
+  n.op = ir::OpKind::Full;
+  n.operands = {cx.cast(fill, dtype, span)};
+  n.type = {dtype, std::move(dims)};
+  n.span = span;
+  return cx.emit(std::move(n));
+}
+
+Operand number(double v) { return Operand::of_host(HostValue::make_float(v)); }
+
+DType dtype_or(LoweringContext &cx, const CallArgs &args, size_t position, DType fallback) {
+  const Operand *d = args.get(position, "dtype");
+  return is_none(d) ? fallback : cx.dtype_arg(*d, args.span);
+}
+
+Operand lower_hl_full(LoweringContext &cx, const CallArgs &args, std::optional<double> value) {
+  std::vector<ir::Dim> dims = cx.shape_arg(require_arg(args, 0, "shape"), args.span);
+  size_t dtype_position = value ? 1 : 2;
+  Operand fill = value ? number(*value) : require_arg(args, 1, "value");
+  DType dtype = dtype_or(cx, args, dtype_position, DType::Float32);
+  return Operand::tensor(full(cx, std::move(dims), dtype, fill, args.span));
+}
+
+Operand lower_like(LoweringContext &cx, const CallArgs &args, std::optional<double> value) {
+  int x = input_node(cx, args);
+  size_t dtype_position = value ? 1 : 2;
+  Operand fill = value ? number(*value) : require_arg(args, 1, "fill_value");
+  ir::TensorType type = cx.type_of(x);
+  DType dtype = dtype_or(cx, args, dtype_position, type.dtype);
+  return Operand::tensor(full(cx, type.dims, dtype, fill, args.span));
+}
+
+} // namespace
+
+void register_creation(LoweringRegistry &r) {
+  r.add("hl.zeros", [](LoweringContext &cx, const CallArgs &a) { return lower_hl_full(cx, a, 0.0); });
+  r.add("hl.full", [](LoweringContext &cx, const CallArgs &a) {
+    return lower_hl_full(cx, a, std::nullopt);
+  });
+  // empty_like leaves its contents unspecified, so zeros are as good as any.
+  static const std::pair<const char *, double> constant_likes[] = {
+      {"torch.zeros_like", 0.0}, {"torch.ones_like", 1.0}, {"torch.empty_like", 0.0}};
+  for (const auto &[name, v] : constant_likes) {
+    double fill = v;
+    r.add(name, [fill](LoweringContext &cx, const CallArgs &a) { return lower_like(cx, a, fill); });
+  }
+  r.add("torch.full_like", [](LoweringContext &cx, const CallArgs &a) {
+    return lower_like(cx, a, std::nullopt);
+  });
+}
+
+} // namespace helion::lower

@@ -1,0 +1,110 @@
+"""Golden tests: each tests/golden/<case>.py kernel, compiled by `helionc`
+for the arguments and config in its header, must give exactly the Triton
+module in <case>.expected. Set HELION_UPDATE_GOLDEN=1 to rewrite them.
+
+Header lines of a case:
+    # golden-args: {"x": "float32[128, 64]", "n": "int"}
+    # golden-config: {"block_sizes": [[32, 32]], "num_warps": 4}
+    # golden-settings: {"static_shapes": false}        (optional)
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+_TENSOR = re.compile(r"^(\w+)\[([\d, ]*)\]$")
+
+
+def contiguous_strides(shape: list[int]) -> list[int]:
+    strides, running = [], 1
+    for size in reversed(shape):
+        strides.append(running)
+        running *= max(size, 1)
+    return list(reversed(strides))
+
+
+def describe_arg(name: str, spec: str) -> dict:
+    match = _TENSOR.match(spec)
+    if match:
+        shape = [int(s) for s in match.group(2).split(",") if s.strip()]
+        return {"name": name, "kind": "tensor", "dtype": match.group(1), "shape": shape,
+                "stride": contiguous_strides(shape), "device": "cuda:0"}
+    return {"name": name, "kind": spec}
+
+
+def module_globals(tree: ast.Module) -> dict:
+    described = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                described[alias.asname or alias.name.split(".")[0]] = {
+                    "kind": "module", "name": alias.name if alias.asname else alias.name.split(".")[0]}
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    described[target.id] = {"kind": "constant", "value": node.value.value}
+    return described
+
+
+def build_request(path: Path) -> tuple[dict, dict]:
+    text = path.read_text()
+    header = dict(re.findall(r"^# golden-(\w+): (.*)$", text, re.MULTILINE))
+    tree = ast.parse(text)
+    kernel = next(n for n in tree.body if isinstance(n, ast.FunctionDef))
+    first = kernel.decorator_list[0].lineno if kernel.decorator_list else kernel.lineno
+    source = "\n".join(text.splitlines()[first - 1:kernel.end_lineno]) + "\n"
+    args = json.loads(header["args"])
+    request = {
+        "kernel_name": kernel.name, "filename": path.name, "first_line": first, "source": source,
+        "args": [describe_arg(name, spec) for name, spec in args.items()],
+        "globals": module_globals(tree),
+        "settings": {"static_shapes": True, "index_dtype": "int32", "dot_precision": "tf32",
+                     **json.loads(header.get("settings", "{}"))},
+    }
+    return request, json.loads(header["config"])
+
+
+def generate(helionc: str, request: dict, config: dict) -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(request, f)
+    try:
+        done = subprocess.run([helionc, f.name, "--config-json", json.dumps(config)],
+                              capture_output=True, text=True)
+    finally:
+        os.unlink(f.name)
+    return done.stdout if done.returncode == 0 else "error: " + done.stderr
+
+
+def main() -> int:
+    helionc, folder = sys.argv[1], Path(sys.argv[2])
+    update = os.environ.get("HELION_UPDATE_GOLDEN") == "1"
+    cases = sorted(p for p in folder.glob("*.py") if p.name != Path(__file__).name)
+    failed = 0
+    for case in cases:
+        request, config = build_request(case)
+        actual = generate(helionc, request, config)
+        expected_path = case.with_suffix(".expected")
+        if update:
+            expected_path.write_text(actual)
+            continue
+        expected = expected_path.read_text() if expected_path.exists() else "<missing>\n"
+        if actual != expected:
+            failed += 1
+            print(f"FAIL {case.name}")
+            sys.stdout.writelines(difflib.unified_diff(
+                expected.splitlines(True), actual.splitlines(True), str(expected_path), "generated"))
+    print(f"{len(cases) - failed} of {len(cases)} golden modules match"
+          + (" (rewritten)" if update else ""))
+    return 1 if failed or not cases else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
