@@ -157,63 +157,63 @@ private:
     return order;
   }
 
+  /// Maps the program id(s) to one tile of the grid loop: `pid_<b>` is the
+  /// tile index along block b. loop_order[0] varies fastest.
   void emit_grid_mapping() {
     const ir::TileCall &tc = k_.tile_calls[k_.grid_call];
     out_.set_source(tc.span);
-    std::vector<int> order = loop_order(k_.grid_call);
     std::vector<int> blocks;
-    for (int dim : order) blocks.push_back(tc.blocks[dim]); // fastest first
-    std::vector<std::string> counts, host_counts;
-    for (int b : blocks) {
-      const BlockInfo &info = k_.blocks[b];
-      counts.push_back("tl.cdiv(" + kernel_sym(info.extent()) + ", " + plans_[b].size + ")");
-      host_counts.push_back("triton.cdiv(" + sym_to_python(info.extent(), SymSide::Host) + ", " +
-                            plans_[b].size_host + ")");
-    }
-    std::vector<std::string> pids(blocks.size());
+    for (int dim : loop_order(k_.grid_call)) blocks.push_back(tc.blocks[dim]);
+    auto count = [](int b) { return "num_blocks_" + std::to_string(b); };
+    auto pid = [](int b) { return "pid_" + std::to_string(b); };
+    std::vector<std::string> host_counts;
+    for (int b : blocks)
+      host_counts.push_back("triton.cdiv(" + sym_to_python(k_.blocks[b].extent(), SymSide::Host) +
+                            ", " + plans_[b].size_host + ")");
+
     bool xyz = config_.pid_type == "xyz" && blocks.size() <= 3 && config_.l2_grouping <= 1;
     if (xyz) {
-      for (size_t i = 0; i < blocks.size(); ++i)
-        pids[i] = "tl.program_id(" + std::to_string(i) + ")";
       grid_ = "(";
-      for (const std::string &c : host_counts) grid_ += c + ", ";
+      for (size_t i = 0; i < blocks.size(); ++i) {
+        out_.line(pid(blocks[i]) + " = tl.program_id(" + std::to_string(i) + ")");
+        grid_ += host_counts[i] + ", ";
+      }
       grid_ += ")";
     } else {
       std::string total;
       for (const std::string &c : host_counts) total += (total.empty() ? "" : " * ") + c;
       grid_ = "(" + total + ",)";
       out_.line("pid = tl.program_id(0)");
-      for (size_t i = 0; i < blocks.size(); ++i)
-        out_.line("num_blocks_" + std::to_string(i) + " = " + counts[i]);
+      for (int b : blocks)
+        out_.line(count(b) + " = tl.cdiv(" + kernel_sym(k_.blocks[b].extent()) + ", " +
+                  plans_[b].size + ")");
       size_t first = 0;
       std::string rest = "pid";
       if (config_.l2_grouping > 1 && blocks.size() >= 2) {
-        // Consecutive programs walk `G` blocks of dim 0 before moving along
-        // dim 1, so the tiles they read stay in L2.
+        // Consecutive programs walk G tiles along the fastest block before
+        // moving along the next, so the tiles they share stay in L2.
         std::string g = std::to_string(config_.l2_grouping);
-        std::string plane = blocks.size() > 2 ? "pid % (num_blocks_0 * num_blocks_1)" : "pid";
-        out_.line("num_pid_in_group = " + g + " * num_blocks_1");
+        std::string a = count(blocks[0]), c = count(blocks[1]);
+        std::string plane = blocks.size() > 2 ? "pid % (" + a + " * " + c + ")" : "pid";
+        out_.line("num_pid_in_group = " + g + " * " + c);
         out_.line("group_id = " + wrap(plane) + " // num_pid_in_group");
-        out_.line("first_pid_0 = group_id * " + g);
-        out_.line("group_size = tl.minimum(num_blocks_0 - first_pid_0, " + g + ")");
+        out_.line("first_pid = group_id * " + g);
+        out_.line("group_size = tl.minimum(" + a + " - first_pid, " + g + ")");
         out_.line("pid_in_group = " + wrap(plane) + " % num_pid_in_group");
-        pids[0] = "first_pid_0 + pid_in_group % group_size";
-        pids[1] = "pid_in_group // group_size";
+        out_.line(pid(blocks[0]) + " = first_pid + pid_in_group % group_size");
+        out_.line(pid(blocks[1]) + " = pid_in_group // group_size");
         first = 2;
-        rest = "pid // (num_blocks_0 * num_blocks_1)";
+        rest = "pid // (" + a + " * " + c + ")";
       }
       for (size_t i = first; i < blocks.size(); ++i) {
         bool last = i + 1 == blocks.size();
-        pids[i] = last ? rest : wrap(rest) + " % num_blocks_" + std::to_string(i);
-        rest = wrap(rest) + " // num_blocks_" + std::to_string(i);
+        out_.line(pid(blocks[i]) + " = " + (last ? rest : wrap(rest) + " % " + count(blocks[i])));
+        rest = wrap(rest) + " // " + count(blocks[i]);
       }
     }
-    for (size_t i = 0; i < blocks.size(); ++i) {
-      int b = blocks[i];
-      std::string pid_name = "pid_" + std::to_string(i);
-      out_.line(pid_name + " = " + pids[i]);
+    for (int b : tc.blocks) {
       std::string begin = kernel_sym(k_.blocks[b].begin);
-      std::string offset = pid_name + " * " + plans_[b].size;
+      std::string offset = pid(b) + " * " + plans_[b].size;
       emit_block_indices(b, begin == "0" ? offset : begin + " + " + offset);
     }
     for (size_t b = 0; b < k_.blocks.size(); ++b)

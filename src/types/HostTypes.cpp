@@ -333,14 +333,22 @@ static SymInt size_symbol(const ArgSpec &arg, size_t dim, bool is_stride, bool s
                  arg.name + "." + what + "(" + std::to_string(dim) + ")", value);
 }
 
-static HostValuePtr argument_value(const ArgSpec &arg, const CompileSettings &settings) {
+/// Without static shapes, sizes of equal value share one symbol (the key the
+/// Python layer computes records which sizes are equal), so tensors of
+/// matching shapes type-check against each other.
+using SizeSymbols = std::map<int64_t, SymInt>;
+
+static HostValuePtr argument_value(const ArgSpec &arg, const CompileSettings &settings,
+                                   SizeSymbols &sizes) {
   switch (arg.kind) {
   case ArgSpec::Kind::Tensor: {
     auto t = std::make_shared<HostTensor>();
     t->dtype = arg.dtype;
     t->device = arg.device;
     for (size_t d = 0; d < arg.shape.size(); ++d) {
-      t->sizes.push_back(size_symbol(arg, d, false, settings.static_shapes));
+      SymInt size = size_symbol(arg, d, false, settings.static_shapes);
+      if (!sym_constant(size)) size = sizes.emplace(arg.shape[d], size).first->second;
+      t->sizes.push_back(size);
       t->strides.push_back(size_symbol(arg, d, true, settings.static_shapes));
     }
     return HostValue::make_tensor(t);
@@ -424,8 +432,6 @@ static void propagate_host_stmt(const ast::Stmt &s, HostEvaluator &eval,
     return;
   case SK::AugAssign: {
     if (s.targets[0]->kind != ast::ExprKind::Name) return;
-    ast::Expr binop(ast::ExprKind::BinOp, s.span);
-    // Evaluate `target op value` without copying the subtrees.
     HostValuePtr lhs = eval.eval(*s.targets[0]);
     HostValuePtr rhs = eval.eval(*s.value);
     HostValuePtr result = HostValue::make(HostValue::Kind::Unknown);
@@ -461,7 +467,9 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) 
   const ast::Stmt &fn = find_kernel(module, inputs);
   program.function = &fn;
   check_signature(fn, inputs);
-  for (const ArgSpec &arg : inputs.args) program.env[arg.name] = argument_value(arg, inputs.settings);
+  SizeSymbols sizes;
+  for (const ArgSpec &arg : inputs.args)
+    program.env[arg.name] = argument_value(arg, inputs.settings, sizes);
 
   HostEvaluator eval(inputs, program.env);
   std::map<std::string, HostValuePtr> env_after;

@@ -137,7 +137,8 @@ def describe_arg(name: str, value: Any, is_constexpr: bool) -> dict[str, Any]:
     if isinstance(value, bool):
         return {"name": name, "kind": "bool"}
     if isinstance(value, int):
-        return {"name": name, "kind": "int"}
+        # The value is only a hint (e.g. for block size limits): ints stay kernel arguments.
+        return {"name": name, "kind": "int", "value": value}
     if isinstance(value, float):
         return {"name": name, "kind": "float"}
     if value is None or isinstance(value, str):
@@ -211,9 +212,17 @@ def make_key_function(
 
     def key(args: tuple[Any, ...]) -> tuple[Any, ...]:
         parts = []
+        # Without static shapes, equal sizes share one symbol in the compiled
+        # kernel (so `x[tile, :] * w[:]` type-checks); which sizes are equal
+        # is part of the key.
+        size_classes: dict[int, int] = {}
         for arg, by_value in zip(args, constexpr_params):
             if type(arg) is tensor_type or isinstance(arg, tensor_type):
                 parts.append(tensor_key(arg))
+                if not static_shapes:
+                    parts.append(
+                        tuple(size_classes.setdefault(s, len(size_classes)) for s in arg.shape if s >= 2)
+                    )
             elif by_value:
                 parts.append(_value_key(arg))
             elif isinstance(arg, constexpr):
