@@ -40,6 +40,9 @@ struct BlockPlan {
   bool needs_mask = false;
   bool looped = false;   ///< a reduction dimension iterated in a loop
   bool persistent = false;
+  /// The first block of a flattened `hl.tile` call, for each of its blocks:
+  /// they share one 1-D range of the flat block size. -1 when not flattened.
+  int flat_leader = -1;
 };
 
 class DeviceEmitter {
@@ -99,10 +102,10 @@ private:
       auto extent_value = sym_constant(extent);
       if (info.kind == BlockInfo::Kind::Tile) {
         const TileChoice &choice = config_.tiles.at(info.tile_call);
-        if (choice.flatten)
-          throw UserError("InvalidConfig",
-                          "flattening a multi-dimensional hl.tile is not supported yet; give one "
-                          "block size per dimension");
+        if (choice.flatten) {
+          plan_flattened(static_cast<int>(b), choice.flat_block_size);
+          continue;
+        }
         plan.size_value = choice.block_sizes.at(info.dim_in_call);
         plan.size = "_BLOCK_SIZE_" + std::to_string(b);
         plan.size_host = std::to_string(plan.size_value);
@@ -131,6 +134,89 @@ private:
         plan.needs_mask = true;
       }
     }
+  }
+
+  void plan_flattened(int b, int64_t flat_block) {
+    const ir::TileCall &call = k_.tile_calls[k_.blocks[b].tile_call];
+    int leader = call.blocks.front();
+    BlockPlan &plan = plans_[b];
+    if (b != leader) {
+      plan = plans_[leader];
+      return;
+    }
+    plan.flat_leader = leader;
+    plan.size_value = flat_block;
+    plan.size = "_BLOCK_SIZE_" + std::to_string(leader);
+    plan.size_host = std::to_string(flat_block);
+    auto total = sym_constant(flat_extent(call));
+    plan.needs_mask = !total || *total % flat_block != 0;
+  }
+
+  SymInt flat_extent(const ir::TileCall &call) const {
+    SymInt total = sym_const(1);
+    for (int b : call.blocks) total = sym_mul(total, k_.blocks[b].extent());
+    return total;
+  }
+
+  bool is_flat(int b) const { return plans_[b].flat_leader >= 0; }
+
+  /// The indices of every block of a flattened call from one 1-D range:
+  /// loop_order[0] varies fastest.
+  void emit_flat_indices(int call_index, const std::string &offset) {
+    const ir::TileCall &call = k_.tile_calls[call_index];
+    int leader = call.blocks.front();
+    std::string id = std::to_string(leader);
+    if (offset != "offset_" + id) out_.line("offset_" + id + " = " + offset);
+    out_.line("flat_" + id + " = offset_" + id + " + tl.arange(0, " + plans_[leader].size + ")" +
+              index_cast());
+    std::vector<int> order = loop_order(call_index);
+    std::string divisor;
+    for (size_t i = 0; i < order.size(); ++i) {
+      int b = call.blocks[order[i]];
+      std::string extent = kernel_sym(k_.blocks[b].extent());
+      std::string index = divisor.empty() ? "flat_" + id : "flat_" + id + " // " + wrap(divisor);
+      if (i + 1 < order.size()) index = wrap(index) + " % " + wrap(extent);
+      std::string begin = kernel_sym(k_.blocks[b].begin);
+      if (begin != "0") index = begin + " + " + index;
+      out_.line("indices_" + std::to_string(b) + " = " + index);
+      divisor = divisor.empty() ? extent : divisor + " * " + wrap(extent);
+    }
+    if (plans_[leader].needs_mask)
+      out_.line("mask_" + id + " = flat_" + id + " < " + kernel_sym(flat_extent(call)));
+  }
+
+  /// A value's dims as the generated code holds them: the blocks of a
+  /// flattened call collapse into the one axis of their flat range.
+  std::vector<Dim> cg_shape(const std::vector<Dim> &dims) const {
+    std::vector<Dim> out;
+    std::set<int> seen;
+    int previous = -1;
+    for (const Dim &d : dims) {
+      int leader = d.is_block() ? plans_[d.block].flat_leader : -1;
+      if (leader >= 0 && leader == previous) continue;
+      if (leader >= 0 && !seen.insert(leader).second)
+        throw UserError("InvalidConfig",
+                        "this kernel cannot flatten its hl.tile loop: a value uses its dimensions "
+                        "out of order; give one block size per dimension");
+      out.push_back(leader >= 0 ? Dim::of_block(leader) : d);
+      previous = leader;
+    }
+    return out;
+  }
+
+  int cg_rank(const std::vector<Dim> &dims) const { return static_cast<int>(cg_shape(dims).size()); }
+
+  /// The axis of the generated value that IR dim `i` of `dims` lands on.
+  int cg_axis(const std::vector<Dim> &dims, size_t i) const {
+    std::vector<Dim> prefix(dims.begin(), dims.begin() + i + 1);
+    return cg_rank(prefix) - 1;
+  }
+
+  void reject_flat(const std::vector<Dim> &dims, const std::string &what) const {
+    for (const Dim &d : dims)
+      if (d.is_block() && is_flat(d.block))
+        throw UserError("InvalidConfig", "a flattened hl.tile cannot feed " + what +
+                                             "; give one block size per dimension");
   }
 
   void emit_block_indices(int b, const std::string &offset) {
@@ -162,6 +248,14 @@ private:
   void emit_grid_mapping() {
     const ir::TileCall &tc = k_.tile_calls[k_.grid_call];
     out_.set_source(tc.span);
+    if (is_flat(tc.blocks.front())) {
+      int leader = tc.blocks.front();
+      grid_ = "(triton.cdiv(" + sym_to_python(flat_extent(tc), SymSide::Host) + ", " +
+              plans_[leader].size_host + "),)";
+      emit_flat_indices(k_.grid_call, "tl.program_id(0) * " + plans_[leader].size);
+      emit_persistent_indices();
+      return;
+    }
     std::vector<int> blocks;
     for (int dim : loop_order(k_.grid_call)) blocks.push_back(tc.blocks[dim]);
     auto count = [](int b) { return "num_blocks_" + std::to_string(b); };
@@ -216,6 +310,10 @@ private:
       std::string offset = pid(b) + " * " + plans_[b].size;
       emit_block_indices(b, begin == "0" ? offset : begin + " + " + offset);
     }
+    emit_persistent_indices();
+  }
+
+  void emit_persistent_indices() {
     for (size_t b = 0; b < k_.blocks.size(); ++b)
       if (plans_[b].persistent) emit_block_indices(static_cast<int>(b), "0");
   }
@@ -249,8 +347,17 @@ private:
       std::vector<int> order = loop_order(s.tile_call);
       const ir::TileCall &tc = k_.tile_calls[s.tile_call];
       for (size_t i = order.size(); i-- > 0;) blocks.push_back(tc.blocks[order[i]]); // slowest first
+      if (is_flat(tc.blocks.front())) {
+        int leader = tc.blocks.front();
+        out_.line("for offset_" + std::to_string(leader) + " in tl.range(0, " +
+                  kernel_sym(flat_extent(tc)) + ", " + plans_[leader].size + "):");
+        out_.indent();
+        emit_flat_indices(s.tile_call, "offset_" + std::to_string(leader));
+        blocks = {leader};
+      }
     }
     for (int b : blocks) {
+      if (is_flat(b)) break;
       const BlockInfo &info = k_.blocks[b];
       std::string offset = "offset_" + std::to_string(b);
       out_.line("for " + offset + " in tl.range(" + kernel_sym(info.begin) + ", " +
@@ -294,6 +401,10 @@ private:
       return;
     }
     std::string text = compute_text(n);
+    if (n.op == OpKind::MaskFill && text == expr(n.operands[0])) {
+      names_[n.id] = text; // nothing to mask: the same value
+      return;
+    }
     std::string name = names_.count(n.id) ? names_[n.id] : fresh(n.name_hint.empty() ? "v" : n.name_hint);
     names_[n.id] = name;
     out_.line(name + " = " + text);
@@ -320,7 +431,7 @@ private:
 
   /// `id`'s expression with leading size-1 axes so it has `rank` dims.
   std::string expr_at_rank(int id, int rank) {
-    int have = k_.node(id).type.rank();
+    int have = cg_rank(k_.node(id).type.dims);
     std::string e = expr(id);
     if (have == 0 || have >= rank) return e;
     std::string index = "[";
@@ -329,7 +440,8 @@ private:
     return e + index + "]";
   }
 
-  std::string shape_list(const std::vector<Dim> &dims) {
+  std::string shape_list(const std::vector<Dim> &ir_dims) {
+    std::vector<Dim> dims = cg_shape(ir_dims);
     std::string text = "[";
     for (size_t i = 0; i < dims.size(); ++i) {
       if (i) text += ", ";
@@ -341,6 +453,7 @@ private:
   /// `mask_b` broadcast to position `axis` of a value of rank `rank`; empty if none needed.
   std::string block_mask(int block, int axis, int rank) {
     if (!plans_[block].needs_mask) return "";
+    if (is_flat(block)) block = plans_[block].flat_leader;
     std::string m = "mask_" + std::to_string(block);
     if (rank <= 1) return m;
     std::string index = "[";
@@ -378,8 +491,18 @@ private:
   }
 
   std::string compute_text(const Node &n) {
-    int rank = n.type.rank();
+    int rank = cg_rank(n.type.dims);
     auto operand = [&](size_t i) { return expr_at_rank(n.operands.at(i), rank); };
+    switch (n.op) {
+    case OpKind::TileBegin:
+    case OpKind::TileEnd:
+    case OpKind::TileSize:
+      if (is_flat(n.block))
+        throw UserError("InvalidConfig", "tile.begin/end/block_size need an unflattened hl.tile; "
+                                         "give one block size per dimension");
+      break;
+    default: break;
+    }
     switch (n.op) {
     case OpKind::TileBegin: return "offset_" + std::to_string(n.block);
     case OpKind::TileSize: return plans_[n.block].size;
@@ -405,7 +528,11 @@ private:
       if (n.fn == "pow") return "libdevice.pow(" + operand(0) + ", " + operand(1) + ")";
       auto it = binary_operators().find(n.fn);
       check_internal(it != binary_operators().end(), "no triton spelling for binary " + n.fn);
-      return wrap(operand(0)) + " " + it->second + " " + wrap(operand(1));
+      std::string text = wrap(operand(0)) + " " + it->second + " " + wrap(operand(1));
+      // Triton divides 16-bit floats in float32; torch rounds back to the input type.
+      if (n.fn == "truediv" && dtype_bytes(n.type.dtype) == 2 && is_floating(n.type.dtype))
+        return "(" + text + ").to(" + triton_dtype(n.type.dtype) + ")";
+      return text;
     }
     case OpKind::Where:
       return "tl.where(" + operand(0) + ", " + operand(1) + ", " + operand(2) + ")";
@@ -416,14 +543,16 @@ private:
     }
     case OpKind::MaskFill: {
       int axis = -1;
-      for (int i = 0; i < rank; ++i)
-        if (n.type.dims[i] == Dim::of_block(n.block)) axis = i;
+      for (size_t i = 0; i < n.type.dims.size(); ++i)
+        if (n.type.dims[i] == Dim::of_block(n.block)) axis = cg_axis(n.type.dims, i);
       std::string mask = axis < 0 ? "" : block_mask(n.block, axis, rank);
       if (mask.empty()) return expr(n.operands[0]);
       return "tl.where(" + mask + ", " + expr(n.operands[0]) + ", " + n.number + ")";
     }
     case OpKind::Reduce: return reduce_text(n);
     case OpKind::Dot: {
+      reject_flat(k_.node(n.operands[0]).type.dims, "a matmul");
+      reject_flat(k_.node(n.operands[1]).type.dims, "a matmul");
       std::string text = "tl.dot(" + expr(n.operands[0]) + ", " + expr(n.operands[1]);
       if (n.operands.size() > 2) text += ", acc=" + expr(n.operands[2]);
       DType in = k_.node(n.operands[0]).type.dtype;
@@ -432,6 +561,7 @@ private:
     }
     case OpKind::Reshape: return reshape_text(n);
     case OpKind::Permute: {
+      reject_flat(n.type.dims, "a permute");
       std::string perm;
       for (size_t i = 0; i < n.perm.size(); ++i) perm += (i ? ", " : "") + std::to_string(n.perm[i]);
       return "tl.permute(" + expr(n.operands[0]) + ", (" + perm + "))";
@@ -459,24 +589,29 @@ private:
     std::string value = expr(operand);
     const Dim &axis_dim = in.dims.at(n.axis);
     // After a reduction loop the accumulator's masked lanes already hold the identity.
+    if (axis_dim.is_block() && is_flat(axis_dim.block))
+      throw UserError("InvalidConfig", "a flattened hl.tile dimension cannot be reduced over; give "
+                                       "one block size per dimension");
+    int axis = cg_axis(in.dims, n.axis);
     if (axis_dim.is_block() && k_.node(operand).op != OpKind::LoopResult) {
-      std::string mask = block_mask(axis_dim.block, n.axis, in.rank());
+      std::string mask = block_mask(axis_dim.block, axis, cg_rank(in.dims));
       if (!mask.empty())
         value = "tl.where(" + mask + ", " + value + ", " + reduce_identity(n.fn, in.dtype) + ")";
     }
-    std::string text = "tl." + n.fn + "(" + value + ", " + std::to_string(n.axis);
+    std::string text = "tl." + n.fn + "(" + value + ", " + std::to_string(axis);
     if (n.keepdim) text += ", keep_dims=True";
     return text + ")";
   }
 
   std::string reshape_text(const Node &n) {
-    const ir::TensorType &in = k_.node(n.operands[0]).type;
+    std::vector<Dim> in = cg_shape(k_.node(n.operands[0]).type.dims);
+    std::vector<Dim> out = cg_shape(n.type.dims);
     // Inserting size-1 axes reads best as `x[:, None]`.
     std::string index;
     size_t j = 0;
     bool only_inserts = true;
-    for (const Dim &d : n.type.dims) {
-      if (j < in.dims.size() && in.dims[j] == d) {
+    for (const Dim &d : out) {
+      if (j < in.size() && in[j] == d) {
         index += ":, ";
         ++j;
       } else if (d == Dim::constant(1)) {
@@ -485,7 +620,7 @@ private:
         only_inserts = false;
       }
     }
-    if (only_inserts && j == in.dims.size() && !index.empty())
+    if (only_inserts && j == in.size() && !index.empty())
       return expr(n.operands[0]) + "[" + index.substr(0, index.size() - 2) + "]";
     return "tl.reshape(" + expr(n.operands[0]) + ", " + shape_list(n.type.dims) + ")";
   }
@@ -499,7 +634,7 @@ private:
     if (want == "pointer") return want;
     const ir::TensorParam &t = k_.tensors[tensor];
     for (size_t d = 0; d < index.size(); ++d) {
-      if (index[d].kind != IndexItem::Kind::Block) return "pointer";
+      if (index[d].kind != IndexItem::Kind::Block || is_flat(index[d].block)) return "pointer";
       const BlockInfo &b = k_.blocks[index[d].block];
       // Block pointers check bounds against the tensor, so the tile must span it.
       if (!sym_equal(b.begin, sym_const(0)) || !sym_equal(b.end, t.sizes[d])) return "pointer";
@@ -585,16 +720,27 @@ private:
 
   /// Pointer arithmetic and mask for `index` into `tensor`, shaped like the
   /// access's result (rank `rank`).
+  /// The dims of the value an access reads or writes, in IR terms.
+  static std::vector<Dim> access_dims(const std::vector<IndexItem> &index) {
+    std::vector<Dim> dims;
+    for (const IndexItem &item : index) {
+      if (item.kind == IndexItem::Kind::Block) dims.push_back(Dim::of_block(item.block));
+      if (item.kind == IndexItem::Kind::NewAxis) dims.push_back(Dim::constant(1));
+    }
+    return dims;
+  }
+
   std::pair<std::string, std::string> pointer_and_mask(int tensor, const std::vector<IndexItem> &index) {
     const ir::TensorParam &t = k_.tensors[tensor];
-    int rank = 0;
-    for (const IndexItem &item : index)
-      if (item.kind != IndexItem::Kind::Scalar) ++rank;
+    std::vector<Dim> dims = access_dims(index);
+    int rank = cg_rank(dims);
     std::string pointer = t.name, mask;
-    int axis = 0, dim = 0;
+    std::set<std::string> masks;
+    size_t position = 0; // among the access's dims
+    int dim = 0;         // among the tensor's dims
     for (const IndexItem &item : index) {
       if (item.kind == IndexItem::Kind::NewAxis) {
-        ++axis;
+        ++position;
         continue;
       }
       std::string stride = kernel_sym(t.strides[dim++]);
@@ -602,16 +748,15 @@ private:
       if (item.kind == IndexItem::Kind::Scalar) {
         term = wrap(expr(item.value));
       } else {
-        std::string idx = "indices_" + std::to_string(item.block);
+        int axis = cg_axis(dims, position++);
+        term = "indices_" + std::to_string(item.block);
         if (rank > 1) {
           std::string sub = "[";
           for (int i = 0; i < rank; ++i) sub += std::string(i ? ", " : "") + (i == axis ? ":" : "None");
-          idx += sub + "]";
+          term += sub + "]";
         }
-        term = idx;
         std::string m = block_mask(item.block, axis, rank);
-        if (!m.empty()) mask += (mask.empty() ? "" : " & ") + m;
-        ++axis;
+        if (!m.empty() && masks.insert(m).second) mask += (mask.empty() ? "" : " & ") + m;
       }
       pointer += " + " + (stride == "1" ? term : term + " * " + wrap(stride));
     }
@@ -645,12 +790,8 @@ private:
 
   void emit_store(const Stmt &s) {
     const ir::TensorParam &t = k_.tensors[s.tensor];
-    std::vector<Dim> dims;
-    for (const IndexItem &item : s.index) {
-      if (item.kind == IndexItem::Kind::Block) dims.push_back(Dim::of_block(item.block));
-      if (item.kind == IndexItem::Kind::NewAxis) dims.push_back(Dim::constant(1));
-    }
-    std::string value = expr_at_rank(s.value, static_cast<int>(dims.size()));
+    std::vector<Dim> dims = access_dims(s.index);
+    std::string value = expr_at_rank(s.value, cg_rank(dims));
     if (k_.node(s.value).type.dtype != t.dtype) value = wrap(value) + ".to(" + triton_dtype(t.dtype) + ")";
     std::string style = access_style(s.tensor, s.index, s.memory_op);
     if (style != "pointer" && k_.node(s.value).type.dims != dims)
@@ -678,7 +819,8 @@ private:
     for (const auto &[name, host] : sym_vars_) fn.params.push_back({name, host, false});
     for (const ir::ScalarParam &s : k_.scalars) fn.params.push_back({s.name, s.name, false});
     for (size_t b = 0; b < plans_.size(); ++b)
-      fn.params.push_back({plans_[b].size, plans_[b].size_host, true});
+      if (!is_flat(static_cast<int>(b)) || plans_[b].flat_leader == static_cast<int>(b))
+        fn.params.push_back({plans_[b].size, plans_[b].size_host, true});
   }
 
   const ir::DeviceKernel &k_;

@@ -148,7 +148,7 @@ private:
                 " would flatten a tile call with a dimension fixed by block_size=" +
                 call_location(facts) + "; give a list of " + std::to_string(dims) +
                 " block sizes");
-      check_power_in_range(field, block, min_flat_block(facts), max_flat_block(facts));
+      check_power_in_range(field, block, min_flat_block(facts), legal_max_flat_block(facts));
       choice.flatten = true;
       choice.flat_block_size = block;
       choice.block_sizes.clear();
@@ -177,7 +177,7 @@ private:
       config_.tiles[call].block_sizes[dim] = *fixed;
       return;
     }
-    check_power_in_range(field, block, min_block(facts, dim), max_block(facts, dim));
+    check_power_in_range(field, block, min_block(facts, dim), legal_max_block(facts, dim));
     config_.tiles[call].block_sizes[dim] = block;
   }
 

@@ -77,6 +77,15 @@ int64_t max_block(const TileCallFacts &call, size_t dim) {
   return std::max(next_power_of_two(call.size_hints[dim]), min_block(call, dim));
 }
 
+int64_t legal_max_block(const TileCallFacts &call, size_t dim) {
+  if (fixed_size(call, dim)) return max_block(call, dim);
+  return std::max<int64_t>(max_block(call, dim), 4096);
+}
+
+int64_t legal_max_flat_block(const TileCallFacts &call) {
+  return std::max<int64_t>(max_flat_block(call), 1 << 16);
+}
+
 int64_t min_flat_block(const TileCallFacts &call) {
   int64_t product = 1;
   for (size_t dim = 0; dim < call.size_hints.size(); ++dim)

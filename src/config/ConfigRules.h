@@ -49,6 +49,11 @@ std::vector<size_t> multi_dim_tunable_calls(const KernelFacts &facts);
 /// the fixed size for a fixed dimension).
 int64_t min_block(const TileCallFacts &call, size_t dim);
 int64_t max_block(const TileCallFacts &call, size_t dim);
+/// The largest block validation accepts: a config written for one size must
+/// keep working for smaller ones, so this exceeds `max_block` (which bounds
+/// the search) for small dimensions.
+int64_t legal_max_block(const TileCallFacts &call, size_t dim);
+int64_t legal_max_flat_block(const TileCallFacts &call);
 /// Bounds of a flattened block: the products of the per-dimension bounds.
 int64_t min_flat_block(const TileCallFacts &call);
 int64_t max_flat_block(const TileCallFacts &call);

@@ -91,7 +91,7 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
       invalid(field + ": a flattened tile has only its flat block size, got " +
               std::to_string(choice.block_sizes.size()) + " per-dimension block sizes as well");
     check_power_in_range(field, choice.flat_block_size, min_flat_block(call),
-                         max_flat_block(call));
+                         legal_max_flat_block(call));
   } else {
     if (choice.block_sizes.size() != dims)
       invalid(field + ": expected " + std::to_string(dims) + " block sizes (one per dimension" +
@@ -108,7 +108,7 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
         continue;
       }
       check_power_in_range(dim_field, choice.block_sizes[dim], min_block(call, dim),
-                           max_block(call, dim));
+                           legal_max_block(call, dim));
     }
   }
   check_loop_order(loop_order_field,

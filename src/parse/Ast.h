@@ -35,6 +35,12 @@ enum class ExprKind {
   Dict,      ///< keys / values
   Starred,   ///< *value
   Lambda,    ///< lambda args: body
+  /// An f-string kept as written: `constant.spelling` holds its exact source
+  /// text, prefix and quotes included (adjacent literals joined by a space);
+  /// `elts` holds its replacement-field expressions in source order, those
+  /// in a format spec after the field's own, with spans in the coordinates
+  /// of the enclosing source so later stages can check the names they use.
+  JoinedStr,
 };
 
 enum class ConstantKind { None, Bool, Int, Float, String, Ellipsis };
@@ -75,7 +81,8 @@ struct Expr {
   ExprPtr extra;    ///< Slice: step; IfExp: orelse; UnaryOp: operand
   ExprPtr func;     ///< Call: the callee
 
-  std::vector<ExprPtr> elts;        ///< Tuple, List, BoolOp values, Call args, Dict values
+  std::vector<ExprPtr> elts;        ///< Tuple, List, BoolOp values, Call args, Dict values,
+                                    ///< JoinedStr fields
   std::vector<ExprPtr> keys;        ///< Dict keys (null for `**x`)
   std::vector<std::string> ops;     ///< Compare operators
   std::vector<ExprPtr> comparators; ///< Compare right-hand operands

@@ -128,6 +128,10 @@ std::string normalize_newlines(const std::string &source) {
 class Lexer {
 public:
   explicit Lexer(const std::string &source) : src_(normalize_newlines(source)) {}
+  /// Lexes `source` as if it began at line:col of an enclosing source.
+  Lexer(const std::string &source, int line, int col)
+      : src_(normalize_newlines(source)), line_(line), origin_line_(line), origin_col_(col),
+        at_line_start_(false) {}
 
   std::vector<Token> run();
 
@@ -136,7 +140,9 @@ private:
     return pos_ + ahead < src_.size() ? src_[pos_ + ahead] : '\0';
   }
   bool at_end() const { return pos_ >= src_.size(); }
-  int col() const { return static_cast<int>(pos_ - line_start_); }
+  int col() const {
+    return static_cast<int>(pos_ - line_start_) + (line_ == origin_line_ ? origin_col_ : 0);
+  }
   void newline_consumed() {
     ++line_;
     line_start_ = pos_;
@@ -153,6 +159,13 @@ private:
   void lex_number();
   void lex_string(size_t start, int start_col, const std::string &prefix);
   std::string decode_escapes(const std::string &body, bool is_bytes, SourceSpan span) const;
+  void scan_fstring_literal(size_t end, bool raw, int level, std::vector<FStringField> &fields);
+  void scan_fstring_field(size_t end, bool raw, int level, std::vector<FStringField> &fields);
+  void skip_in_body(size_t count) {
+    for (; count > 0; --count)
+      if (src_[pos_++] == '\n') newline_consumed();
+  }
+  SourceSpan here() const { return {line_, col(), line_, col() + 1}; }
   size_t scan_digits(int base, int start_col);
   void lex_operator();
 
@@ -160,6 +173,9 @@ private:
   size_t pos_ = 0;
   int line_ = 1;
   size_t line_start_ = 0;
+  /// Where src_ starts in the enclosing source (see tokenize_field).
+  int origin_line_ = 1;
+  int origin_col_ = 0;
   /// Indentation widths with tabs to multiples of 8 and, to detect
   /// inconsistent use of tabs and spaces as Python does, with tabs as 1.
   std::vector<int> indents_{0};
@@ -402,8 +418,7 @@ void Lexer::lex_string(size_t start, int start_col, const std::string &prefix) {
       std::string what = triple ? "unterminated triple-quoted string literal"
                                 : "unterminated string literal";
       SourceSpan span{start_line, start_col, start_line,
-                      static_cast<int>(start_line_start == line_start_ ? pos_ - line_start_
-                                                                       : start_col + 1)};
+                      start_line_start == line_start_ ? col() : start_col + 1};
       // Python names the line of the last character read, not the empty
       // line after a final newline.
       int detected = at_end() && pos_ > 0 && src_[pos_ - 1] == '\n' ? line_ - 1 : line_;
@@ -444,7 +459,141 @@ void Lexer::lex_string(size_t start, int start_col, const std::string &prefix) {
         fail("bytes can only contain ASCII literal characters", token.span);
   }
   token.value = raw ? body : decode_escapes(body, token.is_bytes, token.span);
+  if (token.is_fstring) {
+    size_t end_pos = pos_;
+    int end_line = line_;
+    size_t end_line_start = line_start_;
+    pos_ = body_start;
+    line_ = start_line;
+    line_start_ = start_line_start;
+    scan_fstring_literal(body_start + body.size(), raw, 0, token.fields);
+    pos_ = end_pos;
+    line_ = end_line;
+    line_start_ = end_line_start;
+  }
   tokens_.push_back(std::move(token));
+}
+
+// The rules of Python 3.11's f-string parser (Parser/string_parser.c):
+// https://docs.python.org/3.11/reference/lexical_analysis.html#f-strings
+
+/// Stands in an f-string body that ends at `end`: at its start (`level` 0),
+/// or just after the ':' of a format spec, which `level` fields enclose.
+/// Stops at the end of the body, or at the '}' that ends a format spec.
+void Lexer::scan_fstring_literal(size_t end, bool raw, int level,
+                                 std::vector<FStringField> &fields) {
+  while (pos_ < end) {
+    char c = src_[pos_];
+    char next = pos_ + 1 < end ? src_[pos_ + 1] : '\0';
+    if (c == '\\' && !raw) {
+      // A brace after a backslash is still a brace, except in \N{...}.
+      if (next == 'N' && pos_ + 2 < end && src_[pos_ + 2] == '{') {
+        while (pos_ < end && src_[pos_] != '}') skip_in_body(1);
+        if (pos_ < end) skip_in_body(1);
+        continue;
+      }
+      skip_in_body(next == '{' || next == '}' || pos_ + 1 >= end ? 1 : 2);
+      continue;
+    }
+    if (c == '{') {
+      if (level == 0 && next == '{') {
+        skip_in_body(2);
+        continue;
+      }
+      if (level >= 2) fail("f-string: expressions nested too deeply", here());
+      scan_fstring_field(end, raw, level, fields);
+      continue;
+    }
+    if (c == '}') {
+      if (level > 0) return;
+      if (next != '}') fail("f-string: single '}' is not allowed", here());
+      skip_in_body(2);
+      continue;
+    }
+    skip_in_body(1);
+  }
+  if (level > 0) fail("f-string: expecting '}'", here());
+}
+
+/// Stands at the '{' of a replacement field in an f-string body that ends
+/// at `end`; consumes the field through its '}'.
+void Lexer::scan_fstring_field(size_t end, bool raw, int level,
+                               std::vector<FStringField> &fields) {
+  FStringField field;
+  field.line = line_;
+  field.col = col();
+  skip_in_body(1);
+  size_t expr_start = pos_;
+  std::vector<OpenBracket> brackets;
+  char quote = 0;
+  bool triple = false;
+  auto at = [&](size_t ahead) { return pos_ + ahead < end ? src_[pos_ + ahead] : '\0'; };
+  while (pos_ < end) {
+    char c = src_[pos_];
+    if (c == '\\') fail("f-string expression part cannot include a backslash", here());
+    if (quote) {
+      bool closes = c == quote && (!triple || (at(1) == quote && at(2) == quote));
+      skip_in_body(closes && triple ? 3 : 1);
+      if (closes) quote = 0;
+      continue;
+    }
+    if (c == '\'' || c == '"') {
+      quote = c;
+      triple = at(1) == c && at(2) == c;
+      skip_in_body(triple ? 3 : 1);
+      continue;
+    }
+    if (c == '(' || c == '[' || c == '{') {
+      brackets.push_back({c, here()});
+    } else if (c == ')' || c == ']' || c == '}') {
+      if (brackets.empty() && c == '}') break;
+      if (brackets.empty()) fail(std::string("f-string: unmatched '") + c + "'", here());
+      char open = brackets.back().ch;
+      char expected = open == '(' ? ')' : open == '[' ? ']' : '}';
+      if (c != expected)
+        fail(std::string("f-string: closing parenthesis '") + c +
+                 "' does not match opening parenthesis '" + open + "'",
+             here());
+      brackets.pop_back();
+    } else if (c == '#') {
+      fail("f-string expression part cannot include '#'", here());
+    } else if (brackets.empty()) {
+      // "!=", "==", "<=" and ">=" are operators; a lone '!', ':' or '='
+      // ends the expression.
+      if ((c == '!' || c == '=' || c == '<' || c == '>') && at(1) == '=') {
+        skip_in_body(2);
+        continue;
+      }
+      if (c == '!' || c == ':' || c == '=') break;
+    }
+    skip_in_body(1);
+  }
+  if (quote) fail("f-string: unterminated string", {field.line, field.col, line_, col()});
+  if (pos_ >= end) fail("f-string: expecting '}'", here());
+  std::string expr = src_.substr(expr_start, pos_ - expr_start);
+  if (expr.find_first_not_of(" \t\n\f") == std::string::npos)
+    fail("f-string: empty expression not allowed", {field.line, field.col, line_, col() + 1});
+  field.source = "(" + expr + ")";
+  fields.push_back(std::move(field));
+
+  if (src_[pos_] == '=') {
+    skip_in_body(1);
+    while (pos_ < end && (src_[pos_] == ' ' || src_[pos_] == '\t' || src_[pos_] == '\n'))
+      skip_in_body(1);
+  }
+  if (pos_ < end && src_[pos_] == '!') {
+    skip_in_body(1);
+    char conversion = at(0);
+    if (conversion != 's' && conversion != 'r' && conversion != 'a')
+      fail("f-string: invalid conversion character: expected 's', 'r', or 'a'", here());
+    skip_in_body(1);
+  }
+  if (pos_ < end && src_[pos_] == ':') {
+    skip_in_body(1);
+    scan_fstring_literal(end, raw, level + 1, fields);
+  }
+  if (pos_ >= end || src_[pos_] != '}') fail("f-string: expecting '}'", here());
+  skip_in_body(1);
 }
 
 // https://docs.python.org/3/reference/lexical_analysis.html#escape-sequences
@@ -598,5 +747,9 @@ std::string describe(TokenKind kind) {
 }
 
 std::vector<Token> tokenize(const std::string &source) { return Lexer(source).run(); }
+
+std::vector<Token> tokenize_field(const FStringField &field) {
+  return Lexer(field.source, field.line, field.col).run();
+}
 
 } // namespace helion

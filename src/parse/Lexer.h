@@ -14,4 +14,8 @@ namespace helion {
 /// Throws UserError("SyntaxError") for malformed input.
 std::vector<Token> tokenize(const std::string &source);
 
+/// The tokens of an f-string replacement field (see FStringField), with
+/// spans in the coordinates of the source that holds the f-string.
+std::vector<Token> tokenize_field(const FStringField &field);
+
 } // namespace helion

@@ -239,6 +239,7 @@ private:
   ExprPtr parse_list();
   ExprPtr parse_dict();
   ExprPtr parse_strings();
+  ExprPtr parse_fstring_field();
   ExprPtr parse_number();
   ExprPtr parse_slices();
   ExprPtr parse_slice();
@@ -1110,24 +1111,39 @@ ExprPtr Parser::parse_dict() {
 }
 
 /// Adjacent string literals are one constant; its spelling joins theirs with
-/// a space so it stays valid on one line. f-strings are rejected rather than
-/// kept as text: their fields are code, which a plain constant would hide
-/// from every later stage.
+/// a space so it stays valid on one line. With an f-string among them they
+/// are one JoinedStr instead, spelled the same way, whose replacement fields
+/// are parsed so that later stages see the code in them.
 ExprPtr Parser::parse_strings() {
   const Token &start = peek();
   auto constant = make_expr(ExprKind::Constant, {});
   constant->constant.kind = ast::ConstantKind::String;
+  bool joined = false;
   while (at(TokenKind::String)) {
     const Token &token = advance();
-    if (token.is_fstring) unsupported("f-string", token.span);
     if (token.is_bytes != start.is_bytes)
       fail("cannot mix bytes and nonbytes literals", token.span);
     if (!constant->constant.spelling.empty()) constant->constant.spelling += ' ';
     constant->constant.spelling += token.text;
     constant->constant.string_value += token.value;
+    joined |= token.is_fstring;
+    for (const FStringField &field : token.fields)
+      constant->elts.push_back(Parser(tokenize_field(field)).parse_fstring_field());
+  }
+  if (joined) {
+    constant->kind = ExprKind::JoinedStr;
+    constant->constant.string_value.clear();
   }
   constant->span = span_from(start);
   return constant;
+}
+
+/// Stands at the '(' that stands for a replacement field's '{' (see
+/// FStringField); the field is the whole input.
+ExprPtr Parser::parse_fstring_field() {
+  ExprPtr value = parse_parenthesized();
+  if (!at(TokenKind::Newline)) fail_unexpected(peek());
+  return value;
 }
 
 ExprPtr Parser::parse_number() {

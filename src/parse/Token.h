@@ -6,6 +6,7 @@
 #include "support/SourceSpan.h"
 
 #include <string>
+#include <vector>
 
 namespace helion {
 
@@ -113,6 +114,16 @@ enum class TokenKind {
   RightShiftEqual,
 };
 
+/// A replacement field of an f-string. `source` is its expression in
+/// parentheses, which is how Python compiles it: the '(' stands where the
+/// '{' was and the ')' where the expression ends, so spans come out as
+/// Python's do.
+struct FStringField {
+  std::string source;
+  int line = 0;
+  int col = 0;
+};
+
 struct Token {
   TokenKind kind = TokenKind::EndOfFile;
   SourceSpan span;
@@ -122,6 +133,9 @@ struct Token {
   std::string value;
   bool is_bytes = false;   ///< String: a b'' literal
   bool is_fstring = false; ///< String: an f'' literal
+  /// f-string: the replacement fields in source order, each field's value
+  /// before the fields nested in its format spec.
+  std::vector<FStringField> fields;
 };
 
 /// How a token kind reads in a diagnostic: "'('", "'def'", "newline".

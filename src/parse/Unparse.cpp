@@ -289,6 +289,8 @@ std::string Unparser::expr_text(const Expr &e, int &precedence) {
     for (const std::string &param : e.params) params += (params.empty() ? " " : ", ") + param;
     return "lambda" + params + ": " + expr(*e.value, kTest);
   }
+  case ExprKind::JoinedStr:
+    return e.constant.spelling;
   }
   throw InternalError("unparse: unknown expression kind");
 }
@@ -569,6 +571,10 @@ void Dumper::expr(int depth, const std::string &label, const Expr *e) {
     line(depth, label, "Lambda", span, " params=[" + params + "]");
     return child("body", e->value);
   }
+  case ExprKind::JoinedStr:
+    // Only the fields: the literal text is kept as written, not decoded.
+    line(depth, label, "JoinedStr", span);
+    return exprs(d, "values", e->elts);
   }
 }
 

@@ -172,6 +172,7 @@ private:
     init.op = OpKind::Full;
     init.operands = {fill_id};
     init.type = type;
+    init.name_hint = "acc";
     int init_id = add_node(init, s.span);
     Node arg;
     arg.op = OpKind::LoopArg;

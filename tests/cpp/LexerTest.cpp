@@ -142,6 +142,50 @@ TEST(LexerTest, StringsDecodeEscapes) {
   EXPECT_EQ(single(tokenize("'a\\\nb'")).value, "ab");
 }
 
+/// "source@line:col" for each replacement field of the f-string `source`.
+std::string fields(const std::string &source) {
+  std::string out;
+  std::vector<Token> tokens = tokenize(source);
+  for (const FStringField &field : single(tokens).fields) {
+    if (!out.empty()) out += " ";
+    out += field.source + "@" + std::to_string(field.line) + ":" + std::to_string(field.col);
+  }
+  return out;
+}
+
+TEST(LexerTest, FStringFields) {
+  EXPECT_EQ(fields(R"(f"size mismatch {k} != {k2}")"), "(k)@1:16 (k2)@1:23");
+  EXPECT_EQ(fields(R"(F'{{literal}} {x!r} {y:>10}')"), "(x)@1:14 (y)@1:20");
+  EXPECT_EQ(fields(R"(rf"\d{a}")"), "(a)@1:5");
+  EXPECT_EQ(fields(R"(fr'{a}')"), "(a)@1:3");
+  EXPECT_EQ(fields(R"(f"{x['k']:{w}.{p}f}")"), "(x['k'])@1:2 (w)@1:10 (p)@1:14");
+  EXPECT_EQ(fields(R"(f"{a != b}{c == d}{e >= f}{g = }")"),
+            "(a != b)@1:2 (c == d)@1:10 (e >= f)@1:18 (g )@1:26");
+  EXPECT_EQ(fields("f'''\n{a\n + b}'''"), "(a\n + b)@2:0");
+  EXPECT_EQ(fields(R"(f'\{a}\\{b}')"), "(a)@1:3 (b)@1:8");
+  EXPECT_EQ(fields(R"(f'{f"{a}"}')"), R"((f"{a}")@1:2)");
+  EXPECT_EQ(fields("f'\xc3\xa9{a}'"), "(a)@1:4");
+}
+
+TEST(LexerTest, FieldTokensUseEnclosingCoordinates) {
+  std::string out;
+  for (const Token &token : tokenize_field({"(a\n + b)", 3, 7}))
+    out += token.text + "@" + format(token.span) + " ";
+  EXPECT_EQ(out, "(@3:7-3:8 a@3:8-3:9 +@4:1-4:2 b@4:3-4:4 )@4:4-4:5 @4:5-4:5 @4:5-4:5 ");
+}
+
+TEST(LexerTest, MalformedFStrings) {
+  expect_error("f'{a}}'", "f-string: single '}' is not allowed", "1:5-1:6");
+  expect_error("f'{}'", "f-string: empty expression not allowed", "1:2-1:4");
+  expect_error("f'{a'", "f-string: expecting '}'", "1:4-1:5");
+  expect_error("f'{a!x}'", "f-string: invalid conversion character: expected 's', 'r', or 'a'",
+               "1:5-1:6");
+  expect_error("f'{a:{b:{c}}}'", "f-string: expressions nested too deeply", "1:8-1:9");
+  expect_error(R"(f'{a\n}')", "f-string expression part cannot include a backslash", "1:4-1:5");
+  expect_error("f'{a#}'", "f-string expression part cannot include '#'", "1:4-1:5");
+  expect_error("f'{a)}'", "f-string: unmatched ')'", "1:4-1:5");
+}
+
 TEST(LexerTest, TripleQuotedStringsSpanLines) {
   Token token = single(tokenize("'''a\n'b'\n\"\"c'''"));
   EXPECT_EQ(token.value, "a\n'b'\n\"\"c");

@@ -263,6 +263,44 @@ TEST(ParserTest, AssertWithMessage) {
 )dump");
 }
 
+TEST(ParserTest, FStringAssertMessage) {
+  expect_tree("assert k == k2, f\"size mismatch {k} != {k2}\"\n",
+              R"dump(Module
+  body[0]: Assert @1:0-1:44
+    test: Compare @1:7-1:14 ops=[Eq]
+      left: Name @1:7-1:8 id='k'
+      comparators[0]: Name @1:12-1:14 id='k2'
+    msg: JoinedStr @1:16-1:44
+      values[0]: Name @1:33-1:34 id='k'
+      values[1]: Name @1:40-1:42 id='k2'
+)dump");
+}
+
+TEST(ParserTest, FStringFields) {
+  std::string source =
+      "y = (f'{a.b!r:>{w}}' 'plain'\n     rf\"\"\"{c[0]}\n{ (d, e) } {f, g}\"\"\")\n";
+  expect_tree(source, R"dump(Module
+  body[0]: Assign @1:0-3:21
+    targets[0]: Name @1:0-1:1 id='y'
+    value: JoinedStr @1:5-3:20
+      values[0]: Attribute @1:8-1:11 attr='b'
+        value: Name @1:8-1:9 id='a'
+      values[1]: Name @1:16-1:17 id='w'
+      values[2]: Subscript @2:11-2:15
+        value: Name @2:11-2:12 id='c'
+        slice: Constant @2:13-2:14 value=int:0
+      values[3]: Tuple @3:2-3:8
+        elts[0]: Name @3:3-3:4 id='d'
+        elts[1]: Name @3:6-3:7 id='e'
+      values[4]: Tuple @3:11-3:17
+        elts[0]: Name @3:12-3:13 id='f'
+        elts[1]: Name @3:15-3:16 id='g'
+)dump");
+  ast::Module module = parse_module(source);
+  EXPECT_EQ(module.body[0]->value->constant.spelling,
+            "f'{a.b!r:>{w}}' 'plain' rf\"\"\"{c[0]}\n{ (d, e) } {f, g}\"\"\"");
+}
+
 TEST(ParserTest, DecoratedKernel) {
   expect_tree("@helion.kernel(config=helion.Config(block_sizes=[[64, 128], [16]]))\ndef k(x: torch.Tensor) -> torch.Tensor:\n    \"\"\"Doc.\"\"\"\n    return x\n",
               R"dump(Module
@@ -850,10 +888,15 @@ TEST(ParserErrorTest, Match) {
                {1, 0, 1, 5});
 }
 
-TEST(ParserErrorTest, FString) {
-  expect_error("x = f'{y}'\n", "UnsupportedSyntax",
-               "f-string is not supported in helion kernels",
-               {1, 4, 1, 10});
+TEST(ParserErrorTest, FStringSingleBrace) {
+  expect_error("assert x, f'{x}}'\n", "SyntaxError", "f-string: single '}' is not allowed",
+               {1, 15, 1, 16});
+}
+
+TEST(ParserErrorTest, FStringFieldSyntax) {
+  expect_error("x = f'{a +}'\n", "SyntaxError", "invalid syntax", {1, 10, 1, 11});
+  expect_error("x = f'''\n{[i for i in y]}'''\n", "UnsupportedSyntax",
+               "comprehension is not supported in helion kernels", {2, 4, 2, 7});
 }
 
 TEST(ParserErrorTest, SetDisplay) {

@@ -131,6 +131,13 @@ TEST(UnparseTest, RoundTripExpressions) {
   expect_round_trip("x = a.b.c(d)[e].f, (a + b)(c), (a if b else c)[d]\n");
 }
 
+TEST(UnparseTest, FStringsKeepTheirSpelling) {
+  EXPECT_EQ(unparse_expr("f'{x!r:>{w}}' \"{{}}\""), "f'{x!r:>{w}}' \"{{}}\"");
+  EXPECT_EQ(unparse_expr("f'{a}'.upper()"), "f'{a}'.upper()");
+  expect_round_trip("assert k == k2, f\"size mismatch {k} != {k2}\"\n"
+                    "x = (rf'''{a\n + b}'''\n     'tail' F\"{c = }\")\n");
+}
+
 TEST(UnparseTest, RoundTripStatements) {
   expect_round_trip("def f(a, b=1, /, c=2, *args, d, e=3, **kw):\n"
                     "    '''Doc.'''\n"

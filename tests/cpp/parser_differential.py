@@ -67,7 +67,20 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
 }
 
 # Nodes of the subset that FIELDS does not describe field by field.
-SPECIAL = {"Module", "Constant", "Lambda"}
+SPECIAL = {"Module", "Constant", "Lambda", "JoinedStr", "FormattedValue"}
+
+
+def fstring_fields(node: ast.JoinedStr) -> list[ast.expr]:
+    """The replacement-field expressions of an f-string in source order, each
+    field's value before those nested in its format spec; helion keeps the
+    literal parts as written, so they are left out."""
+    fields: list[ast.expr] = []
+    for part in node.values:
+        if isinstance(part, ast.FormattedValue):
+            fields.append(part.value)
+            if part.format_spec is not None:
+                fields.extend(fstring_fields(part.format_spec))
+    return fields
 
 
 def quote(value: str | bytes) -> str:
@@ -118,6 +131,11 @@ def dump(tree: ast.Module, spans: bool = True) -> str:
         where = span(node) if spans and hasattr(node, "lineno") else ""
         if kind == "Constant":
             lines.append(pad + kind + where + " value=" + constant(node.value))
+            return
+        if kind == "JoinedStr":
+            lines.append(pad + kind + where)
+            for i, field in enumerate(fstring_fields(node)):
+                visit(field, depth + 1, "values[%d]: " % i)
             return
         if kind == "Lambda":
             params = ",".join(quote(a.arg) for a in node.args.args)
@@ -179,7 +197,7 @@ def matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Multiplies two matrices."""
     m, k = x.size()
     k2, n = y.size()
-    assert k == k2, "size mismatch"
+    assert k == k2, f"size mismatch {k} != {k2}"
     out = torch.empty([m, n], dtype=torch.promote_types(x.dtype, y.dtype), device=x.device)
     for tile_m, tile_n in hl.tile([m, n]):
         acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
@@ -290,6 +308,21 @@ def nested(x):
 
 
 ''',
+    "fstrings": '''
+@helion.kernel()
+def fstrings(x, k, k2, w, p):
+    assert k == k2, f"size mismatch {k} != {k2}"
+    a = f'{x!r}' F"{x:>10}" rf"\\d{k}" fR'{{}}' Rf"{ x .shape [0] }"
+    b = f"{x['key']}" + f'{x["key"]:{w}.{p}f}' + f"{k = }" + f"{k=!r:^{w}}"
+    c = (f"prefix {k}"
+         "plain"
+         f"""{k2
+              + 1} and {f'{x}'}""")
+    d = f"{x, k}" f"{(x, k)}" f"{k if k else k2}" f"é{x}ü{k}"
+    e = f"""multi
+line {x:{w}}
+  {k!a}""" f'\\\\{k}' rf'\{k}}}' f"{k >= 1}{k != 2}{k <= 3}"
+''',
     "comments_between_decorators": '''
 @helion.kernel(
     use_default_config=True,  # comment inside brackets
@@ -311,7 +344,8 @@ BUILTIN_REJECTED = {
     "generator": ("@kernel\ndef f(x):\n    return sum(i for i in x)\n", "UnsupportedSyntax"),
     "walrus": ("@kernel\ndef f(x):\n    if (y := x):\n        pass\n", "UnsupportedSyntax"),
     "with": ("@kernel\ndef f(x):\n    with x:\n        pass\n", "UnsupportedSyntax"),
-    "fstring": ("@kernel\ndef f(x):\n    return f'{x}'\n", "UnsupportedSyntax"),
+    "fstring_set_in_field": ("@kernel\ndef f(x):\n    return f'{ {x} }'\n", "UnsupportedSyntax"),
+    "fstring_single_brace": ("@kernel\ndef f(x):\n    return f'{x}}'\n", "SyntaxError"),
     "bad_dedent": ("@kernel\ndef f(x):\n    if x:\n        pass\n  return x\n", "SyntaxError"),
 }
 
