@@ -2,6 +2,7 @@
 
 #include "support/Diagnostics.h"
 
+#include <cstdint>
 #include <cstring>
 #include <utility>
 

@@ -5,6 +5,8 @@
 
 #include "support/SourceSpan.h"
 
+#include <cstdint>
+
 #include <string>
 #include <vector>
 

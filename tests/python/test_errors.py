@@ -17,6 +17,15 @@ import helion
 import helion.language as hl
 from helion import _core, exc
 
+# Kernels that get past compilation are launched: on CUDA when there is one,
+# otherwise on the CPU under Triton's interpreter.
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def randn(*shape: int) -> torch.Tensor:
+    return torch.randn(*shape, device=DEVICE)
+
+
 # --- checking a diagnostic ----------------------------------------------------------
 
 _HEADER = re.compile(r"in kernel '(?P<name>\w+)' at (?P<file>.+?):(?P<line>\d+):?$")
@@ -200,7 +209,7 @@ def with_on_device(x: torch.Tensor) -> torch.Tensor:
 def try_on_device(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
     for tile in hl.tile(x.size(0)):
-        try:
+        try:  # noqa: SIM105
             out[tile] = x[tile]
         except RuntimeError:
             pass
@@ -211,6 +220,7 @@ def try_on_device(x: torch.Tensor) -> torch.Tensor:
 def def_on_device(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
     for tile in hl.tile(x.size(0)):
+
         def plus_one(v):
             return v + 1
 
@@ -237,7 +247,7 @@ def sort_on_device(x: torch.Tensor) -> torch.Tensor:
 @helion.kernel(autotune_effort="none")
 def hl_zeros_on_host(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
-    scratch = hl.zeros([4], dtype=torch.float32)
+    scratch = hl.zeros([4], dtype=torch.float32)  # noqa: F841
     for tile in hl.tile(x.size(0)):
         out[tile] = x[tile]
     return out
@@ -285,7 +295,7 @@ def assigns_host_variable(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
     count = 0
     for tile in hl.tile(x.size(0)):
-        count = 1
+        count = 1  # noqa: F841
         out[tile] = x[tile]
     return out
 
@@ -328,13 +338,13 @@ def undefined_name_on_device(x: torch.Tensor) -> torch.Tensor:
     ids=["lambda", "list-comprehension", "generator", "with", "try", "nested-def"],
 )
 def test_unsupported_syntax(kernel: helion.Kernel, region: str, mentions: tuple[str, ...]) -> None:
-    error = raises_twice(exc.UnsupportedSyntax, kernel, torch.randn(16))
+    error = raises_twice(exc.UnsupportedSyntax, kernel, randn(16))
     check_diagnostic(error, exc.UnsupportedSyntax, kernel.name, region, mentions=mentions)
 
 
 def test_while_on_device() -> None:
     """``while`` on the device is P1: it runs correctly or is refused with a diagnostic."""
-    x = torch.randn(16)
+    x = randn(16)
     try:
         result = while_on_device(x)
     except exc.UnsupportedSyntax as error:
@@ -358,10 +368,15 @@ def test_while_on_device() -> None:
     ids=["cumsum", "sort"],
 )
 def test_unsupported_op(kernel: helion.Kernel, op: str, region: str) -> None:
-    error = raises_twice(exc.UnsupportedOp, kernel, torch.randn(8, 16))
+    error = raises_twice(exc.UnsupportedOp, kernel, randn(8, 16))
     # SPEC: names the op and what is supported.
     check_diagnostic(
-        error, exc.UnsupportedOp, kernel.name, region, mentions=(op,), advice=r"\bsupported\b.*:|supported (are|is|ops)"
+        error,
+        exc.UnsupportedOp,
+        kernel.name,
+        region,
+        mentions=(op,),
+        advice=r"\bsupported\b.*:|supported (are|is|ops)",
     )
 
 
@@ -374,13 +389,13 @@ def test_hl_called_from_plain_python() -> None:
     message = str(info.value)
     assert "hl.zeros" in message and "inside" in message and "hl.tile" in message
     _assert_no_internal_leak(info.value)
-    with pytest.raises(exc.NotInsideKernel, match="hl.tile"):
+    with pytest.raises(exc.NotInsideKernel, match=r"hl\.tile"):
         for _ in hl.tile(4):
             pass
 
 
 def test_hl_called_from_host_code() -> None:
-    x = torch.randn(16)
+    x = randn(16)
     error = raises_twice(exc.NotInsideKernel, hl_zeros_on_host, x)
     check_diagnostic(
         error,
@@ -396,7 +411,7 @@ def test_hl_called_from_host_code() -> None:
 
 
 def test_for_loop_on_device_not_over_hl_tile() -> None:
-    error = raises_twice(exc.InvalidDeviceForLoop, range_loop_on_device, torch.randn(16))
+    error = raises_twice(exc.InvalidDeviceForLoop, range_loop_on_device, randn(16))
     check_diagnostic(
         error,
         exc.InvalidDeviceForLoop,
@@ -407,7 +422,7 @@ def test_for_loop_on_device_not_over_hl_tile() -> None:
 
 
 def test_no_device_loop() -> None:
-    error = raises_twice(exc.NoDeviceLoopsInKernel, no_device_loop, torch.randn(16))
+    error = raises_twice(exc.NoDeviceLoopsInKernel, no_device_loop, randn(16))
     check_diagnostic(
         error,
         exc.NoDeviceLoopsInKernel,
@@ -418,7 +433,7 @@ def test_no_device_loop() -> None:
 
 
 def test_return_inside_device_loop() -> None:
-    error = raises_twice(exc.NotAllowedOnDevice, return_on_device, torch.randn(16))
+    error = raises_twice(exc.NotAllowedOnDevice, return_on_device, randn(16))
     check_diagnostic(
         error,
         exc.NotAllowedOnDevice,
@@ -432,15 +447,15 @@ def test_return_inside_device_loop() -> None:
 
 
 def _matmul_ok(kernel: helion.Kernel) -> None:
-    x = torch.randn(32, 48)
-    y = torch.randn(48, 40)
+    x = randn(32, 48)
+    y = randn(48, 40)
     torch.testing.assert_close(kernel(x, y), x @ y, rtol=1e-3, atol=1e-3)
 
 
 def test_matmul_k_mismatch_static_shapes() -> None:
     # k of x is 60, k of y is 64: tiling k by y's size would read past x's rows.
-    x = torch.randn(64, 60)
-    y = torch.randn(64, 60)
+    x = randn(64, 60)
+    y = randn(64, 60)
     # A compile-time error: binding alone already raises, nothing is launched.
     with pytest.raises(exc.ShapeMismatch) as info:
         matmul.bind((x, y))
@@ -478,7 +493,7 @@ def _dynamic_mismatch(x: torch.Tensor, y: torch.Tensor) -> BaseException:
 
 def test_matmul_k_mismatch_dynamic_shapes_first_call() -> None:
     matmul_dynamic.reset()
-    error = _dynamic_mismatch(torch.randn(64, 60), torch.randn(64, 60))
+    error = _dynamic_mismatch(randn(64, 60), randn(64, 60))
     # Today this is a compile-time ShapeMismatch (sizes equal at the first call are
     # treated as equal symbols); a host guard raising AssertionError is also fine.
     assert isinstance(error, (exc.ShapeMismatch, AssertionError))
@@ -490,22 +505,22 @@ def test_matmul_k_mismatch_dynamic_shapes_after_a_good_call() -> None:
     matmul_dynamic.reset()
     _matmul_ok(matmul_dynamic)
     # Same size buckets (all >= 2) as the good call.
-    _dynamic_mismatch(torch.randn(64, 60), torch.randn(64, 60))
-    _dynamic_mismatch(torch.randn(32, 40), torch.randn(48, 40))
+    _dynamic_mismatch(randn(64, 60), randn(64, 60))
+    _dynamic_mismatch(randn(32, 40), randn(48, 40))
     _matmul_ok(matmul_dynamic)
 
 
 def test_elementwise_shape_mismatch() -> None:
-    x = torch.randn(16, 8)
+    x = randn(16, 8)
     with pytest.raises(exc.ShapeMismatch) as info:
-        add(x, torch.randn(8, 8))
+        add(x, randn(8, 8))
     check_diagnostic(info.value, exc.ShapeMismatch, "add", "x[tile] + y[tile]", mentions=("y",))
     torch.testing.assert_close(add(x, x), x + x)
 
 
 def test_tiles_that_do_not_broadcast() -> None:
-    x = torch.randn(16)
-    y = torch.randn(32)
+    x = randn(16)
+    y = randn(32)
     error = raises_twice(exc.ShapeMismatch, tiles_do_not_broadcast, x, y)
     check_diagnostic(
         error,
@@ -517,7 +532,7 @@ def test_tiles_that_do_not_broadcast() -> None:
 
 
 def test_two_tiles_index_a_1d_tensor() -> None:
-    error = raises_twice(exc.RankMismatch, two_tiles_on_1d, torch.randn(16))
+    error = raises_twice(exc.RankMismatch, two_tiles_on_1d, randn(16))
     check_diagnostic(
         error,
         exc.RankMismatch,
@@ -532,7 +547,7 @@ def test_two_tiles_index_a_1d_tensor() -> None:
 
 
 def test_host_tensor_used_directly_on_device() -> None:
-    x = torch.randn(16)
+    x = randn(16)
     error = raises_twice(exc.HostTensorDirectUsage, host_tensor_on_device, x)
     check_diagnostic(
         error,
@@ -544,7 +559,7 @@ def test_host_tensor_used_directly_on_device() -> None:
 
 
 def test_assign_host_variable_on_device() -> None:
-    error = raises_twice(exc.CannotModifyHostVariableOnDevice, assigns_host_variable, torch.randn(16))
+    error = raises_twice(exc.CannotModifyHostVariableOnDevice, assigns_host_variable, randn(16))
     check_diagnostic(
         error,
         exc.CannotModifyHostVariableOnDevice,
@@ -555,7 +570,7 @@ def test_assign_host_variable_on_device() -> None:
 
 
 def test_undefined_name_on_device() -> None:
-    error = raises_twice(exc.Base, undefined_name_on_device, torch.randn(16))
+    error = raises_twice(exc.Base, undefined_name_on_device, randn(16))
     # No dedicated class in helion.exc: CompileError (or a subclass) is the right one.
     check_diagnostic(
         error,
@@ -569,7 +584,7 @@ def test_undefined_name_on_device() -> None:
 @pytest.mark.gpu
 def test_tensors_on_different_devices() -> None:
     x = torch.randn(16, device="cuda")
-    y = torch.randn(16)
+    y = torch.randn(16, device="cpu")
     with pytest.raises(exc.Base) as info:
         add(x, y)
     message = str(info.value)
@@ -603,7 +618,9 @@ def test_star_args_kernel() -> None:
 
 def test_config_and_configs_together() -> None:
     with pytest.raises(exc.Base) as info:
-        helion.kernel(config=helion.Config(block_sizes=[16]), configs=[helion.Config(block_sizes=[32])])
+        helion.kernel(
+            config=helion.Config(block_sizes=[16]), configs=[helion.Config(block_sizes=[32])]
+        )
     message = str(info.value)
     assert "config=" in message and "configs=" in message, message
     _assert_no_internal_leak(info.value)
@@ -612,8 +629,8 @@ def test_config_and_configs_together() -> None:
 # --- invalid configs -------------------------------------------------------------------------
 
 
-_MATMUL_ARGS = (torch.randn(64, 32), torch.randn(32, 48))
-_ROW_SUM_ARGS = (torch.randn(8, 32),)
+_MATMUL_ARGS = (randn(64, 32), randn(32, 48))
+_ROW_SUM_ARGS = (randn(8, 32),)
 
 
 @pytest.mark.parametrize(
@@ -688,7 +705,7 @@ def test_invalid_config_names_the_kernel() -> None:
 
 def test_invalid_config_in_decorator() -> None:
     bad = helion.kernel(config=helion.Config(num_warps=3))(add.fn)
-    x = torch.randn(16)
+    x = randn(16)
     error = raises_twice(exc.InvalidConfig, bad, x, x)
     assert "num_warps" in str(error) and "3" in str(error)
     assert "kernel 'add'" in str(error), str(error)
@@ -706,7 +723,7 @@ def test_internal_error_is_reported_as_such(monkeypatch: pytest.MonkeyPatch) -> 
         raise _core.InternalError("boom")
 
     fresh = helion.kernel(autotune_effort="none")(add.fn)
-    x = torch.randn(16)
+    x = randn(16)
     with monkeypatch.context() as patch:
         patch.setattr(_core, "Kernel", broken)
         with pytest.raises(exc.InternalError) as info:
