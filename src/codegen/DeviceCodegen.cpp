@@ -188,11 +188,20 @@ private:
   /// A value's dims as the generated code holds them: the blocks of a
   /// flattened call collapse into the one axis of their flat range.
   std::vector<Dim> cg_shape(const std::vector<Dim> &dims) const {
+    std::vector<int> leaders;
+    for (const Dim &d : dims) leaders.push_back(d.is_block() ? plans_[d.block].flat_leader : -1);
+    // A size-1 axis beside a flattened dim (`row[:, None]`) already lives on the flat range.
+    for (size_t i = 0; i < dims.size(); ++i) {
+      if (dims[i] != Dim::constant(1)) continue;
+      if (i > 0 && leaders[i - 1] >= 0) leaders[i] = leaders[i - 1];
+      else if (i + 1 < dims.size() && leaders[i + 1] >= 0) leaders[i] = leaders[i + 1];
+    }
     std::vector<Dim> out;
     std::set<int> seen;
     int previous = -1;
-    for (const Dim &d : dims) {
-      int leader = d.is_block() ? plans_[d.block].flat_leader : -1;
+    for (size_t i = 0; i < dims.size(); ++i) {
+      const Dim &d = dims[i];
+      int leader = leaders[i];
       if (leader >= 0 && leader == previous) continue;
       if (leader >= 0 && !seen.insert(leader).second)
         throw UserError("InvalidConfig",
@@ -518,6 +527,11 @@ private:
       if (n.fn == "relu") return "tl.maximum(" + operand(0) + ", 0)";
       if (n.fn == "logical_not") return operand(0) + " == 0";
       if (n.fn == "bitwise_not") return "~" + operand(0);
+      if (inputs_.settings.interpreter) {
+        if (n.fn == "tanh") return "2 * tl.sigmoid(2 * " + wrap(operand(0)) + ") - 1";
+        if (n.fn == "log1p") return "tl.log(1 + " + wrap(operand(0)) + ")";
+        if (n.fn == "expm1") return "tl.exp(" + operand(0) + ") - 1";
+      }
       auto it = unary_table().find(n.fn);
       check_internal(it != unary_table().end(), "no triton spelling for unary " + n.fn);
       return it->second + "(" + operand(0) + ")";
@@ -525,6 +539,8 @@ private:
     case OpKind::Binary: {
       if (n.fn == "maximum" || n.fn == "minimum")
         return "tl." + n.fn + "(" + operand(0) + ", " + operand(1) + ")";
+      if (n.fn == "pow" && inputs_.settings.interpreter)
+        return "tl.exp2(tl.log2(" + operand(0) + ") * " + wrap(operand(1)) + ")";
       if (n.fn == "pow") return "libdevice.pow(" + operand(0) + ", " + operand(1) + ")";
       auto it = binary_operators().find(n.fn);
       check_internal(it != binary_operators().end(), "no triton spelling for binary " + n.fn);

@@ -44,7 +44,7 @@ bool has_fixed_dim(const TileCallFacts &call) {
 }
 
 bool can_flatten(const TileCallFacts &call) {
-  return call.size_hints.size() >= 2 && !has_fixed_dim(call);
+  return call.flattenable && call.size_hints.size() >= 2 && !has_fixed_dim(call);
 }
 
 std::vector<size_t> tunable_calls(const KernelFacts &facts) {

@@ -21,6 +21,9 @@ struct TileCallFacts {
   std::vector<std::optional<int64_t>> fixed_block_sizes;
   /// The top-level loop (mapped to the launch grid) rather than a loop inside the kernel.
   bool is_grid = false;
+  /// Whether its dimensions may share one 1-D range: only when no value
+  /// needs them apart (a matmul, a reduction or tile.begin over one of them).
+  bool flattenable = true;
 };
 
 struct ReductionFacts {

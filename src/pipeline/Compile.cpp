@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <set>
 #include <sstream>
 
 namespace helion {
@@ -28,8 +29,22 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device) {
   auto feeds_dot = [&](int b) {
     return std::find(device.dot_blocks.begin(), device.dot_blocks.end(), b) != device.dot_blocks.end();
   };
+  // Blocks some value needs as a dimension of its own.
+  std::set<int> separate(device.dot_blocks.begin(), device.dot_blocks.end());
+  for (const ir::Node &n : device.nodes) {
+    if (n.op == ir::OpKind::Reduce) {
+      const ir::Dim &axis = device.node(n.operands[0]).type.dims.at(n.axis);
+      if (axis.is_block()) separate.insert(axis.block);
+    }
+    if (n.op == ir::OpKind::TileBegin || n.op == ir::OpKind::TileEnd || n.op == ir::OpKind::TileSize)
+      separate.insert(n.block);
+    if (n.op == ir::OpKind::Permute)
+      for (const ir::Dim &d : n.type.dims)
+        if (d.is_block()) separate.insert(d.block);
+  }
   for (const ir::TileCall &call : device.tile_calls) {
     TileCallFacts t;
+    for (int b : call.blocks) t.flattenable = t.flattenable && !separate.count(b);
     t.span = call.span;
     t.is_grid = call.is_grid;
     t.fixed_block_sizes = call.fixed_block_sizes;

@@ -16,7 +16,7 @@
 //               "hl": {"kind": "module", "name": "helion.language"},
 //               "EPS": {"kind": "constant", "value": 1e-5}},
 //   "settings": {"static_shapes": true, "index_dtype": "int32",
-//                "dot_precision": "tf32"}
+//                "dot_precision": "tf32", "target": "cuda" | "interpreter"}
 // }
 // Shapes are the real sizes. With static_shapes the compiled kernel is valid
 // for exactly these sizes and strides; otherwise sizes 0 and 1 are

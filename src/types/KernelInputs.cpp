@@ -49,6 +49,8 @@ KernelInputs KernelInputs::from_request(const Json &request) {
       in.settings.static_shapes = settings["static_shapes"].as_bool();
     if (settings["index_dtype"].is_string())
       in.settings.index_dtype = settings["index_dtype"].as_string();
+    if (settings["target"].is_string())
+      in.settings.interpreter = settings["target"].as_string() == "interpreter";
     if (settings["dot_precision"].is_string())
       in.settings.dot_precision = settings["dot_precision"].as_string();
   }

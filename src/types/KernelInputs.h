@@ -26,6 +26,9 @@ struct CompileSettings {
   bool static_shapes = true;
   std::string index_dtype = "int32";
   std::string dot_precision = "tf32";
+  /// Triton's interpreter has no libdevice: math functions are spelled with
+  /// core ops there.
+  bool interpreter = false;
 };
 
 struct KernelInputs {

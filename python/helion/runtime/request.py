@@ -7,6 +7,7 @@ the specialization key decides when two calls can share a compiled kernel.
 from __future__ import annotations
 
 import inspect
+import os
 import textwrap
 import types
 from collections.abc import Callable, Iterator
@@ -174,6 +175,7 @@ def build_request(
             "static_shapes": settings.static_shapes,
             "index_dtype": index_dtype,
             "dot_precision": settings.dot_precision,
+            "target": "interpreter" if os.environ.get("TRITON_INTERPRET") == "1" else "cuda",
         },
     }
 
