@@ -112,7 +112,11 @@ class IndexOffsetOutOfRangeForInt32(Base):
 # --- configs, autotuning and Triton ----------------------------------------
 
 
-class InvalidConfig(Base):
+class UndefinedVariable(Base):
+    """A name used in the kernel is defined nowhere the kernel can see."""
+
+
+class InvalidConfig(Base, ValueError):
     """A config that does not fit the kernel: names the field, the value and what is allowed."""
 
 

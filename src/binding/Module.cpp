@@ -36,7 +36,11 @@ void init_kernel(CompiledKernel *self, const std::string &request_json) {
 }
 
 helion::Config normalize(const CompiledKernel &kernel, const std::string &config_json) {
-  return kernel.config_spec().normalize(parse_json(config_json, "config"));
+  return kernel.normalize(parse_json(config_json, "config"));
+}
+
+void check_source(const std::string &request_json) {
+  helion::check_kernel_source(parse_json(request_json, "request"));
 }
 
 std::string default_config(const CompiledKernel &kernel) {
@@ -88,6 +92,7 @@ NB_MODULE(_core, m) {
   m.attr("InternalError") = nb::handle(internal_error_type);
   nb::register_exception_translator(translate_exception);
 
+  m.def("check_source", &check_source, nb::arg("request_json"));
   nb::class_<CompiledKernel>(m, "Kernel")
       .def("__init__", &init_kernel, nb::arg("request_json"))
       .def("default_config", &default_config)

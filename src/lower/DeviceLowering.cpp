@@ -35,6 +35,27 @@ const std::map<std::string, std::string> &compare_functions() {
   return table;
 }
 
+std::string statement_name(SK kind) {
+  switch (kind) {
+  case SK::While: return "a while loop";
+  case SK::FunctionDef: return "a nested function definition";
+  case SK::Break: return "break";
+  case SK::Continue: return "continue";
+  default: return "this statement";
+  }
+}
+
+std::string expression_name(EK kind) {
+  switch (kind) {
+  case EK::Lambda: return "a lambda";
+  case EK::Dict: return "a dict";
+  case EK::Starred: return "*unpacking";
+  case EK::Slice: return "a slice outside a subscript";
+  case EK::JoinedStr: return "an f-string";
+  default: return "this expression";
+  }
+}
+
 void collect_targets(const ast::Expr &target, std::set<std::string> &out) {
   if (target.kind == EK::Name) out.insert(target.id);
   for (const auto &e : target.elts) collect_targets(*e, out);
@@ -105,7 +126,10 @@ private:
                       s.span);
     default:
       throw UserError("UnsupportedSyntax",
-                      "this statement is not supported inside a device loop yet", s.span);
+                      statement_name(s.kind) +
+                          " is not supported inside a device loop yet; use nested hl.tile loops "
+                          "and torch operations, or move it to host code",
+                      s.span);
     }
   }
 
@@ -391,7 +415,9 @@ private:
       return Operand::of_host(h->second, e.id);
     }
     if (HostValuePtr g = host_.lookup_global(e.id)) return Operand::of_host(g, e.id);
-    throw UserError("UndefinedVariable", "name '" + e.id + "' is not defined", e.span);
+    throw UserError("UndefinedVariable",
+                    "name '" + e.id + "' is not defined; define it before use or pass it as an argument",
+                    e.span);
   }
 
   Operand lower_attribute(const ast::Expr &e) {
@@ -539,8 +565,16 @@ private:
       for (const auto &x : e.elts) t.elements.push_back(lower_expr(*x));
       return t;
     }
+    case EK::BoolOp:
+      throw UserError("UnsupportedSyntax",
+                      "`and`/`or` on device values is not supported; use `&` / `|` or "
+                      "torch.logical_and / torch.logical_or",
+                      e.span);
     default:
-      throw UserError("UnsupportedSyntax", "this expression is not supported on the device",
+      throw UserError("UnsupportedSyntax",
+                      expression_name(e.kind) +
+                          " is not supported inside a device loop; compute it with torch "
+                          "operations or move it to host code",
                       e.span);
     }
   }

@@ -190,7 +190,10 @@ private:
     throw UserError("SyntaxError", message, span);
   }
   [[noreturn]] void unsupported(const std::string &what, SourceSpan span) const {
-    throw UserError("UnsupportedSyntax", what + " is not supported in helion kernels", span);
+    throw UserError("UnsupportedSyntax",
+                    what + " is not supported in helion kernels; rewrite it with plain statements "
+                           "and torch operations, or move it out of the kernel",
+                    span);
   }
   [[noreturn]] void fail_unexpected(const Token &token) const;
   void reject_walrus_or_comprehension() const;

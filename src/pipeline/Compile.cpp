@@ -91,6 +91,23 @@ CompiledKernel::~CompiledKernel() = default;
 
 const ConfigSpec &CompiledKernel::config_spec() const { return *spec_; }
 
+Config CompiledKernel::normalize(const Json &user_config) const {
+  return with_rendered_errors(kernel_->inputs.context, [&] { return spec_->normalize(user_config); });
+}
+
+void check_kernel_source(const Json &request) {
+  SourceContext context;
+  context.kernel_name = request["kernel_name"].as_string();
+  context.filename = request["filename"].as_string();
+  context.first_line = request["first_line"].as_int();
+  context.source = request["source"].as_string();
+  with_rendered_errors(context, [&] {
+    ast::Module module = parse_module(context.source);
+    check_kernel_signature(find_kernel_function(module, context.kernel_name));
+    return 0;
+  });
+}
+
 std::string CompiledKernel::generate(const Config &config) const {
   const AnalyzedKernel &k = *kernel_;
   return with_rendered_errors(k.inputs.context, [&] {

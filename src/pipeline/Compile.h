@@ -42,6 +42,9 @@ public:
 
   const ConfigSpec &config_spec() const;
 
+  /// ConfigSpec::normalize with errors that name the kernel.
+  Config normalize(const Json &user_config) const;
+
   /// The whole Triton module for `config`: imports, one @triton.jit kernel
   /// named `_helion_<kernel_name>`, and a host function `<kernel_name>` with
   /// the kernel's signature that runs the host code and launches.
@@ -54,5 +57,10 @@ private:
   std::unique_ptr<AnalyzedKernel> kernel_;
   std::unique_ptr<ConfigSpec> spec_;
 };
+
+/// Parses a kernel's source and checks its signature, without arguments:
+/// what can be reported when the kernel is defined. The request needs only
+/// kernel_name, filename, first_line and source. Throws like CompiledKernel.
+void check_kernel_source(const Json &request);
 
 } // namespace helion

@@ -92,7 +92,10 @@ HostValuePtr HostEvaluator::eval(const ast::Expr &expr) {
     auto it = env_.find(expr.id);
     if (it != env_.end()) return it->second;
     if (HostValuePtr g = lookup_global(expr.id)) return g;
-    throw UserError("UndefinedVariable", "name '" + expr.id + "' is not defined", expr.span);
+    throw UserError("UndefinedVariable",
+                    "name '" + expr.id +
+                        "' is not defined; define it before use or pass it as an argument",
+                    expr.span);
   }
   case EK::Constant: {
     const ast::Constant &c = expr.constant;
@@ -369,28 +372,25 @@ static HostValuePtr argument_value(const ArgSpec &arg, const CompileSettings &se
   return HostValue::make(HostValue::Kind::Unknown);
 }
 
-static const ast::Stmt &find_kernel(const ast::Module &module, const KernelInputs &inputs) {
+const ast::Stmt &find_kernel_function(const ast::Module &module, const std::string &name) {
   const ast::Stmt *found = nullptr;
   for (const auto &s : module.body) {
     if (s->kind != ast::StmtKind::FunctionDef) continue;
-    if (!found || s->name == inputs.context.kernel_name) found = s.get();
+    if (!found || s->name == name) found = s.get();
   }
   if (!found) throw InternalError("kernel source holds no function definition");
   return *found;
 }
 
-static void check_signature(const ast::Stmt &fn, const KernelInputs &inputs) {
+void check_kernel_signature(const ast::Stmt &fn) {
   const ast::Arguments &a = fn.args;
   if (a.vararg || a.kwarg || !a.kwonlyargs.empty()) {
     SourceSpan span = a.vararg ? a.vararg->span : a.kwarg ? a.kwarg->span : a.kwonlyargs[0].span;
-    throw UserError("UnsupportedSyntax",
+    throw UserError("UnsupportedSignature",
                     "*args, **kwargs and keyword-only parameters are not supported in kernels; "
-                    "list every parameter positionally",
+                    "pass each value as its own positional parameter",
                     span);
   }
-  size_t count = a.posonlyargs.size() + a.args.size();
-  if (count != inputs.args.size())
-    throw InternalError("argument specs do not match the kernel's parameters");
 }
 
 /// True when `stmts` (recursively) hold an hl.tile / hl.grid loop.
@@ -464,9 +464,11 @@ static void propagate_host_stmt(const ast::Stmt &s, HostEvaluator &eval,
 
 HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) {
   HostProgram program;
-  const ast::Stmt &fn = find_kernel(module, inputs);
+  const ast::Stmt &fn = find_kernel_function(module, inputs.context.kernel_name);
   program.function = &fn;
-  check_signature(fn, inputs);
+  check_kernel_signature(fn);
+  if (fn.args.posonlyargs.size() + fn.args.args.size() != inputs.args.size())
+    throw InternalError("argument specs do not match the kernel's parameters");
   SizeSymbols sizes;
   for (const ArgSpec &arg : inputs.args)
     program.env[arg.name] = argument_value(arg, inputs.settings, sizes);

@@ -22,6 +22,13 @@ struct HostProgram {
   std::map<std::string, HostValuePtr> env; ///< host variables at the launch
 };
 
+/// The kernel's function definition in a parsed source (the one named `name`,
+/// else the only one).
+const ast::Stmt &find_kernel_function(const ast::Module &module, const std::string &name);
+
+/// Rejects *args, **kwargs and keyword-only parameters.
+void check_kernel_signature(const ast::Stmt &fn);
+
 /// Checks the kernel's signature against the arguments, propagates types
 /// through host code and splits it around the grid loop.
 HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs);

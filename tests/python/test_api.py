@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 
 import pytest
@@ -396,6 +397,7 @@ def test_request_for_kernel() -> None:
         "static_shapes": False,
         "index_dtype": "int32",
         "dot_precision": "tf32",
+        "target": "interpreter" if os.environ.get("TRITON_INTERPRET") == "1" else "cuda",
     }
     globals_ = request["globals"]
     assert globals_["torch"] == {"kind": "module", "name": "torch"}

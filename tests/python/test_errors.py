@@ -571,10 +571,9 @@ def test_assign_host_variable_on_device() -> None:
 
 def test_undefined_name_on_device() -> None:
     error = raises_twice(exc.Base, undefined_name_on_device, randn(16))
-    # No dedicated class in helion.exc: CompileError (or a subclass) is the right one.
     check_diagnostic(
         error,
-        exc.CompileError,
+        exc.UndefinedVariable,
         "undefined_name_on_device",
         "not_defined_anywhere",
         mentions=("not_defined_anywhere",),

@@ -45,6 +45,21 @@ def _call_core(method: Callable[..., Any], *args: Any) -> Any:
         raise exc._from_core(error) from None
 
 
+def _check_source(fn: types.FunctionType) -> None:
+    """Lets the compiler check what it can before the kernel is called."""
+    try:
+        source = SourceInfo(fn)
+    except (OSError, TypeError):
+        return
+    request = {
+        "kernel_name": fn.__name__,
+        "filename": source.filename,
+        "first_line": source.first_line,
+        "source": source.source,
+    }
+    _call_core(_core.check_source, json.dumps(request))
+
+
 def _as_config(config: Config | Mapping[str, Any]) -> Config:
     if isinstance(config, Config):
         return config
@@ -110,6 +125,7 @@ class Kernel:
         signature = inspect.signature(fn)
         for parameter in signature.parameters.values():
             if parameter.kind in _UNSUPPORTED_PARAMETERS:
+                _check_source(fn)  # raises the compiler's error, with the line and a caret
                 raise exc.UnsupportedSignature(
                     f"kernel '{fn.__name__}' has parameter '{parameter}': "
                     f"{_UNSUPPORTED_PARAMETERS[parameter.kind]} are not supported in a helion "
@@ -418,7 +434,10 @@ def kernel(
     (``static_shapes=False``, ``autotune_effort="none"``, ...).
     """
     if config is not None and configs is not None:
-        raise ValueError("@helion.kernel takes config= or configs=, not both")
+        raise exc.InvalidConfig(
+            "@helion.kernel takes config= or configs=, not both; pass one config as config= "
+            "or several as configs=[...]"
+        )
     chosen = [config] if config is not None else list(configs or ())
     if settings is None:
         settings = Settings(**setting_values)
