@@ -679,7 +679,8 @@ std::string Lexer::decode_escapes(const std::string &body, bool is_bytes, Source
     case 'N':
       if (!is_bytes)
         throw UserError("UnsupportedSyntax",
-                        "\\N{...} escape is not supported in helion kernels", span);
+                        "\\N{...} escape is not supported in helion kernels; write the character itself",
+                        span);
       [[fallthrough]];
     default:
       // Python keeps unknown escapes as written (and warns).

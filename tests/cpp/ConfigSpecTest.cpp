@@ -274,14 +274,16 @@ TEST(ConfigSpecTest, InvalidFieldsNameFieldValueAndWhatIsAllowed) {
        "num_sm_multiplier"},
       {R"({"block_sizes": 64})", "block_sizes: expected a list, got 64"},
       {R"({"block_sizes": [[64, 48], [16]]})",
-       "block_sizes[0][1]: 48 is not a power of two; use a power of two between 16 and 2048"},
+       "block_sizes[0][1]: 48 is not a power of two; use a power of two between 16 and 4096"},
       {R"({"block_sizes": [[8, 64], [16]]})",
-       "block_sizes[0][0]: 8 is below the minimum 16; use a power of two between 16 and 1024"},
-      {R"({"block_sizes": [[64, 4096], [16]]})",
-       "block_sizes[0][1]: 4096 is above the maximum 2048; use a power of two between 16 and "
-       "2048"},
+       "block_sizes[0][0]: 8 is below the minimum 16; use a power of two between 16 and 4096"},
+      // Validation accepts blocks past the dimension's size (a config written for
+      // larger inputs keeps working), up to a fixed ceiling.
+      {R"({"block_sizes": [[64, 8192], [16]]})",
+       "block_sizes[0][1]: 8192 is above the maximum 4096; use a power of two between 16 and "
+       "4096"},
       {R"({"block_sizes": [64, 48, 16]})",
-       "block_sizes[1]: 48 is not a power of two; use a power of two between 16 and 2048"},
+       "block_sizes[1]: 48 is not a power of two; use a power of two between 16 and 4096"},
       {R"({"block_sizes": [[64, 64], [16], [16]]})",
        "block_sizes: expected 2 entries (one per hl.tile call), got 3"},
       {R"({"block_sizes": [64, 64, 16, 16]})",

@@ -788,103 +788,103 @@ TEST(ParserTest, StarredTarget) {
 }
 TEST(ParserErrorTest, ListComprehension) {
   expect_error("x = [i for i in y]\n", "UnsupportedSyntax",
-               "comprehension is not supported in helion kernels",
+               "comprehension is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 7, 1, 10});
 }
 
 TEST(ParserErrorTest, GeneratorArgument) {
   expect_error("f(i for i in y)\n", "UnsupportedSyntax",
-               "comprehension is not supported in helion kernels",
+               "comprehension is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 4, 1, 7});
 }
 
 TEST(ParserErrorTest, DictComprehension) {
   expect_error("x = {k: v for k in y}\n", "UnsupportedSyntax",
-               "comprehension is not supported in helion kernels",
+               "comprehension is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 10, 1, 13});
 }
 
 TEST(ParserErrorTest, Walrus) {
   expect_error("if (n := 10):\n    pass\n", "UnsupportedSyntax",
-               "assignment expression (:=) is not supported in helion kernels",
+               "assignment expression (:=) is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 6, 1, 8});
 }
 
 TEST(ParserErrorTest, Yield) {
   expect_error("def f():\n    yield x\n", "UnsupportedSyntax",
-               "yield expression is not supported in helion kernels",
+               "yield expression is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {2, 4, 2, 9});
 }
 
 TEST(ParserErrorTest, Await) {
   expect_error("x = await y\n", "UnsupportedSyntax",
-               "await expression is not supported in helion kernels",
+               "await expression is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 4, 1, 9});
 }
 
 TEST(ParserErrorTest, AsyncDef) {
   expect_error("async def f():\n    pass\n", "UnsupportedSyntax",
-               "async code is not supported in helion kernels",
+               "async code is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 5});
 }
 
 TEST(ParserErrorTest, ClassDef) {
   expect_error("class A:\n    pass\n", "UnsupportedSyntax",
-               "class definition is not supported in helion kernels",
+               "class definition is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 5});
 }
 
 TEST(ParserErrorTest, With) {
   expect_error("with x:\n    pass\n", "UnsupportedSyntax",
-               "'with' statement is not supported in helion kernels",
+               "'with' statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 4});
 }
 
 TEST(ParserErrorTest, Try) {
   expect_error("try:\n    pass\nexcept E:\n    pass\n", "UnsupportedSyntax",
-               "'try' statement is not supported in helion kernels",
+               "'try' statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 3});
 }
 
 TEST(ParserErrorTest, Del) {
   expect_error("del x\n", "UnsupportedSyntax",
-               "'del' statement is not supported in helion kernels",
+               "'del' statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 3});
 }
 
 TEST(ParserErrorTest, Raise) {
   expect_error("raise ValueError('no')\n", "UnsupportedSyntax",
-               "'raise' statement is not supported in helion kernels",
+               "'raise' statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 5});
 }
 
 TEST(ParserErrorTest, Global) {
   expect_error("global x\n", "UnsupportedSyntax",
-               "'global' statement is not supported in helion kernels",
+               "'global' statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 6});
 }
 
 TEST(ParserErrorTest, Nonlocal) {
   expect_error("nonlocal x\n", "UnsupportedSyntax",
-               "'nonlocal' statement is not supported in helion kernels",
+               "'nonlocal' statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 8});
 }
 
 TEST(ParserErrorTest, Import) {
   expect_error("import torch\n", "UnsupportedSyntax",
-               "import statement is not supported in helion kernels",
+               "import statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 6});
 }
 
 TEST(ParserErrorTest, FromImport) {
   expect_error("from torch import nn\n", "UnsupportedSyntax",
-               "import statement is not supported in helion kernels",
+               "import statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 4});
 }
 
 TEST(ParserErrorTest, Match) {
   expect_error("match x:\n    case 1:\n        pass\n", "UnsupportedSyntax",
-               "match statement is not supported in helion kernels",
+               "match statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 5});
 }
 
@@ -896,30 +896,30 @@ TEST(ParserErrorTest, FStringSingleBrace) {
 TEST(ParserErrorTest, FStringFieldSyntax) {
   expect_error("x = f'{a +}'\n", "SyntaxError", "invalid syntax", {1, 10, 1, 11});
   expect_error("x = f'''\n{[i for i in y]}'''\n", "UnsupportedSyntax",
-               "comprehension is not supported in helion kernels", {2, 4, 2, 7});
+               "comprehension is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel", {2, 4, 2, 7});
 }
 
 TEST(ParserErrorTest, SetDisplay) {
   expect_error("x = {1, 2}\n", "UnsupportedSyntax",
-               "set display is not supported in helion kernels",
+               "set display is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 4, 1, 5});
 }
 
 TEST(ParserErrorTest, ComplexLiteral) {
   expect_error("x = 1j\n", "UnsupportedSyntax",
-               "complex literal is not supported in helion kernels",
+               "complex literal is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 4, 1, 6});
 }
 
 TEST(ParserErrorTest, HugeInteger) {
   expect_error("x = 99999999999999999999\n", "UnsupportedSyntax",
-               "integer literal larger than 64 bits is not supported in helion kernels",
+               "integer literal larger than 64 bits is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 4, 1, 24});
 }
 
 TEST(ParserErrorTest, LambdaDefault) {
   expect_error("f = lambda a=1: a\n", "UnsupportedSyntax",
-               "lambda parameter other than a plain name is not supported in helion kernels",
+               "lambda parameter other than a plain name is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
                {1, 12, 1, 13});
 }
 
@@ -1093,6 +1093,6 @@ TEST(ParserErrorTest, StarredAlone) {
 
 TEST(ParserErrorTest, UnknownNamedEscape) {
   expect_error("x = '\\N{DASH}'\n", "UnsupportedSyntax",
-               "\\N{...} escape is not supported in helion kernels",
+               "\\N{...} escape is not supported in helion kernels; write the character itself",
                {1, 4, 1, 14});
 }
