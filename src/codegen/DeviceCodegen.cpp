@@ -1,11 +1,11 @@
 #include "codegen/TritonCodegen.h"
 
 #include "codegen/CodeWriter.h"
+#include "support/Text.h"
 #include "support/Diagnostics.h"
 
 #include <map>
 #include <set>
-#include <sstream>
 
 namespace helion::codegen {
 
@@ -24,13 +24,6 @@ int64_t next_power_of_two(int64_t n) {
   return p;
 }
 
-std::vector<std::string> split_lines(const std::string &text) {
-  std::vector<std::string> lines;
-  std::stringstream in(text);
-  std::string l;
-  while (std::getline(in, l)) lines.push_back(l);
-  return lines;
-}
 
 /// How one block is iterated under the config.
 struct BlockPlan {

@@ -2,20 +2,11 @@
 
 #include "codegen/CodeWriter.h"
 #include "parse/Unparse.h"
-
-#include <sstream>
+#include "support/Text.h"
 
 namespace helion::codegen {
 
 namespace {
-
-std::vector<std::string> split_lines(const std::string &text) {
-  std::vector<std::string> lines;
-  std::stringstream in(text);
-  std::string l;
-  while (std::getline(in, l)) lines.push_back(l);
-  return lines;
-}
 
 std::string python_literal(const Json &v) {
   if (v.is_null()) return "None";

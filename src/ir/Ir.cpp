@@ -2,7 +2,6 @@
 
 #include "support/Diagnostics.h"
 
-#include <sstream>
 
 namespace helion::ir {
 
@@ -62,40 +61,42 @@ static std::string index_text(const std::vector<IndexItem> &index) {
   return text + "]";
 }
 
-static void dump_node(std::ostringstream &out, const DeviceKernel &k, const Node &n) {
-  out << "%" << n.id << ": " << type_text(n.type) << " = " << op_name(n.op);
-  if (!n.fn.empty()) out << "." << n.fn;
-  for (int operand : n.operands) out << " %" << operand;
-  if (n.op == OpKind::Constant) out << " " << n.number;
+static void dump_node(std::string &out, const DeviceKernel &k, const Node &n) {
+  out += "%" + std::to_string(n.id) + ": " + type_text(n.type) + " = " + op_name(n.op);
+  if (!n.fn.empty()) out += "." + n.fn;
+  for (int operand : n.operands) out += " %" + std::to_string(operand);
+  if (n.op == OpKind::Constant) out += " " + n.number;
   if (n.op == OpKind::HostScalar)
-    out << " " << (n.sym ? sym_to_python(n.sym, SymSide::Host) : k.scalars.at(n.scalar).name);
-  if (n.block >= 0) out << " b" << n.block;
-  if (n.op == OpKind::Load) out << " " << k.tensors.at(n.tensor).name << index_text(n.index);
-  if (n.op == OpKind::Reduce) out << " axis=" << n.axis << (n.keepdim ? " keepdim" : "");
+    out += " " + (n.sym ? sym_to_python(n.sym, SymSide::Host) : k.scalars.at(n.scalar).name);
+  if (n.block >= 0) out += " b" + std::to_string(n.block);
+  if (n.op == OpKind::Load) out += " " + k.tensors.at(n.tensor).name + index_text(n.index);
+  if (n.op == OpKind::Reduce)
+    out += " axis=" + std::to_string(n.axis) + (n.keepdim ? " keepdim" : "");
 }
 
-static void dump_block(std::ostringstream &out, const DeviceKernel &k,
-                       const std::vector<Stmt> &body, int depth) {
+static void dump_block(std::string &out, const DeviceKernel &k, const std::vector<Stmt> &body,
+                       int depth) {
   std::string pad(depth * 2, ' ');
   for (const Stmt &s : body) {
     switch (s.kind) {
     case Stmt::Kind::Compute:
-      out << pad;
+      out += pad;
       dump_node(out, k, k.node(s.value));
-      out << "\n";
+      out += "\n";
       break;
     case Stmt::Kind::Store:
-      out << pad << "store " << k.tensors.at(s.tensor).name << index_text(s.index) << " = %"
-          << s.value << "\n";
+      out += pad + "store " + k.tensors.at(s.tensor).name + index_text(s.index) + " = %" +
+             std::to_string(s.value) + "\n";
       break;
     case Stmt::Kind::TileLoop:
     case Stmt::Kind::ReductionLoop: {
-      out << pad << (s.kind == Stmt::Kind::TileLoop ? "tile_loop call" : "reduction_loop b")
-          << (s.kind == Stmt::Kind::TileLoop ? s.tile_call : s.block);
+      bool tile = s.kind == Stmt::Kind::TileLoop;
+      out += pad + (tile ? "tile_loop call" : "reduction_loop b") +
+             std::to_string(tile ? s.tile_call : s.block);
       for (const LoopCarry &c : s.carried)
-        out << " " << c.name << "(%" << c.init << " -> %" << c.arg << " -> %" << c.yielded
-            << " -> %" << c.result << ")";
-      out << "\n";
+        out += " " + c.name + "(%" + std::to_string(c.init) + " -> %" + std::to_string(c.arg) +
+               " -> %" + std::to_string(c.yielded) + " -> %" + std::to_string(c.result) + ")";
+      out += "\n";
       dump_block(out, k, s.body, depth + 1);
       break;
     }
@@ -104,15 +105,16 @@ static void dump_block(std::ostringstream &out, const DeviceKernel &k,
 }
 
 std::string dump(const DeviceKernel &kernel) {
-  std::ostringstream out;
-  for (const BlockInfo &b : kernel.blocks) {
-    out << "block b" << (&b - kernel.blocks.data())
-        << (b.kind == BlockInfo::Kind::Tile ? " tile" : " reduction") << " ["
-        << sym_to_python(b.begin, SymSide::Host) << ", " << sym_to_python(b.end, SymSide::Host)
-        << ")\n";
+  std::string out;
+  for (size_t b = 0; b < kernel.blocks.size(); ++b) {
+    const BlockInfo &info = kernel.blocks[b];
+    out += "block b" + std::to_string(b) +
+           (info.kind == BlockInfo::Kind::Tile ? " tile [" : " reduction [") +
+           sym_to_python(info.begin, SymSide::Host) + ", " + sym_to_python(info.end, SymSide::Host) +
+           ")\n";
   }
   dump_block(out, kernel, kernel.body, 0);
-  return out.str();
+  return out;
 }
 
 } // namespace helion::ir

@@ -1,9 +1,9 @@
 #include "lower/Lowering.h"
 
 #include "support/Diagnostics.h"
+#include "support/Text.h"
 
 #include <cmath>
-#include <sstream>
 
 namespace helion::lower {
 
@@ -89,13 +89,10 @@ DType LoweringContext::promote(const Operand &a, const Operand &b) const {
 }
 
 static std::string format_number(double v) {
-  std::ostringstream out;
-  out.precision(17);
-  out << v;
-  std::string text = out.str();
+  std::string text = shortest_double(v);
   if (text == "inf") return "float('inf')";
   if (text == "-inf") return "float('-inf')";
-  if (text == "nan") return "float('nan')";
+  if (text == "nan" || text == "-nan") return "float('nan')";
   if (text.find_first_of(".e") == std::string::npos) text += ".0";
   return text;
 }

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <sstream>
 
 namespace helion {
 
@@ -456,7 +455,7 @@ public:
   explicit Dumper(bool spans) : spans_(spans) {}
 
   void module(const ast::Module &module);
-  std::string text() const { return out_.str(); }
+  std::string text() const { return out_; }
 
 private:
   void line(int depth, const std::string &label, const std::string &kind, const SourceSpan *span,
@@ -469,16 +468,16 @@ private:
   void arguments(int depth, const ast::Arguments &args);
 
   bool spans_;
-  std::ostringstream out_;
+  std::string out_;
 };
 
 void Dumper::line(int depth, const std::string &label, const std::string &kind,
                   const SourceSpan *span, const std::string &attrs) {
-  out_ << std::string(2 * depth, ' ') << label << kind;
+  out_ += std::string(2 * depth, ' ') + label + kind;
   if (span && spans_)
-    out_ << " @" << span->line << ":" << span->col << "-" << span->end_line << ":"
-         << span->end_col;
-  out_ << attrs << "\n";
+    out_ += " @" + std::to_string(span->line) + ":" + std::to_string(span->col) + "-" +
+            std::to_string(span->end_line) + ":" + std::to_string(span->end_col);
+  out_ += attrs + "\n";
 }
 
 void Dumper::exprs(int depth, const std::string &field, const std::vector<ast::ExprPtr> &items) {

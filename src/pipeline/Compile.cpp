@@ -11,7 +11,6 @@
 #include <chrono>
 #include <functional>
 #include <set>
-#include <sstream>
 
 namespace helion {
 
@@ -119,18 +118,17 @@ std::string CompiledKernel::generate(const Config &config) const {
 
 std::string CompiledKernel::dump_stages(const Config &config) const {
   const AnalyzedKernel &k = *kernel_;
-  std::ostringstream out;
-  out << "== config\n" << spec_->to_json(config).dump() << "\n";
-  out << "== device ir (after lowering)\n" << ir::dump(k.device);
+  std::string out = "== config\n" + spec_->to_json(config).dump() + "\n";
+  out += "== device ir (after lowering)\n" + ir::dump(k.device);
   ir::DeviceKernel rolled = passes::roll_reductions(k.device, config);
-  out << "== device ir (after roll_reductions)\n" << ir::dump(rolled);
-  out << "== triton module\n";
+  out += "== device ir (after roll_reductions)\n" + ir::dump(rolled);
+  out += "== triton module\n";
   try {
-    out << codegen::generate_module(k.host, rolled, config, k.inputs);
+    out += codegen::generate_module(k.host, rolled, config, k.inputs);
   } catch (const std::exception &e) {
-    out << "error: " << e.what() << "\n"; // the stages above are what a reader needs here
+    out += std::string("error: ") + e.what() + "\n"; // the stages above are what a reader needs here
   }
-  return out.str();
+  return out;
 }
 
 } // namespace helion

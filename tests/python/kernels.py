@@ -68,7 +68,9 @@ def scale_shift(x: torch.Tensor, row_scale: torch.Tensor, col_bias: torch.Tensor
     m, n = x.size()
     out = torch.empty_like(x)
     for tile_m, tile_n in hl.tile([m, n]):
-        out[tile_m, tile_n] = x[tile_m, tile_n] * row_scale[tile_m][:, None] + col_bias[tile_n][None, :]
+        out[tile_m, tile_n] = (
+            x[tile_m, tile_n] * row_scale[tile_m][:, None] + col_bias[tile_n][None, :]
+        )
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import kernels as K
+import kernels as K  # noqa: N812
 import pytest
 import torch
 
@@ -26,7 +26,9 @@ def compile_with(fn: Callable[..., Any], config: dict[str, Any], **settings: Any
     return helion.kernel(config=helion.Config(**config), **settings)(fn)
 
 
-def fit(fn: Callable[..., Any], args: Sequence[Any], config: dict[str, Any], **settings: Any) -> dict[str, Any]:
+def fit(
+    fn: Callable[..., Any], args: Sequence[Any], config: dict[str, Any], **settings: Any
+) -> dict[str, Any]:
     """``config`` with block sizes no larger than the tensors need.
 
     Lets one list of configs serve every shape; what happens with blocks
@@ -53,7 +55,9 @@ def fit(fn: Callable[..., Any], args: Sequence[Any], config: dict[str, Any], **s
     return fitted
 
 
-def run(fn: Callable[..., Any], args: Sequence[Any], config: dict[str, Any], **settings: Any) -> Any:
+def run(
+    fn: Callable[..., Any], args: Sequence[Any], config: dict[str, Any], **settings: Any
+) -> Any:
     """Compiles ``fn`` with ``config`` (fitted to ``args``' shapes) and runs it."""
     return compile_with(fn, fit(fn, args, config, **settings), **settings)(*args)
 
@@ -427,7 +431,9 @@ def test_pointwise_chain_dynamic_shapes(device: str) -> None:
 
 @pytest.mark.parametrize("config", POINTWISE_CONFIGS, ids=_id)
 @pytest.mark.parametrize("shape", [(48, 64), (37, 19), (1, 20), (20, 1)], ids=_id)
-def test_broadcast_row_and_column(device: str, shape: tuple[int, int], config: dict[str, Any]) -> None:
+def test_broadcast_row_and_column(
+    device: str, shape: tuple[int, int], config: dict[str, Any]
+) -> None:
     torch.manual_seed(33)
     m, n = shape
     x = randn(m, n, device=device)
@@ -481,10 +487,10 @@ CODE_CASES = [
 
 
 @pytest.mark.parametrize("static_shapes", [True, False])
-@pytest.mark.parametrize(
-    "case", CODE_CASES, ids=["add", "matmul", "softmax", "rms_norm"]
-)
-def test_to_triton_code(device: str, case: tuple[Any, Any, list[dict[str, Any]]], static_shapes: bool) -> None:
+@pytest.mark.parametrize("case", CODE_CASES, ids=["add", "matmul", "softmax", "rms_norm"])
+def test_to_triton_code(
+    device: str, case: tuple[Any, Any, list[dict[str, Any]]], static_shapes: bool
+) -> None:
     body, make_args, configs = case
     kern = helion.kernel(autotune_effort="none", static_shapes=static_shapes)(body)
     bound = kern.bind(make_args(device))
@@ -521,9 +527,19 @@ def test_static_shapes_need_no_masks_for_exact_tiles(device: str) -> None:
 # --- configs written for bigger inputs, seed spellings, example kernels -------------------
 
 FLATTENED_CASES = [
-    (K.add, lambda d: (randn(37, 19, device=d), randn(37, 19, device=d)), [256], lambda x, y: x + y),
+    (
+        K.add,
+        lambda d: (randn(37, 19, device=d), randn(37, 19, device=d)),
+        [256],
+        lambda x, y: x + y,
+    ),
     (K.add, lambda d: (randn(64, 64, device=d), randn(64, 64, device=d)), [64], lambda x, y: x + y),
-    (K.add_2d_list, lambda d: (randn(37, 19, device=d), randn(37, 19, device=d)), [128], lambda x, y: x + y),
+    (
+        K.add_2d_list,
+        lambda d: (randn(37, 19, device=d), randn(37, 19, device=d)),
+        [128],
+        lambda x, y: x + y,
+    ),
     (
         K.scale_shift,
         lambda d: (randn(37, 19, device=d), randn(37, device=d), randn(19, device=d)),
@@ -628,7 +644,9 @@ def test_matmul_seed_host_assert_with_fstring(device: str) -> None:
 def test_rms_norm_example_kernel(device: str) -> None:
     torch.manual_seed(44)
     x, weight = randn(33, 130, device=device), randn(130, device=device)
-    result = compile_with(K.rms_norm_example, {"block_sizes": [16], "reduction_loops": [32]})(x, weight)
+    result = compile_with(K.rms_norm_example, {"block_sizes": [16], "reduction_loops": [32]})(
+        x, weight
+    )
     check(result, K.rms_norm_ref(x, weight), atol=1e-5, rtol=1e-4)
 
 
