@@ -91,6 +91,9 @@ NB_MODULE(_core, m) {
   m.attr("UserError") = nb::handle(user_error_type);
   m.attr("InternalError") = nb::handle(internal_error_type);
   nb::register_exception_translator(translate_exception);
+  // Kernels live in module-level caches until interpreter exit, which
+  // nanobind would otherwise report as leaks.
+  nb::set_leak_warnings(false);
 
   m.def("check_source", &check_source, nb::arg("request_json"));
   nb::class_<CompiledKernel>(m, "Kernel")
