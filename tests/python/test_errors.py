@@ -692,8 +692,8 @@ def test_invalid_config_field(
     if kernel is matmul:
         x, y = args
         # On a GPU the kernel's float32 dot runs in tf32 (the default dot_precision).
-    tolerance = 5e-2 if x.is_cuda else 1e-3
-    torch.testing.assert_close(kernel(x, y), x @ y, rtol=tolerance, atol=tolerance)
+        tolerance = 5e-2 if x.is_cuda else 1e-3
+        torch.testing.assert_close(kernel(x, y), x @ y, rtol=tolerance, atol=tolerance)
     else:
         (x,) = args
         torch.testing.assert_close(kernel(x), x.sum(-1), rtol=1e-4, atol=1e-4)
