@@ -97,6 +97,10 @@ class ShapeMismatch(Base):
     pass
 
 
+class DeviceMismatch(Base):
+    """Tensors a kernel uses live on different devices."""
+
+
 class InvalidIndexingType(Base):
     pass
 

@@ -61,6 +61,7 @@ struct TileCall {
 /// A host tensor the kernel reads or writes (an argument or a host allocation).
 struct TensorParam {
   std::string name; ///< the host variable
+  std::string device;
   DType dtype;
   std::vector<SymInt> sizes, strides;
 };

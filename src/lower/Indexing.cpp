@@ -11,16 +11,30 @@ using ir::OpKind;
 
 namespace {
 
-int tensor_param(LoweringContext &cx, const Operand &base) {
+/// One kernel runs on one device: every tensor it touches must live there.
+void check_same_device(ir::DeviceKernel &k, const std::string &name, const std::string &device,
+                       const SourceSpan &span) {
+  if (device.empty()) return;
+  for (const ir::TensorParam &other : k.tensors)
+    if (!other.device.empty() && other.device != device)
+      throw UserError("DeviceMismatch",
+                      "'" + name + "' is on " + device + " but '" + other.name + "' is on " +
+                          other.device + "; move every tensor the kernel uses to one device",
+                      span);
+}
+
+int tensor_param(LoweringContext &cx, const Operand &base, const SourceSpan &span) {
   ir::DeviceKernel &k = cx.kernel();
   for (size_t i = 0; i < k.tensors.size(); ++i)
     if (k.tensors[i].name == base.host_name) return static_cast<int>(i);
   const HostTensor &t = *base.host->tensor;
+  check_same_device(k, base.host_name, t.device, span);
   ir::TensorParam p;
   p.name = base.host_name;
   p.dtype = t.dtype;
   p.sizes = t.sizes;
   p.strides = t.strides;
+  p.device = t.device;
   if (!t.strides_known)
     for (size_t d = 0; d < t.strides.size(); ++d)
       p.strides[d] = sym_var(p.name + "_stride_" + std::to_string(d),
@@ -152,7 +166,7 @@ Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
   if (base.kind == Operand::Kind::Tensor) return view_of_device_value(cx, base, index, span);
   if (!base.is_host(HostValue::Kind::Tensor))
     throw UserError("InvalidIndexingType", "only tensors can be indexed on the device", span);
-  int param = tensor_param(cx, base);
+  int param = tensor_param(cx, base, span);
   ResolvedIndex resolved = resolve_index(cx, cx.kernel().tensors[param], index, span);
   Node n;
   n.op = OpKind::Load;
@@ -173,7 +187,7 @@ void lower_subscript_store(LoweringContext &cx, const Operand &base,
                     "only host tensors can be stored into on the device; build device values "
                     "with operations instead",
                     span);
-  int param = tensor_param(cx, base);
+  int param = tensor_param(cx, base, span);
   ResolvedIndex resolved = resolve_index(cx, cx.kernel().tensors[param], index, span);
   int stored = cx.to_node(value, span);
   ir::TensorType target{cx.kernel().tensors[param].dtype, resolved.dims};

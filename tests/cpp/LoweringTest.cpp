@@ -190,6 +190,20 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"undefined", "        out[tile] = nowhere\n", "UndefinedVariable", "'nowhere'"}),
     [](const ::testing::TestParamInfo<ErrorCase> &info) { return std::string(info.param.name); });
 
+TEST(LoweringTest, TensorsOnDifferentDevicesAreAnError) {
+  Json y = tensor_arg("y", "float32", {64});
+  y.set("device", "cpu");
+  const char *source = R"(def k(x, y):
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] + y[tile]
+    return out
+)";
+  auto [kind, message] = user_error(request(source, {tensor_arg("x", "float32", {64}), y}));
+  EXPECT_EQ(kind, "DeviceMismatch") << message;
+  EXPECT_NE(message.find("'y' is on cpu but 'x' is on cuda:0"), std::string::npos) << message;
+}
+
 TEST(LoweringTest, NoDeviceLoopIsAnError) {
   auto [kind, message] =
       user_error(request("def k(x):\n    return x\n", {tensor_arg("x", "float32", {4})}));
