@@ -1,0 +1,79 @@
+#pragma once
+
+// The autotuner: search strategies over a kernel's ConfigSpec, driven by a
+// callback that compiles and times a batch of configs (the Python layer owns
+// compiling in worker processes and timing on the GPU).
+
+#include "config/ConfigSpec.h"
+#include "support/Json.h"
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace helion::autotune {
+
+/// What the search knows about the GPU, to seed and prune candidates.
+struct DeviceInfo {
+  int sm_count = 132;
+  int64_t shared_memory_per_block = 232448; ///< bytes (H100: 227 KiB)
+  int max_threads_per_block = 1024;
+  bool supports_tensor_descriptor = true; ///< Hopper or newer
+};
+
+struct AutotuneOptions {
+  /// "model" (default), "differential_evolution", "pattern", "random", "finite".
+  std::string strategy = "model";
+  /// "quick" or "full": how many configs the strategy may measure.
+  std::string effort = "full";
+  uint64_t seed = 0;
+  int max_generations = -1;     ///< < 0: the strategy's default for the effort
+  double budget_seconds = 0;    ///< 0: no wall-clock budget
+  std::vector<Config> finite_configs; ///< "finite": exactly these
+  /// Fields fixed in every candidate (autotune_config_overrides), in the user's
+  /// spelling; applied through ConfigSpec::normalize.
+  Json overrides = Json::object();
+  DeviceInfo device;
+
+  /// Reads {"strategy": ..., "effort": ..., "seed": ..., "max_generations": ...,
+  /// "budget_seconds": ..., "configs": [...], "overrides": {...}, "device": {...}}.
+  static AutotuneOptions from_json(const Json &json, const ConfigSpec &spec);
+};
+
+/// The outcome of compiling, checking and timing one config.
+struct Measurement {
+  double time_ms = std::numeric_limits<double>::infinity(); ///< inf when it failed
+  std::string error; ///< why it failed ("compile timeout", "wrong output: ...", ...)
+  bool ok() const { return error.empty() && time_ms < std::numeric_limits<double>::infinity(); }
+};
+
+/// Phase of a batch: "search" wants a quick time; "final" re-times finalists carefully.
+using EvaluateBatch =
+    std::function<std::vector<Measurement>(const std::vector<Config> &, const std::string &phase)>;
+using LogLine = std::function<void(const std::string &)>;
+
+struct AutotuneResult {
+  Config best;
+  double best_time_ms = std::numeric_limits<double>::infinity();
+  int configs_measured = 0;
+  double seconds = 0;
+  /// Every measured config in order, with its measurement.
+  std::vector<std::pair<Config, Measurement>> history;
+  /// Best time so far after each measured config, with the wall time (s) it was reached.
+  std::vector<std::pair<double, double>> best_over_time;
+
+  Json to_json(const ConfigSpec &spec) const;
+};
+
+/// Runs the strategy. Logs in the seed's format ("[0s] Starting
+/// DifferentialEvolutionSearch with population=40, generations=20,
+/// crossover_rate=0.8", one line per generation, "Autotuning complete in
+/// 593.1s after searching 1520 configs.", the decorator line). Deterministic
+/// for a fixed seed and fixed measurements. Throws UserError("NoConfigFound")
+/// when every candidate failed.
+AutotuneResult autotune(const ConfigSpec &spec, const AutotuneOptions &options,
+                        const EvaluateBatch &evaluate, const LogLine &log);
+
+} // namespace helion::autotune
