@@ -396,18 +396,16 @@ private:
     return name;
   }
 
+  /// Computes a node into its variable. A node recomputed inside another
+  /// reduction loop keeps its name, so the code reads the same each time.
   void emit_compute(const Node &n) {
-    if (names_.count(n.id) && n.op != OpKind::Load) {
-      // Recomputed inside another reduction loop: same name, same code.
-      out_.line(names_[n.id] + " = " + compute_text(n));
-      return;
-    }
     std::string text = compute_text(n);
     if (n.op == OpKind::MaskFill && text == expr(n.operands[0])) {
       names_[n.id] = text; // nothing to mask: the same value
       return;
     }
-    std::string name = names_.count(n.id) ? names_[n.id] : fresh(n.name_hint.empty() ? "v" : n.name_hint);
+    auto it = names_.find(n.id);
+    std::string name = it != names_.end() ? it->second : fresh(n.name_hint.empty() ? "v" : n.name_hint);
     names_[n.id] = name;
     out_.line(name + " = " + text);
   }

@@ -38,7 +38,7 @@ struct Operand {
   static Operand of_host(HostValuePtr v, std::string name = "") {
     Operand o; o.kind = Kind::Host; o.host = std::move(v); o.host_name = std::move(name); return o;
   }
-  bool is_host(HostValue::Kind k) const { return kind == Kind::Host && host->kind == k; }
+  bool is_host(HostValue::Kind k) const { return kind == Kind::Host && host && host->kind == k; }
 };
 
 /// The evaluated arguments of a call in device code.

@@ -181,6 +181,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "torch.cumsum"},
         ErrorCase{"python_loop", "        for i in range(3):\n            pass\n",
                   "InvalidDeviceForLoop", "hl.tile"},
+        ErrorCase{"loop_over_name", "        for i in x:\n            pass\n",
+                  "InvalidDeviceForLoop", "hl.tile"},
         ErrorCase{"host_tensor", "        out[tile] = x\n", "HostTensorDirectUsage", "x[tile]"},
         ErrorCase{"wrong_rank", "        out[tile] = x[tile, tile]\n", "RankMismatch", "rank 1"},
         ErrorCase{"other_size", "        out[tile] = y[tile]\n", "ShapeMismatch", "size 32"},
