@@ -36,6 +36,9 @@ struct AutotuneOptions {
   /// spelling; applied through ConfigSpec::normalize.
   Json overrides = Json::object();
   DeviceInfo device;
+  /// Seconds on some monotonic clock; steady_clock when empty. Tests pass a
+  /// fake one to check the budget without sleeping.
+  std::function<double()> clock;
 
   /// Reads {"strategy": ..., "effort": ..., "seed": ..., "max_generations": ...,
   /// "budget_seconds": ..., "configs": [...], "overrides": {...}, "device": {...}}.

@@ -1,6 +1,7 @@
 // The Python extension: a coarse, JSON-in/JSON-out view of CompiledKernel.
 // Everything Python users see is built on this by the `helion` package.
 
+#include "autotune/Autotuner.h"
 #include "pipeline/Compile.h"
 #include "support/Diagnostics.h"
 #include "support/Json.h"
@@ -64,6 +65,34 @@ std::string dump_stages(const CompiledKernel &kernel, const std::string &config_
   return kernel.dump_stages(normalize(kernel, config_json));
 }
 
+/// Runs the search; `evaluate(configs_json, phase)` returns a JSON list of
+/// {"time_ms": float | null, "error": str | null}, one per config. Python
+/// exceptions raised by the callables propagate unchanged.
+std::string autotune(const CompiledKernel &kernel, const std::string &options_json,
+                     nb::callable evaluate, nb::callable log) {
+  namespace at = helion::autotune;
+  const helion::ConfigSpec &spec = kernel.config_spec();
+  at::AutotuneOptions options =
+      at::AutotuneOptions::from_json(parse_json(options_json, "autotune options"), spec);
+  at::EvaluateBatch evaluate_batch = [&](const std::vector<helion::Config> &configs,
+                                         const std::string &phase) {
+    Json batch = Json::array();
+    for (const auto &config : configs) batch.push_back(spec.to_json(config));
+    nb::object returned = evaluate(batch.dump(), phase);
+    Json results = parse_json(nb::cast<std::string>(returned), "evaluate result");
+    std::vector<at::Measurement> out;
+    for (const Json &entry : results.as_array()) {
+      at::Measurement measurement;
+      if (entry["time_ms"].is_number()) measurement.time_ms = entry["time_ms"].as_double();
+      if (entry["error"].is_string()) measurement.error = entry["error"].as_string();
+      out.push_back(std::move(measurement));
+    }
+    return out;
+  };
+  at::LogLine log_line = [&](const std::string &line) { log(line); };
+  return at::autotune(spec, options, evaluate_batch, log_line).to_json(spec).dump();
+}
+
 /// UserError -> _core.UserError(kind, rendered_message); every other C++
 /// exception escaping the compiler is a compiler bug -> _core.InternalError.
 void translate_exception(const std::exception_ptr &pointer, void *) {
@@ -102,5 +131,6 @@ NB_MODULE(_core, m) {
       .def("normalize_config", &normalize_config, nb::arg("config_json"))
       .def("config_spec", &config_spec)
       .def("generate", &generate, nb::arg("config_json"))
-      .def("dump_stages", &dump_stages, nb::arg("config_json"));
+      .def("dump_stages", &dump_stages, nb::arg("config_json"))
+      .def("autotune", &autotune, nb::arg("options_json"), nb::arg("evaluate"), nb::arg("log"));
 }

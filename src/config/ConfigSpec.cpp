@@ -1,6 +1,7 @@
 #include "config/ConfigSpec.h"
 
 #include "config/ConfigRules.h"
+#include "support/Text.h"
 
 #include <algorithm>
 #include <numeric>
@@ -210,6 +211,59 @@ Json ConfigSpec::to_json(const Config &config) const {
   out.set("num_warps", Json(config.num_warps));
   out.set("num_stages", Json(config.num_stages));
   return out;
+}
+
+/// A JSON value written as the Python literal that reads back equal to it.
+static std::string python_literal(const Json &value) {
+  switch (value.type()) {
+  case Json::Type::Null:
+    return "None";
+  case Json::Type::Bool:
+    return value.as_bool() ? "True" : "False";
+  case Json::Type::Int:
+    return std::to_string(value.as_int());
+  case Json::Type::Float:
+    return shortest_double(value.as_double());
+  case Json::Type::String: {
+    std::string out = "'";
+    for (char c : value.as_string()) {
+      if (c == '\\' || c == '\'') out += '\\';
+      out += c;
+    }
+    return out + "'";
+  }
+  case Json::Type::Array: {
+    std::string out = "[";
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (i) out += ", ";
+      out += python_literal(value[i]);
+    }
+    return out + "]";
+  }
+  case Json::Type::Object: {
+    std::string out = "{";
+    bool first = true;
+    for (const auto &[key, item] : value.as_object()) {
+      if (!first) out += ", ";
+      first = false;
+      out += python_literal(Json(key)) + ": " + python_literal(item);
+    }
+    return out + "}";
+  }
+  }
+  return "None";
+}
+
+std::string ConfigSpec::to_python(const Config &config) const {
+  std::string out = "helion.Config(";
+  bool first = true;
+  Json fields = to_json(config);
+  for (const auto &[key, value] : fields.as_object()) {
+    if (!first) out += ", ";
+    first = false;
+    out += key + "=" + python_literal(value);
+  }
+  return out + ")";
 }
 
 Json ConfigSpec::describe() const {

@@ -35,6 +35,10 @@ public:
   /// use_yz_grid, num_warps, num_stages), fields in that order.
   Json to_json(const Config &config) const;
 
+  /// The config as a Python expression in the seed's spelling:
+  /// `helion.Config(block_sizes=[[64, 128], [16]], loop_orders=[[1, 0]], ...)`.
+  std::string to_python(const Config &config) const;
+
   /// A description of the space for the Python side and for tools:
   /// {"block_sizes": [...], "reduction_loops": [...], ...}.
   Json describe() const;

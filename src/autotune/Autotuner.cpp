@@ -1,0 +1,306 @@
+#include "autotune/Autotuner.h"
+
+#include "autotune/ConfigSpace.h"
+#include "autotune/Heuristics.h"
+#include "autotune/Strategy.h"
+#include "support/Diagnostics.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+namespace helion::autotune {
+
+static constexpr size_t kFinalists = 5;
+static constexpr size_t kErrorsShown = 3;
+
+static const Json &expect(const Json &json, const char *key, bool (Json::*is)() const,
+                          const char *what) {
+  const Json &value = json[key];
+  if (!(value.*is)())
+    throw UserError("InvalidConfig", std::string("autotune options: \"") + key + "\" must be " +
+                                         what + ", got " + value.dump());
+  return value;
+}
+
+AutotuneOptions AutotuneOptions::from_json(const Json &json, const ConfigSpec &spec) {
+  AutotuneOptions options;
+  if (!json.is_object()) return options;
+  if (json.contains("strategy"))
+    options.strategy = expect(json, "strategy", &Json::is_string, "a string").as_string();
+  if (json.contains("effort")) {
+    options.effort = expect(json, "effort", &Json::is_string, "a string").as_string();
+    if (options.effort != "quick" && options.effort != "full")
+      throw UserError("InvalidConfig", "autotune_effort: \"" + options.effort +
+                                           "\" is not an effort to search with; use \"quick\" "
+                                           "or \"full\"");
+  }
+  if (json.contains("seed"))
+    options.seed = static_cast<uint64_t>(expect(json, "seed", &Json::is_int, "an int").as_int());
+  if (json.contains("max_generations") && !json["max_generations"].is_null())
+    options.max_generations =
+        static_cast<int>(expect(json, "max_generations", &Json::is_int, "an int").as_int());
+  if (json.contains("budget_seconds") && !json["budget_seconds"].is_null())
+    options.budget_seconds =
+        expect(json, "budget_seconds", &Json::is_number, "a number").as_double();
+  if (json.contains("configs") && !json["configs"].is_null())
+    for (const Json &config : expect(json, "configs", &Json::is_array, "a list").as_array())
+      options.finite_configs.push_back(spec.normalize(config));
+  if (json.contains("overrides") && !json["overrides"].is_null())
+    options.overrides = expect(json, "overrides", &Json::is_object, "an object");
+  if (json.contains("device") && json["device"].is_object()) {
+    const Json &device = json["device"];
+    if (device["sm_count"].is_int()) options.device.sm_count = device["sm_count"].as_int();
+    if (device["shared_memory_per_block"].is_int())
+      options.device.shared_memory_per_block = device["shared_memory_per_block"].as_int();
+    if (device["max_threads_per_block"].is_int())
+      options.device.max_threads_per_block = device["max_threads_per_block"].as_int();
+    if (device["supports_tensor_descriptor"].is_bool())
+      options.device.supports_tensor_descriptor = device["supports_tensor_descriptor"].as_bool();
+  }
+  return options;
+}
+
+static Json time_json(double time_ms) {
+  return std::isfinite(time_ms) ? Json(time_ms) : Json();
+}
+
+Json AutotuneResult::to_json(const ConfigSpec &spec) const {
+  Json out = Json::object();
+  out.set("best", spec.to_json(best));
+  out.set("best_time_ms", time_json(best_time_ms));
+  out.set("configs_measured", Json(configs_measured));
+  out.set("seconds", Json(seconds));
+  Json entries = Json::array();
+  for (const auto &[config, measurement] : history) {
+    Json entry = Json::array();
+    entry.push_back(spec.to_json(config));
+    entry.push_back(measurement.ok() ? Json(measurement.time_ms) : Json());
+    entry.push_back(measurement.error.empty() ? Json() : Json(measurement.error));
+    entries.push_back(std::move(entry));
+  }
+  out.set("history", std::move(entries));
+  Json over_time = Json::array();
+  for (const auto &[seconds_at, time_ms] : best_over_time) {
+    Json point = Json::array();
+    point.push_back(Json(seconds_at));
+    point.push_back(time_json(time_ms));
+    over_time.push_back(std::move(point));
+  }
+  out.set("best_over_time", std::move(over_time));
+  return out;
+}
+
+namespace {
+
+std::string format(const char *pattern, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, pattern, value);
+  return buffer;
+}
+
+/// "0.0123": times in ms as the seed prints them.
+std::string show_ms(double time_ms) {
+  return std::isfinite(time_ms) ? format("%.4f", time_ms) : "inf";
+}
+
+/// Runs one search: owns the history and the clock.
+class Driver {
+public:
+  Driver(const ConfigSpec &spec, const AutotuneOptions &options, const EvaluateBatch &evaluate,
+         const LogLine &log)
+      : spec_(spec), options_(options), evaluate_(evaluate), log_(log),
+        space_(spec, options.overrides, options.device.supports_tensor_descriptor),
+        start_(std::chrono::steady_clock::now()),
+        clock_start_(options.clock ? options.clock() : 0.0) {}
+
+  AutotuneResult run() {
+    SearchContext context{space_, options_, heuristic_seeds(space_, options_.device),
+                          [this](const Config &config) {
+                            return prune_reason(spec_, config, options_.device).empty();
+                          }};
+    std::unique_ptr<Strategy> strategy = make_strategy(context);
+    log_line("Starting " + strategy->start_line());
+    while (!strategy->done() && !out_of_time()) {
+      std::vector<Config> batch = strategy->next_batch();
+      if (batch.empty()) break;
+      std::vector<Measurement> measurements = measure(batch);
+      strategy->report(measurements);
+      log_batch(strategy->batch_name(), measurements);
+    }
+    return finish();
+  }
+
+private:
+  double elapsed() const {
+    if (options_.clock) return options_.clock() - clock_start_;
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+  bool out_of_time() const {
+    return options_.budget_seconds > 0 && elapsed() >= options_.budget_seconds;
+  }
+
+  void log_line(const std::string &text) {
+    log_("[" + format("%.0f", elapsed()) + "s] " + text);
+  }
+
+  /// Measures the configs not measured before and not pruned; returns one
+  /// measurement per config of `batch`.
+  std::vector<Measurement> measure(const std::vector<Config> &batch) {
+    std::vector<Measurement> out(batch.size());
+    std::vector<Config> fresh;
+    std::vector<std::string> fresh_keys;
+    std::vector<size_t> fresh_of(batch.size(), batch.size()); ///< batch index -> fresh index
+    std::map<std::string, size_t> fresh_index;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      std::string key = space_.key(batch[i]);
+      auto known = measured_.find(key);
+      if (known != measured_.end()) {
+        out[i] = history_[known->second].second;
+        continue;
+      }
+      auto repeated = fresh_index.find(key);
+      if (repeated != fresh_index.end()) {
+        fresh_of[i] = repeated->second;
+        continue;
+      }
+      std::string pruned = prune_reason(spec_, batch[i], options_.device);
+      if (!pruned.empty()) {
+        Measurement failure;
+        failure.error = pruned;
+        record(batch[i], failure, key, false);
+        out[i] = failure;
+        continue;
+      }
+      fresh_index[key] = fresh.size();
+      fresh_of[i] = fresh.size();
+      fresh.push_back(batch[i]);
+      fresh_keys.push_back(key);
+    }
+    if (fresh.empty()) return out;
+    std::vector<Measurement> results = evaluate_(fresh, "search");
+    check_internal(results.size() == fresh.size(),
+                   "evaluate returned " + std::to_string(results.size()) + " results for " +
+                       std::to_string(fresh.size()) + " configs");
+    for (size_t j = 0; j < fresh.size(); ++j) {
+      Measurement &result = results[j];
+      if (!result.ok() && result.error.empty()) result.error = "no time measured";
+      if (!result.ok()) result.time_ms = std::numeric_limits<double>::infinity();
+      record(fresh[j], result, fresh_keys[j], true);
+    }
+    for (size_t i = 0; i < batch.size(); ++i)
+      if (fresh_of[i] < fresh.size()) out[i] = results[fresh_of[i]];
+    return out;
+  }
+
+  void record(const Config &config, const Measurement &measurement, const std::string &key,
+              bool measured) {
+    measured_[key] = history_.size();
+    history_.push_back({config, measurement});
+    if (!measured) return;
+    ++configs_measured_;
+    if (measurement.ok() && measurement.time_ms < best_time_) {
+      best_time_ = measurement.time_ms;
+      best_ = history_.size() - 1;
+    }
+    best_over_time_.push_back({elapsed(), best_time_});
+  }
+
+  void log_batch(const std::string &name, const std::vector<Measurement> &measurements) {
+    std::vector<double> times;
+    int failed = 0;
+    for (const auto &measurement : measurements) {
+      if (measurement.ok())
+        times.push_back(measurement.time_ms);
+      else
+        ++failed;
+    }
+    std::sort(times.begin(), times.end());
+    double inf = std::numeric_limits<double>::infinity();
+    std::string line = name + ": failed=" + std::to_string(failed);
+    line += " min=" + show_ms(times.empty() ? inf : times.front());
+    line += " mid=" + show_ms(times.empty() ? inf : times[times.size() / 2]);
+    line += " max=" + show_ms(times.empty() ? inf : times.back());
+    if (best_ < history_.size()) line += " best=" + spec_.to_python(history_[best_].first);
+    log_line(line);
+  }
+
+  [[noreturn]] void no_config_found() const {
+    std::vector<std::string> errors;
+    for (const auto &[config, measurement] : history_) {
+      if (errors.size() >= kErrorsShown) break;
+      if (std::find(errors.begin(), errors.end(), measurement.error) == errors.end())
+        errors.push_back(measurement.error);
+    }
+    std::string shown;
+    for (size_t i = 0; i < errors.size(); ++i) shown += (i ? "; " : "") + errors[i];
+    if (errors.empty()) shown = "no config was tried";
+    throw UserError("NoConfigFound", "every config tried failed; the first errors: " + shown);
+  }
+
+  AutotuneResult finish() {
+    if (best_ >= history_.size()) no_config_found();
+    // Re-time the fastest few carefully: search timings are quick and noisy.
+    std::vector<size_t> ranked;
+    for (size_t i = 0; i < history_.size(); ++i)
+      if (history_[i].second.ok()) ranked.push_back(i);
+    std::stable_sort(ranked.begin(), ranked.end(), [&](size_t a, size_t b) {
+      return history_[a].second.time_ms < history_[b].second.time_ms;
+    });
+    if (ranked.size() > kFinalists) ranked.resize(kFinalists);
+    std::vector<Config> finalists;
+    for (size_t i : ranked) finalists.push_back(history_[i].first);
+
+    AutotuneResult result;
+    result.best = history_[best_].first;
+    result.best_time_ms = best_time_;
+    std::vector<Measurement> final_times = evaluate_(finalists, "final");
+    check_internal(final_times.size() == finalists.size(),
+                   "evaluate returned " + std::to_string(final_times.size()) + " results for " +
+                       std::to_string(finalists.size()) + " finalists");
+    double best_final = std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < finalists.size(); ++i) {
+      if (!final_times[i].ok() || final_times[i].time_ms >= best_final) continue;
+      best_final = final_times[i].time_ms;
+      result.best = finalists[i];
+      result.best_time_ms = best_final;
+    }
+    result.configs_measured = configs_measured_;
+    result.seconds = elapsed();
+    result.history = std::move(history_);
+    result.best_over_time = std::move(best_over_time_);
+
+    log_line("Autotuning complete in " + format("%.1f", result.seconds) + "s after searching " +
+             std::to_string(result.configs_measured) + " configs.");
+    log_("One can hardcode the best config and skip autotuning with:");
+    log_("    @helion.kernel(config=" + spec_.to_python(result.best) + ")");
+    return result;
+  }
+
+  const ConfigSpec &spec_;
+  const AutotuneOptions &options_;
+  const EvaluateBatch &evaluate_;
+  const LogLine &log_;
+  ConfigSpace space_;
+  std::chrono::steady_clock::time_point start_;
+  double clock_start_;
+  std::vector<std::pair<Config, Measurement>> history_;
+  /// Config key -> its entry in history_.
+  std::map<std::string, size_t> measured_;
+  std::vector<std::pair<double, double>> best_over_time_;
+  size_t best_ = static_cast<size_t>(-1);
+  double best_time_ = std::numeric_limits<double>::infinity();
+  int configs_measured_ = 0;
+};
+
+} // namespace
+
+AutotuneResult autotune(const ConfigSpec &spec, const AutotuneOptions &options,
+                        const EvaluateBatch &evaluate, const LogLine &log) {
+  return Driver(spec, options, evaluate, log).run();
+}
+
+} // namespace helion::autotune

@@ -1,0 +1,426 @@
+#include "autotune/ConfigSpace.h"
+
+#include "support/Diagnostics.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace helion::autotune {
+
+/// Loop orders of more dimensions than this stay as the default gives them:
+/// the permutation count would swamp every other gene.
+static constexpr size_t kMaxLoopOrderDims = 6;
+static constexpr int kMaxLog2L2Grouping = 6;
+static constexpr int kMaxLog2NumWarps = 5;
+static constexpr int kMaxNumStages = 8;
+
+static int floor_log2(int64_t value) {
+  int log = 0;
+  while (value > 1) {
+    value >>= 1;
+    ++log;
+  }
+  return log;
+}
+
+static int64_t factorial(size_t n) {
+  int64_t out = 1;
+  for (size_t i = 2; i <= n; ++i) out *= static_cast<int64_t>(i);
+  return out;
+}
+
+std::vector<int> permutation_from_index(size_t dims, int64_t index) {
+  std::vector<int> pool(dims);
+  std::iota(pool.begin(), pool.end(), 0);
+  std::vector<int> order;
+  for (size_t left = dims; left > 0; --left) {
+    int64_t block = factorial(left - 1);
+    size_t pick = static_cast<size_t>(index / block);
+    index %= block;
+    order.push_back(pool[pick]);
+    pool.erase(pool.begin() + pick);
+  }
+  return order;
+}
+
+int64_t permutation_index(const std::vector<int> &order) {
+  int64_t index = 0;
+  for (size_t i = 0; i < order.size(); ++i) {
+    int64_t smaller_later = 0;
+    for (size_t j = i + 1; j < order.size(); ++j)
+      if (order[j] < order[i]) ++smaller_later;
+    index += smaller_later * factorial(order.size() - 1 - i);
+  }
+  return index;
+}
+
+static std::string indexed(const std::string &field, size_t index) {
+  return field + "[" + std::to_string(index) + "]";
+}
+
+ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tensor_descriptor)
+    : spec_(spec), overrides_(std::move(overrides)),
+      allow_tensor_descriptor_(allow_tensor_descriptor), base_(spec.default_config()) {
+  if (!overrides_.is_object()) overrides_ = Json::object();
+  Json description = spec_.describe();
+  for (const Json &style : description["indexing"].as_array())
+    styles_.push_back(style.as_string());
+
+  size_t tunable_index = 0;
+  for (const Json &entry : description["block_sizes"].as_array()) {
+    size_t call = static_cast<size_t>(entry["call"].as_int());
+    size_t dims = static_cast<size_t>(entry["dims"].as_int());
+    std::string field = indexed("block_sizes", tunable_index++);
+    for (size_t dim = 0; dim < dims; ++dim) {
+      if (!entry["fixed"][dim].is_null()) continue;
+      int low = floor_log2(entry["min"][dim].as_int());
+      int high = floor_log2(entry["max"][dim].as_int());
+      add_gene(Gene::Kind::Block, call, dim, low, high, false, indexed(field, dim));
+    }
+    if (!entry["flatten"].is_null()) {
+      add_gene(Gene::Kind::Flatten, call, 0, 0, 1, true, "flatten " + field);
+      add_gene(Gene::Kind::FlatBlock, call, 0, floor_log2(entry["flatten"]["min"].as_int()),
+               floor_log2(entry["flatten"]["max"].as_int()), false, field);
+    }
+    if (dims >= 2 && dims <= kMaxLoopOrderDims)
+      add_gene(Gene::Kind::LoopOrder, call, dims, 0, static_cast<int>(factorial(dims) - 1), true,
+               "loop order of " + field);
+  }
+
+  const Json &reductions = description["reduction_loops"];
+  for (size_t r = 0; r < reductions.size(); ++r) {
+    int64_t extent = reductions[r]["persistent_block"].as_int();
+    reduction_extents_.push_back(extent);
+    if (extent >= 2)
+      add_gene(Gene::Kind::Reduction, r, 0, 0, floor_log2(extent), false,
+               indexed("reduction_loops", r));
+  }
+
+  add_gene(Gene::Kind::L2Grouping, 0, 0, 0, kMaxLog2L2Grouping, false, "l2_grouping");
+  int styles = static_cast<int>(styles_.size()) - (allow_tensor_descriptor_ ? 1 : 2);
+  size_t ops = std::max<size_t>(1, static_cast<size_t>(spec_.facts().memory_ops));
+  for (size_t op = 0; op < ops; ++op)
+    add_gene(Gene::Kind::Indexing, op, 0, 0, styles, true,
+             ops == 1 ? "indexing" : indexed("indexing", op));
+
+  bool multi_dim_grid = false;
+  for (const auto &call : spec_.facts().tiles)
+    if (call.is_grid && call.size_hints.size() >= 2) multi_dim_grid = true;
+  if (multi_dim_grid) add_gene(Gene::Kind::PidType, 0, 0, 0, 1, true, "pid_type");
+  add_gene(Gene::Kind::NumWarps, 0, 0, 0, kMaxLog2NumWarps, false, "num_warps");
+  add_gene(Gene::Kind::NumStages, 0, 0, 1, kMaxNumStages, false, "num_stages");
+
+  // Invalid overrides are the user's mistake: let normalize say so.
+  default_ = spec_.normalize(overrides_);
+  default_ = apply_overrides(base_);
+}
+
+void ConfigSpace::add_gene(Gene::Kind kind, size_t index, size_t dim, int low, int high,
+                           bool categorical, std::string name) {
+  Gene gene;
+  gene.kind = kind;
+  gene.index = index;
+  gene.dim = dim;
+  gene.low = low;
+  gene.high = std::max(low, high);
+  gene.categorical = categorical;
+  gene.name = std::move(name);
+  genes_.push_back(std::move(gene));
+}
+
+/// Per-dimension log2 blocks summing to `total`, filled from the innermost
+/// dimension: what a flattened block of 2^total would look like unflattened.
+static std::vector<int> spread_flat_block(const std::vector<const Gene *> &dim_genes, int total) {
+  std::vector<int> values;
+  int remaining = total;
+  for (const Gene *gene : dim_genes) {
+    values.push_back(gene->low);
+    remaining -= gene->low;
+  }
+  for (size_t i = dim_genes.size(); i-- > 0;) {
+    int add = std::clamp(remaining, 0, dim_genes[i]->high - dim_genes[i]->low);
+    values[i] += add;
+    remaining -= add;
+  }
+  return values;
+}
+
+std::vector<int> ConfigSpace::gene_values(const Config &config) const {
+  std::vector<int> values(genes_.size());
+  for (size_t g = 0; g < genes_.size(); ++g) {
+    const Gene &gene = genes_[g];
+    int value = gene.low;
+    switch (gene.kind) {
+    case Gene::Kind::Block: {
+      const TileChoice &tile = config.tiles[gene.index];
+      if (!tile.flatten) value = floor_log2(tile.block_sizes[gene.dim]);
+      break; // flattened: filled in below from the flat block
+    }
+    case Gene::Kind::Flatten:
+      value = config.tiles[gene.index].flatten ? 1 : 0;
+      break;
+    case Gene::Kind::FlatBlock: {
+      const TileChoice &tile = config.tiles[gene.index];
+      if (tile.flatten) {
+        value = floor_log2(tile.flat_block_size);
+      } else {
+        value = 0;
+        for (int64_t block : tile.block_sizes) value += floor_log2(block);
+      }
+      break;
+    }
+    case Gene::Kind::LoopOrder:
+      value = static_cast<int>(permutation_index(config.tiles[gene.index].loop_order));
+      break;
+    case Gene::Kind::Reduction: {
+      const auto &loop = config.reduction_loops[gene.index];
+      value = loop ? std::min(floor_log2(*loop), gene.high - 1) : gene.high;
+      break;
+    }
+    case Gene::Kind::L2Grouping:
+      value = floor_log2(config.l2_grouping);
+      break;
+    case Gene::Kind::Indexing: {
+      const std::string &style = config.indexing_for(config.indexing.size() == 1 ? 0 : gene.index);
+      auto found = std::find(styles_.begin(), styles_.end(), style);
+      value = found == styles_.end() ? 0 : static_cast<int>(found - styles_.begin());
+      break;
+    }
+    case Gene::Kind::PidType:
+      value = config.pid_type == "xyz" ? 1 : 0;
+      break;
+    case Gene::Kind::NumWarps:
+      value = floor_log2(config.num_warps);
+      break;
+    case Gene::Kind::NumStages:
+      value = config.num_stages;
+      break;
+    }
+    values[g] = std::clamp(value, gene.low, gene.high);
+  }
+
+  // Flattened tiles: derive the per-dimension genes from the flat block.
+  for (size_t g = 0; g < genes_.size(); ++g) {
+    if (genes_[g].kind != Gene::Kind::FlatBlock || !config.tiles[genes_[g].index].flatten)
+      continue;
+    std::vector<size_t> dims;
+    std::vector<const Gene *> dim_genes;
+    for (size_t d = 0; d < genes_.size(); ++d)
+      if (genes_[d].kind == Gene::Kind::Block && genes_[d].index == genes_[g].index) {
+        dims.push_back(d);
+        dim_genes.push_back(&genes_[d]);
+      }
+    std::vector<int> spread = spread_flat_block(dim_genes, values[g]);
+    for (size_t i = 0; i < dims.size(); ++i) values[dims[i]] = spread[i];
+  }
+  return values;
+}
+
+static bool allows_xyz(const KernelFacts &facts, const Config &config) {
+  for (size_t i = 0; i < facts.tiles.size(); ++i) {
+    size_t dims = config.tiles[i].flatten ? 1 : facts.tiles[i].size_hints.size();
+    if (facts.tiles[i].is_grid && dims > 3) return false;
+  }
+  return true;
+}
+
+Config ConfigSpace::decode(const std::vector<int> &values) const {
+  check_internal(values.size() == genes_.size(), "decode: wrong number of genes");
+  Config config = base_;
+  std::vector<std::string> indexing;
+  for (size_t g = 0; g < genes_.size(); ++g) {
+    const Gene &gene = genes_[g];
+    int value = std::clamp(values[g], gene.low, gene.high);
+    switch (gene.kind) {
+    case Gene::Kind::Block:
+      config.tiles[gene.index].block_sizes[gene.dim] = int64_t(1) << value;
+      break;
+    case Gene::Kind::Flatten:
+      config.tiles[gene.index].flatten = value != 0;
+      break;
+    case Gene::Kind::FlatBlock:
+      config.tiles[gene.index].flat_block_size = int64_t(1) << value;
+      break;
+    case Gene::Kind::LoopOrder:
+      config.tiles[gene.index].loop_order =
+          permutation_from_index(config.tiles[gene.index].loop_order.size(), value);
+      break;
+    case Gene::Kind::Reduction:
+      if (value == gene.high)
+        config.reduction_loops[gene.index] = std::nullopt;
+      else
+        config.reduction_loops[gene.index] = int64_t(1) << value;
+      break;
+    case Gene::Kind::L2Grouping:
+      config.l2_grouping = int64_t(1) << value;
+      break;
+    case Gene::Kind::Indexing:
+      indexing.push_back(styles_[value]);
+      break;
+    case Gene::Kind::PidType:
+      config.pid_type = value ? "xyz" : "flat";
+      break;
+    case Gene::Kind::NumWarps:
+      config.num_warps = 1 << value;
+      break;
+    case Gene::Kind::NumStages:
+      config.num_stages = value;
+      break;
+    }
+  }
+  for (TileChoice &tile : config.tiles) {
+    if (tile.flatten)
+      tile.block_sizes.clear();
+    else
+      tile.flat_block_size = 0;
+  }
+  bool all_same = std::all_of(indexing.begin(), indexing.end(),
+                              [&](const std::string &style) { return style == indexing[0]; });
+  if (all_same) indexing.resize(1);
+  config.indexing = indexing;
+  if (config.pid_type == "xyz" && !allows_xyz(spec_.facts(), config)) config.pid_type = "flat";
+  return apply_overrides(config);
+}
+
+std::vector<double> ConfigSpace::encode(const Config &config) const {
+  std::vector<int> values = gene_values(config);
+  return std::vector<double>(values.begin(), values.end());
+}
+
+/// Both spellings of one field: an override in one replaces the other.
+static const char *other_spelling(const std::string &key) {
+  if (key == "pid_type") return "use_yz_grid";
+  if (key == "use_yz_grid") return "pid_type";
+  if (key == "l2_groupings") return "l2_grouping";
+  if (key == "l2_grouping") return "l2_groupings";
+  return "";
+}
+
+Config ConfigSpace::apply_overrides(const Config &config) const {
+  if (overrides_.size() == 0) return config;
+  Json merged = Json::object();
+  Json fields = spec_.to_json(config);
+  for (const auto &[key, value] : fields.as_object()) {
+    bool replaced = overrides_.contains(key) || overrides_.contains(other_spelling(key));
+    if (!replaced) merged.set(key, value);
+  }
+  for (const auto &[key, value] : overrides_.as_object()) merged.set(key, value);
+  try {
+    return spec_.normalize(merged);
+  } catch (const UserError &) {
+    return default_;
+  }
+}
+
+Config ConfigSpace::random_config(std::mt19937_64 &rng) const {
+  // Through the genes, so that choices the space leaves out (xyz for a 1-D
+  // grid, tensor descriptors without support) take their canonical value.
+  return decode(gene_values(spec_.random_config(rng)));
+}
+
+int ConfigSpace::step(const Gene &gene, int value, std::mt19937_64 &rng) const {
+  if (gene.high == gene.low) return value;
+  auto uniform = [&](int low, int high) { return std::uniform_int_distribution<int>(low, high)(rng); };
+  if (gene.kind == Gene::Kind::LoopOrder && uniform(0, 1) == 0) {
+    std::vector<int> order = permutation_from_index(gene.dim, value);
+    size_t at = static_cast<size_t>(uniform(0, static_cast<int>(gene.dim) - 2));
+    std::swap(order[at], order[at + 1]);
+    return static_cast<int>(permutation_index(order));
+  }
+  if (gene.categorical) {
+    int other = uniform(gene.low, gene.high - 1);
+    return other >= value ? other + 1 : other;
+  }
+  if (gene.kind == Gene::Kind::Reduction && uniform(0, 9) < 3) {
+    if (value != gene.high) return gene.high;
+    return std::max(gene.low, gene.high - 1 - uniform(0, 2));
+  }
+  int direction = uniform(0, 1) ? 1 : -1;
+  if (value + direction > gene.high || value + direction < gene.low) direction = -direction;
+  return value + direction;
+}
+
+Config ConfigSpace::mutate(const Config &config, std::mt19937_64 &rng) const {
+  std::vector<size_t> mutable_genes;
+  for (size_t g = 0; g < genes_.size(); ++g)
+    if (genes_[g].high > genes_[g].low) mutable_genes.push_back(g);
+  if (mutable_genes.empty()) return config;
+  std::string original = key(config);
+  std::vector<int> values = gene_values(config);
+  std::discrete_distribution<int> how_many({5, 3, 2});
+  for (int attempt = 0; attempt < 32; ++attempt) {
+    std::vector<int> changed = values;
+    size_t count = std::min<size_t>(how_many(rng) + 1, mutable_genes.size());
+    std::vector<size_t> picks = mutable_genes;
+    std::shuffle(picks.begin(), picks.end(), rng);
+    for (size_t i = 0; i < count; ++i) changed[picks[i]] = step(genes_[picks[i]], changed[picks[i]], rng);
+    Config out = decode(changed);
+    if (key(out) != original) return out;
+  }
+  return config;
+}
+
+Config ConfigSpace::crossover(const Config &a, const Config &b, std::mt19937_64 &rng) const {
+  std::vector<int> left = gene_values(a), right = gene_values(b);
+  std::bernoulli_distribution coin(0.5);
+  for (size_t g = 0; g < genes_.size(); ++g)
+    if (coin(rng)) left[g] = right[g];
+  return decode(left);
+}
+
+std::vector<Config> ConfigSpace::neighbors(const Config &config) const {
+  std::vector<int> values = gene_values(config);
+  std::vector<std::string> seen = {key(config)};
+  std::vector<Config> out;
+  auto add = [&](size_t g, int value) {
+    if (value < genes_[g].low || value > genes_[g].high || value == values[g]) return;
+    std::vector<int> changed = values;
+    changed[g] = value;
+    Config neighbor = decode(changed);
+    std::string neighbor_key = key(neighbor);
+    if (std::find(seen.begin(), seen.end(), neighbor_key) != seen.end()) return;
+    seen.push_back(neighbor_key);
+    out.push_back(std::move(neighbor));
+  };
+  for (size_t g = 0; g < genes_.size(); ++g) {
+    const Gene &gene = genes_[g];
+    if (gene.kind == Gene::Kind::LoopOrder && gene.high >= 24) {
+      for (size_t at = 0; at + 1 < gene.dim; ++at) {
+        std::vector<int> order = permutation_from_index(gene.dim, values[g]);
+        std::swap(order[at], order[at + 1]);
+        add(g, static_cast<int>(permutation_index(order)));
+      }
+      continue;
+    }
+    if (gene.categorical) {
+      for (int value = gene.low; value <= gene.high; ++value) add(g, value);
+      continue;
+    }
+    add(g, values[g] - 1);
+    add(g, values[g] + 1);
+    if (gene.kind == Gene::Kind::Reduction) add(g, values[g] == gene.high ? gene.high - 1 : gene.high);
+  }
+  return out;
+}
+
+double ConfigSpace::gene_distance(const std::vector<int> &a, const std::vector<int> &b) const {
+  if (genes_.empty()) return 0;
+  double total = 0;
+  for (size_t g = 0; g < genes_.size(); ++g) {
+    const Gene &gene = genes_[g];
+    if (a[g] == b[g] || gene.high == gene.low) continue;
+    if (gene.categorical)
+      total += 1;
+    else
+      total += std::abs(a[g] - b[g]) / double(gene.high - gene.low);
+  }
+  return total / static_cast<double>(genes_.size());
+}
+
+double ConfigSpace::distance(const Config &a, const Config &b) const {
+  return gene_distance(gene_values(a), gene_values(b));
+}
+
+std::string ConfigSpace::key(const Config &config) const { return spec_.to_json(config).dump(); }
+
+} // namespace helion::autotune

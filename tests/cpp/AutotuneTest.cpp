@@ -1,0 +1,372 @@
+#include "autotune/Autotuner.h"
+#include "autotune/ConfigSpace.h"
+
+#include "support/Diagnostics.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+using namespace helion;
+using namespace helion::autotune;
+
+namespace {
+
+TileCallFacts tile(std::vector<int64_t> hints, std::vector<int64_t> mins, bool is_grid) {
+  TileCallFacts call;
+  call.size_hints = std::move(hints);
+  call.min_block_sizes = std::move(mins);
+  call.is_grid = is_grid;
+  call.fixed_block_sizes.resize(call.size_hints.size());
+  return call;
+}
+
+KernelFacts matmul_facts() {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({4096, 4096}, {16, 16}, true));
+  facts.tiles.back().flattenable = false;
+  facts.tiles.push_back(tile({4096}, {16}, false));
+  facts.memory_ops = 3;
+  facts.has_matmul = true;
+  return facts;
+}
+
+KernelFacts softmax_facts() {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({4096}, {1}, true));
+  ReductionFacts reduction;
+  reduction.size_hint = 4096;
+  facts.reductions.push_back(reduction);
+  facts.memory_ops = 2;
+  return facts;
+}
+
+KernelFacts elementwise_facts() {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({2048, 2048}, {1, 1}, true));
+  facts.memory_ops = 3;
+  return facts;
+}
+
+/// A bowl in gene space around a planted optimum: the time grows with the
+/// squared normalized distance of each ordinal gene and by a fixed factor per
+/// wrong categorical gene. num_warps=32 fails to compile and num_stages=8
+/// times out.
+struct Bowl {
+  const ConfigSpace &space;
+  std::vector<int> optimum;
+  double best_ms = 0.05;
+  double ordinal_weight = 3;      ///< per squared normalized step
+  double categorical_weight = 0.15; ///< per wrong categorical gene
+  int evaluations = 0;
+  std::vector<std::string> phases;
+
+  Measurement measure(const Config &config) const {
+    Measurement out;
+    if (config.num_warps == 32) {
+      out.error = "compile error: too many warps";
+      return out;
+    }
+    if (config.num_stages == 8) {
+      out.error = "timeout";
+      return out;
+    }
+    std::vector<int> genes = space.gene_values(config);
+    double cost = 0;
+    for (size_t g = 0; g < genes.size(); ++g) {
+      const Gene &gene = space.genes()[g];
+      if (gene.high == gene.low) continue;
+      if (gene.categorical) {
+        cost += genes[g] == optimum[g] ? 0 : categorical_weight;
+      } else {
+        double d = double(genes[g] - optimum[g]) / (gene.high - gene.low);
+        cost += ordinal_weight * d * d;
+      }
+    }
+    out.time_ms = best_ms * std::exp(cost);
+    return out;
+  }
+
+  EvaluateBatch evaluator() {
+    return [this](const std::vector<Config> &configs, const std::string &phase) {
+      phases.push_back(phase);
+      std::vector<Measurement> out;
+      for (const Config &config : configs) {
+        if (phase == "search") ++evaluations;
+        out.push_back(measure(config));
+      }
+      return out;
+    };
+  }
+};
+
+std::vector<int> planted(const ConfigSpace &space, const std::string &config_json) {
+  return space.gene_values(space.spec().normalize(Json::parse(config_json)));
+}
+
+struct Outcome {
+  AutotuneResult result;
+  std::vector<std::string> log;
+};
+
+Outcome tune(const ConfigSpec &spec, AutotuneOptions options, Bowl &bowl) {
+  Outcome out;
+  out.result = helion::autotune::autotune(spec, options, bowl.evaluator(),
+                        [&](const std::string &line) { out.log.push_back(line); });
+  return out;
+}
+
+/// Measured configs (pruned ones aside) until one within `factor` of the optimum.
+int evaluations_to_reach(const AutotuneResult &result, double target) {
+  int count = 0;
+  for (const auto &[config, measurement] : result.history) {
+    if (measurement.error.rfind("pruned:", 0) == 0) continue;
+    ++count;
+    if (measurement.ok() && measurement.time_ms <= target) return count;
+  }
+  return 1 << 30;
+}
+
+AutotuneOptions options_for(const std::string &strategy, const std::string &effort,
+                            uint64_t seed = 1) {
+  AutotuneOptions options;
+  options.strategy = strategy;
+  options.effort = effort;
+  options.seed = seed;
+  return options;
+}
+
+const char *kMatmulOptimum =
+    R"({"block_sizes": [[128, 256], [64]], "loop_orders": [[1, 0]], "l2_grouping": 8,
+        "indexing": "tensor_descriptor", "num_warps": 8, "num_stages": 4})";
+/// Far from every heuristic seed.
+const char *kSoftmaxOptimum =
+    R"({"block_sizes": [8], "reduction_loops": [256], "l2_grouping": 2,
+        "indexing": ["block_ptr", "pointer"], "num_warps": 2, "num_stages": 5})";
+
+} // namespace
+
+TEST(Autotune, ModelGuidedFindsTheMatmulOptimum) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  Bowl bowl{space, planted(space, kMatmulOptimum)};
+  Outcome quick = tune(spec, options_for("model", "quick"), bowl);
+  std::printf("quick: %d measured, best %.4f ms for an optimum of %.4f ms\n",
+              quick.result.configs_measured, quick.result.best_time_ms, bowl.best_ms);
+  EXPECT_LE(quick.result.configs_measured, 64);
+  EXPECT_LE(quick.result.best_time_ms, bowl.best_ms * 1.25);
+  Outcome full = tune(spec, options_for("model", "full"), bowl);
+  EXPECT_LE(full.result.configs_measured, 368);
+  EXPECT_LE(evaluations_to_reach(full.result, bowl.best_ms * 1.0001), 368);
+}
+
+TEST(Autotune, EveryStrategyFindsThePlantedOptimum) {
+  ConfigSpec spec(softmax_facts());
+  ConfigSpace space(spec);
+  struct Case {
+    const char *strategy;
+    int max_evaluations;
+  };
+  for (Case c : {Case{"model", 100}, Case{"differential_evolution", 400}, Case{"pattern", 150},
+                 Case{"random", 1000}}) {
+    // A shallow bowl, so that random sampling can get near the optimum too.
+    Bowl bowl{space, planted(space, kSoftmaxOptimum)};
+    bowl.ordinal_weight = 0.6;
+    bowl.categorical_weight = 0.02;
+    Outcome full = tune(spec, options_for(c.strategy, "full"), bowl);
+    int reached = evaluations_to_reach(full.result, bowl.best_ms * 1.05);
+    std::printf("%s: within 5%% after %d of %d evaluations\n", c.strategy, reached,
+                full.result.configs_measured);
+    EXPECT_LE(reached, c.max_evaluations) << c.strategy;
+    EXPECT_LE(full.result.best_time_ms, bowl.best_ms * 1.05) << c.strategy;
+  }
+}
+
+TEST(Autotune, ModelGuidedNeedsFewerEvaluationsThanRandom) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  for (uint64_t seed : {1, 2, 3}) {
+    Bowl model_bowl{space, planted(space, kMatmulOptimum)};
+    Outcome model = tune(spec, options_for("model", "full", seed), model_bowl);
+    Bowl random_bowl{space, planted(space, kMatmulOptimum)};
+    Outcome random = tune(spec, options_for("random", "full", seed), random_bowl);
+    int model_reached = evaluations_to_reach(model.result, model_bowl.best_ms * 1.1);
+    int random_reached = evaluations_to_reach(random.result, random_bowl.best_ms * 1.1);
+    std::printf("seed %d: model %d, random %d\n", int(seed), model_reached, random_reached);
+    EXPECT_LT(model_reached, random_reached);
+  }
+}
+
+TEST(Autotune, SameSeedSameHistory) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  for (const char *strategy : {"model", "differential_evolution", "pattern", "random"}) {
+    Bowl a{space, planted(space, kMatmulOptimum)}, b{space, planted(space, kMatmulOptimum)};
+    Outcome first = tune(spec, options_for(strategy, "quick", 5), a);
+    Outcome second = tune(spec, options_for(strategy, "quick", 5), b);
+    // Everything but the wall times.
+    EXPECT_EQ(first.result.to_json(spec)["history"].dump(),
+              second.result.to_json(spec)["history"].dump())
+        << strategy;
+    EXPECT_EQ(space.key(first.result.best), space.key(second.result.best)) << strategy;
+    std::set<std::string> keys;
+    for (const auto &entry : first.result.history)
+      EXPECT_TRUE(keys.insert(space.key(entry.first)).second) << strategy << ": measured twice";
+  }
+}
+
+TEST(Autotune, NoConfigFoundWhenEverythingFails) {
+  ConfigSpec spec(softmax_facts());
+  AutotuneOptions options = options_for("model", "quick");
+  EvaluateBatch failing = [](const std::vector<Config> &configs, const std::string &) {
+    std::vector<Measurement> out(configs.size());
+    for (auto &m : out) m.error = "triton error: out of resources";
+    return out;
+  };
+  try {
+    helion::autotune::autotune(spec, options, failing, [](const std::string &) {});
+    FAIL() << "no error";
+  } catch (const UserError &error) {
+    EXPECT_EQ(error.kind(), "NoConfigFound");
+    EXPECT_EQ(std::string(error.what()),
+              "every config tried failed; the first errors: triton error: out of resources");
+  }
+}
+
+TEST(Autotune, OverridesRespectedByEveryStrategy) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace plain(spec);
+  for (const char *strategy : {"model", "differential_evolution", "pattern", "random", "finite"}) {
+    AutotuneOptions options = options_for(strategy, "quick");
+    options.overrides = Json::parse(R"({"num_stages": 3, "indexing": "block_ptr"})");
+    options.finite_configs = {spec.default_config()};
+    Bowl bowl{plain, planted(plain, kMatmulOptimum)};
+    EvaluateBatch inner = bowl.evaluator();
+    int checked = 0;
+    EvaluateBatch evaluate = [&](const std::vector<Config> &configs, const std::string &phase) {
+      for (const Config &config : configs) {
+        EXPECT_EQ(config.num_stages, 3) << strategy;
+        EXPECT_EQ(config.indexing, std::vector<std::string>{"block_ptr"}) << strategy;
+        ++checked;
+      }
+      return inner(configs, phase);
+    };
+    helion::autotune::autotune(spec, options, evaluate, [](const std::string &) {});
+    EXPECT_GT(checked, 0) << strategy;
+  }
+}
+
+TEST(Autotune, BudgetSecondsIsRespected) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  Bowl bowl{space, planted(space, kMatmulOptimum)};
+  double now = 100.0; // a fake clock: each measured config takes 0.1 s
+  AutotuneOptions options = options_for("model", "full");
+  options.budget_seconds = 5;
+  options.clock = [&] { return now; };
+  EvaluateBatch inner = bowl.evaluator();
+  EvaluateBatch evaluate = [&](const std::vector<Config> &configs, const std::string &phase) {
+    now += 0.1 * configs.size();
+    return inner(configs, phase);
+  };
+  AutotuneResult result =
+      helion::autotune::autotune(spec, options, evaluate, [](const std::string &) {});
+  // The batch under way when the budget ran out finishes: 48 + 16 per round.
+  EXPECT_EQ(result.configs_measured, 64);
+  EXPECT_GE(result.seconds, 5.0);
+}
+
+TEST(Autotune, LogsInTheSeedsFormat) {
+  ConfigSpec spec(softmax_facts());
+  ConfigSpace space(spec);
+  Bowl bowl{space, planted(space, kSoftmaxOptimum)};
+  AutotuneOptions options = options_for("differential_evolution", "quick");
+  Outcome out = tune(spec, options, bowl);
+  ASSERT_GE(out.log.size(), 5u);
+  EXPECT_EQ(out.log[0],
+            "[0s] Starting DifferentialEvolutionSearch with population=20, generations=5, "
+            "crossover_rate=0.8");
+  EXPECT_EQ(out.log[1].rfind("[0s] Initial population: failed=", 0), 0u) << out.log[1];
+  EXPECT_NE(out.log[1].find(" min=0.0"), std::string::npos) << out.log[1];
+  EXPECT_NE(out.log[1].find(" best=helion.Config(block_sizes=[["), std::string::npos);
+  EXPECT_EQ(out.log[2].rfind("[0s] Generation 2: failed=", 0), 0u) << out.log[2];
+  size_t n = out.log.size();
+  EXPECT_EQ(out.log[n - 3].rfind("[0s] Autotuning complete in 0.0s after searching ", 0), 0u);
+  EXPECT_EQ(out.log[n - 2], "One can hardcode the best config and skip autotuning with:");
+  EXPECT_EQ(out.log[n - 1], "    @helion.kernel(config=" + spec.to_python(out.result.best) + ")");
+}
+
+TEST(Autotune, FinalistsAreRetimedAndTheFastestWins) {
+  ConfigSpec spec(softmax_facts());
+  ConfigSpace space(spec);
+  std::vector<Config> configs;
+  for (int64_t rows : {1, 2, 4, 8, 16, 32, 64})
+    configs.push_back(spec.normalize(Json::parse(
+        "{\"block_sizes\": [" + std::to_string(rows) + "], \"reduction_loops\": [64]}")));
+  AutotuneOptions options = options_for("finite", "full");
+  options.finite_configs = configs;
+  std::vector<size_t> final_sizes;
+  EvaluateBatch evaluate = [&](const std::vector<Config> &batch, const std::string &phase) {
+    std::vector<Measurement> out;
+    if (phase == "final") final_sizes.push_back(batch.size());
+    for (const Config &config : batch) {
+      Measurement m;
+      double rows = double(config.tiles[0].block_sizes[0]);
+      // Search times favour small blocks; careful times favour the 4-row one.
+      m.time_ms = phase == "search" ? rows : std::abs(rows - 4) + 1;
+      out.push_back(m);
+    }
+    return out;
+  };
+  AutotuneResult result =
+      helion::autotune::autotune(spec, options, evaluate, [](const std::string &) {});
+  EXPECT_EQ(final_sizes, std::vector<size_t>{5});
+  EXPECT_EQ(result.best.tiles[0].block_sizes, std::vector<int64_t>{4});
+  EXPECT_EQ(result.best_time_ms, 1.0);
+  EXPECT_EQ(result.configs_measured, 7);
+}
+
+TEST(Autotune, PrunedConfigsAreRecordedButNotMeasured) {
+  ConfigSpec spec(matmul_facts());
+  AutotuneOptions options = options_for("finite", "full");
+  options.finite_configs = {
+      spec.normalize(Json::parse(R"({"block_sizes": [[256, 256], [128]], "num_warps": 8, "num_stages": 4})")),
+      spec.normalize(Json::parse(R"({"block_sizes": [[128, 128], [64]], "num_warps": 8, "num_stages": 3})"))};
+  int evaluated = 0;
+  EvaluateBatch evaluate = [&](const std::vector<Config> &batch, const std::string &phase) {
+    if (phase == "search") evaluated += static_cast<int>(batch.size());
+    return std::vector<Measurement>(batch.size(), Measurement{1.0, ""});
+  };
+  AutotuneResult result =
+      helion::autotune::autotune(spec, options, evaluate, [](const std::string &) {});
+  EXPECT_EQ(evaluated, 1);
+  EXPECT_EQ(result.configs_measured, 1);
+  ASSERT_EQ(result.history.size(), 2u);
+  EXPECT_EQ(result.history[0].second.error, "pruned: needs 524288 bytes of shared memory");
+  Json json = result.to_json(spec);
+  EXPECT_EQ(json["history"][0][1].is_null(), true);
+  EXPECT_EQ(json["history"][0][2].as_string(), "pruned: needs 524288 bytes of shared memory");
+  EXPECT_EQ(json["best_time_ms"].as_double(), 1.0);
+  EXPECT_EQ(json["best_over_time"].size(), 1u);
+}
+
+TEST(Autotune, OptionsFromJson) {
+  ConfigSpec spec(softmax_facts());
+  AutotuneOptions options = AutotuneOptions::from_json(
+      Json::parse(R"({"strategy": "pattern", "effort": "quick", "seed": 7, "max_generations": 3,
+                      "budget_seconds": 12.5, "configs": [{"block_sizes": [4]}],
+                      "overrides": {"num_warps": 8},
+                      "device": {"sm_count": 80, "supports_tensor_descriptor": false}})"),
+      spec);
+  EXPECT_EQ(options.strategy, "pattern");
+  EXPECT_EQ(options.effort, "quick");
+  EXPECT_EQ(options.seed, 7u);
+  EXPECT_EQ(options.max_generations, 3);
+  EXPECT_EQ(options.budget_seconds, 12.5);
+  ASSERT_EQ(options.finite_configs.size(), 1u);
+  EXPECT_EQ(options.finite_configs[0].tiles[0].block_sizes, std::vector<int64_t>{4});
+  EXPECT_EQ(options.overrides.dump(), R"({"num_warps": 8})");
+  EXPECT_EQ(options.device.sm_count, 80);
+  EXPECT_FALSE(options.device.supports_tensor_descriptor);
+}

@@ -1,0 +1,359 @@
+#include "autotune/ConfigSpace.h"
+#include "autotune/Heuristics.h"
+
+#include "support/Diagnostics.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+using namespace helion;
+using namespace helion::autotune;
+
+namespace {
+
+TileCallFacts tile(std::vector<int64_t> hints, std::vector<int64_t> mins, bool is_grid,
+                   std::vector<std::optional<int64_t>> fixed = {}) {
+  TileCallFacts call;
+  call.size_hints = std::move(hints);
+  call.min_block_sizes = std::move(mins);
+  call.is_grid = is_grid;
+  call.fixed_block_sizes =
+      fixed.empty() ? std::vector<std::optional<int64_t>>(call.size_hints.size()) : fixed;
+  return call;
+}
+
+/// The seed's matmul: grid tile [m, n] around an inner tile [k], all >= 16.
+KernelFacts matmul_facts() {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({1024, 2048}, {16, 16}, true));
+  facts.tiles.push_back(tile({512}, {16}, false));
+  facts.tiles.back().flattenable = false;
+  facts.tiles.front().flattenable = false;
+  facts.memory_ops = 3;
+  facts.has_matmul = true;
+  return facts;
+}
+
+KernelFacts softmax_facts(int64_t columns) {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({4096}, {1}, true));
+  ReductionFacts reduction;
+  reduction.size_hint = columns;
+  facts.reductions.push_back(reduction);
+  facts.memory_ops = 2;
+  return facts;
+}
+
+KernelFacts elementwise_facts() {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({512, 1000}, {1, 1}, true));
+  facts.memory_ops = 3;
+  return facts;
+}
+
+/// A grid tile with one dimension fixed by block_size= and an inner fixed call.
+KernelFacts fixed_facts() {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({256, 256}, {1, 1}, true, {std::nullopt, 32}));
+  facts.tiles.push_back(tile({64}, {1}, false, {16}));
+  facts.memory_ops = 2;
+  return facts;
+}
+
+std::vector<KernelFacts> all_facts() {
+  return {matmul_facts(), softmax_facts(1000), softmax_facts(50000), elementwise_facts(),
+          fixed_facts()};
+}
+
+bool valid(const ConfigSpec &spec, const Config &config) {
+  try {
+    spec.validate(config);
+    return true;
+  } catch (const UserError &error) {
+    ADD_FAILURE() << error.what() << " in " << spec.to_json(config).dump();
+    return false;
+  }
+}
+
+} // namespace
+
+TEST(ConfigSpace, GenesOfTheMatmul) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  std::vector<std::string> names;
+  for (const Gene &gene : space.genes()) names.push_back(gene.name);
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "block_sizes[0][0]", "block_sizes[0][1]", "loop order of block_sizes[0]",
+                       "block_sizes[1][0]", "l2_grouping", "indexing[0]", "indexing[1]",
+                       "indexing[2]", "pid_type", "num_warps", "num_stages"}));
+  Config config = spec.normalize(Json::parse(
+      R"({"block_sizes": [[64, 128], [32]], "loop_orders": [[1, 0]], "l2_grouping": 8,
+          "indexing": "block_ptr", "num_warps": 8, "num_stages": 3})"));
+  EXPECT_EQ(space.gene_values(config), (std::vector<int>{6, 7, 1, 5, 3, 1, 1, 1, 0, 3, 3}));
+  EXPECT_EQ(space.encode(config)[0], 6.0);
+  EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
+}
+
+TEST(ConfigSpace, PersistentReductionHasItsOwnValue) {
+  ConfigSpec spec(softmax_facts(1000));
+  ConfigSpace space(spec);
+  const Gene &gene = space.genes()[1];
+  ASSERT_EQ(gene.kind, Gene::Kind::Reduction);
+  EXPECT_EQ(gene.high, 10); // 1024 persistent
+  Config persistent = spec.normalize(Json::parse(R"({"reduction_loops": [null]})"));
+  Config looped = spec.normalize(Json::parse(R"({"reduction_loops": [512]})"));
+  EXPECT_EQ(space.gene_values(persistent)[1], 10);
+  EXPECT_EQ(space.gene_values(looped)[1], 9);
+  EXPECT_FALSE(space.decode(space.gene_values(persistent)).reduction_loops[0].has_value());
+}
+
+TEST(ConfigSpace, RoundTripOfRandomConfigs) {
+  for (const KernelFacts &facts : all_facts()) {
+    ConfigSpec spec(facts);
+    ConfigSpace space(spec);
+    std::mt19937_64 rng(7);
+    for (int i = 0; i < 300; ++i) {
+      Config config = space.random_config(rng);
+      ASSERT_TRUE(valid(spec, config));
+      EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
+    }
+  }
+}
+
+TEST(ConfigSpace, MutationIsAlwaysValidAndChangesSomething) {
+  for (const KernelFacts &facts : all_facts()) {
+    ConfigSpec spec(facts);
+    ConfigSpace space(spec);
+    for (uint64_t seed = 0; seed < 1000; ++seed) {
+      std::mt19937_64 rng(seed);
+      Config config = space.random_config(rng);
+      Config mutated = space.mutate(config, rng);
+      ASSERT_TRUE(valid(spec, mutated)) << "seed " << seed;
+      EXPECT_NE(space.key(mutated), space.key(config)) << "seed " << seed;
+      // One to three genes change (a flattened tile's derived genes aside).
+      double distance = space.distance(config, mutated);
+      EXPECT_GT(distance, 0.0);
+    }
+  }
+}
+
+TEST(ConfigSpace, CrossoverIsAlwaysValidAndTakesGenesFromParents) {
+  for (const KernelFacts &facts : all_facts()) {
+    ConfigSpec spec(facts);
+    ConfigSpace space(spec);
+    for (uint64_t seed = 0; seed < 1000; ++seed) {
+      std::mt19937_64 rng(seed);
+      Config a = space.random_config(rng), b = space.random_config(rng);
+      Config child = space.crossover(a, b, rng);
+      ASSERT_TRUE(valid(spec, child)) << "seed " << seed;
+      std::vector<int> ga = space.gene_values(a), gb = space.gene_values(b),
+                       gc = space.gene_values(child);
+      for (size_t g = 0; g < gc.size(); ++g) {
+        Gene::Kind kind = space.genes()[g].kind;
+        if (kind == Gene::Kind::PidType || kind == Gene::Kind::Block ||
+            kind == Gene::Kind::FlatBlock)
+          continue; // xyz may fall back to flat; flattened tiles derive their blocks
+        EXPECT_TRUE(gc[g] == ga[g] || gc[g] == gb[g]) << space.genes()[g].name;
+      }
+    }
+  }
+}
+
+TEST(ConfigSpace, NeighborsAreValidOneStepsAway) {
+  for (const KernelFacts &facts : all_facts()) {
+    ConfigSpec spec(facts);
+    ConfigSpace space(spec);
+    std::mt19937_64 rng(3);
+    for (int i = 0; i < 50; ++i) {
+      Config config = space.random_config(rng);
+      std::vector<Config> neighbors = space.neighbors(config);
+      EXPECT_FALSE(neighbors.empty());
+      std::set<std::string> keys;
+      for (const Config &neighbor : neighbors) {
+        ASSERT_TRUE(valid(spec, neighbor));
+        EXPECT_TRUE(keys.insert(space.key(neighbor)).second);
+        EXPECT_NE(space.key(neighbor), space.key(config));
+      }
+    }
+  }
+  // The default matmul config: each gene's steps.
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  // blocks 2 + 2 + 1 (k=32 -> 16, 64) ... each ordinal gene two steps unless at a
+  // bound, each categorical gene its other values.
+  std::vector<Config> neighbors = space.neighbors(space.default_config());
+  // m 64: 2, n 64: 2, loop order: 1, k 32: 2, l2 1: 1, indexing 3 x 2, pid 1,
+  // warps 4: 2, stages 2: 2.
+  EXPECT_EQ(neighbors.size(), 2u + 2 + 1 + 2 + 1 + 6 + 1 + 2 + 2);
+}
+
+TEST(ConfigSpace, DistanceIsANormalizedMetric) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 200; ++i) {
+    Config a = space.random_config(rng), b = space.random_config(rng);
+    EXPECT_EQ(space.distance(a, a), 0.0);
+    EXPECT_DOUBLE_EQ(space.distance(a, b), space.distance(b, a));
+    EXPECT_GE(space.distance(a, b), 0.0);
+    EXPECT_LE(space.distance(a, b), 1.0);
+  }
+  Config a = space.default_config();
+  Config b = a;
+  b.num_warps = 8; // one step of a gene with 6 values, among 11 genes
+  EXPECT_NEAR(space.distance(a, b), 1.0 / 5 / 11, 1e-12);
+}
+
+TEST(ConfigSpace, FixedTilesNeverChange) {
+  ConfigSpec spec(fixed_facts());
+  ConfigSpace space(spec);
+  for (uint64_t seed = 0; seed < 1000; ++seed) {
+    std::mt19937_64 rng(seed);
+    Config a = space.random_config(rng);
+    for (const Config &config : {a, space.mutate(a, rng), space.crossover(a, space.random_config(rng), rng)}) {
+      EXPECT_EQ(config.tiles[0].block_sizes[1], 32);
+      EXPECT_FALSE(config.tiles[0].flatten);
+      EXPECT_EQ(config.tiles[1].block_sizes, std::vector<int64_t>{16});
+    }
+  }
+  for (const Config &config : space.neighbors(space.default_config())) {
+    EXPECT_EQ(config.tiles[0].block_sizes[1], 32);
+    EXPECT_EQ(config.tiles[1].block_sizes, std::vector<int64_t>{16});
+  }
+}
+
+TEST(ConfigSpace, OverridesAreForcedEverywhere) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec, Json::parse(R"({"num_warps": 8, "indexing": "block_ptr", "pid_type": "xyz"})"));
+  auto check = [&](const Config &config) {
+    EXPECT_EQ(config.num_warps, 8);
+    EXPECT_EQ(config.indexing, std::vector<std::string>{"block_ptr"});
+    EXPECT_EQ(config.pid_type, "xyz");
+  };
+  check(space.default_config());
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    std::mt19937_64 rng(seed);
+    Config a = space.random_config(rng);
+    check(a);
+    check(space.mutate(a, rng));
+    check(space.crossover(a, space.random_config(rng), rng));
+  }
+  for (const Config &config : space.neighbors(space.default_config())) check(config);
+}
+
+TEST(ConfigSpace, InvalidOverridesAreTheUsersMistake) {
+  ConfigSpec spec(matmul_facts());
+  try {
+    ConfigSpace space(spec, Json::parse(R"({"num_warps": 3})"));
+    FAIL() << "no error";
+  } catch (const UserError &error) {
+    EXPECT_EQ(error.kind(), "InvalidConfig");
+    EXPECT_NE(std::string(error.what()).find("num_warps: 3"), std::string::npos);
+  }
+}
+
+TEST(ConfigSpace, WithoutTensorDescriptorsNoneIsProposed) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec, Json::object(), false);
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    std::mt19937_64 rng(seed);
+    Config a = space.random_config(rng);
+    for (const Config &config : {a, space.mutate(a, rng)})
+      for (const auto &style : config.indexing) EXPECT_NE(style, "tensor_descriptor");
+  }
+}
+
+TEST(ConfigSpace, ConfigPrintsAsPython) {
+  ConfigSpec spec(softmax_facts(1000));
+  Config config = spec.normalize(Json::parse(
+      R"({"block_sizes": [4], "reduction_loops": [null], "indexing": "block_ptr"})"));
+  EXPECT_EQ(spec.to_python(config),
+            "helion.Config(block_sizes=[[4]], reduction_loops=[None], l2_grouping=1, "
+            "indexing='block_ptr', num_warps=4, num_stages=2)");
+  ConfigSpec matmul(matmul_facts());
+  Config yz = matmul.normalize(Json::parse(R"({"use_yz_grid": true, "block_sizes": [[64, 128], [16]]})"));
+  EXPECT_EQ(matmul.to_python(yz),
+            "helion.Config(block_sizes=[[64, 128], [16]], loop_orders=[[0, 1]], l2_grouping=1, "
+            "indexing='pointer', use_yz_grid=True, num_warps=4, num_stages=2)");
+}
+
+TEST(ConfigSpaceHeuristics, MatmulSeedsAreTheHopperTilings) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  DeviceInfo device;
+  std::vector<Config> seeds = heuristic_seeds(space, device);
+  ASSERT_GE(seeds.size(), 8u);
+  EXPECT_EQ(space.key(seeds[0]),
+            R"({"block_sizes": [[128, 128], [64]], "loop_orders": [[0, 1]], "l2_grouping": 8, )"
+            R"("indexing": "tensor_descriptor", "num_warps": 8, "num_stages": 3})");
+  for (const Config &seed : seeds) {
+    EXPECT_TRUE(valid(spec, seed));
+    EXPECT_EQ(prune_reason(spec, seed, device), "");
+  }
+  device.supports_tensor_descriptor = false;
+  for (const Config &seed : heuristic_seeds(space, device))
+    EXPECT_EQ(seed.indexing, std::vector<std::string>{"block_ptr"});
+}
+
+TEST(ConfigSpaceHeuristics, ReductionSeedsFollowTheRowLength) {
+  DeviceInfo device;
+  {
+    ConfigSpec spec(softmax_facts(1000));
+    ConfigSpace space(spec);
+    std::vector<Config> seeds = heuristic_seeds(space, device);
+    ASSERT_FALSE(seeds.empty());
+    EXPECT_EQ(seeds[0].tiles[0].block_sizes, std::vector<int64_t>{1});
+    EXPECT_FALSE(seeds[0].reduction_loops[0].has_value());
+    EXPECT_EQ(seeds[0].num_warps, 4);
+    for (const Config &seed : seeds) EXPECT_FALSE(seed.reduction_loops[0].has_value());
+  }
+  {
+    ConfigSpec spec(softmax_facts(50000));
+    ConfigSpace space(spec);
+    std::vector<Config> seeds = heuristic_seeds(space, device);
+    ASSERT_FALSE(seeds.empty());
+    for (const Config &seed : seeds) {
+      ASSERT_TRUE(seed.reduction_loops[0].has_value());
+      EXPECT_GE(*seed.reduction_loops[0], 1024);
+      EXPECT_LE(*seed.reduction_loops[0], 4096);
+    }
+    EXPECT_EQ(seeds[0].num_warps, 8); // a 4096 loop block
+  }
+}
+
+TEST(ConfigSpaceHeuristics, ElementwiseSeedsKeepTheInnerDimensionWide) {
+  ConfigSpec spec(elementwise_facts());
+  ConfigSpace space(spec);
+  std::vector<Config> seeds = heuristic_seeds(space, DeviceInfo());
+  ASSERT_GE(seeds.size(), 6u);
+  for (const Config &seed : seeds) {
+    EXPECT_TRUE(valid(spec, seed));
+    const TileChoice &tile = seed.tiles[0];
+    int64_t elements = tile.flatten ? tile.flat_block_size : tile.block_sizes[0] * tile.block_sizes[1];
+    EXPECT_GE(elements, 1024);
+    EXPECT_LE(elements, 4096);
+    if (!tile.flatten) EXPECT_GE(tile.block_sizes[1], 128);
+  }
+  EXPECT_EQ(seeds[0].tiles[0].loop_order, (std::vector<int>{1, 0}));
+}
+
+TEST(ConfigSpaceHeuristics, PruningByResources) {
+  ConfigSpec spec(matmul_facts());
+  DeviceInfo device;
+  Config big = spec.normalize(Json::parse(
+      R"({"block_sizes": [[256, 256], [128]], "num_warps": 8, "num_stages": 4})"));
+  EXPECT_EQ(matmul_shared_memory_bytes(spec, big), 4 * (256 * 128 + 128 * 256) * 2);
+  EXPECT_EQ(prune_reason(spec, big, device), "pruned: needs 524288 bytes of shared memory");
+  Config many = spec.normalize(Json::parse(
+      R"({"block_sizes": [[256, 256], [16]], "num_warps": 4, "num_stages": 2})"));
+  EXPECT_EQ(accumulator_registers(spec, many), 256 * 256 / 128);
+  EXPECT_EQ(prune_reason(spec, many, device), "pruned: needs 512 registers per thread");
+  Config fine = spec.normalize(Json::parse(
+      R"({"block_sizes": [[128, 128], [64]], "num_warps": 8, "num_stages": 3})"));
+  EXPECT_EQ(prune_reason(spec, fine, device), "");
+  ConfigSpec softmax(softmax_facts(50000));
+  Config persistent = softmax.normalize(
+      Json::parse(R"({"block_sizes": [1], "reduction_loops": [null], "num_warps": 4})"));
+  EXPECT_EQ(prune_reason(softmax, persistent, device), "pruned: needs 512 registers per thread");
+}
