@@ -45,6 +45,15 @@ def _random_seed() -> int:
 
 
 _EFFORTS = ("none", "quick", "full")
+_STRATEGIES = ("model", "differential_evolution", "pattern", "random")
+# The search classes' names (as the log lines print them) are accepted too.
+_STRATEGY_ALIASES = {
+    "modelguidedsearch": "model",
+    "differentialevolutionsearch": "differential_evolution",
+    "de": "differential_evolution",
+    "patternsearch": "pattern",
+    "randomsearch": "random",
+}
 _DOT_PRECISIONS = ("tf32", "tf32x3", "ieee")
 _INDEX_DTYPES = ("int32", "int64")
 _REF_MODES = ("off", "eager")
@@ -53,6 +62,7 @@ _REF_MODES = ("off", "eager")
 _FIELDS: dict[str, tuple[str | None, Callable[[str], Any] | None, Any]] = {
     "static_shapes": ("HELION_STATIC_SHAPES", _bool, True),
     "autotune_effort": ("HELION_AUTOTUNE_EFFORT", str.strip, "full"),
+    "autotune_strategy": ("HELION_AUTOTUNE_STRATEGY", str.strip, "model"),
     "autotune_log_level": ("HELION_AUTOTUNE_LOG_LEVEL", _log_level, logging.INFO),
     "autotune_random_seed": ("HELION_AUTOTUNE_RANDOM_SEED", int, _random_seed),
     "autotune_compile_timeout": ("HELION_AUTOTUNE_COMPILE_TIMEOUT", int, 60),
@@ -78,6 +88,13 @@ _FIELDS: dict[str, tuple[str | None, Callable[[str], Any] | None, Any]] = {
 def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}")
+
+
+def _strategy_name(value: Any) -> str:
+    name = str(value).strip()
+    name = _STRATEGY_ALIASES.get(name.lower().replace("_", ""), name.lower())
+    _check_choice("autotune_strategy", name, _STRATEGIES)
+    return name
 
 
 def _index_dtype_name(value: Any) -> str | None:
@@ -113,6 +130,7 @@ class Settings:
 
     def _check(self) -> None:
         _check_choice("autotune_effort", self.autotune_effort, _EFFORTS)
+        object.__setattr__(self, "autotune_strategy", _strategy_name(self.autotune_strategy))
         _check_choice("dot_precision", self.dot_precision, _DOT_PRECISIONS)
         _check_choice("ref_mode", self.ref_mode, _REF_MODES)
         object.__setattr__(self, "index_dtype", _index_dtype_name(self.index_dtype))

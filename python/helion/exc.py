@@ -144,7 +144,7 @@ class TensorOperationInWrapper(BaseWarning):
 
 
 class AutotuningUnavailable(BaseWarning):
-    """No search strategy is available, so the default config is used."""
+    """The default config is used because autotuning is not started under Triton's interpreter."""
 
 
 def _from_core(error: Exception) -> Base:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import logging
 import os
 import sys
 import types
@@ -273,11 +272,17 @@ class BoundKernel:
         self._config = config
 
     def autotune(self, args: Sequence[Any], *, force: bool = True) -> Config:
-        """Chooses the best config for this specialization, uses it, and returns it."""
+        """Searches for the best config for this specialization, uses it, and returns it.
+
+        Runs the search even where calls would not (under Triton's
+        interpreter, or with ``autotune_effort="none"``, which searches as
+        "quick"). ``force=True`` also ignores the on-disk cache; with
+        ``force=False`` a config already chosen or cached is used.
+        """
         if self._config is not None and not force:
             return self._config
         args = self.kernel.normalize_args(*args)
-        self.set_config(self._choose_config(args))
+        self.set_config(self._choose_config(args, explicit=True, force=force))
         assert self._config is not None
         return self._config
 
@@ -339,67 +344,53 @@ class BoundKernel:
             return
         warnings.warn(warning, stacklevel=4)
 
-    def _choose_config(self, args: tuple[Any, ...]) -> Config:
+    def _choose_config(
+        self, args: tuple[Any, ...], *, explicit: bool = False, force: bool = False
+    ) -> Config:
         """Where the config for a new specialization is decided.
 
-        One given config is used as is; several are timed. Otherwise the
-        search strategy (``autotuner_fn``) decides; without one the default
-        config is used.
+        One given config is used as is. Several given configs are timed (on a
+        GPU, or when asked to autotune). Otherwise ``autotuner_fn`` decides
+        when given; then ``autotune_effort="none"`` means the default config;
+        else on a GPU the cached config or a search. Under Triton's
+        interpreter a search is far too slow to start unasked: the default
+        config is used unless ``force_autotune`` is set or ``autotune()`` was
+        called.
         """
+        from .. import autotuner
+
         configs = self.kernel.configs
+        searching = explicit or self.settings.force_autotune or self._on_gpu()
         if len(configs) == 1:
             return configs[0]
         if configs:
-            return self._fastest(configs, args)
+            if not searching:
+                return configs[0]
+            return autotuner.autotune(self, args, configs=configs)
         if self.settings.autotuner_fn is not None:
             return self._run_autotuner_fn(args)
         default = self.config_spec.default_config()
-        if self.settings.autotune_effort == "none":
+        if self.settings.autotune_effort == "none" and not explicit:
             self.kernel._announce_default(default)
             return default
-        self._warn(
-            exc.AutotuningUnavailable(
-                f"autotuning is not available yet: kernel '{self.fn.__name__}' uses the default "
-                f"config {default!r}. Pass config=/configs= to @helion.kernel to choose, or set "
-                "autotune_effort='none' (HELION_AUTOTUNE_EFFORT=none) to silence this warning"
+        if not searching:
+            self._warn(
+                exc.AutotuningUnavailable(
+                    f"kernel '{self.fn.__name__}' uses the default config {default!r}: "
+                    "autotuning under Triton's interpreter is far too slow to start by "
+                    "default. Call kernel.autotune(args) or set force_autotune=True to search "
+                    "anyway, pass config=/configs= to @helion.kernel to choose, or set "
+                    "autotune_effort='none' (HELION_AUTOTUNE_EFFORT=none) to silence this warning"
+                )
             )
-        )
-        return default
+            return default
+        return autotuner.autotune(self, args, use_cache=not (explicit and force))
 
     def _run_autotuner_fn(self, args: tuple[Any, ...]) -> Config:
         result = self.settings.autotuner_fn(self, args)
         if hasattr(result, "autotune"):
             result = result.autotune()
         return _as_config(result)
-
-    def _fastest(self, configs: Sequence[Config], args: tuple[Any, ...]) -> Config:
-        """The fastest of ``configs`` on the GPU (median time); the first one elsewhere."""
-        if not self._on_gpu():
-            return configs[0]
-        from triton.testing import do_bench
-
-        timings: list[tuple[float, Config]] = []
-        failures: list[str] = []
-        for config in configs:
-            try:
-                run = self.compile_config(config)
-                self._launch_checked(run, config, args)
-                time = do_bench(functools.partial(run, *args), return_mode="median")
-                timings.append((time, config))
-            except Exception as error:  # a failing candidate is skipped, not fatal
-                failures.append(f"{config!r}: {type(error).__name__}: {error}")
-        if not timings:
-            raise exc.NoConfigFound(
-                f"every config given for kernel '{self.fn.__name__}' failed:\n"
-                + "\n".join(failures)
-            )
-        best_time, best = min(timings, key=lambda timing: timing[0])
-        if self.settings.autotune_log_level <= logging.INFO:
-            _stderr(
-                f"[helion] kernel '{self.fn.__name__}': fastest of {len(configs)} configs is "
-                f"{best!r} ({best_time:.4f} ms)"
-            )
-        return best
 
 
 @overload

@@ -1,0 +1,249 @@
+"""Autotunes the example kernels on a GPU and reports how the search went.
+
+For each kernel in examples/ (at the sizes their ``__main__`` uses) this runs a
+fresh search (HELION_FORCE_AUTOTUNE=1, an empty cache directory) and reports:
+the search's wall time, the configs it measured, the best kernel time, how long
+it took to get within 10% of its final best, and PyTorch eager and
+torch.compile times measured in the same process (triton.testing.do_bench
+medians), with ratios. A PNG per kernel plots the best kernel time so far
+against the search's wall time (needs matplotlib). ``--random-baseline N``
+also runs RandomSearch for comparison (the core draws random configs in
+batches of 100, so N is rounded up to a multiple of 100).
+
+Run: python benchmarks/autotune.py [--effort quick|full] [--kernels matmul,add]
+     [--random-baseline N] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+KERNELS = ("matmul", "add", "softmax", "rms_norm", "sum")
+
+
+def load_example(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def cases(names: list[str]) -> Iterator[tuple[str, str, Any, Callable[..., Any], tuple[Any, ...]]]:
+    """(key, label, kernel function, PyTorch reference, arguments) per kernel."""
+    import torch
+
+    if "matmul" in names:
+        m = load_example("matmul")
+        x = torch.randn([4096, 4096], device="cuda", dtype=torch.float16)
+        y = torch.randn([4096, 4096], device="cuda", dtype=torch.float16)
+        yield "matmul", "matmul 4096^3 fp16", m.matmul.fn, torch.matmul, (x, y)
+    if "add" in names:
+        a = load_example("add")
+        p = torch.randn([4096, 4096], device="cuda")
+        q = torch.randn([4096, 4096], device="cuda")
+        yield "add", "add 4096^2 fp32", a.add.fn, torch.add, (p, q)
+    if "softmax" in names:
+        s = load_example("softmax")
+        r = torch.randn([4096, 2560], device="cuda")
+        yield (
+            "softmax",
+            "softmax 4096x2560 fp32",
+            s.softmax.fn,
+            (lambda t: torch.softmax(t, dim=1)),
+            (r,),
+        )
+    if "rms_norm" in names:
+        rn = load_example("rms_norm")
+        u = torch.randn([4096, 4096], device="cuda", dtype=torch.float16)
+        w = torch.randn([4096], device="cuda", dtype=torch.float16)
+        yield "rms_norm", "rms_norm 4096^2 fp16", rn.rms_norm.fn, rn.rms_norm_reference, (u, w)
+    if "sum" in names:
+        rs = load_example("sum")
+        t = torch.randn([4096, 8192], device="cuda")
+        yield "sum", "row sum 4096x8192 fp32", rs.row_sum.fn, (lambda v: v.sum(-1)), (t,)
+
+
+def bench(fn: Callable[[], Any]) -> float:
+    import triton
+
+    return float(triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median"))
+
+
+def within(best_over_time: list[list[float]], best_ms: float, factor: float = 1.1) -> float:
+    """Seconds into the search when the best so far first came within ``factor`` of ``best_ms``."""
+    for seconds, ms in best_over_time:
+        if ms <= best_ms * factor:
+            return float(seconds)
+    return math.nan
+
+
+def run_search(fn: Any, args: tuple[Any, ...], **settings: Any) -> dict[str, Any]:
+    import helion
+    from helion.autotuner import search
+
+    kernel = helion.kernel(force_autotune=True, **settings)(fn)
+    bound = kernel.bind(args)
+    start = time.perf_counter()
+    best, result = search(bound, args)
+    wall = time.perf_counter() - start
+    bound.set_config(best)
+    bound(*args)
+    return {
+        "bound": bound,
+        "best": best,
+        "wall_s": wall,
+        "measured": int(result.get("configs_measured", len(result.get("history", [])))),
+        "best_over_time": [list(map(float, p)) for p in result.get("best_over_time", [])],
+        "kernel_ms": bench(lambda: bound(*args)),
+    }
+
+
+def plot(path: Path, label: str, runs: dict[str, dict[str, Any]]) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for name, run in runs.items():
+        points = run["best_over_time"]
+        if not points:
+            continue
+        xs = [p[0] for p in points] + [run["wall_s"]]
+        ys = [p[1] for p in points] + [points[-1][1]]
+        axes.step(xs, ys, where="post", label=f"{name} ({run['measured']} configs)")
+    axes.set_xlabel("autotune wall time (s)")
+    axes.set_ylabel("best kernel time so far (ms)")
+    axes.set_yscale("log")
+    axes.set_title(label)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--effort", choices=("quick", "full"), default="quick")
+    parser.add_argument(
+        "--kernels", default=",".join(KERNELS), help=f"comma-separated, from {','.join(KERNELS)}"
+    )
+    parser.add_argument("--random-baseline", type=int, default=0, metavar="N")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--out", default="autotune-results")
+    options = parser.parse_args(argv)
+    names = [name.strip() for name in options.kernels.split(",") if name.strip()]
+    unknown = [name for name in names if name not in KERNELS]
+    if unknown:
+        parser.error(f"unknown kernels {unknown}; choose from {KERNELS}")
+
+    # A fresh search every time: no cached configs from earlier runs.
+    os.environ["HELION_FORCE_AUTOTUNE"] = "1"
+    os.environ["HELION_CACHE_DIR"] = tempfile.mkdtemp(prefix="helion-autotune-bench-")
+
+    import torch
+    import triton
+
+    if not torch.cuda.is_available():
+        print("benchmarks/autotune.py needs a CUDA GPU", file=sys.stderr)
+        return 1
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(
+        f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}  "
+        f"triton {triton.__version__}  effort {options.effort}",
+        flush=True,
+    )
+    settings: dict[str, Any] = {"autotune_effort": options.effort}
+    if options.seed is not None:
+        settings["autotune_random_seed"] = options.seed
+
+    rows = []
+    plotted = True
+    total_start = time.perf_counter()
+    for key, label, fn, reference, args in cases(names):
+        print(f"\n=== {label} ===", flush=True)
+        runs = {"default strategy": run_search(fn, args, **settings)}
+        if options.random_baseline > 0:
+            generations = max(0, math.ceil(options.random_baseline / 100) - 1)
+            runs["random"] = run_search(
+                fn,
+                args,
+                **{
+                    **settings,
+                    "autotune_effort": "full",
+                    "autotune_strategy": "random",
+                    "autotune_max_generations": generations,
+                },
+            )
+        expected = reference(*args)
+        result = runs["default strategy"]["bound"](*args)
+        torch.testing.assert_close(result.float(), expected.float(), rtol=2e-2, atol=2e-2)
+        compiled = torch.compile(reference)
+        compiled(*args)
+        eager_ms = bench(lambda f=reference, a=args: f(*a))
+        compile_ms = bench(lambda f=compiled, a=args: f(*a))
+        for name, run in runs.items():
+            points = run["best_over_time"]
+            search_best = points[-1][1] if points else run["kernel_ms"]
+            rows.append(
+                {
+                    "kernel": label,
+                    "strategy": name,
+                    "wall_s": run["wall_s"],
+                    "measured": run["measured"],
+                    "kernel_ms": run["kernel_ms"],
+                    "to_10pct_s": within(points, search_best),
+                    "eager_ms": eager_ms,
+                    "compile_ms": compile_ms,
+                    "config": run["best"],
+                }
+            )
+            print(
+                f"{name}: {run['wall_s']:.1f}s, {run['measured']} configs, "
+                f"best {run['kernel_ms']:.4f} ms, config {run['best']!r}",
+                flush=True,
+            )
+        print(f"eager {eager_ms:.4f} ms  torch.compile {compile_ms:.4f} ms", flush=True)
+        plotted = plot(out / f"{key}.png", label, runs) and plotted
+
+    print(f"\nTotal: {time.perf_counter() - total_start:.0f}s\n")
+    print(
+        "| kernel | strategy | autotune s | configs | best ms | within 10% after s "
+        "| eager ms | torch.compile ms | eager/helion | compile/helion |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(
+            f"| {row['kernel']} | {row['strategy']} | {row['wall_s']:.1f} | {row['measured']} "
+            f"| {row['kernel_ms']:.4f} | {row['to_10pct_s']:.1f} | {row['eager_ms']:.4f} "
+            f"| {row['compile_ms']:.4f} | {row['eager_ms'] / row['kernel_ms']:.2f} "
+            f"| {row['compile_ms'] / row['kernel_ms']:.2f} |"
+        )
+    print()
+    for row in rows:
+        print(f"{row['kernel']} ({row['strategy']}): {row['config']!r}")
+    if plotted:
+        print(f"\nplots: {out.resolve()}/<kernel>.png")
+    else:
+        print("\nmatplotlib is not installed: no plots written")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Autotuning: finding the fastest config of one kernel specialization.
+
+The search strategies live in the compiler core (``_core.Kernel.autotune``);
+this package gives them what they cannot do themselves: compiling candidates
+in worker processes, checking their output and timing them
+(``benchmark.py``, ``precompile.py``), reporting progress (``report.py``) and
+remembering the winner on disk (``cache.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from .. import _core, exc
+from .._config import Config
+from . import cache
+from .benchmark import Evaluator, _generate_quietly
+from .report import Reporter
+
+if TYPE_CHECKING:
+    from ..runtime.kernel import BoundKernel
+
+__all__ = ["autotune", "cache"]
+
+# How many of a finite search's fastest configs are timed again carefully.
+_FINITE_FINALISTS = 3
+
+
+def _device_info(bound: BoundKernel, args: Sequence[Any]) -> dict[str, Any]:
+    for arg in args:
+        if isinstance(arg, torch.Tensor) and arg.device.type == "cuda":
+            index = (
+                arg.device.index if arg.device.index is not None else torch.cuda.current_device()
+            )
+            properties = torch.cuda.get_device_properties(index)
+            shared = getattr(properties, "shared_memory_per_block_optin", 0) or getattr(
+                properties, "shared_memory_per_block", 49152
+            )
+            return {
+                "sm_count": int(properties.multi_processor_count),
+                "shared_memory_per_block": int(shared),
+                "max_threads_per_block": int(getattr(properties, "max_threads_per_block", 1024)),
+                "supports_tensor_descriptor": properties.major >= 9,
+            }
+    # Triton's interpreter: no real limits, and no tensor descriptors.
+    return {
+        "sm_count": 132,
+        "shared_memory_per_block": 232448,
+        "max_threads_per_block": 1024,
+        "supports_tensor_descriptor": False,
+    }
+
+
+def _options(
+    bound: BoundKernel, args: Sequence[Any], configs: Sequence[Config] | None
+) -> dict[str, Any]:
+    settings = bound.settings
+    effort = settings.autotune_effort if settings.autotune_effort != "none" else "quick"
+    options: dict[str, Any] = {
+        "strategy": "finite" if configs else settings.autotune_strategy,
+        "effort": effort,
+        "seed": int(settings.autotune_random_seed) & 0xFFFFFFFFFFFFFFFF,
+        "max_generations": (
+            -1 if settings.autotune_max_generations is None else settings.autotune_max_generations
+        ),
+        "budget_seconds": float(settings.autotune_budget_seconds or 0.0),
+        "overrides": dict(settings.autotune_config_overrides or {}),
+        "device": _device_info(bound, args),
+    }
+    if configs:
+        options["configs"] = [dict(config) for config in configs]
+    return options
+
+
+def _run_search(
+    bound: BoundKernel,
+    options_json: str,
+    evaluate: Callable[[str, str], str],
+    log: Callable[[str], None],
+) -> str:
+    """Runs the core's search; returns its result JSON."""
+    method = getattr(bound._core, "autotune", None)
+    if method is None and json.loads(options_json)["strategy"] == "finite":
+        # A core without a search (a test's stand-in) can still time given configs.
+        return _finite_search(options_json, evaluate)
+    if method is None:
+        raise NotImplementedError("this build of helion's compiler core cannot autotune")
+    return method(options_json, evaluate, log)
+
+
+def _finite_search(options_json: str, evaluate: Callable[[str, str], str]) -> str:
+    import time
+
+    start = time.perf_counter()
+    configs = json.loads(options_json)["configs"]
+    measured = json.loads(evaluate(json.dumps(configs), "search"))
+    history = [[c, m["time_ms"], m["error"]] for c, m in zip(configs, measured, strict=True)]
+    good = sorted((m["time_ms"], i) for i, m in enumerate(measured) if m["error"] is None)
+    if not good:
+        raise exc.NoConfigFound("every config failed")
+    finalists = [configs[i] for _, i in good[:_FINITE_FINALISTS]]
+    final = json.loads(evaluate(json.dumps(finalists), "final"))
+    timed = [(m["time_ms"], c) for c, m in zip(finalists, final, strict=True) if not m["error"]]
+    best_ms, best = (
+        min(timed, key=lambda item: item[0]) if timed else (good[0][0], configs[good[0][1]])
+    )
+    seconds = time.perf_counter() - start
+    return json.dumps(
+        {
+            "best": best,
+            "best_time_ms": best_ms,
+            "configs_measured": len(configs),
+            "seconds": seconds,
+            "history": history,
+            "best_over_time": [[seconds, best_ms]],
+        }
+    )
+
+
+def search(
+    bound: BoundKernel,
+    args: Sequence[Any],
+    *,
+    configs: Sequence[Config] | None = None,
+) -> tuple[Config, dict[str, Any]]:
+    """Runs a search (over ``configs`` when given) without the cache; returns the
+    best config and the core's full result (history, best_over_time, ...)."""
+    settings = bound.settings
+    name = bound.fn.__name__
+    options = _options(bound, args, configs)
+    reporter = Reporter(name, settings)
+    if not configs:
+        reporter.note(
+            f"[helion] autotuning kernel '{name}' (seed {options['seed']}; "
+            "set autotune_random_seed or HELION_AUTOTUNE_RANDOM_SEED to repeat this search)"
+        )
+    evaluator = Evaluator(bound, args, reporter, expected_batch=len(configs or ()) or 1 << 30)
+    try:
+        result_json = _run_search(bound, json.dumps(options), evaluator, reporter.log)
+    except (_core.UserError, _core.InternalError) as error:
+        raise exc._from_core(error) from None
+    finally:
+        evaluator.close()
+        reporter.close()
+    result = json.loads(result_json)
+    best = bound.config_spec.normalize(Config.from_dict(result["best"]))
+    if settings.print_output_code:
+        print(_generate_quietly(bound, best), file=sys.stderr, flush=True)
+    return best, result
+
+
+def autotune(
+    bound: BoundKernel,
+    args: Sequence[Any],
+    *,
+    configs: Sequence[Config] | None = None,
+    use_cache: bool = True,
+) -> Config:
+    """The best config for ``bound``'s specialization, from the cache or a search.
+
+    With ``configs`` (more than one), only those are timed and nothing is
+    cached. ``use_cache=False`` (or ``force_autotune``) searches even when a
+    cached config exists; the result is cached either way.
+    """
+    settings = bound.settings
+    name = bound.fn.__name__
+    verbose = settings.autotune_log_level <= logging.INFO
+    if configs:
+        best, result = search(bound, args, configs=configs)
+        if verbose:
+            print(
+                f"[helion] kernel '{name}': fastest of {len(configs)} configs is {best!r} "
+                f"({result['best_time_ms']:.4f} ms)",
+                file=sys.stderr,
+                flush=True,
+            )
+        return best
+    if use_cache and not settings.force_autotune:
+        found = cache.lookup(bound, args)
+        if found is not None:
+            config, path = found
+            if verbose:
+                print(
+                    f"[helion] kernel '{name}': using the autotuned config from {path}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            return config
+    best, result = search(bound, args)
+    cache.store(bound, args, best, result.get("best_time_ms"))
+    return best

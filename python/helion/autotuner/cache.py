@@ -1,0 +1,128 @@
+"""The on-disk cache of autotuned configs.
+
+``$HELION_CACHE_DIR/configs/<key>.json`` (default ``~/.cache/helion``), where
+the key is a sha256 over the kernel's source, its specialization key, the
+device (name and compute capability), the torch/triton/helion versions and
+the settings that change what autotuning finds. Files are written to a
+temporary file in the same directory and renamed into place, so concurrent
+processes never see half a file; the last writer wins. A file that cannot be
+read, parsed or used (corrupt, written by something else, an invalid config)
+is ignored and rewritten after the next search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from .._config import Config
+
+if TYPE_CHECKING:
+    from ..runtime.kernel import BoundKernel
+
+_FORMAT = "helion-autotune-cache-1"
+
+
+def config_dir() -> Path:
+    from ..runtime.loader import cache_dir
+
+    return cache_dir() / "configs"
+
+
+def _device_description(args: Sequence[Any]) -> str:
+    for arg in args:
+        if isinstance(arg, torch.Tensor) and arg.device.type == "cuda":
+            index = (
+                arg.device.index if arg.device.index is not None else torch.cuda.current_device()
+            )
+            major, minor = torch.cuda.get_device_capability(index)
+            return f"cuda {torch.cuda.get_device_name(index)} sm_{major}{minor}"
+    return f"cpu {platform.machine()}"
+
+
+def versions() -> dict[str, str]:
+    import triton
+
+    from .. import __version__
+
+    return {"torch": torch.__version__, "triton": triton.__version__, "helion": __version__}
+
+
+def cache_key(bound: BoundKernel, args: Sequence[Any]) -> str:
+    settings = bound.settings
+    kernel = bound.kernel
+    parts = {
+        "format": _FORMAT,
+        "source": kernel.source_info().source,
+        "name": kernel.name,
+        "specialization": repr(kernel._key(tuple(args))),
+        "device": _device_description(args),
+        "versions": versions(),
+        "effort": settings.autotune_effort,
+        "strategy": settings.autotune_strategy,
+        "overrides": settings.autotune_config_overrides,
+        "static_shapes": settings.static_shapes,
+        "index_dtype": settings.index_dtype,
+        "dot_precision": settings.dot_precision,
+    }
+    text = json.dumps(parts, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def path_for(key: str) -> Path:
+    return config_dir() / f"{key}.json"
+
+
+def lookup(bound: BoundKernel, args: Sequence[Any]) -> tuple[Config, Path] | None:
+    """The cached config for this specialization and where it came from, if usable."""
+    try:
+        key = cache_key(bound, args)
+        path = path_for(key)
+        if not path.is_file():
+            return None
+        entry = json.loads(path.read_text())
+        if not isinstance(entry, dict) or entry.get("key") != key:
+            return None
+        config = entry.get("config")
+        if not isinstance(config, dict):
+            return None
+        return bound.config_spec.normalize(Config.from_dict(config)), path
+    except Exception:  # unreadable, unparsable, foreign or no longer valid: ignore it
+        return None
+
+
+def store(
+    bound: BoundKernel, args: Sequence[Any], config: Config, time_ms: float | None
+) -> Path | None:
+    """Writes the entry atomically; returns its path (None when it could not be written)."""
+    try:
+        key = cache_key(bound, args)
+        path = path_for(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        entry = {
+            "key": key,
+            "kernel": bound.kernel.name,
+            "config": dict(config),
+            "time_ms": time_ms,
+            "versions": versions(),
+        }
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                json.dump(entry, file, indent=1)
+                file.write("\n")
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return path
+    except OSError:
+        return None

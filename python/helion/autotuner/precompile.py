@@ -1,0 +1,363 @@
+"""Compiling candidate kernels in parallel, in worker processes, with a timeout each.
+
+Each worker is a fresh Python interpreter (spawned, never forked, so CUDA
+works in it) that lives for the whole search. Given a generated module's
+text and the shapes of the call's arguments, it imports the module, rebuilds
+the arguments as uninitialized tensors with the same sizes, strides, dtypes,
+devices and pointer alignment, and calls the host function with every
+``kernel[grid](...)`` launch turned into ``kernel.warmup(...)``: Triton
+compiles the kernel (writing the binary to its on-disk cache) without running
+it. The parent's later launch of the same module then finds the binary there.
+
+A worker that raises, crashes or hangs fails only that candidate; a hung or
+dead worker is killed and replaced.
+
+Under Triton's interpreter there is nothing to compile; workers then only
+import the module (used by the tests, which need a worker to time out).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import pickle
+import subprocess
+import sys
+import time
+import weakref
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, Pipe, wait
+from typing import Any
+
+# A worker that has not said it is ready after this long is given up on.
+_STARTUP_TIMEOUT_S = 180.0
+# After this many workers died before becoming ready, precompiling is turned off.
+_MAX_STARTUP_FAILURES = 4
+
+
+@dataclass
+class Task:
+    """One module to compile: ``key`` identifies it in the results."""
+
+    key: Any
+    module_text: str
+    function_name: str
+    fault: str | None = None  # fault injection for tests (see benchmark.py)
+
+
+# --- the arguments, described so a worker can rebuild them -------------------------
+
+
+def describe_args(args: Sequence[Any]) -> bytes | None:
+    """The call's arguments as a pickle a worker can rebuild, or None when it can't."""
+    import torch
+
+    described: list[Any] = []
+    for arg in args:
+        if isinstance(arg, torch.Tensor):
+            described.append(
+                (
+                    "tensor",
+                    tuple(arg.shape),
+                    tuple(arg.stride()),
+                    arg.dtype,
+                    str(arg.device),
+                    arg.data_ptr() % 16,
+                )
+            )
+        else:
+            described.append(("value", arg))
+    try:
+        text = pickle.dumps(described)
+    except Exception:
+        return None
+    if b"_rebuild_tensor" in text or b"torch._utils" in text:
+        return None  # tensors nested in other arguments: not worth describing
+    return text
+
+
+def _rebuild_tensor(
+    shape: tuple[int, ...], stride: tuple[int, ...], dtype: Any, device: str, misalign: int
+) -> Any:
+    """An uninitialized tensor like the original, its data pointer equally aligned mod 16."""
+    import torch
+
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    if any(size == 0 for size in shape):
+        elements = 0
+    else:
+        elements = 1 + sum((size - 1) * step for size, step in zip(shape, stride, strict=True))
+    nbytes = elements * itemsize
+    base = torch.empty(nbytes + 32, dtype=torch.uint8, device=device)
+    shift = (misalign - base.data_ptr()) % 16
+    data = base[shift : shift + nbytes].view(dtype)
+    return torch.as_strided(data, shape, stride)
+
+
+def _rebuild_args(described: bytes) -> list[Any]:
+    args = []
+    for item in pickle.loads(described):
+        if item[0] == "tensor":
+            args.append(_rebuild_tensor(*item[1:]))
+        else:
+            args.append(item[1])
+    return args
+
+
+def _use_device_of(args: Sequence[Any]) -> None:
+    import torch
+
+    for arg in args:
+        if isinstance(arg, torch.Tensor) and arg.device.type == "cuda":
+            torch.cuda.set_device(arg.device)
+            return
+
+
+# --- the worker -------------------------------------------------------------------
+
+
+class _LaunchFailed(Exception):
+    """Triton failed to compile the kernel a launch asked for."""
+
+
+def _describe_error(error: BaseException) -> str:
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0].strip()}" if lines else type(error).__name__
+
+
+def _intercept_launches() -> None:
+    """``kernel[grid](...)`` compiles (``warmup``) instead of launching."""
+    from triton.runtime.jit import KernelInterface
+
+    interpreting = os.environ.get("TRITON_INTERPRET", "") == "1"
+
+    def getitem(self: Any, grid: Any) -> Any:
+        def launch(*args: Any, **kwargs: Any) -> None:
+            if interpreting:
+                return None  # nothing to compile
+            try:
+                self.run(*args, grid=grid, warmup=True, **kwargs)
+            except Exception as error:
+                raise _LaunchFailed(_describe_error(error)) from error
+            return None
+
+        return launch
+
+    KernelInterface.__getitem__ = getitem  # type: ignore[method-assign]
+
+
+def _compile_one(
+    module_text: str, function_name: str, described: bytes | None, fault: str | None
+) -> str | None:
+    """Compiles one module; returns an error message, or None when it compiled."""
+    if fault == "hang":
+        while True:
+            time.sleep(3600)
+    if fault == "crash":
+        os._exit(70)
+    if fault == "compile_error":
+        return "compile error: injected compile error"
+    from ..runtime.loader import load_module
+
+    try:
+        module = load_module(module_text)
+    except Exception as error:
+        return f"compile error: {_describe_error(error)}"
+    if described is None:
+        return None
+    host = getattr(module, function_name)
+    try:
+        args = _rebuild_args(described)
+        _use_device_of(args)
+        host(*args)
+    except _LaunchFailed as error:
+        return f"compile error: {error}"
+    except Exception:
+        # The host code failed on uninitialized data, or something else
+        # outside the launch did: not the candidate's fault. The parent
+        # compiles and runs it itself and sees any real error there.
+        return None
+    return None
+
+
+def _worker_main(fd: int) -> None:
+    connection = Connection(fd)
+    _intercept_launches()
+    connection.send(("ready", None))
+    described_cache: dict[int, bytes | None] = {}
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        key, module_text, function_name, args_id, described, fault = message
+        if described is not None:
+            described_cache = {args_id: described}
+        try:
+            outcome = _compile_one(module_text, function_name, described_cache.get(args_id), fault)
+        except BaseException as error:  # reported, never fatal to the worker
+            outcome = f"compile error: {_describe_error(error)}"
+        connection.send((key, outcome))
+
+
+# --- the pool ---------------------------------------------------------------------
+
+
+class _Worker:
+    def __init__(self, log_stderr: bool) -> None:
+        parent_end, child_end = Pipe()
+        fd = child_end.fileno()
+        code = f"from helion.autotuner.precompile import _worker_main; _worker_main({fd})"
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            pass_fds=(fd,),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=None if log_stderr else subprocess.DEVNULL,
+            close_fds=True,
+        )
+        child_end.close()
+        self.connection = parent_end
+        self.spawned = time.monotonic()
+        self.ready = False
+        self.task: Task | None = None
+        self.started = 0.0
+        self.args_id: int | None = None  # the arguments this worker has
+
+    def send(self, task: Task, args_id: int, described: bytes | None) -> None:
+        fresh = described if self.args_id != args_id else None
+        self.connection.send(
+            (task.key, task.module_text, task.function_name, args_id, fresh, task.fault)
+        )
+        self.args_id = args_id
+        self.task = task
+        self.started = time.monotonic()
+
+    def ask_to_stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.connection.send(None)
+
+    def kill(self) -> None:
+        try:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        except Exception:
+            pass
+        self.connection.close()
+
+
+class WorkerPool:
+    """Long-lived compile workers; ``compile`` runs a batch with a timeout per task."""
+
+    def __init__(self, jobs: int, log_stderr: bool = False) -> None:
+        self.jobs = max(1, jobs)
+        self.log_stderr = log_stderr
+        self.workers: list[_Worker] = []
+        self.startup_failures = 0
+        self.broken = False
+        self._args_ids: dict[bytes, int] = {}
+        _live_pools.add(self)
+
+    def prestart(self, count: int) -> None:
+        """Starts up to ``count`` workers now, so their start-up overlaps other work."""
+        while len(self.workers) < min(count, self.jobs):
+            self._spawn()
+
+    def _args_id(self, described: bytes | None) -> int:
+        if described is None:
+            return -1
+        return self._args_ids.setdefault(described, len(self._args_ids))
+
+    def _spawn(self) -> None:
+        self.workers.append(_Worker(self.log_stderr))
+
+    def _remove(self, worker: _Worker) -> None:
+        worker.kill()
+        self.workers.remove(worker)
+
+    def compile(
+        self, tasks: Sequence[Task], described: bytes | None, timeout_s: float
+    ) -> dict[Any, str | None]:
+        """key -> error message (None: compiled). Tasks missing from the result were not
+        compiled here (the pool broke); the caller compiles them itself."""
+        results: dict[Any, str | None] = {}
+        if self.broken or not tasks:
+            return results
+        args_id = self._args_id(described)
+        pending = deque(tasks)
+        while pending or any(worker.task is not None for worker in self.workers):
+            busy = sum(worker.task is not None for worker in self.workers)
+            while len(self.workers) < min(self.jobs, len(pending) + busy):
+                self._spawn()
+            for worker in self.workers:
+                if pending and worker.ready and worker.task is None:
+                    worker.send(pending.popleft(), args_id, described)
+            now = time.monotonic()
+            deadlines = [w.started + timeout_s for w in self.workers if w.task is not None]
+            deadlines += [w.spawned + _STARTUP_TIMEOUT_S for w in self.workers if not w.ready]
+            wait_s = max(0.0, min(deadlines) - now) if deadlines else 1.0
+            readable = wait([w.connection for w in self.workers], timeout=min(wait_s, 5.0))
+            for worker in list(self.workers):
+                if worker.connection not in readable:
+                    continue
+                try:
+                    message = worker.connection.recv()
+                except (EOFError, OSError):
+                    self._died(worker, results)
+                    continue
+                if message == ("ready", None) and not worker.ready:
+                    worker.ready = True
+                    continue
+                key, outcome = message
+                results[key] = outcome
+                worker.task = None
+            now = time.monotonic()
+            for worker in list(self.workers):
+                if worker.task is not None and now > worker.started + timeout_s:
+                    results[worker.task.key] = f"compile timeout after {timeout_s:g}s"
+                    self._remove(worker)
+                elif not worker.ready and now > worker.spawned + _STARTUP_TIMEOUT_S:
+                    self._startup_failed(worker)
+            if self.broken:
+                self.close()
+                return results
+        return results
+
+    def _died(self, worker: _Worker, results: dict[Any, str | None]) -> None:
+        if worker.task is not None:
+            code = worker.process.poll()
+            results[worker.task.key] = f"compile error: the compile worker died (exit code {code})"
+            self._remove(worker)
+        else:
+            self._startup_failed(worker)
+
+    def _startup_failed(self, worker: _Worker) -> None:
+        self._remove(worker)
+        self.startup_failures += 1
+        if self.startup_failures >= _MAX_STARTUP_FAILURES:
+            self.broken = True
+
+    def close(self) -> None:
+        """Asks every worker to exit, gives them a moment together, then kills the rest."""
+        for worker in self.workers:
+            worker.ask_to_stop()
+        deadline = time.monotonic() + 2.0
+        for worker in self.workers:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            worker.kill()
+        self.workers.clear()
+
+
+_live_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for pool in list(_live_pools):
+        pool.close()
