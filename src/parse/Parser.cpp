@@ -231,6 +231,7 @@ private:
   ExprPtr parse_lambda();
   ExprPtr parse_disjunction();
   ExprPtr parse_conjunction();
+  ExprPtr parse_bool_op(TokenKind keyword, const char *op, ExprPtr (Parser::*operand)());
   ExprPtr parse_inversion();
   ExprPtr parse_comparison();
   ExprPtr parse_binary(int level);
@@ -771,26 +772,23 @@ ExprPtr Parser::parse_lambda() {
 
 /// disjunction: conjunction ('or' conjunction)*
 ExprPtr Parser::parse_disjunction() {
-  const Token &start = peek();
-  ExprPtr first = parse_conjunction();
-  if (!at(TokenKind::KwOr)) return first;
-  auto boolop = make_expr(ExprKind::BoolOp, {});
-  boolop->op = "Or";
-  boolop->elts.push_back(std::move(first));
-  while (eat(TokenKind::KwOr)) boolop->elts.push_back(parse_conjunction());
-  boolop->span = span_from(start);
-  return boolop;
+  return parse_bool_op(TokenKind::KwOr, "Or", &Parser::parse_conjunction);
 }
 
 /// conjunction: inversion ('and' inversion)*
 ExprPtr Parser::parse_conjunction() {
+  return parse_bool_op(TokenKind::KwAnd, "And", &Parser::parse_inversion);
+}
+
+/// operand (keyword operand)*: one BoolOp for the whole chain, as Python builds it.
+ExprPtr Parser::parse_bool_op(TokenKind keyword, const char *op, ExprPtr (Parser::*operand)()) {
   const Token &start = peek();
-  ExprPtr first = parse_inversion();
-  if (!at(TokenKind::KwAnd)) return first;
+  ExprPtr first = (this->*operand)();
+  if (!at(keyword)) return first;
   auto boolop = make_expr(ExprKind::BoolOp, {});
-  boolop->op = "And";
+  boolop->op = op;
   boolop->elts.push_back(std::move(first));
-  while (eat(TokenKind::KwAnd)) boolop->elts.push_back(parse_inversion());
+  while (eat(keyword)) boolop->elts.push_back((this->*operand)());
   boolop->span = span_from(start);
   return boolop;
 }

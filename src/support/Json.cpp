@@ -1,5 +1,7 @@
 #include "support/Json.h"
 
+#include "support/Text.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -380,7 +382,7 @@ private:
       case 'n': out.push_back('\n'); break;
       case 'r': out.push_back('\r'); break;
       case 't': out.push_back('\t'); break;
-      case 'u': append_utf8(parse_code_point(escape_start), out); break;
+      case 'u': append_utf8(out, parse_code_point(escape_start)); break;
       default: fail_at(std::string("invalid escape '\\") + e + "'", escape_start);
       }
     }
@@ -409,24 +411,6 @@ private:
       else fail_at("invalid hex digit in \\u escape", escape_start);
     }
     return value;
-  }
-
-  static void append_utf8(uint32_t cp, std::string &out) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
   }
 
   const std::string &text_;
