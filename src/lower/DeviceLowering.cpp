@@ -80,8 +80,8 @@ public:
     cx_.set_statement(loop.span);
     int call = make_tile_call(*loop.test, *loop.targets[0], /*is_grid=*/true);
     kernel_.grid_call = call;
-    bind_loop_target(*loop.targets[0], call);
     cx_.set_block(&kernel_.body);
+    bind_loop_target(*loop.targets[0], call);
     lower_block(loop.body);
     return std::move(kernel_);
   }
@@ -201,9 +201,13 @@ private:
 
   void lower_nested_loop(const ast::Stmt &s) {
     Operand iter = s.test->kind == EK::Call ? lower_expr(*s.test->func) : Operand();
-    if (!(iter.is_host(HostValue::Kind::Function) && iter.host->text == "hl.tile"))
+    bool device_loop = iter.is_host(HostValue::Kind::Function) &&
+                       (iter.host->text == "hl.tile" || iter.host->text == "hl.grid");
+    if (!device_loop)
       throw UserError("InvalidDeviceForLoop",
-                      "a for loop inside a device loop must iterate over hl.tile(...)", s.span);
+                      "a for loop inside a device loop must iterate over hl.tile(...) or "
+                      "hl.grid(...)",
+                      s.span);
     int call = make_tile_call(*s.test, *s.targets[0], /*is_grid=*/false);
 
     std::set<std::string> assigned;
@@ -229,8 +233,8 @@ private:
 
     auto outer_env = device_env_;
     std::vector<Stmt> *outer_block = cx_.current_block();
-    bind_loop_target(*s.targets[0], call);
     cx_.set_block(&loop.body);
+    bind_loop_target(*s.targets[0], call);
     lower_block(s.body);
     cx_.set_statement(s.span);
     for (ir::LoopCarry &carry : loop.carried) {
@@ -263,6 +267,10 @@ private:
   int make_tile_call(const ast::Expr &call, const ast::Expr &target, bool is_grid) {
     if (call.kind != EK::Call)
       throw UserError("InvalidDeviceForLoop", "expected hl.tile(...)", call.span);
+    Operand callee = lower_expr(*call.func);
+    // hl.grid iterates one index at a time: a tile of fixed size 1 whose loop
+    // variable is that index.
+    bool scalar_grid = callee.is_host(HostValue::Kind::Function) && callee.host->text == "hl.grid";
     std::vector<Operand> args;
     for (const auto &a : call.elts) args.push_back(lower_expr(*a));
     std::vector<SymInt> begins, ends;
@@ -295,7 +303,11 @@ private:
                       call.span);
     }
     std::vector<std::optional<int64_t>> fixed(ends.size());
+    if (scalar_grid) fixed.assign(ends.size(), int64_t{1});
     for (const ast::Keyword &kw : call.keywords) {
+      if (scalar_grid)
+        throw UserError("TypeError", "hl.grid takes no keyword arguments; use hl.tile for blocks",
+                        kw.span);
       if (kw.arg != "block_size")
         throw UserError("TypeError", "hl.tile has no argument '" + kw.arg + "'", kw.span);
       Operand bs = lower_expr(*kw.value);
@@ -323,6 +335,7 @@ private:
     tc.span = call.span;
     tc.is_grid = is_grid;
     tc.fixed_block_sizes = fixed;
+    tc.scalar_grid = scalar_grid;
     tc.list_form = args.back().is_host(HostValue::Kind::Tuple) ||
                    args.back().kind == Operand::Kind::Tuple;
     int call_index = static_cast<int>(kernel_.tile_calls.size());
@@ -345,7 +358,19 @@ private:
     const ir::TileCall &tc = kernel_.tile_calls[call];
     Operand tiles;
     tiles.kind = Operand::Kind::Tuple;
-    for (int b : tc.blocks) tiles.elements.push_back(Operand::tile(b));
+    for (int b : tc.blocks) {
+      if (!tc.scalar_grid) {
+        tiles.elements.push_back(Operand::tile(b));
+        continue;
+      }
+      Node index;
+      index.op = OpKind::TileBegin;
+      index.block = b;
+      index.type.dtype = DType::Int32;
+      index.name_hint = kernel_.blocks[b].name_hint;
+      index.span = target.span;
+      tiles.elements.push_back(Operand::tensor(cx_.emit(std::move(index))));
+    }
     Operand value = tc.list_form ? tiles : tiles.elements[0];
     if (target.kind == EK::Name) {
       device_env_[target.id] = value;

@@ -17,6 +17,7 @@ import pytest
 import torch
 
 import helion
+import helion.language as hl
 
 # --- helpers --------------------------------------------------------------------
 
@@ -656,3 +657,31 @@ def test_activations_tanh(device: str, indexing: str) -> None:
     x = randn(37, 40, device=device)
     result = run(K.activations, (x,), {"block_sizes": [[16, 16]], "indexing": indexing})
     check(result, K.activations_ref(x), atol=1e-5, rtol=1e-5)
+
+
+def scale_rows_grid(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.empty_like(x)
+    for i in hl.grid(m):
+        for tile_n in hl.tile(n):
+            out[i, tile_n] = x[i, tile_n] * s[i]
+    return out
+
+
+def add_one_grid_2d(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for i, j in hl.grid(x.size()):
+        out[i, j] = x[i, j] + 1
+    return out
+
+
+@pytest.mark.parametrize("indexing", ["pointer", "block_ptr"])
+def test_hl_grid_gives_scalar_indices(device: str, indexing: str) -> None:
+    torch.manual_seed(31)
+    x = randn(5, 70, device=device)
+    s = randn(5, device=device)
+    scale = helion.kernel(config=helion.Config(block_sizes=[32], indexing=indexing))(scale_rows_grid)
+    check(scale(x, s), x * s[:, None], atol=1e-6, rtol=1e-6)
+    # hl.grid has no block sizes of its own: a kernel of only hl.grid loops has an empty list.
+    add_one = helion.kernel(config=helion.Config(block_sizes=[]))(add_one_grid_2d)
+    check(add_one(x[:3, :4]), x[:3, :4] + 1, atol=0, rtol=0)
