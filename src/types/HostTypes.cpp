@@ -19,6 +19,15 @@ std::vector<SymInt> contiguous_strides(const std::vector<SymInt> &sizes) {
   return strides;
 }
 
+/// Row-major with no gaps (a size-1 dim may have any stride).
+static bool is_contiguous(const HostTensor &t) {
+  if (!t.strides_known) return false;
+  std::vector<SymInt> expected = contiguous_strides(t.sizes);
+  for (size_t i = 0; i < expected.size(); ++i)
+    if (sym_constant(t.sizes[i]) != 1 && !sym_equal(expected[i], t.strides[i])) return false;
+  return true;
+}
+
 std::optional<std::vector<SymInt>> shape_of(const HostValue &value) {
   if (value.kind == Kind::Int) return std::vector<SymInt>{value.sym};
   if (value.kind != Kind::Tuple) return std::nullopt;
@@ -146,6 +155,9 @@ HostValuePtr HostEvaluator::eval_attribute(const ast::Expr &expr) {
     if (attr == "dtype") return HostValue::make_dtype(t.dtype);
     if (attr == "device") return HostValue::make(Kind::Device, t.device);
     if (attr == "ndim") return HostValue::make_int(sym_const(static_cast<int64_t>(t.sizes.size())));
+    if (attr == "T")
+      if (auto view = view_of(t, "t", {}, expr.span))
+        return HostValue::make_tensor(std::make_shared<HostTensor>(*view));
     auto method = std::make_shared<HostValue>();
     method->kind = Kind::Function;
     method->text = "tensor." + attr;
@@ -258,7 +270,124 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
       "torch.randn",      "torch.rand",       "torch.randn_like",     "torch.rand_like",
       "tensor.new_empty", "tensor.new_zeros", "tensor.new_ones",      "tensor.new_full"};
   if (allocators.count(name)) return allocate(name, expr, args);
+  if (name.rfind("tensor.", 0) == 0) {
+    if (auto view = view_of(*fn->self->tensor, name.substr(7), args, expr.span))
+      return HostValue::make_tensor(std::make_shared<HostTensor>(*view));
+  }
   return HostValue::make(Kind::Unknown);
+}
+
+/// `t` with the same elements in a new layout of `sizes`: contiguous when
+/// `t` is; otherwise the strides are read from the tensor at run time.
+static HostTensor relayout(const HostTensor &t, std::vector<SymInt> sizes) {
+  HostTensor out = t;
+  out.strides = contiguous_strides(sizes);
+  out.strides_known = is_contiguous(t);
+  out.sizes = std::move(sizes);
+  return out;
+}
+
+std::optional<HostTensor> HostEvaluator::view_of(const HostTensor &t, const std::string &method,
+                                                 const std::vector<HostValuePtr> &args,
+                                                 const SourceSpan &span) {
+  int64_t rank = static_cast<int64_t>(t.sizes.size());
+  auto int_arg = [&](size_t i) -> std::optional<int64_t> {
+    if (i >= args.size() || args[i]->kind != Kind::Int) return std::nullopt;
+    return sym_constant(args[i]->sym);
+  };
+  if (method == "contiguous") {
+    HostTensor out = t;
+    out.strides = contiguous_strides(t.sizes);
+    out.strides_known = true;
+    return out;
+  }
+  if (method == "t" || method == "transpose" || method == "permute") {
+    std::vector<int64_t> perm;
+    for (int64_t i = 0; i < rank; ++i) perm.push_back(rank - 1 - i);
+    if (method == "transpose") {
+      auto a = int_arg(0), b = int_arg(1);
+      if (!a || !b) return std::nullopt;
+      for (int64_t i = 0; i < rank; ++i) perm[i] = i;
+      std::swap(perm[normalize_dim(*a, rank, span)], perm[normalize_dim(*b, rank, span)]);
+    }
+    if (method == "permute") {
+      HostValuePtr dims = args.size() == 1 && args[0]->kind == Kind::Tuple ? args[0] : nullptr;
+      auto shape = dims ? shape_of(*dims) : std::nullopt;
+      std::vector<SymInt> given = shape ? *shape : std::vector<SymInt>{};
+      if (!shape)
+        for (const HostValuePtr &a : args)
+          if (a->kind == Kind::Int) given.push_back(a->sym);
+      if (static_cast<int64_t>(given.size()) != rank) return std::nullopt;
+      for (int64_t i = 0; i < rank; ++i) {
+        auto c = sym_constant(given[i]);
+        if (!c) return std::nullopt;
+        perm[i] = normalize_dim(*c, rank, span);
+      }
+    }
+    HostTensor out = t;
+    for (int64_t i = 0; i < rank; ++i) {
+      out.sizes[i] = t.sizes[perm[i]];
+      out.strides[i] = t.strides[perm[i]];
+    }
+    return out;
+  }
+  if (method == "unsqueeze") {
+    auto d = int_arg(0);
+    if (!d) return std::nullopt;
+    int64_t at = normalize_dim(*d, rank + 1, span);
+    HostTensor out = t;
+    SymInt stride = at < rank ? sym_mul(t.sizes[at], t.strides[at]) : sym_const(1);
+    out.sizes.insert(out.sizes.begin() + at, sym_const(1));
+    out.strides.insert(out.strides.begin() + at, stride);
+    return out;
+  }
+  if (method == "view" || method == "reshape" || method == "flatten") {
+    std::vector<SymInt> sizes;
+    if (method == "flatten") {
+      if (!args.empty()) return std::nullopt;
+      sizes.push_back(sym_const(-1));
+    } else if (args.size() == 1 && args[0]->kind == Kind::Tuple) {
+      auto shape = shape_of(*args[0]);
+      if (!shape) return std::nullopt;
+      sizes = *shape;
+    } else {
+      for (const HostValuePtr &a : args) {
+        if (a->kind != Kind::Int) return std::nullopt;
+        sizes.push_back(a->sym);
+      }
+    }
+    SymInt numel = sym_const(1), known = sym_const(1);
+    for (const SymInt &s : t.sizes) numel = sym_mul(numel, s);
+    int inferred = -1;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      if (sym_constant(sizes[i]) == -1) {
+        if (inferred >= 0)
+          throw UserError("ShapeMismatch", "only one dimension can be -1 in " + method, span);
+        inferred = static_cast<int>(i);
+      } else {
+        known = sym_mul(known, sizes[i]);
+      }
+    }
+    if (inferred >= 0) sizes[inferred] = sym_floordiv(numel, known);
+    else if (sym_hint(known) != sym_hint(numel))
+      throw UserError("ShapeMismatch",
+                      "cannot " + method + " " + std::to_string(sym_hint(numel)) +
+                          " elements into a shape of " + std::to_string(sym_hint(known)),
+                      span);
+    return relayout(t, std::move(sizes));
+  }
+  auto dtype = method == "float" ? std::optional<DType>(DType::Float32)
+               : method == "half" ? std::optional<DType>(DType::Float16)
+               : method == "bfloat16" ? std::optional<DType>(DType::BFloat16)
+               : method == "to" && args.size() == 1 && args[0]->kind == Kind::DType
+                   ? std::optional<DType>(args[0]->dtype)
+                   : std::nullopt;
+  if (dtype) {
+    HostTensor out = relayout(t, t.sizes);
+    out.dtype = *dtype;
+    return out;
+  }
+  return std::nullopt;
 }
 
 HostValuePtr HostEvaluator::allocate(const std::string &fn, const ast::Expr &call,
@@ -273,12 +402,8 @@ HostValuePtr HostEvaluator::allocate(const std::string &fn, const ast::Expr &cal
     if (args.empty() || args[0]->kind != Kind::Tensor)
       throw UserError("UnsupportedOp", fn + " needs a tensor as its first argument", call.span);
     *tensor = *args[0]->tensor;
-    bool contiguous = true;
-    std::vector<SymInt> expected = contiguous_strides(tensor->sizes);
-    for (size_t i = 0; i < expected.size(); ++i)
-      contiguous = contiguous && sym_equal(expected[i], tensor->strides[i]);
     // torch keeps a dense input's layout; we only model the contiguous case.
-    tensor->strides_known = contiguous;
+    tensor->strides_known = is_contiguous(*tensor);
   } else {
     std::vector<SymInt> sizes;
     if (shape_args == 1 && args.size() >= 1 && args[0]->kind == Kind::Tuple) {

@@ -57,6 +57,12 @@ private:
   HostValuePtr eval_binop(const ast::Expr &expr);
   HostValuePtr allocate(const std::string &fn, const ast::Expr &call,
                         const std::vector<HostValuePtr> &args);
+  /// Views and copies of a host tensor (view, reshape, flatten, contiguous,
+  /// t, transpose, permute, unsqueeze, to(dtype), float, half, bfloat16);
+  /// nullopt for anything else.
+  static std::optional<HostTensor> view_of(const HostTensor &t, const std::string &method,
+                                           const std::vector<HostValuePtr> &args,
+                                           const SourceSpan &span);
 
   const KernelInputs &inputs_;
   std::map<std::string, HostValuePtr> &env_;

@@ -685,3 +685,35 @@ def test_hl_grid_gives_scalar_indices(device: str, indexing: str) -> None:
     # hl.grid has no block sizes of its own: a kernel of only hl.grid loops has an empty list.
     add_one = helion.kernel(config=helion.Config(block_sizes=[]))(add_one_grid_2d)
     check(add_one(x[:3, :4]), x[:3, :4] + 1, atol=0, rtol=0)
+
+
+def rows_of_flattened(x: torch.Tensor) -> torch.Tensor:
+    n = x.size(-1)
+    x2 = x.reshape(-1, n)
+    out = torch.empty_like(x2)
+    for tile_m, tile_n in hl.tile(x2.size()):
+        out[tile_m, tile_n] = x2[tile_m, tile_n] * 2
+    return out.view(x.size())
+
+
+def add_transposed(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    yt = y.T
+    out = torch.empty_like(x)
+    for tile_m, tile_n in hl.tile(x.size()):
+        out[tile_m, tile_n] = x[tile_m, tile_n] + yt[tile_m, tile_n]
+    return out
+
+
+@pytest.mark.parametrize("static_shapes", [True, False])
+def test_host_views_reshape_and_transpose(device: str, static_shapes: bool) -> None:
+    torch.manual_seed(32)
+    config = helion.Config(block_sizes=[[16, 16]])
+    x = randn(3, 5, 24, device=device)
+    rows = helion.kernel(config=config, static_shapes=static_shapes)(rows_of_flattened)
+    check(rows(x), x * 2, atol=0, rtol=0)
+    a = randn(20, 12, device=device)
+    b = randn(12, 20, device=device)
+    add_t = helion.kernel(config=config, static_shapes=static_shapes)(add_transposed)
+    check(add_t(a, b), a + b.T, atol=0, rtol=0)
+    # A non-contiguous input: its view's strides come from the tensor at run time.
+    check(rows(x.transpose(0, 1)), x.transpose(0, 1) * 2, atol=0, rtol=0)
