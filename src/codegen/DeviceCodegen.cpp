@@ -385,6 +385,15 @@ private:
     return fresh(c.name);
   }
 
+  /// A name for a value no source variable names: v_0, v_1, ...
+  std::string temporary() {
+    std::string name;
+    do name = "v_" + std::to_string(temporaries_++);
+    while (name_counts_.count(name));
+    name_counts_[name] = 1;
+    return name;
+  }
+
   std::string fresh(const std::string &hint) {
     std::string base = hint.empty() ? "v" : hint;
     int &count = name_counts_[base];
@@ -405,7 +414,7 @@ private:
       return;
     }
     auto it = names_.find(n.id);
-    std::string name = it != names_.end() ? it->second : fresh(n.name_hint.empty() ? "v" : n.name_hint);
+    std::string name = it != names_.end() ? it->second : n.name_hint.empty() ? temporary() : fresh(n.name_hint);
     names_[n.id] = name;
     out_.line(name + " = " + text);
   }
@@ -837,6 +846,7 @@ private:
   std::vector<BlockPlan> plans_;
   std::map<int, std::string> names_;
   std::map<std::string, int> name_counts_;
+  int temporaries_ = 0;
   std::map<std::string, std::string> sym_vars_; ///< kernel name -> host expression
   std::map<int, int> access_tensor_;
   std::map<int, std::string> descriptors_;

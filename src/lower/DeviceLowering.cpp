@@ -490,6 +490,13 @@ private:
     if (!callee.is_host(HostValue::Kind::Function))
       throw UserError("UnsupportedOp", "this call is not supported on the device", e.span);
     if (callee.host->self) return Operand::of_host(host_.eval(e)); // x.size(0) and the like
+    // float("-inf"), min(a, b), math.sqrt(d): host values known when compiling.
+    bool host_function = callee.host->text.rfind("builtins.", 0) == 0 ||
+                         callee.host->text.rfind("math.", 0) == 0;
+    if (host_function) {
+      HostValuePtr value = host_.eval(e);
+      if (value->kind != HostValue::Kind::Unknown) return Operand::of_host(value);
+    }
     std::vector<Operand> args = callee.elements; // a method's receiver
     for (const auto &a : e.elts) {
       if (a->kind == EK::Starred)

@@ -263,12 +263,11 @@ std::vector<Dim> LoweringContext::shape_arg(const Operand &o, const SourceSpan &
       continue;
     }
     if (item.is_host(HostValue::Kind::Int)) {
-      auto c = sym_constant(item.host->sym);
-      if (c && (*c & (*c - 1)) == 0 && *c > 0) {
-        dims.push_back(Dim::constant(*c));
+      if (sym_constant(item.host->sym) == 1) {
+        dims.push_back(Dim::constant(1));
         continue;
       }
-      // Any other size is a full dimension: a reduction dim of that size.
+      // A whole dimension, the same as `x[tile, :]` over a dim of that size.
       dims.push_back(Dim::of_block(reduction_block(item.host->sym, span)));
       continue;
     }

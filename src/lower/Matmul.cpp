@@ -1,5 +1,5 @@
-// Matrix products: `@`, torch.matmul/mm/addmm and hl.dot, all accumulating
-// in float32 through a Dot node.
+// Matrix products: `@`, torch.matmul/mm/bmm/addmm/baddbmm and hl.dot, all
+// accumulating in float32 through a Dot node.
 
 #include "lower/OpHelpers.h"
 
@@ -20,18 +20,26 @@ struct Operands {
   DType dtype; ///< the promoted input dtype
 };
 
-/// Checks and promotes the two factors of a product.
+/// Checks and promotes the two factors of a product: [M, K] @ [K, N], or
+/// batched [B, M, K] @ [B, K, N] when `batched` allows it.
 Operands factors(LoweringContext &cx, const Operand &lhs, const Operand &rhs,
-                 const std::string &what, const SourceSpan &span) {
+                 const std::string &what, const SourceSpan &span, bool batched) {
   int a = cx.to_node(lhs, span), b = cx.to_node(rhs, span);
   const ir::TensorType &ta = cx.type_of(a), &tb = cx.type_of(b);
-  if (ta.rank() != 2 || tb.rank() != 2)
+  int rank = ta.rank();
+  bool rank_ok = rank == tb.rank() && (rank == 2 || (batched && rank == 3));
+  if (!rank_ok)
     throw UserError("RankMismatch",
-                    what + " on the device needs 2-D operands; got shapes " +
-                        cx.shape_text(ta.dims) + " and " + cx.shape_text(tb.dims) +
-                        ", index the batch dimension with a scalar or a tile of size 1 and squeeze it",
+                    what + " on the device needs " + (batched ? "2-D or 3-D" : "2-D") +
+                        " operands of equal rank; got shapes " + cx.shape_text(ta.dims) + " and " +
+                        cx.shape_text(tb.dims),
                     span);
-  if (ta.dims[1] != tb.dims[0])
+  if (rank == 3 && ta.dims[0] != tb.dims[0])
+    throw UserError("ShapeMismatch",
+                    what + " batch dimensions of " + cx.shape_text(ta.dims) + " and " +
+                        cx.shape_text(tb.dims) + " differ; use the same tile for both",
+                    span);
+  if (ta.dims[rank - 1] != tb.dims[rank - 2])
     throw UserError("ShapeMismatch",
                     what + " inner dimensions of " + cx.shape_text(ta.dims) + " and " +
                         cx.shape_text(tb.dims) + " differ; use the same tile for both",
@@ -45,40 +53,52 @@ Operands factors(LoweringContext &cx, const Operand &lhs, const Operand &rhs,
   return {cx.cast(a, dtype, span), cx.cast(b, dtype, span), dtype};
 }
 
-/// Dot(a, b[, acc]) in float32, recording the blocks that feed it.
+/// The shape of a's product with b: [(B,) M, N].
+std::vector<Dim> product_dims(LoweringContext &cx, const Operands &f) {
+  const std::vector<Dim> &a = cx.type_of(f.a).dims, &b = cx.type_of(f.b).dims;
+  std::vector<Dim> dims(a.begin(), a.end() - 1);
+  dims.push_back(b.back());
+  return dims;
+}
+
+/// Dot(a, b[, acc]) in float32, recording the blocks that feed it (the
+/// matrix dims need blocks of at least 16; a batch dim does not).
 int dot(LoweringContext &cx, const Operands &f, int acc, const SourceSpan &span) {
   ir::DeviceKernel &k = cx.kernel();
-  std::vector<Dim> dims = {cx.type_of(f.a).dims[0], cx.type_of(f.b).dims[1]};
-  for (int x : {f.a, f.b})
-    for (const Dim &d : cx.type_of(x).dims)
-      if (d.is_block() && std::find(k.dot_blocks.begin(), k.dot_blocks.end(), d.block) ==
-                              k.dot_blocks.end())
-        k.dot_blocks.push_back(d.block);
+  for (int x : {f.a, f.b}) {
+    const std::vector<Dim> &dims = cx.type_of(x).dims;
+    for (size_t i = dims.size() - 2; i < dims.size(); ++i)
+      if (dims[i].is_block() && std::find(k.dot_blocks.begin(), k.dot_blocks.end(),
+                                          dims[i].block) == k.dot_blocks.end())
+        k.dot_blocks.push_back(dims[i].block);
+  }
   k.has_matmul = true;
   Node n;
   n.op = OpKind::Dot;
   n.operands = {f.a, f.b};
   if (acc >= 0) n.operands.push_back(acc);
-  n.type = {DType::Float32, dims};
+  n.type = {DType::Float32, product_dims(cx, f)};
   n.span = span;
   return cx.emit(std::move(n));
 }
 
 Operand lower_matmul(LoweringContext &cx, const CallArgs &args) {
+  bool batched = args.fn != "torch.mm" && args.fn != "tensor.mm";
   Operands f = factors(cx, require_arg(args, 0, "input"), require_arg(args, 1, "other"),
-                       "matmul", args.span);
+                       "matmul", args.span, batched);
   return Operand::tensor(cx.cast(dot(cx, f, -1, args.span), f.dtype, args.span));
 }
 
 Operand lower_hl_dot(LoweringContext &cx, const CallArgs &args) {
   const SourceSpan &s = args.span;
-  Operands f = factors(cx, require_arg(args, 0, "mat1"), require_arg(args, 1, "mat2"), "hl.dot", s);
+  Operands f =
+      factors(cx, require_arg(args, 0, "mat1"), require_arg(args, 1, "mat2"), "hl.dot", s, true);
   const Operand *acc_arg = args.get(2, "acc");
   const Operand *out_arg = args.get(3, "out_dtype");
   DType out = is_none(out_arg) ? f.dtype : cx.dtype_arg(*out_arg, s);
   if (is_none(acc_arg)) return Operand::tensor(cx.cast(dot(cx, f, -1, s), out, s));
   int acc = cx.to_node(*acc_arg, s);
-  std::vector<Dim> expected = {cx.type_of(f.a).dims[0], cx.type_of(f.b).dims[1]};
+  std::vector<Dim> expected = product_dims(cx, f);
   if (cx.type_of(acc).dims != expected)
     throw UserError("ShapeMismatch",
                     "hl.dot accumulator has shape " + cx.shape_text(cx.type_of(acc).dims) +
@@ -90,47 +110,46 @@ Operand lower_hl_dot(LoweringContext &cx, const CallArgs &args) {
   return Operand::tensor(cx.cast(r, out, s));
 }
 
-Operand lower_addmm(LoweringContext &cx, const CallArgs &args) {
+/// acc + a @ b: torch.addmm (2-D) and torch.baddbmm (3-D).
+Operand lower_add_product(LoweringContext &cx, const CallArgs &args) {
   const SourceSpan &s = args.span;
+  bool batched = args.fn.find("baddbmm") != std::string::npos;
+  std::string what = batched ? "baddbmm" : "addmm";
   for (const char *scale : {"beta", "alpha"}) {
     const Operand *o = keyword_arg(args, scale);
     std::optional<double> v = o ? number_of(*o) : 1.0;
     if (!v || *v != 1)
       throw UserError("UnsupportedOp",
-                      std::string("torch.addmm supports only ") + scale +
+                      "torch." + what + " supports only " + scale +
                           "=1 on the device; scale the operands explicitly",
                       s);
   }
   const Operand &acc_arg = require_arg(args, 0, "input");
   const Operand &lhs = require_arg(args, 1, "mat1");
-  Operands f = factors(cx, lhs, require_arg(args, 2, "mat2"), "addmm", s);
+  Operands f = factors(cx, lhs, require_arg(args, 2, "mat2"), what, s, batched);
+  if (batched != (cx.type_of(f.a).rank() == 3))
+    throw UserError("RankMismatch", "torch." + what + " needs " + (batched ? "3-D" : "2-D") +
+                                        " operands",
+                    s);
   int acc = cx.to_node(acc_arg, s);
-  std::vector<Dim> dims = {cx.type_of(f.a).dims[0], cx.type_of(f.b).dims[1]};
   const ir::TensorType &ta = cx.type_of(acc);
-  if (ta.dtype == DType::Float32 && ta.dims == dims) return Operand::tensor(dot(cx, f, acc, s));
+  if (ta.dtype == DType::Float32 && ta.dims == product_dims(cx, f))
+    return Operand::tensor(dot(cx, f, acc, s));
   DType out = cx.promote(acc_arg, lhs);
   int product = dot(cx, f, -1, s);
   int sum = binary(cx, "add", product, cx.cast(acc, DType::Float32, s), s);
   return Operand::tensor(cx.cast(sum, out, s));
 }
 
-Operand lower_batched(LoweringContext &, const CallArgs &args) {
-  throw UserError("UnsupportedOp",
-                  args.fn + " is not supported on the device; tile the batch dimension, index it "
-                            "with a scalar and use torch.mm or hl.dot per batch",
-                  args.span);
-}
-
 } // namespace
 
 void register_matmul(LoweringRegistry &r) {
-  for (const char *name : {"torch.matmul", "torch.mm", "tensor.matmul", "tensor.mm"})
+  for (const char *name : {"torch.matmul", "torch.mm", "torch.bmm", "tensor.matmul", "tensor.mm",
+                           "tensor.bmm"})
     r.add(name, lower_matmul);
   r.add("hl.dot", lower_hl_dot);
-  r.add("torch.addmm", lower_addmm);
-  r.add("tensor.addmm", lower_addmm);
-  for (const char *name : {"torch.bmm", "torch.baddbmm", "tensor.bmm", "tensor.baddbmm"})
-    r.add(name, lower_batched);
+  for (const char *name : {"torch.addmm", "tensor.addmm", "torch.baddbmm", "tensor.baddbmm"})
+    r.add(name, lower_add_product);
 }
 
 } // namespace helion::lower

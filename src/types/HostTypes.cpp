@@ -3,6 +3,7 @@
 #include "support/Diagnostics.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <set>
 
 namespace helion {
@@ -229,6 +230,7 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
   std::vector<HostValuePtr> args;
   for (const auto &a : expr.elts) args.push_back(eval(*a));
   const std::string &name = fn->text;
+  if (name == "hl.specialize") return specialize(args, expr.span);
   if (name.rfind("hl.", 0) == 0)
     throw UserError("NotInsideKernel",
                     name + " can only be called inside a device loop (`for ... in hl.tile(...)`)",
@@ -259,6 +261,14 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
     return HostValue::make_int(name == "builtins.min" ? sym_min(args[0]->sym, args[1]->sym)
                                                       : sym_max(args[0]->sym, args[1]->sym));
   if (name == "builtins.int" && args.size() == 1 && args[0]->kind == Kind::Int) return args[0];
+  if (name == "builtins.float" && args.size() == 1 && args[0]->kind == Kind::String) {
+    const std::string &text = args[0]->text;
+    char *end = nullptr;
+    double value = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0')
+      throw UserError("TypeError", "could not convert string to float: '" + text + "'", expr.span);
+    return HostValue::make_float(value);
+  }
   if (name == "builtins.float" && args.size() == 1) return HostValue::make_float(as_number(*args[0]));
   if (name == "math.sqrt" && args.size() == 1) {
     auto v = as_number(*args[0]);
@@ -388,6 +398,19 @@ std::optional<HostTensor> HostEvaluator::view_of(const HostTensor &t, const std:
     return out;
   }
   return std::nullopt;
+}
+
+HostValuePtr HostEvaluator::specialize(const std::vector<HostValuePtr> &args,
+                                       const SourceSpan &span) {
+  if (args.size() != 1 || args[0]->kind != Kind::Int)
+    throw UserError("TypeError", "hl.specialize takes one int, such as x.size(1)", span);
+  const SymInt &value = args[0]->sym;
+  if (sym_constant(value)) return args[0];
+  if (!specializations_)
+    throw UserError("SpecializeOnDevice",
+                    "hl.specialize belongs in host code, before the device loop", span);
+  specializations_->push_back({sym_to_python(value, SymSide::Host), sym_hint(value)});
+  return HostValue::make_int(sym_const(sym_hint(value)));
 }
 
 HostValuePtr HostEvaluator::allocate(const std::string &fn, const ast::Expr &call,
@@ -598,7 +621,7 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) 
   for (const ArgSpec &arg : inputs.args)
     program.env[arg.name] = argument_value(arg, inputs.settings, sizes);
 
-  HostEvaluator eval(inputs, program.env);
+  HostEvaluator eval(inputs, program.env, &program.specializations);
   std::map<std::string, HostValuePtr> env_after;
   for (const auto &stmt : fn.body) {
     const ast::Stmt &s = *stmt;

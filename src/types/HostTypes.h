@@ -14,8 +14,16 @@
 
 namespace helion {
 
+/// A size `hl.specialize` turned into a constant: host code checks that
+/// `host_expr` still has `value` before launching.
+struct Specialization {
+  std::string host_expr;
+  int64_t value = 0;
+};
+
 struct HostProgram {
   const ast::Stmt *function = nullptr;
+  std::vector<Specialization> specializations;
   std::vector<const ast::Stmt *> before; ///< host statements before the grid loop
   const ast::Stmt *grid_loop = nullptr;
   std::vector<const ast::Stmt *> after; ///< host statements after it
@@ -38,8 +46,9 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs);
 /// reads host values through it.
 class HostEvaluator {
 public:
-  HostEvaluator(const KernelInputs &inputs, std::map<std::string, HostValuePtr> &env)
-      : inputs_(inputs), env_(env) {}
+  HostEvaluator(const KernelInputs &inputs, std::map<std::string, HostValuePtr> &env,
+                std::vector<Specialization> *specializations = nullptr)
+      : inputs_(inputs), env_(env), specializations_(specializations) {}
 
   HostValuePtr eval(const ast::Expr &expr);
   /// A global or builtin name; nullptr when undefined.
@@ -64,8 +73,11 @@ private:
                                            const std::vector<HostValuePtr> &args,
                                            const SourceSpan &span);
 
+  HostValuePtr specialize(const std::vector<HostValuePtr> &args, const SourceSpan &span);
+
   const KernelInputs &inputs_;
   std::map<std::string, HostValuePtr> &env_;
+  std::vector<Specialization> *specializations_;
 };
 
 /// A shape given as a list, a tuple or torch.Size of ints: nullopt otherwise.

@@ -717,3 +717,34 @@ def test_host_views_reshape_and_transpose(device: str, static_shapes: bool) -> N
     check(add_t(a, b), a + b.T, atol=0, rtol=0)
     # A non-contiguous input: its view's strides come from the tensor at run time.
     check(rows(x.transpose(0, 1)), x.transpose(0, 1) * 2, atol=0, rtol=0)
+
+
+def _example(name: str) -> Any:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"block_sizes": [[1, 16], [16]]},
+        {"block_sizes": [[2, 32], [16]], "indexing": "block_ptr", "loop_orders": [[1, 0]]},
+        {"block_sizes": [[1, 16], [32]], "indexing": "tensor_descriptor"},
+    ],
+    ids=_id,
+)
+@pytest.mark.parametrize("static_shapes", [True, False])
+def test_attention_example(device: str, config: dict[str, Any], static_shapes: bool) -> None:
+    torch.manual_seed(33)
+    attention = helion.kernel(config=helion.Config(**config), static_shapes=static_shapes)(
+        _example("attention").attention.fn
+    )
+    q, k, v = (randn(2, 3, 40, 16, device=device) for _ in range(3))
+    expected = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+    check(attention(q, k, v), expected, **tolerances(torch.float32, device, dot=True))

@@ -122,9 +122,13 @@ register_reduction_dim = _device_only(
 register_tunable = _device_only(
     "register_tunable", "register_tunable(name, fragment): a user tunable in the config."
 )
-specialize = _device_only(
-    "specialize", "specialize(value): make a host value a compile-time constant."
-)
+def specialize(value: Any) -> Any:
+    """Makes a size a compile-time constant of the kernel (host code only).
+
+    The compiler bakes the value in; when the kernel runs, host code sees the
+    value itself, and the generated code checks it is the one compiled for.
+    """
+    return value
 load = _device_only(
     "load", "load(tensor, index, extra_mask=None, eviction_policy=None): an explicit load."
 )
