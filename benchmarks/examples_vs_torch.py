@@ -8,6 +8,7 @@ Run: python benchmarks/examples_vs_torch.py
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
 from pathlib import Path
@@ -44,40 +45,71 @@ def cases():
         dict(block_sizes=[[128, 128], [64]], num_warps=8, num_stages=3, indexing=ix, l2_grouping=8)
         for ix in ("pointer", "block_ptr", "tensor_descriptor")
     ] + [
-        dict(block_sizes=[[128, 256], [64]], num_warps=8, num_stages=3, indexing="tensor_descriptor", l2_grouping=8),
-        dict(block_sizes=[[64, 128], [64]], num_warps=4, num_stages=4, indexing="block_ptr", l2_grouping=8),
+        dict(
+            block_sizes=[[128, 256], [64]],
+            num_warps=8,
+            num_stages=3,
+            indexing="tensor_descriptor",
+            l2_grouping=8,
+        ),
+        dict(
+            block_sizes=[[64, 128], [64]],
+            num_warps=4,
+            num_stages=4,
+            indexing="block_ptr",
+            l2_grouping=8,
+        ),
     ]
     yield "matmul 4096^3 fp16", with_configs(m.matmul, mm_configs), torch.matmul, (x, y)
 
     a = load_example("add")
     p = torch.randn([8192, 8192], device="cuda")
     q = torch.randn([8192, 8192], device="cuda")
-    add_configs = [dict(block_sizes=[[b0, b1]], num_warps=w) for b0, b1, w in
-                   ((16, 256, 4), (32, 128, 4), (64, 64, 8), (8, 512, 4), (32, 256, 8))]
+    add_configs = [
+        dict(block_sizes=[[b0, b1]], num_warps=w)
+        for b0, b1, w in ((16, 256, 4), (32, 128, 4), (64, 64, 8), (8, 512, 4), (32, 256, 8))
+    ]
     yield "add 8192^2 fp32", with_configs(a.add, add_configs), torch.add, (p, q)
 
     s = load_example("softmax")
     r = torch.randn([4096, 2560], device="cuda", dtype=torch.float16)
-    sm_configs = [dict(block_sizes=[[b]], reduction_loops=[None], num_warps=w)
-                  for b, w in ((1, 4), (1, 8), (2, 8), (4, 16), (2, 4))]
-    yield "softmax 4096x2560 fp16", with_configs(s.softmax, sm_configs), lambda t: torch.softmax(t, dim=1), (r,)
+    sm_configs = [
+        dict(block_sizes=[[b]], reduction_loops=[None], num_warps=w)
+        for b, w in ((1, 4), (1, 8), (2, 8), (4, 16), (2, 4))
+    ]
+    yield (
+        "softmax 4096x2560 fp16",
+        with_configs(s.softmax, sm_configs),
+        lambda t: torch.softmax(t, dim=1),
+        (r,),
+    )
 
     rs = load_example("sum")
     t = torch.randn([4096, 8192], device="cuda")
-    sum_configs = [dict(block_sizes=[[b]], reduction_loops=[loop], num_warps=w)
-                   for b, loop, w in ((1, None, 8), (2, None, 16), (4, 2048, 8), (8, 1024, 8), (1, 4096, 4))]
+    sum_configs = [
+        dict(block_sizes=[[b]], reduction_loops=[loop], num_warps=w)
+        for b, loop, w in ((1, None, 8), (2, None, 16), (4, 2048, 8), (8, 1024, 8), (1, 4096, 4))
+    ]
     yield "row sum 4096x8192 fp32", with_configs(rs.row_sum, sum_configs), lambda v: v.sum(-1), (t,)
 
     rn = load_example("rms_norm")
     u = torch.randn([4096, 4096], device="cuda", dtype=torch.float16)
     w = torch.randn([4096], device="cuda", dtype=torch.float16)
-    rn_configs = [dict(block_sizes=[[b]], reduction_loops=[None], num_warps=nw)
-                  for b, nw in ((1, 4), (1, 8), (2, 8), (4, 16))]
-    yield "rms_norm 4096^2 fp16", with_configs(rn.rms_norm, rn_configs), rn.rms_norm_reference, (u, w)
+    rn_configs = [
+        dict(block_sizes=[[b]], reduction_loops=[None], num_warps=nw)
+        for b, nw in ((1, 4), (1, 8), (2, 8), (4, 16))
+    ]
+    yield (
+        "rms_norm 4096^2 fp16",
+        with_configs(rn.rms_norm, rn_configs),
+        rn.rms_norm_reference,
+        (u, w),
+    )
 
 
 def main() -> int:
-    print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}  triton {triton.__version__}")
+    versions = f"torch {torch.__version__}  triton {triton.__version__}"
+    print(f"device: {torch.cuda.get_device_name()}  {versions}")
     rows = []
     for name, kernel, reference, args in cases():
         expected = reference(*args)
@@ -85,14 +117,18 @@ def main() -> int:
         torch.testing.assert_close(result.float(), expected.float(), rtol=2e-2, atol=2e-2)
         compiled = torch.compile(reference)
         compiled(*args)
-        ours, eager, comp = bench(lambda: kernel(*args)), bench(lambda: reference(*args)), bench(lambda: compiled(*args))
+        ours, eager, comp = (
+            bench(functools.partial(fn, *args)) for fn in (kernel, reference, compiled)
+        )
         chosen = kernel.bind(args).config
         rows.append((name, ours, eager, comp, chosen))
-        print(f"{name}: helion {ours:.4f} ms  eager {eager:.4f} ms  compile {comp:.4f} ms  config {chosen}", flush=True)
+        times = f"helion {ours:.4f} ms  eager {eager:.4f} ms  compile {comp:.4f} ms"
+        print(f"{name}: {times}  config {chosen}", flush=True)
     print("\n| kernel | helion ms | eager ms | torch.compile ms | eager/helion | compile/helion |")
     print("|---|---|---|---|---|---|")
     for name, ours, eager, comp, _ in rows:
-        print(f"| {name} | {ours:.4f} | {eager:.4f} | {comp:.4f} | {eager / ours:.2f} | {comp / ours:.2f} |")
+        ratios = f"{eager / ours:.2f} | {comp / ours:.2f}"
+        print(f"| {name} | {ours:.4f} | {eager:.4f} | {comp:.4f} | {ratios} |")
     return 0
 
 

@@ -32,5 +32,7 @@ if __name__ == "__main__":
     shape = [4096, 4096] if device == "cuda" else [33, 130]
     x = torch.randn(shape, device=device, dtype=dtype)
     weight = torch.randn(shape[1], device=device, dtype=dtype)
-    torch.testing.assert_close(rms_norm(x, weight), rms_norm_reference(x, weight), rtol=1e-2, atol=1e-2)
+    torch.testing.assert_close(
+        rms_norm(x, weight), rms_norm_reference(x, weight), rtol=1e-2, atol=1e-2
+    )
     print(f"rms_norm {shape} {dtype} on {device}: matches torch")

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-import random
 import re
-import time
 from pathlib import Path
 
 import kernels as K  # noqa: N812
@@ -19,7 +17,7 @@ import pytest
 import torch
 
 import helion
-from helion import _core, autotuner, exc
+from helion import autotuner, exc
 from helion.autotuner import benchmark, report
 
 QUICK = dict(
@@ -35,68 +33,9 @@ QUICK = dict(
 # --- a stand-in for the core's search, with the same contract ---------------------
 
 
-def _power_of_two_between(rng: random.Random, low: int, high: int) -> int:
-    sizes = [1 << i for i in range(12) if low <= (1 << i) <= high]
-    return rng.choice(sizes or [low])
-
-
-def _random_config(bound, rng: random.Random) -> dict:
-    spec = bound.config_spec.describe()
-    blocks = []
-    for entry in spec["block_sizes"]:
-        blocks.append(
-            [
-                fixed if fixed is not None else _power_of_two_between(rng, low, high)
-                for low, high, fixed in zip(entry["min"], entry["max"], entry["fixed"])
-            ]
-        )
-    config = {"block_sizes": blocks, "num_warps": rng.choice([1, 2, 4])}
-    return dict(bound.config_spec.normalize(config))
-
-
-def _fake_search(bound, options_json, evaluate, log) -> str:
-    options = json.loads(options_json)
-    rng = random.Random(options["seed"])
-    start = time.perf_counter()
-    if options["strategy"] == "finite":
-        candidates = options["configs"]
-        log(f"[0s] Starting FiniteSearch with configs={len(candidates)}")
-    else:
-        generations = options["max_generations"] if options["max_generations"] > 0 else 2
-        candidates = [_random_config(bound, rng) for _ in range(3 * generations)]
-        log(f"[0s] Starting RandomSearch with count={len(candidates)}")
-    measured = json.loads(evaluate(json.dumps(candidates), "search"))
-    history, best_over_time, best = [], [], (float("inf"), None)
-    for config, result in zip(candidates, measured):
-        history.append([config, result["time_ms"], result["error"]])
-        if result["error"] is None and result["time_ms"] < best[0]:
-            best = (result["time_ms"], config)
-            best_over_time.append([time.perf_counter() - start, best[0]])
-    if best[1] is None:
-        raise _core.UserError("NoConfigFound", "every candidate config failed")
-    final = json.loads(evaluate(json.dumps([best[1]]), "final"))[0]
-    seconds = time.perf_counter() - start
-    log(
-        f"[{seconds:.0f}s] Autotuning complete in {seconds:.1f}s after searching "
-        f"{len(candidates)} configs."
-    )
-    log("One can hardcode the best config and skip autotuning with:")
-    log(f"    @helion.kernel(config={helion.Config(**best[1])!r})")
-    return json.dumps(
-        {
-            "best": best[1],
-            "best_time_ms": final["time_ms"] or best[0],
-            "configs_measured": len(candidates),
-            "seconds": seconds,
-            "history": history,
-            "best_over_time": best_over_time,
-        }
-    )
-
-
 @pytest.fixture(autouse=True)
 def search_core(monkeypatch, tmp_path):
-    """A fresh config cache per test; the stand-in search where the core has none."""
+    """A fresh config cache per test; records the options of every search."""
     monkeypatch.setenv("HELION_CACHE_DIR", str(tmp_path / "cache"))
     for name in ("HELION_FORCE_AUTOTUNE", benchmark.FAULTS_ENV, report.CSV_ENV):
         monkeypatch.delenv(name, raising=False)
@@ -105,8 +44,6 @@ def search_core(monkeypatch, tmp_path):
 
     def counting(bound, options_json, evaluate, log):
         calls.append(json.loads(options_json))
-        if not hasattr(_core.Kernel, "autotune"):
-            return _fake_search(bound, options_json, evaluate, log)
         return real(bound, options_json, evaluate, log)
 
     monkeypatch.setattr(autotuner, "_run_search", counting)

@@ -680,7 +680,9 @@ def test_hl_grid_gives_scalar_indices(device: str, indexing: str) -> None:
     torch.manual_seed(31)
     x = randn(5, 70, device=device)
     s = randn(5, device=device)
-    scale = helion.kernel(config=helion.Config(block_sizes=[32], indexing=indexing))(scale_rows_grid)
+    scale = helion.kernel(config=helion.Config(block_sizes=[32], indexing=indexing))(
+        scale_rows_grid
+    )
     check(scale(x, s), x * s[:, None], atol=1e-6, rtol=1e-6)
     # hl.grid has no block sizes of its own: a kernel of only hl.grid loops has an empty list.
     add_one = helion.kernel(config=helion.Config(block_sizes=[]))(add_one_grid_2d)

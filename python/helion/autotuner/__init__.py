@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["autotune", "cache"]
 
-# How many of a finite search's fastest configs are timed again carefully.
-_FINITE_FINALISTS = 3
-
 
 def _device_info(bound: BoundKernel, args: Sequence[Any]) -> dict[str, Any]:
     for arg in args:
@@ -84,43 +81,8 @@ def _run_search(
     evaluate: Callable[[str, str], str],
     log: Callable[[str], None],
 ) -> str:
-    """Runs the core's search; returns its result JSON."""
-    method = getattr(bound._core, "autotune", None)
-    if method is None and json.loads(options_json)["strategy"] == "finite":
-        # A core without a search (a test's stand-in) can still time given configs.
-        return _finite_search(options_json, evaluate)
-    if method is None:
-        raise NotImplementedError("this build of helion's compiler core cannot autotune")
-    return method(options_json, evaluate, log)
-
-
-def _finite_search(options_json: str, evaluate: Callable[[str, str], str]) -> str:
-    import time
-
-    start = time.perf_counter()
-    configs = json.loads(options_json)["configs"]
-    measured = json.loads(evaluate(json.dumps(configs), "search"))
-    history = [[c, m["time_ms"], m["error"]] for c, m in zip(configs, measured, strict=True)]
-    good = sorted((m["time_ms"], i) for i, m in enumerate(measured) if m["error"] is None)
-    if not good:
-        raise exc.NoConfigFound("every config failed")
-    finalists = [configs[i] for _, i in good[:_FINITE_FINALISTS]]
-    final = json.loads(evaluate(json.dumps(finalists), "final"))
-    timed = [(m["time_ms"], c) for c, m in zip(finalists, final, strict=True) if not m["error"]]
-    best_ms, best = (
-        min(timed, key=lambda item: item[0]) if timed else (good[0][0], configs[good[0][1]])
-    )
-    seconds = time.perf_counter() - start
-    return json.dumps(
-        {
-            "best": best,
-            "best_time_ms": best_ms,
-            "configs_measured": len(configs),
-            "seconds": seconds,
-            "history": history,
-            "best_over_time": [[seconds, best_ms]],
-        }
-    )
+    """The core's search (a seam tests use to watch the searches run)."""
+    return bound._core.autotune(options_json, evaluate, log)
 
 
 def search(

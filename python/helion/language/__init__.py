@@ -122,6 +122,8 @@ register_reduction_dim = _device_only(
 register_tunable = _device_only(
     "register_tunable", "register_tunable(name, fragment): a user tunable in the config."
 )
+
+
 def specialize(value: Any) -> Any:
     """Makes a size a compile-time constant of the kernel (host code only).
 
@@ -129,6 +131,8 @@ def specialize(value: Any) -> Any:
     value itself, and the generated code checks it is the one compiled for.
     """
     return value
+
+
 load = _device_only(
     "load", "load(tensor, index, extra_mask=None, eviction_policy=None): an explicit load."
 )

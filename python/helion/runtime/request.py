@@ -223,7 +223,11 @@ def make_key_function(
                 parts.append(tensor_key(arg))
                 if not static_shapes:
                     parts.append(
-                        tuple(size_classes.setdefault(s, len(size_classes)) for s in arg.shape if s >= 2)
+                        tuple(
+                            size_classes.setdefault(s, len(size_classes))
+                            for s in arg.shape
+                            if s >= 2
+                        )
                     )
             elif by_value:
                 parts.append(_value_key(arg))
