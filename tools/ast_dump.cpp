@@ -35,11 +35,12 @@ int main(int argc, char **argv) {
       std::cout << helion::dump(module);
       return 0;
     }
-    for (const helion::ast::StmtPtr &stmt : module.body) std::cout << helion::unparse(*stmt);
+    for (const helion::ast::StmtPtr &stmt : module.body)
+      std::cout << helion::unparse(*stmt);
   } catch (const helion::UserError &error) {
     const helion::SourceSpan &span = error.span();
-    std::cerr << error.kind() << ": " << error.what() << " @" << span.line << ":" << span.col
-              << "-" << span.end_line << ":" << span.end_col << "\n";
+    std::cerr << error.kind() << ": " << error.what() << " @" << span.line << ":" << span.col << "-"
+              << span.end_line << ":" << span.end_col << "\n";
     return 1;
   }
   return 0;

@@ -143,9 +143,7 @@ private:
     return options_.budget_seconds > 0 && elapsed() >= options_.budget_seconds;
   }
 
-  void log_line(const std::string &text) {
-    log_("[" + format("%.0f", elapsed()) + "s] " + text);
-  }
+  void log_line(const std::string &text) { log_("[" + format("%.0f", elapsed()) + "s] " + text); }
 
   /// Measures the configs not measured before and not pruned; returns one
   /// measurement per config of `batch`.
@@ -236,7 +234,8 @@ private:
         errors.push_back(measurement.error);
     }
     std::string shown;
-    for (size_t i = 0; i < errors.size(); ++i) shown += (i ? "; " : "") + errors[i];
+    for (size_t i = 0; i < errors.size(); ++i)
+      shown += (i ? "; " : "") + errors[i];
     if (errors.empty()) shown = "no config was tried";
     throw UserError("NoConfigFound", "every config tried failed; the first errors: " + shown);
   }
@@ -252,7 +251,8 @@ private:
     });
     if (ranked.size() > kFinalists) ranked.resize(kFinalists);
     std::vector<Config> finalists;
-    for (size_t i : ranked) finalists.push_back(history_[i].first);
+    for (size_t i : ranked)
+      finalists.push_back(history_[i].first);
 
     AutotuneResult result;
     result.best = history_[best_].first;

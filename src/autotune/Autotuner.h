@@ -29,8 +29,8 @@ struct AutotuneOptions {
   /// "quick" or "full": how many configs the strategy may measure.
   std::string effort = "full";
   uint64_t seed = 0;
-  int max_generations = -1;     ///< < 0: the strategy's default for the effort
-  double budget_seconds = 0;    ///< 0: no wall-clock budget
+  int max_generations = -1;           ///< < 0: the strategy's default for the effort
+  double budget_seconds = 0;          ///< 0: no wall-clock budget
   std::vector<Config> finite_configs; ///< "finite": exactly these
   /// Fields fixed in every candidate (autotune_config_overrides), in the user's
   /// spelling; applied through ConfigSpec::normalize.

@@ -25,7 +25,8 @@ static int floor_log2(int64_t value) {
 
 static int64_t factorial(size_t n) {
   int64_t out = 1;
-  for (size_t i = 2; i <= n; ++i) out *= static_cast<int64_t>(i);
+  for (size_t i = 2; i <= n; ++i)
+    out *= static_cast<int64_t>(i);
   return out;
 }
 
@@ -165,7 +166,8 @@ std::vector<int> ConfigSpace::gene_values(const Config &config) const {
         value = floor_log2(tile.flat_block_size);
       } else {
         value = 0;
-        for (int64_t block : tile.block_sizes) value += floor_log2(block);
+        for (int64_t block : tile.block_sizes)
+          value += floor_log2(block);
       }
       break;
     }
@@ -201,8 +203,7 @@ std::vector<int> ConfigSpace::gene_values(const Config &config) const {
 
   // Flattened tiles: derive the per-dimension genes from the flat block.
   for (size_t g = 0; g < genes_.size(); ++g) {
-    if (genes_[g].kind != Gene::Kind::FlatBlock || !config.tiles[genes_[g].index].flatten)
-      continue;
+    if (genes_[g].kind != Gene::Kind::FlatBlock || !config.tiles[genes_[g].index].flatten) continue;
     std::vector<size_t> dims;
     std::vector<const Gene *> dim_genes;
     for (size_t d = 0; d < genes_.size(); ++d)
@@ -211,7 +212,8 @@ std::vector<int> ConfigSpace::gene_values(const Config &config) const {
         dim_genes.push_back(&genes_[d]);
       }
     std::vector<int> spread = spread_flat_block(dim_genes, values[g]);
-    for (size_t i = 0; i < dims.size(); ++i) values[dims[i]] = spread[i];
+    for (size_t i = 0; i < dims.size(); ++i)
+      values[dims[i]] = spread[i];
   }
   return values;
 }
@@ -304,7 +306,8 @@ Config ConfigSpace::apply_overrides(const Config &config) const {
     bool replaced = overrides_.contains(key) || overrides_.contains(other_spelling(key));
     if (!replaced) merged.set(key, value);
   }
-  for (const auto &[key, value] : overrides_.as_object()) merged.set(key, value);
+  for (const auto &[key, value] : overrides_.as_object())
+    merged.set(key, value);
   try {
     return spec_.normalize(merged);
   } catch (const UserError &) {
@@ -320,7 +323,9 @@ Config ConfigSpace::random_config(std::mt19937_64 &rng) const {
 
 int ConfigSpace::step(const Gene &gene, int value, std::mt19937_64 &rng) const {
   if (gene.high == gene.low) return value;
-  auto uniform = [&](int low, int high) { return std::uniform_int_distribution<int>(low, high)(rng); };
+  auto uniform = [&](int low, int high) {
+    return std::uniform_int_distribution<int>(low, high)(rng);
+  };
   if (gene.kind == Gene::Kind::LoopOrder && uniform(0, 1) == 0) {
     std::vector<int> order = permutation_from_index(gene.dim, value);
     size_t at = static_cast<size_t>(uniform(0, static_cast<int>(gene.dim) - 2));
@@ -353,7 +358,8 @@ Config ConfigSpace::mutate(const Config &config, std::mt19937_64 &rng) const {
     size_t count = std::min<size_t>(how_many(rng) + 1, mutable_genes.size());
     std::vector<size_t> picks = mutable_genes;
     std::shuffle(picks.begin(), picks.end(), rng);
-    for (size_t i = 0; i < count; ++i) changed[picks[i]] = step(genes_[picks[i]], changed[picks[i]], rng);
+    for (size_t i = 0; i < count; ++i)
+      changed[picks[i]] = step(genes_[picks[i]], changed[picks[i]], rng);
     Config out = decode(changed);
     if (key(out) != original) return out;
   }
@@ -393,12 +399,14 @@ std::vector<Config> ConfigSpace::neighbors(const Config &config) const {
       continue;
     }
     if (gene.categorical) {
-      for (int value = gene.low; value <= gene.high; ++value) add(g, value);
+      for (int value = gene.low; value <= gene.high; ++value)
+        add(g, value);
       continue;
     }
     add(g, values[g] - 1);
     add(g, values[g] + 1);
-    if (gene.kind == Gene::Kind::Reduction) add(g, values[g] == gene.high ? gene.high - 1 : gene.high);
+    if (gene.kind == Gene::Kind::Reduction)
+      add(g, values[g] == gene.high ? gene.high - 1 : gene.high);
   }
   return out;
 }
@@ -421,6 +429,8 @@ double ConfigSpace::distance(const Config &a, const Config &b) const {
   return gene_distance(gene_values(a), gene_values(b));
 }
 
-std::string ConfigSpace::key(const Config &config) const { return spec_.to_json(config).dump(); }
+std::string ConfigSpace::key(const Config &config) const {
+  return spec_.to_json(config).dump();
+}
 
 } // namespace helion::autotune

@@ -1,5 +1,4 @@
 #include "autotune/Strategy.h"
-
 #include "support/Text.h"
 
 #include <limits>
@@ -76,9 +75,15 @@ private:
     if (n < 4) return space_.mutate(population_[member], rng_);
     std::uniform_int_distribution<size_t> pick(0, n - 1);
     size_t a, b, c;
-    do a = pick(rng_); while (a == member);
-    do b = pick(rng_); while (b == member || b == a);
-    do c = pick(rng_); while (c == member || c == a || c == b);
+    do
+      a = pick(rng_);
+    while (a == member);
+    do
+      b = pick(rng_);
+    while (b == member || b == a);
+    do
+      c = pick(rng_);
+    while (c == member || c == a || c == b);
     std::vector<int> x = space_.gene_values(population_[member]);
     std::vector<int> ga = space_.gene_values(population_[a]);
     std::vector<int> gb = space_.gene_values(population_[b]);

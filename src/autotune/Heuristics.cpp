@@ -14,13 +14,15 @@ static constexpr int64_t kMaxPersistentElements = int64_t(1) << 14;
 
 static int64_t next_power_of_two(int64_t value) {
   int64_t out = 1;
-  while (out < value) out <<= 1;
+  while (out < value)
+    out <<= 1;
   return out;
 }
 
 static int64_t product(const std::vector<int64_t> &values) {
   int64_t out = 1;
-  for (int64_t value : values) out *= value;
+  for (int64_t value : values)
+    out *= value;
   return out;
 }
 
@@ -65,7 +67,8 @@ public:
         continue;
       }
       int64_t block = dim < blocks.size() ? blocks[dim] : 1;
-      out.push_back(Json(std::clamp(block, entry["min"][dim].as_int(), entry["max"][dim].as_int())));
+      out.push_back(
+          Json(std::clamp(block, entry["min"][dim].as_int(), entry["max"][dim].as_int())));
     }
     return out;
   }
@@ -97,7 +100,8 @@ public:
       if (other.dims >= 2) ++index;
     }
     Json entry = Json::array();
-    for (int64_t dim : order) entry.push_back(Json(dim));
+    for (int64_t dim : order)
+      entry.push_back(Json(dim));
     set_entry(config, "loop_orders", index, std::move(entry));
   }
 
@@ -313,7 +317,8 @@ int64_t accumulator_registers(const ConfigSpec &spec, const Config &config) {
   int64_t row = 1;
   const auto &reductions = spec.facts().reductions;
   for (size_t r = 0; r < reductions.size() && r < config.reduction_loops.size(); ++r)
-    row = std::max(row, config.reduction_loops[r].value_or(next_power_of_two(reductions[r].size_hint)));
+    row = std::max(row,
+                   config.reduction_loops[r].value_or(next_power_of_two(reductions[r].size_hint)));
   return elements * row / (32 * int64_t(std::max(1, config.num_warps)));
 }
 

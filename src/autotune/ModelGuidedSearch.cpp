@@ -26,14 +26,16 @@ std::vector<double> solve(std::vector<double> a, std::vector<double> b) {
       if (std::abs(a[row * n + col]) > std::abs(a[pivot * n + col])) pivot = row;
     if (std::abs(a[pivot * n + col]) < 1e-12) continue;
     if (pivot != col) {
-      for (size_t k = 0; k < n; ++k) std::swap(a[col * n + k], a[pivot * n + k]);
+      for (size_t k = 0; k < n; ++k)
+        std::swap(a[col * n + k], a[pivot * n + k]);
       std::swap(b[col], b[pivot]);
     }
     for (size_t row = 0; row < n; ++row) {
       if (row == col) continue;
       double factor = a[row * n + col] / a[col * n + col];
       if (factor == 0) continue;
-      for (size_t k = col; k < n; ++k) a[row * n + k] -= factor * a[col * n + k];
+      for (size_t k = col; k < n; ++k)
+        a[row * n + k] -= factor * a[col * n + k];
       b[row] -= factor * b[col];
     }
   }
@@ -66,12 +68,14 @@ public:
     base_failure_ = points.empty() ? 0 : 1.0 - double(successes_.size()) / points.size();
     mean_ = successes_.empty() ? 0 : sum / successes_.size();
     double squares = 0;
-    for (size_t i : successes_) squares += (log_times[i] - mean_) * (log_times[i] - mean_);
+    for (size_t i : successes_)
+      squares += (log_times[i] - mean_) * (log_times[i] - mean_);
     spread_ = successes_.size() >= 2 ? std::sqrt(squares / (successes_.size() - 1)) : 1.0;
     if (spread_ < 1e-3) spread_ = 1e-3;
     fit_linear();
     residuals_.assign(points.size(), 0.0);
-    for (size_t i : successes_) residuals_[i] = log_times[i] - linear(points[i]);
+    for (size_t i : successes_)
+      residuals_[i] = log_times[i] - linear(points[i]);
     fit_gene_failures();
   }
 
@@ -81,7 +85,8 @@ public:
     double base = linear(point);
     // Residual correction from the nearest successes.
     std::vector<std::pair<double, size_t>> nearest;
-    for (size_t i : successes_) nearest.push_back({space_.gene_distance(point, points_[i]), i});
+    for (size_t i : successes_)
+      nearest.push_back({space_.gene_distance(point, points_[i]), i});
     size_t k = std::min<size_t>(3, nearest.size());
     std::partial_sort(nearest.begin(), nearest.begin() + k, nearest.end());
     double weights = 0, correction = 0;
@@ -151,10 +156,12 @@ private:
       double y = log_times_[i] - mean_;
       for (size_t a = 0; a < n; ++a) {
         rhs[a] += f[a] * y;
-        for (size_t b = 0; b < n; ++b) gram[a * n + b] += f[a] * f[b];
+        for (size_t b = 0; b < n; ++b)
+          gram[a * n + b] += f[a] * f[b];
       }
     }
-    for (size_t a = 1; a < n; ++a) gram[a * n + a] += kRidge;
+    for (size_t a = 1; a < n; ++a)
+      gram[a * n + a] += kRidge;
     weights_ = solve(std::move(gram), std::move(rhs));
   }
 
@@ -162,7 +169,8 @@ private:
     if (weights_.empty()) return mean_;
     std::vector<double> f = features(point);
     double out = mean_;
-    for (size_t a = 0; a < f.size(); ++a) out += weights_[a] * f[a];
+    for (size_t a = 0; a < f.size(); ++a)
+      out += weights_[a] * f[a];
     return out;
   }
 
@@ -295,9 +303,11 @@ private:
     std::vector<Config> raw;
     static const int mutations[] = {40, 24, 16, 12, 10, 8, 8, 8};
     for (size_t r = 0; r < ranked.size(); ++r)
-      for (int i = 0; i < mutations[r]; ++i) raw.push_back(space_.mutate(measured_[ranked[r]], rng_));
+      for (int i = 0; i < mutations[r]; ++i)
+        raw.push_back(space_.mutate(measured_[ranked[r]], rng_));
     if (!ranked.empty())
-      for (Config &neighbor : space_.neighbors(measured_[ranked[0]])) raw.push_back(std::move(neighbor));
+      for (Config &neighbor : space_.neighbors(measured_[ranked[0]]))
+        raw.push_back(std::move(neighbor));
     if (ranked.size() >= 2) {
       std::uniform_int_distribution<size_t> pick(0, ranked.size() - 1);
       for (int i = 0; i < 60; ++i) {
@@ -306,7 +316,8 @@ private:
         raw.push_back(space_.crossover(measured_[ranked[a]], measured_[ranked[b]], rng_));
       }
     }
-    for (int i = 0; i < 100; ++i) raw.push_back(space_.random_config(rng_));
+    for (int i = 0; i < 100; ++i)
+      raw.push_back(space_.random_config(rng_));
 
     std::vector<Candidate> pool;
     std::set<std::string> in_pool;
@@ -317,7 +328,8 @@ private:
       candidate.genes = space_.gene_values(config);
       candidate.nearest = 1.0;
       for (const auto &point : points_)
-        candidate.nearest = std::min(candidate.nearest, space_.gene_distance(candidate.genes, point));
+        candidate.nearest =
+            std::min(candidate.nearest, space_.gene_distance(candidate.genes, point));
       if (candidate.nearest < kSamePoint) continue;
       candidate.predicted = surrogate_.predict(candidate.genes);
       candidate.failure = surrogate_.failure_probability(candidate.genes);

@@ -62,7 +62,9 @@ protected:
   /// The default config, then the seeds, then randoms: `size` new configs at most.
   std::vector<Config> initial_batch(size_t size, size_t max_seeds);
   /// The effort's value: `quick` or `full`.
-  int by_effort(int quick, int full) const { return context_.options.effort == "quick" ? quick : full; }
+  int by_effort(int quick, int full) const {
+    return context_.options.effort == "quick" ? quick : full;
+  }
   /// The generation count the options ask for, else `fallback`.
   int generations_or(int fallback) const {
     return context_.options.max_generations >= 0 ? context_.options.max_generations : fallback;

@@ -77,7 +77,8 @@ std::string autotune(const CompiledKernel &kernel, const std::string &options_js
   at::EvaluateBatch evaluate_batch = [&](const std::vector<helion::Config> &configs,
                                          const std::string &phase) {
     Json batch = Json::array();
-    for (const auto &config : configs) batch.push_back(spec.to_json(config));
+    for (const auto &config : configs)
+      batch.push_back(spec.to_json(config));
     nb::object returned = evaluate(batch.dump(), phase);
     Json results = parse_json(nb::cast<std::string>(returned), "evaluate result");
     std::vector<at::Measurement> out;

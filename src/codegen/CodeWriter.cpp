@@ -24,7 +24,8 @@ void CodeWriter::set_source(const SourceSpan &span) {
 
 std::string CodeWriter::str() const {
   std::string out;
-  for (const std::string &l : lines_) out += l + "\n";
+  for (const std::string &l : lines_)
+    out += l + "\n";
   return out;
 }
 

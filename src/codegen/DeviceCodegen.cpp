@@ -1,8 +1,7 @@
-#include "codegen/TritonCodegen.h"
-
 #include "codegen/CodeWriter.h"
-#include "support/Text.h"
+#include "codegen/TritonCodegen.h"
 #include "support/Diagnostics.h"
+#include "support/Text.h"
 
 #include <map>
 #include <set>
@@ -20,18 +19,18 @@ namespace {
 
 int64_t next_power_of_two(int64_t n) {
   int64_t p = 1;
-  while (p < n) p <<= 1;
+  while (p < n)
+    p <<= 1;
   return p;
 }
 
-
 /// How one block is iterated under the config.
 struct BlockPlan {
-  std::string size;      ///< the block size as the kernel spells it (a constexpr name)
+  std::string size;       ///< the block size as the kernel spells it (a constexpr name)
   int64_t size_value = 0; ///< the value when known at compile time (0 for a runtime value)
-  std::string size_host; ///< the host expression of the block size
+  std::string size_host;  ///< the host expression of the block size
   bool needs_mask = false;
-  bool looped = false;   ///< a reduction dimension iterated in a loop
+  bool looped = false; ///< a reduction dimension iterated in a loop
   bool persistent = false;
   /// The first block of a flattened `hl.tile` call, for each of its blocks:
   /// they share one 1-D range of the flat block size. -1 when not flattened.
@@ -147,7 +146,8 @@ private:
 
   SymInt flat_extent(const ir::TileCall &call) const {
     SymInt total = sym_const(1);
-    for (int b : call.blocks) total = sym_mul(total, k_.blocks[b].extent());
+    for (int b : call.blocks)
+      total = sym_mul(total, k_.blocks[b].extent());
     return total;
   }
 
@@ -182,12 +182,15 @@ private:
   /// flattened call collapse into the one axis of their flat range.
   std::vector<Dim> cg_shape(const std::vector<Dim> &dims) const {
     std::vector<int> leaders;
-    for (const Dim &d : dims) leaders.push_back(d.is_block() ? plans_[d.block].flat_leader : -1);
+    for (const Dim &d : dims)
+      leaders.push_back(d.is_block() ? plans_[d.block].flat_leader : -1);
     // A size-1 axis beside a flattened dim (`row[:, None]`) already lives on the flat range.
     for (size_t i = 0; i < dims.size(); ++i) {
       if (dims[i] != Dim::constant(1)) continue;
-      if (i > 0 && leaders[i - 1] >= 0) leaders[i] = leaders[i - 1];
-      else if (i + 1 < dims.size() && leaders[i + 1] >= 0) leaders[i] = leaders[i + 1];
+      if (i > 0 && leaders[i - 1] >= 0)
+        leaders[i] = leaders[i - 1];
+      else if (i + 1 < dims.size() && leaders[i + 1] >= 0)
+        leaders[i] = leaders[i + 1];
     }
     std::vector<Dim> out;
     std::set<int> seen;
@@ -206,7 +209,9 @@ private:
     return out;
   }
 
-  int cg_rank(const std::vector<Dim> &dims) const { return static_cast<int>(cg_shape(dims).size()); }
+  int cg_rank(const std::vector<Dim> &dims) const {
+    return static_cast<int>(cg_shape(dims).size());
+  }
 
   /// The axis of the generated value that IR dim `i` of `dims` lands on.
   int cg_axis(const std::vector<Dim> &dims, size_t i) const {
@@ -224,7 +229,8 @@ private:
   void emit_block_indices(int b, const std::string &offset) {
     const BlockPlan &plan = plans_[b];
     std::string idx = "indices_" + std::to_string(b);
-    if (offset != "offset_" + std::to_string(b)) out_.line("offset_" + std::to_string(b) + " = " + offset);
+    if (offset != "offset_" + std::to_string(b))
+      out_.line("offset_" + std::to_string(b) + " = " + offset);
     out_.line(idx + " = offset_" + std::to_string(b) + " + tl.arange(0, " + plan.size + ")" +
               index_cast());
     if (plan.needs_mask)
@@ -240,7 +246,8 @@ private:
     std::vector<int> order = config_.tiles.at(call).loop_order;
     if (order.size() != tc.blocks.size()) {
       order.clear();
-      for (size_t i = 0; i < tc.blocks.size(); ++i) order.push_back(static_cast<int>(i));
+      for (size_t i = 0; i < tc.blocks.size(); ++i)
+        order.push_back(static_cast<int>(i));
     }
     return order;
   }
@@ -259,7 +266,8 @@ private:
       return;
     }
     std::vector<int> blocks;
-    for (int dim : loop_order(k_.grid_call)) blocks.push_back(tc.blocks[dim]);
+    for (int dim : loop_order(k_.grid_call))
+      blocks.push_back(tc.blocks[dim]);
     auto count = [](int b) { return "num_blocks_" + std::to_string(b); };
     auto pid = [](int b) { return "pid_" + std::to_string(b); };
     std::vector<std::string> host_counts;
@@ -277,7 +285,8 @@ private:
       grid_ += ")";
     } else {
       std::string total;
-      for (const std::string &c : host_counts) total += (total.empty() ? "" : " * ") + c;
+      for (const std::string &c : host_counts)
+        total += (total.empty() ? "" : " * ") + c;
       grid_ = "(" + total + ",)";
       out_.line("pid = tl.program_id(0)");
       for (int b : blocks)
@@ -326,10 +335,16 @@ private:
     for (const Stmt &s : body) {
       out_.set_source(s.span);
       switch (s.kind) {
-      case Stmt::Kind::Compute: emit_compute(k_.node(s.value)); break;
-      case Stmt::Kind::Store: emit_store(s); break;
+      case Stmt::Kind::Compute:
+        emit_compute(k_.node(s.value));
+        break;
+      case Stmt::Kind::Store:
+        emit_store(s);
+        break;
       case Stmt::Kind::TileLoop:
-      case Stmt::Kind::ReductionLoop: emit_loop(s); break;
+      case Stmt::Kind::ReductionLoop:
+        emit_loop(s);
+        break;
       }
     }
   }
@@ -348,7 +363,8 @@ private:
     } else {
       std::vector<int> order = loop_order(s.tile_call);
       const ir::TileCall &tc = k_.tile_calls[s.tile_call];
-      for (size_t i = order.size(); i-- > 0;) blocks.push_back(tc.blocks[order[i]]); // slowest first
+      for (size_t i = order.size(); i-- > 0;)
+        blocks.push_back(tc.blocks[order[i]]); // slowest first
       if (is_flat(tc.blocks.front())) {
         int leader = tc.blocks.front();
         out_.line("for offset_" + std::to_string(leader) + " in tl.range(0, " +
@@ -372,7 +388,8 @@ private:
       std::string value = expr(c.yielded);
       if (value != names_[c.arg]) out_.line(names_[c.arg] + " = " + value);
     }
-    for (size_t i = 0; i < blocks.size(); ++i) out_.dedent();
+    for (size_t i = 0; i < blocks.size(); ++i)
+      out_.dedent();
     out_.forget_source();
   }
 
@@ -388,7 +405,8 @@ private:
   /// A name for a value no source variable names: v_0, v_1, ...
   std::string temporary() {
     std::string name;
-    do name = "v_" + std::to_string(temporaries_++);
+    do
+      name = "v_" + std::to_string(temporaries_++);
     while (name_counts_.count(name));
     name_counts_[name] = 1;
     return name;
@@ -414,7 +432,9 @@ private:
       return;
     }
     auto it = names_.find(n.id);
-    std::string name = it != names_.end() ? it->second : n.name_hint.empty() ? temporary() : fresh(n.name_hint);
+    std::string name = it != names_.end()    ? it->second
+                       : n.name_hint.empty() ? temporary()
+                                             : fresh(n.name_hint);
     names_[n.id] = name;
     out_.line(name + " = " + text);
   }
@@ -426,15 +446,19 @@ private:
   std::string expr(int id) {
     const Node &n = k_.node(id);
     switch (n.op) {
-    case OpKind::Constant: return n.number;
+    case OpKind::Constant:
+      return n.number;
     case OpKind::HostScalar:
       if (n.sym) return kernel_sym(n.sym);
       return k_.scalars.at(n.scalar).name;
-    case OpKind::TileIndex: return "indices_" + std::to_string(n.block);
-    default: break;
+    case OpKind::TileIndex:
+      return "indices_" + std::to_string(n.block);
+    default:
+      break;
     }
     auto it = names_.find(id);
-    check_internal(it != names_.end(), "node %" + std::to_string(id) + " is used before it is computed");
+    check_internal(it != names_.end(),
+                   "node %" + std::to_string(id) + " is used before it is computed");
     return it->second;
   }
 
@@ -444,8 +468,10 @@ private:
     std::string e = expr(id);
     if (have == 0 || have >= rank) return e;
     std::string index = "[";
-    for (int i = 0; i < rank - have; ++i) index += "None, ";
-    for (int i = 0; i < have; ++i) index += i + 1 < have ? ":, " : ":";
+    for (int i = 0; i < rank - have; ++i)
+      index += "None, ";
+    for (int i = 0; i < have; ++i)
+      index += i + 1 < have ? ":, " : ":";
     return e + index + "]";
   }
 
@@ -466,7 +492,8 @@ private:
     std::string m = "mask_" + std::to_string(block);
     if (rank <= 1) return m;
     std::string index = "[";
-    for (int i = 0; i < rank; ++i) index += std::string(i ? ", " : "") + (i == axis ? ":" : "None");
+    for (int i = 0; i < rank; ++i)
+      index += std::string(i ? ", " : "") + (i == axis ? ":" : "None");
     return m + index + "]";
   }
 
@@ -479,11 +506,21 @@ private:
 
   static const std::map<std::string, std::string> &unary_table() {
     static const std::map<std::string, std::string> t = {
-        {"exp", "tl.exp"},       {"log", "tl.log"},         {"sqrt", "tl.sqrt"},
-        {"rsqrt", "tl.rsqrt"},   {"sigmoid", "tl.sigmoid"}, {"tanh", "libdevice.tanh"},
-        {"abs", "tl.abs"},       {"sin", "tl.sin"},         {"cos", "tl.cos"},
-        {"exp2", "tl.exp2"},     {"log2", "tl.log2"},       {"log1p", "libdevice.log1p"},
-        {"expm1", "libdevice.expm1"}, {"floor", "tl.floor"}, {"ceil", "tl.ceil"},
+        {"exp", "tl.exp"},
+        {"log", "tl.log"},
+        {"sqrt", "tl.sqrt"},
+        {"rsqrt", "tl.rsqrt"},
+        {"sigmoid", "tl.sigmoid"},
+        {"tanh", "libdevice.tanh"},
+        {"abs", "tl.abs"},
+        {"sin", "tl.sin"},
+        {"cos", "tl.cos"},
+        {"exp2", "tl.exp2"},
+        {"log2", "tl.log2"},
+        {"log1p", "libdevice.log1p"},
+        {"expm1", "libdevice.expm1"},
+        {"floor", "tl.floor"},
+        {"ceil", "tl.ceil"},
         {"erf", "tl.erf"},
     };
     return t;
@@ -491,10 +528,11 @@ private:
 
   static const std::map<std::string, std::string> &binary_operators() {
     static const std::map<std::string, std::string> t = {
-        {"add", "+"},  {"sub", "-"},  {"mul", "*"},  {"truediv", "/"}, {"floordiv", "//"},
-        {"mod", "%"},  {"eq", "=="},  {"ne", "!="},  {"lt", "<"},      {"le", "<="},
-        {"gt", ">"},   {"ge", ">="},  {"logical_and", "&"}, {"logical_or", "|"},
-        {"bitwise_and", "&"}, {"bitwise_or", "|"}, {"bitwise_xor", "^"},
+        {"add", "+"},         {"sub", "-"},        {"mul", "*"},         {"truediv", "/"},
+        {"floordiv", "//"},   {"mod", "%"},        {"eq", "=="},         {"ne", "!="},
+        {"lt", "<"},          {"le", "<="},        {"gt", ">"},          {"ge", ">="},
+        {"logical_and", "&"}, {"logical_or", "|"}, {"bitwise_and", "&"}, {"bitwise_or", "|"},
+        {"bitwise_xor", "^"},
     };
     return t;
   }
@@ -510,18 +548,22 @@ private:
         throw UserError("InvalidConfig", "tile.begin/end/block_size need an unflattened hl.tile; "
                                          "give one block size per dimension");
       break;
-    default: break;
+    default:
+      break;
     }
     switch (n.op) {
-    case OpKind::TileBegin: return "offset_" + std::to_string(n.block);
-    case OpKind::TileSize: return plans_[n.block].size;
+    case OpKind::TileBegin:
+      return "offset_" + std::to_string(n.block);
+    case OpKind::TileSize:
+      return plans_[n.block].size;
     case OpKind::TileEnd:
       return "tl.minimum(offset_" + std::to_string(n.block) + " + " + plans_[n.block].size + ", " +
              kernel_sym(k_.blocks[n.block].end) + ")";
     case OpKind::Full:
       return "tl.full(" + shape_list(n.type.dims) + ", " + expr(n.operands[0]) + ", " +
              triton_dtype(n.type.dtype) + ")";
-    case OpKind::Load: return load_text(n);
+    case OpKind::Load:
+      return load_text(n);
     case OpKind::Unary: {
       if (n.fn == "neg") return "-" + operand(0);
       if (n.fn == "relu") return "tl.maximum(" + operand(0) + ", 0)";
@@ -565,24 +607,29 @@ private:
       if (mask.empty()) return expr(n.operands[0]);
       return "tl.where(" + mask + ", " + expr(n.operands[0]) + ", " + n.number + ")";
     }
-    case OpKind::Reduce: return reduce_text(n);
+    case OpKind::Reduce:
+      return reduce_text(n);
     case OpKind::Dot: {
       reject_flat(k_.node(n.operands[0]).type.dims, "a matmul");
       reject_flat(k_.node(n.operands[1]).type.dims, "a matmul");
       std::string text = "tl.dot(" + expr(n.operands[0]) + ", " + expr(n.operands[1]);
       if (n.operands.size() > 2) text += ", acc=" + expr(n.operands[2]);
       DType in = k_.node(n.operands[0]).type.dtype;
-      if (in == DType::Float32) text += ", input_precision='" + inputs_.settings.dot_precision + "'";
+      if (in == DType::Float32)
+        text += ", input_precision='" + inputs_.settings.dot_precision + "'";
       return text + ", out_dtype=tl.float32)";
     }
-    case OpKind::Reshape: return reshape_text(n);
+    case OpKind::Reshape:
+      return reshape_text(n);
     case OpKind::Permute: {
       reject_flat(n.type.dims, "a permute");
       std::string perm;
-      for (size_t i = 0; i < n.perm.size(); ++i) perm += (i ? ", " : "") + std::to_string(n.perm[i]);
+      for (size_t i = 0; i < n.perm.size(); ++i)
+        perm += (i ? ", " : "") + std::to_string(n.perm[i]);
       return "tl.permute(" + expr(n.operands[0]) + ", (" + perm + "))";
     }
-    default: break;
+    default:
+      break;
     }
     throw InternalError("no code for device operation %" + std::to_string(n.id));
   }
@@ -675,13 +722,15 @@ private:
 
   std::string list_of(const std::vector<SymInt> &values) {
     std::string text = "[";
-    for (size_t i = 0; i < values.size(); ++i) text += (i ? ", " : "") + kernel_sym(values[i]);
+    for (size_t i = 0; i < values.size(); ++i)
+      text += (i ? ", " : "") + kernel_sym(values[i]);
     return text + "]";
   }
 
   std::string block_shape(const std::vector<IndexItem> &index) {
     std::string text = "[";
-    for (size_t i = 0; i < index.size(); ++i) text += (i ? ", " : "") + plans_[index[i].block].size;
+    for (size_t i = 0; i < index.size(); ++i)
+      text += (i ? ", " : "") + plans_[index[i].block].size;
     return text + "]";
   }
 
@@ -689,7 +738,8 @@ private:
     std::string text = "[";
     for (size_t i = 0; i < index.size(); ++i) {
       int b = index[i].block;
-      text += (i ? ", " : "") + (plans_[b].persistent ? std::string("0") : "offset_" + std::to_string(b));
+      text += (i ? ", " : "") +
+              (plans_[b].persistent ? std::string("0") : "offset_" + std::to_string(b));
     }
     return text + "]";
   }
@@ -746,7 +796,8 @@ private:
     return dims;
   }
 
-  std::pair<std::string, std::string> pointer_and_mask(int tensor, const std::vector<IndexItem> &index) {
+  std::pair<std::string, std::string> pointer_and_mask(int tensor,
+                                                       const std::vector<IndexItem> &index) {
     const ir::TensorParam &t = k_.tensors[tensor];
     std::vector<Dim> dims = access_dims(index);
     int rank = cg_rank(dims);
@@ -768,7 +819,8 @@ private:
         term = "indices_" + std::to_string(item.block);
         if (rank > 1) {
           std::string sub = "[";
-          for (int i = 0; i < rank; ++i) sub += std::string(i ? ", " : "") + (i == axis ? ":" : "None");
+          for (int i = 0; i < rank; ++i)
+            sub += std::string(i ? ", " : "") + (i == axis ? ":" : "None");
           term += sub + "]";
         }
         std::string m = block_mask(item.block, axis, rank);
@@ -800,7 +852,8 @@ private:
 
   static std::string order(size_t rank) {
     std::string text = "[";
-    for (size_t i = rank; i-- > 0;) text += std::to_string(i) + (i ? ", " : "");
+    for (size_t i = rank; i-- > 0;)
+      text += std::to_string(i) + (i ? ", " : "");
     return text + "]";
   }
 
@@ -808,20 +861,23 @@ private:
     const ir::TensorParam &t = k_.tensors[s.tensor];
     std::vector<Dim> dims = access_dims(s.index);
     std::string value = expr_at_rank(s.value, cg_rank(dims));
-    if (k_.node(s.value).type.dtype != t.dtype) value = wrap(value) + ".to(" + triton_dtype(t.dtype) + ")";
+    if (k_.node(s.value).type.dtype != t.dtype)
+      value = wrap(value) + ".to(" + triton_dtype(t.dtype) + ")";
     std::string style = access_style(s.tensor, s.index, s.memory_op);
     if (style != "pointer" && k_.node(s.value).type.dims != dims)
       value = "tl.broadcast_to(" + value + ", " + shape_list(dims) + ")";
     if (style == "tensor_descriptor") {
-      out_.line(descriptors_.at(s.memory_op) + ".store(" + block_offsets(s.index) + ", " + value + ")");
+      out_.line(descriptors_.at(s.memory_op) + ".store(" + block_offsets(s.index) + ", " + value +
+                ")");
       return;
     }
     if (style == "block_ptr") {
-      out_.line("tl.store(tl.make_block_ptr(" + t.name + ", " + list_of(t.sizes) + ", " +
-                list_of(t.strides) + ", " + block_offsets(s.index) + ", " + block_shape(s.index) +
-                ", " + order(s.index.size()) + "), " + value +
-                (boundary_dims(s.index).empty() ? "" : ", boundary_check=" + boundary_dims(s.index)) +
-                ")");
+      out_.line(
+          "tl.store(tl.make_block_ptr(" + t.name + ", " + list_of(t.sizes) + ", " +
+          list_of(t.strides) + ", " + block_offsets(s.index) + ", " + block_shape(s.index) + ", " +
+          order(s.index.size()) + "), " + value +
+          (boundary_dims(s.index).empty() ? "" : ", boundary_check=" + boundary_dims(s.index)) +
+          ")");
       return;
     }
     auto [pointer, mask] = pointer_and_mask(s.tensor, s.index);
@@ -831,9 +887,12 @@ private:
   // ---- parameters ---------------------------------------------------------
 
   void collect_params(DeviceFunction &fn) {
-    for (const ir::TensorParam &t : k_.tensors) fn.params.push_back({t.name, t.name, false});
-    for (const auto &[name, host] : sym_vars_) fn.params.push_back({name, host, false});
-    for (const ir::ScalarParam &s : k_.scalars) fn.params.push_back({s.name, s.name, false});
+    for (const ir::TensorParam &t : k_.tensors)
+      fn.params.push_back({t.name, t.name, false});
+    for (const auto &[name, host] : sym_vars_)
+      fn.params.push_back({name, host, false});
+    for (const ir::ScalarParam &s : k_.scalars)
+      fn.params.push_back({s.name, s.name, false});
     for (size_t b = 0; b < plans_.size(); ++b)
       if (!is_flat(static_cast<int>(b)) || plans_[b].flat_leader == static_cast<int>(b))
         fn.params.push_back({plans_[b].size, plans_[b].size_host, true});

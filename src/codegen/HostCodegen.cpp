@@ -1,6 +1,5 @@
-#include "codegen/TritonCodegen.h"
-
 #include "codegen/CodeWriter.h"
+#include "codegen/TritonCodegen.h"
 #include "parse/Unparse.h"
 #include "support/Text.h"
 
@@ -23,8 +22,10 @@ void emit_globals(CodeWriter &out, const KernelInputs &inputs) {
     if (kind == "module") {
       const std::string &module = g["name"].as_string();
       if (name == "torch" || name == "triton" || name == "tl" || name == "libdevice") continue;
-      if (module == name) out.line("import " + module);
-      else out.line("import " + module + " as " + name);
+      if (module == name)
+        out.line("import " + module);
+      else
+        out.line("import " + module + " as " + name);
     } else if (kind == "constant") {
       out.line(name + " = " + python_literal(g["value"]));
     } else if (kind == "dtype") {
@@ -36,13 +37,15 @@ void emit_globals(CodeWriter &out, const KernelInputs &inputs) {
 void emit_host_statements(CodeWriter &out, const std::vector<const ast::Stmt *> &stmts) {
   for (const ast::Stmt *s : stmts) {
     out.set_source(s->span);
-    for (const std::string &l : split_lines(unparse(*s, 0))) out.line(l);
+    for (const std::string &l : split_lines(unparse(*s, 0)))
+      out.line(l);
   }
 }
 
 std::string launch_line(const DeviceFunction &fn, const Config &config) {
   std::string args;
-  for (const KernelParam &p : fn.params) args += p.host_value + ", ";
+  for (const KernelParam &p : fn.params)
+    args += p.host_value + ", ";
   return fn.name + "[" + fn.grid + "](" + args + "num_warps=" + std::to_string(config.num_warps) +
          ", num_stages=" + std::to_string(config.num_stages) + ")";
 }
@@ -64,8 +67,10 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
 
   const ast::Stmt &fn = *host.function;
   std::string params;
-  for (const auto &a : fn.args.posonlyargs) params += (params.empty() ? "" : ", ") + a.name;
-  for (const auto &a : fn.args.args) params += (params.empty() ? "" : ", ") + a.name;
+  for (const auto &a : fn.args.posonlyargs)
+    params += (params.empty() ? "" : ", ") + a.name;
+  for (const auto &a : fn.args.args)
+    params += (params.empty() ? "" : ", ") + a.name;
   CodeWriter body(split_lines(inputs.context.source), inputs.context.first_line);
   body.line("def " + inputs.context.kernel_name + "(" + params + "):");
   body.indent();
@@ -77,8 +82,8 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
                    std::to_string(s.value) + "; call kernel.reset() to compile for other sizes")
                   .dump());
   for (const ir::HostGuard &g : kernel.guards)
-    body.line("assert " + sym_to_python(g.lhs, SymSide::Host) + " == " +
-              sym_to_python(g.rhs, SymSide::Host) + ", " + Json(g.message).dump());
+    body.line("assert " + sym_to_python(g.lhs, SymSide::Host) +
+              " == " + sym_to_python(g.rhs, SymSide::Host) + ", " + Json(g.message).dump());
   body.line(launch_line(device, config));
   emit_host_statements(body, host.after);
   return text + body.str();

@@ -12,9 +12,8 @@
 //   persistent reduction and normalizes to null.
 // - An indexing list whose entries are all the same normalizes to one style.
 
-#include "config/ConfigSpec.h"
-
 #include "config/ConfigRules.h"
+#include "config/ConfigSpec.h"
 
 #include <algorithm>
 
@@ -22,9 +21,9 @@ namespace helion {
 
 using namespace config_rules;
 
-static const std::vector<std::string> kSeedKeys = {
-    "block_sizes", "loop_orders", "reduction_loops", "l2_grouping",
-    "indexing",    "use_yz_grid", "num_warps",       "num_stages"};
+static const std::vector<std::string> kSeedKeys = {"block_sizes", "loop_orders", "reduction_loops",
+                                                   "l2_grouping", "indexing",    "use_yz_grid",
+                                                   "num_warps",   "num_stages"};
 static const std::vector<std::string> kLaterKeys = {"flatten_loops", "l2_groupings", "pid_type"};
 static const std::vector<std::string> kIgnoredKeys = {
     "range_unroll_factors", "range_num_stages",       "range_multi_buffers", "range_flattens",
@@ -110,13 +109,15 @@ private:
       any_list = any_list || entries[k].is_array();
     }
     size_t total_dims = 0;
-    for (size_t call : tunable_) total_dims += dims_of(call);
+    for (size_t call : tunable_)
+      total_dims += dims_of(call);
 
     if (any_list || entries.size() == tunable_.size()) {
       if (entries.size() != tunable_.size())
         invalid("block_sizes: expected " + std::to_string(tunable_.size()) +
                 " entries (one per hl.tile call), got " + std::to_string(entries.size()));
-      for (size_t j = 0; j < entries.size(); ++j) read_call_entry(j, entries[j]);
+      for (size_t j = 0; j < entries.size(); ++j)
+        read_call_entry(j, entries[j]);
       return;
     }
     if (entries.size() != total_dims)
@@ -146,8 +147,7 @@ private:
       if (!can_flatten(facts))
         invalid(field + ": " + std::to_string(block) +
                 " would flatten a tile call with a dimension fixed by block_size=" +
-                call_location(facts) + "; give a list of " + std::to_string(dims) +
-                " block sizes");
+                call_location(facts) + "; give a list of " + std::to_string(dims) + " block sizes");
       check_power_in_range(field, block, min_flat_block(facts), legal_max_flat_block(facts));
       choice.flatten = true;
       choice.flat_block_size = block;
@@ -165,7 +165,8 @@ private:
     if (sizes.size() != dims)
       invalid(field + ": expected " + std::to_string(dims) + " block sizes (one per dimension" +
               call_location(facts) + "), got " + show(entry));
-    for (size_t dim = 0; dim < dims; ++dim) read_dim(indexed(field, dim), sizes[dim], call, dim);
+    for (size_t dim = 0; dim < dims; ++dim)
+      read_dim(indexed(field, dim), sizes[dim], call, dim);
   }
 
   void read_dim(const std::string &field, const Json &value, size_t call, size_t dim) {
@@ -196,17 +197,22 @@ private:
       TileChoice &choice = config_.tiles[call];
       if (!flatten) {
         if (choice.flatten)
-          invalid(field + ": false disagrees with block_sizes, which gives this tile call one "
-                          "flat block of " + std::to_string(choice.flat_block_size) +
+          invalid(field +
+                  ": false disagrees with block_sizes, which gives this tile call one "
+                  "flat block of " +
+                  std::to_string(choice.flat_block_size) +
                   "; give a list of block sizes or set it to true");
         continue;
       }
       if (choice.flatten) continue;
       if (!can_flatten(facts_.tiles[call]))
-        invalid(field + ": true, but a tile call with a dimension fixed by block_size= cannot "
-                        "be flattened" + call_location(facts_.tiles[call]) + "; use false");
+        invalid(field +
+                ": true, but a tile call with a dimension fixed by block_size= cannot "
+                "be flattened" +
+                call_location(facts_.tiles[call]) + "; use false");
       int64_t product = 1;
-      for (int64_t block : choice.block_sizes) product *= block;
+      for (int64_t block : choice.block_sizes)
+        product *= block;
       choice.flatten = true;
       choice.flat_block_size = product;
       choice.block_sizes.clear();
@@ -223,7 +229,8 @@ private:
       std::string field = indexed("loop_orders", k);
       size_t dims = dims_of(multi_dim_[k]);
       std::vector<int64_t> order;
-      for (const Json &dim : expect_list(field, orders[k])) order.push_back(expect_int(field, dim));
+      for (const Json &dim : expect_list(field, orders[k]))
+        order.push_back(expect_int(field, dim));
       check_loop_order(field, order, dims);
       config_.tiles[multi_dim_[k]].loop_order.assign(order.begin(), order.end());
     }
@@ -309,8 +316,9 @@ private:
       check_pid_type("pid_type", *from_pid, facts_, config_);
     }
     if (from_yz && from_pid && *from_yz != *from_pid)
-      invalid("use_yz_grid: " + show(user["use_yz_grid"]) + " disagrees with pid_type: " +
-              show(user["pid_type"]) + "; use_yz_grid=true means pid_type=\"xyz\", false means "
+      invalid("use_yz_grid: " + show(user["use_yz_grid"]) +
+              " disagrees with pid_type: " + show(user["pid_type"]) +
+              "; use_yz_grid=true means pid_type=\"xyz\", false means "
               "\"flat\"; give only one of them");
     if (from_yz) config_.pid_type = *from_yz;
     if (from_pid) config_.pid_type = *from_pid;

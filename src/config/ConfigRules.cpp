@@ -11,13 +11,18 @@ namespace config_rules {
 /// Products of block bounds saturate here rather than overflow.
 static constexpr int64_t kSaturate = int64_t(1) << 62;
 
-void invalid(const std::string &message) { throw UserError("InvalidConfig", message); }
+void invalid(const std::string &message) {
+  throw UserError("InvalidConfig", message);
+}
 
-bool is_power_of_two(int64_t value) { return value > 0 && (value & (value - 1)) == 0; }
+bool is_power_of_two(int64_t value) {
+  return value > 0 && (value & (value - 1)) == 0;
+}
 
 int64_t next_power_of_two(int64_t value) {
   int64_t result = 1;
-  while (result < value && result < kSaturate) result <<= 1;
+  while (result < value && result < kSaturate)
+    result <<= 1;
   return result;
 }
 
@@ -138,7 +143,8 @@ void check_indexing_style(const std::string &field, const std::string &style) {
   const auto &styles = indexing_styles();
   if (std::find(styles.begin(), styles.end(), style) != styles.end()) return;
   std::vector<std::string> quoted;
-  for (const auto &s : styles) quoted.push_back(show(Json(s)));
+  for (const auto &s : styles)
+    quoted.push_back(show(Json(s)));
   invalid(field + ": " + show(Json(style)) + " is not an indexing style; use one of " +
           join(quoted));
 }
@@ -153,16 +159,18 @@ void check_loop_order(const std::string &field, const std::vector<int64_t> &orde
   }
   if (ok) return;
   Json shown = Json::array(), identity = Json::array();
-  for (int64_t dim : order) shown.push_back(Json(dim));
-  for (size_t dim = 0; dim < dims; ++dim) identity.push_back(Json(static_cast<int64_t>(dim)));
+  for (int64_t dim : order)
+    shown.push_back(Json(dim));
+  for (size_t dim = 0; dim < dims; ++dim)
+    identity.push_back(Json(static_cast<int64_t>(dim)));
   invalid(field + ": " + show(shown) + " is not a permutation of " + show(identity) +
           "; list each of the " + std::to_string(dims) + " dimensions once");
 }
 
 void check_num_warps(const std::string &field, int64_t value) {
   if (is_power_of_two(value) && value <= kMaxNumWarps) return;
-  invalid(field + ": " + std::to_string(value) + " is not allowed; use a power of two between 1 and " +
-          std::to_string(kMaxNumWarps));
+  invalid(field + ": " + std::to_string(value) +
+          " is not allowed; use a power of two between 1 and " + std::to_string(kMaxNumWarps));
 }
 
 void check_num_stages(const std::string &field, int64_t value) {
@@ -181,11 +189,10 @@ bool allows_xyz(const KernelFacts &facts, const Config &config) {
   return true;
 }
 
-void check_pid_type(const std::string &field, const std::string &pid_type,
-                    const KernelFacts &facts, const Config &config) {
+void check_pid_type(const std::string &field, const std::string &pid_type, const KernelFacts &facts,
+                    const Config &config) {
   if (pid_type == "persistent_blocked" || pid_type == "persistent_interleaved")
-    invalid(field + ": " + show(Json(pid_type)) +
-            " is not supported yet; use \"flat\" or \"xyz\"");
+    invalid(field + ": " + show(Json(pid_type)) + " is not supported yet; use \"flat\" or \"xyz\"");
   if (pid_type != "flat" && pid_type != "xyz")
     invalid(field + ": " + show(Json(pid_type)) + " is not a pid type; use \"flat\" or \"xyz\"");
   if (pid_type == "xyz" && !allows_xyz(facts, config))
@@ -198,7 +205,9 @@ int64_t expect_int(const std::string &field, const Json &value) {
   return value.as_int();
 }
 
-std::string show(const Json &value) { return value.dump(); }
+std::string show(const Json &value) {
+  return value.dump();
+}
 
 std::string join(const std::vector<std::string> &items, const std::string &separator) {
   std::string out;

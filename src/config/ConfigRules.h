@@ -75,8 +75,8 @@ void check_num_warps(const std::string &field, int64_t value);
 void check_num_stages(const std::string &field, int64_t value);
 /// `field` is "pid_type" or "use_yz_grid"; "xyz" needs at most three grid
 /// dimensions in every grid tile call (a flattened call counts as one).
-void check_pid_type(const std::string &field, const std::string &pid_type,
-                    const KernelFacts &facts, const Config &config);
+void check_pid_type(const std::string &field, const std::string &pid_type, const KernelFacts &facts,
+                    const Config &config);
 /// Whether "xyz" is legal for every flattening choice `config` makes.
 bool allows_xyz(const KernelFacts &facts, const Config &config);
 

@@ -34,7 +34,8 @@ static int64_t default_block(const TileCallFacts &call, size_t dim) {
 static void shrink_for_rows(const TileCallFacts &call, TileChoice &choice, int64_t row_elements) {
   while (true) {
     int64_t elements = row_elements;
-    for (int64_t block : choice.block_sizes) elements *= block;
+    for (int64_t block : choice.block_sizes)
+      elements *= block;
     if (elements <= kDefaultElementsPerProgram) return;
     int widest = -1;
     for (size_t dim = 0; dim < choice.block_sizes.size(); ++dim) {
@@ -56,8 +57,8 @@ Config ConfigSpec::default_config() const {
   }
   int64_t row_elements = 1;
   for (size_t r = 0; r < facts_.reductions.size(); ++r)
-    row_elements = std::max(row_elements, config.reduction_loops[r].value_or(
-                                              reduction_extent(facts_.reductions[r])));
+    row_elements = std::max(
+        row_elements, config.reduction_loops[r].value_or(reduction_extent(facts_.reductions[r])));
   for (const auto &call : facts_.tiles) {
     TileChoice choice;
     for (size_t dim = 0; dim < call.size_hints.size(); ++dim)
@@ -72,7 +73,8 @@ Config ConfigSpec::default_config() const {
 
 static Json int_list(const std::vector<int64_t> &values) {
   Json out = Json::array();
-  for (int64_t value : values) out.push_back(Json(value));
+  for (int64_t value : values)
+    out.push_back(Json(value));
   return out;
 }
 
@@ -85,9 +87,10 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
   size_t dims = call.size_hints.size();
   if (choice.flatten) {
     if (!can_flatten(call))
-      invalid(field + ": only a tile call of two or more dimensions, none fixed by block_size=, "
-                      "can be flattened" + call_location(call) + "; give a list of " +
-              std::to_string(dims) + " block sizes");
+      invalid(field +
+              ": only a tile call of two or more dimensions, none fixed by block_size=, "
+              "can be flattened" +
+              call_location(call) + "; give a list of " + std::to_string(dims) + " block sizes");
     if (!choice.block_sizes.empty())
       invalid(field + ": a flattened tile has only its flat block size, got " +
               std::to_string(choice.block_sizes.size()) + " per-dimension block sizes as well");
@@ -121,10 +124,13 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
 static void validate_fixed_tile(const TileCallFacts &call, const TileChoice &choice,
                                 const std::string &name) {
   std::vector<int64_t> fixed;
-  for (const auto &size : call.fixed_block_sizes) fixed.push_back(*size);
+  for (const auto &size : call.fixed_block_sizes)
+    fixed.push_back(*size);
   if (choice.flatten || choice.block_sizes != fixed)
-    invalid(name + call_location(call) + ": block sizes are fixed by block_size= in the source; "
-            "use " + int_list(fixed).dump());
+    invalid(name + call_location(call) +
+            ": block sizes are fixed by block_size= in the source; "
+            "use " +
+            int_list(fixed).dump());
   check_loop_order(name + " loop order",
                    std::vector<int64_t>(choice.loop_order.begin(), choice.loop_order.end()),
                    fixed.size());
@@ -143,9 +149,9 @@ void ConfigSpec::validate(const Config &config) const {
       validate_fixed_tile(call, config.tiles[i], "hl.tile call " + std::to_string(i));
       continue;
     }
-    std::string loop_order_field =
-        call.size_hints.size() >= 2 ? "loop_orders[" + std::to_string(multi_dim_index++) + "]"
-                                    : block_field(tunable_index) + " loop order";
+    std::string loop_order_field = call.size_hints.size() >= 2
+                                       ? "loop_orders[" + std::to_string(multi_dim_index++) + "]"
+                                       : block_field(tunable_index) + " loop order";
     validate_tile(call, config.tiles[i], block_field(tunable_index++), loop_order_field);
   }
 
@@ -182,12 +188,14 @@ Json ConfigSpec::to_json(const Config &config) const {
       blocks.push_back(Json(choice.flat_block_size));
     } else {
       Json sizes = Json::array();
-      for (int64_t block : choice.block_sizes) sizes.push_back(Json(block));
+      for (int64_t block : choice.block_sizes)
+        sizes.push_back(Json(block));
       blocks.push_back(std::move(sizes));
     }
     if (facts_.tiles[i].size_hints.size() < 2) continue;
     Json order = Json::array();
-    for (int dim : choice.loop_order) order.push_back(Json(dim));
+    for (int dim : choice.loop_order)
+      order.push_back(Json(dim));
     loop_orders.push_back(std::move(order));
   }
 
@@ -196,7 +204,8 @@ Json ConfigSpec::to_json(const Config &config) const {
   if (!multi_dim_tunable_calls(facts_).empty()) out.set("loop_orders", std::move(loop_orders));
   if (!config.reduction_loops.empty()) {
     Json loops = Json::array();
-    for (const auto &loop : config.reduction_loops) loops.push_back(loop ? Json(*loop) : Json());
+    for (const auto &loop : config.reduction_loops)
+      loops.push_back(loop ? Json(*loop) : Json());
     out.set("reduction_loops", std::move(loops));
   }
   out.set("l2_grouping", Json(config.l2_grouping));
@@ -204,7 +213,8 @@ Json ConfigSpec::to_json(const Config &config) const {
     out.set("indexing", Json(config.indexing[0]));
   } else {
     Json styles = Json::array();
-    for (const auto &style : config.indexing) styles.push_back(Json(style));
+    for (const auto &style : config.indexing)
+      styles.push_back(Json(style));
     out.set("indexing", std::move(styles));
   }
   if (config.pid_type == "xyz") out.set("use_yz_grid", Json(true));
@@ -315,14 +325,17 @@ Json ConfigSpec::describe() const {
   }
 
   Json indexing = Json::array();
-  for (const auto &style : indexing_styles()) indexing.push_back(Json(style));
+  for (const auto &style : indexing_styles())
+    indexing.push_back(Json(style));
   Json pid_types = Json::array();
   pid_types.push_back(Json("flat"));
   pid_types.push_back(Json("xyz"));
   Json warps = Json::array();
-  for (int warp = 1; warp <= kMaxNumWarps; warp *= 2) warps.push_back(Json(warp));
+  for (int warp = 1; warp <= kMaxNumWarps; warp *= 2)
+    warps.push_back(Json(warp));
   Json stages = Json::array();
-  for (int stage = 1; stage <= kMaxNumStages; ++stage) stages.push_back(Json(stage));
+  for (int stage = 1; stage <= kMaxNumStages; ++stage)
+    stages.push_back(Json(stage));
 
   Json out = Json::object();
   out.set("block_sizes", std::move(blocks));
@@ -340,8 +353,10 @@ Json ConfigSpec::describe() const {
 /// A power of two in [min, max], both powers of two, log-uniformly.
 static int64_t random_power(std::mt19937_64 &rng, int64_t min, int64_t max) {
   int low = 0, high = 0;
-  while ((int64_t(1) << low) < min) ++low;
-  while ((int64_t(1) << high) < max) ++high;
+  while ((int64_t(1) << low) < min)
+    ++low;
+  while ((int64_t(1) << high) < max)
+    ++high;
   return int64_t(1) << std::uniform_int_distribution<int>(low, high)(rng);
 }
 
@@ -382,7 +397,8 @@ Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
   config.indexing = {styles[pick_style(rng)]};
   if (facts_.memory_ops >= 2 && coin(rng)) {
     config.indexing.clear();
-    for (int op = 0; op < facts_.memory_ops; ++op) config.indexing.push_back(styles[pick_style(rng)]);
+    for (int op = 0; op < facts_.memory_ops; ++op)
+      config.indexing.push_back(styles[pick_style(rng)]);
     bool all_same = std::all_of(config.indexing.begin(), config.indexing.end(),
                                 [&](const std::string &s) { return s == config.indexing[0]; });
     if (all_same) config.indexing.resize(1);

@@ -2,7 +2,6 @@
 
 #include "support/Diagnostics.h"
 
-
 namespace helion::ir {
 
 int DeviceKernel::add(Node node) {
@@ -16,25 +15,44 @@ int DeviceKernel::add(Node node) {
 
 static const char *op_name(OpKind op) {
   switch (op) {
-  case OpKind::Constant: return "constant";
-  case OpKind::HostScalar: return "host_scalar";
-  case OpKind::TileIndex: return "tile_index";
-  case OpKind::TileBegin: return "tile_begin";
-  case OpKind::TileEnd: return "tile_end";
-  case OpKind::TileSize: return "tile_size";
-  case OpKind::Full: return "full";
-  case OpKind::Load: return "load";
-  case OpKind::Unary: return "unary";
-  case OpKind::Binary: return "binary";
-  case OpKind::Where: return "where";
-  case OpKind::Cast: return "cast";
-  case OpKind::Reduce: return "reduce";
-  case OpKind::Dot: return "dot";
-  case OpKind::Reshape: return "reshape";
-  case OpKind::Permute: return "permute";
-  case OpKind::MaskFill: return "mask_fill";
-  case OpKind::LoopArg: return "loop_arg";
-  case OpKind::LoopResult: return "loop_result";
+  case OpKind::Constant:
+    return "constant";
+  case OpKind::HostScalar:
+    return "host_scalar";
+  case OpKind::TileIndex:
+    return "tile_index";
+  case OpKind::TileBegin:
+    return "tile_begin";
+  case OpKind::TileEnd:
+    return "tile_end";
+  case OpKind::TileSize:
+    return "tile_size";
+  case OpKind::Full:
+    return "full";
+  case OpKind::Load:
+    return "load";
+  case OpKind::Unary:
+    return "unary";
+  case OpKind::Binary:
+    return "binary";
+  case OpKind::Where:
+    return "where";
+  case OpKind::Cast:
+    return "cast";
+  case OpKind::Reduce:
+    return "reduce";
+  case OpKind::Dot:
+    return "dot";
+  case OpKind::Reshape:
+    return "reshape";
+  case OpKind::Permute:
+    return "permute";
+  case OpKind::MaskFill:
+    return "mask_fill";
+  case OpKind::LoopArg:
+    return "loop_arg";
+  case OpKind::LoopResult:
+    return "loop_result";
   }
   return "?";
 }
@@ -64,7 +82,8 @@ static std::string index_text(const std::vector<IndexItem> &index) {
 static void dump_node(std::string &out, const DeviceKernel &k, const Node &n) {
   out += "%" + std::to_string(n.id) + ": " + type_text(n.type) + " = " + op_name(n.op);
   if (!n.fn.empty()) out += "." + n.fn;
-  for (int operand : n.operands) out += " %" + std::to_string(operand);
+  for (int operand : n.operands)
+    out += " %" + std::to_string(operand);
   if (n.op == OpKind::Constant) out += " " + n.number;
   if (n.op == OpKind::HostScalar)
     out += " " + (n.sym ? sym_to_python(n.sym, SymSide::Host) : k.scalars.at(n.scalar).name);
@@ -110,8 +129,8 @@ std::string dump(const DeviceKernel &kernel) {
     const BlockInfo &info = kernel.blocks[b];
     out += "block b" + std::to_string(b) +
            (info.kind == BlockInfo::Kind::Tile ? " tile [" : " reduction [") +
-           sym_to_python(info.begin, SymSide::Host) + ", " + sym_to_python(info.end, SymSide::Host) +
-           ")\n";
+           sym_to_python(info.begin, SymSide::Host) + ", " +
+           sym_to_python(info.end, SymSide::Host) + ")\n";
   }
   dump_block(out, kernel, kernel.body, 0);
   return out;

@@ -54,7 +54,7 @@ struct TileCall {
   SourceSpan span;
   std::vector<int> blocks;
   bool is_grid = false;
-  bool list_form = false; ///< `hl.tile([n])`: the loop variable is a tuple of tiles
+  bool list_form = false;   ///< `hl.tile([n])`: the loop variable is a tuple of tiles
   bool scalar_grid = false; ///< `hl.grid`: block size 1, the loop variables are indices
   std::vector<std::optional<int64_t>> fixed_block_sizes; ///< from `block_size=`
 };

@@ -1,7 +1,6 @@
 // Tensors created on the device: hl.zeros/hl.full and the torch *_like family.
 
 #include "lower/OpHelpers.h"
-
 #include "support/Diagnostics.h"
 
 namespace helion::lower {
@@ -25,7 +24,9 @@ int full(LoweringContext &cx, std::vector<ir::Dim> dims, DType dtype, const Oper
   return cx.emit(std::move(n));
 }
 
-Operand number(double v) { return Operand::of_host(HostValue::make_float(v)); }
+Operand number(double v) {
+  return Operand::of_host(HostValue::make_float(v));
+}
 
 DType dtype_or(LoweringContext &cx, const CallArgs &args, size_t position, DType fallback) {
   const Operand *d = args.get(position, "dtype");
@@ -52,10 +53,10 @@ Operand lower_like(LoweringContext &cx, const CallArgs &args, std::optional<doub
 } // namespace
 
 void register_creation(LoweringRegistry &r) {
-  r.add("hl.zeros", [](LoweringContext &cx, const CallArgs &a) { return lower_hl_full(cx, a, 0.0); });
-  r.add("hl.full", [](LoweringContext &cx, const CallArgs &a) {
-    return lower_hl_full(cx, a, std::nullopt);
-  });
+  r.add("hl.zeros",
+        [](LoweringContext &cx, const CallArgs &a) { return lower_hl_full(cx, a, 0.0); });
+  r.add("hl.full",
+        [](LoweringContext &cx, const CallArgs &a) { return lower_hl_full(cx, a, std::nullopt); });
   // empty_like leaves its contents unspecified, so zeros are as good as any.
   static const std::pair<const char *, double> constant_likes[] = {
       {"torch.zeros_like", 0.0}, {"torch.ones_like", 1.0}, {"torch.empty_like", 0.0}};
@@ -63,9 +64,8 @@ void register_creation(LoweringRegistry &r) {
     double fill = v;
     r.add(name, [fill](LoweringContext &cx, const CallArgs &a) { return lower_like(cx, a, fill); });
   }
-  r.add("torch.full_like", [](LoweringContext &cx, const CallArgs &a) {
-    return lower_like(cx, a, std::nullopt);
-  });
+  r.add("torch.full_like",
+        [](LoweringContext &cx, const CallArgs &a) { return lower_like(cx, a, std::nullopt); });
 }
 
 } // namespace helion::lower

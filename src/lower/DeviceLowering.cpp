@@ -1,5 +1,4 @@
 #include "lower/Lowering.h"
-
 #include "support/Diagnostics.h"
 
 #include <set>
@@ -17,11 +16,16 @@ namespace {
 
 const std::map<std::string, std::string> &binop_functions() {
   static const std::map<std::string, std::string> table = {
-      {"Add", "torch.add"},          {"Sub", "torch.sub"},
-      {"Mult", "torch.mul"},         {"Div", "torch.div"},
-      {"FloorDiv", "torch.floor_divide"}, {"Mod", "torch.remainder"},
-      {"Pow", "torch.pow"},          {"MatMult", "torch.matmul"},
-      {"BitAnd", "torch.bitwise_and"}, {"BitOr", "torch.bitwise_or"},
+      {"Add", "torch.add"},
+      {"Sub", "torch.sub"},
+      {"Mult", "torch.mul"},
+      {"Div", "torch.div"},
+      {"FloorDiv", "torch.floor_divide"},
+      {"Mod", "torch.remainder"},
+      {"Pow", "torch.pow"},
+      {"MatMult", "torch.matmul"},
+      {"BitAnd", "torch.bitwise_and"},
+      {"BitOr", "torch.bitwise_or"},
       {"BitXor", "torch.bitwise_xor"},
   };
   return table;
@@ -29,42 +33,55 @@ const std::map<std::string, std::string> &binop_functions() {
 
 const std::map<std::string, std::string> &compare_functions() {
   static const std::map<std::string, std::string> table = {
-      {"Eq", "torch.eq"}, {"NotEq", "torch.ne"}, {"Lt", "torch.lt"},
-      {"LtE", "torch.le"}, {"Gt", "torch.gt"},   {"GtE", "torch.ge"},
+      {"Eq", "torch.eq"},  {"NotEq", "torch.ne"}, {"Lt", "torch.lt"},
+      {"LtE", "torch.le"}, {"Gt", "torch.gt"},    {"GtE", "torch.ge"},
   };
   return table;
 }
 
 std::string statement_name(SK kind) {
   switch (kind) {
-  case SK::While: return "a while loop";
-  case SK::FunctionDef: return "a nested function definition";
-  case SK::Break: return "break";
-  case SK::Continue: return "continue";
-  default: return "this statement";
+  case SK::While:
+    return "a while loop";
+  case SK::FunctionDef:
+    return "a nested function definition";
+  case SK::Break:
+    return "break";
+  case SK::Continue:
+    return "continue";
+  default:
+    return "this statement";
   }
 }
 
 std::string expression_name(EK kind) {
   switch (kind) {
-  case EK::Lambda: return "a lambda";
-  case EK::Dict: return "a dict";
-  case EK::Starred: return "*unpacking";
-  case EK::Slice: return "a slice outside a subscript";
-  case EK::JoinedStr: return "an f-string";
-  default: return "this expression";
+  case EK::Lambda:
+    return "a lambda";
+  case EK::Dict:
+    return "a dict";
+  case EK::Starred:
+    return "*unpacking";
+  case EK::Slice:
+    return "a slice outside a subscript";
+  case EK::JoinedStr:
+    return "an f-string";
+  default:
+    return "this expression";
   }
 }
 
 void collect_targets(const ast::Expr &target, std::set<std::string> &out) {
   if (target.kind == EK::Name) out.insert(target.id);
-  for (const auto &e : target.elts) collect_targets(*e, out);
+  for (const auto &e : target.elts)
+    collect_targets(*e, out);
 }
 
 void collect_assigned(const std::vector<ast::StmtPtr> &body, std::set<std::string> &out) {
   for (const auto &s : body) {
     if (s->kind == SK::Assign || s->kind == SK::AugAssign || s->kind == SK::AnnAssign)
-      for (const auto &t : s->targets) collect_targets(*t, out);
+      for (const auto &t : s->targets)
+        collect_targets(*t, out);
     collect_assigned(s->body, out);
     collect_assigned(s->orelse, out);
   }
@@ -100,20 +117,25 @@ private:
     switch (s.kind) {
     case SK::Assign: {
       Operand value = lower_expr(*s.value);
-      for (const auto &t : s.targets) assign(*t, value);
+      for (const auto &t : s.targets)
+        assign(*t, value);
       return;
     }
     case SK::AnnAssign:
       if (s.value) assign(*s.targets[0], lower_expr(*s.value));
       return;
-    case SK::AugAssign: return lower_aug_assign(s);
-    case SK::For: return lower_nested_loop(s);
-    case SK::If: return lower_if(s);
+    case SK::AugAssign:
+      return lower_aug_assign(s);
+    case SK::For:
+      return lower_nested_loop(s);
+    case SK::If:
+      return lower_if(s);
     case SK::Expr:
       if (s.value->kind == EK::Constant) return; // a docstring or a bare literal
       lower_expr(*s.value);
       return;
-    case SK::Pass: return;
+    case SK::Pass:
+      return;
     case SK::Return:
       throw UserError("NotAllowedOnDevice",
                       "return is not allowed inside a device loop; store results into an output "
@@ -147,10 +169,12 @@ private:
     }
     if (target.kind == EK::Tuple || target.kind == EK::List) {
       if (value.kind != Operand::Kind::Tuple || value.elements.size() != target.elts.size())
-        throw UserError("TypeError", "cannot unpack this value into " +
-                                         std::to_string(target.elts.size()) + " names",
+        throw UserError("TypeError",
+                        "cannot unpack this value into " + std::to_string(target.elts.size()) +
+                            " names",
                         target.span);
-      for (size_t i = 0; i < target.elts.size(); ++i) assign(*target.elts[i], value.elements[i]);
+      for (size_t i = 0; i < target.elts.size(); ++i)
+        assign(*target.elts[i], value.elements[i]);
       return;
     }
     if (target.kind == EK::Subscript) {
@@ -179,7 +203,8 @@ private:
       throw UserError("UnsupportedOp", "operator " + s.op + "= is not supported on the device",
                       s.span);
     Operand current = lower_expr(target);
-    Operand result = call_function(fn->second, {current, lower_expr(*s.value)}, {}, s.span, nullptr);
+    Operand result =
+        call_function(fn->second, {current, lower_expr(*s.value)}, {}, s.span, nullptr);
     if (target.kind == EK::Name && current.kind == Operand::Kind::Tensor &&
         result.kind == Operand::Kind::Tensor)
       // In-place ops keep the variable's dtype, as torch's `+=` does.
@@ -272,7 +297,8 @@ private:
     // variable is that index.
     bool scalar_grid = callee.is_host(HostValue::Kind::Function) && callee.host->text == "hl.grid";
     std::vector<Operand> args;
-    for (const auto &a : call.elts) args.push_back(lower_expr(*a));
+    for (const auto &a : call.elts)
+      args.push_back(lower_expr(*a));
     std::vector<SymInt> begins, ends;
     auto sizes = [&](const Operand &o) {
       std::vector<SymInt> out;
@@ -313,15 +339,17 @@ private:
       Operand bs = lower_expr(*kw.value);
       std::vector<HostValuePtr> items;
       if (bs.kind == Operand::Kind::Tuple)
-        for (const Operand &e : bs.elements) items.push_back(e.host ? e.host : HostValue::make(HostValue::Kind::Unknown));
+        for (const Operand &e : bs.elements)
+          items.push_back(e.host ? e.host : HostValue::make(HostValue::Kind::Unknown));
       else
-        items = bs.is_host(HostValue::Kind::Tuple) ? bs.host->elements : std::vector<HostValuePtr>{bs.host};
+        items = bs.is_host(HostValue::Kind::Tuple) ? bs.host->elements
+                                                   : std::vector<HostValuePtr>{bs.host};
       if (items.size() != ends.size())
-        throw UserError("RankMismatch", "block_size needs one entry per tiled dimension",
-                        kw.span);
+        throw UserError("RankMismatch", "block_size needs one entry per tiled dimension", kw.span);
       for (size_t i = 0; i < items.size(); ++i) {
         if (items[i]->kind == HostValue::Kind::None) continue;
-        auto c = items[i]->kind == HostValue::Kind::Int ? sym_constant(items[i]->sym) : std::nullopt;
+        auto c =
+            items[i]->kind == HostValue::Kind::Int ? sym_constant(items[i]->sym) : std::nullopt;
         if (!c || *c <= 0 || (*c & (*c - 1)))
           throw UserError("InvalidConfig", "block_size must be a power of two (or None)", kw.span);
         fixed[i] = *c;
@@ -329,15 +357,16 @@ private:
     }
     std::vector<std::string> names;
     if (target.kind == EK::Name && ends.size() == 1) names.push_back(target.id);
-    for (const auto &e : target.elts) names.push_back(e->kind == EK::Name ? e->id : "tile");
+    for (const auto &e : target.elts)
+      names.push_back(e->kind == EK::Name ? e->id : "tile");
 
     ir::TileCall tc;
     tc.span = call.span;
     tc.is_grid = is_grid;
     tc.fixed_block_sizes = fixed;
     tc.scalar_grid = scalar_grid;
-    tc.list_form = args.back().is_host(HostValue::Kind::Tuple) ||
-                   args.back().kind == Operand::Kind::Tuple;
+    tc.list_form =
+        args.back().is_host(HostValue::Kind::Tuple) || args.back().kind == Operand::Kind::Tuple;
     int call_index = static_cast<int>(kernel_.tile_calls.size());
     for (size_t d = 0; d < ends.size(); ++d) {
       ir::BlockInfo b;
@@ -420,7 +449,8 @@ private:
         items.push_back(item);
     };
     if (slice.kind == EK::Tuple)
-      for (const auto &e : slice.elts) one(*e);
+      for (const auto &e : slice.elts)
+        one(*e);
     else
       one(slice);
     return items;
@@ -441,7 +471,8 @@ private:
     }
     if (HostValuePtr g = host_.lookup_global(e.id)) return Operand::of_host(g, e.id);
     throw UserError("UndefinedVariable",
-                    "name '" + e.id + "' is not defined; define it before use or pass it as an argument",
+                    "name '" + e.id +
+                        "' is not defined; define it before use or pass it as an argument",
                     e.span);
   }
 
@@ -451,13 +482,16 @@ private:
     if (base.is_host(HostValue::Kind::Module))
       return Operand::of_host(host_.module_attribute(base.host->text, attr, e.span));
     if (base.is_host(HostValue::Kind::Function))
-      return Operand::of_host(HostValue::make(HostValue::Kind::Function, base.host->text + "." + attr));
+      return Operand::of_host(
+          HostValue::make(HostValue::Kind::Function, base.host->text + "." + attr));
     if (base.kind == Operand::Kind::Tile) return tile_attribute(base.block, attr, e.span);
     if (base.is_host(HostValue::Kind::Tensor)) return Operand::of_host(host_.eval(e));
     if (base.kind == Operand::Kind::Tensor) {
-      if (attr == "dtype") return Operand::of_host(HostValue::make_dtype(cx_.type_of(base.node).dtype));
+      if (attr == "dtype")
+        return Operand::of_host(HostValue::make_dtype(cx_.type_of(base.node).dtype));
       if (attr == "T") return call_function("tensor.t", {base}, {}, e.span, &e);
-      Operand method = Operand::of_host(HostValue::make(HostValue::Kind::Function, "tensor." + attr));
+      Operand method =
+          Operand::of_host(HostValue::make(HostValue::Kind::Function, "tensor." + attr));
       method.elements.push_back(base);
       return method;
     }
@@ -491,8 +525,8 @@ private:
       throw UserError("UnsupportedOp", "this call is not supported on the device", e.span);
     if (callee.host->self) return Operand::of_host(host_.eval(e)); // x.size(0) and the like
     // float("-inf"), min(a, b), math.sqrt(d): host values known when compiling.
-    bool host_function = callee.host->text.rfind("builtins.", 0) == 0 ||
-                         callee.host->text.rfind("math.", 0) == 0;
+    bool host_function =
+        callee.host->text.rfind("builtins.", 0) == 0 || callee.host->text.rfind("math.", 0) == 0;
     if (host_function) {
       HostValuePtr value = host_.eval(e);
       if (value->kind != HostValue::Kind::Unknown) return Operand::of_host(value);
@@ -504,7 +538,8 @@ private:
       args.push_back(lower_expr(*a));
     }
     std::vector<std::pair<std::string, Operand>> keywords;
-    for (const ast::Keyword &kw : e.keywords) keywords.emplace_back(kw.arg, lower_expr(*kw.value));
+    for (const ast::Keyword &kw : e.keywords)
+      keywords.emplace_back(kw.arg, lower_expr(*kw.value));
     return call_function(callee.host->text, std::move(args), std::move(keywords), e.span, &e);
   }
 
@@ -537,10 +572,14 @@ private:
 
   Operand lower_expr(const ast::Expr &e) {
     switch (e.kind) {
-    case EK::Name: return lower_name(e);
-    case EK::Constant: return Operand::of_host(host_.eval(e));
-    case EK::Attribute: return lower_attribute(e);
-    case EK::Call: return lower_call(e);
+    case EK::Name:
+      return lower_name(e);
+    case EK::Constant:
+      return Operand::of_host(host_.eval(e));
+    case EK::Attribute:
+      return lower_attribute(e);
+    case EK::Call:
+      return lower_call(e);
     case EK::Subscript: {
       Operand base = lower_expr(*e.value);
       if (base.kind == Operand::Kind::Host && base.host->kind == HostValue::Kind::Tuple)
@@ -560,8 +599,9 @@ private:
       Operand v = lower_expr(*e.extra);
       if (all_host_scalars({v})) return Operand::of_host(host_.eval(e));
       if (e.op == "UAdd") return v;
-      std::string fn = e.op == "USub" ? "torch.neg" : e.op == "Not" ? "torch.logical_not"
-                                                                     : "torch.bitwise_not";
+      std::string fn = e.op == "USub"  ? "torch.neg"
+                       : e.op == "Not" ? "torch.logical_not"
+                                       : "torch.bitwise_not";
       return call_function(fn, {v}, {}, e.span, &e);
     }
     case EK::Compare: {
@@ -571,8 +611,8 @@ private:
         Operand right = lower_expr(*e.comparators[i]);
         auto fn = compare_functions().find(e.ops[i]);
         if (fn == compare_functions().end())
-          throw UserError("UnsupportedOp", "comparison " + e.ops[i] + " is not supported on the device",
-                          e.span);
+          throw UserError("UnsupportedOp",
+                          "comparison " + e.ops[i] + " is not supported on the device", e.span);
         Operand r = all_host_scalars({left, right}) && e.ops.size() == 1
                         ? Operand::of_host(host_.eval(e))
                         : call_function(fn->second, {left, right}, {}, e.span, &e);
@@ -594,7 +634,8 @@ private:
     case EK::List: {
       Operand t;
       t.kind = Operand::Kind::Tuple;
-      for (const auto &x : e.elts) t.elements.push_back(lower_expr(*x));
+      for (const auto &x : e.elts)
+        t.elements.push_back(lower_expr(*x));
       return t;
     }
     case EK::BoolOp:

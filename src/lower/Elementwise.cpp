@@ -2,7 +2,6 @@
 // activations and dtype conversions.
 
 #include "lower/OpHelpers.h"
-
 #include "support/Diagnostics.h"
 
 namespace helion::lower {
@@ -38,7 +37,9 @@ Operand lower_binary(LoweringContext &cx, const CallArgs &args, const std::strin
   return Operand::tensor(binary_op(cx, fn, a, b, args.span));
 }
 
-DType float_result(DType dtype) { return is_floating(dtype) ? dtype : DType::Float32; }
+DType float_result(DType dtype) {
+  return is_floating(dtype) ? dtype : DType::Float32;
+}
 
 bool is_device_name(const Operand &o) {
   if (o.is_host(HostValue::Kind::Device)) return true;
@@ -51,9 +52,9 @@ bool is_device_name(const Operand &o) {
 Operand lower_gelu(LoweringContext &cx, const CallArgs &args) {
   int x = input_node(cx, args);
   const Operand *approx = args.get(1, "approximate");
-  std::string mode = is_none(approx) ? "none" : approx->is_host(HostValue::Kind::String)
-                                                    ? approx->host->text
-                                                    : "?";
+  std::string mode = is_none(approx)                            ? "none"
+                     : approx->is_host(HostValue::Kind::String) ? approx->host->text
+                                                                : "?";
   if (mode != "none" && mode != "tanh")
     throw UserError("TypeError", "gelu's approximate must be 'none' or 'tanh'", args.span);
   const SourceSpan &s = args.span;
@@ -108,14 +109,18 @@ Operand lower_to(LoweringContext &cx, const CallArgs &args) {
   int x = input_node(cx, args);
   std::optional<DType> dtype;
   auto take = [&](const Operand &o) {
-    if (o.is_host(HostValue::Kind::DType)) dtype = o.host->dtype;
-    else if (o.kind == Operand::Kind::Tensor) dtype = cx.type_of(o.node).dtype;
-    else if (o.is_host(HostValue::Kind::Tensor)) dtype = o.host->tensor->dtype;
+    if (o.is_host(HostValue::Kind::DType))
+      dtype = o.host->dtype;
+    else if (o.kind == Operand::Kind::Tensor)
+      dtype = cx.type_of(o.node).dtype;
+    else if (o.is_host(HostValue::Kind::Tensor))
+      dtype = o.host->tensor->dtype;
     else if (!is_device_name(o) && !o.is_host(HostValue::Kind::None))
-      throw UserError("TypeError", "Tensor.to on the device takes a dtype, e.g. x.to(torch.float32)",
-                      args.span);
+      throw UserError("TypeError",
+                      "Tensor.to on the device takes a dtype, e.g. x.to(torch.float32)", args.span);
   };
-  for (size_t i = 1; i < args.args.size(); ++i) take(args.args[i]);
+  for (size_t i = 1; i < args.args.size(); ++i)
+    take(args.args[i]);
   for (const auto &kw : args.keywords)
     if (kw.first == "dtype" || kw.first == "other" || kw.first == "device") take(kw.second);
   if (!dtype)
@@ -126,18 +131,18 @@ Operand lower_to(LoweringContext &cx, const CallArgs &args) {
 
 Operand lower_type_as(LoweringContext &cx, const CallArgs &args) {
   const Operand &other = require_arg(args, 1, "other");
-  DType dtype = other.is_host(HostValue::Kind::Tensor) ? other.host->tensor->dtype
-                                                        : cx.dtype_of(other);
+  DType dtype =
+      other.is_host(HostValue::Kind::Tensor) ? other.host->tensor->dtype : cx.dtype_of(other);
   return Operand::tensor(cx.cast(input_node(cx, args), dtype, args.span));
 }
 
 } // namespace
 
 void register_elementwise(LoweringRegistry &r) {
-  static const char *const unary_fns[] = {
-      "exp",   "log",  "sqrt", "rsqrt", "sigmoid", "tanh",  "relu", "abs",
-      "sin",   "cos",  "exp2", "log2",  "log1p",   "expm1", "floor", "ceil",
-      "erf",   "neg",  "logical_not", "bitwise_not"};
+  static const char *const unary_fns[] = {"exp",  "log",  "sqrt",  "rsqrt",       "sigmoid",
+                                          "tanh", "relu", "abs",   "sin",         "cos",
+                                          "exp2", "log2", "log1p", "expm1",       "floor",
+                                          "ceil", "erf",  "neg",   "logical_not", "bitwise_not"};
   for (const char *fn : unary_fns) {
     std::string name = fn;
     add_both(r, name, [name](LoweringContext &cx, const CallArgs &args) {
@@ -148,14 +153,29 @@ void register_elementwise(LoweringRegistry &r) {
 
   // torch name -> IR fn
   static const std::pair<const char *, const char *> binary_fns[] = {
-      {"add", "add"},           {"sub", "sub"},           {"subtract", "sub"},
-      {"mul", "mul"},           {"multiply", "mul"},      {"div", "truediv"},
-      {"divide", "truediv"},    {"true_divide", "truediv"}, {"floor_divide", "floordiv"},
-      {"remainder", "mod"},     {"pow", "pow"},           {"maximum", "maximum"},
-      {"minimum", "minimum"},   {"eq", "eq"},             {"ne", "ne"},
-      {"lt", "lt"},             {"le", "le"},             {"gt", "gt"},
-      {"ge", "ge"},             {"logical_and", "logical_and"}, {"logical_or", "logical_or"},
-      {"bitwise_and", "bitwise_and"}, {"bitwise_or", "bitwise_or"},
+      {"add", "add"},
+      {"sub", "sub"},
+      {"subtract", "sub"},
+      {"mul", "mul"},
+      {"multiply", "mul"},
+      {"div", "truediv"},
+      {"divide", "truediv"},
+      {"true_divide", "truediv"},
+      {"floor_divide", "floordiv"},
+      {"remainder", "mod"},
+      {"pow", "pow"},
+      {"maximum", "maximum"},
+      {"minimum", "minimum"},
+      {"eq", "eq"},
+      {"ne", "ne"},
+      {"lt", "lt"},
+      {"le", "le"},
+      {"gt", "gt"},
+      {"ge", "ge"},
+      {"logical_and", "logical_and"},
+      {"logical_or", "logical_or"},
+      {"bitwise_and", "bitwise_and"},
+      {"bitwise_or", "bitwise_or"},
       {"bitwise_xor", "bitwise_xor"}};
   for (const auto &[name, fn] : binary_fns) {
     std::string ir_fn = fn;
@@ -193,8 +213,8 @@ void register_elementwise(LoweringRegistry &r) {
   r.add("tensor.to", lower_to);
   r.add("tensor.type_as", lower_type_as);
   static const std::pair<const char *, DType> conversions[] = {
-      {"float", DType::Float32}, {"half", DType::Float16}, {"bfloat16", DType::BFloat16},
-      {"double", DType::Float64}, {"int", DType::Int32},   {"long", DType::Int64},
+      {"float", DType::Float32},  {"half", DType::Float16}, {"bfloat16", DType::BFloat16},
+      {"double", DType::Float64}, {"int", DType::Int32},    {"long", DType::Int64},
       {"bool", DType::Bool}};
   for (const auto &[name, dtype] : conversions) {
     DType target = dtype;

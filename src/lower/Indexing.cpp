@@ -1,5 +1,4 @@
 #include "lower/Lowering.h"
-
 #include "support/Diagnostics.h"
 
 namespace helion::lower {
@@ -145,11 +144,12 @@ Operand view_of_device_value(LoweringContext &cx, const Operand &base,
                       "(e.g. row[:, None])",
                       span);
     if (dim >= type.rank())
-      throw UserError("RankMismatch", "too many indices for a value of rank " +
-                                          std::to_string(type.rank()), span);
+      throw UserError("RankMismatch",
+                      "too many indices for a value of rank " + std::to_string(type.rank()), span);
     dims.push_back(type.dims[dim++]);
   }
-  for (; dim < type.rank(); ++dim) dims.push_back(type.dims[dim]);
+  for (; dim < type.rank(); ++dim)
+    dims.push_back(type.dims[dim]);
   if (dims == type.dims) return base;
   Node n;
   n.op = OpKind::Reshape;

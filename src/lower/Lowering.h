@@ -33,18 +33,32 @@ struct Operand {
   int block = -1;
   std::vector<Operand> elements;
 
-  static Operand tensor(int node) { Operand o; o.kind = Kind::Tensor; o.node = node; return o; }
-  static Operand tile(int block) { Operand o; o.kind = Kind::Tile; o.block = block; return o; }
+  static Operand tensor(int node) {
+    Operand o;
+    o.kind = Kind::Tensor;
+    o.node = node;
+    return o;
+  }
+  static Operand tile(int block) {
+    Operand o;
+    o.kind = Kind::Tile;
+    o.block = block;
+    return o;
+  }
   static Operand of_host(HostValuePtr v, std::string name = "") {
-    Operand o; o.kind = Kind::Host; o.host = std::move(v); o.host_name = std::move(name); return o;
+    Operand o;
+    o.kind = Kind::Host;
+    o.host = std::move(v);
+    o.host_name = std::move(name);
+    return o;
   }
   bool is_host(HostValue::Kind k) const { return kind == Kind::Host && host && host->kind == k; }
 };
 
 /// The evaluated arguments of a call in device code.
 struct CallArgs {
-  std::string fn;                ///< the qualified name ("torch.exp", "tensor.sum", "hl.zeros")
-  std::vector<Operand> args;     ///< positional, with a method's receiver first
+  std::string fn;            ///< the qualified name ("torch.exp", "tensor.sum", "hl.zeros")
+  std::vector<Operand> args; ///< positional, with a method's receiver first
   std::vector<std::pair<std::string, Operand>> keywords;
   const ast::Expr *call = nullptr;
   SourceSpan span;

@@ -1,5 +1,4 @@
 #include "lower/Lowering.h"
-
 #include "support/Diagnostics.h"
 #include "support/Text.h"
 
@@ -38,7 +37,8 @@ const OpLowering *LoweringRegistry::find(const std::string &name) const {
 
 std::vector<std::string> LoweringRegistry::names() const {
   std::vector<std::string> out;
-  for (const auto &entry : table_) out.push_back(entry.first);
+  for (const auto &entry : table_)
+    out.push_back(entry.first);
   return out;
 }
 
@@ -101,16 +101,20 @@ int LoweringContext::constant(double value, DType dtype, const SourceSpan &span)
   Node n;
   n.op = OpKind::Constant;
   n.type.dtype = dtype;
-  if (dtype == DType::Bool) n.number = value != 0 ? "True" : "False";
-  else if (is_floating(dtype)) n.number = format_number(value);
-  else n.number = std::to_string(static_cast<int64_t>(value));
+  if (dtype == DType::Bool)
+    n.number = value != 0 ? "True" : "False";
+  else if (is_floating(dtype))
+    n.number = format_number(value);
+  else
+    n.number = std::to_string(static_cast<int64_t>(value));
   n.span = span;
   return kernel_.add(std::move(n));
 }
 
 int LoweringContext::to_node(const Operand &o, const SourceSpan &span) {
   switch (o.kind) {
-  case Operand::Kind::Tensor: return o.node;
+  case Operand::Kind::Tensor:
+    return o.node;
   case Operand::Kind::Tile: {
     Node n;
     n.op = OpKind::TileIndex;
@@ -119,7 +123,8 @@ int LoweringContext::to_node(const Operand &o, const SourceSpan &span) {
     n.span = span;
     return emit(std::move(n));
   }
-  case Operand::Kind::Host: break;
+  case Operand::Kind::Host:
+    break;
   default:
     throw UserError("InvalidIndexingType", "a slice or None is only valid inside a subscript",
                     span);
@@ -172,8 +177,8 @@ int LoweringContext::cast(int node, DType dtype, const SourceSpan &span) {
   // Literals are retyped rather than converted at run time.
   if (kernel_.node(node).op == OpKind::Constant) {
     const std::string &text = kernel_.node(node).number;
-    double value = text == "True"                          ? 1
-                   : text == "False"                       ? 0
+    double value = text == "True"                           ? 1
+                   : text == "False"                        ? 0
                    : text.find("-inf") != std::string::npos ? -INFINITY
                    : text.find("inf") != std::string::npos  ? INFINITY
                    : text.find("nan") != std::string::npos  ? NAN
@@ -197,8 +202,10 @@ std::string LoweringContext::shape_text(const std::vector<Dim> &dims) const {
       continue;
     }
     const ir::BlockInfo &b = kernel_.block(dims[i].block);
-    if (b.kind == ir::BlockInfo::Kind::Tile) text += b.name_hint.empty() ? "tile" : b.name_hint;
-    else text += ":" + sym_to_python(b.end, SymSide::Host);
+    if (b.kind == ir::BlockInfo::Kind::Tile)
+      text += b.name_hint.empty() ? "tile" : b.name_hint;
+    else
+      text += ":" + sym_to_python(b.end, SymSide::Host);
   }
   return text + "]";
 }
@@ -211,10 +218,22 @@ std::vector<Dim> LoweringContext::broadcast(const ir::TensorType &a, const ir::T
     // Align from the right, like torch.
     const Dim *da = i < rank - a.dims.size() ? nullptr : &a.dims[i - (rank - a.dims.size())];
     const Dim *db = i < rank - b.dims.size() ? nullptr : &b.dims[i - (rank - b.dims.size())];
-    if (!da) { out[i] = *db; continue; }
-    if (!db) { out[i] = *da; continue; }
-    if (*da == *db || *db == Dim::constant(1)) { out[i] = *da; continue; }
-    if (*da == Dim::constant(1)) { out[i] = *db; continue; }
+    if (!da) {
+      out[i] = *db;
+      continue;
+    }
+    if (!db) {
+      out[i] = *da;
+      continue;
+    }
+    if (*da == *db || *db == Dim::constant(1)) {
+      out[i] = *da;
+      continue;
+    }
+    if (*da == Dim::constant(1)) {
+      out[i] = *db;
+      continue;
+    }
     throw UserError("ShapeMismatch",
                     "shapes " + shape_text(a.dims) + " and " + shape_text(b.dims) +
                         " do not broadcast (dimension " + std::to_string(i) +
@@ -252,10 +271,13 @@ int64_t LoweringContext::int_arg(const Operand &o, const SourceSpan &span) const
 
 std::vector<Dim> LoweringContext::shape_arg(const Operand &o, const SourceSpan &span) {
   std::vector<Operand> items;
-  if (o.kind == Operand::Kind::Tuple) items = o.elements;
+  if (o.kind == Operand::Kind::Tuple)
+    items = o.elements;
   else if (o.is_host(HostValue::Kind::Tuple))
-    for (const auto &e : o.host->elements) items.push_back(Operand::of_host(e));
-  else items.push_back(o);
+    for (const auto &e : o.host->elements)
+      items.push_back(Operand::of_host(e));
+  else
+    items.push_back(o);
   std::vector<Dim> dims;
   for (const Operand &item : items) {
     if (item.kind == Operand::Kind::Tile) {

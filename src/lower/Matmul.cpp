@@ -2,7 +2,6 @@
 // accumulating in float32 through a Dot node.
 
 #include "lower/OpHelpers.h"
-
 #include "support/Diagnostics.h"
 
 #include <algorithm>
@@ -68,8 +67,8 @@ int dot(LoweringContext &cx, const Operands &f, int acc, const SourceSpan &span)
   for (int x : {f.a, f.b}) {
     const std::vector<Dim> &dims = cx.type_of(x).dims;
     for (size_t i = dims.size() - 2; i < dims.size(); ++i)
-      if (dims[i].is_block() && std::find(k.dot_blocks.begin(), k.dot_blocks.end(),
-                                          dims[i].block) == k.dot_blocks.end())
+      if (dims[i].is_block() &&
+          std::find(k.dot_blocks.begin(), k.dot_blocks.end(), dims[i].block) == k.dot_blocks.end())
         k.dot_blocks.push_back(dims[i].block);
   }
   k.has_matmul = true;
@@ -84,8 +83,8 @@ int dot(LoweringContext &cx, const Operands &f, int acc, const SourceSpan &span)
 
 Operand lower_matmul(LoweringContext &cx, const CallArgs &args) {
   bool batched = args.fn != "torch.mm" && args.fn != "tensor.mm";
-  Operands f = factors(cx, require_arg(args, 0, "input"), require_arg(args, 1, "other"),
-                       "matmul", args.span, batched);
+  Operands f = factors(cx, require_arg(args, 0, "input"), require_arg(args, 1, "other"), "matmul",
+                       args.span, batched);
   return Operand::tensor(cx.cast(dot(cx, f, -1, args.span), f.dtype, args.span));
 }
 
@@ -128,9 +127,8 @@ Operand lower_add_product(LoweringContext &cx, const CallArgs &args) {
   const Operand &lhs = require_arg(args, 1, "mat1");
   Operands f = factors(cx, lhs, require_arg(args, 2, "mat2"), what, s, batched);
   if (batched != (cx.type_of(f.a).rank() == 3))
-    throw UserError("RankMismatch", "torch." + what + " needs " + (batched ? "3-D" : "2-D") +
-                                        " operands",
-                    s);
+    throw UserError("RankMismatch",
+                    "torch." + what + " needs " + (batched ? "3-D" : "2-D") + " operands", s);
   int acc = cx.to_node(acc_arg, s);
   const ir::TensorType &ta = cx.type_of(acc);
   if (ta.dtype == DType::Float32 && ta.dims == product_dims(cx, f))
@@ -144,8 +142,8 @@ Operand lower_add_product(LoweringContext &cx, const CallArgs &args) {
 } // namespace
 
 void register_matmul(LoweringRegistry &r) {
-  for (const char *name : {"torch.matmul", "torch.mm", "torch.bmm", "tensor.matmul", "tensor.mm",
-                           "tensor.bmm"})
+  for (const char *name :
+       {"torch.matmul", "torch.mm", "torch.bmm", "tensor.matmul", "tensor.mm", "tensor.bmm"})
     r.add(name, lower_matmul);
   r.add("hl.dot", lower_hl_dot);
   for (const char *name : {"torch.addmm", "tensor.addmm", "torch.baddbmm", "tensor.baddbmm"})

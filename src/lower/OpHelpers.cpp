@@ -22,7 +22,9 @@ const Operand *keyword_arg(const CallArgs &args, const std::string &name) {
   return nullptr;
 }
 
-bool is_none(const Operand *o) { return !o || o->is_host(HostValue::Kind::None); }
+bool is_none(const Operand *o) {
+  return !o || o->is_host(HostValue::Kind::None);
+}
 
 std::optional<double> number_of(const Operand &o) {
   if (o.kind != Operand::Kind::Host) return std::nullopt;
@@ -43,7 +45,8 @@ std::vector<Operand> items_of(const Operand &o) {
   if (o.kind == Operand::Kind::Tuple) return o.elements;
   if (!o.is_host(HostValue::Kind::Tuple)) return {o};
   std::vector<Operand> items;
-  for (const auto &e : o.host->elements) items.push_back(Operand::of_host(e));
+  for (const auto &e : o.host->elements)
+    items.push_back(Operand::of_host(e));
   return items;
 }
 
@@ -72,8 +75,8 @@ int input_node(LoweringContext &cx, const CallArgs &args) {
 }
 
 static bool is_comparison(const std::string &fn) {
-  static const std::set<std::string> fns = {"eq", "ne", "lt", "le", "gt", "ge", "logical_and",
-                                            "logical_or"};
+  static const std::set<std::string> fns = {"eq", "ne", "lt",          "le",
+                                            "gt", "ge", "logical_and", "logical_or"};
   return fns.count(fn) > 0;
 }
 
@@ -112,8 +115,10 @@ int reduce(LoweringContext &cx, const std::string &fn, int x, int axis, bool kee
            const SourceSpan &span) {
   ir::TensorType type = cx.type_of(x);
   Dim reduced = type.dims.at(axis);
-  if (keepdim) type.dims[axis] = Dim::constant(1);
-  else type.dims.erase(type.dims.begin() + axis);
+  if (keepdim)
+    type.dims[axis] = Dim::constant(1);
+  else
+    type.dims.erase(type.dims.begin() + axis);
   if (!reduced.is_block()) {
     if (reduced.size != 1)
       throw UserError("UnsupportedOp",
@@ -165,12 +170,12 @@ int extent_of(LoweringContext &cx, const Dim &dim, const SourceSpan &span) {
 }
 
 int unary_op(LoweringContext &cx, const std::string &fn, int x, const SourceSpan &span) {
-  static const std::set<std::string> exact = {"relu",  "neg",  "abs",         "floor",
-                                              "ceil",  "logical_not", "bitwise_not"};
+  static const std::set<std::string> exact = {"relu", "neg",         "abs",        "floor",
+                                              "ceil", "logical_not", "bitwise_not"};
   DType dtype = cx.type_of(x).dtype;
   if (fn == "bitwise_not" && is_floating(dtype))
-    throw UserError("TypeError", "bitwise_not needs an integer or bool value; got " +
-                                     dtype_name(dtype), span);
+    throw UserError("TypeError",
+                    "bitwise_not needs an integer or bool value; got " + dtype_name(dtype), span);
   if (exact.count(fn)) {
     if ((fn == "floor" || fn == "ceil") && !is_floating(dtype)) return x;
     return unary(cx, fn, x, span);
@@ -195,8 +200,8 @@ int binary_op(LoweringContext &cx, const std::string &fn, const Operand &a, cons
   if (fn == "logical_and" || fn == "logical_or")
     return binary(cx, fn, cx.cast(x, DType::Bool, span), cx.cast(y, DType::Bool, span), span);
   if (fn.rfind("bitwise_", 0) == 0 && is_floating(dtype))
-    throw UserError("TypeError",
-                    fn + " needs integer or bool operands; got " + dtype_name(dtype), span);
+    throw UserError("TypeError", fn + " needs integer or bool operands; got " + dtype_name(dtype),
+                    span);
   if (fn == "truediv" && !is_floating(dtype)) dtype = DType::Float32;
   if (fn == "pow") {
     DType work = compute_dtype(dtype);

@@ -2,7 +2,6 @@
 // full max/min, and the softmax family built from them.
 
 #include "lower/OpHelpers.h"
-
 #include "support/Diagnostics.h"
 
 #include <algorithm>
@@ -20,7 +19,8 @@ std::vector<int> axes_arg(LoweringContext &cx, const Operand *dim, int rank,
     for (const Operand &item : items_of(*dim))
       axes.push_back(normalize_axis(cx.int_arg(item, span), rank, span));
   if (axes.empty())
-    for (int i = 0; i < rank; ++i) axes.push_back(i);
+    for (int i = 0; i < rank; ++i)
+      axes.push_back(i);
   std::sort(axes.rbegin(), axes.rend());
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
   return axes;
@@ -34,7 +34,8 @@ DType sum_dtype(DType dtype) {
 
 int reduce_axes(LoweringContext &cx, const std::string &fn, int x, const std::vector<int> &axes,
                 bool keepdim, const SourceSpan &span) {
-  for (int axis : axes) x = reduce(cx, fn, x, axis, keepdim, span);
+  for (int axis : axes)
+    x = reduce(cx, fn, x, axis, keepdim, span);
   return x;
 }
 
@@ -97,13 +98,14 @@ Operand lower_max_min(LoweringContext &cx, const CallArgs &args, const std::stri
                                      require_arg(args, 0, "input"), *second, args.span));
   if (second)
     throw UserError("UnsupportedOp",
-                    "torch." + fn + " with a dim returns values and indices, which is not supported "
-                    "on the device; use a" + fn + " for values",
+                    "torch." + fn +
+                        " with a dim returns values and indices, which is not supported "
+                        "on the device; use a" +
+                        fn + " for values",
                     args.span);
   int x = input_node(cx, args);
-  return Operand::tensor(
-      reduce_axes(cx, fn, x, axes_arg(cx, nullptr, cx.type_of(x).rank(), args.span), false,
-                  args.span));
+  return Operand::tensor(reduce_axes(
+      cx, fn, x, axes_arg(cx, nullptr, cx.type_of(x).rank(), args.span), false, args.span));
 }
 
 /// softmax and log_softmax along one axis, in float32 for 16-bit inputs.
@@ -161,7 +163,8 @@ void register_reduction(LoweringRegistry &r) {
   both("amin", [](LoweringContext &cx, const CallArgs &a) { return lower_extremum(cx, a, "min"); });
   both("max", [](LoweringContext &cx, const CallArgs &a) { return lower_max_min(cx, a, "max"); });
   both("min", [](LoweringContext &cx, const CallArgs &a) { return lower_max_min(cx, a, "min"); });
-  both("softmax", [](LoweringContext &cx, const CallArgs &a) { return lower_softmax(cx, a, false); });
+  both("softmax",
+       [](LoweringContext &cx, const CallArgs &a) { return lower_softmax(cx, a, false); });
   both("log_softmax",
        [](LoweringContext &cx, const CallArgs &a) { return lower_softmax(cx, a, true); });
   both("logsumexp", lower_logsumexp);

@@ -2,7 +2,6 @@
 // view/reshape), permutations (permute, transpose, t, .T) and expand.
 
 #include "lower/OpHelpers.h"
-
 #include "support/Diagnostics.h"
 
 #include <algorithm>
@@ -74,16 +73,19 @@ Operand lower_view(LoweringContext &cx, const CallArgs &args) {
   std::vector<Dim> source = cx.type_of(x).dims;
   std::vector<Operand> items = varargs_of(args, 1, args.fn == "tensor.view" ? "size" : "shape");
   if (items.size() == 1 && items[0].is_host(HostValue::Kind::DType))
-    throw UserError("UnsupportedOp", "reinterpreting a value's bits with view(dtype) is not "
-                                     "supported on the device; convert with .to(dtype)",
+    throw UserError("UnsupportedOp",
+                    "reinterpreting a value's bits with view(dtype) is not "
+                    "supported on the device; convert with .to(dtype)",
                     args.span);
   std::vector<Dim> core;
   for (const Dim &d : source)
     if (d != kOne) core.push_back(d);
   size_t explicit_sizes = 0, wildcards = 0;
   for (const Operand &item : items) {
-    if (is_int(item, -1)) ++wildcards;
-    else if (!is_int(item, 1)) ++explicit_sizes;
+    if (is_int(item, -1))
+      ++wildcards;
+    else if (!is_int(item, 1))
+      ++explicit_sizes;
   }
   // -1 stands for a dimension of the value when the explicit sizes leave one.
   bool wildcard_is_dim = explicit_sizes < core.size();
@@ -92,8 +94,7 @@ Operand lower_view(LoweringContext &cx, const CallArgs &args) {
   bool fits = wildcards <= 1;
   for (const Operand &item : items) {
     bool wildcard = is_int(item, -1);
-    if (next < core.size() &&
-        (wildcard ? wildcard_is_dim : names_dim(cx, item, core[next]))) {
+    if (next < core.size() && (wildcard ? wildcard_is_dim : names_dim(cx, item, core[next]))) {
       dims.push_back(core[next++]);
       continue;
     }
@@ -117,7 +118,8 @@ int permute(LoweringContext &cx, int x, const std::vector<int> &perm, const Sour
   std::vector<int> seen = perm;
   std::sort(seen.begin(), seen.end());
   bool valid = seen.size() == type.dims.size();
-  for (int i = 0; valid && i < static_cast<int>(seen.size()); ++i) valid = seen[i] == i;
+  for (int i = 0; valid && i < static_cast<int>(seen.size()); ++i)
+    valid = seen[i] == i;
   if (!valid)
     throw UserError("TypeError",
                     "permute needs each of the " + std::to_string(type.rank()) +
@@ -159,7 +161,8 @@ Operand lower_transpose(LoweringContext &cx, const CallArgs &args) {
   int a = normalize_axis(cx.int_arg(require_arg(args, 1, "dim0"), args.span), rank, args.span);
   int b = normalize_axis(cx.int_arg(require_arg(args, 2, "dim1"), args.span), rank, args.span);
   std::vector<int> perm(rank);
-  for (int i = 0; i < rank; ++i) perm[i] = i;
+  for (int i = 0; i < rank; ++i)
+    perm[i] = i;
   if (rank > 0) std::swap(perm[a], perm[b]);
   return Operand::tensor(permute(cx, x, perm, args.span));
 }
@@ -169,7 +172,8 @@ Operand lower_t(LoweringContext &cx, const CallArgs &args) {
   int x = input_node(cx, args);
   int rank = cx.type_of(x).rank();
   std::vector<int> perm(rank);
-  for (int i = 0; i < rank; ++i) perm[i] = rank - 1 - i;
+  for (int i = 0; i < rank; ++i)
+    perm[i] = rank - 1 - i;
   return Operand::tensor(permute(cx, x, perm, args.span));
 }
 
@@ -180,8 +184,8 @@ int expand_to(LoweringContext &cx, int x, const std::vector<Dim> &dims, const So
   std::vector<Dim> shape = cx.broadcast(cx.type_of(x), {DType::Bool, dims}, span);
   if (shape != dims)
     throw UserError("ShapeMismatch",
-                    "cannot expand a value of shape " + cx.shape_text(cx.type_of(x).dims) +
-                        " to " + cx.shape_text(dims),
+                    "cannot expand a value of shape " + cx.shape_text(cx.type_of(x).dims) + " to " +
+                        cx.shape_text(dims),
                     span);
   ir::Node mask;
   mask.op = ir::OpKind::Full;

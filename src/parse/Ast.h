@@ -70,16 +70,16 @@ struct Expr {
   ExprKind kind;
   SourceSpan span;
 
-  std::string id;   ///< Name: the identifier; Attribute: the attribute name
-  std::string op;   ///< BinOp, UnaryOp, BoolOp: the operator
+  std::string id; ///< Name: the identifier; Attribute: the attribute name
+  std::string op; ///< BinOp, UnaryOp, BoolOp: the operator
   Constant constant;
 
-  ExprPtr value;    ///< Attribute, Subscript, Starred: the base; Lambda: body
-  ExprPtr slice;    ///< Subscript: the index expression
-  ExprPtr left;     ///< BinOp, Compare: left operand; Slice: lower; IfExp: test
-  ExprPtr right;    ///< BinOp: right operand; Slice: upper; IfExp: body
-  ExprPtr extra;    ///< Slice: step; IfExp: orelse; UnaryOp: operand
-  ExprPtr func;     ///< Call: the callee
+  ExprPtr value; ///< Attribute, Subscript, Starred: the base; Lambda: body
+  ExprPtr slice; ///< Subscript: the index expression
+  ExprPtr left;  ///< BinOp, Compare: left operand; Slice: lower; IfExp: test
+  ExprPtr right; ///< BinOp: right operand; Slice: upper; IfExp: body
+  ExprPtr extra; ///< Slice: step; IfExp: orelse; UnaryOp: operand
+  ExprPtr func;  ///< Call: the callee
 
   std::vector<ExprPtr> elts;        ///< Tuple, List, BoolOp values, Call args, Dict values,
                                     ///< JoinedStr fields
@@ -93,15 +93,15 @@ struct Expr {
 };
 
 enum class StmtKind {
-  Expr,       ///< value
-  Assign,     ///< targets = value (several targets for a = b = value)
-  AugAssign,  ///< target op= value
-  AnnAssign,  ///< target: annotation = value (value may be null)
-  For,        ///< for target in iter: body else: orelse
-  While,      ///< while test: body else: orelse
-  If,         ///< if test: body else: orelse (elif is a nested If in orelse)
-  Return,     ///< return value (value may be null)
-  Assert,     ///< assert test, msg (msg may be null)
+  Expr,      ///< value
+  Assign,    ///< targets = value (several targets for a = b = value)
+  AugAssign, ///< target op= value
+  AnnAssign, ///< target: annotation = value (value may be null)
+  For,       ///< for target in iter: body else: orelse
+  While,     ///< while test: body else: orelse
+  If,        ///< if test: body else: orelse (elif is a nested If in orelse)
+  Return,    ///< return value (value may be null)
+  Assert,    ///< assert test, msg (msg may be null)
   Pass,
   Break,
   Continue,
@@ -117,8 +117,8 @@ struct Arg {
 struct Arguments {
   std::vector<Arg> posonlyargs;
   std::vector<Arg> args;
-  std::vector<ExprPtr> defaults;    ///< defaults of the last len(defaults) positional args
-  std::unique_ptr<Arg> vararg;      ///< *args
+  std::vector<ExprPtr> defaults; ///< defaults of the last len(defaults) positional args
+  std::unique_ptr<Arg> vararg;   ///< *args
   std::vector<Arg> kwonlyargs;
   std::vector<ExprPtr> kw_defaults; ///< one per kwonly arg, null where none
   std::unique_ptr<Arg> kwarg;       ///< **kwargs

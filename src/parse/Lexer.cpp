@@ -18,52 +18,92 @@ struct Spelling {
 
 // https://docs.python.org/3/reference/lexical_analysis.html#keywords
 const Spelling kKeywords[] = {
-    {"False", TokenKind::KwFalse},   {"None", TokenKind::KwNone},
-    {"True", TokenKind::KwTrue},     {"and", TokenKind::KwAnd},
-    {"as", TokenKind::KwAs},         {"assert", TokenKind::KwAssert},
-    {"async", TokenKind::KwAsync},   {"await", TokenKind::KwAwait},
-    {"break", TokenKind::KwBreak},   {"class", TokenKind::KwClass},
-    {"continue", TokenKind::KwContinue}, {"def", TokenKind::KwDef},
-    {"del", TokenKind::KwDel},       {"elif", TokenKind::KwElif},
-    {"else", TokenKind::KwElse},     {"except", TokenKind::KwExcept},
-    {"finally", TokenKind::KwFinally}, {"for", TokenKind::KwFor},
-    {"from", TokenKind::KwFrom},     {"global", TokenKind::KwGlobal},
-    {"if", TokenKind::KwIf},         {"import", TokenKind::KwImport},
-    {"in", TokenKind::KwIn},         {"is", TokenKind::KwIs},
-    {"lambda", TokenKind::KwLambda}, {"nonlocal", TokenKind::KwNonlocal},
-    {"not", TokenKind::KwNot},       {"or", TokenKind::KwOr},
-    {"pass", TokenKind::KwPass},     {"raise", TokenKind::KwRaise},
-    {"return", TokenKind::KwReturn}, {"try", TokenKind::KwTry},
-    {"while", TokenKind::KwWhile},   {"with", TokenKind::KwWith},
+    {"False", TokenKind::KwFalse},
+    {"None", TokenKind::KwNone},
+    {"True", TokenKind::KwTrue},
+    {"and", TokenKind::KwAnd},
+    {"as", TokenKind::KwAs},
+    {"assert", TokenKind::KwAssert},
+    {"async", TokenKind::KwAsync},
+    {"await", TokenKind::KwAwait},
+    {"break", TokenKind::KwBreak},
+    {"class", TokenKind::KwClass},
+    {"continue", TokenKind::KwContinue},
+    {"def", TokenKind::KwDef},
+    {"del", TokenKind::KwDel},
+    {"elif", TokenKind::KwElif},
+    {"else", TokenKind::KwElse},
+    {"except", TokenKind::KwExcept},
+    {"finally", TokenKind::KwFinally},
+    {"for", TokenKind::KwFor},
+    {"from", TokenKind::KwFrom},
+    {"global", TokenKind::KwGlobal},
+    {"if", TokenKind::KwIf},
+    {"import", TokenKind::KwImport},
+    {"in", TokenKind::KwIn},
+    {"is", TokenKind::KwIs},
+    {"lambda", TokenKind::KwLambda},
+    {"nonlocal", TokenKind::KwNonlocal},
+    {"not", TokenKind::KwNot},
+    {"or", TokenKind::KwOr},
+    {"pass", TokenKind::KwPass},
+    {"raise", TokenKind::KwRaise},
+    {"return", TokenKind::KwReturn},
+    {"try", TokenKind::KwTry},
+    {"while", TokenKind::KwWhile},
+    {"with", TokenKind::KwWith},
     {"yield", TokenKind::KwYield},
 };
 
 // Longest spellings first so that the first match is the longest one.
 // https://docs.python.org/3/reference/lexical_analysis.html#operators
 const Spelling kOperators[] = {
-    {"**=", TokenKind::DoubleStarEqual}, {"//=", TokenKind::DoubleSlashEqual},
-    {"<<=", TokenKind::LeftShiftEqual},  {">>=", TokenKind::RightShiftEqual},
-    {"...", TokenKind::Ellipsis},        {"!=", TokenKind::NotEqual},
-    {"%=", TokenKind::PercentEqual},     {"&=", TokenKind::AmperEqual},
-    {"**", TokenKind::DoubleStar},       {"*=", TokenKind::StarEqual},
-    {"+=", TokenKind::PlusEqual},        {"-=", TokenKind::MinusEqual},
-    {"->", TokenKind::Arrow},            {"//", TokenKind::DoubleSlash},
-    {"/=", TokenKind::SlashEqual},       {":=", TokenKind::ColonEqual},
-    {"<<", TokenKind::LeftShift},        {"<=", TokenKind::LessEqual},
-    {"==", TokenKind::EqEqual},          {">=", TokenKind::GreaterEqual},
-    {">>", TokenKind::RightShift},       {"@=", TokenKind::AtEqual},
-    {"^=", TokenKind::CircumflexEqual},  {"|=", TokenKind::VBarEqual},
-    {"(", TokenKind::LParen},            {")", TokenKind::RParen},
-    {"[", TokenKind::LBracket},          {"]", TokenKind::RBracket},
-    {"{", TokenKind::LBrace},            {"}", TokenKind::RBrace},
-    {":", TokenKind::Colon},             {",", TokenKind::Comma},
-    {";", TokenKind::Semicolon},         {".", TokenKind::Dot},
-    {"@", TokenKind::At},                {"+", TokenKind::Plus},
-    {"-", TokenKind::Minus},             {"*", TokenKind::Star},
-    {"/", TokenKind::Slash},             {"%", TokenKind::Percent},
-    {"|", TokenKind::VBar},              {"&", TokenKind::Amper},
-    {"^", TokenKind::Circumflex},        {"~", TokenKind::Tilde},
-    {"<", TokenKind::Less},              {">", TokenKind::Greater},
+    {"**=", TokenKind::DoubleStarEqual},
+    {"//=", TokenKind::DoubleSlashEqual},
+    {"<<=", TokenKind::LeftShiftEqual},
+    {">>=", TokenKind::RightShiftEqual},
+    {"...", TokenKind::Ellipsis},
+    {"!=", TokenKind::NotEqual},
+    {"%=", TokenKind::PercentEqual},
+    {"&=", TokenKind::AmperEqual},
+    {"**", TokenKind::DoubleStar},
+    {"*=", TokenKind::StarEqual},
+    {"+=", TokenKind::PlusEqual},
+    {"-=", TokenKind::MinusEqual},
+    {"->", TokenKind::Arrow},
+    {"//", TokenKind::DoubleSlash},
+    {"/=", TokenKind::SlashEqual},
+    {":=", TokenKind::ColonEqual},
+    {"<<", TokenKind::LeftShift},
+    {"<=", TokenKind::LessEqual},
+    {"==", TokenKind::EqEqual},
+    {">=", TokenKind::GreaterEqual},
+    {">>", TokenKind::RightShift},
+    {"@=", TokenKind::AtEqual},
+    {"^=", TokenKind::CircumflexEqual},
+    {"|=", TokenKind::VBarEqual},
+    {"(", TokenKind::LParen},
+    {")", TokenKind::RParen},
+    {"[", TokenKind::LBracket},
+    {"]", TokenKind::RBracket},
+    {"{", TokenKind::LBrace},
+    {"}", TokenKind::RBrace},
+    {":", TokenKind::Colon},
+    {",", TokenKind::Comma},
+    {";", TokenKind::Semicolon},
+    {".", TokenKind::Dot},
+    {"@", TokenKind::At},
+    {"+", TokenKind::Plus},
+    {"-", TokenKind::Minus},
+    {"*", TokenKind::Star},
+    {"/", TokenKind::Slash},
+    {"%", TokenKind::Percent},
+    {"|", TokenKind::VBar},
+    {"&", TokenKind::Amper},
+    {"^", TokenKind::Circumflex},
+    {"~", TokenKind::Tilde},
+    {"<", TokenKind::Less},
+    {">", TokenKind::Greater},
     {"=", TokenKind::Equal},
 };
 
@@ -72,7 +112,9 @@ bool is_ident_start(char c) {
          static_cast<unsigned char>(c) >= 0x80;
 }
 
-bool is_ident_char(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
+bool is_ident_char(char c) {
+  return is_ident_start(c) || (c >= '0' && c <= '9');
+}
 
 bool is_digit_in_base(char c, int base) {
   switch (base) {
@@ -192,7 +234,8 @@ std::vector<Token> Lexer::run() {
     }
     if (at_end()) break;
     if (c == '#') {
-      while (!at_end() && peek() != '\n') ++pos_;
+      while (!at_end() && peek() != '\n')
+        ++pos_;
       continue;
     }
     if (c == '\n') {
@@ -256,7 +299,8 @@ bool Lexer::lex_indentation() {
   if (at_end() || c == '#' || c == '\n' || c == '\\') {
     // A backslash joins this line to the next, so the next one decides.
     if (c == '\\') return true;
-    while (!at_end() && peek() != '\n') ++pos_;
+    while (!at_end() && peek() != '\n')
+      ++pos_;
     if (at_end()) {
       at_line_start_ = false;
       return true;
@@ -266,9 +310,7 @@ bool Lexer::lex_indentation() {
     return false;
   }
   SourceSpan span{line_, 0, line_, col()};
-  auto inconsistent = [&]() {
-    fail("inconsistent use of tabs and spaces in indentation", span);
-  };
+  auto inconsistent = [&]() { fail("inconsistent use of tabs and spaces in indentation", span); };
   if (width > indents_.back()) {
     if (alt_width <= alt_indents_.back()) inconsistent();
     indents_.push_back(width);
@@ -282,8 +324,7 @@ bool Lexer::lex_indentation() {
     alt_indents_.pop_back();
     emit(TokenKind::Dedent, dedent_span);
   }
-  if (width != indents_.back())
-    fail("unindent does not match any outer indentation level", span);
+  if (width != indents_.back()) fail("unindent does not match any outer indentation level", span);
   if (alt_width != alt_indents_.back()) inconsistent();
   return true;
 }
@@ -297,14 +338,16 @@ void Lexer::lex_end_of_file() {
   if (!tokens_.empty() && tokens_.back().kind != TokenKind::Newline &&
       tokens_.back().kind != TokenKind::Dedent)
     emit(TokenKind::Newline, span);
-  for (size_t i = 1; i < indents_.size(); ++i) emit(TokenKind::Dedent, span);
+  for (size_t i = 1; i < indents_.size(); ++i)
+    emit(TokenKind::Dedent, span);
   emit(TokenKind::EndOfFile, span);
 }
 
 bool is_string_prefix(const std::string &word) {
   static const char *const kPrefixes[] = {"r", "u", "b", "br", "rb", "f", "fr", "rf"};
   std::string lower;
-  for (char c : word) lower.push_back(static_cast<char>(c | 0x20));
+  for (char c : word)
+    lower.push_back(static_cast<char>(c | 0x20));
   for (const char *prefix : kPrefixes)
     if (lower == prefix) return true;
   return false;
@@ -313,7 +356,8 @@ bool is_string_prefix(const std::string &word) {
 void Lexer::lex_name_or_string() {
   size_t start = pos_;
   int start_col = col();
-  while (is_ident_char(peek())) ++pos_;
+  while (is_ident_char(peek()))
+    ++pos_;
   std::string word = src_.substr(start, pos_ - start);
   if ((peek() == '\'' || peek() == '"') && is_string_prefix(word)) {
     lex_string(start, start_col, word);
@@ -399,8 +443,8 @@ void Lexer::lex_string(size_t start, int start_col, const std::string &prefix) {
   size_t body_start = pos_;
   while (true) {
     if (at_end() || (!triple && peek() == '\n')) {
-      std::string what = triple ? "unterminated triple-quoted string literal"
-                                : "unterminated string literal";
+      std::string what =
+          triple ? "unterminated triple-quoted string literal" : "unterminated string literal";
       SourceSpan span{start_line, start_col, start_line,
                       start_line_start == line_start_ ? col() : start_col + 1};
       // Python names the line of the last character read, not the empty
@@ -472,7 +516,8 @@ void Lexer::scan_fstring_literal(size_t end, bool raw, int level,
     if (c == '\\' && !raw) {
       // A brace after a backslash is still a brace, except in \N{...}.
       if (next == 'N' && pos_ + 2 < end && src_[pos_ + 2] == '{') {
-        while (pos_ < end && src_[pos_] != '}') skip_in_body(1);
+        while (pos_ < end && src_[pos_] != '}')
+          skip_in_body(1);
         if (pos_ < end) skip_in_body(1);
         continue;
       }
@@ -501,8 +546,7 @@ void Lexer::scan_fstring_literal(size_t end, bool raw, int level,
 
 /// Stands at the '{' of a replacement field in an f-string body that ends
 /// at `end`; consumes the field through its '}'.
-void Lexer::scan_fstring_field(size_t end, bool raw, int level,
-                               std::vector<FStringField> &fields) {
+void Lexer::scan_fstring_field(size_t end, bool raw, int level, std::vector<FStringField> &fields) {
   FStringField field;
   field.line = line_;
   field.col = col();
@@ -628,8 +672,7 @@ std::string Lexer::decode_escapes(const std::string &body, bool is_bytes, Source
     case '6':
     case '7': {
       uint32_t value = e - '0';
-      for (int n = 1; n < 3 && i + 1 < body.size() && body[i + 1] >= '0' && body[i + 1] <= '7';
-           ++n)
+      for (int n = 1; n < 3 && i + 1 < body.size() && body[i + 1] >= '0' && body[i + 1] <= '7'; ++n)
         value = value * 8 + (body[++i] - '0');
       if (is_bytes)
         out.push_back(static_cast<char>(value & 0xFF));
@@ -661,9 +704,9 @@ std::string Lexer::decode_escapes(const std::string &body, bool is_bytes, Source
     }
     case 'N':
       if (!is_bytes)
-        throw UserError("UnsupportedSyntax",
-                        "\\N{...} escape is not supported in helion kernels; write the character itself",
-                        span);
+        throw UserError(
+            "UnsupportedSyntax",
+            "\\N{...} escape is not supported in helion kernels; write the character itself", span);
       [[fallthrough]];
     default:
       // Python keeps unknown escapes as written (and warns).
@@ -731,7 +774,9 @@ std::string describe(TokenKind kind) {
   return "token";
 }
 
-std::vector<Token> tokenize(const std::string &source) { return Lexer(source).run(); }
+std::vector<Token> tokenize(const std::string &source) {
+  return Lexer(source).run();
+}
 
 std::vector<Token> tokenize_field(const FStringField &field) {
   return Lexer(field.source, field.line, field.col).run();

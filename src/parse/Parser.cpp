@@ -129,7 +129,9 @@ bool starts_expression(TokenKind kind) {
   }
 }
 
-ExprPtr make_expr(ExprKind kind, SourceSpan span) { return std::make_unique<Expr>(kind, span); }
+ExprPtr make_expr(ExprKind kind, SourceSpan span) {
+  return std::make_unique<Expr>(kind, span);
+}
 
 /// What an expression is called in "cannot assign to ..." messages.
 std::string describe_target(const Expr &expr) {
@@ -317,7 +319,8 @@ void Parser::reject_walrus_or_comprehension() const {
 
 ast::Module Parser::parse_module() {
   ast::Module module;
-  while (!at(TokenKind::EndOfFile)) parse_statement(module.body);
+  while (!at(TokenKind::EndOfFile))
+    parse_statement(module.body);
   return module;
 }
 
@@ -542,7 +545,8 @@ std::vector<StmtPtr> Parser::parse_block(const std::string &owner, int owner_lin
   if (!eat(TokenKind::Indent))
     fail("expected an indented block after " + owner + " on line " + std::to_string(owner_line),
          peek().span);
-  while (!eat(TokenKind::Dedent)) parse_statement(body);
+  while (!eat(TokenKind::Dedent))
+    parse_statement(body);
   return body;
 }
 
@@ -656,7 +660,8 @@ ExprPtr Parser::parse_target_list() {
   if (!at(TokenKind::Comma)) return first;
   auto tuple = make_expr(ExprKind::Tuple, {});
   tuple->elts.push_back(std::move(first));
-  while (eat(TokenKind::Comma) && !at(TokenKind::KwIn)) tuple->elts.push_back(parse_one());
+  while (eat(TokenKind::Comma) && !at(TokenKind::KwIn))
+    tuple->elts.push_back(parse_one());
   tuple->span = span_from(start);
   return tuple;
 }
@@ -788,7 +793,8 @@ ExprPtr Parser::parse_bool_op(TokenKind keyword, const char *op, ExprPtr (Parser
   auto boolop = make_expr(ExprKind::BoolOp, {});
   boolop->op = op;
   boolop->elts.push_back(std::move(first));
-  while (eat(keyword)) boolop->elts.push_back((this->*operand)());
+  while (eat(keyword))
+    boolop->elts.push_back((this->*operand)());
   boolop->span = span_from(start);
   return boolop;
 }
@@ -979,7 +985,8 @@ ExprPtr Parser::parse_slices() {
   if (!at(TokenKind::Comma)) return first;
   auto tuple = make_expr(ExprKind::Tuple, {});
   tuple->elts.push_back(std::move(first));
-  while (eat(TokenKind::Comma) && !at(TokenKind::RBracket)) tuple->elts.push_back(parse_one());
+  while (eat(TokenKind::Comma) && !at(TokenKind::RBracket))
+    tuple->elts.push_back(parse_one());
   tuple->span = span_from(start);
   return tuple;
 }
@@ -1021,7 +1028,7 @@ ExprPtr Parser::parse_atom() {
   case TokenKind::Ellipsis: {
     advance();
     auto constant = make_expr(ExprKind::Constant, token.span);
-    constant->constant.kind = token.kind == TokenKind::KwNone       ? ast::ConstantKind::None
+    constant->constant.kind = token.kind == TokenKind::KwNone     ? ast::ConstantKind::None
                               : token.kind == TokenKind::Ellipsis ? ast::ConstantKind::Ellipsis
                                                                   : ast::ConstantKind::Bool;
     constant->constant.bool_value = token.kind == TokenKind::KwTrue;

@@ -6,7 +6,6 @@
 #include "support/SourceSpan.h"
 
 #include <cstdint>
-
 #include <string>
 #include <vector>
 

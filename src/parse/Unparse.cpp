@@ -51,13 +51,13 @@ Precedence binary_precedence(const std::string &op) {
 
 const char *operator_text(const std::string &op) {
   static const std::pair<const char *, const char *> kTable[] = {
-      {"Add", "+"},     {"Sub", "-"},       {"Mult", "*"},       {"MatMult", "@"},
-      {"Div", "/"},     {"FloorDiv", "//"}, {"Mod", "%"},        {"Pow", "**"},
-      {"LShift", "<<"}, {"RShift", ">>"},   {"BitOr", "|"},      {"BitXor", "^"},
-      {"BitAnd", "&"},  {"UAdd", "+"},      {"USub", "-"},       {"Invert", "~"},
-      {"Not", "not "},  {"And", " and "},   {"Or", " or "},      {"Eq", "=="},
-      {"NotEq", "!="},  {"Lt", "<"},        {"LtE", "<="},       {"Gt", ">"},
-      {"GtE", ">="},    {"Is", "is"},       {"IsNot", "is not"}, {"In", "in"},
+      {"Add", "+"},        {"Sub", "-"},       {"Mult", "*"},       {"MatMult", "@"},
+      {"Div", "/"},        {"FloorDiv", "//"}, {"Mod", "%"},        {"Pow", "**"},
+      {"LShift", "<<"},    {"RShift", ">>"},   {"BitOr", "|"},      {"BitXor", "^"},
+      {"BitAnd", "&"},     {"UAdd", "+"},      {"USub", "-"},       {"Invert", "~"},
+      {"Not", "not "},     {"And", " and "},   {"Or", " or "},      {"Eq", "=="},
+      {"NotEq", "!="},     {"Lt", "<"},        {"LtE", "<="},       {"Gt", ">"},
+      {"GtE", ">="},       {"Is", "is"},       {"IsNot", "is not"}, {"In", "in"},
       {"NotIn", "not in"},
   };
   for (const auto &entry : kTable)
@@ -67,9 +67,8 @@ const char *operator_text(const std::string &op) {
 
 /// A Python string literal for bytes that carry no spelling of their own.
 std::string quote_string(const std::string &value) {
-  char quote = value.find('\'') != std::string::npos && value.find('"') == std::string::npos
-                   ? '"'
-                   : '\'';
+  char quote =
+      value.find('\'') != std::string::npos && value.find('"') == std::string::npos ? '"' : '\'';
   std::string out(1, quote);
   for (char c : value) {
     unsigned char u = static_cast<unsigned char>(c);
@@ -223,8 +222,8 @@ std::string Unparser::expr_text(const Expr &e, int &precedence) {
   }
   case ExprKind::Attribute: {
     // `1.real` would lex as a float followed by a name.
-    bool int_base = e.value->kind == ExprKind::Constant &&
-                    e.value->constant.kind == ConstantKind::Int;
+    bool int_base =
+        e.value->kind == ExprKind::Constant && e.value->constant.kind == ConstantKind::Int;
     std::string base = int_base ? "(" + expr(*e.value, kAtom) + ")" : expr(*e.value, kAtom);
     return base + "." + e.id;
   }
@@ -285,7 +284,8 @@ std::string Unparser::expr_text(const Expr &e, int &precedence) {
   case ExprKind::Lambda: {
     precedence = kTest;
     std::string params;
-    for (const std::string &param : e.params) params += (params.empty() ? " " : ", ") + param;
+    for (const std::string &param : e.params)
+      params += (params.empty() ? " " : ", ") + param;
     return "lambda" + params + ": " + expr(*e.value, kTest);
   }
   case ExprKind::JoinedStr:
@@ -312,9 +312,11 @@ std::string Unparser::arguments_text(const ast::Arguments &args) {
     parts.push_back(text);
   };
   size_t index = 0;
-  for (const ast::Arg &arg : args.posonlyargs) add_positional(arg, index++);
+  for (const ast::Arg &arg : args.posonlyargs)
+    add_positional(arg, index++);
   if (!args.posonlyargs.empty()) parts.push_back("/");
-  for (const ast::Arg &arg : args.args) add_positional(arg, index++);
+  for (const ast::Arg &arg : args.args)
+    add_positional(arg, index++);
   if (args.vararg)
     parts.push_back("*" + arg_text(*args.vararg));
   else if (!args.kwonlyargs.empty())
@@ -327,14 +329,16 @@ std::string Unparser::arguments_text(const ast::Arguments &args) {
   }
   if (args.kwarg) parts.push_back("**" + arg_text(*args.kwarg));
   std::string out;
-  for (const std::string &part : parts) out += (out.empty() ? "" : ", ") + part;
+  for (const std::string &part : parts)
+    out += (out.empty() ? "" : ", ") + part;
   return out;
 }
 
 std::string Unparser::body(const std::vector<ast::StmtPtr> &stmts, int level) {
   if (stmts.empty()) return pad(level) + "pass\n";
   std::string out;
-  for (const ast::StmtPtr &s : stmts) out += stmt(*s, level);
+  for (const ast::StmtPtr &s : stmts)
+    out += stmt(*s, level);
   return out;
 }
 
@@ -345,7 +349,8 @@ std::string Unparser::stmt(const Stmt &s, int level) {
     return p + expr(*s.value, kTuple) + "\n";
   case StmtKind::Assign: {
     std::string out = p;
-    for (const ast::ExprPtr &target : s.targets) out += expr(*target, kTuple) + " = ";
+    for (const ast::ExprPtr &target : s.targets)
+      out += expr(*target, kTuple) + " = ";
     return out + expr(*s.value, kTuple) + "\n";
   }
   case StmtKind::AugAssign:
@@ -381,8 +386,7 @@ std::string Unparser::stmt(const Stmt &s, int level) {
   case StmtKind::Return:
     return p + (s.value ? "return " + expr(*s.value, kTuple) : "return") + "\n";
   case StmtKind::Assert:
-    return p + "assert " + expr(*s.test, kTest) + (s.msg ? ", " + expr(*s.msg, kTest) : "") +
-           "\n";
+    return p + "assert " + expr(*s.test, kTest) + (s.msg ? ", " + expr(*s.msg, kTest) : "") + "\n";
   case StmtKind::Pass:
     return p + "pass\n";
   case StmtKind::Break:
@@ -542,7 +546,8 @@ void Dumper::expr(int depth, const std::string &label, const Expr *e) {
     return exprs(d, "values", e->elts);
   case ExprKind::Compare: {
     std::string ops;
-    for (const std::string &op : e->ops) ops += (ops.empty() ? "" : ",") + op;
+    for (const std::string &op : e->ops)
+      ops += (ops.empty() ? "" : ",") + op;
     line(depth, label, "Compare", span, " ops=[" + ops + "]");
     child("left", e->left);
     return exprs(d, "comparators", e->comparators);
@@ -661,7 +666,9 @@ void Dumper::module(const ast::Module &module) {
 
 } // namespace
 
-std::string unparse(const ast::Expr &expr) { return Unparser(4).expr(expr, kTest); }
+std::string unparse(const ast::Expr &expr) {
+  return Unparser(4).expr(expr, kTest);
+}
 
 std::string unparse(const ast::Stmt &stmt, int level, int indent) {
   return Unparser(indent).stmt(stmt, level);

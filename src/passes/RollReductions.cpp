@@ -23,7 +23,9 @@ public:
     std::vector<Stmt> out;
     for (const Stmt &s : body) {
       switch (s.kind) {
-      case Stmt::Kind::Compute: roll_compute(s, out); break;
+      case Stmt::Kind::Compute:
+        roll_compute(s, out);
+        break;
       case Stmt::Kind::Store: {
         int block = looped_block_of_store(s);
         if (block < 0) {
@@ -84,7 +86,8 @@ private:
   }
 
   bool along(const Node &n, int block) const {
-    return std::find(n.type.dims.begin(), n.type.dims.end(), Dim::of_block(block)) != n.type.dims.end();
+    return std::find(n.type.dims.begin(), n.type.dims.end(), Dim::of_block(block)) !=
+           n.type.dims.end();
   }
 
   /// Every node `roots` depend on (themselves included), in program order.
@@ -99,7 +102,8 @@ private:
       if (block >= 0 && !along(n, block)) continue;
       if (!seen.insert(id).second) continue;
       if (n.op == OpKind::LoopResult || n.op == OpKind::LoopArg) continue;
-      for (int operand : n.operands) stack.push_back(operand);
+      for (int operand : n.operands)
+        stack.push_back(operand);
       for (const ir::IndexItem &item : n.index)
         if (item.kind == ir::IndexItem::Kind::Scalar) stack.push_back(item.value);
     }
@@ -160,9 +164,9 @@ private:
     Stmt &loop = open_loop(block, {chunk}, s.span, out);
 
     std::string identity = reduce.fn == "sum" ? "0"
-                           : is_floating(type.dtype) ? (reduce.fn == "max" ? "float('-inf')"
-                                                                           : "float('inf')")
-                           : (reduce.fn == "max" ? "-2147483648" : "2147483647");
+                           : is_floating(type.dtype)
+                               ? (reduce.fn == "max" ? "float('-inf')" : "float('inf')")
+                               : (reduce.fn == "max" ? "-2147483648" : "2147483647");
     Node fill;
     fill.op = OpKind::Constant;
     fill.number = identity;
@@ -217,9 +221,11 @@ private:
 
   void flush(std::vector<Stmt> &out) {
     if (!group_) return;
-    for (Stmt &s : group_inits_) out.push_back(s);
+    for (Stmt &s : group_inits_)
+      out.push_back(s);
     out.push_back(std::move(*group_));
-    for (Stmt &s : group_finals_) out.push_back(s);
+    for (Stmt &s : group_finals_)
+      out.push_back(s);
     group_.reset();
     group_inits_.clear();
     group_finals_.clear();

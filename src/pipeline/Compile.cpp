@@ -26,7 +26,8 @@ namespace {
 KernelFacts kernel_facts(const ir::DeviceKernel &device) {
   KernelFacts facts;
   auto feeds_dot = [&](int b) {
-    return std::find(device.dot_blocks.begin(), device.dot_blocks.end(), b) != device.dot_blocks.end();
+    return std::find(device.dot_blocks.begin(), device.dot_blocks.end(), b) !=
+           device.dot_blocks.end();
   };
   // Blocks some value needs as a dimension of its own.
   std::set<int> separate(device.dot_blocks.begin(), device.dot_blocks.end());
@@ -35,7 +36,8 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device) {
       const ir::Dim &axis = device.node(n.operands[0]).type.dims.at(n.axis);
       if (axis.is_block()) separate.insert(axis.block);
     }
-    if (n.op == ir::OpKind::TileBegin || n.op == ir::OpKind::TileEnd || n.op == ir::OpKind::TileSize)
+    if (n.op == ir::OpKind::TileBegin || n.op == ir::OpKind::TileEnd ||
+        n.op == ir::OpKind::TileSize)
       separate.insert(n.block);
     if (n.op == ir::OpKind::Permute)
       for (const ir::Dim &d : n.type.dims)
@@ -43,7 +45,8 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device) {
   }
   for (const ir::TileCall &call : device.tile_calls) {
     TileCallFacts t;
-    for (int b : call.blocks) t.flattenable = t.flattenable && !separate.count(b);
+    for (int b : call.blocks)
+      t.flattenable = t.flattenable && !separate.count(b);
     t.span = call.span;
     t.is_grid = call.is_grid;
     t.fixed_block_sizes = call.fixed_block_sizes;
@@ -54,7 +57,8 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device) {
     facts.tiles.push_back(t);
   }
   for (int b : device.reductions)
-    facts.reductions.push_back({SourceSpan{}, std::max<int64_t>(sym_hint(device.block(b).extent()), 1)});
+    facts.reductions.push_back(
+        {SourceSpan{}, std::max<int64_t>(sym_hint(device.block(b).extent()), 1)});
   facts.memory_ops = device.memory_ops;
   facts.has_matmul = device.has_matmul;
   return facts;
@@ -88,10 +92,13 @@ CompiledKernel::CompiledKernel(const Json &request) : kernel_(std::make_unique<A
 
 CompiledKernel::~CompiledKernel() = default;
 
-const ConfigSpec &CompiledKernel::config_spec() const { return *spec_; }
+const ConfigSpec &CompiledKernel::config_spec() const {
+  return *spec_;
+}
 
 Config CompiledKernel::normalize(const Json &user_config) const {
-  return with_rendered_errors(kernel_->inputs.context, [&] { return spec_->normalize(user_config); });
+  return with_rendered_errors(kernel_->inputs.context,
+                              [&] { return spec_->normalize(user_config); });
 }
 
 void check_kernel_source(const Json &request) {
@@ -126,7 +133,8 @@ std::string CompiledKernel::dump_stages(const Config &config) const {
   try {
     out += codegen::generate_module(k.host, rolled, config, k.inputs);
   } catch (const std::exception &e) {
-    out += std::string("error: ") + e.what() + "\n"; // the stages above are what a reader needs here
+    out +=
+        std::string("error: ") + e.what() + "\n"; // the stages above are what a reader needs here
   }
   return out;
 }

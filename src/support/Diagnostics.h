@@ -38,8 +38,8 @@ inline void check_internal(bool condition, const std::string &message) {
 struct SourceContext {
   std::string kernel_name;
   std::string filename;
-  std::string source;  ///< the kernel's source text (dedented), line 1 = `first_line`
-  int first_line = 1;  ///< line number of the source's first line in `filename`
+  std::string source; ///< the kernel's source text (dedented), line 1 = `first_line`
+  int first_line = 1; ///< line number of the source's first line in `filename`
 };
 
 /// Renders "<kind> in kernel 'name' at file:line:\n  <source line>\n  ^^^\n<message>".

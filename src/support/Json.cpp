@@ -12,13 +12,20 @@ namespace helion {
 
 static const char *type_name(Json::Type type) {
   switch (type) {
-  case Json::Type::Null: return "null";
-  case Json::Type::Bool: return "bool";
-  case Json::Type::Int: return "int";
-  case Json::Type::Float: return "float";
-  case Json::Type::String: return "string";
-  case Json::Type::Array: return "array";
-  case Json::Type::Object: return "object";
+  case Json::Type::Null:
+    return "null";
+  case Json::Type::Bool:
+    return "bool";
+  case Json::Type::Int:
+    return "int";
+  case Json::Type::Float:
+    return "float";
+  case Json::Type::String:
+    return "string";
+  case Json::Type::Array:
+    return "array";
+  case Json::Type::Object:
+    return "object";
   }
   return "?";
 }
@@ -97,8 +104,8 @@ void Json::push_back(Json value) {
 const Json &Json::operator[](size_t index) const {
   const Array &array = as_array();
   if (index >= array.size())
-    throw std::runtime_error("json: index " + std::to_string(index) + " out of range for array of " +
-                             std::to_string(array.size()));
+    throw std::runtime_error("json: index " + std::to_string(index) +
+                             " out of range for array of " + std::to_string(array.size()));
   return array[index];
 }
 
@@ -110,13 +117,20 @@ size_t Json::size() const {
 bool Json::operator==(const Json &other) const {
   if (type_ != other.type_) return false;
   switch (type_) {
-  case Type::Null: return true;
-  case Type::Bool: return bool_ == other.bool_;
-  case Type::Int: return int_ == other.int_;
-  case Type::Float: return float_ == other.float_;
-  case Type::String: return string_ == other.string_;
-  case Type::Array: return array_ == other.array_;
-  case Type::Object: return object_ == other.object_;
+  case Type::Null:
+    return true;
+  case Type::Bool:
+    return bool_ == other.bool_;
+  case Type::Int:
+    return int_ == other.int_;
+  case Type::Float:
+    return float_ == other.float_;
+  case Type::String:
+    return string_ == other.string_;
+  case Type::Array:
+    return array_ == other.array_;
+  case Type::Object:
+    return object_ == other.object_;
   }
   return false;
 }
@@ -145,13 +159,27 @@ static void dump_string(const std::string &text, std::string &out) {
   out.push_back('"');
   for (char c : text) {
     switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
     default:
       if (static_cast<unsigned char>(c) < 0x20) {
         out += "\\u00";
@@ -167,11 +195,21 @@ static void dump_string(const std::string &text, std::string &out) {
 
 static void dump_value(const Json &value, std::string &out) {
   switch (value.type()) {
-  case Json::Type::Null: out += "null"; return;
-  case Json::Type::Bool: out += value.as_bool() ? "true" : "false"; return;
-  case Json::Type::Int: out += std::to_string(value.as_int()); return;
-  case Json::Type::Float: out += format_double(value.as_double()); return;
-  case Json::Type::String: dump_string(value.as_string(), out); return;
+  case Json::Type::Null:
+    out += "null";
+    return;
+  case Json::Type::Bool:
+    out += value.as_bool() ? "true" : "false";
+    return;
+  case Json::Type::Int:
+    out += std::to_string(value.as_int());
+    return;
+  case Json::Type::Float:
+    out += format_double(value.as_double());
+    return;
+  case Json::Type::String:
+    dump_string(value.as_string(), out);
+    return;
   case Json::Type::Array: {
     out.push_back('[');
     bool first = true;
@@ -232,8 +270,8 @@ private:
   }
 
   void skip_space() {
-    while (pos_ < text_.size() &&
-           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r'))
       ++pos_;
   }
 
@@ -326,21 +364,24 @@ private:
       ++pos_;
       if (!at_end() && is_digit(text_[pos_])) fail("leading zeros are not allowed");
     } else {
-      while (!at_end() && is_digit(text_[pos_])) ++pos_;
+      while (!at_end() && is_digit(text_[pos_]))
+        ++pos_;
     }
     bool is_float = false;
     if (!at_end() && text_[pos_] == '.') {
       is_float = true;
       ++pos_;
       if (at_end() || !is_digit(text_[pos_])) fail("expected a digit after '.'");
-      while (!at_end() && is_digit(text_[pos_])) ++pos_;
+      while (!at_end() && is_digit(text_[pos_]))
+        ++pos_;
     }
     if (!at_end() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
       is_float = true;
       ++pos_;
       if (!at_end() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
       if (at_end() || !is_digit(text_[pos_])) fail("expected a digit in the exponent");
-      while (!at_end() && is_digit(text_[pos_])) ++pos_;
+      while (!at_end() && is_digit(text_[pos_]))
+        ++pos_;
     }
     std::string literal = text_.substr(start, pos_ - start);
     if (is_float) return Json(std::strtod(literal.c_str(), nullptr));
@@ -374,16 +415,35 @@ private:
       if (at_end()) fail("unterminated escape");
       char e = text_[pos_++];
       switch (e) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '/': out.push_back('/'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
-      case 'u': append_utf8(out, parse_code_point(escape_start)); break;
-      default: fail_at(std::string("invalid escape '\\") + e + "'", escape_start);
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '/':
+        out.push_back('/');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'u':
+        append_utf8(out, parse_code_point(escape_start));
+        break;
+      default:
+        fail_at(std::string("invalid escape '\\") + e + "'", escape_start);
       }
     }
   }
@@ -405,10 +465,14 @@ private:
     for (int i = 0; i < 4; ++i) {
       char h = text_[pos_++];
       value <<= 4;
-      if (h >= '0' && h <= '9') value |= h - '0';
-      else if (h >= 'a' && h <= 'f') value |= h - 'a' + 10;
-      else if (h >= 'A' && h <= 'F') value |= h - 'A' + 10;
-      else fail_at("invalid hex digit in \\u escape", escape_start);
+      if (h >= '0' && h <= '9')
+        value |= h - '0';
+      else if (h >= 'a' && h <= 'f')
+        value |= h - 'a' + 10;
+      else if (h >= 'A' && h <= 'F')
+        value |= h - 'A' + 10;
+      else
+        fail_at("invalid hex digit in \\u escape", escape_start);
     }
     return value;
   }
@@ -419,6 +483,8 @@ private:
 
 } // namespace
 
-Json Json::parse(const std::string &text) { return Parser(text).parse_document(); }
+Json Json::parse(const std::string &text) {
+  return Parser(text).parse_document();
+}
 
 } // namespace helion

@@ -6,11 +6,11 @@ namespace helion {
 
 std::optional<DType> dtype_from_name(const std::string &raw) {
   static const std::map<std::string, DType> names = {
-      {"bool", DType::Bool},         {"uint8", DType::UInt8},     {"int8", DType::Int8},
-      {"int16", DType::Int16},       {"short", DType::Int16},     {"int32", DType::Int32},
-      {"int", DType::Int32},         {"int64", DType::Int64},     {"long", DType::Int64},
-      {"float16", DType::Float16},   {"half", DType::Float16},    {"bfloat16", DType::BFloat16},
-      {"float32", DType::Float32},   {"float", DType::Float32},   {"float64", DType::Float64},
+      {"bool", DType::Bool},       {"uint8", DType::UInt8},   {"int8", DType::Int8},
+      {"int16", DType::Int16},     {"short", DType::Int16},   {"int32", DType::Int32},
+      {"int", DType::Int32},       {"int64", DType::Int64},   {"long", DType::Int64},
+      {"float16", DType::Float16}, {"half", DType::Float16},  {"bfloat16", DType::BFloat16},
+      {"float32", DType::Float32}, {"float", DType::Float32}, {"float64", DType::Float64},
       {"double", DType::Float64},
   };
   std::string name = raw;
@@ -25,16 +25,26 @@ std::optional<DType> dtype_from_name(const std::string &raw) {
 
 std::string dtype_name(DType dtype) {
   switch (dtype) {
-  case DType::Bool: return "bool";
-  case DType::UInt8: return "uint8";
-  case DType::Int8: return "int8";
-  case DType::Int16: return "int16";
-  case DType::Int32: return "int32";
-  case DType::Int64: return "int64";
-  case DType::Float16: return "float16";
-  case DType::BFloat16: return "bfloat16";
-  case DType::Float32: return "float32";
-  case DType::Float64: return "float64";
+  case DType::Bool:
+    return "bool";
+  case DType::UInt8:
+    return "uint8";
+  case DType::Int8:
+    return "int8";
+  case DType::Int16:
+    return "int16";
+  case DType::Int32:
+    return "int32";
+  case DType::Int64:
+    return "int64";
+  case DType::Float16:
+    return "float16";
+  case DType::BFloat16:
+    return "bfloat16";
+  case DType::Float32:
+    return "float32";
+  case DType::Float64:
+    return "float64";
   }
   return "?";
 }
@@ -48,14 +58,18 @@ int dtype_bytes(DType dtype) {
   switch (dtype) {
   case DType::Bool:
   case DType::UInt8:
-  case DType::Int8: return 1;
+  case DType::Int8:
+    return 1;
   case DType::Int16:
   case DType::Float16:
-  case DType::BFloat16: return 2;
+  case DType::BFloat16:
+    return 2;
   case DType::Int32:
-  case DType::Float32: return 4;
+  case DType::Float32:
+    return 4;
   case DType::Int64:
-  case DType::Float64: return 8;
+  case DType::Float64:
+    return 8;
   }
   return 0;
 }
@@ -65,7 +79,9 @@ bool is_floating(DType dtype) {
          dtype == DType::Float64;
 }
 
-bool is_integral(DType dtype) { return !is_floating(dtype) && dtype != DType::Bool; }
+bool is_integral(DType dtype) {
+  return !is_floating(dtype) && dtype != DType::Bool;
+}
 
 DType promote(DType a, DType b) {
   if (a == b) return a;

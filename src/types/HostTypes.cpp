@@ -65,8 +65,8 @@ HostValuePtr HostEvaluator::lookup_global(const std::string &name) const {
     if (kind == "function") return HostValue::make(Kind::Function, "global." + name);
     return HostValue::make(Kind::Unknown, name);
   }
-  static const std::set<std::string> builtins = {"len", "min", "max", "int", "float", "range",
-                                                 "abs", "print", "isinstance", "bool"};
+  static const std::set<std::string> builtins = {"len",   "min", "max",   "int",        "float",
+                                                 "range", "abs", "print", "isinstance", "bool"};
   if (builtins.count(name)) return HostValue::make(Kind::Function, "builtins." + name);
   return nullptr;
 }
@@ -110,17 +110,26 @@ HostValuePtr HostEvaluator::eval(const ast::Expr &expr) {
   case EK::Constant: {
     const ast::Constant &c = expr.constant;
     switch (c.kind) {
-    case ast::ConstantKind::Int: return HostValue::make_int(sym_const(c.int_value));
-    case ast::ConstantKind::Float: return HostValue::make_float(c.float_value);
-    case ast::ConstantKind::Bool: return HostValue::make_bool(c.bool_value);
-    case ast::ConstantKind::String: return HostValue::make(Kind::String, c.string_value);
-    default: return HostValue::make(Kind::None);
+    case ast::ConstantKind::Int:
+      return HostValue::make_int(sym_const(c.int_value));
+    case ast::ConstantKind::Float:
+      return HostValue::make_float(c.float_value);
+    case ast::ConstantKind::Bool:
+      return HostValue::make_bool(c.bool_value);
+    case ast::ConstantKind::String:
+      return HostValue::make(Kind::String, c.string_value);
+    default:
+      return HostValue::make(Kind::None);
     }
   }
-  case EK::Attribute: return eval_attribute(expr);
-  case EK::Subscript: return eval_subscript(expr);
-  case EK::Call: return eval_call(expr);
-  case EK::BinOp: return eval_binop(expr);
+  case EK::Attribute:
+    return eval_attribute(expr);
+  case EK::Subscript:
+    return eval_subscript(expr);
+  case EK::Call:
+    return eval_call(expr);
+  case EK::BinOp:
+    return eval_binop(expr);
   case EK::UnaryOp: {
     HostValuePtr v = eval(*expr.extra);
     if (expr.op == "USub" && v->kind == Kind::Int)
@@ -133,12 +142,15 @@ HostValuePtr HostEvaluator::eval(const ast::Expr &expr) {
   case EK::Tuple:
   case EK::List: {
     std::vector<HostValuePtr> elements;
-    for (const auto &e : expr.elts) elements.push_back(eval(*e));
+    for (const auto &e : expr.elts)
+      elements.push_back(eval(*e));
     return HostValue::make_tuple(std::move(elements), expr.kind == EK::List);
   }
   case EK::Compare:
-  case EK::BoolOp: return HostValue::make_bool(std::nullopt);
-  default: return HostValue::make(Kind::Unknown);
+  case EK::BoolOp:
+    return HostValue::make_bool(std::nullopt);
+  default:
+    return HostValue::make(Kind::Unknown);
   }
 }
 
@@ -150,7 +162,8 @@ HostValuePtr HostEvaluator::eval_attribute(const ast::Expr &expr) {
     const HostTensor &t = *base->tensor;
     if (attr == "shape") {
       std::vector<HostValuePtr> sizes;
-      for (const SymInt &s : t.sizes) sizes.push_back(HostValue::make_int(s));
+      for (const SymInt &s : t.sizes)
+        sizes.push_back(HostValue::make_int(s));
       return HostValue::make_tuple(std::move(sizes));
     }
     if (attr == "dtype") return HostValue::make_dtype(t.dtype);
@@ -228,7 +241,8 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
   HostValuePtr fn = eval(*expr.func);
   if (fn->kind != Kind::Function) return HostValue::make(Kind::Unknown);
   std::vector<HostValuePtr> args;
-  for (const auto &a : expr.elts) args.push_back(eval(*a));
+  for (const auto &a : expr.elts)
+    args.push_back(eval(*a));
   const std::string &name = fn->text;
   if (name == "hl.specialize") return specialize(args, expr.span);
   if (name.rfind("hl.", 0) == 0)
@@ -240,16 +254,19 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
     const auto &values = name == "tensor.size" ? t.sizes : t.strides;
     if (args.empty() && expr.keywords.empty()) {
       std::vector<HostValuePtr> out;
-      for (const SymInt &s : values) out.push_back(HostValue::make_int(s));
+      for (const SymInt &s : values)
+        out.push_back(HostValue::make_int(s));
       return HostValue::make_tuple(std::move(out));
     }
     HostValuePtr dim = args.empty() ? eval(*expr.keywords.at(0).value) : args[0];
     if (dim->kind != Kind::Int || !sym_constant(dim->sym)) return HostValue::make(Kind::Unknown);
-    return HostValue::make_int(values[normalize_dim(*sym_constant(dim->sym), values.size(), expr.span)]);
+    return HostValue::make_int(
+        values[normalize_dim(*sym_constant(dim->sym), values.size(), expr.span)]);
   }
   if (name == "tensor.numel") {
     SymInt n = sym_const(1);
-    for (const SymInt &s : fn->self->tensor->sizes) n = sym_mul(n, s);
+    for (const SymInt &s : fn->self->tensor->sizes)
+      n = sym_mul(n, s);
     return HostValue::make_int(n);
   }
   if (name == "tensor.dim")
@@ -269,16 +286,17 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
       throw UserError("TypeError", "could not convert string to float: '" + text + "'", expr.span);
     return HostValue::make_float(value);
   }
-  if (name == "builtins.float" && args.size() == 1) return HostValue::make_float(as_number(*args[0]));
+  if (name == "builtins.float" && args.size() == 1)
+    return HostValue::make_float(as_number(*args[0]));
   if (name == "math.sqrt" && args.size() == 1) {
     auto v = as_number(*args[0]);
     return HostValue::make_float(v ? std::optional<double>(std::sqrt(*v)) : std::nullopt);
   }
   static const std::set<std::string> allocators = {
-      "torch.empty",      "torch.zeros",      "torch.ones",           "torch.full",
-      "torch.empty_like", "torch.zeros_like", "torch.ones_like",      "torch.full_like",
-      "torch.randn",      "torch.rand",       "torch.randn_like",     "torch.rand_like",
-      "tensor.new_empty", "tensor.new_zeros", "tensor.new_ones",      "tensor.new_full"};
+      "torch.empty",      "torch.zeros",      "torch.ones",       "torch.full",
+      "torch.empty_like", "torch.zeros_like", "torch.ones_like",  "torch.full_like",
+      "torch.randn",      "torch.rand",       "torch.randn_like", "torch.rand_like",
+      "tensor.new_empty", "tensor.new_zeros", "tensor.new_ones",  "tensor.new_full"};
   if (allocators.count(name)) return allocate(name, expr, args);
   if (name.rfind("tensor.", 0) == 0) {
     if (auto view = view_of(*fn->self->tensor, name.substr(7), args, expr.span))
@@ -313,11 +331,13 @@ std::optional<HostTensor> HostEvaluator::view_of(const HostTensor &t, const std:
   }
   if (method == "t" || method == "transpose" || method == "permute") {
     std::vector<int64_t> perm;
-    for (int64_t i = 0; i < rank; ++i) perm.push_back(rank - 1 - i);
+    for (int64_t i = 0; i < rank; ++i)
+      perm.push_back(rank - 1 - i);
     if (method == "transpose") {
       auto a = int_arg(0), b = int_arg(1);
       if (!a || !b) return std::nullopt;
-      for (int64_t i = 0; i < rank; ++i) perm[i] = i;
+      for (int64_t i = 0; i < rank; ++i)
+        perm[i] = i;
       std::swap(perm[normalize_dim(*a, rank, span)], perm[normalize_dim(*b, rank, span)]);
     }
     if (method == "permute") {
@@ -367,7 +387,8 @@ std::optional<HostTensor> HostEvaluator::view_of(const HostTensor &t, const std:
       }
     }
     SymInt numel = sym_const(1), known = sym_const(1);
-    for (const SymInt &s : t.sizes) numel = sym_mul(numel, s);
+    for (const SymInt &s : t.sizes)
+      numel = sym_mul(numel, s);
     int inferred = -1;
     for (size_t i = 0; i < sizes.size(); ++i) {
       if (sym_constant(sizes[i]) == -1) {
@@ -378,7 +399,8 @@ std::optional<HostTensor> HostEvaluator::view_of(const HostTensor &t, const std:
         known = sym_mul(known, sizes[i]);
       }
     }
-    if (inferred >= 0) sizes[inferred] = sym_floordiv(numel, known);
+    if (inferred >= 0)
+      sizes[inferred] = sym_floordiv(numel, known);
     else if (sym_hint(known) != sym_hint(numel))
       throw UserError("ShapeMismatch",
                       "cannot " + method + " " + std::to_string(sym_hint(numel)) +
@@ -386,8 +408,8 @@ std::optional<HostTensor> HostEvaluator::view_of(const HostTensor &t, const std:
                       span);
     return relayout(t, std::move(sizes));
   }
-  auto dtype = method == "float" ? std::optional<DType>(DType::Float32)
-               : method == "half" ? std::optional<DType>(DType::Float16)
+  auto dtype = method == "float"      ? std::optional<DType>(DType::Float32)
+               : method == "half"     ? std::optional<DType>(DType::Float16)
                : method == "bfloat16" ? std::optional<DType>(DType::BFloat16)
                : method == "to" && args.size() == 1 && args[0]->kind == Kind::DType
                    ? std::optional<DType>(args[0]->dtype)
@@ -468,8 +490,8 @@ void HostEvaluator::assign(const ast::Expr &target, HostValuePtr value) {
                           std::to_string(target.elts.size()) + " names",
                       target.span);
     for (size_t i = 0; i < target.elts.size(); ++i)
-      assign(*target.elts[i], value->kind == Kind::Tuple ? value->elements[i]
-                                                         : HostValue::make(Kind::Unknown));
+      assign(*target.elts[i],
+             value->kind == Kind::Tuple ? value->elements[i] : HostValue::make(Kind::Unknown));
     return;
   }
   // Subscript and attribute stores on host leave variables' types unchanged.
@@ -505,9 +527,12 @@ static HostValuePtr argument_value(const ArgSpec &arg, const CompileSettings &se
     return HostValue::make_tensor(t);
   }
   case ArgSpec::Kind::Int:
-    return HostValue::make_int(sym_var(arg.name, arg.name, arg.value.is_int() ? arg.value.as_int() : 2));
-  case ArgSpec::Kind::Float: return HostValue::make_float(std::nullopt);
-  case ArgSpec::Kind::Bool: return HostValue::make_bool(std::nullopt);
+    return HostValue::make_int(
+        sym_var(arg.name, arg.name, arg.value.is_int() ? arg.value.as_int() : 2));
+  case ArgSpec::Kind::Float:
+    return HostValue::make_float(std::nullopt);
+  case ArgSpec::Kind::Bool:
+    return HostValue::make_bool(std::nullopt);
   case ArgSpec::Kind::Constexpr: {
     const Json &v = arg.value;
     if (v.is_bool()) return HostValue::make_bool(v.as_bool());
@@ -515,7 +540,8 @@ static HostValuePtr argument_value(const ArgSpec &arg, const CompileSettings &se
     if (v.is_number()) return HostValue::make_float(v.as_double());
     return HostValue::make(HostValue::Kind::Unknown);
   }
-  case ArgSpec::Kind::Other: return HostValue::make(HostValue::Kind::Unknown);
+  case ArgSpec::Kind::Other:
+    return HostValue::make(HostValue::Kind::Unknown);
   }
   return HostValue::make(HostValue::Kind::Unknown);
 }
@@ -555,12 +581,14 @@ static void assigned_names(const std::vector<ast::StmtPtr> &stmts, std::set<std:
 
 static void target_names(const ast::Expr &target, std::set<std::string> &out) {
   if (target.kind == ast::ExprKind::Name) out.insert(target.id);
-  for (const auto &e : target.elts) target_names(*e, out);
+  for (const auto &e : target.elts)
+    target_names(*e, out);
 }
 
 static void assigned_names(const std::vector<ast::StmtPtr> &stmts, std::set<std::string> &out) {
   for (const auto &s : stmts) {
-    for (const auto &t : s->targets) target_names(*t, out);
+    for (const auto &t : s->targets)
+      target_names(*t, out);
     assigned_names(s->body, out);
     assigned_names(s->orelse, out);
   }
@@ -572,7 +600,8 @@ static void propagate_host_stmt(const ast::Stmt &s, HostEvaluator &eval,
   switch (s.kind) {
   case SK::Assign: {
     HostValuePtr v = eval.eval(*s.value);
-    for (const auto &t : s.targets) eval.assign(*t, v);
+    for (const auto &t : s.targets)
+      eval.assign(*t, v);
     return;
   }
   case SK::AnnAssign:
@@ -603,10 +632,12 @@ static void propagate_host_stmt(const ast::Stmt &s, HostEvaluator &eval,
     assigned_names(s.body, names);
     assigned_names(s.orelse, names);
     if (s.kind == SK::For) target_names(*s.targets[0], names);
-    for (const std::string &n : names) env[n] = HostValue::make(HostValue::Kind::Unknown);
+    for (const std::string &n : names)
+      env[n] = HostValue::make(HostValue::Kind::Unknown);
     return;
   }
-  default: return;
+  default:
+    return;
   }
 }
 

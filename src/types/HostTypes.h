@@ -26,7 +26,7 @@ struct HostProgram {
   std::vector<Specialization> specializations;
   std::vector<const ast::Stmt *> before; ///< host statements before the grid loop
   const ast::Stmt *grid_loop = nullptr;
-  std::vector<const ast::Stmt *> after; ///< host statements after it
+  std::vector<const ast::Stmt *> after;    ///< host statements after it
   std::map<std::string, HostValuePtr> env; ///< host variables at the launch
 };
 

@@ -54,18 +54,30 @@ HostValuePtr HostValue::make_dtype(DType d) {
 
 std::string HostValue::describe() const {
   switch (kind) {
-  case Kind::Tensor: return "a tensor";
-  case Kind::Int: return "an int";
-  case Kind::Float: return "a float";
-  case Kind::Bool: return "a bool";
-  case Kind::String: return "a string";
-  case Kind::None: return "None";
-  case Kind::DType: return "a dtype";
-  case Kind::Device: return "a device";
-  case Kind::Module: return "the module " + text;
-  case Kind::Function: return "the function " + text;
-  case Kind::Tuple: return is_list ? "a list" : "a tuple";
-  case Kind::Unknown: return "a value computed by host code";
+  case Kind::Tensor:
+    return "a tensor";
+  case Kind::Int:
+    return "an int";
+  case Kind::Float:
+    return "a float";
+  case Kind::Bool:
+    return "a bool";
+  case Kind::String:
+    return "a string";
+  case Kind::None:
+    return "None";
+  case Kind::DType:
+    return "a dtype";
+  case Kind::Device:
+    return "a device";
+  case Kind::Module:
+    return "the module " + text;
+  case Kind::Function:
+    return "the function " + text;
+  case Kind::Tuple:
+    return is_list ? "a list" : "a tuple";
+  case Kind::Unknown:
+    return "a value computed by host code";
   }
   return "a value";
 }

@@ -17,7 +17,7 @@ namespace helion {
 struct HostTensor {
   DType dtype = DType::Float32;
   std::vector<SymInt> sizes, strides;
-  std::string device; ///< "cuda:0", "cpu", ...
+  std::string device;        ///< "cuda:0", "cpu", ...
   bool strides_known = true; ///< false when layout follows an input we cannot see
 };
 
@@ -26,11 +26,11 @@ using HostValuePtr = std::shared_ptr<const HostValue>;
 
 struct HostValue {
   enum class Kind {
-    Tensor,   ///< `tensor`
-    Int,      ///< `sym` (a SymInt)
-    Float,    ///< `number` when known at compile time
-    Bool,     ///< `truth` when known
-    String,   ///< `text`
+    Tensor, ///< `tensor`
+    Int,    ///< `sym` (a SymInt)
+    Float,  ///< `number` when known at compile time
+    Bool,   ///< `truth` when known
+    String, ///< `text`
     None,
     DType,    ///< `dtype`
     Device,   ///< `text`: the device string
@@ -47,7 +47,7 @@ struct HostValue {
   std::string text;
   DType dtype = DType::Float32;
   std::vector<HostValuePtr> elements;
-  HostValuePtr self; ///< Function: the bound receiver of a method ("tensor.size")
+  HostValuePtr self;    ///< Function: the bound receiver of a method ("tensor.size")
   bool is_list = false; ///< Tuple: spelled as a list
 
   static HostValuePtr make_int(SymInt s);

@@ -14,7 +14,8 @@ static ArgSpec::Kind arg_kind(const std::string &kind) {
 static std::vector<int64_t> int_list(const Json &json) {
   std::vector<int64_t> out;
   if (!json.is_array()) return out;
-  for (const Json &v : json.as_array()) out.push_back(v.as_int());
+  for (const Json &v : json.as_array())
+    out.push_back(v.as_int());
   return out;
 }
 

@@ -42,13 +42,20 @@ static int64_t floordiv(int64_t a, int64_t b) {
 
 static int64_t apply(Op op, int64_t a, int64_t b) {
   switch (op) {
-  case Op::Add: return a + b;
-  case Op::Mul: return a * b;
-  case Op::FloorDiv: return b == 0 ? 0 : floordiv(a, b);
-  case Op::Mod: return b == 0 ? 0 : a - floordiv(a, b) * b;
-  case Op::Min: return std::min(a, b);
-  case Op::Max: return std::max(a, b);
-  default: return 0;
+  case Op::Add:
+    return a + b;
+  case Op::Mul:
+    return a * b;
+  case Op::FloorDiv:
+    return b == 0 ? 0 : floordiv(a, b);
+  case Op::Mod:
+    return b == 0 ? 0 : a - floordiv(a, b) * b;
+  case Op::Min:
+    return std::min(a, b);
+  case Op::Max:
+    return std::max(a, b);
+  default:
+    return 0;
   }
 }
 
@@ -71,16 +78,28 @@ static SymInt fold(Op op, const SymInt &a, const SymInt &b) {
   return make(op, a, b);
 }
 
-SymInt sym_add(const SymInt &a, const SymInt &b) { return fold(Op::Add, a, b); }
+SymInt sym_add(const SymInt &a, const SymInt &b) {
+  return fold(Op::Add, a, b);
+}
 SymInt sym_sub(const SymInt &a, const SymInt &b) {
   if (sym_equal(a, b)) return sym_const(0);
   return fold(Op::Add, a, fold(Op::Mul, b, sym_const(-1)));
 }
-SymInt sym_mul(const SymInt &a, const SymInt &b) { return fold(Op::Mul, a, b); }
-SymInt sym_floordiv(const SymInt &a, const SymInt &b) { return fold(Op::FloorDiv, a, b); }
-SymInt sym_mod(const SymInt &a, const SymInt &b) { return fold(Op::Mod, a, b); }
-SymInt sym_min(const SymInt &a, const SymInt &b) { return fold(Op::Min, a, b); }
-SymInt sym_max(const SymInt &a, const SymInt &b) { return fold(Op::Max, a, b); }
+SymInt sym_mul(const SymInt &a, const SymInt &b) {
+  return fold(Op::Mul, a, b);
+}
+SymInt sym_floordiv(const SymInt &a, const SymInt &b) {
+  return fold(Op::FloorDiv, a, b);
+}
+SymInt sym_mod(const SymInt &a, const SymInt &b) {
+  return fold(Op::Mod, a, b);
+}
+SymInt sym_min(const SymInt &a, const SymInt &b) {
+  return fold(Op::Min, a, b);
+}
+SymInt sym_max(const SymInt &a, const SymInt &b) {
+  return fold(Op::Max, a, b);
+}
 
 int64_t sym_hint(const SymInt &s) {
   if (s->op == Op::Const || s->op == Op::Var) return s->value;
@@ -91,9 +110,12 @@ bool sym_equal(const SymInt &a, const SymInt &b) {
   if (a == b) return true;
   if (a->op != b->op) return false;
   switch (a->op) {
-  case Op::Const: return a->value == b->value;
-  case Op::Var: return a->kernel_name == b->kernel_name;
-  default: break;
+  case Op::Const:
+    return a->value == b->value;
+  case Op::Var:
+    return a->kernel_name == b->kernel_name;
+  default:
+    break;
   }
   if (sym_equal(a->lhs, b->lhs) && sym_equal(a->rhs, b->rhs)) return true;
   bool commutative = a->op == Op::Add || a->op == Op::Mul || a->op == Op::Min || a->op == Op::Max;
@@ -102,11 +124,14 @@ bool sym_equal(const SymInt &a, const SymInt &b) {
 
 static int precedence(Op op) {
   switch (op) {
-  case Op::Add: return 1;
+  case Op::Add:
+    return 1;
   case Op::Mul:
   case Op::FloorDiv:
-  case Op::Mod: return 2;
-  default: return 3;
+  case Op::Mod:
+    return 2;
+  default:
+    return 3;
   }
 }
 
@@ -120,8 +145,10 @@ static std::string wrap(const SymInt &s, SymSide side, int parent_precedence) {
 
 std::string sym_to_python(const SymInt &s, SymSide side) {
   switch (s->op) {
-  case Op::Const: return std::to_string(s->value);
-  case Op::Var: return side == SymSide::Host ? s->host_expr : s->kernel_name;
+  case Op::Const:
+    return std::to_string(s->value);
+  case Op::Var:
+    return side == SymSide::Host ? s->host_expr : s->kernel_name;
   case Op::Add: {
     // a + b * -1 reads better as a - b.
     if (s->rhs->op == Op::Mul && sym_constant(s->rhs->rhs) == -1)
@@ -130,9 +157,12 @@ std::string sym_to_python(const SymInt &s, SymSide side) {
       return wrap(s->lhs, side, 1) + " - " + std::to_string(-*c);
     return wrap(s->lhs, side, 1) + " + " + wrap(s->rhs, side, 2);
   }
-  case Op::Mul: return wrap(s->lhs, side, 2) + " * " + wrap(s->rhs, side, 3);
-  case Op::FloorDiv: return wrap(s->lhs, side, 2) + " // " + wrap(s->rhs, side, 3);
-  case Op::Mod: return wrap(s->lhs, side, 2) + " % " + wrap(s->rhs, side, 3);
+  case Op::Mul:
+    return wrap(s->lhs, side, 2) + " * " + wrap(s->rhs, side, 3);
+  case Op::FloorDiv:
+    return wrap(s->lhs, side, 2) + " // " + wrap(s->rhs, side, 3);
+  case Op::Mod:
+    return wrap(s->lhs, side, 2) + " % " + wrap(s->rhs, side, 3);
   case Op::Min:
   case Op::Max: {
     std::string fn = s->op == Op::Min ? "min" : "max";

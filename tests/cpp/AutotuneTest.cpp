@@ -1,6 +1,5 @@
 #include "autotune/Autotuner.h"
 #include "autotune/ConfigSpace.h"
-
 #include "support/Diagnostics.h"
 
 #include <gtest/gtest.h>
@@ -57,7 +56,7 @@ struct Bowl {
   const ConfigSpace &space;
   std::vector<int> optimum;
   double best_ms = 0.05;
-  double ordinal_weight = 3;      ///< per squared normalized step
+  double ordinal_weight = 3;        ///< per squared normalized step
   double categorical_weight = 0.15; ///< per wrong categorical gene
   int evaluations = 0;
   std::vector<std::string> phases;
@@ -112,8 +111,8 @@ struct Outcome {
 
 Outcome tune(const ConfigSpec &spec, AutotuneOptions options, Bowl &bowl) {
   Outcome out;
-  out.result = helion::autotune::autotune(spec, options, bowl.evaluator(),
-                        [&](const std::string &line) { out.log.push_back(line); });
+  out.result = helion::autotune::autotune(
+      spec, options, bowl.evaluator(), [&](const std::string &line) { out.log.push_back(line); });
   return out;
 }
 
@@ -221,7 +220,8 @@ TEST(Autotune, NoConfigFoundWhenEverythingFails) {
   AutotuneOptions options = options_for("model", "quick");
   EvaluateBatch failing = [](const std::vector<Config> &configs, const std::string &) {
     std::vector<Measurement> out(configs.size());
-    for (auto &m : out) m.error = "triton error: out of resources";
+    for (auto &m : out)
+      m.error = "triton error: out of resources";
     return out;
   };
   try {
@@ -302,8 +302,8 @@ TEST(Autotune, FinalistsAreRetimedAndTheFastestWins) {
   ConfigSpace space(spec);
   std::vector<Config> configs;
   for (int64_t rows : {1, 2, 4, 8, 16, 32, 64})
-    configs.push_back(spec.normalize(Json::parse(
-        "{\"block_sizes\": [" + std::to_string(rows) + "], \"reduction_loops\": [64]}")));
+    configs.push_back(spec.normalize(Json::parse("{\"block_sizes\": [" + std::to_string(rows) +
+                                                 "], \"reduction_loops\": [64]}")));
   AutotuneOptions options = options_for("finite", "full");
   options.finite_configs = configs;
   std::vector<size_t> final_sizes;
@@ -331,8 +331,10 @@ TEST(Autotune, PrunedConfigsAreRecordedButNotMeasured) {
   ConfigSpec spec(matmul_facts());
   AutotuneOptions options = options_for("finite", "full");
   options.finite_configs = {
-      spec.normalize(Json::parse(R"({"block_sizes": [[256, 256], [128]], "num_warps": 8, "num_stages": 4})")),
-      spec.normalize(Json::parse(R"({"block_sizes": [[128, 128], [64]], "num_warps": 8, "num_stages": 3})"))};
+      spec.normalize(
+          Json::parse(R"({"block_sizes": [[256, 256], [128]], "num_warps": 8, "num_stages": 4})")),
+      spec.normalize(
+          Json::parse(R"({"block_sizes": [[128, 128], [64]], "num_warps": 8, "num_stages": 3})"))};
   int evaluated = 0;
   EvaluateBatch evaluate = [&](const std::vector<Config> &batch, const std::string &phase) {
     if (phase == "search") evaluated += static_cast<int>(batch.size());

@@ -1,6 +1,6 @@
 #include "autotune/ConfigSpace.h"
-#include "autotune/Heuristics.h"
 
+#include "autotune/Heuristics.h"
 #include "support/Diagnostics.h"
 
 #include <gtest/gtest.h>
@@ -82,7 +82,8 @@ TEST(ConfigSpace, GenesOfTheMatmul) {
   ConfigSpec spec(matmul_facts());
   ConfigSpace space(spec);
   std::vector<std::string> names;
-  for (const Gene &gene : space.genes()) names.push_back(gene.name);
+  for (const Gene &gene : space.genes())
+    names.push_back(gene.name);
   EXPECT_EQ(names, (std::vector<std::string>{
                        "block_sizes[0][0]", "block_sizes[0][1]", "loop order of block_sizes[0]",
                        "block_sizes[1][0]", "l2_grouping", "indexing[0]", "indexing[1]",
@@ -211,7 +212,8 @@ TEST(ConfigSpace, FixedTilesNeverChange) {
   for (uint64_t seed = 0; seed < 1000; ++seed) {
     std::mt19937_64 rng(seed);
     Config a = space.random_config(rng);
-    for (const Config &config : {a, space.mutate(a, rng), space.crossover(a, space.random_config(rng), rng)}) {
+    for (const Config &config :
+         {a, space.mutate(a, rng), space.crossover(a, space.random_config(rng), rng)}) {
       EXPECT_EQ(config.tiles[0].block_sizes[1], 32);
       EXPECT_FALSE(config.tiles[0].flatten);
       EXPECT_EQ(config.tiles[1].block_sizes, std::vector<int64_t>{16});
@@ -225,7 +227,8 @@ TEST(ConfigSpace, FixedTilesNeverChange) {
 
 TEST(ConfigSpace, OverridesAreForcedEverywhere) {
   ConfigSpec spec(matmul_facts());
-  ConfigSpace space(spec, Json::parse(R"({"num_warps": 8, "indexing": "block_ptr", "pid_type": "xyz"})"));
+  ConfigSpace space(spec,
+                    Json::parse(R"({"num_warps": 8, "indexing": "block_ptr", "pid_type": "xyz"})"));
   auto check = [&](const Config &config) {
     EXPECT_EQ(config.num_warps, 8);
     EXPECT_EQ(config.indexing, std::vector<std::string>{"block_ptr"});
@@ -239,7 +242,8 @@ TEST(ConfigSpace, OverridesAreForcedEverywhere) {
     check(space.mutate(a, rng));
     check(space.crossover(a, space.random_config(rng), rng));
   }
-  for (const Config &config : space.neighbors(space.default_config())) check(config);
+  for (const Config &config : space.neighbors(space.default_config()))
+    check(config);
 }
 
 TEST(ConfigSpace, InvalidOverridesAreTheUsersMistake) {
@@ -260,19 +264,21 @@ TEST(ConfigSpace, WithoutTensorDescriptorsNoneIsProposed) {
     std::mt19937_64 rng(seed);
     Config a = space.random_config(rng);
     for (const Config &config : {a, space.mutate(a, rng)})
-      for (const auto &style : config.indexing) EXPECT_NE(style, "tensor_descriptor");
+      for (const auto &style : config.indexing)
+        EXPECT_NE(style, "tensor_descriptor");
   }
 }
 
 TEST(ConfigSpace, ConfigPrintsAsPython) {
   ConfigSpec spec(softmax_facts(1000));
-  Config config = spec.normalize(Json::parse(
-      R"({"block_sizes": [4], "reduction_loops": [null], "indexing": "block_ptr"})"));
+  Config config = spec.normalize(
+      Json::parse(R"({"block_sizes": [4], "reduction_loops": [null], "indexing": "block_ptr"})"));
   EXPECT_EQ(spec.to_python(config),
             "helion.Config(block_sizes=[[4]], reduction_loops=[None], l2_grouping=1, "
             "indexing='block_ptr', num_warps=4, num_stages=2)");
   ConfigSpec matmul(matmul_facts());
-  Config yz = matmul.normalize(Json::parse(R"({"use_yz_grid": true, "block_sizes": [[64, 128], [16]]})"));
+  Config yz =
+      matmul.normalize(Json::parse(R"({"use_yz_grid": true, "block_sizes": [[64, 128], [16]]})"));
   EXPECT_EQ(matmul.to_python(yz),
             "helion.Config(block_sizes=[[64, 128], [16]], loop_orders=[[0, 1]], l2_grouping=1, "
             "indexing='pointer', use_yz_grid=True, num_warps=4, num_stages=2)");
@@ -306,7 +312,8 @@ TEST(ConfigSpaceHeuristics, ReductionSeedsFollowTheRowLength) {
     EXPECT_EQ(seeds[0].tiles[0].block_sizes, std::vector<int64_t>{1});
     EXPECT_FALSE(seeds[0].reduction_loops[0].has_value());
     EXPECT_EQ(seeds[0].num_warps, 4);
-    for (const Config &seed : seeds) EXPECT_FALSE(seed.reduction_loops[0].has_value());
+    for (const Config &seed : seeds)
+      EXPECT_FALSE(seed.reduction_loops[0].has_value());
   }
   {
     ConfigSpec spec(softmax_facts(50000));
@@ -330,7 +337,8 @@ TEST(ConfigSpaceHeuristics, ElementwiseSeedsKeepTheInnerDimensionWide) {
   for (const Config &seed : seeds) {
     EXPECT_TRUE(valid(spec, seed));
     const TileChoice &tile = seed.tiles[0];
-    int64_t elements = tile.flatten ? tile.flat_block_size : tile.block_sizes[0] * tile.block_sizes[1];
+    int64_t elements =
+        tile.flatten ? tile.flat_block_size : tile.block_sizes[0] * tile.block_sizes[1];
     EXPECT_GE(elements, 1024);
     EXPECT_LE(elements, 4096);
     if (!tile.flatten) EXPECT_GE(tile.block_sizes[1], 128);
@@ -341,16 +349,16 @@ TEST(ConfigSpaceHeuristics, ElementwiseSeedsKeepTheInnerDimensionWide) {
 TEST(ConfigSpaceHeuristics, PruningByResources) {
   ConfigSpec spec(matmul_facts());
   DeviceInfo device;
-  Config big = spec.normalize(Json::parse(
-      R"({"block_sizes": [[256, 256], [128]], "num_warps": 8, "num_stages": 4})"));
+  Config big = spec.normalize(
+      Json::parse(R"({"block_sizes": [[256, 256], [128]], "num_warps": 8, "num_stages": 4})"));
   EXPECT_EQ(matmul_shared_memory_bytes(spec, big), 4 * (256 * 128 + 128 * 256) * 2);
   EXPECT_EQ(prune_reason(spec, big, device), "pruned: needs 524288 bytes of shared memory");
-  Config many = spec.normalize(Json::parse(
-      R"({"block_sizes": [[256, 256], [16]], "num_warps": 4, "num_stages": 2})"));
+  Config many = spec.normalize(
+      Json::parse(R"({"block_sizes": [[256, 256], [16]], "num_warps": 4, "num_stages": 2})"));
   EXPECT_EQ(accumulator_registers(spec, many), 256 * 256 / 128);
   EXPECT_EQ(prune_reason(spec, many, device), "pruned: needs 512 registers per thread");
-  Config fine = spec.normalize(Json::parse(
-      R"({"block_sizes": [[128, 128], [64]], "num_warps": 8, "num_stages": 3})"));
+  Config fine = spec.normalize(
+      Json::parse(R"({"block_sizes": [[128, 128], [64]], "num_warps": 8, "num_stages": 3})"));
   EXPECT_EQ(prune_reason(spec, fine, device), "");
   ConfigSpec softmax(softmax_facts(50000));
   Config persistent = softmax.normalize(

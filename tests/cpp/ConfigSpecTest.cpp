@@ -48,7 +48,9 @@ KernelFacts softmax_facts(int64_t columns) {
   return facts;
 }
 
-Json parse(const std::string &text) { return Json::parse(text); }
+Json parse(const std::string &text) {
+  return Json::parse(text);
+}
 
 std::string invalid_message(const ConfigSpec &spec, const std::string &text) {
   try {
@@ -121,8 +123,7 @@ TEST(ConfigSpecTest, BothSpellingsGiveTheSameCanonicalConfig) {
 TEST(ConfigSpecTest, FlattenedTileInBothSpellings) {
   ConfigSpec spec(matmul_facts());
   Config seed = spec.normalize(parse(R"({"block_sizes": [1024, [16]]})"));
-  Config later =
-      spec.normalize(parse(R"({"block_sizes": [32, 32, 16], "flatten_loops": [true]})"));
+  Config later = spec.normalize(parse(R"({"block_sizes": [32, 32, 16], "flatten_loops": [true]})"));
   expect_same(seed, later);
   EXPECT_TRUE(seed.tiles[0].flatten);
   EXPECT_EQ(seed.tiles[0].flat_block_size, 1024);
@@ -131,9 +132,11 @@ TEST(ConfigSpecTest, FlattenedTileInBothSpellings) {
             R"({"block_sizes": [1024, [16]], "loop_orders": [[0, 1]], "l2_grouping": 1, )"
             R"("indexing": "pointer", "num_warps": 4, "num_stages": 2})");
   // Both the seed's int form and flatten_loops may say the same thing.
-  expect_same(seed, spec.normalize(parse(R"({"block_sizes": [1024, 16], "flatten_loops": [true]})")));
+  expect_same(seed,
+              spec.normalize(parse(R"({"block_sizes": [1024, 16], "flatten_loops": [true]})")));
   // flatten_loops alone flattens the default block sizes.
-  EXPECT_EQ(spec.normalize(parse(R"({"flatten_loops": [true]})")).tiles[0].flat_block_size, 64 * 64);
+  EXPECT_EQ(spec.normalize(parse(R"({"flatten_loops": [true]})")).tiles[0].flat_block_size,
+            64 * 64);
 }
 
 TEST(ConfigSpecTest, OneDimensionalCallsAcceptIntOrList) {
@@ -165,8 +168,8 @@ TEST(ConfigSpecTest, DefaultMatmulConfig) {
 
 TEST(ConfigSpecTest, DefaultsRespectHintsAndMinimums) {
   KernelFacts facts;
-  facts.tiles.push_back(tile({100}, {1}, true));        // 1-D grid: 1024 capped to 128
-  facts.tiles.push_back(tile({3, 5}, {16, 1}, false));  // inner: 32 capped, min 16 wins
+  facts.tiles.push_back(tile({100}, {1}, true));       // 1-D grid: 1024 capped to 128
+  facts.tiles.push_back(tile({3, 5}, {16, 1}, false)); // inner: 32 capped, min 16 wins
   facts.tiles.push_back(tile({8, 8, 8}, {1, 1, 1}, true));
   ConfigSpec spec(facts);
   Config config = spec.default_config();
@@ -208,7 +211,8 @@ TEST(ConfigSpecTest, IndexingListCollapsesWhenUniform) {
   EXPECT_EQ(mixed.indexing_for(1), "tensor_descriptor");
   EXPECT_EQ(spec.to_json(mixed)["indexing"].dump(),
             R"(["pointer", "tensor_descriptor", "block_ptr"])");
-  Config uniform = spec.normalize(parse(R"({"indexing": ["block_ptr", "block_ptr", "block_ptr"]})"));
+  Config uniform =
+      spec.normalize(parse(R"({"indexing": ["block_ptr", "block_ptr", "block_ptr"]})"));
   EXPECT_EQ(uniform.indexing, (std::vector<std::string>{"block_ptr"}));
   EXPECT_EQ(uniform.indexing_for(2), "block_ptr");
 }
@@ -293,8 +297,7 @@ TEST(ConfigSpecTest, InvalidFieldsNameFieldValueAndWhatIsAllowed) {
        "block_sizes[0]: expected 2 block sizes (one per dimension), got [64]"},
       {R"({"block_sizes": [[64, 64], [16, 16]]})",
        "block_sizes[1]: expected 1 block sizes (one per dimension), got [16, 16]"},
-      {R"({"block_sizes": [[64, "64"], [16]]})",
-       "block_sizes[0][1]: expected an int, got \"64\""},
+      {R"({"block_sizes": [[64, "64"], [16]]})", "block_sizes[0][1]: expected an int, got \"64\""},
       {R"({"block_sizes": [[64, 64.0], [16]]})", "block_sizes[0][1]: expected an int, got 64.0"},
       {R"({"block_sizes": [null, [16]]})",
        "block_sizes[0]: expected an int or a list of ints, got null"},
@@ -352,16 +355,15 @@ TEST(ConfigSpecTest, InvalidFieldsNameFieldValueAndWhatIsAllowed) {
       {R"({"use_yz_grid": true, "pid_type": "flat"})",
        "use_yz_grid: true disagrees with pid_type: \"flat\"; use_yz_grid=true means "
        "pid_type=\"xyz\", false means \"flat\"; give only one of them"},
-      {R"({"num_warps": 3})",
-       "num_warps: 3 is not allowed; use a power of two between 1 and 32"},
-      {R"({"num_warps": 64})",
-       "num_warps: 64 is not allowed; use a power of two between 1 and 32"},
+      {R"({"num_warps": 3})", "num_warps: 3 is not allowed; use a power of two between 1 and 32"},
+      {R"({"num_warps": 64})", "num_warps: 64 is not allowed; use a power of two between 1 and 32"},
       {R"({"num_warps": 0})", "num_warps: 0 is not allowed; use a power of two between 1 and 32"},
       {R"({"num_stages": 0})", "num_stages: 0 is not allowed; use an int between 1 and 8"},
       {R"({"num_stages": 9})", "num_stages: 9 is not allowed; use an int between 1 and 8"},
       {R"({"num_stages": "2"})", "num_stages: expected an int, got \"2\""},
   };
-  for (const auto &c : cases) EXPECT_EQ(invalid_message(spec, c.config), c.message) << c.config;
+  for (const auto &c : cases)
+    EXPECT_EQ(invalid_message(spec, c.config), c.message) << c.config;
 }
 
 TEST(ConfigSpecTest, InvalidReductionLoops) {

@@ -75,9 +75,8 @@ TEST(JsonTest, FloatsPrintShortestRoundTrip) {
   EXPECT_EQ(Json(1.5).dump(), "1.5");
   EXPECT_EQ(Json(1e300).dump(), "1e+300");
   EXPECT_EQ(Json(0.1 + 0.2).dump(), "0.30000000000000004");
-  const double samples[] = {0.0,   -0.0,    0.1,    1.0 / 3.0, 123456789.123, 5e-324,
-                            1e-7,  2.5e-10, 1e16,   1e22,      -2.75,         1.7976931348623157e308,
-                            3.14159};
+  const double samples[] = {0.0,     -0.0, 0.1,  1.0 / 3.0, 123456789.123,          5e-324, 1e-7,
+                            2.5e-10, 1e16, 1e22, -2.75,     1.7976931348623157e308, 3.14159};
   for (double sample : samples) {
     Json back = Json::parse(Json(sample).dump());
     EXPECT_EQ(back.type(), Json::Type::Float) << sample;
@@ -99,13 +98,15 @@ TEST(JsonTest, NonFiniteFloatsUsePythonSpelling) {
   EXPECT_EQ(Json(HUGE_VAL).dump(), "Infinity");
   EXPECT_EQ(Json(-HUGE_VAL).dump(), "-Infinity");
   EXPECT_EQ(Json(std::nan("")).dump(), "NaN");
-  EXPECT_EQ(Json::parse("[Infinity, -Infinity]"), Json(Json::Array{Json(HUGE_VAL), Json(-HUGE_VAL)}));
+  EXPECT_EQ(Json::parse("[Infinity, -Infinity]"),
+            Json(Json::Array{Json(HUGE_VAL), Json(-HUGE_VAL)}));
   EXPECT_TRUE(std::isnan(Json::parse("NaN").as_double()));
 }
 
 TEST(JsonTest, StringsEscapeQuotesBackslashesAndControlCharacters) {
   Json value(std::string("a\"b\\c\n\t\r\b\f\x01\x1f/\xc3\xa9"));
-  EXPECT_EQ(value.dump(), R"("a\"b\\c\n\t\r\b\f\u0001\u001f/)" "\xc3\xa9\"");
+  EXPECT_EQ(value.dump(), R"("a\"b\\c\n\t\r\b\f\u0001\u001f/)"
+                          "\xc3\xa9\"");
   EXPECT_EQ(Json::parse(value.dump()), value);
 }
 

@@ -1,4 +1,5 @@
 #include "parse/Lexer.h"
+
 #include "support/Diagnostics.h"
 
 #include <gtest/gtest.h>

@@ -2,7 +2,6 @@
 // a kernel lowers to, and the user errors it must raise (with line and caret).
 
 #include "pipeline/Compile.h"
-
 #include "support/Diagnostics.h"
 
 #include <gtest/gtest.h>
@@ -42,7 +41,8 @@ Json request(const std::string &source, std::vector<Json> args, bool static_shap
   r.set("first_line", 1);
   r.set("source", source);
   Json list = Json::array();
-  for (Json &a : args) list.push_back(a);
+  for (Json &a : args)
+    list.push_back(a);
   r.set("args", list);
   Json globals = Json::object();
   Json torch = Json::object();
@@ -92,8 +92,8 @@ const char *kMatmul = R"(def k(x, y):
 )";
 
 TEST(LoweringTest, MatmulShapesFlowThroughTheLoop) {
-  std::string ir = lowered_ir(request(kMatmul, {tensor_arg("x", "float16", {64, 32}),
-                                                tensor_arg("y", "float16", {32, 48})}));
+  std::string ir = lowered_ir(request(
+      kMatmul, {tensor_arg("x", "float16", {64, 32}), tensor_arg("y", "float16", {32, 48})}));
   EXPECT_NE(ir.find("block b0 tile [0, 64)"), std::string::npos) << ir;
   EXPECT_NE(ir.find("block b2 tile [0, 32)"), std::string::npos) << ir;
   EXPECT_NE(ir.find("float16[b0, b2] = load x[b0, b2]"), std::string::npos) << ir;
@@ -108,15 +108,15 @@ TEST(LoweringTest, MismatchedInnerSizesFailAtCompileTime) {
                                                       tensor_arg("y", "float32", {2048, 2028})}));
   EXPECT_EQ(kind, "ShapeMismatch");
   EXPECT_NE(message.find("ShapeMismatch in kernel 'k' at k.py:8:"), std::string::npos) << message;
-  EXPECT_NE(message.find("spans 2048, but dimension 1 of x has size 2028"),
-            std::string::npos)
+  EXPECT_NE(message.find("spans 2048, but dimension 1 of x has size 2028"), std::string::npos)
       << message;
   EXPECT_NE(message.find("^^^"), std::string::npos) << message;
 }
 
 TEST(LoweringTest, DynamicShapesWithEqualValuesGetAHostGuard) {
-  Json req = request(kMatmul, {tensor_arg("x", "float32", {64, 32}), tensor_arg("y", "float32", {32, 48})},
-                     /*static_shapes=*/false);
+  Json req =
+      request(kMatmul, {tensor_arg("x", "float32", {64, 32}), tensor_arg("y", "float32", {32, 48})},
+              /*static_shapes=*/false);
   CompiledKernel kernel(req);
   std::string code = kernel.generate(kernel.config_spec().default_config());
   // Equal sizes share a symbol, so no guard is needed and sizes are kernel arguments.
@@ -133,8 +133,8 @@ TEST(LoweringTest, FullSliceBecomesAReductionDimShared) {
         out[tile_m, :] = row * w[:] / row.sum(-1, keepdim=True)
     return out
 )";
-  std::string ir = lowered_ir(request(source, {tensor_arg("x", "float32", {16, 100}),
-                                               tensor_arg("w", "float32", {100})}));
+  std::string ir = lowered_ir(
+      request(source, {tensor_arg("x", "float32", {16, 100}), tensor_arg("w", "float32", {100})}));
   EXPECT_NE(ir.find("block b1 reduction [0, 100)"), std::string::npos) << ir;
   EXPECT_EQ(ir.find("block b2"), std::string::npos) << "x and w share one reduction dim\n" << ir;
   EXPECT_NE(ir.find("float32[b0, 1] = reduce.sum"), std::string::npos) << ir;
@@ -177,8 +177,8 @@ TEST_P(DeviceErrorTest, NamesTheKernelTheLineAndTheProblem) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, DeviceErrorTest,
     ::testing::Values(
-        ErrorCase{"unsupported_op", "        out[tile] = torch.cumsum(x[tile], 0)\n", "UnsupportedOp",
-                  "torch.cumsum"},
+        ErrorCase{"unsupported_op", "        out[tile] = torch.cumsum(x[tile], 0)\n",
+                  "UnsupportedOp", "torch.cumsum"},
         ErrorCase{"python_loop", "        for i in range(3):\n            pass\n",
                   "InvalidDeviceForLoop", "hl.tile"},
         ErrorCase{"loop_over_name", "        for i in x:\n            pass\n",

@@ -1,4 +1,5 @@
 #include "parse/Parser.h"
+
 #include "parse/Unparse.h"
 #include "support/Diagnostics.h"
 
@@ -16,8 +17,8 @@ std::string format(const SourceSpan &span) {
 }
 
 bool contains(const SourceSpan &outer, const SourceSpan &inner) {
-  bool starts_after = inner.line > outer.line ||
-                      (inner.line == outer.line && inner.col >= outer.col);
+  bool starts_after =
+      inner.line > outer.line || (inner.line == outer.line && inner.col >= outer.col);
   bool ends_before = inner.end_line < outer.end_line ||
                      (inner.end_line == outer.end_line && inner.end_col <= outer.end_col);
   return starts_after && ends_before;
@@ -34,7 +35,8 @@ public:
          {&e->value, &e->slice, &e->left, &e->right, &e->extra, &e->func})
       expr(child->get(), e->span);
     for (const auto *list : {&e->elts, &e->keys, &e->comparators})
-      for (const ast::ExprPtr &child : *list) expr(child.get(), e->span);
+      for (const ast::ExprPtr &child : *list)
+        expr(child.get(), e->span);
     for (const ast::Keyword &keyword : e->keywords) {
       check(keyword.span, e->span);
       expr(keyword.value.get(), keyword.span);
@@ -43,22 +45,26 @@ public:
 
   void stmt(const ast::Stmt &s, const SourceSpan *parent) {
     if (parent) check(s.span, *parent);
-    for (const ast::ExprPtr &target : s.targets) expr(target.get(), s.span);
+    for (const ast::ExprPtr &target : s.targets)
+      expr(target.get(), s.span);
     for (const ast::ExprPtr *child : {&s.value, &s.test, &s.msg, &s.returns})
       expr(child->get(), s.span);
     for (const auto *list : {&s.body, &s.orelse})
-      for (const ast::StmtPtr &child : *list) stmt(*child, &s.span);
+      for (const ast::StmtPtr &child : *list)
+        stmt(*child, &s.span);
     for (const ast::ExprPtr &decorator : s.decorators) {
       EXPECT_LT(decorator->span.end_line, s.span.line) << "decorator " << format(decorator->span);
       expr(decorator.get(), decorator->span);
     }
     const ast::Arguments &args = s.args;
     for (const auto *list : {&args.posonlyargs, &args.args, &args.kwonlyargs})
-      for (const ast::Arg &a : *list) arg(a, s.span);
+      for (const ast::Arg &a : *list)
+        arg(a, s.span);
     if (args.vararg) arg(*args.vararg, s.span);
     if (args.kwarg) arg(*args.kwarg, s.span);
     for (const auto *list : {&args.defaults, &args.kw_defaults})
-      for (const ast::ExprPtr &child : *list) expr(child.get(), s.span);
+      for (const ast::ExprPtr &child : *list)
+        expr(child.get(), s.span);
   }
 
 private:
@@ -77,7 +83,8 @@ private:
 
 void check_spans(const ast::Module &module) {
   SpanChecker checker;
-  for (const ast::StmtPtr &s : module.body) checker.stmt(*s, nullptr);
+  for (const ast::StmtPtr &s : module.body)
+    checker.stmt(*s, nullptr);
 }
 
 /// The expected text is what tests/cpp/parser_differential.py prints for
@@ -221,7 +228,8 @@ TEST(ParserTest, ForWithTupleTargetAndElse) {
 }
 
 TEST(ParserTest, WhileIfElifElse) {
-  expect_tree("while x:\n    if a:\n        continue\n    elif b:\n        pass\n    else:\n        x -= 1\n",
+  expect_tree("while x:\n    if a:\n        continue\n    elif b:\n        pass\n    else:\n       "
+              " x -= 1\n",
               R"dump(Module
   body[0]: While @1:0-7:14
     test: Name @1:6-1:7 id='x'
@@ -302,7 +310,8 @@ TEST(ParserTest, FStringFields) {
 }
 
 TEST(ParserTest, DecoratedKernel) {
-  expect_tree("@helion.kernel(config=helion.Config(block_sizes=[[64, 128], [16]]))\ndef k(x: torch.Tensor) -> torch.Tensor:\n    \"\"\"Doc.\"\"\"\n    return x\n",
+  expect_tree("@helion.kernel(config=helion.Config(block_sizes=[[64, 128], [16]]))\ndef k(x: "
+              "torch.Tensor) -> torch.Tensor:\n    \"\"\"Doc.\"\"\"\n    return x\n",
               R"dump(Module
   body[0]: FunctionDef @2:0-4:12 name='k'
     args: arguments
@@ -788,103 +797,120 @@ TEST(ParserTest, StarredTarget) {
 }
 TEST(ParserErrorTest, ListComprehension) {
   expect_error("x = [i for i in y]\n", "UnsupportedSyntax",
-               "comprehension is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "comprehension is not supported in helion kernels; rewrite it with plain statements "
+               "and torch operations, or move it out of the kernel",
                {1, 7, 1, 10});
 }
 
 TEST(ParserErrorTest, GeneratorArgument) {
   expect_error("f(i for i in y)\n", "UnsupportedSyntax",
-               "comprehension is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "comprehension is not supported in helion kernels; rewrite it with plain statements "
+               "and torch operations, or move it out of the kernel",
                {1, 4, 1, 7});
 }
 
 TEST(ParserErrorTest, DictComprehension) {
   expect_error("x = {k: v for k in y}\n", "UnsupportedSyntax",
-               "comprehension is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "comprehension is not supported in helion kernels; rewrite it with plain statements "
+               "and torch operations, or move it out of the kernel",
                {1, 10, 1, 13});
 }
 
 TEST(ParserErrorTest, Walrus) {
   expect_error("if (n := 10):\n    pass\n", "UnsupportedSyntax",
-               "assignment expression (:=) is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "assignment expression (:=) is not supported in helion kernels; rewrite it with "
+               "plain statements and torch operations, or move it out of the kernel",
                {1, 6, 1, 8});
 }
 
 TEST(ParserErrorTest, Yield) {
   expect_error("def f():\n    yield x\n", "UnsupportedSyntax",
-               "yield expression is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "yield expression is not supported in helion kernels; rewrite it with plain "
+               "statements and torch operations, or move it out of the kernel",
                {2, 4, 2, 9});
 }
 
 TEST(ParserErrorTest, Await) {
   expect_error("x = await y\n", "UnsupportedSyntax",
-               "await expression is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "await expression is not supported in helion kernels; rewrite it with plain "
+               "statements and torch operations, or move it out of the kernel",
                {1, 4, 1, 9});
 }
 
 TEST(ParserErrorTest, AsyncDef) {
   expect_error("async def f():\n    pass\n", "UnsupportedSyntax",
-               "async code is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "async code is not supported in helion kernels; rewrite it with plain statements "
+               "and torch operations, or move it out of the kernel",
                {1, 0, 1, 5});
 }
 
 TEST(ParserErrorTest, ClassDef) {
   expect_error("class A:\n    pass\n", "UnsupportedSyntax",
-               "class definition is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "class definition is not supported in helion kernels; rewrite it with plain "
+               "statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 5});
 }
 
 TEST(ParserErrorTest, With) {
   expect_error("with x:\n    pass\n", "UnsupportedSyntax",
-               "'with' statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "'with' statement is not supported in helion kernels; rewrite it with plain "
+               "statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 4});
 }
 
 TEST(ParserErrorTest, Try) {
   expect_error("try:\n    pass\nexcept E:\n    pass\n", "UnsupportedSyntax",
-               "'try' statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "'try' statement is not supported in helion kernels; rewrite it with plain "
+               "statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 3});
 }
 
 TEST(ParserErrorTest, Del) {
   expect_error("del x\n", "UnsupportedSyntax",
-               "'del' statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "'del' statement is not supported in helion kernels; rewrite it with plain "
+               "statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 3});
 }
 
 TEST(ParserErrorTest, Raise) {
   expect_error("raise ValueError('no')\n", "UnsupportedSyntax",
-               "'raise' statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "'raise' statement is not supported in helion kernels; rewrite it with plain "
+               "statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 5});
 }
 
 TEST(ParserErrorTest, Global) {
   expect_error("global x\n", "UnsupportedSyntax",
-               "'global' statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "'global' statement is not supported in helion kernels; rewrite it with plain "
+               "statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 6});
 }
 
 TEST(ParserErrorTest, Nonlocal) {
   expect_error("nonlocal x\n", "UnsupportedSyntax",
-               "'nonlocal' statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "'nonlocal' statement is not supported in helion kernels; rewrite it with plain "
+               "statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 8});
 }
 
 TEST(ParserErrorTest, Import) {
   expect_error("import torch\n", "UnsupportedSyntax",
-               "import statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "import statement is not supported in helion kernels; rewrite it with plain "
+               "statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 6});
 }
 
 TEST(ParserErrorTest, FromImport) {
   expect_error("from torch import nn\n", "UnsupportedSyntax",
-               "import statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "import statement is not supported in helion kernels; rewrite it with plain "
+               "statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 4});
 }
 
 TEST(ParserErrorTest, Match) {
   expect_error("match x:\n    case 1:\n        pass\n", "UnsupportedSyntax",
-               "match statement is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "match statement is not supported in helion kernels; rewrite it with plain "
+               "statements and torch operations, or move it out of the kernel",
                {1, 0, 1, 5});
 }
 
@@ -896,198 +922,168 @@ TEST(ParserErrorTest, FStringSingleBrace) {
 TEST(ParserErrorTest, FStringFieldSyntax) {
   expect_error("x = f'{a +}'\n", "SyntaxError", "invalid syntax", {1, 10, 1, 11});
   expect_error("x = f'''\n{[i for i in y]}'''\n", "UnsupportedSyntax",
-               "comprehension is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel", {2, 4, 2, 7});
+               "comprehension is not supported in helion kernels; rewrite it with plain statements "
+               "and torch operations, or move it out of the kernel",
+               {2, 4, 2, 7});
 }
 
 TEST(ParserErrorTest, SetDisplay) {
   expect_error("x = {1, 2}\n", "UnsupportedSyntax",
-               "set display is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "set display is not supported in helion kernels; rewrite it with plain statements "
+               "and torch operations, or move it out of the kernel",
                {1, 4, 1, 5});
 }
 
 TEST(ParserErrorTest, ComplexLiteral) {
   expect_error("x = 1j\n", "UnsupportedSyntax",
-               "complex literal is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "complex literal is not supported in helion kernels; rewrite it with plain "
+               "statements and torch operations, or move it out of the kernel",
                {1, 4, 1, 6});
 }
 
 TEST(ParserErrorTest, HugeInteger) {
   expect_error("x = 99999999999999999999\n", "UnsupportedSyntax",
-               "integer literal larger than 64 bits is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
+               "integer literal larger than 64 bits is not supported in helion kernels; rewrite it "
+               "with plain statements and torch operations, or move it out of the kernel",
                {1, 4, 1, 24});
 }
 
 TEST(ParserErrorTest, LambdaDefault) {
-  expect_error("f = lambda a=1: a\n", "UnsupportedSyntax",
-               "lambda parameter other than a plain name is not supported in helion kernels; rewrite it with plain statements and torch operations, or move it out of the kernel",
-               {1, 12, 1, 13});
+  expect_error(
+      "f = lambda a=1: a\n", "UnsupportedSyntax",
+      "lambda parameter other than a plain name is not supported in helion kernels; rewrite it "
+      "with plain statements and torch operations, or move it out of the kernel",
+      {1, 12, 1, 13});
 }
 
 TEST(ParserErrorTest, InconsistentDedent) {
   expect_error("if x:\n        a\n    b\n", "SyntaxError",
-               "unindent does not match any outer indentation level",
-               {3, 0, 3, 4});
+               "unindent does not match any outer indentation level", {3, 0, 3, 4});
 }
 
 TEST(ParserErrorTest, UnexpectedIndent) {
-  expect_error("x = 1\n    y = 2\n", "SyntaxError",
-               "unexpected indent",
-               {2, 0, 2, 4});
+  expect_error("x = 1\n    y = 2\n", "SyntaxError", "unexpected indent", {2, 0, 2, 4});
 }
 
 TEST(ParserErrorTest, ExpectedIndentedBlock) {
   expect_error("if x:\npass\n", "SyntaxError",
-               "expected an indented block after 'if' statement on line 1",
-               {2, 0, 2, 4});
+               "expected an indented block after 'if' statement on line 1", {2, 0, 2, 4});
 }
 
 TEST(ParserErrorTest, TabsAndSpacesMixed) {
   expect_error("if x:\n        a\n\tb\n", "SyntaxError",
-               "inconsistent use of tabs and spaces in indentation",
-               {3, 0, 3, 1});
+               "inconsistent use of tabs and spaces in indentation", {3, 0, 3, 1});
 }
 
 TEST(ParserErrorTest, MissingColon) {
-  expect_error("if x\n    pass\n", "SyntaxError",
-               "expected ':'",
-               {1, 4, 1, 5});
+  expect_error("if x\n    pass\n", "SyntaxError", "expected ':'", {1, 4, 1, 5});
 }
 
 TEST(ParserErrorTest, UnclosedParen) {
-  expect_error("x = f(a,\n", "SyntaxError",
-               "'(' was never closed",
-               {1, 5, 1, 6});
+  expect_error("x = f(a,\n", "SyntaxError", "'(' was never closed", {1, 5, 1, 6});
 }
 
 TEST(ParserErrorTest, UnmatchedBracket) {
-  expect_error("x = a]\n", "SyntaxError",
-               "unmatched ']'",
-               {1, 5, 1, 6});
+  expect_error("x = a]\n", "SyntaxError", "unmatched ']'", {1, 5, 1, 6});
 }
 
 TEST(ParserErrorTest, MismatchedBracket) {
   expect_error("x = (a]\n", "SyntaxError",
-               "closing parenthesis ']' does not match opening parenthesis '('",
-               {1, 6, 1, 7});
+               "closing parenthesis ']' does not match opening parenthesis '('", {1, 6, 1, 7});
 }
 
 TEST(ParserErrorTest, UnterminatedString) {
-  expect_error("x = 'abc\n", "SyntaxError",
-               "unterminated string literal (detected at line 1)",
+  expect_error("x = 'abc\n", "SyntaxError", "unterminated string literal (detected at line 1)",
                {1, 4, 1, 8});
 }
 
 TEST(ParserErrorTest, UnterminatedTripleString) {
   expect_error("x = '''abc\n", "SyntaxError",
-               "unterminated triple-quoted string literal (detected at line 1)",
-               {1, 4, 1, 5});
+               "unterminated triple-quoted string literal (detected at line 1)", {1, 4, 1, 5});
 }
 
 TEST(ParserErrorTest, InvalidCharacter) {
-  expect_error("x = a $ b\n", "SyntaxError",
-               "invalid character '$'",
-               {1, 6, 1, 7});
+  expect_error("x = a $ b\n", "SyntaxError", "invalid character '$'", {1, 6, 1, 7});
 }
 
 TEST(ParserErrorTest, LeadingZeros) {
   expect_error("x = 012\n", "SyntaxError",
-               "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
+               "leading zeros in decimal integer literals are not permitted; use an 0o prefix for "
+               "octal integers",
                {1, 4, 1, 7});
 }
 
 TEST(ParserErrorTest, InvalidHex) {
-  expect_error("x = 0x\n", "SyntaxError",
-               "invalid hexadecimal literal",
-               {1, 4, 1, 6});
+  expect_error("x = 0x\n", "SyntaxError", "invalid hexadecimal literal", {1, 4, 1, 6});
 }
 
 TEST(ParserErrorTest, BackslashNotAtEnd) {
   expect_error("x = a \\ b\n", "SyntaxError",
-               "unexpected character after line continuation character",
-               {1, 6, 1, 7});
+               "unexpected character after line continuation character", {1, 6, 1, 7});
 }
 
 TEST(ParserErrorTest, AssignToCall) {
-  expect_error("f() = 1\n", "SyntaxError",
-               "cannot assign to function call",
-               {1, 0, 1, 3});
+  expect_error("f() = 1\n", "SyntaxError", "cannot assign to function call", {1, 0, 1, 3});
 }
 
 TEST(ParserErrorTest, AssignToLiteral) {
-  expect_error("1 = x\n", "SyntaxError",
-               "cannot assign to literal",
-               {1, 0, 1, 1});
+  expect_error("1 = x\n", "SyntaxError", "cannot assign to literal", {1, 0, 1, 1});
 }
 
 TEST(ParserErrorTest, AugAssignTuple) {
   expect_error("a, b += 1\n", "SyntaxError",
-               "'tuple' is an illegal expression for augmented assignment",
-               {1, 0, 1, 4});
+               "'tuple' is an illegal expression for augmented assignment", {1, 0, 1, 4});
 }
 
 TEST(ParserErrorTest, AnnotateTuple) {
-  expect_error("a, b: int\n", "SyntaxError",
-               "only single target (not tuple) can be annotated",
+  expect_error("a, b: int\n", "SyntaxError", "only single target (not tuple) can be annotated",
                {1, 0, 1, 4});
 }
 
 TEST(ParserErrorTest, PositionalAfterKeyword) {
-  expect_error("f(a=1, b)\n", "SyntaxError",
-               "positional argument follows keyword argument",
+  expect_error("f(a=1, b)\n", "SyntaxError", "positional argument follows keyword argument",
                {1, 7, 1, 8});
 }
 
 TEST(ParserErrorTest, RepeatedKeyword) {
-  expect_error("f(a=1, a=2)\n", "SyntaxError",
-               "keyword argument repeated: a",
-               {1, 7, 1, 8});
+  expect_error("f(a=1, a=2)\n", "SyntaxError", "keyword argument repeated: a", {1, 7, 1, 8});
 }
 
 TEST(ParserErrorTest, NonDefaultAfterDefault) {
   expect_error("def f(a=1, b):\n    pass\n", "SyntaxError",
-               "parameter without a default follows parameter with a default",
-               {1, 11, 1, 12});
+               "parameter without a default follows parameter with a default", {1, 11, 1, 12});
 }
 
 TEST(ParserErrorTest, DuplicateArgument) {
   expect_error("def f(a, a):\n    pass\n", "SyntaxError",
-               "duplicate argument 'a' in function definition",
-               {1, 9, 1, 10});
+               "duplicate argument 'a' in function definition", {1, 9, 1, 10});
 }
 
 TEST(ParserErrorTest, BareStarWithoutNames) {
-  expect_error("def f(a, *):\n    pass\n", "SyntaxError",
-               "named arguments must follow bare *",
+  expect_error("def f(a, *):\n    pass\n", "SyntaxError", "named arguments must follow bare *",
                {1, 9, 1, 10});
 }
 
 TEST(ParserErrorTest, MissingElse) {
-  expect_error("x = a if b\n", "SyntaxError",
-               "expected 'else' after 'if' expression",
+  expect_error("x = a if b\n", "SyntaxError", "expected 'else' after 'if' expression",
                {1, 10, 1, 11});
 }
 
 TEST(ParserErrorTest, MixBytesAndStr) {
-  expect_error("x = b'a' 'b'\n", "SyntaxError",
-               "cannot mix bytes and nonbytes literals",
+  expect_error("x = b'a' 'b'\n", "SyntaxError", "cannot mix bytes and nonbytes literals",
                {1, 9, 1, 12});
 }
 
 TEST(ParserErrorTest, InvalidSyntax) {
-  expect_error("x = 1 2\n", "SyntaxError",
-               "invalid syntax",
-               {1, 6, 1, 7});
+  expect_error("x = 1 2\n", "SyntaxError", "invalid syntax", {1, 6, 1, 7});
 }
 
 TEST(ParserErrorTest, ExpectedExpression) {
-  expect_error("x = \n", "SyntaxError",
-               "expected an expression",
-               {1, 4, 1, 5});
+  expect_error("x = \n", "SyntaxError", "expected an expression", {1, 4, 1, 5});
 }
 
 TEST(ParserErrorTest, StarredAlone) {
-  expect_error("*a = b\n", "SyntaxError",
-               "starred assignment target must be in a list or tuple",
+  expect_error("*a = b\n", "SyntaxError", "starred assignment target must be in a list or tuple",
                {1, 0, 1, 2});
 }
 

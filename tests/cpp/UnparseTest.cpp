@@ -12,7 +12,8 @@ namespace {
 
 std::string unparse_module(const ast::Module &module) {
   std::string out;
-  for (const ast::StmtPtr &stmt : module.body) out += unparse(*stmt);
+  for (const ast::StmtPtr &stmt : module.body)
+    out += unparse(*stmt);
   return out;
 }
 
