@@ -750,3 +750,35 @@ def test_attention_example(device: str, config: dict[str, Any], static_shapes: b
     q, k, v = (randn(2, 3, 40, 16, device=device) for _ in range(3))
     expected = torch.nn.functional.scaled_dot_product_attention(q, k, v)
     check(attention(q, k, v), expected, **tolerances(torch.float32, device, dot=True))
+
+
+def add_fixed_block(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0), block_size=32):
+        out[tile] = x[tile] + y[tile]
+    return out
+
+
+def matmul_fixed_k_block(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    m, k = x.size()
+    _, n = y.size()
+    out = torch.empty([m, n], dtype=x.dtype, device=x.device)
+    for tile_m, tile_n in hl.tile([m, n], block_size=[None, 16]):
+        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+        for tile_k in hl.tile(k, block_size=16):
+            acc = torch.addmm(acc, x[tile_m, tile_k], y[tile_k, tile_n])
+        out[tile_m, tile_n] = acc
+    return out
+
+
+def test_block_size_fixed_in_the_source(device: str) -> None:
+    torch.manual_seed(34)
+    x, y = randn(100, device=device), randn(100, device=device)
+    add = helion.kernel(autotune_effort="none")(add_fixed_block)
+    check(add(x, y), x + y, atol=0, rtol=0)
+    assert "_helion_add_fixed_block[(triton.cdiv(100, 32),)]" in add.bind((x, y)).to_triton_code()
+    a, b = randn(40, 50, device=device), randn(50, 24, device=device)
+    mm = helion.kernel(config=helion.Config(block_sizes=[[32, 16]]))(matmul_fixed_k_block)
+    check(mm(a, b), a @ b, **tolerances(torch.float32, device, dot=True))
+    # The fixed dimension takes the source's value whatever the config says.
+    assert mm.bind((a, b)).config["block_sizes"] == [[32, 16]]
