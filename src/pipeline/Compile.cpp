@@ -80,8 +80,8 @@ template <typename F> auto with_rendered_errors(const SourceContext &context, F 
 
 CompiledKernel::CompiledKernel(const Json &request) : kernel_(std::make_unique<AnalyzedKernel>()) {
   AnalyzedKernel &k = *kernel_;
-  k.inputs = KernelInputs::from_request(request);
-  with_rendered_errors(k.inputs.context, [&] {
+  with_rendered_errors(SourceContext::from_request(request), [&] {
+    k.inputs = KernelInputs::from_request(request);
     k.module = parse_module(k.inputs.context.source);
     k.host = analyze_host(k.module, k.inputs);
     k.device = lower::lower_device(k.host, k.inputs);
@@ -102,11 +102,7 @@ Config CompiledKernel::normalize(const Json &user_config) const {
 }
 
 void check_kernel_source(const Json &request) {
-  SourceContext context;
-  context.kernel_name = request["kernel_name"].as_string();
-  context.filename = request["filename"].as_string();
-  context.first_line = request["first_line"].as_int();
-  context.source = request["source"].as_string();
+  SourceContext context = SourceContext::from_request(request);
   with_rendered_errors(context, [&] {
     ast::Module module = parse_module(context.source);
     check_kernel_signature(find_kernel_function(module, context.kernel_name));

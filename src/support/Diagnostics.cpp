@@ -1,8 +1,18 @@
 #include "support/Diagnostics.h"
 
+#include "support/Json.h"
 #include "support/Text.h"
 
 namespace helion {
+
+SourceContext SourceContext::from_request(const Json &request) {
+  SourceContext context;
+  context.kernel_name = request["kernel_name"].as_string();
+  context.filename = request.contains("filename") ? request["filename"].as_string() : "<kernel>";
+  context.source = request["source"].as_string();
+  context.first_line = request.contains("first_line") ? request["first_line"].as_int() : 1;
+  return context;
+}
 
 std::string render_diagnostic(const SourceContext &context, const std::string &kind,
                               const std::string &message, const SourceSpan &span) {

@@ -35,11 +35,16 @@ inline void check_internal(bool condition, const std::string &message) {
 }
 
 /// Where a kernel's source came from, for rendering diagnostics.
+class Json;
+
 struct SourceContext {
   std::string kernel_name;
   std::string filename;
   std::string source; ///< the kernel's source text (dedented), line 1 = `first_line`
   int first_line = 1; ///< line number of the source's first line in `filename`
+
+  /// From a compile request's kernel_name, filename, first_line and source.
+  static SourceContext from_request(const Json &request);
 };
 
 /// Renders "<kind> in kernel 'name' at file:line:\n  <source line>\n  ^^^\n<message>".

@@ -21,10 +21,7 @@ static std::vector<int64_t> int_list(const Json &json) {
 
 KernelInputs KernelInputs::from_request(const Json &request) {
   KernelInputs in;
-  in.context.kernel_name = request["kernel_name"].as_string();
-  in.context.filename = request.contains("filename") ? request["filename"].as_string() : "<kernel>";
-  in.context.source = request["source"].as_string();
-  in.context.first_line = request.contains("first_line") ? request["first_line"].as_int() : 1;
+  in.context = SourceContext::from_request(request);
   for (const Json &a : request["args"].as_array()) {
     ArgSpec spec;
     spec.name = a["name"].as_string();
