@@ -2,6 +2,7 @@
 
 #include "support/Diagnostics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <set>
@@ -142,11 +143,18 @@ HostValuePtr HostEvaluator::eval(const ast::Expr &expr) {
   case EK::Tuple:
   case EK::List: {
     std::vector<HostValuePtr> elements;
-    for (const auto &e : expr.elts)
-      elements.push_back(eval(*e));
+    for (const auto &e : expr.elts) {
+      if (e->kind != EK::Starred) {
+        elements.push_back(eval(*e));
+        continue;
+      }
+      HostValuePtr spliced = eval(*e->value); // [*x.shape[:-1], n]
+      if (spliced->kind != Kind::Tuple) return HostValue::make(Kind::Unknown);
+      elements.insert(elements.end(), spliced->elements.begin(), spliced->elements.end());
+    }
     return HostValue::make_tuple(std::move(elements), expr.kind == EK::List);
   }
-  case EK::Compare:
+  case EK::Compare: return eval_compare(expr);
   case EK::BoolOp:
     return HostValue::make_bool(std::nullopt);
   default:
@@ -193,9 +201,30 @@ static int64_t normalize_dim(int64_t dim, size_t rank, const SourceSpan &span) {
   return dim < 0 ? dim + r : dim;
 }
 
+/// An int known at compile time, for slice bounds.
+static std::optional<int64_t> known_int(const HostValue &v) {
+  return v.kind == Kind::Int ? sym_constant(v.sym) : std::nullopt;
+}
+
 HostValuePtr HostEvaluator::eval_subscript(const ast::Expr &expr) {
   HostValuePtr base = eval(*expr.value);
   if (base->kind != Kind::Tuple) return HostValue::make(Kind::Unknown);
+  if (expr.slice->kind == ast::ExprKind::Slice) { // x.shape[:-1], x.shape[1:]
+    const ast::Expr &slice = *expr.slice;
+    int64_t size = static_cast<int64_t>(base->elements.size());
+    auto bound = [&](const ast::ExprPtr &e, int64_t fallback) -> std::optional<int64_t> {
+      if (!e) return fallback;
+      auto v = known_int(*eval(*e));
+      if (!v) return std::nullopt;
+      return std::clamp<int64_t>(*v < 0 ? *v + size : *v, 0, size);
+    };
+    auto lower = bound(slice.left, 0), upper = bound(slice.right, size);
+    if (!lower || !upper || slice.extra) return HostValue::make(Kind::Unknown);
+    std::vector<HostValuePtr> part;
+    for (int64_t i = *lower; i < *upper; ++i)
+      part.push_back(base->elements[i]);
+    return HostValue::make_tuple(std::move(part), base->is_list);
+  }
   HostValuePtr index = eval(*expr.slice);
   if (index->kind != Kind::Int || !sym_constant(index->sym)) return HostValue::make(Kind::Unknown);
   int64_t i = normalize_dim(*sym_constant(index->sym), base->elements.size(), expr.span);
@@ -208,9 +237,34 @@ static std::optional<double> as_number(const HostValue &v) {
   return std::nullopt;
 }
 
+HostValuePtr HostEvaluator::eval_compare(const ast::Expr &expr) {
+  // Only comparisons of ints known at compile time have a known outcome.
+  std::optional<int64_t> left = known_int(*eval(*expr.left));
+  bool truth = true;
+  for (size_t i = 0; i < expr.ops.size(); ++i) {
+    std::optional<int64_t> right = known_int(*eval(*expr.comparators[i]));
+    if (!left || !right) return HostValue::make_bool(std::nullopt);
+    const std::string &op = expr.ops[i];
+    if (op == "Eq") truth = truth && *left == *right;
+    else if (op == "NotEq") truth = truth && *left != *right;
+    else if (op == "Lt") truth = truth && *left < *right;
+    else if (op == "LtE") truth = truth && *left <= *right;
+    else if (op == "Gt") truth = truth && *left > *right;
+    else if (op == "GtE") truth = truth && *left >= *right;
+    else return HostValue::make_bool(std::nullopt);
+    left = right;
+  }
+  return HostValue::make_bool(truth);
+}
+
 HostValuePtr HostEvaluator::eval_binop(const ast::Expr &expr) {
   HostValuePtr a = eval(*expr.left), b = eval(*expr.right);
   const std::string &op = expr.op;
+  if (op == "Add" && a->kind == Kind::Tuple && b->kind == Kind::Tuple) { // shape + (n,)
+    std::vector<HostValuePtr> joined = a->elements;
+    joined.insert(joined.end(), b->elements.begin(), b->elements.end());
+    return HostValue::make_tuple(std::move(joined), a->is_list);
+  }
   if (a->kind == Kind::Int && b->kind == Kind::Int) {
     if (op == "Add") return HostValue::make_int(sym_add(a->sym, b->sym));
     if (op == "Sub") return HostValue::make_int(sym_sub(a->sym, b->sym));
@@ -624,7 +678,16 @@ static void propagate_host_stmt(const ast::Stmt &s, HostEvaluator &eval,
   case SK::Assert:
     eval.eval(s.kind == SK::Expr ? *s.value : *s.test);
     return;
-  case SK::If:
+  case SK::If: {
+    // A condition known at compile time (x.ndim == 2) picks its branch.
+    HostValuePtr test = eval.eval(*s.test);
+    if (test->kind == HostValue::Kind::Bool && test->truth) {
+      for (const auto &inner : *test->truth ? s.body : s.orelse)
+        propagate_host_stmt(*inner, eval, env);
+      return;
+    }
+    [[fallthrough]];
+  }
   case SK::For:
   case SK::While: {
     // Host control flow runs as written; what it assigns is unknown afterwards.

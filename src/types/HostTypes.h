@@ -64,6 +64,7 @@ private:
   HostValuePtr eval_attribute(const ast::Expr &expr);
   HostValuePtr eval_subscript(const ast::Expr &expr);
   HostValuePtr eval_binop(const ast::Expr &expr);
+  HostValuePtr eval_compare(const ast::Expr &expr);
   HostValuePtr allocate(const std::string &fn, const ast::Expr &call,
                         const std::vector<HostValuePtr> &args);
   /// Views and copies of a host tensor (view, reshape, flatten, contiguous,

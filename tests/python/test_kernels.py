@@ -782,3 +782,31 @@ def test_block_size_fixed_in_the_source(device: str) -> None:
     check(mm(a, b), a @ b, **tolerances(torch.float32, device, dot=True))
     # The fixed dimension takes the source's value whatever the config says.
     assert mm.bind((a, b)).config["block_sizes"] == [[32, 16]]
+
+
+def scale_last_dim(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    if x.ndim == 3:  # noqa: SIM108 (a host `if` is what this kernel tests)
+        x2 = x.reshape(-1, x.size(-1))
+    else:
+        x2 = x
+    out = torch.empty([*x2.shape[:-1], w.size(0)], dtype=x.dtype, device=x.device)
+    rows = torch.empty(x2.shape[:1] + (1,), dtype=x.dtype, device=x.device)  # noqa: RUF005
+    for tile_m in hl.tile(x2.size(0)):
+        row = x2[tile_m, :]
+        out[tile_m, :] = row * w[None, :]
+        rows[tile_m, :] = row.sum(-1, keepdim=True)
+    return out, rows
+
+
+@pytest.mark.parametrize("shape", [(4, 6, 16), (24, 16)])
+def test_host_shape_arithmetic_and_known_branches(device: str, shape: tuple[int, ...]) -> None:
+    torch.manual_seed(35)
+    x = randn(*shape, device=device)
+    w = randn(16, device=device)
+    kernel = helion.kernel(config=helion.Config(block_sizes=[8], reduction_loops=[None, None]))(
+        scale_last_dim
+    )
+    out, rows = kernel(x, w)
+    x2 = x.reshape(-1, 16)
+    check(out, x2 * w, atol=1e-6, rtol=1e-6)
+    check(rows, x2.sum(-1, keepdim=True), atol=1e-5, rtol=1e-5)
