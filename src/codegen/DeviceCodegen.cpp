@@ -486,7 +486,7 @@ private:
   }
 
   /// `mask_b` broadcast to position `axis` of a value of rank `rank`; empty if none needed.
-  std::string block_mask(int block, int axis, int rank) {
+  std::string block_mask(int block, int axis, int rank) const {
     if (!plans_[block].needs_mask) return "";
     if (is_flat(block)) block = plans_[block].flat_leader;
     std::string m = "mask_" + std::to_string(block);
@@ -787,13 +787,29 @@ private:
   /// Pointer arithmetic and mask for `index` into `tensor`, shaped like the
   /// access's result (rank `rank`).
   /// The dims of the value an access reads or writes, in IR terms.
-  static std::vector<Dim> access_dims(const std::vector<IndexItem> &index) {
+  std::vector<Dim> access_dims(const std::vector<IndexItem> &index) const {
     std::vector<Dim> dims;
     for (const IndexItem &item : index) {
       if (item.kind == IndexItem::Kind::Block) dims.push_back(Dim::of_block(item.block));
       if (item.kind == IndexItem::Kind::NewAxis) dims.push_back(Dim::constant(1));
+      if (item.kind == IndexItem::Kind::Gather) {
+        const std::vector<Dim> &gathered = k_.node(item.value).type.dims;
+        dims.insert(dims.end(), gathered.begin(), gathered.end());
+      }
     }
     return dims;
+  }
+
+  /// `mask_b` of every masked block among `dims[first, first + count)`,
+  /// broadcast into a value of `dims`.
+  void add_masks(const std::vector<Dim> &dims, size_t first, size_t count,
+                 std::set<std::string> &masks, std::string &mask) const {
+    int rank = cg_rank(dims);
+    for (size_t i = first; i < first + count; ++i) {
+      if (!dims[i].is_block()) continue;
+      std::string m = block_mask(dims[i].block, cg_axis(dims, i), rank);
+      if (!m.empty() && masks.insert(m).second) mask += (mask.empty() ? "" : " & ") + m;
+    }
   }
 
   std::pair<std::string, std::string> pointer_and_mask(int tensor,
@@ -814,6 +830,16 @@ private:
       std::string term;
       if (item.kind == IndexItem::Kind::Scalar) {
         term = wrap(expr(item.value));
+      } else if (item.kind == IndexItem::Kind::Gather) {
+        // The index tensor's axes sit at this position of the access.
+        const std::vector<Dim> &gathered = k_.node(item.value).type.dims;
+        int first = cg_axis(dims, position), count = cg_rank(gathered);
+        std::string sub = "[";
+        for (int i = 0; i < rank; ++i)
+          sub += std::string(i ? ", " : "") + (i >= first && i < first + count ? ":" : "None");
+        term = expr(item.value) + (rank > count ? sub + "]" : "");
+        add_masks(dims, position, gathered.size(), masks, mask);
+        position += gathered.size();
       } else {
         int axis = cg_axis(dims, position++);
         term = "indices_" + std::to_string(item.block);

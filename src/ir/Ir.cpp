@@ -74,6 +74,7 @@ static std::string index_text(const std::vector<IndexItem> &index) {
     const IndexItem &item = index[i];
     if (item.kind == IndexItem::Kind::Block) text += "b" + std::to_string(item.block);
     if (item.kind == IndexItem::Kind::Scalar) text += "%" + std::to_string(item.value);
+    if (item.kind == IndexItem::Kind::Gather) text += "gather %" + std::to_string(item.value);
     if (item.kind == IndexItem::Kind::NewAxis) text += "None";
   }
   return text + "]";

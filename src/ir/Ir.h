@@ -97,10 +97,12 @@ enum class OpKind {
 
 /// One entry of a tensor subscript, per dimension of the tensor (or a new axis).
 struct IndexItem {
-  enum class Kind { Block, Scalar, NewAxis };
+  enum class Kind { Block, Scalar, NewAxis, Gather };
   Kind kind = Kind::Block;
   int block = -1; ///< Block: tile or reduction block indexing this dim
-  int value = -1; ///< Scalar: node id of the scalar index
+  /// Scalar: node id of the scalar index; Gather: node id of an integer
+  /// tensor of indices, whose dims become the access's dims at this position.
+  int value = -1;
 };
 
 struct Node {

@@ -109,6 +109,15 @@ ResolvedIndex resolve_index(LoweringContext &cx, const ir::TensorParam &tensor,
       out.dims.push_back(Dim::of_block(item.block));
       break;
     default: {
+      if (o.kind == Operand::Kind::Tensor && !cx.type_of(o.node).dims.empty() &&
+          is_integral(cx.type_of(o.node).dtype)) {
+        // x[idx]: a gather; the index tensor's dims stand where this dim was.
+        item.kind = IndexItem::Kind::Gather;
+        item.value = o.node;
+        const auto &dims = cx.type_of(o.node).dims;
+        out.dims.insert(out.dims.end(), dims.begin(), dims.end());
+        break;
+      }
       bool scalar = LoweringContext::is_scalar_operand(o) ||
                     (o.kind == Operand::Kind::Tensor && cx.type_of(o.node).dims.empty());
       if (!scalar || is_floating(cx.dtype_of(o)))

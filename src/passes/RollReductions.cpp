@@ -105,7 +105,7 @@ private:
       for (int operand : n.operands)
         stack.push_back(operand);
       for (const ir::IndexItem &item : n.index)
-        if (item.kind == ir::IndexItem::Kind::Scalar) stack.push_back(item.value);
+        if (item.value >= 0) stack.push_back(item.value);
     }
     return {seen.begin(), seen.end()}; // ids grow in program order
   }

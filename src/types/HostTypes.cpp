@@ -154,7 +154,8 @@ HostValuePtr HostEvaluator::eval(const ast::Expr &expr) {
     }
     return HostValue::make_tuple(std::move(elements), expr.kind == EK::List);
   }
-  case EK::Compare: return eval_compare(expr);
+  case EK::Compare:
+    return eval_compare(expr);
   case EK::BoolOp:
     return HostValue::make_bool(std::nullopt);
   default:
@@ -245,13 +246,20 @@ HostValuePtr HostEvaluator::eval_compare(const ast::Expr &expr) {
     std::optional<int64_t> right = known_int(*eval(*expr.comparators[i]));
     if (!left || !right) return HostValue::make_bool(std::nullopt);
     const std::string &op = expr.ops[i];
-    if (op == "Eq") truth = truth && *left == *right;
-    else if (op == "NotEq") truth = truth && *left != *right;
-    else if (op == "Lt") truth = truth && *left < *right;
-    else if (op == "LtE") truth = truth && *left <= *right;
-    else if (op == "Gt") truth = truth && *left > *right;
-    else if (op == "GtE") truth = truth && *left >= *right;
-    else return HostValue::make_bool(std::nullopt);
+    if (op == "Eq")
+      truth = truth && *left == *right;
+    else if (op == "NotEq")
+      truth = truth && *left != *right;
+    else if (op == "Lt")
+      truth = truth && *left < *right;
+    else if (op == "LtE")
+      truth = truth && *left <= *right;
+    else if (op == "Gt")
+      truth = truth && *left > *right;
+    else if (op == "GtE")
+      truth = truth && *left >= *right;
+    else
+      return HostValue::make_bool(std::nullopt);
     left = right;
   }
   return HostValue::make_bool(truth);

@@ -810,3 +810,21 @@ def test_host_shape_arithmetic_and_known_branches(device: str, shape: tuple[int,
     x2 = x.reshape(-1, 16)
     check(out, x2 * w, atol=1e-6, rtol=1e-6)
     check(rows, x2.sum(-1, keepdim=True), atol=1e-5, rtol=1e-5)
+
+
+def embedding(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    x_flat = x.reshape(-1)
+    _, embedding_dim = weight.size()
+    out = torch.empty([x_flat.size(0), embedding_dim], dtype=weight.dtype, device=weight.device)
+    for tile_b, tile_e in hl.tile([x_flat.size(0), embedding_dim]):
+        out[tile_b, tile_e] = weight[x_flat[tile_b], tile_e]
+    return out.view(*x.size(), embedding_dim)
+
+
+@pytest.mark.parametrize("block_sizes", [[[8, 16]], [[16, 32]]], ids=_id)
+def test_gather_with_an_index_tensor(device: str, block_sizes: list[Any]) -> None:
+    torch.manual_seed(36)
+    x = torch.randint(0, 50, (3, 7), device=device)
+    weight = randn(50, 20, device=device)
+    kernel = helion.kernel(config=helion.Config(block_sizes=block_sizes))(embedding)
+    check(kernel(x, weight), torch.nn.functional.embedding(x, weight), atol=0, rtol=0)
