@@ -215,4 +215,52 @@ void lower_subscript_store(LoweringContext &cx, const Operand &base,
   cx.emit_stmt(std::move(s));
 }
 
+namespace {
+
+/// The index list of hl.load / hl.store: one entry per tensor dim.
+std::vector<Operand> index_list(const CallArgs &args, const char *what) {
+  const Operand *index = args.get(1, "index");
+  if (!index || !args.get(0, "tensor"))
+    throw UserError("TypeError", std::string(what) + " needs a tensor and a list of indices",
+                    args.span);
+  if (index->kind == Operand::Kind::Tuple) return index->elements;
+  if (index->is_host(HostValue::Kind::Tuple)) {
+    std::vector<Operand> items;
+    for (const HostValuePtr &e : index->host->elements)
+      items.push_back(Operand::of_host(e));
+    return items;
+  }
+  return {*index};
+}
+
+void reject_extra_mask(const CallArgs &args, const char *what, size_t position) {
+  const Operand *mask = args.get(position, "extra_mask");
+  if (mask && !mask->is_host(HostValue::Kind::None))
+    throw UserError("UnsupportedOp",
+                    std::string(what) + " with extra_mask is not supported yet; select the "
+                                        "values with torch.where instead",
+                    args.span);
+}
+
+Operand lower_hl_load(LoweringContext &cx, const CallArgs &args) {
+  reject_extra_mask(args, "hl.load", 2);
+  return lower_subscript_load(cx, *args.get(0, "tensor"), index_list(args, "hl.load"), args.span);
+}
+
+Operand lower_hl_store(LoweringContext &cx, const CallArgs &args) {
+  reject_extra_mask(args, "hl.store", 3);
+  const Operand *value = args.get(2, "value");
+  if (!value) throw UserError("TypeError", "hl.store needs a value to store", args.span);
+  lower_subscript_store(cx, *args.get(0, "tensor"), index_list(args, "hl.store"), *value,
+                        args.span);
+  return Operand::of_host(HostValue::make(HostValue::Kind::None));
+}
+
+} // namespace
+
+void register_indexing(LoweringRegistry &r) {
+  r.add("hl.load", lower_hl_load);
+  r.add("hl.store", lower_hl_store);
+}
+
 } // namespace helion::lower

@@ -87,6 +87,7 @@ void register_reduction(LoweringRegistry &r);
 void register_matmul(LoweringRegistry &r);
 void register_creation(LoweringRegistry &r);
 void register_view(LoweringRegistry &r);
+void register_indexing(LoweringRegistry &r);
 
 /// Helpers shared by the op lowerings: node creation with type checks.
 class LoweringContext {

@@ -25,6 +25,7 @@ const LoweringRegistry &LoweringRegistry::instance() {
     register_matmul(r);
     register_creation(r);
     register_view(r);
+    register_indexing(r);
     return r;
   }();
   return registry;
@@ -121,7 +122,7 @@ int LoweringContext::to_node(const Operand &o, const SourceSpan &span) {
     n.block = o.block;
     n.type = {DType::Int32, {Dim::of_block(o.block)}};
     n.span = span;
-    return emit(std::move(n));
+    return kernel_.add(std::move(n)); // spelled inline as `indices_<b>`, like constants
   }
   case Operand::Kind::Host:
     break;

@@ -828,3 +828,33 @@ def test_gather_with_an_index_tensor(device: str, block_sizes: list[Any]) -> Non
     weight = randn(50, 20, device=device)
     kernel = helion.kernel(config=helion.Config(block_sizes=block_sizes))(embedding)
     check(kernel(x, weight), torch.nn.functional.embedding(x, weight), atol=0, rtol=0)
+
+
+def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    n, v = logits.shape
+    losses = torch.zeros([n], dtype=logits.dtype, device=logits.device)
+    logits_flat = logits.view(-1)
+    for tile_n in hl.tile(n):
+        labels_tile = labels[tile_n]
+        base_indices_tile = tile_n.index * v
+        flat_indices = base_indices_tile + labels_tile
+        logits_at_target = hl.load(logits_flat, [flat_indices])
+        logits_rows = logits[tile_n, :]
+        max_logits = torch.amax(logits_rows, dim=-1, keepdim=True)
+        shifted = logits_rows - max_logits
+        exp_shifted = torch.exp(shifted)
+        sum_exp = torch.sum(exp_shifted, dim=-1, keepdim=True)
+        log_sum_exp = max_logits.squeeze(-1) + torch.log(sum_exp.squeeze(-1))
+        losses[tile_n] = log_sum_exp - logits_at_target
+    return losses.mean()
+
+
+@pytest.mark.parametrize("reduction_loops", [[None], [16]], ids=_id)
+def test_cross_entropy_with_hl_load(device: str, reduction_loops: list[Any]) -> None:
+    torch.manual_seed(37)
+    logits = randn(12, 40, device=device)
+    labels = torch.randint(0, 40, (12,), device=device)
+    config = helion.Config(block_sizes=[4], reduction_loops=reduction_loops)
+    kernel = helion.kernel(config=config)(cross_entropy)
+    expected = torch.nn.functional.cross_entropy(logits, labels)
+    check(kernel(logits, labels), expected, atol=1e-5, rtol=1e-5)
