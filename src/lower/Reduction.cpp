@@ -1,5 +1,5 @@
 // Reductions over tile and reduction dimensions: sum, mean, amax/amin,
-// full max/min, and the softmax family built from them.
+// full max/min, var/std, and the softmax family built from them.
 
 #include "lower/OpHelpers.h"
 #include "support/Diagnostics.h"
@@ -65,24 +65,81 @@ Operand lower_sum(LoweringContext &cx, const CallArgs &args) {
   return Operand::tensor(cx.cast(r, out, args.span));
 }
 
-Operand lower_mean(LoweringContext &cx, const CallArgs &args) {
-  ReduceCall c = parse(cx, args);
-  ir::TensorType type = cx.type_of(c.input);
-  DType out = c.dtype ? *c.dtype : type.dtype;
+/// How many elements the reduction over `axes` of `dims` combines (a node).
+int element_count(LoweringContext &cx, const std::vector<ir::Dim> &dims,
+                  const std::vector<int> &axes, const SourceSpan &span) {
+  int count = -1;
+  for (int axis : axes) {
+    int n = extent_of(cx, dims[axis], span);
+    count = count < 0 ? n : binary(cx, "mul", count, n, span);
+  }
+  return count < 0 ? cx.constant(1, DType::Int32, span) : count;
+}
+
+/// The floating dtype a mean or variance of `c` is returned in.
+DType statistic_dtype(LoweringContext &cx, const ReduceCall &c, const char *what,
+                      const SourceSpan &span) {
+  DType out = c.dtype ? *c.dtype : cx.type_of(c.input).dtype;
   if (!is_floating(out))
     throw UserError("TypeError",
-                    "mean needs a floating point value; got " + dtype_name(out) +
+                    std::string(what) + " needs a floating point value; got " + dtype_name(out) +
                         ", convert it first with .float()",
-                    args.span);
-  DType work = compute_dtype(out);
-  int r = reduce_axes(cx, "sum", cx.cast(c.input, work, args.span), c.axes, c.keepdim, args.span);
-  int count = -1;
-  for (int axis : c.axes) {
-    int n = extent_of(cx, type.dims[axis], args.span);
-    count = count < 0 ? n : binary(cx, "mul", count, n, args.span);
-  }
-  if (count >= 0) r = binary(cx, "truediv", r, cx.cast(count, work, args.span), args.span);
+                    span);
+  return out;
+}
+
+/// sum(x) / count over `axes`, computed in `work`.
+int mean_of(LoweringContext &cx, int x, const std::vector<int> &axes, bool keepdim, DType work,
+            const SourceSpan &span) {
+  int count = element_count(cx, cx.type_of(x).dims, axes, span);
+  int total = reduce_axes(cx, "sum", cx.cast(x, work, span), axes, keepdim, span);
+  return binary(cx, "truediv", total, cx.cast(count, work, span), span);
+}
+
+Operand lower_mean(LoweringContext &cx, const CallArgs &args) {
+  ReduceCall c = parse(cx, args);
+  DType out = statistic_dtype(cx, c, "mean", args.span);
+  int r = mean_of(cx, c.input, c.axes, c.keepdim, compute_dtype(out), args.span);
   return Operand::tensor(cx.cast(r, out, args.span));
+}
+
+/// torch.var / std / var_mean / std_mean: two passes (mean, then the mean
+/// square deviation) in float32 for 16-bit inputs; `correction` (default 1,
+/// or `unbiased=False` for 0) is subtracted from the count.
+Operand lower_variance(LoweringContext &cx, const CallArgs &args, bool root, bool with_mean) {
+  const SourceSpan &s = args.span;
+  ReduceCall c = parse(cx, args);
+  DType out = statistic_dtype(cx, c, "var", s);
+  DType work = compute_dtype(out);
+  double correction = 1;
+  if (const Operand *o = keyword_arg(args, "correction"); !is_none(o)) {
+    std::optional<double> given = number_of(*o);
+    if (!given) throw UserError("TypeError", "correction must be a number known on the host", s);
+    correction = *given;
+  }
+  if (const Operand *o = keyword_arg(args, "unbiased"); !is_none(o))
+    correction = flag_arg(o, true, s) ? 1 : 0;
+  int x = cx.cast(c.input, work, s);
+  int mean = mean_of(cx, x, c.axes, /*keepdim=*/true, work, s);
+  int deviation = binary(cx, "sub", x, mean, s);
+  int squares =
+      reduce_axes(cx, "sum", binary(cx, "mul", deviation, deviation, s), c.axes, c.keepdim, s);
+  int count = cx.cast(element_count(cx, cx.type_of(x).dims, c.axes, s), work, s);
+  int divisor = binary(cx, "sub", count, cx.constant(correction, work, s), s);
+  int result = binary(cx, "truediv", squares, divisor, s);
+  if (root) result = unary(cx, "sqrt", result, s);
+  Operand value = Operand::tensor(cx.cast(result, out, s));
+  if (!with_mean) return value;
+  if (!c.keepdim) {
+    std::vector<ir::Dim> dims = cx.type_of(mean).dims;
+    for (int axis : c.axes) // highest first
+      dims.erase(dims.begin() + axis);
+    mean = reshape(cx, mean, dims, s);
+  }
+  Operand pair;
+  pair.kind = Operand::Kind::Tuple;
+  pair.elements = {value, Operand::tensor(cx.cast(mean, out, s))};
+  return pair;
 }
 
 Operand lower_extremum(LoweringContext &cx, const CallArgs &args, const std::string &fn) {
@@ -168,6 +225,14 @@ void register_reduction(LoweringRegistry &r) {
   both("log_softmax",
        [](LoweringContext &cx, const CallArgs &a) { return lower_softmax(cx, a, true); });
   both("logsumexp", lower_logsumexp);
+  both("var",
+       [](LoweringContext &cx, const CallArgs &a) { return lower_variance(cx, a, false, false); });
+  both("std",
+       [](LoweringContext &cx, const CallArgs &a) { return lower_variance(cx, a, true, false); });
+  r.add("torch.var_mean",
+        [](LoweringContext &cx, const CallArgs &a) { return lower_variance(cx, a, false, true); });
+  r.add("torch.std_mean",
+        [](LoweringContext &cx, const CallArgs &a) { return lower_variance(cx, a, true, true); });
 }
 
 } // namespace helion::lower

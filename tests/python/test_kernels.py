@@ -858,3 +858,43 @@ def test_cross_entropy_with_hl_load(device: str, reduction_loops: list[Any]) -> 
     kernel = helion.kernel(config=config)(cross_entropy)
     expected = torch.nn.functional.cross_entropy(logits, labels)
     check(kernel(logits, labels), expected, atol=1e-5, rtol=1e-5)
+
+
+def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.empty([m, n], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(m):
+        acc = x[tile_m, :].to(torch.float32)
+        var, mean = torch.var_mean(acc, dim=-1, keepdim=True, correction=0)
+        normalized = (acc - mean) * torch.rsqrt(var + 1e-5)
+        out[tile_m, :] = (normalized * weight[:].to(torch.float32) + bias[:].to(torch.float32)).to(
+            x.dtype
+        )
+    return out
+
+
+def row_std(x: torch.Tensor) -> torch.Tensor:
+    m, _ = x.size()
+    out = torch.empty([m], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(m):
+        out[tile_m] = torch.std(x[tile_m, :], dim=-1)
+    return out
+
+
+@pytest.mark.parametrize("reduction_loops", [[None], [16]], ids=_id)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
+def test_layer_norm_with_var_mean(
+    device: str, reduction_loops: list[Any], dtype: torch.dtype
+) -> None:
+    torch.manual_seed(38)
+    x = randn(20, 48, device=device, dtype=dtype)
+    weight, bias = randn(48, device=device, dtype=dtype), randn(48, device=device, dtype=dtype)
+    config = helion.Config(block_sizes=[4], reduction_loops=reduction_loops)
+    expected = torch.nn.functional.layer_norm(x.float(), [48], weight.float(), bias.float(), 1e-5)
+    check(
+        helion.kernel(config=config)(layer_norm)(x, weight, bias),
+        expected.to(dtype),
+        **tolerances(dtype, device),
+    )
+    xf = x.float()
+    check(helion.kernel(config=config)(row_std)(xf), xf.std(-1), atol=1e-5, rtol=1e-5)
