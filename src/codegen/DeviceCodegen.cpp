@@ -771,7 +771,7 @@ private:
   void collect_accesses(const std::vector<Stmt> &body,
                         std::vector<std::pair<int, const std::vector<IndexItem> *>> &out) {
     for (const Stmt &s : body) {
-      if (s.kind == Stmt::Kind::Store) {
+      if (s.kind == Stmt::Kind::Store && s.atomic.empty()) {
         access_tensor_[s.memory_op] = s.tensor;
         out.emplace_back(s.memory_op, &s.index);
       }
@@ -889,6 +889,13 @@ private:
     std::string value = expr_at_rank(s.value, cg_rank(dims));
     if (k_.node(s.value).type.dtype != t.dtype)
       value = wrap(value) + ".to(" + triton_dtype(t.dtype) + ")";
+    if (!s.atomic.empty()) {
+      // Atomics take pointers: block pointers and descriptors have no atomic forms here.
+      auto [pointer, mask] = pointer_and_mask(s.tensor, s.index);
+      out_.line("tl.atomic_" + s.atomic + "(" + pointer + ", " + value +
+                (mask.empty() ? "" : ", mask=" + mask) + ", sem='relaxed')");
+      return;
+    }
     std::string style = access_style(s.tensor, s.index, s.memory_op);
     if (style != "pointer" && k_.node(s.value).type.dims != dims)
       value = "tl.broadcast_to(" + value + ", " + shape_list(dims) + ")";

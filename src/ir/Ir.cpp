@@ -105,8 +105,9 @@ static void dump_block(std::string &out, const DeviceKernel &k, const std::vecto
       out += "\n";
       break;
     case Stmt::Kind::Store:
-      out += pad + "store " + k.tensors.at(s.tensor).name + index_text(s.index) + " = %" +
-             std::to_string(s.value) + "\n";
+      out += pad + (s.atomic.empty() ? "store " : "atomic_" + s.atomic + " ") +
+             k.tensors.at(s.tensor).name + index_text(s.index) + " = %" + std::to_string(s.value) +
+             "\n";
       break;
     case Stmt::Kind::TileLoop:
     case Stmt::Kind::ReductionLoop: {

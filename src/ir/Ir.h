@@ -144,6 +144,7 @@ struct Stmt {
   int tensor = -1;
   std::vector<IndexItem> index;
   int memory_op = -1;
+  std::string atomic; ///< Store: "add", "max", ... for an atomic read-modify-write
   // TileLoop (nested `hl.tile`) and ReductionLoop (a looped reduction dim)
   int tile_call = -1;
   int block = -1;

@@ -190,7 +190,7 @@ Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
 
 void lower_subscript_store(LoweringContext &cx, const Operand &base,
                            const std::vector<Operand> &index, const Operand &value,
-                           const SourceSpan &span) {
+                           const SourceSpan &span, const std::string &atomic) {
   if (!base.is_host(HostValue::Kind::Tensor))
     throw UserError("NotAllowedOnDevice",
                     "only host tensors can be stored into on the device; build device values "
@@ -211,6 +211,7 @@ void lower_subscript_store(LoweringContext &cx, const Operand &base,
   s.tensor = param;
   s.index = resolved.items;
   s.value = stored;
+  s.atomic = atomic;
   s.memory_op = cx.kernel().memory_ops++;
   cx.emit_stmt(std::move(s));
 }
@@ -218,11 +219,10 @@ void lower_subscript_store(LoweringContext &cx, const Operand &base,
 namespace {
 
 /// The index list of hl.load / hl.store: one entry per tensor dim.
-std::vector<Operand> index_list(const CallArgs &args, const char *what) {
+std::vector<Operand> index_list(const CallArgs &args, const std::string &what) {
   const Operand *index = args.get(1, "index");
   if (!index || !args.get(0, "tensor"))
-    throw UserError("TypeError", std::string(what) + " needs a tensor and a list of indices",
-                    args.span);
+    throw UserError("TypeError", what + " needs a tensor and a list of indices", args.span);
   if (index->kind == Operand::Kind::Tuple) return index->elements;
   if (index->is_host(HostValue::Kind::Tuple)) {
     std::vector<Operand> items;
@@ -258,9 +258,29 @@ Operand lower_hl_store(LoweringContext &cx, const CallArgs &args) {
 
 } // namespace
 
+/// hl.atomic_<op>(target, index, value, sem="relaxed"): returns nothing we
+/// model (the old values are not supported yet).
+OpLowering atomic_lowering(const std::string &op) {
+  return [op](LoweringContext &cx, const CallArgs &args) {
+    const Operand *value = args.get(2, "value");
+    if (!value || !args.get(0, "target"))
+      throw UserError("TypeError", "hl.atomic_" + op + " needs a target, an index and a value",
+                      args.span);
+    const Operand *sem = args.get(3, "sem");
+    if (sem && !(sem->is_host(HostValue::Kind::String) && sem->host->text == "relaxed"))
+      throw UserError("UnsupportedOp", "hl.atomic_" + op + " supports sem=\"relaxed\" only",
+                      args.span);
+    lower_subscript_store(cx, *args.get(0, "target"), index_list(args, "hl.atomic_" + op), *value,
+                          args.span, op);
+    return Operand::of_host(HostValue::make(HostValue::Kind::None));
+  };
+}
+
 void register_indexing(LoweringRegistry &r) {
   r.add("hl.load", lower_hl_load);
   r.add("hl.store", lower_hl_store);
+  for (const char *op : {"add", "max", "min", "and", "or", "xor", "xchg"})
+    r.add(std::string("hl.atomic_") + op, atomic_lowering(op));
 }
 
 } // namespace helion::lower

@@ -142,9 +142,10 @@ private:
 /// Subscripts: loads and stores of host tensors, views of device values.
 Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
                              const std::vector<Operand> &index, const SourceSpan &span);
+/// `atomic` names a read-modify-write ("add", "max", ...) instead of a plain store.
 void lower_subscript_store(LoweringContext &cx, const Operand &base,
                            const std::vector<Operand> &index, const Operand &value,
-                           const SourceSpan &span);
+                           const SourceSpan &span, const std::string &atomic = "");
 
 /// Builds the device IR for the program's grid loop.
 ir::DeviceKernel lower_device(const HostProgram &program, const KernelInputs &inputs);

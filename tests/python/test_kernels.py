@@ -898,3 +898,23 @@ def test_layer_norm_with_var_mean(
     )
     xf = x.float()
     check(helion.kernel(config=config)(row_std)(xf), xf.std(-1), atol=1e-5, rtol=1e-5)
+
+
+def matmul_split_k(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    m, k = x.size()
+    _, n = y.size()
+    out = torch.zeros([m, n], dtype=torch.float32, device=x.device)
+    for tile_m, tile_n, tile_k in hl.tile([m, n, k]):
+        partial = torch.mm(x[tile_m, tile_k], y[tile_k, tile_n])
+        hl.atomic_add(out, [tile_m, tile_n], partial)
+    return out
+
+
+@pytest.mark.parametrize("indexing", ["pointer", "block_ptr"])
+def test_atomic_add_split_k(device: str, indexing: str) -> None:
+    torch.manual_seed(39)
+    x, y = randn(40, 70, device=device), randn(70, 24, device=device)
+    config = helion.Config(block_sizes=[[16, 16, 16]], indexing=indexing)
+    kernel = helion.kernel(config=config)(matmul_split_k)
+    check(kernel(x, y), x @ y, **tolerances(torch.float32, device, dot=True))
+    assert "tl.atomic_add(" in kernel.bind((x, y)).to_triton_code()
