@@ -224,14 +224,61 @@ private:
                     s.test->span);
   }
 
+  /// `for i in hl.static_range(n)` and `for x in (a, b)`: the body is
+  /// lowered once per value, with the loop variable bound to it.
+  bool lower_unrolled_loop(const ast::Stmt &s) {
+    std::vector<Operand> values;
+    if (s.test->kind == EK::Tuple || s.test->kind == EK::List) {
+      Operand items = lower_expr(*s.test);
+      values = items.elements;
+    } else if (s.test->kind == EK::Call) {
+      Operand callee = lower_expr(*s.test->func);
+      if (!callee.is_host(HostValue::Kind::Function) || callee.host->text != "hl.static_range")
+        return false;
+      std::vector<int64_t> bounds;
+      for (const auto &a : s.test->elts)
+        bounds.push_back(cx_.int_arg(lower_expr(*a), a->span));
+      if (bounds.empty() || bounds.size() > 3)
+        throw UserError("TypeError",
+                        "hl.static_range takes (end), (begin, end) or (begin, end, step)",
+                        s.test->span);
+      int64_t begin = bounds.size() > 1 ? bounds[0] : 0;
+      int64_t end = bounds.size() > 1 ? bounds[1] : bounds[0];
+      int64_t step = bounds.size() > 2 ? bounds[2] : 1;
+      if (step <= 0)
+        throw UserError("TypeError", "hl.static_range needs a positive step", s.test->span);
+      for (int64_t i = begin; i < end; i += step)
+        values.push_back(Operand::of_host(HostValue::make_int(sym_const(i))));
+    } else {
+      return false;
+    }
+    for (const Operand &value : values) {
+      bind_unrolled(*s.targets[0], value);
+      lower_block(s.body);
+    }
+    return true;
+  }
+
+  void bind_unrolled(const ast::Expr &target, const Operand &value) {
+    if (target.kind == EK::Name) {
+      device_env_[target.id] = value;
+      return;
+    }
+    if (value.kind != Operand::Kind::Tuple || value.elements.size() != target.elts.size())
+      throw UserError("TypeError", "cannot unpack this value into the loop targets", target.span);
+    for (size_t i = 0; i < target.elts.size(); ++i)
+      bind_unrolled(*target.elts[i], value.elements[i]);
+  }
+
   void lower_nested_loop(const ast::Stmt &s) {
+    if (lower_unrolled_loop(s)) return;
     Operand iter = s.test->kind == EK::Call ? lower_expr(*s.test->func) : Operand();
     bool device_loop = iter.is_host(HostValue::Kind::Function) &&
                        (iter.host->text == "hl.tile" || iter.host->text == "hl.grid");
     if (!device_loop)
       throw UserError("InvalidDeviceForLoop",
-                      "a for loop inside a device loop must iterate over hl.tile(...) or "
-                      "hl.grid(...)",
+                      "a for loop inside a device loop must iterate over hl.tile(...), "
+                      "hl.grid(...), hl.static_range(...) or a tuple",
                       s.span);
     int call = make_tile_call(*s.test, *s.targets[0], /*is_grid=*/false);
 

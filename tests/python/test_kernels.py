@@ -918,3 +918,22 @@ def test_atomic_add_split_k(device: str, indexing: str) -> None:
     kernel = helion.kernel(config=config)(matmul_split_k)
     check(kernel(x, y), x @ y, **tolerances(torch.float32, device, dot=True))
     assert "tl.atomic_add(" in kernel.bind((x, y)).to_triton_code()
+
+
+def sum_three_then_scale(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(a)
+    for tile in hl.tile(a.size(0)):
+        acc = hl.zeros([tile], dtype=torch.float32)
+        for t in (a, b, c):
+            acc = acc + t[tile]
+        for i in hl.static_range(1, 3):
+            acc = acc * i
+        out[tile] = acc
+    return out
+
+
+def test_unrolled_loops_over_tuples_and_static_range(device: str) -> None:
+    torch.manual_seed(40)
+    a, b, c = (randn(50, device=device) for _ in range(3))
+    kernel = helion.kernel(config=helion.Config(block_sizes=[16]))(sum_three_then_scale)
+    check(kernel(a, b, c), (a + b + c) * 2, atol=1e-6, rtol=1e-6)
