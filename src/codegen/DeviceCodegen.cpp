@@ -858,7 +858,8 @@ private:
   }
 
   std::string load_text(const Node &n) {
-    std::string style = access_style(n.tensor, n.index, n.memory_op);
+    bool extra_mask = !n.operands.empty();
+    std::string style = extra_mask ? "pointer" : access_style(n.tensor, n.index, n.memory_op);
     if (style == "tensor_descriptor")
       return descriptors_.at(n.memory_op) + ".load(" + block_offsets(n.index) + ")";
     const ir::TensorParam &t = k_.tensors[n.tensor];
@@ -867,8 +868,15 @@ private:
              list_of(t.strides) + ", " + block_offsets(n.index) + ", " + block_shape(n.index) +
              ", " + order(n.index.size()) + ")" + load_bounds(n.index) + ")";
     auto [pointer, mask] = pointer_and_mask(n.tensor, n.index);
+    if (extra_mask) mask = and_extra_mask(mask, n.operands[0], access_dims(n.index));
     if (mask.empty()) return "tl.load(" + pointer + ")";
     return "tl.load(" + pointer + ", " + mask + ", other=0)";
+  }
+
+  /// `mask` and the user's extra mask node, broadcast to the access's dims.
+  std::string and_extra_mask(const std::string &mask, int extra, const std::vector<Dim> &dims) {
+    std::string m = wrap(expr_at_rank(extra, cg_rank(dims)));
+    return mask.empty() ? m : mask + " & " + m;
   }
 
   std::string load_bounds(const std::vector<IndexItem> &index) {
@@ -892,11 +900,12 @@ private:
     if (!s.atomic.empty()) {
       // Atomics take pointers: block pointers and descriptors have no atomic forms here.
       auto [pointer, mask] = pointer_and_mask(s.tensor, s.index);
+      if (s.mask >= 0) mask = and_extra_mask(mask, s.mask, dims);
       out_.line("tl.atomic_" + s.atomic + "(" + pointer + ", " + value +
                 (mask.empty() ? "" : ", mask=" + mask) + ", sem='relaxed')");
       return;
     }
-    std::string style = access_style(s.tensor, s.index, s.memory_op);
+    std::string style = s.mask >= 0 ? "pointer" : access_style(s.tensor, s.index, s.memory_op);
     if (style != "pointer" && k_.node(s.value).type.dims != dims)
       value = "tl.broadcast_to(" + value + ", " + shape_list(dims) + ")";
     if (style == "tensor_descriptor") {
@@ -914,6 +923,7 @@ private:
       return;
     }
     auto [pointer, mask] = pointer_and_mask(s.tensor, s.index);
+    if (s.mask >= 0) mask = and_extra_mask(mask, s.mask, dims);
     out_.line("tl.store(" + pointer + ", " + value + (mask.empty() ? "" : ", " + mask) + ")");
   }
 

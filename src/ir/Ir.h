@@ -81,7 +81,7 @@ enum class OpKind {
   TileEnd,    ///< one past the last valid index of the current tile (scalar)
   TileSize,   ///< `block`'s block size (scalar)
   Full,       ///< a tensor of `type` filled with operand 0 (a scalar)
-  Load,       ///< `tensor` at `index`
+  Load,       ///< `tensor` at `index`; operand 0, when present, masks the lanes read
   Unary,      ///< `fn`(operand 0)
   Binary,     ///< operand 0 `fn` operand 1 (broadcasting)
   Where,      ///< where(operand 0, operand 1, operand 2)
@@ -145,6 +145,7 @@ struct Stmt {
   std::vector<IndexItem> index;
   int memory_op = -1;
   std::string atomic; ///< Store: "add", "max", ... for an atomic read-modify-write
+  int mask = -1;      ///< Store: a bool node limiting which lanes are written (extra_mask)
   // TileLoop (nested `hl.tile`) and ReductionLoop (a looped reduction dim)
   int tile_call = -1;
   int block = -1;

@@ -170,8 +170,22 @@ Operand view_of_device_value(LoweringContext &cx, const Operand &base,
 
 } // namespace
 
+/// Checks an extra mask: bool, and no dims beyond the access's.
+void check_extra_mask(LoweringContext &cx, int mask, const std::vector<Dim> &dims,
+                      const SourceSpan &span) {
+  if (mask < 0) return;
+  if (cx.type_of(mask).dtype != DType::Bool)
+    throw UserError("TypeError", "extra_mask must be a bool tensor, such as tile.index < n", span);
+  if (cx.broadcast(cx.type_of(mask), {DType::Bool, dims}, span) != dims)
+    throw UserError("ShapeMismatch",
+                    "extra_mask of shape " + cx.shape_text(cx.type_of(mask).dims) +
+                        " does not fit an access of shape " + cx.shape_text(dims),
+                    span);
+}
+
 Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
-                             const std::vector<Operand> &index, const SourceSpan &span) {
+                             const std::vector<Operand> &index, const SourceSpan &span,
+                             int extra_mask) {
   if (base.kind == Operand::Kind::Tensor) return view_of_device_value(cx, base, index, span);
   if (!base.is_host(HostValue::Kind::Tensor))
     throw UserError("InvalidIndexingType", "only tensors can be indexed on the device", span);
@@ -182,6 +196,8 @@ Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
   n.tensor = param;
   n.index = resolved.items;
   n.type = {cx.kernel().tensors[param].dtype, resolved.dims};
+  check_extra_mask(cx, extra_mask, resolved.dims, span);
+  if (extra_mask >= 0) n.operands = {extra_mask};
   n.memory_op = cx.kernel().memory_ops++;
   n.name_hint = "load";
   n.span = span;
@@ -190,7 +206,7 @@ Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
 
 void lower_subscript_store(LoweringContext &cx, const Operand &base,
                            const std::vector<Operand> &index, const Operand &value,
-                           const SourceSpan &span, const std::string &atomic) {
+                           const SourceSpan &span, const std::string &atomic, int extra_mask) {
   if (!base.is_host(HostValue::Kind::Tensor))
     throw UserError("NotAllowedOnDevice",
                     "only host tensors can be stored into on the device; build device values "
@@ -212,6 +228,8 @@ void lower_subscript_store(LoweringContext &cx, const Operand &base,
   s.index = resolved.items;
   s.value = stored;
   s.atomic = atomic;
+  check_extra_mask(cx, extra_mask, resolved.dims, span);
+  s.mask = extra_mask;
   s.memory_op = cx.kernel().memory_ops++;
   cx.emit_stmt(std::move(s));
 }
@@ -233,26 +251,23 @@ std::vector<Operand> index_list(const CallArgs &args, const std::string &what) {
   return {*index};
 }
 
-void reject_extra_mask(const CallArgs &args, const char *what, size_t position) {
+/// The extra_mask argument as a node, or -1 when absent or None.
+int extra_mask_node(LoweringContext &cx, const CallArgs &args, size_t position) {
   const Operand *mask = args.get(position, "extra_mask");
-  if (mask && !mask->is_host(HostValue::Kind::None))
-    throw UserError("UnsupportedOp",
-                    std::string(what) + " with extra_mask is not supported yet; select the "
-                                        "values with torch.where instead",
-                    args.span);
+  if (!mask || mask->is_host(HostValue::Kind::None)) return -1;
+  return cx.to_node(*mask, args.span);
 }
 
 Operand lower_hl_load(LoweringContext &cx, const CallArgs &args) {
-  reject_extra_mask(args, "hl.load", 2);
-  return lower_subscript_load(cx, *args.get(0, "tensor"), index_list(args, "hl.load"), args.span);
+  return lower_subscript_load(cx, *args.get(0, "tensor"), index_list(args, "hl.load"), args.span,
+                              extra_mask_node(cx, args, 2));
 }
 
 Operand lower_hl_store(LoweringContext &cx, const CallArgs &args) {
-  reject_extra_mask(args, "hl.store", 3);
   const Operand *value = args.get(2, "value");
   if (!value) throw UserError("TypeError", "hl.store needs a value to store", args.span);
-  lower_subscript_store(cx, *args.get(0, "tensor"), index_list(args, "hl.store"), *value,
-                        args.span);
+  lower_subscript_store(cx, *args.get(0, "tensor"), index_list(args, "hl.store"), *value, args.span,
+                        "", extra_mask_node(cx, args, 3));
   return Operand::of_host(HostValue::make(HostValue::Kind::None));
 }
 

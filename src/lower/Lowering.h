@@ -140,12 +140,15 @@ private:
 };
 
 /// Subscripts: loads and stores of host tensors, views of device values.
+/// `extra_mask` (a bool node, or -1) limits the lanes read or written.
 Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
-                             const std::vector<Operand> &index, const SourceSpan &span);
+                             const std::vector<Operand> &index, const SourceSpan &span,
+                             int extra_mask = -1);
 /// `atomic` names a read-modify-write ("add", "max", ...) instead of a plain store.
 void lower_subscript_store(LoweringContext &cx, const Operand &base,
                            const std::vector<Operand> &index, const Operand &value,
-                           const SourceSpan &span, const std::string &atomic = "");
+                           const SourceSpan &span, const std::string &atomic = "",
+                           int extra_mask = -1);
 
 /// Builds the device IR for the program's grid loop.
 ir::DeviceKernel lower_device(const HostProgram &program, const KernelInputs &inputs);

@@ -148,7 +148,9 @@ private:
   }
 
   void add_store_sink(const Stmt &s, int block, std::vector<Stmt> &out) {
-    Stmt &loop = open_loop(block, {s.value}, s.span, out);
+    std::vector<int> roots = {s.value};
+    if (s.mask >= 0) roots.push_back(s.mask);
+    Stmt &loop = open_loop(block, roots, s.span, out);
     loop.body.push_back(s);
   }
 

@@ -937,3 +937,22 @@ def test_unrolled_loops_over_tuples_and_static_range(device: str) -> None:
     a, b, c = (randn(50, device=device) for _ in range(3))
     kernel = helion.kernel(config=helion.Config(block_sizes=[16]))(sum_three_then_scale)
     check(kernel(a, b, c), (a + b + c) * 2, atol=1e-6, rtol=1e-6)
+
+
+def double_prefix(x: torch.Tensor, limit: int) -> torch.Tensor:
+    out = torch.zeros_like(x)
+    for tile in hl.tile(x.size(0)):
+        keep = tile.index < limit
+        values = hl.load(x, [tile], extra_mask=keep)
+        hl.store(out, [tile], values * 2, extra_mask=keep)
+    return out
+
+
+@pytest.mark.parametrize("indexing", ["pointer", "block_ptr"])
+def test_hl_load_and_store_with_extra_mask(device: str, indexing: str) -> None:
+    torch.manual_seed(44)
+    x = randn(50, device=device)
+    kernel = helion.kernel(config=helion.Config(block_sizes=[16], indexing=indexing))(double_prefix)
+    expected = torch.zeros_like(x)
+    expected[:13] = x[:13] * 2
+    check(kernel(x, 13), expected, atol=0, rtol=0)
