@@ -500,7 +500,7 @@ private:
   static std::string reduce_identity(const std::string &fn, DType dtype) {
     if (fn == "sum") return "0";
     bool floating = is_floating(dtype);
-    if (fn == "max") return floating ? "float('-inf')" : "-2147483648";
+    if (fn == "max" || fn == "argmax") return floating ? "float('-inf')" : "-2147483648";
     return floating ? "float('inf')" : "2147483647";
   }
 
@@ -663,6 +663,8 @@ private:
     }
     std::string text = "tl." + n.fn + "(" + value + ", " + std::to_string(axis);
     if (n.keepdim) text += ", keep_dims=True";
+    // Triton's positions are int32; torch's are int64.
+    if (n.fn == "argmax" || n.fn == "argmin") return text + ").to(tl.int64)";
     return text + ")";
   }
 

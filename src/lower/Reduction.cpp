@@ -147,19 +147,61 @@ Operand lower_extremum(LoweringContext &cx, const CallArgs &args, const std::str
   return Operand::tensor(reduce_axes(cx, fn, c.input, c.axes, c.keepdim, args.span));
 }
 
-/// torch.max/min: a full reduction, or elementwise against another tensor.
+/// The position of the largest (or smallest) element along one reduction
+/// dim, as int64: `fn` is "argmax" or "argmin".
+int arg_extremum(LoweringContext &cx, const std::string &fn, int x, int axis, bool keepdim,
+                 const SourceSpan &span) {
+  const ir::TensorType &in = cx.type_of(x);
+  const ir::Dim &reduced = in.dims.at(axis);
+  bool whole_dim =
+      reduced.is_block() && cx.kernel().block(reduced.block).kind == ir::BlockInfo::Kind::Reduction;
+  if (!whole_dim)
+    throw UserError("UnsupportedOp",
+                    fn + " is supported over a whole dimension (indexed with `:`) only; over a "
+                         "tile it would give positions within the tile",
+                    span);
+  ir::Node n;
+  n.op = ir::OpKind::Reduce;
+  n.fn = fn;
+  n.operands = {x};
+  n.axis = axis;
+  n.keepdim = keepdim;
+  n.type = {DType::Int64, in.dims};
+  if (keepdim)
+    n.type.dims[axis] = ir::Dim::constant(1);
+  else
+    n.type.dims.erase(n.type.dims.begin() + axis);
+  n.span = span;
+  return cx.emit(std::move(n));
+}
+
+Operand lower_argmax_argmin(LoweringContext &cx, const CallArgs &args, const std::string &fn) {
+  int x = input_node(cx, args);
+  const Operand *dim = args.get(1, "dim");
+  if (is_none(dim))
+    throw UserError("UnsupportedOp", "torch." + fn + " needs a dim on the device", args.span);
+  int axis = normalize_axis(cx.int_arg(*dim, args.span), cx.type_of(x).rank(), args.span);
+  bool keepdim = flag_arg(args.get(2, "keepdim"), false, args.span);
+  return Operand::tensor(arg_extremum(cx, fn, x, axis, keepdim, args.span));
+}
+
+/// torch.max/min: a full reduction, elementwise against another tensor, or
+/// with a dim the (values, indices) pair.
 Operand lower_max_min(LoweringContext &cx, const CallArgs &args, const std::string &fn) {
   const Operand *second = args.get(1, "dim");
   if (second && second->kind == Operand::Kind::Tensor && !keyword_arg(args, "dim"))
     return Operand::tensor(binary_op(cx, fn == "max" ? "maximum" : "minimum",
                                      require_arg(args, 0, "input"), *second, args.span));
-  if (second)
-    throw UserError("UnsupportedOp",
-                    "torch." + fn +
-                        " with a dim returns values and indices, which is not supported "
-                        "on the device; use a" +
-                        fn + " for values",
-                    args.span);
+  if (second) {
+    int x = input_node(cx, args);
+    int axis = normalize_axis(cx.int_arg(*second, args.span), cx.type_of(x).rank(), args.span);
+    bool keepdim = flag_arg(args.get(2, "keepdim"), false, args.span);
+    Operand pair;
+    pair.kind = Operand::Kind::Tuple;
+    pair.elements = {Operand::tensor(reduce(cx, fn, x, axis, keepdim, args.span)),
+                     Operand::tensor(arg_extremum(cx, "arg" + fn, x, axis, keepdim, args.span))};
+    return pair;
+  }
   int x = input_node(cx, args);
   return Operand::tensor(reduce_axes(
       cx, fn, x, axes_arg(cx, nullptr, cx.type_of(x).rank(), args.span), false, args.span));
@@ -225,6 +267,10 @@ void register_reduction(LoweringRegistry &r) {
   both("log_softmax",
        [](LoweringContext &cx, const CallArgs &a) { return lower_softmax(cx, a, true); });
   both("logsumexp", lower_logsumexp);
+  both("argmax",
+       [](LoweringContext &cx, const CallArgs &a) { return lower_argmax_argmin(cx, a, "argmax"); });
+  both("argmin",
+       [](LoweringContext &cx, const CallArgs &a) { return lower_argmax_argmin(cx, a, "argmin"); });
   both("var",
        [](LoweringContext &cx, const CallArgs &a) { return lower_variance(cx, a, false, false); });
   both("std",

@@ -71,6 +71,11 @@ private:
       const ir::TensorType &in = k_.node(n.operands[0]).type;
       const Dim &axis = in.dims.at(n.axis);
       if (axis.is_block() && looped_.count(axis.block)) {
+        if (n.fn != "sum" && n.fn != "max" && n.fn != "min")
+          throw UserError("InvalidConfig",
+                          n.fn + " needs the whole reduction dimension at once; use "
+                                 "reduction_loops=[None] for it",
+                          s.span);
         add_reduce_sink(s, axis.block, out);
         return;
       }

@@ -956,3 +956,34 @@ def test_hl_load_and_store_with_extra_mask(device: str, indexing: str) -> None:
     expected = torch.zeros_like(x)
     expected[:13] = x[:13] * 2
     check(kernel(x, 13), expected, atol=0, rtol=0)
+
+
+def row_argmax_and_max(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    m, _ = x.size()
+    positions = torch.empty([m], dtype=torch.int64, device=x.device)
+    values = torch.empty([m], dtype=x.dtype, device=x.device)
+    smallest = torch.empty([m], dtype=torch.int64, device=x.device)
+    for tile_m in hl.tile(m):
+        row = x[tile_m, :]
+        best, where = torch.max(row, dim=1)
+        values[tile_m] = best
+        positions[tile_m] = where
+        smallest[tile_m] = torch.argmin(row, dim=-1)
+    return positions, values, smallest
+
+
+def test_argmax_argmin_and_max_with_dim(device: str) -> None:
+    torch.manual_seed(45)
+    x = randn(20, 37, device=device)
+    kernel = helion.kernel(config=helion.Config(block_sizes=[8], reduction_loops=[None]))(
+        row_argmax_and_max
+    )
+    positions, values, smallest = kernel(x)
+    check(positions, x.argmax(-1), atol=0, rtol=0)
+    check(values, x.amax(-1), atol=0, rtol=0)
+    check(smallest, x.argmin(-1), atol=0, rtol=0)
+    looped = helion.kernel(config=helion.Config(block_sizes=[8], reduction_loops=[16]))(
+        row_argmax_and_max
+    )
+    with pytest.raises(helion.exc.InvalidConfig, match="reduction_loops=\\[None\\]"):
+        looped(x)
