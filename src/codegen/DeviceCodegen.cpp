@@ -30,8 +30,7 @@ struct BlockPlan {
   int64_t size_value = 0; ///< the value when known at compile time (0 for a runtime value)
   std::string size_host;  ///< the host expression of the block size
   bool needs_mask = false;
-  bool looped = false; ///< a reduction dimension iterated in a loop
-  bool persistent = false;
+  bool persistent = false; ///< a reduction dimension held whole in one block
   /// The first block of a flattened `hl.tile` call, for each of its blocks:
   /// they share one 1-D range of the flat block size. -1 when not flattened.
   int flat_leader = -1;
@@ -107,7 +106,6 @@ private:
       const auto &loop = config_.reduction_loops.at(info.reduction);
       int64_t minimum = is_dot_block(static_cast<int>(b)) ? 16 : 1;
       if (loop && (!extent_value || *loop < *extent_value)) {
-        plan.looped = true;
         plan.size_value = std::max(*loop, minimum);
         plan.size = "_BLOCK_SIZE_" + std::to_string(b);
         plan.size_host = std::to_string(plan.size_value);
