@@ -342,7 +342,9 @@ class BoundKernel:
     def _warn(self, warning: exc.BaseWarning) -> None:
         if isinstance(warning, tuple(self.settings.ignore_warnings)):
             return
-        warnings.warn(warning, stacklevel=4)
+        # Points at the user's call: _warn <- _choose_config <- _first_call <- BoundKernel
+        # <- Kernel <- caller.
+        warnings.warn(warning, stacklevel=6)
 
     def _choose_config(
         self, args: tuple[Any, ...], *, explicit: bool = False, force: bool = False
