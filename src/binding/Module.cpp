@@ -7,7 +7,9 @@
 #include "support/Json.h"
 
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
 
 #include <exception>
 #include <new>
@@ -133,5 +135,6 @@ NB_MODULE(_core, m) {
       .def("config_spec", &config_spec)
       .def("generate", &generate, nb::arg("config_json"))
       .def("dump_stages", &dump_stages, nb::arg("config_json"))
+      .def("warnings", &CompiledKernel::warnings)
       .def("autotune", &autotune, nb::arg("options_json"), nb::arg("evaluate"), nb::arg("log"));
 }

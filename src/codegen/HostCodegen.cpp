@@ -76,7 +76,7 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
   body.indent();
   emit_host_statements(body, host.before);
   body.set_source(host.grid_loop->span);
-  for (const Specialization &s : host.specializations)
+  for (const Specialization &s : host.findings.specializations)
     body.line("assert " + s.host_expr + " == " + std::to_string(s.value) + ", " +
               Json("hl.specialize compiled this kernel for " + s.host_expr + " == " +
                    std::to_string(s.value) + "; call kernel.reset() to compile for other sizes")

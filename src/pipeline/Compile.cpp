@@ -92,6 +92,14 @@ CompiledKernel::CompiledKernel(const Json &request) : kernel_(std::make_unique<A
 
 CompiledKernel::~CompiledKernel() = default;
 
+std::vector<std::pair<std::string, std::string>> CompiledKernel::warnings() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  const char *kind = "TensorOperationInWrapper";
+  for (const auto &[message, span] : kernel_->host.findings.tensor_operations)
+    out.emplace_back(kind, render_diagnostic(kernel_->inputs.context, kind, message, span));
+  return out;
+}
+
 const ConfigSpec &CompiledKernel::config_spec() const {
   return *spec_;
 }

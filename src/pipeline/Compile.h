@@ -50,6 +50,9 @@ public:
   /// the kernel's signature that runs the host code and launches.
   std::string generate(const Config &config) const;
 
+  /// Warnings about the kernel, rendered like errors (kind, line, caret).
+  std::vector<std::pair<std::string, std::string>> warnings() const; ///< (kind, message)
+
   /// The IR after each stage, for `config`, as readable text.
   std::string dump_stages(const Config &config) const;
 

@@ -265,9 +265,22 @@ HostValuePtr HostEvaluator::eval_compare(const ast::Expr &expr) {
   return HostValue::make_bool(truth);
 }
 
+void HostEvaluator::note_tensor_operation(const std::string &what, const SourceSpan &span) {
+  if (!findings_) return;
+  findings_->tensor_operations.push_back(
+      {what +
+           " in host code runs as its own PyTorch op, outside the kernel; move it into the "
+           "device loop to fuse it, or pass ignore_warnings=[helion.exc.TensorOperationInWrapper]",
+       span});
+}
+
 HostValuePtr HostEvaluator::eval_binop(const ast::Expr &expr) {
   HostValuePtr a = eval(*expr.left), b = eval(*expr.right);
   const std::string &op = expr.op;
+  if (a->kind == Kind::Tensor || b->kind == Kind::Tensor) {
+    note_tensor_operation("this tensor arithmetic", expr.span);
+    return HostValue::make(Kind::Unknown);
+  }
   if (op == "Add" && a->kind == Kind::Tuple && b->kind == Kind::Tuple) { // shape + (n,)
     std::vector<HostValuePtr> joined = a->elements;
     joined.insert(joined.end(), b->elements.begin(), b->elements.end());
@@ -363,6 +376,9 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
   if (name.rfind("tensor.", 0) == 0) {
     if (auto view = view_of(*fn->self->tensor, name.substr(7), args, expr.span))
       return HostValue::make_tensor(std::make_shared<HostTensor>(*view));
+    note_tensor_operation("Tensor." + name.substr(7), expr.span);
+  } else if (name.rfind("torch.", 0) == 0) {
+    note_tensor_operation(name, expr.span);
   }
   return HostValue::make(Kind::Unknown);
 }
@@ -490,10 +506,10 @@ HostValuePtr HostEvaluator::specialize(const std::vector<HostValuePtr> &args,
     throw UserError("TypeError", "hl.specialize takes one int, such as x.size(1)", span);
   const SymInt &value = args[0]->sym;
   if (sym_constant(value)) return args[0];
-  if (!specializations_)
+  if (!findings_)
     throw UserError("SpecializeOnDevice",
                     "hl.specialize belongs in host code, before the device loop", span);
-  specializations_->push_back({sym_to_python(value, SymSide::Host), sym_hint(value)});
+  findings_->specializations.push_back({sym_to_python(value, SymSide::Host), sym_hint(value)});
   return HostValue::make_int(sym_const(sym_hint(value)));
 }
 
@@ -723,7 +739,7 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) 
   for (const ArgSpec &arg : inputs.args)
     program.env[arg.name] = argument_value(arg, inputs.settings, sizes);
 
-  HostEvaluator eval(inputs, program.env, &program.specializations);
+  HostEvaluator eval(inputs, program.env, &program.findings);
   std::map<std::string, HostValuePtr> env_after;
   for (const auto &stmt : fn.body) {
     const ast::Stmt &s = *stmt;

@@ -21,9 +21,16 @@ struct Specialization {
   int64_t value = 0;
 };
 
+/// What host-code analysis reports besides types: specialized sizes, and
+/// tensor operations that run as separate PyTorch ops (TensorOperationInWrapper).
+struct HostFindings {
+  std::vector<Specialization> specializations;
+  std::vector<std::pair<std::string, SourceSpan>> tensor_operations; ///< message, where
+};
+
 struct HostProgram {
   const ast::Stmt *function = nullptr;
-  std::vector<Specialization> specializations;
+  HostFindings findings;
   std::vector<const ast::Stmt *> before; ///< host statements before the grid loop
   const ast::Stmt *grid_loop = nullptr;
   std::vector<const ast::Stmt *> after;    ///< host statements after it
@@ -47,8 +54,8 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs);
 class HostEvaluator {
 public:
   HostEvaluator(const KernelInputs &inputs, std::map<std::string, HostValuePtr> &env,
-                std::vector<Specialization> *specializations = nullptr)
-      : inputs_(inputs), env_(env), specializations_(specializations) {}
+                HostFindings *findings = nullptr)
+      : inputs_(inputs), env_(env), findings_(findings) {}
 
   HostValuePtr eval(const ast::Expr &expr);
   /// A global or builtin name; nullptr when undefined.
@@ -78,7 +85,10 @@ private:
 
   const KernelInputs &inputs_;
   std::map<std::string, HostValuePtr> &env_;
-  std::vector<Specialization> *specializations_;
+  /// Records a tensor op in host code (when analysing host code, not device code).
+  void note_tensor_operation(const std::string &what, const SourceSpan &span);
+
+  HostFindings *findings_;
 };
 
 /// A shape given as a list, a tuple or torch.Size of ints: nullopt otherwise.

@@ -542,6 +542,9 @@ class _FakeCore:
     def config_spec(self) -> str:
         return json.dumps({"block_sizes": [[1, 1024]]})
 
+    def warnings(self) -> list[tuple[str, str]]:
+        return []
+
     def generate(self, config_json: str) -> str:
         config = json.loads(config_json)
         _FakeCore.generated.append(config)

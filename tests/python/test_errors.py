@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import linecache
 import re
+import warnings
 
 import pytest
 import torch
@@ -737,3 +738,29 @@ def test_internal_error_is_reported_as_such(monkeypatch: pytest.MonkeyPatch) -> 
     assert info.value.__cause__ is None
     # Nothing half-built was kept: the next call compiles and runs.
     torch.testing.assert_close(fresh(x, x), x + x)
+
+
+def _host_tensor_op(x: torch.Tensor) -> torch.Tensor:
+    total = x.sum()
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] * 2
+    return out, total
+
+
+def test_tensor_operation_in_host_code_warns_once_per_specialization() -> None:
+    x = randn(16)
+    kernel = helion.kernel(config=helion.Config(block_sizes=[16]))(_host_tensor_op)
+    with pytest.warns(exc.TensorOperationInWrapper) as caught:
+        out, total = kernel(x)
+    torch.testing.assert_close(out, x * 2)
+    torch.testing.assert_close(total, x.sum())
+    message = str(caught[0].message)
+    assert "in kernel '_host_tensor_op'" in message and "total = x.sum()" in message, message
+    assert "^^^" in message and "fuse" in message, message
+    quiet = helion.kernel(
+        config=helion.Config(block_sizes=[16]), ignore_warnings=[exc.TensorOperationInWrapper]
+    )(_host_tensor_op)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quiet(x)

@@ -235,6 +235,11 @@ class BoundKernel:
         )
         text = json.dumps(request, default=_json_default)
         self._core: _core.Kernel = _call_core(_core.Kernel, text)
+        for kind, message in self._core.warnings():
+            warning = getattr(exc, kind, None)
+            if isinstance(warning, type) and issubclass(warning, exc.BaseWarning):
+                # _warn <- __init__ <- Kernel.bind <- Kernel.__call__ <- caller.
+                self._warn(warning(message), stacklevel=5)
         self.config_spec = ConfigSpec(self._core)
         self._devices = {arg.device for arg in args if isinstance(arg, torch.Tensor)}
         self._config: Config | None = None
@@ -339,12 +344,12 @@ class BoundKernel:
                 f"{error}\n\ngenerated code:\n{self._code.get(config, '')}"
             ) from None
 
-    def _warn(self, warning: exc.BaseWarning) -> None:
+    def _warn(self, warning: exc.BaseWarning, stacklevel: int = 6) -> None:
         if isinstance(warning, tuple(self.settings.ignore_warnings)):
             return
-        # Points at the user's call: _warn <- _choose_config <- _first_call <- BoundKernel
-        # <- Kernel <- caller.
-        warnings.warn(warning, stacklevel=6)
+        # By default points at the user's call: _warn <- _choose_config <- _first_call <-
+        # BoundKernel <- Kernel <- caller.
+        warnings.warn(warning, stacklevel=stacklevel)
 
     def _choose_config(
         self, args: tuple[Any, ...], *, explicit: bool = False, force: bool = False
