@@ -92,7 +92,7 @@ ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tens
   for (size_t r = 0; r < reductions.size(); ++r) {
     int64_t extent = reductions[r]["persistent_block"].as_int();
     reduction_extents_.push_back(extent);
-    if (extent >= 2)
+    if (extent >= 2 && !reductions[r]["persistent_only"].as_bool())
       add_gene(Gene::Kind::Reduction, r, 0, 0, floor_log2(extent), false,
                indexed("reduction_loops", r));
   }

@@ -158,10 +158,15 @@ void ConfigSpec::validate(const Config &config) const {
   if (config.reduction_loops.size() != facts_.reductions.size())
     invalid("reduction_loops: expected " + std::to_string(facts_.reductions.size()) +
             " entries (one per reduction), got " + std::to_string(config.reduction_loops.size()));
-  for (size_t r = 0; r < config.reduction_loops.size(); ++r)
-    if (config.reduction_loops[r])
-      check_reduction_loop("reduction_loops[" + std::to_string(r) + "]",
-                           *config.reduction_loops[r]);
+  for (size_t r = 0; r < config.reduction_loops.size(); ++r) {
+    if (!config.reduction_loops[r]) continue;
+    std::string field = "reduction_loops[" + std::to_string(r) + "]";
+    check_reduction_loop(field, *config.reduction_loops[r]);
+    if (facts_.reductions[r].persistent_only)
+      invalid(field + ": " + std::to_string(*config.reduction_loops[r]) +
+              " would loop over a dimension this kernel needs whole (argmax, argmin or a "
+              "matmul over it); use None");
+  }
 
   check_l2_grouping("l2_grouping", config.l2_grouping);
 
@@ -321,6 +326,7 @@ Json ConfigSpec::describe() const {
     Json entry = Json::object();
     entry.set("size_hint", Json(reduction.size_hint));
     entry.set("persistent_block", Json(reduction_extent(reduction)));
+    entry.set("persistent_only", Json(reduction.persistent_only));
     reductions.push_back(std::move(entry));
   }
 
@@ -385,7 +391,7 @@ Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
   }
   for (size_t r = 0; r < facts_.reductions.size(); ++r) {
     int64_t extent = reduction_extent(facts_.reductions[r]);
-    if (extent >= 2 && coin(rng))
+    if (extent >= 2 && !facts_.reductions[r].persistent_only && coin(rng))
       config.reduction_loops[r] = random_power(rng, 1, extent / 2);
     else
       config.reduction_loops[r] = std::nullopt;

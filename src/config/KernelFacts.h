@@ -29,6 +29,9 @@ struct TileCallFacts {
 struct ReductionFacts {
   SourceSpan span;
   int64_t size_hint = 0;
+  /// Some operation needs the whole dimension at once (argmax, a matmul over
+  /// it): reduction_loops must leave it persistent.
+  bool persistent_only = false;
 };
 
 struct KernelFacts {

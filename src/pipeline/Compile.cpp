@@ -56,9 +56,19 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device) {
     }
     facts.tiles.push_back(t);
   }
-  for (int b : device.reductions)
-    facts.reductions.push_back(
-        {SourceSpan{}, std::max<int64_t>(sym_hint(device.block(b).extent()), 1)});
+  // Reductions a loop over the dimension cannot serve: argmax/argmin and matmuls.
+  std::set<int> whole(device.dot_blocks.begin(), device.dot_blocks.end());
+  for (const ir::Node &n : device.nodes) {
+    if (n.op != ir::OpKind::Reduce || (n.fn != "argmax" && n.fn != "argmin")) continue;
+    const ir::Dim &axis = device.node(n.operands[0]).type.dims.at(n.axis);
+    if (axis.is_block()) whole.insert(axis.block);
+  }
+  for (int b : device.reductions) {
+    ReductionFacts r;
+    r.size_hint = std::max<int64_t>(sym_hint(device.block(b).extent()), 1);
+    r.persistent_only = whole.count(b) > 0;
+    facts.reductions.push_back(r);
+  }
   facts.memory_ops = device.memory_ops;
   facts.has_matmul = device.has_matmul;
   return facts;

@@ -467,7 +467,7 @@ TEST(ConfigSpecTest, DescribeListsTheSpace) {
 
   ConfigSpec softmax(softmax_facts(1000));
   EXPECT_EQ(softmax.describe()["reduction_loops"].dump(),
-            R"([{"size_hint": 1000, "persistent_block": 1024}])");
+            R"([{"size_hint": 1000, "persistent_block": 1024, "persistent_only": false}])");
 }
 
 std::vector<KernelFacts> varied_facts() {
@@ -517,6 +517,18 @@ TEST(ConfigSpecTest, RandomConfigsAreDeterministicPerSeed) {
   ConfigSpec spec(matmul_facts());
   std::mt19937_64 a(42), b(42);
   EXPECT_EQ(spec.to_json(spec.random_config(a)), spec.to_json(spec.random_config(b)));
+}
+
+TEST(ConfigSpecTest, PersistentOnlyReductionsRejectLoopsAndAreNeverSampled) {
+  KernelFacts facts = softmax_facts(1000);
+  facts.reductions[0].persistent_only = true;
+  ConfigSpec spec(facts);
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [256]})"),
+            "reduction_loops[0]: 256 would loop over a dimension this kernel needs whole "
+            "(argmax, argmin or a matmul over it); use None");
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 200; ++i)
+    EXPECT_FALSE(spec.random_config(rng).reduction_loops[0].has_value());
 }
 
 } // namespace
