@@ -598,8 +598,10 @@ private:
       std::string shown = fn.rfind("tensor.", 0) == 0 ? "Tensor." + fn.substr(7) : fn;
       throw UserError("UnsupportedOp",
                       shown + " is not supported inside a device loop; supported are pointwise "
-                              "math, comparisons, torch.where, .to(), sum/mean/amax/amin, "
-                              "matmul/addmm/@ and hl.zeros/hl.full",
+                              "math and activations, comparisons, torch.where, casts, reductions "
+                              "(sum, mean, amax/amin, max/min, argmax/argmin, var/std, softmax, "
+                              "logsumexp), matmuls (@, mm, bmm, addmm, baddbmm, hl.dot), views, "
+                              "hl.zeros/hl.full, hl.load/hl.store and hl.atomic_*",
                       span);
     }
     CallArgs ca;

@@ -112,8 +112,9 @@ int reshape(LoweringContext &cx, int x, std::vector<Dim> dims, const SourceSpan 
 }
 
 int reduce(LoweringContext &cx, const std::string &fn, int x, int axis, bool keepdim,
-           const SourceSpan &span) {
+           const SourceSpan &span, std::optional<DType> dtype) {
   ir::TensorType type = cx.type_of(x);
+  if (dtype) type.dtype = *dtype;
   Dim reduced = type.dims.at(axis);
   if (keepdim)
     type.dims[axis] = Dim::constant(1);

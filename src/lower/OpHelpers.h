@@ -38,9 +38,10 @@ int unary(LoweringContext &cx, const std::string &fn, int x, const SourceSpan &s
 int binary(LoweringContext &cx, const std::string &fn, int a, int b, const SourceSpan &span);
 /// `x` with size-1 dims inserted or removed to reach `dims`.
 int reshape(LoweringContext &cx, int x, std::vector<ir::Dim> dims, const SourceSpan &span);
-/// `fn` ("sum", "max", "min") over `axis`; a size-1 constant dim is reshaped away.
+/// `fn` ("sum", "max", "min", "argmax", "argmin") over `axis`, in `dtype` when given;
+/// a size-1 constant dim is reshaped away.
 int reduce(LoweringContext &cx, const std::string &fn, int x, int axis, bool keepdim,
-           const SourceSpan &span);
+           const SourceSpan &span, std::optional<DType> dtype = std::nullopt);
 /// The number of valid elements along `dim`, as a float32 scalar node.
 int extent_of(LoweringContext &cx, const ir::Dim &dim, const SourceSpan &span);
 

@@ -160,19 +160,7 @@ int arg_extremum(LoweringContext &cx, const std::string &fn, int x, int axis, bo
                     fn + " is supported over a whole dimension (indexed with `:`) only; over a "
                          "tile it would give positions within the tile",
                     span);
-  ir::Node n;
-  n.op = ir::OpKind::Reduce;
-  n.fn = fn;
-  n.operands = {x};
-  n.axis = axis;
-  n.keepdim = keepdim;
-  n.type = {DType::Int64, in.dims};
-  if (keepdim)
-    n.type.dims[axis] = ir::Dim::constant(1);
-  else
-    n.type.dims.erase(n.type.dims.begin() + axis);
-  n.span = span;
-  return cx.emit(std::move(n));
+  return reduce(cx, fn, x, axis, keepdim, span, DType::Int64);
 }
 
 Operand lower_argmax_argmin(LoweringContext &cx, const CallArgs &args, const std::string &fn) {
