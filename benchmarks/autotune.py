@@ -8,7 +8,11 @@ torch.compile times measured in the same process (triton.testing.do_bench
 medians), with ratios. A PNG per kernel plots the best kernel time so far
 against the search's wall time (needs matplotlib). ``--random-baseline N``
 also runs RandomSearch for comparison (the core draws random configs in
-batches of 100, so N is rounded up to a multiple of 100).
+batches of 100, so N is rounded up to a multiple of 100). The per-kernel
+rows also go to ``results-<effort>.json`` in the output folder.
+
+Without a CUDA GPU it runs as a smoke test of itself: tiny shapes under
+Triton's interpreter, wall-clock times, no torch.compile.
 
 Run: python benchmarks/autotune.py [--effort quick|full] [--kernels matmul,add]
      [--random-baseline N] [--out DIR]
@@ -17,7 +21,9 @@ Run: python benchmarks/autotune.py [--effort quick|full] [--kernels matmul,add]
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
+import json
 import math
 import os
 import sys
@@ -39,45 +45,65 @@ def load_example(name: str) -> Any:
     return module
 
 
-def cases(names: list[str]) -> Iterator[tuple[str, str, Any, Callable[..., Any], tuple[Any, ...]]]:
+# Per kernel: its sizes on a GPU, and the tiny ones of the CPU smoke run.
+SIZES = {
+    "matmul": ((4096, 4096, 4096), (48, 40, 32)),
+    "add": ((4096, 4096), (40, 50)),
+    "softmax": ((4096, 2560), (16, 40)),
+    "rms_norm": ((4096, 4096), (16, 64)),
+    "sum": ((4096, 8192), (16, 48)),
+}
+
+
+def cases(
+    names: list[str], device: str
+) -> Iterator[tuple[str, str, Any, Callable[..., Any], tuple[Any, ...]]]:
     """(key, label, kernel function, PyTorch reference, arguments) per kernel."""
     import torch
 
-    if "matmul" in names:
-        m = load_example("matmul")
-        x = torch.randn([4096, 4096], device="cuda", dtype=torch.float16)
-        y = torch.randn([4096, 4096], device="cuda", dtype=torch.float16)
-        yield "matmul", "matmul 4096^3 fp16", m.matmul.fn, torch.matmul, (x, y)
-    if "add" in names:
-        a = load_example("add")
-        p = torch.randn([4096, 4096], device="cuda")
-        q = torch.randn([4096, 4096], device="cuda")
-        yield "add", "add 4096^2 fp32", a.add.fn, torch.add, (p, q)
-    if "softmax" in names:
-        s = load_example("softmax")
-        r = torch.randn([4096, 2560], device="cuda")
-        yield (
-            "softmax",
-            "softmax 4096x2560 fp32",
-            s.softmax.fn,
-            (lambda t: torch.softmax(t, dim=1)),
-            (r,),
-        )
-    if "rms_norm" in names:
-        rn = load_example("rms_norm")
-        u = torch.randn([4096, 4096], device="cuda", dtype=torch.float16)
-        w = torch.randn([4096], device="cuda", dtype=torch.float16)
-        yield "rms_norm", "rms_norm 4096^2 fp16", rn.rms_norm.fn, rn.rms_norm_reference, (u, w)
-    if "sum" in names:
-        rs = load_example("sum")
-        t = torch.randn([4096, 8192], device="cuda")
-        yield "sum", "row sum 4096x8192 fp32", rs.row_sum.fn, (lambda v: v.sum(-1)), (t,)
+    half = torch.float16 if device == "cuda" else torch.float32
+    half_name = "fp16" if device == "cuda" else "fp32"
+    for name in names:
+        sizes = SIZES[name][0 if device == "cuda" else 1]
+        shape = "x".join(map(str, sizes))
+        if name == "matmul":
+            m, k, n = sizes
+            x = torch.randn([m, k], device=device, dtype=half)
+            y = torch.randn([k, n], device=device, dtype=half)
+            fn = load_example("matmul").matmul.fn
+            yield name, f"matmul {shape} {half_name}", fn, torch.matmul, (x, y)
+        elif name == "add":
+            p, q = (torch.randn(sizes, device=device) for _ in range(2))
+            yield name, f"add {shape} fp32", load_example("add").add.fn, torch.add, (p, q)
+        elif name == "softmax":
+            fn = load_example("softmax").softmax.fn
+            reference = functools.partial(torch.softmax, dim=1)
+            yield name, f"softmax {shape} fp32", fn, reference, (torch.randn(sizes, device=device),)
+        elif name == "rms_norm":
+            module = load_example("rms_norm")
+            u = torch.randn(sizes, device=device, dtype=half)
+            w = torch.randn(sizes[1:], device=device, dtype=half)
+            label = f"rms_norm {shape} {half_name}"
+            yield name, label, module.rms_norm.fn, module.rms_norm_reference, (u, w)
+        elif name == "sum":
+            fn = load_example("sum").row_sum.fn
+            reference = functools.partial(torch.sum, dim=-1)
+            yield name, f"row sum {shape} fp32", fn, reference, (torch.randn(sizes, device=device),)
 
 
 def bench(fn: Callable[[], Any]) -> float:
+    """Median ms: do_bench on a GPU, the wall clock of a few runs on the CPU."""
+    import torch
     import triton
 
-    return float(triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median"))
+    if torch.cuda.is_available():
+        return float(triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median"))
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000.0)
+    return sorted(times)[1]
 
 
 def within(best_over_time: list[list[float]], best_ms: float, factor: float = 1.1) -> float:
@@ -105,6 +131,7 @@ def run_search(fn: Any, args: tuple[Any, ...], **settings: Any) -> dict[str, Any
         "wall_s": wall,
         "measured": int(result.get("configs_measured", len(result.get("history", [])))),
         "best_over_time": [list(map(float, p)) for p in result.get("best_over_time", [])],
+        "step_seconds": result.get("step_seconds", {}),
         "kernel_ms": bench(lambda: bound(*args)),
     }
 
@@ -157,15 +184,18 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["HELION_CACHE_DIR"] = tempfile.mkdtemp(prefix="helion-autotune-bench-")
 
     import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        # A smoke run of this script: tiny shapes under Triton's interpreter.
+        os.environ["TRITON_INTERPRET"] = "1"
     import triton
 
-    if not torch.cuda.is_available():
-        print("benchmarks/autotune.py needs a CUDA GPU", file=sys.stderr)
-        return 1
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
+    card = torch.cuda.get_device_name() if device == "cuda" else "CPU (Triton's interpreter)"
     print(
-        f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}  "
+        f"device: {card}  torch {torch.__version__}  "
         f"triton {triton.__version__}  effort {options.effort}",
         flush=True,
     )
@@ -176,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     plotted = True
     total_start = time.perf_counter()
-    for key, label, fn, reference, args in cases(names):
+    for key, label, fn, reference, args in cases(names, device):
         print(f"\n=== {label} ===", flush=True)
         runs = {"default strategy": run_search(fn, args, **settings)}
         if options.random_baseline > 0:
@@ -194,10 +224,12 @@ def main(argv: list[str] | None = None) -> int:
         expected = reference(*args)
         result = runs["default strategy"]["bound"](*args)
         torch.testing.assert_close(result.float(), expected.float(), rtol=2e-2, atol=2e-2)
-        compiled = torch.compile(reference)
-        compiled(*args)
         eager_ms = bench(lambda f=reference, a=args: f(*a))
-        compile_ms = bench(lambda f=compiled, a=args: f(*a))
+        compile_ms = math.nan  # torch.compile's CPU code says nothing about a GPU
+        if device == "cuda":
+            compiled = torch.compile(reference)
+            compiled(*args)
+            compile_ms = bench(lambda f=compiled, a=args: f(*a))
         for name, run in runs.items():
             points = run["best_over_time"]
             search_best = points[-1][1] if points else run["kernel_ms"]
@@ -212,10 +244,13 @@ def main(argv: list[str] | None = None) -> int:
                     "eager_ms": eager_ms,
                     "compile_ms": compile_ms,
                     "config": run["best"],
+                    "best_over_time": run["best_over_time"],
+                    "step_seconds": run["step_seconds"],
                 }
             )
+            steps = ", ".join(f"{step} {s:.1f}s" for step, s in run["step_seconds"].items())
             print(
-                f"{name}: {run['wall_s']:.1f}s, {run['measured']} configs, "
+                f"{name}: {run['wall_s']:.1f}s ({steps}), {run['measured']} configs, "
                 f"best {run['kernel_ms']:.4f} ms, config {run['best']!r}",
                 flush=True,
             )
@@ -223,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         plotted = plot(out / f"{key}.png", label, runs) and plotted
 
     print(f"\nTotal: {time.perf_counter() - total_start:.0f}s\n")
+    saved = [{**row, "config": dict(row["config"])} for row in rows]
+    (out / f"results-{options.effort}.json").write_text(json.dumps(saved, indent=1))
     print(
         "| kernel | strategy | autotune s | configs | best ms | within 10% after s "
         "| eager ms | torch.compile ms | eager/helion | compile/helion |"

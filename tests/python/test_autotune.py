@@ -1,15 +1,17 @@
 """Autotuning end to end: search, compile workers, checks, timing, cache, logs.
 
 On a CPU the kernels run under Triton's interpreter with tiny shapes and
-short searches. Until the compiler core offers ``Kernel.autotune``, a small
-random search that keeps its contract stands in for it.
+short searches; the searches are the compiler core's own.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import kernels as K  # noqa: N812
@@ -30,7 +32,7 @@ QUICK = dict(
 )
 
 
-# --- a stand-in for the core's search, with the same contract ---------------------
+# --- fixtures ---------------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)
@@ -280,3 +282,23 @@ def test_strategy_setting(monkeypatch) -> None:
     assert helion.Settings().autotune_strategy == "pattern"
     with pytest.raises(ValueError, match="autotune_strategy"):
         helion.Settings(autotune_strategy="exhaustive")
+
+
+def test_benchmark_script_smoke_run(tmp_path) -> None:
+    """benchmarks/autotune.py runs end to end (on a CPU: tiny shapes, the interpreter)."""
+    if torch.cuda.is_available():
+        pytest.skip("on a GPU the script runs full size; see benchmarks/autotune.py")
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "autotune.py"
+    env = {**os.environ, "HELION_AUTOTUNE_MAX_GENERATIONS": "1"}
+    done = subprocess.run(
+        [sys.executable, str(script), "--kernels", "sum", "--out", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (row,) = json.loads((tmp_path / "results-quick.json").read_text())
+    assert row["kernel"].startswith("row sum") and row["measured"] > 0
+    assert set(row["step_seconds"]) == {"generate", "compile", "run_and_check", "time"}
+    assert "| row sum 16x48 fp32 | default strategy |" in done.stdout

@@ -111,6 +111,7 @@ def search(
         evaluator.close()
         reporter.close()
     result = json.loads(result_json)
+    result["step_seconds"] = evaluator.step_seconds
     best = bound.config_spec.normalize(Config.from_dict(result["best"]))
     if settings.print_output_code:
         print(_generate_quietly(bound, best), file=sys.stderr, flush=True)

@@ -30,13 +30,14 @@ compile worker only, ``"hang"`` (never finishes compiling) or ``"crash"``
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -150,6 +151,9 @@ class Evaluator:
         self._precompiled: set[str] = set()
         self._described: bytes | None = None
         self._pool: precompile.WorkerPool | None = None
+        # Wall seconds spent per step (generate, compile, run and check, time):
+        # where a search's time goes.
+        self.step_seconds = dict.fromkeys(("generate", "compile", "run_and_check", "time"), 0.0)
         settings = self.settings
         if settings.autotune_precompile and (self.on_gpu or precompile_on_cpu):
             jobs = settings.autotune_precompile_jobs or min(os.cpu_count() or 1, 16)
@@ -182,13 +186,15 @@ class Evaluator:
         results: list[tuple[float | None, str | None]] = [(None, None)] * len(configs)
         normalized: list[Config | None] = [None] * len(configs)
         errors: dict[int, str] = {}
-        for index, config in enumerate(configs):
-            try:
-                normalized[index] = self.bound.config_spec.normalize(config)
-                _generate_quietly(self.bound, normalized[index])
-            except Exception as error:
-                errors[index] = describe_error(error)
-        errors.update(self._precompile(configs, normalized, errors))
+        with self._step("generate"):
+            for index, config in enumerate(configs):
+                try:
+                    normalized[index] = self.bound.config_spec.normalize(config)
+                    _generate_quietly(self.bound, normalized[index])
+                except Exception as error:
+                    errors[index] = describe_error(error)
+        with self._step("compile"):
+            errors.update(self._precompile(configs, normalized, errors))
         for index, config in enumerate(configs):
             error = errors.get(index)
             time_ms: float | None = None
@@ -206,6 +212,14 @@ class Evaluator:
         return results
 
     # --- the steps --------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _step(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.step_seconds[name] += time.perf_counter() - start
 
     def _fault(self, config: Config) -> str | None:
         if not self.faults:
@@ -319,13 +333,15 @@ class Evaluator:
 
     def _measure(self, config: Config, normalized: Config | None, phase: str) -> float:
         fault = self._fault(config)
-        run = self.bound.compile_config(normalized)
-        outputs = self._outputs(run, fault)
-        if self.settings.autotune_accuracy_check:
-            self._check(outputs)
-        del outputs
-        args = _clone(self.args)
-        time_ms = self._time(functools.partial(run, *args), phase)
+        with self._step("run_and_check"):
+            run = self.bound.compile_config(normalized)
+            outputs = self._outputs(run, fault)
+            if self.settings.autotune_accuracy_check:
+                self._check(outputs)
+            del outputs
+            args = _clone(self.args)
+        with self._step("time"):
+            time_ms = self._time(functools.partial(run, *args), phase)
         if not math.isfinite(time_ms):
             raise RuntimeError(f"measured time {time_ms}")
         if phase != "final":
