@@ -119,6 +119,7 @@ def run_search(fn: Any, args: tuple[Any, ...], **settings: Any) -> dict[str, Any
     from helion.autotuner import search
 
     kernel = helion.kernel(force_autotune=True, **settings)(fn)
+    args = kernel.normalize_args(*args)
     bound = kernel.bind(args)
     start = time.perf_counter()
     best, result = search(bound, args)

@@ -115,6 +115,18 @@ def test_matmul_explicit_autotune(device, capfd) -> None:
     _assert_seed_log(capfd.readouterr().err)
 
 
+def test_search_fills_in_default_arguments(device) -> None:
+    """Candidates run with the kernel's default arguments (here ``eps``) filled in."""
+    k = helion.kernel(**QUICK)(K.rms_norm)
+    x, w = torch.randn(8, 32, device=device), torch.randn(32, device=device)
+    bound = k.bind((x, w))
+    best, result = autotuner.search(bound, (x, w))
+    assert result["best_time_ms"] is not None
+    assert all(error is None for _config, _time, error in result["history"])
+    bound.set_config(best)
+    torch.testing.assert_close(k(x, w), K.rms_norm_ref(x, w), atol=1e-4, rtol=1e-4)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="on a GPU calls autotune")
 def test_cpu_call_does_not_search(search_core) -> None:
     k = helion.kernel(**QUICK)(K.add_1d)

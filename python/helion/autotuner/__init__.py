@@ -95,6 +95,7 @@ def search(
     best config and the core's full result (history, best_over_time, ...)."""
     settings = bound.settings
     name = bound.fn.__name__
+    args = bound.kernel.normalize_args(*args)  # candidates are called with defaults filled in
     options = _options(bound, args, configs)
     reporter = Reporter(name, settings)
     if not configs:
