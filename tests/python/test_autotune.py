@@ -20,7 +20,7 @@ import torch
 
 import helion
 from helion import autotuner, exc
-from helion.autotuner import benchmark, report
+from helion.autotuner import benchmark, precompile, report
 
 QUICK = dict(
     autotune_effort="quick",
@@ -52,10 +52,13 @@ def search_core(monkeypatch, tmp_path):
     return calls
 
 
-@pytest.fixture
-def workers(monkeypatch):
-    """Compile workers also under the interpreter (where they only import the module)."""
+@pytest.fixture(params=["fork", "spawn"])
+def workers(monkeypatch, request):
+    """Compile workers (both ways of starting them), also under the interpreter
+    (where they only import the module)."""
     monkeypatch.setattr(benchmark, "precompile_on_cpu", True)
+    monkeypatch.setattr(precompile, "start_method", request.param)
+    return request.param
 
 
 def _pair(device: str, n: int = 100):
@@ -303,7 +306,7 @@ def test_benchmark_script_smoke_run(tmp_path) -> None:
     script = Path(__file__).resolve().parents[2] / "benchmarks" / "autotune.py"
     env = {**os.environ, "HELION_AUTOTUNE_MAX_GENERATIONS": "1"}
     done = subprocess.run(
-        [sys.executable, str(script), "--kernels", "sum", "--out", str(tmp_path)],
+        [sys.executable, str(script), "--kernels", "rms_norm", "--out", str(tmp_path)],
         env=env,
         capture_output=True,
         text=True,
@@ -311,6 +314,54 @@ def test_benchmark_script_smoke_run(tmp_path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     (row,) = json.loads((tmp_path / "results-quick.json").read_text())
-    assert row["kernel"].startswith("row sum") and row["measured"] > 0
+    assert row["kernel"].startswith("rms_norm") and row["measured"] > 0
     assert set(row["step_seconds"]) == {"generate", "compile", "run_and_check", "time"}
-    assert "| row sum 16x48 fp32 | default strategy |" in done.stdout
+    assert "| rms_norm 16x64 fp32 | default strategy |" in done.stdout
+
+
+# --- compile workers ---------------------------------------------------------------
+
+
+def _add_module(device: str) -> tuple[str, bytes | None]:
+    k = helion.kernel(config=helion.Config(block_sizes=[16]))(K.add_1d)
+    x, y = _pair(device)
+    return k.bind((x, y)).to_triton_code(), precompile.describe_args((x, y))
+
+
+def test_forked_workers_that_cannot_compile_give_way_to_fresh_ones(monkeypatch) -> None:
+    """A forked worker is a copy of this process, so it inherits this patch;
+    a fresh interpreter does not."""
+    monkeypatch.setattr(precompile, "start_method", "fork")
+    monkeypatch.setattr(precompile, "_compile_one", lambda *_, **__: "compile error: broken")
+    text, described = _add_module("cpu")
+    pool = precompile.WorkerPool(jobs=2)
+    try:
+        tasks = [precompile.Task(key, text, "add_1d") for key in range(3)]
+        assert pool.compile(tasks, described, timeout_s=120) == {0: None, 1: None, 2: None}
+        assert pool.start == "spawn"
+    finally:
+        pool.close()
+
+
+def test_proven_forked_workers_stay(monkeypatch) -> None:
+    monkeypatch.setattr(precompile, "start_method", "fork")
+    text, described = _add_module("cpu")
+    pool = precompile.WorkerPool(jobs=2)
+    try:
+        tasks = [precompile.Task("ok", text, "add_1d"), precompile.Task("bad", "syntax(", "f")]
+        outcome = pool.compile(tasks, described, timeout_s=120)
+        assert outcome["ok"] is None and outcome["bad"].startswith("compile error")
+        assert pool.start == "fork" and pool.proven
+        workers = list(pool.workers)
+    finally:
+        pool.close()
+    assert workers and all(worker.process.poll() is not None for worker in workers)
+
+
+def test_arguments_rebuilt_on_meta_keep_layout_and_alignment() -> None:
+    base = torch.randn(200)
+    x = torch.as_strided(base, (4, 5), (1, 8), storage_offset=1)  # 4 bytes past aligned
+    (rebuilt,) = precompile._rebuild_args(precompile.describe_args((x,)), on_meta=True)
+    assert rebuilt.device.type == "meta"
+    assert (rebuilt.shape, rebuilt.stride(), rebuilt.dtype) == (x.shape, x.stride(), x.dtype)
+    assert rebuilt.data_ptr() % 16 == x.data_ptr() % 16

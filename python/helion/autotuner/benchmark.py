@@ -127,6 +127,18 @@ def _tolerance(dtype: torch.dtype, tf32: bool) -> float | None:
     return None
 
 
+def _gpu_target(args: Sequence[Any]) -> precompile.GpuTarget | None:
+    """The GPU of the first CUDA tensor argument (None: none is on a GPU)."""
+    for arg in args:
+        if isinstance(arg, torch.Tensor) and arg.device.type == "cuda":
+            index = arg.device.index
+            if index is None:
+                index = torch.cuda.current_device()
+            major, minor = torch.cuda.get_device_capability(index)
+            return precompile.GpuTarget(index, (major, minor))
+    return None
+
+
 class Evaluator:
     """The ``evaluate`` callback of one autotuning run."""
 
@@ -159,11 +171,11 @@ class Evaluator:
             jobs = settings.autotune_precompile_jobs or min(os.cpu_count() or 1, 16)
             self._described = precompile.describe_args(self.args)
             log_stderr = settings.autotune_log_level <= logging.DEBUG
-            self._pool = precompile.WorkerPool(jobs, log_stderr)
+            self._pool = precompile.WorkerPool(jobs, log_stderr, _gpu_target(self.args))
             self._pool.prestart(expected_batch)
 
     def close(self) -> None:
-        """Stops the compile workers (they hold a CUDA context each)."""
+        """Stops the compile workers."""
         if self._pool is not None:
             self._pool.close()
             self._pool = None

@@ -1,13 +1,24 @@
 """Compiling candidate kernels in parallel, in worker processes, with a timeout each.
 
-Each worker is a fresh Python interpreter (spawned, never forked, so CUDA
-works in it) that lives for the whole search. Given a generated module's
-text and the shapes of the call's arguments, it imports the module, rebuilds
-the arguments as uninitialized tensors with the same sizes, strides, dtypes,
-devices and pointer alignment, and calls the host function with every
-``kernel[grid](...)`` launch turned into ``kernel.warmup(...)``: Triton
-compiles the kernel (writing the binary to its on-disk cache) without running
-it. The parent's later launch of the same module then finds the binary there.
+Workers live for the whole search. Given a generated module's text and the
+shapes of the call's arguments, a worker imports the module, rebuilds the
+arguments as tensors with the same sizes, strides, dtypes and pointer
+alignment, and calls the host function with every ``kernel[grid](...)``
+launch turned into ``kernel.warmup(...)``: Triton compiles the kernel
+(writing the binary to its on-disk cache) without running it. The parent's
+later launch of the same module then finds the binary there.
+
+Workers start in one of two ways:
+
+- ``fork`` (the default where the OS has it): a copy of this process, ready
+  in milliseconds, where a fresh interpreter would spend seconds importing
+  torch. CUDA cannot be used in a forked child of a process that uses it, so
+  the worker never touches it: arguments are rebuilt on the ``meta`` device
+  and Triton is told the parent's device, capability and a null stream.
+  A canary (a module the parent compiled itself) checks the first batch; if
+  a forked worker cannot compile it, the pool starts fresh interpreters instead.
+- ``spawn``: a fresh Python interpreter that imports what it needs and
+  rebuilds the arguments on the original device.
 
 A worker that raises, crashes or hangs fails only that candidate; a hung or
 dead worker is killed and replaced.
@@ -20,11 +31,14 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import multiprocessing
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import time
+import warnings
 import weakref
 from collections import deque
 from collections.abc import Sequence
@@ -32,6 +46,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any
 
+# "fork" or "spawn" (see the module's docstring); tests set it.
+start_method = "fork" if hasattr(os, "fork") else "spawn"
 # A worker that has not said it is ready after this long is given up on.
 _STARTUP_TIMEOUT_S = 180.0
 # After this many workers died before becoming ready, precompiling is turned off.
@@ -97,11 +113,14 @@ def _rebuild_tensor(
     return torch.as_strided(data, shape, stride)
 
 
-def _rebuild_args(described: bytes) -> list[Any]:
+def _rebuild_args(described: bytes, on_meta: bool) -> list[Any]:
+    """The arguments again; ``on_meta`` puts every tensor on the ``meta`` device."""
     args = []
     for item in pickle.loads(described):
         if item[0] == "tensor":
-            args.append(_rebuild_tensor(*item[1:]))
+            shape, stride, dtype, device, misalign = item[1:]
+            device = "meta" if on_meta else device
+            args.append(_rebuild_tensor(shape, stride, dtype, device, misalign))
         else:
             args.append(item[1])
     return args
@@ -117,6 +136,25 @@ def _use_device_of(args: Sequence[Any]) -> None:
 
 
 # --- the worker -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GpuTarget:
+    """What a forked worker tells Triton instead of asking CUDA."""
+
+    device_index: int
+    capability: tuple[int, int]
+
+
+def _compile_without_cuda(target: GpuTarget) -> None:
+    """Triton, in a forked child of a CUDA process, asks CUDA nothing: the
+    device, its capability and the (unused) stream come from the parent."""
+    from triton.runtime import driver
+
+    active = driver.active  # created in the parent before the fork
+    active.get_current_device = lambda: target.device_index
+    active.get_device_capability = lambda *_: target.capability
+    active.get_current_stream = lambda *_: 0
 
 
 class _LaunchFailed(Exception):
@@ -150,7 +188,11 @@ def _intercept_launches() -> None:
 
 
 def _compile_one(
-    module_text: str, function_name: str, described: bytes | None, fault: str | None
+    module_text: str,
+    function_name: str,
+    described: bytes | None,
+    fault: str | None,
+    on_meta: bool,
 ) -> str | None:
     """Compiles one module; returns an error message, or None when it compiled."""
     if fault == "hang":
@@ -170,7 +212,7 @@ def _compile_one(
         return None
     host = getattr(module, function_name)
     try:
-        args = _rebuild_args(described)
+        args = _rebuild_args(described, on_meta)
         _use_device_of(args)
         host(*args)
     except _LaunchFailed as error:
@@ -183,8 +225,28 @@ def _compile_one(
     return None
 
 
-def _worker_main(fd: int) -> None:
-    connection = Connection(fd)
+def _spawned_worker_main(fd: int) -> None:
+    _worker_main(Connection(fd), None)
+
+
+def _forked_worker_main(
+    connection: Connection, target: GpuTarget | None, quiet: bool, inherited: list[int]
+) -> None:
+    _die_with_parent()
+    for fd in inherited:  # the parent's ends of other workers' pipes, so they see EOF
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    if quiet:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+    if target is not None:
+        _compile_without_cuda(target)
+    _worker_main(connection, target)
+
+
+def _worker_main(connection: Connection, forked_from_gpu: GpuTarget | None) -> None:
+    """Compiles what the parent sends until it sends None or goes away."""
     _intercept_launches()
     connection.send(("ready", None))
     described_cache: dict[int, bytes | None] = {}
@@ -199,28 +261,82 @@ def _worker_main(fd: int) -> None:
         if described is not None:
             described_cache = {args_id: described}
         try:
-            outcome = _compile_one(module_text, function_name, described_cache.get(args_id), fault)
+            outcome = _compile_one(
+                module_text,
+                function_name,
+                described_cache.get(args_id),
+                fault,
+                on_meta=forked_from_gpu is not None,
+            )
         except BaseException as error:  # reported, never fatal to the worker
             outcome = f"compile error: {_describe_error(error)}"
         connection.send((key, outcome))
 
 
+def _die_with_parent() -> None:
+    """On Linux, the kernel ends this worker when the parent dies (no orphans)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        set_parent_death_signal = 1  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None).prctl(set_parent_death_signal, signal.SIGKILL)
+
+
 # --- the pool ---------------------------------------------------------------------
 
 
-class _Worker:
-    def __init__(self, log_stderr: bool) -> None:
-        parent_end, child_end = Pipe()
-        fd = child_end.fileno()
-        code = f"from helion.autotuner.precompile import _worker_main; _worker_main({fd})"
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", code],
-            pass_fds=(fd,),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=None if log_stderr else subprocess.DEVNULL,
-            close_fds=True,
+class _ForkedProcess:
+    """A forked worker, with the part of ``subprocess.Popen``'s interface the pool uses."""
+
+    def __init__(
+        self, connection: Connection, target: GpuTarget | None, quiet: bool, inherited: list[int]
+    ) -> None:
+        context = multiprocessing.get_context("fork")
+        self._process = context.Process(
+            target=_forked_worker_main, args=(connection, target, quiet, inherited), daemon=True
         )
+        with warnings.catch_warnings():
+            # Forking a process with threads: the child only compiles, and
+            # touches neither CUDA nor the parent's thread pools.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self._process.start()
+
+    def poll(self) -> int | None:
+        return self._process.exitcode
+
+    def kill(self) -> None:
+        self._process.kill()
+
+    def wait(self, timeout: float) -> None:
+        self._process.join(timeout)
+        if self._process.exitcode is None:
+            raise subprocess.TimeoutExpired("compile worker", timeout)
+
+
+def _spawn_process(connection: Connection, quiet: bool) -> subprocess.Popen[bytes]:
+    fd = connection.fileno()
+    code = f"import helion.autotuner.precompile as p; p._spawned_worker_main({fd})"
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        pass_fds=(fd,),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if quiet else None,
+        close_fds=True,
+    )
+
+
+class _Worker:
+    def __init__(
+        self, start: str, quiet: bool, target: GpuTarget | None, inherited: list[int]
+    ) -> None:
+        parent_end, child_end = Pipe()
+        self.process: subprocess.Popen[bytes] | _ForkedProcess
+        if start == "fork":
+            inherited = [*inherited, parent_end.fileno()]
+            self.process = _ForkedProcess(child_end, target, quiet, inherited)
+        else:
+            self.process = _spawn_process(child_end, quiet)
         child_end.close()
         self.connection = parent_end
         self.spawned = time.monotonic()
@@ -252,11 +368,20 @@ class _Worker:
 
 
 class WorkerPool:
-    """Long-lived compile workers; ``compile`` runs a batch with a timeout per task."""
+    """Long-lived compile workers; ``compile`` runs a batch with a timeout per task.
 
-    def __init__(self, jobs: int, log_stderr: bool = False) -> None:
+    ``target``: the GPU the candidates are for (None under the interpreter);
+    forked workers need it, since they cannot ask CUDA.
+    """
+
+    def __init__(
+        self, jobs: int, log_stderr: bool = False, target: GpuTarget | None = None
+    ) -> None:
         self.jobs = max(1, jobs)
         self.log_stderr = log_stderr
+        self.target = target
+        self.start = start_method
+        self.proven = self.start != "fork"  # a forked pool proves itself on its first batch
         self.workers: list[_Worker] = []
         self.startup_failures = 0
         self.broken = False
@@ -274,7 +399,12 @@ class WorkerPool:
         return self._args_ids.setdefault(described, len(self._args_ids))
 
     def _spawn(self) -> None:
-        self.workers.append(_Worker(self.log_stderr))
+        if self.start == "fork" and self.target is not None:
+            from triton.runtime import driver
+
+            _ = driver.active  # created here, so the child never needs CUDA to make it
+        inherited = [worker.connection.fileno() for worker in self.workers]
+        self.workers.append(_Worker(self.start, not self.log_stderr, self.target, inherited))
 
     def _remove(self, worker: _Worker) -> None:
         worker.kill()
@@ -285,6 +415,27 @@ class WorkerPool:
     ) -> dict[Any, str | None]:
         """key -> error message (None: compiled). Tasks missing from the result were not
         compiled here (the pool broke); the caller compiles them itself."""
+        results = self._compile_batch(tasks, described, timeout_s)
+        if not self.proven and results:
+            if any(outcome is None for outcome in results.values()):
+                self.proven = True
+            else:
+                # Forked workers compiled nothing: perhaps they cannot here.
+                # Fresh interpreters settle it.
+                self._fall_back_to_spawn()
+                results = self._compile_batch(tasks, described, timeout_s)
+        return results
+
+    def _fall_back_to_spawn(self) -> None:
+        self.close()
+        self.start = "spawn"
+        self.proven = True
+        self.startup_failures = 0
+        self.broken = False
+
+    def _compile_batch(
+        self, tasks: Sequence[Task], described: bytes | None, timeout_s: float
+    ) -> dict[Any, str | None]:
         results: dict[Any, str | None] = {}
         if self.broken or not tasks:
             return results
@@ -339,7 +490,11 @@ class WorkerPool:
     def _startup_failed(self, worker: _Worker) -> None:
         self._remove(worker)
         self.startup_failures += 1
-        if self.startup_failures >= _MAX_STARTUP_FAILURES:
+        if self.startup_failures < _MAX_STARTUP_FAILURES:
+            return
+        if self.start == "fork":  # workers from now on are fresh interpreters
+            self.start, self.proven, self.startup_failures = "spawn", True, 0
+        else:
             self.broken = True
 
     def close(self) -> None:
