@@ -322,19 +322,19 @@ def test_benchmark_script_smoke_run(tmp_path) -> None:
 # --- compile workers ---------------------------------------------------------------
 
 
-def _add_module(device: str) -> tuple[str, bytes | None]:
+def _add_pool_and_module(device: str) -> tuple[precompile.WorkerPool, str, bytes | None]:
     k = helion.kernel(config=helion.Config(block_sizes=[16]))(K.add_1d)
-    x, y = _pair(device)
-    return k.bind((x, y)).to_triton_code(), precompile.describe_args((x, y))
+    args = _pair(device)
+    pool = precompile.WorkerPool(jobs=2, target=benchmark._gpu_target(args))
+    return pool, k.bind(args).to_triton_code(), precompile.describe_args(args)
 
 
-def test_forked_workers_that_cannot_compile_give_way_to_fresh_ones(monkeypatch) -> None:
+def test_forked_workers_that_cannot_compile_give_way_to_fresh_ones(device, monkeypatch) -> None:
     """A forked worker is a copy of this process, so it inherits this patch;
     a fresh interpreter does not."""
     monkeypatch.setattr(precompile, "start_method", "fork")
     monkeypatch.setattr(precompile, "_compile_one", lambda *_, **__: "compile error: broken")
-    text, described = _add_module("cpu")
-    pool = precompile.WorkerPool(jobs=2)
+    pool, text, described = _add_pool_and_module(device)
     try:
         tasks = [precompile.Task(key, text, "add_1d") for key in range(3)]
         assert pool.compile(tasks, described, timeout_s=120) == {0: None, 1: None, 2: None}
@@ -343,10 +343,9 @@ def test_forked_workers_that_cannot_compile_give_way_to_fresh_ones(monkeypatch) 
         pool.close()
 
 
-def test_proven_forked_workers_stay(monkeypatch) -> None:
+def test_proven_forked_workers_stay(device, monkeypatch) -> None:
     monkeypatch.setattr(precompile, "start_method", "fork")
-    text, described = _add_module("cpu")
-    pool = precompile.WorkerPool(jobs=2)
+    pool, text, described = _add_pool_and_module(device)
     try:
         tasks = [precompile.Task("ok", text, "add_1d"), precompile.Task("bad", "syntax(", "f")]
         outcome = pool.compile(tasks, described, timeout_s=120)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import faulthandler
 import multiprocessing
 import os
 import pickle
@@ -247,6 +248,9 @@ def _forked_worker_main(
 
 def _worker_main(connection: Connection, forked_from_gpu: GpuTarget | None) -> None:
     """Compiles what the parent sends until it sends None or goes away."""
+    # Where stderr is shown, SIGUSR1 prints where the worker is (the parent
+    # sends it before killing a worker that timed out).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     _intercept_launches()
     connection.send(("ready", None))
     described_cache: dict[int, bytes | None] = {}
@@ -301,6 +305,10 @@ class _ForkedProcess:
             warnings.simplefilter("ignore", DeprecationWarning)
             self._process.start()
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
     def poll(self) -> int | None:
         return self._process.exitcode
 
@@ -353,6 +361,11 @@ class _Worker:
         self.args_id = args_id
         self.task = task
         self.started = time.monotonic()
+
+    def show_stack(self) -> None:
+        with contextlib.suppress(Exception):
+            os.kill(self.process.pid, signal.SIGUSR1)
+            time.sleep(0.5)
 
     def ask_to_stop(self) -> None:
         with contextlib.suppress(Exception):
@@ -471,6 +484,8 @@ class WorkerPool:
             for worker in list(self.workers):
                 if worker.task is not None and now > worker.started + timeout_s:
                     results[worker.task.key] = f"compile timeout after {timeout_s:g}s"
+                    if self.log_stderr:
+                        worker.show_stack()
                     self._remove(worker)
                 elif not worker.ready and now > worker.spawned + _STARTUP_TIMEOUT_S:
                     self._startup_failed(worker)
