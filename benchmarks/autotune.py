@@ -153,6 +153,7 @@ def plot(path: Path, label: str, runs: dict[str, dict[str, Any]]) -> bool:
         xs = [p[0] for p in points] + [run["wall_s"]]
         ys = [p[1] for p in points] + [points[-1][1]]
         axes.step(xs, ys, where="post", label=f"{name} ({run['measured']} configs)")
+    axes.set_xlim(left=0)
     axes.set_xlabel("autotune wall time (s)")
     axes.set_ylabel("best kernel time so far (ms)")
     axes.set_yscale("log")
