@@ -15,8 +15,8 @@ Workers start in one of two ways:
   torch. CUDA cannot be used in a forked child of a process that uses it, so
   the worker never touches it: arguments are rebuilt on the ``meta`` device
   and Triton is told the parent's device, capability and a null stream.
-  A canary (a module the parent compiled itself) checks the first batch; if
-  a forked worker cannot compile it, the pool starts fresh interpreters instead.
+  If forked workers compile nothing of their first batch, or keep dying
+  before they are ready, the pool starts fresh interpreters instead.
 - ``spawn``: a fresh Python interpreter that imports what it needs and
   rebuilds the arguments on the original device.
 
@@ -51,7 +51,8 @@ from typing import Any
 start_method = "fork" if hasattr(os, "fork") else "spawn"
 # A worker that has not said it is ready after this long is given up on.
 _STARTUP_TIMEOUT_S = 180.0
-# After this many workers died before becoming ready, precompiling is turned off.
+# After this many workers died before becoming ready, forked workers give way
+# to fresh interpreters, and fresh interpreters to compiling in this process.
 _MAX_STARTUP_FAILURES = 4
 
 
