@@ -128,6 +128,11 @@ class NoConfigFound(Base):
     """Every candidate config failed."""
 
 
+class AutotuningDeviceError(Base):
+    """A candidate kernel left the GPU unusable for this process (a CUDA error
+    such as an illegal memory access); the search stops and names the config."""
+
+
 class TritonError(Base):
     """Triton rejected the generated code; the message shows the code and Triton's error."""
 

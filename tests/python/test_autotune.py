@@ -200,6 +200,25 @@ def test_no_config_found(device, monkeypatch) -> None:
         search.autotune(_pair(device))
 
 
+def test_cuda_error_stops_the_search(device, monkeypatch, search_core) -> None:
+    """A CUDA error poisons the process's context: the search stops at once,
+    names the config, and nothing is cached."""
+    monkeypatch.setenv(benchmark.FAULTS_ENV, json.dumps({"[32]": "cuda_error"}))
+    measured = []
+    monkeypatch.setattr(
+        report.Reporter, "record", lambda self, config, *rest: measured.append(config)
+    )
+    configs = [helion.Config(block_sizes=[b]) for b in (16, 32, 64)]
+    k = helion.kernel(configs=configs, **QUICK)(K.add_1d)
+    with pytest.raises(exc.AutotuningDeviceError, match=r"block_sizes=\[\[?32") as raised:
+        k.autotune(_pair(device))
+    assert "illegal memory access" in str(raised.value)
+    assert "restart the process" in str(raised.value)
+    assert len(measured) == 1  # the first config; none after the error
+    assert k.bind(_pair(device)).config is None
+    assert not list(Path(autotuner.cache.config_dir()).glob("*.json"))
+
+
 # --- the cache ------------------------------------------------------------------
 
 

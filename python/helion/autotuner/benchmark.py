@@ -14,18 +14,18 @@ list of configs and a phase; each config is
    cut-off for clearly slow candidates) and carefully in the "final" phase;
    under the interpreter by the wall clock of one run.
 
-Any failure marks only that candidate, as ``{"time_ms": null, "error": ...}``.
-Limitation: a CUDA error in a candidate (an illegal memory access, say)
-leaves the CUDA context unusable for the rest of the process, so every later
-candidate fails too. Generated code masks every access that can run past a
-bound, so this should not happen.
+Any failure marks only that candidate, as ``{"time_ms": null, "error": ...}``,
+except a CUDA error (an illegal memory access, say): it leaves the CUDA
+context unusable for the rest of the process, so the search stops at once
+with :class:`helion.exc.AutotuningDeviceError` naming the config. Generated
+code masks every access that can run past a bound, so this should not happen.
 
 Fault injection, for tests only: when ``HELION_AUTOTUNE_FAULTS`` holds a JSON
 object ``{substring: fault}``, a candidate whose ``repr(Config)`` contains the
-substring gets the fault: ``"raise"`` (raises when run), ``"wrong"`` (its
-output is perturbed), ``"compile_error"`` (fails to compile), and, in a
-compile worker only, ``"hang"`` (never finishes compiling) or ``"crash"``
-(the worker dies).
+substring gets the fault: ``"raise"`` (raises when run), ``"cuda_error"``
+(raises as a CUDA error would), ``"wrong"`` (its output is perturbed),
+``"compile_error"`` (fails to compile), and, in a compile worker only,
+``"hang"`` (never finishes compiling) or ``"crash"`` (the worker dies).
 """
 
 from __future__ import annotations
@@ -66,6 +66,22 @@ class _InjectedFault(RuntimeError):
 
 class _WrongOutput(Exception):
     pass
+
+
+# How CUDA errors that poison the context read, as torch and Triton raise them.
+_DEVICE_ERROR_MARKS = (
+    "CUDA error",
+    "Triton Error [CUDA]",
+    "illegal memory access",
+    "unspecified launch failure",
+    "device-side assert",
+    "misaligned address",
+)
+
+
+def _is_device_error(error: BaseException) -> bool:
+    text = str(error)
+    return any(mark in text for mark in _DEVICE_ERROR_MARKS)
 
 
 def _faults() -> dict[str, str]:
@@ -214,6 +230,8 @@ class Evaluator:
                 try:
                     time_ms = self._measure(config, normalized[index], phase)
                 except Exception as failure:
+                    if _is_device_error(failure):
+                        raise self._device_error(config, failure) from failure
                     error = (
                         str(failure)
                         if isinstance(failure, _WrongOutput)
@@ -282,6 +300,18 @@ class Evaluator:
                 found[task.key] = error
         return found
 
+    def _device_error(self, config: Config, failure: BaseException) -> Exception:
+        from .. import exc
+
+        return exc.AutotuningDeviceError(
+            f"kernel '{self.bound.fn.__name__}': while autotuning, the candidate {config!r} "
+            f"raised {describe_error(failure)}. This leaves the GPU unusable for the rest of "
+            "this process, so the search stopped. It is a bug in the code generated for that "
+            "config; please report it with the config. To go on: restart the process and pass "
+            "a config that works (config=helion.Config(...)), or keep the search away from "
+            "this one with autotune_config_overrides."
+        )
+
     def _ensure_reference(self) -> None:
         """The default config's output, once per autotune (on clones of the arguments)."""
         if self._reference_done:
@@ -296,6 +326,8 @@ class Evaluator:
             run = self.bound.compile_config(default)
             self._reference = self._outputs(run)
         except Exception as error:
+            if _is_device_error(error):
+                raise self._device_error(default, error) from error
             self.reporter.note(
                 f"[helion] kernel '{self.bound.fn.__name__}': the default config failed "
                 f"({describe_error(error)}); outputs are not checked"
@@ -306,6 +338,8 @@ class Evaluator:
         args = _clone(self.args)
         if fault == "raise":
             raise _InjectedFault("injected fault")
+        if fault == "cuda_error":
+            raise _InjectedFault("CUDA error: an illegal memory access was encountered")
         result = run(*args)
         self._synchronize()
         outputs = [t.detach() for t in _tensors(result)]
