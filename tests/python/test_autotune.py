@@ -200,7 +200,7 @@ def test_no_config_found(device, monkeypatch) -> None:
         search.autotune(_pair(device))
 
 
-def test_cuda_error_stops_the_search(device, monkeypatch, search_core) -> None:
+def test_cuda_error_stops_the_search(device, monkeypatch) -> None:
     """A CUDA error poisons the process's context: the search stops at once,
     names the config, and nothing is cached."""
     monkeypatch.setenv(benchmark.FAULTS_ENV, json.dumps({"[32]": "cuda_error"}))
