@@ -38,8 +38,10 @@ struct BlockPlan {
 
 class DeviceEmitter {
 public:
-  DeviceEmitter(const ir::DeviceKernel &kernel, const Config &config, const KernelInputs &inputs)
-      : k_(kernel), config_(config), inputs_(inputs),
+  DeviceEmitter(const ir::DeviceKernel &kernel, const Config &config, const KernelInputs &inputs,
+                std::string name, bool int64_indices)
+      : k_(kernel), config_(config), inputs_(inputs), name_(std::move(name)),
+        int64_indices_(int64_indices),
         out_(split_lines(inputs.context.source), inputs.context.first_line) {}
 
   DeviceFunction run() {
@@ -51,7 +53,7 @@ public:
     out_.dedent();
 
     DeviceFunction fn;
-    fn.name = "_helion_" + inputs_.context.kernel_name;
+    fn.name = name_;
     collect_params(fn);
     std::string signature;
     for (const KernelParam &p : fn.params) {
@@ -236,7 +238,7 @@ private:
   }
 
   std::string index_cast() const {
-    return inputs_.settings.index_dtype == "int64" ? ".to(tl.int64)" : "";
+    return int64_indices_ ? ".to(tl.int64)" : "";
   }
 
   std::vector<int> loop_order(int call) const {
@@ -259,7 +261,7 @@ private:
       int leader = tc.blocks.front();
       grid_ = "(triton.cdiv(" + sym_to_python(flat_extent(tc), SymSide::Host) + ", " +
               plans_[leader].size_host + "),)";
-      emit_flat_indices(k_.grid_call, "tl.program_id(0) * " + plans_[leader].size);
+      emit_flat_indices(k_.grid_call, "tl.program_id(0)" + index_cast() + " * " + plans_[leader].size);
       emit_persistent_indices();
       return;
     }
@@ -316,7 +318,7 @@ private:
     }
     for (int b : tc.blocks) {
       std::string begin = kernel_sym(k_.blocks[b].begin);
-      std::string offset = pid(b) + " * " + plans_[b].size;
+      std::string offset = pid(b) + index_cast() + " * " + plans_[b].size;
       emit_block_indices(b, begin == "0" ? offset : begin + " + " + offset);
     }
     emit_persistent_indices();
@@ -944,6 +946,8 @@ private:
   const ir::DeviceKernel &k_;
   const Config &config_;
   const KernelInputs &inputs_;
+  std::string name_;
+  bool int64_indices_;
   CodeWriter out_;
   std::vector<BlockPlan> plans_;
   std::map<int, std::string> names_;
@@ -958,8 +962,9 @@ private:
 } // namespace
 
 DeviceFunction generate_device_function(const ir::DeviceKernel &kernel, const Config &config,
-                                        const KernelInputs &inputs) {
-  return DeviceEmitter(kernel, config, inputs).run();
+                                        const KernelInputs &inputs, const std::string &name,
+                                        bool int64_indices) {
+  return DeviceEmitter(kernel, config, inputs, name, int64_indices).run();
 }
 
 } // namespace helion::codegen

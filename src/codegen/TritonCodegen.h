@@ -5,6 +5,7 @@
 
 #include "config/Config.h"
 #include "ir/Ir.h"
+#include "passes/IndexType.h"
 #include "types/HostTypes.h"
 
 #include <string>
@@ -26,13 +27,19 @@ struct DeviceFunction {
   std::string grid; ///< host expression of the launch grid tuple
 };
 
-/// The @triton.jit function for `kernel` under `config`. Throws
-/// UserError("InvalidConfig") for a choice the kernel cannot honour.
+/// The @triton.jit function `name` for `kernel` under `config`, computing
+/// offsets in int64 when `int64_indices`. Throws UserError("InvalidConfig")
+/// for a choice the kernel cannot honour.
 DeviceFunction generate_device_function(const ir::DeviceKernel &kernel, const Config &config,
-                                        const KernelInputs &inputs);
+                                        const KernelInputs &inputs, const std::string &name,
+                                        bool int64_indices);
 
-/// The whole module: imports, the device function, the host function.
+/// The whole module: imports, the device function, the host function. When
+/// `index_type` is int32 with limits to check, the module holds an int64
+/// twin of the device function that the host function launches instead
+/// whenever a limit is exceeded (or, with index_dtype fixed to int32, raises).
 std::string generate_module(const HostProgram &host, const ir::DeviceKernel &kernel,
-                            const Config &config, const KernelInputs &inputs);
+                            const Config &config, const KernelInputs &inputs,
+                            const passes::IndexType &index_type);
 
 } // namespace helion::codegen

@@ -3,6 +3,7 @@
 #include "codegen/TritonCodegen.h"
 #include "lower/Lowering.h"
 #include "parse/Parser.h"
+#include "passes/IndexType.h"
 #include "passes/RollReductions.h"
 #include "support/Diagnostics.h"
 #include "types/HostTypes.h"
@@ -19,6 +20,7 @@ struct AnalyzedKernel {
   ast::Module module;
   HostProgram host;
   ir::DeviceKernel device;
+  passes::IndexType index_type;
 };
 
 namespace {
@@ -95,6 +97,7 @@ CompiledKernel::CompiledKernel(const Json &request) : kernel_(std::make_unique<A
     k.module = parse_module(k.inputs.context.source);
     k.host = analyze_host(k.module, k.inputs);
     k.device = lower::lower_device(k.host, k.inputs);
+    k.index_type = passes::choose_index_type(k.device, k.inputs.settings);
     spec_ = std::make_unique<ConfigSpec>(kernel_facts(k.device));
     return 0;
   });
@@ -133,7 +136,7 @@ std::string CompiledKernel::generate(const Config &config) const {
   return with_rendered_errors(k.inputs.context, [&] {
     spec_->validate(config);
     ir::DeviceKernel rolled = passes::roll_reductions(k.device, config);
-    return codegen::generate_module(k.host, rolled, config, k.inputs);
+    return codegen::generate_module(k.host, rolled, config, k.inputs, k.index_type);
   });
 }
 
@@ -145,7 +148,7 @@ std::string CompiledKernel::dump_stages(const Config &config) const {
   out += "== device ir (after roll_reductions)\n" + ir::dump(rolled);
   out += "== triton module\n";
   try {
-    out += codegen::generate_module(k.host, rolled, config, k.inputs);
+    out += codegen::generate_module(k.host, rolled, config, k.inputs, k.index_type);
   } catch (const std::exception &e) {
     out +=
         std::string("error: ") + e.what() + "\n"; // the stages above are what a reader needs here

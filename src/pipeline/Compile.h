@@ -15,7 +15,7 @@
 //   "globals": {"torch": {"kind": "module", "name": "torch"},
 //               "hl": {"kind": "module", "name": "helion.language"},
 //               "EPS": {"kind": "constant", "value": 1e-5}},
-//   "settings": {"static_shapes": true, "index_dtype": "int32",
+//   "settings": {"static_shapes": true, "index_dtype": null | "int32" | "int64",
 //                "dot_precision": "tf32", "target": "cuda" | "interpreter"}
 // }
 // Shapes are the real sizes. With static_shapes the compiled kernel is valid

@@ -24,7 +24,7 @@ struct ArgSpec {
 
 struct CompileSettings {
   bool static_shapes = true;
-  std::string index_dtype = "int32";
+  std::string index_dtype; ///< "int32", "int64", or empty: the compiler chooses
   std::string dot_precision = "tf32";
   /// Triton's interpreter has no libdevice: math functions are spelled with
   /// core ops there.

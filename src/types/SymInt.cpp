@@ -1,6 +1,7 @@
 #include "types/SymInt.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace helion {
 
@@ -34,22 +35,46 @@ std::optional<int64_t> sym_constant(const SymInt &s) {
   return std::nullopt;
 }
 
+/// Sizes arrive from users' code and arguments: arithmetic on them saturates
+/// at the int64 limits instead of overflowing (which C++ leaves undefined).
+/// No real tensor comes near those limits, and checks against them (the
+/// int32 index range, memory) still see a value too large.
+static int64_t saturate(bool overflowed, int64_t result, bool positive) {
+  if (!overflowed) return result;
+  return positive ? INT64_MAX : INT64_MIN;
+}
+
 static int64_t floordiv(int64_t a, int64_t b) {
+  if (a == INT64_MIN && b == -1) return INT64_MAX;
   int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
 }
 
+/// Python's `a % b`: the sign follows the divisor.
+static int64_t floormod(int64_t a, int64_t b) {
+  if (b == -1) return 0;
+  int64_t r = a % b;
+  if (r != 0 && (r < 0) != (b < 0)) r += b;
+  return r;
+}
+
 static int64_t apply(Op op, int64_t a, int64_t b) {
   switch (op) {
-  case Op::Add:
-    return a + b;
-  case Op::Mul:
-    return a * b;
+  case Op::Add: {
+    int64_t sum;
+    bool overflowed = __builtin_add_overflow(a, b, &sum);
+    return saturate(overflowed, sum, a > 0);
+  }
+  case Op::Mul: {
+    int64_t product;
+    bool overflowed = __builtin_mul_overflow(a, b, &product);
+    return saturate(overflowed, product, (a < 0) == (b < 0));
+  }
   case Op::FloorDiv:
     return b == 0 ? 0 : floordiv(a, b);
   case Op::Mod:
-    return b == 0 ? 0 : a - floordiv(a, b) * b;
+    return b == 0 ? 0 : floormod(a, b);
   case Op::Min:
     return std::min(a, b);
   case Op::Max:

@@ -66,7 +66,7 @@ def build_request(path: Path) -> tuple[dict, dict]:
         "kernel_name": kernel.name, "filename": path.name, "first_line": first, "source": source,
         "args": [describe_arg(name, spec) for name, spec in args.items()],
         "globals": module_globals(tree),
-        "settings": {"static_shapes": True, "index_dtype": "int32", "dot_precision": "tf32",
+        "settings": {"static_shapes": True, "index_dtype": None, "dot_precision": "tf32",
                      **json.loads(header.get("settings", "{}"))},
     }
     return request, json.loads(header["config"])

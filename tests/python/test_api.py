@@ -400,7 +400,7 @@ def test_request_for_kernel() -> None:
     ]
     assert request["settings"] == {
         "static_shapes": False,
-        "index_dtype": "int32",
+        "index_dtype": None,
         "dot_precision": "tf32",
         "target": "interpreter" if os.environ.get("TRITON_INTERPRET") == "1" else "cuda",
     }

@@ -20,9 +20,6 @@ from .. import language as hl
 if TYPE_CHECKING:
     from .._settings import Settings
 
-_INT32_MAX = 2**31 - 1
-
-
 def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
@@ -116,11 +113,6 @@ def describe_globals(fn: types.FunctionType) -> dict[str, dict[str, Any]]:
 # Arguments
 
 
-def _needs_int64(tensor: torch.Tensor) -> bool:
-    extent = sum((size - 1) * abs(stride) for size, stride in zip(tensor.shape, tensor.stride()))
-    return tensor.numel() > 0 and extent + 1 > _INT32_MAX
-
-
 def describe_arg(name: str, value: Any, is_constexpr: bool) -> dict[str, Any]:
     if isinstance(value, torch.Tensor):
         return {
@@ -157,10 +149,6 @@ def build_request(
     args: tuple[Any, ...],
     settings: Settings,
 ) -> dict[str, Any]:
-    tensors = [arg for arg in args if isinstance(arg, torch.Tensor)]
-    index_dtype = settings.index_dtype
-    if index_dtype is None:
-        index_dtype = "int64" if any(_needs_int64(t) for t in tensors) else "int32"
     return {
         "kernel_name": fn.__name__,
         "filename": source.filename,
@@ -173,7 +161,8 @@ def build_request(
         "globals": describe_globals(fn),
         "settings": {
             "static_shapes": settings.static_shapes,
-            "index_dtype": index_dtype,
+            # None: the compiler chooses from every tensor the kernel touches.
+            "index_dtype": settings.index_dtype,
             "dot_precision": settings.dot_precision,
             "target": "interpreter" if os.environ.get("TRITON_INTERPRET") == "1" else "cuda",
         },
