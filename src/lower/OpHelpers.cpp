@@ -117,7 +117,8 @@ int reduce(LoweringContext &cx, const std::string &fn, int x, int axis, bool kee
   return cx.emit(std::move(n));
 }
 
-int extent_of(LoweringContext &cx, const Dim &dim, const SourceSpan &span) {
+int extent_of(LoweringContext &cx, const Dim &dim_ref, const SourceSpan &span) {
+  const Dim dim = dim_ref; // emitting nodes may move the node `dim_ref` lives in
   if (!dim.is_block()) return cx.constant(static_cast<double>(dim.size), DType::Float32, span);
   const ir::BlockInfo &block = cx.kernel().block(dim.block);
   int count;

@@ -50,6 +50,12 @@ struct ReduceCall {
 ReduceCall parse(LoweringContext &cx, const CallArgs &args, bool has_dtype) {
   ReduceCall c;
   c.input = input_node(cx, args);
+  // torch's overloads of sum and mean take keepdim only after a dim.
+  if (has_dtype && args.given("keepdim") && is_none(args["dim"]))
+    throw UserError("TypeError",
+                    args.signature->name() + "() takes keepdim only with a dim; its parameters "
+                                             "are " + args.signature->describe(),
+                    args.span);
   int rank = cx.type_of(c.input).rank();
   c.axes = axes_arg(cx, args["dim"], rank, args.span);
   c.keepdim = flag_arg(args["keepdim"], false, args.span);
@@ -66,7 +72,9 @@ Operand lower_sum(LoweringContext &cx, const CallArgs &args) {
 }
 
 /// How many elements the reduction over `axes` of `dims` combines (a node).
-int element_count(LoweringContext &cx, const std::vector<ir::Dim> &dims,
+/// `dims` is a copy: each extent emits nodes, which may move the node a
+/// reference would point into.
+int element_count(LoweringContext &cx, std::vector<ir::Dim> dims,
                   const std::vector<int> &axes, const SourceSpan &span) {
   int count = -1;
   for (int axis : axes) {

@@ -335,6 +335,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "torch.sum() got multiple values for argument 'dim'"},
         BadCallCase{"duplicate_alias", "out[tile_m, :] = row.sum(dim=1, axis=1)", "", "TypeError",
                     "Tensor.sum() got multiple values for argument 'dim'"},
+        BadCallCase{"keepdim_without_dim", "out[tile_m, :] = row.sum(keepdim=True)", "",
+                    "TypeError", "Tensor.sum() takes keepdim only with a dim"},
         BadCallCase{"missing", "out[tile_m, :] = torch.softmax(row)", "", "TypeError",
                     "torch.softmax() missing required argument 'dim'"},
         BadCallCase{"receiver_by_keyword", "out[tile_m, :] = row.exp(input=row)", "", "TypeError",
@@ -427,6 +429,15 @@ TEST(OpSignatureTest, FullTakesItsDtypeFromTheFillValue) {
                                          "    t = torch.full((m, n), 7, device=x.device)\n"));
   EXPECT_EQ(code, device_code(request("t[tile_m, :] = row.to(torch.int64)",
                                     "    t = torch.empty(m, n, dtype=torch.int64, device=x.device)\n")));
+}
+
+TEST(OpSignatureTest, StatisticsOverEveryDimensionCompile) {
+  // The element count of a reduction over several dims used to read a dim
+  // through a reference into the node list while appending to it.
+  for (const char *line : {"out[tile_m, :] = row - row.mean((0, 1), keepdim=True)",
+                           "out[tile_m, :] = row - torch.var(row, keepdim=True)",
+                           "out[tile_m, :] = row - row.std(dim=(0, 1), keepdim=True)"})
+    EXPECT_EQ(user_error(request(line)), "") << line;
 }
 
 } // namespace
