@@ -111,13 +111,13 @@ Operand lower_to(LoweringContext &cx, const CallArgs &args) {
       throw UserError("TypeError",
                       "Tensor.to on the device takes a dtype, e.g. x.to(torch.float32)", args.span);
   };
-  std::vector<Operand> leading = args.given("args") ? items_of(args["args"]) : std::vector<Operand>{};
+  std::vector<Operand> leading;
+  if (args.given("args")) leading = items_of(args["args"]);
   // to(dtype | device | other, [dtype], [non_blocking], [copy])
   size_t described = 0;
   while (described < leading.size() && described < 2 &&
          !leading[described].is_host(HostValue::Kind::Bool)) {
-    if (described == 1 && !is_device_name(leading[0]))
-      break;
+    if (described == 1 && !is_device_name(leading[0])) break;
     take(leading[described++]);
   }
   for (size_t i = described; i < leading.size(); ++i)

@@ -110,7 +110,8 @@ public:
     for (const auto &kw : keywords)
       names.push_back(kw.first);
     auto value_of = [&](size_t i) {
-      return host_of(i < positional.size() ? positional[i] : keywords[i - positional.size()].second);
+      return host_of(i < positional.size() ? positional[i]
+                                           : keywords[i - positional.size()].second);
     };
     std::vector<ArgumentSource> sources =
         bind_arguments(sig, positional.size(), names, span, value_of);

@@ -193,7 +193,10 @@ _CRASHED = textwrap.dedent(
 @pytest.mark.parametrize(
     ("expr", "expected"),
     [
-        ("row.mean(dimdim=1, keepdim=True)", "ERROR Tensor.mean() got an unexpected keyword argument 'dimdim'"),
+        (
+            "row.mean(dimdim=1, keepdim=True)",
+            "ERROR Tensor.mean() got an unexpected keyword argument 'dimdim'",
+        ),
         ("row.mean((0, 1), keepdim=True)", "OK"),
         ("torch.var(row, keepdim=True)", "OK"),
     ],
