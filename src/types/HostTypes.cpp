@@ -91,7 +91,8 @@ HostValuePtr HostEvaluator::module_attribute(const std::string &module, const st
     if (attr == "inf") return HostValue::make_float(INFINITY);
     return HostValue::make(Kind::Function, "math." + attr);
   }
-  if (module == "torch.nn.functional") return HostValue::make(Kind::Function, "torch." + attr);
+  if (module == "torch.nn.functional")
+    return HostValue::make(Kind::Function, "torch.nn.functional." + attr);
   if (module == "triton.language" || module == "triton")
     return HostValue::make(Kind::Function, "tl." + attr);
   return HostValue::make(Kind::Unknown, module + "." + attr);

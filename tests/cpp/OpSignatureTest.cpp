@@ -133,8 +133,12 @@ Json request(const std::string &line, const std::string &host = "", bool int_inp
   Json hl = Json::object();
   hl.set("kind", "module");
   hl.set("name", "helion.language");
+  Json functional = Json::object();
+  functional.set("kind", "module");
+  functional.set("name", "torch.nn.functional");
   globals.set("torch", torch);
   globals.set("hl", hl);
+  globals.set("F", functional);
   r.set("globals", globals);
   Json settings = Json::object();
   settings.set("static_shapes", true);
@@ -233,6 +237,12 @@ INSTANTIATE_TEST_SUITE_P(
                      {"out[tile_m, :] = torch.softmax(row, dim=-1)", "out[tile_m, :] = row.softmax(-1)",
                       "out[tile_m, :] = torch.softmax(row, axis=-1, dtype=None)",
                       "out[tile_m, :] = torch.nn.functional.softmax(row, dim=-1)"}},
+        SpellingCase{"functional",
+                     "out[tile_m, :] = torch.nn.functional.gelu(row) + F.silu(row) + F.relu(row)",
+                     {"out[tile_m, :] = F.gelu(row, approximate='none') + F.silu(input=row) + "
+                      "F.relu(row, inplace=False)",
+                      "out[tile_m, :] = F.gelu(input=row) + torch.nn.functional.silu(row) + "
+                      "torch.relu(row)"}},
         SpellingCase{"logsumexp",
                      "out[tile_m, :] = torch.logsumexp(row, 1, True)",
                      {"out[tile_m, :] = row.logsumexp(dim=1, keepdim=True)"}},

@@ -15,6 +15,7 @@ import textwrap
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 import helion
 import helion.language as hl
@@ -77,6 +78,28 @@ def sum_dtype(x: torch.Tensor) -> torch.Tensor:
     return out
 
 
+@helion.kernel(autotune_effort="none")
+def functional_keywords(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile_m in hl.tile(x.size(0)):
+        row = x[tile_m, :]
+        out[tile_m, :] = F.gelu(row, approximate="tanh") + F.softmax(row, dim=-1)
+    return out
+
+
+@helion.kernel(autotune_effort="none")
+def hl_keywords(x: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.empty([m], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(m):
+        acc = hl.zeros(shape=[tile_m], dtype=torch.float32)
+        row = x[tile_m, :]
+        acc = acc + torch.where(condition=row > 0, input=row, other=0.0).sum(axis=1)
+        acc = acc + hl.load(tensor=x, index=[tile_m, 0], extra_mask=None)
+        hl.store(out, [tile_m], value=acc, extra_mask=None)
+    return out
+
+
 @pytest.mark.parametrize(
     ("kernel", "reference"),
     [
@@ -85,8 +108,18 @@ def sum_dtype(x: torch.Tensor) -> torch.Tensor:
         (amax_keywords, lambda x: x - x.amax(dim=-1, keepdim=True)),
         (mean_keepdims, lambda x: x - torch.mean(x, axis=-1, keepdims=True)),
         (var_positional, lambda x: x * 0 + torch.var(x, 1, False, True)),
+        (functional_keywords, lambda x: F.gelu(x, approximate="tanh") + F.softmax(x, dim=-1)),
+        (hl_keywords, lambda x: torch.where(x > 0, x, 0.0).sum(1) + x[:, 0]),
     ],
-    ids=["sum_axis", "sum_positional", "amax_keywords", "mean_keepdims", "var_positional"],
+    ids=[
+        "sum_axis",
+        "sum_positional",
+        "amax_keywords",
+        "mean_keepdims",
+        "var_positional",
+        "functional_keywords",
+        "hl_keywords",
+    ],
 )
 def test_spellings_match_eager(kernel: helion.Kernel, reference) -> None:
     x = torch.randn(8, 16, device=DEVICE)
