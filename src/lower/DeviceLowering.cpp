@@ -235,7 +235,7 @@ private:
       Operand callee = lower_expr(*s.test->func);
       if (!callee.is_host(HostValue::Kind::Function) || callee.host->text != "hl.static_range")
         return false;
-      CallArgs range = bind_call(static_range_signature(), *s.test, {});
+      CallArgs range = bind_call(static_range_signature(), *s.test);
       int64_t first = cx_.int_arg(range["begin_or_end"], s.test->span);
       bool one_bound = is_none(range["end_or_none"]);
       int64_t begin = one_bound ? 0 : first;
@@ -339,7 +339,7 @@ private:
     // hl.grid iterates one index at a time: a tile of fixed size 1 whose loop
     // variable is that index.
     bool scalar_grid = callee.is_host(HostValue::Kind::Function) && callee.host->text == "hl.grid";
-    CallArgs args = bind_call(scalar_grid ? grid_signature() : tile_signature(), call, {});
+    CallArgs args = bind_call(scalar_grid ? grid_signature() : tile_signature(), call);
     std::vector<SymInt> begins, ends;
     auto sizes = [&](const Operand &o) {
       std::vector<SymInt> out;
@@ -570,26 +570,35 @@ private:
     return sig;
   }
 
-  /// The arguments of `call` (after a method's `receiver`), evaluated and
-  /// bound to `sig`.
-  CallArgs bind_call(const Signature &sig, const ast::Expr &call,
-                     std::vector<Operand> receiver) {
-    std::vector<Operand> args = std::move(receiver);
+  struct EvaluatedArgs {
+    std::vector<Operand> positional;
+    std::vector<std::pair<std::string, Operand>> keywords;
+  };
+
+  /// The arguments of `call`, evaluated, after a method's `receiver`.
+  EvaluatedArgs evaluate_arguments(const ast::Expr &call, std::vector<Operand> receiver) {
+    EvaluatedArgs out;
+    out.positional = std::move(receiver);
     for (const auto &a : call.elts) {
       if (a->kind == EK::Starred)
         throw UserError("UnsupportedSyntax", "*args in a device call is not supported", a->span);
-      args.push_back(lower_expr(*a));
+      out.positional.push_back(lower_expr(*a));
     }
-    std::vector<std::pair<std::string, Operand>> keywords;
     for (const ast::Keyword &kw : call.keywords) {
       if (kw.arg.empty())
         throw UserError("UnsupportedSyntax", "**kwargs in a device call is not supported", kw.span);
-      keywords.emplace_back(kw.arg, lower_expr(*kw.value));
+      out.keywords.emplace_back(kw.arg, lower_expr(*kw.value));
     }
+    return out;
+  }
+
+  /// The arguments of `call` bound to `sig` (hl.tile, hl.grid, hl.static_range).
+  CallArgs bind_call(const Signature &sig, const ast::Expr &call) {
+    EvaluatedArgs args = evaluate_arguments(call, {});
     CallArgs ca;
     ca.fn = sig.name();
     ca.signature = &sig;
-    ca.bound = bind_operands(sig, args, keywords, call.span);
+    ca.bound = bind_operands(sig, args.positional, args.keywords, call.span);
     ca.call = &call;
     ca.span = call.span;
     return ca;
@@ -607,19 +616,9 @@ private:
       HostValuePtr value = host_.eval(e);
       if (value->kind != HostValue::Kind::Unknown) return Operand::of_host(value);
     }
-    std::vector<Operand> args = callee.elements; // a method's receiver
-    for (const auto &a : e.elts) {
-      if (a->kind == EK::Starred)
-        throw UserError("UnsupportedSyntax", "*args in a device call is not supported", a->span);
-      args.push_back(lower_expr(*a));
-    }
-    std::vector<std::pair<std::string, Operand>> keywords;
-    for (const ast::Keyword &kw : e.keywords) {
-      if (kw.arg.empty())
-        throw UserError("UnsupportedSyntax", "**kwargs in a device call is not supported", kw.span);
-      keywords.emplace_back(kw.arg, lower_expr(*kw.value));
-    }
-    return call_function(callee.host->text, std::move(args), std::move(keywords), e.span, &e);
+    EvaluatedArgs args = evaluate_arguments(e, callee.elements);
+    return call_function(callee.host->text, std::move(args.positional), std::move(args.keywords),
+                         e.span, &e);
   }
 
   Operand call_function(const std::string &fn, std::vector<Operand> args,
