@@ -357,7 +357,8 @@ const std::map<std::string, Signature> &host_signatures() {
   return table;
 }
 
-HostValuePtr self_value(const HostValuePtr &v) {
+/// Host arguments are host values already (and defaults are host values).
+HostValuePtr as_host_value(const HostValuePtr &v) {
   return v;
 }
 
@@ -369,8 +370,7 @@ HostValuePtr host_tuple(std::vector<HostValuePtr> items) {
 HostArgs bind_host(const Signature &sig, const std::vector<HostValuePtr> &positional,
                    const std::vector<std::pair<std::string, HostValuePtr>> &keywords,
                    const SourceSpan &span) {
-  return HostArgs(sig, positional, keywords, span, self_value, host_tuple,
-                  static_cast<HostValuePtr (*)(const HostValuePtr &)>(self_value));
+  return HostArgs(sig, positional, keywords, span, as_host_value, host_tuple, as_host_value);
 }
 
 /// The dtype torch.full infers from its fill value when no dtype is given.
