@@ -35,7 +35,8 @@ TEST(OpSignatureTest, DescribesParametersAsTorchDoes) {
   EXPECT_EQ(method.describe(), "(dim)") << "the receiver is not listed, methods take no out=";
   Signature view = Signature::parse("Tensor.view", "(input, *size)", true);
   EXPECT_EQ(view.describe(), "(*size)");
-  Signature tile = Signature::parse("hl.tile", "(begin_or_end, end_or_none=None, /, block_size=None)");
+  Signature tile =
+      Signature::parse("hl.tile", "(begin_or_end, end_or_none=None, /, block_size=None)");
   EXPECT_EQ(tile.describe(), "(begin_or_end, end_or_none, /, block_size)");
 }
 
@@ -79,7 +80,8 @@ TEST(OpSignatureTest, RejectsWhatPythonRejects) {
             std::string::npos);
   EXPECT_NE(bind_error(method, 3, {}).find("takes at most 1 positional arguments but 2 were given"),
             std::string::npos);
-  Signature tile = Signature::parse("hl.tile", "(begin_or_end, end_or_none=None, /, block_size=None)");
+  Signature tile =
+      Signature::parse("hl.tile", "(begin_or_end, end_or_none=None, /, block_size=None)");
   EXPECT_NE(bind_error(tile, 0, {"begin_or_end"}).find("unexpected keyword argument"),
             std::string::npos);
   Signature plain = Signature::parse("hl.zeros", "(shape, dtype=torch.float32)");
@@ -202,14 +204,16 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         SpellingCase{"sum",
                      "out[tile_m, :] = row.sum(-1, keepdim=True)",
-                     {"out[tile_m, :] = row.sum(-1, True)", "out[tile_m, :] = row.sum(dim=-1, keepdim=True)",
+                     {"out[tile_m, :] = row.sum(-1, True)",
+                      "out[tile_m, :] = row.sum(dim=-1, keepdim=True)",
                       "out[tile_m, :] = row.sum(axis=-1, keepdims=True)",
                       "out[tile_m, :] = torch.sum(row, -1, True)",
                       "out[tile_m, :] = torch.sum(input=row, dim=-1, keepdim=True)",
                       "out[tile_m, :] = torch.sum(row, (-1,), keepdim=True, out=None)"}},
         SpellingCase{"sum_dtype",
                      "out[tile_m, :] = row.sum(-1, True, dtype=torch.float64)",
-                     {"out[tile_m, :] = torch.sum(row, dim=-1, keepdim=True, dtype=torch.float64)"}},
+                     {"out[tile_m, :] = torch.sum(row, dim=-1, keepdim=True, "
+                      "dtype=torch.float64)"}},
         SpellingCase{"mean",
                      "out[tile_m, :] = row.mean(1, True)",
                      {"out[tile_m, :] = torch.mean(row, dim=1, keepdim=True)",
@@ -234,7 +238,8 @@ INSTANTIATE_TEST_SUITE_P(
                       "out[tile_m, :] = row.max(row * 2)"}},
         SpellingCase{"softmax",
                      "out[tile_m, :] = torch.softmax(row, -1)",
-                     {"out[tile_m, :] = torch.softmax(row, dim=-1)", "out[tile_m, :] = row.softmax(-1)",
+                     {"out[tile_m, :] = torch.softmax(row, dim=-1)",
+                      "out[tile_m, :] = row.softmax(-1)",
                       "out[tile_m, :] = torch.softmax(row, axis=-1, dtype=None)",
                       "out[tile_m, :] = torch.nn.functional.softmax(row, dim=-1)"}},
         SpellingCase{"functional",
@@ -257,7 +262,8 @@ INSTANTIATE_TEST_SUITE_P(
                       "out[tile_m, :] = torch.add(x1=row, x2=row, alpha=2)"}},
         SpellingCase{"pow",
                      "out[tile_m, :] = torch.pow(row, 3)",
-                     {"out[tile_m, :] = torch.pow(row, exponent=3)", "out[tile_m, :] = row.pow(3)"}},
+                     {"out[tile_m, :] = torch.pow(row, exponent=3)",
+                      "out[tile_m, :] = row.pow(3)"}},
         SpellingCase{"div_floor",
                      "out[tile_m, :] = torch.div(row, 3, rounding_mode='floor')",
                      {"out[tile_m, :] = row.div(other=3, rounding_mode='floor')",
@@ -303,7 +309,9 @@ INSTANTIATE_TEST_SUITE_P(
                      "out[tile_m, 0] = hl.load(x, [tile_m, 0])",
                      {"out[tile_m, 0] = hl.load(tensor=x, index=[tile_m, 0], extra_mask=None)",
                       "out[tile_m, 0] = x[tile_m, 0]"}}),
-    [](const ::testing::TestParamInfo<SpellingCase> &info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<SpellingCase> &info) {
+      return std::string(info.param.name);
+    });
 
 struct BadCallCase {
   const char *name;
@@ -376,7 +384,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCallCase{"hl_store_missing", "hl.store(out, [tile_m, 0])", "", "TypeError",
                     "hl.store() missing required argument 'value'"},
         BadCallCase{"hl_atomic", "hl.atomic_add(out, [tile_m, 0], row.sum(-1), semantic='relaxed')",
-                    "", "TypeError", "hl.atomic_add() got an unexpected keyword argument 'semantic'"},
+                    "", "TypeError",
+                    "hl.atomic_add() got an unexpected keyword argument 'semantic'"},
         BadCallCase{"hl_dot", "out[tile_m, :] = hl.dot(row, row.t(), accumulator=None)", "",
                     "TypeError", "hl.dot() got an unexpected keyword argument 'accumulator'"},
         BadCallCase{"static_range",
@@ -389,7 +398,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCallCase{"inner_tile",
                     "for t in hl.tile(n, blocksize=16):\n            out[tile_m, t] = row[:, t]",
                     "", "TypeError", "hl.tile() got an unexpected keyword argument 'blocksize'"},
-        BadCallCase{"host_empty", "out[tile_m, :] = row", "    t = torch.empty(m, n, dtyp=torch.float32)\n",
+        BadCallCase{"host_empty", "out[tile_m, :] = row",
+                    "    t = torch.empty(m, n, dtyp=torch.float32)\n",
                     "TypeError", "torch.empty() got an unexpected keyword argument 'dtyp'"},
         BadCallCase{"host_empty_out", "out[tile_m, :] = row", "    t = torch.empty(m, n, out=x)\n",
                     "UnsupportedOp", "torch.empty() does not support the argument 'out'"},
@@ -426,29 +436,31 @@ TEST(OpSignatureTest, TileAndGridBindTheirParameters) {
 
 TEST(OpSignatureTest, HostAllocationsTakeTorchsForms) {
   for (const char *host : {"    t = torch.empty(m, n, dtype=torch.float16, device=x.device)\n",
-                           "    t = torch.empty([m, n], dtype=torch.float16, layout=None, device=x.device, "
+                           "    t = torch.empty([m, n], dtype=torch.float16, layout=None, "
+                           "device=x.device, "
                            "pin_memory=False, requires_grad=False)\n",
                            "    t = torch.empty((m, n), dtype=torch.float16, device=x.device)\n",
-                           "    t = torch.empty(size=(m, n), device=x.device, dtype=torch.float16)\n",
+                           "    t = torch.empty(size=(m, n), device=x.device, "
+                           "dtype=torch.float16)\n",
                            "    t = torch.zeros(m, n, device=x.device).to(torch.float16)\n",
                            "    t = x.new_empty(m, n, dtype=torch.float16)\n",
                            "    t = x.new_zeros(size=(m, n)).to(dtype=torch.float16)\n",
-                           "    t = torch.full((m, n), 1.5, dtype=torch.float16, device=x.device)\n",
+                           "    t = torch.full((m, n), 1.5, dtype=torch.float16, "
+                           "device=x.device)\n",
                            "    t = torch.empty_like(x, dtype=torch.float16)\n"}) {
     // t is float16 [16, 32]: storing a float16 row into it needs no cast.
-    std::string code = device_code(request("t[tile_m, :] = row.to(torch.float16)", host));
-    EXPECT_EQ(code, device_code(request("t[tile_m, :] = row.to(torch.float16)",
-                                      "    t = torch.empty(m, n, dtype=torch.float16, device=x.device)\n")))
-        << host;
+    const char *line = "t[tile_m, :] = row.to(torch.float16)";
+    std::string canonical = "    t = torch.empty(m, n, dtype=torch.float16, device=x.device)\n";
+    EXPECT_EQ(device_code(request(line, host)), device_code(request(line, canonical))) << host;
   }
 }
 
 TEST(OpSignatureTest, FullTakesItsDtypeFromTheFillValue) {
   // torch.full((m, n), 7) is int64, as in torch.
-  std::string code = device_code(request("t[tile_m, :] = row.to(torch.int64)",
-                                         "    t = torch.full((m, n), 7, device=x.device)\n"));
-  EXPECT_EQ(code, device_code(request("t[tile_m, :] = row.to(torch.int64)",
-                                    "    t = torch.empty(m, n, dtype=torch.int64, device=x.device)\n")));
+  const char *line = "t[tile_m, :] = row.to(torch.int64)";
+  std::string canonical = "    t = torch.empty(m, n, dtype=torch.int64, device=x.device)\n";
+  EXPECT_EQ(device_code(request(line, "    t = torch.full((m, n), 7, device=x.device)\n")),
+            device_code(request(line, canonical)));
 }
 
 TEST(OpSignatureTest, StatisticsOverEveryDimensionCompile) {
