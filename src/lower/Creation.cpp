@@ -28,43 +28,45 @@ Operand number(double v) {
   return Operand::of_host(HostValue::make_float(v));
 }
 
-DType dtype_or(LoweringContext &cx, const CallArgs &args, size_t position, DType fallback) {
-  const Operand *d = args.get(position, "dtype");
-  return is_none(d) ? fallback : cx.dtype_arg(*d, args.span);
+DType dtype_or(LoweringContext &cx, const CallArgs &args, DType fallback) {
+  const Operand &d = args["dtype"];
+  return is_none(d) ? fallback : cx.dtype_arg(d, args.span);
 }
 
 Operand lower_hl_full(LoweringContext &cx, const CallArgs &args, std::optional<double> value) {
-  std::vector<ir::Dim> dims = cx.shape_arg(require_arg(args, 0, "shape"), args.span);
-  size_t dtype_position = value ? 1 : 2;
-  Operand fill = value ? number(*value) : require_arg(args, 1, "value");
-  DType dtype = dtype_or(cx, args, dtype_position, DType::Float32);
+  std::vector<ir::Dim> dims = cx.shape_arg(args["shape"], args.span);
+  Operand fill = value ? number(*value) : args["value"];
+  DType dtype = dtype_or(cx, args, DType::Float32);
   return Operand::tensor(full(cx, std::move(dims), dtype, fill, args.span));
 }
 
 Operand lower_like(LoweringContext &cx, const CallArgs &args, std::optional<double> value) {
   int x = input_node(cx, args);
-  size_t dtype_position = value ? 1 : 2;
-  Operand fill = value ? number(*value) : require_arg(args, 1, "fill_value");
+  Operand fill = value ? number(*value) : args["fill_value"];
   ir::TensorType type = cx.type_of(x);
-  DType dtype = dtype_or(cx, args, dtype_position, type.dtype);
+  DType dtype = dtype_or(cx, args, type.dtype);
   return Operand::tensor(full(cx, type.dims, dtype, fill, args.span));
 }
 
 } // namespace
 
 void register_creation(LoweringRegistry &r) {
-  r.add("hl.zeros",
+  // The device of a value built in a kernel is the kernel's.
+  r.add("hl.zeros", "(shape, dtype=torch.float32, device=None)",
         [](LoweringContext &cx, const CallArgs &a) { return lower_hl_full(cx, a, 0.0); });
-  r.add("hl.full",
+  r.add("hl.full", "(shape, value, dtype=torch.float32, device=None)",
         [](LoweringContext &cx, const CallArgs &a) { return lower_hl_full(cx, a, std::nullopt); });
+  const std::string options = "*, dtype=None, ~layout=None, device=None, ~requires_grad=False, "
+                              "~pin_memory=False, ~memory_format=None)";
   // empty_like leaves its contents unspecified, so zeros are as good as any.
   static const std::pair<const char *, double> constant_likes[] = {
       {"torch.zeros_like", 0.0}, {"torch.ones_like", 1.0}, {"torch.empty_like", 0.0}};
   for (const auto &[name, v] : constant_likes) {
     double fill = v;
-    r.add(name, [fill](LoweringContext &cx, const CallArgs &a) { return lower_like(cx, a, fill); });
+    r.add(name, "(input, " + options,
+          [fill](LoweringContext &cx, const CallArgs &a) { return lower_like(cx, a, fill); });
   }
-  r.add("torch.full_like",
+  r.add("torch.full_like", "(input, fill_value, " + options,
         [](LoweringContext &cx, const CallArgs &a) { return lower_like(cx, a, std::nullopt); });
 }
 

@@ -1,4 +1,4 @@
-#include "lower/Lowering.h"
+#include "lower/OpHelpers.h"
 #include "support/Diagnostics.h"
 
 #include <set>
@@ -235,16 +235,12 @@ private:
       Operand callee = lower_expr(*s.test->func);
       if (!callee.is_host(HostValue::Kind::Function) || callee.host->text != "hl.static_range")
         return false;
-      std::vector<int64_t> bounds;
-      for (const auto &a : s.test->elts)
-        bounds.push_back(cx_.int_arg(lower_expr(*a), a->span));
-      if (bounds.empty() || bounds.size() > 3)
-        throw UserError("TypeError",
-                        "hl.static_range takes (end), (begin, end) or (begin, end, step)",
-                        s.test->span);
-      int64_t begin = bounds.size() > 1 ? bounds[0] : 0;
-      int64_t end = bounds.size() > 1 ? bounds[1] : bounds[0];
-      int64_t step = bounds.size() > 2 ? bounds[2] : 1;
+      CallArgs range = bind_call(static_range_signature(), *s.test);
+      int64_t first = cx_.int_arg(range["begin_or_end"], s.test->span);
+      bool one_bound = is_none(range["end_or_none"]);
+      int64_t begin = one_bound ? 0 : first;
+      int64_t end = one_bound ? first : cx_.int_arg(range["end_or_none"], s.test->span);
+      int64_t step = cx_.int_arg(range["step"], s.test->span);
       if (step <= 0)
         throw UserError("TypeError", "hl.static_range needs a positive step", s.test->span);
       for (int64_t i = begin; i < end; i += step)
@@ -343,9 +339,7 @@ private:
     // hl.grid iterates one index at a time: a tile of fixed size 1 whose loop
     // variable is that index.
     bool scalar_grid = callee.is_host(HostValue::Kind::Function) && callee.host->text == "hl.grid";
-    std::vector<Operand> args;
-    for (const auto &a : call.elts)
-      args.push_back(lower_expr(*a));
+    CallArgs args = bind_call(scalar_grid ? grid_signature() : tile_signature(), call);
     std::vector<SymInt> begins, ends;
     auto sizes = [&](const Operand &o) {
       std::vector<SymInt> out;
@@ -362,28 +356,21 @@ private:
                       "x.size(0) or [m, n])",
                       call.span);
     };
-    if (args.size() == 1) {
-      ends = sizes(args[0]);
+    const Operand &last = is_none(args["end_or_none"]) ? args["begin_or_end"] : args["end_or_none"];
+    if (is_none(args["end_or_none"])) {
+      ends = sizes(args["begin_or_end"]);
       begins.assign(ends.size(), sym_const(0));
-    } else if (args.size() == 2) {
-      begins = sizes(args[0]);
-      ends = sizes(args[1]);
+    } else {
+      begins = sizes(args["begin_or_end"]);
+      ends = sizes(args["end_or_none"]);
       if (begins.size() != ends.size())
         throw UserError("RankMismatch", "hl.tile's begin and end have different lengths",
                         call.span);
-    } else {
-      throw UserError("TypeError", "hl.tile takes (end), (begin, end) or a list of sizes",
-                      call.span);
     }
     std::vector<std::optional<int64_t>> fixed(ends.size());
     if (scalar_grid) fixed.assign(ends.size(), int64_t{1});
-    for (const ast::Keyword &kw : call.keywords) {
-      if (scalar_grid)
-        throw UserError("TypeError", "hl.grid takes no keyword arguments; use hl.tile for blocks",
-                        kw.span);
-      if (kw.arg != "block_size")
-        throw UserError("TypeError", "hl.tile has no argument '" + kw.arg + "'", kw.span);
-      Operand bs = lower_expr(*kw.value);
+    if (!scalar_grid && !is_none(args["block_size"])) {
+      const Operand &bs = args["block_size"];
       std::vector<HostValuePtr> items;
       if (bs.kind == Operand::Kind::Tuple)
         for (const Operand &e : bs.elements)
@@ -392,13 +379,15 @@ private:
         items = bs.is_host(HostValue::Kind::Tuple) ? bs.host->elements
                                                    : std::vector<HostValuePtr>{bs.host};
       if (items.size() != ends.size())
-        throw UserError("RankMismatch", "block_size needs one entry per tiled dimension", kw.span);
+        throw UserError("RankMismatch", "block_size needs one entry per tiled dimension",
+                        call.span);
       for (size_t i = 0; i < items.size(); ++i) {
-        if (items[i]->kind == HostValue::Kind::None) continue;
-        auto c =
-            items[i]->kind == HostValue::Kind::Int ? sym_constant(items[i]->sym) : std::nullopt;
+        if (items[i] && items[i]->kind == HostValue::Kind::None) continue;
+        auto c = items[i] && items[i]->kind == HostValue::Kind::Int ? sym_constant(items[i]->sym)
+                                                                    : std::nullopt;
         if (!c || *c <= 0 || (*c & (*c - 1)))
-          throw UserError("InvalidConfig", "block_size must be a power of two (or None)", kw.span);
+          throw UserError("InvalidConfig", "block_size must be a power of two (or None)",
+                          call.span);
         fixed[i] = *c;
       }
     }
@@ -412,8 +401,7 @@ private:
     tc.is_grid = is_grid;
     tc.fixed_block_sizes = fixed;
     tc.scalar_grid = scalar_grid;
-    tc.list_form =
-        args.back().is_host(HostValue::Kind::Tuple) || args.back().kind == Operand::Kind::Tuple;
+    tc.list_form = last.is_host(HostValue::Kind::Tuple) || last.kind == Operand::Kind::Tuple;
     int call_index = static_cast<int>(kernel_.tile_calls.size());
     for (size_t d = 0; d < ends.size(); ++d) {
       ir::BlockInfo b;
@@ -566,6 +554,56 @@ private:
     return Operand::tensor(cx_.emit(std::move(n)));
   }
 
+  static const Signature &tile_signature() {
+    static const Signature sig =
+        Signature::parse("hl.tile", "(begin_or_end, end_or_none=None, /, block_size=None)");
+    return sig;
+  }
+  static const Signature &grid_signature() {
+    static const Signature sig =
+        Signature::parse("hl.grid", "(begin_or_end, end_or_none=None, /, ~step=None)");
+    return sig;
+  }
+  static const Signature &static_range_signature() {
+    static const Signature sig =
+        Signature::parse("hl.static_range", "(begin_or_end, end_or_none=None, /, step=1)");
+    return sig;
+  }
+
+  struct EvaluatedArgs {
+    std::vector<Operand> positional;
+    std::vector<std::pair<std::string, Operand>> keywords;
+  };
+
+  /// The arguments of `call`, evaluated, after a method's `receiver`.
+  EvaluatedArgs evaluate_arguments(const ast::Expr &call, std::vector<Operand> receiver) {
+    EvaluatedArgs out;
+    out.positional = std::move(receiver);
+    for (const auto &a : call.elts) {
+      if (a->kind == EK::Starred)
+        throw UserError("UnsupportedSyntax", "*args in a device call is not supported", a->span);
+      out.positional.push_back(lower_expr(*a));
+    }
+    for (const ast::Keyword &kw : call.keywords) {
+      if (kw.arg.empty())
+        throw UserError("UnsupportedSyntax", "**kwargs in a device call is not supported", kw.span);
+      out.keywords.emplace_back(kw.arg, lower_expr(*kw.value));
+    }
+    return out;
+  }
+
+  /// The arguments of `call` bound to `sig` (hl.tile, hl.grid, hl.static_range).
+  CallArgs bind_call(const Signature &sig, const ast::Expr &call) {
+    EvaluatedArgs args = evaluate_arguments(call, {});
+    CallArgs ca;
+    ca.fn = sig.name();
+    ca.signature = &sig;
+    ca.bound = bind_operands(sig, args.positional, args.keywords, call.span);
+    ca.call = &call;
+    ca.span = call.span;
+    return ca;
+  }
+
   Operand lower_call(const ast::Expr &e) {
     Operand callee = lower_expr(*e.func);
     if (!callee.is_host(HostValue::Kind::Function))
@@ -578,23 +616,16 @@ private:
       HostValuePtr value = host_.eval(e);
       if (value->kind != HostValue::Kind::Unknown) return Operand::of_host(value);
     }
-    std::vector<Operand> args = callee.elements; // a method's receiver
-    for (const auto &a : e.elts) {
-      if (a->kind == EK::Starred)
-        throw UserError("UnsupportedSyntax", "*args in a device call is not supported", a->span);
-      args.push_back(lower_expr(*a));
-    }
-    std::vector<std::pair<std::string, Operand>> keywords;
-    for (const ast::Keyword &kw : e.keywords)
-      keywords.emplace_back(kw.arg, lower_expr(*kw.value));
-    return call_function(callee.host->text, std::move(args), std::move(keywords), e.span, &e);
+    EvaluatedArgs args = evaluate_arguments(e, callee.elements);
+    return call_function(callee.host->text, std::move(args.positional), std::move(args.keywords),
+                         e.span, &e);
   }
 
   Operand call_function(const std::string &fn, std::vector<Operand> args,
                         std::vector<std::pair<std::string, Operand>> keywords,
                         const SourceSpan &span, const ast::Expr *call) {
-    const OpLowering *lowering = LoweringRegistry::instance().find(fn);
-    if (!lowering) {
+    const OpEntry *entry = LoweringRegistry::instance().find(fn);
+    if (!entry) {
       std::string shown = fn.rfind("tensor.", 0) == 0 ? "Tensor." + fn.substr(7) : fn;
       throw UserError("UnsupportedOp",
                       shown + " is not supported inside a device loop; supported are pointwise "
@@ -606,11 +637,11 @@ private:
     }
     CallArgs ca;
     ca.fn = fn;
-    ca.args = std::move(args);
-    ca.keywords = std::move(keywords);
+    ca.signature = &entry->signature;
+    ca.bound = bind_operands(entry->signature, args, keywords, span);
     ca.call = call;
     ca.span = span;
-    return (*lowering)(cx_, ca);
+    return entry->lowering(cx_, ca);
   }
 
   bool all_host_scalars(const std::vector<Operand> &ops) {

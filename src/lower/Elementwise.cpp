@@ -8,25 +8,19 @@ namespace helion::lower {
 
 namespace {
 
-/// Registers `lowering` as torch.<name> and as the method Tensor.<name>.
-void add_both(LoweringRegistry &r, const std::string &name, OpLowering lowering) {
-  r.add("torch." + name, lowering);
-  r.add("tensor." + name, std::move(lowering));
-}
-
-Operand lower_binary(LoweringContext &cx, const CallArgs &args, const std::string &fn) {
-  const Operand &a = require_arg(args, 0, "input");
-  Operand b = require_arg(args, 1, "other");
+Operand lower_binary(LoweringContext &cx, const CallArgs &args, const std::string &fn,
+                     const std::string &second) {
+  const Operand &a = args["input"];
+  Operand b = args[second];
   if (fn == "add" || fn == "sub") {
-    if (const Operand *alpha = keyword_arg(args, "alpha"); !is_none(alpha)) {
-      std::optional<double> scale = number_of(*alpha);
-      if (!scale || *scale != 1) b = Operand::tensor(binary_op(cx, "mul", b, *alpha, args.span));
-    }
+    const Operand &alpha = args["alpha"];
+    std::optional<double> scale = number_of(alpha);
+    if (!scale || *scale != 1) b = Operand::tensor(binary_op(cx, "mul", b, alpha, args.span));
   }
   if (fn == "truediv") {
-    const Operand *mode = keyword_arg(args, "rounding_mode");
+    const Operand &mode = args["rounding_mode"];
     if (!is_none(mode)) {
-      if (mode->is_host(HostValue::Kind::String) && mode->host->text == "floor")
+      if (mode.is_host(HostValue::Kind::String) && mode.host->text == "floor")
         return Operand::tensor(binary_op(cx, "floordiv", a, b, args.span));
       throw UserError("UnsupportedOp",
                       "torch.div supports rounding_mode None or 'floor' on the device; for "
@@ -51,10 +45,8 @@ bool is_device_name(const Operand &o) {
 
 Operand lower_gelu(LoweringContext &cx, const CallArgs &args) {
   int x = input_node(cx, args);
-  const Operand *approx = args.get(1, "approximate");
-  std::string mode = is_none(approx)                            ? "none"
-                     : approx->is_host(HostValue::Kind::String) ? approx->host->text
-                                                                : "?";
+  const Operand &approx = args["approximate"];
+  std::string mode = approx.is_host(HostValue::Kind::String) ? approx.host->text : "?";
   if (mode != "none" && mode != "tanh")
     throw UserError("TypeError", "gelu's approximate must be 'none' or 'tanh'", args.span);
   const SourceSpan &s = args.span;
@@ -84,27 +76,27 @@ Operand lower_silu(LoweringContext &cx, const CallArgs &args) {
   return Operand::tensor(cx.cast(r, out, args.span));
 }
 
+/// clamp and its one-sided forms: `min` and `max` are the parameters the op has.
 Operand lower_clamp(LoweringContext &cx, const CallArgs &args, bool lower, bool upper) {
-  Operand r = require_arg(args, 0, "input");
-  size_t position = 1;
-  const Operand *min = lower ? args.get(position++, "min") : nullptr;
-  const Operand *max = upper ? args.get(position, "max") : nullptr;
+  Operand r = args["input"];
+  Operand none = Operand::of_host(HostValue::make(HostValue::Kind::None));
+  const Operand &min = lower ? args["min"] : none;
+  const Operand &max = upper ? args["max"] : none;
   if (is_none(min) && is_none(max))
-    throw UserError("TypeError", "clamp needs at least one of min and max", args.span);
-  if (!is_none(min)) r = Operand::tensor(binary_op(cx, "maximum", r, *min, args.span));
-  if (!is_none(max)) r = Operand::tensor(binary_op(cx, "minimum", r, *max, args.span));
+    throw UserError("TypeError", args.signature->name() + "() needs at least one of min and max",
+                    args.span);
+  if (!is_none(min)) r = Operand::tensor(binary_op(cx, "maximum", r, min, args.span));
+  if (!is_none(max)) r = Operand::tensor(binary_op(cx, "minimum", r, max, args.span));
   return r;
 }
 
 Operand lower_where(LoweringContext &cx, const CallArgs &args) {
-  if (args.fn == "tensor.where")
-    return Operand::tensor(where_op(cx, require_arg(args, 1, "condition"), args.args[0],
-                                    require_arg(args, 2, "other"), args.span));
-  return Operand::tensor(where_op(cx, require_arg(args, 0, "condition"),
-                                  require_arg(args, 1, "input"), require_arg(args, 2, "other"),
-                                  args.span));
+  return Operand::tensor(
+      where_op(cx, args["condition"], args["input"], args["other"], args.span));
 }
 
+/// Tensor.to(dtype), to(device, dtype), to(other) and the keyword forms; the
+/// device is the kernel's already.
 Operand lower_to(LoweringContext &cx, const CallArgs &args) {
   int x = input_node(cx, args);
   std::optional<DType> dtype;
@@ -115,14 +107,27 @@ Operand lower_to(LoweringContext &cx, const CallArgs &args) {
       dtype = cx.type_of(o.node).dtype;
     else if (o.is_host(HostValue::Kind::Tensor))
       dtype = o.host->tensor->dtype;
-    else if (!is_device_name(o) && !o.is_host(HostValue::Kind::None))
+    else if (!is_device_name(o) && !is_none(o))
       throw UserError("TypeError",
                       "Tensor.to on the device takes a dtype, e.g. x.to(torch.float32)", args.span);
   };
-  for (size_t i = 1; i < args.args.size(); ++i)
-    take(args.args[i]);
-  for (const auto &kw : args.keywords)
-    if (kw.first == "dtype" || kw.first == "other" || kw.first == "device") take(kw.second);
+  std::vector<Operand> leading;
+  if (args.given("args")) leading = items_of(args["args"]);
+  // to(dtype | device | other, [dtype], [non_blocking], [copy])
+  size_t described = 0;
+  while (described < leading.size() && described < 2 &&
+         !leading[described].is_host(HostValue::Kind::Bool)) {
+    if (described == 1 && !is_device_name(leading[0])) break;
+    take(leading[described++]);
+  }
+  for (size_t i = described; i < leading.size(); ++i)
+    if (!(leading[i].is_host(HostValue::Kind::Bool) && leading[i].host->truth == false))
+      throw UserError("UnsupportedOp",
+                      "Tensor.to() on the device takes a dtype, a device or a tensor, then "
+                      "non_blocking=False and copy=False only",
+                      args.span);
+  for (const char *name : {"device", "dtype", "other"})
+    if (args.given(name)) take(args[name]);
   if (!dtype)
     throw UserError("TypeError", "Tensor.to on the device needs a dtype, e.g. x.to(torch.float32)",
                     args.span);
@@ -130,7 +135,7 @@ Operand lower_to(LoweringContext &cx, const CallArgs &args) {
 }
 
 Operand lower_type_as(LoweringContext &cx, const CallArgs &args) {
-  const Operand &other = require_arg(args, 1, "other");
+  const Operand &other = args["other"];
   DType dtype =
       other.is_host(HostValue::Kind::Tensor) ? other.host->tensor->dtype : cx.dtype_of(other);
   return Operand::tensor(cx.cast(input_node(cx, args), dtype, args.span));
@@ -139,31 +144,37 @@ Operand lower_type_as(LoweringContext &cx, const CallArgs &args) {
 } // namespace
 
 void register_elementwise(LoweringRegistry &r) {
-  static const char *const unary_fns[] = {"exp",  "log",  "sqrt",  "rsqrt",       "sigmoid",
-                                          "tanh", "relu", "abs",   "sin",         "cos",
-                                          "exp2", "log2", "log1p", "expm1",       "floor",
-                                          "ceil", "erf",  "neg",   "logical_not", "bitwise_not"};
-  for (const char *fn : unary_fns) {
-    std::string name = fn;
-    add_both(r, name, [name](LoweringContext &cx, const CallArgs &args) {
-      return Operand::tensor(unary_op(cx, name, input_node(cx, args), args.span));
+  const char *unary_params = "(input, *, ~out=None)";
+  static const std::pair<const char *, const char *> unary_fns[] = {
+      {"exp", "exp"},       {"log", "log"},          {"sqrt", "sqrt"},
+      {"rsqrt", "rsqrt"},   {"sigmoid", "sigmoid"},  {"tanh", "tanh"},
+      {"abs", "abs"},       {"sin", "sin"},          {"cos", "cos"},
+      {"exp2", "exp2"},     {"log2", "log2"},        {"log1p", "log1p"},
+      {"expm1", "expm1"},   {"floor", "floor"},      {"ceil", "ceil"},
+      {"erf", "erf"},       {"neg", "neg"},          {"negative", "neg"},
+      {"logical_not", "logical_not"},                {"bitwise_not", "bitwise_not"}};
+  for (const auto &[name, fn] : unary_fns) {
+    std::string ir_fn = fn;
+    r.add_both(name, unary_params, [ir_fn](LoweringContext &cx, const CallArgs &args) {
+      return Operand::tensor(unary_op(cx, ir_fn, input_node(cx, args), args.span));
     });
   }
-  r.add("torch.negative", *r.find("torch.neg"));
+  OpLowering relu = [](LoweringContext &cx, const CallArgs &args) {
+    return Operand::tensor(unary_op(cx, "relu", input_node(cx, args), args.span));
+  };
+  r.add_both("relu", "(input)", relu);
+  r.add("torch.nn.functional.relu", "(input, ~inplace=False)", relu);
+  for (const char *name : {"sigmoid", "tanh"})
+    r.add(std::string("torch.nn.functional.") + name, "(input)",
+          r.find(std::string("torch.") + name)->lowering);
 
   // torch name -> IR fn
   static const std::pair<const char *, const char *> binary_fns[] = {
-      {"add", "add"},
-      {"sub", "sub"},
-      {"subtract", "sub"},
       {"mul", "mul"},
       {"multiply", "mul"},
-      {"div", "truediv"},
-      {"divide", "truediv"},
       {"true_divide", "truediv"},
       {"floor_divide", "floordiv"},
       {"remainder", "mod"},
-      {"pow", "pow"},
       {"maximum", "maximum"},
       {"minimum", "minimum"},
       {"eq", "eq"},
@@ -177,50 +188,66 @@ void register_elementwise(LoweringRegistry &r) {
       {"bitwise_and", "bitwise_and"},
       {"bitwise_or", "bitwise_or"},
       {"bitwise_xor", "bitwise_xor"}};
-  for (const auto &[name, fn] : binary_fns) {
-    std::string ir_fn = fn;
-    add_both(r, name, [ir_fn](LoweringContext &cx, const CallArgs &args) {
-      return lower_binary(cx, args, ir_fn);
-    });
-  }
+  auto binary_lowering = [](const std::string &ir_fn, const std::string &second) -> OpLowering {
+    return [ir_fn, second](LoweringContext &cx, const CallArgs &args) {
+      return lower_binary(cx, args, ir_fn, second);
+    };
+  };
+  for (const auto &[name, fn] : binary_fns)
+    r.add_both(name, "(input, other, *, ~out=None)", binary_lowering(fn, "other"));
+  for (const auto &[name, fn] : {std::pair<const char *, const char *>{"add", "add"},
+                                 {"sub", "sub"},
+                                 {"subtract", "sub"}})
+    r.add_both(name, "(input, other, *, alpha=1, ~out=None)", binary_lowering(fn, "other"));
+  for (const char *name : {"div", "divide"})
+    r.add_both(name, "(input, other, *, rounding_mode=None, ~out=None)",
+               binary_lowering("truediv", "other"));
+  r.add_both("pow", "(input, exponent, *, ~out=None)", binary_lowering("pow", "exponent"));
 
-  add_both(r, "square", [](LoweringContext &cx, const CallArgs &args) {
-    const Operand &x = require_arg(args, 0, "input");
+  r.add_both("square", unary_params, [](LoweringContext &cx, const CallArgs &args) {
+    const Operand &x = args["input"];
     return Operand::tensor(binary_op(cx, "mul", x, x, args.span));
   });
-  add_both(r, "reciprocal", [](LoweringContext &cx, const CallArgs &args) {
+  r.add_both("reciprocal", unary_params, [](LoweringContext &cx, const CallArgs &args) {
     Operand one = Operand::of_host(HostValue::make_float(1.0));
-    return Operand::tensor(binary_op(cx, "truediv", one, require_arg(args, 0, "input"), args.span));
+    return Operand::tensor(binary_op(cx, "truediv", one, args["input"], args.span));
   });
-  add_both(r, "where", lower_where);
-  add_both(r, "clamp", [](LoweringContext &cx, const CallArgs &args) {
+  r.add("torch.where", "(condition, input, other, *, ~out=None)", lower_where);
+  r.add("tensor.where", "(input, condition, other)", lower_where);
+  OpLowering clamp = [](LoweringContext &cx, const CallArgs &args) {
     return lower_clamp(cx, args, true, true);
-  });
-  r.add("torch.clip", *r.find("torch.clamp"));
-  r.add("tensor.clip", *r.find("tensor.clamp"));
-  add_both(r, "clamp_min", [](LoweringContext &cx, const CallArgs &args) {
-    return lower_clamp(cx, args, true, false);
-  });
-  add_both(r, "clamp_max", [](LoweringContext &cx, const CallArgs &args) {
-    return lower_clamp(cx, args, false, true);
-  });
+  };
+  r.add_both("clamp", "(input, min=None, max=None, *, ~out=None)", clamp);
+  r.add_both("clip", "(input, min=None, max=None, *, ~out=None)", clamp);
+  r.add_both("clamp_min", "(input, min, *, ~out=None)",
+             [](LoweringContext &cx, const CallArgs &args) {
+               return lower_clamp(cx, args, true, false);
+             });
+  r.add_both("clamp_max", "(input, max, *, ~out=None)",
+             [](LoweringContext &cx, const CallArgs &args) {
+               return lower_clamp(cx, args, false, true);
+             });
 
-  // Activations (torch.nn.functional lowers to torch.<fn>).
-  add_both(r, "gelu", lower_gelu);
-  add_both(r, "silu", lower_silu);
+  // Activations that only torch.nn.functional has.
+  r.add("torch.nn.functional.gelu", "(input, approximate='none')", lower_gelu);
+  r.add("torch.nn.functional.silu", "(input, ~inplace=False)", lower_silu);
 
   // Conversions.
-  r.add("tensor.to", lower_to);
-  r.add("tensor.type_as", lower_type_as);
+  r.add("tensor.to",
+        "(input, *args=(), device=None, dtype=None, other=None, ~non_blocking=False, ~copy=False, "
+        "~memory_format=None)",
+        lower_to);
+  r.add("tensor.type_as", "(input, other)", lower_type_as);
   static const std::pair<const char *, DType> conversions[] = {
       {"float", DType::Float32},  {"half", DType::Float16}, {"bfloat16", DType::BFloat16},
       {"double", DType::Float64}, {"int", DType::Int32},    {"long", DType::Int64},
       {"bool", DType::Bool}};
   for (const auto &[name, dtype] : conversions) {
     DType target = dtype;
-    r.add(std::string("tensor.") + name, [target](LoweringContext &cx, const CallArgs &args) {
-      return Operand::tensor(cx.cast(input_node(cx, args), target, args.span));
-    });
+    r.add(std::string("tensor.") + name, "(input, ~memory_format=None)",
+          [target](LoweringContext &cx, const CallArgs &args) {
+            return Operand::tensor(cx.cast(input_node(cx, args), target, args.span));
+          });
   }
 }
 

@@ -1,4 +1,4 @@
-#include "lower/Lowering.h"
+#include "lower/OpHelpers.h"
 #include "support/Diagnostics.h"
 
 namespace helion::lower {
@@ -237,65 +237,57 @@ void lower_subscript_store(LoweringContext &cx, const Operand &base,
 namespace {
 
 /// The index list of hl.load / hl.store: one entry per tensor dim.
-std::vector<Operand> index_list(const CallArgs &args, const std::string &what) {
-  const Operand *index = args.get(1, "index");
-  if (!index || !args.get(0, "tensor"))
-    throw UserError("TypeError", what + " needs a tensor and a list of indices", args.span);
-  if (index->kind == Operand::Kind::Tuple) return index->elements;
-  if (index->is_host(HostValue::Kind::Tuple)) {
+std::vector<Operand> index_list(const CallArgs &args) {
+  const Operand &index = args["index"];
+  if (index.kind == Operand::Kind::Tuple) return index.elements;
+  if (index.is_host(HostValue::Kind::Tuple)) {
     std::vector<Operand> items;
-    for (const HostValuePtr &e : index->host->elements)
+    for (const HostValuePtr &e : index.host->elements)
       items.push_back(Operand::of_host(e));
     return items;
   }
-  return {*index};
+  return {index};
 }
 
-/// The extra_mask argument as a node, or -1 when absent or None.
-int extra_mask_node(LoweringContext &cx, const CallArgs &args, size_t position) {
-  const Operand *mask = args.get(position, "extra_mask");
-  if (!mask || mask->is_host(HostValue::Kind::None)) return -1;
-  return cx.to_node(*mask, args.span);
+/// The extra_mask argument as a node, or -1 for None.
+int extra_mask_node(LoweringContext &cx, const CallArgs &args) {
+  const Operand &mask = args["extra_mask"];
+  if (is_none(mask)) return -1;
+  return cx.to_node(mask, args.span);
 }
 
 Operand lower_hl_load(LoweringContext &cx, const CallArgs &args) {
-  return lower_subscript_load(cx, *args.get(0, "tensor"), index_list(args, "hl.load"), args.span,
-                              extra_mask_node(cx, args, 2));
+  return lower_subscript_load(cx, args["tensor"], index_list(args), args.span,
+                              extra_mask_node(cx, args));
 }
 
 Operand lower_hl_store(LoweringContext &cx, const CallArgs &args) {
-  const Operand *value = args.get(2, "value");
-  if (!value) throw UserError("TypeError", "hl.store needs a value to store", args.span);
-  lower_subscript_store(cx, *args.get(0, "tensor"), index_list(args, "hl.store"), *value, args.span,
-                        "", extra_mask_node(cx, args, 3));
+  lower_subscript_store(cx, args["tensor"], index_list(args), args["value"], args.span, "",
+                        extra_mask_node(cx, args));
   return Operand::of_host(HostValue::make(HostValue::Kind::None));
 }
-
-} // namespace
 
 /// hl.atomic_<op>(target, index, value, sem="relaxed"): returns nothing we
 /// model (the old values are not supported yet).
 OpLowering atomic_lowering(const std::string &op) {
   return [op](LoweringContext &cx, const CallArgs &args) {
-    const Operand *value = args.get(2, "value");
-    if (!value || !args.get(0, "target"))
-      throw UserError("TypeError", "hl.atomic_" + op + " needs a target, an index and a value",
-                      args.span);
-    const Operand *sem = args.get(3, "sem");
-    if (sem && !(sem->is_host(HostValue::Kind::String) && sem->host->text == "relaxed"))
+    const Operand &sem = args["sem"];
+    if (!(sem.is_host(HostValue::Kind::String) && sem.host->text == "relaxed"))
       throw UserError("UnsupportedOp", "hl.atomic_" + op + " supports sem=\"relaxed\" only",
                       args.span);
-    lower_subscript_store(cx, *args.get(0, "target"), index_list(args, "hl.atomic_" + op), *value,
-                          args.span, op);
+    lower_subscript_store(cx, args["target"], index_list(args), args["value"], args.span, op);
     return Operand::of_host(HostValue::make(HostValue::Kind::None));
   };
 }
 
+} // namespace
+
 void register_indexing(LoweringRegistry &r) {
-  r.add("hl.load", lower_hl_load);
-  r.add("hl.store", lower_hl_store);
+  r.add("hl.load", "(tensor, index, extra_mask=None, ~eviction_policy=None)", lower_hl_load);
+  r.add("hl.store", "(tensor, index, value, extra_mask=None)", lower_hl_store);
   for (const char *op : {"add", "max", "min", "and", "or", "xor", "xchg"})
-    r.add(std::string("hl.atomic_") + op, atomic_lowering(op));
+    r.add(std::string("hl.atomic_") + op, "(target, index, value, sem='relaxed')",
+          atomic_lowering(op));
 }
 
 } // namespace helion::lower

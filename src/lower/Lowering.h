@@ -8,6 +8,7 @@
 #include "ir/Ir.h"
 #include "parse/Ast.h"
 #include "types/HostTypes.h"
+#include "types/OpSignature.h"
 
 #include <functional>
 #include <map>
@@ -55,31 +56,50 @@ struct Operand {
   bool is_host(HostValue::Kind k) const { return kind == Kind::Host && host && host->kind == k; }
 };
 
-/// The evaluated arguments of a call in device code.
+/// The evaluated arguments of a call in device code, bound to the op's
+/// parameters by name (defaults filled in).
 struct CallArgs {
-  std::string fn;            ///< the qualified name ("torch.exp", "tensor.sum", "hl.zeros")
-  std::vector<Operand> args; ///< positional, with a method's receiver first
-  std::vector<std::pair<std::string, Operand>> keywords;
+  std::string fn; ///< the qualified name ("torch.exp", "tensor.sum", "hl.zeros")
+  const Signature *signature = nullptr;
+  BoundArgs<Operand> bound;
   const ast::Expr *call = nullptr;
   SourceSpan span;
 
-  /// The argument named `name` or at `position`; nullptr when absent.
-  const Operand *get(size_t position, const std::string &name) const;
+  /// The value of parameter `name`, given or defaulted.
+  const Operand &operator[](const std::string &name) const { return bound[name]; }
+  bool given(const std::string &name) const { return bound.given(name); }
 };
+
+/// Binds device call arguments (a method's receiver first) to `sig`.
+BoundArgs<Operand> bind_operands(const Signature &sig, const std::vector<Operand> &args,
+                                 const std::vector<std::pair<std::string, Operand>> &keywords,
+                                 const SourceSpan &span);
 
 class LoweringContext;
 using OpLowering = std::function<Operand(LoweringContext &, const CallArgs &)>;
 
-/// Op lowerings by qualified name. Each family file registers its own.
+/// An op's parameters and its lowering.
+struct OpEntry {
+  Signature signature;
+  OpLowering lowering;
+};
+
+/// Op lowerings by qualified name, each with its parameters. Each family file
+/// registers its own.
 class LoweringRegistry {
 public:
   static const LoweringRegistry &instance();
-  void add(const std::string &name, OpLowering fn) { table_[name] = std::move(fn); }
-  const OpLowering *find(const std::string &name) const;
+  /// `name` is "torch.<fn>", "tensor.<method>" (the receiver is the first of
+  /// `params`), "torch.nn.functional.<fn>" or "hl.<fn>"; `params` is
+  /// Signature::parse's text.
+  void add(const std::string &name, const std::string &params, OpLowering fn);
+  /// torch.<name> and the method Tensor.<name>, with the same parameters.
+  void add_both(const std::string &name, const std::string &params, const OpLowering &fn);
+  const OpEntry *find(const std::string &name) const;
   std::vector<std::string> names() const;
 
 private:
-  std::map<std::string, OpLowering> table_;
+  std::map<std::string, OpEntry> table_;
 };
 
 void register_elementwise(LoweringRegistry &r);

@@ -10,11 +10,41 @@ using ir::Dim;
 using ir::Node;
 using ir::OpKind;
 
-const Operand *CallArgs::get(size_t position, const std::string &name) const {
-  for (const auto &kw : keywords)
-    if (kw.first == name) return &kw.second;
-  if (position < args.size()) return &args[position];
-  return nullptr;
+namespace {
+
+HostValuePtr host_of(const Operand &o) {
+  return o.kind == Operand::Kind::Host ? o.host : nullptr;
+}
+
+} // namespace
+
+BoundArgs<Operand> bind_operands(const Signature &sig, const std::vector<Operand> &args,
+                                 const std::vector<std::pair<std::string, Operand>> &keywords,
+                                 const SourceSpan &span) {
+  auto make_default = [](const HostValuePtr &v) { return Operand::of_host(v); };
+  auto make_tuple = [](std::vector<Operand> items) {
+    Operand t;
+    t.kind = Operand::Kind::Tuple;
+    t.elements = std::move(items);
+    return t;
+  };
+  return BoundArgs<Operand>(sig, args, keywords, span, make_default, make_tuple, host_of);
+}
+
+/// How users spell an op: "Tensor.sum" for the method tensor.sum.
+static std::string shown_name(const std::string &name) {
+  return name.rfind("tensor.", 0) == 0 ? "Tensor." + name.substr(7) : name;
+}
+
+void LoweringRegistry::add(const std::string &name, const std::string &params, OpLowering fn) {
+  bool method = name.rfind("tensor.", 0) == 0;
+  table_[name] = {Signature::parse(shown_name(name), params, method), std::move(fn)};
+}
+
+void LoweringRegistry::add_both(const std::string &name, const std::string &params,
+                                const OpLowering &fn) {
+  add("torch." + name, params, fn);
+  add("tensor." + name, params, fn);
 }
 
 const LoweringRegistry &LoweringRegistry::instance() {
@@ -31,7 +61,7 @@ const LoweringRegistry &LoweringRegistry::instance() {
   return registry;
 }
 
-const OpLowering *LoweringRegistry::find(const std::string &name) const {
+const OpEntry *LoweringRegistry::find(const std::string &name) const {
   auto it = table_.find(name);
   return it == table_.end() ? nullptr : &it->second;
 }

@@ -81,22 +81,21 @@ int dot(LoweringContext &cx, const Operands &f, int acc, const SourceSpan &span)
   return cx.emit(std::move(n));
 }
 
-Operand lower_matmul(LoweringContext &cx, const CallArgs &args) {
+/// matmul(input, other) and mm/bmm(input, mat2): `second` names the parameter.
+Operand lower_matmul(LoweringContext &cx, const CallArgs &args, const std::string &second) {
   bool batched = args.fn != "torch.mm" && args.fn != "tensor.mm";
-  Operands f = factors(cx, require_arg(args, 0, "input"), require_arg(args, 1, "other"), "matmul",
-                       args.span, batched);
+  Operands f = factors(cx, args["input"], args[second], "matmul", args.span, batched);
   return Operand::tensor(cx.cast(dot(cx, f, -1, args.span), f.dtype, args.span));
 }
 
 Operand lower_hl_dot(LoweringContext &cx, const CallArgs &args) {
   const SourceSpan &s = args.span;
-  Operands f =
-      factors(cx, require_arg(args, 0, "mat1"), require_arg(args, 1, "mat2"), "hl.dot", s, true);
-  const Operand *acc_arg = args.get(2, "acc");
-  const Operand *out_arg = args.get(3, "out_dtype");
-  DType out = is_none(out_arg) ? f.dtype : cx.dtype_arg(*out_arg, s);
+  Operands f = factors(cx, args["mat1"], args["mat2"], "hl.dot", s, true);
+  const Operand &acc_arg = args["acc"];
+  const Operand &out_arg = args["out_dtype"];
+  DType out = is_none(out_arg) ? f.dtype : cx.dtype_arg(out_arg, s);
   if (is_none(acc_arg)) return Operand::tensor(cx.cast(dot(cx, f, -1, s), out, s));
-  int acc = cx.to_node(*acc_arg, s);
+  int acc = cx.to_node(acc_arg, s);
   std::vector<Dim> expected = product_dims(cx, f);
   if (cx.type_of(acc).dims != expected)
     throw UserError("ShapeMismatch",
@@ -115,17 +114,16 @@ Operand lower_add_product(LoweringContext &cx, const CallArgs &args) {
   bool batched = args.fn.find("baddbmm") != std::string::npos;
   std::string what = batched ? "baddbmm" : "addmm";
   for (const char *scale : {"beta", "alpha"}) {
-    const Operand *o = keyword_arg(args, scale);
-    std::optional<double> v = o ? number_of(*o) : 1.0;
+    std::optional<double> v = number_of(args[scale]);
     if (!v || *v != 1)
       throw UserError("UnsupportedOp",
                       "torch." + what + " supports only " + scale +
                           "=1 on the device; scale the operands explicitly",
                       s);
   }
-  const Operand &acc_arg = require_arg(args, 0, "input");
-  const Operand &lhs = require_arg(args, 1, "mat1");
-  Operands f = factors(cx, lhs, require_arg(args, 2, "mat2"), what, s, batched);
+  const Operand &acc_arg = args["input"];
+  const Operand &lhs = args[batched ? "batch1" : "mat1"];
+  Operands f = factors(cx, lhs, args[batched ? "batch2" : "mat2"], what, s, batched);
   if (batched != (cx.type_of(f.a).rank() == 3))
     throw UserError("RankMismatch",
                     "torch." + what + " needs " + (batched ? "3-D" : "2-D") + " operands", s);
@@ -142,12 +140,16 @@ Operand lower_add_product(LoweringContext &cx, const CallArgs &args) {
 } // namespace
 
 void register_matmul(LoweringRegistry &r) {
-  for (const char *name :
-       {"torch.matmul", "torch.mm", "torch.bmm", "tensor.matmul", "tensor.mm", "tensor.bmm"})
-    r.add(name, lower_matmul);
-  r.add("hl.dot", lower_hl_dot);
-  for (const char *name : {"torch.addmm", "tensor.addmm", "torch.baddbmm", "tensor.baddbmm"})
-    r.add(name, lower_add_product);
+  auto matmul = [](const std::string &second) -> OpLowering {
+    return [second](LoweringContext &cx, const CallArgs &a) { return lower_matmul(cx, a, second); };
+  };
+  r.add_both("matmul", "(input, other, *, ~out=None)", matmul("other"));
+  r.add_both("mm", "(input, mat2, *, ~out=None)", matmul("mat2"));
+  r.add_both("bmm", "(input, mat2, *, ~out=None)", matmul("mat2"));
+  r.add("hl.dot", "(mat1, mat2, acc=None, out_dtype=None)", lower_hl_dot);
+  r.add_both("addmm", "(input, mat1, mat2, *, beta=1, alpha=1, ~out=None)", lower_add_product);
+  r.add_both("baddbmm", "(input, batch1, batch2, *, beta=1, alpha=1, ~out=None)",
+             lower_add_product);
 }
 
 } // namespace helion::lower

@@ -10,20 +10,8 @@ using ir::Dim;
 using ir::Node;
 using ir::OpKind;
 
-const Operand &require_arg(const CallArgs &args, size_t position, const std::string &name) {
-  if (const Operand *o = args.get(position, name)) return *o;
-  std::string shown = args.fn.rfind("tensor.", 0) == 0 ? "Tensor." + args.fn.substr(7) : args.fn;
-  throw UserError("TypeError", shown + " is missing its argument '" + name + "'", args.span);
-}
-
-const Operand *keyword_arg(const CallArgs &args, const std::string &name) {
-  for (const auto &kw : args.keywords)
-    if (kw.first == name) return &kw.second;
-  return nullptr;
-}
-
-bool is_none(const Operand *o) {
-  return !o || o->is_host(HostValue::Kind::None);
+bool is_none(const Operand &o) {
+  return o.is_host(HostValue::Kind::None);
 }
 
 std::optional<double> number_of(const Operand &o) {
@@ -34,10 +22,10 @@ std::optional<double> number_of(const Operand &o) {
   return std::nullopt;
 }
 
-bool flag_arg(const Operand *o, bool fallback, const SourceSpan &span) {
+bool flag_arg(const Operand &o, bool fallback, const SourceSpan &span) {
   if (is_none(o)) return fallback;
-  if (o->is_host(HostValue::Kind::Bool) && o->host->truth) return *o->host->truth;
-  if (auto n = number_of(*o)) return *n != 0;
+  if (o.is_host(HostValue::Kind::Bool) && o.host->truth) return *o.host->truth;
+  if (auto n = number_of(o)) return *n != 0;
   throw UserError("TypeError", "expected True or False known at compile time", span);
 }
 
@@ -48,14 +36,6 @@ std::vector<Operand> items_of(const Operand &o) {
   for (const auto &e : o.host->elements)
     items.push_back(Operand::of_host(e));
   return items;
-}
-
-std::vector<Operand> varargs_of(const CallArgs &args, size_t start, const std::string &name) {
-  if (args.args.size() == start + 1) return items_of(args.args[start]);
-  if (args.args.size() > start) return {args.args.begin() + start, args.args.end()};
-  for (const auto &kw : args.keywords)
-    if (kw.first == name) return items_of(kw.second);
-  return {};
 }
 
 int normalize_axis(int64_t axis, int rank, const SourceSpan &span) {
@@ -69,9 +49,7 @@ int normalize_axis(int64_t axis, int rank, const SourceSpan &span) {
 }
 
 int input_node(LoweringContext &cx, const CallArgs &args) {
-  const Operand *o = args.get(0, "input");
-  if (!o) o = &require_arg(args, 0, "self");
-  return cx.to_node(*o, args.span);
+  return cx.to_node(args["input"], args.span);
 }
 
 static bool is_comparison(const std::string &fn) {
@@ -139,7 +117,8 @@ int reduce(LoweringContext &cx, const std::string &fn, int x, int axis, bool kee
   return cx.emit(std::move(n));
 }
 
-int extent_of(LoweringContext &cx, const Dim &dim, const SourceSpan &span) {
+int extent_of(LoweringContext &cx, const Dim &dim_ref, const SourceSpan &span) {
+  const Dim dim = dim_ref; // emitting nodes may move the node `dim_ref` lives in
   if (!dim.is_block()) return cx.constant(static_cast<double>(dim.size), DType::Float32, span);
   const ir::BlockInfo &block = cx.kernel().block(dim.block);
   int count;

@@ -12,24 +12,17 @@
 
 namespace helion::lower {
 
-/// The argument at `position` or keyword `name`; TypeError when absent.
-const Operand &require_arg(const CallArgs &args, size_t position, const std::string &name);
-/// The keyword-only argument `name`; nullptr when absent.
-const Operand *keyword_arg(const CallArgs &args, const std::string &name);
-/// True for an absent argument or None.
-bool is_none(const Operand *o);
+/// True for None.
+bool is_none(const Operand &o);
 /// A Python number known at compile time.
 std::optional<double> number_of(const Operand &o);
-/// A bool (or int) flag known at compile time; `fallback` when absent.
-bool flag_arg(const Operand *o, bool fallback, const SourceSpan &span);
+/// A bool (or int) flag known at compile time; `fallback` for None.
+bool flag_arg(const Operand &o, bool fallback, const SourceSpan &span);
 /// The entries of a tuple or list operand; the operand itself otherwise.
 std::vector<Operand> items_of(const Operand &o);
-/// Sizes given as varargs from `start` (`x.permute(1, 0)`) or as one sequence
-/// (`x.permute((1, 0))`, `dims=`).
-std::vector<Operand> varargs_of(const CallArgs &args, size_t start, const std::string &name);
 /// `axis` counted from the end when negative; RankMismatch when out of range.
 int normalize_axis(int64_t axis, int rank, const SourceSpan &span);
-/// The call's input as a node (argument 0, also `input=` / `self`).
+/// The call's `input` parameter as a node.
 int input_node(LoweringContext &cx, const CallArgs &args);
 
 /// Unary `fn` with operand `x`: result type is x's (bool for logical_not).

@@ -12,11 +12,11 @@ namespace helion::lower {
 namespace {
 
 /// The axes named by `dim` (an int, a sequence, or None for all), highest first.
-std::vector<int> axes_arg(LoweringContext &cx, const Operand *dim, int rank,
+std::vector<int> axes_arg(LoweringContext &cx, const Operand &dim, int rank,
                           const SourceSpan &span) {
   std::vector<int> axes;
   if (!is_none(dim))
-    for (const Operand &item : items_of(*dim))
+    for (const Operand &item : items_of(dim))
       axes.push_back(normalize_axis(cx.int_arg(item, span), rank, span));
   if (axes.empty())
     for (int i = 0; i < rank; ++i)
@@ -46,19 +46,25 @@ struct ReduceCall {
   std::optional<DType> dtype; ///< `dtype=`
 };
 
-ReduceCall parse(LoweringContext &cx, const CallArgs &args) {
+/// input, dim, keepdim and (where the op has it) dtype.
+ReduceCall parse(LoweringContext &cx, const CallArgs &args, bool has_dtype) {
   ReduceCall c;
   c.input = input_node(cx, args);
+  // torch's overloads of sum and mean take keepdim only after a dim.
+  if (has_dtype && args.given("keepdim") && is_none(args["dim"]))
+    throw UserError("TypeError",
+                    args.signature->name() + "() takes keepdim only with a dim; its parameters "
+                                             "are " + args.signature->describe(),
+                    args.span);
   int rank = cx.type_of(c.input).rank();
-  c.axes = axes_arg(cx, args.get(1, "dim"), rank, args.span);
-  c.keepdim = flag_arg(args.get(2, "keepdim"), false, args.span);
-  if (const Operand *d = keyword_arg(args, "dtype"); !is_none(d))
-    c.dtype = cx.dtype_arg(*d, args.span);
+  c.axes = axes_arg(cx, args["dim"], rank, args.span);
+  c.keepdim = flag_arg(args["keepdim"], false, args.span);
+  if (has_dtype && !is_none(args["dtype"])) c.dtype = cx.dtype_arg(args["dtype"], args.span);
   return c;
 }
 
 Operand lower_sum(LoweringContext &cx, const CallArgs &args) {
-  ReduceCall c = parse(cx, args);
+  ReduceCall c = parse(cx, args, true);
   DType out = c.dtype ? *c.dtype : sum_dtype(cx.type_of(c.input).dtype);
   int x = cx.cast(c.input, compute_dtype(out), args.span);
   int r = reduce_axes(cx, "sum", x, c.axes, c.keepdim, args.span);
@@ -66,7 +72,9 @@ Operand lower_sum(LoweringContext &cx, const CallArgs &args) {
 }
 
 /// How many elements the reduction over `axes` of `dims` combines (a node).
-int element_count(LoweringContext &cx, const std::vector<ir::Dim> &dims,
+/// `dims` is a copy: each extent emits nodes, which may move the node a
+/// reference would point into.
+int element_count(LoweringContext &cx, std::vector<ir::Dim> dims,
                   const std::vector<int> &axes, const SourceSpan &span) {
   int count = -1;
   for (int axis : axes) {
@@ -97,7 +105,7 @@ int mean_of(LoweringContext &cx, int x, const std::vector<int> &axes, bool keepd
 }
 
 Operand lower_mean(LoweringContext &cx, const CallArgs &args) {
-  ReduceCall c = parse(cx, args);
+  ReduceCall c = parse(cx, args, true);
   DType out = statistic_dtype(cx, c, "mean", args.span);
   int r = mean_of(cx, c.input, c.axes, c.keepdim, compute_dtype(out), args.span);
   return Operand::tensor(cx.cast(r, out, args.span));
@@ -105,20 +113,37 @@ Operand lower_mean(LoweringContext &cx, const CallArgs &args) {
 
 /// torch.var / std / var_mean / std_mean: two passes (mean, then the mean
 /// square deviation) in float32 for 16-bit inputs; `correction` (default 1,
-/// or `unbiased=False` for 0) is subtracted from the count.
+/// or `unbiased=False` for 0) is subtracted from the count. A bool in the dim
+/// position is torch's var(input, unbiased) form.
 Operand lower_variance(LoweringContext &cx, const CallArgs &args, bool root, bool with_mean) {
   const SourceSpan &s = args.span;
-  ReduceCall c = parse(cx, args);
+  ReduceCall c;
+  c.input = input_node(cx, args);
+  Operand dim = args["dim"], unbiased = args["unbiased"];
+  if (dim.is_host(HostValue::Kind::Bool)) {
+    if (args.given("unbiased"))
+      throw UserError("TypeError",
+                      args.signature->name() + "() got multiple values for argument 'unbiased'",
+                      s);
+    unbiased = dim;
+    dim = Operand::of_host(HostValue::make(HostValue::Kind::None));
+  }
+  c.axes = axes_arg(cx, dim, cx.type_of(c.input).rank(), s);
+  c.keepdim = flag_arg(args["keepdim"], false, s);
   DType out = statistic_dtype(cx, c, "var", s);
   DType work = compute_dtype(out);
   double correction = 1;
-  if (const Operand *o = keyword_arg(args, "correction"); !is_none(o)) {
-    std::optional<double> given = number_of(*o);
+  if (!is_none(args["correction"])) {
+    if (!is_none(unbiased))
+      throw UserError("TypeError",
+                      args.signature->name() +
+                          "() takes either unbiased or correction, not both",
+                      s);
+    std::optional<double> given = number_of(args["correction"]);
     if (!given) throw UserError("TypeError", "correction must be a number known on the host", s);
     correction = *given;
   }
-  if (const Operand *o = keyword_arg(args, "unbiased"); !is_none(o))
-    correction = flag_arg(o, true, s) ? 1 : 0;
+  if (!is_none(unbiased)) correction = flag_arg(unbiased, true, s) ? 1 : 0;
   int x = cx.cast(c.input, work, s);
   int mean = mean_of(cx, x, c.axes, /*keepdim=*/true, work, s);
   int deviation = binary(cx, "sub", x, mean, s);
@@ -143,7 +168,7 @@ Operand lower_variance(LoweringContext &cx, const CallArgs &args, bool root, boo
 }
 
 Operand lower_extremum(LoweringContext &cx, const CallArgs &args, const std::string &fn) {
-  ReduceCall c = parse(cx, args);
+  ReduceCall c = parse(cx, args, false);
   return Operand::tensor(reduce_axes(cx, fn, c.input, c.axes, c.keepdim, args.span));
 }
 
@@ -165,34 +190,49 @@ int arg_extremum(LoweringContext &cx, const std::string &fn, int x, int axis, bo
 
 Operand lower_argmax_argmin(LoweringContext &cx, const CallArgs &args, const std::string &fn) {
   int x = input_node(cx, args);
-  const Operand *dim = args.get(1, "dim");
+  const Operand &dim = args["dim"];
   if (is_none(dim))
-    throw UserError("UnsupportedOp", "torch." + fn + " needs a dim on the device", args.span);
-  int axis = normalize_axis(cx.int_arg(*dim, args.span), cx.type_of(x).rank(), args.span);
-  bool keepdim = flag_arg(args.get(2, "keepdim"), false, args.span);
+    throw UserError("UnsupportedOp", args.signature->name() + "() needs a dim on the device",
+                    args.span);
+  int axis = normalize_axis(cx.int_arg(dim, args.span), cx.type_of(x).rank(), args.span);
+  bool keepdim = flag_arg(args["keepdim"], false, args.span);
   return Operand::tensor(arg_extremum(cx, fn, x, axis, keepdim, args.span));
 }
 
-/// torch.max/min: a full reduction, elementwise against another tensor, or
-/// with a dim the (values, indices) pair.
+/// torch.max/min: a full reduction, elementwise against another tensor
+/// (`other`, or a tensor in the dim position), or with a dim the (values,
+/// indices) pair.
 Operand lower_max_min(LoweringContext &cx, const CallArgs &args, const std::string &fn) {
-  const Operand *second = args.get(1, "dim");
-  if (second && second->kind == Operand::Kind::Tensor && !keyword_arg(args, "dim"))
-    return Operand::tensor(binary_op(cx, fn == "max" ? "maximum" : "minimum",
-                                     require_arg(args, 0, "input"), *second, args.span));
-  if (second) {
-    int x = input_node(cx, args);
-    int axis = normalize_axis(cx.int_arg(*second, args.span), cx.type_of(x).rank(), args.span);
-    bool keepdim = flag_arg(args.get(2, "keepdim"), false, args.span);
+  const Operand &dim = args["dim"];
+  bool elementwise = !is_none(args["other"]) || dim.kind == Operand::Kind::Tensor ||
+                     dim.is_host(HostValue::Kind::Tensor);
+  if (elementwise) {
+    if (args.given("keepdim") || (!is_none(args["other"]) && args.given("dim")))
+      throw UserError("TypeError",
+                      args.signature->name() +
+                          "() against another tensor takes no dim or keepdim; its parameters "
+                          "are then (input, other)",
+                      args.span);
+    const Operand &other = is_none(args["other"]) ? dim : args["other"];
+    return Operand::tensor(
+        binary_op(cx, fn == "max" ? "maximum" : "minimum", args["input"], other, args.span));
+  }
+  int x = input_node(cx, args);
+  if (!is_none(dim)) {
+    int axis = normalize_axis(cx.int_arg(dim, args.span), cx.type_of(x).rank(), args.span);
+    bool keepdim = flag_arg(args["keepdim"], false, args.span);
     Operand pair;
     pair.kind = Operand::Kind::Tuple;
     pair.elements = {Operand::tensor(reduce(cx, fn, x, axis, keepdim, args.span)),
                      Operand::tensor(arg_extremum(cx, "arg" + fn, x, axis, keepdim, args.span))};
     return pair;
   }
-  int x = input_node(cx, args);
+  if (args.given("keepdim"))
+    throw UserError("TypeError", args.signature->name() + "() takes keepdim only with a dim",
+                    args.span);
+  Operand all = Operand::of_host(HostValue::make(HostValue::Kind::None));
   return Operand::tensor(reduce_axes(
-      cx, fn, x, axes_arg(cx, nullptr, cx.type_of(x).rank(), args.span), false, args.span));
+      cx, fn, x, axes_arg(cx, all, cx.type_of(x).rank(), args.span), false, args.span));
 }
 
 /// softmax and log_softmax along one axis, in float32 for 16-bit inputs.
@@ -201,8 +241,10 @@ Operand lower_softmax(LoweringContext &cx, const CallArgs &args, bool log) {
   const SourceSpan &s = args.span;
   DType dtype = cx.type_of(x).dtype;
   DType out = is_floating(dtype) ? dtype : DType::Float32;
-  if (const Operand *d = args.get(2, "dtype"); !is_none(d)) out = cx.dtype_arg(*d, s);
-  int axis = normalize_axis(cx.int_arg(require_arg(args, 1, "dim"), s), cx.type_of(x).rank(), s);
+  if (!is_none(args["dtype"])) out = cx.dtype_arg(args["dtype"], s);
+  if (is_none(args["dim"]))
+    throw UserError("TypeError", args.signature->name() + "() needs a dim", s);
+  int axis = normalize_axis(cx.int_arg(args["dim"], s), cx.type_of(x).rank(), s);
   int v = cx.cast(x, compute_dtype(out), s);
   int shifted = binary(cx, "sub", v, reduce(cx, "max", v, axis, true, s), s);
   int e = unary(cx, "exp", shifted, s);
@@ -215,7 +257,7 @@ Operand lower_softmax(LoweringContext &cx, const CallArgs &args, bool log) {
 /// logsumexp: log(sum(exp(x - m))) + m with m the max, kept finite so that an
 /// all -inf slice gives -inf rather than nan.
 Operand lower_logsumexp(LoweringContext &cx, const CallArgs &args) {
-  ReduceCall c = parse(cx, args);
+  ReduceCall c = parse(cx, args, false);
   const SourceSpan &s = args.span;
   DType dtype = cx.type_of(c.input).dtype;
   DType out = is_floating(dtype) ? dtype : DType::Float32;
@@ -240,33 +282,55 @@ Operand lower_logsumexp(LoweringContext &cx, const CallArgs &args) {
 } // namespace
 
 void register_reduction(LoweringRegistry &r) {
-  auto both = [&r](const std::string &name, OpLowering fn) {
-    r.add("torch." + name, fn);
-    r.add("tensor." + name, std::move(fn));
+  const char *with_dtype = "(input, dim=None, keepdim=False, *, dtype=None, ~out=None)";
+  r.add_both("sum", with_dtype, lower_sum);
+  r.add_both("mean", with_dtype, lower_mean);
+  const char *extremum = "(input, dim=(), keepdim=False, *, ~out=None)";
+  r.add_both("amax", extremum,
+             [](LoweringContext &cx, const CallArgs &a) { return lower_extremum(cx, a, "max"); });
+  r.add_both("amin", extremum,
+             [](LoweringContext &cx, const CallArgs &a) { return lower_extremum(cx, a, "min"); });
+  const char *max_min = "(input, dim=None, keepdim=False, *, other=None, ~out=None)";
+  r.add_both("max", max_min,
+             [](LoweringContext &cx, const CallArgs &a) { return lower_max_min(cx, a, "max"); });
+  r.add_both("min", max_min,
+             [](LoweringContext &cx, const CallArgs &a) { return lower_max_min(cx, a, "min"); });
+  OpLowering softmax = [](LoweringContext &cx, const CallArgs &a) {
+    return lower_softmax(cx, a, false);
   };
-  both("sum", lower_sum);
-  both("mean", lower_mean);
-  both("amax", [](LoweringContext &cx, const CallArgs &a) { return lower_extremum(cx, a, "max"); });
-  both("amin", [](LoweringContext &cx, const CallArgs &a) { return lower_extremum(cx, a, "min"); });
-  both("max", [](LoweringContext &cx, const CallArgs &a) { return lower_max_min(cx, a, "max"); });
-  both("min", [](LoweringContext &cx, const CallArgs &a) { return lower_max_min(cx, a, "min"); });
-  both("softmax",
-       [](LoweringContext &cx, const CallArgs &a) { return lower_softmax(cx, a, false); });
-  both("log_softmax",
-       [](LoweringContext &cx, const CallArgs &a) { return lower_softmax(cx, a, true); });
-  both("logsumexp", lower_logsumexp);
-  both("argmax",
-       [](LoweringContext &cx, const CallArgs &a) { return lower_argmax_argmin(cx, a, "argmax"); });
-  both("argmin",
-       [](LoweringContext &cx, const CallArgs &a) { return lower_argmax_argmin(cx, a, "argmin"); });
-  both("var",
-       [](LoweringContext &cx, const CallArgs &a) { return lower_variance(cx, a, false, false); });
-  both("std",
-       [](LoweringContext &cx, const CallArgs &a) { return lower_variance(cx, a, true, false); });
-  r.add("torch.var_mean",
-        [](LoweringContext &cx, const CallArgs &a) { return lower_variance(cx, a, false, true); });
-  r.add("torch.std_mean",
-        [](LoweringContext &cx, const CallArgs &a) { return lower_variance(cx, a, true, true); });
+  OpLowering log_softmax = [](LoweringContext &cx, const CallArgs &a) {
+    return lower_softmax(cx, a, true);
+  };
+  r.add_both("softmax", "(input, dim, dtype=None)", softmax);
+  r.add_both("log_softmax", "(input, dim, dtype=None)", log_softmax);
+  const char *functional = "(input, dim=None, ~_stacklevel=3, dtype=None)";
+  r.add("torch.nn.functional.softmax", functional, softmax);
+  r.add("torch.nn.functional.log_softmax", functional, log_softmax);
+  r.add_both("logsumexp", "(input, dim, keepdim=False, *, ~out=None)", lower_logsumexp);
+  const char *arg_params = "(input, dim=None, keepdim=False)";
+  r.add_both("argmax", arg_params, [](LoweringContext &cx, const CallArgs &a) {
+    return lower_argmax_argmin(cx, a, "argmax");
+  });
+  r.add_both("argmin", arg_params, [](LoweringContext &cx, const CallArgs &a) {
+    return lower_argmax_argmin(cx, a, "argmin");
+  });
+  // torch's overloads (input, dim, unbiased, keepdim), (input, dim, *,
+  // correction, keepdim) and (input, unbiased) in one.
+  const char *variance = "(input, dim=None, unbiased=None, keepdim=False, *, correction=None, "
+                         "~out=None)";
+  r.add_both("var", variance, [](LoweringContext &cx, const CallArgs &a) {
+    return lower_variance(cx, a, false, false);
+  });
+  r.add_both("std", variance, [](LoweringContext &cx, const CallArgs &a) {
+    return lower_variance(cx, a, true, false);
+  });
+  const char *with_mean = "(input, dim=None, unbiased=None, keepdim=False, *, correction=None)";
+  r.add("torch.var_mean", with_mean, [](LoweringContext &cx, const CallArgs &a) {
+    return lower_variance(cx, a, false, true);
+  });
+  r.add("torch.std_mean", with_mean, [](LoweringContext &cx, const CallArgs &a) {
+    return lower_variance(cx, a, true, true);
+  });
 }
 
 } // namespace helion::lower

@@ -34,7 +34,7 @@ bool is_int(const Operand &o, int64_t value) {
 Operand lower_unsqueeze(LoweringContext &cx, const CallArgs &args) {
   int x = input_node(cx, args);
   std::vector<Dim> dims = cx.type_of(x).dims;
-  int64_t d = cx.int_arg(require_arg(args, 1, "dim"), args.span);
+  int64_t d = cx.int_arg(args["dim"], args.span);
   int axis = normalize_axis(d, static_cast<int>(dims.size()) + 1, args.span);
   dims.insert(dims.begin() + axis, kOne);
   return Operand::tensor(reshape(cx, x, dims, args.span));
@@ -43,13 +43,13 @@ Operand lower_unsqueeze(LoweringContext &cx, const CallArgs &args) {
 Operand lower_squeeze(LoweringContext &cx, const CallArgs &args) {
   int x = input_node(cx, args);
   std::vector<Dim> dims = cx.type_of(x).dims;
-  const Operand *dim = args.get(1, "dim");
+  const Operand &dim = args["dim"];
   std::vector<int> axes;
   if (is_none(dim)) {
     for (int i = 0; i < static_cast<int>(dims.size()); ++i)
       if (dims[i] == kOne) axes.push_back(i);
   } else {
-    for (const Operand &item : items_of(*dim))
+    for (const Operand &item : items_of(dim))
       axes.push_back(normalize_axis(cx.int_arg(item, args.span), cx.type_of(x).rank(), args.span));
   }
   std::sort(axes.rbegin(), axes.rend());
@@ -67,11 +67,11 @@ Operand lower_squeeze(LoweringContext &cx, const CallArgs &args) {
 }
 
 /// view/reshape: only size-1 dims may come or go; -1 stands for the one
-/// remaining dimension it replaces.
-Operand lower_view(LoweringContext &cx, const CallArgs &args) {
+/// remaining dimension it replaces. `sizes` names the parameter.
+Operand lower_view(LoweringContext &cx, const CallArgs &args, const std::string &sizes) {
   int x = input_node(cx, args);
   std::vector<Dim> source = cx.type_of(x).dims;
-  std::vector<Operand> items = varargs_of(args, 1, args.fn == "tensor.view" ? "size" : "shape");
+  std::vector<Operand> items = items_of(args[sizes]);
   if (items.size() == 1 && items[0].is_host(HostValue::Kind::DType))
     throw UserError("UnsupportedOp",
                     "reinterpreting a value's bits with view(dtype) is not "
@@ -145,7 +145,7 @@ Operand lower_permute(LoweringContext &cx, const CallArgs &args) {
   int x = input_node(cx, args);
   int rank = cx.type_of(x).rank();
   std::vector<int> perm;
-  for (const Operand &item : varargs_of(args, 1, "dims"))
+  for (const Operand &item : items_of(args["dims"]))
     perm.push_back(normalize_axis(cx.int_arg(item, args.span), rank, args.span));
   if (static_cast<int>(perm.size()) != rank)
     throw UserError("RankMismatch",
@@ -155,11 +155,13 @@ Operand lower_permute(LoweringContext &cx, const CallArgs &args) {
   return Operand::tensor(permute(cx, x, perm, args.span));
 }
 
-Operand lower_transpose(LoweringContext &cx, const CallArgs &args) {
+/// transpose(dim0, dim1) and swapaxes(axis0, axis1): `first` and `second` name the parameters.
+Operand lower_transpose(LoweringContext &cx, const CallArgs &args, const std::string &first,
+                        const std::string &second) {
   int x = input_node(cx, args);
   int rank = cx.type_of(x).rank();
-  int a = normalize_axis(cx.int_arg(require_arg(args, 1, "dim0"), args.span), rank, args.span);
-  int b = normalize_axis(cx.int_arg(require_arg(args, 2, "dim1"), args.span), rank, args.span);
+  int a = normalize_axis(cx.int_arg(args[first], args.span), rank, args.span);
+  int b = normalize_axis(cx.int_arg(args[second], args.span), rank, args.span);
   std::vector<int> perm(rank);
   for (int i = 0; i < rank; ++i)
     perm[i] = i;
@@ -199,7 +201,7 @@ int expand_to(LoweringContext &cx, int x, const std::vector<Dim> &dims, const So
 Operand lower_expand(LoweringContext &cx, const CallArgs &args) {
   int x = input_node(cx, args);
   std::vector<Dim> source = cx.type_of(x).dims;
-  std::vector<Operand> items = varargs_of(args, 1, "size");
+  std::vector<Operand> items = items_of(args["size"]);
   if (items.size() < source.size())
     throw UserError("RankMismatch", "expand needs at least as many sizes as the value has dims",
                     args.span);
@@ -218,27 +220,33 @@ Operand lower_expand(LoweringContext &cx, const CallArgs &args) {
 
 Operand lower_expand_as(LoweringContext &cx, const CallArgs &args) {
   int x = input_node(cx, args);
-  int other = cx.to_node(require_arg(args, 1, "other"), args.span);
+  int other = cx.to_node(args["other"], args.span);
   return Operand::tensor(expand_to(cx, x, cx.type_of(other).dims, args.span));
 }
 
 } // namespace
 
 void register_view(LoweringRegistry &r) {
-  auto both = [&r](const std::string &name, OpLowering fn) {
-    r.add("torch." + name, fn);
-    r.add("tensor." + name, std::move(fn));
+  r.add_both("unsqueeze", "(input, dim)", lower_unsqueeze);
+  r.add_both("squeeze", "(input, dim=None)", lower_squeeze);
+  auto view = [](const std::string &sizes) -> OpLowering {
+    return [sizes](LoweringContext &cx, const CallArgs &a) { return lower_view(cx, a, sizes); };
   };
-  both("unsqueeze", lower_unsqueeze);
-  both("squeeze", lower_squeeze);
-  both("reshape", lower_view);
-  r.add("tensor.view", lower_view);
-  both("permute", lower_permute);
-  both("transpose", lower_transpose);
-  r.add("tensor.swapaxes", lower_transpose);
-  both("t", lower_t);
-  r.add("tensor.expand", lower_expand);
-  r.add("tensor.expand_as", lower_expand_as);
+  r.add("torch.reshape", "(input, shape)", view("shape"));
+  r.add("tensor.reshape", "(input, *shape)", view("shape"));
+  r.add("tensor.view", "(input, *size)", view("size"));
+  r.add("torch.permute", "(input, dims)", lower_permute);
+  r.add("tensor.permute", "(input, *dims)", lower_permute);
+  auto transpose = [](const std::string &first, const std::string &second) -> OpLowering {
+    return [first, second](LoweringContext &cx, const CallArgs &a) {
+      return lower_transpose(cx, a, first, second);
+    };
+  };
+  r.add_both("transpose", "(input, dim0, dim1)", transpose("dim0", "dim1"));
+  r.add_both("swapaxes", "(input, axis0, axis1)", transpose("axis0", "axis1"));
+  r.add_both("t", "(input)", lower_t);
+  r.add("tensor.expand", "(input, *size, ~implicit=False)", lower_expand);
+  r.add("tensor.expand_as", "(input, other)", lower_expand_as);
 }
 
 } // namespace helion::lower

@@ -1,6 +1,7 @@
 #include "types/HostTypes.h"
 
 #include "support/Diagnostics.h"
+#include "types/OpSignature.h"
 
 #include <algorithm>
 #include <cmath>
@@ -90,7 +91,8 @@ HostValuePtr HostEvaluator::module_attribute(const std::string &module, const st
     if (attr == "inf") return HostValue::make_float(INFINITY);
     return HostValue::make(Kind::Function, "math." + attr);
   }
-  if (module == "torch.nn.functional") return HostValue::make(Kind::Function, "torch." + attr);
+  if (module == "torch.nn.functional")
+    return HostValue::make(Kind::Function, "torch.nn.functional." + attr);
   if (module == "triton.language" || module == "triton")
     return HostValue::make(Kind::Function, "tl." + attr);
   return HostValue::make(Kind::Unknown, module + "." + attr);
@@ -306,34 +308,122 @@ HostValuePtr HostEvaluator::eval_binop(const ast::Expr &expr) {
   return HostValue::make_float(std::nullopt);
 }
 
-/// Positional and keyword arguments of a host call, evaluated.
-struct HostCallArgs {
-  std::vector<HostValuePtr> positional;
-  std::map<std::string, HostValuePtr> keywords;
-};
+namespace {
+
+/// The host calls type propagation models, by qualified name, with torch's
+/// parameters (a method's receiver first).
+const std::map<std::string, Signature> &host_signatures() {
+  static const std::map<std::string, Signature> table = [] {
+    std::map<std::string, Signature> t;
+    auto add = [&t](const std::string &name, const std::string &params) {
+      bool method = name.rfind("tensor.", 0) == 0;
+      std::string shown = method ? "Tensor." + name.substr(7) : name;
+      t.emplace(name, Signature::parse(shown, params, method));
+    };
+    add("hl.specialize", "(value)");
+    add("tensor.size", "(input, dim=None)");
+    add("tensor.stride", "(input, dim=None)");
+    add("tensor.numel", "(input)");
+    add("tensor.dim", "(input)");
+    const std::string factory = "dtype=None, layout=None, device=None, pin_memory=False, "
+                                "requires_grad=False";
+    add("torch.empty", "(*size, ~out=None, " + factory + ", ~memory_format=None)");
+    add("torch.zeros", "(*size, ~out=None, " + factory + ")");
+    add("torch.ones", "(*size, ~out=None, " + factory + ")");
+    add("torch.full", "(size, fill_value, *, ~out=None, " + factory + ")");
+    add("torch.randn", "(*size, ~generator=None, ~out=None, " + factory + ")");
+    add("torch.rand", "(*size, ~generator=None, ~out=None, " + factory + ")");
+    for (const char *like : {"torch.empty_like", "torch.zeros_like", "torch.ones_like",
+                             "torch.randn_like", "torch.rand_like"})
+      add(like, "(input, *, " + factory + ", ~memory_format=None)");
+    add("torch.full_like", "(input, fill_value, *, " + factory + ", ~memory_format=None)");
+    for (const char *fn : {"tensor.new_empty", "tensor.new_zeros", "tensor.new_ones"})
+      add(fn, "(input, *size, " + factory + ")");
+    add("tensor.new_full", "(input, size, fill_value, *, " + factory + ")");
+    add("tensor.contiguous", "(input, ~memory_format=None)");
+    add("tensor.t", "(input)");
+    add("tensor.transpose", "(input, dim0, dim1)");
+    add("tensor.permute", "(input, *dims)");
+    add("tensor.unsqueeze", "(input, dim)");
+    add("tensor.view", "(input, *size)");
+    add("tensor.reshape", "(input, *shape)");
+    add("tensor.flatten", "(input, start_dim=0, end_dim=-1)");
+    add("tensor.to", "(input, *args=(), device=None, dtype=None, other=None, "
+                     "~non_blocking=False, ~copy=False, ~memory_format=None)");
+    for (const char *fn : {"tensor.float", "tensor.half", "tensor.bfloat16"})
+      add(fn, "(input, ~memory_format=None)");
+    return t;
+  }();
+  return table;
+}
+
+/// Host arguments are host values already (and defaults are host values).
+HostValuePtr as_host_value(const HostValuePtr &v) {
+  return v;
+}
+
+HostValuePtr host_tuple(std::vector<HostValuePtr> items) {
+  return HostValue::make_tuple(std::move(items));
+}
+
+/// Binds host call arguments (a method's receiver first) to `sig`.
+HostArgs bind_host(const Signature &sig, const std::vector<HostValuePtr> &positional,
+                   const std::vector<std::pair<std::string, HostValuePtr>> &keywords,
+                   const SourceSpan &span) {
+  return HostArgs(sig, positional, keywords, span, as_host_value, host_tuple, as_host_value);
+}
+
+/// The dtype torch.full infers from its fill value when no dtype is given.
+DType fill_dtype(const HostValue &fill) {
+  if (fill.kind == Kind::Bool) return DType::Bool;
+  if (fill.kind == Kind::Int) return DType::Int64;
+  return DType::Float32;
+}
+
+} // namespace
 
 HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
   HostValuePtr fn = eval(*expr.func);
   if (fn->kind != Kind::Function) return HostValue::make(Kind::Unknown);
   std::vector<HostValuePtr> args;
-  for (const auto &a : expr.elts)
-    args.push_back(eval(*a));
+  bool spread = false; // *args of unknown length or **kwargs: not bound
+  if (fn->self) args.push_back(fn->self);
+  for (const auto &a : expr.elts) {
+    if (a->kind != ast::ExprKind::Starred) {
+      args.push_back(eval(*a));
+      continue;
+    }
+    HostValuePtr spliced = eval(*a->value);
+    if (spliced->kind != Kind::Tuple) spread = true;
+    else args.insert(args.end(), spliced->elements.begin(), spliced->elements.end());
+  }
+  std::vector<std::pair<std::string, HostValuePtr>> keywords;
+  for (const ast::Keyword &kw : expr.keywords) {
+    if (kw.arg.empty()) spread = true;
+    keywords.emplace_back(kw.arg, eval(*kw.value));
+  }
   const std::string &name = fn->text;
-  if (name == "hl.specialize") return specialize(args, expr.span);
-  if (name.rfind("hl.", 0) == 0)
+  auto sig = host_signatures().find(name);
+  if (name.rfind("hl.", 0) == 0 && name != "hl.specialize")
     throw UserError("NotInsideKernel",
                     name + " can only be called inside a device loop (`for ... in hl.tile(...)`)",
                     expr.span);
+  if (sig == host_signatures().end() || spread) {
+    std::vector<HostValuePtr> plain(args.begin() + (fn->self ? 1 : 0), args.end());
+    return eval_unbound_call(name, plain, expr.span);
+  }
+  HostArgs bound = bind_host(sig->second, args, keywords, expr.span);
+  if (name == "hl.specialize") return specialize(bound["value"], expr.span);
   if (name == "tensor.size" || name == "tensor.stride") {
     const HostTensor &t = *fn->self->tensor;
     const auto &values = name == "tensor.size" ? t.sizes : t.strides;
-    if (args.empty() && expr.keywords.empty()) {
+    const HostValuePtr &dim = bound["dim"];
+    if (dim->kind == Kind::None) {
       std::vector<HostValuePtr> out;
       for (const SymInt &s : values)
         out.push_back(HostValue::make_int(s));
       return HostValue::make_tuple(std::move(out));
     }
-    HostValuePtr dim = args.empty() ? eval(*expr.keywords.at(0).value) : args[0];
     if (dim->kind != Kind::Int || !sym_constant(dim->sym)) return HostValue::make(Kind::Unknown);
     return HostValue::make_int(
         values[normalize_dim(*sym_constant(dim->sym), values.size(), expr.span)]);
@@ -346,6 +436,18 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
   }
   if (name == "tensor.dim")
     return HostValue::make_int(sym_const(static_cast<int64_t>(fn->self->tensor->sizes.size())));
+  if (name.rfind("tensor.", 0) == 0 && name.rfind("tensor.new_", 0) != 0) {
+    if (auto view = view_of(*fn->self->tensor, name.substr(7), bound, expr.span))
+      return HostValue::make_tensor(std::make_shared<HostTensor>(*view));
+    note_tensor_operation("Tensor." + name.substr(7), expr.span);
+    return HostValue::make(Kind::Unknown);
+  }
+  return allocate(name, bound, expr.span);
+}
+
+HostValuePtr HostEvaluator::eval_unbound_call(const std::string &name,
+                                              const std::vector<HostValuePtr> &args,
+                                              const SourceSpan &span) {
   if (name == "builtins.len" && args.size() == 1 && args[0]->kind == Kind::Tuple)
     return HostValue::make_int(sym_const(static_cast<int64_t>(args[0]->elements.size())));
   if ((name == "builtins.min" || name == "builtins.max") && args.size() == 2 &&
@@ -358,7 +460,7 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
     char *end = nullptr;
     double value = std::strtod(text.c_str(), &end);
     if (end == text.c_str() || *end != '\0')
-      throw UserError("TypeError", "could not convert string to float: '" + text + "'", expr.span);
+      throw UserError("TypeError", "could not convert string to float: '" + text + "'", span);
     return HostValue::make_float(value);
   }
   if (name == "builtins.float" && args.size() == 1)
@@ -367,19 +469,10 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
     auto v = as_number(*args[0]);
     return HostValue::make_float(v ? std::optional<double>(std::sqrt(*v)) : std::nullopt);
   }
-  static const std::set<std::string> allocators = {
-      "torch.empty",      "torch.zeros",      "torch.ones",       "torch.full",
-      "torch.empty_like", "torch.zeros_like", "torch.ones_like",  "torch.full_like",
-      "torch.randn",      "torch.rand",       "torch.randn_like", "torch.rand_like",
-      "tensor.new_empty", "tensor.new_zeros", "tensor.new_ones",  "tensor.new_full"};
-  if (allocators.count(name)) return allocate(name, expr, args);
-  if (name.rfind("tensor.", 0) == 0) {
-    if (auto view = view_of(*fn->self->tensor, name.substr(7), args, expr.span))
-      return HostValue::make_tensor(std::make_shared<HostTensor>(*view));
-    note_tensor_operation("Tensor." + name.substr(7), expr.span);
-  } else if (name.rfind("torch.", 0) == 0) {
-    note_tensor_operation(name, expr.span);
-  }
+  if (name.rfind("tensor.", 0) == 0)
+    note_tensor_operation("Tensor." + name.substr(7), span);
+  else if (name.rfind("torch.", 0) == 0)
+    note_tensor_operation(name, span);
   return HostValue::make(Kind::Unknown);
 }
 
@@ -393,13 +486,18 @@ static HostTensor relayout(const HostTensor &t, std::vector<SymInt> sizes) {
   return out;
 }
 
+/// The sizes a shape parameter holds (an int or a sequence of ints).
+static std::optional<std::vector<SymInt>> sizes_of(const HostValue &v) {
+  return shape_of(v);
+}
+
 std::optional<HostTensor> HostEvaluator::view_of(const HostTensor &t, const std::string &method,
-                                                 const std::vector<HostValuePtr> &args,
-                                                 const SourceSpan &span) {
+                                                 const HostArgs &args, const SourceSpan &span) {
   int64_t rank = static_cast<int64_t>(t.sizes.size());
-  auto int_arg = [&](size_t i) -> std::optional<int64_t> {
-    if (i >= args.size() || args[i]->kind != Kind::Int) return std::nullopt;
-    return sym_constant(args[i]->sym);
+  auto int_arg = [&](const std::string &param) -> std::optional<int64_t> {
+    const HostValuePtr &v = args[param];
+    if (v->kind != Kind::Int) return std::nullopt;
+    return sym_constant(v->sym);
   };
   if (method == "contiguous") {
     HostTensor out = t;
@@ -412,22 +510,17 @@ std::optional<HostTensor> HostEvaluator::view_of(const HostTensor &t, const std:
     for (int64_t i = 0; i < rank; ++i)
       perm.push_back(rank - 1 - i);
     if (method == "transpose") {
-      auto a = int_arg(0), b = int_arg(1);
+      auto a = int_arg("dim0"), b = int_arg("dim1");
       if (!a || !b) return std::nullopt;
       for (int64_t i = 0; i < rank; ++i)
         perm[i] = i;
       std::swap(perm[normalize_dim(*a, rank, span)], perm[normalize_dim(*b, rank, span)]);
     }
     if (method == "permute") {
-      HostValuePtr dims = args.size() == 1 && args[0]->kind == Kind::Tuple ? args[0] : nullptr;
-      auto shape = dims ? shape_of(*dims) : std::nullopt;
-      std::vector<SymInt> given = shape ? *shape : std::vector<SymInt>{};
-      if (!shape)
-        for (const HostValuePtr &a : args)
-          if (a->kind == Kind::Int) given.push_back(a->sym);
-      if (static_cast<int64_t>(given.size()) != rank) return std::nullopt;
+      auto given = sizes_of(*args["dims"]);
+      if (!given || static_cast<int64_t>(given->size()) != rank) return std::nullopt;
       for (int64_t i = 0; i < rank; ++i) {
-        auto c = sym_constant(given[i]);
+        auto c = sym_constant((*given)[i]);
         if (!c) return std::nullopt;
         perm[i] = normalize_dim(*c, rank, span);
       }
@@ -440,7 +533,7 @@ std::optional<HostTensor> HostEvaluator::view_of(const HostTensor &t, const std:
     return out;
   }
   if (method == "unsqueeze") {
-    auto d = int_arg(0);
+    auto d = int_arg("dim");
     if (!d) return std::nullopt;
     int64_t at = normalize_dim(*d, rank + 1, span);
     HostTensor out = t;
@@ -452,17 +545,12 @@ std::optional<HostTensor> HostEvaluator::view_of(const HostTensor &t, const std:
   if (method == "view" || method == "reshape" || method == "flatten") {
     std::vector<SymInt> sizes;
     if (method == "flatten") {
-      if (!args.empty()) return std::nullopt;
+      if (int_arg("start_dim") != 0 || int_arg("end_dim") != -1) return std::nullopt;
       sizes.push_back(sym_const(-1));
-    } else if (args.size() == 1 && args[0]->kind == Kind::Tuple) {
-      auto shape = shape_of(*args[0]);
+    } else {
+      auto shape = sizes_of(*args[method == "view" ? "size" : "shape"]);
       if (!shape) return std::nullopt;
       sizes = *shape;
-    } else {
-      for (const HostValuePtr &a : args) {
-        if (a->kind != Kind::Int) return std::nullopt;
-        sizes.push_back(a->sym);
-      }
     }
     SymInt numel = sym_const(1), known = sym_const(1);
     for (const SymInt &s : t.sizes)
@@ -486,12 +574,22 @@ std::optional<HostTensor> HostEvaluator::view_of(const HostTensor &t, const std:
                       span);
     return relayout(t, std::move(sizes));
   }
-  auto dtype = method == "float"      ? std::optional<DType>(DType::Float32)
-               : method == "half"     ? std::optional<DType>(DType::Float16)
-               : method == "bfloat16" ? std::optional<DType>(DType::BFloat16)
-               : method == "to" && args.size() == 1 && args[0]->kind == Kind::DType
-                   ? std::optional<DType>(args[0]->dtype)
-                   : std::nullopt;
+  std::optional<DType> dtype = method == "float"      ? std::optional<DType>(DType::Float32)
+                               : method == "half"     ? std::optional<DType>(DType::Float16)
+                               : method == "bfloat16" ? std::optional<DType>(DType::BFloat16)
+                                                      : std::nullopt;
+  if (method == "to") {
+    // to(dtype) and to(dtype=...): other forms (devices, tensors) are not modeled.
+    const HostValuePtr &leading = args["args"];
+    bool only_dtype_keyword = leading->kind == Kind::Tuple && leading->elements.empty() &&
+                              args["device"]->kind == Kind::None &&
+                              args["other"]->kind == Kind::None;
+    if (leading->kind == Kind::DType && args["dtype"]->kind == Kind::None &&
+        args["device"]->kind == Kind::None && args["other"]->kind == Kind::None)
+      dtype = leading->dtype;
+    else if (only_dtype_keyword && args["dtype"]->kind == Kind::DType)
+      dtype = args["dtype"]->dtype;
+  }
   if (dtype) {
     HostTensor out = relayout(t, t.sizes);
     out.dtype = *dtype;
@@ -500,58 +598,45 @@ std::optional<HostTensor> HostEvaluator::view_of(const HostTensor &t, const std:
   return std::nullopt;
 }
 
-HostValuePtr HostEvaluator::specialize(const std::vector<HostValuePtr> &args,
-                                       const SourceSpan &span) {
-  if (args.size() != 1 || args[0]->kind != Kind::Int)
+HostValuePtr HostEvaluator::specialize(const HostValuePtr &value, const SourceSpan &span) {
+  if (value->kind != Kind::Int)
     throw UserError("TypeError", "hl.specialize takes one int, such as x.size(1)", span);
-  const SymInt &value = args[0]->sym;
-  if (sym_constant(value)) return args[0];
+  if (sym_constant(value->sym)) return value;
   if (!findings_)
     throw UserError("SpecializeOnDevice",
                     "hl.specialize belongs in host code, before the device loop", span);
-  findings_->specializations.push_back({sym_to_python(value, SymSide::Host), sym_hint(value)});
-  return HostValue::make_int(sym_const(sym_hint(value)));
+  findings_->specializations.push_back(
+      {sym_to_python(value->sym, SymSide::Host), sym_hint(value->sym)});
+  return HostValue::make_int(sym_const(sym_hint(value->sym)));
 }
 
-HostValuePtr HostEvaluator::allocate(const std::string &fn, const ast::Expr &call,
-                                     const std::vector<HostValuePtr> &args) {
+HostValuePtr HostEvaluator::allocate(const std::string &fn, const HostArgs &args,
+                                     const SourceSpan &span) {
   auto tensor = std::make_shared<HostTensor>();
   bool like = fn.size() > 5 && fn.compare(fn.size() - 5, 5, "_like") == 0;
   bool method = fn.rfind("tensor.", 0) == 0;
-  HostValuePtr self = method ? eval(*call.func->value) : nullptr;
-  size_t shape_args = args.size();
-  if (fn == "torch.full" || fn == "tensor.new_full") shape_args = 1;
+  bool full = fn == "torch.full" || fn == "tensor.new_full" || fn == "torch.full_like";
   if (like) {
-    if (args.empty() || args[0]->kind != Kind::Tensor)
-      throw UserError("UnsupportedOp", fn + " needs a tensor as its first argument", call.span);
-    *tensor = *args[0]->tensor;
+    const HostValuePtr &input = args["input"];
+    if (input->kind != Kind::Tensor)
+      throw UserError("UnsupportedOp", fn + " needs a tensor as its first argument", span);
+    *tensor = *input->tensor;
     // torch keeps a dense input's layout; we only model the contiguous case.
     tensor->strides_known = is_contiguous(*tensor);
   } else {
-    std::vector<SymInt> sizes;
-    if (shape_args == 1 && args.size() >= 1 && args[0]->kind == Kind::Tuple) {
-      auto shape = shape_of(*args[0]);
-      if (!shape) return HostValue::make(Kind::Unknown);
-      sizes = *shape;
-    } else {
-      for (size_t i = 0; i < shape_args; ++i) {
-        if (args[i]->kind != Kind::Int) return HostValue::make(Kind::Unknown);
-        sizes.push_back(args[i]->sym);
-      }
-    }
-    tensor->sizes = sizes;
-    tensor->strides = contiguous_strides(sizes);
-    tensor->dtype = method ? self->tensor->dtype : DType::Float32;
-    tensor->device = method ? self->tensor->device : "cpu";
+    auto sizes = shape_of(*args["size"]);
+    if (!sizes) return HostValue::make(Kind::Unknown);
+    tensor->sizes = *sizes;
+    tensor->strides = contiguous_strides(*sizes);
+    const HostTensor *self = method ? args["input"]->tensor.get() : nullptr;
+    tensor->dtype = self ? self->dtype : full ? fill_dtype(*args["fill_value"]) : DType::Float32;
+    tensor->device = self ? self->device : "cpu";
   }
-  for (const ast::Keyword &kw : call.keywords) {
-    HostValuePtr v = eval(*kw.value);
-    if (kw.arg == "dtype" && v->kind == Kind::DType) tensor->dtype = v->dtype;
-    if (kw.arg == "dtype" && v->kind != Kind::DType && v->kind != Kind::None)
-      return HostValue::make(Kind::Unknown);
-    if (kw.arg == "device" && (v->kind == Kind::Device || v->kind == Kind::String))
-      tensor->device = v->text;
-  }
+  const HostValuePtr &dtype = args["dtype"];
+  if (dtype->kind == Kind::DType) tensor->dtype = dtype->dtype;
+  else if (dtype->kind != Kind::None) return HostValue::make(Kind::Unknown);
+  const HostValuePtr &device = args["device"];
+  if (device->kind == Kind::Device || device->kind == Kind::String) tensor->device = device->text;
   return HostValue::make_tensor(tensor);
 }
 

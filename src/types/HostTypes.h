@@ -7,6 +7,7 @@
 #include "parse/Ast.h"
 #include "types/HostValue.h"
 #include "types/KernelInputs.h"
+#include "types/OpSignature.h"
 
 #include <map>
 #include <string>
@@ -51,6 +52,9 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs);
 /// Evaluates host expressions: names, attributes of modules and tensors,
 /// shape arithmetic, tensor allocations. Shared with device lowering, which
 /// reads host values through it.
+/// A host call's arguments by parameter name.
+using HostArgs = BoundArgs<HostValuePtr>;
+
 class HostEvaluator {
 public:
   HostEvaluator(const KernelInputs &inputs, std::map<std::string, HostValuePtr> &env,
@@ -72,16 +76,17 @@ private:
   HostValuePtr eval_subscript(const ast::Expr &expr);
   HostValuePtr eval_binop(const ast::Expr &expr);
   HostValuePtr eval_compare(const ast::Expr &expr);
-  HostValuePtr allocate(const std::string &fn, const ast::Expr &call,
-                        const std::vector<HostValuePtr> &args);
+  /// Calls without a signature (builtins, math, unmodeled torch ops).
+  HostValuePtr eval_unbound_call(const std::string &name, const std::vector<HostValuePtr> &args,
+                                 const SourceSpan &span);
+  HostValuePtr allocate(const std::string &fn, const HostArgs &args, const SourceSpan &span);
   /// Views and copies of a host tensor (view, reshape, flatten, contiguous,
   /// t, transpose, permute, unsqueeze, to(dtype), float, half, bfloat16);
   /// nullopt for anything else.
   static std::optional<HostTensor> view_of(const HostTensor &t, const std::string &method,
-                                           const std::vector<HostValuePtr> &args,
-                                           const SourceSpan &span);
+                                           const HostArgs &args, const SourceSpan &span);
 
-  HostValuePtr specialize(const std::vector<HostValuePtr> &args, const SourceSpan &span);
+  HostValuePtr specialize(const HostValuePtr &value, const SourceSpan &span);
 
   const KernelInputs &inputs_;
   std::map<std::string, HostValuePtr> &env_;
