@@ -91,11 +91,10 @@ const ArgSpec *KernelInputs::arg(const std::string &name) const {
 
 bool is_tensor_attribute(const std::string &attr) {
   static const std::set<std::string> attributes = {
-      "shape",     "dtype",     "device",   "ndim",      "T",         "size",
-      "stride",    "numel",     "dim",      "view",      "reshape",   "flatten",
-      "contiguous", "t",        "transpose", "permute",  "unsqueeze", "squeeze",
-      "expand",    "to",        "float",    "half",      "bfloat16",  "new_empty",
-      "new_zeros", "new_ones",  "new_full", "is_contiguous", "element_size", "data_ptr"};
+      "shape",     "dtype",    "device",    "ndim",      "T",        "size",       "stride",
+      "numel",     "dim",      "view",      "reshape",   "flatten",  "contiguous", "t",
+      "transpose", "permute",  "unsqueeze", "squeeze",   "expand",   "to",         "float",
+      "half",      "bfloat16", "new_empty", "new_zeros", "new_ones", "new_full"};
   return attributes.count(attr) > 0;
 }
 
@@ -115,9 +114,9 @@ static bool is_name(const ast::ExprPtr &e, const std::string &name) {
 static bool takes_tensor_first(const ast::Expr &call) {
   if (!call.func || call.func->kind != ast::ExprKind::Attribute) return false;
   const std::string &fn = call.func->id;
-  static const std::set<std::string> functions = {"load", "store", "atomic_add", "atomic_max",
-                                                  "atomic_min", "atomic_and", "atomic_or",
-                                                  "atomic_xor", "atomic_xchg", "atomic_cas"};
+  static const std::set<std::string> functions = {
+      "load",       "store",     "atomic_add", "atomic_max",  "atomic_min",
+      "atomic_and", "atomic_or", "atomic_xor", "atomic_xchg", "atomic_cas"};
   bool like = fn.size() > 5 && fn.compare(fn.size() - 5, 5, "_like") == 0;
   return like || functions.count(fn) > 0;
 }

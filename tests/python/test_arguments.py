@@ -108,9 +108,7 @@ def test_bf16_inside_the_kernel_under_the_interpreter_warns(bf16_not_warned: Non
 
 @interpreted
 def test_bf16_warning_can_be_ignored(bf16_not_warned: None) -> None:
-    quiet = helion.kernel(autotune_effort="none", ignore_warnings=[exc.InterpreterBFloat16])(
-        add.fn
-    )
+    quiet = helion.kernel(autotune_effort="none", ignore_warnings=[exc.InterpreterBFloat16])(add.fn)
     x = torch.randn(16, dtype=torch.bfloat16)
     with warnings.catch_warnings():
         warnings.simplefilter("error", exc.InterpreterBFloat16)

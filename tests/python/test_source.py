@@ -31,6 +31,7 @@ def lambda_after_a_call(x: torch.Tensor) -> torch.Tensor:
     return out
 
 
+# fmt: off
 @helion.kernel(
     config=helion.Config(block_sizes=[8]),
     autotuner_fn=lambda bound, args:
@@ -41,6 +42,7 @@ def lambda_over_lines(x: torch.Tensor) -> torch.Tensor:
     for tile in hl.tile(out.size()):
         out[tile] = x[tile] + 2
     return out
+# fmt: on
 
 
 @wrapped(lambda x: x)
@@ -55,7 +57,7 @@ def under_a_lambda_decorator(x: torch.Tensor) -> torch.Tensor:
 @helion.kernel(autotune_effort="none")
 def uses_bad_text(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
-    greeting = GREETING
+    _ = GREETING
     for tile in hl.tile(out.size()):
         out[tile] = x[tile]
     return out
@@ -142,7 +144,8 @@ def test_unpaired_surrogate_in_source(tmp_path: Path) -> None:
     """The text Python shows for the source (here registered by hand, as notebooks do)
     holds a lone surrogate where the code has its escape."""
     filename = str(tmp_path / "generated_kernel.py")
-    code = _KERNEL_FILE.replace("out = torch.empty_like(x)", 'out = torch.empty_like(x); s = "\\ud800"')
+    line = "out = torch.empty_like(x)"
+    code = _KERNEL_FILE.replace(line, line + '; s = "\\ud800"')
     shown = code.replace('"\\ud800"', '"\ud800"')
     linecache.cache[filename] = (len(shown), None, shown.splitlines(keepends=True), filename)
     namespace: dict[str, object] = {}
@@ -161,7 +164,7 @@ def test_unpaired_surrogate_in_source(tmp_path: Path) -> None:
 
 
 def test_unpaired_surrogate_in_a_global() -> None:
-    with pytest.raises(exc.CompileError, match="'GREETING'.*unpaired surrogate U\\+D800") as raised:
+    with pytest.raises(exc.CompileError, match=r"'GREETING'.*unpaired surrogate U\+D800") as raised:
         uses_bad_text(torch.zeros(8))
     assert not isinstance(raised.value, exc.InternalError)
 

@@ -61,7 +61,7 @@ def private_file(path: Path) -> bool:
 
 
 def private_subdir(name: str) -> Path | None:
-    """``cache_dir() / name``, created private; None when it is missing and cannot be made, or unsafe."""
+    """``cache_dir() / name``, made private; None when it cannot be made or is unsafe."""
     path = cache_dir() / name
     return path if _usable_dir(path) is None else None
 
@@ -82,7 +82,7 @@ def _warn_once(refused: list[tuple[Path, str]], chosen: Path) -> None:
 
 
 def cache_dir() -> Path:
-    """The first usable of ``$HELION_CACHE_DIR``, ``~/.cache/helion`` and ``<tempdir>/helion-<uid>``."""
+    """The first usable of ``$HELION_CACHE_DIR``, ``~/.cache/helion``, ``<tmp>/helion-<uid>``."""
     configured = os.environ.get("HELION_CACHE_DIR")
     # (directory, whether group members may share it: only one the user chose)
     candidates = [(Path(configured).expanduser(), True)] if configured else []
