@@ -121,9 +121,9 @@ class SourceInfo:
     """The kernel function's source and where it lives, read once per kernel.
 
     The source is the function's ``def`` with its decorators, found in the
-    parsed file by its first line (``co_firstlineno``) and name.
-    ``inspect.getsourcelines`` alone scans tokens and can stop early, e.g.
-    at a decorator whose arguments hold a call and then a lambda.
+    parsed file by its first line (``co_firstlineno``) and name: nothing the
+    decorators hold (a lambda, say) is taken for the kernel, and a file
+    changed since it ran is an error rather than another function compiled.
     """
 
     def __init__(self, fn: types.FunctionType) -> None:
@@ -243,7 +243,8 @@ def describe_arg(name: str, value: Any, is_constexpr: bool) -> dict[str, Any]:
     """The argument as the request describes it; non-tensors carry their Python type."""
     if isinstance(value, torch.Tensor):
         return _describe_tensor(name, value)
-    return {**_describe_value(name, value, is_constexpr), "type": _type_name(value)}
+    shown = value.value if isinstance(value, hl.constexpr) else value
+    return {**_describe_value(name, value, is_constexpr), "type": _type_name(shown)}
 
 
 def _describe_tensor(name: str, value: torch.Tensor) -> dict[str, Any]:
