@@ -643,7 +643,10 @@ const ast::Stmt &find_kernel_function(const ast::Module &module, const std::stri
     if (s->kind != ast::StmtKind::FunctionDef) continue;
     if (!found || s->name == name) found = s.get();
   }
-  if (!found) throw InternalError("kernel source holds no function definition");
+  if (!found)
+    throw UserError("UnsupportedSyntax",
+                    "the kernel's source holds no function definition; a kernel must be a "
+                    "function defined with `def`");
   return *found;
 }
 

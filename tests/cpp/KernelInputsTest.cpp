@@ -109,5 +109,11 @@ TEST(KernelInputsTest, ReboundParameterIsNotTheArgument) {
   EXPECT_EQ(kind, "") << message;
 }
 
+TEST(KernelInputsTest, SourceWithoutFunctionDefinition) {
+  auto [kind, message] = user_error("k = lambda x: x\n", {tensor("x")});
+  EXPECT_EQ(kind, "UnsupportedSyntax") << message;
+  EXPECT_NE(message.find("holds no function definition"), std::string::npos) << message;
+}
+
 } // namespace
 } // namespace helion
