@@ -30,7 +30,8 @@ def _problem(path: Path, *, shared_ok: bool) -> str | None:
     if info.st_uid != os.getuid():
         return f"it is owned by another user (uid {info.st_uid})"
     if not shared_ok and info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return f"group or others can write to it (mode {stat.S_IMODE(info.st_mode):o})"
+        mode = stat.S_IMODE(info.st_mode)
+        return f"group or others can write to it (mode {mode:o}; `chmod go-w {path}` fixes that)"
     return None
 
 
