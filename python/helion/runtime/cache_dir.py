@@ -12,6 +12,7 @@ warning says once why and where the cache went.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -43,9 +44,12 @@ def _usable_dir(path: Path, *, shared_ok: bool = False) -> str | None:
         return "it is not a directory"
     except OSError as error:
         return f"it cannot be created ({error.strerror or error})"
-    if not path.is_dir():
-        return "it is not a directory"
-    problem = _problem(path, shared_ok=shared_ok)
+    try:
+        if not path.is_dir():
+            return "it is not a directory"
+        problem = _problem(path, shared_ok=shared_ok)
+    except OSError as error:
+        return f"it cannot be read ({error.strerror or error})"
     if problem is not None:
         return problem
     if not os.access(path, os.W_OK | os.X_OK):
@@ -87,7 +91,8 @@ def cache_dir() -> Path:
     configured = os.environ.get("HELION_CACHE_DIR")
     # (directory, whether group members may share it: only one the user chose)
     candidates = [(Path(configured).expanduser(), True)] if configured else []
-    candidates.append((Path.home() / ".cache" / "helion", False))
+    with contextlib.suppress(RuntimeError, KeyError):  # no home directory
+        candidates.append((Path.home() / ".cache" / "helion", False))
     candidates.append((Path(tempfile.gettempdir()) / f"helion-{os.getuid()}", False))
     refused: list[tuple[Path, str]] = []
     for candidate, shared_ok in candidates:
