@@ -754,7 +754,7 @@ static void check_device_arguments(const HostProgram &program, const KernelInput
   for (const ArgSpec &arg : inputs.args) {
     if (arg.kind == ArgSpec::Kind::Tensor || assigned.count(arg.name)) continue;
     if (program.env.at(arg.name) != arguments.at(arg.name)) continue;
-    if (const ast::Expr *use = find_tensor_use(*program.grid_loop, arg.name))
+    if (const ast::Expr *use = find_tensor_use(*program.grid_loop, arg))
       throw non_tensor_argument(arg, use->span);
   }
 }

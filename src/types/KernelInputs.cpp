@@ -121,43 +121,56 @@ static bool takes_tensor_first(const ast::Expr &call) {
   return like || functions.count(fn) > 0;
 }
 
-static const ast::Expr *tensor_use(const ast::ExprPtr &e, const std::string &name);
+namespace {
 
-static const ast::Expr *tensor_use(const std::vector<ast::ExprPtr> &exprs,
-                                   const std::string &name) {
-  for (const ast::ExprPtr &e : exprs)
-    if (const ast::Expr *use = tensor_use(e, name)) return use;
-  return nullptr;
-}
+/// Finds the uses of one argument as a tensor.
+struct TensorUseFinder {
+  const std::string &name;
+  bool indexing_counts; ///< false for containers, which Python code indexes too
 
-static const ast::Expr *tensor_use(const ast::ExprPtr &e, const std::string &name) {
-  if (!e) return nullptr;
-  using EK = ast::ExprKind;
-  if (e->kind == EK::Subscript && is_name(e->value, name)) return e->value.get();
-  if (e->kind == EK::Attribute && is_name(e->value, name) && is_tensor_attribute(e->id))
-    return e->value.get();
-  if (e->kind == EK::Call && !e->elts.empty() && is_name(e->elts[0], name) &&
-      takes_tensor_first(*e))
-    return e->elts[0].get();
-  if (e->kind == EK::Lambda) return nullptr; // its parameters may shadow the name
-  for (const ast::ExprPtr *child : {&e->value, &e->slice, &e->left, &e->right, &e->extra, &e->func})
-    if (const ast::Expr *use = tensor_use(*child, name)) return use;
-  if (const ast::Expr *use = tensor_use(e->elts, name)) return use;
-  if (const ast::Expr *use = tensor_use(e->keys, name)) return use;
-  if (const ast::Expr *use = tensor_use(e->comparators, name)) return use;
-  for (const ast::Keyword &k : e->keywords)
-    if (const ast::Expr *use = tensor_use(k.value, name)) return use;
-  return nullptr;
-}
+  const ast::Expr *in(const std::vector<ast::ExprPtr> &exprs) const {
+    for (const ast::ExprPtr &e : exprs)
+      if (const ast::Expr *use = in(e)) return use;
+    return nullptr;
+  }
 
-const ast::Expr *find_tensor_use(const ast::Stmt &stmt, const std::string &name) {
-  if (const ast::Expr *use = tensor_use(stmt.targets, name)) return use;
-  for (const ast::ExprPtr *child : {&stmt.value, &stmt.test, &stmt.msg})
-    if (const ast::Expr *use = tensor_use(*child, name)) return use;
-  for (const auto *block : {&stmt.body, &stmt.orelse})
-    for (const ast::StmtPtr &s : *block)
-      if (const ast::Expr *use = find_tensor_use(*s, name)) return use;
-  return nullptr;
+  const ast::Expr *in(const ast::ExprPtr &e) const {
+    if (!e) return nullptr;
+    using EK = ast::ExprKind;
+    if (e->kind == EK::Subscript && indexing_counts && is_name(e->value, name))
+      return e->value.get();
+    if (e->kind == EK::Attribute && is_name(e->value, name) && is_tensor_attribute(e->id))
+      return e->value.get();
+    if (e->kind == EK::Call && !e->elts.empty() && is_name(e->elts[0], name) &&
+        takes_tensor_first(*e))
+      return e->elts[0].get();
+    if (e->kind == EK::Lambda) return nullptr; // its parameters may shadow the name
+    for (const ast::ExprPtr *child :
+         {&e->value, &e->slice, &e->left, &e->right, &e->extra, &e->func})
+      if (const ast::Expr *use = in(*child)) return use;
+    for (const auto *list : {&e->elts, &e->keys, &e->comparators})
+      if (const ast::Expr *use = in(*list)) return use;
+    for (const ast::Keyword &k : e->keywords)
+      if (const ast::Expr *use = in(k.value)) return use;
+    return nullptr;
+  }
+
+  const ast::Expr *in(const ast::Stmt &stmt) const {
+    if (const ast::Expr *use = in(stmt.targets)) return use;
+    for (const ast::ExprPtr *child : {&stmt.value, &stmt.test, &stmt.msg})
+      if (const ast::Expr *use = in(*child)) return use;
+    for (const auto *block : {&stmt.body, &stmt.orelse})
+      for (const ast::StmtPtr &s : *block)
+        if (const ast::Expr *use = in(*s)) return use;
+    return nullptr;
+  }
+};
+
+} // namespace
+
+const ast::Expr *find_tensor_use(const ast::Stmt &stmt, const ArgSpec &arg) {
+  static const std::set<std::string> containers = {"list", "tuple", "dict", "torch.Size"};
+  return TensorUseFinder{arg.name, !containers.count(arg.type)}.in(stmt);
 }
 
 } // namespace helion

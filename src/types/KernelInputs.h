@@ -53,9 +53,10 @@ bool is_tensor_attribute(const std::string &attr);
 /// at `span` (InvalidArgument, naming the argument and its Python type).
 UserError non_tensor_argument(const ArgSpec &arg, const SourceSpan &span);
 
-/// The first place in `stmt` that uses the name `name` as a tensor: indexes
-/// it, reads one of its tensor attributes, or passes it first to an hl.load
-/// like function or a torch.*_like allocation. nullptr when there is none.
-const ast::Expr *find_tensor_use(const ast::Stmt &stmt, const std::string &name);
+/// The first place in `stmt` that uses argument `arg` as a tensor: indexes it
+/// (unless it is a list, tuple, dict or torch.Size), reads one of its tensor
+/// attributes, or passes it first to an hl.load like function or a
+/// torch.*_like allocation. nullptr when there is none.
+const ast::Expr *find_tensor_use(const ast::Stmt &stmt, const ArgSpec &arg);
 
 } // namespace helion

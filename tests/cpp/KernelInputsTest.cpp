@@ -109,6 +109,23 @@ TEST(KernelInputsTest, ReboundParameterIsNotTheArgument) {
   EXPECT_EQ(kind, "") << message;
 }
 
+TEST(KernelInputsTest, IndexingAListIsNotUsingItAsATensor) {
+  Json list = Json::object();
+  list.set("name", "sizes");
+  list.set("kind", "object");
+  list.set("type", "list");
+  const char *source = R"(def k(x, sizes):
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] * sizes[0]
+    return out
+)";
+  auto [kind, message] = user_error(source, {tensor("x"), list});
+  EXPECT_NE(kind, "InvalidArgument") << message;
+  auto [array_kind, array_message] = user_error(source, {tensor("x"), none("sizes")});
+  EXPECT_EQ(array_kind, "InvalidArgument") << array_message;
+}
+
 TEST(KernelInputsTest, SourceWithoutFunctionDefinition) {
   auto [kind, message] = user_error("k = lambda x: x\n", {tensor("x")});
   EXPECT_EQ(kind, "UnsupportedSyntax") << message;
