@@ -35,6 +35,11 @@ class TritonInterpreterRequired(Base):
     """CPU tensors were passed while Triton's interpreter is off."""
 
 
+class InvalidArgument(Base, TypeError):
+    """A kernel argument the kernel cannot take: a non-tensor where the kernel uses a tensor,
+    a tensor on the meta device, text that is not valid Unicode; names the argument."""
+
+
 # --- kernel structure ------------------------------------------------------
 
 
@@ -150,6 +155,16 @@ class TensorOperationInWrapper(BaseWarning):
 
 class AutotuningUnavailable(BaseWarning):
     """The default config is used because autotuning is not started under Triton's interpreter."""
+
+
+class InterpreterBFloat16(BaseWarning):
+    """A kernel computes in bfloat16 under Triton's interpreter, whose bfloat16 arithmetic is
+    wrong (Triton 3.6): its results can be wrong."""
+
+
+class CacheDirectoryFallback(BaseWarning):
+    """The cache directory asked for (or the default one) is unusable or unsafe; the message
+    says why and which directory is used instead."""
 
 
 def _from_core(error: Exception) -> Base:

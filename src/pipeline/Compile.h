@@ -11,7 +11,7 @@
 //      "stride": [32, 1], "device": "cuda:0"},
 //     {"name": "eps", "kind": "float"},            // also "int", "bool"
 //     {"name": "n", "kind": "constexpr", "value": 3} // hl.constexpr: by value
-//   ],
+//   ],  // non-tensors also carry "type": their Python type ("NoneType", "numpy.ndarray")
 //   "globals": {"torch": {"kind": "module", "name": "torch"},
 //               "hl": {"kind": "module", "name": "helion.language"},
 //               "EPS": {"kind": "constant", "value": 1e-5}},

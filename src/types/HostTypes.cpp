@@ -165,9 +165,18 @@ HostValuePtr HostEvaluator::eval(const ast::Expr &expr) {
   }
 }
 
+void HostEvaluator::require_tensor(const ast::Expr &expr, const HostValuePtr &value) const {
+  if (value->kind == Kind::Tensor || expr.kind != ast::ExprKind::Name) return;
+  auto it = arguments_.find(expr.id);
+  const ArgSpec *arg = inputs_.arg(expr.id);
+  if (it == arguments_.end() || it->second != value || !arg) return;
+  throw non_tensor_argument(*arg, expr.span);
+}
+
 HostValuePtr HostEvaluator::eval_attribute(const ast::Expr &expr) {
   HostValuePtr base = eval(*expr.value);
   const std::string &attr = expr.id;
+  if (is_tensor_attribute(attr)) require_tensor(*expr.value, base);
   if (base->kind == Kind::Module) return module_attribute(base->text, attr, expr.span);
   if (base->kind == Kind::Tensor) {
     const HostTensor &t = *base->tensor;
@@ -211,6 +220,9 @@ static std::optional<int64_t> known_int(const HostValue &v) {
 
 HostValuePtr HostEvaluator::eval_subscript(const ast::Expr &expr) {
   HostValuePtr base = eval(*expr.value);
+  if (base->kind == Kind::None || base->kind == Kind::Int || base->kind == Kind::Float ||
+      base->kind == Kind::Bool)
+    require_tensor(*expr.value, base);
   if (base->kind != Kind::Tuple) return HostValue::make(Kind::Unknown);
   if (expr.slice->kind == ast::ExprKind::Slice) { // x.shape[:-1], x.shape[1:]
     const ast::Expr &slice = *expr.slice;
@@ -618,8 +630,11 @@ HostValuePtr HostEvaluator::allocate(const std::string &fn, const HostArgs &args
   bool full = fn == "torch.full" || fn == "tensor.new_full" || fn == "torch.full_like";
   if (like) {
     const HostValuePtr &input = args["input"];
-    if (input->kind != Kind::Tensor)
+    if (input->kind != Kind::Tensor) {
+      for (const auto &[name, value] : arguments_)
+        if (value == input && inputs_.arg(name)) throw non_tensor_argument(*inputs_.arg(name), span);
       throw UserError("UnsupportedOp", fn + " needs a tensor as its first argument", span);
+    }
     *tensor = *input->tensor;
     // torch keeps a dense input's layout; we only model the contiguous case.
     tensor->strides_known = is_contiguous(*tensor);
@@ -715,7 +730,10 @@ const ast::Stmt &find_kernel_function(const ast::Module &module, const std::stri
     if (s->kind != ast::StmtKind::FunctionDef) continue;
     if (!found || s->name == name) found = s.get();
   }
-  if (!found) throw InternalError("kernel source holds no function definition");
+  if (!found)
+    throw UserError("UnsupportedSyntax",
+                    "the kernel's source holds no function definition; a kernel must be a "
+                    "function defined with `def`");
   return *found;
 }
 
@@ -813,6 +831,21 @@ static void propagate_host_stmt(const ast::Stmt &s, HostEvaluator &eval,
   }
 }
 
+/// Rejects device code that uses as a tensor an argument that is not one and
+/// that host code left as it came.
+static void check_device_arguments(const HostProgram &program, const KernelInputs &inputs,
+                                   const std::map<std::string, HostValuePtr> &arguments) {
+  std::set<std::string> assigned;
+  assigned_names(program.grid_loop->body, assigned);
+  target_names(*program.grid_loop->targets[0], assigned);
+  for (const ArgSpec &arg : inputs.args) {
+    if (arg.kind == ArgSpec::Kind::Tensor || assigned.count(arg.name)) continue;
+    if (program.env.at(arg.name) != arguments.at(arg.name)) continue;
+    if (const ast::Expr *use = find_tensor_use(*program.grid_loop, arg))
+      throw non_tensor_argument(arg, use->span);
+  }
+}
+
 HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) {
   HostProgram program;
   const ast::Stmt &fn = find_kernel_function(module, inputs.context.kernel_name);
@@ -823,8 +856,10 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) 
   SizeSymbols sizes;
   for (const ArgSpec &arg : inputs.args)
     program.env[arg.name] = argument_value(arg, inputs.settings, sizes);
+  const std::map<std::string, HostValuePtr> arguments = program.env;
 
   HostEvaluator eval(inputs, program.env, &program.findings);
+  eval.set_arguments(arguments);
   std::map<std::string, HostValuePtr> env_after;
   for (const auto &stmt : fn.body) {
     const ast::Stmt &s = *stmt;
@@ -850,6 +885,7 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) 
     throw UserError("NoDeviceLoopsInKernel",
                     "the kernel has no device loop; put the work in `for tile in hl.tile(...)`",
                     fn.span);
+  check_device_arguments(program, inputs, arguments);
   return program;
 }
 

@@ -69,6 +69,11 @@ public:
                                 const SourceSpan &span) const;
   /// Binds `value` to an assignment target (a name or a tuple of names).
   void assign(const ast::Expr &target, HostValuePtr value);
+  /// The values the kernel's parameters start with: using one of them that is
+  /// not a tensor as a tensor raises InvalidArgument naming the argument.
+  void set_arguments(std::map<std::string, HostValuePtr> arguments) {
+    arguments_ = std::move(arguments);
+  }
 
 private:
   HostValuePtr eval_call(const ast::Expr &expr);
@@ -94,6 +99,9 @@ private:
   void note_tensor_operation(const std::string &what, const SourceSpan &span);
 
   HostFindings *findings_;
+  std::map<std::string, HostValuePtr> arguments_;
+  /// Throws when `expr`, used as a tensor, still holds a non-tensor argument.
+  void require_tensor(const ast::Expr &expr, const HostValuePtr &value) const;
 };
 
 /// A shape given as a list, a tuple or torch.Size of ints: nullopt otherwise.

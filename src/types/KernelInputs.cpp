@@ -1,5 +1,7 @@
 #include "types/KernelInputs.h"
 
+#include <set>
+
 namespace helion {
 
 static ArgSpec::Kind arg_kind(const std::string &kind) {
@@ -9,6 +11,31 @@ static ArgSpec::Kind arg_kind(const std::string &kind) {
   if (kind == "bool") return ArgSpec::Kind::Bool;
   if (kind == "constexpr") return ArgSpec::Kind::Constexpr;
   return ArgSpec::Kind::Other;
+}
+
+/// The Python type of a non-tensor argument, from the request or its kind.
+static std::string python_type(const Json &arg, ArgSpec::Kind kind) {
+  if (arg["type"].is_string()) return arg["type"].as_string();
+  switch (kind) {
+  case ArgSpec::Kind::Tensor:
+    return "torch.Tensor";
+  case ArgSpec::Kind::Int:
+    return "int";
+  case ArgSpec::Kind::Float:
+    return "float";
+  case ArgSpec::Kind::Bool:
+    return "bool";
+  case ArgSpec::Kind::Constexpr:
+  case ArgSpec::Kind::Other:
+    break;
+  }
+  const Json &value = arg["value"];
+  if (value.is_null()) return "NoneType";
+  if (value.is_bool()) return "bool";
+  if (value.is_int()) return "int";
+  if (value.is_number()) return "float";
+  if (value.is_string()) return "str";
+  return "object";
 }
 
 static std::vector<int64_t> int_list(const Json &json) {
@@ -38,6 +65,7 @@ KernelInputs KernelInputs::from_request(const Json &request) {
       spec.device = a["device"].is_string() ? a["device"].as_string() : "cpu";
     }
     if (a.contains("value")) spec.value = a["value"];
+    spec.type = python_type(a, spec.kind);
     in.args.push_back(std::move(spec));
   }
   in.globals = request.contains("globals") ? request["globals"] : Json::object();
@@ -53,6 +81,96 @@ KernelInputs KernelInputs::from_request(const Json &request) {
       in.settings.dot_precision = settings["dot_precision"].as_string();
   }
   return in;
+}
+
+const ArgSpec *KernelInputs::arg(const std::string &name) const {
+  for (const ArgSpec &a : args)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+bool is_tensor_attribute(const std::string &attr) {
+  static const std::set<std::string> attributes = {
+      "shape",     "dtype",    "device",    "ndim",      "T",        "size",       "stride",
+      "numel",     "dim",      "view",      "reshape",   "flatten",  "contiguous", "t",
+      "transpose", "permute",  "unsqueeze", "squeeze",   "expand",   "to",         "float",
+      "half",      "bfloat16", "new_empty", "new_zeros", "new_ones", "new_full"};
+  return attributes.count(attr) > 0;
+}
+
+UserError non_tensor_argument(const ArgSpec &arg, const SourceSpan &span) {
+  return UserError("InvalidArgument",
+                   "argument '" + arg.name +
+                       "' must be a torch.Tensor (the kernel uses it as one here), got " +
+                       arg.type + "; pass a tensor",
+                   span);
+}
+
+static bool is_name(const ast::ExprPtr &e, const std::string &name) {
+  return e && e->kind == ast::ExprKind::Name && e->id == name;
+}
+
+/// Functions whose first argument is a tensor (hl.load(x, ...), torch.empty_like(x)).
+static bool takes_tensor_first(const ast::Expr &call) {
+  if (!call.func || call.func->kind != ast::ExprKind::Attribute) return false;
+  const std::string &fn = call.func->id;
+  static const std::set<std::string> functions = {
+      "load",       "store",     "atomic_add", "atomic_max",  "atomic_min",
+      "atomic_and", "atomic_or", "atomic_xor", "atomic_xchg", "atomic_cas"};
+  bool like = fn.size() > 5 && fn.compare(fn.size() - 5, 5, "_like") == 0;
+  return like || functions.count(fn) > 0;
+}
+
+namespace {
+
+/// Finds the uses of one argument as a tensor.
+struct TensorUseFinder {
+  const std::string &name;
+  bool indexing_counts; ///< false for containers, which Python code indexes too
+
+  const ast::Expr *in(const std::vector<ast::ExprPtr> &exprs) const {
+    for (const ast::ExprPtr &e : exprs)
+      if (const ast::Expr *use = in(e)) return use;
+    return nullptr;
+  }
+
+  const ast::Expr *in(const ast::ExprPtr &e) const {
+    if (!e) return nullptr;
+    using EK = ast::ExprKind;
+    if (e->kind == EK::Subscript && indexing_counts && is_name(e->value, name))
+      return e->value.get();
+    if (e->kind == EK::Attribute && is_name(e->value, name) && is_tensor_attribute(e->id))
+      return e->value.get();
+    if (e->kind == EK::Call && !e->elts.empty() && is_name(e->elts[0], name) &&
+        takes_tensor_first(*e))
+      return e->elts[0].get();
+    if (e->kind == EK::Lambda) return nullptr; // its parameters may shadow the name
+    for (const ast::ExprPtr *child :
+         {&e->value, &e->slice, &e->left, &e->right, &e->extra, &e->func})
+      if (const ast::Expr *use = in(*child)) return use;
+    for (const auto *list : {&e->elts, &e->keys, &e->comparators})
+      if (const ast::Expr *use = in(*list)) return use;
+    for (const ast::Keyword &k : e->keywords)
+      if (const ast::Expr *use = in(k.value)) return use;
+    return nullptr;
+  }
+
+  const ast::Expr *in(const ast::Stmt &stmt) const {
+    if (const ast::Expr *use = in(stmt.targets)) return use;
+    for (const ast::ExprPtr *child : {&stmt.value, &stmt.test, &stmt.msg})
+      if (const ast::Expr *use = in(*child)) return use;
+    for (const auto *block : {&stmt.body, &stmt.orelse})
+      for (const ast::StmtPtr &s : *block)
+        if (const ast::Expr *use = in(*s)) return use;
+    return nullptr;
+  }
+};
+
+} // namespace
+
+const ast::Expr *find_tensor_use(const ast::Stmt &stmt, const ArgSpec &arg) {
+  static const std::set<std::string> containers = {"list", "tuple", "dict", "torch.Size"};
+  return TensorUseFinder{arg.name, !containers.count(arg.type)}.in(stmt);
 }
 
 } // namespace helion

@@ -3,6 +3,7 @@
 // What a kernel is compiled for: its arguments' specs, the globals it names,
 // and the settings that change code generation. Read from the request JSON.
 
+#include "parse/Ast.h"
 #include "support/Diagnostics.h"
 #include "support/Json.h"
 #include "types/DType.h"
@@ -19,7 +20,8 @@ struct ArgSpec {
   DType dtype = DType::Float32;
   std::vector<int64_t> shape, stride;
   std::string device;
-  Json value; ///< Constexpr: the value
+  Json value;       ///< Constexpr: the value
+  std::string type; ///< the Python type of a non-tensor ("NoneType", "int", "numpy.ndarray")
 };
 
 struct CompileSettings {
@@ -38,6 +40,23 @@ struct KernelInputs {
   CompileSettings settings;
 
   static KernelInputs from_request(const Json &request);
+
+  /// The argument named `name`; nullptr when there is none.
+  const ArgSpec *arg(const std::string &name) const;
 };
+
+/// True for the attributes and methods of tensors that kernels read
+/// (shape, size(), dtype, view(), ...).
+bool is_tensor_attribute(const std::string &attr);
+
+/// The error for a kernel that uses `arg`, which is not a tensor, as a tensor
+/// at `span` (InvalidArgument, naming the argument and its Python type).
+UserError non_tensor_argument(const ArgSpec &arg, const SourceSpan &span);
+
+/// The first place in `stmt` that uses argument `arg` as a tensor: indexes it
+/// (unless it is a list, tuple, dict or torch.Size), reads one of its tensor
+/// attributes, or passes it first to an hl.load like function or a
+/// torch.*_like allocation. nullptr when there is none.
+const ast::Expr *find_tensor_use(const ast::Stmt &stmt, const ArgSpec &arg);
 
 } // namespace helion

@@ -394,9 +394,9 @@ def test_request_for_kernel() -> None:
             "stride": [4, 1],
             "device": "cpu",
         },
-        {"name": "alpha", "kind": "float"},
-        {"name": "n", "kind": "constexpr", "value": 3},
-        {"name": "beta", "kind": "float"},
+        {"name": "alpha", "kind": "float", "type": "float"},
+        {"name": "n", "kind": "constexpr", "value": 3, "type": "int"},
+        {"name": "beta", "kind": "float", "type": "float"},
     ]
     assert request["settings"] == {
         "static_shapes": False,

@@ -11,6 +11,7 @@ import linecache
 import re
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -593,6 +594,72 @@ def test_tensors_on_different_devices() -> None:
     assert "add" in message and "device" in message, message
     _assert_no_internal_leak(info.value)
     torch.testing.assert_close(add(x, x), x + x)
+
+
+# --- arguments that are not what the kernel uses them as -------------------------------------
+
+
+_NOT_TENSORS = [
+    pytest.param(None, "NoneType", id="None"),
+    pytest.param(3, "int", id="int"),
+    pytest.param(2.5, "float", id="float"),
+    pytest.param("text", "str", id="str"),
+    pytest.param(np.ones(16, dtype=np.float32), "numpy.ndarray", id="ndarray"),
+]
+
+
+@pytest.mark.parametrize(("value", "type_name"), _NOT_TENSORS)
+def test_non_tensor_argument_used_as_tensor_on_host(value: object, type_name: str) -> None:
+    error = raises_twice(exc.InvalidArgument, add, value, randn(16))
+    assert isinstance(error, TypeError)
+    check_diagnostic(
+        error,
+        exc.InvalidArgument,
+        "add",
+        "torch.empty_like(x)",
+        mentions=("argument 'x'", "torch.Tensor", f"got {type_name}"),
+    )
+
+
+@pytest.mark.parametrize(("value", "type_name"), _NOT_TENSORS)
+def test_non_tensor_argument_used_as_tensor_on_device(value: object, type_name: str) -> None:
+    error = raises_twice(exc.InvalidArgument, add, randn(16), value)
+    check_diagnostic(
+        error,
+        exc.InvalidArgument,
+        "add",
+        "y[tile]",
+        mentions=("argument 'y'", "torch.Tensor", f"got {type_name}"),
+    )
+
+
+def test_non_tensor_argument_whose_size_is_read() -> None:
+    error = raises_twice(exc.InvalidArgument, row_sum, None)
+    check_diagnostic(
+        error, exc.InvalidArgument, "row_sum", "x.size()", mentions=("argument 'x'", "NoneType")
+    )
+
+
+@helion.kernel(autotune_effort="none")
+def optional_check(x: torch.Tensor, other: torch.Tensor | None) -> torch.Tensor:
+    if other is not None:
+        assert other.size(0) == x.size(0), "other must be as long as x"
+    out = torch.empty_like(x)
+    for tile in hl.tile(out.size(0)):
+        out[tile] = x[tile] * 2
+    return out
+
+
+def test_none_argument_that_host_code_does_not_use_as_tensor() -> None:
+    """Also: the names pytest's assert rewriting adds ("@py_builtins") are not globals."""
+    x = randn(16)
+    torch.testing.assert_close(optional_check(x, None), x * 2)
+
+
+def test_tensors_on_different_devices_on_cpu() -> None:
+    """A meta tensor beside a CPU one: the compiler names both devices."""
+    error = raises_twice(exc.DeviceMismatch, add, randn(16), torch.randn(16, device="meta"))
+    check_diagnostic(error, exc.DeviceMismatch, "add", "y[tile]", mentions=("meta", DEVICE))
 
 
 # --- the kernel's signature and decorator --------------------------------------------------------

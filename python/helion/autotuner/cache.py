@@ -7,7 +7,9 @@ the settings that change what autotuning finds. Files are written to a
 temporary file in the same directory and renamed into place, so concurrent
 processes never see half a file; the last writer wins. A file that cannot be
 read, parsed or used (corrupt, written by something else, an invalid config)
-is ignored and rewritten after the next search.
+is ignored and rewritten after the next search. Entries are read only from a
+directory and files of this user that nobody else can write (see
+``helion.runtime.cache_dir``); elsewhere there is no cache.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from .._config import Config
+from ..runtime.cache_dir import cache_dir, private_file, private_subdir
 
 if TYPE_CHECKING:
     from ..runtime.kernel import BoundKernel
@@ -32,8 +35,6 @@ _FORMAT = "helion-autotune-cache-1"
 
 
 def config_dir() -> Path:
-    from ..runtime.loader import cache_dir
-
     return cache_dir() / "configs"
 
 
@@ -81,12 +82,18 @@ def path_for(key: str) -> Path:
     return config_dir() / f"{key}.json"
 
 
+def _private_path_for(key: str) -> Path | None:
+    """``path_for(key)`` in a directory made private; None when that is unsafe or impossible."""
+    directory = private_subdir("configs")
+    return directory / f"{key}.json" if directory is not None else None
+
+
 def lookup(bound: BoundKernel, args: Sequence[Any]) -> tuple[Config, Path] | None:
     """The cached config for this specialization and where it came from, if usable."""
     try:
         key = cache_key(bound, args)
-        path = path_for(key)
-        if not path.is_file():
+        path = _private_path_for(key)
+        if path is None or not private_file(path):
             return None
         entry = json.loads(path.read_text())
         if not isinstance(entry, dict) or entry.get("key") != key:
@@ -105,8 +112,9 @@ def store(
     """Writes the entry atomically; returns its path (None when it could not be written)."""
     try:
         key = cache_key(bound, args)
-        path = path_for(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = _private_path_for(key)
+        if path is None:
+            return None
         entry = {
             "key": key,
             "kernel": bound.kernel.name,

@@ -21,6 +21,7 @@ from .loader import load_module
 from .request import (
     SourceInfo,
     build_request,
+    check_source_text,
     dtype_name,
     is_constexpr_annotation,
     make_key_function,
@@ -50,6 +51,7 @@ def _check_source(fn: types.FunctionType) -> None:
         source = SourceInfo(fn)
     except (OSError, TypeError):
         return
+    check_source_text(fn.__name__, source)
     request = {
         "kernel_name": fn.__name__,
         "filename": source.filename,
@@ -88,6 +90,39 @@ def _install_triton_allocator() -> None:
     triton.set_allocator(allocate)
 
 
+def _interpreted() -> bool:
+    return os.environ.get("TRITON_INTERPRET") == "1"
+
+
+def _bools_as_ints(run: Callable[..., Any], positions: list[int]) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        converted = list(args)
+        for i in positions:
+            converted[i] = int(converted[i])
+        return run(*converted)
+
+    return call
+
+
+_warned_bf16 = False
+
+
+def _warn_bf16_once(bound: BoundKernel) -> None:
+    """Says once per process that bfloat16 results under Triton's interpreter can be wrong."""
+    global _warned_bf16
+    warning = exc.InterpreterBFloat16(
+        f"kernel '{bound.fn.__name__}' computes in bfloat16 under Triton's interpreter "
+        "(TRITON_INTERPRET=1), whose bfloat16 arithmetic is wrong in Triton 3.6: results "
+        "can be wrong. Use float16 or float32 to check results on the CPU, or run on a GPU"
+    )
+    if _warned_bf16 or isinstance(warning, tuple(bound.settings.ignore_warnings)):
+        return
+    _warned_bf16 = True
+    # _warn <- _warn_bf16_once <- compile_config <- set_config <- _first_call <-
+    # BoundKernel.__call__ <- Kernel.__call__ <- caller.
+    bound._warn(warning, stacklevel=8)
+
+
 class ConfigSpec:
     """The config space of one specialization of a kernel."""
 
@@ -121,6 +156,11 @@ class Kernel:
     ) -> None:
         if not isinstance(fn, types.FunctionType):
             raise TypeError(f"@helion.kernel decorates a Python function, got {type(fn).__name__}")
+        if fn.__code__.co_name == "<lambda>":
+            raise exc.UnsupportedSyntax(
+                f"helion.kernel got a lambda (defined at {fn.__code__.co_filename}:"
+                f"{fn.__code__.co_firstlineno}); a kernel must be a function defined with `def`"
+            )
         signature = inspect.signature(fn)
         for parameter in signature.parameters.values():
             if parameter.kind in _UNSUPPORTED_PARAMETERS:
@@ -242,6 +282,21 @@ class BoundKernel:
                 self._warn(warning(message), stacklevel=5)
         self.config_spec = ConfigSpec(self._core)
         self._devices = {arg.device for arg in args if isinstance(arg, torch.Tensor)}
+        tensors = {
+            name: arg
+            for name, arg in zip(kernel._param_names, args)
+            if isinstance(arg, torch.Tensor)
+        }
+        self._meta_args = [name for name, t in tensors.items() if t.device.type == "meta"]
+        self._interpreted = _interpreted()
+        self._bf16_args = any(t.dtype == torch.bfloat16 for t in tensors.values())
+        # Triton's interpreter cannot take a Python bool as a kernel argument
+        # (it stores it in 32 bits as an int1): bool is an int, so it gets 1 or 0.
+        self._bool_positions = [
+            i
+            for i, (arg, by_value) in enumerate(zip(args, kernel._constexpr))
+            if type(arg) is bool and not by_value and self._interpreted
+        ]
         self._config: Config | None = None
         self._run: Callable[..., Any] | None = None
         self._compiled: dict[Config, Callable[..., Any]] = {}
@@ -265,8 +320,12 @@ class BoundKernel:
         run = self._compiled.get(config)
         if run is None:
             self._prepare_launch()
-            module = load_module(self._generate(config))
-            run = getattr(module, self.fn.__name__)
+            code = self._generate(config)
+            if self._interpreted and (self._bf16_args or "bfloat16" in code):
+                _warn_bf16_once(self)
+            run = getattr(load_module(code), self.fn.__name__)
+            if self._bool_positions:
+                run = _bools_as_ints(run, self._bool_positions)
             self._compiled[config] = run
         return run
 
@@ -317,6 +376,13 @@ class BoundKernel:
         return any(device.type == "cuda" for device in self._devices)
 
     def _prepare_launch(self) -> None:
+        if self._meta_args:
+            raise exc.InvalidArgument(
+                f"argument '{self._meta_args[0]}' of kernel '{self.fn.__name__}' is a tensor on "
+                "the meta device: tensors on the meta device hold no data and cannot run a "
+                "kernel; pass tensors on a real device (bind(args).to_triton_code() works with "
+                "meta tensors)"
+            )
         if self._on_gpu():
             _install_triton_allocator()
             return

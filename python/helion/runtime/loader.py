@@ -1,48 +1,56 @@
 """Turning generated module text into a live Python module.
 
-``@triton.jit`` reads its function's source through ``inspect``, so the text
-must come from a real file: it is written once to the cache directory, named
-by its hash, and imported from there.
+The module is compiled from the text in memory, never imported: no bytecode
+is read or written, and nothing placed beside the file can run in its stead.
+``@triton.jit`` reads its function's source through ``inspect``, which reads
+``linecache``; the text is registered there under the module's file name, so
+Triton sees exactly the text that was compiled. The file itself (named by
+the text's hash, in the private cache directory) is written for tracebacks
+and for people reading the generated code.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import linecache
 import os
 import sys
 import tempfile
 import types
 from pathlib import Path
 
+from .cache_dir import cache_dir, private_file
+
 _loaded: dict[str, types.ModuleType] = {}
-
-
-def cache_dir() -> Path:
-    """``$HELION_CACHE_DIR``, else ``~/.cache/helion``, else a temporary directory."""
-    configured = os.environ.get("HELION_CACHE_DIR")
-    candidates = [Path(configured)] if configured else []
-    candidates.append(Path.home() / ".cache" / "helion")
-    candidates.append(Path(tempfile.gettempdir()) / f"helion-{os.getuid()}")
-    for candidate in candidates:
-        try:
-            candidate.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(candidate, os.W_OK):
-            return candidate
-    raise OSError("no writable cache directory for helion; set HELION_CACHE_DIR")
 
 
 def _write_atomically(path: Path, text: str) -> None:
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     try:
-        with os.fdopen(descriptor, "w") as file:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
             file.write(text)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _holds(path: Path, text: str) -> bool:
+    if not private_file(path):
+        return False
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _register_source(filename: str, text: str) -> None:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    # No modification time: linecache.checkcache keeps the entry instead of
+    # rereading the file.
+    linecache.cache[filename] = (len(text), None, lines, filename)
 
 
 def load_module(text: str) -> types.ModuleType:
@@ -52,15 +60,17 @@ def load_module(text: str) -> types.ModuleType:
     if module is not None:
         return module
     path = cache_dir() / f"{digest}.py"
-    if not path.exists() or path.read_text() != text:
+    if not _holds(path, text):
         _write_atomically(path, text)
+    filename = str(path)
+    code = compile(text, filename, "exec", dont_inherit=True)
+    _register_source(filename, text)
     name = f"helion._generated_{digest[:24]}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
+    module = types.ModuleType(name)
+    module.__file__ = filename
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        exec(code, module.__dict__)
     except BaseException:
         del sys.modules[name]
         raise

@@ -6,8 +6,11 @@ the specialization key decides when two calls can share a compiled kernel.
 
 from __future__ import annotations
 
+import ast
+import functools
 import inspect
 import os
+import re
 import textwrap
 import types
 from collections.abc import Callable, Iterator
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from .. import exc
 from .. import language as hl
 
 if TYPE_CHECKING:
@@ -31,14 +35,118 @@ def is_constexpr_annotation(annotation: Any) -> bool:
     return isinstance(annotation, str) and annotation.split(".")[-1] == "constexpr"
 
 
-class SourceInfo:
-    """The kernel function's source and where it lives, read once per kernel."""
+# ---------------------------------------------------------------------------
+# Text the compiler can read: no unpaired surrogates, which have no UTF-8 form
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
-        lines, first_line = inspect.getsourcelines(fn)
-        self.source = textwrap.dedent("".join(lines))
-        self.filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
-        self.first_line = first_line
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(character: str) -> str:
+    return f"\\u{ord(character):04x}"
+
+
+def check_source_text(kernel_name: str, source: SourceInfo) -> None:
+    """Raises UnsupportedSyntax, pointing at it, for an unpaired surrogate in the source."""
+    match = _SURROGATE.search(source.source)
+    if match is None:
+        return
+    before = source.source[: match.start()]
+    line_index = before.count("\n")
+    line = source.source.split("\n")[line_index]
+    column = match.start() - (before.rfind("\n") + 1)
+
+    def shown(text: str) -> str:
+        return text.encode("utf-8", "backslashreplace").decode()
+
+    escape = _escape(match.group())
+    raise exc.UnsupportedSyntax(
+        f"UnsupportedSyntax in kernel '{kernel_name}' at {source.filename}:"
+        f"{source.first_line + line_index}:\n"
+        f"    {shown(line)}\n"
+        f"    {' ' * len(shown(line[:column]))}{'^' * len(escape)}\n"
+        f"the source holds the unpaired surrogate U+{ord(match.group()):04X}, which is not "
+        f"valid text; write it as the escape '{escape}' instead"
+    )
+
+
+def _surrogate_in(value: Any) -> str | None:
+    if isinstance(value, str):
+        match = _SURROGATE.search(value)
+        return match.group() if match else None
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found = _surrogate_in(item)
+            if found is not None:
+                return found
+    return None
+
+
+def _check_text(described: Any, what: str, error: type[exc.Base]) -> None:
+    found = _surrogate_in(described)
+    if found is not None:
+        raise error(
+            f"{what} holds text with the unpaired surrogate U+{ord(found):04X}, which the "
+            f"compiler cannot read; use valid text (in source, the escape '{_escape(found)}')"
+        )
+
+
+@functools.lru_cache(maxsize=32)
+def _definition_spans(text: str) -> dict[tuple[str, int], tuple[int, int]] | None:
+    """(name, first line) -> (first line, last line) of every function defined in
+    ``text``; None when ``text`` does not parse.
+
+    A decorated function's first line is its first decorator's, as in
+    ``co_firstlineno``; it is also recorded under its ``def`` line.
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    spans: dict[tuple[str, int], tuple[int, int]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            start = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+            end = node.end_lineno or node.lineno
+            spans.setdefault((node.name, node.lineno), (start, end))
+            spans[(node.name, start)] = (start, end)
+    return spans
+
+
+class SourceInfo:
+    """The kernel function's source and where it lives, read once per kernel.
+
+    The source is the function's ``def`` with its decorators, found in the
+    parsed file by its first line (``co_firstlineno``) and name: nothing the
+    decorators hold (a lambda, say) is taken for the kernel, and a file
+    changed since it ran is an error rather than another function compiled.
+    """
+
+    def __init__(self, fn: types.FunctionType) -> None:
+        code = fn.__code__
+        self.filename = inspect.getsourcefile(fn) or code.co_filename
+        file_lines, _ = inspect.findsource(fn)
+        # An unpaired surrogate (reported later, with its place) must not hide the definition.
+        spans = _definition_spans(_SURROGATE.sub("\ufffd", "".join(file_lines)))
+        if spans is None:
+            # The file changed since it ran and no longer parses as a whole:
+            # the block inspect finds, if it is the definition.
+            lines, first = inspect.getsourcelines(fn)
+            source = textwrap.dedent("".join(lines))
+            if (code.co_name, 1) not in (_definition_spans(_SURROGATE.sub("\ufffd", source)) or {}):
+                raise OSError(f"the source of {code.co_name} in {self.filename} does not parse")
+        else:
+            span = spans.get((code.co_name, code.co_firstlineno))
+            if span is None:
+                raise OSError(
+                    f"no definition `def {code.co_name}` starts at line "
+                    f"{code.co_firstlineno} of {self.filename}"
+                )
+            first, last = span
+            source = textwrap.dedent("".join(file_lines[first - 1 : last]))
+        self.source = source
+        self.first_line = first
 
 
 def function_source(fn: Callable[..., Any]) -> str | None:
@@ -102,6 +210,8 @@ def describe_globals(fn: types.FunctionType) -> dict[str, dict[str, Any]]:
     namespaces = (closure, fn.__globals__)
     described: dict[str, dict[str, Any]] = {}
     for name in sorted(set(_code_names(fn.__code__)) | set(closure)):
+        if not name.isidentifier():  # e.g. "@py_builtins" from pytest's assert rewriting
+            continue
         for namespace in namespaces:
             if name in namespace:
                 described[name] = describe_global(namespace[name])
@@ -113,16 +223,34 @@ def describe_globals(fn: types.FunctionType) -> dict[str, dict[str, Any]]:
 # Arguments
 
 
+def _type_name(value: Any) -> str:
+    """``type(value)``'s name as Python users know it: ``int``, ``NoneType``, ``numpy.ndarray``."""
+    cls = type(value)
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def describe_arg(name: str, value: Any, is_constexpr: bool) -> dict[str, Any]:
+    """The argument as the request describes it; non-tensors carry their Python type."""
     if isinstance(value, torch.Tensor):
-        return {
-            "name": name,
-            "kind": "tensor",
-            "dtype": dtype_name(value.dtype),
-            "shape": list(value.shape),
-            "stride": list(value.stride()),
-            "device": str(value.device),
-        }
+        return _describe_tensor(name, value)
+    shown = value.value if isinstance(value, hl.constexpr) else value
+    return {**_describe_value(name, value, is_constexpr), "type": _type_name(shown)}
+
+
+def _describe_tensor(name: str, value: torch.Tensor) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": "tensor",
+        "dtype": dtype_name(value.dtype),
+        "shape": list(value.shape),
+        "stride": list(value.stride()),
+        "device": str(value.device),
+    }
+
+
+def _describe_value(name: str, value: Any, is_constexpr: bool) -> dict[str, Any]:
     if isinstance(value, hl.constexpr):
         return {"name": name, "kind": "constexpr", "value": value.value}
     if is_constexpr:
@@ -138,7 +266,7 @@ def describe_arg(name: str, value: Any, is_constexpr: bool) -> dict[str, Any]:
         return {"name": name, "kind": "constexpr", "value": value}
     if isinstance(value, torch.dtype):
         return {"name": name, "kind": "dtype", "dtype": dtype_name(value)}
-    return {"name": name, "kind": "object", "type": type(value).__name__}
+    return {"name": name, "kind": "object"}
 
 
 def build_request(
@@ -149,16 +277,23 @@ def build_request(
     args: tuple[Any, ...],
     settings: Settings,
 ) -> dict[str, Any]:
+    check_source_text(fn.__name__, source)
+    described_args = [
+        describe_arg(name, value, is_constexpr)
+        for name, value, is_constexpr in zip(param_names, args, constexpr_params)
+    ]
+    described_globals = describe_globals(fn)
+    for arg in described_args:
+        _check_text(arg, f"argument '{arg['name']}' of kernel '{fn.__name__}'", exc.InvalidArgument)
+    for name, described in described_globals.items():
+        _check_text(described, f"'{name}', which kernel '{fn.__name__}' uses,", exc.CompileError)
     return {
         "kernel_name": fn.__name__,
         "filename": source.filename,
         "first_line": source.first_line,
         "source": source.source,
-        "args": [
-            describe_arg(name, value, is_constexpr)
-            for name, value, is_constexpr in zip(param_names, args, constexpr_params)
-        ],
-        "globals": describe_globals(fn),
+        "args": described_args,
+        "globals": described_globals,
         "settings": {
             "static_shapes": settings.static_shapes,
             # None: the compiler chooses from every tensor the kernel touches.
