@@ -38,8 +38,17 @@ void init_kernel(CompiledKernel *self, const std::string &request_json) {
   new (self) CompiledKernel(parse_json(request_json, "request"));
 }
 
+/// A config's values are the user's: `helion.Config` checks that they are
+/// JSON-like, but one that still fails to read (an int beyond 64 bits, say)
+/// is an invalid config, never a crash or an internal error.
 helion::Config normalize(const CompiledKernel &kernel, const std::string &config_json) {
-  return kernel.normalize(parse_json(config_json, "config"));
+  Json config;
+  try {
+    config = Json::parse(config_json);
+  } catch (const std::runtime_error &error) {
+    throw helion::UserError("InvalidConfig", std::string("config: ") + error.what());
+  }
+  return kernel.normalize(config);
 }
 
 void check_source(const std::string &request_json) {

@@ -94,13 +94,68 @@ TEST(JsonTest, FloatsPrintShortestRoundTrip) {
   }
 }
 
-TEST(JsonTest, NonFiniteFloatsUsePythonSpelling) {
-  EXPECT_EQ(Json(HUGE_VAL).dump(), "Infinity");
-  EXPECT_EQ(Json(-HUGE_VAL).dump(), "-Infinity");
-  EXPECT_EQ(Json(std::nan("")).dump(), "NaN");
-  EXPECT_EQ(Json::parse("[Infinity, -Infinity]"),
-            Json(Json::Array{Json(HUGE_VAL), Json(-HUGE_VAL)}));
-  EXPECT_TRUE(std::isnan(Json::parse("NaN").as_double()));
+TEST(JsonTest, NonFiniteFloatsPrintAsNull) {
+  EXPECT_EQ(Json(HUGE_VAL).dump(), "null");
+  EXPECT_EQ(Json(-HUGE_VAL).dump(), "null");
+  EXPECT_EQ(Json(Json::Array{Json(std::nan(""))}).dump(), "[null]");
+}
+
+TEST(JsonTest, RejectsNaNAndInfinity) {
+  EXPECT_EQ(parse_error("NaN"), "json: NaN and Infinity are not JSON numbers at offset 0");
+  EXPECT_EQ(parse_error("[1, Infinity]"),
+            "json: NaN and Infinity are not JSON numbers at offset 4");
+  EXPECT_EQ(parse_error(R"({"a": -Infinity})"),
+            "json: NaN and Infinity are not JSON numbers at offset 6");
+  EXPECT_EQ(parse_error("nan"), "json: unexpected character 'n' at offset 0");
+}
+
+TEST(JsonTest, RejectsNumbersOutOfRange) {
+  EXPECT_EQ(parse_error("9223372036854775808"),
+            "json: integer 9223372036854775808 does not fit in 64 bits at offset 0");
+  EXPECT_EQ(parse_error("[-9223372036854775809]"),
+            "json: integer -9223372036854775809 does not fit in 64 bits at offset 1");
+  EXPECT_EQ(Json::parse("9223372036854775807").as_int(), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(Json::parse("-9223372036854775808").as_int(), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(parse_error("1e999"), "json: number 1e999 is too large for a 64-bit float at offset 0");
+  EXPECT_EQ(parse_error("[-1.5e400]"),
+            "json: number -1.5e400 is too large for a 64-bit float at offset 1");
+  EXPECT_EQ(Json::parse("1e-400").as_double(), 0.0); // underflow rounds to zero
+}
+
+TEST(JsonTest, RejectsInvalidUtf8) {
+  EXPECT_EQ(Json::parse("\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"").as_string(),
+            "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+  const char *bad[] = {
+      "\"\x80\"",             // a lone continuation byte
+      "\"\xc3\"",             // truncated
+      "\"\xc0\xaf\"",         // overlong '/'
+      "\"\xe0\x80\xaf\"",     // overlong '/'
+      "\"\xed\xa0\x80\"",     // an encoded surrogate (U+D800)
+      "\"\xf4\x90\x80\x80\"", // above U+10FFFF
+      "\"\xff\"",
+  };
+  for (const char *text : bad)
+    EXPECT_EQ(parse_error(text), "json: invalid UTF-8 in string at offset 1") << text;
+  EXPECT_EQ(parse_error("{\"a\xe2\x82\": 1}"), "json: invalid UTF-8 in string at offset 3");
+}
+
+TEST(JsonTest, RejectsLoneSurrogateEscapes) {
+  EXPECT_EQ(parse_error(R"("\ud800")"), "json: unpaired high surrogate at offset 1");
+  EXPECT_EQ(parse_error(R"("\ud800x")"), "json: unpaired high surrogate at offset 1");
+  EXPECT_EQ(parse_error(R"("\ud800\u0041")"), "json: unpaired high surrogate at offset 1");
+  EXPECT_EQ(parse_error(R"("\udfff\ud800")"), "json: unpaired low surrogate at offset 1");
+  EXPECT_EQ(parse_error(R"("\ud8")"), "json: truncated \\u escape at offset 1");
+}
+
+TEST(JsonTest, DeepNestingIsAnErrorNotACrash) {
+  for (char open : {'[', '{'}) {
+    std::string text;
+    for (int i = 0; i < 100000; ++i)
+      text += open == '[' ? "[" : "{\"a\": ";
+    EXPECT_NE(parse_error(text).find("nesting deeper than 512"), std::string::npos);
+  }
+  std::string deep_but_legal = std::string(512, '[') + std::string(512, ']');
+  EXPECT_EQ(Json::parse(deep_but_legal).size(), 1u);
 }
 
 TEST(JsonTest, StringsEscapeQuotesBackslashesAndControlCharacters) {
