@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -134,6 +135,17 @@ class Settings:
         _check_choice("dot_precision", self.dot_precision, _DOT_PRECISIONS)
         _check_choice("ref_mode", self.ref_mode, _REF_MODES)
         object.__setattr__(self, "index_dtype", _index_dtype_name(self.index_dtype))
+        budget = self.autotune_budget_seconds
+        if budget is not None and (
+            isinstance(budget, bool)
+            or not isinstance(budget, (int, float))
+            or not math.isfinite(budget)
+            or budget < 0
+        ):
+            raise ValueError(
+                f"autotune_budget_seconds={budget!r} is not allowed; use a number of seconds "
+                "above 0, or None (or 0) for no budget"
+            )
         if self.autotuner_fn is not None and not callable(self.autotuner_fn):
             raise TypeError("autotuner_fn must be callable")
 

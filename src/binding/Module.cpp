@@ -77,7 +77,8 @@ std::string dump_stages(const CompiledKernel &kernel, const std::string &config_
 }
 
 /// Runs the search; `evaluate(configs_json, phase)` returns a JSON list of
-/// {"time_ms": float | null, "error": str | null}, one per config. Python
+/// {"time_ms": float | null, "error": str | null, "skipped": bool}, one per
+/// config (skipped: not measured because the budget ran out). Python
 /// exceptions raised by the callables propagate unchanged.
 std::string autotune(const CompiledKernel &kernel, const std::string &options_json,
                      nb::callable evaluate, nb::callable log) {
@@ -97,6 +98,7 @@ std::string autotune(const CompiledKernel &kernel, const std::string &options_js
       at::Measurement measurement;
       if (entry["time_ms"].is_number()) measurement.time_ms = entry["time_ms"].as_double();
       if (entry["error"].is_string()) measurement.error = entry["error"].as_string();
+      if (entry["skipped"].is_bool()) measurement.skipped = entry["skipped"].as_bool();
       out.push_back(std::move(measurement));
     }
     return out;

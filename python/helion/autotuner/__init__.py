@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -93,18 +94,24 @@ def search(
 ) -> tuple[Config, dict[str, Any]]:
     """Runs a search (over ``configs`` when given) without the cache; returns the
     best config and the core's full result (history, best_over_time, ...)."""
+    started = time.monotonic()  # the budget counts everything from here
     settings = bound.settings
     name = bound.fn.__name__
     args = bound.kernel.normalize_args(*args)  # candidates are called with defaults filled in
     options = _options(bound, args, configs)
+    budget = options["budget_seconds"]
+    deadline = started + budget if budget > 0 else None
     reporter = Reporter(name, settings)
     if not configs:
         reporter.note(
             f"[helion] autotuning kernel '{name}' (seed {options['seed']}; "
             "set autotune_random_seed or HELION_AUTOTUNE_RANDOM_SEED to repeat this search)"
         )
-    evaluator = Evaluator(bound, args, reporter, expected_batch=len(configs or ()) or 1 << 30)
+    evaluator = Evaluator(
+        bound, args, reporter, expected_batch=len(configs or ()) or 1 << 30, deadline=deadline
+    )
     try:
+        options["spent_seconds"] = time.monotonic() - started
         result_json = _run_search(bound, json.dumps(options), evaluator, reporter.log)
     except (_core.UserError, _core.InternalError) as error:
         raise exc._from_core(error) from None
@@ -157,5 +164,6 @@ def autotune(
                 )
             return config
     best, result = search(bound, args)
-    cache.store(bound, args, best, result.get("best_time_ms"))
+    if result.get("best_time_ms") is not None:  # not when the budget left nothing measured
+        cache.store(bound, args, best, result.get("best_time_ms"))
     return best
