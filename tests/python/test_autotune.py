@@ -282,6 +282,23 @@ def test_budget_setting_is_checked() -> None:
     assert helion.kernel(autotune_budget_seconds=0)(K.add_1d).settings.autotune_budget_seconds == 0
 
 
+def test_any_int_seeds_a_search_and_overrides_are_checked(device) -> None:
+    configs = [helion.Config(block_sizes=[16]), helion.Config(block_sizes=[32])]
+    for seed in (-1, 2**63, 2**64 + 5):
+        k = helion.kernel(configs=configs, **{**QUICK, "autotune_random_seed": seed})(K.add_1d)
+        assert k.autotune(_pair(device))["block_sizes"] in ([[16]], [[32]])
+    for overrides, message in [
+        ({"num_warps": 2**63}, "num_warps: 9223372036854775808 does not fit in 64 bits"),
+        ({"num_stages": float("nan")}, "num_stages: nan is not a finite number"),
+    ]:
+        k = helion.kernel(**{**QUICK, "autotune_config_overrides": overrides})(K.add_1d)
+        with pytest.raises(exc.InvalidConfig, match="autotune_config_overrides: " + message):
+            k.autotune(_pair(device))
+    k = helion.kernel(**{**QUICK, "autotune_config_overrides": {"l2_grouping": 2**40}})(K.add_1d)
+    with pytest.raises(exc.InvalidConfig, match="l2_grouping: 1099511627776 is above the maximum"):
+        k.autotune(_pair(device))
+
+
 # --- the cache ------------------------------------------------------------------
 
 

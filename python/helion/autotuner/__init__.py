@@ -55,6 +55,14 @@ def _device_info(bound: BoundKernel, args: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+def _overrides(overrides: Any) -> dict[str, Any]:
+    """autotune_config_overrides, checked like a config's fields."""
+    try:
+        return dict(Config.from_dict(overrides or {}))
+    except exc.InvalidConfig as error:
+        raise exc.InvalidConfig(f"autotune_config_overrides: {error}") from None
+
+
 def _options(
     bound: BoundKernel, args: Sequence[Any], configs: Sequence[Config] | None
 ) -> dict[str, Any]:
@@ -63,12 +71,13 @@ def _options(
     options: dict[str, Any] = {
         "strategy": "finite" if configs else settings.autotune_strategy,
         "effort": effort,
-        "seed": int(settings.autotune_random_seed) & 0xFFFFFFFFFFFFFFFF,
+        # Any int seeds a search; the core reads 64-bit ints.
+        "seed": int(settings.autotune_random_seed) & 0x7FFFFFFFFFFFFFFF,
         "max_generations": (
             -1 if settings.autotune_max_generations is None else settings.autotune_max_generations
         ),
         "budget_seconds": float(settings.autotune_budget_seconds or 0.0),
-        "overrides": dict(settings.autotune_config_overrides or {}),
+        "overrides": _overrides(settings.autotune_config_overrides),
         "device": _device_info(bound, args),
     }
     if configs:
