@@ -225,5 +225,5 @@ class Config(Mapping[str, Any]):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Config:
-        with open(path) as file:
+        with open(path, "rb") as file:
             return cls.from_json(file.read())

@@ -114,6 +114,14 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
       check_power_in_range(dim_field, choice.block_sizes[dim], min_block(call, dim),
                            legal_max_block(call, dim));
     }
+    // Each block is a power of two of at most kMaxBlockSize by now.
+    int64_t elements = 1;
+    for (int64_t block : choice.block_sizes)
+      elements = elements > (int64_t(1) << 62) / block ? int64_t(1) << 62 : elements * block;
+    if (elements > kMaxBlockSize)
+      invalid(field + ": " + int_list(choice.block_sizes).dump() + " makes a block of " +
+              std::to_string(elements) + " elements, above Triton's largest of " +
+              std::to_string(kMaxBlockSize) + "; use smaller block sizes");
   }
   check_loop_order(loop_order_field,
                    std::vector<int64_t>(choice.loop_order.begin(), choice.loop_order.end()), dims);
@@ -410,10 +418,33 @@ Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
     if (all_same) config.indexing.resize(1);
   }
 
+  fit_block_limit(config);
   config.pid_type = allows_xyz(facts_, config) && coin(rng) ? "xyz" : "flat";
   config.num_warps = static_cast<int>(random_power(rng, 1, kMaxNumWarps));
   config.num_stages = std::uniform_int_distribution<int>(1, kMaxNumStages)(rng);
   return config;
+}
+
+void ConfigSpec::fit_block_limit(Config &config) const {
+  for (size_t i = 0; i < facts_.tiles.size() && i < config.tiles.size(); ++i) {
+    const TileCallFacts &call = facts_.tiles[i];
+    TileChoice &choice = config.tiles[i];
+    if (choice.flatten || is_fixed_call(call)) continue;
+    while (true) {
+      int64_t elements = 1;
+      for (int64_t block : choice.block_sizes)
+        elements = std::min(elements * std::min(block, kMaxBlockSize + 1), kMaxBlockSize + 1);
+      if (elements <= kMaxBlockSize) break;
+      int widest = -1;
+      for (size_t dim = 0; dim < choice.block_sizes.size(); ++dim) {
+        bool fixed = dim < call.fixed_block_sizes.size() && call.fixed_block_sizes[dim];
+        if (fixed || choice.block_sizes[dim] <= min_block(call, dim)) continue;
+        if (widest < 0 || choice.block_sizes[dim] > choice.block_sizes[widest]) widest = dim;
+      }
+      if (widest < 0) break;
+      choice.block_sizes[widest] /= 2;
+    }
+  }
 }
 
 } // namespace helion

@@ -485,14 +485,29 @@ TEST(ConfigSpecTest, BlockSizesNeverExceedTritonsLargestBlock) {
   EXPECT_EQ(invalid_message(spec, R"({"block_sizes": [16, 2097152]})"),
             "block_sizes[1]: 2097152 is above the maximum 1048576; use a power of two between 1 "
             "and 1048576");
+  // The blocks of one call make one block of their product's elements.
+  EXPECT_EQ(invalid_message(spec, R"({"block_sizes": [16, [2048, 1024]]})"),
+            "block_sizes[1]: [2048, 1024] makes a block of 2097152 elements, above Triton's "
+            "largest of 1048576; use smaller block sizes");
+  EXPECT_EQ(invalid_message(spec, R"({"block_sizes": [16, 1048576, 1048576]})"),
+            "block_sizes[1]: [1048576, 1048576] makes a block of 1099511627776 elements, above "
+            "Triton's largest of 1048576; use smaller block sizes");
   std::mt19937_64 rng(7);
   for (int i = 0; i < 200; ++i) {
     Config config = spec.random_config(rng);
     EXPECT_LE(config.tiles[0].block_sizes[0], int64_t(1) << 20);
     if (config.tiles[1].flatten) EXPECT_LE(config.tiles[1].flat_block_size, int64_t(1) << 20);
+    int64_t elements = 1;
     for (int64_t block : config.tiles[1].block_sizes)
-      EXPECT_LE(block, int64_t(1) << 20);
+      elements *= block;
+    EXPECT_LE(elements, int64_t(1) << 20);
+    EXPECT_NO_THROW(spec.validate(config));
   }
+  // A search's config past the limit shrinks its largest block until it fits.
+  Config config = spec.default_config();
+  config.tiles[1].block_sizes = {int64_t(1) << 20, int64_t(1) << 12};
+  spec.fit_block_limit(config);
+  EXPECT_EQ(config.tiles[1].block_sizes, (std::vector<int64_t>{int64_t(1) << 10, int64_t(1) << 10}));
 }
 
 TEST(ConfigSpecTest, InvalidReductionLoops) {

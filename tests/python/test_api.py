@@ -155,6 +155,16 @@ def test_config_from_json_rejects_corrupt_text(text: str, message: str) -> None:
     assert info.value.__suppress_context__ or info.value.__context__ is None
 
 
+def test_config_load_of_a_corrupt_file(tmp_path) -> None:
+    path = tmp_path / "best.json"
+    path.write_bytes(b'{"num_warps": 4, "indexing": "\xc3"}')
+    with pytest.raises(exc.InvalidConfig, match="config JSON: not UTF-8 text"):
+        helion.Config.load(path)
+    path.write_bytes(b'{"num_warps": 4')
+    with pytest.raises(exc.InvalidConfig, match="config JSON: Expecting ',' delimiter"):
+        helion.Config.load(path)
+
+
 def test_config_from_json_reads_bytes_and_rejects_other_input() -> None:
     assert helion.Config.from_json(b'{"num_warps": 4}') == helion.Config(num_warps=4)
     with pytest.raises(exc.InvalidConfig, match="config JSON: not UTF-8 text"):
