@@ -167,8 +167,23 @@ void ConfigSpec::validate(const Config &config) const {
     invalid("reduction_loops: expected " + std::to_string(facts_.reductions.size()) +
             " entries (one per reduction), got " + std::to_string(config.reduction_loops.size()));
   for (size_t r = 0; r < config.reduction_loops.size(); ++r) {
-    if (!config.reduction_loops[r]) continue;
     std::string field = "reduction_loops[" + std::to_string(r) + "]";
+    const ReductionFacts &reduction = facts_.reductions[r];
+    std::string allowed = "; use a looped block, a power of two up to " +
+                          std::to_string(kMaxBlockSize);
+    if (!config.reduction_loops[r]) {
+      // A kernel that needs the dimension whole has no other choice; Triton says so.
+      if (!reduction.persistent_only && reduction_extent(reduction) > kMaxBlockSize)
+        invalid(field + ": a persistent reduction (null, or a block as large as the dimension) "
+                        "puts the whole dimension in one block of " +
+                std::to_string(reduction_extent(reduction)) +
+                " elements, above Triton's largest of " + std::to_string(kMaxBlockSize) +
+                allowed);
+      continue;
+    }
+    if (*config.reduction_loops[r] > kMaxBlockSize)
+      invalid(field + ": " + std::to_string(*config.reduction_loops[r]) +
+              " is above Triton's largest block of " + std::to_string(kMaxBlockSize) + allowed);
     check_reduction_loop(field, *config.reduction_loops[r]);
     if (facts_.reductions[r].persistent_only)
       invalid(field + ": " + std::to_string(*config.reduction_loops[r]) +
@@ -426,6 +441,12 @@ Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
 }
 
 void ConfigSpec::fit_block_limit(Config &config) const {
+  for (size_t r = 0; r < facts_.reductions.size() && r < config.reduction_loops.size(); ++r) {
+    const ReductionFacts &reduction = facts_.reductions[r];
+    auto &loop = config.reduction_loops[r];
+    if (reduction.persistent_only || reduction_extent(reduction) <= kMaxBlockSize) continue;
+    if (!loop || *loop > kMaxBlockSize) loop = kMaxBlockSize;
+  }
   for (size_t i = 0; i < facts_.tiles.size() && i < config.tiles.size(); ++i) {
     const TileCallFacts &call = facts_.tiles[i];
     TileChoice &choice = config.tiles[i];

@@ -49,8 +49,9 @@ public:
 
   /// The blocks of one tile call make one Triton block of their product's
   /// elements, which may not exceed Triton's largest (2^20; `validate`
-  /// rejects more). For a tile call past it, halves its largest tunable
-  /// block until it fits: how searches keep the configs they build legal.
+  /// rejects more), nor may a reduction's block. For a tile call past it,
+  /// halves its largest tunable block until it fits; a reduction past it
+  /// loops with the largest block: how searches keep their configs legal.
   void fit_block_limit(Config &config) const;
 
 private:

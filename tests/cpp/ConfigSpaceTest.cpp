@@ -139,11 +139,15 @@ TEST(ConfigSpace, MutationIsAlwaysValidAndChangesSomething) {
   }
 }
 
-/// A 2-D grid over 8192 x 8192: each dimension may reach 8192, but no search
-/// config's tile may hold more than Triton's 2^20 elements.
+/// A 2-D grid over 8192 x 8192 reducing over 2^22: each dimension may reach
+/// 8192, but no search config's tile or reduction block may hold more than
+/// Triton's 2^20 elements.
 TEST(ConfigSpace, SearchConfigsStayWithinTritonsLargestBlock) {
   KernelFacts facts;
   facts.tiles.push_back(tile({8192, 8192}, {1, 1}, true));
+  ReductionFacts reduction;
+  reduction.size_hint = int64_t(1) << 22;
+  facts.reductions.push_back(reduction);
   facts.memory_ops = 2;
   ConfigSpec spec(facts);
   ConfigSpace space(spec);

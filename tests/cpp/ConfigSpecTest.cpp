@@ -507,7 +507,31 @@ TEST(ConfigSpecTest, BlockSizesNeverExceedTritonsLargestBlock) {
   Config config = spec.default_config();
   config.tiles[1].block_sizes = {int64_t(1) << 20, int64_t(1) << 12};
   spec.fit_block_limit(config);
-  EXPECT_EQ(config.tiles[1].block_sizes, (std::vector<int64_t>{int64_t(1) << 10, int64_t(1) << 10}));
+  EXPECT_EQ(config.tiles[1].block_sizes,
+            (std::vector<int64_t>{int64_t(1) << 10, int64_t(1) << 10}));
+}
+
+TEST(ConfigSpecTest, ReductionsNeverExceedTritonsLargestBlock) {
+  ConfigSpec spec(softmax_facts(int64_t(1) << 22));
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [null]})"),
+            "reduction_loops[0]: a persistent reduction (null, or a block as large as the "
+            "dimension) puts the whole dimension in one block of 4194304 elements, above "
+            "Triton's largest of 1048576; use a looped block, a power of two up to 1048576");
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [8388608]})"),
+            "reduction_loops[0]: a persistent reduction (null, or a block as large as the "
+            "dimension) puts the whole dimension in one block of 4194304 elements, above "
+            "Triton's largest of 1048576; use a looped block, a power of two up to 1048576");
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [2097152]})"),
+            "reduction_loops[0]: 2097152 is above Triton's largest block of 1048576; use a "
+            "looped block, a power of two up to 1048576");
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [1048576]})"), "<no error>");
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 100; ++i)
+    EXPECT_NO_THROW(spec.validate(spec.random_config(rng)));
+  // A reduction the kernel needs whole is the kernel's limit, not the config's.
+  KernelFacts facts = softmax_facts(int64_t(1) << 22);
+  facts.reductions[0].persistent_only = true;
+  EXPECT_EQ(invalid_message(ConfigSpec(facts), R"({"reduction_loops": [null]})"), "<no error>");
 }
 
 TEST(ConfigSpecTest, InvalidReductionLoops) {
