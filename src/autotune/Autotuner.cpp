@@ -15,6 +15,8 @@ namespace helion::autotune {
 
 static constexpr size_t kFinalists = 5;
 static constexpr size_t kErrorsShown = 3;
+/// Far more than any search needs; keeps the count an int.
+static constexpr int64_t kMaxGenerations = int64_t(1) << 20;
 
 static const Json &expect(const Json &json, const char *key, bool (Json::*is)() const,
                           const char *what) {
@@ -39,9 +41,14 @@ AutotuneOptions AutotuneOptions::from_json(const Json &json, const ConfigSpec &s
   }
   if (json.contains("seed"))
     options.seed = static_cast<uint64_t>(expect(json, "seed", &Json::is_int, "an int").as_int());
-  if (json.contains("max_generations") && !json["max_generations"].is_null())
-    options.max_generations =
-        static_cast<int>(expect(json, "max_generations", &Json::is_int, "an int").as_int());
+  if (json.contains("max_generations") && !json["max_generations"].is_null()) {
+    int64_t generations = expect(json, "max_generations", &Json::is_int, "an int").as_int();
+    if (generations < -1 || generations > kMaxGenerations)
+      throw UserError("InvalidConfig", "autotune_max_generations: " + std::to_string(generations) +
+                                           " is not allowed; use an int between 0 and " +
+                                           std::to_string(kMaxGenerations) + ", or None");
+    options.max_generations = static_cast<int>(generations);
+  }
   if (json.contains("budget_seconds") && !json["budget_seconds"].is_null())
     options.budget_seconds =
         expect(json, "budget_seconds", &Json::is_number, "a number").as_double();

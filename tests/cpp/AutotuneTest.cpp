@@ -368,17 +368,24 @@ TEST(Autotune, SkippedConfigsEndTheSearchAndStayOutOfTheHistory) {
   EXPECT_EQ(spec.to_json(result.best), spec.to_json(space.default_config()));
 }
 
-TEST(Autotune, BudgetMustBeANonNegativeNumber) {
+TEST(Autotune, OptionsOutOfRangeAreInvalid) {
   ConfigSpec spec(matmul_facts());
-  for (const char *text : {R"({"budget_seconds": -1})", R"({"budget_seconds": 1e308})"}) {
-    Json json = Json::parse(text);
-    if (json["budget_seconds"].as_double() > 1e300) json.set("budget_seconds", Json(HUGE_VAL));
+  Json infinite = Json::object();
+  infinite.set("budget_seconds", Json(HUGE_VAL));
+  const std::pair<Json, const char *> cases[] = {
+      {Json::parse(R"({"budget_seconds": -1})"), "autotune_budget_seconds: -1 is not allowed"},
+      {infinite, "autotune_budget_seconds: null is not allowed"},
+      {Json::parse(R"({"max_generations": 4294967297})"),
+       "autotune_max_generations: 4294967297 is not allowed; use an int between 0 and 1048576"},
+      {Json::parse(R"({"max_generations": -5})"), "autotune_max_generations: -5 is not allowed"},
+  };
+  for (const auto &[json, message] : cases) {
     try {
       AutotuneOptions::from_json(json, spec);
-      ADD_FAILURE() << text;
+      ADD_FAILURE() << json.dump();
     } catch (const UserError &error) {
       EXPECT_EQ(error.kind(), "InvalidConfig");
-      EXPECT_NE(std::string(error.what()).find("autotune_budget_seconds"), std::string::npos);
+      EXPECT_NE(std::string(error.what()).find(message), std::string::npos) << error.what();
     }
   }
 }

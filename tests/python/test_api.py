@@ -264,6 +264,29 @@ def test_settings_reject_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
         helion.Settings()
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "allowed"),
+    [
+        ("autotune_budget_seconds", -1, "above 0"),
+        ("autotune_budget_seconds", float("nan"), "above 0"),
+        ("autotune_compile_timeout", 0, "above 0"),
+        ("autotune_compile_timeout", float("inf"), "above 0"),
+        ("autotune_compile_timeout", "60", "above 0"),
+        ("autotune_precompile_jobs", 0, "between 1 and 1024"),
+        ("autotune_precompile_jobs", 2.0, "between 1 and 1024"),
+        ("autotune_max_generations", -2, "between 0 and 1048576"),
+        ("autotune_max_generations", 2**40, "between 0 and 1048576"),
+        ("autotune_random_seed", 1.5, "an int"),
+        ("autotune_random_seed", None, "an int"),
+        ("autotune_config_overrides", [("num_warps", 4)], "a dict"),
+    ],
+)
+def test_settings_reject_out_of_range_autotune_values(name: str, value, allowed: str) -> None:
+    with pytest.raises(ValueError, match=name) as info:
+        helion.Settings(**{name: value})
+    assert allowed in str(info.value), str(info.value)
+
+
 # --- the decorator -------------------------------------------------------------
 
 
