@@ -299,17 +299,21 @@ private:
     throw UserError("NoConfigFound", "every config tried failed; the first errors: " + shown);
   }
 
-  /// The budget ran out before any config was measured: the default config,
-  /// as with autotune_effort="none".
+  /// The budget ran out before any config was measured: the first of the
+  /// given configs for a finite search, else the default config (as with
+  /// autotune_effort="none").
   AutotuneResult finish_without_measurements() {
     AutotuneResult result;
-    result.best = space_.default_config();
+    bool finite = options_.strategy == "finite" || options_.strategy == "FiniteSearch";
+    result.best = finite && !options_.finite_configs.empty() ? options_.finite_configs.front()
+                                                             : space_.default_config();
     result.configs_measured = configs_measured_;
     result.seconds = elapsed();
     result.history = std::move(history_);
     result.best_over_time = std::move(best_over_time_);
     log_line("Autotuning stopped after " + format("%.1f", result.seconds) +
-             "s: the budget ran out before any config was measured; using the default config.");
+             "s: the budget ran out before any config was measured; using " +
+             (finite ? "the first config given." : "the default config."));
     return result;
   }
 

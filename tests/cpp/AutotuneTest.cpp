@@ -366,6 +366,15 @@ TEST(Autotune, SkippedConfigsEndTheSearchAndStayOutOfTheHistory) {
   result = helion::autotune::autotune(spec, options, skip_all, [](const std::string &) {});
   EXPECT_EQ(result.configs_measured, 0);
   EXPECT_EQ(spec.to_json(result.best), spec.to_json(space.default_config()));
+
+  // Over given configs, the first of them.
+  now = 0;
+  options.strategy = "finite";
+  options.finite_configs = {
+      spec.normalize(Json::parse(R"({"block_sizes": [[32, 32], [32]]})")),
+      spec.normalize(Json::parse(R"({"block_sizes": [[64, 64], [32]]})"))};
+  result = helion::autotune::autotune(spec, options, skip_all, [](const std::string &) {});
+  EXPECT_EQ(spec.to_json(result.best), spec.to_json(options.finite_configs[0]));
 }
 
 TEST(Autotune, OptionsOutOfRangeAreInvalid) {

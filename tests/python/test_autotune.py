@@ -248,6 +248,23 @@ def test_budget_stops_compiles_that_run_past_it(device, capfd, monkeypatch, sear
     torch.testing.assert_close(k(*args), args[0] + args[1])
 
 
+def test_budget_that_runs_out_over_given_configs_keeps_the_first(
+    device, capfd, monkeypatch
+) -> None:
+    monkeypatch.setattr(benchmark, "precompile_on_cpu", True)
+    monkeypatch.setattr(precompile, "start_method", "fork")
+    monkeypatch.setenv(benchmark.FAULTS_ENV, json.dumps({"block_sizes": "hang"}))
+    configs = [helion.Config(block_sizes=[b]) for b in (64, 32)]
+    settings = {**QUICK, "autotune_budget_seconds": 1.0, "autotune_compile_timeout": 60}
+    k = helion.kernel(configs=configs, **settings)(K.add_1d)
+    start = time.monotonic()
+    config = k.autotune(_pair(device))
+    assert time.monotonic() - start < 10
+    assert config["block_sizes"] == [[64]]
+    err = capfd.readouterr().err
+    assert "the budget ran out before any of 2 configs was measured" in err, err
+
+
 def test_budget_bounds_a_search_with_slow_candidates(device, capfd, monkeypatch) -> None:
     """Each candidate takes 0.3 s to time; a 2 s budget ends the search after
     a few of them, where the whole quick search would take 15 s or more."""

@@ -154,12 +154,14 @@ def autotune(
     if configs:
         best, result = search(bound, args, configs=configs)
         if verbose:
-            print(
-                f"[helion] kernel '{name}': fastest of {len(configs)} configs is {best!r} "
-                f"({result['best_time_ms']:.4f} ms)",
-                file=sys.stderr,
-                flush=True,
+            time_ms = result["best_time_ms"]
+            fastest = (
+                f"fastest of {len(configs)} configs is {best!r} ({time_ms:.4f} ms)"
+                if time_ms is not None
+                else f"the budget ran out before any of {len(configs)} configs was measured; "
+                f"using {best!r}"
             )
+            print(f"[helion] kernel '{name}': {fastest}", file=sys.stderr, flush=True)
         return best
     if use_cache and not settings.force_autotune:
         found = cache.lookup(bound, args)
