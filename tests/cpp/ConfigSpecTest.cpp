@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <iterator>
+#include <limits>
 #include <random>
 
 using namespace helion;
@@ -532,6 +535,62 @@ TEST(ConfigSpecTest, ReductionsNeverExceedTritonsLargestBlock) {
   KernelFacts facts = softmax_facts(int64_t(1) << 22);
   facts.reductions[0].persistent_only = true;
   EXPECT_EQ(invalid_message(ConfigSpec(facts), R"({"reduction_loops": [null]})"), "<no error>");
+}
+
+/// Random values of random shapes in every field: normalize either returns
+/// a config that validates or throws InvalidConfig, never anything else.
+TEST(ConfigSpecTest, RandomUserConfigsAreValidOrInvalidConfig) {
+  const std::vector<std::string> keys = {
+      "block_sizes",          "loop_orders",      "flatten_loops",       "reduction_loops",
+      "l2_grouping",          "l2_groupings",     "indexing",            "use_yz_grid",
+      "pid_type",             "num_warps",        "num_stages",          "range_unroll_factors",
+      "range_num_stages",     "range_flattens",   "range_multi_buffers", "static_ranges",
+      "load_eviction_policies", "num_sm_multiplier"};
+  const int64_t ints[] = {0,  1,  -1, 2,  3,  4,    8,    16,         32,        64,
+                          128, 4096, 1 << 20, 1 << 21, int64_t(1) << 62,
+                          std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()};
+  const char *strings[] = {"", "flat", "xyz", "pointer", "block_ptr", "first", "\xc3\xa9"};
+  std::mt19937_64 rng(11);
+  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  std::function<Json(int)> value = [&](int depth) -> Json {
+    switch (pick(depth < 3 ? 7 : 5)) {
+    case 0:
+      return Json();
+    case 1:
+      return Json(pick(2) == 0);
+    case 2:
+      return Json(ints[pick(std::size(ints))]);
+    case 3:
+      return Json(pick(2) ? 16.0 : -0.5);
+    case 4:
+      return Json(strings[pick(std::size(strings))]);
+    default: {
+      Json list = Json::array();
+      for (size_t i = 0, n = pick(4); i < n; ++i)
+        list.push_back(value(depth + 1));
+      return list;
+    }
+    }
+  };
+  int accepted = 0;
+  for (const KernelFacts &facts : {matmul_facts(), softmax_facts(1000), softmax_facts(1 << 22)}) {
+    ConfigSpec spec(facts);
+    for (int round = 0; round < 3000; ++round) {
+      Json config = Json::object();
+      for (size_t i = 0, n = 1 + pick(3); i < n; ++i)
+        config.set(keys[pick(keys.size())], value(0));
+      try {
+        Config normalized = spec.normalize(config);
+        spec.validate(normalized);
+        ++accepted;
+      } catch (const UserError &error) {
+        ASSERT_EQ(error.kind(), "InvalidConfig") << config.dump();
+      } catch (const std::exception &error) {
+        FAIL() << config.dump() << ": " << error.what();
+      }
+    }
+  }
+  EXPECT_GT(accepted, 0);
 }
 
 TEST(ConfigSpecTest, InvalidReductionLoops) {

@@ -223,4 +223,46 @@ TEST(JsonTest, RoundTripsNestedValues) {
   }
 }
 
+/// Mutated and random inputs either parse (and then round-trip) or throw
+/// std::runtime_error: never anything else, never a crash.
+TEST(JsonTest, CorruptInputsFailCleanly) {
+  const std::string seed =
+      R"({"block_sizes": [[64, 128], [16]], "s": "a\u00e9\ud83d\ude00\n", "f": -1.5e3, )"
+      R"("n": null, "b": [true, false], "i": -9223372036854775808})";
+  const std::string alphabet = "[]{}\",:.-+eE0123456789tnfaIN\\u\x00\x80\xc3\xed\xff ";
+  std::mt19937_64 rng(1);
+  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  int parsed = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text = seed;
+    if (round % 4 == 0) {
+      text.clear();
+      for (size_t i = 0, n = pick(40); i < n; ++i)
+        text.push_back(alphabet[pick(alphabet.size())]);
+    } else {
+      for (size_t edits = 1 + pick(4); edits > 0; --edits) {
+        size_t at = pick(text.size());
+        switch (pick(3)) {
+        case 0:
+          text[at] = alphabet[pick(alphabet.size())];
+          break;
+        case 1:
+          text.erase(at, 1);
+          break;
+        default:
+          text.insert(at, 1, alphabet[pick(alphabet.size())]);
+        }
+      }
+    }
+    try {
+      Json value = Json::parse(text);
+      ++parsed;
+      ASSERT_EQ(Json::parse(value.dump()), value) << text;
+    } catch (const std::runtime_error &error) {
+      ASSERT_EQ(std::string(error.what()).rfind("json: ", 0), 0u) << text;
+    }
+  }
+  EXPECT_GT(parsed, 0);
+}
+
 } // namespace
