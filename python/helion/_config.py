@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+import numbers
+import operator
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -24,24 +27,105 @@ _FIELD_ORDER = (
 )
 
 
-def _plain(value: Any) -> Any:
-    """Tuples become lists so a config equals its own JSON round trip."""
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, (bool, int, float, str)) or value is None:
+# Configs travel to the compiler core as JSON, which reads 64-bit ints and
+# finite floats only; no config needs more than a few levels of lists.
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+_MAX_DEPTH = 32
+
+
+class _BadNumber:
+    """A number in config JSON text that no config can hold (NaN, Infinity,
+    1e999, a 5000-digit int): kept as written so the error can name its field."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
+
+
+def _invalid(message: str) -> Exception:
+    from . import exc
+
+    return exc.InvalidConfig(message)
+
+
+def _plain(value: Any, field: str, depth: int = 0) -> Any:
+    """The value as JSON-like data (tuples become lists, so a config equals its
+    own JSON round trip); raises InvalidConfig naming ``field`` for anything
+    the compiler core could not read."""
+    if depth > _MAX_DEPTH:
+        raise _invalid(f"{field}: nested deeper than {_MAX_DEPTH} levels; expected a few at most")
+    if value is None or isinstance(value, bool):
         return value
-    raise TypeError(f"config values must be JSON-like, got {type(value).__name__}: {value!r}")
+    if isinstance(value, int) or isinstance(value, numbers.Integral):
+        number = operator.index(value)
+        if not _INT64_MIN <= number <= _INT64_MAX:
+            bits = number.bit_length()
+            shown = str(number) if bits <= 128 else f"an int of {bits} bits"
+            raise _invalid(
+                f"{field}: {shown} does not fit in 64 bits; use a value the field allows "
+                "(every field's limit is far smaller)"
+            )
+        return number
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _invalid(
+                f"{field}: {value!r} is not a finite number; use an int or a finite float"
+            )
+        return value
+    if isinstance(value, _BadNumber):
+        raise _invalid(
+            f"{field}: {value.text} is not a number a config can hold; "
+            "use an int that fits in 64 bits or a finite float"
+        )
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _invalid(
+                f"{field}: {value!r} is not valid text (it holds a lone surrogate); "
+                "use valid Unicode"
+            ) from None
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, f"{field}[{index}]", depth + 1) for index, item in enumerate(value)]
+    if isinstance(value, Mapping):
+        plain = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _invalid(f"{field}: expected string keys, got {key!r}")
+            plain[_plain(key, field, depth + 1)] = _plain(item, f"{field}[{key!r}]", depth + 1)
+        return plain
+    raise _invalid(
+        f"{field}: expected a JSON-like value (an int, float, bool, string, None or a list of "
+        f"them), got {type(value).__name__}: {value!r}"
+    )
+
+
+def _reject_constant(name: str) -> _BadNumber:
+    return _BadNumber(name)
+
+
+def _parse_float(text: str) -> float | _BadNumber:
+    value = float(text)
+    return value if math.isfinite(value) else _BadNumber(text)
+
+
+def _parse_int(text: str) -> int | _BadNumber:
+    # Python refuses to convert very long digit strings; none fits 64 bits.
+    return int(text) if len(text) <= 24 else _BadNumber(text)
 
 
 class Config(Mapping[str, Any]):
     """A kernel config, e.g.
     ``helion.Config(block_sizes=[[64, 128], [16]], loop_orders=[[1, 0]], num_warps=4)``.
 
-    Immutable, hashable and comparable. Which keys and values are legal
-    depends on the kernel; that is checked when the config is used and
-    reported as :class:`helion.exc.InvalidConfig`. Keyword arguments that are
+    Immutable, hashable and comparable. Values must be JSON-like (ints that
+    fit in 64 bits, finite floats, bools, strings, None, lists), else
+    :class:`helion.exc.InvalidConfig` is raised at once. Which keys and values
+    are legal depends on the kernel; that is checked when the config is used
+    and reported as :class:`helion.exc.InvalidConfig` too. Keyword arguments that are
     ``None`` are left out, so the kernel's default applies.
     """
 
@@ -50,11 +134,16 @@ class Config(Mapping[str, Any]):
     def __init__(self, **fields: Any) -> None:
         ordered = [key for key in _FIELD_ORDER if key in fields]
         ordered += [key for key in fields if key not in _FIELD_ORDER]
-        data = {key: _plain(fields[key]) for key in ordered if fields[key] is not None}
+        data = {key: _plain(fields[key], key) for key in ordered if fields[key] is not None}
         object.__setattr__(self, "_data", data)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Config:
+        if not isinstance(data, Mapping):
+            raise _invalid(f"a config is a mapping of fields, got {type(data).__name__}")
+        for key in data:
+            if not isinstance(key, str):
+                raise _invalid(f"config field names are strings, got {key!r}")
         return cls(**dict(data))
 
     def __getitem__(self, key: str) -> Any:
@@ -99,10 +188,35 @@ class Config(Mapping[str, Any]):
         return json.dumps(self._data, indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> Config:
-        data = json.loads(text)
+    def from_json(cls, text: str | bytes) -> Config:
+        """Reads :meth:`to_json`'s text; raises InvalidConfig saying what is wrong
+        with text that is not a JSON object of config fields."""
+        if isinstance(text, (bytes, bytearray)):
+            try:
+                text = bytes(text).decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise _invalid(
+                    f"config JSON: not UTF-8 text ({error.reason} at byte {error.start})"
+                ) from None
+        if not isinstance(text, str):
+            raise _invalid(f"config JSON: expected text, got {type(text).__name__}")
+        try:
+            data = json.loads(
+                text,
+                parse_constant=_reject_constant,
+                parse_float=_parse_float,
+                parse_int=_parse_int,
+            )
+        except json.JSONDecodeError as error:
+            raise _invalid(
+                f"config JSON: {error.msg} at line {error.lineno} column {error.colno}"
+            ) from None
+        except RecursionError:
+            raise _invalid("config JSON: nested too deeply") from None
         if not isinstance(data, dict):
-            raise ValueError(f"a config is a JSON object, got {type(data).__name__}")
+            raise _invalid(
+                f"config JSON: expected an object of config fields, got {type(data).__name__}"
+            )
         return cls.from_dict(data)
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -111,5 +225,5 @@ class Config(Mapping[str, Any]):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Config:
-        with open(path) as file:
+        with open(path, "rb") as file:
             return cls.from_json(file.read())

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -90,6 +91,25 @@ def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}")
 
 
+def _is_number(value: Any) -> bool:
+    """A finite int or float (bools are not numbers here)."""
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    )
+
+
+def _check_int(name: str, value: Any, low: int | None, high: int | None, optional: bool) -> None:
+    if optional and value is None:
+        return
+    if isinstance(value, int) and not isinstance(value, bool):
+        if (low is None or value >= low) and (high is None or value <= high):
+            return
+    allowed = "an int" if low is None else f"an int between {low} and {high}"
+    raise ValueError(
+        f"{name}={value!r} is not allowed; use {allowed}" + (" or None" if optional else "")
+    )
+
+
 def _strategy_name(value: Any) -> str:
     name = str(value).strip()
     name = _STRATEGY_ALIASES.get(name.lower().replace("_", ""), name.lower())
@@ -134,6 +154,26 @@ class Settings:
         _check_choice("dot_precision", self.dot_precision, _DOT_PRECISIONS)
         _check_choice("ref_mode", self.ref_mode, _REF_MODES)
         object.__setattr__(self, "index_dtype", _index_dtype_name(self.index_dtype))
+        budget = self.autotune_budget_seconds
+        if budget is not None and not (_is_number(budget) and budget >= 0):
+            raise ValueError(
+                f"autotune_budget_seconds={budget!r} is not allowed; use a number of seconds "
+                "above 0, or None (or 0) for no budget"
+            )
+        timeout = self.autotune_compile_timeout
+        if not (_is_number(timeout) and timeout > 0):
+            raise ValueError(
+                f"autotune_compile_timeout={timeout!r} is not allowed; use a number of seconds "
+                "above 0"
+            )
+        _check_int("autotune_precompile_jobs", self.autotune_precompile_jobs, 1, 1024, True)
+        _check_int("autotune_max_generations", self.autotune_max_generations, 0, 1 << 20, True)
+        _check_int("autotune_random_seed", self.autotune_random_seed, None, None, False)
+        if not isinstance(self.autotune_config_overrides, Mapping):
+            raise ValueError(
+                f"autotune_config_overrides={self.autotune_config_overrides!r} is not allowed; "
+                "use a dict of config fields"
+            )
         if self.autotuner_fn is not None and not callable(self.autotuner_fn):
             raise TypeError("autotuner_fn must be callable")
 

@@ -15,6 +15,8 @@ namespace helion::autotune {
 
 static constexpr size_t kFinalists = 5;
 static constexpr size_t kErrorsShown = 3;
+/// Far more than any search needs; keeps the count an int.
+static constexpr int64_t kMaxGenerations = int64_t(1) << 20;
 
 static const Json &expect(const Json &json, const char *key, bool (Json::*is)() const,
                           const char *what) {
@@ -39,12 +41,24 @@ AutotuneOptions AutotuneOptions::from_json(const Json &json, const ConfigSpec &s
   }
   if (json.contains("seed"))
     options.seed = static_cast<uint64_t>(expect(json, "seed", &Json::is_int, "an int").as_int());
-  if (json.contains("max_generations") && !json["max_generations"].is_null())
-    options.max_generations =
-        static_cast<int>(expect(json, "max_generations", &Json::is_int, "an int").as_int());
+  if (json.contains("max_generations") && !json["max_generations"].is_null()) {
+    int64_t generations = expect(json, "max_generations", &Json::is_int, "an int").as_int();
+    if (generations < -1 || generations > kMaxGenerations)
+      throw UserError("InvalidConfig", "autotune_max_generations: " + std::to_string(generations) +
+                                           " is not allowed; use an int between 0 and " +
+                                           std::to_string(kMaxGenerations) + ", or None");
+    options.max_generations = static_cast<int>(generations);
+  }
   if (json.contains("budget_seconds") && !json["budget_seconds"].is_null())
     options.budget_seconds =
         expect(json, "budget_seconds", &Json::is_number, "a number").as_double();
+  if (!std::isfinite(options.budget_seconds) || options.budget_seconds < 0)
+    throw UserError("InvalidConfig", "autotune_budget_seconds: " + json["budget_seconds"].dump() +
+                                         " is not allowed; use a number of seconds above 0, "
+                                         "or 0 or None for no budget");
+  if (json.contains("spent_seconds") && !json["spent_seconds"].is_null())
+    options.spent_seconds = std::max(
+        0.0, expect(json, "spent_seconds", &Json::is_number, "a number").as_double());
   if (json.contains("configs") && !json["configs"].is_null())
     for (const Json &config : expect(json, "configs", &Json::is_array, "a list").as_array())
       options.finite_configs.push_back(spec.normalize(config));
@@ -130,17 +144,44 @@ public:
       strategy->report(measurements);
       log_batch(strategy->batch_name(), measurements);
     }
+    if (out_of_time())
+      log_line("The autotune budget of " + format("%g", options_.budget_seconds) +
+               "s is spent; the search stops");
     return finish();
   }
 
 private:
   double elapsed() const {
-    if (options_.clock) return options_.clock() - clock_start_;
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    double since_start =
+        options_.clock
+            ? options_.clock() - clock_start_
+            : std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    return options_.spent_seconds + since_start;
   }
 
+  bool has_budget() const { return options_.budget_seconds > 0; }
+
+  /// The budget is spent, or the evaluator said so by skipping configs.
   bool out_of_time() const {
-    return options_.budget_seconds > 0 && elapsed() >= options_.budget_seconds;
+    return has_budget() && (budget_ran_out_ || elapsed() >= options_.budget_seconds);
+  }
+
+  /// How many new configs the time left affords, at the cost per config
+  /// measured so far (at least one; everything before any cost is known).
+  size_t affordable() const {
+    if (!has_budget() || configs_evaluated_ == 0) return std::numeric_limits<size_t>::max();
+    double per_config = evaluate_seconds_ / configs_evaluated_;
+    double left = options_.budget_seconds - elapsed();
+    if (per_config <= 0) return std::numeric_limits<size_t>::max();
+    return std::max<size_t>(1, static_cast<size_t>(std::max(0.0, left) / per_config));
+  }
+
+  /// A config the budget left no time for.
+  static Measurement skipped() {
+    Measurement measurement;
+    measurement.skipped = true;
+    measurement.error = "not measured: the autotune budget ran out";
+    return measurement;
   }
 
   void log_line(const std::string &text) { log_("[" + format("%.0f", elapsed()) + "s] " + text); }
@@ -149,6 +190,7 @@ private:
   /// measurement per config of `batch`.
   std::vector<Measurement> measure(const std::vector<Config> &batch) {
     std::vector<Measurement> out(batch.size());
+    size_t affordable_now = affordable();
     std::vector<Config> fresh;
     std::vector<std::string> fresh_keys;
     std::vector<size_t> fresh_of(batch.size(), batch.size()); ///< batch index -> fresh index
@@ -173,22 +215,36 @@ private:
         out[i] = failure;
         continue;
       }
+      if (fresh.size() >= affordable_now) {
+        out[i] = skipped();
+        budget_ran_out_ = true;
+        continue;
+      }
       fresh_index[key] = fresh.size();
       fresh_of[i] = fresh.size();
       fresh.push_back(batch[i]);
       fresh_keys.push_back(key);
     }
     if (fresh.empty()) return out;
+    double before = elapsed();
     std::vector<Measurement> results = evaluate_(fresh, "search");
     check_internal(results.size() == fresh.size(),
                    "evaluate returned " + std::to_string(results.size()) + " results for " +
                        std::to_string(fresh.size()) + " configs");
+    size_t evaluated = 0;
     for (size_t j = 0; j < fresh.size(); ++j) {
       Measurement &result = results[j];
+      if (result.skipped) {
+        budget_ran_out_ = true;
+        continue;
+      }
+      ++evaluated;
       if (!result.ok() && result.error.empty()) result.error = "no time measured";
       if (!result.ok()) result.time_ms = std::numeric_limits<double>::infinity();
       record(fresh[j], result, fresh_keys[j], true);
     }
+    evaluate_seconds_ += elapsed() - before;
+    configs_evaluated_ += std::max<size_t>(evaluated, 1);
     for (size_t i = 0; i < batch.size(); ++i)
       if (fresh_of[i] < fresh.size()) out[i] = results[fresh_of[i]];
     return out;
@@ -209,16 +265,19 @@ private:
 
   void log_batch(const std::string &name, const std::vector<Measurement> &measurements) {
     std::vector<double> times;
-    int failed = 0;
+    int failed = 0, skipped = 0;
     for (const auto &measurement : measurements) {
       if (measurement.ok())
         times.push_back(measurement.time_ms);
+      else if (measurement.skipped)
+        ++skipped;
       else
         ++failed;
     }
     std::sort(times.begin(), times.end());
     double inf = std::numeric_limits<double>::infinity();
     std::string line = name + ": failed=" + std::to_string(failed);
+    if (skipped > 0) line += " skipped=" + std::to_string(skipped);
     line += " min=" + show_ms(times.empty() ? inf : times.front());
     line += " mid=" + show_ms(times.empty() ? inf : times[times.size() / 2]);
     line += " max=" + show_ms(times.empty() ? inf : times.back());
@@ -240,8 +299,29 @@ private:
     throw UserError("NoConfigFound", "every config tried failed; the first errors: " + shown);
   }
 
+  /// The budget ran out before any config was measured: the first of the
+  /// given configs for a finite search, else the default config (as with
+  /// autotune_effort="none").
+  AutotuneResult finish_without_measurements() {
+    AutotuneResult result;
+    bool finite = options_.strategy == "finite" || options_.strategy == "FiniteSearch";
+    result.best = finite && !options_.finite_configs.empty() ? options_.finite_configs.front()
+                                                             : space_.default_config();
+    result.configs_measured = configs_measured_;
+    result.seconds = elapsed();
+    result.history = std::move(history_);
+    result.best_over_time = std::move(best_over_time_);
+    log_line("Autotuning stopped after " + format("%.1f", result.seconds) +
+             "s: the budget ran out before any config was measured; using " +
+             (finite ? "the first config given." : "the default config."));
+    return result;
+  }
+
   AutotuneResult finish() {
-    if (best_ >= history_.size()) no_config_found();
+    if (best_ >= history_.size()) {
+      if (out_of_time() && configs_measured_ == 0) return finish_without_measurements();
+      no_config_found();
+    }
     // Re-time the fastest few carefully: search timings are quick and noisy.
     std::vector<size_t> ranked;
     for (size_t i = 0; i < history_.size(); ++i)
@@ -257,7 +337,10 @@ private:
     AutotuneResult result;
     result.best = history_[best_].first;
     result.best_time_ms = best_time_;
-    std::vector<Measurement> final_times = evaluate_(finalists, "final");
+    // Out of time, the search's own timings decide.
+    std::vector<Measurement> final_times =
+        out_of_time() ? std::vector<Measurement>(finalists.size(), skipped())
+                      : evaluate_(finalists, "final");
     check_internal(final_times.size() == finalists.size(),
                    "evaluate returned " + std::to_string(final_times.size()) + " results for " +
                        std::to_string(finalists.size()) + " finalists");
@@ -294,6 +377,10 @@ private:
   size_t best_ = static_cast<size_t>(-1);
   double best_time_ = std::numeric_limits<double>::infinity();
   int configs_measured_ = 0;
+  /// For `affordable`: seconds spent in the evaluator and the configs it measured.
+  double evaluate_seconds_ = 0;
+  size_t configs_evaluated_ = 0;
+  bool budget_ran_out_ = false;
 };
 
 } // namespace

@@ -30,7 +30,16 @@ struct AutotuneOptions {
   std::string effort = "full";
   uint64_t seed = 0;
   int max_generations = -1;           ///< < 0: the strategy's default for the effort
-  double budget_seconds = 0;          ///< 0: no wall-clock budget
+  /// 0: no wall-clock budget. Otherwise the whole search, compiling and
+  /// timing included, ends within it: no batch starts once it is spent, the
+  /// last batches shrink to what the time left affords (at the measured cost
+  /// per config), the finalists are re-timed only if time is left, and the
+  /// evaluator is expected to return `skipped` measurements for configs it
+  /// could not finish in time.
+  double budget_seconds = 0;
+  /// Seconds of the budget the caller spent before the search began (setting
+  /// up compile workers, say).
+  double spent_seconds = 0;
   std::vector<Config> finite_configs; ///< "finite": exactly these
   /// Fields fixed in every candidate (autotune_config_overrides), in the user's
   /// spelling; applied through ConfigSpec::normalize.
@@ -41,7 +50,8 @@ struct AutotuneOptions {
   std::function<double()> clock;
 
   /// Reads {"strategy": ..., "effort": ..., "seed": ..., "max_generations": ...,
-  /// "budget_seconds": ..., "configs": [...], "overrides": {...}, "device": {...}}.
+  /// "budget_seconds": ..., "spent_seconds": ..., "configs": [...], "overrides": {...},
+  /// "device": {...}}.
   static AutotuneOptions from_json(const Json &json, const ConfigSpec &spec);
 };
 
@@ -49,7 +59,12 @@ struct AutotuneOptions {
 struct Measurement {
   double time_ms = std::numeric_limits<double>::infinity(); ///< inf when it failed
   std::string error; ///< why it failed ("compile timeout", "wrong output: ...", ...)
-  bool ok() const { return error.empty() && time_ms < std::numeric_limits<double>::infinity(); }
+  /// Not measured because the budget ran out: neither a failure nor a time,
+  /// and not part of the history.
+  bool skipped = false;
+  bool ok() const {
+    return !skipped && error.empty() && time_ms < std::numeric_limits<double>::infinity();
+  }
 };
 
 /// Phase of a batch: "search" wants a quick time; "final" re-times finalists carefully.
@@ -75,7 +90,8 @@ struct AutotuneResult {
 /// crossover_rate=0.8", one line per generation, "Autotuning complete in
 /// 593.1s after searching 1520 configs.", the decorator line). Deterministic
 /// for a fixed seed and fixed measurements. Throws UserError("NoConfigFound")
-/// when every candidate failed.
+/// when every candidate failed; when the budget ran out before any config was
+/// measured, returns the default config (with an infinite best time).
 AutotuneResult autotune(const ConfigSpec &spec, const AutotuneOptions &options,
                         const EvaluateBatch &evaluate, const LogLine &log);
 

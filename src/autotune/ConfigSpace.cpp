@@ -276,6 +276,7 @@ Config ConfigSpace::decode(const std::vector<int> &values) const {
     else
       tile.flat_block_size = 0;
   }
+  spec_.fit_block_limit(config);
   bool all_same = std::all_of(indexing.begin(), indexing.end(),
                               [&](const std::string &style) { return style == indexing[0]; });
   if (all_same) indexing.resize(1);

@@ -38,8 +38,17 @@ void init_kernel(CompiledKernel *self, const std::string &request_json) {
   new (self) CompiledKernel(parse_json(request_json, "request"));
 }
 
+/// A config's values are the user's: `helion.Config` checks that they are
+/// JSON-like, but one that still fails to read (an int beyond 64 bits, say)
+/// is an invalid config, never a crash or an internal error.
 helion::Config normalize(const CompiledKernel &kernel, const std::string &config_json) {
-  return kernel.normalize(parse_json(config_json, "config"));
+  Json config;
+  try {
+    config = Json::parse(config_json);
+  } catch (const std::runtime_error &error) {
+    throw helion::UserError("InvalidConfig", std::string("config: ") + error.what());
+  }
+  return kernel.normalize(config);
 }
 
 void check_source(const std::string &request_json) {
@@ -68,7 +77,8 @@ std::string dump_stages(const CompiledKernel &kernel, const std::string &config_
 }
 
 /// Runs the search; `evaluate(configs_json, phase)` returns a JSON list of
-/// {"time_ms": float | null, "error": str | null}, one per config. Python
+/// {"time_ms": float | null, "error": str | null, "skipped": bool}, one per
+/// config (skipped: not measured because the budget ran out). Python
 /// exceptions raised by the callables propagate unchanged.
 std::string autotune(const CompiledKernel &kernel, const std::string &options_json,
                      nb::callable evaluate, nb::callable log) {
@@ -88,6 +98,7 @@ std::string autotune(const CompiledKernel &kernel, const std::string &options_js
       at::Measurement measurement;
       if (entry["time_ms"].is_number()) measurement.time_ms = entry["time_ms"].as_double();
       if (entry["error"].is_string()) measurement.error = entry["error"].as_string();
+      if (entry["skipped"].is_bool()) measurement.skipped = entry["skipped"].as_bool();
       out.push_back(std::move(measurement));
     }
     return out;

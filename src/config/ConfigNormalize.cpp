@@ -7,7 +7,7 @@
 //   fixed ones are overwritten with the source's value whatever the config
 //   says; such a call cannot be flattened.
 // - The later spelling's keys for features not implemented yet
-//   (kIgnoredKeys) are accepted and have no effect.
+//   (kIgnoredKeys) are checked (shape and range of values) and have no effect.
 // - A looped reduction block at least as large as the reduced dimension is a
 //   persistent reduction and normalizes to null.
 // - An indexing list whose entries are all the same normalizes to one style.
@@ -81,6 +81,8 @@ public:
     read_l2_grouping(user);
     if (user.contains("indexing")) read_indexing(user["indexing"]);
     read_pid_type(user);
+    for (const std::string &key : kIgnoredKeys)
+      if (user.contains(key)) check_ignored_field(key, user[key], config_.pid_type);
     if (user.contains("num_warps")) {
       int64_t warps = expect_int("num_warps", user["num_warps"]);
       check_num_warps("num_warps", warps);
@@ -268,8 +270,17 @@ private:
     if (user.contains("l2_groupings")) {
       const Json::Array &groupings = expect_list("l2_groupings", user["l2_groupings"]);
       if (groupings.empty()) invalid("l2_groupings: expected a list of one int, got []");
-      later = expect_int("l2_groupings[0]", groupings[0]);
-      check_l2_grouping("l2_groupings[0]", *later);
+      size_t grid_calls = 0;
+      for (const TileCallFacts &call : facts_.tiles)
+        grid_calls += call.is_grid ? 1 : 0;
+      if (groupings.size() > std::max<size_t>(grid_calls, 1))
+        invalid("l2_groupings: too many values: expected " +
+                std::to_string(std::max<size_t>(grid_calls, 1)) +
+                " (one per top-level hl.tile call), got " + std::to_string(groupings.size()));
+      for (size_t k = 0; k < groupings.size(); ++k)
+        check_l2_grouping(indexed("l2_groupings", k),
+                          expect_int(indexed("l2_groupings", k), groupings[k]));
+      later = groupings[0].as_int();
     }
     if (seed && later && *seed != *later)
       invalid("l2_grouping: " + std::to_string(*seed) + " disagrees with l2_groupings[0]: " +

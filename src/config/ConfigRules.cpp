@@ -79,16 +79,18 @@ int64_t min_block(const TileCallFacts &call, size_t dim) {
 
 int64_t max_block(const TileCallFacts &call, size_t dim) {
   if (const auto &fixed = fixed_size(call, dim)) return *fixed;
-  return std::max(next_power_of_two(call.size_hints[dim]), min_block(call, dim));
+  int64_t max = std::min(next_power_of_two(call.size_hints[dim]), kMaxBlockSize);
+  return std::max(max, min_block(call, dim));
 }
 
 int64_t legal_max_block(const TileCallFacts &call, size_t dim) {
   if (fixed_size(call, dim)) return max_block(call, dim);
-  return std::max<int64_t>(max_block(call, dim), 4096);
+  return std::max(std::min<int64_t>(std::max<int64_t>(max_block(call, dim), 4096), kMaxBlockSize),
+                  min_block(call, dim));
 }
 
 int64_t legal_max_flat_block(const TileCallFacts &call) {
-  return std::max<int64_t>(max_flat_block(call), 1 << 16);
+  return std::min<int64_t>(std::max<int64_t>(max_flat_block(call), 1 << 16), kMaxBlockSize);
 }
 
 int64_t min_flat_block(const TileCallFacts &call) {
@@ -102,7 +104,7 @@ int64_t max_flat_block(const TileCallFacts &call) {
   int64_t product = 1;
   for (size_t dim = 0; dim < call.size_hints.size(); ++dim)
     product = saturating_multiply(product, max_block(call, dim));
-  return product;
+  return std::max(std::min(product, kMaxBlockSize), min_flat_block(call));
 }
 
 int64_t reduction_extent(const ReductionFacts &reduction) {
@@ -134,9 +136,13 @@ void check_reduction_loop(const std::string &field, int64_t value) {
 }
 
 void check_l2_grouping(const std::string &field, int64_t value) {
+  std::string allowed = "; use 1 to disable grouping or a power of two up to " +
+                        std::to_string(kMaxL2Grouping);
   if (!is_power_of_two(value))
-    invalid(field + ": " + std::to_string(value) +
-            " is not a power of two; use 1 to disable grouping or a larger power of two");
+    invalid(field + ": " + std::to_string(value) + " is not a power of two" + allowed);
+  if (value > kMaxL2Grouping)
+    invalid(field + ": " + std::to_string(value) + " is above the maximum " +
+            std::to_string(kMaxL2Grouping) + allowed);
 }
 
 void check_indexing_style(const std::string &field, const std::string &style) {
@@ -147,6 +153,57 @@ void check_indexing_style(const std::string &field, const std::string &style) {
     quoted.push_back(show(Json(s)));
   invalid(field + ": " + show(Json(style)) + " is not an indexing style; use one of " +
           join(quoted));
+}
+
+static const Json::Array &ignored_list(const std::string &key, const Json &value,
+                                      const std::string &what) {
+  if (!value.is_array()) invalid(key + ": expected a list of " + what + ", got " + show(value));
+  return value.as_array();
+}
+
+void check_ignored_field(const std::string &key, const Json &value, const std::string &pid_type) {
+  if (key == "num_sm_multiplier") {
+    int64_t multiplier = expect_int(key, value);
+    check_power_in_range(key, multiplier, 1, kMaxNumSmMultiplier);
+    if (multiplier != 1 && pid_type != "persistent_blocked" && pid_type != "persistent_interleaved")
+      invalid(key + ": " + std::to_string(multiplier) + " needs a persistent pid_type, but it is " +
+              show(Json(pid_type)) + "; use 1");
+    return;
+  }
+  if (key == "range_unroll_factors" || key == "range_num_stages") {
+    std::string what = "ints between 0 and " + std::to_string(kMaxRangeOption);
+    const Json::Array &items = ignored_list(key, value, what);
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string field = key + "[" + std::to_string(i) + "]";
+      int64_t item = expect_int(field, items[i]);
+      if (item < 0 || item > kMaxRangeOption)
+        invalid(field + ": " + std::to_string(item) + " is not allowed; use an int between 0 and " +
+                std::to_string(kMaxRangeOption) + " (0 leaves it to Triton)");
+    }
+    return;
+  }
+  if (key == "range_multi_buffers" || key == "range_flattens" || key == "static_ranges") {
+    bool nullable = key != "static_ranges";
+    std::string what = nullable ? "true, false or null" : "true or false";
+    const Json::Array &items = ignored_list(key, value, what);
+    for (size_t i = 0; i < items.size(); ++i)
+      if (!items[i].is_bool() && !(nullable && items[i].is_null()))
+        invalid(key + "[" + std::to_string(i) + "]: expected " + what + ", got " + show(items[i]));
+    return;
+  }
+  if (key == "load_eviction_policies") {
+    const Json::Array &items = ignored_list(key, value, "strings");
+    for (size_t i = 0; i < items.size(); ++i) {
+      const Json &item = items[i];
+      if (item.is_string() &&
+          (item.as_string().empty() || item.as_string() == "first" || item.as_string() == "last"))
+        continue;
+      invalid(key + "[" + std::to_string(i) + "]: " + show(item) +
+              " is not an eviction policy; use \"\", \"first\" or \"last\"");
+    }
+    return;
+  }
+  invalid("config: " + show(Json(key)) + " is not a known config key");
 }
 
 void check_loop_order(const std::string &field, const std::vector<int64_t> &order, size_t dims) {

@@ -24,6 +24,15 @@ int64_t next_power_of_two(int64_t value);
 
 constexpr int kMaxNumWarps = 32;
 constexpr int kMaxNumStages = 8;
+/// Grouped launch order beyond this many rows gains nothing (Helion's bound).
+constexpr int64_t kMaxL2Grouping = 64;
+/// Triton's largest block (TRITON_MAX_TENSOR_NUMEL): no block size, per
+/// dimension or flattened, may exceed it.
+constexpr int64_t kMaxBlockSize = int64_t(1) << 20;
+/// `num_sm_multiplier` (persistent pid types only): a power of two up to this.
+constexpr int64_t kMaxNumSmMultiplier = 128;
+/// `range_unroll_factors` and `range_num_stages` entries: 0 (omit) up to this.
+constexpr int64_t kMaxRangeOption = 4;
 /// Looped reductions get this block by default once the reduced dimension
 /// exceeds kMaxDefaultPersistentReduction.
 constexpr int64_t kDefaultReductionLoop = 4096;
@@ -69,6 +78,10 @@ void check_power_in_range(const std::string &field, int64_t value, int64_t min, 
 void check_reduction_loop(const std::string &field, int64_t value);
 void check_l2_grouping(const std::string &field, int64_t value);
 void check_indexing_style(const std::string &field, const std::string &style);
+/// Checks a field of the later spelling that has no effect yet (range_*,
+/// static_ranges, load_eviction_policies, num_sm_multiplier): its shape and
+/// the range of its values. `pid_type` is the config's, for num_sm_multiplier.
+void check_ignored_field(const std::string &key, const Json &value, const std::string &pid_type);
 /// Throws unless `order` is a permutation of 0 .. dims-1.
 void check_loop_order(const std::string &field, const std::vector<int64_t> &order, size_t dims);
 void check_num_warps(const std::string &field, int64_t value);

@@ -114,6 +114,14 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
       check_power_in_range(dim_field, choice.block_sizes[dim], min_block(call, dim),
                            legal_max_block(call, dim));
     }
+    // Each block is a power of two of at most kMaxBlockSize by now.
+    int64_t elements = 1;
+    for (int64_t block : choice.block_sizes)
+      elements = elements > (int64_t(1) << 62) / block ? int64_t(1) << 62 : elements * block;
+    if (elements > kMaxBlockSize)
+      invalid(field + ": " + int_list(choice.block_sizes).dump() + " makes a block of " +
+              std::to_string(elements) + " elements, above Triton's largest of " +
+              std::to_string(kMaxBlockSize) + "; use smaller block sizes");
   }
   check_loop_order(loop_order_field,
                    std::vector<int64_t>(choice.loop_order.begin(), choice.loop_order.end()), dims);
@@ -159,8 +167,23 @@ void ConfigSpec::validate(const Config &config) const {
     invalid("reduction_loops: expected " + std::to_string(facts_.reductions.size()) +
             " entries (one per reduction), got " + std::to_string(config.reduction_loops.size()));
   for (size_t r = 0; r < config.reduction_loops.size(); ++r) {
-    if (!config.reduction_loops[r]) continue;
     std::string field = "reduction_loops[" + std::to_string(r) + "]";
+    const ReductionFacts &reduction = facts_.reductions[r];
+    std::string allowed = "; use a looped block, a power of two up to " +
+                          std::to_string(kMaxBlockSize);
+    if (!config.reduction_loops[r]) {
+      // A kernel that needs the dimension whole has no other choice; Triton says so.
+      if (!reduction.persistent_only && reduction_extent(reduction) > kMaxBlockSize)
+        invalid(field + ": a persistent reduction (null, or a block as large as the dimension) "
+                        "puts the whole dimension in one block of " +
+                std::to_string(reduction_extent(reduction)) +
+                " elements, above Triton's largest of " + std::to_string(kMaxBlockSize) +
+                allowed);
+      continue;
+    }
+    if (*config.reduction_loops[r] > kMaxBlockSize)
+      invalid(field + ": " + std::to_string(*config.reduction_loops[r]) +
+              " is above Triton's largest block of " + std::to_string(kMaxBlockSize) + allowed);
     check_reduction_loop(field, *config.reduction_loops[r]);
     if (facts_.reductions[r].persistent_only)
       invalid(field + ": " + std::to_string(*config.reduction_loops[r]) +
@@ -410,10 +433,39 @@ Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
     if (all_same) config.indexing.resize(1);
   }
 
+  fit_block_limit(config);
   config.pid_type = allows_xyz(facts_, config) && coin(rng) ? "xyz" : "flat";
   config.num_warps = static_cast<int>(random_power(rng, 1, kMaxNumWarps));
   config.num_stages = std::uniform_int_distribution<int>(1, kMaxNumStages)(rng);
   return config;
+}
+
+void ConfigSpec::fit_block_limit(Config &config) const {
+  for (size_t r = 0; r < facts_.reductions.size() && r < config.reduction_loops.size(); ++r) {
+    const ReductionFacts &reduction = facts_.reductions[r];
+    auto &loop = config.reduction_loops[r];
+    if (reduction.persistent_only || reduction_extent(reduction) <= kMaxBlockSize) continue;
+    if (!loop || *loop > kMaxBlockSize) loop = kMaxBlockSize;
+  }
+  for (size_t i = 0; i < facts_.tiles.size() && i < config.tiles.size(); ++i) {
+    const TileCallFacts &call = facts_.tiles[i];
+    TileChoice &choice = config.tiles[i];
+    if (choice.flatten || is_fixed_call(call)) continue;
+    while (true) {
+      int64_t elements = 1;
+      for (int64_t block : choice.block_sizes)
+        elements = std::min(elements * std::min(block, kMaxBlockSize + 1), kMaxBlockSize + 1);
+      if (elements <= kMaxBlockSize) break;
+      int widest = -1;
+      for (size_t dim = 0; dim < choice.block_sizes.size(); ++dim) {
+        bool fixed = dim < call.fixed_block_sizes.size() && call.fixed_block_sizes[dim];
+        if (fixed || choice.block_sizes[dim] <= min_block(call, dim)) continue;
+        if (widest < 0 || choice.block_sizes[dim] > choice.block_sizes[widest]) widest = dim;
+      }
+      if (widest < 0) break;
+      choice.block_sizes[widest] /= 2;
+    }
+  }
 }
 
 } // namespace helion

@@ -47,6 +47,13 @@ public:
   /// in canonical form, so `normalize(to_json(c))` gives it back.
   Config random_config(std::mt19937_64 &rng) const;
 
+  /// The blocks of one tile call make one Triton block of their product's
+  /// elements, which may not exceed Triton's largest (2^20; `validate`
+  /// rejects more), nor may a reduction's block. For a tile call past it,
+  /// halves its largest tunable block until it fits; a reduction past it
+  /// loops with the largest block: how searches keep their configs legal.
+  void fit_block_limit(Config &config) const;
+
 private:
   KernelFacts facts_;
 };

@@ -140,10 +140,10 @@ bool Json::operator==(const Json &other) const {
 
 /// The shortest decimal text that reads back as exactly `value`, always with
 /// a '.' or an exponent so that it reads back as a float, not an int.
-/// Infinities and NaN use Python's spelling, which `parse` accepts.
+/// JSON has no infinities or NaN: they print as null, so that what `dump`
+/// writes `parse` always reads.
 static std::string format_double(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  if (!std::isfinite(value)) return "null";
   char buffer[40];
   for (int precision = 1; precision <= 17; ++precision) {
     std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
@@ -244,7 +244,9 @@ std::string Json::dump() const {
 }
 
 // ---------------------------------------------------------------------------
-// Parsing (RFC 8259, plus Python's NaN / Infinity / -Infinity)
+// Parsing (RFC 8259: no NaN or Infinity, which Python's json module writes by
+// default; numbers must fit a 64-bit int or a finite double; strings must be
+// valid UTF-8)
 
 namespace {
 
@@ -297,8 +299,8 @@ private:
     if (consume_word("null")) return Json();
     if (consume_word("true")) return Json(true);
     if (consume_word("false")) return Json(false);
-    if (consume_word("NaN")) return Json(std::nan(""));
-    if (consume_word("Infinity")) return Json(HUGE_VAL);
+    if (text_.compare(pos_, 3, "NaN") == 0 || text_.compare(pos_, 8, "Infinity") == 0)
+      fail("NaN and Infinity are not JSON numbers");
     fail(std::string("unexpected character '") + c + "'");
   }
 
@@ -357,7 +359,8 @@ private:
     size_t start = pos_;
     if (text_[pos_] == '-') {
       ++pos_;
-      if (consume_word("Infinity")) return Json(-HUGE_VAL);
+      if (text_.compare(pos_, 8, "Infinity") == 0)
+        fail_at("NaN and Infinity are not JSON numbers", start);
     }
     if (at_end() || !is_digit(text_[pos_])) fail("expected a digit");
     if (text_[pos_] == '0') {
@@ -384,7 +387,12 @@ private:
         ++pos_;
     }
     std::string literal = text_.substr(start, pos_ - start);
-    if (is_float) return Json(std::strtod(literal.c_str(), nullptr));
+    if (is_float) {
+      double value = std::strtod(literal.c_str(), nullptr);
+      if (!std::isfinite(value))
+        fail_at("number " + literal + " is too large for a 64-bit float", start);
+      return Json(value);
+    }
     errno = 0;
     long long value = std::strtoll(literal.c_str(), nullptr, 10);
     if (errno == ERANGE) fail_at("integer " + literal + " does not fit in 64 bits", start);
@@ -405,6 +413,13 @@ private:
         return out;
       }
       if (static_cast<unsigned char>(c) < 0x20) fail("control character in string; escape it");
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        size_t length = utf8_sequence_length(pos_);
+        if (length == 0) fail("invalid UTF-8 in string");
+        out.append(text_, pos_, length);
+        pos_ += length;
+        continue;
+      }
       if (c != '\\') {
         out.push_back(c);
         ++pos_;
@@ -446,6 +461,31 @@ private:
         fail_at(std::string("invalid escape '\\") + e + "'", escape_start);
       }
     }
+  }
+
+  /// The length of the well-formed UTF-8 sequence starting at `at` (a byte
+  /// >= 0x80), or 0 when it is malformed: overlong, a surrogate, above
+  /// U+10FFFF or truncated (the Unicode standard's table 3-7).
+  size_t utf8_sequence_length(size_t at) const {
+    auto byte = [&](size_t i) -> unsigned {
+      return at + i < text_.size() ? static_cast<unsigned char>(text_[at + i]) : 0;
+    };
+    auto continuation = [&](size_t i, unsigned low = 0x80, unsigned high = 0xBF) {
+      return byte(i) >= low && byte(i) <= high;
+    };
+    unsigned lead = byte(0);
+    if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
+    if (lead >= 0xE0 && lead <= 0xEF) {
+      unsigned low = lead == 0xE0 ? 0xA0 : 0x80;  // not overlong
+      unsigned high = lead == 0xED ? 0x9F : 0xBF; // not a surrogate
+      return continuation(1, low, high) && continuation(2) ? 3 : 0;
+    }
+    if (lead >= 0xF0 && lead <= 0xF4) {
+      unsigned low = lead == 0xF0 ? 0x90 : 0x80;  // not overlong
+      unsigned high = lead == 0xF4 ? 0x8F : 0xBF; // not above U+10FFFF
+      return continuation(1, low, high) && continuation(2) && continuation(3) ? 4 : 0;
+    }
+    return 0;
   }
 
   /// Stands after "\u"; reads four hex digits, and a low surrogate if needed.

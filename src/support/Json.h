@@ -62,8 +62,12 @@ public:
   size_t size() const; ///< array or object size
 
   /// Compact JSON text: `{"a": [1, 2]}` with ", " and ": " separators.
+  /// Infinite and NaN floats, which JSON cannot hold, print as null.
   std::string dump() const;
-  /// Throws std::runtime_error with the offset of the problem on bad input.
+  /// Strict RFC 8259: throws std::runtime_error with the offset of the
+  /// problem on bad input, including NaN and Infinity, ints outside 64 bits,
+  /// floats that overflow a double, invalid UTF-8, unpaired surrogate escapes
+  /// and nesting deeper than 512 (so no input can exhaust the stack).
   static Json parse(const std::string &text);
 
   bool operator==(const Json &other) const;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -270,11 +271,132 @@ TEST(Autotune, BudgetSecondsIsRespected) {
     now += 0.1 * configs.size();
     return inner(configs, phase);
   };
+  std::vector<std::string> log;
+  AutotuneResult result = helion::autotune::autotune(
+      spec, options, evaluate, [&](const std::string &line) { log.push_back(line); });
+  // The first batch (48) costs 4.8 s; the next shrinks to the 2 configs the
+  // 0.2 s left afford, and the finalists are not re-timed.
+  EXPECT_EQ(result.configs_measured, 50);
+  EXPECT_NEAR(result.seconds, 5.0, 1e-9);
+  EXPECT_EQ(bowl.phases, (std::vector<std::string>{"search", "search"}));
+  EXPECT_TRUE(std::isfinite(result.best_time_ms));
+  const std::string stop_line = "[5s] The autotune budget of 5s is spent; the search stops";
+  EXPECT_NE(std::find(log.begin(), log.end(), stop_line), log.end());
+}
+
+TEST(Autotune, BudgetCountsTimeSpentBeforeTheSearch) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  Bowl bowl{space, planted(space, kMatmulOptimum)};
+  double now = 0.0;
+  AutotuneOptions options = options_for("model", "full");
+  options.budget_seconds = 5;
+  options.spent_seconds = 4.9;
+  options.clock = [&] { return now; };
+  EvaluateBatch inner = bowl.evaluator();
+  int calls = 0;
+  EvaluateBatch evaluate = [&](const std::vector<Config> &configs, const std::string &phase) {
+    ++calls;
+    now += 0.1 * configs.size();
+    return inner(configs, phase);
+  };
   AutotuneResult result =
       helion::autotune::autotune(spec, options, evaluate, [](const std::string &) {});
-  // The batch under way when the budget ran out finishes: 48 + 16 per round.
-  EXPECT_EQ(result.configs_measured, 64);
-  EXPECT_GE(result.seconds, 5.0);
+  EXPECT_EQ(calls, 1); // one batch, then nothing: not even the finalists
+  EXPECT_GT(result.seconds, 5.0);
+
+  // Setup that used the whole budget leaves the default config, unmeasured.
+  options.spent_seconds = 6;
+  calls = 0;
+  std::vector<std::string> log;
+  result = helion::autotune::autotune(spec, options, evaluate,
+                                      [&](const std::string &line) { log.push_back(line); });
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(result.configs_measured, 0);
+  EXPECT_FALSE(std::isfinite(result.best_time_ms));
+  EXPECT_EQ(spec.to_json(result.best), spec.to_json(space.default_config()));
+  EXPECT_NE(log.back().find("the budget ran out before any config was measured; using the "
+                            "default config"),
+            std::string::npos)
+      << log.back();
+}
+
+/// An evaluator that stops at the deadline, as the Python one does: configs
+/// it has no time for come back skipped, and the search ends there.
+TEST(Autotune, SkippedConfigsEndTheSearchAndStayOutOfTheHistory) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  Bowl bowl{space, planted(space, kMatmulOptimum)};
+  double now = 0.0;
+  AutotuneOptions options = options_for("model", "full");
+  options.budget_seconds = 3;
+  options.clock = [&] { return now; };
+  EvaluateBatch inner = bowl.evaluator();
+  int calls = 0;
+  EvaluateBatch evaluate = [&](const std::vector<Config> &configs, const std::string &phase) {
+    ++calls;
+    std::vector<Measurement> out = inner(configs, phase);
+    for (Measurement &measurement : out) {
+      if (now >= options.budget_seconds) {
+        measurement = Measurement();
+        measurement.skipped = true;
+        continue;
+      }
+      now += 0.25;
+    }
+    return out;
+  };
+  AutotuneResult result =
+      helion::autotune::autotune(spec, options, evaluate, [](const std::string &) {});
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(result.configs_measured, 12);
+  EXPECT_EQ(result.history.size(), 12u);
+  EXPECT_TRUE(std::isfinite(result.best_time_ms));
+
+  // Nothing measured in time: the default config rather than NoConfigFound.
+  now = 0;
+  options.budget_seconds = 0.001;
+  options.clock = [&] { return now; };
+  EvaluateBatch skip_all = [&](const std::vector<Config> &configs, const std::string &) {
+    now = 1;
+    Measurement skipped;
+    skipped.skipped = true;
+    return std::vector<Measurement>(configs.size(), skipped);
+  };
+  result = helion::autotune::autotune(spec, options, skip_all, [](const std::string &) {});
+  EXPECT_EQ(result.configs_measured, 0);
+  EXPECT_EQ(spec.to_json(result.best), spec.to_json(space.default_config()));
+
+  // Over given configs, the first of them.
+  now = 0;
+  options.strategy = "finite";
+  options.finite_configs = {
+      spec.normalize(Json::parse(R"({"block_sizes": [[32, 32], [32]]})")),
+      spec.normalize(Json::parse(R"({"block_sizes": [[64, 64], [32]]})"))};
+  result = helion::autotune::autotune(spec, options, skip_all, [](const std::string &) {});
+  EXPECT_EQ(spec.to_json(result.best), spec.to_json(options.finite_configs[0]));
+}
+
+TEST(Autotune, OptionsOutOfRangeAreInvalid) {
+  ConfigSpec spec(matmul_facts());
+  Json infinite = Json::object();
+  infinite.set("budget_seconds", Json(HUGE_VAL));
+  const std::pair<Json, const char *> cases[] = {
+      {Json::parse(R"({"budget_seconds": -1})"), "autotune_budget_seconds: -1 is not allowed"},
+      {infinite, "autotune_budget_seconds: null is not allowed"},
+      {Json::parse(R"({"max_generations": 4294967297})"),
+       "autotune_max_generations: 4294967297 is not allowed; use an int between 0 and 1048576"},
+      {Json::parse(R"({"max_generations": -5})"), "autotune_max_generations: -5 is not allowed"},
+  };
+  for (const auto &[json, message] : cases) {
+    try {
+      AutotuneOptions::from_json(json, spec);
+      ADD_FAILURE() << json.dump();
+    } catch (const UserError &error) {
+      EXPECT_EQ(error.kind(), "InvalidConfig");
+      EXPECT_NE(std::string(error.what()).find(message), std::string::npos) << error.what();
+    }
+  }
 }
 
 TEST(Autotune, LogsInTheSeedsFormat) {

@@ -139,6 +139,34 @@ TEST(ConfigSpace, MutationIsAlwaysValidAndChangesSomething) {
   }
 }
 
+/// A 2-D grid over 8192 x 8192 reducing over 2^22: each dimension may reach
+/// 8192, but no search config's tile or reduction block may hold more than
+/// Triton's 2^20 elements.
+TEST(ConfigSpace, SearchConfigsStayWithinTritonsLargestBlock) {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({8192, 8192}, {1, 1}, true));
+  ReductionFacts reduction;
+  reduction.size_hint = int64_t(1) << 22;
+  facts.reductions.push_back(reduction);
+  facts.memory_ops = 2;
+  ConfigSpec spec(facts);
+  ConfigSpace space(spec);
+  std::vector<int> widest = space.gene_values(space.default_config());
+  for (size_t g = 0; g < widest.size(); ++g)
+    widest[g] = space.genes()[g].high;
+  ASSERT_TRUE(valid(spec, space.decode(widest)));
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    std::mt19937_64 rng(seed);
+    Config a = space.random_config(rng);
+    Config b = space.random_config(rng);
+    ASSERT_TRUE(valid(spec, a)) << "seed " << seed;
+    ASSERT_TRUE(valid(spec, space.mutate(a, rng))) << "seed " << seed;
+    ASSERT_TRUE(valid(spec, space.crossover(a, b, rng))) << "seed " << seed;
+    for (const Config &neighbor : space.neighbors(a))
+      ASSERT_TRUE(valid(spec, neighbor)) << "seed " << seed;
+  }
+}
+
 TEST(ConfigSpace, CrossoverIsAlwaysValidAndTakesGenesFromParents) {
   for (const KernelFacts &facts : all_facts()) {
     ConfigSpec spec(facts);

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <iterator>
+#include <limits>
 #include <random>
 
 using namespace helion;
@@ -303,9 +306,9 @@ TEST(ConfigSpecTest, InvalidFieldsNameFieldValueAndWhatIsAllowed) {
        "block_sizes[0]: expected an int or a list of ints, got null"},
       {R"({"block_sizes": [64, [16]]})",
        "block_sizes[0]: 64 is below the minimum 256; use a power of two between 256 and "
-       "2097152"},
+       "1048576"},
       {R"({"block_sizes": [1000, [16]]})",
-       "block_sizes[0]: 1000 is not a power of two; use a power of two between 256 and 2097152"},
+       "block_sizes[0]: 1000 is not a power of two; use a power of two between 256 and 1048576"},
       {R"({"block_sizes": [1024, [16]], "flatten_loops": [false]})",
        "flatten_loops[0]: false disagrees with block_sizes, which gives this tile call one flat "
        "block of 1024; give a list of block sizes or set it to true"},
@@ -327,12 +330,14 @@ TEST(ConfigSpecTest, InvalidFieldsNameFieldValueAndWhatIsAllowed) {
        "reduction_loops: expected 0 entries (one per reduction: null for persistent or a power "
        "of two), got 1"},
       {R"({"l2_grouping": 3})",
-       "l2_grouping: 3 is not a power of two; use 1 to disable grouping or a larger power of two"},
+       "l2_grouping: 3 is not a power of two; use 1 to disable grouping or a power of two up to "
+       "64"},
       {R"({"l2_grouping": 0})",
-       "l2_grouping: 0 is not a power of two; use 1 to disable grouping or a larger power of two"},
+       "l2_grouping: 0 is not a power of two; use 1 to disable grouping or a power of two up to "
+       "64"},
       {R"({"l2_groupings": [6]})",
-       "l2_groupings[0]: 6 is not a power of two; use 1 to disable grouping or a larger power of "
-       "two"},
+       "l2_groupings[0]: 6 is not a power of two; use 1 to disable grouping or a power of two up "
+       "to 64"},
       {R"({"l2_groupings": []})", "l2_groupings: expected a list of one int, got []"},
       {R"({"l2_grouping": 4, "l2_groupings": [8]})",
        "l2_grouping: 4 disagrees with l2_groupings[0]: 8; give only one of them"},
@@ -366,6 +371,228 @@ TEST(ConfigSpecTest, InvalidFieldsNameFieldValueAndWhatIsAllowed) {
     EXPECT_EQ(invalid_message(spec, c.config), c.message) << c.config;
 }
 
+/// Values at the edges of every field: negative, zero, huge, the wrong type,
+/// the wrong nesting, and the later spelling's fields that have no effect yet.
+TEST(ConfigSpecTest, OutOfRangeValuesOfEveryField) {
+  ConfigSpec spec(matmul_facts());
+  const InvalidCase cases[] = {
+      {R"({"block_sizes": [[64, -64], [16]]})",
+       "block_sizes[0][1]: -64 is not a power of two; use a power of two between 16 and 4096"},
+      {R"({"block_sizes": [[64, 0], [16]]})",
+       "block_sizes[0][1]: 0 is not a power of two; use a power of two between 16 and 4096"},
+      {R"({"block_sizes": [[64, 4611686018427387904], [16]]})",
+       "block_sizes[0][1]: 4611686018427387904 is above the maximum 4096; use a power of two "
+       "between 16 and 4096"},
+      {R"({"block_sizes": [[64, -9223372036854775808], [16]]})",
+       "block_sizes[0][1]: -9223372036854775808 is not a power of two; use a power of two "
+       "between 16 and 4096"},
+      {R"({"block_sizes": [[64, true], [16]]})", "block_sizes[0][1]: expected an int, got true"},
+      {R"({"block_sizes": [[64, [64]], [16]]})", "block_sizes[0][1]: expected an int, got [64]"},
+      {R"({"block_sizes": [[64, 64], [[16]]]})", "block_sizes[1][0]: expected an int, got [16]"},
+      {R"({"block_sizes": [[64, 64.5], [16]]})", "block_sizes[0][1]: expected an int, got 64.5"},
+      {R"({"block_sizes": [2097152, [16]]})",
+       "block_sizes[0]: 2097152 is above the maximum 1048576; use a power of two between 256 "
+       "and 1048576"},
+      {R"({"loop_orders": [[1, -1]]})",
+       "loop_orders[0]: [1, -1] is not a permutation of [0, 1]; list each of the 2 dimensions "
+       "once"},
+      {R"({"loop_orders": [[1, 9223372036854775807]]})",
+       "loop_orders[0]: [1, 9223372036854775807] is not a permutation of [0, 1]; list each of "
+       "the 2 dimensions once"},
+      {R"({"loop_orders": [1]})", "loop_orders[0]: expected a list, got 1"},
+      {R"({"loop_orders": [[1, false]]})", "loop_orders[0]: expected an int, got false"},
+      {R"({"flatten_loops": [null]})", "flatten_loops[0]: expected true or false, got null"},
+      {R"({"flatten_loops": true})", "flatten_loops: expected a list, got true"},
+      {R"({"l2_grouping": 1099511627776})",
+       "l2_grouping: 1099511627776 is above the maximum 64; use 1 to disable grouping or a "
+       "power of two up to 64"},
+      {R"({"l2_grouping": 128})",
+       "l2_grouping: 128 is above the maximum 64; use 1 to disable grouping or a power of two "
+       "up to 64"},
+      {R"({"l2_grouping": -4})",
+       "l2_grouping: -4 is not a power of two; use 1 to disable grouping or a power of two up to "
+       "64"},
+      {R"({"l2_grouping": 4.0})", "l2_grouping: expected an int, got 4.0"},
+      {R"({"l2_grouping": true})", "l2_grouping: expected an int, got true"},
+      {R"({"l2_groupings": [8, 8]})",
+       "l2_groupings: too many values: expected 1 (one per top-level hl.tile call), got 2"},
+      {R"({"l2_groupings": [[8]]})", "l2_groupings[0]: expected an int, got [8]"},
+      {R"({"l2_groupings": 8})", "l2_groupings: expected a list, got 8"},
+      {R"({"num_warps": -4})", "num_warps: -4 is not allowed; use a power of two between 1 and 32"},
+      {R"({"num_warps": 4611686018427387904})",
+       "num_warps: 4611686018427387904 is not allowed; use a power of two between 1 and 32"},
+      {R"({"num_warps": 4.0})", "num_warps: expected an int, got 4.0"},
+      {R"({"num_warps": false})", "num_warps: expected an int, got false"},
+      {R"({"num_warps": [4]})", "num_warps: expected an int, got [4]"},
+      {R"({"num_stages": -1})", "num_stages: -1 is not allowed; use an int between 1 and 8"},
+      {R"({"num_stages": 9223372036854775807})",
+       "num_stages: 9223372036854775807 is not allowed; use an int between 1 and 8"},
+      {R"({"num_stages": null})", "num_stages: expected an int, got null"},
+      {R"({"pid_type": 1})", "pid_type: expected a string, got 1"},
+      {R"({"pid_type": ["flat"]})", "pid_type: expected a string, got [\"flat\"]"},
+      {R"({"indexing": [["pointer"], "pointer", "pointer"]})",
+       "indexing[0]: expected a string, got [\"pointer\"]"},
+      {R"({"indexing": null})", "indexing: expected a string or a list of strings, got null"},
+      {R"({"range_unroll_factors": [0, 5]})",
+       "range_unroll_factors[1]: 5 is not allowed; use an int between 0 and 4 (0 leaves it to "
+       "Triton)"},
+      {R"({"range_unroll_factors": [-1]})",
+       "range_unroll_factors[0]: -1 is not allowed; use an int between 0 and 4 (0 leaves it to "
+       "Triton)"},
+      {R"({"range_unroll_factors": 2})",
+       "range_unroll_factors: expected a list of ints between 0 and 4, got 2"},
+      {R"({"range_num_stages": [true]})", "range_num_stages[0]: expected an int, got true"},
+      {R"({"range_num_stages": [1099511627776]})",
+       "range_num_stages[0]: 1099511627776 is not allowed; use an int between 0 and 4 (0 leaves "
+       "it to Triton)"},
+      {R"({"range_multi_buffers": [1]})",
+       "range_multi_buffers[0]: expected true, false or null, got 1"},
+      {R"({"range_flattens": "yes"})",
+       "range_flattens: expected a list of true, false or null, got \"yes\""},
+      {R"({"static_ranges": [null]})", "static_ranges[0]: expected true or false, got null"},
+      {R"({"load_eviction_policies": ["first", "evict"]})",
+       "load_eviction_policies[1]: \"evict\" is not an eviction policy; use \"\", \"first\" or "
+       "\"last\""},
+      {R"({"load_eviction_policies": [0]})",
+       "load_eviction_policies[0]: 0 is not an eviction policy; use \"\", \"first\" or \"last\""},
+      {R"({"num_sm_multiplier": 3})",
+       "num_sm_multiplier: 3 is not a power of two; use a power of two between 1 and 128"},
+      {R"({"num_sm_multiplier": 256})",
+       "num_sm_multiplier: 256 is above the maximum 128; use a power of two between 1 and 128"},
+      {R"({"num_sm_multiplier": 0})",
+       "num_sm_multiplier: 0 is not a power of two; use a power of two between 1 and 128"},
+      {R"({"num_sm_multiplier": 2})",
+       "num_sm_multiplier: 2 needs a persistent pid_type, but it is \"flat\"; use 1"},
+      {R"({"num_sm_multiplier": 1.0})", "num_sm_multiplier: expected an int, got 1.0"},
+  };
+  for (const auto &c : cases)
+    EXPECT_EQ(invalid_message(spec, c.config), c.message) << c.config;
+  // The later spelling's fields at their legal edges are accepted.
+  EXPECT_EQ(invalid_message(spec, R"({"range_unroll_factors": [0, 4], "range_num_stages": [4],
+      "range_multi_buffers": [null, true], "range_flattens": [false], "static_ranges": [],
+      "load_eviction_policies": ["", "last"], "num_sm_multiplier": 1, "l2_grouping": 64})"),
+            "<no error>");
+}
+
+TEST(ConfigSpecTest, BlockSizesNeverExceedTritonsLargestBlock) {
+  // A 1-D grid over 2^24 elements: the search and validation stop at 2^20.
+  KernelFacts facts;
+  facts.tiles.push_back(tile({int64_t(1) << 24}, {1}, true));
+  facts.tiles.push_back(tile({int64_t(1) << 22, int64_t(1) << 22}, {1, 1}, false));
+  facts.memory_ops = 2;
+  ConfigSpec spec(facts);
+  EXPECT_EQ(invalid_message(spec, R"({"block_sizes": [1048576, [1024, 1024]]})"), "<no error>");
+  EXPECT_EQ(invalid_message(spec, R"({"block_sizes": [2097152, [16, 16]]})"),
+            "block_sizes[0]: 2097152 is above the maximum 1048576; use a power of two between 1 "
+            "and 1048576");
+  EXPECT_EQ(invalid_message(spec, R"({"block_sizes": [16, 2097152]})"),
+            "block_sizes[1]: 2097152 is above the maximum 1048576; use a power of two between 1 "
+            "and 1048576");
+  // The blocks of one call make one block of their product's elements.
+  EXPECT_EQ(invalid_message(spec, R"({"block_sizes": [16, [2048, 1024]]})"),
+            "block_sizes[1]: [2048, 1024] makes a block of 2097152 elements, above Triton's "
+            "largest of 1048576; use smaller block sizes");
+  EXPECT_EQ(invalid_message(spec, R"({"block_sizes": [16, 1048576, 1048576]})"),
+            "block_sizes[1]: [1048576, 1048576] makes a block of 1099511627776 elements, above "
+            "Triton's largest of 1048576; use smaller block sizes");
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 200; ++i) {
+    Config config = spec.random_config(rng);
+    EXPECT_LE(config.tiles[0].block_sizes[0], int64_t(1) << 20);
+    if (config.tiles[1].flatten) EXPECT_LE(config.tiles[1].flat_block_size, int64_t(1) << 20);
+    int64_t elements = 1;
+    for (int64_t block : config.tiles[1].block_sizes)
+      elements *= block;
+    EXPECT_LE(elements, int64_t(1) << 20);
+    EXPECT_NO_THROW(spec.validate(config));
+  }
+  // A search's config past the limit shrinks its largest block until it fits.
+  Config config = spec.default_config();
+  config.tiles[1].block_sizes = {int64_t(1) << 20, int64_t(1) << 12};
+  spec.fit_block_limit(config);
+  EXPECT_EQ(config.tiles[1].block_sizes,
+            (std::vector<int64_t>{int64_t(1) << 10, int64_t(1) << 10}));
+}
+
+TEST(ConfigSpecTest, ReductionsNeverExceedTritonsLargestBlock) {
+  ConfigSpec spec(softmax_facts(int64_t(1) << 22));
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [null]})"),
+            "reduction_loops[0]: a persistent reduction (null, or a block as large as the "
+            "dimension) puts the whole dimension in one block of 4194304 elements, above "
+            "Triton's largest of 1048576; use a looped block, a power of two up to 1048576");
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [8388608]})"),
+            "reduction_loops[0]: a persistent reduction (null, or a block as large as the "
+            "dimension) puts the whole dimension in one block of 4194304 elements, above "
+            "Triton's largest of 1048576; use a looped block, a power of two up to 1048576");
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [2097152]})"),
+            "reduction_loops[0]: 2097152 is above Triton's largest block of 1048576; use a "
+            "looped block, a power of two up to 1048576");
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [1048576]})"), "<no error>");
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 100; ++i)
+    EXPECT_NO_THROW(spec.validate(spec.random_config(rng)));
+  // A reduction the kernel needs whole is the kernel's limit, not the config's.
+  KernelFacts facts = softmax_facts(int64_t(1) << 22);
+  facts.reductions[0].persistent_only = true;
+  EXPECT_EQ(invalid_message(ConfigSpec(facts), R"({"reduction_loops": [null]})"), "<no error>");
+}
+
+/// Random values of random shapes in every field: normalize either returns
+/// a config that validates or throws InvalidConfig, never anything else.
+TEST(ConfigSpecTest, RandomUserConfigsAreValidOrInvalidConfig) {
+  const std::vector<std::string> keys = {
+      "block_sizes",          "loop_orders",      "flatten_loops",       "reduction_loops",
+      "l2_grouping",          "l2_groupings",     "indexing",            "use_yz_grid",
+      "pid_type",             "num_warps",        "num_stages",          "range_unroll_factors",
+      "range_num_stages",     "range_flattens",   "range_multi_buffers", "static_ranges",
+      "load_eviction_policies", "num_sm_multiplier"};
+  const int64_t ints[] = {0,  1,  -1, 2,  3,  4,    8,    16,         32,        64,
+                          128, 4096, 1 << 20, 1 << 21, int64_t(1) << 62,
+                          std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()};
+  const char *strings[] = {"", "flat", "xyz", "pointer", "block_ptr", "first", "\xc3\xa9"};
+  std::mt19937_64 rng(11);
+  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  std::function<Json(int)> value = [&](int depth) -> Json {
+    switch (pick(depth < 3 ? 7 : 5)) {
+    case 0:
+      return Json();
+    case 1:
+      return Json(pick(2) == 0);
+    case 2:
+      return Json(ints[pick(std::size(ints))]);
+    case 3:
+      return Json(pick(2) ? 16.0 : -0.5);
+    case 4:
+      return Json(strings[pick(std::size(strings))]);
+    default: {
+      Json list = Json::array();
+      for (size_t i = 0, n = pick(4); i < n; ++i)
+        list.push_back(value(depth + 1));
+      return list;
+    }
+    }
+  };
+  int accepted = 0;
+  for (const KernelFacts &facts : {matmul_facts(), softmax_facts(1000), softmax_facts(1 << 22)}) {
+    ConfigSpec spec(facts);
+    for (int round = 0; round < 3000; ++round) {
+      Json config = Json::object();
+      for (size_t i = 0, n = 1 + pick(3); i < n; ++i)
+        config.set(keys[pick(keys.size())], value(0));
+      try {
+        Config normalized = spec.normalize(config);
+        spec.validate(normalized);
+        ++accepted;
+      } catch (const UserError &error) {
+        ASSERT_EQ(error.kind(), "InvalidConfig") << config.dump();
+      } catch (const std::exception &error) {
+        FAIL() << config.dump() << ": " << error.what();
+      }
+    }
+  }
+  EXPECT_GT(accepted, 0);
+}
+
 TEST(ConfigSpecTest, InvalidReductionLoops) {
   ConfigSpec spec(softmax_facts(1000));
   EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [48]})"),
@@ -378,6 +605,20 @@ TEST(ConfigSpecTest, InvalidReductionLoops) {
             "reduction_loops[0]: expected null (persistent) or an int, got true");
   EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": null})"),
             "reduction_loops: expected a list, got null");
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [-8]})"),
+            "reduction_loops[0]: -8 is not a power of two; use null for a persistent reduction "
+            "or a power of two for a looped one");
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [8.0]})"),
+            "reduction_loops[0]: expected null (persistent) or an int, got 8.0");
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [[8]]})"),
+            "reduction_loops[0]: expected null (persistent) or an int, got [8]");
+  EXPECT_EQ(invalid_message(spec, R"({"reduction_loops": [8, 8]})"),
+            "reduction_loops: expected 1 entries (one per reduction: null for persistent or a "
+            "power of two), got 2");
+  // A block past the dimension is a persistent reduction, however large.
+  EXPECT_FALSE(spec.normalize(parse(R"({"reduction_loops": [4611686018427387904]})"))
+                   .reduction_loops[0]
+                   .has_value());
 }
 
 TEST(ConfigSpecTest, InvalidForPartlyFixedAndWideGrids) {
@@ -453,7 +694,7 @@ TEST(ConfigSpecTest, DescribeListsTheSpace) {
   EXPECT_EQ(description["block_sizes"].dump(),
             R"([{"call": 0, "dims": 2, "grid": true, "size_hints": [1024, 2048], )"
             R"("min": [16, 16], "max": [1024, 2048], "fixed": [null, null], )"
-            R"("flatten": {"min": 256, "max": 2097152}}, )"
+            R"("flatten": {"min": 256, "max": 1048576}}, )"
             R"({"call": 1, "dims": 1, "grid": false, "size_hints": [512], "min": [16], )"
             R"("max": [512], "fixed": [null], "flatten": null}])");
   EXPECT_EQ(description["loop_orders"].dump(), R"([{"call": 0, "dims": 2}])");

@@ -94,13 +94,68 @@ TEST(JsonTest, FloatsPrintShortestRoundTrip) {
   }
 }
 
-TEST(JsonTest, NonFiniteFloatsUsePythonSpelling) {
-  EXPECT_EQ(Json(HUGE_VAL).dump(), "Infinity");
-  EXPECT_EQ(Json(-HUGE_VAL).dump(), "-Infinity");
-  EXPECT_EQ(Json(std::nan("")).dump(), "NaN");
-  EXPECT_EQ(Json::parse("[Infinity, -Infinity]"),
-            Json(Json::Array{Json(HUGE_VAL), Json(-HUGE_VAL)}));
-  EXPECT_TRUE(std::isnan(Json::parse("NaN").as_double()));
+TEST(JsonTest, NonFiniteFloatsPrintAsNull) {
+  EXPECT_EQ(Json(HUGE_VAL).dump(), "null");
+  EXPECT_EQ(Json(-HUGE_VAL).dump(), "null");
+  EXPECT_EQ(Json(Json::Array{Json(std::nan(""))}).dump(), "[null]");
+}
+
+TEST(JsonTest, RejectsNaNAndInfinity) {
+  EXPECT_EQ(parse_error("NaN"), "json: NaN and Infinity are not JSON numbers at offset 0");
+  EXPECT_EQ(parse_error("[1, Infinity]"),
+            "json: NaN and Infinity are not JSON numbers at offset 4");
+  EXPECT_EQ(parse_error(R"({"a": -Infinity})"),
+            "json: NaN and Infinity are not JSON numbers at offset 6");
+  EXPECT_EQ(parse_error("nan"), "json: unexpected character 'n' at offset 0");
+}
+
+TEST(JsonTest, RejectsNumbersOutOfRange) {
+  EXPECT_EQ(parse_error("9223372036854775808"),
+            "json: integer 9223372036854775808 does not fit in 64 bits at offset 0");
+  EXPECT_EQ(parse_error("[-9223372036854775809]"),
+            "json: integer -9223372036854775809 does not fit in 64 bits at offset 1");
+  EXPECT_EQ(Json::parse("9223372036854775807").as_int(), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(Json::parse("-9223372036854775808").as_int(), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(parse_error("1e999"), "json: number 1e999 is too large for a 64-bit float at offset 0");
+  EXPECT_EQ(parse_error("[-1.5e400]"),
+            "json: number -1.5e400 is too large for a 64-bit float at offset 1");
+  EXPECT_EQ(Json::parse("1e-400").as_double(), 0.0); // underflow rounds to zero
+}
+
+TEST(JsonTest, RejectsInvalidUtf8) {
+  EXPECT_EQ(Json::parse("\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"").as_string(),
+            "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+  const char *bad[] = {
+      "\"\x80\"",             // a lone continuation byte
+      "\"\xc3\"",             // truncated
+      "\"\xc0\xaf\"",         // overlong '/'
+      "\"\xe0\x80\xaf\"",     // overlong '/'
+      "\"\xed\xa0\x80\"",     // an encoded surrogate (U+D800)
+      "\"\xf4\x90\x80\x80\"", // above U+10FFFF
+      "\"\xff\"",
+  };
+  for (const char *text : bad)
+    EXPECT_EQ(parse_error(text), "json: invalid UTF-8 in string at offset 1") << text;
+  EXPECT_EQ(parse_error("{\"a\xe2\x82\": 1}"), "json: invalid UTF-8 in string at offset 3");
+}
+
+TEST(JsonTest, RejectsLoneSurrogateEscapes) {
+  EXPECT_EQ(parse_error(R"("\ud800")"), "json: unpaired high surrogate at offset 1");
+  EXPECT_EQ(parse_error(R"("\ud800x")"), "json: unpaired high surrogate at offset 1");
+  EXPECT_EQ(parse_error(R"("\ud800\u0041")"), "json: unpaired high surrogate at offset 1");
+  EXPECT_EQ(parse_error(R"("\udfff\ud800")"), "json: unpaired low surrogate at offset 1");
+  EXPECT_EQ(parse_error(R"("\ud8")"), "json: truncated \\u escape at offset 1");
+}
+
+TEST(JsonTest, DeepNestingIsAnErrorNotACrash) {
+  for (char open : {'[', '{'}) {
+    std::string text;
+    for (int i = 0; i < 100000; ++i)
+      text += open == '[' ? "[" : "{\"a\": ";
+    EXPECT_NE(parse_error(text).find("nesting deeper than 512"), std::string::npos);
+  }
+  std::string deep_but_legal = std::string(512, '[') + std::string(512, ']');
+  EXPECT_EQ(Json::parse(deep_but_legal).size(), 1u);
 }
 
 TEST(JsonTest, StringsEscapeQuotesBackslashesAndControlCharacters) {
@@ -166,6 +221,48 @@ TEST(JsonTest, RoundTripsNestedValues) {
     EXPECT_EQ(value.dump(), text);
     EXPECT_EQ(Json::parse(value.dump()), value);
   }
+}
+
+/// Mutated and random inputs either parse (and then round-trip) or throw
+/// std::runtime_error: never anything else, never a crash.
+TEST(JsonTest, CorruptInputsFailCleanly) {
+  const std::string seed =
+      R"({"block_sizes": [[64, 128], [16]], "s": "a\u00e9\ud83d\ude00\n", "f": -1.5e3, )"
+      R"("n": null, "b": [true, false], "i": -9223372036854775808})";
+  const std::string alphabet = "[]{}\",:.-+eE0123456789tnfaIN\\u\x00\x80\xc3\xed\xff ";
+  std::mt19937_64 rng(1);
+  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  int parsed = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text = seed;
+    if (round % 4 == 0) {
+      text.clear();
+      for (size_t i = 0, n = pick(40); i < n; ++i)
+        text.push_back(alphabet[pick(alphabet.size())]);
+    } else {
+      for (size_t edits = 1 + pick(4); edits > 0; --edits) {
+        size_t at = pick(text.size());
+        switch (pick(3)) {
+        case 0:
+          text[at] = alphabet[pick(alphabet.size())];
+          break;
+        case 1:
+          text.erase(at, 1);
+          break;
+        default:
+          text.insert(at, 1, alphabet[pick(alphabet.size())]);
+        }
+      }
+    }
+    try {
+      Json value = Json::parse(text);
+      ++parsed;
+      ASSERT_EQ(Json::parse(value.dump()), value) << text;
+    } catch (const std::runtime_error &error) {
+      ASSERT_EQ(std::string(error.what()).rfind("json: ", 0), 0u) << text;
+    }
+  }
+  EXPECT_GT(parsed, 0);
 }
 
 } // namespace

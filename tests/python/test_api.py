@@ -91,8 +91,88 @@ def test_config_drops_none_and_accepts_tuples_and_tunables() -> None:
 
 
 def test_config_rejects_non_json_values() -> None:
-    with pytest.raises(TypeError, match="JSON"):
+    with pytest.raises(exc.InvalidConfig, match="num_warps: expected a JSON-like value"):
         helion.Config(num_warps=object())
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"num_warps": 2**63}, "num_warps: 9223372036854775808 does not fit in 64 bits"),
+        ({"block_sizes": [[16, 2**64]]}, "block_sizes[0][1]: 18446744073709551616 does not fit"),
+        ({"num_stages": -(2**63) - 1}, "num_stages: -9223372036854775809 does not fit"),
+        ({"num_stages": 10**5000}, "num_stages: an int of 16610 bits does not fit in 64 bits"),
+        ({"num_stages": float("nan")}, "num_stages: nan is not a finite number"),
+        ({"l2_grouping": float("-inf")}, "l2_grouping: -inf is not a finite number"),
+        ({"indexing": ["pointer", "\udc00"]}, "indexing[1]: '\\udc00' is not valid text"),
+        ({"block_sizes": [[16], {1: 2}]}, "block_sizes[1]: expected string keys, got 1"),
+        ({"num_warps": b"4"}, "num_warps: expected a JSON-like value"),
+    ],
+)
+def test_config_rejects_values_the_core_cannot_read(fields, message) -> None:
+    with pytest.raises(exc.InvalidConfig) as info:
+        helion.Config(**fields)
+    assert message in str(info.value), str(info.value)
+
+
+def test_config_accepts_integer_likes_and_the_int64_edges() -> None:
+    config = helion.Config(num_warps=torch.tensor(4).item(), block_sizes=[2**63 - 1, -(2**63)])
+    assert dict(config) == {"block_sizes": [2**63 - 1, -(2**63)], "num_warps": 4}
+
+
+def test_config_rejects_deep_nesting() -> None:
+    value: list = [16]
+    for _ in range(100_000):
+        value = [value]
+    with pytest.raises(exc.InvalidConfig, match=r"block_sizes(\[0\])+: nested deeper than 32"):
+        helion.Config(block_sizes=value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "config JSON: Expecting value at line 1 column 1"),
+        ('{"num_warps": 4', "config JSON: Expecting ',' delimiter at line 1 column 16"),
+        ('{"num_warps": 4}}', "config JSON: Extra data at line 1 column 17"),
+        ("\x00", "config JSON: Expecting value at line 1 column 1"),
+        ("[1, 2]", "config JSON: expected an object of config fields, got list"),
+        ("null", "config JSON: expected an object of config fields, got NoneType"),
+        ("[" * 100_000 + "]" * 100_000, "config JSON: nested too deeply"),
+        ('{"num_warps": NaN}', "num_warps: NaN is not a number a config can hold"),
+        ('{"num_stages": [Infinity]}', "num_stages[0]: Infinity is not a number a config can hold"),
+        ('{"num_stages": -Infinity}', "num_stages: -Infinity is not a number a config can hold"),
+        ('{"num_warps": 1e400}', "num_warps: 1e400 is not a number a config can hold"),
+        ('{"num_warps": 9223372036854775808}', "num_warps: 9223372036854775808 does not fit"),
+        ('{"num_warps": ' + "9" * 5000 + "}", "num_warps: 99999999999999999999...(5000 digits)"),
+        ('{"indexing": "\\ud800"}', "indexing: '\\ud800' is not valid text"),
+        ('{"block_sizes": ' + "[" * 50 + "]" * 50 + "}", "nested deeper than 32 levels"),
+    ],
+)
+def test_config_from_json_rejects_corrupt_text(text: str, message: str) -> None:
+    with pytest.raises(exc.InvalidConfig) as info:
+        helion.Config.from_json(text)
+    assert message in str(info.value), str(info.value)
+    assert info.value.__suppress_context__ or info.value.__context__ is None
+
+
+def test_config_load_of_a_corrupt_file(tmp_path) -> None:
+    path = tmp_path / "best.json"
+    path.write_bytes(b'{"num_warps": 4, "indexing": "\xc3"}')
+    with pytest.raises(exc.InvalidConfig, match="config JSON: not UTF-8 text"):
+        helion.Config.load(path)
+    path.write_bytes(b'{"num_warps": 4')
+    with pytest.raises(exc.InvalidConfig, match="config JSON: Expecting ',' delimiter"):
+        helion.Config.load(path)
+
+
+def test_config_from_json_reads_bytes_and_rejects_other_input() -> None:
+    assert helion.Config.from_json(b'{"num_warps": 4}') == helion.Config(num_warps=4)
+    with pytest.raises(exc.InvalidConfig, match="config JSON: not UTF-8 text"):
+        helion.Config.from_json(b'{"indexing": "\xff"}')
+    with pytest.raises(exc.InvalidConfig, match="config JSON: expected text, got int"):
+        helion.Config.from_json(4)  # type: ignore[arg-type]
+    with pytest.raises(exc.InvalidConfig, match="config field names are strings"):
+        helion.Config.from_dict({1: 2})  # type: ignore[dict-item]
 
 
 def test_config_json_round_trip(tmp_path) -> None:
@@ -182,6 +262,29 @@ def test_settings_reject_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HELION_AUTOTUNE_RANDOM_SEED", "abc")
     with pytest.raises(ValueError, match="HELION_AUTOTUNE_RANDOM_SEED"):
         helion.Settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "allowed"),
+    [
+        ("autotune_budget_seconds", -1, "above 0"),
+        ("autotune_budget_seconds", float("nan"), "above 0"),
+        ("autotune_compile_timeout", 0, "above 0"),
+        ("autotune_compile_timeout", float("inf"), "above 0"),
+        ("autotune_compile_timeout", "60", "above 0"),
+        ("autotune_precompile_jobs", 0, "between 1 and 1024"),
+        ("autotune_precompile_jobs", 2.0, "between 1 and 1024"),
+        ("autotune_max_generations", -2, "between 0 and 1048576"),
+        ("autotune_max_generations", 2**40, "between 0 and 1048576"),
+        ("autotune_random_seed", 1.5, "an int"),
+        ("autotune_random_seed", None, "an int"),
+        ("autotune_config_overrides", [("num_warps", 4)], "a dict"),
+    ],
+)
+def test_settings_reject_out_of_range_autotune_values(name: str, value, allowed: str) -> None:
+    with pytest.raises(ValueError, match=name) as info:
+        helion.Settings(**{name: value})
+    assert allowed in str(info.value), str(info.value)
 
 
 # --- the decorator -------------------------------------------------------------
@@ -363,6 +466,43 @@ def test_core_internal_error() -> None:
 def test_core_rejects_malformed_request() -> None:
     with pytest.raises(_core.InternalError, match="malformed request"):
         _core.Kernel("{not json")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000, "nesting deeper than 512"),
+        ('{"a": NaN}', "NaN and Infinity are not JSON numbers"),
+        ('{"a": 1e999}', "too large for a 64-bit float"),
+        ('{"a": 18446744073709551616}', "does not fit in 64 bits"),
+        ('{"a": "\\ud800"}', "unpaired high surrogate"),
+    ],
+)
+def test_core_rejects_malformed_json_without_crashing(text: str, message: str) -> None:
+    with pytest.raises(_core.InternalError, match=f"malformed request: json: .*{message}"):
+        _core.Kernel(text)
+    with pytest.raises(_core.InternalError, match=f"malformed request: json: .*{message}"):
+        _core.check_source(text)
+
+
+def test_core_reads_bad_config_json_as_an_invalid_config() -> None:
+    @helion.kernel(autotune_effort="none")
+    def copy(x: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_like(x)
+        for tile in hl.tile(x.size(0)):
+            out[tile] = x[tile]
+        return out
+
+    bound = copy.bind((torch.randn(8),))
+    for text, message in [
+        ('{"num_warps": 9223372036854775808}', "does not fit in 64 bits"),
+        ('{"num_warps": NaN}', "NaN and Infinity"),
+        ("[" * 100_000, "nesting deeper than 512"),
+    ]:
+        with pytest.raises(_core.UserError) as info:
+            bound._core.normalize_config(text)
+        kind, rendered = info.value.args
+        assert kind == "InvalidConfig" and message in rendered, rendered
 
 
 # --- what the compiler is told --------------------------------------------------------

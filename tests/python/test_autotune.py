@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import kernels as K  # noqa: N812
@@ -25,7 +26,7 @@ from helion.autotuner import benchmark, precompile, report
 QUICK = dict(
     autotune_effort="quick",
     autotune_max_generations=2,
-    autotune_budget_seconds=8.0,
+    autotune_budget_seconds=60.0,  # a safety net: max_generations bounds these searches
     autotune_random_seed=1234,
     autotune_precompile_jobs=2,
     autotune_compile_timeout=20,
@@ -219,6 +220,102 @@ def test_cuda_error_stops_the_search(device, monkeypatch) -> None:
     assert not list(Path(autotuner.cache.config_dir()).glob("*.json"))
 
 
+# --- the budget -----------------------------------------------------------------
+
+
+def test_budget_stops_compiles_that_run_past_it(device, capfd, monkeypatch, search_core) -> None:
+    """Every candidate hangs in its compile worker (a 60 s timeout each): the
+    budget stops the workers, and with nothing measured the default config
+    is used and not cached."""
+    monkeypatch.setattr(benchmark, "precompile_on_cpu", True)
+    monkeypatch.setattr(precompile, "start_method", "fork")
+    monkeypatch.setenv(benchmark.FAULTS_ENV, json.dumps({"block_sizes": "hang"}))
+    settings = {**QUICK, "autotune_budget_seconds": 2.0, "autotune_compile_timeout": 60}
+    k = helion.kernel(**settings)(K.add_1d)
+    args = _pair(device)
+    start = time.monotonic()
+    config = k.autotune(args)
+    seconds = time.monotonic() - start
+    assert seconds < 10, seconds  # each compile alone would time out after 60 s
+    bound = k.bind(args)
+    assert config == bound.config_spec.default_config()
+    assert search_core[0]["budget_seconds"] == 2.0
+    assert 0 <= search_core[0]["spent_seconds"] < 2.0
+    err = capfd.readouterr().err
+    assert "the budget ran out before any config was measured; using the default config" in err
+    assert "not measured" not in err  # skipped candidates are not failures
+    assert not list(Path(autotuner.cache.config_dir()).glob("*.json"))
+    torch.testing.assert_close(k(*args), args[0] + args[1])
+
+
+def test_budget_that_runs_out_over_given_configs_keeps_the_first(
+    device, capfd, monkeypatch
+) -> None:
+    monkeypatch.setattr(benchmark, "precompile_on_cpu", True)
+    monkeypatch.setattr(precompile, "start_method", "fork")
+    monkeypatch.setenv(benchmark.FAULTS_ENV, json.dumps({"block_sizes": "hang"}))
+    configs = [helion.Config(block_sizes=[b]) for b in (64, 32)]
+    settings = {**QUICK, "autotune_budget_seconds": 1.0, "autotune_compile_timeout": 60}
+    k = helion.kernel(configs=configs, **settings)(K.add_1d)
+    start = time.monotonic()
+    config = k.autotune(_pair(device))
+    assert time.monotonic() - start < 10
+    assert config["block_sizes"] == [[64]]
+    err = capfd.readouterr().err
+    assert "the budget ran out before any of 2 configs was measured" in err, err
+
+
+def test_budget_bounds_a_search_with_slow_candidates(device, capfd, monkeypatch) -> None:
+    """Each candidate takes 0.3 s to time; a 2 s budget ends the search after
+    a few of them, where the whole quick search would take 15 s or more."""
+    timed = []
+    real_time = benchmark.Evaluator._time
+
+    def slow_time(self, fn, phase):
+        timed.append(phase)
+        time.sleep(0.3)
+        return real_time(self, fn, phase)
+
+    monkeypatch.setattr(benchmark.Evaluator, "_time", slow_time)
+    settings = {**QUICK, "autotune_budget_seconds": 2.0, "autotune_max_generations": None}
+    k = helion.kernel(**settings)(K.add_1d)
+    args = _pair(device, 1000)
+    start = time.monotonic()
+    config = k.autotune(args)
+    seconds = time.monotonic() - start
+    assert seconds < 6, seconds
+    assert 1 <= len(timed) <= 10, timed
+    assert "final" not in timed  # no time was left to re-time the finalists
+    err = capfd.readouterr().err
+    assert "The autotune budget of 2s is spent; the search stops" in err, err
+    torch.testing.assert_close(k(*args), args[0] + args[1])
+    assert config["block_sizes"]
+
+
+def test_budget_setting_is_checked() -> None:
+    for bad in (-1.0, float("nan"), float("inf"), "10", True):
+        with pytest.raises(ValueError, match="autotune_budget_seconds"):
+            helion.kernel(autotune_budget_seconds=bad)(K.add_1d)
+    assert helion.kernel(autotune_budget_seconds=0)(K.add_1d).settings.autotune_budget_seconds == 0
+
+
+def test_any_int_seeds_a_search_and_overrides_are_checked(device) -> None:
+    configs = [helion.Config(block_sizes=[16]), helion.Config(block_sizes=[32])]
+    for seed in (-1, 2**63, 2**64 + 5):
+        k = helion.kernel(configs=configs, **{**QUICK, "autotune_random_seed": seed})(K.add_1d)
+        assert k.autotune(_pair(device))["block_sizes"] in ([[16]], [[32]])
+    for overrides, message in [
+        ({"num_warps": 2**63}, "num_warps: 9223372036854775808 does not fit in 64 bits"),
+        ({"num_stages": float("nan")}, "num_stages: nan is not a finite number"),
+    ]:
+        k = helion.kernel(**{**QUICK, "autotune_config_overrides": overrides})(K.add_1d)
+        with pytest.raises(exc.InvalidConfig, match="autotune_config_overrides: " + message):
+            k.autotune(_pair(device))
+    k = helion.kernel(**{**QUICK, "autotune_config_overrides": {"l2_grouping": 2**40}})(K.add_1d)
+    with pytest.raises(exc.InvalidConfig, match="l2_grouping: 1099511627776 is above the maximum"):
+        k.autotune(_pair(device))
+
+
 # --- the cache ------------------------------------------------------------------
 
 
@@ -374,6 +471,28 @@ def test_proven_forked_workers_stay(device, monkeypatch) -> None:
     finally:
         pool.close()
     assert workers and all(worker.process.poll() is not None for worker in workers)
+
+
+def test_pool_stops_at_the_deadline(device, monkeypatch) -> None:
+    """Tasks still compiling at the deadline are stopped (their workers
+    killed) and those not sent are not: both come back OUT_OF_TIME."""
+    monkeypatch.setattr(precompile, "start_method", "fork")
+    pool, text, described = _add_pool_and_module(device)
+    try:
+        tasks = [precompile.Task("ok", text, "add_1d")]
+        tasks += [precompile.Task(key, text, "add_1d", fault="hang") for key in range(3)]
+        start = time.monotonic()
+        outcome = pool.compile(tasks, described, timeout_s=60, deadline=start + 1.5)
+        assert time.monotonic() - start < 5
+        assert outcome == {
+            "ok": None,
+            0: precompile.OUT_OF_TIME,
+            1: precompile.OUT_OF_TIME,
+            2: precompile.OUT_OF_TIME,
+        }
+        assert pool.start == "fork" and all(worker.task is None for worker in pool.workers)
+    finally:
+        pool.close()
 
 
 def test_arguments_rebuilt_on_meta_keep_layout_and_alignment() -> None:

@@ -699,6 +699,13 @@ def test_config_and_configs_together() -> None:
 
 
 _MATMUL_ARGS = (randn(64, 32), randn(32, 48))
+
+
+def _nested(depth: int) -> list:
+    value: list = [16]
+    for _ in range(depth):
+        value = [value]
+    return value
 _ROW_SUM_ARGS = (randn(8, 32),)
 
 
@@ -719,6 +726,25 @@ _ROW_SUM_ARGS = (randn(8, 32),)
         (matmul, {"l2_grouping": 3}, "l2_grouping", "3", "power of two"),
         (matmul, {"block_sizez": [[32, 32], [16]]}, "block_sizez", "block_sizez", "block_sizes"),
         (matmul, {"use_yz_grid": "yes"}, "use_yz_grid", "yes", "true"),
+        (matmul, {"l2_grouping": 2**40}, "l2_grouping", str(2**40), "64"),
+        (matmul, {"l2_groupings": [128]}, "l2_groupings[0]", "128", "64"),
+        (matmul, {"block_sizes": [[2048, 1024], [16]]}, "block_sizes[0]", "2097152", "smaller"),
+        (matmul, {"block_sizes": [[32, 2**63], [16]]}, "block_sizes[0][1]", "64 bits", "64 bits"),
+        (matmul, {"num_warps": -(2**63) - 1}, "num_warps", "64 bits", "64 bits"),
+        (matmul, {"num_warps": 2**62}, "num_warps", str(2**62), "32"),
+        (matmul, {"num_warps": 4.0}, "num_warps", "4.0", "expected an int"),
+        (matmul, {"num_warps": True}, "num_warps", "true", "expected an int"),
+        (matmul, {"num_stages": float("nan")}, "num_stages", "nan", "finite"),
+        (matmul, {"num_stages": float("inf")}, "num_stages", "inf", "finite"),
+        (matmul, {"block_sizes": [[32, -32], [16]]}, "block_sizes[0][1]", "-32", "power of two"),
+        (matmul, {"block_sizes": [[32, [32]], [16]]}, "block_sizes[0][1]", "[32]", "int"),
+        (matmul, {"loop_orders": [[1, -1]]}, "loop_orders[0]", "[1, -1]", "permutation"),
+        (matmul, {"indexing": "\ud800"}, "indexing", "ud800", "surrogate"),
+        (matmul, {"range_unroll_factors": [9]}, "range_unroll_factors[0]", "9", "4"),
+        (matmul, {"num_sm_multiplier": 2**40}, "num_sm_multiplier", str(2**40), "128"),
+        (matmul, {"pid_type": object()}, "pid_type", "object", "JSON-like"),
+        (matmul, {"block_sizes": _nested(40)}, "block_sizes", "nested", "32"),
+        
     ],
     ids=[
         "block_sizes-length",
@@ -735,6 +761,24 @@ _ROW_SUM_ARGS = (randn(8, 32),)
         "l2_grouping-3",
         "unknown-key",
         "use_yz_grid-not-bool",
+        "l2_grouping-2**40",
+        "l2_groupings-128",
+        "block_sizes-above-tritons-largest-block",
+        "block_sizes-2**63",
+        "num_warps-below-int64",
+        "num_warps-2**62",
+        "num_warps-float",
+        "num_warps-bool",
+        "num_stages-nan",
+        "num_stages-inf",
+        "block_sizes-negative",
+        "block_sizes-too-nested",
+        "loop_orders-negative",
+        "indexing-lone-surrogate",
+        "range_unroll_factors-9",
+        "num_sm_multiplier-2**40",
+        "pid_type-object",
+        "block_sizes-deeply-nested",
     ],
 )
 def test_invalid_config_field(

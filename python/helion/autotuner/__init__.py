@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,14 @@ def _device_info(bound: BoundKernel, args: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+def _overrides(overrides: Any) -> dict[str, Any]:
+    """autotune_config_overrides, checked like a config's fields."""
+    try:
+        return dict(Config.from_dict(overrides or {}))
+    except exc.InvalidConfig as error:
+        raise exc.InvalidConfig(f"autotune_config_overrides: {error}") from None
+
+
 def _options(
     bound: BoundKernel, args: Sequence[Any], configs: Sequence[Config] | None
 ) -> dict[str, Any]:
@@ -62,12 +71,13 @@ def _options(
     options: dict[str, Any] = {
         "strategy": "finite" if configs else settings.autotune_strategy,
         "effort": effort,
-        "seed": int(settings.autotune_random_seed) & 0xFFFFFFFFFFFFFFFF,
+        # Any int seeds a search; the core reads 64-bit ints.
+        "seed": int(settings.autotune_random_seed) & 0x7FFFFFFFFFFFFFFF,
         "max_generations": (
             -1 if settings.autotune_max_generations is None else settings.autotune_max_generations
         ),
         "budget_seconds": float(settings.autotune_budget_seconds or 0.0),
-        "overrides": dict(settings.autotune_config_overrides or {}),
+        "overrides": _overrides(settings.autotune_config_overrides),
         "device": _device_info(bound, args),
     }
     if configs:
@@ -93,18 +103,24 @@ def search(
 ) -> tuple[Config, dict[str, Any]]:
     """Runs a search (over ``configs`` when given) without the cache; returns the
     best config and the core's full result (history, best_over_time, ...)."""
+    started = time.monotonic()  # the budget counts everything from here
     settings = bound.settings
     name = bound.fn.__name__
     args = bound.kernel.normalize_args(*args)  # candidates are called with defaults filled in
     options = _options(bound, args, configs)
+    budget = options["budget_seconds"]
+    deadline = started + budget if budget > 0 else None
     reporter = Reporter(name, settings)
     if not configs:
         reporter.note(
             f"[helion] autotuning kernel '{name}' (seed {options['seed']}; "
             "set autotune_random_seed or HELION_AUTOTUNE_RANDOM_SEED to repeat this search)"
         )
-    evaluator = Evaluator(bound, args, reporter, expected_batch=len(configs or ()) or 1 << 30)
+    evaluator = Evaluator(
+        bound, args, reporter, expected_batch=len(configs or ()) or 1 << 30, deadline=deadline
+    )
     try:
+        options["spent_seconds"] = time.monotonic() - started
         result_json = _run_search(bound, json.dumps(options), evaluator, reporter.log)
     except (_core.UserError, _core.InternalError) as error:
         raise exc._from_core(error) from None
@@ -138,12 +154,14 @@ def autotune(
     if configs:
         best, result = search(bound, args, configs=configs)
         if verbose:
-            print(
-                f"[helion] kernel '{name}': fastest of {len(configs)} configs is {best!r} "
-                f"({result['best_time_ms']:.4f} ms)",
-                file=sys.stderr,
-                flush=True,
+            time_ms = result["best_time_ms"]
+            fastest = (
+                f"fastest of {len(configs)} configs is {best!r} ({time_ms:.4f} ms)"
+                if time_ms is not None
+                else f"the budget ran out before any of {len(configs)} configs was measured; "
+                f"using {best!r}"
             )
+            print(f"[helion] kernel '{name}': {fastest}", file=sys.stderr, flush=True)
         return best
     if use_cache and not settings.force_autotune:
         found = cache.lookup(bound, args)
@@ -157,5 +175,6 @@ def autotune(
                 )
             return config
     best, result = search(bound, args)
-    cache.store(bound, args, best, result.get("best_time_ms"))
+    if result.get("best_time_ms") is not None:  # not when the budget left nothing measured
+        cache.store(bound, args, best, result.get("best_time_ms"))
     return best

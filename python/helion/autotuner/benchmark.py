@@ -14,6 +14,11 @@ list of configs and a phase; each config is
    cut-off for clearly slow candidates) and carefully in the "final" phase;
    under the interpreter by the wall clock of one run.
 
+With a deadline (``autotune_budget_seconds``), candidates still compiling
+when it passes are stopped and those not yet run are not run; they come back
+as ``{"time_ms": null, "error": ..., "skipped": true}``, which the search
+counts neither as failures nor as measured.
+
 Any failure marks only that candidate, as ``{"time_ms": null, "error": ...}``,
 except a CUDA error (an illegal memory access, say): it leaves the CUDA
 context unusable for the rest of the process, so the search stops at once
@@ -54,6 +59,9 @@ FAULTS_ENV = "HELION_AUTOTUNE_FAULTS"
 # worth their start-up; tests turn this on to exercise the workers on a CPU.
 precompile_on_cpu = False
 
+# The error of a candidate the deadline left no time for.
+BUDGET_SPENT = "not measured: the autotune budget ran out"
+
 # Search phase: a candidate whose 3-run estimate is this much slower than
 # the best so far is not measured further.
 _CUTOFF_FACTOR = 3.0
@@ -65,6 +73,10 @@ class _InjectedFault(RuntimeError):
 
 
 class _WrongOutput(Exception):
+    pass
+
+
+class _OutOfTime(Exception):
     pass
 
 
@@ -164,8 +176,12 @@ class Evaluator:
         args: Sequence[Any],
         reporter: Reporter,
         expected_batch: int = 1 << 30,
+        deadline: float | None = None,
     ) -> None:
+        """``deadline``: ``time.monotonic()`` seconds after which nothing more is
+        compiled or run (None: no deadline)."""
         self.bound = bound
+        self.deadline = deadline
         self.args = list(args)
         self.settings = bound.settings
         self.reporter = reporter
@@ -202,12 +218,24 @@ class Evaluator:
         configs = [Config.from_dict(config) for config in json.loads(configs_json)]
         results = self.evaluate(configs, phase)
         return json.dumps(
-            [{"time_ms": None if error else time_ms, "error": error} for time_ms, error in results]
+            [
+                {
+                    "time_ms": None if error else time_ms,
+                    "error": error,
+                    "skipped": error == BUDGET_SPENT,
+                }
+                for time_ms, error in results
+            ]
         )
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     def evaluate(
         self, configs: Sequence[Config], phase: str
     ) -> list[tuple[float | None, str | None]]:
+        """(time in ms, None) or (None, error) per config; the error is
+        :data:`BUDGET_SPENT` for those the deadline left no time for."""
         batch = self.batches
         self.batches += 1
         self._ensure_reference()
@@ -216,6 +244,9 @@ class Evaluator:
         errors: dict[int, str] = {}
         with self._step("generate"):
             for index, config in enumerate(configs):
+                if self.out_of_time():
+                    errors[index] = BUDGET_SPENT
+                    continue
                 try:
                     normalized[index] = self.bound.config_spec.normalize(config)
                     _generate_quietly(self.bound, normalized[index])
@@ -225,10 +256,18 @@ class Evaluator:
             errors.update(self._precompile(configs, normalized, errors))
         for index, config in enumerate(configs):
             error = errors.get(index)
+            if error is None and self.out_of_time():
+                error = BUDGET_SPENT
+            if error == BUDGET_SPENT:
+                results[index] = (None, error)
+                continue
             time_ms: float | None = None
             if error is None:
                 try:
                     time_ms = self._measure(config, normalized[index], phase)
+                except _OutOfTime:
+                    results[index] = (None, BUDGET_SPENT)
+                    continue
                 except Exception as failure:
                     if _is_device_error(failure):
                         raise self._device_error(config, failure) from failure
@@ -289,12 +328,14 @@ class Evaluator:
             self._pool = None  # workers do not start here: compile in this process
             return found
         timeout = float(self.settings.autotune_compile_timeout)
-        outcome = self._pool.compile(tasks, self._described, timeout)
+        outcome = self._pool.compile(tasks, self._described, timeout, self.deadline)
         for task in tasks:
             if task.key not in outcome:
                 continue  # not compiled there: compiled here when first run
             error = outcome[task.key]
-            if error is None:
+            if error == precompile.OUT_OF_TIME:
+                found[task.key] = BUDGET_SPENT
+            elif error is None:
                 self._precompiled.add(task.module_text)
             else:
                 found[task.key] = error
@@ -386,6 +427,8 @@ class Evaluator:
                 self._check(outputs)
             del outputs
             args = _clone(self.args)
+        if self.out_of_time():
+            raise _OutOfTime(BUDGET_SPENT)
         with self._step("time"):
             time_ms = self._time(functools.partial(run, *args), phase)
         if not math.isfinite(time_ms):

@@ -21,7 +21,8 @@ Workers start in one of two ways:
   rebuilds the arguments on the original device.
 
 A worker that raises, crashes or hangs fails only that candidate; a hung or
-dead worker is killed and replaced.
+dead worker is killed and replaced. When the autotune budget runs out, the
+workers still compiling are killed too (replaced if more work comes).
 
 Under Triton's interpreter there is nothing to compile; workers then only
 import the module (used by the tests, which need a worker to time out).
@@ -54,6 +55,9 @@ _STARTUP_TIMEOUT_S = 180.0
 # After this many workers died before becoming ready, forked workers give way
 # to fresh interpreters, and fresh interpreters to compiling in this process.
 _MAX_STARTUP_FAILURES = 4
+# The outcome of a task the deadline left no time for (its worker was killed,
+# or it was never sent): not a failure of the candidate.
+OUT_OF_TIME = "not compiled: the autotune budget ran out"
 
 
 @dataclass
@@ -425,19 +429,28 @@ class WorkerPool:
         self.workers.remove(worker)
 
     def compile(
-        self, tasks: Sequence[Task], described: bytes | None, timeout_s: float
+        self,
+        tasks: Sequence[Task],
+        described: bytes | None,
+        timeout_s: float,
+        deadline: float | None = None,
     ) -> dict[Any, str | None]:
         """key -> error message (None: compiled). Tasks missing from the result were not
-        compiled here (the pool broke); the caller compiles them itself."""
-        results = self._compile_batch(tasks, described, timeout_s)
-        if not self.proven and results:
-            if any(outcome is None for outcome in results.values()):
+        compiled here (the pool broke); the caller compiles them itself.
+
+        ``deadline`` (``time.monotonic()`` seconds): tasks still compiling then are
+        stopped (their workers killed) and, like tasks not yet sent, get
+        :data:`OUT_OF_TIME`."""
+        results = self._compile_batch(tasks, described, timeout_s, deadline)
+        finished = [outcome for outcome in results.values() if outcome != OUT_OF_TIME]
+        if not self.proven and finished:
+            if any(outcome is None for outcome in finished):
                 self.proven = True
-            else:
+            elif deadline is None or time.monotonic() < deadline:
                 # Forked workers compiled nothing: perhaps they cannot here.
                 # Fresh interpreters settle it.
                 self._fall_back_to_spawn()
-                results = self._compile_batch(tasks, described, timeout_s)
+                results = self._compile_batch(tasks, described, timeout_s, deadline)
         return results
 
     def _fall_back_to_spawn(self) -> None:
@@ -447,8 +460,21 @@ class WorkerPool:
         self.startup_failures = 0
         self.broken = False
 
+    def _stop_at_deadline(self, pending: deque[Task], results: dict[Any, str | None]) -> None:
+        for task in pending:
+            results[task.key] = OUT_OF_TIME
+        pending.clear()
+        for worker in list(self.workers):
+            if worker.task is not None:
+                results[worker.task.key] = OUT_OF_TIME
+                self._remove(worker)
+
     def _compile_batch(
-        self, tasks: Sequence[Task], described: bytes | None, timeout_s: float
+        self,
+        tasks: Sequence[Task],
+        described: bytes | None,
+        timeout_s: float,
+        deadline: float | None = None,
     ) -> dict[Any, str | None]:
         results: dict[Any, str | None] = {}
         if self.broken or not tasks:
@@ -456,6 +482,9 @@ class WorkerPool:
         args_id = self._args_id(described)
         pending = deque(tasks)
         while pending or any(worker.task is not None for worker in self.workers):
+            if deadline is not None and time.monotonic() >= deadline:
+                self._stop_at_deadline(pending, results)
+                return results
             busy = sum(worker.task is not None for worker in self.workers)
             while len(self.workers) < min(self.jobs, len(pending) + busy):
                 self._spawn()
@@ -465,6 +494,8 @@ class WorkerPool:
             now = time.monotonic()
             deadlines = [w.started + timeout_s for w in self.workers if w.task is not None]
             deadlines += [w.spawned + _STARTUP_TIMEOUT_S for w in self.workers if not w.ready]
+            if deadline is not None:
+                deadlines.append(deadline)
             wait_s = max(0.0, min(deadlines) - now) if deadlines else 1.0
             readable = wait([w.connection for w in self.workers], timeout=min(wait_s, 5.0))
             for worker in list(self.workers):
