@@ -1,5 +1,7 @@
 #include "codegen/CodeWriter.h"
 
+#include "codegen/PythonText.h"
+
 namespace helion::codegen {
 
 void CodeWriter::line(const std::string &text) {

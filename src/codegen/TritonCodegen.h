@@ -3,6 +3,7 @@
 // Code generation: the device IR and the host program -> one Python module
 // holding the @triton.jit kernel and the host function that launches it.
 
+#include "codegen/Names.h"
 #include "config/Config.h"
 #include "ir/Ir.h"
 #include "types/HostTypes.h"
@@ -29,7 +30,7 @@ struct DeviceFunction {
 /// The @triton.jit function for `kernel` under `config`. Throws
 /// UserError("InvalidConfig") for a choice the kernel cannot honour.
 DeviceFunction generate_device_function(const ir::DeviceKernel &kernel, const Config &config,
-                                        const KernelInputs &inputs);
+                                        const KernelInputs &inputs, const ModuleNames &names);
 
 /// The whole module: imports, the device function, the host function.
 std::string generate_module(const HostProgram &host, const ir::DeviceKernel &kernel,

@@ -62,6 +62,15 @@ def _code_names(code: types.CodeType) -> Iterator[str]:
             yield from _code_names(const)
 
 
+def _bound_names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_varnames
+    yield from code.co_cellvars
+    yield from code.co_freevars
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _bound_names(const)
+
+
 def _closure_values(fn: types.FunctionType) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
@@ -171,6 +180,9 @@ def build_request(
             for name, value, is_constexpr in zip(param_names, args, constexpr_params)
         ],
         "globals": describe_globals(fn),
+        # As Python spells them: a name the source writes with other Unicode
+        # characters may read as an ASCII name the generated code uses.
+        "names": sorted(set(_bound_names(fn.__code__))),
         "settings": {
             "static_shapes": settings.static_shapes,
             "index_dtype": index_dtype,
