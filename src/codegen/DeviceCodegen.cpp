@@ -76,8 +76,10 @@ public:
       if (!signature.empty()) signature += ", ";
       signature += p.name + (p.constexpr_ ? ": tl.constexpr" : "");
     }
-    fn.text = "@" + module_.triton() + ".jit\ndef " + fn.name + "(" +
-              names_.with_module_aliases(signature + "):\n" + out_.str());
+    // The signature keeps `tl.constexpr` as text whatever `tl` is: Triton reads
+    // the annotation's spelling (see ModuleNames::imports).
+    fn.text = "@" + module_.triton() + ".jit\ndef " + fn.name + "(" + signature + "):\n" +
+              names_.with_module_aliases(out_.str());
     fn.grid = grid_;
     return fn;
   }

@@ -50,8 +50,7 @@ void emit_globals(CodeWriter &out, const KernelInputs &inputs, const ModuleNames
 void emit_host_statements(CodeWriter &out, const std::vector<const ast::Stmt *> &stmts) {
   for (const ast::Stmt *s : stmts) {
     out.set_source(s->span);
-    for (const std::string &l : split_lines(unparse(*s, 0)))
-      out.line(l);
+    out.indented_lines(unparse(*s, out.depth()));
   }
 }
 

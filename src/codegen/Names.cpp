@@ -206,12 +206,17 @@ std::vector<std::string> ModuleNames::imports() const {
   auto as = [](const std::string &module, const std::string &alias) {
     return module == alias ? "" : " as " + alias;
   };
-  std::vector<std::string> lines = {
+  std::vector<std::string> lines;
+  // The device function's parameters are annotated `tl.constexpr`, which
+  // Triton recognizes by its text; where `tl` is another module, the
+  // annotations must stay text.
+  if (tl_ != "tl") lines.push_back("from __future__ import annotations");
+  lines.insert(lines.end(), {
       "import torch" + as("torch", torch_),
       "import triton" + as("triton", triton_),
       "import triton.language as " + tl_,
       "from triton.language.extra import libdevice" + as("libdevice", libdevice_),
-  };
+  });
   if (builtins_used_) lines.push_back("import builtins" + as("builtins", builtins_));
   return lines;
 }

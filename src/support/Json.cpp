@@ -157,7 +157,19 @@ static std::string format_double(double value) {
 static void dump_string(const std::string &text, std::string &out) {
   static const char *hex = "0123456789abcdef";
   out.push_back('"');
-  for (char c : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    // A surrogate kept by `parse` (ED A0-BF xx) prints as the escape it came from.
+    auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    if (byte(i) == 0xED && i + 2 < text.size() && byte(i + 1) >= 0xA0 && byte(i + 1) <= 0xBF &&
+        (byte(i + 2) & 0xC0) == 0x80) {
+      uint32_t unit = 0xD000 | ((byte(i + 1) & 0x3F) << 6) | (byte(i + 2) & 0x3F);
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4)
+        out.push_back(hex[(unit >> shift) & 0xf]);
+      i += 2;
+      continue;
+    }
     switch (c) {
     case '"':
       out += "\\\"";
@@ -448,15 +460,19 @@ private:
     }
   }
 
-  /// Stands after "\u"; reads four hex digits, and a low surrogate if needed.
+  /// Stands after "\u"; reads four hex digits, and a low surrogate if one
+  /// follows. An unpaired surrogate is kept as it is, as Python's json does
+  /// (file names hold them): its three bytes are not UTF-8, and printing
+  /// escapes them again.
   uint32_t parse_code_point(size_t escape_start) {
     uint32_t unit = parse_hex4(escape_start);
-    if (unit >= 0xDC00 && unit <= 0xDFFF) fail_at("unpaired low surrogate", escape_start);
     if (unit < 0xD800 || unit > 0xDBFF) return unit;
-    if (!consume_word("\\u")) fail_at("unpaired high surrogate", escape_start);
+    size_t after_high = pos_;
+    if (!consume_word("\\u")) return unit;
     uint32_t low = parse_hex4(escape_start);
-    if (low < 0xDC00 || low > 0xDFFF) fail_at("unpaired high surrogate", escape_start);
-    return 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+    if (low >= 0xDC00 && low <= 0xDFFF) return 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+    pos_ = after_high;
+    return unit;
   }
 
   uint32_t parse_hex4(size_t escape_start) {

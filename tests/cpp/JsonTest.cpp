@@ -133,11 +133,21 @@ TEST(JsonTest, ErrorsNameTheOffset) {
   EXPECT_EQ(parse_error("\"a\nb\""), "json: control character in string; escape it at offset 2");
   EXPECT_EQ(parse_error(R"("\x")"), "json: invalid escape '\\x' at offset 1");
   EXPECT_EQ(parse_error(R"("\u12g4")"), "json: invalid hex digit in \\u escape at offset 1");
-  EXPECT_EQ(parse_error(R"(["\ud800"])"), "json: unpaired high surrogate at offset 2");
-  EXPECT_EQ(parse_error(R"("\udc00")"), "json: unpaired low surrogate at offset 1");
   EXPECT_EQ(parse_error("99999999999999999999"),
             "json: integer 99999999999999999999 does not fit in 64 bits at offset 0");
   EXPECT_EQ(parse_error(std::string(600, '[')), "json: nesting deeper than 512 at offset 513");
+}
+
+TEST(JsonTest, UnpairedSurrogatesSurviveAsPythonsJsonKeepsThem) {
+  // Python's json.dumps writes a file name's lone surrogates (`\udc80`) this way.
+  Json v = Json::parse(R"(["\ud800", "\udc80x", "\ud83d\ude00", "\ud800\u0041"])");
+  EXPECT_EQ(v[0].as_string(), "\xed\xa0\x80");
+  EXPECT_EQ(v[1].as_string(), "\xed\xb2\x80x");
+  EXPECT_EQ(v[2].as_string(), "\xf0\x9f\x98\x80");
+  EXPECT_EQ(v[3].as_string(), "\xed\xa0\x80" "A");
+  EXPECT_EQ(v.dump(), R"(["\ud800", "\udc80x", ")"
+                     "\xf0\x9f\x98\x80"
+                     R"(", "\ud800A"])");
 }
 
 TEST(JsonTest, AccessorsThrowOnTypeMismatch) {
