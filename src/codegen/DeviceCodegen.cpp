@@ -297,6 +297,11 @@ private:
   void emit_grid_mapping() {
     const ir::TileCall &tc = k_.tile_calls[k_.grid_call];
     out_.set_source(tc.span);
+    if (tc.blocks.empty()) { // `hl.tile([])`, e.g. over a 0-d tensor's size: one program
+      grid_ = "(1,)";
+      emit_persistent_indices();
+      return;
+    }
     if (is_flat(tc.blocks.front())) {
       int leader = tc.blocks.front();
       grid_ = "(" + module_.triton() + ".cdiv(" + module_.host_sym(flat_extent(tc)) + ", " +
@@ -411,7 +416,7 @@ private:
       const ir::TileCall &tc = k_.tile_calls[s.tile_call];
       for (size_t i = order.size(); i-- > 0;)
         blocks.push_back(tc.blocks[order[i]]); // slowest first
-      if (is_flat(tc.blocks.front())) {
+      if (!tc.blocks.empty() && is_flat(tc.blocks.front())) {
         int leader = tc.blocks.front();
         const std::string &offset = block_names_[leader].offset;
         out_.line("for " + offset + " in tl.range(0, " + kernel_sym(flat_extent(tc)) + ", " +

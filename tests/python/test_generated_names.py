@@ -402,3 +402,61 @@ def test_kernel_name_that_is_no_identifier(tmp_path: Path) -> None:
     kernel = helion.kernel(config=helion.Config(block_sizes=[16]))(k)
     with pytest.raises(helion.exc.UnsupportedSignature, match="not a Python identifier"):
         kernel(torch.randn(4), torch.empty(4))
+
+
+def test_zero_dim_tensors(tmp_path: Path) -> None:
+    # hl.tile over an empty size list is one program; the kernel once crashed
+    # the compiler.
+    k = define(
+        tmp_path,
+        """
+        def k(x, y):
+            out = torch.empty_like(x)
+            for tile in hl.tile(out.size()):
+                out[tile] = x[tile] + y[tile]
+            return out
+        """,
+        config={"block_sizes": []},
+    )
+    x, y = torch.tensor(1.5), torch.tensor(2.0)
+    result = k(x, y)
+    assert result.shape == () and result.item() == 3.5
+
+
+@pytest.mark.parametrize("static_shapes", [True, False], ids=["static", "dynamic"])
+def test_zero_dim_tensors_beside_tiles(tmp_path: Path, static_shapes: bool) -> None:
+    k = define(
+        tmp_path,
+        """
+        def k(x, scale):
+            out = torch.empty_like(x)
+            total = torch.zeros([], dtype=x.dtype, device=x.device)
+            for tile in hl.tile(x.size(0)):
+                for inner in hl.tile([]):
+                    out[tile] = x[tile] * scale[()]
+                hl.atomic_add(total, [], x[tile].sum(0))
+            return out, total
+        """,
+        config={"block_sizes": [16]},
+        static_shapes=static_shapes,
+    )
+    x, scale = torch.randn(33), torch.tensor(3.0)
+    out, total = k(x, scale)
+    torch.testing.assert_close(out, x * 3.0)
+    torch.testing.assert_close(total, x.sum(), rtol=1e-4, atol=1e-4)
+
+
+def test_zero_dim_tensor_errors_are_clear(tmp_path: Path) -> None:
+    k = define(
+        tmp_path,
+        """
+        def k(x, scale):
+            out = torch.empty_like(x)
+            for tile in hl.tile(x.size(0)):
+                out[tile] = x[tile] * scale
+            return out
+        """,
+        config={"block_sizes": [16]},
+    )
+    with pytest.raises(helion.exc.HostTensorDirectUsage):
+        k(torch.randn(8), torch.tensor(2.0))
