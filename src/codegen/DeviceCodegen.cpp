@@ -96,7 +96,8 @@ private:
     if (s->op == SymNode::Op::Var) {
       auto key = std::make_pair(s->kernel_name, s->host_expr);
       auto it = sym_vars_.find(key);
-      if (it == sym_vars_.end()) it = sym_vars_.emplace(key, names_.generated(s->kernel_name)).first;
+      if (it == sym_vars_.end())
+        it = sym_vars_.emplace(key, names_.generated(s->kernel_name)).first;
       node->kernel_name = it->second;
       return node;
     }
@@ -147,9 +148,9 @@ private:
         plan.needs_mask = plan.size_value != *extent_value;
       } else {
         std::string host = module_.triton() + ".next_power_of_2(" + module_.host_sym(extent) + ")";
-        plan.size_host = minimum > 1 ? module_.builtin("max") + "(" + host + ", " +
-                                           std::to_string(minimum) + ")"
-                                     : host;
+        plan.size_host =
+            minimum > 1 ? module_.builtin("max") + "(" + host + ", " + std::to_string(minimum) + ")"
+                        : host;
         plan.needs_mask = true;
       }
     }
@@ -317,8 +318,8 @@ private:
     auto pid = [&](int b) { return block_names_[b].pid; };
     std::vector<std::string> host_counts;
     for (int b : blocks)
-      host_counts.push_back(module_.triton() + ".cdiv(" + module_.host_sym(k_.blocks[b].extent()) + ", " +
-                            plans_[b].size_host + ")");
+      host_counts.push_back(module_.triton() + ".cdiv(" + module_.host_sym(k_.blocks[b].extent()) +
+                            ", " + plans_[b].size_host + ")");
 
     bool xyz = config_.pid_type == "xyz" && blocks.size() <= 3 && config_.l2_grouping <= 1;
     if (xyz) {
@@ -771,8 +772,7 @@ private:
     std::string text = "[";
     for (size_t i = 0; i < index.size(); ++i) {
       int b = index[i].block;
-      text += (i ? ", " : "") +
-              (plans_[b].persistent ? std::string("0") : block_names_[b].offset);
+      text += (i ? ", " : "") + (plans_[b].persistent ? std::string("0") : block_names_[b].offset);
     }
     return text + "]";
   }
@@ -898,9 +898,9 @@ private:
       return descriptors_.at(n.memory_op) + ".load(" + block_offsets(n.index) + ")";
     const ir::TensorParam &t = k_.tensors[n.tensor];
     if (style == "block_ptr")
-      return "tl.load(tl.make_block_ptr(" + tensor_names_[n.tensor] + ", " + list_of(t.sizes) + ", " +
-             list_of(t.strides) + ", " + block_offsets(n.index) + ", " + block_shape(n.index) +
-             ", " + order(n.index.size()) + ")" + load_bounds(n.index) + ")";
+      return "tl.load(tl.make_block_ptr(" + tensor_names_[n.tensor] + ", " + list_of(t.sizes) +
+             ", " + list_of(t.strides) + ", " + block_offsets(n.index) + ", " +
+             block_shape(n.index) + ", " + order(n.index.size()) + ")" + load_bounds(n.index) + ")";
     auto [pointer, mask] = pointer_and_mask(n.tensor, n.index);
     if (extra_mask) mask = and_extra_mask(mask, n.operands[0], access_dims(n.index));
     if (mask.empty()) return "tl.load(" + pointer + ")";

@@ -88,8 +88,8 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
   body.set_source(host.grid_loop->span);
   for (const Specialization &s : host.findings.specializations)
     body.line("assert " + s.host_expr + " == " + std::to_string(s.value) + ", " +
-              python_string("hl.specialize compiled this kernel for " + s.host_expr + " == " +
-                            std::to_string(s.value) +
+              python_string("hl.specialize compiled this kernel for " + s.host_expr +
+                            " == " + std::to_string(s.value) +
                             "; call kernel.reset() to compile for other sizes"));
   for (const ir::HostGuard &g : kernel.guards)
     body.line("assert " + names.host_sym(g.lhs) + " == " + names.host_sym(g.rhs) + ", " +

@@ -4,7 +4,6 @@
 
 #include <functional>
 
-
 namespace helion::codegen {
 
 namespace {
@@ -44,8 +43,8 @@ void target_names(const ast::Expr &target, std::set<std::string> &out) {
 
 void lambda_params(const ast::Expr &e, std::set<std::string> &out) {
   if (e.kind == ast::ExprKind::Lambda) out.insert(e.params.begin(), e.params.end());
-  for (const ast::Expr *child : {e.value.get(), e.slice.get(), e.left.get(), e.right.get(),
-                                 e.extra.get(), e.func.get()})
+  for (const ast::Expr *child :
+       {e.value.get(), e.slice.get(), e.left.get(), e.right.get(), e.extra.get(), e.func.get()})
     if (child) lambda_params(*child, out);
   for (const auto *list : {&e.elts, &e.keys, &e.comparators})
     for (const auto &child : *list)
@@ -79,11 +78,10 @@ void bound_names(const std::vector<ast::StmtPtr> &stmts, std::set<std::string> &
 
 const std::set<std::string> &keywords() {
   static const std::set<std::string> k = {
-      "False", "None",   "True",    "and",      "as",     "assert", "async",  "await",
-      "break", "class",  "continue", "def",     "del",    "elif",   "else",   "except",
-      "finally", "for",  "from",    "global",   "if",     "import", "in",     "is",
-      "lambda", "nonlocal", "not",  "or",       "pass",   "raise",  "return", "try",
-      "while", "with",   "yield"};
+      "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+      "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+      "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+      "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
   return k;
 }
 
@@ -211,12 +209,13 @@ std::vector<std::string> ModuleNames::imports() const {
   // Triton recognizes by its text; where `tl` is another module, the
   // annotations must stay text.
   if (tl_ != "tl") lines.push_back("from __future__ import annotations");
-  lines.insert(lines.end(), {
-      "import torch" + as("torch", torch_),
-      "import triton" + as("triton", triton_),
-      "import triton.language as " + tl_,
-      "from triton.language.extra import libdevice" + as("libdevice", libdevice_),
-  });
+  lines.insert(lines.end(),
+               {
+                   "import torch" + as("torch", torch_),
+                   "import triton" + as("triton", triton_),
+                   "import triton.language as " + tl_,
+                   "from triton.language.extra import libdevice" + as("libdevice", libdevice_),
+               });
   if (builtins_used_) lines.push_back("import builtins" + as("builtins", builtins_));
   return lines;
 }

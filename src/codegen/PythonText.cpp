@@ -125,8 +125,8 @@ std::string python_literal(const Json &value, const std::string &float_name) {
   }
   std::string out = "{";
   for (const auto &[key, item] : value.as_object())
-    out += (out.size() > 1 ? ", " : "") + python_string(key) + ": " +
-           python_literal(item, float_name);
+    out +=
+        (out.size() > 1 ? ", " : "") + python_string(key) + ": " + python_literal(item, float_name);
   return out + "}";
 }
 

@@ -30,8 +30,12 @@ TEST(CommentTextTest, EveryLineBreakIsEscaped) {
   EXPECT_EQ(comment_text("a\r\nb"), "a\\r\\nb");
   EXPECT_EQ(comment_text("a\fb\vc"), "a\\x0cb\\x0bc");
   EXPECT_EQ(comment_text("\x1c\x1d\x1e"), "\\x1c\\x1d\\x1e");
-  EXPECT_EQ(comment_text("a\xc2\x85" "b"), "a\\x85b");                 // U+0085
-  EXPECT_EQ(comment_text("a\xe2\x80\xa8" "b\xe2\x80\xa9"), "a\\u2028b\\u2029"); // U+2028/9
+  EXPECT_EQ(comment_text("a\xc2\x85"
+                         "b"),
+            "a\\x85b"); // U+0085
+  EXPECT_EQ(comment_text("a\xe2\x80\xa8"
+                         "b\xe2\x80\xa9"),
+            "a\\u2028b\\u2029"); // U+2028/9
   EXPECT_EQ(comment_text(std::string("a\0b", 3)), "a\\x00b");
 }
 
@@ -42,11 +46,15 @@ TEST(CommentTextTest, ReadableTextStays) {
 }
 
 TEST(CommentTextTest, BytesThatAreNotUtf8AndSurrogatesAreEscaped) {
-  EXPECT_EQ(comment_text("a\xff" "b"), "a\\xffb");
-  EXPECT_EQ(comment_text("\xc3"), "\\xc3");                 // truncated sequence
-  EXPECT_EQ(comment_text("\xc0\xaf"), "\\xc0\\xaf");        // overlong '/'
-  EXPECT_EQ(comment_text("\xed\xb2\x80"), "\\udc80");       // a lone surrogate, as JSON keeps it
-  EXPECT_EQ(comment_text("\xe2\x80\xae" "abc"), "\\u202eabc"); // a bidirectional override
+  EXPECT_EQ(comment_text("a\xff"
+                         "b"),
+            "a\\xffb");
+  EXPECT_EQ(comment_text("\xc3"), "\\xc3");           // truncated sequence
+  EXPECT_EQ(comment_text("\xc0\xaf"), "\\xc0\\xaf");  // overlong '/'
+  EXPECT_EQ(comment_text("\xed\xb2\x80"), "\\udc80"); // a lone surrogate, as JSON keeps it
+  EXPECT_EQ(comment_text("\xe2\x80\xae"
+                         "abc"),
+            "\\u202eabc"); // a bidirectional override
 }
 
 TEST(CommentTextTest, NoOutputHoldsALineBreak) {
@@ -120,9 +128,8 @@ TEST(ModuleNamesTest, TheCommonCaseKeepsItsNames) {
 }
 
 TEST(ModuleNamesTest, UserNamesPushGeneratedOnesAside) {
-  KernelInputs in =
-      inputs_for("def k(triton, tl_1):\n    tl = 1\n    _helion_k = 2\n    max = 3\n",
-                 R"({"torch": {"kind": "module", "name": "numpy"}})");
+  KernelInputs in = inputs_for("def k(triton, tl_1):\n    tl = 1\n    _helion_k = 2\n    max = 3\n",
+                               R"({"torch": {"kind": "module", "name": "numpy"}})");
   ast::Module m = parse_module(in.context.source);
   codegen::ModuleNames names(in, *m.body[0]);
   EXPECT_EQ(names.torch(), "torch_1"); // the user's `torch` is numpy
@@ -132,12 +139,11 @@ TEST(ModuleNamesTest, UserNamesPushGeneratedOnesAside) {
   EXPECT_FALSE(names.imported("torch"));
   EXPECT_EQ(names.builtin("max"), "builtins.max");
   EXPECT_EQ(names.builtin("min"), "min");
-  EXPECT_EQ(names.imports(),
-            (std::vector<std::string>{"from __future__ import annotations",
-                                      "import torch as torch_1", "import triton as triton_1",
-                                      "import triton.language as tl_2",
-                                      "from triton.language.extra import libdevice",
-                                      "import builtins"}));
+  EXPECT_EQ(
+      names.imports(),
+      (std::vector<std::string>{"from __future__ import annotations", "import torch as torch_1",
+                                "import triton as triton_1", "import triton.language as tl_2",
+                                "from triton.language.extra import libdevice", "import builtins"}));
 }
 
 TEST(ModuleNamesTest, NamesPythonNormalizesCount) {
@@ -246,13 +252,13 @@ TEST(GeneratedModuleTest, AUsersMask0IsNotTheStoresMask) {
 }
 
 TEST(GeneratedModuleTest, ParametersNamedLikeGeneratedCode) {
-  std::string code = generate(request(R"(def k(tl, pid, v_0):
+  std::string code =
+      generate(request(R"(def k(tl, pid, v_0):
     for tile in hl.tile(v_0.size(0)):
         v_0[tile] = tl[tile] + pid[tile]
 )",
-                                      {tensor_arg("tl", {33}), tensor_arg("pid", {33}),
-                                       tensor_arg("v_0", {33})}),
-                              R"({"block_sizes": [16]})");
+                       {tensor_arg("tl", {33}), tensor_arg("pid", {33}), tensor_arg("v_0", {33})}),
+               R"({"block_sizes": [16]})");
   // `tl` is the user's: the module is imported as tl_1, and the annotation
   // stays text Triton recognizes.
   EXPECT_TRUE(contains(code, "from __future__ import annotations\n")) << code;
@@ -266,12 +272,12 @@ TEST(GeneratedModuleTest, ParametersNamedLikeGeneratedCode) {
 }
 
 TEST(GeneratedModuleTest, AFileNameNeverEndsTheHeaderComment) {
-  std::string code = generate(request(R"(def k(x):
+  std::string code =
+      generate(request(R"(def k(x):
     for tile in hl.tile(x.size(0)):
         x[tile] = x[tile] + 1
 )",
-                                      {tensor_arg("x", {8})},
-                                      "a\nimport os\ros._exit(3)\x0c\xe2\x80\xa8#"));
+                       {tensor_arg("x", {8})}, "a\nimport os\ros._exit(3)\x0c\xe2\x80\xa8#"));
   std::vector<std::string> lines = split_lines(code);
   EXPECT_EQ(lines[0],
             "# Generated by helion from kernel 'k' in a\\nimport os\\ros._exit(3)\\x0c\\u2028#");

@@ -144,10 +144,11 @@ TEST(JsonTest, UnpairedSurrogatesSurviveAsPythonsJsonKeepsThem) {
   EXPECT_EQ(v[0].as_string(), "\xed\xa0\x80");
   EXPECT_EQ(v[1].as_string(), "\xed\xb2\x80x");
   EXPECT_EQ(v[2].as_string(), "\xf0\x9f\x98\x80");
-  EXPECT_EQ(v[3].as_string(), "\xed\xa0\x80" "A");
+  EXPECT_EQ(v[3].as_string(), "\xed\xa0\x80"
+                              "A");
   EXPECT_EQ(v.dump(), R"(["\ud800", "\udc80x", ")"
-                     "\xf0\x9f\x98\x80"
-                     R"(", "\ud800A"])");
+                      "\xf0\x9f\x98\x80"
+                      R"(", "\ud800A"])");
 }
 
 TEST(JsonTest, AccessorsThrowOnTypeMismatch) {

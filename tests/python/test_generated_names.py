@@ -73,9 +73,9 @@ def define(tmp_path: Path, source: str, name: str = "k", **settings: Any) -> hel
     return helion.kernel(config=helion.Config(**settings.pop("config")), **settings)(fn)
 
 
-def guarded(n: int, fill: float = -7.0) -> tuple[torch.Tensor, torch.Tensor]:
+def guarded(n: int, device: str, fill: float = -7.0) -> tuple[torch.Tensor, torch.Tensor]:
     """A view of `n` elements at the front of a larger buffer, and the buffer."""
-    buffer = torch.full([n + 40], fill)
+    buffer = torch.full([n + 40], fill, device=device)
     return buffer[:n], buffer
 
 
@@ -85,7 +85,9 @@ def check_tail(buffer: torch.Tensor, n: int, fill: float = -7.0) -> None:
 
 @pytest.mark.parametrize("static_shapes", [True, False], ids=["static", "dynamic"])
 @pytest.mark.parametrize("name", COLLIDING)
-def test_parameter_named_like_generated_code(tmp_path: Path, name: str, static_shapes: bool) -> None:
+def test_parameter_named_like_generated_code(
+    tmp_path: Path, device: str, name: str, static_shapes: bool
+) -> None:
     k = define(
         tmp_path,
         f"""
@@ -96,15 +98,15 @@ def test_parameter_named_like_generated_code(tmp_path: Path, name: str, static_s
         config={"block_sizes": [16]},
         static_shapes=static_shapes,
     )
-    x, y = torch.randn(33), torch.randn(33)
-    out, buffer = guarded(33)
+    x, y = torch.randn(33, device=device), torch.randn(33, device=device)
+    out, buffer = guarded(33, device)
     k(x, y, out)
     torch.testing.assert_close(out, x + y * 2)
     check_tail(buffer, 33)
 
 
 @pytest.mark.parametrize("name", COLLIDING)
-def test_scalar_parameter_named_like_generated_code(tmp_path: Path, name: str) -> None:
+def test_scalar_parameter_named_like_generated_code(tmp_path: Path, device: str, name: str) -> None:
     k = define(
         tmp_path,
         f"""
@@ -114,15 +116,15 @@ def test_scalar_parameter_named_like_generated_code(tmp_path: Path, name: str) -
         """,
         config={"block_sizes": [16]},
     )
-    x = torch.randn(33)
-    out, buffer = guarded(33)
+    x = torch.randn(33, device=device)
+    out, buffer = guarded(33, device)
     k(x, 3.0, out)
     torch.testing.assert_close(out, x * 3.0)
     check_tail(buffer, 33)
 
 
 @pytest.mark.parametrize("name", COLLIDING)
-def test_device_variable_named_like_generated_code(tmp_path: Path, name: str) -> None:
+def test_device_variable_named_like_generated_code(tmp_path: Path, device: str, name: str) -> None:
     # A masked 1-D store, then a masked row reduction.
     k = define(
         tmp_path,
@@ -135,9 +137,9 @@ def test_device_variable_named_like_generated_code(tmp_path: Path, name: str) ->
         """,
         config={"block_sizes": [16]},
     )
-    x = torch.randn(33, 20)
-    out_buffer = torch.full([40, 20], -7.0)
-    sums, sums_buffer = guarded(33)
+    x = torch.randn(33, 20, device=device)
+    out_buffer = torch.full([40, 20], -7.0, device=device)
+    sums, sums_buffer = guarded(33, device)
     k(x, out_buffer[:33], sums)
     torch.testing.assert_close(out_buffer[:33], x * 2 + 1)
     torch.testing.assert_close(sums, (x * 2).sum(-1), rtol=1e-4, atol=1e-4)
@@ -146,7 +148,7 @@ def test_device_variable_named_like_generated_code(tmp_path: Path, name: str) ->
 
 
 @pytest.mark.parametrize("name", COLLIDING)
-def test_host_variable_named_like_generated_code(tmp_path: Path, name: str) -> None:
+def test_host_variable_named_like_generated_code(tmp_path: Path, device: str, name: str) -> None:
     k = define(
         tmp_path,
         f"""
@@ -159,15 +161,15 @@ def test_host_variable_named_like_generated_code(tmp_path: Path, name: str) -> N
         config={"block_sizes": [16]},
         static_shapes=False,
     )
-    x = torch.randn(33)
-    out, buffer = guarded(33)
+    x = torch.randn(33, device=device)
+    out, buffer = guarded(33, device)
     assert k(x, out) == 33
     torch.testing.assert_close(out, x + 1)
     check_tail(buffer, 33)
 
 
 @pytest.mark.parametrize("name", COLLIDING)
-def test_host_tensor_named_like_generated_code(tmp_path: Path, name: str) -> None:
+def test_host_tensor_named_like_generated_code(tmp_path: Path, device: str, name: str) -> None:
     k = define(
         tmp_path,
         f"""
@@ -178,14 +180,14 @@ def test_host_tensor_named_like_generated_code(tmp_path: Path, name: str) -> Non
         """,
         config={"block_sizes": [16]},
     )
-    x = torch.randn(33)
-    out, buffer = guarded(33)
+    x = torch.randn(33, device=device)
+    out, buffer = guarded(33, device)
     k(x, out)
     torch.testing.assert_close(out, x * 2)
     check_tail(buffer, 33)
 
 
-def test_masked_store_is_not_the_users_mask_0(tmp_path: Path) -> None:
+def test_masked_store_is_not_the_users_mask_0(tmp_path: Path, device: str) -> None:
     # The user's `mask_0` once replaced the store's mask: 15 elements were
     # written past a 33-element output.
     k = define(
@@ -200,13 +202,13 @@ def test_masked_store_is_not_the_users_mask_0(tmp_path: Path) -> None:
         """,
         config={"block_sizes": [16]},
     )
-    x = torch.randn(33)
+    x = torch.randn(33, device=device)
     torch.testing.assert_close(k(x), x * 2)
     code = k.bind((x,)).to_triton_code()
     assert "mask_0 = " in code and "mask_0_1 = indices_0 < 33" in code
 
 
-def test_matmul_with_colliding_names_l2_grouping(tmp_path: Path) -> None:
+def test_matmul_with_colliding_names_l2_grouping(tmp_path: Path, device: str) -> None:
     k = define(
         tmp_path,
         """
@@ -214,18 +216,20 @@ def test_matmul_with_colliding_names_l2_grouping(tmp_path: Path) -> None:
             for pid, num_pid_in_group in hl.tile([x.size(0), y.size(1)]):
                 group_id = hl.zeros([pid, num_pid_in_group], dtype=torch.float32)
                 for first_pid in hl.tile(x.size(1)):
-                    group_id = torch.addmm(group_id, x[pid, first_pid], y[first_pid, num_pid_in_group])
+                    group_id = torch.addmm(
+                        group_id, x[pid, first_pid], y[first_pid, num_pid_in_group]
+                    )
                 out[pid, num_pid_in_group] = group_id
         """,
         config={"block_sizes": [16, 16, 16], "l2_grouping": 4},
     )
-    x, y = torch.randn(40, 24), torch.randn(24, 50)
-    out = torch.full([40, 50], -7.0)
+    x, y = torch.randn(40, 24, device=device), torch.randn(24, 50, device=device)
+    out = torch.full([40, 50], -7.0, device=device)
     k(x, y, out)
     torch.testing.assert_close(out, x @ y, rtol=1e-2, atol=1e-2)
 
 
-def test_int_parameter_named_like_a_size_symbol(tmp_path: Path) -> None:
+def test_int_parameter_named_like_a_size_symbol(tmp_path: Path, device: str) -> None:
     # `x_size_0` is the name of x.size(0) in the device code of dynamic
     # shapes; an int parameter of that name is another value.
     k = define(
@@ -238,31 +242,34 @@ def test_int_parameter_named_like_a_size_symbol(tmp_path: Path) -> None:
         config={"block_sizes": [16]},
         static_shapes=False,
     )
-    x = torch.randn(33)
-    out, buffer = guarded(33)
+    x = torch.randn(33, device=device)
+    out, buffer = guarded(33, device)
     k(x, 33, out)
     torch.testing.assert_close(out, x + 1)
-    wide = torch.full([80], -7.0)
+    wide = torch.full([80], -7.0, device=device)
     with pytest.raises((AssertionError, helion.exc.ShapeMismatch)):
         k(x, 40, wide[:40])  # x has 33 elements: reading 40 would run past it
     check_tail(buffer, 33)
 
 
-def test_unicode_names_that_python_reads_as_generated_ones(tmp_path: Path) -> None:
-    # Python reads identifiers in NFKC: `ｔｒｉｔｏｎ` is `triton`, `ｍａｓｋ_0` is `mask_0`.
+def test_unicode_names_that_python_reads_as_generated_ones(tmp_path: Path, device: str) -> None:
+    # Python reads identifiers in NFKC: fullwidth "triton" is `triton`,
+    # fullwidth "mask" followed by "_0" is `mask_0`.
+    triton = "\uff54\uff52\uff49\uff54\uff4f\uff4e"
+    mask_0 = "\uff4d\uff41\uff53\uff4b_0"
     k = define(
         tmp_path,
-        """
+        f"""
         def k(x, out):
-            ｔｒｉｔｏｎ = x.size(0)
-            for tile in hl.tile(ｔｒｉｔｏｎ):
-                ｍａｓｋ_0 = x[tile] * 2
-                out[tile] = ｍａｓｋ_0
+            {triton} = x.size(0)
+            for tile in hl.tile({triton}):
+                {mask_0} = x[tile] * 2
+                out[tile] = {mask_0}
         """,
         config={"block_sizes": [16]},
     )
-    x = torch.randn(33)
-    out, buffer = guarded(33)
+    x = torch.randn(33, device=device)
+    out, buffer = guarded(33, device)
     k(x, out)
     torch.testing.assert_close(out, x * 2)
     check_tail(buffer, 33)
@@ -283,11 +290,11 @@ def k(x, out, peaks):
 """
 
 
-def test_globals_named_like_generated_code(tmp_path: Path) -> None:
+def test_globals_named_like_generated_code(tmp_path: Path, device: str) -> None:
     k = define(tmp_path, GLOBALS_SOURCE, config={"block_sizes": [16]})
-    x = torch.randn(33, 20)
-    out = torch.empty(33, 20)
-    peaks, buffer = guarded(33)
+    x = torch.randn(33, 20, device=device)
+    out = torch.empty(33, 20, device=device)
+    peaks, buffer = guarded(33, device)
     text, nan, pi = k(x, out, peaks)
     assert text == "tri\nton'\"\u2028\udc80\U0001f600"
     assert math.isnan(nan) and pi == math.pi
@@ -314,7 +321,7 @@ def test_globals_named_like_generated_code(tmp_path: Path) -> None:
         repr("\udc80\ud800"),
     ],
 )
-def test_constant_globals_keep_their_value(tmp_path: Path, spelling: str) -> None:
+def test_constant_globals_keep_their_value(tmp_path: Path, device: str, spelling: str) -> None:
     value = eval(spelling)
     k = define(
         tmp_path,
@@ -328,16 +335,28 @@ def test_constant_globals_keep_their_value(tmp_path: Path, spelling: str) -> Non
         """,
         config={"block_sizes": [16]},
     )
-    x = torch.randn(8)
-    result = k(x, torch.empty(8))
+    x = torch.randn(8, device=device)
+    result = k(x, torch.empty(8, device=device))
     assert type(result) is type(value) and repr(result) == repr(value)
 
 
-LINE_BREAKS = ["\n", "\r", "\r\n", "\x0c", "\x0b", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+LINE_BREAKS = [
+    "\n",
+    "\r",
+    "\r\n",
+    "\x0c",
+    "\x0b",
+    "\x1c",
+    "\x1d",
+    "\x1e",
+    "\x85",
+    "\u2028",
+    "\u2029",
+]
 
 
 @pytest.mark.parametrize("brk", LINE_BREAKS, ids=repr)
-def test_file_name_does_not_run(tmp_path: Path, brk: str) -> None:
+def test_file_name_does_not_run(tmp_path: Path, device: str, brk: str) -> None:
     marker = tmp_path / "ran"
     filename = f"kernel{brk}open({str(marker)!r}, 'w').close(){brk}#"
     source = textwrap.dedent(
@@ -355,8 +374,8 @@ def test_file_name_does_not_run(tmp_path: Path, brk: str) -> None:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     try:
         k = helion.kernel(config=helion.Config(block_sizes=[16]))(namespace["k"])
-        x = torch.randn(20)
-        out = torch.empty(20)
+        x = torch.randn(20, device=device)
+        out = torch.empty(20, device=device)
         k(x, out)
         code = k.bind((x, out)).to_triton_code()
     finally:
@@ -370,7 +389,7 @@ def test_file_name_does_not_run(tmp_path: Path, brk: str) -> None:
 
 
 @pytest.mark.parametrize("brk", LINE_BREAKS, ids=repr)
-def test_source_lines_stay_comments(tmp_path: Path, brk: str) -> None:
+def test_source_lines_stay_comments(tmp_path: Path, device: str, brk: str) -> None:
     marker = tmp_path / "ran"
     # A line break inside a string constant of the kernel's source reaches a
     # `# src[...]` comment; the string keeps its value in the host code.
@@ -385,15 +404,17 @@ def test_source_lines_stay_comments(tmp_path: Path, brk: str) -> None:
     )
     source = source.replace("BRK", brk).replace("MARKER", repr(str(marker)))
     k = define(tmp_path, source, config={"block_sizes": [16]})
-    x = torch.randn(20)
-    out = torch.empty(20)
-    expected = "a" + ("\n" if brk in ("\r", "\r\n") else brk) + f"open({str(marker)!r}, 'w').close()"
+    x = torch.randn(20, device=device)
+    out = torch.empty(20, device=device)
+    expected = (
+        "a" + ("\n" if brk in ("\r", "\r\n") else brk) + f"open({str(marker)!r}, 'w').close()"
+    )
     assert k(x, out) == expected
     torch.testing.assert_close(out, x + 1)
     assert not marker.exists()
 
 
-def test_kernel_name_that_is_no_identifier(tmp_path: Path) -> None:
+def test_kernel_name_that_is_no_identifier(tmp_path: Path, device: str) -> None:
     def k(x, out):
         for tile in hl.tile(x.size(0)):
             out[tile] = x[tile] + 1
@@ -401,10 +422,10 @@ def test_kernel_name_that_is_no_identifier(tmp_path: Path) -> None:
     k.__name__ = "k\nimport os; os._exit(3)"
     kernel = helion.kernel(config=helion.Config(block_sizes=[16]))(k)
     with pytest.raises(helion.exc.UnsupportedSignature, match="not a Python identifier"):
-        kernel(torch.randn(4), torch.empty(4))
+        kernel(torch.randn(4, device=device), torch.empty(4, device=device))
 
 
-def test_zero_dim_tensors(tmp_path: Path) -> None:
+def test_zero_dim_tensors(tmp_path: Path, device: str) -> None:
     # hl.tile over an empty size list is one program; the kernel once crashed
     # the compiler.
     k = define(
@@ -418,13 +439,13 @@ def test_zero_dim_tensors(tmp_path: Path) -> None:
         """,
         config={"block_sizes": []},
     )
-    x, y = torch.tensor(1.5), torch.tensor(2.0)
+    x, y = torch.tensor(1.5, device=device), torch.tensor(2.0, device=device)
     result = k(x, y)
     assert result.shape == () and result.item() == 3.5
 
 
 @pytest.mark.parametrize("static_shapes", [True, False], ids=["static", "dynamic"])
-def test_zero_dim_tensors_beside_tiles(tmp_path: Path, static_shapes: bool) -> None:
+def test_zero_dim_tensors_beside_tiles(tmp_path: Path, device: str, static_shapes: bool) -> None:
     k = define(
         tmp_path,
         """
@@ -440,13 +461,13 @@ def test_zero_dim_tensors_beside_tiles(tmp_path: Path, static_shapes: bool) -> N
         config={"block_sizes": [16]},
         static_shapes=static_shapes,
     )
-    x, scale = torch.randn(33), torch.tensor(3.0)
+    x, scale = torch.randn(33, device=device), torch.tensor(3.0, device=device)
     out, total = k(x, scale)
     torch.testing.assert_close(out, x * 3.0)
     torch.testing.assert_close(total, x.sum(), rtol=1e-4, atol=1e-4)
 
 
-def test_zero_dim_tensor_errors_are_clear(tmp_path: Path) -> None:
+def test_zero_dim_tensor_errors_are_clear(tmp_path: Path, device: str) -> None:
     k = define(
         tmp_path,
         """
@@ -459,4 +480,4 @@ def test_zero_dim_tensor_errors_are_clear(tmp_path: Path) -> None:
         config={"block_sizes": [16]},
     )
     with pytest.raises(helion.exc.HostTensorDirectUsage):
-        k(torch.randn(8), torch.tensor(2.0))
+        k(torch.randn(8, device=device), torch.tensor(2.0, device=device))
