@@ -174,15 +174,22 @@ private:
 
   /// Every block's names, chosen once so each use spells them alike.
   void name_blocks() {
+    std::set<int> grid;
+    if (k_.grid_call >= 0) {
+      const std::vector<int> &blocks = k_.tile_calls[k_.grid_call].blocks;
+      grid.insert(blocks.begin(), blocks.end());
+    }
     for (size_t b = 0; b < k_.blocks.size(); ++b) {
       std::string id = std::to_string(b);
       BlockNames n;
       n.offset = names_.generated("offset_" + id);
       n.indices = names_.generated("indices_" + id);
       n.mask = names_.generated("mask_" + id);
-      n.pid = names_.generated("pid_" + id);
-      n.count = names_.generated("num_blocks_" + id);
-      n.flat = names_.generated("flat_" + id);
+      if (grid.count(static_cast<int>(b))) {
+        n.pid = names_.generated("pid_" + id);
+        n.count = names_.generated("num_blocks_" + id);
+      }
+      if (plans_[b].flat_leader == static_cast<int>(b)) n.flat = names_.generated("flat_" + id);
       block_names_.push_back(n);
     }
   }
