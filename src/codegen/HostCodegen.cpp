@@ -15,7 +15,7 @@ bool is_module_path(const std::string &module) {
   size_t start = 0;
   while (true) {
     size_t end = module.find('.', start);
-    if (!is_plain_identifier(module.substr(start, end - start))) return false;
+    if (!is_python_name(module.substr(start, end - start))) return false;
     if (end == std::string::npos) return true;
     start = end + 1;
   }
@@ -28,7 +28,7 @@ void emit_globals(CodeWriter &out, const KernelInputs &inputs, const ModuleNames
   for (const auto &[name, g] : inputs.globals.as_object()) {
     // Names come from Python's code objects; anything else is no name the
     // kernel can read, and must not reach the module as code.
-    if (!is_plain_identifier(name) || !g.is_object() || !g["kind"].is_string()) continue;
+    if (!is_python_name(name) || !g.is_object() || !g["kind"].is_string()) continue;
     const std::string &kind = g["kind"].as_string();
     if (kind == "module") {
       if (!g["name"].is_string() || names.imported(name)) continue;
@@ -68,10 +68,10 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
                             const Config &config, const KernelInputs &inputs) {
   const std::string &kernel_name = inputs.context.kernel_name;
   // The host function is found by this name, so it cannot be changed.
-  if (!is_plain_identifier(kernel_name))
+  if (!is_python_name(kernel_name))
     throw UserError("UnsupportedSignature",
                     "the kernel's name " + python_string(kernel_name) +
-                        " is not a Python identifier; give the function a plain ASCII name");
+                        " is not a Python identifier; give the function a name Python can read");
   const ast::Stmt &fn = *host.function;
   ModuleNames names(inputs, fn);
   DeviceFunction device = generate_device_function(kernel, config, inputs, names);

@@ -76,22 +76,12 @@ void bound_names(const std::vector<ast::StmtPtr> &stmts, std::set<std::string> &
   }
 }
 
-const std::set<std::string> &keywords() {
-  static const std::set<std::string> k = {
-      "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
-      "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
-      "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
-      "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
-  return k;
-}
-
 } // namespace
 
 bool is_plain_identifier(const std::string &name) {
-  if (name.empty() || is_digit(name[0])) return false;
   for (char c : name)
-    if (!is_word_byte(c) || static_cast<unsigned char>(c) >= 0x80) return false;
-  return !keywords().count(name);
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return is_python_name(name);
 }
 
 std::set<std::string> user_names(const KernelInputs &inputs) {
@@ -140,7 +130,9 @@ ModuleNames::ModuleNames(const KernelInputs &inputs, const ast::Stmt &function)
   tl_ = module_alias("tl", "triton.language");
   libdevice_ = module_alias("libdevice", "");
   builtins_ = fresh("builtins");
-  device_function_ = fresh("_helion_" + inputs.context.kernel_name);
+  // Triton names the compiled kernel after this function: ASCII only.
+  const std::string &kernel = inputs.context.kernel_name;
+  device_function_ = fresh("_helion_" + (is_plain_identifier(kernel) ? kernel : "kernel"));
 }
 
 std::string ModuleNames::fresh(const std::string &preferred) {

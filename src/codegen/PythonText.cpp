@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <set>
 
 namespace helion::codegen {
 
@@ -44,7 +45,38 @@ bool unsafe_in_comment(int32_t cp) {
          (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
 }
 
+bool is_space(int32_t cp) {
+  return cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200D) || cp == 0x202F ||
+         cp == 0x205F || cp == 0x3000;
+}
+
+const std::set<std::string> &keywords() {
+  static const std::set<std::string> k = {
+      "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+      "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+      "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+      "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
+  return k;
+}
+
 } // namespace
+
+bool is_python_name(const std::string &text) {
+  if (text.empty() || (text[0] >= '0' && text[0] <= '9') || keywords().count(text)) return false;
+  for (size_t i = 0; i < text.size();) {
+    auto [cp, length] = decode(text, i);
+    i += length;
+    if (cp < 0) return false;
+    if (cp < 0x80) {
+      bool word = (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+                  (cp >= '0' && cp <= '9') || cp == '_';
+      if (!word) return false;
+    } else if (unsafe_in_comment(cp) || is_space(cp)) {
+      return false;
+    }
+  }
+  return true;
+}
 
 std::string comment_text(const std::string &text) {
   std::string out;

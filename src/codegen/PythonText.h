@@ -16,6 +16,13 @@ namespace helion::codegen {
 /// written as escapes (`\n`, `\x0c`, `\u2028`, `\udc80`, `\xff`).
 std::string comment_text(const std::string &text);
 
+/// True for text that can stand as a name in Python code: an identifier of
+/// ASCII letters, digits and underscores, or of other characters that are
+/// neither spaces, controls, line breaks nor bidirectional overrides, and no
+/// keyword. Python may still refuse some of the latter (a SyntaxError), but
+/// none of them ends a statement.
+bool is_python_name(const std::string &text);
+
 /// A Python string literal (ASCII, double-quoted) whose value is `text`.
 /// `text` is UTF-8; a surrogate encoded on its own (as JSON's `\udc80` parses)
 /// stays that surrogate; a byte that is not UTF-8 reads as U+FFFD.

@@ -65,6 +65,22 @@ TEST(CommentTextTest, NoOutputHoldsALineBreak) {
   }
 }
 
+TEST(PythonNameTest, NamesThatCannotEndAStatement) {
+  EXPECT_TRUE(codegen::is_python_name("mask_0"));
+  EXPECT_TRUE(codegen::is_python_name("\xcf\x80"));                 // π
+  EXPECT_TRUE(codegen::is_python_name("\xe5\x8a\xa0\xe6\xb3\x95")); // 加法
+  EXPECT_FALSE(codegen::is_python_name(""));
+  EXPECT_FALSE(codegen::is_python_name("0x"));
+  EXPECT_FALSE(codegen::is_python_name("class"));
+  EXPECT_FALSE(codegen::is_python_name("a b"));
+  EXPECT_FALSE(codegen::is_python_name("a.b"));
+  EXPECT_FALSE(codegen::is_python_name("k\nimport os"));
+  EXPECT_FALSE(codegen::is_python_name("k\xc2\x85"));     // NEL
+  EXPECT_FALSE(codegen::is_python_name("k\xe2\x80\xa8")); // U+2028
+  EXPECT_FALSE(codegen::is_python_name("k\xc2\xa0"));     // no-break space
+  EXPECT_FALSE(codegen::is_python_name("k\xff"));
+}
+
 // ---- values into Python literals ------------------------------------------------
 
 TEST(PythonLiteralTest, Strings) {
@@ -296,6 +312,16 @@ TEST(GeneratedModuleTest, AKernelNameMustBeAnIdentifier) {
     EXPECT_EQ(e.kind(), "UnsupportedSignature");
     EXPECT_TRUE(contains(e.what(), "\"k\\nimport os\" is not a Python identifier")) << e.what();
   }
+}
+
+TEST(GeneratedModuleTest, AKernelNameOutsideAsciiNamesOnlyTheHostFunction) {
+  Json req = request("def \xe5\x8a\xa0(x):\n    for tile in hl.tile(x.size(0)):\n"
+                     "        x[tile] = 1.0\n",
+                     {tensor_arg("x", {8})});
+  req.set("kernel_name", "\xe5\x8a\xa0");
+  std::string code = generate(req);
+  EXPECT_TRUE(contains(code, "def _helion_kernel(x, ")) << code;
+  EXPECT_TRUE(contains(code, "def \xe5\x8a\xa0(x):")) << code;
 }
 
 TEST(GeneratedModuleTest, ZeroDimTensorsRunAsOneProgram) {

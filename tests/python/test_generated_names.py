@@ -481,3 +481,25 @@ def test_zero_dim_tensor_errors_are_clear(tmp_path: Path, device: str) -> None:
     )
     with pytest.raises(helion.exc.HostTensorDirectUsage):
         k(torch.randn(8, device=device), torch.tensor(2.0, device=device))
+
+
+def test_names_outside_ascii(tmp_path: Path, device: str) -> None:
+    # A kernel and a global with names Python reads but ASCII does not spell.
+    add, pi = "\u52a0\u6cd5", "\u03c0"
+    k = define(
+        tmp_path,
+        f"""
+        {pi} = 3.5
+
+        def {add}(x, out):
+            for tile in hl.tile(x.size(0)):
+                out[tile] = x[tile] * {pi}
+            return {pi}
+        """,
+        name=add,
+        config={"block_sizes": [16]},
+    )
+    x = torch.randn(20, device=device)
+    out = torch.empty(20, device=device)
+    assert k(x, out) == 3.5
+    torch.testing.assert_close(out, x * 3.5)
