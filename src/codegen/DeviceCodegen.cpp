@@ -74,10 +74,8 @@ public:
     std::string signature;
     for (const KernelParam &p : fn.params) {
       if (!signature.empty()) signature += ", ";
-      signature += p.name + (p.constexpr_ ? ": tl.constexpr" : "");
+      signature += p.name + (p.constexpr_ ? ": " + module_.constexpr_annotation() : "");
     }
-    // The signature keeps `tl.constexpr` as text whatever `tl` is: Triton reads
-    // the annotation's spelling (see ModuleNames::imports).
     fn.text = "@" + module_.triton() + ".jit\ndef " + fn.name + "(" + signature + "):\n" +
               names_.with_module_aliases(out_.str());
     fn.grid = grid_;

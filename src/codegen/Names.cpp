@@ -125,10 +125,12 @@ ModuleNames::ModuleNames(const KernelInputs &inputs, const ast::Stmt &function)
 
   host_function_ = inputs.context.kernel_name;
   taken_.insert(host_function_);
-  torch_ = module_alias("torch", "torch");
-  triton_ = module_alias("triton", "triton");
-  tl_ = module_alias("tl", "triton.language");
-  libdevice_ = module_alias("libdevice", "");
+  // Host code calls triton.cdiv; torch, tl and libdevice are read only at
+  // module level and in the device function, whose names are all allocated.
+  torch_ = module_alias("torch", "torch", false);
+  triton_ = module_alias("triton", "triton", true);
+  tl_ = module_alias("tl", "triton.language", false);
+  libdevice_ = module_alias("libdevice", "", false);
   builtins_ = fresh("builtins");
   // Triton names the compiled kernel after this function: ASCII only.
   const std::string &kernel = inputs.context.kernel_name;
@@ -143,16 +145,27 @@ std::string ModuleNames::fresh(const std::string &preferred) {
   return name;
 }
 
-std::string ModuleNames::module_alias(const std::string &preferred, const std::string &module) {
+std::string ModuleNames::module_alias(const std::string &preferred, const std::string &module,
+                                      bool host_reads) {
   // The user's own global of that name bound to the same module is shared:
   // `torch` in the user's code and in the generated code are one import.
   std::string global = global_module(inputs_, preferred);
   bool same = module.empty() ? is_libdevice_module(global) : global == module;
-  if (!taken_.count(preferred) && (!user_.count(preferred) || same)) {
+  bool is_global = inputs_.globals.is_object() && inputs_.globals.contains(preferred);
+  bool clash = host_reads ? user_.count(preferred) > 0
+                          : is_global || preferred == inputs_.context.kernel_name;
+  if (!taken_.count(preferred) && (!clash || same)) {
     taken_.insert(preferred);
     return preferred;
   }
   return fresh(preferred);
+}
+
+std::string ModuleNames::constexpr_annotation() const {
+  // Triton's interpreter recognizes the annotation by its text, which must
+  // read `tl.constexpr` (see imports()); compiling for a GPU evaluates it.
+  if (tl_ == "tl" || inputs_.settings.interpreter) return "tl.constexpr";
+  return tl_ + ".constexpr";
 }
 
 bool ModuleNames::binds(const std::string &name) const {
@@ -197,10 +210,10 @@ std::vector<std::string> ModuleNames::imports() const {
     return module == alias ? "" : " as " + alias;
   };
   std::vector<std::string> lines;
-  // The device function's parameters are annotated `tl.constexpr`, which
-  // Triton recognizes by its text; where `tl` is another module, the
-  // annotations must stay text.
-  if (tl_ != "tl") lines.push_back("from __future__ import annotations");
+  // Where `tl` is the user's, the interpreter's `tl.constexpr` annotations
+  // must stay text.
+  if (constexpr_annotation() != tl_ + ".constexpr")
+    lines.push_back("from __future__ import annotations");
   lines.insert(lines.end(),
                {
                    "import torch" + as("torch", torch_),

@@ -52,6 +52,9 @@ public:
   /// python_literal(value), with the builtin float spelled as `builtin` does.
   std::string literal(const Json &value) const;
 
+  /// How the device function annotates its constexpr parameters.
+  std::string constexpr_annotation() const;
+
   /// The user global `name` is a module the generated imports already bind
   /// under that name.
   bool imported(const std::string &name) const;
@@ -61,7 +64,10 @@ public:
   std::vector<std::string> imports() const;
 
 private:
-  std::string module_alias(const std::string &preferred, const std::string &module);
+  /// `host_reads`: the host function reads the alias, so no name the user
+  /// writes may hide it; otherwise only the user's globals can.
+  std::string module_alias(const std::string &preferred, const std::string &module,
+                           bool host_reads);
   std::string fresh(const std::string &preferred);
 
   const KernelInputs &inputs_;

@@ -144,8 +144,12 @@ TEST(ModuleNamesTest, TheCommonCaseKeepsItsNames) {
 }
 
 TEST(ModuleNamesTest, UserNamesPushGeneratedOnesAside) {
-  KernelInputs in = inputs_for("def k(triton, tl_1):\n    tl = 1\n    _helion_k = 2\n    max = 3\n",
-                               R"({"torch": {"kind": "module", "name": "numpy"}})");
+  // Host code reads triton, builtins and the device function: no name the
+  // user writes may hide them. tl and torch are read at module level only,
+  // so only the user's globals push them aside.
+  KernelInputs in = inputs_for("def k(triton, tl_1):\n    _helion_k = 2\n    max = 3\n",
+                               R"({"torch": {"kind": "module", "name": "numpy"},
+                                   "tl": {"kind": "constant", "value": 1}})");
   ast::Module m = parse_module(in.context.source);
   codegen::ModuleNames names(in, *m.body[0]);
   EXPECT_EQ(names.torch(), "torch_1"); // the user's `torch` is numpy
@@ -155,20 +159,42 @@ TEST(ModuleNamesTest, UserNamesPushGeneratedOnesAside) {
   EXPECT_FALSE(names.imported("torch"));
   EXPECT_EQ(names.builtin("max"), "builtins.max");
   EXPECT_EQ(names.builtin("min"), "min");
+  EXPECT_EQ(names.constexpr_annotation(), "tl_2.constexpr");
   EXPECT_EQ(
       names.imports(),
-      (std::vector<std::string>{"from __future__ import annotations", "import torch as torch_1",
-                                "import triton as triton_1", "import triton.language as tl_2",
+      (std::vector<std::string>{"import torch as torch_1", "import triton as triton_1",
+                                "import triton.language as tl_2",
                                 "from triton.language.extra import libdevice", "import builtins"}));
 }
 
-TEST(ModuleNamesTest, NamesPythonNormalizesCount) {
-  // `ｔｌ` in the source is `tl` to Python: the request's names say so.
-  KernelInputs in = inputs_for("def k(x):\n    \xef\xbd\x94\xef\xbd\x8c = 1\n");
-  in.names = {"tl", "x"};
+TEST(ModuleNamesTest, TheInterpreterReadsConstexprAnnotationsAsText) {
+  KernelInputs in =
+      inputs_for("def k(x):\n    return x\n", R"({"tl": {"kind": "module", "name": "math"}})");
+  in.settings.interpreter = true;
   ast::Module m = parse_module(in.context.source);
   codegen::ModuleNames names(in, *m.body[0]);
   EXPECT_EQ(names.tl(), "tl_1");
+  EXPECT_EQ(names.constexpr_annotation(), "tl.constexpr");
+  EXPECT_EQ(names.imports().front(), "from __future__ import annotations");
+}
+
+TEST(ModuleNamesTest, ParametersAndLocalsLeaveModuleLevelNamesAlone) {
+  KernelInputs in = inputs_for("def k(tl, torch):\n    libdevice = 1\n");
+  ast::Module m = parse_module(in.context.source);
+  codegen::ModuleNames names(in, *m.body[0]);
+  EXPECT_EQ(names.tl(), "tl");
+  EXPECT_EQ(names.torch(), "torch");
+  EXPECT_EQ(names.libdevice(), "libdevice");
+}
+
+TEST(ModuleNamesTest, NamesPythonNormalizesCount) {
+  // Fullwidth `triton` in the source is `triton` to Python: the request's names say so.
+  KernelInputs in = inputs_for("def k(x):\n    \xef\xbd\x94\xef\xbd\x92\xef\xbd\x89\xef\xbd"
+                               "\x94\xef\xbd\x8f\xef\xbd\x8e = 1\n");
+  in.names = {"triton", "x"};
+  ast::Module m = parse_module(in.context.source);
+  codegen::ModuleNames names(in, *m.body[0]);
+  EXPECT_EQ(names.triton(), "triton_1");
 }
 
 TEST(DeviceNamesTest, GeneratedAndUserNamesNeverMeet) {
@@ -275,14 +301,13 @@ TEST(GeneratedModuleTest, ParametersNamedLikeGeneratedCode) {
 )",
                        {tensor_arg("tl", {33}), tensor_arg("pid", {33}), tensor_arg("v_0", {33})}),
                R"({"block_sizes": [16]})");
-  // `tl` is the user's: the module is imported as tl_1, and the annotation
-  // stays text Triton recognizes.
-  EXPECT_TRUE(contains(code, "from __future__ import annotations\n")) << code;
-  EXPECT_TRUE(contains(code, "import triton.language as tl_1\n")) << code;
-  EXPECT_TRUE(contains(code, "def _helion_k(tl_2, pid, v_0, _BLOCK_SIZE_0: tl.constexpr):"))
+  // The parameter `tl` hides nothing the host reads: the device names it tl_1.
+  EXPECT_FALSE(contains(code, "__future__")) << code;
+  EXPECT_TRUE(contains(code, "import triton.language as tl\n")) << code;
+  EXPECT_TRUE(contains(code, "def _helion_k(tl_1, pid, v_0, _BLOCK_SIZE_0: tl.constexpr):"))
       << code;
-  EXPECT_TRUE(contains(code, "pid_1 = tl_1.program_id(0)")) << code;
-  EXPECT_TRUE(contains(code, "load = tl_1.load(tl_2 + indices_0, mask_0, other=0)")) << code;
+  EXPECT_TRUE(contains(code, "pid_1 = tl.program_id(0)")) << code;
+  EXPECT_TRUE(contains(code, "load = tl.load(tl_1 + indices_0, mask_0, other=0)")) << code;
   EXPECT_TRUE(contains(code, "v_1 = load + load_1")) << code;
   EXPECT_TRUE(contains(code, "_helion_k[(triton.cdiv(33, 16),)](tl, pid, v_0, 16,")) << code;
 }
