@@ -94,8 +94,12 @@ private:
     if (s->op == SymNode::Op::Var) {
       auto key = std::make_pair(s->kernel_name, s->host_expr);
       auto it = sym_vars_.find(key);
-      if (it == sym_vars_.end())
-        it = sym_vars_.emplace(key, names_.generated(s->kernel_name)).first;
+      if (it == sym_vars_.end()) {
+        // An int parameter is the user's variable; `x_size_0` (x.size(0)) is ours.
+        bool users = s->kernel_name == s->host_expr;
+        std::string name = users ? names_.user(s->kernel_name) : names_.generated(s->kernel_name);
+        it = sym_vars_.emplace(key, name).first;
+      }
       node->kernel_name = it->second;
       return node;
     }

@@ -312,6 +312,29 @@ TEST(GeneratedModuleTest, ParametersNamedLikeGeneratedCode) {
   EXPECT_TRUE(contains(code, "_helion_k[(triton.cdiv(33, 16),)](tl, pid, v_0, 16,")) << code;
 }
 
+TEST(GeneratedModuleTest, IntParametersKeepTheirNames) {
+  Json n = Json::object();
+  n.set("name", "n");
+  n.set("kind", "int");
+  n.set("value", 33);
+  Json pid = Json::object();
+  pid.set("name", "pid");
+  pid.set("kind", "int");
+  pid.set("value", 2);
+  std::string code = generate(request(R"(def k(x, n, pid):
+    out = torch.empty_like(x)
+    for tile in hl.tile(n):
+        out[tile] = x[tile] + pid
+    return out
+)",
+                                      {tensor_arg("x", {33}), n, pid}),
+                              R"({"block_sizes": [16]})");
+  EXPECT_TRUE(contains(code, "def _helion_k(x, out, n, pid, _BLOCK_SIZE_0: tl.constexpr):"))
+      << code;
+  EXPECT_TRUE(contains(code, "pid_1 = tl.program_id(0)")) << code;
+  EXPECT_TRUE(contains(code, "v_0 = pid.to(tl.float32)")) << code;
+}
+
 TEST(GeneratedModuleTest, AFileNameNeverEndsTheHeaderComment) {
   std::string code =
       generate(request(R"(def k(x):
