@@ -105,21 +105,25 @@ def test_parameter_named_like_generated_code(
     check_tail(buffer, 33)
 
 
+@pytest.mark.parametrize("value", [3.0, 3], ids=["float", "int"])
 @pytest.mark.parametrize("name", COLLIDING)
-def test_scalar_parameter_named_like_generated_code(tmp_path: Path, device: str, name: str) -> None:
+def test_scalar_parameter_named_like_generated_code(
+    tmp_path: Path, device: str, name: str, value: float
+) -> None:
     k = define(
         tmp_path,
         f"""
-        def k(x, {name}: float, out):
+        def k(x, {name}, out):
             for tile in hl.tile(out.size(0)):
                 out[tile] = x[tile] * {name}
         """,
         config={"block_sizes": [16]},
+        static_shapes=False,
     )
     x = torch.randn(33, device=device)
     out, buffer = guarded(33, device)
-    k(x, 3.0, out)
-    torch.testing.assert_close(out, x * 3.0)
+    k(x, value, out)
+    torch.testing.assert_close(out, x * value)
     check_tail(buffer, 33)
 
 
