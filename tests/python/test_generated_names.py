@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -507,3 +508,41 @@ def test_names_outside_ascii(tmp_path: Path, device: str) -> None:
     out = torch.empty(20, device=device)
     assert k(x, out) == 3.5
     torch.testing.assert_close(out, x * 3.5)
+
+
+def test_file_name_with_surrogates(device: str) -> None:
+    # A file name that is not UTF-8 reaches Python as lone surrogates; JSON
+    # carries them, and they come back in the module's comment and in messages.
+    filename = "/nonexistent/k\udc80\udcff.py"
+    source = textwrap.dedent(
+        """
+        def k(x, out):
+            copy = x * 2
+            for tile in hl.tile(x.size(0)):
+                out[tile] = x[tile] + 1
+
+        def bad(x, out):
+            for tile in hl.tile(x.size(0)):
+                out[tile] = x[tile] + undefined
+        """
+    )
+    namespace: dict[str, Any] = {"torch": torch, "hl": hl}
+    exec(compile(source, filename, "exec"), namespace)
+    import linecache
+
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    try:
+        k = helion.kernel(config=helion.Config(block_sizes=[16]))(namespace["k"])
+        x = torch.randn(20, device=device)
+        out = torch.empty(20, device=device)
+        with pytest.warns(
+            helion.exc.TensorOperationInWrapper, match=re.escape("k\udc80\udcff.py:3")
+        ):
+            k(x, out)
+        torch.testing.assert_close(out, x + 1)
+        assert "k\\udc80\\udcff.py" in k.bind((x, out)).to_triton_code().splitlines()[0]
+        bad = helion.kernel(config=helion.Config(block_sizes=[16]))(namespace["bad"])
+        with pytest.raises(helion.exc.UndefinedVariable, match=re.escape("k\udc80\udcff.py:9")):
+            bad(x, out)
+    finally:
+        del linecache.cache[filename]
