@@ -150,7 +150,8 @@ std::string ModuleNames::module_alias(const std::string &preferred, const std::s
   // The user's own global of that name bound to the same module is shared:
   // `torch` in the user's code and in the generated code are one import.
   std::string global = global_module(inputs_, preferred);
-  bool same = module.empty() ? is_libdevice_module(global) : global == module;
+  bool same = (module.empty() ? is_libdevice_module(global) : global == module) &&
+              preferred != inputs_.context.kernel_name;
   bool is_global = inputs_.globals.is_object() && inputs_.globals.contains(preferred);
   bool clash = host_reads ? user_.count(preferred) > 0
                           : is_global || preferred == inputs_.context.kernel_name;
