@@ -234,6 +234,41 @@ DeviceNames::DeviceNames(const ModuleNames &module) : module_(module) {
         std::string("torch"), module.tl(), module.libdevice(), module.triton(), module.torch(),
         module.device_function()})
     taken_.insert(name);
+  // Names a launch binds beside the kernel's parameters: the keywords the
+  // launch passes or Triton adds (a parameter of the same name gets two
+  // values), the compile options any of them may name, and the names
+  // Triton's argument binder reads.
+  for (const char *name : {"num_warps",
+                           "num_stages",
+                           "num_ctas",
+                           "warp_size",
+                           "maxnreg",
+                           "ptx_version",
+                           "ptx_options",
+                           "ir_override",
+                           "enable_fp_fusion",
+                           "enable_reflect_ftz",
+                           "launch_cooperative_grid",
+                           "launch_pdl",
+                           "default_dot_input_precision",
+                           "allowed_dot_input_precisions",
+                           "max_num_imprecise_acc_default",
+                           "extern_libs",
+                           "debug",
+                           "backend_name",
+                           "sanitize_overflow",
+                           "arch",
+                           "instrumentation_mode",
+                           "grid",
+                           "warmup",
+                           "options",
+                           "backend",
+                           "specialize_impl",
+                           "JITCallable",
+                           "params",
+                           "specialization",
+                           "dynamic_func"})
+    taken_.insert(name);
 }
 
 std::string DeviceNames::first_free(const std::string &base, bool avoid_user) {

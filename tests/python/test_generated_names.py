@@ -53,6 +53,14 @@ COLLIDING = [
     "max",
     "min",
     "int",
+    # Names Triton's launch binds beside the kernel's parameters.
+    "num_warps",
+    "num_stages",
+    "debug",
+    "instrumentation_mode",
+    "options",
+    "backend",
+    "specialize_impl",
 ]
 
 _counter = 0
