@@ -2,10 +2,12 @@
 
 // The namespace of a generated module. The host function is the user's code
 // printed back, so every name the user wrote keeps its spelling there; each
-// name the compiler adds (module aliases, the device function, builtins it
-// calls) is chosen apart from all of them. Inside the device function every
-// name, the user's included, is allocated from one scope, so a user's
-// `mask_0` and the generated mask of block 0 get different names.
+// name the compiler adds at module level is chosen apart from the user's: a
+// name host code reads (triton, the device function, builtins.<name>) from
+// every name the user writes, one only the module and the device function
+// read (torch, tl, libdevice) from the user's globals. Inside the device
+// function every name, the user's included, is allocated from one scope, so
+// a user's `mask_0` and the generated mask of block 0 get different names.
 
 #include "parse/Ast.h"
 #include "types/KernelInputs.h"
