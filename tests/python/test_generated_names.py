@@ -47,6 +47,8 @@ COLLIDING = [
     "v_0",
     "v_1",
     "x_desc_0",
+    "y_desc_1",
+    "out_desc_2",
     "x_size_0",
     "_helion_k",
     "float",
@@ -92,10 +94,14 @@ def check_tail(buffer: torch.Tensor, n: int, fill: float = -7.0) -> None:
     assert torch.all(buffer[n:] == fill), "the kernel wrote past the end of its output"
 
 
-@pytest.mark.parametrize("static_shapes", [True, False], ids=["static", "dynamic"])
+@pytest.mark.parametrize(
+    ("static_shapes", "indexing"),
+    [(True, "pointer"), (False, "pointer"), (True, "block_ptr"), (True, "tensor_descriptor")],
+    ids=["static", "dynamic", "block_ptr", "tensor_descriptor"],
+)
 @pytest.mark.parametrize("name", COLLIDING)
 def test_parameter_named_like_generated_code(
-    tmp_path: Path, device: str, name: str, static_shapes: bool
+    tmp_path: Path, device: str, name: str, static_shapes: bool, indexing: str
 ) -> None:
     k = define(
         tmp_path,
@@ -104,7 +110,7 @@ def test_parameter_named_like_generated_code(
             for tile in hl.tile(out.size(0)):
                 out[tile] = {name}[tile] + y[tile] * 2
         """,
-        config={"block_sizes": [16]},
+        config={"block_sizes": [16], "indexing": indexing},
         static_shapes=static_shapes,
     )
     x, y = torch.randn(33, device=device), torch.randn(33, device=device)
