@@ -560,3 +560,28 @@ def test_file_name_with_surrogates(device: str) -> None:
             bad(x, out)
     finally:
         del linecache.cache[filename]
+
+
+def test_every_fallback_name_taken_too(tmp_path: Path, device: str) -> None:
+    # The user writes the generated names and their first fallbacks at once.
+    k = define(
+        tmp_path,
+        """
+        def k(mask_0_1, tl, tl_1, pid_1: int, triton_1):
+            _helion_k = triton_1
+            _helion_k_1 = mask_0_1.size(0)
+            triton = _helion_k_1
+            for tile in hl.tile(triton):
+                mask_0 = mask_0_1[tile] * tl[tile]
+                v_0 = mask_0 + tl_1[tile] * pid_1
+                _helion_k[tile] = v_0
+            return _helion_k
+        """,
+        config={"block_sizes": [16]},
+        static_shapes=False,
+    )
+    a, b, c = (torch.randn(33, device=device) for _ in range(3))
+    out, buffer = guarded(33, device)
+    assert k(a, b, c, 3, out) is out
+    torch.testing.assert_close(out, a * b + c * 3)
+    check_tail(buffer, 33)
