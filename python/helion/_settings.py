@@ -93,9 +93,7 @@ def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
 
 def _is_number(value: Any) -> bool:
     """A finite int or float (bools are not numbers here)."""
-    return (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    )
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_int(name: str, value: Any, low: int | None, high: int | None, optional: bool) -> None:

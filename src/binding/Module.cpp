@@ -72,6 +72,26 @@ std::string generate(const CompiledKernel &kernel, const std::string &config_jso
   return kernel.generate(normalize(kernel, config_json));
 }
 
+/// A message as Python text. Messages quote file names, whose surrogates JSON
+/// carried in as their three-byte encodings: those read back as themselves.
+nb::object message_text(const std::string &text) {
+  PyObject *str =
+      PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "surrogatepass");
+  if (!str) {
+    PyErr_Clear();
+    str =
+        PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "backslashreplace");
+  }
+  return nb::steal(str);
+}
+
+nb::list warnings(const CompiledKernel &kernel) {
+  nb::list out;
+  for (const auto &[kind, message] : kernel.warnings())
+    out.append(nb::make_tuple(kind, message_text(message)));
+  return out;
+}
+
 std::string dump_stages(const CompiledKernel &kernel, const std::string &config_json) {
   return kernel.dump_stages(normalize(kernel, config_json));
 }
@@ -113,7 +133,7 @@ void translate_exception(const std::exception_ptr &pointer, void *) {
   try {
     std::rethrow_exception(pointer);
   } catch (const helion::UserError &error) {
-    nb::object args = nb::make_tuple(error.kind(), std::string(error.what()));
+    nb::object args = nb::make_tuple(error.kind(), message_text(error.what()));
     PyErr_SetObject(user_error_type, args.ptr());
   } catch (const nb::python_error &) {
     throw;
@@ -122,7 +142,7 @@ void translate_exception(const std::exception_ptr &pointer, void *) {
   } catch (const std::bad_alloc &) {
     throw;
   } catch (const std::exception &error) {
-    PyErr_SetString(internal_error_type, error.what());
+    PyErr_SetObject(internal_error_type, message_text(error.what()).ptr());
   }
 }
 
@@ -146,6 +166,6 @@ NB_MODULE(_core, m) {
       .def("config_spec", &config_spec)
       .def("generate", &generate, nb::arg("config_json"))
       .def("dump_stages", &dump_stages, nb::arg("config_json"))
-      .def("warnings", &CompiledKernel::warnings)
+      .def("warnings", &warnings)
       .def("autotune", &autotune, nb::arg("options_json"), nb::arg("evaluate"), nb::arg("log"));
 }

@@ -1,9 +1,17 @@
 #include "codegen/CodeWriter.h"
 
+#include "codegen/PythonText.h"
+#include "support/Text.h"
+
 namespace helion::codegen {
 
 void CodeWriter::line(const std::string &text) {
   lines_.push_back(std::string(depth_ * 4, ' ') + text);
+}
+
+void CodeWriter::indented_lines(const std::string &text) {
+  for (const std::string &l : split_lines(text))
+    lines_.push_back(l);
 }
 
 static std::string trim(const std::string &s) {

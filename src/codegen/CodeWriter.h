@@ -15,6 +15,9 @@ public:
       : source_lines_(std::move(source_lines)), first_line_(first_line) {}
 
   void line(const std::string &text);
+  /// Lines already indented (e.g. an unparsed statement at depth()): their
+  /// text is kept as it is, so a multi-line string keeps its value.
+  void indented_lines(const std::string &text);
   void indent() { ++depth_; }
   void dedent() { --depth_; }
   int depth() const { return depth_; }

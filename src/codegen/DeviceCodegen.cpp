@@ -1,4 +1,5 @@
 #include "codegen/CodeWriter.h"
+#include "codegen/Names.h"
 #include "codegen/TritonCodegen.h"
 #include "support/Diagnostics.h"
 #include "support/Text.h"
@@ -36,16 +37,32 @@ struct BlockPlan {
   int flat_leader = -1;
 };
 
+/// The device code's names for one block's values.
+struct BlockNames {
+  std::string offset;  ///< first index of the current tile
+  std::string indices; ///< the tile's indices
+  std::string mask;    ///< the tile's in-bounds lanes
+  std::string pid;     ///< the tile's index along the block (grid blocks)
+  std::string count;   ///< the number of tiles along the block (grid blocks)
+  std::string flat;    ///< the flat range of a flattened call (its leader)
+};
+
 class DeviceEmitter {
 public:
   DeviceEmitter(const ir::DeviceKernel &kernel, const Config &config, const KernelInputs &inputs,
-                std::string name, bool int64_indices)
-      : k_(kernel), config_(config), inputs_(inputs), name_(std::move(name)),
-        int64_indices_(int64_indices),
+                const ModuleNames &module, std::string name, bool int64_indices)
+      : k_(kernel), config_(config), inputs_(inputs), module_(module), names_(module),
+        name_(std::move(name)), int64_indices_(int64_indices),
         out_(split_lines(inputs.context.source), inputs.context.first_line) {}
 
   DeviceFunction run() {
+    // Parameters the user named first, so they keep their names where they can.
+    for (const ir::TensorParam &t : k_.tensors)
+      tensor_names_.push_back(names_.user(t.name));
+    for (const ir::ScalarParam &s : k_.scalars)
+      scalar_names_.push_back(names_.user(s.name));
     plan_blocks();
+    name_blocks();
     out_.indent();
     emit_grid_mapping();
     emit_descriptors();
@@ -58,9 +75,10 @@ public:
     std::string signature;
     for (const KernelParam &p : fn.params) {
       if (!signature.empty()) signature += ", ";
-      signature += p.name + (p.constexpr_ ? ": tl.constexpr" : "");
+      signature += p.name + (p.constexpr_ ? ": " + module_.constexpr_annotation() : "");
     }
-    fn.text = "@triton.jit\ndef " + fn.name + "(" + signature + "):\n" + out_.str();
+    fn.text = "@" + module_.triton() + ".jit\ndef " + fn.name + "(" + signature + "):\n" +
+              names_.with_module_aliases(out_.str());
     fn.grid = grid_;
     return fn;
   }
@@ -68,16 +86,27 @@ public:
 private:
   // ---- blocks -----------------------------------------------------------
 
-  std::string kernel_sym(const SymInt &s) {
-    collect_vars(s);
-    return sym_to_python(s, SymSide::Kernel);
-  }
+  std::string kernel_sym(const SymInt &s) { return sym_to_python(device_sym(s), SymSide::Kernel); }
 
-  void collect_vars(const SymInt &s) {
-    if (!s) return;
-    if (s->op == SymNode::Op::Var) sym_vars_.emplace(s->kernel_name, s->host_expr);
-    collect_vars(s->lhs);
-    collect_vars(s->rhs);
+  /// `s` with each variable under its parameter name in the device function.
+  SymInt device_sym(const SymInt &s) {
+    if (!s || s->op == SymNode::Op::Const) return s;
+    auto node = std::make_shared<SymNode>(*s);
+    if (s->op == SymNode::Op::Var) {
+      auto key = std::make_pair(s->kernel_name, s->host_expr);
+      auto it = sym_vars_.find(key);
+      if (it == sym_vars_.end()) {
+        // An int parameter is the user's variable; `x_size_0` (x.size(0)) is ours.
+        bool users = s->kernel_name == s->host_expr;
+        std::string name = users ? names_.user(s->kernel_name) : names_.generated(s->kernel_name);
+        it = sym_vars_.emplace(key, name).first;
+      }
+      node->kernel_name = it->second;
+      return node;
+    }
+    node->lhs = device_sym(s->lhs);
+    node->rhs = device_sym(s->rhs);
+    return node;
   }
 
   bool is_dot_block(int b) const {
@@ -100,7 +129,7 @@ private:
           continue;
         }
         plan.size_value = choice.block_sizes.at(info.dim_in_call);
-        plan.size = "_BLOCK_SIZE_" + std::to_string(b);
+        plan.size = names_.generated("_BLOCK_SIZE_" + std::to_string(b));
         plan.size_host = std::to_string(plan.size_value);
         plan.needs_mask = !extent_value || *extent_value % plan.size_value != 0;
         continue;
@@ -109,20 +138,22 @@ private:
       int64_t minimum = is_dot_block(static_cast<int>(b)) ? 16 : 1;
       if (loop && (!extent_value || *loop < *extent_value)) {
         plan.size_value = std::max(*loop, minimum);
-        plan.size = "_BLOCK_SIZE_" + std::to_string(b);
+        plan.size = names_.generated("_BLOCK_SIZE_" + std::to_string(b));
         plan.size_host = std::to_string(plan.size_value);
         plan.needs_mask = !extent_value || *extent_value % plan.size_value != 0;
         continue;
       }
       plan.persistent = true;
-      plan.size = "_RBLOCK_" + std::to_string(b);
+      plan.size = names_.generated("_RBLOCK_" + std::to_string(b));
       if (extent_value) {
         plan.size_value = std::max(next_power_of_two(std::max<int64_t>(*extent_value, 1)), minimum);
         plan.size_host = std::to_string(plan.size_value);
         plan.needs_mask = plan.size_value != *extent_value;
       } else {
-        std::string host = "triton.next_power_of_2(" + sym_to_python(extent, SymSide::Host) + ")";
-        plan.size_host = minimum > 1 ? "max(" + host + ", " + std::to_string(minimum) + ")" : host;
+        std::string host = module_.triton() + ".next_power_of_2(" + module_.host_sym(extent) + ")";
+        plan.size_host =
+            minimum > 1 ? module_.builtin("max") + "(" + host + ", " + std::to_string(minimum) + ")"
+                        : host;
         plan.needs_mask = true;
       }
     }
@@ -138,10 +169,32 @@ private:
     }
     plan.flat_leader = leader;
     plan.size_value = flat_block;
-    plan.size = "_BLOCK_SIZE_" + std::to_string(leader);
+    plan.size = names_.generated("_BLOCK_SIZE_" + std::to_string(leader));
     plan.size_host = std::to_string(flat_block);
     auto total = sym_constant(flat_extent(call));
     plan.needs_mask = !total || *total % flat_block != 0;
+  }
+
+  /// Every block's names, chosen once so each use spells them alike.
+  void name_blocks() {
+    std::set<int> grid;
+    if (k_.grid_call >= 0) {
+      const std::vector<int> &blocks = k_.tile_calls[k_.grid_call].blocks;
+      grid.insert(blocks.begin(), blocks.end());
+    }
+    for (size_t b = 0; b < k_.blocks.size(); ++b) {
+      std::string id = std::to_string(b);
+      BlockNames n;
+      n.offset = names_.generated("offset_" + id);
+      n.indices = names_.generated("indices_" + id);
+      n.mask = names_.generated("mask_" + id);
+      if (grid.count(static_cast<int>(b))) {
+        n.pid = names_.generated("pid_" + id);
+        n.count = names_.generated("num_blocks_" + id);
+      }
+      if (plans_[b].flat_leader == static_cast<int>(b)) n.flat = names_.generated("flat_" + id);
+      block_names_.push_back(n);
+    }
   }
 
   SymInt flat_extent(const ir::TileCall &call) const {
@@ -158,24 +211,24 @@ private:
   void emit_flat_indices(int call_index, const std::string &offset) {
     const ir::TileCall &call = k_.tile_calls[call_index];
     int leader = call.blocks.front();
-    std::string id = std::to_string(leader);
-    if (offset != "offset_" + id) out_.line("offset_" + id + " = " + offset);
-    out_.line("flat_" + id + " = offset_" + id + " + tl.arange(0, " + plans_[leader].size + ")" +
+    const BlockNames &lead = block_names_[leader];
+    if (offset != lead.offset) out_.line(lead.offset + " = " + offset);
+    out_.line(lead.flat + " = " + lead.offset + " + tl.arange(0, " + plans_[leader].size + ")" +
               index_cast());
     std::vector<int> order = loop_order(call_index);
     std::string divisor;
     for (size_t i = 0; i < order.size(); ++i) {
       int b = call.blocks[order[i]];
       std::string extent = kernel_sym(k_.blocks[b].extent());
-      std::string index = divisor.empty() ? "flat_" + id : "flat_" + id + " // " + wrap(divisor);
+      std::string index = divisor.empty() ? lead.flat : lead.flat + " // " + wrap(divisor);
       if (i + 1 < order.size()) index = wrap(index) + " % " + wrap(extent);
       std::string begin = kernel_sym(k_.blocks[b].begin);
       if (begin != "0") index = begin + " + " + index;
-      out_.line("indices_" + std::to_string(b) + " = " + index);
+      out_.line(block_names_[b].indices + " = " + index);
       divisor = divisor.empty() ? extent : divisor + " * " + wrap(extent);
     }
     if (plans_[leader].needs_mask)
-      out_.line("mask_" + id + " = flat_" + id + " < " + kernel_sym(flat_extent(call)));
+      out_.line(lead.mask + " = " + lead.flat + " < " + kernel_sym(flat_extent(call)));
   }
 
   /// A value's dims as the generated code holds them: the blocks of a
@@ -228,13 +281,11 @@ private:
 
   void emit_block_indices(int b, const std::string &offset) {
     const BlockPlan &plan = plans_[b];
-    std::string idx = "indices_" + std::to_string(b);
-    if (offset != "offset_" + std::to_string(b))
-      out_.line("offset_" + std::to_string(b) + " = " + offset);
-    out_.line(idx + " = offset_" + std::to_string(b) + " + tl.arange(0, " + plan.size + ")" +
-              index_cast());
+    const BlockNames &n = block_names_[b];
+    if (offset != n.offset) out_.line(n.offset + " = " + offset);
+    out_.line(n.indices + " = " + n.offset + " + tl.arange(0, " + plan.size + ")" + index_cast());
     if (plan.needs_mask)
-      out_.line("mask_" + std::to_string(b) + " = " + idx + " < " + kernel_sym(k_.blocks[b].end));
+      out_.line(n.mask + " = " + n.indices + " < " + kernel_sym(k_.blocks[b].end));
   }
 
   std::string index_cast() const {
@@ -257,9 +308,14 @@ private:
   void emit_grid_mapping() {
     const ir::TileCall &tc = k_.tile_calls[k_.grid_call];
     out_.set_source(tc.span);
+    if (tc.blocks.empty()) { // `hl.tile([])`, e.g. over a 0-d tensor's size: one program
+      grid_ = "(1,)";
+      emit_persistent_indices();
+      return;
+    }
     if (is_flat(tc.blocks.front())) {
       int leader = tc.blocks.front();
-      grid_ = "(triton.cdiv(" + sym_to_python(flat_extent(tc), SymSide::Host) + ", " +
+      grid_ = "(" + module_.triton() + ".cdiv(" + module_.host_sym(flat_extent(tc)) + ", " +
               plans_[leader].size_host + "),)";
       emit_flat_indices(k_.grid_call, "tl.program_id(0)" + index_cast() + " * " + plans_[leader].size);
       emit_persistent_indices();
@@ -268,11 +324,11 @@ private:
     std::vector<int> blocks;
     for (int dim : loop_order(k_.grid_call))
       blocks.push_back(tc.blocks[dim]);
-    auto count = [](int b) { return "num_blocks_" + std::to_string(b); };
-    auto pid = [](int b) { return "pid_" + std::to_string(b); };
+    auto count = [&](int b) { return block_names_[b].count; };
+    auto pid = [&](int b) { return block_names_[b].pid; };
     std::vector<std::string> host_counts;
     for (int b : blocks)
-      host_counts.push_back("triton.cdiv(" + sym_to_python(k_.blocks[b].extent(), SymSide::Host) +
+      host_counts.push_back(module_.triton() + ".cdiv(" + module_.host_sym(k_.blocks[b].extent()) +
                             ", " + plans_[b].size_host + ")");
 
     bool xyz = config_.pid_type == "xyz" && blocks.size() <= 3 && config_.l2_grouping <= 1;
@@ -288,27 +344,33 @@ private:
       for (const std::string &c : host_counts)
         total += (total.empty() ? "" : " * ") + c;
       grid_ = "(" + total + ",)";
-      out_.line("pid = tl.program_id(0)");
+      std::string program = names_.generated("pid");
+      out_.line(program + " = tl.program_id(0)");
       for (int b : blocks)
         out_.line(count(b) + " = tl.cdiv(" + kernel_sym(k_.blocks[b].extent()) + ", " +
                   plans_[b].size + ")");
       size_t first = 0;
-      std::string rest = "pid";
+      std::string rest = program;
       if (config_.l2_grouping > 1 && blocks.size() >= 2) {
         // Consecutive programs walk G tiles along the fastest block before
         // moving along the next, so the tiles they share stay in L2.
         std::string g = std::to_string(config_.l2_grouping);
         std::string a = count(blocks[0]), c = count(blocks[1]);
-        std::string plane = blocks.size() > 2 ? "pid % (" + a + " * " + c + ")" : "pid";
-        out_.line("num_pid_in_group = " + g + " * " + c);
-        out_.line("group_id = " + wrap(plane) + " // num_pid_in_group");
-        out_.line("first_pid = group_id * " + g);
-        out_.line("group_size = tl.minimum(" + a + " - first_pid, " + g + ")");
-        out_.line("pid_in_group = " + wrap(plane) + " % num_pid_in_group");
-        out_.line(pid(blocks[0]) + " = first_pid + pid_in_group % group_size");
-        out_.line(pid(blocks[1]) + " = pid_in_group // group_size");
+        std::string plane = blocks.size() > 2 ? program + " % (" + a + " * " + c + ")" : program;
+        std::string in_group = names_.generated("num_pid_in_group");
+        std::string group = names_.generated("group_id");
+        std::string first_pid = names_.generated("first_pid");
+        std::string size = names_.generated("group_size");
+        std::string pid_in_group = names_.generated("pid_in_group");
+        out_.line(in_group + " = " + g + " * " + c);
+        out_.line(group + " = " + wrap(plane) + " // " + in_group);
+        out_.line(first_pid + " = " + group + " * " + g);
+        out_.line(size + " = tl.minimum(" + a + " - " + first_pid + ", " + g + ")");
+        out_.line(pid_in_group + " = " + wrap(plane) + " % " + in_group);
+        out_.line(pid(blocks[0]) + " = " + first_pid + " + " + pid_in_group + " % " + size);
+        out_.line(pid(blocks[1]) + " = " + pid_in_group + " // " + size);
         first = 2;
-        rest = "pid // (" + a + " * " + c + ")";
+        rest = program + " // (" + a + " * " + c + ")";
       }
       for (size_t i = first; i < blocks.size(); ++i) {
         bool last = i + 1 == blocks.size();
@@ -352,8 +414,8 @@ private:
   void emit_loop(const Stmt &s) {
     for (const ir::LoopCarry &c : s.carried) {
       std::string var = carried_name(c);
-      names_[c.arg] = var;
-      names_[c.result] = var;
+      values_[c.arg] = var;
+      values_[c.result] = var;
       std::string init = expr(c.init);
       if (init != var) out_.line(var + " = " + init);
     }
@@ -365,19 +427,20 @@ private:
       const ir::TileCall &tc = k_.tile_calls[s.tile_call];
       for (size_t i = order.size(); i-- > 0;)
         blocks.push_back(tc.blocks[order[i]]); // slowest first
-      if (is_flat(tc.blocks.front())) {
+      if (!tc.blocks.empty() && is_flat(tc.blocks.front())) {
         int leader = tc.blocks.front();
-        out_.line("for offset_" + std::to_string(leader) + " in tl.range(0, " +
-                  kernel_sym(flat_extent(tc)) + ", " + plans_[leader].size + "):");
+        const std::string &offset = block_names_[leader].offset;
+        out_.line("for " + offset + " in tl.range(0, " + kernel_sym(flat_extent(tc)) + ", " +
+                  plans_[leader].size + "):");
         out_.indent();
-        emit_flat_indices(s.tile_call, "offset_" + std::to_string(leader));
+        emit_flat_indices(s.tile_call, offset);
         blocks = {leader};
       }
     }
     for (int b : blocks) {
       if (is_flat(b)) break;
       const BlockInfo &info = k_.blocks[b];
-      std::string offset = "offset_" + std::to_string(b);
+      const std::string &offset = block_names_[b].offset;
       out_.line("for " + offset + " in tl.range(" + kernel_sym(info.begin) + ", " +
                 kernel_sym(info.end) + ", " + plans_[b].size + "):");
       out_.indent();
@@ -386,7 +449,7 @@ private:
     emit_block(s.body);
     for (const ir::LoopCarry &c : s.carried) {
       std::string value = expr(c.yielded);
-      if (value != names_[c.arg]) out_.line(names_[c.arg] + " = " + value);
+      if (value != values_[c.arg]) out_.line(values_[c.arg] + " = " + value);
     }
     for (size_t i = 0; i < blocks.size(); ++i)
       out_.dedent();
@@ -394,33 +457,12 @@ private:
   }
 
   std::string carried_name(const ir::LoopCarry &c) {
-    auto it = names_.find(c.arg);
-    if (it != names_.end()) return it->second;
+    auto it = values_.find(c.arg);
+    if (it != values_.end()) return it->second;
     // `acc = hl.zeros(...)` then a loop over `acc`: one variable throughout.
-    auto init = names_.find(c.init);
-    if (init != names_.end() && k_.node(c.init).name_hint == c.name) return init->second;
-    return fresh(c.name);
-  }
-
-  /// A name for a value no source variable names: v_0, v_1, ...
-  std::string temporary() {
-    std::string name;
-    do
-      name = "v_" + std::to_string(temporaries_++);
-    while (name_counts_.count(name));
-    name_counts_[name] = 1;
-    return name;
-  }
-
-  std::string fresh(const std::string &hint) {
-    std::string base = hint.empty() ? "v" : hint;
-    int &count = name_counts_[base];
-    std::string name = count == 0 ? base : base + "_" + std::to_string(count);
-    ++count;
-    // Avoid names the generated code uses for itself.
-    static const std::set<std::string> reserved = {"pid", "tl", "triton", "libdevice"};
-    if (reserved.count(name)) return fresh(base + "_");
-    return name;
+    auto init = values_.find(c.init);
+    if (init != values_.end() && k_.node(c.init).name_hint == c.name) return init->second;
+    return names_.user(c.name);
   }
 
   /// Computes a node into its variable. A node recomputed inside another
@@ -428,14 +470,14 @@ private:
   void emit_compute(const Node &n) {
     std::string text = compute_text(n);
     if (n.op == OpKind::MaskFill && text == expr(n.operands[0])) {
-      names_[n.id] = text; // nothing to mask: the same value
+      values_[n.id] = text; // nothing to mask: the same value
       return;
     }
-    auto it = names_.find(n.id);
-    std::string name = it != names_.end()    ? it->second
-                       : n.name_hint.empty() ? temporary()
-                                             : fresh(n.name_hint);
-    names_[n.id] = name;
+    auto it = values_.find(n.id);
+    std::string name = it != values_.end()   ? it->second
+                       : n.name_hint.empty() ? names_.temporary()
+                                             : names_.user(n.name_hint);
+    values_[n.id] = name;
     out_.line(name + " = " + text);
   }
 
@@ -450,14 +492,14 @@ private:
       return n.number;
     case OpKind::HostScalar:
       if (n.sym) return kernel_sym(n.sym);
-      return k_.scalars.at(n.scalar).name;
+      return scalar_names_.at(n.scalar);
     case OpKind::TileIndex:
-      return "indices_" + std::to_string(n.block);
+      return block_names_[n.block].indices;
     default:
       break;
     }
-    auto it = names_.find(id);
-    check_internal(it != names_.end(),
+    auto it = values_.find(id);
+    check_internal(it != values_.end(),
                    "node %" + std::to_string(id) + " is used before it is computed");
     return it->second;
   }
@@ -489,7 +531,7 @@ private:
   std::string block_mask(int block, int axis, int rank) const {
     if (!plans_[block].needs_mask) return "";
     if (is_flat(block)) block = plans_[block].flat_leader;
-    std::string m = "mask_" + std::to_string(block);
+    std::string m = block_names_[block].mask;
     if (rank <= 1) return m;
     std::string index = "[";
     for (int i = 0; i < rank; ++i)
@@ -553,11 +595,11 @@ private:
     }
     switch (n.op) {
     case OpKind::TileBegin:
-      return "offset_" + std::to_string(n.block);
+      return block_names_[n.block].offset;
     case OpKind::TileSize:
       return plans_[n.block].size;
     case OpKind::TileEnd:
-      return "tl.minimum(offset_" + std::to_string(n.block) + " + " + plans_[n.block].size + ", " +
+      return "tl.minimum(" + block_names_[n.block].offset + " + " + plans_[n.block].size + ", " +
              kernel_sym(k_.blocks[n.block].end) + ")";
     case OpKind::Full:
       return "tl.full(" + shape_list(n.type.dims) + ", " + expr(n.operands[0]) + ", " +
@@ -740,8 +782,7 @@ private:
     std::string text = "[";
     for (size_t i = 0; i < index.size(); ++i) {
       int b = index[i].block;
-      text += (i ? ", " : "") +
-              (plans_[b].persistent ? std::string("0") : "offset_" + std::to_string(b));
+      text += (i ? ", " : "") + (plans_[b].persistent ? std::string("0") : block_names_[b].offset);
     }
     return text + "]";
   }
@@ -763,8 +804,9 @@ private:
       int tensor = access_tensor_[memory_op];
       if (access_style(tensor, *index, memory_op) != "tensor_descriptor") continue;
       const ir::TensorParam &t = k_.tensors[tensor];
-      std::string name = t.name + "_desc_" + std::to_string(memory_op);
-      out_.line(name + " = tl.make_tensor_descriptor(" + t.name + ", " + list_of(t.sizes) + ", " +
+      const std::string &base = tensor_names_[tensor];
+      std::string name = names_.generated(base + "_desc_" + std::to_string(memory_op));
+      out_.line(name + " = tl.make_tensor_descriptor(" + base + ", " + list_of(t.sizes) + ", " +
                 list_of(t.strides) + ", " + block_shape(*index) + ")");
       descriptors_[memory_op] = name;
     }
@@ -819,7 +861,7 @@ private:
     const ir::TensorParam &t = k_.tensors[tensor];
     std::vector<Dim> dims = access_dims(index);
     int rank = cg_rank(dims);
-    std::string pointer = t.name, mask;
+    std::string pointer = tensor_names_[tensor], mask;
     std::set<std::string> masks;
     size_t position = 0; // among the access's dims
     int dim = 0;         // among the tensor's dims
@@ -844,7 +886,7 @@ private:
         position += gathered.size();
       } else {
         int axis = cg_axis(dims, position++);
-        term = "indices_" + std::to_string(item.block);
+        term = block_names_[item.block].indices;
         if (rank > 1) {
           std::string sub = "[";
           for (int i = 0; i < rank; ++i)
@@ -866,9 +908,9 @@ private:
       return descriptors_.at(n.memory_op) + ".load(" + block_offsets(n.index) + ")";
     const ir::TensorParam &t = k_.tensors[n.tensor];
     if (style == "block_ptr")
-      return "tl.load(tl.make_block_ptr(" + t.name + ", " + list_of(t.sizes) + ", " +
-             list_of(t.strides) + ", " + block_offsets(n.index) + ", " + block_shape(n.index) +
-             ", " + order(n.index.size()) + ")" + load_bounds(n.index) + ")";
+      return "tl.load(tl.make_block_ptr(" + tensor_names_[n.tensor] + ", " + list_of(t.sizes) +
+             ", " + list_of(t.strides) + ", " + block_offsets(n.index) + ", " +
+             block_shape(n.index) + ", " + order(n.index.size()) + ")" + load_bounds(n.index) + ")";
     auto [pointer, mask] = pointer_and_mask(n.tensor, n.index);
     if (extra_mask) mask = and_extra_mask(mask, n.operands[0], access_dims(n.index));
     if (mask.empty()) return "tl.load(" + pointer + ")";
@@ -917,7 +959,7 @@ private:
     }
     if (style == "block_ptr") {
       out_.line(
-          "tl.store(tl.make_block_ptr(" + t.name + ", " + list_of(t.sizes) + ", " +
+          "tl.store(tl.make_block_ptr(" + tensor_names_[s.tensor] + ", " + list_of(t.sizes) + ", " +
           list_of(t.strides) + ", " + block_offsets(s.index) + ", " + block_shape(s.index) + ", " +
           order(s.index.size()) + "), " + value +
           (boundary_dims(s.index).empty() ? "" : ", boundary_check=" + boundary_dims(s.index)) +
@@ -932,12 +974,12 @@ private:
   // ---- parameters ---------------------------------------------------------
 
   void collect_params(DeviceFunction &fn) {
-    for (const ir::TensorParam &t : k_.tensors)
-      fn.params.push_back({t.name, t.name, false});
-    for (const auto &[name, host] : sym_vars_)
-      fn.params.push_back({name, host, false});
-    for (const ir::ScalarParam &s : k_.scalars)
-      fn.params.push_back({s.name, s.name, false});
+    for (size_t i = 0; i < k_.tensors.size(); ++i)
+      fn.params.push_back({tensor_names_[i], k_.tensors[i].name, false});
+    for (const auto &[key, name] : sym_vars_)
+      fn.params.push_back({name, key.second, false});
+    for (size_t i = 0; i < k_.scalars.size(); ++i)
+      fn.params.push_back({scalar_names_[i], k_.scalars[i].name, false});
     for (size_t b = 0; b < plans_.size(); ++b)
       if (!is_flat(static_cast<int>(b)) || plans_[b].flat_leader == static_cast<int>(b))
         fn.params.push_back({plans_[b].size, plans_[b].size_host, true});
@@ -946,14 +988,17 @@ private:
   const ir::DeviceKernel &k_;
   const Config &config_;
   const KernelInputs &inputs_;
+  const ModuleNames &module_;
+  DeviceNames names_;
   std::string name_;
   bool int64_indices_;
   CodeWriter out_;
   std::vector<BlockPlan> plans_;
-  std::map<int, std::string> names_;
-  std::map<std::string, int> name_counts_;
-  int temporaries_ = 0;
-  std::map<std::string, std::string> sym_vars_; ///< kernel name -> host expression
+  std::vector<BlockNames> block_names_;
+  std::vector<std::string> tensor_names_, scalar_names_; ///< their parameters' names
+  std::map<int, std::string> values_;                    ///< node id -> its variable
+  /// (kernel name, host expression) of each size variable -> its parameter's name
+  std::map<std::pair<std::string, std::string>, std::string> sym_vars_;
   std::map<int, int> access_tensor_;
   std::map<int, std::string> descriptors_;
   std::string grid_;
@@ -962,9 +1007,9 @@ private:
 } // namespace
 
 DeviceFunction generate_device_function(const ir::DeviceKernel &kernel, const Config &config,
-                                        const KernelInputs &inputs, const std::string &name,
-                                        bool int64_indices) {
-  return DeviceEmitter(kernel, config, inputs, name, int64_indices).run();
+                                        const KernelInputs &inputs, const ModuleNames &names,
+                                        const std::string &name, bool int64_indices) {
+  return DeviceEmitter(kernel, config, inputs, names, name, int64_indices).run();
 }
 
 } // namespace helion::codegen

@@ -1,6 +1,9 @@
 #include "codegen/CodeWriter.h"
+#include "codegen/Names.h"
+#include "codegen/PythonText.h"
 #include "codegen/TritonCodegen.h"
 #include "parse/Unparse.h"
+#include "support/Diagnostics.h"
 #include "support/Text.h"
 
 #include <optional>
@@ -9,29 +12,39 @@ namespace helion::codegen {
 
 namespace {
 
-std::string python_literal(const Json &v) {
-  if (v.is_null()) return "None";
-  if (v.is_bool()) return v.as_bool() ? "True" : "False";
-  return v.dump(); // numbers and strings print as Python reads them
+/// A dotted module path (`a.b.c`) that `import` can name.
+bool is_module_path(const std::string &module) {
+  size_t start = 0;
+  while (true) {
+    size_t end = module.find('.', start);
+    if (!is_python_name(module.substr(start, end - start))) return false;
+    if (end == std::string::npos) return true;
+    start = end + 1;
+  }
 }
 
 /// Imports and constants for the globals the kernel names, so the module
 /// reads on its own; the runtime adds any other objects after import.
-void emit_globals(CodeWriter &out, const KernelInputs &inputs) {
+void emit_globals(CodeWriter &out, const KernelInputs &inputs, const ModuleNames &names) {
   if (!inputs.globals.is_object()) return;
   for (const auto &[name, g] : inputs.globals.as_object()) {
+    // Names come from Python's code objects; anything else is no name the
+    // kernel can read, and must not reach the module as code.
+    if (!is_python_name(name) || !g.is_object() || !g["kind"].is_string()) continue;
     const std::string &kind = g["kind"].as_string();
     if (kind == "module") {
+      if (!g["name"].is_string() || names.imported(name)) continue;
       const std::string &module = g["name"].as_string();
-      if (name == "torch" || name == "triton" || name == "tl" || name == "libdevice") continue;
+      if (!is_module_path(module)) continue;
       if (module == name)
         out.line("import " + module);
       else
         out.line("import " + module + " as " + name);
     } else if (kind == "constant") {
-      out.line(name + " = " + python_literal(g["value"]));
+      out.line(name + " = " + names.literal(g["value"]));
     } else if (kind == "dtype") {
-      out.line(name + " = torch." + g["name"].as_string());
+      if (!g["name"].is_string() || !is_plain_identifier(g["name"].as_string())) continue;
+      out.line(name + " = " + names.torch() + "." + g["name"].as_string());
     }
   }
 }
@@ -39,8 +52,7 @@ void emit_globals(CodeWriter &out, const KernelInputs &inputs) {
 void emit_host_statements(CodeWriter &out, const std::vector<const ast::Stmt *> &stmts) {
   for (const ast::Stmt *s : stmts) {
     out.set_source(s->span);
-    for (const std::string &l : split_lines(unparse(*s, 0)))
-      out.line(l);
+    out.indented_lines(unparse(*s, out.depth()));
   }
 }
 
@@ -52,11 +64,19 @@ std::string launch_line(const DeviceFunction &fn, const Config &config) {
          ", num_stages=" + std::to_string(config.num_stages) + ")";
 }
 
+/// `if not (condition): raise AssertionError(message)`: a check the launch
+/// depends on, kept under `python -O` (which drops `assert` statements).
+std::string guard_line(const std::string &condition, const std::string &message,
+                       const ModuleNames &names) {
+  return "if not (" + condition + "): raise " + names.builtin("AssertionError") + "(" +
+         python_string(message) + ")";
+}
+
 /// Python's test that every span fits int32 offsets, for the host code.
-std::string spans_fit_int32(const passes::IndexType &index_type) {
+std::string spans_fit_int32(const passes::IndexType &index_type, const ModuleNames &names) {
   std::string condition;
   for (const passes::IndexSpan &span : index_type.int32_limits)
-    condition += (condition.empty() ? "" : " and ") + sym_to_python(span.elements, SymSide::Host) +
+    condition += (condition.empty() ? "" : " and ") + names.host_sym(span.elements) +
                  " <= " + std::to_string(passes::kInt32Max);
   return condition;
 }
@@ -66,12 +86,13 @@ std::string spans_fit_int32(const passes::IndexType &index_type) {
 /// to int32 the call raises before anything is written.
 void emit_launch(CodeWriter &body, const DeviceFunction &device,
                  const std::optional<DeviceFunction> &int64_twin, const Config &config,
-                 const passes::IndexType &index_type, const KernelInputs &inputs) {
+                 const passes::IndexType &index_type, const KernelInputs &inputs,
+                 const ModuleNames &names) {
   if (index_type.int32_limits.empty()) {
     body.line(launch_line(device, config));
     return;
   }
-  std::string fits = spans_fit_int32(index_type);
+  std::string fits = spans_fit_int32(index_type, names);
   if (int64_twin) {
     body.line("if " + fits + ":");
     body.indent();
@@ -88,13 +109,14 @@ void emit_launch(CodeWriter &body, const DeviceFunction &device,
     spans += (spans.empty() ? "" : ", ") + span.what;
   body.line("if not (" + fits + "):");
   body.indent();
+  // A local import: the module's own names stay those of ModuleNames.
   body.line("from helion.exc import IndexOffsetOutOfRangeForInt32");
   body.line("raise IndexOffsetOutOfRangeForInt32(" +
-            Json("kernel '" + inputs.context.kernel_name + "' was compiled with index_dtype='int32'"
-                 ", but at these sizes one of " + spans +
-                 " spans more elements than int32 offsets can address; set "
-                 "index_dtype='int64' or leave index_dtype unset")
-                .dump() +
+            python_string("kernel '" + inputs.context.kernel_name +
+                          "' was compiled with index_dtype='int32', but at these sizes one of " +
+                          spans +
+                          " spans more elements than int32 offsets can address; set "
+                          "index_dtype='int64' or leave index_dtype unset") +
             ")");
   body.dedent();
   body.line(launch_line(device, config));
@@ -105,44 +127,53 @@ void emit_launch(CodeWriter &body, const DeviceFunction &device,
 std::string generate_module(const HostProgram &host, const ir::DeviceKernel &kernel,
                             const Config &config, const KernelInputs &inputs,
                             const passes::IndexType &index_type) {
-  std::string name = "_helion_" + inputs.context.kernel_name;
-  DeviceFunction device = generate_device_function(kernel, config, inputs, name, index_type.int64);
+  const std::string &kernel_name = inputs.context.kernel_name;
+  // The host function is found by this name, so it cannot be changed.
+  if (!is_python_name(kernel_name))
+    throw UserError("UnsupportedSignature",
+                    "the kernel's name " + python_string(kernel_name) +
+                        " is not a Python identifier; give the function a name Python can read");
+  const ast::Stmt &fn = *host.function;
+  ModuleNames names(inputs, fn);
+  DeviceFunction device = generate_device_function(kernel, config, inputs, names,
+                                                   names.device_function(), index_type.int64);
   std::optional<DeviceFunction> int64_twin;
   if (!index_type.int32_limits.empty() && inputs.settings.index_dtype.empty())
-    int64_twin = generate_device_function(kernel, config, inputs, name + "_int64", true);
-  CodeWriter out(split_lines(inputs.context.source), inputs.context.first_line);
-  out.line("# Generated by helion from kernel '" + inputs.context.kernel_name + "' in " +
-           inputs.context.filename);
-  out.line("import torch");
-  out.line("import triton");
-  out.line("import triton.language as tl");
-  out.line("from triton.language.extra import libdevice");
-  emit_globals(out, inputs);
-  std::string text = out.str() + "\n\n" + device.text + "\n\n";
-  if (int64_twin) text += int64_twin->text + "\n\n";
+    int64_twin = generate_device_function(kernel, config, inputs, names,
+                                          names.device_function_int64(), true);
 
-  const ast::Stmt &fn = *host.function;
   std::string params;
   for (const auto &a : fn.args.posonlyargs)
     params += (params.empty() ? "" : ", ") + a.name;
   for (const auto &a : fn.args.args)
     params += (params.empty() ? "" : ", ") + a.name;
   CodeWriter body(split_lines(inputs.context.source), inputs.context.first_line);
-  body.line("def " + inputs.context.kernel_name + "(" + params + "):");
+  body.line("def " + names.host_function() + "(" + params + "):");
   body.indent();
   emit_host_statements(body, host.before);
   body.set_source(host.grid_loop->span);
   for (const Specialization &s : host.findings.specializations)
-    body.line("assert " + s.host_expr + " == " + std::to_string(s.value) + ", " +
-              Json("hl.specialize compiled this kernel for " + s.host_expr + " == " +
-                   std::to_string(s.value) + "; call kernel.reset() to compile for other sizes")
-                  .dump());
+    body.line(guard_line(s.host_expr + " == " + std::to_string(s.value),
+                         "hl.specialize compiled this kernel for " + s.host_expr + " == " +
+                             std::to_string(s.value) +
+                             "; call kernel.reset() to compile for other sizes",
+                         names));
   for (const ir::HostGuard &g : kernel.guards)
-    body.line("assert " + sym_to_python(g.lhs, SymSide::Host) +
-              " == " + sym_to_python(g.rhs, SymSide::Host) + ", " + Json(g.message).dump());
-  emit_launch(body, device, int64_twin, config, index_type, inputs);
+    body.line(guard_line(names.host_sym(g.lhs) + " == " + names.host_sym(g.rhs), g.message, names));
+  emit_launch(body, device, int64_twin, config, index_type, inputs, names);
   emit_host_statements(body, host.after);
-  return text + body.str();
+
+  // The header last: the code above decides which imports it needs.
+  CodeWriter globals({}, 1);
+  emit_globals(globals, inputs, names);
+  CodeWriter out({}, 1);
+  out.line("# Generated by helion from kernel '" + comment_text(kernel_name) + "' in " +
+           comment_text(inputs.context.filename));
+  for (const std::string &line : names.imports())
+    out.line(line);
+  std::string devices = device.text + "\n\n";
+  if (int64_twin) devices += int64_twin->text + "\n\n";
+  return out.str() + globals.str() + "\n\n" + devices + body.str();
 }
 
 } // namespace helion::codegen

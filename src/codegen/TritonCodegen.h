@@ -3,6 +3,7 @@
 // Code generation: the device IR and the host program -> one Python module
 // holding the @triton.jit kernel and the host function that launches it.
 
+#include "codegen/Names.h"
 #include "config/Config.h"
 #include "ir/Ir.h"
 #include "passes/IndexType.h"
@@ -27,12 +28,13 @@ struct DeviceFunction {
   std::string grid; ///< host expression of the launch grid tuple
 };
 
-/// The @triton.jit function `name` for `kernel` under `config`, computing
-/// offsets in int64 when `int64_indices`. Throws UserError("InvalidConfig")
+/// The @triton.jit function `name` for `kernel` under `config`, its other
+/// names chosen apart from `names`, computing offsets in int64 when
+/// `int64_indices`. Throws UserError("InvalidConfig")
 /// for a choice the kernel cannot honour.
 DeviceFunction generate_device_function(const ir::DeviceKernel &kernel, const Config &config,
-                                        const KernelInputs &inputs, const std::string &name,
-                                        bool int64_indices);
+                                        const KernelInputs &inputs, const ModuleNames &names,
+                                        const std::string &name, bool int64_indices);
 
 /// The whole module: imports, the device function, the host function. When
 /// `index_type` is int32 with limits to check, the module holds an int64

@@ -15,6 +15,8 @@
 //   "globals": {"torch": {"kind": "module", "name": "torch"},
 //               "hl": {"kind": "module", "name": "helion.language"},
 //               "EPS": {"kind": "constant", "value": 1e-5}},
+//   "names": ["out", "tile", "x"],  // optional: every name the kernel's code
+//                                   // binds, as Python spells it (NFKC)
 //   "settings": {"static_shapes": true, "index_dtype": null | "int32" | "int64",
 //                "dot_precision": "tf32", "target": "cuda" | "interpreter"}
 // }

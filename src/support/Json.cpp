@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <stdexcept>
 
 namespace helion {
@@ -140,10 +141,11 @@ bool Json::operator==(const Json &other) const {
 
 /// The shortest decimal text that reads back as exactly `value`, always with
 /// a '.' or an exponent so that it reads back as a float, not an int.
-/// JSON has no infinities or NaN: they print as null, so that what `dump`
-/// writes `parse` always reads.
+/// Infinities and NaN print as Python's json module writes them (and
+/// `parse` reads them back).
 static std::string format_double(double value) {
-  if (!std::isfinite(value)) return "null";
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
   char buffer[40];
   for (int precision = 1; precision <= 17; ++precision) {
     std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
@@ -157,7 +159,19 @@ static std::string format_double(double value) {
 static void dump_string(const std::string &text, std::string &out) {
   static const char *hex = "0123456789abcdef";
   out.push_back('"');
-  for (char c : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    // A surrogate kept by `parse` (ED A0-BF xx) prints as the escape it came from.
+    auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    if (byte(i) == 0xED && i + 2 < text.size() && byte(i + 1) >= 0xA0 && byte(i + 1) <= 0xBF &&
+        (byte(i + 2) & 0xC0) == 0x80) {
+      uint32_t unit = 0xD000 | ((byte(i + 1) & 0x3F) << 6) | (byte(i + 2) & 0x3F);
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4)
+        out.push_back(hex[(unit >> shift) & 0xf]);
+      i += 2;
+      continue;
+    }
     switch (c) {
     case '"':
       out += "\\\"";
@@ -244,9 +258,10 @@ std::string Json::dump() const {
 }
 
 // ---------------------------------------------------------------------------
-// Parsing (RFC 8259: no NaN or Infinity, which Python's json module writes by
-// default; numbers must fit a 64-bit int or a finite double; strings must be
-// valid UTF-8)
+// Parsing (RFC 8259, plus the NaN, Infinity and -Infinity that Python's json
+// module writes for such floats, e.g. a kernel's global `NEG_INF =
+// float("-inf")`; other numbers must fit a 64-bit int or a finite double;
+// strings must be valid UTF-8)
 
 namespace {
 
@@ -299,8 +314,8 @@ private:
     if (consume_word("null")) return Json();
     if (consume_word("true")) return Json(true);
     if (consume_word("false")) return Json(false);
-    if (text_.compare(pos_, 3, "NaN") == 0 || text_.compare(pos_, 8, "Infinity") == 0)
-      fail("NaN and Infinity are not JSON numbers");
+    if (consume_word("NaN")) return Json(std::numeric_limits<double>::quiet_NaN());
+    if (consume_word("Infinity")) return Json(std::numeric_limits<double>::infinity());
     fail(std::string("unexpected character '") + c + "'");
   }
 
@@ -359,8 +374,7 @@ private:
     size_t start = pos_;
     if (text_[pos_] == '-') {
       ++pos_;
-      if (text_.compare(pos_, 8, "Infinity") == 0)
-        fail_at("NaN and Infinity are not JSON numbers", start);
+      if (consume_word("Infinity")) return Json(-std::numeric_limits<double>::infinity());
     }
     if (at_end() || !is_digit(text_[pos_])) fail("expected a digit");
     if (text_[pos_] == '0') {
@@ -488,15 +502,19 @@ private:
     return 0;
   }
 
-  /// Stands after "\u"; reads four hex digits, and a low surrogate if needed.
+  /// Stands after "\u"; reads four hex digits, and a low surrogate if one
+  /// follows. An unpaired surrogate is kept as it is, as Python's json does
+  /// (file names hold them): its three bytes are not UTF-8, and printing
+  /// escapes them again.
   uint32_t parse_code_point(size_t escape_start) {
     uint32_t unit = parse_hex4(escape_start);
-    if (unit >= 0xDC00 && unit <= 0xDFFF) fail_at("unpaired low surrogate", escape_start);
     if (unit < 0xD800 || unit > 0xDBFF) return unit;
-    if (!consume_word("\\u")) fail_at("unpaired high surrogate", escape_start);
+    size_t after_high = pos_;
+    if (!consume_word("\\u")) return unit;
     uint32_t low = parse_hex4(escape_start);
-    if (low < 0xDC00 || low > 0xDFFF) fail_at("unpaired high surrogate", escape_start);
-    return 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+    if (low >= 0xDC00 && low <= 0xDFFF) return 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+    pos_ = after_high;
+    return unit;
   }
 
   uint32_t parse_hex4(size_t escape_start) {

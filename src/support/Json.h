@@ -62,12 +62,14 @@ public:
   size_t size() const; ///< array or object size
 
   /// Compact JSON text: `{"a": [1, 2]}` with ", " and ": " separators.
-  /// Infinite and NaN floats, which JSON cannot hold, print as null.
+  /// Infinite and NaN floats print as Python's json module writes them:
+  /// Infinity, -Infinity, NaN.
   std::string dump() const;
-  /// Strict RFC 8259: throws std::runtime_error with the offset of the
-  /// problem on bad input, including NaN and Infinity, ints outside 64 bits,
-  /// floats that overflow a double, invalid UTF-8, unpaired surrogate escapes
-  /// and nesting deeper than 512 (so no input can exhaust the stack).
+  /// RFC 8259 plus Python's NaN, Infinity and -Infinity: throws
+  /// std::runtime_error with the offset of the problem on bad input,
+  /// including ints outside 64 bits, floats that overflow a double, invalid
+  /// UTF-8 and nesting deeper than 512 (so no input can exhaust the stack).
+  /// An unpaired surrogate escape is kept, as Python's json module keeps it.
   static Json parse(const std::string &text);
 
   bool operator==(const Json &other) const;

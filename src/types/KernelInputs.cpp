@@ -69,6 +69,9 @@ KernelInputs KernelInputs::from_request(const Json &request) {
     in.args.push_back(std::move(spec));
   }
   in.globals = request.contains("globals") ? request["globals"] : Json::object();
+  if (request.contains("names") && request["names"].is_array())
+    for (const Json &name : request["names"].as_array())
+      if (name.is_string()) in.names.push_back(name.as_string());
   const Json &settings = request["settings"];
   if (settings.is_object()) {
     if (settings.contains("static_shapes"))

@@ -38,6 +38,9 @@ struct KernelInputs {
   std::vector<ArgSpec> args;
   Json globals; ///< name -> {"kind": "module" | "constant" | "dtype" | "function" | "object", ...}
   CompileSettings settings;
+  /// Identifiers the kernel's code binds, as Python spells them (NFKC
+  /// normalized); the request's optional "names".
+  std::vector<std::string> names;
 
   static KernelInputs from_request(const Json &request);
 

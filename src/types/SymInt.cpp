@@ -138,7 +138,8 @@ bool sym_equal(const SymInt &a, const SymInt &b) {
   case Op::Const:
     return a->value == b->value;
   case Op::Var:
-    return a->kernel_name == b->kernel_name;
+    // An int parameter named `x_size_0` is not the size of `x`.
+    return a->kernel_name == b->kernel_name && a->host_expr == b->host_expr;
   default:
     break;
   }
@@ -160,15 +161,20 @@ static int precedence(Op op) {
   }
 }
 
-static std::string wrap(const SymInt &s, SymSide side, int parent_precedence) {
-  std::string text = sym_to_python(s, side);
+static std::string wrap(const SymInt &s, SymSide side, int parent_precedence,
+                        const std::string &host_min, const std::string &host_max) {
+  std::string text = sym_to_python(s, side, host_min, host_max);
   bool negative_constant = s->op == Op::Const && s->value < 0;
   if (precedence(s->op) < parent_precedence || (negative_constant && parent_precedence > 1))
     return "(" + text + ")";
   return text;
 }
 
-std::string sym_to_python(const SymInt &s, SymSide side) {
+std::string sym_to_python(const SymInt &s, SymSide side, const std::string &host_min,
+                          const std::string &host_max) {
+  auto wrap = [&](const SymInt &operand, SymSide operand_side, int parent_precedence) {
+    return helion::wrap(operand, operand_side, parent_precedence, host_min, host_max);
+  };
   switch (s->op) {
   case Op::Const:
     return std::to_string(s->value);
@@ -190,10 +196,11 @@ std::string sym_to_python(const SymInt &s, SymSide side) {
     return wrap(s->lhs, side, 2) + " % " + wrap(s->rhs, side, 3);
   case Op::Min:
   case Op::Max: {
-    std::string fn = s->op == Op::Min ? "min" : "max";
+    std::string fn = s->op == Op::Min ? host_min : host_max;
     if (side == SymSide::Kernel) fn = "tl.minimum";
     if (side == SymSide::Kernel && s->op == Op::Max) fn = "tl.maximum";
-    return fn + "(" + sym_to_python(s->lhs, side) + ", " + sym_to_python(s->rhs, side) + ")";
+    return fn + "(" + sym_to_python(s->lhs, side, host_min, host_max) + ", " +
+           sym_to_python(s->rhs, side, host_min, host_max) + ")";
   }
   }
   return "?";

@@ -40,7 +40,9 @@ int64_t sym_hint(const SymInt &s);
 bool sym_equal(const SymInt &a, const SymInt &b);
 
 enum class SymSide { Host, Kernel };
-/// A Python expression for the value, as host code or kernel code spells it.
-std::string sym_to_python(const SymInt &s, SymSide side);
+/// A Python expression for the value, as host code or kernel code spells it;
+/// host code calls the builtins min and max as `host_min` and `host_max`.
+std::string sym_to_python(const SymInt &s, SymSide side, const std::string &host_min = "min",
+                          const std::string &host_max = "max");
 
 } // namespace helion

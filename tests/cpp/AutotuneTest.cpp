@@ -383,7 +383,7 @@ TEST(Autotune, OptionsOutOfRangeAreInvalid) {
   infinite.set("budget_seconds", Json(HUGE_VAL));
   const std::pair<Json, const char *> cases[] = {
       {Json::parse(R"({"budget_seconds": -1})"), "autotune_budget_seconds: -1 is not allowed"},
-      {infinite, "autotune_budget_seconds: null is not allowed"},
+      {infinite, "autotune_budget_seconds: Infinity is not allowed"},
       {Json::parse(R"({"max_generations": 4294967297})"),
        "autotune_max_generations: 4294967297 is not allowed; use an int between 0 and 1048576"},
       {Json::parse(R"({"max_generations": -5})"), "autotune_max_generations: -5 is not allowed"},

@@ -744,7 +744,7 @@ _ROW_SUM_ARGS = (randn(8, 32),)
         (matmul, {"num_sm_multiplier": 2**40}, "num_sm_multiplier", str(2**40), "128"),
         (matmul, {"pid_type": object()}, "pid_type", "object", "JSON-like"),
         (matmul, {"block_sizes": _nested(40)}, "block_sizes", "nested", "32"),
-        
+
     ],
     ids=[
         "block_sizes-length",

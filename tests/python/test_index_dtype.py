@@ -45,7 +45,9 @@ _KERNEL = textwrap.dedent(
 def _run(source: str, directory: Path) -> subprocess.CompletedProcess[str]:
     script = directory / "fill_last_column.py"
     script.write_text(source)
-    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.mark.parametrize("static", [True, False], ids=["static", "dynamic"])

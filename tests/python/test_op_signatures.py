@@ -26,7 +26,7 @@ DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 
 @helion.kernel(autotune_effort="none")
 def sum_axis(x: torch.Tensor) -> torch.Tensor:
-    m, n = x.size()
+    m, _n = x.size()
     out = torch.empty([m], dtype=x.dtype, device=x.device)
     for tile_m in hl.tile(m):
         out[tile_m] = x[tile_m, :].sum(axis=1)
@@ -71,7 +71,7 @@ def var_positional(x: torch.Tensor) -> torch.Tensor:
 
 @helion.kernel(autotune_effort="none")
 def sum_dtype(x: torch.Tensor) -> torch.Tensor:
-    m, n = x.size()
+    m, _n = x.size()
     out = torch.empty([m], dtype=torch.float32, device=x.device)
     for tile_m in hl.tile(m):
         out[tile_m] = x[tile_m, :].sum(dim=1, dtype=torch.float32)
@@ -89,7 +89,7 @@ def functional_keywords(x: torch.Tensor) -> torch.Tensor:
 
 @helion.kernel(autotune_effort="none")
 def hl_keywords(x: torch.Tensor) -> torch.Tensor:
-    m, n = x.size()
+    m, _n = x.size()
     out = torch.empty([m], dtype=x.dtype, device=x.device)
     for tile_m in hl.tile(m):
         acc = hl.zeros(shape=[tile_m], dtype=torch.float32)
@@ -135,7 +135,7 @@ def test_sum_dtype_is_honored() -> None:
 
 @helion.kernel(autotune_effort="none")
 def sum_dimension(x: torch.Tensor) -> torch.Tensor:
-    m, n = x.size()
+    m, _n = x.size()
     out = torch.empty([m], dtype=x.dtype, device=x.device)
     for tile_m in hl.tile(m):
         out[tile_m] = x[tile_m, :].sum(dimension=1)

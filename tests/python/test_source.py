@@ -164,12 +164,12 @@ def test_unpaired_surrogate_in_source(tmp_path: Path) -> None:
 
 
 def test_unpaired_surrogate_in_a_global() -> None:
-    with pytest.raises(exc.CompileError, match=r"'GREETING'.*unpaired surrogate U\+D800") as raised:
-        uses_bad_text(torch.zeros(8))
-    assert not isinstance(raised.value, exc.InternalError)
+    # Python's json keeps it as an escape, and so does the compiler.
+    torch.testing.assert_close(uses_bad_text(torch.zeros(8)), torch.zeros(8))
+    code = uses_bad_text.bind((torch.zeros(8),)).to_triton_code()
+    assert "GREETING = '\\ud800'" in code or 'GREETING = "\\ud800"' in code, code
 
 
 def test_unpaired_surrogate_in_an_argument() -> None:
-    with pytest.raises(exc.InvalidArgument, match="argument 'text' of kernel 'takes_text'"):
-        takes_text(torch.zeros(8), "\udfff")
+    torch.testing.assert_close(takes_text(torch.zeros(8), "\udfff"), torch.zeros(8))
     torch.testing.assert_close(takes_text(torch.zeros(8), "fine"), torch.zeros(8))

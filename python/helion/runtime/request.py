@@ -24,6 +24,7 @@ from .. import language as hl
 if TYPE_CHECKING:
     from .._settings import Settings
 
+
 def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
@@ -67,29 +68,6 @@ def check_source_text(kernel_name: str, source: SourceInfo) -> None:
         f"the source holds the unpaired surrogate U+{ord(match.group()):04X}, which is not "
         f"valid text; write it as the escape '{escape}' instead"
     )
-
-
-def _surrogate_in(value: Any) -> str | None:
-    if isinstance(value, str):
-        match = _SURROGATE.search(value)
-        return match.group() if match else None
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            found = _surrogate_in(item)
-            if found is not None:
-                return found
-    return None
-
-
-def _check_text(described: Any, what: str, error: type[exc.Base]) -> None:
-    found = _surrogate_in(described)
-    if found is not None:
-        raise error(
-            f"{what} holds text with the unpaired surrogate U+{ord(found):04X}, which the "
-            f"compiler cannot read; use valid text (in source, the escape '{_escape(found)}')"
-        )
 
 
 @functools.lru_cache(maxsize=32)
@@ -165,6 +143,15 @@ def _code_names(code: types.CodeType) -> Iterator[str]:
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             yield from _code_names(const)
+
+
+def _bound_names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_varnames
+    yield from code.co_cellvars
+    yield from code.co_freevars
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _bound_names(const)
 
 
 def _closure_values(fn: types.FunctionType) -> dict[str, Any]:
@@ -283,10 +270,6 @@ def build_request(
         for name, value, is_constexpr in zip(param_names, args, constexpr_params)
     ]
     described_globals = describe_globals(fn)
-    for arg in described_args:
-        _check_text(arg, f"argument '{arg['name']}' of kernel '{fn.__name__}'", exc.InvalidArgument)
-    for name, described in described_globals.items():
-        _check_text(described, f"'{name}', which kernel '{fn.__name__}' uses,", exc.CompileError)
     return {
         "kernel_name": fn.__name__,
         "filename": source.filename,
@@ -294,6 +277,9 @@ def build_request(
         "source": source.source,
         "args": described_args,
         "globals": described_globals,
+        # As Python spells them: a name the source writes with other Unicode
+        # characters may read as an ASCII name the generated code uses.
+        "names": sorted(set(_bound_names(fn.__code__))),
         "settings": {
             "static_shapes": settings.static_shapes,
             # None: the compiler chooses from every tensor the kernel touches.

@@ -1,0 +1,402 @@
+// The generated module's namespace and the user text that reaches it:
+// comment_text, python_literal, ModuleNames / DeviceNames, and whole modules
+// compiled from kernels whose names, file names or shapes once broke them.
+
+#include "codegen/Names.h"
+#include "codegen/PythonText.h"
+#include "parse/Parser.h"
+#include "pipeline/Compile.h"
+#include "support/Diagnostics.h"
+#include "support/Text.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace helion {
+namespace {
+
+using codegen::comment_text;
+using codegen::python_literal;
+using codegen::python_string;
+
+// ---- user text into a comment ------------------------------------------------
+
+TEST(CommentTextTest, EveryLineBreakIsEscaped) {
+  // What Python's str.splitlines breaks on, and what its tokenizer ends lines with.
+  EXPECT_EQ(comment_text("a\nb"), "a\\nb");
+  EXPECT_EQ(comment_text("a\rb"), "a\\rb");
+  EXPECT_EQ(comment_text("a\r\nb"), "a\\r\\nb");
+  EXPECT_EQ(comment_text("a\fb\vc"), "a\\x0cb\\x0bc");
+  EXPECT_EQ(comment_text("\x1c\x1d\x1e"), "\\x1c\\x1d\\x1e");
+  EXPECT_EQ(comment_text("a\xc2\x85"
+                         "b"),
+            "a\\x85b"); // U+0085
+  EXPECT_EQ(comment_text("a\xe2\x80\xa8"
+                         "b\xe2\x80\xa9"),
+            "a\\u2028b\\u2029"); // U+2028/9
+  EXPECT_EQ(comment_text(std::string("a\0b", 3)), "a\\x00b");
+}
+
+TEST(CommentTextTest, ReadableTextStays) {
+  EXPECT_EQ(comment_text("out[tile] = x[tile] + 1  # é, ü, \xe2\x88\x91, \\n"),
+            "out[tile] = x[tile] + 1  # é, ü, \xe2\x88\x91, \\n");
+  EXPECT_EQ(comment_text("tab\there"), "tab\there");
+}
+
+TEST(CommentTextTest, BytesThatAreNotUtf8AndSurrogatesAreEscaped) {
+  EXPECT_EQ(comment_text("a\xff"
+                         "b"),
+            "a\\xffb");
+  EXPECT_EQ(comment_text("\xc3"), "\\xc3");           // truncated sequence
+  EXPECT_EQ(comment_text("\xc0\xaf"), "\\xc0\\xaf");  // overlong '/'
+  EXPECT_EQ(comment_text("\xed\xb2\x80"), "\\udc80"); // a lone surrogate, as JSON keeps it
+  EXPECT_EQ(comment_text("\xe2\x80\xae"
+                         "abc"),
+            "\\u202eabc"); // a bidirectional override
+}
+
+TEST(CommentTextTest, NoOutputHoldsALineBreak) {
+  for (int b = 0; b < 256; ++b) {
+    std::string text = "x" + std::string(1, static_cast<char>(b)) + "y";
+    std::string out = comment_text(text);
+    EXPECT_EQ(out.find_first_of("\n\r\f\v\x1c\x1d\x1e"), std::string::npos) << b;
+  }
+}
+
+TEST(PythonNameTest, NamesThatCannotEndAStatement) {
+  EXPECT_TRUE(codegen::is_python_name("mask_0"));
+  EXPECT_TRUE(codegen::is_python_name("\xcf\x80"));                 // π
+  EXPECT_TRUE(codegen::is_python_name("\xe5\x8a\xa0\xe6\xb3\x95")); // 加法
+  EXPECT_FALSE(codegen::is_python_name(""));
+  EXPECT_FALSE(codegen::is_python_name("0x"));
+  EXPECT_FALSE(codegen::is_python_name("class"));
+  EXPECT_FALSE(codegen::is_python_name("a b"));
+  EXPECT_FALSE(codegen::is_python_name("a.b"));
+  EXPECT_FALSE(codegen::is_python_name("k\nimport os"));
+  EXPECT_FALSE(codegen::is_python_name("k\xc2\x85"));     // NEL
+  EXPECT_FALSE(codegen::is_python_name("k\xe2\x80\xa8")); // U+2028
+  EXPECT_FALSE(codegen::is_python_name("k\xc2\xa0"));     // no-break space
+  EXPECT_FALSE(codegen::is_python_name("k\xff"));
+}
+
+// ---- values into Python literals ------------------------------------------------
+
+TEST(PythonLiteralTest, Strings) {
+  EXPECT_EQ(python_string("plain"), "\"plain\"");
+  EXPECT_EQ(python_string("q\"uo'te\\"), "\"q\\\"uo'te\\\\\"");
+  EXPECT_EQ(python_string("a\nb\rc\td\fe\x0b\x1c"), "\"a\\nb\\rc\\td\\x0ce\\x0b\\x1c\"");
+  EXPECT_EQ(python_string("\xc2\x85\xe2\x80\xa8\xc3\xa9"), "\"\\x85\\u2028\\xe9\"");
+  EXPECT_EQ(python_string("\xf0\x9f\x98\x80"), "\"\\U0001f600\"");
+  EXPECT_EQ(python_string("\xed\xb2\x80"), "\"\\udc80\""); // a lone surrogate stays one
+  EXPECT_EQ(python_string("\xff"), "\"\\ufffd\"");
+  EXPECT_EQ(python_string("\x7f"), "\"\\x7f\"");
+}
+
+TEST(PythonLiteralTest, Numbers) {
+  EXPECT_EQ(python_literal(Json(3)), "3");
+  EXPECT_EQ(python_literal(Json(int64_t{-9007199254740993})), "-9007199254740993");
+  EXPECT_EQ(python_literal(Json(3.0)), "3.0"); // a float stays a float
+  EXPECT_EQ(python_literal(Json(-0.0)), "-0.0");
+  EXPECT_EQ(python_literal(Json(1e300)), "1e+300");
+  EXPECT_EQ(python_literal(Json(0.1)), "0.1");
+  EXPECT_EQ(python_literal(Json(5e-324)), "5e-324");
+  EXPECT_EQ(python_literal(Json::parse("Infinity")), "float('inf')");
+  EXPECT_EQ(python_literal(Json::parse("-Infinity")), "float('-inf')");
+  EXPECT_EQ(python_literal(Json::parse("NaN")), "float('nan')");
+  EXPECT_EQ(python_literal(Json::parse("NaN"), "builtins_1.float"), "builtins_1.float('nan')");
+}
+
+TEST(PythonLiteralTest, Others) {
+  EXPECT_EQ(python_literal(Json()), "None");
+  EXPECT_EQ(python_literal(Json(true)), "True");
+  EXPECT_EQ(python_literal(Json::parse(R"([1, "a\n", [false, null], {"k\"": 2.5}])")),
+            "[1, \"a\\n\", [False, None], {\"k\\\"\": 2.5}]");
+}
+
+// ---- the namer ------------------------------------------------------------------
+
+KernelInputs inputs_for(const std::string &source, const std::string &globals_json = "{}") {
+  KernelInputs in;
+  in.context.kernel_name = "k";
+  in.context.source = source;
+  in.globals = Json::parse(globals_json);
+  return in;
+}
+
+TEST(ModuleNamesTest, TheCommonCaseKeepsItsNames) {
+  KernelInputs in = inputs_for("def k(x):\n    return torch.relu(x)\n",
+                               R"({"torch": {"kind": "module", "name": "torch"}})");
+  ast::Module m = parse_module(in.context.source);
+  codegen::ModuleNames names(in, *m.body[0]);
+  EXPECT_EQ(names.torch(), "torch");
+  EXPECT_EQ(names.triton(), "triton");
+  EXPECT_EQ(names.tl(), "tl");
+  EXPECT_EQ(names.libdevice(), "libdevice");
+  EXPECT_EQ(names.device_function(), "_helion_k");
+  EXPECT_EQ(names.host_function(), "k");
+  EXPECT_EQ(names.builtin("max"), "max");
+  EXPECT_TRUE(names.imported("torch"));
+  EXPECT_EQ(names.imports(), (std::vector<std::string>{
+                                 "import torch", "import triton", "import triton.language as tl",
+                                 "from triton.language.extra import libdevice"}));
+}
+
+TEST(ModuleNamesTest, UserNamesPushGeneratedOnesAside) {
+  // Host code reads triton, builtins and the device function: no name the
+  // user writes may hide them. tl and torch are read at module level only,
+  // so only the user's globals push them aside.
+  KernelInputs in = inputs_for("def k(triton, tl_1):\n    _helion_k = 2\n    max = 3\n",
+                               R"({"torch": {"kind": "module", "name": "numpy"},
+                                   "tl": {"kind": "constant", "value": 1}})");
+  ast::Module m = parse_module(in.context.source);
+  codegen::ModuleNames names(in, *m.body[0]);
+  EXPECT_EQ(names.torch(), "torch_1"); // the user's `torch` is numpy
+  EXPECT_EQ(names.triton(), "triton_1");
+  EXPECT_EQ(names.tl(), "tl_2"); // tl and tl_1 are the user's
+  EXPECT_EQ(names.device_function(), "_helion_k_1");
+  EXPECT_FALSE(names.imported("torch"));
+  EXPECT_EQ(names.builtin("max"), "builtins.max");
+  EXPECT_EQ(names.builtin("min"), "min");
+  EXPECT_EQ(names.constexpr_annotation(), "tl_2.constexpr");
+  EXPECT_EQ(
+      names.imports(),
+      (std::vector<std::string>{"import torch as torch_1", "import triton as triton_1",
+                                "import triton.language as tl_2",
+                                "from triton.language.extra import libdevice", "import builtins"}));
+}
+
+TEST(ModuleNamesTest, TheInterpreterReadsConstexprAnnotationsAsText) {
+  KernelInputs in =
+      inputs_for("def k(x):\n    return x\n", R"({"tl": {"kind": "module", "name": "math"}})");
+  in.settings.interpreter = true;
+  ast::Module m = parse_module(in.context.source);
+  codegen::ModuleNames names(in, *m.body[0]);
+  EXPECT_EQ(names.tl(), "tl_1");
+  EXPECT_EQ(names.constexpr_annotation(), "tl.constexpr");
+  EXPECT_EQ(names.imports().front(), "from __future__ import annotations");
+}
+
+TEST(ModuleNamesTest, ParametersAndLocalsLeaveModuleLevelNamesAlone) {
+  KernelInputs in = inputs_for("def k(tl, torch):\n    libdevice = 1\n");
+  ast::Module m = parse_module(in.context.source);
+  codegen::ModuleNames names(in, *m.body[0]);
+  EXPECT_EQ(names.tl(), "tl");
+  EXPECT_EQ(names.torch(), "torch");
+  EXPECT_EQ(names.libdevice(), "libdevice");
+}
+
+TEST(ModuleNamesTest, NamesPythonNormalizesCount) {
+  // Fullwidth `triton` in the source is `triton` to Python: the request's names say so.
+  KernelInputs in = inputs_for("def k(x):\n    \xef\xbd\x94\xef\xbd\x92\xef\xbd\x89\xef\xbd"
+                               "\x94\xef\xbd\x8f\xef\xbd\x8e = 1\n");
+  in.names = {"triton", "x"};
+  ast::Module m = parse_module(in.context.source);
+  codegen::ModuleNames names(in, *m.body[0]);
+  EXPECT_EQ(names.triton(), "triton_1");
+}
+
+TEST(DeviceNamesTest, GeneratedAndUserNamesNeverMeet) {
+  KernelInputs in = inputs_for("def k(x):\n    mask_0 = 1\n    v_0 = 2\n    acc_1 = 3\n");
+  ast::Module m = parse_module(in.context.source);
+  codegen::ModuleNames module(in, *m.body[0]);
+  codegen::DeviceNames names(module);
+  EXPECT_EQ(names.generated("mask_0"), "mask_0_1"); // the user wrote mask_0
+  EXPECT_EQ(names.user("mask_0"), "mask_0");
+  EXPECT_EQ(names.user("mask_0"), "mask_0_2"); // a second value of the user's mask_0
+  EXPECT_EQ(names.generated("mask_1"), "mask_1");
+  EXPECT_EQ(names.user("mask_1"), "mask_1_1");
+  EXPECT_EQ(names.temporary(), "v_1");
+  EXPECT_EQ(names.user("acc"), "acc");
+  EXPECT_EQ(names.user("acc"), "acc_1");
+  EXPECT_EQ(names.user("acc_1"), "acc_1_1");
+  EXPECT_EQ(names.user("tl"), "tl_1"); // the module alias is reserved
+  EXPECT_EQ(names.user("float"), "float_1");
+  EXPECT_EQ(names.user("\xef\xbd\x8d"), "v"); // not ASCII: Python may read it as another name
+}
+
+TEST(DeviceNamesTest, ModuleAliasesReplaceCodeNotTextOrAttributes) {
+  KernelInputs in =
+      inputs_for("def k(x):\n    return x\n", R"({"tl": {"kind": "constant", "value": 1},
+                                                 "float": {"kind": "constant", "value": 2}})");
+  ast::Module m = parse_module(in.context.source);
+  codegen::ModuleNames module(in, *m.body[0]);
+  codegen::DeviceNames names(module);
+  EXPECT_EQ(names.with_module_aliases(
+                "    # src[line 1]: tl.x\n    a = tl.load(p, other=float('-inf')).to(tl.float32)\n"
+                "    b = x.tl + 'tl.' + \"float\"\n"),
+            "    # src[line 1]: tl.x\n"
+            "    a = tl_1.load(p, other=builtins.float('-inf')).to(tl_1.float32)\n"
+            "    b = x.tl + 'tl.' + \"float\"\n");
+}
+
+// ---- whole modules ----------------------------------------------------------------
+
+Json tensor_arg(const std::string &name, std::vector<int64_t> shape) {
+  Json arg = Json::object();
+  arg.set("name", name);
+  arg.set("kind", "tensor");
+  arg.set("dtype", "float32");
+  Json sizes = Json::array(), strides = Json::array();
+  std::vector<int64_t> contiguous(shape.size());
+  int64_t stride = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    contiguous[i] = stride;
+    stride *= std::max<int64_t>(shape[i], 1);
+  }
+  for (size_t i = 0; i < shape.size(); ++i) {
+    sizes.push_back(shape[i]);
+    strides.push_back(contiguous[i]);
+  }
+  arg.set("shape", sizes);
+  arg.set("stride", strides);
+  arg.set("device", "cuda:0");
+  return arg;
+}
+
+Json request(const std::string &source, std::vector<Json> args,
+             const std::string &filename = "k.py") {
+  Json r = Json::parse(R"({"kernel_name": "k", "first_line": 1, "settings": {},
+      "globals": {"torch": {"kind": "module", "name": "torch"},
+                  "hl": {"kind": "module", "name": "helion.language"}}})");
+  r.set("filename", filename);
+  r.set("source", source);
+  Json list = Json::array();
+  for (Json &a : args)
+    list.push_back(a);
+  r.set("args", list);
+  return r;
+}
+
+std::string generate(const Json &req, const std::string &config = "{}") {
+  CompiledKernel kernel(req);
+  return kernel.generate(kernel.normalize(Json::parse(config)));
+}
+
+bool contains(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(GeneratedModuleTest, AUsersMask0IsNotTheStoresMask) {
+  std::string code = generate(request(R"(def k(x):
+    out = torch.empty_like(x)
+    for tile in hl.tile(out.size(0)):
+        mask_0 = x[tile] * 2
+        out[tile] = mask_0
+    return out
+)",
+                                      {tensor_arg("x", {33})}),
+                              R"({"block_sizes": [16]})");
+  EXPECT_TRUE(contains(code, "mask_0_1 = indices_0 < 33")) << code;
+  EXPECT_TRUE(contains(code, "mask_0 = load * 2.0")) << code;
+  EXPECT_TRUE(contains(code, "tl.store(out + indices_0, mask_0, mask_0_1)")) << code;
+}
+
+TEST(GeneratedModuleTest, ParametersNamedLikeGeneratedCode) {
+  std::string code =
+      generate(request(R"(def k(tl, pid, v_0):
+    for tile in hl.tile(v_0.size(0)):
+        v_0[tile] = tl[tile] + pid[tile]
+)",
+                       {tensor_arg("tl", {33}), tensor_arg("pid", {33}), tensor_arg("v_0", {33})}),
+               R"({"block_sizes": [16]})");
+  // The parameter `tl` hides nothing the host reads: the device names it tl_1.
+  EXPECT_FALSE(contains(code, "__future__")) << code;
+  EXPECT_TRUE(contains(code, "import triton.language as tl\n")) << code;
+  EXPECT_TRUE(contains(code, "def _helion_k(tl_1, pid, v_0, _BLOCK_SIZE_0: tl.constexpr):"))
+      << code;
+  EXPECT_TRUE(contains(code, "pid_1 = tl.program_id(0)")) << code;
+  EXPECT_TRUE(contains(code, "load = tl.load(tl_1 + indices_0, mask_0, other=0)")) << code;
+  EXPECT_TRUE(contains(code, "v_1 = load + load_1")) << code;
+  EXPECT_TRUE(contains(code, "_helion_k[(triton.cdiv(33, 16),)](tl, pid, v_0, 16,")) << code;
+}
+
+TEST(GeneratedModuleTest, IntParametersKeepTheirNames) {
+  Json n = Json::object();
+  n.set("name", "n");
+  n.set("kind", "int");
+  n.set("value", 33);
+  Json pid = Json::object();
+  pid.set("name", "pid");
+  pid.set("kind", "int");
+  pid.set("value", 2);
+  std::string code = generate(request(R"(def k(x, n, pid):
+    out = torch.empty_like(x)
+    for tile in hl.tile(n):
+        out[tile] = x[tile] + pid
+    return out
+)",
+                                      {tensor_arg("x", {33}), n, pid}),
+                              R"({"block_sizes": [16]})");
+  EXPECT_TRUE(contains(code, "def _helion_k(x, out, n, pid, _BLOCK_SIZE_0: tl.constexpr):"))
+      << code;
+  EXPECT_TRUE(contains(code, "pid_1 = tl.program_id(0)")) << code;
+  EXPECT_TRUE(contains(code, "v_0 = pid.to(tl.float32)")) << code;
+}
+
+TEST(GeneratedModuleTest, AFileNameNeverEndsTheHeaderComment) {
+  std::string code =
+      generate(request(R"(def k(x):
+    for tile in hl.tile(x.size(0)):
+        x[tile] = x[tile] + 1
+)",
+                       {tensor_arg("x", {8})}, "a\nimport os\ros._exit(3)\x0c\xe2\x80\xa8#"));
+  std::vector<std::string> lines = split_lines(code);
+  EXPECT_EQ(lines[0],
+            "# Generated by helion from kernel 'k' in a\\nimport os\\ros._exit(3)\\x0c\\u2028#");
+  EXPECT_EQ(lines[1], "import torch");
+  EXPECT_FALSE(contains(code, "\r")) << code;
+}
+
+TEST(GeneratedModuleTest, AKernelNameMustBeAnIdentifier) {
+  Json req = request("def k(x):\n    for tile in hl.tile(x.size(0)):\n        x[tile] = 1.0\n",
+                     {tensor_arg("x", {8})});
+  req.set("kernel_name", "k\nimport os");
+  try {
+    generate(req);
+    FAIL() << "expected a UserError";
+  } catch (const UserError &e) {
+    EXPECT_EQ(e.kind(), "UnsupportedSignature");
+    EXPECT_TRUE(contains(e.what(), "\"k\\nimport os\" is not a Python identifier")) << e.what();
+  }
+}
+
+TEST(GeneratedModuleTest, AKernelNameOutsideAsciiNamesOnlyTheHostFunction) {
+  Json req = request("def \xe5\x8a\xa0(x):\n    for tile in hl.tile(x.size(0)):\n"
+                     "        x[tile] = 1.0\n",
+                     {tensor_arg("x", {8})});
+  req.set("kernel_name", "\xe5\x8a\xa0");
+  std::string code = generate(req);
+  EXPECT_TRUE(contains(code, "def _helion_kernel(x, ")) << code;
+  EXPECT_TRUE(contains(code, "def \xe5\x8a\xa0(x):")) << code;
+}
+
+TEST(GeneratedModuleTest, ZeroDimTensorsRunAsOneProgram) {
+  // hl.tile over an empty size list is one program with no tile indices.
+  std::string code = generate(request(R"(def k(x, y):
+    out = torch.empty_like(x)
+    for tile in hl.tile(out.size()):
+        out[tile] = x[tile] + y[tile]
+    return out
+)",
+                                      {tensor_arg("x", {}), tensor_arg("y", {})}));
+  EXPECT_TRUE(contains(code, "load = tl.load(x)\n")) << code;
+  EXPECT_TRUE(contains(code, "tl.store(out, v_0)\n")) << code;
+  EXPECT_TRUE(contains(code, "_helion_k[(1,)](x, y, out, num_warps=")) << code;
+}
+
+TEST(GeneratedModuleTest, ZeroDimTensorsInsideTiles) {
+  std::string code = generate(request(R"(def k(x, s):
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        for inner in hl.tile([]):
+            out[tile] = x[tile] * s[()]
+    return out
+)",
+                                      {tensor_arg("x", {8}), tensor_arg("s", {})}));
+  EXPECT_TRUE(contains(code, "tl.load(s)")) << code;
+}
+
+} // namespace
+} // namespace helion
