@@ -1,6 +1,7 @@
-"""Offsets that outgrow int32: the index type follows every tensor a kernel touches.
+"""Checks the host code makes before a launch, run in child processes.
 
-The kernels write one column of a host-allocated tensor of more than 2**31
+Offsets that outgrow int32: the index type follows every tensor a kernel
+touches. The kernels write one column of a host-allocated tensor of more than 2**31
 elements, so only a few elements are touched (pages of the allocation that
 are never written cost no memory). An int32 offset to that column wraps
 around and writes outside the tensor, so each case runs in a child process:
@@ -42,11 +43,11 @@ _KERNEL = textwrap.dedent(
 )
 
 
-def _run(source: str, directory: Path) -> subprocess.CompletedProcess[str]:
-    script = directory / "fill_last_column.py"
+def _run(source: str, directory: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    script = directory / "kernel_script.py"
     script.write_text(source)
     return subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=600
+        [sys.executable, *flags, str(script)], capture_output=True, text=True, timeout=600
     )
 
 
@@ -67,3 +68,34 @@ def test_fixed_int32_raises_instead_of_wrapping(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr[-3000:]
     assert "IndexOffsetOutOfRangeForInt32" in result.stderr
     assert "index_dtype='int64'" in result.stderr
+
+
+_SPECIALIZED = textwrap.dedent(
+    """
+    import torch
+    import helion
+    import helion.language as hl
+
+    @helion.kernel(autotune_effort="none", static_shapes=False)
+    def double(x: torch.Tensor) -> torch.Tensor:
+        n = hl.specialize(x.size(0))
+        out = torch.empty_like(x)
+        for tile in hl.tile(n):
+            out[tile] = x[tile] * 2
+        return out
+
+    print("sum:", double(torch.ones(16)).sum().item())
+    try:
+        double(torch.ones(32))
+    except AssertionError as error:
+        print("refused:", error)
+    """
+)
+
+
+def test_launch_checks_hold_under_python_optimize(tmp_path: Path) -> None:
+    # `python -O` drops assert statements: the checks must not be asserts.
+    result = _run(_SPECIALIZED, tmp_path, "-O")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "sum: 32.0" in result.stdout
+    assert "refused: hl.specialize compiled this kernel for x.size(0) == 16" in result.stdout
