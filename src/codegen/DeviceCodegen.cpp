@@ -749,9 +749,13 @@ private:
     if (index.empty()) return "pointer";
     if (want == "block_ptr") return want;
     // Tensor descriptors (TMA) need a unit inner stride, 16-byte aligned outer
-    // strides and an inner block of at least 16 bytes.
+    // strides and an inner block of at least 16 bytes. The inner dimension
+    // must span whole 16-byte units too: on an H100 a store through a
+    // descriptor of 33 floats also wrote elements 33 to 35.
     int bytes = dtype_bytes(t.dtype);
     if (sym_constant(t.strides.back()) != 1) return "block_ptr";
+    auto inner = sym_constant(t.sizes.back());
+    if (!inner || (*inner * bytes) % 16 != 0) return "block_ptr";
     for (size_t d = 0; d + 1 < t.strides.size(); ++d) {
       auto s = sym_constant(t.strides[d]);
       if (!s || (*s * bytes) % 16 != 0) return "block_ptr";

@@ -293,6 +293,24 @@ TEST(GeneratedModuleTest, AUsersMask0IsNotTheStoresMask) {
   EXPECT_TRUE(contains(code, "tl.store(out + indices_0, mask_0, mask_0_1)")) << code;
 }
 
+TEST(GeneratedModuleTest, TensorDescriptorsOnlyWhereTheInnerDimFillsWhole16ByteUnits) {
+  // TMA rounds the inner dimension up to 16 bytes: a store through a
+  // descriptor of 33 floats writes elements 33 to 35 (seen on an H200).
+  const char *copy = R"(def k(x):
+    out = torch.empty_like(x)
+    for tile in hl.tile(out.size(0)):
+        out[tile] = x[tile]
+    return out
+)";
+  const char *config = R"({"block_sizes": [16], "indexing": "tensor_descriptor"})";
+  std::string ragged = generate(request(copy, {tensor_arg("x", {33})}), config);
+  EXPECT_FALSE(contains(ragged, "make_tensor_descriptor")) << ragged;
+  EXPECT_TRUE(contains(ragged, "tl.make_block_ptr")) << ragged;
+  std::string whole = generate(request(copy, {tensor_arg("x", {36})}), config);
+  EXPECT_TRUE(contains(whole, "tl.make_tensor_descriptor(out, [36], [1], [_BLOCK_SIZE_0])"))
+      << whole;
+}
+
 TEST(GeneratedModuleTest, ParametersNamedLikeGeneratedCode) {
   std::string code =
       generate(request(R"(def k(tl, pid, v_0):

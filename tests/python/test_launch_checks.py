@@ -84,9 +84,10 @@ _SPECIALIZED = textwrap.dedent(
             out[tile] = x[tile] * 2
         return out
 
-    print("sum:", double(torch.ones(16)).sum().item())
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    print("sum:", double(torch.ones(16, device=device)).sum().item())
     try:
-        double(torch.ones(32))
+        double(torch.ones(32, device=device))
     except AssertionError as error:
         print("refused:", error)
     """

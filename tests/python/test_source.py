@@ -126,7 +126,9 @@ def first(x: torch.Tensor) -> torch.Tensor:
 """
 
 
-def test_file_changed_since_it_ran(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_changed_since_it_ran(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, device: str
+) -> None:
     """Another function now where the kernel was: an error, not that function compiled."""
     path = tmp_path / "changed_kernels.py"
     path.write_text(_KERNEL_FILE)
@@ -135,12 +137,14 @@ def test_file_changed_since_it_ran(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     path.write_text(_KERNEL_FILE.replace("def first(", "def second(").replace("+ 1", "+ 100"))
     linecache.checkcache(str(path))
     with pytest.raises(exc.CompileError, match="no definition `def first` starts at line 6"):
-        module.first(torch.zeros(8))
+        module.first(torch.zeros(8, device=device))
     path.write_text(_KERNEL_FILE)
-    torch.testing.assert_close(module.first(torch.zeros(8)), torch.ones(8))
+    torch.testing.assert_close(
+        module.first(torch.zeros(8, device=device)), torch.ones(8, device=device)
+    )
 
 
-def test_unpaired_surrogate_in_source(tmp_path: Path) -> None:
+def test_unpaired_surrogate_in_source(tmp_path: Path, device: str) -> None:
     """The text Python shows for the source (here registered by hand, as notebooks do)
     holds a lone surrogate where the code has its escape."""
     filename = str(tmp_path / "generated_kernel.py")
@@ -153,7 +157,7 @@ def test_unpaired_surrogate_in_source(tmp_path: Path) -> None:
     kernel = namespace["first"]
     assert isinstance(kernel, helion.Kernel)
     with pytest.raises(exc.UnsupportedSyntax) as raised:
-        kernel(torch.zeros(8))
+        kernel(torch.zeros(8, device=device))
     message = str(raised.value)
     lines = message.splitlines()
     assert lines[0] == f"UnsupportedSyntax in kernel 'first' at {filename}:8:"
@@ -163,13 +167,19 @@ def test_unpaired_surrogate_in_source(tmp_path: Path) -> None:
     message.encode()  # printable
 
 
-def test_unpaired_surrogate_in_a_global() -> None:
+def test_unpaired_surrogate_in_a_global(device: str) -> None:
     # Python's json keeps it as an escape, and so does the compiler.
-    torch.testing.assert_close(uses_bad_text(torch.zeros(8)), torch.zeros(8))
-    code = uses_bad_text.bind((torch.zeros(8),)).to_triton_code()
+    torch.testing.assert_close(
+        uses_bad_text(torch.zeros(8, device=device)), torch.zeros(8, device=device)
+    )
+    code = uses_bad_text.bind((torch.zeros(8, device=device),)).to_triton_code()
     assert "GREETING = '\\ud800'" in code or 'GREETING = "\\ud800"' in code, code
 
 
-def test_unpaired_surrogate_in_an_argument() -> None:
-    torch.testing.assert_close(takes_text(torch.zeros(8), "\udfff"), torch.zeros(8))
-    torch.testing.assert_close(takes_text(torch.zeros(8), "fine"), torch.zeros(8))
+def test_unpaired_surrogate_in_an_argument(device: str) -> None:
+    torch.testing.assert_close(
+        takes_text(torch.zeros(8, device=device), "\udfff"), torch.zeros(8, device=device)
+    )
+    torch.testing.assert_close(
+        takes_text(torch.zeros(8, device=device), "fine"), torch.zeros(8, device=device)
+    )
