@@ -125,6 +125,10 @@ class UndefinedVariable(Base):
     """A name used in the kernel is defined nowhere the kernel can see."""
 
 
+class TorchOpTracingError(Base, TypeError):
+    """A torch op in the kernel is called with arguments torch does not take."""
+
+
 class InvalidConfig(Base, ValueError):
     """A config that does not fit the kernel: names the field, the value and what is allowed."""
 

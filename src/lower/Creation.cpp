@@ -12,7 +12,7 @@ int full(LoweringContext &cx, std::vector<ir::Dim> dims, DType dtype, const Oper
          const SourceSpan &span) {
   int fill = cx.to_node(value, span);
   if (cx.type_of(fill).rank() != 0)
-    throw UserError("TypeError",
+    throw UserError("TorchOpTracingError",
                     "the fill value must be a scalar; got a value of shape " +
                         cx.shape_text(cx.type_of(fill).dims),
                     span);

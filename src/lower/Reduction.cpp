@@ -52,7 +52,7 @@ ReduceCall parse(LoweringContext &cx, const CallArgs &args, bool has_dtype) {
   c.input = input_node(cx, args);
   // torch's overloads of sum and mean take keepdim only after a dim.
   if (has_dtype && args.given("keepdim") && is_none(args["dim"]))
-    throw UserError("TypeError",
+    throw UserError("TorchOpTracingError",
                     args.signature->name() + "() takes keepdim only with a dim; its parameters "
                                              "are " + args.signature->describe(),
                     args.span);
@@ -89,7 +89,7 @@ DType statistic_dtype(LoweringContext &cx, const ReduceCall &c, const char *what
                       const SourceSpan &span) {
   DType out = c.dtype ? *c.dtype : cx.type_of(c.input).dtype;
   if (!is_floating(out))
-    throw UserError("TypeError",
+    throw UserError("TorchOpTracingError",
                     std::string(what) + " needs a floating point value; got " + dtype_name(out) +
                         ", convert it first with .float()",
                     span);
@@ -122,7 +122,7 @@ Operand lower_variance(LoweringContext &cx, const CallArgs &args, bool root, boo
   Operand dim = args["dim"], unbiased = args["unbiased"];
   if (dim.is_host(HostValue::Kind::Bool)) {
     if (args.given("unbiased"))
-      throw UserError("TypeError",
+      throw UserError("TorchOpTracingError",
                       args.signature->name() + "() got multiple values for argument 'unbiased'",
                       s);
     unbiased = dim;
@@ -135,12 +135,12 @@ Operand lower_variance(LoweringContext &cx, const CallArgs &args, bool root, boo
   double correction = 1;
   if (!is_none(args["correction"])) {
     if (!is_none(unbiased))
-      throw UserError("TypeError",
+      throw UserError("TorchOpTracingError",
                       args.signature->name() +
                           "() takes either unbiased or correction, not both",
                       s);
     std::optional<double> given = number_of(args["correction"]);
-    if (!given) throw UserError("TypeError", "correction must be a number known on the host", s);
+    if (!given) throw UserError("TorchOpTracingError", "correction must be a number known on the host", s);
     correction = *given;
   }
   if (!is_none(unbiased)) correction = flag_arg(unbiased, true, s) ? 1 : 0;
@@ -208,7 +208,7 @@ Operand lower_max_min(LoweringContext &cx, const CallArgs &args, const std::stri
                      dim.is_host(HostValue::Kind::Tensor);
   if (elementwise) {
     if (args.given("keepdim") || (!is_none(args["other"]) && args.given("dim")))
-      throw UserError("TypeError",
+      throw UserError("TorchOpTracingError",
                       args.signature->name() +
                           "() against another tensor takes no dim or keepdim; its parameters "
                           "are then (input, other)",
@@ -228,7 +228,7 @@ Operand lower_max_min(LoweringContext &cx, const CallArgs &args, const std::stri
     return pair;
   }
   if (args.given("keepdim"))
-    throw UserError("TypeError", args.signature->name() + "() takes keepdim only with a dim",
+    throw UserError("TorchOpTracingError", args.signature->name() + "() takes keepdim only with a dim",
                     args.span);
   Operand all = Operand::of_host(HostValue::make(HostValue::Kind::None));
   return Operand::tensor(reduce_axes(
@@ -243,7 +243,7 @@ Operand lower_softmax(LoweringContext &cx, const CallArgs &args, bool log) {
   DType out = is_floating(dtype) ? dtype : DType::Float32;
   if (!is_none(args["dtype"])) out = cx.dtype_arg(args["dtype"], s);
   if (is_none(args["dim"]))
-    throw UserError("TypeError", args.signature->name() + "() needs a dim", s);
+    throw UserError("TorchOpTracingError", args.signature->name() + "() needs a dim", s);
   int axis = normalize_axis(cx.int_arg(args["dim"], s), cx.type_of(x).rank(), s);
   int v = cx.cast(x, compute_dtype(out), s);
   int shifted = binary(cx, "sub", v, reduce(cx, "max", v, axis, true, s), s);

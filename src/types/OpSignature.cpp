@@ -178,7 +178,7 @@ std::vector<ArgumentSource> match_arguments(const Signature &sig, size_t positio
   std::string call = sig.name() + "()";
   std::string listed = "; its parameters are " + sig.describe();
   auto fail = [&](const std::string &message) {
-    throw UserError("TypeError", call + " " + message + listed, span);
+    throw UserError("TorchOpTracingError", call + " " + message + listed, span);
   };
   std::vector<ArgumentSource> sources(params.size());
   size_t receiver = sig.is_method() ? 1 : 0;

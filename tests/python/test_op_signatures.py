@@ -177,16 +177,16 @@ def empty_dtyp(x: torch.Tensor) -> torch.Tensor:
 @pytest.mark.parametrize(
     ("kernel", "cls", "message"),
     [
-        (sum_dimension, exc.Base, "Tensor.sum() got an unexpected keyword argument 'dimension'"),
+        (sum_dimension, exc.TorchOpTracingError, "Tensor.sum() got an unexpected keyword argument 'dimension'"),
         (
             amax_dimension,
-            exc.Base,
+            exc.TorchOpTracingError,
             "torch.amax() got an unexpected keyword argument 'dimension'; its parameters are "
             "(input, dim, keepdim",
         ),
-        (exp_foo, exc.Base, "torch.exp() got an unexpected keyword argument 'foo'"),
+        (exp_foo, exc.TorchOpTracingError, "torch.exp() got an unexpected keyword argument 'foo'"),
         (exp_out, exc.UnsupportedOp, "torch.exp() does not support the argument 'out'"),
-        (empty_dtyp, exc.Base, "torch.empty() got an unexpected keyword argument 'dtyp'"),
+        (empty_dtyp, exc.TorchOpTracingError, "torch.empty() got an unexpected keyword argument 'dtyp'"),
     ],
     ids=["sum_dimension", "amax_dimension", "exp_foo", "exp_out", "empty_dtyp"],
 )
@@ -195,6 +195,8 @@ def test_bad_arguments_name_the_parameter(kernel: helion.Kernel, cls, message: s
         kernel(torch.randn(8, 16, device=DEVICE))
     assert message in str(info.value), str(info.value)
     assert "^" in str(info.value), str(info.value)
+    # As torch raises it: code that catches TypeError around a call keeps working.
+    assert isinstance(info.value, TypeError) or cls is exc.UnsupportedOp
 
 
 _CRASHED = textwrap.dedent(
