@@ -65,6 +65,13 @@ def test_bool_for_a_float_or_int_parameter_is_an_int(device: str, flag: bool) ->
     torch.testing.assert_close(shift(x, 2), x + 2)
 
 
+def test_a_float_parameter_scales_a_half_tensor(device: str) -> None:
+    # The float is cast to the tensor's dtype on the device; Triton's
+    # interpreter hands the kernel a plain Python float there.
+    x = torch.randn(16, device=device, dtype=torch.float16)
+    torch.testing.assert_close(scale(x, 2.5), x * 2.5)
+
+
 # --- meta tensors -------------------------------------------------------------------
 
 
