@@ -288,6 +288,15 @@ private:
       out_.line(n.mask + " = " + n.indices + " < " + kernel_sym(k_.blocks[b].end));
   }
 
+  /// An index value read from `node` (a scalar or gathered indices), in
+  /// int64 where offsets are: int32 values times an int32 stride can
+  /// overflow though each fits. tl.cast, as the interpreter passes ints as
+  /// Python ints.
+  std::string widened(int node, const std::string &text) const {
+    if (!int64_indices_ || k_.node(node).type.dtype == DType::Int64) return text;
+    return "tl.cast(" + text + ", tl.int64)";
+  }
+
   std::string index_cast() const {
     return int64_indices_ ? ".to(tl.int64)" : "";
   }
@@ -881,7 +890,9 @@ private:
       std::string stride = kernel_sym(t.strides[dim++]);
       std::string term;
       if (item.kind == IndexItem::Kind::Scalar) {
-        term = wrap(expr(item.value));
+        std::string value = expr(item.value);
+        term = widened(item.value, value);
+        if (term == value) term = wrap(value);
       } else if (item.kind == IndexItem::Kind::Gather) {
         // The index tensor's axes sit at this position of the access.
         const std::vector<Dim> &gathered = k_.node(item.value).type.dims;
@@ -889,7 +900,7 @@ private:
         std::string sub = "[";
         for (int i = 0; i < rank; ++i)
           sub += std::string(i ? ", " : "") + (i >= first && i < first + count ? ":" : "None");
-        term = expr(item.value) + (rank > count ? sub + "]" : "");
+        term = widened(item.value, expr(item.value)) + (rank > count ? sub + "]" : "");
         add_masks(dims, position, gathered.size(), masks, mask);
         position += gathered.size();
       } else {

@@ -22,7 +22,7 @@ const char *kOuter = R"(def outer(x, y):
 )";
 
 Json outer_request(int64_t x_size, int64_t y_size, bool static_shapes,
-                   const std::string &index_dtype) {
+                   const std::string &index_dtype, const char *source = kOuter) {
   auto tensor = [](const std::string &name, int64_t size) {
     return R"({"name": ")" + name + R"(", "kind": "tensor", "dtype": "int8", "shape": [)" +
            std::to_string(size) + R"(], "stride": [1], "device": "cuda:0"})";
@@ -35,7 +35,7 @@ Json outer_request(int64_t x_size, int64_t y_size, bool static_shapes,
                          "hl": {"kind": "module", "name": "helion.language"}},
           "settings": {"static_shapes": )" +
       (static_shapes ? "true" : "false") + R"(, "index_dtype": )" + dtype + "}}");
-  request.set("source", kOuter);
+  request.set("source", source);
   return request;
 }
 
@@ -94,6 +94,22 @@ TEST(IndexTypeTest, FixedInt64NeedsNoChecks) {
   std::string code = generated(outer_request(64, 32, false, "int64"));
   EXPECT_TRUE(contains(code, ".to(tl.int64)")) << code;
   EXPECT_FALSE(contains(code, "2147483647")) << code;
+}
+
+TEST(IndexTypeTest, GatheredAndScalarIndicesWidenInTheInt64Twin) {
+  // int32 indices times an int32 stride overflow though each fits.
+  const char *gather = R"(def outer(x, y):
+    out = torch.empty([x.size(0), y.size(0)], dtype=x.dtype, device=x.device)
+    for tile in hl.tile(x.size(0)):
+        out[tile, y.size(0) - 1] = y[x[tile]]
+    return out
+)";
+  std::string code = generated(outer_request(64, 32, false, "", gather));
+  std::string twin = code.substr(code.find("def _helion_outer_int64("));
+  EXPECT_TRUE(contains(twin, "y + tl.cast(load, tl.int64) * y_stride_0")) << twin;
+  EXPECT_TRUE(contains(twin, "tl.cast(y_size_0 - 1, tl.int64)")) << twin;
+  std::string narrow = code.substr(0, code.find("def _helion_outer_int64("));
+  EXPECT_FALSE(contains(narrow, "tl.cast(")) << narrow;
 }
 
 } // namespace
