@@ -1092,3 +1092,108 @@ TEST(ParserErrorTest, UnknownNamedEscape) {
                "\\N{...} escape is not supported in helion kernels; write the character itself",
                {1, 4, 1, 14});
 }
+
+namespace {
+
+const char *const kTooDeep = "expression nested too deeply (more than 1000 levels); rewrite it as "
+                             "smaller expressions with intermediate variables";
+
+std::string repeat(const std::string &text, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i)
+    out += text;
+  return out;
+}
+
+/// An assignment of `first`, then `times` copies of `next`, then `last`.
+std::string chain(const std::string &first, const std::string &next, int times,
+                  const std::string &last = "") {
+  return "x = " + first + repeat(next, times) + last + "\n";
+}
+
+int expression_height(const std::string &source) {
+  ast::Module module = parse_module(source);
+  return module.body.at(0)->value->height;
+}
+
+} // namespace
+
+// A tree no higher than the limit lets every later stage recurse over it;
+// deeper input is an error, never a stack overflow.
+TEST(ParserLimitTest, DeepUnaryChain) {
+  EXPECT_EQ(expression_height(chain("", "-", 999, "1")), 1000);
+  expect_error(chain("", "-", 20000, "1"), "SyntaxError", kTooDeep, {1, 1003, 1, 1004});
+  expect_error(chain("", "not ", 20000, "a"), "SyntaxError", kTooDeep, {1, 4000, 1, 4003});
+  expect_error(chain("", "~+", 20000, "a"), "SyntaxError", kTooDeep, {1, 1003, 1, 1004});
+}
+
+TEST(ParserLimitTest, LongLeftAssociativeChains) {
+  // A loop parses these, but each operator adds a level to the tree.
+  EXPECT_EQ(expression_height(chain("1", " + 1", 999)), 1000);
+  expect_error(chain("1", " + 1", 1000), "SyntaxError", kTooDeep, {1, 4, 1, 4005});
+  expect_error(chain("1", "+1", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 2005});
+  expect_error(chain("a", " * b - c", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 8001});
+  expect_error(chain("a", ".b", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 2005});
+  expect_error(chain("f", "()", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 2005});
+  expect_error(chain("a", "[0]", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 3005});
+}
+
+TEST(ParserLimitTest, ChainsInsideParenthesesAddUp) {
+  // Each level of parentheses holds a chain well under the limit; together
+  // they are over it.
+  std::string inner = "1";
+  for (int i = 0; i < 20; ++i)
+    inner = "(" + inner + repeat(" + 1", 60) + ")";
+  expect_error("x = " + inner + "\n", "SyntaxError", kTooDeep, {1, 8, 1, 4041});
+}
+
+TEST(ParserLimitTest, RightRecursiveForms) {
+  expect_error(chain("2", " ** 2", 20000), "SyntaxError", kTooDeep, {1, 5004, 1, 5005});
+  expect_error(chain("", "a if b else ", 20000, "c"), "SyntaxError", kTooDeep,
+               {1, 12004, 1, 12005});
+  expect_error(chain("", "lambda: ", 20000, "0"), "SyntaxError", kTooDeep, {1, 8004, 1, 8010});
+}
+
+TEST(ParserLimitTest, WideExpressionsAreFine) {
+  // Many operands side by side keep the tree low.
+  EXPECT_EQ(expression_height("x = [" + repeat("1, ", 20000) + "]\n"), 2);
+  EXPECT_EQ(expression_height("x = " + repeat("a < ", 20000) + "a\n"), 2);
+  EXPECT_EQ(expression_height("x = " + repeat("a and ", 20000) + "a\n"), 2);
+  EXPECT_EQ(expression_height("x = f(" + repeat("-a, ", 20000) + ")\n"), 3);
+}
+
+TEST(ParserLimitTest, DeepFStringFields) {
+  // Fields are parsed on their own but count as part of the expression.
+  std::string field = repeat("-", 998) + "a";
+  EXPECT_EQ(expression_height("x = f'{" + field + "}'\n"), 1000);
+  expect_error("x = f'{-" + field + "}'\n", "SyntaxError", kTooDeep, {1, 1005, 1, 1006});
+}
+
+TEST(ParserLimitTest, LongElifChains) {
+  auto elifs = [](int count) {
+    return "if a:\n    pass\n" + repeat("elif a:\n    pass\n", count) + "else:\n    pass\n";
+  };
+  ast::Module module = parse_module(elifs(998));
+  EXPECT_EQ(module.body.size(), 1u);
+  expect_error(elifs(1000), "SyntaxError",
+               "statements nested too deeply (more than 1000 levels, each 'elif' counting as "
+               "one); rewrite the code with fewer nested blocks",
+               {2002, 4, 2002, 8});
+}
+
+TEST(ParserLimitTest, DeepNestingThroughAPI) {
+  // The limits hold for every way into an expression.
+  for (const std::string &form :
+       {"return ", "assert ", "x: ", "x += ", "for i in ", "while ", "if ", "f(a=", "f(*", "@"}) {
+    std::string source = form + repeat("-", 5000) + "1";
+    if (form == "f(a=" || form == "f(*") source += ")";
+    if (form == "for i in " || form == "while " || form == "if ") source += ":\n  pass";
+    if (form == "@") source += "\ndef g():\n  pass";
+    try {
+      parse_module(source + "\n");
+      ADD_FAILURE() << "no error for " << form;
+    } catch (const UserError &error) {
+      EXPECT_EQ(std::string(error.what()), kTooDeep) << form;
+    }
+  }
+}
