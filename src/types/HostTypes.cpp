@@ -630,7 +630,11 @@ const ast::Stmt &find_kernel_function(const ast::Module &module, const std::stri
     if (s->kind != ast::StmtKind::FunctionDef) continue;
     if (!found || s->name == name) found = s.get();
   }
-  if (!found) throw InternalError("kernel source holds no function definition");
+  // A kernel made from a lambda, say: its source is the line that holds it.
+  if (!found)
+    throw UserError("UnsupportedSyntax",
+                    "the kernel's source holds no function definition; define the kernel with a "
+                    "`def` statement");
   return *found;
 }
 
