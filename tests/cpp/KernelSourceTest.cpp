@@ -1,0 +1,115 @@
+// Kernel sources that must fail with a user error through the whole compile
+// request (rendered with kernel name, line and caret), never with an internal
+// error or a crash: no function to compile, nesting past the parser's limits,
+// bytes that are not UTF-8.
+
+#include "pipeline/Compile.h"
+#include "support/Diagnostics.h"
+#include "support/Json.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+
+namespace helion {
+namespace {
+
+Json request(const std::string &source) {
+  Json r = Json::parse(R"({
+    "kernel_name": "k", "filename": "k.py", "first_line": 10,
+    "args": [{"name": "x", "kind": "tensor", "dtype": "float32", "shape": [64],
+              "stride": [1], "device": "cuda:0"}],
+    "globals": {"torch": {"kind": "module", "name": "torch"},
+                "hl": {"kind": "module", "name": "helion.language"}},
+    "settings": {"static_shapes": true}})");
+  r.set("source", source);
+  return r;
+}
+
+/// The kind and rendered message of the user error that compiling `source`
+/// for the default config raises; checking the source alone must raise the
+/// same one.
+std::pair<std::string, std::string> user_error(const std::string &source) {
+  std::pair<std::string, std::string> checked;
+  try {
+    check_kernel_source(request(source));
+  } catch (const UserError &e) {
+    checked = {e.kind(), e.what()};
+  }
+  try {
+    CompiledKernel kernel(request(source));
+    kernel.generate(kernel.config_spec().default_config());
+  } catch (const UserError &e) {
+    EXPECT_EQ(checked.second, e.what());
+    return {e.kind(), e.what()};
+  }
+  ADD_FAILURE() << "no error for:\n" << source;
+  return {};
+}
+
+std::string repeat(const std::string &text, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i)
+    out += text;
+  return out;
+}
+
+/// A kernel whose device loop stores `value` into x[t].
+std::string kernel_storing(const std::string &value) {
+  return "def k(x):\n    for t in hl.tile(64):\n        x[t] = " + value + "\n    return x\n";
+}
+
+TEST(KernelSourceTest, NoFunctionDefinition) {
+  // What the source of `helion.kernel(lambda x: x)` looks like.
+  auto [kind, message] = user_error("k = helion.kernel(lambda x: x)\n");
+  EXPECT_EQ(kind, "UnsupportedSyntax");
+  EXPECT_EQ(message, "UnsupportedSyntax in kernel 'k': the kernel's source holds no function "
+                     "definition; define the kernel with a `def` statement");
+}
+
+TEST(KernelSourceTest, DeepExpressionsOnTheDevice) {
+  const std::string too_deep = "expression nested too deeply (more than 1000 levels); rewrite it "
+                               "as smaller expressions with intermediate variables";
+  for (const std::string &value :
+       {repeat("-", 20000) + "x[t]", "x[t]" + repeat(" + 1", 20000),
+        "x[t]" + repeat(".T", 20000), repeat("(", 5000) + "x[t]" + repeat(")", 5000)}) {
+    auto [kind, message] = user_error(kernel_storing(value));
+    EXPECT_EQ(kind, "SyntaxError");
+    EXPECT_NE(message.find("SyntaxError in kernel 'k' at k.py:12:\n"), std::string::npos)
+        << message;
+    if (value[0] != '(') EXPECT_NE(message.find(too_deep), std::string::npos) << message;
+  }
+}
+
+TEST(KernelSourceTest, DeepButAllowedExpressionsCompile) {
+  // Just under the limit the later stages recurse over the whole tree.
+  for (const std::string &value :
+       {repeat("-", 990) + "x[t]", "x[t]" + repeat(" + 1", 990),
+        repeat("torch.abs(", 199) + "x[t]" + repeat(")", 199)}) {
+    CompiledKernel kernel(request(kernel_storing(value)));
+    std::string module = kernel.generate(kernel.config_spec().default_config());
+    EXPECT_NE(module.find("def k(x"), std::string::npos);
+  }
+}
+
+TEST(KernelSourceTest, TooManyLevelsOfIndentation) {
+  std::string source = "def k(x):\n";
+  for (int i = 1; i <= 2000; ++i)
+    source += std::string(i, ' ') + "if x.ndim == 1:\n";
+  auto [kind, message] = user_error(source + std::string(2001, ' ') + "pass\n");
+  EXPECT_EQ(kind, "SyntaxError");
+  EXPECT_NE(message.find("too many levels of indentation (more than 99)"), std::string::npos);
+}
+
+TEST(KernelSourceTest, InvalidUtf8IsShownAsQuestionMarks) {
+  auto [kind, message] = user_error(kernel_storing("x[t] + y\xff\xfe"));
+  EXPECT_EQ(kind, "SyntaxError");
+  EXPECT_EQ(message, "SyntaxError in kernel 'k' at k.py:12:\n"
+                     "            x[t] = x[t] + y??\n"
+                     "                           ^\n"
+                     "source is not valid utf-8 (byte 0xff); save the file as utf-8");
+}
+
+} // namespace
+} // namespace helion
