@@ -136,10 +136,11 @@ ExprPtr make_expr(ExprKind kind, SourceSpan span) {
 /// How deep the parser lets the tree grow: expressions at most this many
 /// levels high, and statements at most this many blocks (or `elif`
 /// branches, each an If in the previous one's orelse) deep. Every stage after
-/// the parser recurses over the tree; the limits keep that recursion within
-/// any thread's stack. Python's own parser gives up a little further (it
-/// reports a RecursionError near 3000 levels of expression).
-constexpr int kMaxDepth = 1000;
+/// the parser recurses over the tree, device lowering with frames of about
+/// 1.5 KiB per level (10 KiB under AddressSanitizer); the limit keeps that
+/// within any thread's stack. It is Python's limit on nested brackets, far
+/// beyond what kernels need.
+constexpr int kMaxDepth = 200;
 
 /// One more than the highest of `e`'s children.
 int height_over_children(const Expr &e) {

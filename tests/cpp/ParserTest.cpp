@@ -1095,7 +1095,7 @@ TEST(ParserErrorTest, UnknownNamedEscape) {
 
 namespace {
 
-const char *const kTooDeep = "expression nested too deeply (more than 1000 levels); rewrite it as "
+const char *const kTooDeep = "expression nested too deeply (more than 200 levels); rewrite it as "
                              "smaller expressions with intermediate variables";
 
 std::string repeat(const std::string &text, int times) {
@@ -1121,37 +1121,37 @@ int expression_height(const std::string &source) {
 // A tree no higher than the limit lets every later stage recurse over it;
 // deeper input is an error, never a stack overflow.
 TEST(ParserLimitTest, DeepUnaryChain) {
-  EXPECT_EQ(expression_height(chain("", "-", 999, "1")), 1000);
-  expect_error(chain("", "-", 20000, "1"), "SyntaxError", kTooDeep, {1, 1003, 1, 1004});
-  expect_error(chain("", "not ", 20000, "a"), "SyntaxError", kTooDeep, {1, 4000, 1, 4003});
-  expect_error(chain("", "~+", 20000, "a"), "SyntaxError", kTooDeep, {1, 1003, 1, 1004});
+  EXPECT_EQ(expression_height(chain("", "-", 199, "1")), 200);
+  expect_error(chain("", "-", 20000, "1"), "SyntaxError", kTooDeep, {1, 203, 1, 204});
+  expect_error(chain("", "not ", 20000, "a"), "SyntaxError", kTooDeep, {1, 800, 1, 803});
+  expect_error(chain("", "~+", 20000, "a"), "SyntaxError", kTooDeep, {1, 203, 1, 204});
 }
 
 TEST(ParserLimitTest, LongLeftAssociativeChains) {
   // A loop parses these, but each operator adds a level to the tree.
-  EXPECT_EQ(expression_height(chain("1", " + 1", 999)), 1000);
-  expect_error(chain("1", " + 1", 1000), "SyntaxError", kTooDeep, {1, 4, 1, 4005});
-  expect_error(chain("1", "+1", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 2005});
-  expect_error(chain("a", " * b - c", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 8001});
-  expect_error(chain("a", ".b", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 2005});
-  expect_error(chain("f", "()", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 2005});
-  expect_error(chain("a", "[0]", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 3005});
+  EXPECT_EQ(expression_height(chain("1", " + 1", 199)), 200);
+  expect_error(chain("1", " + 1", 200), "SyntaxError", kTooDeep, {1, 4, 1, 805});
+  expect_error(chain("1", "+1", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 405});
+  expect_error(chain("a", " * b - c", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 1601});
+  expect_error(chain("a", ".b", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 405});
+  expect_error(chain("f", "()", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 405});
+  expect_error(chain("a", "[0]", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 605});
 }
 
 TEST(ParserLimitTest, ChainsInsideParenthesesAddUp) {
   // Each level of parentheses holds a chain well under the limit; together
   // they are over it.
   std::string inner = "1";
-  for (int i = 0; i < 20; ++i)
-    inner = "(" + inner + repeat(" + 1", 60) + ")";
-  expect_error("x = " + inner + "\n", "SyntaxError", kTooDeep, {1, 8, 1, 4041});
+  for (int i = 0; i < 10; ++i)
+    inner = "(" + inner + repeat(" + 1", 25) + ")";
+  expect_error("x = " + inner + "\n", "SyntaxError", kTooDeep, {1, 7, 1, 822});
 }
 
 TEST(ParserLimitTest, RightRecursiveForms) {
-  expect_error(chain("2", " ** 2", 20000), "SyntaxError", kTooDeep, {1, 5004, 1, 5005});
+  expect_error(chain("2", " ** 2", 20000), "SyntaxError", kTooDeep, {1, 1004, 1, 1005});
   expect_error(chain("", "a if b else ", 20000, "c"), "SyntaxError", kTooDeep,
-               {1, 12004, 1, 12005});
-  expect_error(chain("", "lambda: ", 20000, "0"), "SyntaxError", kTooDeep, {1, 8004, 1, 8010});
+               {1, 2404, 1, 2405});
+  expect_error(chain("", "lambda: ", 20000, "0"), "SyntaxError", kTooDeep, {1, 1604, 1, 1610});
 }
 
 TEST(ParserLimitTest, WideExpressionsAreFine) {
@@ -1164,21 +1164,21 @@ TEST(ParserLimitTest, WideExpressionsAreFine) {
 
 TEST(ParserLimitTest, DeepFStringFields) {
   // Fields are parsed on their own but count as part of the expression.
-  std::string field = repeat("-", 998) + "a";
-  EXPECT_EQ(expression_height("x = f'{" + field + "}'\n"), 1000);
-  expect_error("x = f'{-" + field + "}'\n", "SyntaxError", kTooDeep, {1, 1005, 1, 1006});
+  std::string field = repeat("-", 198) + "a";
+  EXPECT_EQ(expression_height("x = f'{" + field + "}'\n"), 200);
+  expect_error("x = f'{-" + field + "}'\n", "SyntaxError", kTooDeep, {1, 205, 1, 206});
 }
 
 TEST(ParserLimitTest, LongElifChains) {
   auto elifs = [](int count) {
     return "if a:\n    pass\n" + repeat("elif a:\n    pass\n", count) + "else:\n    pass\n";
   };
-  ast::Module module = parse_module(elifs(998));
+  ast::Module module = parse_module(elifs(198));
   EXPECT_EQ(module.body.size(), 1u);
-  expect_error(elifs(1000), "SyntaxError",
-               "statements nested too deeply (more than 1000 levels, each 'elif' counting as "
+  expect_error(elifs(200), "SyntaxError",
+               "statements nested too deeply (more than 200 levels, each 'elif' counting as "
                "one); rewrite the code with fewer nested blocks",
-               {2002, 4, 2002, 8});
+               {402, 4, 402, 8});
 }
 
 TEST(ParserLimitTest, DeepNestingThroughAPI) {
