@@ -156,7 +156,9 @@ Json tensor(const std::string &dtype, const std::vector<int64_t> &shape) {
   int64_t running = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     contiguous[i] = running;
-    running *= std::max<int64_t>(shape[i], 1);
+    // Sizes past 2**32 make the product wrap, as odd strides should.
+    running = static_cast<int64_t>(static_cast<uint64_t>(running) *
+                                   static_cast<uint64_t>(std::max<int64_t>(shape[i], 1)));
   }
   for (size_t i = 0; i < shape.size(); ++i) {
     sizes.push_back(shape[i]);
