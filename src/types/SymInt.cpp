@@ -1,6 +1,7 @@
 #include "types/SymInt.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace helion {
 
@@ -34,7 +35,22 @@ std::optional<int64_t> sym_constant(const SymInt &s) {
   return std::nullopt;
 }
 
+// Sizes no tensor can have (products past 2**63) wrap around rather than
+// overflow, which would be undefined behaviour.
+static int64_t wrapping_add(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
+static int64_t wrapping_sub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
+static int64_t wrapping_mul(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
+}
+
 static int64_t floordiv(int64_t a, int64_t b) {
+  if (b == -1) return wrapping_mul(a, b); // INT64_MIN / -1 overflows
   int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
@@ -43,13 +59,13 @@ static int64_t floordiv(int64_t a, int64_t b) {
 static int64_t apply(Op op, int64_t a, int64_t b) {
   switch (op) {
   case Op::Add:
-    return a + b;
+    return wrapping_add(a, b);
   case Op::Mul:
-    return a * b;
+    return wrapping_mul(a, b);
   case Op::FloorDiv:
     return b == 0 ? 0 : floordiv(a, b);
   case Op::Mod:
-    return b == 0 ? 0 : a - floordiv(a, b) * b;
+    return b == 0 ? 0 : wrapping_sub(a, wrapping_mul(floordiv(a, b), b));
   case Op::Min:
     return std::min(a, b);
   case Op::Max:
@@ -153,7 +169,7 @@ std::string sym_to_python(const SymInt &s, SymSide side) {
     // a + b * -1 reads better as a - b.
     if (s->rhs->op == Op::Mul && sym_constant(s->rhs->rhs) == -1)
       return wrap(s->lhs, side, 1) + " - " + wrap(s->rhs->lhs, side, 2);
-    if (auto c = sym_constant(s->rhs); c && *c < 0)
+    if (auto c = sym_constant(s->rhs); c && *c < 0 && *c != std::numeric_limits<int64_t>::min())
       return wrap(s->lhs, side, 1) + " - " + std::to_string(-*c);
     return wrap(s->lhs, side, 1) + " + " + wrap(s->rhs, side, 2);
   }

@@ -131,3 +131,26 @@ TEST(KernelSourceTest, AttributeOfATensorMethod) {
 
 } // namespace
 } // namespace helion
+
+namespace helion {
+namespace {
+
+TEST(KernelSourceTest, SizesPastInt64WrapInsteadOfOverflowing) {
+  // No tensor has 2**66 elements, but a request may say so; shape
+  // arithmetic must stay defined (the sanitized build checks it).
+  Json r = request("def k(x):\n    y = x.reshape([-1])\n    z = x.numel() * x.numel()\n"
+                   "    for t in hl.tile(64):\n        x[t] = x[t] + 1\n    return x\n");
+  Json arg = Json::parse(R"({"name": "x", "kind": "tensor", "dtype": "float32",
+      "shape": [8589934592, 8589934592], "stride": [8589934592, 1], "device": "cuda:0"})");
+  Json args = Json::array();
+  args.push_back(arg);
+  r.set("args", args);
+  try {
+    CompiledKernel kernel(r);
+    kernel.generate(kernel.config_spec().default_config());
+  } catch (const UserError &) {
+  }
+}
+
+} // namespace
+} // namespace helion
