@@ -49,7 +49,11 @@
 #include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/common_interface_defs.h>
+// A report ends in abort(), whose handler prints the case that caused it.
+extern "C" const char *__asan_default_options() { return "abort_on_error=1"; }
+extern "C" const char *__ubsan_default_options() {
+  return "abort_on_error=1:print_stacktrace=1";
+}
 #endif
 
 namespace {
@@ -100,21 +104,24 @@ void report_current_case() {
 }
 
 extern "C" void on_fatal_signal(int signal) {
-  const char *what = signal == SIGALRM ? "\nfuzz_compile: case timed out\n"
-                                       : "\nfuzz_compile: fatal signal\n";
+  const char *what = signal == SIGALRM   ? "\nfuzz_compile: case timed out\n"
+                     : signal == SIGABRT ? "\nfuzz_compile: aborted\n"
+                                         : "\nfuzz_compile: fatal signal\n";
   write_all(2, what);
   report_current_case();
+  std::signal(SIGABRT, SIG_DFL);
   std::signal(signal, SIG_DFL);
   std::raise(signal == SIGALRM ? SIGABRT : signal);
 }
 
 void install_crash_reporting() {
-  std::signal(SIGALRM, on_fatal_signal);
-#if defined(__SANITIZE_ADDRESS__)
-  // The sanitizer reports fatal signals itself (on its own stack, so a stack
-  // overflow is reported too), then calls back.
-  __sanitizer_set_death_callback(report_current_case);
-#else
+  // An uncaught exception, and with the options below a sanitizer report,
+  // ends in abort().
+  for (int s : {SIGALRM, SIGABRT})
+    std::signal(s, on_fatal_signal);
+#if !defined(__SANITIZE_ADDRESS__)
+  // The sanitizers handle these themselves, on a stack of their own so that
+  // a stack overflow is reported too.
   for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL})
     std::signal(s, on_fatal_signal);
 #endif
