@@ -10,6 +10,7 @@ using Op = SymNode::Op;
 static SymInt make(Op op, SymInt lhs, SymInt rhs) {
   auto node = std::make_shared<SymNode>();
   node->op = op;
+  node->depth = 1 + std::max(lhs->depth, rhs->depth);
   node->lhs = std::move(lhs);
   node->rhs = std::move(rhs);
   return node;

@@ -154,3 +154,39 @@ TEST(KernelSourceTest, SizesPastInt64WrapInsteadOfOverflowing) {
 
 } // namespace
 } // namespace helion
+
+namespace helion {
+namespace {
+
+TEST(KernelSourceTest, LongRunsOfShapeArithmetic) {
+  // Each statement deepens the symbolic size; past kMaxSymDepth the compiler
+  // stops modelling it instead of recursing over 100000 levels.
+  auto source = [](int statements, const std::string &use) {
+    std::string s = "def k(x):\n    n = x.size(0)\n";
+    for (int i = 0; i < statements; ++i)
+      s += "    n = n * 2 + 1\n";
+    return s + "    for t in hl.tile(x.size(0)):\n        x[t] = x[t] + " + use +
+           "\n    return x\n";
+  };
+  Json dynamic = request(source(50000, "n"));
+  dynamic.set("settings", Json::parse(R"({"static_shapes": false})"));
+  try {
+    CompiledKernel kernel(dynamic);
+    kernel.generate(kernel.config_spec().default_config());
+    ADD_FAILURE() << "no error";
+  } catch (const UserError &e) {
+    EXPECT_NE(std::string(e.what()).find("'n' is computed by host code the compiler does not "
+                                         "model"),
+              std::string::npos)
+        << e.what();
+  }
+  // A few levels are modelled as before.
+  Json shallow = request(source(10, "n"));
+  shallow.set("settings", Json::parse(R"({"static_shapes": false})"));
+  CompiledKernel kernel(shallow);
+  EXPECT_NE(kernel.generate(kernel.config_spec().default_config()).find("* 2 + 1"),
+            std::string::npos);
+}
+
+} // namespace
+} // namespace helion
