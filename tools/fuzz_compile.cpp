@@ -434,7 +434,7 @@ std::string Mutator::mutate_source(std::string source, const std::vector<Seed> &
   for (size_t round = 0; round < rounds; ++round) {
     size_t at = below(source.size() + 1);
     std::vector<std::string> lines = helion::split_lines(source);
-    switch (below(12)) {
+    switch (below(13)) {
     case 0: // flip a byte
       if (!source.empty()) source[below(source.size())] ^= static_cast<char>(1 << below(8));
       break;
@@ -515,6 +515,27 @@ std::string Mutator::mutate_source(std::string source, const std::vector<Seed> &
                                                      "tile_0", "_BLOCK_SIZE_0", "indices_0"});
       for (size_t p = source.find(from); p != std::string::npos; p = source.find(from, p + to.size()))
         source.replace(p, from.size(), to);
+      break;
+    }
+    case 11: { // one statement many times (`n = n * 2 + 1` builds deep sizes)
+      if (lines.size() < 3) break;
+      size_t line = 1 + below(lines.size() - 1);
+      size_t times = pick(std::vector<size_t>{50, 200, 3000});
+      std::string text = lines[line] + "\n";
+      if (chance(50)) {
+        size_t indent = lines[line].find_first_not_of(' ');
+        text = std::string(indent == std::string::npos ? 4 : indent, ' ') +
+               pick(std::vector<std::string>{"n = n * 2 + 1", "x = x.T", "m = m + x.size(0)",
+                                             "y = y + 1"}) +
+               "\n";
+      }
+      std::string run;
+      for (size_t i = 0; i < times; ++i)
+        run += text;
+      lines.insert(lines.begin() + line, run.substr(0, run.size() - 1));
+      source.clear();
+      for (const std::string &l : lines)
+        source += l + "\n";
       break;
     }
     default: { // an elif chain
