@@ -759,6 +759,13 @@ void Lexer::lex_operator() {
   }
   SourceSpan span{line_, start_col, line_, start_col + 1};
   if (peek() == '!') fail("invalid syntax", span);
+  unsigned char c = static_cast<unsigned char>(peek());
+  if (c < 0x20 || c == 0x7f) {
+    // Python's wording; the character itself would not show.
+    char code[8];
+    std::snprintf(code, sizeof(code), "U+%04X", c);
+    fail(std::string("invalid non-printable character ") + code, span);
+  }
   fail(std::string("invalid character '") + peek() + "'", span);
 }
 

@@ -239,6 +239,8 @@ TEST(LexerTest, BadNumbers) {
 
 TEST(LexerTest, BadCharacters) {
   expect_error("a ? b", "invalid character '?'", "1:2-1:3");
+  expect_error(std::string("a = \0b", 6), "invalid non-printable character U+0000", "1:4-1:5");
+  expect_error("a = \x1b[0m", "invalid non-printable character U+001B", "1:4-1:5");
   expect_error("a \\ b", "unexpected character after line continuation character", "1:2-1:3");
   expect_error("b'é'", "bytes can only contain ASCII literal characters", "1:0-1:5");
   expect_error("'\\x4'", "truncated \\x escape", "1:0-1:5");
