@@ -86,3 +86,22 @@ def test_kernel_from_a_lambda() -> None:
         kernel(torch.randn(4))
     assert "holds no function definition" in str(info.value)
     assert "`def` statement" in str(info.value)
+
+
+def test_lone_surrogate_in_a_message(tmp_path: Path) -> None:
+    # '\ud800' is a str Python allows; the compiler's message that quotes it
+    # must still be a valid str.
+    source = textwrap.dedent(
+        """\
+        @helion.kernel(autotune_effort="none")
+        def kernel(x: torch.Tensor) -> torch.Tensor:
+            scale = float("\\ud800")
+            out = torch.empty_like(x)
+            for tile in hl.tile(x.size(0)):
+                out[tile] = x[tile] * scale
+            return out
+        """
+    )
+    name, message = _run_child(tmp_path, source)
+    assert name == "CompileError", message
+    assert "could not convert string to float: '???'" in message, message
