@@ -212,12 +212,12 @@ private:
     int &depth_;
   };
   /// Enters an expression production that may recurse into another one.
-  Nesting nest_expression() {
+  [[nodiscard]] Nesting nest_expression() {
     if (expression_depth_ >= kMaxDepth) fail_too_deep(peek().span);
     return Nesting(expression_depth_);
   }
   /// Enters a block, or the If of an `elif`.
-  Nesting nest_statement() {
+  [[nodiscard]] Nesting nest_statement() {
     if (statement_depth_ >= kMaxDepth)
       fail("statements nested too deeply (more than " + std::to_string(kMaxDepth) +
                " levels, each 'elif' counting as one); rewrite the code with fewer nested blocks",
