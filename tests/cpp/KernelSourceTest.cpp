@@ -111,11 +111,6 @@ TEST(KernelSourceTest, InvalidUtf8IsShownAsQuestionMarks) {
                      "source is not valid utf-8 (byte 0xff); save the file as utf-8");
 }
 
-} // namespace
-} // namespace helion
-
-namespace helion {
-namespace {
 
 TEST(KernelSourceTest, AttributeOfATensorMethod) {
   // `x.reshape.view` names no function; calling it used to reach for the
@@ -129,11 +124,6 @@ TEST(KernelSourceTest, AttributeOfATensorMethod) {
   EXPECT_FALSE(kind.empty()) << message;
 }
 
-} // namespace
-} // namespace helion
-
-namespace helion {
-namespace {
 
 TEST(KernelSourceTest, SizesPastInt64WrapInsteadOfOverflowing) {
   // No tensor has 2**66 elements, but a request may say so; shape
@@ -152,11 +142,6 @@ TEST(KernelSourceTest, SizesPastInt64WrapInsteadOfOverflowing) {
   }
 }
 
-} // namespace
-} // namespace helion
-
-namespace helion {
-namespace {
 
 TEST(KernelSourceTest, LongRunsOfShapeArithmetic) {
   // Each statement deepens the symbolic size; past kMaxSymDepth the compiler
