@@ -109,9 +109,9 @@ const Spelling kOperators[] = {
 };
 
 /// Python's limits (Parser/tokenizer.h): MAXLEVEL open brackets, and
-/// MAXINDENT entries on the indentation stack, the outermost level included.
-/// Besides matching Python they bound the recursion of every stage that
-/// walks the tree.
+/// MAXINDENT entries on the indentation stack, which with the outermost
+/// level leaves 99 levels of indentation. Besides matching Python they bound
+/// the recursion of every stage that walks the tree.
 constexpr size_t kMaxNestedBrackets = 200;
 constexpr size_t kMaxIndentLevels = 99;
 
