@@ -69,6 +69,9 @@ struct Keyword {
 struct Expr {
   ExprKind kind;
   SourceSpan span;
+  /// Levels of expressions in this subtree, this one included. The parser
+  /// keeps it under its limit so that stages may recurse over the tree.
+  int height = 1;
 
   std::string id; ///< Name: the identifier; Attribute: the attribute name
   std::string op; ///< BinOp, UnaryOp, BoolOp: the operator

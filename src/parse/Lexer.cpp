@@ -4,6 +4,7 @@
 #include "support/Text.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -106,6 +107,13 @@ const Spelling kOperators[] = {
     {">", TokenKind::Greater},
     {"=", TokenKind::Equal},
 };
+
+/// Python's limits (Parser/tokenizer.h): MAXLEVEL open brackets, and
+/// MAXINDENT entries on the indentation stack, which with the outermost
+/// level leaves 99 levels of indentation. Besides matching Python they bound
+/// the recursion of every stage that walks the tree.
+constexpr size_t kMaxNestedBrackets = 200;
+constexpr size_t kMaxIndentLevels = 99;
 
 bool is_ident_start(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
@@ -313,6 +321,10 @@ bool Lexer::lex_indentation() {
   auto inconsistent = [&]() { fail("inconsistent use of tabs and spaces in indentation", span); };
   if (width > indents_.back()) {
     if (alt_width <= alt_indents_.back()) inconsistent();
+    if (indents_.size() > kMaxIndentLevels)
+      fail("too many levels of indentation (more than " + std::to_string(kMaxIndentLevels) +
+               "); rewrite the code with fewer nested blocks",
+           span);
     indents_.push_back(width);
     alt_indents_.push_back(alt_width);
     emit(TokenKind::Indent, span);
@@ -725,7 +737,13 @@ void Lexer::lex_operator() {
     pos_ += len;
     SourceSpan span = span_from(line_, start_col);
     char c = op.text[0];
-    if (len == 1 && (c == '(' || c == '[' || c == '{')) brackets_.push_back({c, span});
+    if (len == 1 && (c == '(' || c == '[' || c == '{')) {
+      if (brackets_.size() >= kMaxNestedBrackets)
+        fail("too many nested parentheses (more than " + std::to_string(kMaxNestedBrackets) +
+                 "); rewrite the expression with intermediate variables",
+             span);
+      brackets_.push_back({c, span});
+    }
     if (len == 1 && (c == ')' || c == ']' || c == '}')) {
       if (brackets_.empty()) fail(std::string("unmatched '") + c + "'", span);
       char open = brackets_.back().ch;
@@ -741,6 +759,13 @@ void Lexer::lex_operator() {
   }
   SourceSpan span{line_, start_col, line_, start_col + 1};
   if (peek() == '!') fail("invalid syntax", span);
+  unsigned char c = static_cast<unsigned char>(peek());
+  if (c < 0x20 || c == 0x7f) {
+    // Python's wording; the character itself would not show.
+    char code[8];
+    std::snprintf(code, sizeof(code), "U+%04X", c);
+    fail(std::string("invalid non-printable character ") + code, span);
+  }
   fail(std::string("invalid character '") + peek() + "'", span);
 }
 
@@ -774,7 +799,37 @@ std::string describe(TokenKind kind) {
   return "token";
 }
 
+namespace {
+
+/// Python reads source as UTF-8 and rejects it when it is not; so do we,
+/// before any byte is taken for part of a name or a string.
+void check_utf8(const std::string &source) {
+  int line = 1;
+  size_t line_start = 0;
+  for (size_t pos = 0; pos < source.size();) {
+    size_t length = utf8_sequence_length(source, pos);
+    if (length == 0) {
+      char byte[8];
+      std::snprintf(byte, sizeof(byte), "0x%02x", static_cast<unsigned char>(source[pos]));
+      int col = static_cast<int>(pos - line_start);
+      throw UserError("SyntaxError",
+                      std::string("source is not valid utf-8 (byte ") + byte +
+                          "); save the file as utf-8",
+                      {line, col, line, col + 1});
+    }
+    bool lone_return = source[pos] == '\r' && (pos + 1 == source.size() || source[pos + 1] != '\n');
+    if (source[pos] == '\n' || lone_return) {
+      ++line;
+      line_start = pos + 1;
+    }
+    pos += length;
+  }
+}
+
+} // namespace
+
 std::vector<Token> tokenize(const std::string &source) {
+  check_utf8(source);
   return Lexer(source).run();
 }
 

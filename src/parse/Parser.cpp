@@ -133,6 +133,31 @@ ExprPtr make_expr(ExprKind kind, SourceSpan span) {
   return std::make_unique<Expr>(kind, span);
 }
 
+/// How deep the parser lets the tree grow: expressions at most this many
+/// levels high, and statements at most this many blocks (or `elif`
+/// branches, each an If in the previous one's orelse) deep. Every stage after
+/// the parser recurses over the tree, device lowering with frames of about
+/// 1.5 KiB per level (10 KiB under AddressSanitizer); the limit keeps that
+/// within any thread's stack. It is Python's limit on nested brackets, far
+/// beyond what kernels need.
+constexpr int kMaxDepth = 200;
+
+/// One more than the highest of `e`'s children.
+int height_over_children(const Expr &e) {
+  int highest = 0;
+  auto see = [&](const ExprPtr &child) {
+    if (child && child->height > highest) highest = child->height;
+  };
+  for (const ExprPtr *child : {&e.value, &e.slice, &e.left, &e.right, &e.extra, &e.func})
+    see(*child);
+  for (const auto *list : {&e.elts, &e.keys, &e.comparators})
+    for (const ExprPtr &child : *list)
+      see(child);
+  for (const ast::Keyword &keyword : e.keywords)
+    see(keyword.value);
+  return highest + 1;
+}
+
 /// What an expression is called in "cannot assign to ..." messages.
 std::string describe_target(const Expr &expr) {
   switch (expr.kind) {
@@ -168,11 +193,48 @@ std::string describe_target(const Expr &expr) {
 
 class Parser {
 public:
-  explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
+  /// `depth` is how deeply the input is nested in the source around it (for
+  /// the replacement fields of an f-string).
+  explicit Parser(std::vector<Token> tokens, int depth = 0)
+      : tokens_(std::move(tokens)), expression_depth_(depth) {}
 
   ast::Module parse_module();
 
 private:
+  /// One level of recursion, counted while it lives.
+  class Nesting {
+  public:
+    explicit Nesting(int &depth) : depth_(depth) { ++depth_; }
+    Nesting(const Nesting &) = delete;
+    ~Nesting() { --depth_; }
+
+  private:
+    int &depth_;
+  };
+  /// Enters an expression production that may recurse into another one.
+  [[nodiscard]] Nesting nest_expression() {
+    if (expression_depth_ >= kMaxDepth) fail_too_deep(peek().span);
+    return Nesting(expression_depth_);
+  }
+  /// Enters a block, or the If of an `elif`.
+  [[nodiscard]] Nesting nest_statement() {
+    if (statement_depth_ >= kMaxDepth)
+      fail("statements nested too deeply (more than " + std::to_string(kMaxDepth) +
+               " levels, each 'elif' counting as one); rewrite the code with fewer nested blocks",
+           peek().span);
+    return Nesting(statement_depth_);
+  }
+  /// Sets `e`'s height from its children's once they are all in place.
+  void seal(Expr &e) const {
+    e.height = height_over_children(e);
+    if (e.height > kMaxDepth) fail_too_deep(e.span);
+  }
+  [[noreturn]] void fail_too_deep(SourceSpan span) const {
+    fail("expression nested too deeply (more than " + std::to_string(kMaxDepth) +
+             " levels); rewrite it as smaller expressions with intermediate variables",
+         span);
+  }
+
   // Token cursor.
   const Token &peek(size_t ahead = 0) const {
     size_t index = pos_ + ahead;
@@ -255,6 +317,8 @@ private:
   size_t pos_ = 0;
   int last_end_line_ = 1;
   int last_end_col_ = 0;
+  int expression_depth_ = 0;
+  int statement_depth_ = 0;
 };
 
 const Token &Parser::advance() {
@@ -491,10 +555,12 @@ StmtPtr Parser::parse_if() {
   stmt->test = parse_named_expression();
   expect(TokenKind::Colon);
   stmt->body = parse_block(owner, start.span.line);
-  if (at(TokenKind::KwElif))
+  if (at(TokenKind::KwElif)) {
+    Nesting nesting = nest_statement();
     stmt->orelse.push_back(parse_if());
-  else
+  } else {
     parse_else_block(*stmt);
+  }
   stmt->span = span_from(start);
   return stmt;
 }
@@ -545,6 +611,7 @@ std::vector<StmtPtr> Parser::parse_block(const std::string &owner, int owner_lin
   if (!eat(TokenKind::Indent))
     fail("expected an indented block after " + owner + " on line " + std::to_string(owner_line),
          peek().span);
+  Nesting nesting = nest_statement();
   while (!eat(TokenKind::Dedent))
     parse_statement(body);
   return body;
@@ -654,6 +721,7 @@ ExprPtr Parser::parse_target_list() {
     auto starred = make_expr(ExprKind::Starred, {});
     starred->value = parse_binary(0);
     starred->span = span_from(item);
+    seal(*starred);
     return starred;
   };
   ExprPtr first = parse_one();
@@ -663,6 +731,7 @@ ExprPtr Parser::parse_target_list() {
   while (eat(TokenKind::Comma) && !at(TokenKind::KwIn))
     tuple->elts.push_back(parse_one());
   tuple->span = span_from(start);
+  seal(*tuple);
   return tuple;
 }
 
@@ -718,6 +787,7 @@ ExprPtr Parser::parse_star_expressions() {
   while (eat(TokenKind::Comma) && starts_expression(peek().kind))
     tuple->elts.push_back(parse_star_expression());
   tuple->span = span_from(start);
+  seal(*tuple);
   return tuple;
 }
 
@@ -728,6 +798,7 @@ ExprPtr Parser::parse_star_expression() {
   auto starred = make_expr(ExprKind::Starred, {});
   starred->value = parse_binary(0);
   starred->span = span_from(start);
+  seal(*starred);
   return starred;
 }
 
@@ -740,6 +811,7 @@ ExprPtr Parser::parse_named_expression() {
 
 /// expression: disjunction 'if' disjunction 'else' expression | disjunction | lambdef
 ExprPtr Parser::parse_expression() {
+  Nesting nesting = nest_expression();
   if (at(TokenKind::KwLambda)) return parse_lambda();
   const Token &start = peek();
   ExprPtr body = parse_disjunction();
@@ -750,6 +822,7 @@ ExprPtr Parser::parse_expression() {
   if (!eat(TokenKind::KwElse)) fail("expected 'else' after 'if' expression", peek().span);
   ifexp->extra = parse_expression();
   ifexp->span = span_from(start);
+  seal(*ifexp);
   return ifexp;
 }
 
@@ -772,6 +845,7 @@ ExprPtr Parser::parse_lambda() {
   expect(TokenKind::Colon);
   lambda->value = parse_expression();
   lambda->span = span_from(start);
+  seal(*lambda);
   return lambda;
 }
 
@@ -796,17 +870,21 @@ ExprPtr Parser::parse_bool_op(TokenKind keyword, const char *op, ExprPtr (Parser
   while (eat(keyword))
     boolop->elts.push_back((this->*operand)());
   boolop->span = span_from(start);
+  seal(*boolop);
   return boolop;
 }
 
 /// inversion: 'not' inversion | comparison
 ExprPtr Parser::parse_inversion() {
   const Token &start = peek();
-  if (!eat(TokenKind::KwNot)) return parse_comparison();
+  if (!at(TokenKind::KwNot)) return parse_comparison();
+  Nesting nesting = nest_expression();
+  advance();
   auto unary = make_expr(ExprKind::UnaryOp, {});
   unary->op = "Not";
   unary->extra = parse_inversion();
   unary->span = span_from(start);
+  seal(*unary);
   return unary;
 }
 
@@ -839,6 +917,7 @@ ExprPtr Parser::parse_comparison() {
   }
   if (!compare) return left;
   compare->span = span_from(start);
+  seal(*compare);
   return compare;
 }
 
@@ -858,6 +937,7 @@ ExprPtr Parser::parse_binary(int level) {
     binop->left = std::move(left);
     binop->right = parse_binary(level + 1);
     binop->span = span_from(start);
+    seal(*binop);
     left = std::move(binop);
   }
 }
@@ -870,11 +950,13 @@ ExprPtr Parser::parse_factor() {
                    : start.kind == TokenKind::Tilde ? "Invert"
                                                     : nullptr;
   if (!op) return parse_power();
+  Nesting nesting = nest_expression();
   advance();
   auto unary = make_expr(ExprKind::UnaryOp, {});
   unary->op = op;
   unary->extra = parse_factor();
   unary->span = span_from(start);
+  seal(*unary);
   return unary;
 }
 
@@ -885,11 +967,13 @@ ExprPtr Parser::parse_power() {
   const Token &start = peek();
   ExprPtr base = parse_primary();
   if (!eat(TokenKind::DoubleStar)) return base;
+  Nesting nesting = nest_expression();
   auto binop = make_expr(ExprKind::BinOp, {});
   binop->op = "Pow";
   binop->left = std::move(base);
   binop->right = parse_factor();
   binop->span = span_from(start);
+  seal(*binop);
   return binop;
 }
 
@@ -903,6 +987,7 @@ ExprPtr Parser::parse_primary() {
       attribute->id = expect(TokenKind::Name).text;
       attribute->value = std::move(expr);
       attribute->span = span_from(start);
+      seal(*attribute);
       expr = std::move(attribute);
     } else if (eat(TokenKind::LParen)) {
       auto call = make_expr(ExprKind::Call, {});
@@ -910,6 +995,7 @@ ExprPtr Parser::parse_primary() {
       parse_call_arguments(*call);
       expect(TokenKind::RParen);
       call->span = span_from(start);
+      seal(*call);
       expr = std::move(call);
     } else if (eat(TokenKind::LBracket)) {
       auto subscript = make_expr(ExprKind::Subscript, {});
@@ -917,6 +1003,7 @@ ExprPtr Parser::parse_primary() {
       subscript->slice = parse_slices();
       expect(TokenKind::RBracket);
       subscript->span = span_from(start);
+      seal(*subscript);
       expr = std::move(subscript);
     } else {
       return expr;
@@ -938,6 +1025,7 @@ void Parser::parse_call_arguments(Expr &call) {
       auto starred = make_expr(ExprKind::Starred, {});
       starred->value = parse_expression();
       starred->span = span_from(start);
+      seal(*starred);
       call.elts.push_back(std::move(starred));
     } else if (eat(TokenKind::DoubleStar)) {
       ast::Keyword keyword;
@@ -979,6 +1067,7 @@ ExprPtr Parser::parse_slices() {
     auto starred = make_expr(ExprKind::Starred, {});
     starred->value = parse_binary(0);
     starred->span = span_from(item);
+    seal(*starred);
     return starred;
   };
   ExprPtr first = parse_one();
@@ -988,6 +1077,7 @@ ExprPtr Parser::parse_slices() {
   while (eat(TokenKind::Comma) && !at(TokenKind::RBracket))
     tuple->elts.push_back(parse_one());
   tuple->span = span_from(start);
+  seal(*tuple);
   return tuple;
 }
 
@@ -1008,6 +1098,7 @@ ExprPtr Parser::parse_slice() {
   if (!at_part_end()) slice->right = parse_expression();
   if (eat(TokenKind::Colon) && !at_part_end()) slice->extra = parse_expression();
   slice->span = span_from(start);
+  seal(*slice);
   return slice;
 }
 
@@ -1075,6 +1166,7 @@ ExprPtr Parser::parse_parenthesized() {
   }
   expect(TokenKind::RParen);
   tuple->span = span_from(start);
+  seal(*tuple);
   return tuple;
 }
 
@@ -1090,6 +1182,7 @@ ExprPtr Parser::parse_list() {
   }
   expect(TokenKind::RBracket);
   list->span = span_from(start);
+  seal(*list);
   return list;
 }
 
@@ -1115,6 +1208,7 @@ ExprPtr Parser::parse_dict() {
   }
   expect(TokenKind::RBrace);
   dict->span = span_from(start);
+  seal(*dict);
   return dict;
 }
 
@@ -1136,13 +1230,15 @@ ExprPtr Parser::parse_strings() {
     constant->constant.string_value += token.value;
     joined |= token.is_fstring;
     for (const FStringField &field : token.fields)
-      constant->elts.push_back(Parser(tokenize_field(field)).parse_fstring_field());
+      constant->elts.push_back(
+          Parser(tokenize_field(field), expression_depth_).parse_fstring_field());
   }
   if (joined) {
     constant->kind = ExprKind::JoinedStr;
     constant->constant.string_value.clear();
   }
   constant->span = span_from(start);
+  seal(*constant);
   return constant;
 }
 

@@ -131,7 +131,9 @@ class Unparser {
 public:
   /// `expr` as source, in parentheses if it binds looser than `required`.
   std::string expr(const Expr &e, int required);
-  std::string stmt(const Stmt &s, int level);
+  /// Appends `s` to `out`: appending keeps the time linear in the output
+  /// however deeply blocks nest.
+  void stmt(const Stmt &s, int level, std::string &out);
 
   explicit Unparser(int indent) : indent_(indent) {}
 
@@ -144,7 +146,7 @@ private:
   std::string dict_text(const Expr &dict);
   std::string arguments_text(const ast::Arguments &args);
   std::string arg_text(const ast::Arg &arg);
-  std::string body(const std::vector<ast::StmtPtr> &stmts, int level);
+  void body(const std::vector<ast::StmtPtr> &stmts, int level, std::string &out);
   std::string pad(int level) const { return std::string(level * indent_, ' '); }
 
   int indent_;
@@ -334,72 +336,78 @@ std::string Unparser::arguments_text(const ast::Arguments &args) {
   return out;
 }
 
-std::string Unparser::body(const std::vector<ast::StmtPtr> &stmts, int level) {
-  if (stmts.empty()) return pad(level) + "pass\n";
-  std::string out;
+void Unparser::body(const std::vector<ast::StmtPtr> &stmts, int level, std::string &out) {
+  if (stmts.empty()) out += pad(level) + "pass\n";
   for (const ast::StmtPtr &s : stmts)
-    out += stmt(*s, level);
-  return out;
+    stmt(*s, level, out);
 }
 
-std::string Unparser::stmt(const Stmt &s, int level) {
+void Unparser::stmt(const Stmt &s, int level, std::string &out) {
   std::string p = pad(level);
+  auto block = [&](const std::string &header, const std::vector<ast::StmtPtr> &stmts) {
+    out += p + header + ":\n";
+    body(stmts, level + 1, out);
+  };
   switch (s.kind) {
   case StmtKind::Expr:
-    return p + expr(*s.value, kTuple) + "\n";
-  case StmtKind::Assign: {
-    std::string out = p;
+    out += p + expr(*s.value, kTuple) + "\n";
+    return;
+  case StmtKind::Assign:
+    out += p;
     for (const ast::ExprPtr &target : s.targets)
       out += expr(*target, kTuple) + " = ";
-    return out + expr(*s.value, kTuple) + "\n";
-  }
+    out += expr(*s.value, kTuple) + "\n";
+    return;
   case StmtKind::AugAssign:
-    return p + expr(*s.targets[0], kTest) + " " + operator_text(s.op) + "= " +
+    out += p + expr(*s.targets[0], kTest) + " " + operator_text(s.op) + "= " +
            expr(*s.value, kTuple) + "\n";
-  case StmtKind::AnnAssign: {
-    std::string out = p + expr(*s.targets[0], kTest) + ": " + expr(*s.msg, kTest);
+    return;
+  case StmtKind::AnnAssign:
+    out += p + expr(*s.targets[0], kTest) + ": " + expr(*s.msg, kTest);
     if (s.value) out += " = " + expr(*s.value, kTuple);
-    return out + "\n";
-  }
-  case StmtKind::For: {
-    std::string out = p + "for " + expr(*s.targets[0], kTuple) + " in " + expr(*s.test, kTuple) +
-                      ":\n" + body(s.body, level + 1);
-    if (!s.orelse.empty()) out += p + "else:\n" + body(s.orelse, level + 1);
-    return out;
-  }
-  case StmtKind::While: {
-    std::string out = p + "while " + expr(*s.test, kTest) + ":\n" + body(s.body, level + 1);
-    if (!s.orelse.empty()) out += p + "else:\n" + body(s.orelse, level + 1);
-    return out;
-  }
+    out += "\n";
+    return;
+  case StmtKind::For:
+    block("for " + expr(*s.targets[0], kTuple) + " in " + expr(*s.test, kTuple), s.body);
+    if (!s.orelse.empty()) block("else", s.orelse);
+    return;
+  case StmtKind::While:
+    block("while " + expr(*s.test, kTest), s.body);
+    if (!s.orelse.empty()) block("else", s.orelse);
+    return;
   case StmtKind::If: {
-    std::string out = p + "if " + expr(*s.test, kTest) + ":\n" + body(s.body, level + 1);
+    block("if " + expr(*s.test, kTest), s.body);
     const Stmt *current = &s;
     // An else holding only an if reads as elif.
     while (current->orelse.size() == 1 && current->orelse[0]->kind == StmtKind::If) {
       current = current->orelse[0].get();
-      out += p + "elif " + expr(*current->test, kTest) + ":\n" + body(current->body, level + 1);
+      block("elif " + expr(*current->test, kTest), current->body);
     }
-    if (!current->orelse.empty()) out += p + "else:\n" + body(current->orelse, level + 1);
-    return out;
+    if (!current->orelse.empty()) block("else", current->orelse);
+    return;
   }
   case StmtKind::Return:
-    return p + (s.value ? "return " + expr(*s.value, kTuple) : "return") + "\n";
+    out += p + (s.value ? "return " + expr(*s.value, kTuple) : "return") + "\n";
+    return;
   case StmtKind::Assert:
-    return p + "assert " + expr(*s.test, kTest) + (s.msg ? ", " + expr(*s.msg, kTest) : "") + "\n";
+    out += p + "assert " + expr(*s.test, kTest) + (s.msg ? ", " + expr(*s.msg, kTest) : "") + "\n";
+    return;
   case StmtKind::Pass:
-    return p + "pass\n";
+    out += p + "pass\n";
+    return;
   case StmtKind::Break:
-    return p + "break\n";
+    out += p + "break\n";
+    return;
   case StmtKind::Continue:
-    return p + "continue\n";
+    out += p + "continue\n";
+    return;
   case StmtKind::FunctionDef: {
-    std::string out;
     for (const ast::ExprPtr &decorator : s.decorators)
       out += p + "@" + expr(*decorator, kTest) + "\n";
-    out += p + "def " + s.name + "(" + arguments_text(s.args) + ")";
-    if (s.returns) out += " -> " + expr(*s.returns, kTest);
-    return out + ":\n" + body(s.body, level + 1);
+    std::string header = "def " + s.name + "(" + arguments_text(s.args) + ")";
+    if (s.returns) header += " -> " + expr(*s.returns, kTest);
+    block(header, s.body);
+    return;
   }
   }
   throw InternalError("unparse: unknown statement kind");
@@ -671,7 +679,9 @@ std::string unparse(const ast::Expr &expr) {
 }
 
 std::string unparse(const ast::Stmt &stmt, int level, int indent) {
-  return Unparser(indent).stmt(stmt, level);
+  std::string out;
+  Unparser(indent).stmt(stmt, level, out);
+  return out;
 }
 
 std::string dump(const ast::Module &module, bool spans) {

@@ -5,17 +5,10 @@
 
 namespace helion {
 
-SourceContext SourceContext::from_request(const Json &request) {
-  SourceContext context;
-  context.kernel_name = request["kernel_name"].as_string();
-  context.filename = request.contains("filename") ? request["filename"].as_string() : "<kernel>";
-  context.source = request["source"].as_string();
-  context.first_line = request.contains("first_line") ? request["first_line"].as_int() : 1;
-  return context;
-}
+namespace {
 
-std::string render_diagnostic(const SourceContext &context, const std::string &kind,
-                              const std::string &message, const SourceSpan &span) {
+std::string render(const SourceContext &context, const std::string &kind,
+                   const std::string &message, const SourceSpan &span) {
   std::string out = kind + " in kernel '" + context.kernel_name + "'";
   if (!span.valid()) return out + ": " + message;
   int file_line = context.first_line + span.line - 1;
@@ -29,6 +22,24 @@ std::string render_diagnostic(const SourceContext &context, const std::string &k
            std::string(end - span.col, '^') + "\n";
   }
   return out + message;
+}
+
+} // namespace
+
+SourceContext SourceContext::from_request(const Json &request) {
+  SourceContext context;
+  context.kernel_name = request["kernel_name"].as_string();
+  context.filename = request.contains("filename") ? request["filename"].as_string() : "<kernel>";
+  context.source = request["source"].as_string();
+  context.first_line = request.contains("first_line") ? request["first_line"].as_int() : 1;
+  return context;
+}
+
+std::string render_diagnostic(const SourceContext &context, const std::string &kind,
+                              const std::string &message, const SourceSpan &span) {
+  // A source line the lexer rejected for its bytes, or a string value made
+  // by an escape such as '\ud800', must still read as a Python str.
+  return replace_invalid_utf8(render(context, kind, message, span));
 }
 
 } // namespace helion

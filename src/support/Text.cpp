@@ -35,6 +35,52 @@ void append_utf8(std::string &out, uint32_t cp) {
   }
 }
 
+size_t utf8_sequence_length(const std::string &text, size_t pos) {
+  auto byte = [&](size_t i) -> unsigned {
+    return pos + i < text.size() ? static_cast<unsigned char>(text[pos + i]) : 0;
+  };
+  unsigned lead = byte(0);
+  if (lead < 0x80) return 1;
+  size_t length;
+  // The range of the second byte, which rules out overlong forms,
+  // surrogates (U+D800..U+DFFF) and code points above U+10FFFF.
+  unsigned low = 0x80;
+  unsigned high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (byte(1) < low || byte(1) > high) return 0;
+  for (size_t i = 2; i < length; ++i)
+    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  return length;
+}
+
+std::string replace_invalid_utf8(const std::string &text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) {
+    size_t length = utf8_sequence_length(text, pos);
+    if (length == 0) {
+      out.push_back('?');
+      ++pos;
+      continue;
+    }
+    out.append(text, pos, length);
+    pos += length;
+  }
+  return out;
+}
+
 std::string shortest_double(double value) {
   char buffer[40];
   for (int precision = 1; precision <= 17; ++precision) {

@@ -16,6 +16,15 @@ std::vector<std::string> split_lines(const std::string &text);
 /// Appends code point `cp` to `out` as UTF-8.
 void append_utf8(std::string &out, uint32_t cp);
 
+/// The length of the UTF-8 sequence that starts at `text[pos]`, or 0 when the
+/// bytes there are not valid UTF-8 as Python decodes it (no overlong forms,
+/// no surrogates, nothing above U+10FFFF).
+size_t utf8_sequence_length(const std::string &text, size_t pos);
+
+/// `text` with each byte that is not part of valid UTF-8 replaced by '?', so
+/// that it can be shown (and handed to Python as a str) byte for byte.
+std::string replace_invalid_utf8(const std::string &text);
+
 /// The shortest decimal spelling of `value` that reads back as the same
 /// double ("0.1", "1e-05", "inf", "nan").
 std::string shortest_double(double value);

@@ -198,7 +198,9 @@ HostValuePtr HostEvaluator::eval_attribute(const ast::Expr &expr) {
     method->self = base;
     return method;
   }
-  if (base->kind == Kind::Function && base->text.rfind("global.", 0) != 0)
+  // A module's function may have attributes; a bound method (`x.view.foo`)
+  // has none the compiler knows, and no receiver would go with them.
+  if (base->kind == Kind::Function && !base->self && base->text.rfind("global.", 0) != 0)
     return HostValue::make(Kind::Function, base->text + "." + attr);
   return HostValue::make(Kind::Unknown);
 }
@@ -732,8 +734,8 @@ const ast::Stmt &find_kernel_function(const ast::Module &module, const std::stri
   }
   if (!found)
     throw UserError("UnsupportedSyntax",
-                    "the kernel's source holds no function definition; a kernel must be a "
-                    "function defined with `def`");
+                    "the kernel's source holds no function definition; define the kernel with a "
+                    "`def` statement");
   return *found;
 }
 

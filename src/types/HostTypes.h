@@ -39,7 +39,7 @@ struct HostProgram {
 };
 
 /// The kernel's function definition in a parsed source (the one named `name`,
-/// else the only one).
+/// else the first one). Throws UserError when the source holds none.
 const ast::Stmt &find_kernel_function(const ast::Module &module, const std::string &name);
 
 /// Rejects *args, **kwargs and keyword-only parameters.

@@ -10,6 +10,7 @@ HostValuePtr HostValue::make(Kind kind, std::string text) {
 }
 
 HostValuePtr HostValue::make_int(SymInt s) {
+  if (s->depth > kMaxSymDepth) return make(Kind::Unknown);
   auto v = std::make_shared<HostValue>();
   v->kind = Kind::Int;
   v->sym = std::move(s);

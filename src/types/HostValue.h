@@ -50,6 +50,7 @@ struct HostValue {
   HostValuePtr self;    ///< Function: the bound receiver of a method ("tensor.size")
   bool is_list = false; ///< Tuple: spelled as a list
 
+  /// An Int; Unknown when `s` is deeper than kMaxSymDepth.
   static HostValuePtr make_int(SymInt s);
   static HostValuePtr make_float(std::optional<double> v);
   static HostValuePtr make_bool(std::optional<bool> v);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 
 namespace helion {
 
@@ -10,6 +11,7 @@ using Op = SymNode::Op;
 static SymInt make(Op op, SymInt lhs, SymInt rhs) {
   auto node = std::make_shared<SymNode>();
   node->op = op;
+  node->depth = 1 + std::max(lhs->depth, rhs->depth);
   node->lhs = std::move(lhs);
   node->rhs = std::move(rhs);
   return node;
@@ -184,7 +186,7 @@ std::string sym_to_python(const SymInt &s, SymSide side, const std::string &host
     // a + b * -1 reads better as a - b.
     if (s->rhs->op == Op::Mul && sym_constant(s->rhs->rhs) == -1)
       return wrap(s->lhs, side, 1) + " - " + wrap(s->rhs->lhs, side, 2);
-    if (auto c = sym_constant(s->rhs); c && *c < 0)
+    if (auto c = sym_constant(s->rhs); c && *c < 0 && *c != std::numeric_limits<int64_t>::min())
       return wrap(s->lhs, side, 1) + " - " + std::to_string(-*c);
     return wrap(s->lhs, side, 1) + " + " + wrap(s->rhs, side, 2);
   }

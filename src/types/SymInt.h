@@ -21,7 +21,14 @@ struct SymNode {
   std::string kernel_name; ///< Var: its name as a kernel argument (`x_size_0`)
   std::string host_expr;   ///< Var: how host code computes it (`x.size(0)`)
   SymInt lhs, rhs;
+  int depth = 1; ///< levels of nodes in this expression, this one included
 };
+
+/// How deep a symbolic value host code may build before the compiler stops
+/// modelling it (HostValue::make_int): a loop-free run of `n = n * 2 + 1`
+/// statements would otherwise grow an expression that every function here
+/// recurses over. Real shape arithmetic stays a few levels deep.
+constexpr int kMaxSymDepth = 100;
 
 SymInt sym_const(int64_t value);
 SymInt sym_var(std::string kernel_name, std::string host_expr, int64_t hint);

@@ -239,7 +239,62 @@ TEST(LexerTest, BadNumbers) {
 
 TEST(LexerTest, BadCharacters) {
   expect_error("a ? b", "invalid character '?'", "1:2-1:3");
+  expect_error(std::string("a = \0b", 6), "invalid non-printable character U+0000", "1:4-1:5");
+  expect_error("a = \x1b[0m", "invalid non-printable character U+001B", "1:4-1:5");
   expect_error("a \\ b", "unexpected character after line continuation character", "1:2-1:3");
   expect_error("b'é'", "bytes can only contain ASCII literal characters", "1:0-1:5");
   expect_error("'\\x4'", "truncated \\x escape", "1:0-1:5");
+}
+
+/// `levels` nested `if` blocks under a def, the innermost holding `pass`.
+std::string nested_blocks(int levels) {
+  std::string source = "def f(x):\n";
+  for (int i = 1; i <= levels; ++i)
+    source += std::string(i, ' ') + "if x:\n";
+  return source + std::string(levels + 1, ' ') + "pass\n";
+}
+
+TEST(LexerTest, IndentationUpToPythonsLimit) {
+  // The def's body and 98 ifs: 99 levels, as many as Python takes.
+  std::vector<Token> tokens = tokenize(nested_blocks(98));
+  size_t indents = 0;
+  for (const Token &token : tokens)
+    indents += token.kind == TokenKind::Indent;
+  EXPECT_EQ(indents, 99u);
+}
+
+TEST(LexerTest, TooManyLevelsOfIndentation) {
+  const std::string message =
+      "too many levels of indentation (more than 99); rewrite the code with fewer nested blocks";
+  expect_error(nested_blocks(99), message, "101:0-101:100");
+  // Thousands of levels stop at the hundredth, so the time stays linear.
+  expect_error(nested_blocks(2000), message, "101:0-101:100");
+}
+
+TEST(LexerTest, TooManyNestedParentheses) {
+  std::string inside(200, '(');
+  EXPECT_EQ(tokenize(inside + "1" + std::string(200, ')')).size(), 403u);
+  const std::string message =
+      "too many nested parentheses (more than 200); rewrite the expression with intermediate "
+      "variables";
+  expect_error("x = " + std::string(5000, '(') + "1" + std::string(5000, ')') + "\n", message,
+               "1:204-1:205");
+  expect_error("x = " + std::string(150, '[') + std::string(60, '{') + "\n", message,
+               "1:204-1:205");
+}
+
+TEST(LexerTest, InvalidUtf8) {
+  const std::string advice = "); save the file as utf-8";
+  expect_error("x = 'a\xff'\n", "source is not valid utf-8 (byte 0xff" + advice, "1:6-1:7");
+  expect_error("x = 1\ny\xc3(\n", "source is not valid utf-8 (byte 0xc3" + advice, "2:1-2:2");
+  // A surrogate (U+D800) encoded as if it were a character, and an overlong '/'.
+  expect_error("s = '\xed\xa0\x80'\n", "source is not valid utf-8 (byte 0xed" + advice,
+               "1:5-1:6");
+  expect_error("\r\r\xc0\xaf", "source is not valid utf-8 (byte 0xc0" + advice, "3:0-3:1");
+  expect_error("x = '\xf4\x90\x80\x80'", "source is not valid utf-8 (byte 0xf4" + advice,
+               "1:5-1:6");
+  expect_error("x = 'ab\xe2\x82'", "source is not valid utf-8 (byte 0xe2" + advice, "1:7-1:8");
+  // Valid UTF-8 of every length is taken, in names and in strings.
+  EXPECT_EQ(kinds("\xce\xb1 = '\xe2\x82\xac\xf0\x9f\x98\x80'"),
+            "\xce\xb1 = '\xe2\x82\xac\xf0\x9f\x98\x80' NEWLINE EOF");
 }

@@ -1092,3 +1092,108 @@ TEST(ParserErrorTest, UnknownNamedEscape) {
                "\\N{...} escape is not supported in helion kernels; write the character itself",
                {1, 4, 1, 14});
 }
+
+namespace {
+
+const char *const kTooDeep = "expression nested too deeply (more than 200 levels); rewrite it as "
+                             "smaller expressions with intermediate variables";
+
+std::string repeat(const std::string &text, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i)
+    out += text;
+  return out;
+}
+
+/// An assignment of `first`, then `times` copies of `next`, then `last`.
+std::string chain(const std::string &first, const std::string &next, int times,
+                  const std::string &last = "") {
+  return "x = " + first + repeat(next, times) + last + "\n";
+}
+
+int expression_height(const std::string &source) {
+  ast::Module module = parse_module(source);
+  return module.body.at(0)->value->height;
+}
+
+} // namespace
+
+// A tree no higher than the limit lets every later stage recurse over it;
+// deeper input is an error, never a stack overflow.
+TEST(ParserLimitTest, DeepUnaryChain) {
+  EXPECT_EQ(expression_height(chain("", "-", 199, "1")), 200);
+  expect_error(chain("", "-", 20000, "1"), "SyntaxError", kTooDeep, {1, 203, 1, 204});
+  expect_error(chain("", "not ", 20000, "a"), "SyntaxError", kTooDeep, {1, 800, 1, 803});
+  expect_error(chain("", "~+", 20000, "a"), "SyntaxError", kTooDeep, {1, 203, 1, 204});
+}
+
+TEST(ParserLimitTest, LongLeftAssociativeChains) {
+  // A loop parses these, but each operator adds a level to the tree.
+  EXPECT_EQ(expression_height(chain("1", " + 1", 199)), 200);
+  expect_error(chain("1", " + 1", 200), "SyntaxError", kTooDeep, {1, 4, 1, 805});
+  expect_error(chain("1", "+1", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 405});
+  expect_error(chain("a", " * b - c", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 1601});
+  expect_error(chain("a", ".b", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 405});
+  expect_error(chain("f", "()", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 405});
+  expect_error(chain("a", "[0]", 20000), "SyntaxError", kTooDeep, {1, 4, 1, 605});
+}
+
+TEST(ParserLimitTest, ChainsInsideParenthesesAddUp) {
+  // Each level of parentheses holds a chain well under the limit; together
+  // they are over it.
+  std::string inner = "1";
+  for (int i = 0; i < 10; ++i)
+    inner = "(" + inner + repeat(" + 1", 25) + ")";
+  expect_error("x = " + inner + "\n", "SyntaxError", kTooDeep, {1, 7, 1, 822});
+}
+
+TEST(ParserLimitTest, RightRecursiveForms) {
+  expect_error(chain("2", " ** 2", 20000), "SyntaxError", kTooDeep, {1, 1004, 1, 1005});
+  expect_error(chain("", "a if b else ", 20000, "c"), "SyntaxError", kTooDeep,
+               {1, 2404, 1, 2405});
+  expect_error(chain("", "lambda: ", 20000, "0"), "SyntaxError", kTooDeep, {1, 1604, 1, 1610});
+}
+
+TEST(ParserLimitTest, WideExpressionsAreFine) {
+  // Many operands side by side keep the tree low.
+  EXPECT_EQ(expression_height("x = [" + repeat("1, ", 20000) + "]\n"), 2);
+  EXPECT_EQ(expression_height("x = " + repeat("a < ", 20000) + "a\n"), 2);
+  EXPECT_EQ(expression_height("x = " + repeat("a and ", 20000) + "a\n"), 2);
+  EXPECT_EQ(expression_height("x = f(" + repeat("-a, ", 20000) + ")\n"), 3);
+}
+
+TEST(ParserLimitTest, DeepFStringFields) {
+  // Fields are parsed on their own but count as part of the expression.
+  std::string field = repeat("-", 198) + "a";
+  EXPECT_EQ(expression_height("x = f'{" + field + "}'\n"), 200);
+  expect_error("x = f'{-" + field + "}'\n", "SyntaxError", kTooDeep, {1, 205, 1, 206});
+}
+
+TEST(ParserLimitTest, LongElifChains) {
+  auto elifs = [](int count) {
+    return "if a:\n    pass\n" + repeat("elif a:\n    pass\n", count) + "else:\n    pass\n";
+  };
+  ast::Module module = parse_module(elifs(198));
+  EXPECT_EQ(module.body.size(), 1u);
+  expect_error(elifs(200), "SyntaxError",
+               "statements nested too deeply (more than 200 levels, each 'elif' counting as "
+               "one); rewrite the code with fewer nested blocks",
+               {402, 4, 402, 8});
+}
+
+TEST(ParserLimitTest, DeepNestingThroughAPI) {
+  // The limits hold for every way into an expression.
+  for (const std::string &form :
+       {"return ", "assert ", "x: ", "x += ", "for i in ", "while ", "if ", "f(a=", "f(*", "@"}) {
+    std::string source = form + repeat("-", 5000) + "1";
+    if (form == "f(a=" || form == "f(*") source += ")";
+    if (form == "for i in " || form == "while " || form == "if ") source += ":\n  pass";
+    if (form == "@") source += "\ndef g():\n  pass";
+    try {
+      parse_module(source + "\n");
+      ADD_FAILURE() << "no error for " << form;
+    } catch (const UserError &error) {
+      EXPECT_EQ(std::string(error.what()), kTooDeep) << form;
+    }
+  }
+}
