@@ -751,7 +751,7 @@ std::pair<Outcome, std::string> run_case(Case &c, const Json &seed_config, Mutat
     return {Outcome::Ok, ""};
   } catch (const helion::UserError &e) {
     std::string message = e.what();
-    if (helion::replace_invalid_utf8(message) != message)
+    if (helion::escape_invalid_utf8(message) != message)
       return {Outcome::InternalError, "user error message is not valid utf-8: " + first_line(message)};
     return {Outcome::UserError, e.kind()};
   } catch (const helion::InternalError &e) {

@@ -39,7 +39,7 @@ std::string render_diagnostic(const SourceContext &context, const std::string &k
                               const std::string &message, const SourceSpan &span) {
   // A source line the lexer rejected for its bytes, or a string value made
   // by an escape such as '\ud800', must still read as a Python str.
-  return replace_invalid_utf8(render(context, kind, message, span));
+  return escape_invalid_utf8(render(context, kind, message, span));
 }
 
 } // namespace helion

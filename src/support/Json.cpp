@@ -428,7 +428,7 @@ private:
       }
       if (static_cast<unsigned char>(c) < 0x20) fail("control character in string; escape it");
       if (static_cast<unsigned char>(c) >= 0x80) {
-        size_t length = utf8_sequence_length(pos_);
+        size_t length = utf8_sequence_length(text_, pos_);
         if (length == 0) fail("invalid UTF-8 in string");
         out.append(text_, pos_, length);
         pos_ += length;
@@ -475,31 +475,6 @@ private:
         fail_at(std::string("invalid escape '\\") + e + "'", escape_start);
       }
     }
-  }
-
-  /// The length of the well-formed UTF-8 sequence starting at `at` (a byte
-  /// >= 0x80), or 0 when it is malformed: overlong, a surrogate, above
-  /// U+10FFFF or truncated (the Unicode standard's table 3-7).
-  size_t utf8_sequence_length(size_t at) const {
-    auto byte = [&](size_t i) -> unsigned {
-      return at + i < text_.size() ? static_cast<unsigned char>(text_[at + i]) : 0;
-    };
-    auto continuation = [&](size_t i, unsigned low = 0x80, unsigned high = 0xBF) {
-      return byte(i) >= low && byte(i) <= high;
-    };
-    unsigned lead = byte(0);
-    if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
-    if (lead >= 0xE0 && lead <= 0xEF) {
-      unsigned low = lead == 0xE0 ? 0xA0 : 0x80;  // not overlong
-      unsigned high = lead == 0xED ? 0x9F : 0xBF; // not a surrogate
-      return continuation(1, low, high) && continuation(2) ? 3 : 0;
-    }
-    if (lead >= 0xF0 && lead <= 0xF4) {
-      unsigned low = lead == 0xF0 ? 0x90 : 0x80;  // not overlong
-      unsigned high = lead == 0xF4 ? 0x8F : 0xBF; // not above U+10FFFF
-      return continuation(1, low, high) && continuation(2) && continuation(3) ? 4 : 0;
-    }
-    return 0;
   }
 
   /// Stands after "\u"; reads four hex digits, and a low surrogate if one

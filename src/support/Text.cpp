@@ -65,18 +65,34 @@ size_t utf8_sequence_length(const std::string &text, size_t pos) {
   return length;
 }
 
-std::string replace_invalid_utf8(const std::string &text) {
+std::string escape_invalid_utf8(const std::string &text) {
+  static const char *digits = "0123456789abcdef";
   std::string out;
   out.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {
     size_t length = utf8_sequence_length(text, pos);
-    if (length == 0) {
-      out.push_back('?');
-      ++pos;
+    if (length > 0) {
+      out.append(text, pos, length);
+      pos += length;
       continue;
     }
-    out.append(text, pos, length);
-    pos += length;
+    auto byte = [&](size_t i) -> unsigned {
+      return pos + i < text.size() ? static_cast<unsigned char>(text[pos + i]) : 0;
+    };
+    // A surrogate encoded on its own: JSON's '\udc80', as Python's json reads it.
+    if (byte(0) == 0xED && byte(1) >= 0xA0 && byte(1) <= 0xBF && byte(2) >= 0x80 &&
+        byte(2) <= 0xBF) {
+      unsigned cp = 0xD000 | ((byte(1) & 0x3F) << 6) | (byte(2) & 0x3F);
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4)
+        out.push_back(digits[(cp >> shift) & 0xF]);
+      pos += 3;
+      continue;
+    }
+    out += "\\x";
+    out.push_back(digits[byte(0) >> 4]);
+    out.push_back(digits[byte(0) & 0xF]);
+    ++pos;
   }
   return out;
 }

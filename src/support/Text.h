@@ -21,9 +21,10 @@ void append_utf8(std::string &out, uint32_t cp);
 /// no surrogates, nothing above U+10FFFF).
 size_t utf8_sequence_length(const std::string &text, size_t pos);
 
-/// `text` with each byte that is not part of valid UTF-8 replaced by '?', so
-/// that it can be shown (and handed to Python as a str) byte for byte.
-std::string replace_invalid_utf8(const std::string &text);
+/// `text` with what is not valid UTF-8 written as Python writes it in a
+/// str's repr: a surrogate encoded on its own as `\udc80`, any other such
+/// byte as `\xff`; the result can be shown and handed to Python as a str.
+std::string escape_invalid_utf8(const std::string &text);
 
 /// The shortest decimal spelling of `value` that reads back as the same
 /// double ("0.1", "1e-05", "inf", "nan").

@@ -550,13 +550,13 @@ def test_file_name_with_surrogates(device: str) -> None:
         x = torch.randn(20, device=device)
         out = torch.empty(20, device=device)
         with pytest.warns(
-            helion.exc.TensorOperationInWrapper, match=re.escape("k\udc80\udcff.py:3")
+            helion.exc.TensorOperationInWrapper, match=re.escape("k\\udc80\\udcff.py:3")
         ):
             k(x, out)
         torch.testing.assert_close(out, x + 1)
         assert "k\\udc80\\udcff.py" in k.bind((x, out)).to_triton_code().splitlines()[0]
         bad = helion.kernel(config=helion.Config(block_sizes=[16]))(namespace["bad"])
-        with pytest.raises(helion.exc.UndefinedVariable, match=re.escape("k\udc80\udcff.py:9")):
+        with pytest.raises(helion.exc.UndefinedVariable, match=re.escape("k\\udc80\\udcff.py:9")):
             bad(x, out)
     finally:
         del linecache.cache[filename]

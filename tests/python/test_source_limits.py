@@ -13,10 +13,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import torch
-
-import helion
-from helion import exc
 
 _CHILD = """
 import sys
@@ -80,14 +76,6 @@ def test_expression_nested_too_deeply(tmp_path: Path, value: str) -> None:
     assert "^" in message and "internal compiler error" not in message, message
 
 
-def test_kernel_from_a_lambda() -> None:
-    kernel = helion.kernel(autotune_effort="none")(lambda x: x)  # noqa: E731
-    with pytest.raises(exc.UnsupportedSyntax) as info:
-        kernel(torch.randn(4))
-    assert "holds no function definition" in str(info.value)
-    assert "`def` statement" in str(info.value)
-
-
 def test_lone_surrogate_in_a_message(tmp_path: Path) -> None:
     # '\ud800' is a str Python allows; the compiler's message that quotes it
     # must still be a valid str.
@@ -104,4 +92,4 @@ def test_lone_surrogate_in_a_message(tmp_path: Path) -> None:
     )
     name, message = _run_child(tmp_path, source)
     assert name == "CompileError", message
-    assert "could not convert string to float: '???'" in message, message
+    assert "could not convert string to float: '\\ud800'" in message, message
