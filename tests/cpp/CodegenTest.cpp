@@ -6,6 +6,7 @@
 #include "codegen/PythonText.h"
 #include "parse/Parser.h"
 #include "pipeline/Compile.h"
+#include "TestRequests.h"
 #include "support/Diagnostics.h"
 #include "support/Text.h"
 
@@ -233,39 +234,15 @@ TEST(DeviceNamesTest, ModuleAliasesReplaceCodeNotTextOrAttributes) {
 
 // ---- whole modules ----------------------------------------------------------------
 
-Json tensor_arg(const std::string &name, std::vector<int64_t> shape) {
-  Json arg = Json::object();
-  arg.set("name", name);
-  arg.set("kind", "tensor");
-  arg.set("dtype", "float32");
-  Json sizes = Json::array(), strides = Json::array();
-  std::vector<int64_t> contiguous(shape.size());
-  int64_t stride = 1;
-  for (size_t i = shape.size(); i-- > 0;) {
-    contiguous[i] = stride;
-    stride *= std::max<int64_t>(shape[i], 1);
-  }
-  for (size_t i = 0; i < shape.size(); ++i) {
-    sizes.push_back(shape[i]);
-    strides.push_back(contiguous[i]);
-  }
-  arg.set("shape", sizes);
-  arg.set("stride", strides);
-  arg.set("device", "cuda:0");
-  return arg;
+Json tensor_arg(const std::string &name, const std::vector<int64_t> &shape) {
+  return requests::tensor_arg(name, "float32", shape);
 }
 
-Json request(const std::string &source, std::vector<Json> args,
+Json request(const std::string &source, const std::vector<Json> &args,
              const std::string &filename = "k.py") {
-  Json r = Json::parse(R"({"kernel_name": "k", "first_line": 1, "settings": {},
-      "globals": {"torch": {"kind": "module", "name": "torch"},
-                  "hl": {"kind": "module", "name": "helion.language"}}})");
+  Json r = requests::kernel_request(source, args);
   r.set("filename", filename);
-  r.set("source", source);
-  Json list = Json::array();
-  for (Json &a : args)
-    list.push_back(a);
-  r.set("args", list);
+  r.set("settings", Json::object());
   return r;
 }
 

@@ -3,6 +3,7 @@
 
 #include "pipeline/Compile.h"
 #include "support/Diagnostics.h"
+#include "TestRequests.h"
 
 #include <gtest/gtest.h>
 
@@ -13,25 +14,8 @@
 namespace helion {
 namespace {
 
-Json module_global(const std::string &name) {
-  Json g = Json::object();
-  g.set("kind", "module");
-  g.set("name", name);
-  return g;
-}
-
 Json tensor(const std::string &name) {
-  Json arg = Json::object();
-  arg.set("name", name);
-  arg.set("kind", "tensor");
-  arg.set("dtype", "float32");
-  Json sizes = Json::array(), strides = Json::array();
-  sizes.push_back(int64_t{64});
-  strides.push_back(int64_t{1});
-  arg.set("shape", sizes);
-  arg.set("stride", strides);
-  arg.set("device", "cuda:0");
-  return arg;
+  return requests::tensor_arg(name, "float32", {64});
 }
 
 /// A constexpr None argument, as the Python layer describes `None`.
@@ -45,19 +29,7 @@ Json none(const std::string &name) {
 }
 
 std::pair<std::string, std::string> user_error(const std::string &source, std::vector<Json> args) {
-  Json r = Json::object();
-  r.set("kernel_name", "k");
-  r.set("filename", "k.py");
-  r.set("first_line", 1);
-  r.set("source", source);
-  Json list = Json::array();
-  for (Json &a : args)
-    list.push_back(a);
-  r.set("args", list);
-  Json globals = Json::object();
-  globals.set("torch", module_global("torch"));
-  globals.set("hl", module_global("helion.language"));
-  r.set("globals", globals);
+  Json r = requests::kernel_request(source, args);
   r.set("settings", Json::object());
   try {
     CompiledKernel kernel(r);

@@ -3,6 +3,7 @@
 
 #include "pipeline/Compile.h"
 #include "support/Diagnostics.h"
+#include "TestRequests.h"
 
 #include <gtest/gtest.h>
 
@@ -12,53 +13,8 @@
 namespace helion {
 namespace {
 
-Json tensor_arg(const std::string &name, const std::string &dtype, std::vector<int64_t> shape) {
-  Json arg = Json::object();
-  arg.set("name", name);
-  arg.set("kind", "tensor");
-  arg.set("dtype", dtype);
-  Json sizes = Json::array(), strides = Json::array();
-  int64_t stride = 1;
-  std::vector<int64_t> contiguous(shape.size());
-  for (size_t i = shape.size(); i-- > 0;) {
-    contiguous[i] = stride;
-    stride *= std::max<int64_t>(shape[i], 1);
-  }
-  for (size_t i = 0; i < shape.size(); ++i) {
-    sizes.push_back(shape[i]);
-    strides.push_back(contiguous[i]);
-  }
-  arg.set("shape", sizes);
-  arg.set("stride", strides);
-  arg.set("device", "cuda:0");
-  return arg;
-}
-
-Json request(const std::string &source, std::vector<Json> args, bool static_shapes = true) {
-  Json r = Json::object();
-  r.set("kernel_name", "k");
-  r.set("filename", "k.py");
-  r.set("first_line", 1);
-  r.set("source", source);
-  Json list = Json::array();
-  for (Json &a : args)
-    list.push_back(a);
-  r.set("args", list);
-  Json globals = Json::object();
-  Json torch = Json::object();
-  torch.set("kind", "module");
-  torch.set("name", "torch");
-  Json hl = Json::object();
-  hl.set("kind", "module");
-  hl.set("name", "helion.language");
-  globals.set("torch", torch);
-  globals.set("hl", hl);
-  r.set("globals", globals);
-  Json settings = Json::object();
-  settings.set("static_shapes", static_shapes);
-  r.set("settings", settings);
-  return r;
-}
+using requests::kernel_request;
+using requests::tensor_arg;
 
 std::string lowered_ir(const Json &req) {
   CompiledKernel kernel(req);
@@ -92,7 +48,7 @@ const char *kMatmul = R"(def k(x, y):
 )";
 
 TEST(LoweringTest, MatmulShapesFlowThroughTheLoop) {
-  std::string ir = lowered_ir(request(
+  std::string ir = lowered_ir(kernel_request(
       kMatmul, {tensor_arg("x", "float16", {64, 32}), tensor_arg("y", "float16", {32, 48})}));
   EXPECT_NE(ir.find("block b0 tile [0, 64)"), std::string::npos) << ir;
   EXPECT_NE(ir.find("block b2 tile [0, 32)"), std::string::npos) << ir;
@@ -104,7 +60,7 @@ TEST(LoweringTest, MatmulShapesFlowThroughTheLoop) {
 
 TEST(LoweringTest, MismatchedInnerSizesFailAtCompileTime) {
   // The seed's own call: x and y both [2048, 2028], so k of x is not k of y.
-  auto [kind, message] = user_error(request(kMatmul, {tensor_arg("x", "float32", {2048, 2028}),
+  auto [kind, message] = user_error(kernel_request(kMatmul, {tensor_arg("x", "float32", {2048, 2028}),
                                                       tensor_arg("y", "float32", {2048, 2028})}));
   EXPECT_EQ(kind, "ShapeMismatch");
   EXPECT_NE(message.find("ShapeMismatch in kernel 'k' at k.py:8:"), std::string::npos) << message;
@@ -115,7 +71,7 @@ TEST(LoweringTest, MismatchedInnerSizesFailAtCompileTime) {
 
 TEST(LoweringTest, DynamicShapesWithEqualValuesGetAHostGuard) {
   Json req =
-      request(kMatmul, {tensor_arg("x", "float32", {64, 32}), tensor_arg("y", "float32", {32, 48})},
+      kernel_request(kMatmul, {tensor_arg("x", "float32", {64, 32}), tensor_arg("y", "float32", {32, 48})},
               /*static_shapes=*/false);
   CompiledKernel kernel(req);
   std::string code = kernel.generate(kernel.config_spec().default_config());
@@ -134,7 +90,7 @@ TEST(LoweringTest, FullSliceBecomesAReductionDimShared) {
     return out
 )";
   std::string ir = lowered_ir(
-      request(source, {tensor_arg("x", "float32", {16, 100}), tensor_arg("w", "float32", {100})}));
+      kernel_request(source, {tensor_arg("x", "float32", {16, 100}), tensor_arg("w", "float32", {100})}));
   EXPECT_NE(ir.find("block b1 reduction [0, 100)"), std::string::npos) << ir;
   EXPECT_EQ(ir.find("block b2"), std::string::npos) << "x and w share one reduction dim\n" << ir;
   EXPECT_NE(ir.find("float32[b0, 1] = reduce.sum"), std::string::npos) << ir;
@@ -147,7 +103,7 @@ TEST(LoweringTest, HalfMathRunsInFloat32) {
         out[tile] = torch.exp(x[tile])
     return out
 )";
-  std::string ir = lowered_ir(request(source, {tensor_arg("x", "float16", {64})}));
+  std::string ir = lowered_ir(kernel_request(source, {tensor_arg("x", "float16", {64})}));
   EXPECT_NE(ir.find("float32[b0] = cast"), std::string::npos) << ir;
   EXPECT_NE(ir.find("float32[b0] = unary.exp"), std::string::npos) << ir;
   EXPECT_NE(ir.find("float16[b0] = cast"), std::string::npos) << ir;
@@ -167,7 +123,7 @@ TEST_P(DeviceErrorTest, NamesTheKernelTheLineAndTheProblem) {
   std::string source = std::string("def k(x, y):\n    out = torch.empty_like(x)\n") +
                        "    for tile in hl.tile(x.size(0)):\n" + c.body + "    return out\n";
   auto [kind, message] = user_error(
-      request(source, {tensor_arg("x", "float32", {64}), tensor_arg("y", "float32", {32})}));
+      kernel_request(source, {tensor_arg("x", "float32", {64}), tensor_arg("y", "float32", {32})}));
   EXPECT_EQ(kind, c.kind) << message;
   EXPECT_NE(message.find("in kernel 'k' at k.py:4:"), std::string::npos) << message;
   EXPECT_NE(message.find("^"), std::string::npos) << message;
@@ -201,14 +157,14 @@ TEST(LoweringTest, TensorsOnDifferentDevicesAreAnError) {
         out[tile] = x[tile] + y[tile]
     return out
 )";
-  auto [kind, message] = user_error(request(source, {tensor_arg("x", "float32", {64}), y}));
+  auto [kind, message] = user_error(kernel_request(source, {tensor_arg("x", "float32", {64}), y}));
   EXPECT_EQ(kind, "DeviceMismatch") << message;
   EXPECT_NE(message.find("'y' is on cpu but 'x' is on cuda:0"), std::string::npos) << message;
 }
 
 TEST(LoweringTest, NoDeviceLoopIsAnError) {
   auto [kind, message] =
-      user_error(request("def k(x):\n    return x\n", {tensor_arg("x", "float32", {4})}));
+      user_error(kernel_request("def k(x):\n    return x\n", {tensor_arg("x", "float32", {4})}));
   EXPECT_EQ(kind, "NoDeviceLoopsInKernel") << message;
 }
 

@@ -6,6 +6,7 @@
 #include "pipeline/Compile.h"
 #include "support/Diagnostics.h"
 #include "types/OpSignature.h"
+#include "TestRequests.h"
 
 #include <gtest/gtest.h>
 
@@ -92,59 +93,17 @@ TEST(OpSignatureTest, RejectsWhatPythonRejects) {
 
 // ---- kernels ----------------------------------------------------------------
 
-Json tensor_arg(const std::string &name, const std::string &dtype, std::vector<int64_t> shape) {
-  Json arg = Json::object();
-  arg.set("name", name);
-  arg.set("kind", "tensor");
-  arg.set("dtype", dtype);
-  Json sizes = Json::array(), strides = Json::array();
-  int64_t stride = 1;
-  std::vector<int64_t> contiguous(shape.size());
-  for (size_t i = shape.size(); i-- > 0;) {
-    contiguous[i] = stride;
-    stride *= std::max<int64_t>(shape[i], 1);
-  }
-  for (size_t i = 0; i < shape.size(); ++i) {
-    sizes.push_back(shape[i]);
-    strides.push_back(contiguous[i]);
-  }
-  arg.set("shape", sizes);
-  arg.set("stride", strides);
-  arg.set("device", "cuda:0");
-  return arg;
-}
-
 /// A kernel over rows of x [16, 32] (`row` is x[tile_m, :]) whose host code
 /// is `host` and whose device loop ends with `line`.
 Json request(const std::string &line, const std::string &host = "", bool int_input = false) {
   std::string source = "def k(x):\n    m, n = x.size()\n    out = torch.empty_like(x)\n" + host +
                        "    for tile_m in hl.tile(m):\n        row = x[tile_m, :]\n        " +
                        line + "\n    return out\n";
-  Json r = Json::object();
-  r.set("kernel_name", "k");
-  r.set("filename", "k.py");
-  r.set("first_line", 1);
-  r.set("source", source);
-  Json args = Json::array();
-  args.push_back(tensor_arg("x", int_input ? "int32" : "float32", {16, 32}));
-  r.set("args", args);
-  Json globals = Json::object();
-  Json torch = Json::object();
-  torch.set("kind", "module");
-  torch.set("name", "torch");
-  Json hl = Json::object();
-  hl.set("kind", "module");
-  hl.set("name", "helion.language");
-  Json functional = Json::object();
-  functional.set("kind", "module");
-  functional.set("name", "torch.nn.functional");
-  globals.set("torch", torch);
-  globals.set("hl", hl);
-  globals.set("F", functional);
+  Json r = requests::kernel_request(
+      source, {requests::tensor_arg("x", int_input ? "int32" : "float32", {16, 32})});
+  Json globals = r["globals"];
+  globals.set("F", requests::module_global("torch.nn.functional"));
   r.set("globals", globals);
-  Json settings = Json::object();
-  settings.set("static_shapes", true);
-  r.set("settings", settings);
   return r;
 }
 
