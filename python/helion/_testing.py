@@ -1,0 +1,297 @@
+"""Helpers that kernels' examples and tests import, as in Helion.
+
+``DEVICE`` and ``HALF_DTYPE`` pick what a script runs on; ``run_example``
+checks a kernel against its baselines and times them all; ``code_and_output``
+and ``check_example`` give a kernel's generated code beside its result.
+Without a CUDA GPU everything runs on the CPU (kernels under Triton's
+interpreter), where timings say little about a GPU.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+import unittest
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import exc
+from ._config import Config
+from ._settings import Settings
+from .runtime import Kernel
+
+DEVICE = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+HALF_DTYPE = torch.float16
+LONG_INT_TYPE = torch.int64
+
+# The project's examples, beside the package in a checkout.
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+
+
+def is_cuda() -> bool:
+    """Kernels run on a CUDA GPU (not under Triton's interpreter)."""
+    return DEVICE.type == "cuda"
+
+
+def skipIfNotCUDA() -> Callable[[Any], Any]:  # noqa: N802 (Helion's spelling)
+    return unittest.skipIf(not is_cuda(), "needs a CUDA GPU")
+
+
+def skipIfRefEager(reason: str) -> Callable[[Any], Any]:  # noqa: N802
+    # Ref mode is not supported, so no test runs in it: nothing to skip.
+    return unittest.skipIf(False, reason)
+
+
+class TestCase(unittest.TestCase):
+    """Base of kernel tests."""
+
+
+class RefEagerTestDisabled:
+    """Mixin of test classes that never run in ref mode (the only mode here)."""
+
+
+class RefEagerTestBase:
+    """Mixin of test classes meant to run in ref mode, which is not supported."""
+
+    def setUp(self) -> None:
+        raise exc.CompileError(
+            "ref mode (HELION_INTERPRET=1) is not supported; run these tests without "
+            "RefEagerTestBase"
+        )
+
+
+def import_path(path: str | Path) -> Any:
+    """The module at ``path``, imported under a name made from the path."""
+    path = Path(path).resolve()
+    name = "_helion_example_" + "_".join(path.with_suffix("").parts[-2:])
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def do_bench(
+    fn: Callable[[], Any],
+    warmup: int = 25,
+    rep: int = 100,
+    grad_to_none: Sequence[torch.Tensor] | None = None,
+    quantiles: Sequence[float] | None = None,
+    return_mode: str = "mean",
+) -> Any:
+    """Milliseconds per call of ``fn``: Triton's ``do_bench`` on a GPU; on the
+    CPU the median of repeated wall-clock runs over about ``rep`` ms."""
+    if is_cuda():
+        from triton.testing import do_bench as triton_do_bench
+
+        return triton_do_bench(fn, warmup, rep, grad_to_none, quantiles, return_mode)
+    fn()
+    times: list[float] = []
+    deadline = time.perf_counter() + rep / 1000
+    while not times or (time.perf_counter() < deadline and len(times) < 1000):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return times[len(times) // 2]
+
+
+# --- checking outputs ---------------------------------------------------------------
+
+
+def _clone(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        clone = value.detach().clone()
+        return clone.requires_grad_(value.requires_grad)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_clone(v) for v in value)
+    return value
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _tensors(v)]
+    if isinstance(value, Mapping):
+        return [t for v in value.values() for t in _tensors(v)]
+    return []
+
+
+def assert_close_with_mismatch_tolerance(
+    actual: torch.Tensor,
+    expected: torch.Tensor,
+    *,
+    atol: float = 1e-4,
+    rtol: float = 1e-4,
+    max_mismatch_pct: float = 0.01,
+    max_abs_diff: float | None = None,
+) -> None:
+    """Like ``torch.testing.assert_close``, but a fraction of elements
+    (``max_mismatch_pct``) may be off, each by at most ``max_abs_diff``."""
+    try:
+        torch.testing.assert_close(actual, expected, atol=atol, rtol=rtol)
+        return
+    except AssertionError:
+        pass
+    actual, expected = actual.float(), expected.float()
+    off = ~torch.isclose(actual, expected, atol=atol, rtol=rtol, equal_nan=True)
+    fraction = off.float().mean().item() if off.numel() else 0.0
+    worst = (actual - expected).abs()[off].max().item() if off.any() else 0.0
+    if fraction > max_mismatch_pct or (max_abs_diff is not None and worst > max_abs_diff):
+        raise AssertionError(
+            f"{fraction:.2%} of elements differ (at most {max_mismatch_pct:.2%} may), the "
+            f"largest difference is {worst:g}"
+            + ("" if max_abs_diff is None else f" (at most {max_abs_diff:g} may be)")
+        )
+
+
+def _check_outputs(
+    name: str,
+    actual: Any,
+    expected: Any,
+    rtol: float,
+    atol: float,
+    max_mismatch_pct: float | None,
+    max_mismatched_abs_diff: float | None,
+) -> None:
+    got, want = _tensors(actual), _tensors(expected)
+    if len(got) != len(want):
+        raise AssertionError(f"{name} returned {len(got)} tensors, the baseline {len(want)}")
+    for a, e in zip(got, want):
+        a, e = a.detach().float(), e.detach().float()
+        if max_mismatch_pct is None:
+            torch.testing.assert_close(a, e, rtol=rtol, atol=atol, msg=lambda m: f"{name}: {m}")
+        else:
+            assert_close_with_mismatch_tolerance(
+                a,
+                e,
+                atol=atol,
+                rtol=rtol,
+                max_mismatch_pct=max_mismatch_pct,
+                max_abs_diff=max_mismatched_abs_diff,
+            )
+
+
+def _implementations(fn: Any, default_name: str) -> dict[str, Callable[..., Any]]:
+    if isinstance(fn, Mapping):
+        return dict(fn)
+    return {default_name: fn}
+
+
+def run_example(
+    kernel_fn: Callable[..., Any] | Mapping[str, Callable[..., Any]],
+    baseline_fn: Callable[..., Any] | Mapping[str, Callable[..., Any]],
+    args: Sequence[Any],
+    kernel_name: str = "helion",
+    baseline_name: str = "torch",
+    rtol: float = 1e-2,
+    atol: float = 1e-1,
+    max_mismatch_pct: float | None = None,
+    max_mismatched_abs_diff: float | None = None,
+    bwd: bool = False,
+    trace_path: str | None = None,
+    process_group_name: str | None = None,
+    interleaved: bool = True,
+) -> dict[str, float]:
+    """Checks every kernel (and every baseline after the first) against the
+    first baseline's output, then times them all and prints a table to stderr.
+
+    Returns each implementation's time in milliseconds. Raises on a mismatch.
+    """
+    for given, what in (
+        (bwd, "bwd=True"),
+        (trace_path, "trace_path"),
+        (process_group_name, "process_group_name"),
+    ):
+        if given:
+            raise exc.CompileError(
+                f"run_example({what}) is not supported: kernels here have no backward, "
+                "tracing or process groups; leave it out"
+            )
+    baselines = _implementations(baseline_fn, baseline_name)
+    kernels = _implementations(kernel_fn, kernel_name)
+    reference_name, reference = next(iter(baselines.items()))
+    expected = reference(*_clone(args))
+    implementations = {**baselines, **kernels}
+    for name, fn in implementations.items():
+        if name == reference_name:
+            continue
+        print(f"Testing {name} correctness...", file=sys.stderr)
+        _check_outputs(
+            name, fn(*_clone(args)), expected, rtol, atol, max_mismatch_pct, max_mismatched_abs_diff
+        )
+
+    times: dict[str, list[float]] = {name: [] for name in implementations}
+    rounds = 3 if interleaved else 1
+    for _ in range(rounds):
+        for name, fn in implementations.items():
+            times[name].append(float(do_bench(lambda fn=fn: fn(*args))))
+    result = {name: sorted(t)[len(t) // 2] for name, t in times.items()}
+    _print_table(result, baselines)
+    return result
+
+
+def _print_table(result: Mapping[str, float], baselines: Mapping[str, Any]) -> None:
+    best_baseline = min(result[name] for name in baselines)
+    lines = ["", "Benchmark Results", f"{'Implementation':<24}{'Time (ms)':>12}{'Speedup':>14}"]
+    for name, ms in result.items():
+        speedup = "1.00x (ref)" if ms == best_baseline else f"{best_baseline / ms:.2f}x"
+        lines.append(f"{name:<24}{ms:>12.4f}{speedup:>14}")
+    if not is_cuda():
+        lines.append("(CPU, kernels under Triton's interpreter: times say nothing of a GPU)")
+    print("\n".join(lines), file=sys.stderr)
+
+
+# --- generated code -----------------------------------------------------------------
+
+
+def code_and_output(fn: Kernel, args: Sequence[Any], **config_kwargs: Any) -> tuple[str, Any]:
+    """The Triton module ``fn`` generates for ``args`` and the result of running it.
+
+    The config comes from ``config_kwargs`` when given, else the kernel's one
+    config, else its default config.
+    """
+    if not isinstance(fn, Kernel):
+        raise TypeError(f"code_and_output takes a helion kernel, got {type(fn).__name__}")
+    bound = fn.bind(tuple(args))
+    if config_kwargs:
+        config = Config(**config_kwargs)
+    elif len(fn.configs) == 1:
+        config = fn.configs[0]
+    else:
+        config = bound.config_spec.default_config()
+    bound.set_config(config)
+    return bound.to_triton_code(config), bound(*fn.normalize_args(*args))
+
+
+def check_example(
+    name: str,
+    args: Sequence[Any],
+    expected: Any,
+    fn_name: str | None = None,
+    skip_accuracy: bool = False,
+    static_shapes: bool | None = None,
+    atol: float = 1e-1,
+    rtol: float = 1e-2,
+    **config_kwargs: Any,
+) -> str:
+    """Runs kernel ``fn_name`` (default ``name``) of ``examples/<name>.py`` on
+    ``args`` with the config from ``config_kwargs``, checks its result against
+    ``expected`` and returns the generated code."""
+    module = import_path(EXAMPLES_DIR / f"{name}.py")
+    kernel = getattr(module, fn_name or name)
+    if static_shapes is not None:
+        settings = {name: getattr(kernel.settings, name) for name in Settings.__slots__}
+        settings["static_shapes"] = static_shapes
+        kernel = Kernel(kernel.fn, configs=kernel.configs, settings=Settings(**settings))
+    code, result = code_and_output(kernel, args, **config_kwargs)
+    if not skip_accuracy:
+        _check_outputs(fn_name or name, result, expected, rtol, atol, None, None)
+    return code
