@@ -7,6 +7,7 @@ gives the default when the keyword is absent.
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import math
@@ -35,6 +36,13 @@ def _log_level(text: str) -> int:
     if not isinstance(level, int):
         raise ValueError(f"unknown log level {text!r}")
     return level
+
+
+class RefMode(enum.Enum):
+    """How a kernel runs: compiled (OFF) or its body eagerly in PyTorch (EAGER)."""
+
+    OFF = "off"
+    EAGER = "eager"
 
 
 def _ref_mode(text: str) -> str:
@@ -150,6 +158,8 @@ class Settings:
         _check_choice("autotune_effort", self.autotune_effort, _EFFORTS)
         object.__setattr__(self, "autotune_strategy", _strategy_name(self.autotune_strategy))
         _check_choice("dot_precision", self.dot_precision, _DOT_PRECISIONS)
+        if isinstance(self.ref_mode, RefMode):
+            object.__setattr__(self, "ref_mode", self.ref_mode.value)
         _check_choice("ref_mode", self.ref_mode, _REF_MODES)
         object.__setattr__(self, "index_dtype", _index_dtype_name(self.index_dtype))
         budget = self.autotune_budget_seconds

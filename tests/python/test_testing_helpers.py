@@ -84,3 +84,10 @@ def test_check_example_runs_a_project_example() -> None:
 
 def test_do_bench_returns_milliseconds() -> None:
     assert _testing.do_bench(lambda: torch.ones(4).sum(), rep=5) > 0
+
+
+def test_top_level_helpers() -> None:
+    assert [helion.cdiv(n, 4) for n in (0, 1, 4, 5, 8)] == [0, 1, 1, 2, 2]
+    assert [helion.next_power_of_2(n) for n in (0, 1, 2, 3, 5, 64, 65)] == [1, 1, 2, 4, 8, 64, 128]
+    assert helion.Settings(ref_mode=helion.RefMode.OFF).ref_mode == "off"
+    assert helion.runtime.Kernel is helion.Kernel
