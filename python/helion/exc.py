@@ -12,30 +12,34 @@ class Base(RuntimeError):
     """Root of every Helion error and warning."""
 
 
-class CompileError(Base):
+class BaseError(Base):
+    """Root of every Helion error (warnings derive from :class:`BaseWarning`)."""
+
+
+class CompileError(BaseError):
     """A compiler error of a kind this package has no dedicated class for."""
 
 
-class InternalError(Base):
+class InternalError(BaseError):
     """A bug in Helion itself, never the user's fault: please report it."""
 
 
 # --- used outside a kernel -------------------------------------------------
 
 
-class NotInsideKernel(Base):
+class NotInsideKernel(BaseError):
     """An ``hl`` function was called outside a ``@helion.kernel`` device loop."""
 
 
-class UnsupportedSignature(Base, TypeError):
+class UnsupportedSignature(BaseError, TypeError):
     """The kernel's signature uses ``*args``, ``**kwargs`` or keyword-only parameters."""
 
 
-class TritonInterpreterRequired(Base):
+class TritonInterpreterRequired(BaseError):
     """CPU tensors were passed while Triton's interpreter is off."""
 
 
-class InvalidArgument(Base, TypeError):
+class InvalidArgument(BaseError, TypeError):
     """A kernel argument the kernel cannot take: a non-tensor where the kernel uses a tensor,
     a tensor on the meta device, text that is not valid Unicode; names the argument."""
 
@@ -43,106 +47,106 @@ class InvalidArgument(Base, TypeError):
 # --- kernel structure ------------------------------------------------------
 
 
-class NoTensorArgs(Base):
+class NoTensorArgs(BaseError):
     pass
 
 
-class NoDeviceLoopsInKernel(Base):
+class NoDeviceLoopsInKernel(BaseError):
     pass
 
 
-class InvalidDeviceForLoop(Base):
+class InvalidDeviceForLoop(BaseError):
     pass
 
 
-class NotAllowedOnDevice(Base):
+class NotAllowedOnDevice(BaseError):
     pass
 
 
-class NestedGridLoop(Base):
+class NestedGridLoop(BaseError):
     pass
 
 
-class TopLevelStatementBetweenLoops(Base):
+class TopLevelStatementBetweenLoops(BaseError):
     pass
 
 
-class HostTensorDirectUsage(Base):
+class HostTensorDirectUsage(BaseError):
     pass
 
 
-class CannotModifyHostVariableOnDevice(Base):
+class CannotModifyHostVariableOnDevice(BaseError):
     pass
 
 
-class CannotReadDeviceVariableOnHost(Base):
+class CannotReadDeviceVariableOnHost(BaseError):
     pass
 
 
-class SpecializeOnDevice(Base):
+class SpecializeOnDevice(BaseError):
     pass
 
 
-class UnsupportedSyntax(Base):
+class UnsupportedSyntax(BaseError):
     """Python syntax outside the subset Helion compiles."""
 
 
-class UnsupportedOp(Base):
+class UnsupportedOp(BaseError):
     """A torch op or function the compiler cannot lower; the message says what is supported."""
 
 
 # --- types, shapes and indexing --------------------------------------------
 
 
-class RankMismatch(Base):
+class RankMismatch(BaseError):
     pass
 
 
-class ShapeMismatch(Base):
+class ShapeMismatch(BaseError):
     pass
 
 
-class DeviceMismatch(Base):
+class DeviceMismatch(BaseError):
     """Tensors a kernel uses live on different devices."""
 
 
-class InvalidIndexingType(Base):
+class InvalidIndexingType(BaseError):
     pass
 
 
-class IncorrectTileUsage(Base):
+class IncorrectTileUsage(BaseError):
     pass
 
 
-class IndexOffsetOutOfRangeForInt32(Base):
+class IndexOffsetOutOfRangeForInt32(BaseError):
     pass
 
 
 # --- configs, autotuning and Triton ----------------------------------------
 
 
-class UndefinedVariable(Base):
+class UndefinedVariable(BaseError):
     """A name used in the kernel is defined nowhere the kernel can see."""
 
 
-class TorchOpTracingError(Base, TypeError):
+class TorchOpTracingError(BaseError, TypeError):
     """A torch op in the kernel is called with arguments torch does not take."""
 
 
-class InvalidConfig(Base, ValueError):
+class InvalidConfig(BaseError, ValueError):
     """A config that does not fit the kernel: names the field, the value and what is allowed."""
 
 
-class NoConfigFound(Base):
+class NoConfigFound(BaseError):
     """Every candidate config failed."""
 
 
-class AutotuningDeviceError(Base):
+class AutotuningDeviceError(BaseError):
     """A candidate kernel left the GPU unusable for this process (a CUDA error
     such as an illegal memory access); the search stops and names the config."""
 
 
-class TritonError(Base):
+class TritonError(BaseError):
     """Triton rejected the generated code; the message shows the code and Triton's error."""
 
 
@@ -171,6 +175,328 @@ class CacheDirectoryFallback(BaseWarning):
     says why and which directory is used instead."""
 
 
+# --- the rest of Helion's classes ------------------------------------------
+# So that `except helion.exc.X` works for every class users of Helion name.
+# The compiler raises the closest of the classes above where it detects one
+# of these conditions today.
+
+
+class AssignmentMultipleTargets(BaseError):
+    pass
+
+
+class AtomicOnDeviceTensor(BaseError):
+    pass
+
+
+class AutodiffKernelNotCalled(BaseError):
+    pass
+
+
+class AutodiffNotSupported(BaseError):
+    pass
+
+
+class AutotuneError(BaseError):
+    pass
+
+
+class AutotuningDisallowedInEnvironment(BaseError):
+    pass
+
+
+class BackendImplementationMissing(BaseError):
+    pass
+
+
+class BackendUnsupported(BaseError):
+    pass
+
+
+class BarrierOnlyAllowedAtTopLevel(BaseError):
+    pass
+
+
+class BarrierRequiresPersistent(BaseError):
+    pass
+
+
+class BreakpointInDeviceLoopRequiresInterpret(BaseError):
+    pass
+
+
+class CacheAssertionError(BaseError):
+    pass
+
+
+class CantCombineTypesInControlFlow(BaseError):
+    pass
+
+
+class CantReadOnDevice(BaseError):
+    pass
+
+
+class ClosureMutation(BaseError):
+    pass
+
+
+class ClosuresNotSupported(BaseError):
+    pass
+
+
+class ConfigSpecFragmentWithSymInt(BaseError):
+    pass
+
+
+class ControlFlowTensorMismatch(BaseError):
+    pass
+
+
+class DecoratorAfterHelionKernelDecorator(BaseError):
+    pass
+
+
+class DeviceAPIOnHost(BaseError):
+    pass
+
+
+class DeviceLoopElseBlock(BaseError):
+    pass
+
+
+class DeviceTensorSubscriptAssignmentNotAllowed(BaseError):
+    pass
+
+
+class DotBatchDimensionMismatch(BaseError):
+    pass
+
+
+class DuplicateStoreIndicesError(BaseError):
+    pass
+
+
+class EmptyDeviceLoopAfterDCE(BaseError):
+    pass
+
+
+class ErrorCompilingKernel(BaseError):
+    pass
+
+
+class FailedToUnpackTile(BaseError):
+    pass
+
+
+class FailedToUnpackTupleAssign(BaseError):
+    pass
+
+
+class GlobalMutation(BaseError):
+    pass
+
+
+class GraphModuleUnsupportedOps(BaseError):
+    pass
+
+
+class IncompatibleInterpretModes(BaseError):
+    pass
+
+
+class InconsistantConfigsAcrossRanks(BaseError):
+    pass
+
+
+class InductorLoweringError(BaseError):
+    pass
+
+
+class InputTensorNumelExceedsIndexType(BaseError):
+    pass
+
+
+class InvalidAPIUsage(BaseError):
+    pass
+
+
+class InvalidAssignment(BaseError):
+    pass
+
+
+class InvalidJaggedTileUsage(BaseError):
+    pass
+
+
+class InvalidReductionDim(BaseError):
+    pass
+
+
+class InvalidSequenceSubscription(BaseError):
+    pass
+
+
+class InvalidTileRange(BaseError):
+    pass
+
+
+class LoopDependencyError(BaseError):
+    pass
+
+
+class LoopFunctionNotInFor(BaseError):
+    pass
+
+
+class MissingEnableTile(BaseError):
+    pass
+
+
+class MultipleReductionDims(BaseError):
+    pass
+
+
+class NamingConflict(BaseError):
+    pass
+
+
+class NestedDeviceLoopsConflict(BaseError):
+    pass
+
+
+class NestedKernelCallsNotSupported(BaseError):
+    pass
+
+
+class NonTensorSubscriptAssign(BaseError):
+    pass
+
+
+class NotAllowedInHelperFunction(BaseError):
+    pass
+
+
+class NotEnoughConfigs(BaseError):
+    pass
+
+
+class OverpackedTile(BaseError):
+    pass
+
+
+class ProcessGroupNameNotFound(BaseError):
+    pass
+
+
+class ReductionDimInvalidForShape(BaseError):
+    pass
+
+
+class ReductionOnNonTile(BaseError):
+    pass
+
+
+class RefEagerModeCodePrintError(BaseError):
+    pass
+
+
+class RegisterTunableArgTypes(BaseError):
+    pass
+
+
+class RequiresTensorInAssignment(BaseError):
+    pass
+
+
+class ShapeSpecializingAllocation(BaseError):
+    pass
+
+
+class ShapeSpecializingCall(BaseError):
+    pass
+
+
+class SpecializeArgType(BaseError):
+    pass
+
+
+class StackTensorDevPtrDtype(BaseError):
+    pass
+
+
+class StackTensorDevPtrOnHost(BaseError):
+    pass
+
+
+class StackTensorExampleOnDevice(BaseError):
+    pass
+
+
+class StackTensorcOnHost(BaseError):
+    pass
+
+
+class StarredArgsNotSupportedOnDevice(BaseError):
+    pass
+
+
+class StatementNotSupported(BaseError):
+    pass
+
+
+class TensorOperationsInHostCall(BaseError):
+    pass
+
+
+class TileOfTile(BaseError):
+    pass
+
+
+class TracedArgNotSupported(BaseError):
+    pass
+
+
+class TritonUnrecoverableRuntimeError(BaseError):
+    pass
+
+
+class TunableNameConflict(BaseError):
+    pass
+
+
+class TunableTypeNotSupported(BaseError):
+    pass
+
+
+class TypeInferenceError(BaseError):
+    pass
+
+
+class UnsupportedPythonType(BaseError):
+    pass
+
+
+class UnsupportedSplitOperation(BaseError):
+    pass
+
+
+class WrongDevice(BaseError):
+    pass
+
+
+class BlockSizeIgnoredInInterpretMode(BaseWarning):
+    pass
+
+
+class NoAOTHeuristicWarning(BaseWarning):
+    pass
+
+
+class TiledKMatmulAccumulationWarning(BaseWarning):
+    pass
+
+
 def _from_core(error: Exception) -> Base:
     """The ``helion.exc`` error for an exception raised by the compiler core."""
     from . import _core
@@ -178,7 +504,7 @@ def _from_core(error: Exception) -> Base:
     if isinstance(error, _core.UserError):
         kind, message = error.args
         cls = globals().get(kind)
-        concrete = isinstance(cls, type) and issubclass(cls, Base) and cls is not Base
+        concrete = isinstance(cls, type) and issubclass(cls, Base) and cls not in (Base, BaseError)
         if not concrete or issubclass(cls, Warning):
             cls = CompileError
         return cls(message)

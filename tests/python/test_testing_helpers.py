@@ -91,3 +91,19 @@ def test_top_level_helpers() -> None:
     assert [helion.next_power_of_2(n) for n in (0, 1, 2, 3, 5, 64, 65)] == [1, 1, 2, 4, 8, 64, 128]
     assert helion.Settings(ref_mode=helion.RefMode.OFF).ref_mode == "off"
     assert helion.runtime.Kernel is helion.Kernel
+
+
+def test_every_helion_error_class_exists() -> None:
+    # A sample of Helion 1.4's classes users catch; all derive from Base.
+    for name in (
+        "BaseError",
+        "TypeInferenceError",
+        "InvalidAPIUsage",
+        "TileOfTile",
+        "AutotuneError",
+    ):
+        cls = getattr(exc, name)
+        assert issubclass(cls, exc.BaseError) and issubclass(cls, exc.Base)
+    assert issubclass(exc.TiledKMatmulAccumulationWarning, exc.BaseWarning)
+    assert issubclass(exc.ShapeMismatch, exc.BaseError)
+    assert not issubclass(exc.TensorOperationInWrapper, exc.BaseError)
