@@ -82,10 +82,16 @@ int dot(LoweringContext &cx, const Operands &f, int acc, const SourceSpan &span)
 }
 
 /// matmul(input, other) and mm/bmm(input, mat2): `second` names the parameter.
-Operand lower_matmul(LoweringContext &cx, const CallArgs &args, const std::string &second) {
+/// `takes_out_dtype`: torch.mm and torch.bmm have an overload whose third
+/// argument is the result's dtype (`torch.bmm(q, k, torch.float32)`).
+Operand lower_matmul(LoweringContext &cx, const CallArgs &args, const std::string &second,
+                     bool takes_out_dtype) {
   bool batched = args.fn != "torch.mm" && args.fn != "tensor.mm";
   Operands f = factors(cx, args["input"], args[second], "matmul", args.span, batched);
-  return Operand::tensor(cx.cast(dot(cx, f, -1, args.span), f.dtype, args.span));
+  DType out = f.dtype;
+  if (takes_out_dtype && !is_none(args["out_dtype"]))
+    out = cx.dtype_arg(args["out_dtype"], args.span);
+  return Operand::tensor(cx.cast(dot(cx, f, -1, args.span), out, args.span));
 }
 
 Operand lower_hl_dot(LoweringContext &cx, const CallArgs &args) {
@@ -140,12 +146,14 @@ Operand lower_add_product(LoweringContext &cx, const CallArgs &args) {
 } // namespace
 
 void register_matmul(LoweringRegistry &r) {
-  auto matmul = [](const std::string &second) -> OpLowering {
-    return [second](LoweringContext &cx, const CallArgs &a) { return lower_matmul(cx, a, second); };
+  auto matmul = [](const std::string &second, bool takes_out_dtype) -> OpLowering {
+    return [second, takes_out_dtype](LoweringContext &cx, const CallArgs &a) {
+      return lower_matmul(cx, a, second, takes_out_dtype);
+    };
   };
-  r.add_both("matmul", "(input, other, *, ~out=None)", matmul("other"));
-  r.add_both("mm", "(input, mat2, *, ~out=None)", matmul("mat2"));
-  r.add_both("bmm", "(input, mat2, *, ~out=None)", matmul("mat2"));
+  r.add_both("matmul", "(input, other, *, ~out=None)", matmul("other", false));
+  r.add_both("mm", "(input, mat2, out_dtype=None, *, ~out=None)", matmul("mat2", true));
+  r.add_both("bmm", "(input, mat2, out_dtype=None, *, ~out=None)", matmul("mat2", true));
   r.add("hl.dot", "(mat1, mat2, acc=None, out_dtype=None)", lower_hl_dot);
   r.add_both("addmm", "(input, mat1, mat2, *, beta=1, alpha=1, ~out=None)", lower_add_product);
   r.add_both("baddbmm", "(input, batch1, batch2, *, beta=1, alpha=1, ~out=None)",

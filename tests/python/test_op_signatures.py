@@ -177,7 +177,11 @@ def empty_dtyp(x: torch.Tensor) -> torch.Tensor:
 @pytest.mark.parametrize(
     ("kernel", "cls", "message"),
     [
-        (sum_dimension, exc.TorchOpTracingError, "Tensor.sum() got an unexpected keyword argument 'dimension'"),
+        (
+            sum_dimension,
+            exc.TorchOpTracingError,
+            "Tensor.sum() got an unexpected keyword argument 'dimension'",
+        ),
         (
             amax_dimension,
             exc.TorchOpTracingError,
@@ -186,7 +190,11 @@ def empty_dtyp(x: torch.Tensor) -> torch.Tensor:
         ),
         (exp_foo, exc.TorchOpTracingError, "torch.exp() got an unexpected keyword argument 'foo'"),
         (exp_out, exc.UnsupportedOp, "torch.exp() does not support the argument 'out'"),
-        (empty_dtyp, exc.TorchOpTracingError, "torch.empty() got an unexpected keyword argument 'dtyp'"),
+        (
+            empty_dtyp,
+            exc.TorchOpTracingError,
+            "torch.empty() got an unexpected keyword argument 'dtyp'",
+        ),
     ],
     ids=["sum_dimension", "amax_dimension", "exp_foo", "exp_out", "empty_dtyp"],
 )
@@ -245,3 +253,24 @@ def test_former_crashes_in_a_subprocess(tmp_path, expr: str, expected: str) -> N
     )
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stderr[-2000:]}"
     assert done.stdout.strip().splitlines()[-1].startswith(expected), done.stdout
+
+
+@helion.kernel(autotune_effort="none")
+def bmm_to_float32(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    batch, m, _ = a.size()
+    n = b.size(2)
+    out = torch.empty([batch, m, n], dtype=torch.float32, device=a.device)
+    for tile_b, tile_m, tile_n in hl.tile([batch, m, n]):
+        out[tile_b, tile_m, tile_n] = torch.bmm(
+            a[tile_b, tile_m, :], b[tile_b, :, tile_n], torch.float32
+        )
+    return out
+
+
+def test_mm_and_bmm_take_the_result_dtype_third() -> None:
+    # torch's mm/bmm overload with out_dtype (aten::bmm.dtype), as attention kernels use it.
+    a = torch.randn(2, 16, 16, device=DEVICE, dtype=torch.float16)
+    b = torch.randn(2, 16, 16, device=DEVICE, dtype=torch.float16)
+    result = bmm_to_float32(a, b)
+    assert result.dtype == torch.float32
+    torch.testing.assert_close(result, torch.bmm(a.float(), b.float()), atol=1e-2, rtol=1e-2)
