@@ -418,6 +418,12 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
   }
   const std::string &name = fn->text;
   auto sig = host_signatures().find(name);
+  // Host-side hl functions of Helion that the compiler has no lowering for yet.
+  if (name == "hl.register_block_size" || name == "hl.register_tunable")
+    throw UserError("UnsupportedOp",
+                    name + " is not supported yet; write the value it would choose into the "
+                           "kernel (a constant, or block_size= in hl.tile)",
+                    expr.span);
   if (name.rfind("hl.", 0) == 0 && name != "hl.specialize")
     throw UserError("NotInsideKernel",
                     name + " can only be called inside a device loop (`for ... in hl.tile(...)`)",

@@ -9,6 +9,7 @@ import helion
 import helion.language as hl
 from helion import _testing, exc
 from helion._testing import DEVICE, HALF_DTYPE, code_and_output, run_example
+from helion.autotuner import PowerOfTwoFragment
 
 
 @helion.kernel(config=helion.Config(block_sizes=[16]))
@@ -107,3 +108,39 @@ def test_every_helion_error_class_exists() -> None:
     assert issubclass(exc.TiledKMatmulAccumulationWarning, exc.BaseWarning)
     assert issubclass(exc.ShapeMismatch, exc.BaseError)
     assert not issubclass(exc.TensorOperationInWrapper, exc.BaseError)
+
+
+def test_tunable_fragments() -> None:
+    from helion.autotuner import (
+        BooleanFragment,
+        EnumFragment,
+        IntegerFragment,
+        ListOf,
+        PowerOfTwoFragment,
+    )
+
+    assert PowerOfTwoFragment(1, 256).default() == 1
+    assert PowerOfTwoFragment(4, 64, 128).default() == 64
+    assert PowerOfTwoFragment(1, 8).is_valid(4) and not PowerOfTwoFragment(1, 8).is_valid(6)
+    assert IntegerFragment(2, 9, 0).default() == 2
+    assert EnumFragment(("a", "b")).default() == "a"
+    with pytest.raises(ValueError, match="subset"):
+        EnumFragment(("a", "b"), search_choices=("c",))
+    assert BooleanFragment().default() is False
+    assert ListOf(IntegerFragment(1, 3), 2).default() == [1, 1]
+    with pytest.raises(ValueError, match="powers of two"):
+        PowerOfTwoFragment(3, 8)
+
+
+@helion.kernel(autotune_effort="none")
+def uses_a_tunable(x: torch.Tensor) -> torch.Tensor:
+    split = hl.register_tunable("split", PowerOfTwoFragment(1, 8))
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] * split
+    return out
+
+
+def test_register_tunable_says_it_is_not_supported() -> None:
+    with pytest.raises(exc.UnsupportedOp, match=r"hl\.register_tunable is not supported yet"):
+        uses_a_tunable(torch.randn(8, device=DEVICE))

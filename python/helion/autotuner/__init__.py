@@ -22,12 +22,29 @@ from .. import _core, exc
 from .._config import Config
 from . import cache
 from .benchmark import Evaluator, _generate_quietly
+from .fragments import (
+    BooleanFragment,
+    EnumFragment,
+    Fragment,
+    IntegerFragment,
+    ListOf,
+    PowerOfTwoFragment,
+)
 from .report import Reporter
 
 if TYPE_CHECKING:
     from ..runtime.kernel import BoundKernel
 
-__all__ = ["autotune", "cache"]
+__all__ = [
+    "BooleanFragment",
+    "EnumFragment",
+    "Fragment",
+    "IntegerFragment",
+    "ListOf",
+    "PowerOfTwoFragment",
+    "autotune",
+    "cache",
+]
 
 
 def _device_info(bound: BoundKernel, args: Sequence[Any]) -> dict[str, Any]:
