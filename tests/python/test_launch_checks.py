@@ -60,6 +60,38 @@ def test_host_allocated_tensor_past_int32_is_indexed_in_int64(static: bool, tmp_
     assert result.stdout.strip().endswith("ok")
 
 
+_CORNER = textwrap.dedent(
+    """
+    import torch
+    import helion
+    import helion.language as hl
+
+    @helion.kernel(autotune_effort="none")
+    def corner(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        big = torch.empty([x.size(0), y.size(0)], dtype=x.dtype, device=x.device)
+        for ti, tj in hl.tile([x.size(0) - 4, y.size(0) - 4], [x.size(0), y.size(0)]):
+            big[ti, tj] = x[ti, None] + y[None, tj]
+        return big
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    x = torch.ones(65536, dtype=torch.int8, device=device)
+    y = torch.ones(32769, dtype=torch.int8, device=device)
+    big = corner(x, y)
+    assert torch.equal(big[-4:, -4:], torch.full((4, 4), 2, dtype=torch.int8, device=device))
+    print("ok")
+    """
+)
+
+
+def test_a_host_allocation_past_int32_with_small_arguments(tmp_path: Path) -> None:
+    # 65536 x 32769 int8: more than 2**31 elements, though each argument is
+    # small. Only the last 4x4 corner is written; with int32 offsets that
+    # write lands before the tensor (a crash under the interpreter).
+    result = _run(_CORNER, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")
+
+
 def test_fixed_int32_raises_instead_of_wrapping(tmp_path: Path) -> None:
     source = _KERNEL.format(static=True).replace(
         'autotune_effort="none"', 'autotune_effort="none", index_dtype="int32"'
