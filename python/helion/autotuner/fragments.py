@@ -29,57 +29,36 @@ def _check_bounds(kind: str, low: int, high: int) -> None:
         raise ValueError(f"{kind}: low={low} is above high={high}")
 
 
-def _clamp(value: int, low: int, high: int) -> int:
-    return max(low, min(high, value))
-
-
-class PowerOfTwoFragment(Fragment):
-    """Powers of two in ``[low, high]``; the default is ``default_val`` (clamped) or ``low``."""
-
-    def __init__(self, low: int, high: int, default_val: int | None = None) -> None:
-        _check_bounds("PowerOfTwoFragment", low, high)
-        if low < 1 or low & (low - 1) or high & (high - 1):
-            raise ValueError(f"PowerOfTwoFragment: low={low} and high={high} must be powers of two")
-        self.low, self.high, self.default_val = low, high, default_val
-
-    def default(self) -> int:
-        return (
-            self.low if self.default_val is None else _clamp(self.default_val, self.low, self.high)
-        )
-
-    def is_valid(self, value: Any) -> bool:
-        return (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and self.low <= value <= self.high
-            and value & (value - 1) == 0
-        )
-
-    def __repr__(self) -> str:
-        return f"PowerOfTwoFragment({self.low}, {self.high}, {self.default_val})"
-
-
 class IntegerFragment(Fragment):
     """Any int in ``[low, high]``; the default is ``default_val`` (clamped) or ``low``."""
 
     def __init__(self, low: int, high: int, default_val: int | None = None) -> None:
-        _check_bounds("IntegerFragment", low, high)
+        _check_bounds(type(self).__name__, low, high)
         self.low, self.high, self.default_val = low, high, default_val
 
     def default(self) -> int:
-        return (
-            self.low if self.default_val is None else _clamp(self.default_val, self.low, self.high)
-        )
+        if self.default_val is None:
+            return self.low
+        return max(self.low, min(self.high, self.default_val))
 
     def is_valid(self, value: Any) -> bool:
-        return (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and self.low <= value <= self.high
-        )
+        is_int = isinstance(value, int) and not isinstance(value, bool)
+        return is_int and self.low <= value <= self.high
 
     def __repr__(self) -> str:
-        return f"IntegerFragment({self.low}, {self.high}, {self.default_val})"
+        return f"{type(self).__name__}({self.low}, {self.high}, {self.default_val})"
+
+
+class PowerOfTwoFragment(IntegerFragment):
+    """Powers of two in ``[low, high]``; the default is ``default_val`` (clamped) or ``low``."""
+
+    def __init__(self, low: int, high: int, default_val: int | None = None) -> None:
+        super().__init__(low, high, default_val)
+        if low < 1 or low & (low - 1) or high & (high - 1):
+            raise ValueError(f"PowerOfTwoFragment: low={low} and high={high} must be powers of two")
+
+    def is_valid(self, value: Any) -> bool:
+        return super().is_valid(value) and value & (value - 1) == 0
 
 
 class EnumFragment(Fragment):
