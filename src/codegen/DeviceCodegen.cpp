@@ -421,7 +421,7 @@ private:
   }
 
   void emit_loop(const Stmt &s) {
-    for (const ir::LoopCarry &c : s.carried) {
+    for (const ir::Carry &c : s.carried) {
       std::string var = carried_name(c);
       values_[c.arg] = var;
       values_[c.result] = var;
@@ -456,7 +456,7 @@ private:
       emit_block_indices(b, offset);
     }
     emit_block(s.body);
-    for (const ir::LoopCarry &c : s.carried) {
+    for (const ir::Carry &c : s.carried) {
       std::string value = expr(c.yielded);
       if (value != values_[c.arg]) out_.line(values_[c.arg] + " = " + value);
     }
@@ -465,7 +465,7 @@ private:
     out_.forget_source();
   }
 
-  std::string carried_name(const ir::LoopCarry &c) {
+  std::string carried_name(const ir::Carry &c) {
     auto it = values_.find(c.arg);
     if (it != values_.end()) return it->second;
     // `acc = hl.zeros(...)` then a loop over `acc`: one variable throughout.
@@ -548,44 +548,95 @@ private:
     return m + index + "]";
   }
 
-  static std::string reduce_identity(const std::string &fn, DType dtype) {
-    if (fn == "sum") return "0";
-    bool floating = is_floating(dtype);
-    if (fn == "max" || fn == "argmax") return floating ? "float('-inf')" : "-2147483648";
-    return floating ? "float('inf')" : "2147483647";
+  /// Triton's spelling of a function that maps to one call, if it does.
+  static const char *triton_function(ir::UnaryFn fn) {
+    using ir::UnaryFn;
+    switch (fn) {
+    case UnaryFn::Exp: return "tl.exp";
+    case UnaryFn::Log: return "tl.log";
+    case UnaryFn::Sqrt: return "tl.sqrt";
+    case UnaryFn::Rsqrt: return "tl.rsqrt";
+    case UnaryFn::Sigmoid: return "tl.sigmoid";
+    case UnaryFn::Tanh: return "libdevice.tanh";
+    case UnaryFn::Abs: return "tl.abs";
+    case UnaryFn::Sin: return "tl.sin";
+    case UnaryFn::Cos: return "tl.cos";
+    case UnaryFn::Exp2: return "tl.exp2";
+    case UnaryFn::Log2: return "tl.log2";
+    case UnaryFn::Log1p: return "libdevice.log1p";
+    case UnaryFn::Expm1: return "libdevice.expm1";
+    case UnaryFn::Floor: return "tl.floor";
+    case UnaryFn::Ceil: return "tl.ceil";
+    case UnaryFn::Erf: return "tl.erf";
+    default: return nullptr;
+    }
   }
 
-  static const std::map<std::string, std::string> &unary_table() {
-    static const std::map<std::string, std::string> t = {
-        {"exp", "tl.exp"},
-        {"log", "tl.log"},
-        {"sqrt", "tl.sqrt"},
-        {"rsqrt", "tl.rsqrt"},
-        {"sigmoid", "tl.sigmoid"},
-        {"tanh", "libdevice.tanh"},
-        {"abs", "tl.abs"},
-        {"sin", "tl.sin"},
-        {"cos", "tl.cos"},
-        {"exp2", "tl.exp2"},
-        {"log2", "tl.log2"},
-        {"log1p", "libdevice.log1p"},
-        {"expm1", "libdevice.expm1"},
-        {"floor", "tl.floor"},
-        {"ceil", "tl.ceil"},
-        {"erf", "tl.erf"},
-    };
-    return t;
+  /// Python's infix operator for a binary function, if it is one.
+  static const char *infix_operator(ir::BinaryFn fn) {
+    using ir::BinaryFn;
+    switch (fn) {
+    case BinaryFn::Add: return "+";
+    case BinaryFn::Sub: return "-";
+    case BinaryFn::Mul: return "*";
+    case BinaryFn::TrueDiv: return "/";
+    case BinaryFn::FloorDiv: return "//";
+    case BinaryFn::Mod: return "%";
+    case BinaryFn::Eq: return "==";
+    case BinaryFn::Ne: return "!=";
+    case BinaryFn::Lt: return "<";
+    case BinaryFn::Le: return "<=";
+    case BinaryFn::Gt: return ">";
+    case BinaryFn::Ge: return ">=";
+    case BinaryFn::LogicalAnd:
+    case BinaryFn::BitAnd: return "&";
+    case BinaryFn::LogicalOr:
+    case BinaryFn::BitOr: return "|";
+    case BinaryFn::BitXor: return "^";
+    case BinaryFn::ShiftLeft: return "<<";
+    case BinaryFn::ShiftRight: return ">>";
+    default: return nullptr;
+    }
   }
 
-  static const std::map<std::string, std::string> &binary_operators() {
-    static const std::map<std::string, std::string> t = {
-        {"add", "+"},         {"sub", "-"},        {"mul", "*"},         {"truediv", "/"},
-        {"floordiv", "//"},   {"mod", "%"},        {"eq", "=="},         {"ne", "!="},
-        {"lt", "<"},          {"le", "<="},        {"gt", ">"},          {"ge", ">="},
-        {"logical_and", "&"}, {"logical_or", "|"}, {"bitwise_and", "&"}, {"bitwise_or", "|"},
-        {"bitwise_xor", "^"},
-    };
-    return t;
+  std::string unary_text(const Node &n, const std::string &x) {
+    using ir::UnaryFn;
+    switch (n.unary_fn()) {
+    case UnaryFn::Neg: return "-" + wrap(x);
+    case UnaryFn::Relu: return "tl.maximum(" + x + ", 0)";
+    case UnaryFn::LogicalNot: return wrap(x) + " == 0";
+    case UnaryFn::BitwiseNot: return "~" + wrap(x);
+    default: break;
+    }
+    if (inputs_.settings.interpreter) {
+      // Triton's interpreter has no libdevice.
+      if (n.unary_fn() == UnaryFn::Tanh) return "2 * tl.sigmoid(2 * " + wrap(x) + ") - 1";
+      if (n.unary_fn() == UnaryFn::Log1p) return "tl.log(1 + " + wrap(x) + ")";
+      if (n.unary_fn() == UnaryFn::Expm1) return "tl.exp(" + x + ") - 1";
+    }
+    const char *fn = triton_function(n.unary_fn());
+    check_internal(fn != nullptr, std::string("no triton spelling for ") + ir::name(n.unary_fn()));
+    return std::string(fn) + "(" + x + ")";
+  }
+
+  std::string binary_text(const Node &n, const std::string &a, const std::string &b) {
+    using ir::BinaryFn;
+    switch (n.binary_fn()) {
+    case BinaryFn::Maximum: return "tl.maximum(" + a + ", " + b + ")";
+    case BinaryFn::Minimum: return "tl.minimum(" + a + ", " + b + ")";
+    case BinaryFn::Pow:
+      if (inputs_.settings.interpreter) return "tl.exp2(tl.log2(" + a + ") * " + wrap(b) + ")";
+      return "libdevice.pow(" + a + ", " + b + ")";
+    default: break;
+    }
+    const char *op = infix_operator(n.binary_fn());
+    check_internal(op != nullptr, std::string("no triton spelling for ") + ir::name(n.binary_fn()));
+    std::string text = wrap(a) + " " + op + " " + wrap(b);
+    // Triton divides 16-bit floats in float32; torch rounds back to the input type.
+    if (n.binary_fn() == BinaryFn::TrueDiv && dtype_bytes(n.type.dtype) == 2 &&
+        is_floating(n.type.dtype))
+      return "(" + text + ").to(" + triton_dtype(n.type.dtype) + ")";
+    return text;
   }
 
   std::string compute_text(const Node &n) {
@@ -615,34 +666,10 @@ private:
              triton_dtype(n.type.dtype) + ")";
     case OpKind::Load:
       return load_text(n);
-    case OpKind::Unary: {
-      if (n.fn == "neg") return "-" + operand(0);
-      if (n.fn == "relu") return "tl.maximum(" + operand(0) + ", 0)";
-      if (n.fn == "logical_not") return operand(0) + " == 0";
-      if (n.fn == "bitwise_not") return "~" + operand(0);
-      if (inputs_.settings.interpreter) {
-        if (n.fn == "tanh") return "2 * tl.sigmoid(2 * " + wrap(operand(0)) + ") - 1";
-        if (n.fn == "log1p") return "tl.log(1 + " + wrap(operand(0)) + ")";
-        if (n.fn == "expm1") return "tl.exp(" + operand(0) + ") - 1";
-      }
-      auto it = unary_table().find(n.fn);
-      check_internal(it != unary_table().end(), "no triton spelling for unary " + n.fn);
-      return it->second + "(" + operand(0) + ")";
-    }
-    case OpKind::Binary: {
-      if (n.fn == "maximum" || n.fn == "minimum")
-        return "tl." + n.fn + "(" + operand(0) + ", " + operand(1) + ")";
-      if (n.fn == "pow" && inputs_.settings.interpreter)
-        return "tl.exp2(tl.log2(" + operand(0) + ") * " + wrap(operand(1)) + ")";
-      if (n.fn == "pow") return "libdevice.pow(" + operand(0) + ", " + operand(1) + ")";
-      auto it = binary_operators().find(n.fn);
-      check_internal(it != binary_operators().end(), "no triton spelling for binary " + n.fn);
-      std::string text = wrap(operand(0)) + " " + it->second + " " + wrap(operand(1));
-      // Triton divides 16-bit floats in float32; torch rounds back to the input type.
-      if (n.fn == "truediv" && dtype_bytes(n.type.dtype) == 2 && is_floating(n.type.dtype))
-        return "(" + text + ").to(" + triton_dtype(n.type.dtype) + ")";
-      return text;
-    }
+    case OpKind::Unary:
+      return unary_text(n, operand(0));
+    case OpKind::Binary:
+      return binary_text(n, operand(0), operand(1));
     case OpKind::Where:
       return "tl.where(" + operand(0) + ", " + operand(1) + ", " + operand(2) + ")";
     case OpKind::Cast: {
@@ -711,15 +738,17 @@ private:
       throw UserError("InvalidConfig", "a flattened hl.tile dimension cannot be reduced over; give "
                                        "one block size per dimension");
     int axis = cg_axis(in.dims, n.axis);
-    if (axis_dim.is_block() && k_.node(operand).op != OpKind::LoopResult) {
+    if (axis_dim.is_block() && k_.node(operand).op != OpKind::RegionResult) {
       std::string mask = block_mask(axis_dim.block, axis, cg_rank(in.dims));
       if (!mask.empty())
-        value = "tl.where(" + mask + ", " + value + ", " + reduce_identity(n.fn, in.dtype) + ")";
+        value = "tl.where(" + mask + ", " + value + ", " +
+                ir::identity_literal(n.reduce_fn(), in.dtype) + ")";
     }
-    std::string text = "tl." + n.fn + "(" + value + ", " + std::to_string(axis);
+    std::string text =
+        std::string("tl.") + ir::name(n.reduce_fn()) + "(" + value + ", " + std::to_string(axis);
     if (n.keepdim) text += ", keep_dims=True";
     // Triton's positions are int32; torch's are int64.
-    if (n.fn == "argmax" || n.fn == "argmin") return text + ").to(tl.int64)";
+    if (ir::yields_index(n.reduce_fn())) return text + ").to(tl.int64)";
     return text + ")";
   }
 
@@ -832,7 +861,7 @@ private:
   void collect_accesses(const std::vector<Stmt> &body,
                         std::vector<std::pair<int, const std::vector<IndexItem> *>> &out) {
     for (const Stmt &s : body) {
-      if (s.kind == Stmt::Kind::Store && s.atomic.empty()) {
+      if (s.kind == Stmt::Kind::Store && !s.atomic) {
         access_tensor_[s.memory_op] = s.tensor;
         out.emplace_back(s.memory_op, &s.index);
       }
@@ -960,11 +989,11 @@ private:
     std::string value = expr_at_rank(s.value, cg_rank(dims));
     if (k_.node(s.value).type.dtype != t.dtype)
       value = wrap(value) + ".to(" + triton_dtype(t.dtype) + ")";
-    if (!s.atomic.empty()) {
+    if (s.atomic) {
       // Atomics take pointers: block pointers and descriptors have no atomic forms here.
       auto [pointer, mask] = pointer_and_mask(s.tensor, s.index);
       if (s.mask >= 0) mask = and_extra_mask(mask, s.mask, dims);
-      out_.line("tl.atomic_" + s.atomic + "(" + pointer + ", " + value +
+      out_.line(std::string("tl.atomic_") + ir::name(*s.atomic) + "(" + pointer + ", " + value +
                 (mask.empty() ? "" : ", mask=" + mask) + ", sem='relaxed')");
       return;
     }

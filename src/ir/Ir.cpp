@@ -2,6 +2,8 @@
 
 #include "support/Diagnostics.h"
 
+#include <type_traits>
+
 namespace helion::ir {
 
 int DeviceKernel::add(Node node) {
@@ -49,10 +51,12 @@ static const char *op_name(OpKind op) {
     return "permute";
   case OpKind::MaskFill:
     return "mask_fill";
-  case OpKind::LoopArg:
-    return "loop_arg";
-  case OpKind::LoopResult:
-    return "loop_result";
+  case OpKind::RegionArg:
+    return "region_arg";
+  case OpKind::RegionResult:
+    return "region_result";
+  case OpKind::LoopIndex:
+    return "loop_index";
   }
   return "?";
 }
@@ -82,7 +86,11 @@ static std::string index_text(const std::vector<IndexItem> &index) {
 
 static void dump_node(std::string &out, const DeviceKernel &k, const Node &n) {
   out += "%" + std::to_string(n.id) + ": " + type_text(n.type) + " = " + op_name(n.op);
-  if (!n.fn.empty()) out += "." + n.fn;
+  std::visit(
+      [&](auto fn) {
+        if constexpr (!std::is_same_v<decltype(fn), std::monostate>) out += std::string(".") + name(fn);
+      },
+      n.fn);
   for (int operand : n.operands)
     out += " %" + std::to_string(operand);
   if (n.op == OpKind::Constant) out += " " + n.number;
@@ -92,6 +100,20 @@ static void dump_node(std::string &out, const DeviceKernel &k, const Node &n) {
   if (n.op == OpKind::Load) out += " " + k.tensors.at(n.tensor).name + index_text(n.index);
   if (n.op == OpKind::Reduce)
     out += " axis=" + std::to_string(n.axis) + (n.keepdim ? " keepdim" : "");
+}
+
+static std::string ref(int id) {
+  return "%" + std::to_string(id);
+}
+
+static std::string carries_text(const std::vector<Carry> &carried, bool is_if) {
+  std::string out;
+  for (const Carry &c : carried)
+    out += " " + c.name +
+           (is_if ? "(" + ref(c.yielded) + " | " + ref(c.else_yielded) + " -> " + ref(c.result) + ")"
+                  : "(" + ref(c.init) + " -> " + ref(c.arg) + " -> " + ref(c.yielded) + " -> " +
+                        ref(c.result) + ")");
+  return out;
 }
 
 static void dump_block(std::string &out, const DeviceKernel &k, const std::vector<Stmt> &body,
@@ -105,22 +127,39 @@ static void dump_block(std::string &out, const DeviceKernel &k, const std::vecto
       out += "\n";
       break;
     case Stmt::Kind::Store:
-      out += pad + (s.atomic.empty() ? "store " : "atomic_" + s.atomic + " ") +
-             k.tensors.at(s.tensor).name + index_text(s.index) + " = %" + std::to_string(s.value) +
-             "\n";
+      out += pad + (s.atomic ? std::string("atomic_") + name(*s.atomic) + " " : "store ") +
+             k.tensors.at(s.tensor).name + index_text(s.index) + " = " + ref(s.value) +
+             (s.mask >= 0 ? " mask " + ref(s.mask) : "") + "\n";
       break;
     case Stmt::Kind::TileLoop:
-    case Stmt::Kind::ReductionLoop: {
-      bool tile = s.kind == Stmt::Kind::TileLoop;
-      out += pad + (tile ? "tile_loop call" : "reduction_loop b") +
-             std::to_string(tile ? s.tile_call : s.block);
-      for (const LoopCarry &c : s.carried)
-        out += " " + c.name + "(%" + std::to_string(c.init) + " -> %" + std::to_string(c.arg) +
-               " -> %" + std::to_string(c.yielded) + " -> %" + std::to_string(c.result) + ")";
-      out += "\n";
+      out += pad + "tile_loop call" + std::to_string(s.tile_call) +
+             carries_text(s.carried, false) + "\n";
       dump_block(out, k, s.body, depth + 1);
       break;
-    }
+    case Stmt::Kind::ReductionLoop:
+      out += pad + "reduction_loop b" + std::to_string(s.block) + carries_text(s.carried, false) +
+             "\n";
+      dump_block(out, k, s.body, depth + 1);
+      break;
+    case Stmt::Kind::RangeLoop:
+      out += pad + "range_loop " + ref(s.loop_index) + " in [" + ref(s.range_begin) + ", " +
+             ref(s.range_end) + ") step " + ref(s.range_step) + carries_text(s.carried, false) +
+             "\n";
+      dump_block(out, k, s.body, depth + 1);
+      break;
+    case Stmt::Kind::If:
+      out += pad + "if " + ref(s.cond) + carries_text(s.carried, true) + "\n";
+      dump_block(out, k, s.body, depth + 1);
+      out += pad + "else\n";
+      dump_block(out, k, s.orelse, depth + 1);
+      break;
+    case Stmt::Kind::While:
+      out += pad + "while " + ref(s.cond) + carries_text(s.carried, false) + "\n";
+      out += pad + "  cond\n";
+      dump_block(out, k, s.cond_body, depth + 2);
+      out += pad + "  body\n";
+      dump_block(out, k, s.body, depth + 2);
+      break;
     }
   }
 }

@@ -3,15 +3,21 @@
 // The device IR: the body of a kernel's grid loop as structured statements
 // over typed SSA values. Shapes are lists of dimensions, each either a
 // block (a tile dimension or a reduction dimension, sized by the config) or a
-// constant. Nodes are created only through DeviceKernel::add, which checks
-// operand ids; once added a node is not changed by later stages.
+// constant. Nodes are created through the checked builders of Builder.h
+// (which add them with DeviceKernel::add); once added a node is not changed
+// by later stages. Control flow is structured: loops, `if` and `while` own
+// their regions, and a value a region changes leaves it as a Carry (like
+// MLIR's scf.for / scf.if / scf.while results), so every value is defined in
+// exactly one place.
 
+#include "ir/Ops.h"
 #include "support/SourceSpan.h"
 #include "types/DType.h"
 #include "types/SymInt.h"
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace helion::ir {
@@ -82,18 +88,22 @@ enum class OpKind {
   TileSize,   ///< `block`'s block size (scalar)
   Full,       ///< a tensor of `type` filled with operand 0 (a scalar)
   Load,       ///< `tensor` at `index`; operand 0, when present, masks the lanes read
-  Unary,      ///< `fn`(operand 0)
-  Binary,     ///< operand 0 `fn` operand 1 (broadcasting)
+  Unary,      ///< `fn` (a UnaryFn) of operand 0
+  Binary,     ///< `fn` (a BinaryFn) of operands 0 and 1 (broadcasting)
   Where,      ///< where(operand 0, operand 1, operand 2)
   Cast,       ///< operand 0 converted to type.dtype
-  Reduce,     ///< `fn` ("sum", "max", "min") of operand 0 over `axis`
+  Reduce,     ///< `fn` (a ReduceFn) of operand 0 over `axis`
   Dot,        ///< operand 0 @ operand 1 (+ operand 2 as accumulator when present)
   Reshape,    ///< operand 0 with size-1 dims inserted or removed to reach `type`
   Permute,    ///< operand 0 with dims permuted by `perm`
   MaskFill,   ///< operand 0 with lanes past the end of `block` replaced by `number`
-  LoopArg,    ///< a loop-carried value inside a loop body
-  LoopResult, ///< a loop-carried value after its loop
+  RegionArg,    ///< a carried value inside a loop's body (its value at the iteration's start)
+  RegionResult, ///< a carried value after its statement (loop, if or while)
+  LoopIndex,    ///< a range loop's induction variable (a scalar)
 };
+
+/// The function a Unary, Binary or Reduce node applies.
+using OpFn = std::variant<std::monostate, UnaryFn, BinaryFn, ReduceFn>;
 
 /// One entry of a tensor subscript, per dimension of the tensor (or a new axis).
 struct IndexItem {
@@ -110,7 +120,7 @@ struct Node {
   OpKind op = OpKind::Constant;
   TensorType type;
   std::vector<int> operands;
-  std::string fn;
+  OpFn fn;
   std::string number; ///< Constant: the literal as Python/Triton spells it
   SymInt sym;         ///< HostScalar
   int scalar = -1;    ///< HostScalar: ScalarParam index when not a SymInt
@@ -123,20 +133,30 @@ struct Node {
   std::vector<int> perm; ///< Permute
   std::string name_hint;
   SourceSpan span;
+
+  UnaryFn unary_fn() const { return std::get<UnaryFn>(fn); }
+  BinaryFn binary_fn() const { return std::get<BinaryFn>(fn); }
+  ReduceFn reduce_fn() const { return std::get<ReduceFn>(fn); }
 };
 
 struct Stmt;
 
-struct LoopCarry {
-  std::string name; ///< the source variable
-  int init = -1;    ///< value before the loop
-  int arg = -1;     ///< LoopArg node read inside the body
-  int yielded = -1; ///< value at the end of the body
-  int result = -1;  ///< LoopResult node after the loop
+/// A source variable that a region statement may change. Loops: `init`
+/// before the loop, `arg` (a RegionArg) inside the body, `yielded` at the
+/// end of the body, `result` after the loop. If: `yielded` at the end of the
+/// then-region, `else_yielded` at the end of the else-region, `result` after.
+/// While: as loops; the condition region reads `arg` too.
+struct Carry {
+  std::string name;
+  int init = -1;
+  int arg = -1;
+  int yielded = -1;
+  int else_yielded = -1;
+  int result = -1;
 };
 
 struct Stmt {
-  enum class Kind { Compute, Store, TileLoop, ReductionLoop };
+  enum class Kind { Compute, Store, TileLoop, ReductionLoop, RangeLoop, If, While };
   Kind kind = Kind::Compute;
   SourceSpan span;
   int value = -1; ///< Compute: the node; Store: the stored node
@@ -144,13 +164,21 @@ struct Stmt {
   int tensor = -1;
   std::vector<IndexItem> index;
   int memory_op = -1;
-  std::string atomic; ///< Store: "add", "max", ... for an atomic read-modify-write
+  std::optional<AtomicFn> atomic; ///< Store: a read-modify-write instead of a plain store
   int mask = -1;      ///< Store: a bool node limiting which lanes are written (extra_mask)
-  // TileLoop (nested `hl.tile`) and ReductionLoop (a looped reduction dim)
+  // TileLoop (nested `hl.tile`), ReductionLoop (a looped reduction dim),
+  // RangeLoop (`for i in range(...)`), If and While.
   int tile_call = -1;
   int block = -1;
-  std::vector<LoopCarry> carried;
-  std::vector<Stmt> body;
+  std::vector<Carry> carried;
+  std::vector<Stmt> body;   ///< the loop body; If: the then-region
+  std::vector<Stmt> orelse; ///< If: the else-region
+  /// If: the condition (a bool scalar). While: the condition, computed by
+  /// `cond_body` before each iteration.
+  int cond = -1;
+  std::vector<Stmt> cond_body;
+  int range_begin = -1, range_end = -1, range_step = -1; ///< RangeLoop: int scalars
+  int loop_index = -1;                                   ///< RangeLoop: its LoopIndex node
 };
 
 /// A size equality the compiler relies on but cannot prove for every

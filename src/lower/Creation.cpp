@@ -16,12 +16,7 @@ int full(LoweringContext &cx, std::vector<ir::Dim> dims, DType dtype, const Oper
                     "the fill value must be a scalar; got a value of shape " +
                         cx.shape_text(cx.type_of(fill).dims),
                     span);
-  ir::Node n;
-  n.op = ir::OpKind::Full;
-  n.operands = {cx.cast(fill, dtype, span)};
-  n.type = {dtype, std::move(dims)};
-  n.span = span;
-  return cx.emit(std::move(n));
+  return cx.build().full(std::move(dims), dtype, cx.cast(fill, dtype, span), span);
 }
 
 Operand number(double v) {

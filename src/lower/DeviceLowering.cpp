@@ -191,8 +191,8 @@ private:
     if (value.kind != Operand::Kind::Tensor) return;
     Node &n = kernel_.nodes[value.node];
     bool computed = n.op != OpKind::Constant && n.op != OpKind::HostScalar &&
-                    n.op != OpKind::TileIndex && n.op != OpKind::LoopArg &&
-                    n.op != OpKind::LoopResult;
+                    n.op != OpKind::TileIndex && n.op != OpKind::RegionArg &&
+                    n.op != OpKind::RegionResult && n.op != OpKind::LoopIndex;
     if (computed && (n.name_hint.empty() || n.name_hint == "load")) n.name_hint = name;
   }
 
@@ -287,14 +287,10 @@ private:
     for (const std::string &name : assigned) {
       auto it = device_env_.find(name);
       if (it == device_env_.end() || it->second.kind != Operand::Kind::Tensor) continue;
-      ir::LoopCarry carry;
+      ir::Carry carry;
       carry.name = name;
       carry.init = it->second.node;
-      Node arg;
-      arg.op = OpKind::LoopArg;
-      arg.type = cx_.type_of(carry.init);
-      arg.name_hint = name;
-      carry.arg = kernel_.add(arg);
+      carry.arg = cx_.build().region_arg(cx_.type_of(carry.init), name);
       it->second = Operand::tensor(carry.arg);
       loop.carried.push_back(carry);
     }
@@ -305,7 +301,7 @@ private:
     bind_loop_target(*s.targets[0], call);
     lower_block(s.body);
     cx_.set_statement(s.span);
-    for (ir::LoopCarry &carry : loop.carried) {
+    for (ir::Carry &carry : loop.carried) {
       const Operand &now = device_env_.at(carry.name);
       if (now.kind != Operand::Kind::Tensor)
         throw UserError("TypeError", "'" + carry.name + "' must stay a tensor in the loop", s.span);
@@ -320,12 +316,8 @@ private:
     }
     cx_.set_block(outer_block);
     device_env_ = outer_env; // names first bound inside the loop end with it
-    for (ir::LoopCarry &carry : loop.carried) {
-      Node result;
-      result.op = OpKind::LoopResult;
-      result.type = cx_.type_of(carry.init);
-      result.name_hint = carry.name;
-      carry.result = kernel_.add(result);
+    for (ir::Carry &carry : loop.carried) {
+      carry.result = cx_.build().region_result(cx_.type_of(carry.init), carry.name);
       device_env_[carry.name] = Operand::tensor(carry.result);
     }
     cx_.emit_stmt(std::move(loop));
@@ -427,13 +419,8 @@ private:
         tiles.elements.push_back(Operand::tile(b));
         continue;
       }
-      Node index;
-      index.op = OpKind::TileBegin;
-      index.block = b;
-      index.type.dtype = DType::Int32;
-      index.name_hint = kernel_.blocks[b].name_hint;
-      index.span = target.span;
-      tiles.elements.push_back(Operand::tensor(cx_.emit(std::move(index))));
+      tiles.elements.push_back(Operand::tensor(
+          cx_.build().tile_begin(b, target.span, kernel_.blocks[b].name_hint)));
     }
     Operand value = tc.list_form ? tiles : tiles.elements[0];
     if (target.kind == EK::Name) {
@@ -534,24 +521,13 @@ private:
   }
 
   Operand tile_attribute(int block, const std::string &attr, const SourceSpan &span) {
-    Node n;
-    n.block = block;
-    n.span = span;
-    n.type.dtype = DType::Int32;
-    if (attr == "index") {
-      return Operand::tensor(cx_.to_node(Operand::tile(block), span));
-    } else if (attr == "begin") {
-      n.op = OpKind::TileBegin;
-    } else if (attr == "end") {
-      n.op = OpKind::TileEnd;
-    } else if (attr == "block_size") {
-      n.op = OpKind::TileSize;
-    } else {
-      throw UserError("IncorrectTileUsage",
-                      "a tile has no attribute '" + attr + "'; use index, begin, end or block_size",
-                      span);
-    }
-    return Operand::tensor(cx_.emit(std::move(n)));
+    if (attr == "index") return Operand::tensor(cx_.build().tile_index(block, span));
+    if (attr == "begin") return Operand::tensor(cx_.build().tile_begin(block, span));
+    if (attr == "end") return Operand::tensor(cx_.build().tile_end(block, span));
+    if (attr == "block_size") return Operand::tensor(cx_.build().tile_size(block, span));
+    throw UserError("IncorrectTileUsage",
+                    "a tile has no attribute '" + attr + "'; use index, begin, end or block_size",
+                    span);
   }
 
   static const Signature &tile_signature() {

@@ -6,22 +6,25 @@
 
 namespace helion::lower {
 
+using ir::BinaryFn;
+using ir::UnaryFn;
+
 namespace {
 
-Operand lower_binary(LoweringContext &cx, const CallArgs &args, const std::string &fn,
+Operand lower_binary(LoweringContext &cx, const CallArgs &args, BinaryFn fn,
                      const std::string &second) {
   const Operand &a = args["input"];
   Operand b = args[second];
-  if (fn == "add" || fn == "sub") {
+  if (fn == BinaryFn::Add || fn == BinaryFn::Sub) {
     const Operand &alpha = args["alpha"];
     std::optional<double> scale = number_of(alpha);
-    if (!scale || *scale != 1) b = Operand::tensor(binary_op(cx, "mul", b, alpha, args.span));
+    if (!scale || *scale != 1) b = Operand::tensor(binary_op(cx, BinaryFn::Mul, b, alpha, args.span));
   }
-  if (fn == "truediv") {
+  if (fn == BinaryFn::TrueDiv) {
     const Operand &mode = args["rounding_mode"];
     if (!is_none(mode)) {
       if (mode.is_host(HostValue::Kind::String) && mode.host->text == "floor")
-        return Operand::tensor(binary_op(cx, "floordiv", a, b, args.span));
+        return Operand::tensor(binary_op(cx, BinaryFn::FloorDiv, a, b, args.span));
       throw UserError("UnsupportedOp",
                       "torch.div supports rounding_mode None or 'floor' on the device; for "
                       "truncation convert the quotient with .to(torch.int32)",
@@ -56,15 +59,15 @@ Operand lower_gelu(LoweringContext &cx, const CallArgs &args) {
   auto k = [&](double c) { return cx.constant(c, work, s); };
   int inner;
   if (mode == "none") {
-    inner = unary(cx, "erf", binary(cx, "mul", v, k(0.70710678118654752440), s), s);
+    inner = cx.build().unary(UnaryFn::Erf, cx.build().binary(BinaryFn::Mul, v, k(0.70710678118654752440), s), s);
   } else {
     // sqrt(2/pi) * (x + 0.044715 x^3)
-    int cube = binary(cx, "mul", binary(cx, "mul", v, v, s), v, s);
-    int poly = binary(cx, "add", v, binary(cx, "mul", cube, k(0.044715), s), s);
-    inner = unary(cx, "tanh", binary(cx, "mul", poly, k(0.79788456080286535588), s), s);
+    int cube = cx.build().binary(BinaryFn::Mul, cx.build().binary(BinaryFn::Mul, v, v, s), v, s);
+    int poly = cx.build().binary(BinaryFn::Add, v, cx.build().binary(BinaryFn::Mul, cube, k(0.044715), s), s);
+    inner = cx.build().unary(UnaryFn::Tanh, cx.build().binary(BinaryFn::Mul, poly, k(0.79788456080286535588), s), s);
   }
-  int half_x = binary(cx, "mul", v, k(0.5), s);
-  int r = binary(cx, "mul", half_x, binary(cx, "add", inner, k(1.0), s), s);
+  int half_x = cx.build().binary(BinaryFn::Mul, v, k(0.5), s);
+  int r = cx.build().binary(BinaryFn::Mul, half_x, cx.build().binary(BinaryFn::Add, inner, k(1.0), s), s);
   return Operand::tensor(cx.cast(r, out, s));
 }
 
@@ -72,7 +75,7 @@ Operand lower_silu(LoweringContext &cx, const CallArgs &args) {
   int x = input_node(cx, args);
   DType out = float_result(cx.type_of(x).dtype);
   int v = cx.cast(x, compute_dtype(out), args.span);
-  int r = binary(cx, "mul", v, unary(cx, "sigmoid", v, args.span), args.span);
+  int r = cx.build().binary(BinaryFn::Mul, v, cx.build().unary(UnaryFn::Sigmoid, v, args.span), args.span);
   return Operand::tensor(cx.cast(r, out, args.span));
 }
 
@@ -85,8 +88,8 @@ Operand lower_clamp(LoweringContext &cx, const CallArgs &args, bool lower, bool 
   if (is_none(min) && is_none(max))
     throw UserError("TypeError", args.signature->name() + "() needs at least one of min and max",
                     args.span);
-  if (!is_none(min)) r = Operand::tensor(binary_op(cx, "maximum", r, min, args.span));
-  if (!is_none(max)) r = Operand::tensor(binary_op(cx, "minimum", r, max, args.span));
+  if (!is_none(min)) r = Operand::tensor(binary_op(cx, BinaryFn::Maximum, r, min, args.span));
+  if (!is_none(max)) r = Operand::tensor(binary_op(cx, BinaryFn::Minimum, r, max, args.span));
   return r;
 }
 
@@ -145,22 +148,25 @@ Operand lower_type_as(LoweringContext &cx, const CallArgs &args) {
 
 void register_elementwise(LoweringRegistry &r) {
   const char *unary_params = "(input, *, ~out=None)";
-  static const std::pair<const char *, const char *> unary_fns[] = {
-      {"exp", "exp"},       {"log", "log"},          {"sqrt", "sqrt"},
-      {"rsqrt", "rsqrt"},   {"sigmoid", "sigmoid"},  {"tanh", "tanh"},
-      {"abs", "abs"},       {"sin", "sin"},          {"cos", "cos"},
-      {"exp2", "exp2"},     {"log2", "log2"},        {"log1p", "log1p"},
-      {"expm1", "expm1"},   {"floor", "floor"},      {"ceil", "ceil"},
-      {"erf", "erf"},       {"neg", "neg"},          {"negative", "neg"},
-      {"logical_not", "logical_not"},                {"bitwise_not", "bitwise_not"}};
+  static const std::pair<const char *, UnaryFn> unary_fns[] = {
+      {"exp", UnaryFn::Exp},         {"log", UnaryFn::Log},
+      {"sqrt", UnaryFn::Sqrt},       {"rsqrt", UnaryFn::Rsqrt},
+      {"sigmoid", UnaryFn::Sigmoid}, {"tanh", UnaryFn::Tanh},
+      {"abs", UnaryFn::Abs},         {"sin", UnaryFn::Sin},
+      {"cos", UnaryFn::Cos},         {"exp2", UnaryFn::Exp2},
+      {"log2", UnaryFn::Log2},       {"log1p", UnaryFn::Log1p},
+      {"expm1", UnaryFn::Expm1},     {"floor", UnaryFn::Floor},
+      {"ceil", UnaryFn::Ceil},       {"erf", UnaryFn::Erf},
+      {"neg", UnaryFn::Neg},         {"negative", UnaryFn::Neg},
+      {"logical_not", UnaryFn::LogicalNot}, {"bitwise_not", UnaryFn::BitwiseNot}};
   for (const auto &[name, fn] : unary_fns) {
-    std::string ir_fn = fn;
+    UnaryFn ir_fn = fn;
     r.add_both(name, unary_params, [ir_fn](LoweringContext &cx, const CallArgs &args) {
       return Operand::tensor(unary_op(cx, ir_fn, input_node(cx, args), args.span));
     });
   }
   OpLowering relu = [](LoweringContext &cx, const CallArgs &args) {
-    return Operand::tensor(unary_op(cx, "relu", input_node(cx, args), args.span));
+    return Operand::tensor(unary_op(cx, UnaryFn::Relu, input_node(cx, args), args.span));
   };
   r.add_both("relu", "(input)", relu);
   r.add("torch.nn.functional.relu", "(input, ~inplace=False)", relu);
@@ -168,49 +174,50 @@ void register_elementwise(LoweringRegistry &r) {
     r.add(std::string("torch.nn.functional.") + name, "(input)",
           r.find(std::string("torch.") + name)->lowering);
 
-  // torch name -> IR fn
-  static const std::pair<const char *, const char *> binary_fns[] = {
-      {"mul", "mul"},
-      {"multiply", "mul"},
-      {"true_divide", "truediv"},
-      {"floor_divide", "floordiv"},
-      {"remainder", "mod"},
-      {"maximum", "maximum"},
-      {"minimum", "minimum"},
-      {"eq", "eq"},
-      {"ne", "ne"},
-      {"lt", "lt"},
-      {"le", "le"},
-      {"gt", "gt"},
-      {"ge", "ge"},
-      {"logical_and", "logical_and"},
-      {"logical_or", "logical_or"},
-      {"bitwise_and", "bitwise_and"},
-      {"bitwise_or", "bitwise_or"},
-      {"bitwise_xor", "bitwise_xor"}};
-  auto binary_lowering = [](const std::string &ir_fn, const std::string &second) -> OpLowering {
+  static const std::pair<const char *, BinaryFn> binary_fns[] = {
+      {"mul", BinaryFn::Mul},
+      {"multiply", BinaryFn::Mul},
+      {"true_divide", BinaryFn::TrueDiv},
+      {"floor_divide", BinaryFn::FloorDiv},
+      {"remainder", BinaryFn::Mod},
+      {"maximum", BinaryFn::Maximum},
+      {"minimum", BinaryFn::Minimum},
+      {"eq", BinaryFn::Eq},
+      {"ne", BinaryFn::Ne},
+      {"lt", BinaryFn::Lt},
+      {"le", BinaryFn::Le},
+      {"gt", BinaryFn::Gt},
+      {"ge", BinaryFn::Ge},
+      {"logical_and", BinaryFn::LogicalAnd},
+      {"logical_or", BinaryFn::LogicalOr},
+      {"bitwise_and", BinaryFn::BitAnd},
+      {"bitwise_or", BinaryFn::BitOr},
+      {"bitwise_xor", BinaryFn::BitXor},
+      {"bitwise_left_shift", BinaryFn::ShiftLeft},
+      {"bitwise_right_shift", BinaryFn::ShiftRight}};
+  auto binary_lowering = [](BinaryFn ir_fn, const std::string &second) -> OpLowering {
     return [ir_fn, second](LoweringContext &cx, const CallArgs &args) {
       return lower_binary(cx, args, ir_fn, second);
     };
   };
   for (const auto &[name, fn] : binary_fns)
     r.add_both(name, "(input, other, *, ~out=None)", binary_lowering(fn, "other"));
-  for (const auto &[name, fn] : {std::pair<const char *, const char *>{"add", "add"},
-                                 {"sub", "sub"},
-                                 {"subtract", "sub"}})
+  for (const auto &[name, fn] : {std::pair<const char *, BinaryFn>{"add", BinaryFn::Add},
+                                 {"sub", BinaryFn::Sub},
+                                 {"subtract", BinaryFn::Sub}})
     r.add_both(name, "(input, other, *, alpha=1, ~out=None)", binary_lowering(fn, "other"));
   for (const char *name : {"div", "divide"})
     r.add_both(name, "(input, other, *, rounding_mode=None, ~out=None)",
-               binary_lowering("truediv", "other"));
-  r.add_both("pow", "(input, exponent, *, ~out=None)", binary_lowering("pow", "exponent"));
+               binary_lowering(BinaryFn::TrueDiv, "other"));
+  r.add_both("pow", "(input, exponent, *, ~out=None)", binary_lowering(BinaryFn::Pow, "exponent"));
 
   r.add_both("square", unary_params, [](LoweringContext &cx, const CallArgs &args) {
     const Operand &x = args["input"];
-    return Operand::tensor(binary_op(cx, "mul", x, x, args.span));
+    return Operand::tensor(binary_op(cx, BinaryFn::Mul, x, x, args.span));
   });
   r.add_both("reciprocal", unary_params, [](LoweringContext &cx, const CallArgs &args) {
     Operand one = Operand::of_host(HostValue::make_float(1.0));
-    return Operand::tensor(binary_op(cx, "truediv", one, args["input"], args.span));
+    return Operand::tensor(binary_op(cx, BinaryFn::TrueDiv, one, args["input"], args.span));
   });
   r.add("torch.where", "(condition, input, other, *, ~out=None)", lower_where);
   r.add("tensor.where", "(input, condition, other)", lower_where);

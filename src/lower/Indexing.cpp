@@ -159,13 +159,7 @@ Operand view_of_device_value(LoweringContext &cx, const Operand &base,
   }
   for (; dim < type.rank(); ++dim)
     dims.push_back(type.dims[dim]);
-  if (dims == type.dims) return base;
-  Node n;
-  n.op = OpKind::Reshape;
-  n.operands = {base.node};
-  n.type = {type.dtype, dims};
-  n.span = span;
-  return Operand::tensor(cx.emit(std::move(n)));
+  return Operand::tensor(cx.build().reshape(base.node, dims, span));
 }
 
 } // namespace
@@ -191,22 +185,15 @@ Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
     throw UserError("InvalidIndexingType", "only tensors can be indexed on the device", span);
   int param = tensor_param(cx, base, span);
   ResolvedIndex resolved = resolve_index(cx, cx.kernel().tensors[param], index, span);
-  Node n;
-  n.op = OpKind::Load;
-  n.tensor = param;
-  n.index = resolved.items;
-  n.type = {cx.kernel().tensors[param].dtype, resolved.dims};
   check_extra_mask(cx, extra_mask, resolved.dims, span);
-  if (extra_mask >= 0) n.operands = {extra_mask};
-  n.memory_op = cx.kernel().memory_ops++;
-  n.name_hint = "load";
-  n.span = span;
-  return Operand::tensor(cx.emit(std::move(n)));
+  return Operand::tensor(
+      cx.build().load(param, resolved.items, resolved.dims, extra_mask, span));
 }
 
 void lower_subscript_store(LoweringContext &cx, const Operand &base,
                            const std::vector<Operand> &index, const Operand &value,
-                           const SourceSpan &span, const std::string &atomic, int extra_mask) {
+                           const SourceSpan &span, std::optional<ir::AtomicFn> atomic,
+                           int extra_mask) {
   if (!base.is_host(HostValue::Kind::Tensor))
     throw UserError("NotAllowedOnDevice",
                     "only host tensors can be stored into on the device; build device values "
@@ -262,18 +249,19 @@ Operand lower_hl_load(LoweringContext &cx, const CallArgs &args) {
 }
 
 Operand lower_hl_store(LoweringContext &cx, const CallArgs &args) {
-  lower_subscript_store(cx, args["tensor"], index_list(args), args["value"], args.span, "",
-                        extra_mask_node(cx, args));
+  lower_subscript_store(cx, args["tensor"], index_list(args), args["value"], args.span,
+                        std::nullopt, extra_mask_node(cx, args));
   return Operand::of_host(HostValue::make(HostValue::Kind::None));
 }
 
 /// hl.atomic_<op>(target, index, value, sem="relaxed"): returns nothing we
 /// model (the old values are not supported yet).
-OpLowering atomic_lowering(const std::string &op) {
+OpLowering atomic_lowering(ir::AtomicFn op) {
   return [op](LoweringContext &cx, const CallArgs &args) {
     const Operand &sem = args["sem"];
     if (!(sem.is_host(HostValue::Kind::String) && sem.host->text == "relaxed"))
-      throw UserError("UnsupportedOp", "hl.atomic_" + op + " supports sem=\"relaxed\" only",
+      throw UserError("UnsupportedOp",
+                      std::string("hl.atomic_") + ir::name(op) + " supports sem=\"relaxed\" only",
                       args.span);
     lower_subscript_store(cx, args["target"], index_list(args), args["value"], args.span, op);
     return Operand::of_host(HostValue::make(HostValue::Kind::None));
@@ -285,8 +273,10 @@ OpLowering atomic_lowering(const std::string &op) {
 void register_indexing(LoweringRegistry &r) {
   r.add("hl.load", "(tensor, index, extra_mask=None, ~eviction_policy=None)", lower_hl_load);
   r.add("hl.store", "(tensor, index, value, extra_mask=None)", lower_hl_store);
-  for (const char *op : {"add", "max", "min", "and", "or", "xor", "xchg"})
-    r.add(std::string("hl.atomic_") + op, "(target, index, value, sem='relaxed')",
+  using ir::AtomicFn;
+  for (AtomicFn op : {AtomicFn::Add, AtomicFn::Max, AtomicFn::Min, AtomicFn::And, AtomicFn::Or,
+                      AtomicFn::Xor, AtomicFn::Xchg})
+    r.add(std::string("hl.atomic_") + ir::name(op), "(target, index, value, sem='relaxed')",
           atomic_lowering(op));
 }
 

@@ -5,13 +5,14 @@
 // (Elementwise.cpp, Reduction.cpp, Matmul.cpp, Creation.cpp, View.cpp); the
 // statement walker and subscripts live in DeviceLowering.cpp / Indexing.cpp.
 
-#include "ir/Ir.h"
+#include "ir/Builder.h"
 #include "parse/Ast.h"
 #include "types/HostTypes.h"
 #include "types/OpSignature.h"
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,21 +110,21 @@ void register_creation(LoweringRegistry &r);
 void register_view(LoweringRegistry &r);
 void register_indexing(LoweringRegistry &r);
 
-/// Helpers shared by the op lowerings: node creation with type checks.
+/// What the op lowerings share: the IR builder (positioned at the block being
+/// built), operand conversion and torch's dtype rules.
 class LoweringContext {
 public:
-  explicit LoweringContext(ir::DeviceKernel &kernel) : kernel_(kernel) {}
+  explicit LoweringContext(ir::DeviceKernel &kernel) : kernel_(kernel), builder_(kernel) {}
 
   ir::DeviceKernel &kernel() { return kernel_; }
-  /// Appends a Compute statement for a new node and returns its id.
-  int emit(ir::Node node);
-  /// Appends any statement to the block being built.
-  void emit_stmt(ir::Stmt stmt);
-  std::vector<ir::Stmt> *current_block() { return block_; }
+  ir::Builder &build() { return builder_; }
+  /// Appends a statement to the block being built.
+  void emit_stmt(ir::Stmt stmt) { builder_.append(std::move(stmt)); }
+  std::vector<ir::Stmt> *current_block() { return builder_.insertion(); }
+  void set_block(std::vector<ir::Stmt> *block) { builder_.set_insertion(block); }
   /// The source statement being lowered: every statement emitted carries it.
-  void set_statement(const SourceSpan &span) { statement_ = span; }
-  const SourceSpan &statement() const { return statement_; }
-  void set_block(std::vector<ir::Stmt> *block) { block_ = block; }
+  void set_statement(const SourceSpan &span) { builder_.set_statement_span(span); }
+  const SourceSpan &statement() const { return builder_.statement_span(); }
 
   const ir::Node &node(int id) const { return kernel_.node(id); }
   const ir::TensorType &type_of(int id) const { return kernel_.node(id).type; }
@@ -137,13 +138,19 @@ public:
   DType dtype_of(const Operand &operand) const;
   /// torch's result dtype for a binary op between `a` and `b`.
   DType promote(const Operand &a, const Operand &b) const;
-  int cast(int node, DType dtype, const SourceSpan &span);
-  int constant(double value, DType dtype, const SourceSpan &span);
-  /// The broadcast shape of two types; ShapeMismatch names both shapes.
+  int cast(int node, DType dtype, const SourceSpan &span) {
+    return builder_.cast(node, dtype, span);
+  }
+  int constant(double value, DType dtype, const SourceSpan &span) {
+    return builder_.constant(value, dtype, span);
+  }
   std::vector<ir::Dim> broadcast(const ir::TensorType &a, const ir::TensorType &b,
-                                 const SourceSpan &span) const;
-  /// Readable form of a shape for messages: "[tile_m, tile_n]".
-  std::string shape_text(const std::vector<ir::Dim> &dims) const;
+                                 const SourceSpan &span) const {
+    return builder_.broadcast(a, b, span);
+  }
+  std::string shape_text(const std::vector<ir::Dim> &dims) const {
+    return builder_.shape_text(dims);
+  }
   /// The block of a reduction dimension of `size`, shared by equal sizes.
   int reduction_block(const SymInt &size, const SourceSpan &span);
   /// The dtype named by an operand (torch.float32), or UserError.
@@ -155,8 +162,7 @@ public:
 
 private:
   ir::DeviceKernel &kernel_;
-  std::vector<ir::Stmt> *block_ = nullptr;
-  SourceSpan statement_;
+  ir::Builder builder_;
 };
 
 /// Subscripts: loads and stores of host tensors, views of device values.
@@ -164,10 +170,11 @@ private:
 Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
                              const std::vector<Operand> &index, const SourceSpan &span,
                              int extra_mask = -1);
-/// `atomic` names a read-modify-write ("add", "max", ...) instead of a plain store.
+/// `atomic` names a read-modify-write instead of a plain store.
 void lower_subscript_store(LoweringContext &cx, const Operand &base,
                            const std::vector<Operand> &index, const Operand &value,
-                           const SourceSpan &span, const std::string &atomic = "",
+                           const SourceSpan &span,
+                           std::optional<ir::AtomicFn> atomic = std::nullopt,
                            int extra_mask = -1);
 
 /// Builds the device IR for the program's grid loop.

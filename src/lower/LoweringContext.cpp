@@ -73,21 +73,6 @@ std::vector<std::string> LoweringRegistry::names() const {
   return out;
 }
 
-int LoweringContext::emit(Node node) {
-  int id = kernel_.add(std::move(node));
-  ir::Stmt stmt;
-  stmt.kind = ir::Stmt::Kind::Compute;
-  stmt.value = id;
-  emit_stmt(std::move(stmt));
-  return id;
-}
-
-void LoweringContext::emit_stmt(ir::Stmt stmt) {
-  check_internal(block_ != nullptr, "device lowering has no block to emit into");
-  if (!stmt.span.valid()) stmt.span = statement_;
-  block_->push_back(std::move(stmt));
-}
-
 bool LoweringContext::is_scalar_operand(const Operand &o) {
   if (o.kind != Operand::Kind::Host) return false;
   auto k = o.host->kind;
@@ -119,41 +104,12 @@ DType LoweringContext::promote(const Operand &a, const Operand &b) const {
   return tensor_dtype;
 }
 
-static std::string format_number(double v) {
-  std::string text = shortest_double(v);
-  if (text == "inf") return "float('inf')";
-  if (text == "-inf") return "float('-inf')";
-  if (text == "nan" || text == "-nan") return "float('nan')";
-  if (text.find_first_of(".e") == std::string::npos) text += ".0";
-  return text;
-}
-
-int LoweringContext::constant(double value, DType dtype, const SourceSpan &span) {
-  Node n;
-  n.op = OpKind::Constant;
-  n.type.dtype = dtype;
-  if (dtype == DType::Bool)
-    n.number = value != 0 ? "True" : "False";
-  else if (is_floating(dtype))
-    n.number = format_number(value);
-  else
-    n.number = std::to_string(static_cast<int64_t>(value));
-  n.span = span;
-  return kernel_.add(std::move(n));
-}
-
 int LoweringContext::to_node(const Operand &o, const SourceSpan &span) {
   switch (o.kind) {
   case Operand::Kind::Tensor:
     return o.node;
-  case Operand::Kind::Tile: {
-    Node n;
-    n.op = OpKind::TileIndex;
-    n.block = o.block;
-    n.type = {DType::Int32, {Dim::of_block(o.block)}};
-    n.span = span;
-    return kernel_.add(std::move(n)); // spelled inline as `indices_<b>`, like constants
-  }
+  case Operand::Kind::Tile:
+    return builder_.tile_index(o.block, span);
   case Operand::Kind::Host:
     break;
   default:
@@ -162,15 +118,8 @@ int LoweringContext::to_node(const Operand &o, const SourceSpan &span) {
   }
   const HostValue &h = *o.host;
   switch (h.kind) {
-  case HostValue::Kind::Int: {
-    if (auto c = sym_constant(h.sym)) return constant(static_cast<double>(*c), DType::Int32, span);
-    Node n;
-    n.op = OpKind::HostScalar;
-    n.sym = h.sym;
-    n.type.dtype = DType::Int32;
-    n.span = span;
-    return kernel_.add(std::move(n));
-  }
+  case HostValue::Kind::Int:
+    return builder_.host_int(h.sym, span);
   case HostValue::Kind::Float:
   case HostValue::Kind::Bool: {
     DType dtype = h.kind == HostValue::Kind::Float ? DType::Float32 : DType::Bool;
@@ -184,12 +133,7 @@ int LoweringContext::to_node(const Operand &o, const SourceSpan &span) {
       index = static_cast<int>(kernel_.scalars.size());
       kernel_.scalars.push_back({o.host_name, dtype});
     }
-    Node n;
-    n.op = OpKind::HostScalar;
-    n.scalar = index;
-    n.type.dtype = dtype;
-    n.span = span;
-    return kernel_.add(std::move(n));
+    return builder_.host_scalar(index, span);
   }
   case HostValue::Kind::Tensor:
     throw UserError("HostTensorDirectUsage",
@@ -201,77 +145,6 @@ int LoweringContext::to_node(const Operand &o, const SourceSpan &span) {
     throw UserError("NotAllowedOnDevice",
                     h.describe() + " cannot be used as a value in device code", span);
   }
-}
-
-int LoweringContext::cast(int node, DType dtype, const SourceSpan &span) {
-  if (type_of(node).dtype == dtype) return node;
-  // Literals are retyped rather than converted at run time.
-  if (kernel_.node(node).op == OpKind::Constant) {
-    const std::string &text = kernel_.node(node).number;
-    double value = text == "True"                           ? 1
-                   : text == "False"                        ? 0
-                   : text.find("-inf") != std::string::npos ? -INFINITY
-                   : text.find("inf") != std::string::npos  ? INFINITY
-                   : text.find("nan") != std::string::npos  ? NAN
-                                                            : std::stod(text);
-    return constant(value, dtype, span);
-  }
-  Node n;
-  n.op = OpKind::Cast;
-  n.operands = {node};
-  n.type = {dtype, type_of(node).dims};
-  n.span = span;
-  return emit(std::move(n));
-}
-
-std::string LoweringContext::shape_text(const std::vector<Dim> &dims) const {
-  std::string text = "[";
-  for (size_t i = 0; i < dims.size(); ++i) {
-    if (i) text += ", ";
-    if (!dims[i].is_block()) {
-      text += std::to_string(dims[i].size);
-      continue;
-    }
-    const ir::BlockInfo &b = kernel_.block(dims[i].block);
-    if (b.kind == ir::BlockInfo::Kind::Tile)
-      text += b.name_hint.empty() ? "tile" : b.name_hint;
-    else
-      text += ":" + sym_to_python(b.end, SymSide::Host);
-  }
-  return text + "]";
-}
-
-std::vector<Dim> LoweringContext::broadcast(const ir::TensorType &a, const ir::TensorType &b,
-                                            const SourceSpan &span) const {
-  size_t rank = std::max(a.dims.size(), b.dims.size());
-  std::vector<Dim> out(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    // Align from the right, like torch.
-    const Dim *da = i < rank - a.dims.size() ? nullptr : &a.dims[i - (rank - a.dims.size())];
-    const Dim *db = i < rank - b.dims.size() ? nullptr : &b.dims[i - (rank - b.dims.size())];
-    if (!da) {
-      out[i] = *db;
-      continue;
-    }
-    if (!db) {
-      out[i] = *da;
-      continue;
-    }
-    if (*da == *db || *db == Dim::constant(1)) {
-      out[i] = *da;
-      continue;
-    }
-    if (*da == Dim::constant(1)) {
-      out[i] = *db;
-      continue;
-    }
-    throw UserError("ShapeMismatch",
-                    "shapes " + shape_text(a.dims) + " and " + shape_text(b.dims) +
-                        " do not broadcast (dimension " + std::to_string(i) +
-                        "); operands must use the same tiles",
-                    span);
-  }
-  return out;
 }
 
 int LoweringContext::reduction_block(const SymInt &size, const SourceSpan &span) {

@@ -72,13 +72,7 @@ int dot(LoweringContext &cx, const Operands &f, int acc, const SourceSpan &span)
         k.dot_blocks.push_back(dims[i].block);
   }
   k.has_matmul = true;
-  Node n;
-  n.op = OpKind::Dot;
-  n.operands = {f.a, f.b};
-  if (acc >= 0) n.operands.push_back(acc);
-  n.type = {DType::Float32, product_dims(cx, f)};
-  n.span = span;
-  return cx.emit(std::move(n));
+  return cx.build().dot(f.a, f.b, acc, product_dims(cx, f), span);
 }
 
 /// matmul(input, other) and mm/bmm(input, mat2): `second` names the parameter.
@@ -139,7 +133,7 @@ Operand lower_add_product(LoweringContext &cx, const CallArgs &args) {
     return Operand::tensor(dot(cx, f, acc, s));
   DType out = cx.promote(acc_arg, lhs);
   int product = dot(cx, f, -1, s);
-  int sum = binary(cx, "add", product, cx.cast(acc, DType::Float32, s), s);
+  int sum = cx.build().binary(ir::BinaryFn::Add, product, cx.cast(acc, DType::Float32, s), s);
   return Operand::tensor(cx.cast(sum, out, s));
 }
 

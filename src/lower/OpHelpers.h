@@ -1,8 +1,8 @@
 #pragma once
 
-// Building blocks shared by the op-family lowerings: argument decoding and
-// node builders. The raw builders (`unary`, `binary`, `reduce`) check shapes
-// and emit one node; the `*_op` forms also apply torch's dtype rules.
+// Building blocks shared by the op-family lowerings: argument decoding, and
+// ops with torch's dtype rules on top of the IR's checked builders
+// (`cx.build()`).
 
 #include "lower/Lowering.h"
 
@@ -25,24 +25,18 @@ int normalize_axis(int64_t axis, int rank, const SourceSpan &span);
 /// The call's `input` parameter as a node.
 int input_node(LoweringContext &cx, const CallArgs &args);
 
-/// Unary `fn` with operand `x`: result type is x's (bool for logical_not).
-int unary(LoweringContext &cx, const std::string &fn, int x, const SourceSpan &span);
-/// Binary `fn` of two nodes of one dtype; bool for comparisons and logical ops.
-int binary(LoweringContext &cx, const std::string &fn, int a, int b, const SourceSpan &span);
-/// `x` with size-1 dims inserted or removed to reach `dims`.
-int reshape(LoweringContext &cx, int x, std::vector<ir::Dim> dims, const SourceSpan &span);
-/// `fn` ("sum", "max", "min", "argmax", "argmin") over `axis`, in `dtype` when given;
-/// a size-1 constant dim is reshaped away.
-int reduce(LoweringContext &cx, const std::string &fn, int x, int axis, bool keepdim,
+/// `fn` over `axis`, in `dtype` when given (else the input's); a size-1
+/// constant dim is reshaped away.
+int reduce(LoweringContext &cx, ir::ReduceFn fn, int x, int axis, bool keepdim,
            const SourceSpan &span, std::optional<DType> dtype = std::nullopt);
 /// The number of valid elements along `dim`, as a float32 scalar node.
 int extent_of(LoweringContext &cx, const ir::Dim &dim, const SourceSpan &span);
 
 /// Unary math with torch's dtype rules: float32 for integer inputs, computed
 /// in float32 for 16-bit floats.
-int unary_op(LoweringContext &cx, const std::string &fn, int x, const SourceSpan &span);
+int unary_op(LoweringContext &cx, ir::UnaryFn fn, int x, const SourceSpan &span);
 /// Binary op with torch's promotion (weakly typed Python scalars).
-int binary_op(LoweringContext &cx, const std::string &fn, const Operand &a, const Operand &b,
+int binary_op(LoweringContext &cx, ir::BinaryFn fn, const Operand &a, const Operand &b,
               const SourceSpan &span);
 /// where(cond, a, b) with a and b promoted together.
 int where_op(LoweringContext &cx, const Operand &cond, const Operand &a, const Operand &b,

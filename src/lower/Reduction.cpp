@@ -32,7 +32,7 @@ DType sum_dtype(DType dtype) {
   return DType::Int64;
 }
 
-int reduce_axes(LoweringContext &cx, const std::string &fn, int x, const std::vector<int> &axes,
+int reduce_axes(LoweringContext &cx, ir::ReduceFn fn, int x, const std::vector<int> &axes,
                 bool keepdim, const SourceSpan &span) {
   for (int axis : axes)
     x = reduce(cx, fn, x, axis, keepdim, span);
@@ -67,7 +67,7 @@ Operand lower_sum(LoweringContext &cx, const CallArgs &args) {
   ReduceCall c = parse(cx, args, true);
   DType out = c.dtype ? *c.dtype : sum_dtype(cx.type_of(c.input).dtype);
   int x = cx.cast(c.input, compute_dtype(out), args.span);
-  int r = reduce_axes(cx, "sum", x, c.axes, c.keepdim, args.span);
+  int r = reduce_axes(cx, ir::ReduceFn::Sum, x, c.axes, c.keepdim, args.span);
   return Operand::tensor(cx.cast(r, out, args.span));
 }
 
@@ -79,7 +79,7 @@ int element_count(LoweringContext &cx, std::vector<ir::Dim> dims,
   int count = -1;
   for (int axis : axes) {
     int n = extent_of(cx, dims[axis], span);
-    count = count < 0 ? n : binary(cx, "mul", count, n, span);
+    count = count < 0 ? n : cx.build().binary(ir::BinaryFn::Mul, count, n, span);
   }
   return count < 0 ? cx.constant(1, DType::Int32, span) : count;
 }
@@ -100,8 +100,8 @@ DType statistic_dtype(LoweringContext &cx, const ReduceCall &c, const char *what
 int mean_of(LoweringContext &cx, int x, const std::vector<int> &axes, bool keepdim, DType work,
             const SourceSpan &span) {
   int count = element_count(cx, cx.type_of(x).dims, axes, span);
-  int total = reduce_axes(cx, "sum", cx.cast(x, work, span), axes, keepdim, span);
-  return binary(cx, "truediv", total, cx.cast(count, work, span), span);
+  int total = reduce_axes(cx, ir::ReduceFn::Sum, cx.cast(x, work, span), axes, keepdim, span);
+  return cx.build().binary(ir::BinaryFn::TrueDiv, total, cx.cast(count, work, span), span);
 }
 
 Operand lower_mean(LoweringContext &cx, const CallArgs &args) {
@@ -146,20 +146,20 @@ Operand lower_variance(LoweringContext &cx, const CallArgs &args, bool root, boo
   if (!is_none(unbiased)) correction = flag_arg(unbiased, true, s) ? 1 : 0;
   int x = cx.cast(c.input, work, s);
   int mean = mean_of(cx, x, c.axes, /*keepdim=*/true, work, s);
-  int deviation = binary(cx, "sub", x, mean, s);
+  int deviation = cx.build().binary(ir::BinaryFn::Sub, x, mean, s);
   int squares =
-      reduce_axes(cx, "sum", binary(cx, "mul", deviation, deviation, s), c.axes, c.keepdim, s);
+      reduce_axes(cx, ir::ReduceFn::Sum, cx.build().binary(ir::BinaryFn::Mul, deviation, deviation, s), c.axes, c.keepdim, s);
   int count = cx.cast(element_count(cx, cx.type_of(x).dims, c.axes, s), work, s);
-  int divisor = binary(cx, "sub", count, cx.constant(correction, work, s), s);
-  int result = binary(cx, "truediv", squares, divisor, s);
-  if (root) result = unary(cx, "sqrt", result, s);
+  int divisor = cx.build().binary(ir::BinaryFn::Sub, count, cx.constant(correction, work, s), s);
+  int result = cx.build().binary(ir::BinaryFn::TrueDiv, squares, divisor, s);
+  if (root) result = cx.build().unary(ir::UnaryFn::Sqrt, result, s);
   Operand value = Operand::tensor(cx.cast(result, out, s));
   if (!with_mean) return value;
   if (!c.keepdim) {
     std::vector<ir::Dim> dims = cx.type_of(mean).dims;
     for (int axis : c.axes) // highest first
       dims.erase(dims.begin() + axis);
-    mean = reshape(cx, mean, dims, s);
+    mean = cx.build().reshape(mean, dims, s);
   }
   Operand pair;
   pair.kind = Operand::Kind::Tuple;
@@ -167,14 +167,14 @@ Operand lower_variance(LoweringContext &cx, const CallArgs &args, bool root, boo
   return pair;
 }
 
-Operand lower_extremum(LoweringContext &cx, const CallArgs &args, const std::string &fn) {
+Operand lower_extremum(LoweringContext &cx, const CallArgs &args, ir::ReduceFn fn) {
   ReduceCall c = parse(cx, args, false);
   return Operand::tensor(reduce_axes(cx, fn, c.input, c.axes, c.keepdim, args.span));
 }
 
 /// The position of the largest (or smallest) element along one reduction
-/// dim, as int64: `fn` is "argmax" or "argmin".
-int arg_extremum(LoweringContext &cx, const std::string &fn, int x, int axis, bool keepdim,
+/// dim, as int64: `fn` is ArgMax or ArgMin.
+int arg_extremum(LoweringContext &cx, ir::ReduceFn fn, int x, int axis, bool keepdim,
                  const SourceSpan &span) {
   const ir::TensorType &in = cx.type_of(x);
   const ir::Dim &reduced = in.dims.at(axis);
@@ -182,13 +182,13 @@ int arg_extremum(LoweringContext &cx, const std::string &fn, int x, int axis, bo
       reduced.is_block() && cx.kernel().block(reduced.block).kind == ir::BlockInfo::Kind::Reduction;
   if (!whole_dim)
     throw UserError("UnsupportedOp",
-                    fn + " is supported over a whole dimension (indexed with `:`) only; over a "
+                    std::string(ir::name(fn)) + " is supported over a whole dimension (indexed with `:`) only; over a "
                          "tile it would give positions within the tile",
                     span);
   return reduce(cx, fn, x, axis, keepdim, span, DType::Int64);
 }
 
-Operand lower_argmax_argmin(LoweringContext &cx, const CallArgs &args, const std::string &fn) {
+Operand lower_argmax_argmin(LoweringContext &cx, const CallArgs &args, ir::ReduceFn fn) {
   int x = input_node(cx, args);
   const Operand &dim = args["dim"];
   if (is_none(dim))
@@ -202,7 +202,8 @@ Operand lower_argmax_argmin(LoweringContext &cx, const CallArgs &args, const std
 /// torch.max/min: a full reduction, elementwise against another tensor
 /// (`other`, or a tensor in the dim position), or with a dim the (values,
 /// indices) pair.
-Operand lower_max_min(LoweringContext &cx, const CallArgs &args, const std::string &fn) {
+Operand lower_max_min(LoweringContext &cx, const CallArgs &args, bool max) {
+  ir::ReduceFn fn = max ? ir::ReduceFn::Max : ir::ReduceFn::Min;
   const Operand &dim = args["dim"];
   bool elementwise = !is_none(args["other"]) || dim.kind == Operand::Kind::Tensor ||
                      dim.is_host(HostValue::Kind::Tensor);
@@ -215,7 +216,8 @@ Operand lower_max_min(LoweringContext &cx, const CallArgs &args, const std::stri
                       args.span);
     const Operand &other = is_none(args["other"]) ? dim : args["other"];
     return Operand::tensor(
-        binary_op(cx, fn == "max" ? "maximum" : "minimum", args["input"], other, args.span));
+        binary_op(cx, max ? ir::BinaryFn::Maximum : ir::BinaryFn::Minimum, args["input"], other,
+                  args.span));
   }
   int x = input_node(cx, args);
   if (!is_none(dim)) {
@@ -224,7 +226,8 @@ Operand lower_max_min(LoweringContext &cx, const CallArgs &args, const std::stri
     Operand pair;
     pair.kind = Operand::Kind::Tuple;
     pair.elements = {Operand::tensor(reduce(cx, fn, x, axis, keepdim, args.span)),
-                     Operand::tensor(arg_extremum(cx, "arg" + fn, x, axis, keepdim, args.span))};
+                     Operand::tensor(arg_extremum(cx, max ? ir::ReduceFn::ArgMax : ir::ReduceFn::ArgMin, x,
+                                                 axis, keepdim, args.span))};
     return pair;
   }
   if (args.given("keepdim"))
@@ -246,11 +249,11 @@ Operand lower_softmax(LoweringContext &cx, const CallArgs &args, bool log) {
     throw UserError("TorchOpTracingError", args.signature->name() + "() needs a dim", s);
   int axis = normalize_axis(cx.int_arg(args["dim"], s), cx.type_of(x).rank(), s);
   int v = cx.cast(x, compute_dtype(out), s);
-  int shifted = binary(cx, "sub", v, reduce(cx, "max", v, axis, true, s), s);
-  int e = unary(cx, "exp", shifted, s);
-  int total = reduce(cx, "sum", e, axis, true, s);
-  int r = log ? binary(cx, "sub", shifted, unary(cx, "log", total, s), s)
-              : binary(cx, "truediv", e, total, s);
+  int shifted = cx.build().binary(ir::BinaryFn::Sub, v, reduce(cx, ir::ReduceFn::Max, v, axis, true, s), s);
+  int e = cx.build().unary(ir::UnaryFn::Exp, shifted, s);
+  int total = reduce(cx, ir::ReduceFn::Sum, e, axis, true, s);
+  int r = log ? cx.build().binary(ir::BinaryFn::Sub, shifted, cx.build().unary(ir::UnaryFn::Log, total, s), s)
+              : cx.build().binary(ir::BinaryFn::TrueDiv, e, total, s);
   return Operand::tensor(cx.cast(r, out, s));
 }
 
@@ -264,16 +267,16 @@ Operand lower_logsumexp(LoweringContext &cx, const CallArgs &args) {
   DType work = compute_dtype(out);
   int r = cx.cast(c.input, work, s);
   for (int axis : c.axes) {
-    int m = reduce(cx, "max", r, axis, true, s);
-    int infinite = binary(cx, "eq", unary(cx, "abs", m, s), cx.constant(INFINITY, work, s), s);
+    int m = reduce(cx, ir::ReduceFn::Max, r, axis, true, s);
+    int infinite = cx.build().binary(ir::BinaryFn::Eq, cx.build().unary(ir::UnaryFn::Abs, m, s), cx.constant(INFINITY, work, s), s);
     Operand zero = Operand::tensor(cx.constant(0, work, s));
     m = where_op(cx, Operand::tensor(infinite), zero, Operand::tensor(m), s);
-    int total = reduce(cx, "sum", unary(cx, "exp", binary(cx, "sub", r, m, s), s), axis, true, s);
-    r = binary(cx, "add", unary(cx, "log", total, s), m, s);
+    int total = reduce(cx, ir::ReduceFn::Sum, cx.build().unary(ir::UnaryFn::Exp, cx.build().binary(ir::BinaryFn::Sub, r, m, s), s), axis, true, s);
+    r = cx.build().binary(ir::BinaryFn::Add, cx.build().unary(ir::UnaryFn::Log, total, s), m, s);
     if (!c.keepdim) {
       std::vector<ir::Dim> dims = cx.type_of(r).dims;
       dims.erase(dims.begin() + axis);
-      r = reshape(cx, r, dims, s);
+      r = cx.build().reshape(r, dims, s);
     }
   }
   return Operand::tensor(cx.cast(r, out, s));
@@ -287,14 +290,14 @@ void register_reduction(LoweringRegistry &r) {
   r.add_both("mean", with_dtype, lower_mean);
   const char *extremum = "(input, dim=(), keepdim=False, *, ~out=None)";
   r.add_both("amax", extremum,
-             [](LoweringContext &cx, const CallArgs &a) { return lower_extremum(cx, a, "max"); });
+             [](LoweringContext &cx, const CallArgs &a) { return lower_extremum(cx, a, ir::ReduceFn::Max); });
   r.add_both("amin", extremum,
-             [](LoweringContext &cx, const CallArgs &a) { return lower_extremum(cx, a, "min"); });
+             [](LoweringContext &cx, const CallArgs &a) { return lower_extremum(cx, a, ir::ReduceFn::Min); });
   const char *max_min = "(input, dim=None, keepdim=False, *, other=None, ~out=None)";
   r.add_both("max", max_min,
-             [](LoweringContext &cx, const CallArgs &a) { return lower_max_min(cx, a, "max"); });
+             [](LoweringContext &cx, const CallArgs &a) { return lower_max_min(cx, a, true); });
   r.add_both("min", max_min,
-             [](LoweringContext &cx, const CallArgs &a) { return lower_max_min(cx, a, "min"); });
+             [](LoweringContext &cx, const CallArgs &a) { return lower_max_min(cx, a, false); });
   OpLowering softmax = [](LoweringContext &cx, const CallArgs &a) {
     return lower_softmax(cx, a, false);
   };
@@ -309,10 +312,10 @@ void register_reduction(LoweringRegistry &r) {
   r.add_both("logsumexp", "(input, dim, keepdim=False, *, ~out=None)", lower_logsumexp);
   const char *arg_params = "(input, dim=None, keepdim=False)";
   r.add_both("argmax", arg_params, [](LoweringContext &cx, const CallArgs &a) {
-    return lower_argmax_argmin(cx, a, "argmax");
+    return lower_argmax_argmin(cx, a, ir::ReduceFn::ArgMax);
   });
   r.add_both("argmin", arg_params, [](LoweringContext &cx, const CallArgs &a) {
-    return lower_argmax_argmin(cx, a, "argmin");
+    return lower_argmax_argmin(cx, a, ir::ReduceFn::ArgMin);
   });
   // torch's overloads (input, dim, unbiased, keepdim), (input, dim, *,
   // correction, keepdim) and (input, unbiased) in one.

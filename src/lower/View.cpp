@@ -37,7 +37,7 @@ Operand lower_unsqueeze(LoweringContext &cx, const CallArgs &args) {
   int64_t d = cx.int_arg(args["dim"], args.span);
   int axis = normalize_axis(d, static_cast<int>(dims.size()) + 1, args.span);
   dims.insert(dims.begin() + axis, kOne);
-  return Operand::tensor(reshape(cx, x, dims, args.span));
+  return Operand::tensor(cx.build().reshape(x, dims, args.span));
 }
 
 Operand lower_squeeze(LoweringContext &cx, const CallArgs &args) {
@@ -63,7 +63,7 @@ Operand lower_squeeze(LoweringContext &cx, const CallArgs &args) {
     // Like torch, a dimension whose size is not 1 is left alone.
     if (dims[axis] == kOne) dims.erase(dims.begin() + axis);
   }
-  return Operand::tensor(reshape(cx, x, dims, args.span));
+  return Operand::tensor(cx.build().reshape(x, dims, args.span));
 }
 
 /// view/reshape: only size-1 dims may come or go; -1 stands for the one
@@ -110,7 +110,7 @@ Operand lower_view(LoweringContext &cx, const CallArgs &args, const std::string 
                         cx.shape_text(source) +
                         "; give the tiles in order, with 1 for new dimensions",
                     args.span);
-  return Operand::tensor(reshape(cx, x, dims, args.span));
+  return Operand::tensor(cx.build().reshape(x, dims, args.span));
 }
 
 int permute(LoweringContext &cx, int x, const std::vector<int> &perm, const SourceSpan &span) {
@@ -132,13 +132,7 @@ int permute(LoweringContext &cx, int x, const std::vector<int> &perm, const Sour
     dims.push_back(type.dims[perm[i]]);
   }
   if (identity) return x;
-  ir::Node n;
-  n.op = ir::OpKind::Permute;
-  n.operands = {x};
-  n.type = {type.dtype, dims};
-  n.perm = perm;
-  n.span = span;
-  return cx.emit(std::move(n));
+  return cx.build().permute(x, perm, span);
 }
 
 Operand lower_permute(LoweringContext &cx, const CallArgs &args) {
@@ -189,13 +183,9 @@ int expand_to(LoweringContext &cx, int x, const std::vector<Dim> &dims, const So
                     "cannot expand a value of shape " + cx.shape_text(cx.type_of(x).dims) + " to " +
                         cx.shape_text(dims),
                     span);
-  ir::Node mask;
-  mask.op = ir::OpKind::Full;
-  mask.operands = {cx.constant(1, DType::Bool, span)};
-  mask.type = {DType::Bool, dims};
-  mask.span = span;
+  int mask = cx.build().full(dims, DType::Bool, cx.constant(1, DType::Bool, span), span);
   Operand x_op = Operand::tensor(x);
-  return where_op(cx, Operand::tensor(cx.emit(std::move(mask))), x_op, x_op, span);
+  return where_op(cx, Operand::tensor(mask), x_op, x_op, span);
 }
 
 Operand lower_expand(LoweringContext &cx, const CallArgs &args) {

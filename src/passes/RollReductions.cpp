@@ -1,5 +1,6 @@
 #include "passes/RollReductions.h"
 
+#include "ir/Builder.h"
 #include "support/Diagnostics.h"
 
 #include <algorithm>
@@ -71,10 +72,11 @@ private:
       const ir::TensorType &in = k_.node(n.operands[0]).type;
       const Dim &axis = in.dims.at(n.axis);
       if (axis.is_block() && looped_.count(axis.block)) {
-        if (n.fn != "sum" && n.fn != "max" && n.fn != "min")
+        if (!ir::combine_of(n.reduce_fn()))
           throw UserError("InvalidConfig",
-                          n.fn + " needs the whole reduction dimension at once; use "
-                                 "reduction_loops=[None] for it",
+                          std::string(ir::name(n.reduce_fn())) +
+                              " needs the whole reduction dimension at once; use "
+                              "reduction_loops=[None] for it",
                           s.span);
         add_reduce_sink(s, axis.block, out);
         return;
@@ -106,7 +108,7 @@ private:
       const Node &n = k_.node(id);
       if (block >= 0 && !along(n, block)) continue;
       if (!seen.insert(id).second) continue;
-      if (n.op == OpKind::LoopResult || n.op == OpKind::LoopArg) continue;
+      if (n.op == OpKind::RegionResult || n.op == OpKind::RegionArg) continue;
       for (int operand : n.operands)
         stack.push_back(operand);
       for (const ir::IndexItem &item : n.index)
@@ -140,8 +142,8 @@ private:
     for (int id : closure(roots, block)) {
       const Node &n = k_.node(id);
       bool inline_only = n.op == OpKind::Constant || n.op == OpKind::HostScalar ||
-                         n.op == OpKind::TileIndex || n.op == OpKind::LoopArg ||
-                         n.op == OpKind::LoopResult;
+                         n.op == OpKind::TileIndex || n.op == OpKind::RegionArg ||
+                         n.op == OpKind::RegionResult || n.op == OpKind::LoopIndex;
       if (inline_only || !computed_in_group_.insert(id).second) continue;
       Stmt compute;
       compute.kind = Stmt::Kind::Compute;
@@ -159,69 +161,30 @@ private:
     loop.body.push_back(s);
   }
 
-  int add_node(Node n, const SourceSpan &span) {
-    n.span = span;
-    return k_.add(std::move(n));
-  }
-
   void add_reduce_sink(const Stmt &s, int block, std::vector<Stmt> &out) {
     const Node reduce = k_.node(s.value);
     int chunk = reduce.operands[0];
     const ir::TensorType type = k_.node(chunk).type; // a copy: adding nodes moves them
     Stmt &loop = open_loop(block, {chunk}, s.span, out);
+    ir::ReduceFn fn = reduce.reduce_fn();
+    auto combine_fn = ir::combine_of(fn);
+    check_internal(combine_fn.has_value(), "a looped reduction needs a combine function");
+    std::string identity = ir::identity_literal(fn, type.dtype);
 
-    std::string identity = reduce.fn == "sum" ? "0"
-                           : is_floating(type.dtype)
-                               ? (reduce.fn == "max" ? "float('-inf')" : "float('inf')")
-                               : (reduce.fn == "max" ? "-2147483648" : "2147483647");
-    Node fill;
-    fill.op = OpKind::Constant;
-    fill.number = identity;
-    fill.type.dtype = type.dtype;
-    int fill_id = add_node(fill, s.span);
-    Node init;
-    init.op = OpKind::Full;
-    init.operands = {fill_id};
-    init.type = type;
-    init.name_hint = "acc";
-    int init_id = add_node(init, s.span);
-    Node arg;
-    arg.op = OpKind::LoopArg;
-    arg.type = type;
-    int arg_id = add_node(arg, s.span);
-    Node masked;
-    masked.op = OpKind::MaskFill;
-    masked.operands = {chunk};
-    masked.block = block;
-    masked.number = identity;
-    masked.type = type;
-    int masked_id = add_node(masked, s.span);
-    Node combine;
-    combine.op = OpKind::Binary;
-    combine.fn = reduce.fn == "sum" ? "add" : reduce.fn == "max" ? "maximum" : "minimum";
-    combine.operands = {arg_id, masked_id};
-    combine.type = type;
-    int combine_id = add_node(combine, s.span);
-    Node result;
-    result.op = OpKind::LoopResult;
-    result.type = type;
-    int result_id = add_node(result, s.span);
-
-    for (int id : {masked_id, combine_id}) {
-      Stmt compute;
-      compute.kind = Stmt::Kind::Compute;
-      compute.value = id;
-      compute.span = s.span;
-      loop.body.push_back(compute);
-    }
-    loop.carried.push_back({"acc", init_id, arg_id, combine_id, result_id});
-    Stmt init_stmt;
-    init_stmt.kind = Stmt::Kind::Compute;
-    init_stmt.value = init_id;
-    init_stmt.span = s.span;
-    group_inits_.push_back(init_stmt);
+    ir::Builder build(k_);
+    build.set_statement_span(s.span);
+    build.set_insertion(&group_inits_);
+    int fill = build.literal(identity, type.dtype, s.span);
+    int init = build.full(type.dims, type.dtype, fill, s.span);
+    build.name_value(init, "acc");
+    int arg = build.region_arg(type, "acc");
+    build.set_insertion(&loop.body);
+    int masked = build.mask_fill(chunk, block, identity, s.span);
+    int combined = build.binary(*combine_fn, arg, masked, s.span);
+    int result = build.region_result(type, "acc");
+    loop.carried.push_back({"acc", init, arg, combined, -1, result});
     // The reduction now folds the accumulator's lanes once the loop is done.
-    k_.nodes[reduce.id].operands[0] = result_id;
+    k_.nodes[reduce.id].operands[0] = result;
     group_results_.insert(reduce.id);
     group_finals_.push_back(s);
   }

@@ -61,7 +61,7 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device) {
   // Reductions a loop over the dimension cannot serve: argmax/argmin and matmuls.
   std::set<int> whole(device.dot_blocks.begin(), device.dot_blocks.end());
   for (const ir::Node &n : device.nodes) {
-    if (n.op != ir::OpKind::Reduce || (n.fn != "argmax" && n.fn != "argmin")) continue;
+    if (n.op != ir::OpKind::Reduce || !ir::yields_index(n.reduce_fn())) continue;
     const ir::Dim &axis = device.node(n.operands[0]).type.dims.at(n.axis);
     if (axis.is_block()) whole.insert(axis.block);
   }

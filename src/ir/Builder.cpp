@@ -1,0 +1,383 @@
+#include "ir/Builder.h"
+
+#include "support/Diagnostics.h"
+#include "support/Text.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace helion::ir {
+
+namespace {
+
+std::string number_literal(double value, DType dtype) {
+  if (dtype == DType::Bool) return value != 0 ? "True" : "False";
+  if (!is_floating(dtype)) return std::to_string(static_cast<int64_t>(value));
+  std::string text = shortest_double(value);
+  if (text == "inf") return "float('inf')";
+  if (text == "-inf") return "float('-inf')";
+  if (text == "nan" || text == "-nan") return "float('nan')";
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
+
+double literal_value(const std::string &text) {
+  if (text == "True") return 1;
+  if (text == "False") return 0;
+  if (text.find("-inf") != std::string::npos) return -INFINITY;
+  if (text.find("inf") != std::string::npos) return INFINITY;
+  if (text.find("nan") != std::string::npos) return NAN;
+  return std::stod(text);
+}
+
+bool is_scalar(const TensorType &t) { return t.dims.empty(); }
+
+} // namespace
+
+void Builder::append(Stmt stmt) {
+  check_internal(block_ != nullptr, "the ir builder has no block to append to");
+  if (!stmt.span.valid()) stmt.span = statement_;
+  block_->push_back(std::move(stmt));
+}
+
+void Builder::check_operand(int id) const {
+  check_internal(id >= 0 && id < static_cast<int>(k_.nodes.size()),
+                 "ir operand refers to a node that does not exist");
+}
+
+int Builder::leaf(Node node) {
+  return k_.add(std::move(node));
+}
+
+int Builder::computed(Node node) {
+  int id = k_.add(std::move(node));
+  Stmt stmt;
+  stmt.kind = Stmt::Kind::Compute;
+  stmt.value = id;
+  append(std::move(stmt));
+  return id;
+}
+
+int Builder::constant(double value, DType dtype, const SourceSpan &span) {
+  return literal(number_literal(value, dtype), dtype, span);
+}
+
+int Builder::literal(std::string text, DType dtype, const SourceSpan &span) {
+  Node n;
+  n.op = OpKind::Constant;
+  n.type.dtype = dtype;
+  n.number = std::move(text);
+  n.span = span;
+  return leaf(std::move(n));
+}
+
+int Builder::host_int(const SymInt &value, const SourceSpan &span) {
+  if (auto c = sym_constant(value)) return constant(static_cast<double>(*c), DType::Int32, span);
+  Node n;
+  n.op = OpKind::HostScalar;
+  n.sym = value;
+  n.type.dtype = DType::Int32;
+  n.span = span;
+  return leaf(std::move(n));
+}
+
+int Builder::host_scalar(int param, const SourceSpan &span) {
+  check_internal(param >= 0 && param < static_cast<int>(k_.scalars.size()),
+                 "host scalar refers to a parameter that does not exist");
+  Node n;
+  n.op = OpKind::HostScalar;
+  n.scalar = param;
+  n.type.dtype = k_.scalars[param].dtype;
+  n.span = span;
+  return leaf(std::move(n));
+}
+
+int Builder::tile_index(int block, const SourceSpan &span) {
+  Node n;
+  n.op = OpKind::TileIndex;
+  n.block = block;
+  n.type = {DType::Int32, {Dim::of_block(block)}};
+  n.span = span;
+  return leaf(std::move(n));
+}
+
+int Builder::region_arg(const TensorType &type, const std::string &name) {
+  Node n;
+  n.op = OpKind::RegionArg;
+  n.type = type;
+  n.name_hint = name;
+  return leaf(std::move(n));
+}
+
+int Builder::region_result(const TensorType &type, const std::string &name) {
+  Node n;
+  n.op = OpKind::RegionResult;
+  n.type = type;
+  n.name_hint = name;
+  return leaf(std::move(n));
+}
+
+int Builder::loop_index(const std::string &name, const SourceSpan &span) {
+  Node n;
+  n.op = OpKind::LoopIndex;
+  n.type.dtype = DType::Int32;
+  n.name_hint = name;
+  n.span = span;
+  return leaf(std::move(n));
+}
+
+static Node tile_scalar(OpKind op, int block, const SourceSpan &span) {
+  Node n;
+  n.op = op;
+  n.block = block;
+  n.type.dtype = DType::Int32;
+  n.span = span;
+  return n;
+}
+
+int Builder::tile_begin(int block, const SourceSpan &span, const std::string &name) {
+  Node n = tile_scalar(OpKind::TileBegin, block, span);
+  n.name_hint = name;
+  return computed(std::move(n));
+}
+
+int Builder::tile_end(int block, const SourceSpan &span) {
+  return computed(tile_scalar(OpKind::TileEnd, block, span));
+}
+
+int Builder::tile_size(int block, const SourceSpan &span) {
+  return computed(tile_scalar(OpKind::TileSize, block, span));
+}
+
+int Builder::full(std::vector<Dim> dims, DType dtype, int fill, const SourceSpan &span) {
+  check_operand(fill);
+  check_internal(is_scalar(type_of(fill)) && type_of(fill).dtype == dtype,
+                 "full needs a scalar fill value of its dtype");
+  Node n;
+  n.op = OpKind::Full;
+  n.operands = {fill};
+  n.type = {dtype, std::move(dims)};
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::unary(UnaryFn fn, int x, const SourceSpan &span) {
+  check_operand(x);
+  TensorType type = type_of(x);
+  check_internal(!needs_integer_operands(fn) || !is_floating(type.dtype),
+                 std::string(name(fn)) + " needs an integer operand");
+  if (yields_bool(fn)) type.dtype = DType::Bool;
+  Node n;
+  n.op = OpKind::Unary;
+  n.fn = fn;
+  n.operands = {x};
+  n.type = std::move(type);
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::binary(BinaryFn fn, int a, int b, const SourceSpan &span) {
+  check_operand(a);
+  check_operand(b);
+  DType dtype = type_of(a).dtype;
+  check_internal(dtype == type_of(b).dtype,
+                 std::string("operands of ") + name(fn) + " differ in dtype");
+  check_internal(!needs_integer_operands(fn) || !is_floating(dtype),
+                 std::string(name(fn)) + " needs integer operands");
+  Node n;
+  n.op = OpKind::Binary;
+  n.fn = fn;
+  n.operands = {a, b};
+  n.type = {yields_bool(fn) ? DType::Bool : dtype, broadcast(type_of(a), type_of(b), span)};
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::where(int cond, int a, int b, const SourceSpan &span) {
+  for (int id : {cond, a, b})
+    check_operand(id);
+  check_internal(type_of(cond).dtype == DType::Bool, "where needs a bool condition");
+  DType dtype = type_of(a).dtype;
+  check_internal(dtype == type_of(b).dtype, "where's operands differ in dtype");
+  std::vector<Dim> dims = broadcast(type_of(cond), type_of(a), span);
+  dims = broadcast({dtype, dims}, type_of(b), span);
+  Node n;
+  n.op = OpKind::Where;
+  n.operands = {cond, a, b};
+  n.type = {dtype, std::move(dims)};
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::cast(int x, DType dtype, const SourceSpan &span) {
+  check_operand(x);
+  if (type_of(x).dtype == dtype) return x;
+  if (k_.node(x).op == OpKind::Constant)
+    return constant(literal_value(k_.node(x).number), dtype, span);
+  Node n;
+  n.op = OpKind::Cast;
+  n.operands = {x};
+  n.type = {dtype, type_of(x).dims};
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::reduce(ReduceFn fn, int x, int axis, bool keepdim, DType dtype,
+                    const SourceSpan &span) {
+  check_operand(x);
+  TensorType type = type_of(x);
+  check_internal(axis >= 0 && axis < type.rank() && type.dims[axis].is_block(),
+                 "a reduction needs a block dimension as its axis");
+  check_internal(!yields_index(fn) || dtype == DType::Int64, "argmax/argmin yield int64");
+  type.dtype = dtype;
+  if (keepdim)
+    type.dims[axis] = Dim::constant(1);
+  else
+    type.dims.erase(type.dims.begin() + axis);
+  Node n;
+  n.op = OpKind::Reduce;
+  n.fn = fn;
+  n.operands = {x};
+  n.type = std::move(type);
+  n.axis = axis;
+  n.keepdim = keepdim;
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::dot(int a, int b, int acc, std::vector<Dim> dims, const SourceSpan &span) {
+  check_operand(a);
+  check_operand(b);
+  const TensorType &ta = type_of(a), &tb = type_of(b);
+  check_internal(ta.rank() >= 2 && ta.rank() == tb.rank(), "dot needs operands of one rank >= 2");
+  check_internal(ta.dims[ta.rank() - 1] == tb.dims[tb.rank() - 2],
+                 "dot's operands disagree on the contracted dimension");
+  check_internal(ta.dtype == tb.dtype, "dot's operands differ in dtype");
+  Node n;
+  n.op = OpKind::Dot;
+  n.operands = {a, b};
+  if (acc >= 0) {
+    check_operand(acc);
+    check_internal(type_of(acc).dtype == DType::Float32 && type_of(acc).dims == dims,
+                   "dot's accumulator must be float32 of the product's shape");
+    n.operands.push_back(acc);
+  }
+  n.type = {DType::Float32, std::move(dims)};
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::reshape(int x, std::vector<Dim> dims, const SourceSpan &span) {
+  check_operand(x);
+  TensorType type = type_of(x);
+  if (type.dims == dims) return x;
+  auto non_unit = [](const std::vector<Dim> &d) {
+    std::vector<Dim> out;
+    std::copy_if(d.begin(), d.end(), std::back_inserter(out),
+                 [](const Dim &x) { return x != Dim::constant(1); });
+    return out;
+  };
+  check_internal(non_unit(type.dims) == non_unit(dims),
+                 "reshape may only insert or remove size-1 dimensions");
+  Node n;
+  n.op = OpKind::Reshape;
+  n.operands = {x};
+  n.type = {type.dtype, std::move(dims)};
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::permute(int x, std::vector<int> perm, const SourceSpan &span) {
+  check_operand(x);
+  const TensorType &type = type_of(x);
+  check_internal(static_cast<int>(perm.size()) == type.rank(), "permute needs one entry per dim");
+  std::vector<bool> seen(perm.size());
+  std::vector<Dim> dims;
+  for (int p : perm) {
+    check_internal(p >= 0 && p < type.rank() && !seen[p], "permute needs a permutation");
+    seen[p] = true;
+    dims.push_back(type.dims[p]);
+  }
+  Node n;
+  n.op = OpKind::Permute;
+  n.operands = {x};
+  n.type = {type.dtype, std::move(dims)};
+  n.perm = std::move(perm);
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::mask_fill(int x, int block, std::string literal, const SourceSpan &span) {
+  check_operand(x);
+  Node n;
+  n.op = OpKind::MaskFill;
+  n.operands = {x};
+  n.type = type_of(x);
+  n.block = block;
+  n.number = std::move(literal);
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::load(int tensor, std::vector<IndexItem> index, std::vector<Dim> dims, int mask,
+                  const SourceSpan &span) {
+  check_internal(tensor >= 0 && tensor < static_cast<int>(k_.tensors.size()),
+                 "load of a tensor that is not a parameter");
+  for (const IndexItem &item : index)
+    if (item.value >= 0) check_operand(item.value);
+  Node n;
+  n.op = OpKind::Load;
+  n.tensor = tensor;
+  n.index = std::move(index);
+  n.type = {k_.tensors[tensor].dtype, std::move(dims)};
+  if (mask >= 0) {
+    check_operand(mask);
+    check_internal(type_of(mask).dtype == DType::Bool, "a load's mask must be bool");
+    n.operands = {mask};
+  }
+  n.memory_op = k_.memory_ops++;
+  n.name_hint = "load";
+  n.span = span;
+  return computed(std::move(n));
+}
+
+std::string Builder::shape_text(const std::vector<Dim> &dims) const {
+  std::string text = "[";
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i) text += ", ";
+    if (!dims[i].is_block()) {
+      text += std::to_string(dims[i].size);
+      continue;
+    }
+    const BlockInfo &b = k_.block(dims[i].block);
+    if (b.kind == BlockInfo::Kind::Tile)
+      text += b.name_hint.empty() ? "tile" : b.name_hint;
+    else
+      text += ":" + sym_to_python(b.end, SymSide::Host);
+  }
+  return text + "]";
+}
+
+std::vector<Dim> Builder::broadcast(const TensorType &a, const TensorType &b,
+                                    const SourceSpan &span) const {
+  size_t rank = std::max(a.dims.size(), b.dims.size());
+  std::vector<Dim> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    // Align from the right, like torch.
+    const Dim *da = i < rank - a.dims.size() ? nullptr : &a.dims[i - (rank - a.dims.size())];
+    const Dim *db = i < rank - b.dims.size() ? nullptr : &b.dims[i - (rank - b.dims.size())];
+    if (!da || (db && *da == Dim::constant(1)))
+      out[i] = *db;
+    else if (!db || *da == *db || *db == Dim::constant(1))
+      out[i] = *da;
+    else
+      throw UserError("ShapeMismatch",
+                      "shapes " + shape_text(a.dims) + " and " + shape_text(b.dims) +
+                          " do not broadcast (dimension " + std::to_string(i) +
+                          "); operands must use the same tiles",
+                      span);
+  }
+  return out;
+}
+
+} // namespace helion::ir

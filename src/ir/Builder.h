@@ -1,0 +1,91 @@
+#pragma once
+
+// Checked builders of device IR nodes: one per op. Each checks its operands'
+// types (internal errors: lowering must have converted them) or the user's
+// shapes (ShapeMismatch), computes the result type, adds the node and, for a
+// computed value, appends a Compute statement at the insertion point (like
+// MLIR's OpBuilder). Leaves (constants, host scalars, tile indices, carried
+// values) have no statement: code generation spells them where they are used.
+
+#include "ir/Ir.h"
+
+#include <string>
+#include <vector>
+
+namespace helion::ir {
+
+class Builder {
+public:
+  explicit Builder(DeviceKernel &kernel) : k_(kernel) {}
+
+  DeviceKernel &kernel() { return k_; }
+  const TensorType &type_of(int id) const { return k_.node(id).type; }
+
+  /// Where Compute statements go; every statement appended gets `span`
+  /// (the source statement being built) unless it has one.
+  void set_insertion(std::vector<Stmt> *block) { block_ = block; }
+  std::vector<Stmt> *insertion() const { return block_; }
+  void set_statement_span(const SourceSpan &span) { statement_ = span; }
+  const SourceSpan &statement_span() const { return statement_; }
+  void append(Stmt stmt);
+
+  // ---- leaves -------------------------------------------------------------
+  int constant(double value, DType dtype, const SourceSpan &span);
+  /// A constant spelled as Python spells it ("float('-inf')", "-2147483648").
+  int literal(std::string text, DType dtype, const SourceSpan &span);
+  /// A size or int known to the host code (a symbol or an expression of symbols).
+  int host_int(const SymInt &value, const SourceSpan &span);
+  /// The kernel's scalar parameter `param` (a float or bool argument).
+  int host_scalar(int param, const SourceSpan &span);
+  int tile_index(int block, const SourceSpan &span);
+  int region_arg(const TensorType &type, const std::string &name);
+  int region_result(const TensorType &type, const std::string &name);
+  int loop_index(const std::string &name, const SourceSpan &span);
+
+  // ---- computed values ----------------------------------------------------
+  int tile_begin(int block, const SourceSpan &span, const std::string &name = "");
+  int tile_end(int block, const SourceSpan &span);
+  int tile_size(int block, const SourceSpan &span);
+  int full(std::vector<Dim> dims, DType dtype, int fill, const SourceSpan &span);
+  int unary(UnaryFn fn, int x, const SourceSpan &span);
+  /// Both operands of one dtype; the result broadcasts their shapes.
+  int binary(BinaryFn fn, int a, int b, const SourceSpan &span);
+  /// `cond` bool; `a` and `b` of one dtype.
+  int where(int cond, int a, int b, const SourceSpan &span);
+  /// `x` in `dtype`; a constant is retyped instead of converted.
+  int cast(int x, DType dtype, const SourceSpan &span);
+  /// `fn` over `axis` (a block dim); the result in `dtype`.
+  int reduce(ReduceFn fn, int x, int axis, bool keepdim, DType dtype, const SourceSpan &span);
+  /// `a @ b` (+ `acc` when >= 0) in float32: a [.., m, k], b [.., k, n].
+  int dot(int a, int b, int acc, std::vector<Dim> dims, const SourceSpan &span);
+  /// `x` with size-1 dims inserted or removed to reach `dims`.
+  int reshape(int x, std::vector<Dim> dims, const SourceSpan &span);
+  int permute(int x, std::vector<int> perm, const SourceSpan &span);
+  /// `x` with the lanes past the end of `block` replaced by `literal`.
+  int mask_fill(int x, int block, std::string literal, const SourceSpan &span);
+  /// A load of `tensor` at `index`; `mask` (a bool node, or -1) limits the lanes read.
+  int load(int tensor, std::vector<IndexItem> index, std::vector<Dim> dims, int mask,
+           const SourceSpan &span);
+
+  /// Names the variable that holds `id` in the generated code (the only
+  /// change a node may see after it is built: it does not change meaning).
+  void name_value(int id, const std::string &name) { k_.nodes.at(id).name_hint = name; }
+
+  // ---- shapes -------------------------------------------------------------
+  /// The broadcast shape of two types; ShapeMismatch names both shapes.
+  std::vector<Dim> broadcast(const TensorType &a, const TensorType &b,
+                             const SourceSpan &span) const;
+  /// Readable form of a shape for messages: "[tile_m, tile_n]".
+  std::string shape_text(const std::vector<Dim> &dims) const;
+
+private:
+  int leaf(Node node);
+  int computed(Node node);
+  void check_operand(int id) const;
+
+  DeviceKernel &k_;
+  std::vector<Stmt> *block_ = nullptr;
+  SourceSpan statement_;
+};
+
+} // namespace helion::ir
