@@ -7,11 +7,14 @@ namespace helion::codegen {
 
 void CodeWriter::line(const std::string &text) {
   lines_.push_back(std::string(depth_ * 4, ' ') + text);
+  if (text.rfind("#", 0) != 0) ++code_lines_;
 }
 
 void CodeWriter::indented_lines(const std::string &text) {
-  for (const std::string &l : split_lines(text))
+  for (const std::string &l : split_lines(text)) {
     lines_.push_back(l);
+    ++code_lines_;
+  }
 }
 
 static std::string trim(const std::string &s) {

@@ -15,6 +15,9 @@ public:
       : source_lines_(std::move(source_lines)), first_line_(first_line) {}
 
   void line(const std::string &text);
+  /// Lines of code written so far (source comments not counted): a block
+  /// that wrote none needs a `pass`.
+  int code_lines() const { return code_lines_; }
   /// Lines already indented (e.g. an unparsed statement at depth()): their
   /// text is kept as it is, so a multi-line string keeps its value.
   void indented_lines(const std::string &text);
@@ -32,6 +35,7 @@ private:
   int first_line_;
   std::vector<std::string> lines_;
   int depth_ = 0;
+  int code_lines_ = 0;
   int last_line_ = -1;
 };
 

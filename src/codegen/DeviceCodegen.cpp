@@ -4,6 +4,7 @@
 #include "support/Diagnostics.h"
 #include "support/Text.h"
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -416,18 +417,109 @@ private:
       case Stmt::Kind::ReductionLoop:
         emit_loop(s);
         break;
+      case Stmt::Kind::RangeLoop:
+        emit_range_loop(s);
+        break;
+      case Stmt::Kind::If:
+        emit_if(s);
+        break;
+      case Stmt::Kind::While:
+        emit_while(s);
+        break;
       }
     }
   }
 
-  void emit_loop(const Stmt &s) {
+  /// A region's statements one level deeper; `pass` if they wrote no code.
+  void emit_region(const std::vector<Stmt> &body, const std::function<void()> &tail = {}) {
+    out_.indent();
+    int before = out_.code_lines();
+    emit_block(body);
+    if (tail) tail();
+    if (out_.code_lines() == before) out_.line("pass");
+    out_.dedent();
+  }
+
+  /// A value that a variable of a loop or branch takes: a literal is given
+  /// its dtype, as Triton needs one type for the variable on every path.
+  std::string typed_value(int id) {
+    const Node &n = k_.node(id);
+    if (n.op != OpKind::Constant) return expr(id);
+    return "tl.full([], " + n.number + ", " + triton_dtype(n.type.dtype) + ")";
+  }
+
+  /// Before a loop: each carried value starts in the variable that holds it
+  /// inside the body and after the loop.
+  void emit_carried_inits(const Stmt &s) {
     for (const ir::Carry &c : s.carried) {
       std::string var = carried_name(c);
       values_[c.arg] = var;
       values_[c.result] = var;
-      std::string init = expr(c.init);
+      std::string init = typed_value(c.init);
       if (init != var) out_.line(var + " = " + init);
     }
+  }
+
+  /// At the end of a loop body: the values for the next iteration.
+  void emit_carried_yields(const Stmt &s) {
+    for (const ir::Carry &c : s.carried) {
+      std::string value = typed_value(c.yielded);
+      if (value != values_[c.arg]) out_.line(values_[c.arg] + " = " + value);
+    }
+  }
+
+  void emit_range_loop(const Stmt &s) {
+    emit_carried_inits(s);
+    std::string index = names_.user(k_.node(s.loop_index).name_hint);
+    values_[s.loop_index] = index;
+    out_.line("for " + index + " in tl.range(" + expr(s.range_begin) + ", " + expr(s.range_end) +
+              ", " + expr(s.range_step) + "):");
+    emit_region(s.body, [&] { emit_carried_yields(s); });
+    out_.forget_source();
+  }
+
+  void emit_if(const Stmt &s) {
+    std::vector<std::string> results;
+    for (const ir::Carry &c : s.carried) {
+      results.push_back(names_.user(c.name));
+      values_[c.result] = results.back();
+    }
+    auto yields = [&](bool then_branch) {
+      for (size_t i = 0; i < s.carried.size(); ++i) {
+        const ir::Carry &c = s.carried[i];
+        std::string value = typed_value(then_branch ? c.yielded : c.else_yielded);
+        if (value != results[i]) out_.line(results[i] + " = " + value);
+      }
+    };
+    out_.line("if " + expr(s.cond) + ":");
+    emit_region(s.body, [&] { yields(true); });
+    out_.line("else:");
+    emit_region(s.orelse, [&] { yields(false); });
+    out_.forget_source();
+  }
+
+  /// The condition is computed before the loop and again at the end of each
+  /// iteration, into the same variable.
+  void emit_while(const Stmt &s) {
+    emit_carried_inits(s);
+    emit_block(s.cond_body);
+    std::string cond = expr(s.cond);
+    if (k_.node(s.cond).op == OpKind::Constant || k_.node(s.cond).op == OpKind::HostScalar) {
+      // A condition no iteration can change: bind it once so the loop reads a variable.
+      std::string var = names_.temporary();
+      out_.line(var + " = " + cond);
+      cond = var;
+    }
+    out_.line("while " + cond + ":");
+    emit_region(s.body, [&] {
+      emit_carried_yields(s);
+      emit_block(s.cond_body);
+    });
+    out_.forget_source();
+  }
+
+  void emit_loop(const Stmt &s) {
+    emit_carried_inits(s);
     std::vector<int> blocks;
     if (s.kind == Stmt::Kind::ReductionLoop) {
       blocks.push_back(s.block);
@@ -456,10 +548,7 @@ private:
       emit_block_indices(b, offset);
     }
     emit_block(s.body);
-    for (const ir::Carry &c : s.carried) {
-      std::string value = expr(c.yielded);
-      if (value != values_[c.arg]) out_.line(values_[c.arg] + " = " + value);
-    }
+    emit_carried_yields(s);
     for (size_t i = 0; i < blocks.size(); ++i)
       out_.dedent();
     out_.forget_source();
@@ -870,7 +959,7 @@ private:
         if (!access_tensor_.count(n.memory_op)) out.emplace_back(n.memory_op, &n.index);
         access_tensor_[n.memory_op] = n.tensor;
       }
-      collect_accesses(s.body, out);
+      ir::for_each_region(s, [&](const std::vector<Stmt> &region) { collect_accesses(region, out); });
     }
   }
 

@@ -208,6 +208,14 @@ struct DeviceKernel {
   const BlockInfo &block(int id) const { return blocks.at(id); }
 };
 
+/// Calls `visit` on each region `stmt` owns, in program order (a while's
+/// condition region first).
+template <typename Visit> void for_each_region(const Stmt &stmt, Visit visit) {
+  visit(stmt.cond_body);
+  visit(stmt.body);
+  visit(stmt.orelse);
+}
+
 /// Readable text of the kernel's IR, one statement per line.
 std::string dump(const DeviceKernel &kernel);
 

@@ -130,6 +130,8 @@ private:
       return lower_nested_loop(s);
     case SK::If:
       return lower_if(s);
+    case SK::While:
+      return lower_while(s);
     case SK::Expr:
       if (s.value->kind == EK::Constant) return; // a docstring or a bare literal
       lower_expr(*s.value);
@@ -218,10 +220,85 @@ private:
       lower_block(*test.host->truth ? s.body : s.orelse);
       return;
     }
-    throw UserError("UnsupportedSyntax",
-                    "`if` inside a device loop needs a condition known at compile time (a "
-                    "constant or an hl.constexpr argument)",
-                    s.test->span);
+    Stmt branch;
+    branch.kind = Stmt::Kind::If;
+    branch.span = s.span;
+    branch.cond = scalar_condition(test, *s.test, "if");
+    auto before = device_env_;
+    std::vector<Stmt> *outer_block = cx_.current_block();
+    cx_.set_block(&branch.body);
+    lower_block(s.body);
+    auto then_env = std::move(device_env_);
+    device_env_ = before;
+    cx_.set_block(&branch.orelse);
+    lower_block(s.orelse);
+    auto else_env = std::move(device_env_);
+    device_env_ = before;
+    cx_.set_statement(s.span);
+    merge_branches(branch, then_env, else_env);
+    cx_.set_block(outer_block);
+    for (ir::Carry &carry : branch.carried) {
+      carry.result = cx_.build().region_result(cx_.type_of(carry.yielded), carry.name);
+      device_env_[carry.name] = Operand::tensor(carry.result);
+    }
+    cx_.emit_stmt(std::move(branch));
+  }
+
+  /// The names an `if` changes become its results: each branch yields its
+  /// value, converted to a common dtype. A name only one branch defines ends
+  /// with the `if`.
+  void merge_branches(Stmt &branch, const std::map<std::string, Operand> &then_env,
+                      const std::map<std::string, Operand> &else_env) {
+    for (const auto &[name, then_value] : then_env) {
+      auto other = else_env.find(name);
+      auto old = device_env_.find(name);
+      bool changed = old == device_env_.end() || !same_operand(old->second, then_value) ||
+                     other == else_env.end() || !same_operand(old->second, other->second);
+      if (!changed) continue;
+      auto device_value = [&](const Operand &o, std::vector<Stmt> &region) -> int {
+        if (o.kind == Operand::Kind::Tensor) return o.node;
+        if (!LoweringContext::is_scalar_operand(o)) return -1;
+        cx_.set_block(&region);
+        return cx_.to_node(o, branch.span); // a number a branch sets becomes a device scalar
+      };
+      int then_node = device_value(then_value, branch.body);
+      int else_node = other == else_env.end() ? -1 : device_value(other->second, branch.orelse);
+      if (then_node < 0 || else_node < 0) {
+        device_env_.erase(name);
+        one_branch_names_.insert(name);
+        continue;
+      }
+      const ir::TensorType a = cx_.type_of(then_node), b = cx_.type_of(else_node);
+      if (a.dims != b.dims)
+        throw UserError("ShapeMismatch",
+                        "'" + name + "' has shape " + cx_.shape_text(a.dims) +
+                            " after one branch of this if and " + cx_.shape_text(b.dims) +
+                            " after the other; both branches must leave it the same shape",
+                        branch.span);
+      DType dtype = old != device_env_.end() && old->second.kind == Operand::Kind::Tensor
+                        ? cx_.type_of(old->second.node).dtype
+                        : helion::promote(a.dtype, b.dtype);
+      ir::Carry carry;
+      carry.name = name;
+      cx_.set_block(&branch.body);
+      carry.yielded = cx_.cast(then_node, dtype, branch.span);
+      cx_.set_block(&branch.orelse);
+      carry.else_yielded = cx_.cast(else_node, dtype, branch.span);
+      branch.carried.push_back(carry);
+    }
+    for (const auto &[name, value] : else_env)
+      if (!then_env.count(name)) {
+        device_env_.erase(name);
+        one_branch_names_.insert(name);
+      }
+  }
+
+  static bool same_operand(const Operand &a, const Operand &b) {
+    if (a.kind != b.kind) return false;
+    if (a.kind == Operand::Kind::Tensor) return a.node == b.node;
+    if (a.kind == Operand::Kind::Tile) return a.block == b.block;
+    if (a.kind == Operand::Kind::Host) return a.host == b.host;
+    return false;
   }
 
   /// `for i in hl.static_range(n)` and `for x in (a, b)`: the body is
@@ -269,24 +346,88 @@ private:
   void lower_nested_loop(const ast::Stmt &s) {
     if (lower_unrolled_loop(s)) return;
     Operand iter = s.test->kind == EK::Call ? lower_expr(*s.test->func) : Operand();
-    bool device_loop = iter.is_host(HostValue::Kind::Function) &&
-                       (iter.host->text == "hl.tile" || iter.host->text == "hl.grid");
-    if (!device_loop)
+    bool tile_loop = iter.is_host(HostValue::Kind::Function) &&
+                     (iter.host->text == "hl.tile" || iter.host->text == "hl.grid");
+    if (iter.is_host(HostValue::Kind::Function) && iter.host->text == "builtins.range")
+      return lower_range_loop(s);
+    if (!tile_loop)
       throw UserError("InvalidDeviceForLoop",
                       "a for loop inside a device loop must iterate over hl.tile(...), "
-                      "hl.grid(...), hl.static_range(...) or a tuple",
+                      "hl.grid(...), range(...), hl.static_range(...) or a tuple",
                       s.span);
-    int call = make_tile_call(*s.test, *s.targets[0], /*is_grid=*/false);
-
-    std::set<std::string> assigned;
-    collect_assigned(s.body, assigned);
     Stmt loop;
     loop.kind = Stmt::Kind::TileLoop;
-    loop.tile_call = call;
+    loop.tile_call = make_tile_call(*s.test, *s.targets[0], /*is_grid=*/false);
     loop.span = s.span;
+    int call = loop.tile_call;
+    lower_loop(std::move(loop), s.body, [&] { bind_loop_target(*s.targets[0], call); });
+  }
+
+  /// `for i in range(begin, end, step)` over scalars: one iteration at a time.
+  void lower_range_loop(const ast::Stmt &s) {
+    CallArgs range = bind_call(range_signature(), *s.test);
+    bool one_bound = is_none(range["end_or_none"]);
+    auto scalar = [&](const Operand &o) {
+      int node = cx_.to_node(o, s.test->span);
+      if (cx_.type_of(node).rank() != 0 || !is_integral(cx_.type_of(node).dtype))
+        throw UserError("TypeError",
+                        "range() on the device takes int scalars (sizes, tile.begin, loaded "
+                        "scalars); got a value of shape " +
+                            cx_.shape_text(cx_.type_of(node).dims),
+                        s.test->span);
+      return cx_.cast(node, DType::Int32, s.test->span);
+    };
+    if (s.targets[0]->kind != EK::Name)
+      throw UserError("UnsupportedSyntax", "a range() loop on the device needs one name as target",
+                      s.targets[0]->span);
+    Stmt loop;
+    loop.kind = Stmt::Kind::RangeLoop;
+    loop.span = s.span;
+    loop.range_begin = one_bound ? cx_.constant(0, DType::Int32, s.span)
+                                 : scalar(range["begin_or_end"]);
+    loop.range_end = scalar(one_bound ? range["begin_or_end"] : range["end_or_none"]);
+    loop.range_step = scalar(range["step"]);
+    if (auto step = cx_.node(loop.range_step).op == OpKind::Constant
+                        ? std::optional<std::string>(cx_.node(loop.range_step).number)
+                        : std::nullopt;
+        step && std::stoll(*step) <= 0)
+      throw UserError("TypeError", "range() on the device needs a positive step", s.test->span);
+    const std::string &name = s.targets[0]->id;
+    loop.loop_index = cx_.build().loop_index(name, s.targets[0]->span);
+    int index = loop.loop_index;
+    lower_loop(std::move(loop), s.body,
+               [&] { device_env_[name] = Operand::tensor(index); });
+  }
+
+  /// `while cond:` with a scalar condition, computed before each iteration.
+  void lower_while(const ast::Stmt &s) {
+    if (!s.orelse.empty())
+      throw UserError("UnsupportedSyntax", "while ... else is not supported on the device",
+                      s.span);
+    Stmt loop;
+    loop.kind = Stmt::Kind::While;
+    loop.span = s.span;
+    lower_loop(std::move(loop), s.body, [] {}, s.test.get());
+  }
+
+  /// Lowers a loop's body into `loop`, with every device value the body
+  /// assigns carried through it; `bind_target` binds the loop variables
+  /// inside the body. A while loop's `condition` is lowered into its own
+  /// region, which reads the carried values too.
+  template <typename BindTarget>
+  void lower_loop(Stmt loop, const std::vector<ast::StmtPtr> &body, BindTarget bind_target,
+                  const ast::Expr *condition = nullptr) {
+    const SourceSpan span = loop.span;
+    std::set<std::string> assigned;
+    collect_assigned(body, assigned);
     for (const std::string &name : assigned) {
       auto it = device_env_.find(name);
-      if (it == device_env_.end() || it->second.kind != Operand::Kind::Tensor) continue;
+      if (it == device_env_.end()) continue;
+      // A Python number the body changes (`steps = steps + 1`) is a device
+      // scalar from here on, so each iteration sees the last one's value.
+      if (LoweringContext::is_scalar_operand(it->second))
+        it->second = Operand::tensor(cx_.to_node(it->second, span));
+      if (it->second.kind != Operand::Kind::Tensor) continue;
       ir::Carry carry;
       carry.name = name;
       carry.init = it->second.node;
@@ -294,25 +435,19 @@ private:
       it->second = Operand::tensor(carry.arg);
       loop.carried.push_back(carry);
     }
-
     auto outer_env = device_env_;
     std::vector<Stmt> *outer_block = cx_.current_block();
+    if (condition) {
+      cx_.set_block(&loop.cond_body);
+      loop.cond = scalar_condition(lower_expr(*condition), *condition, "while");
+    }
     cx_.set_block(&loop.body);
-    bind_loop_target(*s.targets[0], call);
-    lower_block(s.body);
-    cx_.set_statement(s.span);
+    bind_target();
+    lower_block(body);
+    cx_.set_statement(span);
     for (ir::Carry &carry : loop.carried) {
-      const Operand &now = device_env_.at(carry.name);
-      if (now.kind != Operand::Kind::Tensor)
-        throw UserError("TypeError", "'" + carry.name + "' must stay a tensor in the loop", s.span);
-      const ir::TensorType &want = cx_.type_of(carry.init);
-      if (cx_.type_of(now.node).dims != want.dims)
-        throw UserError("ShapeMismatch",
-                        "'" + carry.name + "' changes shape inside the loop, from " +
-                            cx_.shape_text(want.dims) + " to " +
-                            cx_.shape_text(cx_.type_of(now.node).dims),
-                        s.span);
-      carry.yielded = cx_.cast(now.node, want.dtype, s.span);
+      const ir::TensorType want = cx_.type_of(carry.init);
+      carry.yielded = yielded_value(carry.name, want, "loop", span);
     }
     cx_.set_block(outer_block);
     device_env_ = outer_env; // names first bound inside the loop end with it
@@ -321,6 +456,36 @@ private:
       device_env_[carry.name] = Operand::tensor(carry.result);
     }
     cx_.emit_stmt(std::move(loop));
+  }
+
+  /// The value `name` holds at the end of a region, as a tensor of `want`'s
+  /// shape converted to its dtype.
+  int yielded_value(const std::string &name, const ir::TensorType &want, const char *region,
+                    const SourceSpan &span) {
+    const Operand &now = device_env_.at(name);
+    if (now.kind != Operand::Kind::Tensor)
+      throw UserError("TypeError",
+                      "'" + name + "' must stay a tensor in the " + std::string(region), span);
+    if (cx_.type_of(now.node).dims != want.dims)
+      throw UserError("ShapeMismatch",
+                      "'" + name + "' changes shape inside the " + region + ", from " +
+                          cx_.shape_text(want.dims) + " to " +
+                          cx_.shape_text(cx_.type_of(now.node).dims),
+                      span);
+    return cx_.cast(now.node, want.dtype, span);
+  }
+
+  /// The condition of a device `if` or `while`: a bool scalar node.
+  int scalar_condition(const Operand &value, const ast::Expr &test, const char *statement) {
+    int node = cx_.to_node(value, test.span);
+    if (cx_.type_of(node).rank() != 0)
+      throw UserError("UnsupportedSyntax",
+                      std::string("the condition of a device `") + statement +
+                          "` must be a scalar; this one has shape " +
+                          cx_.shape_text(cx_.type_of(node).dims) +
+                          " (use torch.where to choose per element)",
+                      test.span);
+    return cx_.cast(node, DType::Bool, test.span);
   }
 
   /// Creates the blocks of an `hl.tile(...)` call.
@@ -491,6 +656,12 @@ private:
                         e.span);
       return Operand::of_host(h->second, e.id);
     }
+    if (one_branch_names_.count(e.id))
+      throw UserError("UndefinedVariable",
+                      "'" + e.id +
+                          "' is assigned in only one branch of an if on the device; assign it "
+                          "before the if or in both branches",
+                      e.span);
     if (HostValuePtr g = host_.lookup_global(e.id)) return Operand::of_host(g, e.id);
     throw UserError("UndefinedVariable",
                     "name '" + e.id +
@@ -538,6 +709,11 @@ private:
   static const Signature &grid_signature() {
     static const Signature sig =
         Signature::parse("hl.grid", "(begin_or_end, end_or_none=None, /, ~step=None)");
+    return sig;
+  }
+  static const Signature &range_signature() {
+    static const Signature sig =
+        Signature::parse("range", "(begin_or_end, end_or_none=None, step=1, /)");
     return sig;
   }
   static const Signature &static_range_signature() {
@@ -620,6 +796,43 @@ private:
     return entry->lowering(cx_, ca);
   }
 
+  /// A host expression's value when the compiler knows it, or the host
+  /// variable it names; nullopt for a value computed at run time from host
+  /// scalars (`1 - beta`), which the device then computes itself.
+  std::optional<Operand> host_scalar_value(const ast::Expr &e) {
+    HostValuePtr value = host_.eval(e);
+    bool runtime = (value->kind == HostValue::Kind::Float && !value->number) ||
+                   (value->kind == HostValue::Kind::Bool && !value->truth);
+    if (runtime) return std::nullopt;
+    return Operand::of_host(value);
+  }
+
+  /// `a and b` / `a or b`: operands known at compile time decide it there;
+  /// the rest are scalars combined on the device (both sides are evaluated:
+  /// device code has no side effects).
+  Operand lower_bool_op(const ast::Expr &e) {
+    bool is_and = e.op == "And";
+    std::optional<Operand> result;
+    for (const auto &operand : e.elts) {
+      Operand value = lower_expr(*operand);
+      if (value.is_host(HostValue::Kind::Bool) && value.host->truth) {
+        if (*value.host->truth != is_and) return value; // decides the whole expression
+        continue;
+      }
+      int node = cx_.to_node(value, operand->span);
+      if (cx_.type_of(node).rank() != 0)
+        throw UserError("UnsupportedSyntax",
+                        "`and`/`or` on the device takes scalars; for tensors use `&` / `|` or "
+                        "torch.logical_and / torch.logical_or",
+                        operand->span);
+      Operand flag = Operand::tensor(cx_.cast(node, DType::Bool, operand->span));
+      result = !result ? flag
+                       : call_function(is_and ? "torch.logical_and" : "torch.logical_or",
+                                       {*result, flag}, {}, e.span, &e);
+    }
+    return result ? *result : Operand::of_host(HostValue::make_bool(is_and));
+  }
+
   bool all_host_scalars(const std::vector<Operand> &ops) {
     for (const Operand &o : ops)
       if (!LoweringContext::is_scalar_operand(o)) return false;
@@ -644,7 +857,8 @@ private:
     }
     case EK::BinOp: {
       Operand a = lower_expr(*e.left), b = lower_expr(*e.right);
-      if (all_host_scalars({a, b})) return Operand::of_host(host_.eval(e));
+      if (all_host_scalars({a, b}))
+        if (auto host = host_scalar_value(e)) return *host;
       auto fn = binop_functions().find(e.op);
       if (fn == binop_functions().end())
         throw UserError("UnsupportedOp", "operator " + e.op + " is not supported on the device",
@@ -653,7 +867,8 @@ private:
     }
     case EK::UnaryOp: {
       Operand v = lower_expr(*e.extra);
-      if (all_host_scalars({v})) return Operand::of_host(host_.eval(e));
+      if (all_host_scalars({v}))
+        if (auto host = host_scalar_value(e)) return *host;
       if (e.op == "UAdd") return v;
       std::string fn = e.op == "USub"  ? "torch.neg"
                        : e.op == "Not" ? "torch.logical_not"
@@ -661,6 +876,14 @@ private:
       return call_function(fn, {v}, {}, e.span, &e);
     }
     case EK::Compare: {
+      if (e.ops.size() == 1 && (e.ops[0] == "Is" || e.ops[0] == "IsNot")) {
+        HostValuePtr known = host_.eval(e);
+        if (!known->truth)
+          throw UserError("UnsupportedSyntax",
+                          "`is` and `is not` on the device compare an argument with None only",
+                          e.span);
+        return Operand::of_host(known);
+      }
       Operand left = lower_expr(*e.left);
       Operand result;
       for (size_t i = 0; i < e.ops.size(); ++i) {
@@ -669,9 +892,9 @@ private:
         if (fn == compare_functions().end())
           throw UserError("UnsupportedOp",
                           "comparison " + e.ops[i] + " is not supported on the device", e.span);
-        Operand r = all_host_scalars({left, right}) && e.ops.size() == 1
-                        ? Operand::of_host(host_.eval(e))
-                        : call_function(fn->second, {left, right}, {}, e.span, &e);
+        std::optional<Operand> host;
+        if (all_host_scalars({left, right}) && e.ops.size() == 1) host = host_scalar_value(e);
+        Operand r = host ? *host : call_function(fn->second, {left, right}, {}, e.span, &e);
         result = i == 0 ? r : call_function("torch.logical_and", {result, r}, {}, e.span, &e);
         left = right;
       }
@@ -681,10 +904,10 @@ private:
       Operand test = lower_expr(*e.left);
       if (test.is_host(HostValue::Kind::Bool) && test.host->truth)
         return lower_expr(*test.host->truth ? *e.right : *e.extra);
-      throw UserError("UnsupportedSyntax",
-                      "a conditional expression on the device needs a condition known at compile "
-                      "time; use torch.where for values",
-                      e.span);
+      // Over a scalar condition both sides are computed and one is chosen.
+      int cond = scalar_condition(test, *e.left, "... if ... else ...");
+      return Operand::tensor(where_op(cx_, Operand::tensor(cond), lower_expr(*e.right),
+                                      lower_expr(*e.extra), e.span));
     }
     case EK::Tuple:
     case EK::List: {
@@ -695,10 +918,7 @@ private:
       return t;
     }
     case EK::BoolOp:
-      throw UserError("UnsupportedSyntax",
-                      "`and`/`or` on device values is not supported; use `&` / `|` or "
-                      "torch.logical_and / torch.logical_or",
-                      e.span);
+      return lower_bool_op(e);
     default:
       throw UserError("UnsupportedSyntax",
                       expression_name(e.kind) +
@@ -714,6 +934,9 @@ private:
   ir::DeviceKernel kernel_;
   LoweringContext cx_;
   std::map<std::string, Operand> device_env_;
+  /// Names only one branch of a device `if` defined: used after it, they are
+  /// an error that says so.
+  std::set<std::string> one_branch_names_;
 };
 
 } // namespace

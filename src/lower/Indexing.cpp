@@ -181,8 +181,16 @@ Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
                              const std::vector<Operand> &index, const SourceSpan &span,
                              int extra_mask) {
   if (base.kind == Operand::Kind::Tensor) return view_of_device_value(cx, base, index, span);
-  if (!base.is_host(HostValue::Kind::Tensor))
+  if (!base.is_host(HostValue::Kind::Tensor)) {
+    if (base.is_host(HostValue::Kind::None) && !base.host_name.empty())
+      throw UserError("InvalidArgument",
+                      "argument '" + base.host_name +
+                          "' must be a torch.Tensor (the kernel uses it as one here), got "
+                          "NoneType; pass a tensor, or guard the use with `if " +
+                          base.host_name + " is not None:`",
+                      span);
     throw UserError("InvalidIndexingType", "only tensors can be indexed on the device", span);
+  }
   int param = tensor_param(cx, base, span);
   ResolvedIndex resolved = resolve_index(cx, cx.kernel().tensors[param], index, span);
   check_extra_mask(cx, extra_mask, resolved.dims, span);

@@ -38,10 +38,16 @@ public:
         break;
       }
       case Stmt::Kind::TileLoop:
-      case Stmt::Kind::ReductionLoop: {
+      case Stmt::Kind::ReductionLoop:
+      case Stmt::Kind::RangeLoop:
+      case Stmt::Kind::If:
+      case Stmt::Kind::While: {
         flush(out);
+        reject_looped_carries(s);
         Stmt copy = s;
+        copy.cond_body = roll(s.cond_body);
         copy.body = roll(s.body);
+        copy.orelse = roll(s.orelse);
         out.push_back(std::move(copy));
         break;
       }
@@ -52,6 +58,18 @@ public:
   }
 
 private:
+  /// A value that a loop or branch changes is computed whole at each step;
+  /// one along a looped reduction dimension cannot be.
+  void reject_looped_carries(const Stmt &s) const {
+    for (const ir::Carry &c : s.carried)
+      if (looped_block(k_.node(c.result).type.dims) >= 0)
+        throw UserError("InvalidConfig",
+                        "'" + c.name +
+                            "' spans a looped reduction dimension and changes inside a loop or "
+                            "branch; use reduction_loops=[None] for it",
+                        s.span);
+  }
+
   /// The looped block among `dims`, or -1.
   int looped_block(const std::vector<Dim> &dims) const {
     for (const Dim &d : dims)

@@ -159,7 +159,7 @@ HostValuePtr HostEvaluator::eval(const ast::Expr &expr) {
   case EK::Compare:
     return eval_compare(expr);
   case EK::BoolOp:
-    return HostValue::make_bool(std::nullopt);
+    return eval_bool_op(expr);
   default:
     return HostValue::make(Kind::Unknown);
   }
@@ -254,8 +254,35 @@ static std::optional<double> as_number(const HostValue &v) {
   return std::nullopt;
 }
 
+/// `a is b` where one side is None: known from the other side's kind, as
+/// the arguments' specialization fixes which optional arguments are None.
+static std::optional<bool> identity_with_none(const HostValue &a, const HostValue &b) {
+  if (a.kind != Kind::None && b.kind != Kind::None) return std::nullopt;
+  const HostValue &other = a.kind == Kind::None ? b : a;
+  if (other.kind == Kind::None) return true;
+  if (other.kind == Kind::Unknown) return std::nullopt;
+  return false;
+}
+
+HostValuePtr HostEvaluator::eval_bool_op(const ast::Expr &expr) {
+  // Known only when every operand's truth is: `bias is not None and n > 0`.
+  bool is_and = expr.op == "And";
+  for (const auto &value : expr.elts) {
+    HostValuePtr v = eval(*value);
+    std::optional<bool> truth = v->kind == Kind::Bool ? v->truth : std::nullopt;
+    if (!truth) return HostValue::make_bool(std::nullopt);
+    if (*truth != is_and) return HostValue::make_bool(*truth);
+  }
+  return HostValue::make_bool(is_and);
+}
+
 HostValuePtr HostEvaluator::eval_compare(const ast::Expr &expr) {
-  // Only comparisons of ints known at compile time have a known outcome.
+  if (expr.ops.size() == 1 && (expr.ops[0] == "Is" || expr.ops[0] == "IsNot")) {
+    auto same = identity_with_none(*eval(*expr.left), *eval(*expr.comparators[0]));
+    if (!same) return HostValue::make_bool(std::nullopt);
+    return HostValue::make_bool(expr.ops[0] == "Is" ? *same : !*same);
+  }
+  // Otherwise only comparisons of ints known at compile time have a known outcome.
   std::optional<int64_t> left = known_int(*eval(*expr.left));
   bool truth = true;
   for (size_t i = 0; i < expr.ops.size(); ++i) {
@@ -724,6 +751,10 @@ static HostValuePtr argument_value(const ArgSpec &arg, const CompileSettings &se
     if (v.is_bool()) return HostValue::make_bool(v.as_bool());
     if (v.is_int()) return HostValue::make_int(sym_const(v.as_int()));
     if (v.is_number()) return HostValue::make_float(v.as_double());
+    // None is part of the specialization: `if bias is not None` is decided
+    // when compiling.
+    if (v.is_null()) return HostValue::make(HostValue::Kind::None);
+    if (v.is_string()) return HostValue::make(HostValue::Kind::String, v.as_string());
     return HostValue::make(HostValue::Kind::Unknown);
   }
   case ArgSpec::Kind::Other:
@@ -840,14 +871,16 @@ static void propagate_host_stmt(const ast::Stmt &s, HostEvaluator &eval,
 }
 
 /// Rejects device code that uses as a tensor an argument that is not one and
-/// that host code left as it came.
+/// that host code left as it came. None is left to lowering: an optional
+/// argument is used under `if arg is not None`, which lowering decides.
 static void check_device_arguments(const HostProgram &program, const KernelInputs &inputs,
                                    const std::map<std::string, HostValuePtr> &arguments) {
   std::set<std::string> assigned;
   assigned_names(program.grid_loop->body, assigned);
   target_names(*program.grid_loop->targets[0], assigned);
   for (const ArgSpec &arg : inputs.args) {
-    if (arg.kind == ArgSpec::Kind::Tensor || assigned.count(arg.name)) continue;
+    if (arg.kind == ArgSpec::Kind::Tensor || arg.type == "NoneType" || assigned.count(arg.name))
+      continue;
     if (program.env.at(arg.name) != arguments.at(arg.name)) continue;
     if (const ast::Expr *use = find_tensor_use(*program.grid_loop, arg))
       throw non_tensor_argument(arg, use->span);

@@ -81,6 +81,7 @@ private:
   HostValuePtr eval_subscript(const ast::Expr &expr);
   HostValuePtr eval_binop(const ast::Expr &expr);
   HostValuePtr eval_compare(const ast::Expr &expr);
+  HostValuePtr eval_bool_op(const ast::Expr &expr);
   /// Calls without a signature (builtins, math, unmodeled torch ops).
   HostValuePtr eval_unbound_call(const std::string &name, const std::vector<HostValuePtr> &args,
                                  const SourceSpan &span);

@@ -256,11 +256,11 @@ def hl_zeros_on_host(x: torch.Tensor) -> torch.Tensor:
 
 
 @helion.kernel(autotune_effort="none")
-def range_loop_on_device(x: torch.Tensor) -> torch.Tensor:
+def tensor_loop_on_device(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
     for tile in hl.tile(x.size(0)):
         acc = x[tile]
-        for _ in range(3):
+        for _ in x:
             acc = acc + 1
         out[tile] = acc
     return out
@@ -413,12 +413,12 @@ def test_hl_called_from_host_code() -> None:
 
 
 def test_for_loop_on_device_not_over_hl_tile() -> None:
-    error = raises_twice(exc.InvalidDeviceForLoop, range_loop_on_device, randn(16))
+    error = raises_twice(exc.InvalidDeviceForLoop, tensor_loop_on_device, randn(16))
     check_diagnostic(
         error,
         exc.InvalidDeviceForLoop,
-        "range_loop_on_device",
-        "for _ in range(3):",
+        "tensor_loop_on_device",
+        "for _ in x:",
         mentions=("hl.tile",),
     )
 

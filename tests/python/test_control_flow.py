@@ -1,0 +1,310 @@
+"""Structured control flow on the device: `if`/`else` and `while` on scalar
+conditions, `range()` loops, conditions known at compile time (`is None`,
+`and`/`or`), each against PyTorch eager with odd sizes, size-1 and empty
+dimensions and non-contiguous inputs, under several configs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import helion
+import helion.language as hl
+from helion import exc
+
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def configs(*block_sizes: list[int]) -> list[helion.Config]:
+    return [helion.Config(block_sizes=b) for b in block_sizes]
+
+
+# --- if / else on a loaded scalar -----------------------------------------------------------
+
+
+@helion.kernel(configs=configs([1, 16], [1, 64]))
+def scale_or_clip_rows(x: torch.Tensor, mode: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.empty_like(x)
+    for tile_m in hl.tile(m):
+        for tile_n in hl.tile(n):
+            v = x[tile_m, tile_n]
+            flag = mode[tile_m.begin]
+            if flag > 0:
+                v = torch.clamp(v, max=0.5)
+            elif flag < 0:
+                v = v * 2
+            else:
+                w = v + 1
+                v = w * w
+            out[tile_m, tile_n] = v
+    return out
+
+
+def scale_or_clip_rows_ref(x: torch.Tensor, mode: torch.Tensor) -> torch.Tensor:
+    flag = mode[:, None]
+    return torch.where(flag > 0, x.clamp(max=0.5), torch.where(flag < 0, x * 2, (x + 1) ** 2))
+
+
+@pytest.mark.parametrize("shape", [(5, 37), (1, 1), (3, 130)])
+def test_if_elif_else_on_loaded_scalar(shape: tuple[int, int]) -> None:
+    x = torch.randn(*shape, device=DEVICE)
+    mode = torch.randint(-1, 2, (shape[0],), device=DEVICE)
+    torch.testing.assert_close(scale_or_clip_rows(x, mode), scale_or_clip_rows_ref(x, mode))
+
+
+def test_if_on_non_contiguous_input() -> None:
+    x = torch.randn(40, 6, device=DEVICE).t()
+    mode = torch.tensor([1, -1, 0, 1, 0, -1], device=DEVICE)
+    torch.testing.assert_close(scale_or_clip_rows(x, mode), scale_or_clip_rows_ref(x, mode))
+
+
+@helion.kernel(config=helion.Config(block_sizes=[1, 32]))
+def row_sign_sum(x: torch.Tensor) -> torch.Tensor:
+    """A new name defined in both branches, and a store in one branch only."""
+    m, n = x.size()
+    out = torch.zeros_like(x)
+    for tile_m in hl.tile(m):
+        for tile_n in hl.tile(n):
+            v = x[tile_m, tile_n]
+            first = x[tile_m.begin, 0]
+            if first >= 0:
+                sign = torch.ones_like(v)
+                out[tile_m, tile_n] = v
+            else:
+                sign = -torch.ones_like(v)
+            out[tile_m, tile_n] = out[tile_m, tile_n] + sign
+    return out
+
+
+def test_name_defined_in_both_branches_and_store_in_one() -> None:
+    x = torch.randn(7, 45, device=DEVICE)
+    positive = x[:, :1] >= 0
+    expected = torch.where(positive, x + 1, torch.full_like(x, -1.0))
+    torch.testing.assert_close(row_sign_sum(x), expected)
+
+
+# --- while ----------------------------------------------------------------------------------
+
+
+@helion.kernel(configs=configs([16], [128]))
+def halve_until_below(x: torch.Tensor, bound: float) -> torch.Tensor:
+    (n,) = x.size()
+    out = torch.empty_like(x)
+    for tile in hl.tile(n):
+        v = x[tile]
+        peak = torch.amax(torch.abs(v), 0)
+        steps = 0
+        while peak > bound and steps < 20:
+            v = v * 0.5
+            peak = peak * 0.5
+            steps = steps + 1
+        out[tile] = v
+    return out
+
+
+def halve_until_below_ref(x: torch.Tensor, bound: float, block: int) -> torch.Tensor:
+    out = x.clone()
+    for start in range(0, x.numel(), block):
+        v = x[start : start + block]
+        peak, steps = v.abs().max(), 0
+        while peak > bound and steps < 20:
+            v, peak, steps = v * 0.5, peak * 0.5, steps + 1
+        out[start : start + block] = v
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 37, 300])
+def test_while_with_carried_values(n: int) -> None:
+    x = torch.randn(n, device=DEVICE) * 16
+    bound = 1.0
+    for config in halve_until_below.configs:
+        bound_kernel = halve_until_below.bind((x, bound))
+        run = bound_kernel.compile_config(config)
+        expected = halve_until_below_ref(x, bound, config.block_sizes[0])
+        torch.testing.assert_close(run(x, bound), expected)
+
+
+# --- range() loops --------------------------------------------------------------------------
+
+
+@helion.kernel(configs=configs([16], [64]))
+def integer_power(x: torch.Tensor, k: int) -> torch.Tensor:
+    (n,) = x.size()
+    out = torch.empty_like(x)
+    for tile in hl.tile(n):
+        v = x[tile]
+        acc = torch.ones_like(v)
+        for _ in range(k):
+            acc = acc * v
+        out[tile] = acc
+    return out
+
+
+@pytest.mark.parametrize("k", [0, 1, 3])
+def test_range_over_an_int_argument(k: int) -> None:
+    x = torch.randn(53, device=DEVICE)
+    torch.testing.assert_close(integer_power(x, k), x**k)
+
+
+@helion.kernel(config=helion.Config(block_sizes=[]))
+def prefix_counts(lengths: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """A range whose bound is loaded on the device."""
+    (b,) = lengths.size()
+    for row in hl.grid(b):
+        count = lengths[row]
+        acc = 0
+        for j in range(1, count + 1, 2):
+            acc = acc + j
+        out[row] = acc
+    return out
+
+
+def test_range_with_a_device_bound_and_step() -> None:
+    lengths = torch.tensor([0, 1, 5, 8, 3], device=DEVICE)
+    out = torch.empty_like(lengths)
+    expected = torch.tensor([sum(range(1, int(c) + 1, 2)) for c in lengths], device=DEVICE)
+    torch.testing.assert_close(prefix_counts(lengths, out), expected)
+
+
+# --- conditions the compiler decides --------------------------------------------------------
+
+
+@helion.kernel(config=helion.Config(block_sizes=[32]))
+def add_bias(x: torch.Tensor, bias: torch.Tensor | None, scale: float) -> torch.Tensor:
+    (n,) = x.size()
+    out = torch.empty_like(x)
+    for tile in hl.tile(n):
+        v = x[tile] * (1 - scale)
+        if bias is not None and scale != 0.0:
+            v = v + bias[tile]
+        out[tile] = v
+    return out
+
+
+def test_optional_argument_and_host_scalar_arithmetic() -> None:
+    x = torch.randn(45, device=DEVICE)
+    bias = torch.randn(45, device=DEVICE)
+    torch.testing.assert_close(add_bias(x, bias, 0.25), x * 0.75 + bias)
+    torch.testing.assert_close(add_bias(x, None, 0.25), x * 0.75)
+    torch.testing.assert_close(add_bias(x, bias, 0.0), x)
+
+
+@helion.kernel(config=helion.Config(block_sizes=[16]))
+def pick_scalar(x: torch.Tensor, threshold: float) -> torch.Tensor:
+    (n,) = x.size()
+    out = torch.empty_like(x)
+    for tile in hl.tile(n):
+        peak = torch.amax(x[tile], 0)
+        factor = 2.0 if peak > threshold else -1.0
+        out[tile] = x[tile] * factor
+    return out
+
+
+def test_conditional_expression_on_a_scalar() -> None:
+    x = torch.randn(48, device=DEVICE)
+    expected = torch.cat(
+        [c * (2.0 if c.max() > 0.5 else -1.0) for c in x.split(16)]
+    )
+    torch.testing.assert_close(pick_scalar(x, 0.5), expected)
+
+
+def test_empty_input() -> None:
+    x = torch.randn(0, 8, device=DEVICE)
+    mode = torch.zeros(0, dtype=torch.int64, device=DEVICE)
+    assert scale_or_clip_rows(x, mode).shape == (0, 8)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@helion.kernel(config=helion.Config(block_sizes=[16]))
+def if_on_tensor(x: torch.Tensor) -> torch.Tensor:
+    (n,) = x.size()
+    out = torch.empty_like(x)
+    for tile in hl.tile(n):
+        v = x[tile]
+        if v > 0:
+            v = -v
+        out[tile] = v
+    return out
+
+
+@helion.kernel(config=helion.Config(block_sizes=[16]))
+def one_branch_name(x: torch.Tensor) -> torch.Tensor:
+    (n,) = x.size()
+    out = torch.empty_like(x)
+    for tile in hl.tile(n):
+        peak = torch.amax(x[tile], 0)
+        if peak > 0:
+            w = x[tile] * 2
+        out[tile] = w
+    return out
+
+
+@helion.kernel(config=helion.Config(block_sizes=[16, 16]))
+def branches_disagree_on_shape(x: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.empty_like(x)
+    for tile_m, tile_n in hl.tile([m, n]):
+        v = x[tile_m, tile_n]
+        if x[tile_m.begin, 0] > 0:
+            v = torch.sum(v, 1)
+        out[tile_m, tile_n] = v
+    return out
+
+
+@helion.kernel(config=helion.Config(block_sizes=[16]))
+def break_on_device(x: torch.Tensor) -> torch.Tensor:
+    (n,) = x.size()
+    out = torch.empty_like(x)
+    for tile in hl.tile(n):
+        v = x[tile]
+        for _ in range(3):
+            break
+        out[tile] = v
+    return out
+
+
+@pytest.mark.parametrize(
+    ("kernel", "cls", "words"),
+    [
+        (if_on_tensor, exc.UnsupportedSyntax, ("scalar", "torch.where")),
+        (one_branch_name, exc.UndefinedVariable, ("only one branch",)),
+        (branches_disagree_on_shape, exc.ShapeMismatch, ("both branches",)),
+        (break_on_device, exc.UnsupportedSyntax, ("break",)),
+    ],
+    ids=["tensor-condition", "one-branch-name", "branch-shapes", "break"],
+)
+def test_control_flow_errors(kernel: helion.Kernel, cls: type, words: tuple[str, ...]) -> None:
+    x = torch.randn(16, 16, device=DEVICE) if kernel is branches_disagree_on_shape else (
+        torch.randn(16, device=DEVICE)
+    )
+    with pytest.raises(cls) as error:
+        kernel(x)
+    message = str(error.value)
+    assert f"in kernel '{kernel.name}'" in message
+    for word in words:
+        assert word in message, message
+
+
+@helion.kernel(config=helion.Config(block_sizes=[1, 32]))
+def add_row_count(x: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """A Python int changed by a while loop whose condition reads an int64 load."""
+    m, n = x.size()
+    out = torch.empty_like(x)
+    for tile_m in hl.tile(m):
+        for tile_n in hl.tile(n):
+            v = x[tile_m, tile_n]
+            steps = 0
+            while steps < counts[tile_m.begin]:
+                v = v + 1
+                steps = steps + 1
+            out[tile_m, tile_n] = v
+    return out
+
+
+def test_while_counting_to_a_loaded_int64() -> None:
+    x = torch.randn(4, 33, device=DEVICE)
+    counts = torch.tensor([0, 3, 1, 5], device=DEVICE)
+    torch.testing.assert_close(add_row_count(x, counts), x + counts[:, None].to(x.dtype))
