@@ -135,7 +135,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ErrorCase{"unsupported_op", "        out[tile] = torch.cumsum(x[tile], 0)\n",
                   "UnsupportedOp", "torch.cumsum"},
-        ErrorCase{"break_in_range_loop", "        for i in range(3):\n            break\n",
+        ErrorCase{"break_in_range_loop", "        for i in range(3): break\n",
                   "UnsupportedSyntax", "break"},
         ErrorCase{"loop_over_name", "        for i in x:\n            pass\n",
                   "InvalidDeviceForLoop", "hl.tile"},
