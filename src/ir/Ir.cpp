@@ -84,6 +84,18 @@ static std::string index_text(const std::vector<IndexItem> &index) {
   return text + "]";
 }
 
+/// An operand as the text form shows it: leaves that have no statement of
+/// their own (literals, host values) by value, the rest by id.
+static std::string operand_text(const DeviceKernel &k, int id) {
+  const Node &n = k.node(id);
+  if (n.op == OpKind::Constant) return n.number;
+  if (n.op == OpKind::HostScalar)
+    return "host(" + (n.sym ? sym_to_python(n.sym, SymSide::Host) : k.scalars.at(n.scalar).name) +
+           ")";
+  if (n.op == OpKind::TileIndex) return "index(b" + std::to_string(n.block) + ")";
+  return "%" + std::to_string(id);
+}
+
 static void dump_node(std::string &out, const DeviceKernel &k, const Node &n) {
   out += "%" + std::to_string(n.id) + ": " + type_text(n.type) + " = " + op_name(n.op);
   std::visit(
@@ -92,7 +104,7 @@ static void dump_node(std::string &out, const DeviceKernel &k, const Node &n) {
       },
       n.fn);
   for (int operand : n.operands)
-    out += " %" + std::to_string(operand);
+    out += " " + operand_text(k, operand);
   if (n.op == OpKind::Constant) out += " " + n.number;
   if (n.op == OpKind::HostScalar)
     out += " " + (n.sym ? sym_to_python(n.sym, SymSide::Host) : k.scalars.at(n.scalar).name);

@@ -4,7 +4,7 @@
 #include "lower/Lowering.h"
 #include "parse/Parser.h"
 #include "passes/IndexType.h"
-#include "passes/RollReductions.h"
+#include "pipeline/Passes.h"
 #include "support/Diagnostics.h"
 #include "types/HostTypes.h"
 
@@ -21,6 +21,8 @@ struct AnalyzedKernel {
   HostProgram host;
   ir::DeviceKernel device;
   passes::IndexType index_type;
+  /// The stages that ran once for this specialization, with their times.
+  std::vector<pipeline::StageRecord> stages;
 };
 
 namespace {
@@ -92,13 +94,18 @@ template <typename F> auto with_rendered_errors(const SourceContext &context, F 
 
 CompiledKernel::CompiledKernel(const Json &request) : kernel_(std::make_unique<AnalyzedKernel>()) {
   AnalyzedKernel &k = *kernel_;
+  using pipeline::timed;
+  auto &log = k.stages;
   with_rendered_errors(SourceContext::from_request(request), [&] {
-    k.inputs = KernelInputs::from_request(request);
-    k.module = parse_module(k.inputs.context.source);
-    k.host = analyze_host(k.module, k.inputs);
-    k.device = lower::lower_device(k.host, k.inputs);
-    k.index_type = passes::choose_index_type(k.device, k.inputs.settings);
-    spec_ = std::make_unique<ConfigSpec>(kernel_facts(k.device));
+    k.inputs = timed(log, "read request", [&] { return KernelInputs::from_request(request); });
+    k.module = timed(log, "parse", [&] { return parse_module(k.inputs.context.source); });
+    k.host = timed(log, "host types", [&] { return analyze_host(k.module, k.inputs); });
+    k.device = timed(log, "lower", [&] { return lower::lower_device(k.host, k.inputs); });
+    k.index_type = timed(log, "index_type", [&] {
+      return passes::choose_index_type(k.device, k.inputs.settings);
+    });
+    spec_ = timed(log, "config space",
+                  [&] { return std::make_unique<ConfigSpec>(kernel_facts(k.device)); });
     return 0;
   });
 }
@@ -135,24 +142,49 @@ std::string CompiledKernel::generate(const Config &config) const {
   const AnalyzedKernel &k = *kernel_;
   return with_rendered_errors(k.inputs.context, [&] {
     spec_->validate(config);
-    ir::DeviceKernel rolled = passes::roll_reductions(k.device, config);
-    return codegen::generate_module(k.host, rolled, config, k.inputs, k.index_type);
+    ir::DeviceKernel device = pipeline::run_config_passes(k.device, config);
+    return codegen::generate_module(k.host, device, config, k.inputs, k.index_type);
   });
+}
+
+/// The index type's decision in words, for --dump-stages.
+static std::string index_type_text(const passes::IndexType &index_type) {
+  std::string text = std::string("offsets: ") + (index_type.int64 ? "int64" : "int32") + "\n";
+  for (const passes::IndexSpan &span : index_type.int32_limits)
+    text += "checked at launch: " + span.what + " spans " +
+            sym_to_python(span.elements, SymSide::Host) + " elements\n";
+  return text;
+}
+
+static std::string stage_header(const pipeline::StageRecord &stage) {
+  char ms[32];
+  std::snprintf(ms, sizeof ms, "%.3f", stage.milliseconds);
+  return "== " + stage.name + " (" + ms + " ms)\n";
 }
 
 std::string CompiledKernel::dump_stages(const Config &config) const {
   const AnalyzedKernel &k = *kernel_;
-  std::string out = "== config\n" + spec_->to_json(config).dump() + "\n";
-  out += "== device ir (after lowering)\n" + ir::dump(k.device);
-  ir::DeviceKernel rolled = passes::roll_reductions(k.device, config);
-  out += "== device ir (after roll_reductions)\n" + ir::dump(rolled);
-  out += "== triton module\n";
-  try {
-    out += codegen::generate_module(k.host, rolled, config, k.inputs, k.index_type);
-  } catch (const std::exception &e) {
-    out +=
-        std::string("error: ") + e.what() + "\n"; // the stages above are what a reader needs here
+  std::string out;
+  for (const pipeline::StageRecord &stage : k.stages) {
+    out += stage_header(stage);
+    if (stage.name == "lower") out += ir::dump(k.device);
+    if (stage.name == "index_type") out += index_type_text(k.index_type);
   }
+  out += "== config\n" + spec_->to_json(config).dump() + "\n";
+  std::vector<pipeline::StageRecord> log;
+  std::string error;
+  try {
+    ir::DeviceKernel device = pipeline::run_config_passes(k.device, config, &log);
+    std::string module = pipeline::timed(log, "codegen", [&] {
+      return codegen::generate_module(k.host, device, config, k.inputs, k.index_type);
+    });
+    log.back().text = module;
+  } catch (const std::exception &e) {
+    error = e.what(); // the stages before it are what a reader needs here
+  }
+  for (const pipeline::StageRecord &stage : log)
+    out += stage_header(stage) + stage.text;
+  if (!error.empty()) out += "error: " + error + "\n";
   return out;
 }
 

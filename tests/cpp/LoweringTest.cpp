@@ -19,8 +19,8 @@ using requests::tensor_arg;
 std::string lowered_ir(const Json &req) {
   CompiledKernel kernel(req);
   std::string dump = kernel.dump_stages(kernel.config_spec().default_config());
-  size_t begin = dump.find("== device ir (after lowering)");
-  size_t end = dump.find("== device ir (after roll_reductions)");
+  size_t begin = dump.find("== lower (");
+  size_t end = dump.find("== index_type (");
   return dump.substr(begin, end - begin);
 }
 

@@ -72,11 +72,11 @@ def build_request(path: Path) -> tuple[dict, dict]:
     return request, json.loads(header["config"])
 
 
-def generate(helionc: str, request: dict, config: dict) -> str:
+def generate(helionc: str, request: dict, config: dict, *options: str) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(request, f)
     try:
-        done = subprocess.run([helionc, f.name, "--config-json", json.dumps(config)],
+        done = subprocess.run([helionc, f.name, "--config-json", json.dumps(config), *options],
                               capture_output=True, text=True)
     finally:
         os.unlink(f.name)

@@ -1,0 +1,28 @@
+#include "pipeline/Passes.h"
+
+#include "passes/RollReductions.h"
+
+namespace helion::pipeline {
+
+const std::vector<DevicePass> &config_passes() {
+  static const std::vector<DevicePass> passes = {
+      {"roll_reductions", passes::roll_reductions},
+  };
+  return passes;
+}
+
+ir::DeviceKernel run_config_passes(const ir::DeviceKernel &kernel, const Config &config,
+                                   std::vector<StageRecord> *log) {
+  ir::DeviceKernel current = kernel;
+  for (const DevicePass &pass : config_passes()) {
+    if (!log) {
+      current = pass.run(current, config);
+      continue;
+    }
+    current = timed(*log, pass.name, [&] { return pass.run(current, config); });
+    log->back().text = ir::dump(current);
+  }
+  return current;
+}
+
+} // namespace helion::pipeline
