@@ -82,8 +82,11 @@ class Effects:
     consistent_returns: bool
 
 
-def analyze(source: str, fn: types.FunctionType) -> Effects:
-    """The effects of the kernel ``fn`` whose ``def`` (decorators included) is ``source``."""
+def analyze(source: str, module_globals: dict[str, object]) -> Effects:
+    """The effects of the kernel whose ``def`` (decorators included) is ``source``.
+
+    ``module_globals`` tells library calls (``torch.add``) from the user's own.
+    """
     tree = ast.parse(source)
     function = next(
         node
@@ -91,7 +94,7 @@ def analyze(source: str, fn: types.FunctionType) -> Effects:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     )
     params = [arg.arg for arg in function.args.args]
-    walker = _AliasWalker(params, fn.__globals__)
+    walker = _AliasWalker(params, module_globals)
     # Flow-insensitive: alias sets only grow, so repeat until they stop
     # (a loop may bind a name after the statement that writes through it).
     while walker.walk(function.body):

@@ -133,7 +133,7 @@ def _graph_facts(fn: types.FunctionType) -> tuple[effects.Effects | None, str]:
     """
     try:
         source = SourceInfo(fn)
-        facts = effects.analyze(source.source, fn)
+        facts = effects.analyze(source.source, fn.__globals__)
     except (OSError, TypeError, SyntaxError, ValueError, StopIteration) as error:
         return None, (
             f"kernel '{fn.__name__}' cannot run inside torch.compile: its source cannot be "
