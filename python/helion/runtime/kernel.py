@@ -19,6 +19,7 @@ from .. import _core, exc
 from .._config import Config
 from .._settings import Settings
 from . import effects, torch_op
+from .launcher import fast_launches
 from .loader import load_module
 from .request import (
     SourceInfo,
@@ -440,6 +441,8 @@ class BoundKernel:
             if self._interpreted and (self._bf16_args or "bfloat16" in code):
                 _warn_bf16_once(self)
             run = getattr(load_module(code), self.fn.__name__)
+            if not self._interpreted:
+                run = fast_launches(run)
             if self._bool_positions:
                 run = _bools_as_ints(run, self._bool_positions)
             self._compiled[config] = run
