@@ -48,6 +48,9 @@ class Launcher:
         self._by_device: dict[int, tuple[Callable[..., Any], dict[tuple[Any, ...], Any]]] = {}
 
     def __getitem__(self, grid: tuple[int, ...]) -> Callable[..., None]:
+        if callable(grid):  # a grid computed from the bound arguments: Triton's business
+            return self.jit[grid]
+
         def launch(*args: Any, **options: Any) -> None:
             self.launch(grid, args, options)
 
@@ -95,7 +98,7 @@ class Launcher:
             self._options = dict(options)
         if options != self._options or len(args) != self._parameters:
             return
-        binder = self.jit.device_caches[device][4]
+        _, _, _, _, binder = self.jit.device_caches[device]
         specialization = tuple(binder(*args, **options)[1])
         _, compiled = self._by_device.setdefault(device, (binder, {}))
         compiled[specialization] = kernel
