@@ -140,6 +140,12 @@ def _graph_facts(fn: types.FunctionType) -> tuple[effects.Effects | None, str]:
             f"kernel '{fn.__name__}' cannot run inside torch.compile: its source cannot be "
             f"read ({error}); define the kernel in a file"
         )
+    except RecursionError:
+        # Calls outside torch.compile still compile it, and report what is too deep.
+        return None, (
+            f"kernel '{fn.__name__}' cannot run inside torch.compile: its source nests "
+            "too deeply to read what it writes; split the deepest expression"
+        )
     if not facts.consistent_returns:
         return None, (
             f"kernel '{fn.__name__}' cannot run inside torch.compile: its return statements "
