@@ -109,7 +109,9 @@ def test_launch_hooks_go_through_triton(jit: _JitFunction) -> None:
     assert [entry[0] for entry in jit.launches] == ["triton", "triton", "direct"]
 
 
-def test_host_function_gets_launchers_in_its_own_namespace(jit: _JitFunction, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_host_function_gets_launchers_in_its_own_namespace(
+    jit: _JitFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import triton.runtime
 
     monkeypatch.setattr(triton.runtime, "JITFunction", _JitFunction)

@@ -86,7 +86,9 @@ def test_alias_bound_after_its_use_in_a_loop() -> None:
 
 
 def test_returned_parameters_are_named() -> None:
-    effects = _effects("for tile in hl.tile(x.size()):\n    out[tile] = x[tile]\nreturn x, out, y + 1\n")
+    effects = _effects(
+        "for tile in hl.tile(x.size()):\n    out[tile] = x[tile]\nreturn x, out, y + 1\n"
+    )
     assert effects.returns == ("x", "out", None)
     assert effects.returns_tuple
 

@@ -7,6 +7,8 @@ generating C++; a few run Inductor end to end.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import torch
 from torch._dynamo.testing import CompileCounterWithBackend
@@ -74,13 +76,13 @@ class Scale(torch.autograd.Function):
     """y = x * factor, forward and backward each one kernel, as Helion's examples pair them."""
 
     @staticmethod
-    def forward(ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor, factor: float) -> torch.Tensor:
-        ctx.factor = factor  # type: ignore[attr-defined]
+    def forward(ctx: Any, x: torch.Tensor, factor: float) -> torch.Tensor:
+        ctx.factor = factor
         return scale(x, factor)
 
     @staticmethod
-    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
-        return scale(grad, ctx.factor), None  # type: ignore[attr-defined]
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return scale(grad, ctx.factor), None
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +91,7 @@ def _fresh_dynamo() -> None:
 
 
 def _fresh(kernel: helion.Kernel) -> helion.Kernel:
-    """The kernel with nothing compiled yet, so that its first call is inside the compiled program."""
+    """The kernel with nothing compiled, so that its first call is in the compiled program."""
     kernel.reset()
     return kernel
 
@@ -124,7 +126,9 @@ def test_tuple_results() -> None:
 
 def test_dynamic_shapes_compile_once() -> None:
     counter = CompileCounterWithBackend("aot_eager")
-    compiled = torch.compile(lambda a, b: add(a, b) - a, backend=counter, dynamic=True, fullgraph=True)
+    compiled = torch.compile(
+        lambda a, b: add(a, b) - a, backend=counter, dynamic=True, fullgraph=True
+    )
     for rows, cols in [(8, 16), (5, 7), (33, 3)]:
         x, y = torch.randn(rows, cols), torch.randn(rows, cols)
         torch.testing.assert_close(compiled(x, y), y)

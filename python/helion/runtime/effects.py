@@ -61,6 +61,9 @@ _FRESH_FUNCTIONS = frozenset(
 # Device-loop functions of ``hl`` that write their first argument.
 _WRITING_HL_FUNCTIONS = ("store", "atomic_")
 _LOOP_FUNCTIONS = frozenset({"tile", "grid"})
+# Expressions with a scope of their own, and definitions with their own returns.
+_SCOPES = (ast.Lambda, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 # Modules whose functions write a tensor argument only through ``out=`` or a
 # name ending in ``_`` (torch's in-place convention).
 _LIBRARY_MODULE_PREFIXES = ("torch", "helion", "math", "triton")
@@ -210,7 +213,7 @@ class _AliasWalker:
         if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare)):
             self._generic(node)
             return set()
-        if isinstance(node, (ast.Lambda, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
+        if isinstance(node, _SCOPES):
             self._write(self._names_in(node))
             return set()
         if isinstance(node, ast.Constant):
@@ -296,7 +299,7 @@ def _own_returns(function: ast.AST) -> list[ast.Return]:
         node = pending.pop()
         if isinstance(node, ast.Return):
             found.append(node)
-        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        elif not isinstance(node, _DEFINITIONS):
             pending.extend(ast.iter_child_nodes(node))
     return found
 

@@ -1,9 +1,10 @@
 """Kernels inside ``torch.compile``: every call is one opaque custom operator.
 
 Dynamo cannot trace a kernel's Python (it reads source files, calls the
-compiler, launches Triton), so under ``torch.compile`` a call becomes
-``helion::run_kernel``, one ``torch.library`` operator shared by all
-kernels. Its arguments are the call's tensors (those the kernel may write in
+compiler, launches Triton), so under ``torch.compile`` a call becomes one
+``torch.library`` operator, ``helion::run_kernel_<n>`` (``_writing`` when the
+kernel may write an argument), shared by all kernels that return ``n`` new
+tensors. Its arguments are the call's tensors (those the kernel may write in
 their own list, which the schema declares mutated), ints and floats, plus a
 key: the kernel's number and the call's layout, with every argument that is
 a compile-time constant (None, bools, strings, dtypes, constexprs) spelled
