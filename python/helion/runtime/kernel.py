@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import json
 import os
 import sys
@@ -17,6 +18,8 @@ import torch
 from .. import _core, exc
 from .._config import Config
 from .._settings import Settings
+from . import effects, torch_op
+from .launcher import fast_launches
 from .loader import load_module
 from .request import (
     SourceInfo,
@@ -123,6 +126,85 @@ def _warn_bf16_once(bound: BoundKernel) -> None:
     bound._warn(warning, stacklevel=8)
 
 
+def _graph_facts(fn: types.FunctionType) -> tuple[effects.Effects | None, str]:
+    """What ``torch.compile`` must know of the kernel, or why it cannot know it.
+
+    Read when the kernel is made: Dynamo runs ``Kernel.__call__`` as Python
+    and must find these facts ready.
+    """
+    try:
+        source = SourceInfo(fn)
+        facts = effects.analyze(source.source, fn.__globals__)
+    except (OSError, TypeError, SyntaxError, ValueError, StopIteration) as error:
+        return None, (
+            f"kernel '{fn.__name__}' cannot run inside torch.compile: its source cannot be "
+            f"read ({error}); define the kernel in a file"
+        )
+    except RecursionError:
+        # Calls outside torch.compile still compile it, and report what is too deep.
+        return None, (
+            f"kernel '{fn.__name__}' cannot run inside torch.compile: its source nests "
+            "too deeply to read what it writes; split the deepest expression"
+        )
+    if not facts.consistent_returns:
+        return None, (
+            f"kernel '{fn.__name__}' cannot run inside torch.compile: its return statements "
+            "return different shapes (a tensor here, a tuple there); return one shape everywhere"
+        )
+    return facts, ""
+
+
+def _hinted(value: Any) -> Any:
+    """``value`` with every symbolic size replaced by its hint (the value it was traced with)."""
+    if isinstance(value, torch.Tensor):
+        if not _is_symbolic(value):
+            return value
+        return torch.empty_strided(
+            [_hint(size) for size in value.shape],
+            [_hint(stride) for stride in value.stride()],
+            dtype=value.dtype,
+            device=value.device,
+        )
+    if isinstance(value, (torch.SymInt, torch.SymFloat, torch.SymBool)):
+        return _hint(value)
+    return value
+
+
+def _hint(value: Any) -> Any:
+    if isinstance(value, (int, float, bool)):
+        return value
+    hint = value.node.hint
+    if hint is None:
+        raise exc.InvalidArgument(
+            f"a kernel got the size {value}, which depends on tensor data (an unbacked "
+            "symbol) inside torch.compile; helion needs every size to have a known value "
+            "when the program is traced"
+        )
+    return hint
+
+
+def _is_symbolic(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return not all(
+            type(size) is int for size in itertools.chain(value.shape, value.stride())
+        )
+    return isinstance(value, (torch.SymInt, torch.SymFloat, torch.SymBool))
+
+
+_is_compiling = torch.compiler.is_compiling
+
+
+class _SkippedLaunch:
+    """Stands for a Triton kernel where the host code runs on fake tensors."""
+
+    def __getitem__(self, grid: Any) -> Callable[..., None]:
+        return _no_launch
+
+
+def _no_launch(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
 class ConfigSpec:
     """The config space of one specialization of a kernel."""
 
@@ -181,6 +263,22 @@ class Kernel:
         self._key = make_key_function(self._constexpr, self.settings.static_shapes)
         self._bound: dict[tuple[Any, ...], BoundKernel] = {}
         self._source: SourceInfo | None = None
+        self._defaults = {
+            name: p.default
+            for name, p in signature.parameters.items()
+            if p.default is not inspect.Parameter.empty
+        }
+        self._graph_number = torch_op.register(self)
+        self._graph_facts, self._graph_facts_error = _graph_facts(fn)
+        self._graph_operator = (
+            None
+            if self._graph_facts is None
+            else torch_op.operator(
+                sum(p is None for p in self._graph_facts.returns or ()),
+                bool(self._graph_facts.written),
+            )
+        )
+        self._shape_generic: Kernel | None = None
         self._announced_default = False
         functools.update_wrapper(self, fn)
         if self.settings.ref_mode != "off":
@@ -239,12 +337,37 @@ class Kernel:
         self._key = make_key_function(self._constexpr, self.settings.static_shapes)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _is_compiling():
+            return torch_op.graph_call(self, args, kwargs)
         if kwargs or len(args) != len(self._param_names):
             args = self.normalize_args(*args, **kwargs)
         bound = self._bound.get(self._key(args))
         if bound is None:
             bound = self.bind(args)
         return bound(*args)
+
+    def _call_eager(self, args: tuple[Any, ...]) -> Any:
+        """A call outside Dynamo's tracing, from ``helion::run_kernel``."""
+        bound = self._bound.get(self._key(args))
+        if bound is None:
+            bound = self.bind(args)
+        return bound(*args)
+
+    def _call_fake(self, args: tuple[Any, ...]) -> Any:
+        """The host code on fake tensors (sizes may be symbolic), with launches skipped.
+
+        The kernel is specialized for the sizes' hints; where a size is
+        symbolic, without static shapes, so that the host code computes its
+        outputs' sizes from the arguments' rather than from constants.
+        """
+        hinted = tuple(_hinted(arg) for arg in args)
+        kernel = self
+        if self.settings.static_shapes and any(_is_symbolic(arg) for arg in args):
+            if self._shape_generic is None:
+                generic = Settings(**{**self.settings.to_dict(), "static_shapes": False})
+                self._shape_generic = Kernel(self.fn, configs=self.configs, settings=generic)
+            kernel = self._shape_generic
+        return kernel.bind(hinted)._host_without_launches()(*args)
 
     def _announce_default(self, config: Config) -> None:
         if self._announced_default:
@@ -324,6 +447,8 @@ class BoundKernel:
             if self._interpreted and (self._bf16_args or "bfloat16" in code):
                 _warn_bf16_once(self)
             run = getattr(load_module(code), self.fn.__name__)
+            if not self._interpreted:
+                run = fast_launches(run)
             if self._bool_positions:
                 run = _bools_as_ints(run, self._bool_positions)
             self._compiled[config] = run
@@ -357,6 +482,22 @@ class BoundKernel:
         return run(*args)
 
     # --- internals ---------------------------------------------------------
+
+    def _host_without_launches(self) -> Callable[..., Any]:
+        """The host function with every Triton launch skipped, for fake tensors.
+
+        Output sizes do not depend on the config: the chosen one is used when
+        there is one, else the default (no search starts on fake tensors).
+        """
+        from triton.runtime import KernelInterface
+
+        config = self._config if self._config is not None else self.config_spec.default_config()
+        host = getattr(load_module(self._generate(config)), self.fn.__name__)
+        namespace = {
+            name: _SkippedLaunch() if isinstance(value, KernelInterface) else value
+            for name, value in host.__globals__.items()
+        }
+        return types.FunctionType(host.__code__, namespace, host.__name__, host.__defaults__)
 
     def _resolve(self, config: Config | Mapping[str, Any] | None) -> Config:
         if config is None:
