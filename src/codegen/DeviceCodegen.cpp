@@ -124,12 +124,16 @@ private:
       SymInt extent = info.extent();
       auto extent_value = sym_constant(extent);
       if (info.kind == BlockInfo::Kind::Tile) {
-        const TileChoice &choice = config_.tiles.at(info.tile_call);
+        // A loop sized by a registered block size over a range of its own
+        // takes that size (its source block comes first).
+        const TileChoice &choice =
+            config_.tiles.at(info.size_from >= 0 ? k_.blocks[info.size_from].tile_call
+                                                 : info.tile_call);
         if (choice.flatten) {
           plan_flattened(static_cast<int>(b), choice.flat_block_size);
           continue;
         }
-        plan.size_value = choice.block_sizes.at(info.dim_in_call);
+        plan.size_value = choice.block_sizes.at(info.size_from >= 0 ? 0 : info.dim_in_call);
         plan.size = names_.generated("_BLOCK_SIZE_" + std::to_string(b));
         plan.size_host = std::to_string(plan.size_value);
         plan.needs_mask = !extent_value || *extent_value % plan.size_value != 0;

@@ -2,6 +2,7 @@
 #include "codegen/Names.h"
 #include "codegen/PythonText.h"
 #include "codegen/TritonCodegen.h"
+#include "passes/BindBlockSizes.h"
 #include "parse/Unparse.h"
 #include "support/Diagnostics.h"
 #include "support/Text.h"
@@ -49,10 +50,11 @@ void emit_globals(CodeWriter &out, const KernelInputs &inputs, const ModuleNames
   }
 }
 
-void emit_host_statements(CodeWriter &out, const std::vector<const ast::Stmt *> &stmts) {
+void emit_host_statements(CodeWriter &out, const std::vector<const ast::Stmt *> &stmts,
+                          const Replacements &replacements) {
   for (const ast::Stmt *s : stmts) {
     out.set_source(s->span);
-    out.indented_lines(unparse(*s, out.depth()));
+    out.indented_lines(unparse(*s, out.depth(), 4, &replacements));
   }
 }
 
@@ -126,13 +128,22 @@ void emit_launch(CodeWriter &body, const DeviceFunction &device,
 
 std::string generate_module(const HostProgram &host, const ir::DeviceKernel &kernel,
                             const Config &config, const KernelInputs &inputs,
-                            const passes::IndexType &index_type) {
+                            const passes::IndexType &unbound_index_type) {
   const std::string &kernel_name = inputs.context.kernel_name;
   // The host function is found by this name, so it cannot be changed.
   if (!is_python_name(kernel_name))
     throw UserError("UnsupportedSignature",
                     "the kernel's name " + python_string(kernel_name) +
                         " is not a Python identifier; give the function a name Python can read");
+  // Each `hl.register_block_size(...)` call in host code is the config's value.
+  std::map<std::string, int64_t> block_values = passes::registered_block_values(kernel, config);
+  Replacements replacements;
+  for (const RegisteredBlockSize &size : host.findings.block_sizes)
+    replacements[size.call] = std::to_string(block_values.at(size.symbol->kernel_name));
+  passes::IndexType index_type = unbound_index_type;
+  for (passes::IndexSpan &span : index_type.int32_limits)
+    span.elements = sym_bind(span.elements, block_values);
+
   const ast::Stmt &fn = *host.function;
   ModuleNames names(inputs, fn);
   DeviceFunction device = generate_device_function(kernel, config, inputs, names,
@@ -150,7 +161,7 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
   CodeWriter body(split_lines(inputs.context.source), inputs.context.first_line);
   body.line("def " + names.host_function() + "(" + params + "):");
   body.indent();
-  emit_host_statements(body, host.before);
+  emit_host_statements(body, host.before, replacements);
   body.set_source(host.grid_loop->span);
   for (const Specialization &s : host.findings.specializations)
     body.line(guard_line(s.host_expr + " == " + std::to_string(s.value),
@@ -159,9 +170,11 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
                              "; call kernel.reset() to compile for other sizes",
                          names));
   for (const ir::HostGuard &g : kernel.guards)
-    body.line(guard_line(names.host_sym(g.lhs) + " == " + names.host_sym(g.rhs), g.message, names));
+    body.line(guard_line(names.host_sym(g.lhs) + (g.at_most ? " <= " : " == ") +
+                             names.host_sym(g.rhs),
+                         g.message, names));
   emit_launch(body, device, int64_twin, config, index_type, inputs, names);
-  emit_host_statements(body, host.after);
+  emit_host_statements(body, host.after, replacements);
 
   // The header last: the code above decides which imports it needs.
   CodeWriter globals({}, 1);

@@ -53,6 +53,9 @@ struct BlockInfo {
   int dim_in_call = 0;   ///< Tile: which dimension of that call
   int reduction = -1;    ///< Reduction: its index in the config's reduction_loops
   std::string name_hint; ///< the loop variable, for readable code
+  /// A tile whose block size is another block's (a registered block size
+  /// shared by a loop over another range): that block's id.
+  int size_from = -1;
   SymInt extent() const { return sym_sub(end, begin); }
 };
 
@@ -63,6 +66,15 @@ struct TileCall {
   bool list_form = false;   ///< `hl.tile([n])`: the loop variable is a tuple of tiles
   bool scalar_grid = false; ///< `hl.grid`: block size 1, the loop variables are indices
   std::vector<std::optional<int64_t>> fixed_block_sizes; ///< from `block_size=`
+  /// `hl.register_block_size` in host code: one block and one config entry,
+  /// but no loop of its own; loops with `block_size=` that value use it.
+  bool registered = false;
+};
+
+/// A registered block size: the host variable that names it and its block.
+struct RegisteredSize {
+  SymInt symbol;
+  int block = -1;
 };
 
 /// A host tensor the kernel reads or writes (an argument or a host allocation).
@@ -181,11 +193,12 @@ struct Stmt {
   int loop_index = -1;                                   ///< RangeLoop: its LoopIndex node
 };
 
-/// A size equality the compiler relies on but cannot prove for every
+/// A size relation the compiler relies on but cannot prove for every
 /// specialization: checked by the host code before the launch.
 struct HostGuard {
   SymInt lhs, rhs;
   std::string message;
+  bool at_most = false; ///< lhs <= rhs instead of lhs == rhs
 };
 
 struct DeviceKernel {
@@ -200,6 +213,7 @@ struct DeviceKernel {
   bool has_matmul = false;
   std::vector<int> dot_blocks; ///< blocks feeding a matmul (they need at least 16)
   std::vector<HostGuard> guards;
+  std::vector<RegisteredSize> registered_sizes;
   std::vector<Stmt> body; ///< the grid loop's body
 
   /// Adds `node`, checking its operands exist, and returns its id.

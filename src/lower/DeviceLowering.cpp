@@ -1,6 +1,7 @@
 #include "lower/OpHelpers.h"
 #include "support/Diagnostics.h"
 
+#include <algorithm>
 #include <set>
 
 namespace helion::lower {
@@ -94,9 +95,12 @@ public:
 
   ir::DeviceKernel run() {
     const ast::Stmt &loop = *program_.grid_loop;
+    for (const RegisteredBlockSize &size : program_.findings.block_sizes)
+      add_registered_size(size);
     cx_.set_statement(loop.span);
     int call = make_tile_call(*loop.test, *loop.targets[0], /*is_grid=*/true);
     kernel_.grid_call = call;
+    open_blocks_ = kernel_.tile_calls[call].blocks;
     cx_.set_block(&kernel_.body);
     bind_loop_target(*loop.targets[0], call);
     lower_block(loop.body);
@@ -360,7 +364,10 @@ private:
     loop.tile_call = make_tile_call(*s.test, *s.targets[0], /*is_grid=*/false);
     loop.span = s.span;
     int call = loop.tile_call;
+    const std::vector<int> blocks = kernel_.tile_calls[call].blocks;
+    open_blocks_.insert(open_blocks_.end(), blocks.begin(), blocks.end());
     lower_loop(std::move(loop), s.body, [&] { bind_loop_target(*s.targets[0], call); });
+    open_blocks_.resize(open_blocks_.size() - blocks.size());
   }
 
   /// `for i in range(begin, end, step)` over scalars: one iteration at a time.
@@ -488,6 +495,50 @@ private:
     return cx_.cast(node, DType::Bool, test.span);
   }
 
+  /// A registered block size becomes a tile call of one block with no loop:
+  /// its config entry comes first, in source order, like Helion's.
+  void add_registered_size(const RegisteredBlockSize &size) {
+    ir::TileCall tc;
+    tc.span = size.call->span;
+    tc.registered = true;
+    tc.fixed_block_sizes.resize(1);
+    ir::BlockInfo b;
+    b.kind = ir::BlockInfo::Kind::Tile;
+    b.begin = sym_const(0);
+    b.end = size.max;
+    b.tile_call = static_cast<int>(kernel_.tile_calls.size());
+    b.name_hint = "block_size";
+    kernel_.blocks.push_back(b);
+    tc.blocks.push_back(static_cast<int>(kernel_.blocks.size()) - 1);
+    kernel_.tile_calls.push_back(tc);
+    kernel_.registered_sizes.push_back({size.symbol, tc.blocks.back()});
+  }
+
+  /// The block of a registered block size `value` names, or -1.
+  int registered_block(const HostValuePtr &value) const {
+    if (!value || value->kind != HostValue::Kind::Int) return -1;
+    for (const ir::RegisteredSize &r : kernel_.registered_sizes)
+      if (sym_equal(r.symbol, value->sym)) return r.block;
+    return -1;
+  }
+
+  /// The block for dimension `d` of a tile call with `block_size=` a
+  /// registered size (`shared`): that size's own block when the loop covers
+  /// its whole range and no enclosing loop iterates it already, else a new
+  /// block of the same size.
+  int shared_block(int shared, const SymInt &begin, const SymInt &end) {
+    ir::BlockInfo &registered = kernel_.blocks[shared];
+    bool open = std::find(open_blocks_.begin(), open_blocks_.end(), shared) != open_blocks_.end();
+    if (!open && sym_equal(begin, sym_const(0)) && sym_equal(end, registered.end)) return shared;
+    ir::BlockInfo b;
+    b.kind = ir::BlockInfo::Kind::Tile;
+    b.begin = begin;
+    b.end = end;
+    b.size_from = shared;
+    kernel_.blocks.push_back(b);
+    return static_cast<int>(kernel_.blocks.size()) - 1;
+  }
+
   /// Creates the blocks of an `hl.tile(...)` call.
   int make_tile_call(const ast::Expr &call, const ast::Expr &target, bool is_grid) {
     if (call.kind != EK::Call)
@@ -525,6 +576,7 @@ private:
                         call.span);
     }
     std::vector<std::optional<int64_t>> fixed(ends.size());
+    std::vector<int> shared(ends.size(), -1); // registered block sizes
     if (scalar_grid) fixed.assign(ends.size(), int64_t{1});
     if (!scalar_grid && !is_none(args["block_size"])) {
       const Operand &bs = args["block_size"];
@@ -540,6 +592,7 @@ private:
                         call.span);
       for (size_t i = 0; i < items.size(); ++i) {
         if (items[i] && items[i]->kind == HostValue::Kind::None) continue;
+        if ((shared[i] = registered_block(items[i])) >= 0) continue;
         auto c = items[i] && items[i]->kind == HostValue::Kind::Int ? sym_constant(items[i]->sym)
                                                                     : std::nullopt;
         if (!c || *c <= 0 || (*c & (*c - 1)))
@@ -561,13 +614,20 @@ private:
     tc.list_form = last.is_host(HostValue::Kind::Tuple) || last.kind == Operand::Kind::Tuple;
     int call_index = static_cast<int>(kernel_.tile_calls.size());
     for (size_t d = 0; d < ends.size(); ++d) {
+      std::string name = d < names.size() ? names[d] : "tile";
+      if (shared[d] >= 0) {
+        int block = shared_block(shared[d], begins[d], ends[d]);
+        kernel_.blocks[block].name_hint = name;
+        tc.blocks.push_back(block);
+        continue;
+      }
       ir::BlockInfo b;
       b.kind = ir::BlockInfo::Kind::Tile;
       b.begin = begins[d];
       b.end = ends[d];
       b.tile_call = call_index;
       b.dim_in_call = static_cast<int>(d);
-      b.name_hint = d < names.size() ? names[d] : "tile";
+      b.name_hint = name;
       kernel_.blocks.push_back(b);
       tc.blocks.push_back(static_cast<int>(kernel_.blocks.size()) - 1);
     }
@@ -777,6 +837,11 @@ private:
                         std::vector<std::pair<std::string, Operand>> keywords,
                         const SourceSpan &span, const ast::Expr *call) {
     const OpEntry *entry = LoweringRegistry::instance().find(fn);
+    if (fn == "hl.register_block_size" || fn == "hl.register_tunable")
+      throw UserError("UnsupportedOp",
+                      fn + " belongs in host code, before the device loop; bind its result to a "
+                           "name there and use the name inside",
+                      span);
     if (!entry) {
       std::string shown = fn.rfind("tensor.", 0) == 0 ? "Tensor." + fn.substr(7) : fn;
       throw UserError("UnsupportedOp",
@@ -934,6 +999,8 @@ private:
   ir::DeviceKernel kernel_;
   LoweringContext cx_;
   std::map<std::string, Operand> device_env_;
+  /// Blocks the loops around the statement being lowered iterate.
+  std::vector<int> open_blocks_;
   /// Names only one branch of a device `if` defined: used after it, they are
   /// an error that says so.
   std::set<std::string> one_branch_names_;

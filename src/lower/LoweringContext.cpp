@@ -2,13 +2,11 @@
 #include "support/Diagnostics.h"
 #include "support/Text.h"
 
-#include <cmath>
+#include <algorithm>
 
 namespace helion::lower {
 
 using ir::Dim;
-using ir::Node;
-using ir::OpKind;
 
 namespace {
 
@@ -189,6 +187,13 @@ std::vector<Dim> LoweringContext::shape_arg(const Operand &o, const SourceSpan &
       continue;
     }
     if (item.is_host(HostValue::Kind::Int)) {
+      auto registered = std::find_if(
+          kernel_.registered_sizes.begin(), kernel_.registered_sizes.end(),
+          [&](const ir::RegisteredSize &r) { return sym_equal(r.symbol, item.host->sym); });
+      if (registered != kernel_.registered_sizes.end()) {
+        dims.push_back(Dim::of_block(registered->block)); // `hl.zeros([tile_m, bs])`
+        continue;
+      }
       if (sym_constant(item.host->sym) == 1) {
         dims.push_back(Dim::constant(1));
         continue;

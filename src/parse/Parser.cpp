@@ -622,7 +622,17 @@ std::vector<StmtPtr> Parser::parse_block(const std::string &owner, int owner_lin
 StmtPtr Parser::parse_function_def() {
   std::vector<ExprPtr> decorators;
   while (eat(TokenKind::At)) {
-    decorators.push_back(parse_named_expression());
+    // Python has already run the decorator (`@helion.kernel(configs=[...
+    // for ...])`), and the compiler never reads it: one beyond the subset
+    // (a comprehension, a lambda) is skipped rather than refused.
+    size_t start = pos_;
+    try {
+      decorators.push_back(parse_named_expression());
+    } catch (const UserError &) {
+      pos_ = start;
+      while (!at(TokenKind::Newline) && !at(TokenKind::EndOfFile))
+        advance();
+    }
     if (!eat(TokenKind::Newline)) fail_unexpected(peek());
   }
   if (at(TokenKind::KwClass)) unsupported("class definition", peek().span);

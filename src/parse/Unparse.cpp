@@ -135,7 +135,8 @@ public:
   /// however deeply blocks nest.
   void stmt(const Stmt &s, int level, std::string &out);
 
-  explicit Unparser(int indent) : indent_(indent) {}
+  explicit Unparser(int indent, const Replacements *replacements = nullptr)
+      : indent_(indent), replacements_(replacements) {}
 
 private:
   std::string expr_text(const Expr &e, int &precedence);
@@ -150,9 +151,14 @@ private:
   std::string pad(int level) const { return std::string(level * indent_, ' '); }
 
   int indent_;
+  const Replacements *replacements_;
 };
 
 std::string Unparser::expr(const Expr &e, int required) {
+  if (replacements_) {
+    auto it = replacements_->find(&e);
+    if (it != replacements_->end()) return it->second;
+  }
   int precedence = kAtom;
   std::string text = expr_text(e, precedence);
   if (precedence < required) return "(" + text + ")";
@@ -678,9 +684,10 @@ std::string unparse(const ast::Expr &expr) {
   return Unparser(4).expr(expr, kTest);
 }
 
-std::string unparse(const ast::Stmt &stmt, int level, int indent) {
+std::string unparse(const ast::Stmt &stmt, int level, int indent,
+                    const Replacements *replacements) {
   std::string out;
-  Unparser(indent).stmt(stmt, level, out);
+  Unparser(indent, replacements).stmt(stmt, level, out);
   return out;
 }
 

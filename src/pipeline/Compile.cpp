@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <set>
 
 namespace helion {
@@ -27,8 +28,16 @@ struct AnalyzedKernel {
 
 namespace {
 
-KernelFacts kernel_facts(const ir::DeviceKernel &device) {
+KernelFacts kernel_facts(const ir::DeviceKernel &device,
+                         const std::vector<RegisteredBlockSize> &registered) {
   KernelFacts facts;
+  std::map<int, int64_t> registered_mins; // by block
+  std::map<int, SymInt> registered_symbol;
+  for (size_t i = 0; i < registered.size(); ++i) {
+    int block = device.registered_sizes.at(i).block;
+    registered_mins[block] = registered[i].min;
+    registered_symbol[block] = registered[i].symbol;
+  }
   auto feeds_dot = [&](int b) {
     return std::find(device.dot_blocks.begin(), device.dot_blocks.end(), b) !=
            device.dot_blocks.end();
@@ -47,16 +56,38 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device) {
       for (const ir::Dim &d : n.type.dims)
         if (d.is_block()) separate.insert(d.block);
   }
-  for (const ir::TileCall &call : device.tile_calls) {
+  // A registered block size's smallest legal value: its minimum, and 16
+  // where any block of that size feeds a matmul.
+  auto registered_min = [&](int registered, int64_t min) {
+    for (size_t b = 0; b < device.blocks.size(); ++b)
+      if ((static_cast<int>(b) == registered || device.blocks[b].size_from == registered) &&
+          feeds_dot(static_cast<int>(b)))
+        min = std::max<int64_t>(min, 16);
+    return min;
+  };
+  for (size_t c = 0; c < device.tile_calls.size(); ++c) {
+    const ir::TileCall &call = device.tile_calls[c];
     TileCallFacts t;
     for (int b : call.blocks)
       t.flattenable = t.flattenable && !separate.count(b);
     t.span = call.span;
     t.is_grid = call.is_grid;
     t.fixed_block_sizes = call.fixed_block_sizes;
-    for (int b : call.blocks) {
-      t.size_hints.push_back(std::max<int64_t>(sym_hint(device.block(b).extent()), 1));
+    for (size_t d = 0; d < call.blocks.size(); ++d) {
+      int b = call.blocks[d];
+      const ir::BlockInfo &block = device.block(b);
+      t.size_hints.push_back(std::max<int64_t>(sym_hint(block.extent()), 1));
       t.min_block_sizes.push_back(feeds_dot(b) ? 16 : 1);
+      if (call.registered) t.min_block_sizes.back() = registered_min(b, registered_mins.at(b));
+      // A dimension sized by a registered block size has no entry of its
+      // own: to the config it is fixed (the value shown is a placeholder;
+      // code generation reads the registered entry).
+      bool shared = !call.registered && (block.tile_call != static_cast<int>(c) ||
+                                         block.size_from >= 0);
+      if (shared) {
+        int source = block.size_from >= 0 ? block.size_from : b;
+        t.fixed_block_sizes[d] = sym_hint(registered_symbol.at(source));
+      }
     }
     facts.tiles.push_back(t);
   }
@@ -105,7 +136,9 @@ CompiledKernel::CompiledKernel(const Json &request) : kernel_(std::make_unique<A
       return passes::choose_index_type(k.device, k.inputs.settings);
     });
     spec_ = timed(log, "config space",
-                  [&] { return std::make_unique<ConfigSpec>(kernel_facts(k.device)); });
+                  [&] {
+      return std::make_unique<ConfigSpec>(kernel_facts(k.device, k.host.findings.block_sizes));
+    });
     return 0;
   });
 }

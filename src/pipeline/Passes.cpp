@@ -1,11 +1,13 @@
 #include "pipeline/Passes.h"
 
+#include "passes/BindBlockSizes.h"
 #include "passes/RollReductions.h"
 
 namespace helion::pipeline {
 
 const std::vector<DevicePass> &config_passes() {
   static const std::vector<DevicePass> passes = {
+      {"bind_block_sizes", passes::bind_block_sizes},
       {"roll_reductions", passes::roll_reductions},
   };
   return passes;

@@ -362,6 +362,7 @@ const std::map<std::string, Signature> &host_signatures() {
       t.emplace(name, Signature::parse(shown, params, method));
     };
     add("hl.specialize", "(value)");
+    add("hl.register_block_size", "(min_or_max, max=None, /)");
     add("tensor.size", "(input, dim=None)");
     add("tensor.stride", "(input, dim=None)");
     add("tensor.numel", "(input)");
@@ -446,12 +447,12 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
   const std::string &name = fn->text;
   auto sig = host_signatures().find(name);
   // Host-side hl functions of Helion that the compiler has no lowering for yet.
-  if (name == "hl.register_block_size" || name == "hl.register_tunable")
+  if (name == "hl.register_tunable")
     throw UserError("UnsupportedOp",
                     name + " is not supported yet; write the value it would choose into the "
                            "kernel (a constant, or block_size= in hl.tile)",
                     expr.span);
-  if (name.rfind("hl.", 0) == 0 && name != "hl.specialize")
+  if (name.rfind("hl.", 0) == 0 && name != "hl.specialize" && name != "hl.register_block_size")
     throw UserError("NotInsideKernel",
                     name + " can only be called inside a device loop (`for ... in hl.tile(...)`)",
                     expr.span);
@@ -461,6 +462,8 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
   }
   HostArgs bound = bind_host(sig->second, args, keywords, expr.span);
   if (name == "hl.specialize") return specialize(bound["value"], expr.span);
+  if (name == "hl.register_block_size")
+    return register_block_size(expr, bound["min_or_max"], bound["max"]);
   if (name == "tensor.size" || name == "tensor.stride") {
     const HostTensor &t = *fn->self->tensor;
     const auto &values = name == "tensor.size" ? t.sizes : t.strides;
@@ -655,6 +658,40 @@ HostValuePtr HostEvaluator::specialize(const HostValuePtr &value, const SourceSp
   findings_->specializations.push_back(
       {sym_to_python(value->sym, SymSide::Host), sym_hint(value->sym)});
   return HostValue::make_int(sym_const(sym_hint(value->sym)));
+}
+
+HostValuePtr HostEvaluator::register_block_size(const ast::Expr &call,
+                                               const HostValuePtr &min_or_max,
+                                               const HostValuePtr &max) {
+  if (!findings_)
+    throw UserError("UnsupportedOp",
+                    "hl.register_block_size belongs in host code, before the device loop; "
+                    "pass its result to hl.tile(..., block_size=) inside",
+                    call.span);
+  bool two = max->kind != Kind::None;
+  const HostValuePtr &upper = two ? max : min_or_max;
+  if (upper->kind != Kind::Int)
+    throw UserError("TypeError",
+                    "hl.register_block_size takes sizes: an int or a size such as x.size(0)",
+                    call.span);
+  int64_t min = 1;
+  if (two) {
+    auto low = min_or_max->kind == Kind::Int ? sym_constant(min_or_max->sym) : std::nullopt;
+    if (!low || *low < 1)
+      throw UserError("IncorrectTileUsage",
+                      "hl.register_block_size's minimum must be an int of at least 1 known at "
+                      "compile time",
+                      call.span);
+    while (min < *low) min *= 2; // rounded up to a power of two
+  }
+  // The same call evaluated again (a host statement read twice) is the same block size.
+  for (const RegisteredBlockSize &known : findings_->block_sizes)
+    if (known.call == &call) return HostValue::make_int(known.symbol);
+  std::string name = "_block_size_" + std::to_string(findings_->block_sizes.size());
+  int64_t hint = std::max<int64_t>(min, std::min<int64_t>(64, std::max<int64_t>(sym_hint(upper->sym), 1)));
+  RegisteredBlockSize registered{&call, sym_var(name, name, hint), min, upper->sym};
+  findings_->block_sizes.push_back(registered);
+  return HostValue::make_int(registered.symbol);
 }
 
 HostValuePtr HostEvaluator::allocate(const std::string &fn, const HostArgs &args,

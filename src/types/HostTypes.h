@@ -22,10 +22,21 @@ struct Specialization {
   int64_t value = 0;
 };
 
-/// What host-code analysis reports besides types: specialized sizes, and
-/// tensor operations that run as separate PyTorch ops (TensorOperationInWrapper).
+/// `bs = hl.register_block_size(...)`: a block size the config chooses, known
+/// to host code as `symbol` (a variable that each config binds to its value).
+struct RegisteredBlockSize {
+  const ast::Expr *call = nullptr;
+  SymInt symbol;
+  int64_t min = 1; ///< a power of two
+  SymInt max;
+};
+
+/// What host-code analysis reports besides types: specialized sizes, block
+/// sizes registered for the config, and tensor operations that run as
+/// separate PyTorch ops (TensorOperationInWrapper).
 struct HostFindings {
   std::vector<Specialization> specializations;
+  std::vector<RegisteredBlockSize> block_sizes;
   std::vector<std::pair<std::string, SourceSpan>> tensor_operations; ///< message, where
 };
 
@@ -81,6 +92,8 @@ private:
   HostValuePtr eval_subscript(const ast::Expr &expr);
   HostValuePtr eval_binop(const ast::Expr &expr);
   HostValuePtr eval_compare(const ast::Expr &expr);
+  HostValuePtr register_block_size(const ast::Expr &call, const HostValuePtr &min_or_max,
+                                   const HostValuePtr &max);
   HostValuePtr eval_bool_op(const ast::Expr &expr);
   /// Calls without a signature (builtins, math, unmodeled torch ops).
   HostValuePtr eval_unbound_call(const std::string &name, const std::vector<HostValuePtr> &args,

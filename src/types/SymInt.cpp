@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <map>
 
 namespace helion {
 
@@ -126,6 +127,17 @@ SymInt sym_min(const SymInt &a, const SymInt &b) {
 }
 SymInt sym_max(const SymInt &a, const SymInt &b) {
   return fold(Op::Max, a, b);
+}
+
+SymInt sym_bind(const SymInt &s, const std::map<std::string, int64_t> &values) {
+  if (!s || s->op == Op::Const) return s;
+  if (s->op == Op::Var) {
+    auto it = values.find(s->kernel_name);
+    return it == values.end() ? s : sym_const(it->second);
+  }
+  SymInt lhs = sym_bind(s->lhs, values), rhs = sym_bind(s->rhs, values);
+  if (lhs == s->lhs && rhs == s->rhs) return s;
+  return fold(s->op, lhs, rhs);
 }
 
 int64_t sym_hint(const SymInt &s) {

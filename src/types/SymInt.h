@@ -5,6 +5,7 @@
 // variables that carry the value seen at specialization as a hint.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,8 @@ SymInt sym_min(const SymInt &a, const SymInt &b);
 SymInt sym_max(const SymInt &a, const SymInt &b);
 
 std::optional<int64_t> sym_constant(const SymInt &s);
+/// `s` with each variable named (by kernel name) in `values` replaced by its value.
+SymInt sym_bind(const SymInt &s, const std::map<std::string, int64_t> &values);
 /// The value with every variable replaced by its hint.
 int64_t sym_hint(const SymInt &s);
 /// Structural equality after folding: true means provably equal.

@@ -1181,14 +1181,25 @@ TEST(ParserLimitTest, LongElifChains) {
                {402, 4, 402, 8});
 }
 
+TEST(ParserTest, DecoratorsBeyondTheSubsetAreSkipped) {
+  // Python has run the decorator already; the kernel below it still parses.
+  for (const std::string &decorator :
+       {std::string("@helion.kernel(configs=[helion.Config(block_sizes=[b]) for b in (16, 32)])"),
+        std::string("@helion.kernel(autotuner_fn=lambda bound, args: None)"), "@" + repeat("-", 5000) + "1"}) {
+    ast::Module module = parse_module(decorator + "\ndef g(x):\n  return x\n");
+    ASSERT_EQ(module.body.size(), 1u) << decorator;
+    EXPECT_EQ(module.body[0]->name, "g");
+    ASSERT_EQ(module.body[0]->body.size(), 1u);
+  }
+}
+
 TEST(ParserLimitTest, DeepNestingThroughAPI) {
   // The limits hold for every way into an expression.
   for (const std::string &form :
-       {"return ", "assert ", "x: ", "x += ", "for i in ", "while ", "if ", "f(a=", "f(*", "@"}) {
+       {"return ", "assert ", "x: ", "x += ", "for i in ", "while ", "if ", "f(a=", "f(*"}) {
     std::string source = form + repeat("-", 5000) + "1";
     if (form == "f(a=" || form == "f(*") source += ")";
     if (form == "for i in " || form == "while " || form == "if ") source += ":\n  pass";
-    if (form == "@") source += "\ndef g():\n  pass";
     try {
       parse_module(source + "\n");
       ADD_FAILURE() << "no error for " << form;

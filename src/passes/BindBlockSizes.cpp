@@ -1,0 +1,39 @@
+#include "passes/BindBlockSizes.h"
+
+namespace helion::passes {
+
+std::map<std::string, int64_t> registered_block_values(const ir::DeviceKernel &kernel,
+                                                       const Config &config) {
+  std::map<std::string, int64_t> values;
+  for (const ir::RegisteredSize &r : kernel.registered_sizes) {
+    const TileChoice &choice = config.tiles.at(kernel.block(r.block).tile_call);
+    values[r.symbol->kernel_name] = choice.block_sizes.at(0);
+  }
+  return values;
+}
+
+ir::DeviceKernel bind_block_sizes(const ir::DeviceKernel &kernel, const Config &config) {
+  ir::DeviceKernel out = kernel;
+  if (kernel.registered_sizes.empty()) return out;
+  std::map<std::string, int64_t> values = registered_block_values(kernel, config);
+  auto bind = [&](SymInt &s) { s = sym_bind(s, values); };
+  for (ir::BlockInfo &b : out.blocks) {
+    bind(b.begin);
+    bind(b.end);
+  }
+  for (ir::TensorParam &t : out.tensors) {
+    for (SymInt &s : t.sizes)
+      bind(s);
+    for (SymInt &s : t.strides)
+      bind(s);
+  }
+  for (ir::Node &n : out.nodes)
+    if (n.sym) bind(n.sym);
+  for (ir::HostGuard &g : out.guards) {
+    bind(g.lhs);
+    bind(g.rhs);
+  }
+  return out;
+}
+
+} // namespace helion::passes
