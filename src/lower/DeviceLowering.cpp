@@ -737,7 +737,7 @@ private:
     if (base.is_host(HostValue::Kind::Function))
       return Operand::of_host(
           HostValue::make(HostValue::Kind::Function, base.host->text + "." + attr));
-    if (base.kind == Operand::Kind::Tile) return tile_attribute(base.block, attr, e.span);
+    if (base.kind == Operand::Kind::Tile) return tile_attribute(cx_, base.block, attr, e.span);
     if (base.is_host(HostValue::Kind::Tensor)) return Operand::of_host(host_.eval(e));
     if (base.kind == Operand::Kind::Tensor) {
       if (attr == "dtype")
@@ -749,16 +749,6 @@ private:
       return method;
     }
     throw UserError("UnsupportedOp", "attribute '" + attr + "' is not supported here", e.span);
-  }
-
-  Operand tile_attribute(int block, const std::string &attr, const SourceSpan &span) {
-    if (attr == "index") return Operand::tensor(cx_.build().tile_index(block, span));
-    if (attr == "begin") return Operand::tensor(cx_.build().tile_begin(block, span));
-    if (attr == "end") return Operand::tensor(cx_.build().tile_end(block, span));
-    if (attr == "block_size") return Operand::tensor(cx_.build().tile_size(block, span));
-    throw UserError("IncorrectTileUsage",
-                    "a tile has no attribute '" + attr + "'; use index, begin, end or block_size",
-                    span);
   }
 
   static const Signature &tile_signature() {

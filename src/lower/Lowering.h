@@ -109,6 +109,11 @@ void register_matmul(LoweringRegistry &r);
 void register_creation(LoweringRegistry &r);
 void register_view(LoweringRegistry &r);
 void register_indexing(LoweringRegistry &r);
+void register_tiles(LoweringRegistry &r);
+
+/// `tile.<attr>` of the tile over `block`: index, begin, end, block_size, id, count.
+Operand tile_attribute(LoweringContext &cx, int block, const std::string &attr,
+                       const SourceSpan &span);
 
 /// What the op lowerings share: the IR builder (positioned at the block being
 /// built), operand conversion and torch's dtype rules.

@@ -54,6 +54,7 @@ const LoweringRegistry &LoweringRegistry::instance() {
     register_creation(r);
     register_view(r);
     register_indexing(r);
+    register_tiles(r);
     return r;
   }();
   return registry;

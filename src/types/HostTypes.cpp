@@ -495,6 +495,36 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
   return allocate(name, bound, expr.span);
 }
 
+/// torch.broadcast_tensors on tensors whose sizes broadcast by rule alone
+/// (each pair equal or one of them 1, sizes 1 being specialized): views of
+/// the common shape whose strides are read when the kernel launches.
+static HostValuePtr broadcast_tensors(const std::vector<HostValuePtr> &args) {
+  std::vector<SymInt> shape;
+  for (const HostValuePtr &arg : args) {
+    if (arg->kind != Kind::Tensor) return nullptr;
+    const std::vector<SymInt> &sizes = arg->tensor->sizes;
+    if (sizes.size() > shape.size()) shape.insert(shape.begin(), sizes.size() - shape.size(), sym_const(1));
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      SymInt &out = shape[shape.size() - sizes.size() + i];
+      if (sym_constant(sizes[i]) == 1) continue;
+      if (sym_constant(out) == 1 || sym_equal(out, sizes[i])) {
+        out = sizes[i];
+        continue;
+      }
+      return nullptr;
+    }
+  }
+  std::vector<HostValuePtr> views;
+  for (const HostValuePtr &arg : args) {
+    auto view = std::make_shared<HostTensor>(*arg->tensor);
+    view->sizes = shape;
+    view->strides.assign(shape.size(), sym_const(0));
+    view->strides_known = false;
+    views.push_back(HostValue::make_tensor(view));
+  }
+  return HostValue::make_tuple(std::move(views));
+}
+
 HostValuePtr HostEvaluator::eval_unbound_call(const std::string &name,
                                               const std::vector<HostValuePtr> &args,
                                               const SourceSpan &span) {
@@ -519,6 +549,11 @@ HostValuePtr HostEvaluator::eval_unbound_call(const std::string &name,
     auto v = as_number(*args[0]);
     return HostValue::make_float(v ? std::optional<double>(std::sqrt(*v)) : std::nullopt);
   }
+  if (name == "torch.promote_types" && args.size() == 2 && args[0]->kind == Kind::DType &&
+      args[1]->kind == Kind::DType)
+    return HostValue::make_dtype(promote(args[0]->dtype, args[1]->dtype));
+  if (name == "torch.broadcast_tensors")
+    if (HostValuePtr views = broadcast_tensors(args)) return views;
   if (name.rfind("tensor.", 0) == 0)
     note_tensor_operation("Tensor." + name.substr(7), span);
   else if (name.rfind("torch.", 0) == 0)

@@ -308,3 +308,36 @@ def test_while_counting_to_a_loaded_int64() -> None:
     x = torch.randn(4, 33, device=DEVICE)
     counts = torch.tensor([0, 3, 1, 5], device=DEVICE)
     torch.testing.assert_close(add_row_count(x, counts), x + counts[:, None].to(x.dtype))
+
+
+# --- what a tile tells about itself ---------------------------------------------------------
+
+
+@helion.kernel(configs=configs([8, 16], [4, 32]))
+def tile_facts(x: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.empty([m, 4], dtype=torch.int32, device=x.device)
+    for tile_m in hl.tile(m):
+        ids = hl.zeros([tile_m], dtype=torch.int32)
+        counts = hl.zeros([tile_m], dtype=torch.int32)
+        for tile_n in hl.tile(2, n):
+            ids = hl.zeros([tile_m], dtype=torch.int32) + tile_n.id
+            counts = hl.zeros([tile_m], dtype=torch.int32) + tile_n.count
+        out[tile_m, 0] = hl.zeros([tile_m], dtype=torch.int32) + tile_m.id
+        out[tile_m, 1] = hl.zeros([tile_m], dtype=torch.int32) + hl.tile_id(tile_m)
+        out[tile_m, 2] = ids
+        out[tile_m, 3] = counts + hl.tile_block_size(tile_m) - tile_m.block_size
+    return out
+
+
+def test_tile_id_and_count() -> None:
+    x = torch.randn(19, 45, device=DEVICE)
+    for config in tile_facts.configs:
+        bm, bn = config.block_sizes
+        got = tile_facts.bind((x,)).compile_config(config)(x)
+        rows = torch.arange(19, device=DEVICE) // bm
+        count = -(-(45 - 2) // bn)
+        expected = torch.stack(
+            [rows, rows, torch.full_like(rows, count - 1), torch.full_like(rows, count)], 1
+        ).to(torch.int32)
+        torch.testing.assert_close(got, expected)
