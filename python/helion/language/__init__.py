@@ -2,15 +2,24 @@
 
 The compiler recognises these names in kernel source and lowers them; the
 Python objects here exist for imports, annotations and documentation. Called
-directly (which only happens outside a compiled kernel) they raise
-:class:`helion.exc.NotInsideKernel`.
+directly they raise :class:`helion.exc.NotInsideKernel`, except while a kernel
+runs in ref mode, where each has its eager meaning
+(``helion.runtime.ref_mode``).
 """
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import exc
+
+# While a kernel runs in ref mode: the eager implementation of each function
+# here, by name (set by helion.runtime.ref_mode, which imports this module).
+_eager_functions: contextvars.ContextVar[Mapping[str, Callable[..., Any]] | None] = (
+    contextvars.ContextVar("helion_eager_functions", default=None)
+)
 
 __all__ = [
     "Tile",
@@ -96,7 +105,10 @@ class Tile:
 
 def _device_only(name: str, doc: str) -> Any:
     def function(*args: Any, **kwargs: Any) -> Any:
-        raise _not_inside_kernel(name)
+        eager = _eager_functions.get()
+        if eager is None:
+            raise _not_inside_kernel(name)
+        return eager[name](*args, **kwargs)
 
     function.__name__ = function.__qualname__ = name
     function.__module__ = __name__
