@@ -402,15 +402,13 @@ def _positions(target: torch.Tensor, index: list[Any]) -> torch.Tensor:
     return _read(flat, index)
 
 
+Update = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
 def _atomic(
-    name: str,
-    update: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None],
-    target: Any,
-    index: Any,
-    operands: Sequence[Any],
-    sem: str,
+    name: str, update: Update, target: Any, index: Any, operands: Sequence[Any], sem: str
 ) -> torch.Tensor:
-    """Applies ``update(flat_target, positions, values)`` and returns the old values.
+    """Applies ``update(flat_target, positions, values)``, which returns the old values.
 
     ``values`` holds each lane's operand (cast to the target's dtype), or with
     several operands a row of them per lane.
@@ -424,50 +422,58 @@ def _atomic(
     positions = _positions(target, _index_list(name, index))
     shape = positions.shape
     columns = [
-        torch.as_tensor(operand, device=target.device)
-        .to(target.dtype)
-        .expand(shape)
-        .reshape(-1)
+        torch.as_tensor(operand, device=target.device).to(target.dtype).expand(shape).reshape(-1)
         for operand in operands
     ]
     values = columns[0] if len(columns) == 1 else torch.stack(columns, -1)
     flat = target.reshape(-1) if target.is_contiguous() else target.contiguous().view(-1)
-    positions = positions.reshape(-1)
-    old = flat[positions].clone()
-    update(flat, positions, values)
+    old = update(flat, positions.reshape(-1), values)
     if flat.data_ptr() != target.data_ptr():
         target.copy_(flat.view(target.shape))
     return old.view(shape)
 
 
-def _one_at_a_time(
-    combine: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None]:
-    """An update applied lane by lane where lanes share a position, so they see each other."""
+def _lane_by_lane(combine: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Update:
+    """An atomic update as if lanes ran one after another in order: where lanes share a
+    position, each sees (and returns) what the lanes before it left."""
 
-    def update(flat: torch.Tensor, positions: torch.Tensor, values: torch.Tensor) -> None:
+    def update(flat: torch.Tensor, positions: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         if positions.unique().numel() == positions.numel():
-            flat[positions] = combine(flat[positions], values)
-            return
+            old = flat[positions].clone()
+            flat[positions] = combine(old, values)
+            return old
+        old = torch.empty_like(flat[positions])
         for lane, position in enumerate(positions.tolist()):
+            old[lane] = flat[position]
             flat[position] = combine(flat[position], values[lane])
+        return old
 
     return update
 
 
-def _add(flat: torch.Tensor, positions: torch.Tensor, values: torch.Tensor) -> None:
+def _add(flat: torch.Tensor, positions: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """Atomic add in lane order without a loop: a lane's old value is the target's plus
+    what the earlier lanes of its position added."""
+    order = torch.argsort(positions, stable=True)
+    sorted_positions, sorted_values = positions[order], values[order]
+    added_before = torch.cumsum(sorted_values, 0, dtype=values.dtype) - sorted_values
+    starts = torch.ones_like(sorted_positions, dtype=torch.bool)
+    starts[1:] = sorted_positions[1:] != sorted_positions[:-1]
+    lane = torch.arange(positions.numel(), device=positions.device)
+    group_start = torch.cummax(torch.where(starts, lane, 0), 0).values
+    added_before = added_before - added_before[group_start]
+    old = torch.empty_like(values)
+    old[order] = flat[sorted_positions] + added_before
     flat.index_add_(0, positions, values)
-
-
-def _reduce_into(how: str) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None]:
-    def update(flat: torch.Tensor, positions: torch.Tensor, values: torch.Tensor) -> None:
-        flat.scatter_reduce_(0, positions, values, how, include_self=True)
-
-    return update
+    return old
 
 
 def _swap_if_expected(old: torch.Tensor, expected_and_new: torch.Tensor) -> torch.Tensor:
     return torch.where(old == expected_and_new[..., 0], expected_and_new[..., 1], old)
+
+
+def _keep_new(old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
+    return new
 
 
 def atomic_add(target: Any, index: Any, value: Any, sem: str = "relaxed") -> torch.Tensor:
@@ -475,34 +481,33 @@ def atomic_add(target: Any, index: Any, value: Any, sem: str = "relaxed") -> tor
 
 
 def atomic_max(target: Any, index: Any, value: Any, sem: str = "relaxed") -> torch.Tensor:
-    return _atomic("atomic_max", _reduce_into("amax"), target, index, [value], sem)
+    return _atomic("atomic_max", _lane_by_lane(torch.maximum), target, index, [value], sem)
 
 
 def atomic_min(target: Any, index: Any, value: Any, sem: str = "relaxed") -> torch.Tensor:
-    return _atomic("atomic_min", _reduce_into("amin"), target, index, [value], sem)
+    return _atomic("atomic_min", _lane_by_lane(torch.minimum), target, index, [value], sem)
 
 
 def atomic_and(target: Any, index: Any, value: Any, sem: str = "relaxed") -> torch.Tensor:
-    return _atomic("atomic_and", _one_at_a_time(torch.bitwise_and), target, index, [value], sem)
+    return _atomic("atomic_and", _lane_by_lane(torch.bitwise_and), target, index, [value], sem)
 
 
 def atomic_or(target: Any, index: Any, value: Any, sem: str = "relaxed") -> torch.Tensor:
-    return _atomic("atomic_or", _one_at_a_time(torch.bitwise_or), target, index, [value], sem)
+    return _atomic("atomic_or", _lane_by_lane(torch.bitwise_or), target, index, [value], sem)
 
 
 def atomic_xor(target: Any, index: Any, value: Any, sem: str = "relaxed") -> torch.Tensor:
-    return _atomic("atomic_xor", _one_at_a_time(torch.bitwise_xor), target, index, [value], sem)
+    return _atomic("atomic_xor", _lane_by_lane(torch.bitwise_xor), target, index, [value], sem)
 
 
 def atomic_xchg(target: Any, index: Any, value: Any, sem: str = "relaxed") -> torch.Tensor:
-    swap = _one_at_a_time(lambda old, new: new)
-    return _atomic("atomic_xchg", swap, target, index, [value], sem)
+    return _atomic("atomic_xchg", _lane_by_lane(_keep_new), target, index, [value], sem)
 
 
 def atomic_cas(
     target: Any, index: Any, expected: Any, value: Any, sem: str = "relaxed"
 ) -> torch.Tensor:
-    swap = _one_at_a_time(_swap_if_expected)
+    swap = _lane_by_lane(_swap_if_expected)
     return _atomic("atomic_cas", swap, target, index, [expected, value], sem)
 
 
