@@ -917,10 +917,27 @@ def _kernel_device(args: Sequence[Any]) -> torch.device:
     return torch.device("cpu")
 
 
+# Lists that receive the name of every kernel run in ref mode (see observe_runs).
+_observers: list[list[str]] = []
+
+
+@contextlib.contextmanager
+def observe_runs() -> Iterator[list[str]]:
+    """Yields a list that receives the name of each kernel run in ref mode meanwhile."""
+    names: list[str] = []
+    _observers.append(names)
+    try:
+        yield names
+    finally:
+        _observers.remove(names)
+
+
 def run(
     fn: Callable[..., Any], kernel_name: str, args: Sequence[Any], config: Mapping[str, Any]
 ) -> Any:
     """Calls ``fn`` (a kernel's function) on ``args`` in ref mode."""
+    for names in _observers:
+        names.append(kernel_name)
     args = [arg.value if isinstance(arg, hl.constexpr) else arg for arg in args]
     state = _Run(kernel_name=kernel_name, device=_kernel_device(args), config=config)
     run_token = _current.set(state)
