@@ -166,25 +166,29 @@ _FIELDS: dict[str, tuple[tuple[str, ...], Callable[[str], Any] | None, Any]] = {
     "autotune_benchmark_fn": ((), None, None),
     "autotune_benchmark_subprocess": (("HELION_AUTOTUNE_BENCHMARK_SUBPROCESS",), _bool, False),
     "autotune_benchmark_timeout": (("HELION_AUTOTUNE_BENCHMARK_TIMEOUT",), int, 30),
-    "autotune_best_available_max_cache_scan": (
-        ("HELION_BEST_AVAILABLE_MAX_CACHE_SCAN",), int, 500
-    ),
+    "autotune_best_available_max_cache_scan": (("HELION_BEST_AVAILABLE_MAX_CACHE_SCAN",), int, 500),
     "autotune_best_available_max_configs": (("HELION_BEST_AVAILABLE_MAX_CONFIGS",), int, 20),
     "autotune_best_of_k": (("HELION_AUTOTUNE_BEST_OF_K",), int, 1),
     "autotune_config_filter": ((), None, None),
     "autotune_force_persistent": (("HELION_AUTOTUNE_FORCE_PERSISTENT",), _bool, False),
     "autotune_initial_population_strategy": (
-        ("HELION_AUTOTUNER_INITIAL_POPULATION",), str.strip, None
+        ("HELION_AUTOTUNER_INITIAL_POPULATION",),
+        str.strip,
+        None,
     ),
     "autotune_log": (("HELION_AUTOTUNE_LOG",), str.strip, None),
     "autotune_log_details": (("HELION_AUTOTUNE_LOG_DETAILS",), _bool, False),
     "autotune_rebenchmark_threshold": (("HELION_REBENCHMARK_THRESHOLD",), _optional_float, None),
     "autotune_seed_configs": ((), None, None),
     "autotune_suspicious_rebenchmark_ratio": (
-        ("HELION_AUTOTUNE_SUSPICIOUS_REBENCHMARK_RATIO",), _optional_float, None
+        ("HELION_AUTOTUNE_SUSPICIOUS_REBENCHMARK_RATIO",),
+        _optional_float,
+        None,
     ),
     "autotune_with_torch_compile_fusion": (
-        ("HELION_AUTOTUNE_WITH_TORCH_COMPILE_FUSION",), _bool, False
+        ("HELION_AUTOTUNE_WITH_TORCH_COMPILE_FUSION",),
+        _bool,
+        False,
     ),
     "backend": (("HELION_BACKEND",), str.strip, "triton"),
     "debug_dtype_asserts": (("HELION_DEBUG_DTYPE_ASSERTS",), _bool, False),
@@ -323,7 +327,9 @@ class Settings:
         _check_choice("ref_mode", self.ref_mode, _REF_MODES)
         object.__setattr__(self, "ref_mode", RefMode(self.ref_mode))
         if isinstance(self.autotune_precompile, bool):
-            object.__setattr__(self, "autotune_precompile", "fork" if self.autotune_precompile else None)
+            object.__setattr__(
+                self, "autotune_precompile", "fork" if self.autotune_precompile else None
+            )
         object.__setattr__(self, "index_dtype", _index_dtype_name(self.index_dtype))
         budget = self.autotune_budget_seconds
         if budget is not None and not (_is_number(budget) and budget >= 0):

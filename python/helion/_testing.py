@@ -274,8 +274,7 @@ _NOT_PROVIDED = {
 def __getattr__(name: str) -> Any:
     if name in _NOT_PROVIDED:
         raise exc.InvalidAPIUsage(
-            f"helion._testing.{name} is not provided by this implementation; "
-            f"{_NOT_PROVIDED[name]}"
+            f"helion._testing.{name} is not provided by this implementation; {_NOT_PROVIDED[name]}"
         )
     raise AttributeError(f"module 'helion._testing' has no attribute {name!r}")
 

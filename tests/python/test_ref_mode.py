@@ -93,13 +93,19 @@ def test_ref_mode_agrees_with_the_compiled_kernel(
     ("fn", "make_args", "config"),
     [
         (K.softmax, _args(_randn(9, 70)), {"block_sizes": [4], "reduction_loops": [16]}),
-        (K.rms_norm, _args(_randn(9, 70), _randn(70)), {"block_sizes": [2], "reduction_loops": [8]}),
+        (
+            K.rms_norm,
+            _args(_randn(9, 70), _randn(70)),
+            {"block_sizes": [2], "reduction_loops": [8]},
+        ),
         (K.matmul_addmm, _args(_randn(19, 40), _randn(40, 23)), {"block_sizes": [16, 16, 16]}),
     ],
     ids=["softmax", "rms_norm", "matmul"],
 )
 def test_ref_mode_agrees_with_small_blocks_and_looped_reductions(
-    fn: Callable[..., Any], make_args: Callable[[str], Sequence[Any]], config: dict[str, Any],
+    fn: Callable[..., Any],
+    make_args: Callable[[str], Sequence[Any]],
+    config: dict[str, Any],
     device: str,
 ) -> None:
     torch.manual_seed(0)
@@ -131,7 +137,7 @@ def test_helion_interpret_with_a_user_set_triton_interpret_is_an_error(
     monkeypatch.setattr(_settings, "_triton_interpret_set_by_helion", False)
     monkeypatch.setenv("TRITON_INTERPRET", "1")
     monkeypatch.setenv("HELION_INTERPRET", "1")
-    with pytest.raises(exc.IncompatibleInterpretModes, match="unset one of them"):
+    with pytest.raises(exc.IncompatibleInterpretModes, match=r"unset one of them"):
         helion.kernel(K.add)
 
 
@@ -144,7 +150,7 @@ def test_ref_mode_off_by_default_and_from_environment(monkeypatch: pytest.Monkey
 
 
 def test_print_output_code_in_ref_mode_is_an_error() -> None:
-    with pytest.raises(exc.RefEagerModeCodePrintError, match="kernel 'add'.*turn one of them off"):
+    with pytest.raises(exc.RefEagerModeCodePrintError, match=r"kernel 'add'.*turn one of them off"):
         helion.kernel(ref_mode=helion.RefMode.EAGER, print_output_code=True)(K.add)
 
 
@@ -300,9 +306,9 @@ def test_register_tunable_errors() -> None:
     def bad_arguments(x: torch.Tensor) -> Any:
         return hl.register_tunable("size", 4)
 
-    with pytest.raises(exc.TunableTypeNotSupported, match="kernel 'test_kernel'"):
+    with pytest.raises(exc.TunableTypeNotSupported, match=r"kernel 'test_kernel'"):
         _in_ref_mode(bad_fragment, torch.zeros(1))
-    with pytest.raises(exc.TunableNameConflict, match="name of a config field"):
+    with pytest.raises(exc.TunableNameConflict, match=r"name of a config field"):
         _in_ref_mode(bad_name, torch.zeros(1))
     with pytest.raises(exc.RegisterTunableArgTypes):
         _in_ref_mode(bad_arguments, torch.zeros(1))
@@ -348,7 +354,7 @@ def test_atomics_check_their_memory_order() -> None:
         for tile in hl.tile(target.size(0)):
             hl.atomic_add(target, [tile], 1, sem="sequential")
 
-    with pytest.raises(exc.InvalidAPIUsage, match="sem='sequential'.*'relaxed'"):
+    with pytest.raises(exc.InvalidAPIUsage, match=r"sem='sequential'.*'relaxed'"):
         _in_ref_mode(body, torch.zeros(2))
 
 
@@ -438,7 +444,7 @@ def test_rand_matches_triton_philox(device: str) -> None:
     import triton.language as tl
 
     @triton.jit
-    def triton_rand(out_ptr, seed, n: tl.constexpr):  # noqa: ANN001
+    def triton_rand(out_ptr, seed, n: tl.constexpr):
         offsets = tl.arange(0, n)
         tl.store(out_ptr + offsets, tl.rand(seed, offsets))
 
@@ -460,7 +466,7 @@ def test_what_ref_mode_cannot_run() -> None:
             return hl.randint([tile], 0, 10, seed=1)
         return None
 
-    with pytest.raises(exc.UnsupportedOp, match="hl.randint cannot run in ref mode"):
+    with pytest.raises(exc.UnsupportedOp, match=r"hl.randint cannot run in ref mode"):
         _in_ref_mode(body, torch.zeros(2))
 
 
@@ -498,7 +504,7 @@ def test_bad_ranges() -> None:
 
     with pytest.raises(exc.InvalidTileRange, match=r"\[5, 2\)"):
         _in_ref_mode(reversed_range, torch.zeros(1))
-    with pytest.raises(exc.IncorrectTileUsage, match="both as scalars or both as lists"):
+    with pytest.raises(exc.IncorrectTileUsage, match=r"both as scalars or both as lists"):
         _in_ref_mode(mixed_forms, torch.zeros(1))
 
 
@@ -509,3 +515,73 @@ def test_a_tile_past_the_end_of_a_dimension_is_a_shape_mismatch() -> None:
 
     with pytest.raises(exc.ShapeMismatch, match=r"dimension 0 of a tensor of shape \[3\]"):
         _in_ref_mode(body, torch.zeros(5), torch.zeros(3))
+
+
+# --- indexing as kernels index ---------------------------------------------------------
+
+
+def test_several_index_vectors_give_an_outer_product() -> None:
+    def body(x: torch.Tensor) -> list[torch.Tensor]:
+        for _ in hl.grid(1):
+            rows = torch.tensor([2, 0])
+            cols = torch.tensor([1, 3, 3])
+            return [x[rows, cols], hl.load(x, [rows, cols])]
+        return []
+
+    x = torch.arange(12).view(3, 4)
+    plain, loaded = _in_ref_mode(body, x)
+    assert plain.tolist() == [[9, 11, 11], [1, 3, 3]]
+    assert loaded.tolist() == plain.tolist()
+
+
+def test_masked_loads_and_stores_past_the_end_of_a_dimension() -> None:
+    def body(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        for tile in hl.tile(out.size(0), block_size=4):
+            # out is longer than x: the lanes past x's end read zeros.
+            hl.store(out, [tile], hl.load(x, [tile]) + 1)
+        for tile in hl.tile(6):
+            # out is shorter than the tile: the lanes past its end write nothing.
+            hl.store(out, [tile], hl.load(out, [tile]) * 10, extra_mask=tile.index % 2 == 0)
+        return out
+
+    result = _in_ref_mode(body, torch.arange(3.0), torch.zeros(5))
+    assert result.tolist() == [10, 2, 30, 1, 10]
+
+
+def test_a_scalar_index_into_a_size_one_dimension_broadcasts() -> None:
+    def body(x: torch.Tensor) -> list[float]:
+        return [x[0, head].item() for head in hl.grid(3)]
+
+    assert _in_ref_mode(body, torch.tensor([[5.0]])) == [5.0, 5.0, 5.0]
+
+
+def test_matmuls_with_an_out_dtype_or_a_wider_bias() -> None:
+    def body(a: torch.Tensor, b: torch.Tensor) -> list[torch.Tensor]:
+        for _ in hl.grid(1):
+            acc = torch.zeros(2, 2, 2)
+            return [
+                torch.bmm(a, b, torch.float32),
+                torch.baddbmm(acc, a, b),
+                torch.addmm(acc[0], a[0], b[0]),
+            ]
+        return []
+
+    a = torch.randn(2, 2, 3, dtype=torch.float16)
+    b = torch.randn(2, 3, 2, dtype=torch.float16)
+    product = a.float() @ b.float()
+    batched, accumulated, single = _in_ref_mode(body, a, b)
+    assert batched.dtype == accumulated.dtype == single.dtype == torch.float32
+    torch.testing.assert_close(batched, product)
+    torch.testing.assert_close(accumulated, product)
+    torch.testing.assert_close(single, product[0])
+
+
+def test_barrier_is_a_no_op_and_jagged_tiles_are_refused() -> None:
+    def body(x: torch.Tensor) -> None:
+        hl.barrier()
+        for tile in hl.tile(x.size(0)):
+            for _ in hl.jagged_tile(x[tile]):
+                pass
+
+    with pytest.raises(exc.UnsupportedOp, match=r"hl.jagged_tile cannot run in ref mode.*"):
+        _in_ref_mode(body, torch.ones(2))

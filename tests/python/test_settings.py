@@ -126,19 +126,19 @@ def test_ignore_warnings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
         exc.TiledKMatmulAccumulationWarning,
     ]
     monkeypatch.setenv("HELION_IGNORE_WARNINGS", "ShapeMismatch")
-    with pytest.raises(ValueError, match="HELION_IGNORE_WARNINGS.*not a warning class"):
+    with pytest.raises(ValueError, match=r"HELION_IGNORE_WARNINGS.*not a warning class"):
         helion.Settings()
 
 
 def test_unknown_settings_name_the_closest_ones() -> None:
-    with pytest.raises(TypeError, match="'static_shape'; did you mean 'static_shapes'"):
+    with pytest.raises(TypeError, match=r"'static_shape'; did you mean 'static_shapes'"):
         helion.Settings(static_shape=False)
-    with pytest.raises(TypeError, match="did you mean 'autotune_effort'"):
+    with pytest.raises(TypeError, match=r"did you mean 'autotune_effort'"):
         helion.kernel(autotune_efort="none")
     settings = helion.Settings()
-    with pytest.raises(TypeError, match="did you mean 'print_output_code'"):
+    with pytest.raises(TypeError, match=r"did you mean 'print_output_code'"):
         settings.print_output_cod = True
-    with pytest.raises(TypeError, match="^unknown helion setting 'zzz'$"):
+    with pytest.raises(TypeError, match=r"^unknown helion setting 'zzz'$"):
         helion.Settings(zzz=1)
 
 
@@ -173,7 +173,7 @@ def test_a_value_that_cannot_be_honoured_is_refused_when_the_kernel_is_made(
 ) -> None:
     settings = helion.Settings(**{name: value})  # a Settings object alone is not a use
     assert getattr(settings, name) == value
-    with pytest.raises(exc.UnsupportedSetting, match=f"kernel 'add': {name}=.* is not supported"):
+    with pytest.raises(exc.UnsupportedSetting, match=rf"kernel 'add': {name}=.* is not supported"):
         helion.kernel(**{name: value})(K.add)
     with pytest.raises(exc.UnsupportedSetting):
         helion.kernel(settings=settings)(K.add)

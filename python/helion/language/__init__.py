@@ -33,6 +33,7 @@ __all__ = [
     "atomic_or",
     "atomic_xchg",
     "atomic_xor",
+    "barrier",
     "constexpr",
     "cumprod",
     "cumsum",
@@ -41,6 +42,7 @@ __all__ = [
     "full",
     "grid",
     "inline_asm_elementwise",
+    "jagged_tile",
     "load",
     "rand",
     "randint",
@@ -122,6 +124,13 @@ tile = _device_only(
     "the top-level loop becomes the launch grid.",
 )
 grid = _device_only("grid", "grid(end | begin, end | [ends...]): iterate with scalar indices.")
+jagged_tile = _device_only(
+    "jagged_tile",
+    "jagged_tile(parent): iterate over [0, max(parent)), each lane masked by its parent's value.",
+)
+barrier = _device_only(
+    "barrier", "barrier(): a grid-wide synchronisation between two top-level device loops."
+)
 zeros = _device_only("zeros", "zeros(shape, dtype=torch.float32): a zero-filled tile.")
 full = _device_only("full", "full(shape, value, dtype=torch.float32): a tile filled with value.")
 arange = _device_only("arange", "arange(...): like torch.arange, inside a kernel.")
