@@ -585,3 +585,11 @@ def test_barrier_is_a_no_op_and_jagged_tiles_are_refused() -> None:
 
     with pytest.raises(exc.UnsupportedOp, match=r"hl.jagged_tile cannot run in ref mode.*"):
         _in_ref_mode(body, torch.ones(2))
+
+
+def test_constexpr_arguments_and_keywords() -> None:
+    kernel = helion.kernel(ref_mode=helion.RefMode.EAGER)(R.scale_add_odd)
+    x = torch.randn(3, 5)
+    expected = x * 2.0 + torch.sigmoid(x)
+    torch.testing.assert_close(kernel(x, x, hl.constexpr(2.0)), expected)
+    torch.testing.assert_close(kernel(x, y=x, alpha=2.0), expected)
