@@ -7,17 +7,16 @@ helion sets ``TRITON_INTERPRET=1`` there unless the variable is already set.
 
 from __future__ import annotations
 
-import os as _os
-
 import torch as _torch
 
-if "TRITON_INTERPRET" not in _os.environ and not _torch.cuda.is_available():
-    _os.environ["TRITON_INTERPRET"] = "1"
+from . import _settings
 
-from . import exc, language
-from ._config import Config
-from ._settings import RefMode, Settings
-from .runtime import BoundKernel, Kernel, kernel
+_settings.enable_triton_interpreter_without_gpu(_torch.cuda.is_available())
+
+from . import exc, language, runtime  # noqa: E402 - after Triton's interpreter is decided
+from ._config import Config  # noqa: E402
+from ._settings import RefMode, Settings  # noqa: E402
+from .runtime import BoundKernel, Kernel, aot_kernel, from_cache, jit, kernel  # noqa: E402
 
 
 def cdiv(a: int, b: int) -> int:
@@ -39,8 +38,11 @@ __all__ = [
     "RefMode",
     "Settings",
     "__version__",
+    "aot_kernel",
     "cdiv",
     "exc",
+    "from_cache",
+    "jit",
     "kernel",
     "language",
     "next_power_of_2",

@@ -7,6 +7,7 @@ gives the default when the keyword is absent.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import json
 import logging
@@ -38,19 +39,75 @@ def _log_level(text: str) -> int:
     return level
 
 
-class RefMode(enum.Enum):
-    """How a kernel runs: compiled (OFF) or its body eagerly in PyTorch (EAGER)."""
+class RefMode(str, enum.Enum):
+    """How a kernel runs: compiled (OFF) or its body eagerly in PyTorch (EAGER).
+
+    A str enum, so ``settings.ref_mode == "eager"`` holds too.
+    """
 
     OFF = "off"
     EAGER = "eager"
 
 
-def _ref_mode(text: str) -> str:
-    return "eager" if _bool(text) else "off"
+def _ref_mode(text: str) -> RefMode:
+    if not _bool(text):
+        return RefMode.OFF
+    if triton_interpret_set_by_user():
+        from . import exc
+
+        raise exc.IncompatibleInterpretModes(
+            "HELION_INTERPRET=1 (run kernels eagerly in PyTorch, ref mode) and "
+            "TRITON_INTERPRET=1 (run compiled kernels under Triton's interpreter) are both "
+            "set; unset one of them"
+        )
+    return RefMode.EAGER
+
+
+# --- Triton's interpreter --------------------------------------------------------------
+
+_triton_interpret_set_by_helion = False
+
+
+def enable_triton_interpreter_without_gpu(cuda_available: bool) -> None:
+    """Turns Triton's interpreter on where no GPU can run kernels, unless the user
+    chose either way; remembers that helion did it, so that a user-set
+    ``TRITON_INTERPRET=1`` can be told apart."""
+    global _triton_interpret_set_by_helion
+    if "TRITON_INTERPRET" not in os.environ and not cuda_available:
+        os.environ["TRITON_INTERPRET"] = "1"
+        _triton_interpret_set_by_helion = True
+
+
+def triton_interpret_set_by_user() -> bool:
+    return os.environ.get("TRITON_INTERPRET") == "1" and not _triton_interpret_set_by_helion
 
 
 def _random_seed() -> int:
     return int.from_bytes(os.urandom(4), "little")
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _warning_classes(text: str) -> list[type]:
+    """HELION_IGNORE_WARNINGS: names of helion.exc warnings, separated by commas."""
+    from . import exc
+
+    classes = []
+    for name in _names(text):
+        warning = getattr(exc, name, None)
+        if not (isinstance(warning, type) and issubclass(warning, exc.BaseWarning)):
+            raise ValueError(f"{name!r} is not a warning class of helion.exc")
+        classes.append(warning)
+    return classes
+
+
+def _precompile(text: str) -> str | None:
+    text = text.strip().lower()
+    if text in ("fork", "spawn"):
+        return text
+    return "fork" if _bool(text) else None
 
 
 _EFFORTS = ("none", "quick", "full")
@@ -58,6 +115,7 @@ _STRATEGIES = ("model", "differential_evolution", "pattern", "random")
 # The search classes' names (as the log lines print them) are accepted too.
 _STRATEGY_ALIASES = {
     "modelguidedsearch": "model",
+    "lfbotreesearch": "model",
     "differentialevolutionsearch": "differential_evolution",
     "de": "differential_evolution",
     "patternsearch": "pattern",
@@ -67,30 +125,122 @@ _DOT_PRECISIONS = ("tf32", "tf32x3", "ieee")
 _INDEX_DTYPES = ("int32", "int64")
 _REF_MODES = ("off", "eager")
 
-# name -> (environment variable or None, parser of its text, default or factory)
-_FIELDS: dict[str, tuple[str | None, Callable[[str], Any] | None, Any]] = {
-    "static_shapes": ("HELION_STATIC_SHAPES", _bool, True),
-    "autotune_effort": ("HELION_AUTOTUNE_EFFORT", str.strip, "full"),
-    "autotune_strategy": ("HELION_AUTOTUNE_STRATEGY", str.strip, "model"),
-    "autotune_log_level": ("HELION_AUTOTUNE_LOG_LEVEL", _log_level, logging.INFO),
-    "autotune_random_seed": ("HELION_AUTOTUNE_RANDOM_SEED", int, _random_seed),
-    "autotune_compile_timeout": ("HELION_AUTOTUNE_COMPILE_TIMEOUT", int, 60),
-    "autotune_precompile": ("HELION_AUTOTUNE_PRECOMPILE", _bool, True),
-    "autotune_precompile_jobs": ("HELION_AUTOTUNE_PRECOMPILE_JOBS", _optional_int, None),
-    "autotune_accuracy_check": ("HELION_AUTOTUNE_ACCURACY_CHECK", _bool, True),
-    "autotune_max_generations": ("HELION_AUTOTUNE_MAX_GENERATIONS", _optional_int, None),
-    "autotune_budget_seconds": ("HELION_AUTOTUNE_BUDGET_SECONDS", _optional_float, None),
-    "autotune_progress_bar": ("HELION_AUTOTUNE_PROGRESS_BAR", _bool, True),
-    "autotune_ignore_errors": ("HELION_AUTOTUNE_IGNORE_ERRORS", _bool, False),
-    "autotune_config_overrides": ("HELION_AUTOTUNE_CONFIG_OVERRIDES", json.loads, dict),
-    "autotuner_fn": (None, None, None),
-    "force_autotune": ("HELION_FORCE_AUTOTUNE", _bool, False),
-    "print_output_code": ("HELION_PRINT_OUTPUT_CODE", _bool, False),
+# name -> (environment variables, first set wins; parser of their text; default or factory)
+_FIELDS: dict[str, tuple[tuple[str, ...], Callable[[str], Any] | None, Any]] = {
+    "static_shapes": (("HELION_STATIC_SHAPES",), _bool, True),
+    "autotune_effort": (("HELION_AUTOTUNE_EFFORT",), str.strip, "full"),
+    "autotune_strategy": (("HELION_AUTOTUNE_STRATEGY", "HELION_AUTOTUNER"), str.strip, "model"),
+    "autotune_log_level": (("HELION_AUTOTUNE_LOG_LEVEL",), _log_level, logging.INFO),
+    "autotune_random_seed": (("HELION_AUTOTUNE_RANDOM_SEED",), int, _random_seed),
+    "autotune_compile_timeout": (("HELION_AUTOTUNE_COMPILE_TIMEOUT",), int, 60),
+    # "fork" (workers forked from this process) or None (compile in this process).
+    "autotune_precompile": (("HELION_AUTOTUNE_PRECOMPILE",), _precompile, "fork"),
+    "autotune_precompile_jobs": (("HELION_AUTOTUNE_PRECOMPILE_JOBS",), _optional_int, None),
+    "autotune_accuracy_check": (("HELION_AUTOTUNE_ACCURACY_CHECK",), _bool, True),
+    "autotune_max_generations": (("HELION_AUTOTUNE_MAX_GENERATIONS",), _optional_int, None),
+    "autotune_budget_seconds": (("HELION_AUTOTUNE_BUDGET_SECONDS",), _optional_float, None),
+    "autotune_progress_bar": (("HELION_AUTOTUNE_PROGRESS_BAR",), _bool, True),
+    "autotune_ignore_errors": (("HELION_AUTOTUNE_IGNORE_ERRORS",), _bool, False),
+    "autotune_config_overrides": (("HELION_AUTOTUNE_CONFIG_OVERRIDES",), json.loads, dict),
+    "autotuner_fn": ((), None, None),
+    "force_autotune": (("HELION_FORCE_AUTOTUNE",), _bool, False),
+    "print_output_code": (("HELION_PRINT_OUTPUT_CODE",), _bool, False),
     # None: int32 unless some tensor needs 64-bit offsets.
-    "index_dtype": ("HELION_INDEX_DTYPE", str.strip, None),
-    "dot_precision": ("HELION_DOT_PRECISION", str.strip, "tf32"),
-    "ignore_warnings": (None, None, list),
-    "ref_mode": ("HELION_INTERPRET", _ref_mode, "off"),
+    "index_dtype": (("HELION_INDEX_DTYPE",), str.strip, None),
+    "dot_precision": (("HELION_DOT_PRECISION", "TRITON_F32_DEFAULT"), str.strip, "tf32"),
+    "ignore_warnings": (("HELION_IGNORE_WARNINGS",), _warning_classes, list),
+    "ref_mode": (("HELION_INTERPRET",), _ref_mode, RefMode.OFF),
+    # The autotuner's: checking candidates against a baseline of the user's.
+    "autotune_baseline_fn": ((), None, None),
+    "autotune_baseline_atol": ((), None, None),
+    "autotune_baseline_rtol": ((), None, None),
+    "autotune_baseline_accuracy_check_fn": ((), None, None),
+    "autotune_search_acf": (("HELION_AUTOTUNE_SEARCH_ACF",), _names, list),
+    # The autotuner's: its on-disk cache of best configs.
+    "autotune_cache": (("HELION_AUTOTUNE_CACHE",), str.strip, "LocalAutotuneCache"),
+    "skip_cache": (("HELION_SKIP_CACHE",), _bool, False),
+    "assert_cache_hit": (("HELION_ASSERT_CACHE_HIT",), _bool, False),
+    # Helion's settings that only some values of work here (see _SUPPORTED).
+    "allow_warp_specialize": (("HELION_ALLOW_WARP_SPECIALIZE",), _bool, True),
+    "autotune_adaptive_timeout": (("HELION_AUTOTUNE_ADAPTIVE_TIMEOUT",), _bool, False),
+    "autotune_benchmark_fn": ((), None, None),
+    "autotune_benchmark_subprocess": (("HELION_AUTOTUNE_BENCHMARK_SUBPROCESS",), _bool, False),
+    "autotune_benchmark_timeout": (("HELION_AUTOTUNE_BENCHMARK_TIMEOUT",), int, 30),
+    "autotune_best_available_max_cache_scan": (("HELION_BEST_AVAILABLE_MAX_CACHE_SCAN",), int, 500),
+    "autotune_best_available_max_configs": (("HELION_BEST_AVAILABLE_MAX_CONFIGS",), int, 20),
+    "autotune_best_of_k": (("HELION_AUTOTUNE_BEST_OF_K",), int, 1),
+    "autotune_config_filter": ((), None, None),
+    "autotune_force_persistent": (("HELION_AUTOTUNE_FORCE_PERSISTENT",), _bool, False),
+    "autotune_initial_population_strategy": (
+        ("HELION_AUTOTUNER_INITIAL_POPULATION",),
+        str.strip,
+        None,
+    ),
+    "autotune_log": (("HELION_AUTOTUNE_LOG",), str.strip, None),
+    "autotune_log_details": (("HELION_AUTOTUNE_LOG_DETAILS",), _bool, False),
+    "autotune_rebenchmark_threshold": (("HELION_REBENCHMARK_THRESHOLD",), _optional_float, None),
+    "autotune_seed_configs": ((), None, None),
+    "autotune_suspicious_rebenchmark_ratio": (
+        ("HELION_AUTOTUNE_SUSPICIOUS_REBENCHMARK_RATIO",),
+        _optional_float,
+        None,
+    ),
+    "autotune_with_torch_compile_fusion": (
+        ("HELION_AUTOTUNE_WITH_TORCH_COMPILE_FUSION",),
+        _bool,
+        False,
+    ),
+    "backend": (("HELION_BACKEND",), str.strip, "triton"),
+    "debug_dtype_asserts": (("HELION_DEBUG_DTYPE_ASSERTS",), _bool, False),
+    "disable_autotuner_heuristics": (("HELION_DISABLE_AUTOTUNER_HEURISTICS",), _bool, False),
+    "distributed": (("HELION_DISTRIBUTED",), _bool, False),
+    "fast_math": (("HELION_FAST_MATH",), _bool, False),
+    "persistent_reserved_sms": (("HELION_PERSISTENT_RESERVED_SMS",), int, 0),
+    "print_repro": (("HELION_PRINT_REPRO",), _bool, False),
+    "torch_compile_fusion": (("HELION_TORCH_COMPILE_FUSION",), _bool, False),
+    "triton_do_not_specialize": (("HELION_TRITON_DO_NOT_SPECIALIZE",), _bool, False),
+}
+
+# Settings of which only some values work here: name -> (the values that work, what to
+# do instead). A kernel with another value raises UnsupportedSetting when it is
+# decorated. Allowing a value here is where support for it is declared.
+_SUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
+    "autotune_precompile": (
+        ("fork", None),
+        "candidates are compiled in forked workers ('fork') or in this process (None)",
+    ),
+    "autotune_adaptive_timeout": ((False,), "autotune_compile_timeout bounds each compile"),
+    "autotune_benchmark_fn": ((None,), "candidates are timed by helion's own benchmark"),
+    "autotune_benchmark_subprocess": (
+        (False,),
+        "candidates are timed in this process; autotune_compile_timeout bounds compiles",
+    ),
+    "autotune_benchmark_timeout": ((30,), "leave the default"),
+    "autotune_best_available_max_cache_scan": ((500,), "leave the default"),
+    "autotune_best_available_max_configs": ((20,), "leave the default"),
+    "autotune_best_of_k": ((1,), "leave the default"),
+    "autotune_cache": (("LocalAutotuneCache",), "the local on-disk cache is the only one"),
+    "autotune_config_filter": ((None,), "use autotune_config_overrides to fix config fields"),
+    "autotune_force_persistent": ((False,), "pass a config with the pid_type you want"),
+    "autotune_initial_population_strategy": ((None,), "leave it unset"),
+    "autotune_log": ((None,), "the search logs to stderr; see autotune_log_level"),
+    "autotune_log_details": ((False,), "use autotune_log_level=logging.DEBUG"),
+    "autotune_rebenchmark_threshold": ((None,), "leave it unset"),
+    "autotune_seed_configs": (
+        (None,),
+        "pass configs=[...] to @helion.kernel to choose among given configs",
+    ),
+    "autotune_suspicious_rebenchmark_ratio": ((None,), "leave it unset"),
+    "autotune_with_torch_compile_fusion": ((False,), "leave it off"),
+    "backend": (("triton",), "Triton is the only backend"),
+    "debug_dtype_asserts": ((False,), "check dtypes in the kernel's host code"),
+    "disable_autotuner_heuristics": ((False,), "leave it off"),
+    "distributed": ((False,), "kernels run on one device"),
+    "fast_math": ((False,), "leave it off; kernels use Triton's precise math"),
+    "persistent_reserved_sms": ((0,), "leave it at 0"),
+    "print_repro": ((False,), "use print_output_code=True to see the generated code"),
+    "torch_compile_fusion": ((False,), "leave it off"),
+    "triton_do_not_specialize": ((False,), "use static_shapes=False"),
 }
 
 
@@ -132,25 +282,41 @@ def _index_dtype_name(value: Any) -> str | None:
     return name
 
 
+def _unknown_setting(name: str) -> TypeError:
+    close = difflib.get_close_matches(name, _FIELDS, n=3)
+    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+    return TypeError(f"unknown helion setting {name!r}{hint}")
+
+
+def _from_environment(envs: tuple[str, ...], parse: Callable[[str], Any]) -> tuple[bool, Any]:
+    """(found, value) from the first of ``envs`` that is set and not empty."""
+    for env in envs:
+        text = os.environ.get(env, "")
+        if text == "":
+            continue
+        try:
+            return True, parse(text)
+        except ValueError as error:
+            raise ValueError(f"bad value for {env}: {error}") from None
+    return False, None
+
+
 class Settings:
     """The settings of one kernel. Unknown keywords raise ``TypeError``."""
 
     __slots__ = tuple(_FIELDS)
 
     def __init__(self, **settings: Any) -> None:
-        unknown = [name for name in settings if name not in _FIELDS]
-        if unknown:
-            raise TypeError(f"unknown helion setting {unknown[0]!r}")
-        for name, (env, parse, default) in _FIELDS.items():
+        for name in settings:
+            if name not in _FIELDS:
+                raise _unknown_setting(name)
+        for name, (envs, parse, default) in _FIELDS.items():
             if name in settings:
                 value = settings[name]
-            elif env is not None and parse is not None and os.environ.get(env, "") != "":
-                try:
-                    value = parse(os.environ[env])
-                except ValueError as error:
-                    raise ValueError(f"bad value for {env}: {error}") from None
             else:
-                value = default() if callable(default) else default
+                found, value = _from_environment(envs, parse) if parse else (False, None)
+                if not found:
+                    value = default() if callable(default) else default
             object.__setattr__(self, name, value)
         self._check()
 
@@ -158,9 +324,12 @@ class Settings:
         _check_choice("autotune_effort", self.autotune_effort, _EFFORTS)
         object.__setattr__(self, "autotune_strategy", _strategy_name(self.autotune_strategy))
         _check_choice("dot_precision", self.dot_precision, _DOT_PRECISIONS)
-        if isinstance(self.ref_mode, RefMode):
-            object.__setattr__(self, "ref_mode", self.ref_mode.value)
         _check_choice("ref_mode", self.ref_mode, _REF_MODES)
+        object.__setattr__(self, "ref_mode", RefMode(self.ref_mode))
+        if isinstance(self.autotune_precompile, bool):
+            object.__setattr__(
+                self, "autotune_precompile", "fork" if self.autotune_precompile else None
+            )
         object.__setattr__(self, "index_dtype", _index_dtype_name(self.index_dtype))
         budget = self.autotune_budget_seconds
         if budget is not None and not (_is_number(budget) and budget >= 0):
@@ -187,9 +356,27 @@ class Settings:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in _FIELDS:
-            raise TypeError(f"unknown helion setting {name!r}")
+            raise _unknown_setting(name)
         object.__setattr__(self, name, value)
         self._check()
+
+    def check_supported(self, kernel_name: str) -> None:
+        """Raises UnsupportedSetting for a setting whose value cannot be honoured here."""
+        from . import exc
+
+        for name, (values, instead) in _SUPPORTED.items():
+            value = getattr(self, name)
+            if not any(value is v or (type(value) is type(v) and value == v) for v in values):
+                raise exc.UnsupportedSetting(
+                    f"kernel '{kernel_name}': {name}={value!r} is not supported; {instead} "
+                    f"(supported: {', '.join(map(repr, values))})"
+                )
+        if self.ref_mode == RefMode.EAGER and self.print_output_code:
+            raise exc.RefEagerModeCodePrintError(
+                f"kernel '{kernel_name}': print_output_code=True asks for the generated code, "
+                "but ref mode (ref_mode=EAGER, HELION_INTERPRET=1) runs the kernel's Python "
+                "body and generates none; turn one of them off"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _FIELDS}

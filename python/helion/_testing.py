@@ -9,11 +9,13 @@ interpreter), where timings say little about a GPU.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
 import sys
 import time
 import unittest
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,8 @@ import torch
 
 from . import exc
 from ._config import Config
-from ._settings import Settings
-from .runtime import Kernel
+from ._settings import RefMode, Settings
+from .runtime import Kernel, ref_mode
 
 DEVICE = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
 HALF_DTYPE = torch.float16
@@ -37,31 +39,244 @@ def is_cuda() -> bool:
     return DEVICE.type == "cuda"
 
 
+def is_ref_mode_enabled(settings: Settings | None = None) -> bool:
+    """Kernels run in ref mode: ``settings`` say so, or without settings, ``HELION_INTERPRET``."""
+    if settings is not None:
+        return settings.ref_mode == RefMode.EAGER
+    return os.environ.get("HELION_INTERPRET", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+# --- skipping tests -----------------------------------------------------------------
+
+
+def skipIfFn(condition: Callable[[], bool], reason: str) -> Callable[[Any], Any]:  # noqa: N802
+    """Skips the test when ``condition()`` holds (asked when the decorator runs)."""
+    return unittest.skipIf(condition(), reason)
+
+
+def xfailIfFn(condition: Callable[[], bool]) -> Callable[[Any], Any]:  # noqa: N802
+    """Marks the test an expected failure when ``condition()`` holds."""
+
+    def decorate(test: Any) -> Any:
+        return unittest.expectedFailure(test) if condition() else test
+
+    return decorate
+
+
 def skipIfNotCUDA() -> Callable[[Any], Any]:  # noqa: N802 (Helion's spelling)
     return unittest.skipIf(not is_cuda(), "needs a CUDA GPU")
 
 
 def skipIfRefEager(reason: str) -> Callable[[Any], Any]:  # noqa: N802
-    # Ref mode is not supported, so no test runs in it: nothing to skip.
+    return unittest.skipIf(is_ref_mode_enabled(), reason)
+
+
+def skipIfNormalMode(reason: str) -> Callable[[Any], Any]:  # noqa: N802
+    return unittest.skipIf(not is_ref_mode_enabled(), reason)
+
+
+def skipIfRocm(reason: str) -> Callable[[Any], Any]:  # noqa: N802
+    return unittest.skipIf(torch.version.hip is not None, reason)
+
+
+def skipIfXPU(reason: str) -> Callable[[Any], Any]:  # noqa: N802
+    return unittest.skipIf(DEVICE.type == "xpu", reason)
+
+
+def skipUnlessAMDCDNA(reason: str) -> Callable[[Any], Any]:  # noqa: N802
+    return unittest.skipUnless(supports_amd_cdna_tunables(), reason)
+
+
+def skipIfNotTriton(reason: str) -> Callable[[Any], Any]:  # noqa: N802
+    # Triton is the only backend here.
     return unittest.skipIf(False, reason)
+
+
+def onlyBackends(backends: Sequence[str]) -> Callable[[Any], Any]:  # noqa: N802
+    return unittest.skipUnless("triton" in backends, f"runs only on {', '.join(backends)}")
+
+
+def get_nvidia_gpu_model() -> str:
+    """The CUDA GPU's name (e.g. "NVIDIA H100 80GB HBM3"), or "" without one."""
+    if not is_cuda() or torch.version.hip is not None:
+        return ""
+    return torch.cuda.get_device_name(DEVICE)
+
+
+def skipIfA10G(reason: str) -> Callable[[Any], Any]:  # noqa: N802
+    return unittest.skipIf("A10G" in get_nvidia_gpu_model(), reason)
+
+
+def _cuda_capability() -> tuple[int, int]:
+    return torch.cuda.get_device_capability(DEVICE) if is_cuda() else (0, 0)
+
+
+def skipIfCudaCapabilityLessThan(  # noqa: N802
+    capability: tuple[int, int], reason: str
+) -> Callable[[Any], Any]:
+    return unittest.skipIf(_cuda_capability() < tuple(capability), reason)
+
+
+def _shared_memory_per_block() -> int:
+    if not is_cuda():
+        return 0
+    properties = torch.cuda.get_device_properties(DEVICE)
+    return int(getattr(properties, "shared_memory_per_block_optin", 0))
+
+
+def skipIfCudaSharedMemoryLessThan(  # noqa: N802
+    required_bytes: int, reason: str
+) -> Callable[[Any], Any]:
+    return unittest.skipIf(_shared_memory_per_block() < required_bytes, reason)
+
+
+skipIfSharedMemoryLessThan = skipIfCudaSharedMemoryLessThan  # noqa: N816 (Helion's spelling)
+
+
+def skipIfLowVRAM(  # noqa: N802
+    reason: str = "not enough GPU memory", required_bytes: int = 30 * 2**30
+) -> Callable[[Any], Any]:
+    memory = torch.cuda.get_device_properties(DEVICE).total_memory if is_cuda() else 0
+    return unittest.skipIf(memory < required_bytes, reason)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    digits = []
+    for part in text.split("+")[0].split(".")[:3]:
+        number = "".join(c for c in part if c.isdigit())
+        digits.append(int(number) if number else 0)
+    return tuple(digits)
+
+
+def skipIfPyTorchBaseVerLessThan(version: str) -> Callable[[Any], Any]:  # noqa: N802
+    return unittest.skipIf(
+        _version(torch.__version__) < _version(version), f"needs PyTorch {version} or later"
+    )
+
+
+def requires_torch_version(version: str) -> Callable[[Any], Any]:
+    return skipIfPyTorchBaseVerLessThan(version)
+
+
+def supports_tensor_descriptor() -> bool:
+    """Triton's tensor descriptors (TMA) work here: a CUDA GPU of capability 9 or later."""
+    return _cuda_capability() >= (9, 0)
+
+
+def skipUnlessTensorDescriptor(reason: str) -> Callable[[Any], Any]:  # noqa: N802
+    return unittest.skipUnless(supports_tensor_descriptor(), reason)
+
+
+def get_tensor_descriptor_fn_name() -> str:
+    """How generated code creates a tensor descriptor."""
+    return "tl.make_tensor_descriptor"
+
+
+def supports_amd_cdna_tunables() -> bool:
+    # No config field here is specific to AMD's CDNA GPUs.
+    return False
+
+
+def skipUnlessTf32Supported(reason: str = "needs TF32") -> Callable[[Any], Any]:  # noqa: N802
+    return unittest.skipUnless(_cuda_capability() >= (8, 0), reason)
+
+
+def synchronize_device() -> None:
+    """Waits for the GPU's queued work (nothing to wait for on the CPU)."""
+    if is_cuda():
+        torch.cuda.synchronize(DEVICE)
+
+
+def is_master_rank() -> bool:
+    # Kernels run in one process on one device (the distributed setting is not supported).
+    return True
+
+
+def sync_object(value: Any) -> Any:
+    """The value every rank agrees on: with a single process, ``value`` itself."""
+    return value
+
+
+@contextlib.contextmanager
+def float32_matmul_precision(precision: str = "high") -> Iterator[None]:
+    """Sets ``torch.set_float32_matmul_precision`` for the block, then restores it."""
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision(precision)
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(before)
+
+
+# --- ref mode in tests ----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def track_run_ref_calls() -> Iterator[list[str]]:
+    """Yields a list that receives the name of each kernel run in ref mode in the block."""
+    with ref_mode.observe_runs() as names:
+        yield names
+
+
+@contextlib.contextmanager
+def assert_helion_ref_mode() -> Iterator[None]:
+    """Fails unless some kernel runs in ref mode inside the block."""
+    with track_run_ref_calls() as names:
+        yield
+    if not names:
+        raise AssertionError("no helion kernel ran in ref mode in this block")
 
 
 class TestCase(unittest.TestCase):
     """Base of kernel tests."""
 
 
-class RefEagerTestDisabled:
-    """Mixin of test classes that never run in ref mode (the only mode here)."""
-
-
 class RefEagerTestBase:
-    """Mixin of test classes meant to run in ref mode, which is not supported."""
+    """Mixin of test classes whose kernels run in ref mode: each test runs with
+    ``HELION_INTERPRET=1``, so kernels it decorates run eagerly in PyTorch."""
 
     def setUp(self) -> None:
-        raise exc.CompileError(
-            "ref mode (HELION_INTERPRET=1) is not supported; run these tests without "
-            "RefEagerTestBase"
+        super().setUp()  # type: ignore[misc]
+        before = os.environ.get("HELION_INTERPRET")
+        os.environ["HELION_INTERPRET"] = "1"
+
+        def restore() -> None:
+            if before is None:
+                os.environ.pop("HELION_INTERPRET", None)
+            else:
+                os.environ["HELION_INTERPRET"] = before
+
+        self.addCleanup(restore)  # type: ignore[attr-defined]
+
+
+class RefEagerTestDisabled:
+    """Mixin of test classes that must not run in ref mode: skipped when it is on."""
+
+    def setUp(self) -> None:
+        if is_ref_mode_enabled():
+            self.skipTest("not run in ref mode")  # type: ignore[attr-defined]
+        super().setUp()  # type: ignore[misc]
+
+
+# Names of Helion's _testing that depend on its internals (its expected-output
+# journal, its counters, its benchmark internals), with what to use here.
+_NOT_PROVIDED = {
+    "AssertExpectedJournal": "compare generated code with your own expected text",
+    "CosSimilarity": "use torch.nn.functional.cosine_similarity",
+    "counters": "helion keeps no event counters here",
+    "compute_repeat": "use do_bench(fn, rep=...)",
+    "interleaved_bench": "use run_example(..., interleaved=True) or do_bench",
+    "get_test_dot_precision": "pass dot_precision= to @helion.kernel",
+    "get_test_float32_matmul_precision": "use float32_matmul_precision(...)",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NOT_PROVIDED:
+        raise exc.InvalidAPIUsage(
+            f"helion._testing.{name} is not provided by this implementation; {_NOT_PROVIDED[name]}"
         )
+    raise AttributeError(f"module 'helion._testing' has no attribute {name!r}")
 
 
 def import_path(path: str | Path) -> Any:
@@ -256,10 +471,16 @@ def code_and_output(fn: Kernel, args: Sequence[Any], **config_kwargs: Any) -> tu
     """The Triton module ``fn`` generates for ``args`` and the result of running it.
 
     The config comes from ``config_kwargs`` when given, else the kernel's one
-    config, else its default config.
+    config, else its default config. In ref mode nothing is generated: the code
+    is the kernel's own source, and the result comes from running it eagerly.
     """
     if not isinstance(fn, Kernel):
         raise TypeError(f"code_and_output takes a helion kernel, got {type(fn).__name__}")
+    if is_ref_mode_enabled(fn.settings):
+        if not config_kwargs:
+            return fn.kernel_source, fn.run_ref(*args)
+        config = Config(**config_kwargs)
+        return fn.kernel_source, ref_mode.run(fn.fn, fn.name, fn.normalize_args(*args), config)
     bound = fn.bind(tuple(args))
     if config_kwargs:
         config = Config(**config_kwargs)

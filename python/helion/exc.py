@@ -39,6 +39,11 @@ class TritonInterpreterRequired(BaseError):
     """CPU tensors were passed while Triton's interpreter is off."""
 
 
+class UnsupportedSetting(BaseError, ValueError):
+    """A setting of Helion's with a value this implementation cannot honour; the message
+    names the kernel and what to use instead."""
+
+
 class InvalidArgument(BaseError, TypeError):
     """A kernel argument the kernel cannot take: a non-tensor where the kernel uses a tensor,
     a tensor on the meta device, text that is not valid Unicode; names the argument."""

@@ -88,9 +88,9 @@ def test_decorators_holding_lambdas(kernel: helion.Kernel, added: int, device: s
 
 
 def test_unknown_setting_holding_a_lambda() -> None:
-    with pytest.raises(TypeError, match="unknown helion setting 'autotune_baseline_fn'"):
+    with pytest.raises(TypeError, match="unknown helion setting 'autotune_baseline_func'"):
 
-        @helion.kernel(autotune_baseline_fn=lambda x: x * 2)
+        @helion.kernel(autotune_baseline_func=lambda x: x * 2)
         def k(x: torch.Tensor) -> torch.Tensor:
             return x
 

@@ -2,15 +2,24 @@
 
 The compiler recognises these names in kernel source and lowers them; the
 Python objects here exist for imports, annotations and documentation. Called
-directly (which only happens outside a compiled kernel) they raise
-:class:`helion.exc.NotInsideKernel`.
+directly they raise :class:`helion.exc.NotInsideKernel`, except while a kernel
+runs in ref mode, where each has its eager meaning
+(``helion.runtime.ref_mode``).
 """
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import exc
+
+# While a kernel runs in ref mode: the eager implementation of each function
+# here, by name (set by helion.runtime.ref_mode, which imports this module).
+_eager_functions: contextvars.ContextVar[Mapping[str, Callable[..., Any]] | None] = (
+    contextvars.ContextVar("helion_eager_functions", default=None)
+)
 
 __all__ = [
     "Tile",
@@ -24,6 +33,7 @@ __all__ = [
     "atomic_or",
     "atomic_xchg",
     "atomic_xor",
+    "barrier",
     "constexpr",
     "cumprod",
     "cumsum",
@@ -32,6 +42,7 @@ __all__ = [
     "full",
     "grid",
     "inline_asm_elementwise",
+    "jagged_tile",
     "load",
     "rand",
     "randint",
@@ -96,7 +107,10 @@ class Tile:
 
 def _device_only(name: str, doc: str) -> Any:
     def function(*args: Any, **kwargs: Any) -> Any:
-        raise _not_inside_kernel(name)
+        eager = _eager_functions.get()
+        if eager is None:
+            raise _not_inside_kernel(name)
+        return eager[name](*args, **kwargs)
 
     function.__name__ = function.__qualname__ = name
     function.__module__ = __name__
@@ -110,6 +124,13 @@ tile = _device_only(
     "the top-level loop becomes the launch grid.",
 )
 grid = _device_only("grid", "grid(end | begin, end | [ends...]): iterate with scalar indices.")
+jagged_tile = _device_only(
+    "jagged_tile",
+    "jagged_tile(parent): iterate over [0, max(parent)), each lane masked by its parent's value.",
+)
+barrier = _device_only(
+    "barrier", "barrier(): a grid-wide synchronisation between two top-level device loops."
+)
 zeros = _device_only("zeros", "zeros(shape, dtype=torch.float32): a zero-filled tile.")
 full = _device_only("full", "full(shape, value, dtype=torch.float32): a tile filled with value.")
 arange = _device_only("arange", "arange(...): like torch.arange, inside a kernel.")

@@ -17,10 +17,10 @@ import torch
 
 from .. import _core, exc
 from .._config import Config
-from .._settings import Settings
-from . import effects, torch_op
+from .._settings import RefMode, Settings
+from . import effects, ref_mode, torch_op
 from .launcher import fast_launches
-from .loader import load_module
+from .loader import load_module, module_path
 from .request import (
     SourceInfo,
     build_request,
@@ -185,9 +185,7 @@ def _hint(value: Any) -> Any:
 
 def _is_symbolic(value: Any) -> bool:
     if isinstance(value, torch.Tensor):
-        return not all(
-            type(size) is int for size in itertools.chain(value.shape, value.stride())
-        )
+        return not all(type(size) is int for size in itertools.chain(value.shape, value.stride()))
     return isinstance(value, (torch.SymInt, torch.SymFloat, torch.SymBool))
 
 
@@ -203,6 +201,18 @@ class _SkippedLaunch:
 
 def _no_launch(*args: Any, **kwargs: Any) -> None:
     return None
+
+
+def _helion_internal(name: str, what: str, instead: str) -> property:
+    """A BoundKernel attribute of Helion's that exposed its internals, which differ here."""
+
+    def missing(self: BoundKernel) -> Any:
+        raise exc.InvalidAPIUsage(
+            f"BoundKernel.{name} ({what} in Helion) does not exist in this implementation; "
+            f"{instead}"
+        )
+
+    return property(missing, doc=f"Not available here: {what} in Helion.")
 
 
 class ConfigSpec:
@@ -281,12 +291,7 @@ class Kernel:
         self._shape_generic: Kernel | None = None
         self._announced_default = False
         functools.update_wrapper(self, fn)
-        if self.settings.ref_mode != "off":
-            warnings.warn(
-                f"kernel '{fn.__name__}': ref_mode={self.settings.ref_mode!r} is not supported "
-                "yet; the kernel is compiled as usual",
-                stacklevel=3,
-            )
+        self.settings.check_supported(fn.__name__)
 
     @property
     def name(self) -> str:
@@ -337,6 +342,8 @@ class Kernel:
         self._key = make_key_function(self._constexpr, self.settings.static_shapes)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.settings.ref_mode == RefMode.EAGER:
+            return self.run_ref(*args, **kwargs)
         if _is_compiling():
             return torch_op.graph_call(self, args, kwargs)
         if kwargs or len(args) != len(self._param_names):
@@ -379,6 +386,29 @@ class Kernel:
             "[helion] to autotune instead, set autotune_effort='quick' or 'full' "
             "(or HELION_AUTOTUNE_EFFORT), or pass config=helion.Config(...) to @helion.kernel"
         )
+
+    # --- Helion's other Kernel attributes -------------------------------------------------
+
+    @property
+    def signature(self) -> inspect.Signature:
+        return self._signature
+
+    @property
+    def kernel_source(self) -> str:
+        """The kernel's ``def`` with its decorators, as the compiler reads it."""
+        return self.source_info().source
+
+    def specialization_key(self, args: Sequence[Any]) -> tuple[Any, ...]:
+        """What calls with ``args`` share a compiled kernel with: calls with equal keys do."""
+        return self._key(self.normalize_args(*args))
+
+    def run_ref(self, *args: Any, **kwargs: Any) -> Any:
+        """Runs the kernel's body eagerly in PyTorch (ref mode), whatever ``ref_mode`` says.
+
+        Tunables read the kernel's config when it was given exactly one.
+        """
+        config = self.configs[0] if len(self.configs) == 1 else Config()
+        return ref_mode.run(self.fn, self.name, self.normalize_args(*args, **kwargs), config)
 
 
 class BoundKernel:
@@ -534,6 +564,8 @@ class BoundKernel:
             )
 
     def _first_call(self, args: tuple[Any, ...]) -> Any:
+        if self.settings.ref_mode == RefMode.EAGER:
+            return self.run_ref(*args)
         if self._config is None:
             self.set_config(self._choose_config(args))
         assert self._config is not None and self._run is not None
@@ -605,6 +637,79 @@ class BoundKernel:
         if hasattr(result, "autotune"):
             result = result.autotune()
         return _as_config(result)
+
+    # --- Helion's other BoundKernel attributes --------------------------------------------
+
+    @property
+    def configs(self) -> list[Config]:
+        """The configs given to ``@helion.kernel``."""
+        return self.kernel.configs
+
+    def run_ref(self, *args: Any) -> Any:
+        """Runs the kernel's body eagerly in PyTorch (ref mode) on ``args``.
+
+        Tunables read the chosen config, else the kernel's one given config.
+        """
+        config = self._config
+        if config is None:
+            config = self.configs[0] if len(self.configs) == 1 else Config()
+        return ref_mode.run(self.fn, self.kernel.name, self.kernel.normalize_args(*args), config)
+
+    def to_code(self, config: Config | Mapping[str, Any] | None = None) -> str:
+        """The generated module for ``config`` (Helion's newer name of ``to_triton_code``)."""
+        return self.to_triton_code(config)
+
+    def format_kernel_decorator(self, config: Config, settings: Settings) -> str:
+        """The decorator line that fixes ``config`` for this kernel."""
+        return f"@helion.kernel(config={config!r}, static_shapes={settings.static_shapes})"
+
+    def get_cached_path(self, config: Config | Mapping[str, Any] | None = None) -> str | None:
+        """The file holding the generated module for ``config`` once it has been compiled
+        in this process (default: the chosen config), else None."""
+        if config is None and self._config is None:
+            return None
+        config = self._resolve(config)
+        if config not in self._compiled:
+            return None
+        return str(module_path(self._code[config]))
+
+    def ensure_config_exists(self, args: Sequence[Any]) -> None:
+        """Chooses the config for calls (as a first call would) unless one is chosen."""
+        if self._config is None:
+            args = self.kernel.normalize_args(*args)
+            self.set_config(self._choose_config(args))
+
+    env = _helion_internal(
+        "env", "Helion's compile environment", "use bound.settings and bound.config_spec"
+    )
+    host_function = _helion_internal(
+        "host_function",
+        "Helion's traced host function",
+        "use bound.to_code() to read the host code",
+    )
+    fake_args = _helion_internal(
+        "fake_args", "Helion's fake tensors", "keep the arguments you passed to bind()"
+    )
+    backend_cache_key = _helion_internal(
+        "backend_cache_key", "a key of Helion's Triton cache", "use kernel.specialization_key(args)"
+    )
+    extra_cache_key = _helion_internal(
+        "extra_cache_key", "a key of Helion's autotune cache", "use kernel.specialization_key(args)"
+    )
+    is_cacheable = _helion_internal(
+        "is_cacheable", "an autotune-cache query", "every specialization's best config is cached"
+    )
+    maybe_log_repro = _helion_internal(
+        "maybe_log_repro", "print_repro's logging", "use print_output_code=True"
+    )
+    supports_subprocess_benchmark = _helion_internal(
+        "supports_subprocess_benchmark",
+        "a benchmarking query",
+        "candidates are timed in this process",
+    )
+    bench_compile_config = _helion_internal(
+        "bench_compile_config", "the autotuner's compile step", "use bound.compile_config(config)"
+    )
 
 
 @overload

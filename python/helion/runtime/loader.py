@@ -53,13 +53,22 @@ def _register_source(filename: str, text: str) -> None:
     linecache.cache[filename] = (len(text), None, lines, filename)
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def module_path(text: str) -> Path:
+    """The file in the cache directory that holds module text ``text``."""
+    return cache_dir() / f"{_digest(text)}.py"
+
+
 def load_module(text: str) -> types.ModuleType:
     """The module whose source is ``text``; the same text loads once per process."""
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    digest = _digest(text)
     module = _loaded.get(digest)
     if module is not None:
         return module
-    path = cache_dir() / f"{digest}.py"
+    path = module_path(text)
     if not _holds(path, text):
         _write_atomically(path, text)
     filename = str(path)
