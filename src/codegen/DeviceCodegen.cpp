@@ -136,7 +136,8 @@ private:
         plan.size_value = choice.block_sizes.at(info.size_from >= 0 ? 0 : info.dim_in_call);
         plan.size = names_.generated("_BLOCK_SIZE_" + std::to_string(b));
         plan.size_host = std::to_string(plan.size_value);
-        plan.needs_mask = !extent_value || *extent_value % plan.size_value != 0;
+        plan.needs_mask = info.dynamic_range() || !extent_value ||
+                          *extent_value % plan.size_value != 0;
         continue;
       }
       const auto &loop = config_.reduction_loops.at(info.reduction);
@@ -289,8 +290,18 @@ private:
     const BlockNames &n = block_names_[b];
     if (offset != n.offset) out_.line(n.offset + " = " + offset);
     out_.line(n.indices + " = " + n.offset + " + tl.arange(0, " + plan.size + ")" + index_cast());
-    if (plan.needs_mask)
-      out_.line(n.mask + " = " + n.indices + " < " + kernel_sym(k_.blocks[b].end));
+    if (plan.needs_mask) out_.line(n.mask + " = " + n.indices + " < " + range_end(b));
+  }
+
+  /// A block's range as kernel code: sizes, or the device values that bound
+  /// a loop over a range computed in the kernel.
+  std::string range_begin(int b) {
+    const BlockInfo &info = k_.blocks[b];
+    return info.dynamic_range() ? expr(info.begin_value) : kernel_sym(info.begin);
+  }
+  std::string range_end(int b) {
+    const BlockInfo &info = k_.blocks[b];
+    return info.dynamic_range() ? expr(info.end_value) : kernel_sym(info.end);
   }
 
   /// An index value read from `node` (a scalar or gathered indices), in
@@ -546,8 +557,8 @@ private:
       if (is_flat(b)) break;
       const BlockInfo &info = k_.blocks[b];
       const std::string &offset = block_names_[b].offset;
-      out_.line("for " + offset + " in tl.range(" + kernel_sym(info.begin) + ", " +
-                kernel_sym(info.end) + ", " + plans_[b].size + "):");
+      out_.line("for " + offset + " in tl.range(" + range_begin(b) + ", " + range_end(b) + ", " +
+                plans_[b].size + "):");
       out_.indent();
       emit_block_indices(b, offset);
     }
@@ -753,7 +764,7 @@ private:
       return plans_[n.block].size;
     case OpKind::TileEnd:
       return "tl.minimum(" + block_names_[n.block].offset + " + " + plans_[n.block].size + ", " +
-             kernel_sym(k_.blocks[n.block].end) + ")";
+             range_end(n.block) + ")";
     case OpKind::Full:
       return "tl.full(" + shape_list(n.type.dims) + ", " + expr(n.operands[0]) + ", " +
              triton_dtype(n.type.dtype) + ")";
@@ -879,7 +890,8 @@ private:
       if (index[d].kind != IndexItem::Kind::Block || is_flat(index[d].block)) return "pointer";
       const BlockInfo &b = k_.blocks[index[d].block];
       // Block pointers check bounds against the tensor, so the tile must span it.
-      if (!sym_equal(b.begin, sym_const(0)) || !sym_equal(b.end, t.sizes[d])) return "pointer";
+      if (b.dynamic_range() || !sym_equal(b.begin, sym_const(0)) || !sym_equal(b.end, t.sizes[d]))
+        return "pointer";
     }
     if (index.empty()) return "pointer";
     if (want == "block_ptr") return want;

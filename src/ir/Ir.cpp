@@ -182,8 +182,11 @@ std::string dump(const DeviceKernel &kernel) {
     const BlockInfo &info = kernel.blocks[b];
     out += "block b" + std::to_string(b) +
            (info.kind == BlockInfo::Kind::Tile ? " tile [" : " reduction [") +
-           sym_to_python(info.begin, SymSide::Host) + ", " +
-           sym_to_python(info.end, SymSide::Host) + ")\n";
+           (info.dynamic_range() ? operand_text(kernel, info.begin_value) + ", " +
+                                       operand_text(kernel, info.end_value)
+                                 : sym_to_python(info.begin, SymSide::Host) + ", " +
+                                       sym_to_python(info.end, SymSide::Host)) +
+           ")\n";
   }
   dump_block(out, kernel, kernel.body, 0);
   return out;

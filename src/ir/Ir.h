@@ -56,6 +56,11 @@ struct BlockInfo {
   /// A tile whose block size is another block's (a registered block size
   /// shared by a loop over another range): that block's id.
   int size_from = -1;
+  /// A loop inside the kernel over a range computed on the device
+  /// (`hl.tile(tile.begin, tile.end)`, loaded offsets): the int32 scalar
+  /// nodes of its bounds. `begin`/`end` then only stand in for size hints.
+  int begin_value = -1, end_value = -1;
+  bool dynamic_range() const { return end_value >= 0; }
   SymInt extent() const { return sym_sub(end, begin); }
 };
 

@@ -495,6 +495,14 @@ private:
     return cx_.cast(node, DType::Bool, test.span);
   }
 
+  /// One bound of an `hl.tile` range: a size the host knows, or (in a loop
+  /// inside the kernel) a scalar computed on the device: `tile.begin`, a
+  /// loaded offset. `sym` then holds a stand-in for the size hints.
+  struct Bound {
+    SymInt sym;
+    int node = -1;
+  };
+
   /// A registered block size becomes a tile call of one block with no loop:
   /// its config entry comes first, in source order, like Helion's.
   void add_registered_size(const RegisteredBlockSize &size) {
@@ -526,17 +534,60 @@ private:
   /// registered size (`shared`): that size's own block when the loop covers
   /// its whole range and no enclosing loop iterates it already, else a new
   /// block of the same size.
-  int shared_block(int shared, const SymInt &begin, const SymInt &end) {
+  int shared_block(int shared, const Bound &begin, const Bound &end) {
     ir::BlockInfo &registered = kernel_.blocks[shared];
     bool open = std::find(open_blocks_.begin(), open_blocks_.end(), shared) != open_blocks_.end();
-    if (!open && sym_equal(begin, sym_const(0)) && sym_equal(end, registered.end)) return shared;
+    bool whole_range = begin.node < 0 && end.node < 0 && sym_equal(begin.sym, sym_const(0)) &&
+                       sym_equal(end.sym, registered.end);
+    if (!open && whole_range) return shared;
     ir::BlockInfo b;
     b.kind = ir::BlockInfo::Kind::Tile;
-    b.begin = begin;
-    b.end = end;
+    set_range(b, begin, end);
     b.size_from = shared;
     kernel_.blocks.push_back(b);
     return static_cast<int>(kernel_.blocks.size()) - 1;
+  }
+
+  Bound tile_bound(const Operand &o, bool is_grid, const SourceSpan &span) {
+    if (o.is_host(HostValue::Kind::Int)) return {o.host->sym, -1};
+    if (o.kind == Operand::Kind::Tile)
+      throw UserError("TileOfTile",
+                      "a tile cannot bound another hl.tile; use hl.tile(t.begin, t.end)", span);
+    if (o.kind == Operand::Kind::Tensor && cx_.type_of(o.node).rank() == 0 &&
+        is_integral(cx_.type_of(o.node).dtype)) {
+      if (is_grid)
+        throw UserError("NotAllowedOnDevice",
+                        "the top-level hl.tile needs bounds known to the host; a bound computed "
+                        "on the device fits a loop inside the kernel",
+                        span);
+      return {sym_const(dynamic_extent_hint(o.node)), cx_.cast(o.node, DType::Int32, span)};
+    }
+    throw UserError("TypeError",
+                    "hl.tile takes sizes: ints, sizes known on the host (x.size(0), [m, n]) or, "
+                    "in a loop inside the kernel, int scalars such as tile.begin or a loaded "
+                    "offset",
+                    span);
+  }
+
+  /// A size to search block sizes for a range known only on the device: the
+  /// enclosing tile's range for `tile.begin`/`tile.end`, else a default.
+  int64_t dynamic_extent_hint(int node) const {
+    const ir::Node &n = cx_.node(node);
+    if (n.op == OpKind::TileBegin || n.op == OpKind::TileEnd)
+      return std::max<int64_t>(sym_hint(kernel_.block(n.block).extent()), 1);
+    return 64;
+  }
+
+  /// A block's range; with a bound computed on the device, [0, hint) stands in
+  /// for the sizes and the nodes give the range itself.
+  void set_range(ir::BlockInfo &b, const Bound &begin, const Bound &end) {
+    bool dynamic = begin.node >= 0 || end.node >= 0;
+    b.begin = dynamic ? sym_const(0) : begin.sym;
+    b.end = dynamic ? sym_sub(end.sym, begin.node >= 0 ? sym_const(0) : begin.sym) : end.sym;
+    if (!dynamic) return;
+    const SourceSpan &span = cx_.statement();
+    b.begin_value = begin.node >= 0 ? begin.node : cx_.build().host_int(begin.sym, span);
+    b.end_value = end.node >= 0 ? end.node : cx_.build().host_int(end.sym, span);
   }
 
   /// Creates the blocks of an `hl.tile(...)` call.
@@ -548,31 +599,22 @@ private:
     // variable is that index.
     bool scalar_grid = callee.is_host(HostValue::Kind::Function) && callee.host->text == "hl.grid";
     CallArgs args = bind_call(scalar_grid ? grid_signature() : tile_signature(), call);
-    std::vector<SymInt> begins, ends;
+    std::vector<Bound> begins, ends;
     auto sizes = [&](const Operand &o) {
-      std::vector<SymInt> out;
-      if (o.is_host(HostValue::Kind::Int)) return std::vector<SymInt>{o.host->sym};
-      if (o.is_host(HostValue::Kind::Tuple))
-        if (auto shape = shape_of(*o.host)) return *shape;
-      if (o.kind == Operand::Kind::Tuple) {
-        for (const Operand &e : o.elements)
-          if (e.is_host(HostValue::Kind::Int)) out.push_back(e.host->sym);
-        if (out.size() == o.elements.size()) return out;
-      }
-      throw UserError("TypeError",
-                      "hl.tile takes sizes known on the host: an int or a list of ints (e.g. "
-                      "x.size(0) or [m, n])",
-                      call.span);
+      std::vector<Bound> out;
+      for (const Operand &item : o.kind == Operand::Kind::Tuple ? o.elements : items_of(o))
+        out.push_back(tile_bound(item, is_grid, call.span));
+      return out;
     };
     const Operand &last = is_none(args["end_or_none"]) ? args["begin_or_end"] : args["end_or_none"];
     if (is_none(args["end_or_none"])) {
       ends = sizes(args["begin_or_end"]);
-      begins.assign(ends.size(), sym_const(0));
+      begins.assign(ends.size(), Bound{sym_const(0), -1});
     } else {
       begins = sizes(args["begin_or_end"]);
       ends = sizes(args["end_or_none"]);
       if (begins.size() != ends.size())
-        throw UserError("RankMismatch", "hl.tile's begin and end have different lengths",
+        throw UserError("IncorrectTileUsage", "hl.tile's begin and end have different lengths",
                         call.span);
     }
     std::vector<std::optional<int64_t>> fixed(ends.size());
@@ -623,8 +665,7 @@ private:
       }
       ir::BlockInfo b;
       b.kind = ir::BlockInfo::Kind::Tile;
-      b.begin = begins[d];
-      b.end = ends[d];
+      set_range(b, begins[d], ends[d]);
       b.tile_call = call_index;
       b.dim_in_call = static_cast<int>(d);
       b.name_hint = name;

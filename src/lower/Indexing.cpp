@@ -56,7 +56,9 @@ void check_tile_fits(LoweringContext &cx, const ir::TensorParam &tensor, int dim
                      const SourceSpan &span) {
   const ir::BlockInfo &b = cx.kernel().block(block);
   const SymInt &size = tensor.sizes[dim];
-  if (sym_equal(b.end, size)) return;
+  // A range computed on the device (offsets of jagged rows) is the user's to
+  // keep within the tensor, as in Helion.
+  if (b.dynamic_range() || sym_equal(b.end, size)) return;
   if (auto room = sym_constant(sym_sub(size, b.end)); room && *room >= 0) return;
   std::string message = tensor.name + " is indexed by '" + b.name_hint + "', which spans " +
                         describe_size(b.end) + ", but dimension " + std::to_string(dim) + " of " +

@@ -8,6 +8,21 @@ namespace helion::lower {
 
 using ir::BinaryFn;
 
+namespace {
+
+/// The bounds of `block`'s range as int32 scalar nodes.
+int range_begin(LoweringContext &cx, int block, const SourceSpan &span) {
+  const ir::BlockInfo info = cx.kernel().block(block);
+  return info.dynamic_range() ? info.begin_value : cx.build().host_int(info.begin, span);
+}
+
+int range_end(LoweringContext &cx, int block, const SourceSpan &span) {
+  const ir::BlockInfo info = cx.kernel().block(block);
+  return info.dynamic_range() ? info.end_value : cx.build().host_int(info.end, span);
+}
+
+} // namespace
+
 Operand tile_attribute(LoweringContext &cx, int block, const std::string &attr,
                        const SourceSpan &span) {
   ir::Builder &b = cx.build();
@@ -18,16 +33,15 @@ Operand tile_attribute(LoweringContext &cx, int block, const std::string &attr,
   if (attr == "id") {
     // The tile's position among its loop's tiles: begin // block_size, counted
     // from the start of the range.
-    const ir::BlockInfo info = cx.kernel().block(block);
-    int from_start = b.binary(BinaryFn::Sub, b.tile_begin(block, span),
-                              b.host_int(info.begin, span), span);
+    int from_start =
+        b.binary(BinaryFn::Sub, b.tile_begin(block, span), range_begin(cx, block, span), span);
     return Operand::tensor(b.binary(BinaryFn::FloorDiv, from_start, b.tile_size(block, span), span));
   }
   if (attr == "count") {
     // cdiv(end - begin, block_size) over the loop's range.
-    const ir::BlockInfo info = cx.kernel().block(block);
     int size = b.tile_size(block, span);
-    int extent = b.host_int(info.extent(), span);
+    int extent = b.binary(BinaryFn::Sub, range_end(cx, block, span),
+                          range_begin(cx, block, span), span);
     int rounded = b.binary(BinaryFn::Sub, b.binary(BinaryFn::Add, extent, size, span),
                            b.constant(1, DType::Int32, span), span);
     return Operand::tensor(b.binary(BinaryFn::FloorDiv, rounded, size, span));

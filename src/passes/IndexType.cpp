@@ -23,6 +23,8 @@ std::vector<IndexSpan> index_spans(const ir::DeviceKernel &kernel) {
   for (const ir::TensorParam &t : kernel.tensors)
     spans.push_back({tensor_elements(t), "tensor '" + t.name + "'"});
   for (const ir::BlockInfo &b : kernel.blocks) {
+    // A range computed on the device lies within the tensors it indexes.
+    if (b.dynamic_range()) continue;
     std::string name = b.name_hint.empty() ? "a loop" : "'" + b.name_hint + "'";
     spans.push_back({b.end, "the range of " + name});
   }

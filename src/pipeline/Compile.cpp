@@ -56,6 +56,8 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device,
       for (const ir::Dim &d : n.type.dims)
         if (d.is_block()) separate.insert(d.block);
   }
+  for (size_t b = 0; b < device.blocks.size(); ++b)
+    if (device.blocks[b].dynamic_range()) separate.insert(static_cast<int>(b));
   // A registered block size's smallest legal value: its minimum, and 16
   // where any block of that size feeds a matmul.
   auto registered_min = [&](int registered, int64_t min) {

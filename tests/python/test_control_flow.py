@@ -341,3 +341,51 @@ def test_tile_id_and_count() -> None:
             [rows, rows, torch.full_like(rows, count - 1), torch.full_like(rows, count)], 1
         ).to(torch.int32)
         torch.testing.assert_close(got, expected)
+
+
+# --- loops over ranges computed on the device -----------------------------------------------
+
+
+@helion.kernel(configs=configs([16, 4], [8, 8]))
+def rows_within_tile(x: torch.Tensor) -> torch.Tensor:
+    """An inner loop over the outer tile's own rows, `hl.tile(t.begin, t.end)`."""
+    m, n = x.size()
+    out = torch.empty_like(x)
+    for outer in hl.tile(m):
+        for inner in hl.tile(outer.begin, outer.end):
+            out[inner, :] = x[inner, :] * 3
+    return out
+
+
+@pytest.mark.parametrize("m", [1, 21, 32])
+def test_inner_loop_over_the_outer_tile(m: int) -> None:
+    x = torch.randn(m, 10, device=DEVICE)
+    for config in rows_within_tile.configs:
+        run = rows_within_tile.bind((x,)).compile_config(config)
+        torch.testing.assert_close(run(x), x * 3)
+
+
+@helion.kernel(configs=configs([4], [16]))
+def jagged_row_sums(values: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """Rows of different lengths: row i is values[offsets[i]:offsets[i + 1]]."""
+    (rows_plus_one,) = offsets.size()
+    rows = rows_plus_one - 1
+    out = torch.zeros([rows], dtype=values.dtype, device=values.device)
+    for row in hl.grid(rows):
+        start = offsets[row]
+        end = offsets[row + 1]
+        total = hl.zeros([1], dtype=torch.float32)
+        for chunk in hl.tile(start, end):
+            total = total + torch.sum(values[chunk], 0, keepdim=True)
+        out[row] = torch.sum(total, 0)
+    return out
+
+
+def test_loop_bounds_loaded_from_a_tensor() -> None:
+    lengths = torch.tensor([3, 0, 17, 1, 40], device=DEVICE)
+    offsets = torch.cat([torch.zeros(1, dtype=torch.int64, device=DEVICE), lengths.cumsum(0)])
+    values = torch.randn(int(lengths.sum()), device=DEVICE)
+    expected = torch.stack([c.sum() for c in values.split(lengths.tolist())])
+    for config in jagged_row_sums.configs:
+        run = jagged_row_sums.bind((values, offsets)).compile_config(config)
+        torch.testing.assert_close(run(values, offsets), expected, rtol=1e-5, atol=1e-5)
