@@ -297,11 +297,20 @@ private:
   /// a loop over a range computed in the kernel.
   std::string range_begin(int b) {
     const BlockInfo &info = k_.blocks[b];
-    return info.dynamic_range() ? expr(info.begin_value) : kernel_sym(info.begin);
+    return info.dynamic_range() ? in_index_type(info.begin_value) : kernel_sym(info.begin);
   }
   std::string range_end(int b) {
     const BlockInfo &info = k_.blocks[b];
-    return info.dynamic_range() ? expr(info.end_value) : kernel_sym(info.end);
+    return info.dynamic_range() ? in_index_type(info.end_value) : kernel_sym(info.end);
+  }
+
+  /// An integer scalar as the kernel's index type (a loaded int64 offset in
+  /// an int32 kernel, whose tensors all fit int32 offsets, or the reverse).
+  std::string in_index_type(int node) {
+    DType have = k_.node(node).type.dtype;
+    DType want = int64_indices_ ? DType::Int64 : DType::Int32;
+    if (have == want || k_.node(node).op == OpKind::Constant) return expr(node);
+    return "tl.cast(" + expr(node) + ", " + triton_dtype(want) + ")";
   }
 
   /// An index value read from `node` (a scalar or gathered indices), in

@@ -560,7 +560,7 @@ private:
                         "the top-level hl.tile needs bounds known to the host; a bound computed "
                         "on the device fits a loop inside the kernel",
                         span);
-      return {sym_const(dynamic_extent_hint(o.node)), cx_.cast(o.node, DType::Int32, span)};
+      return {sym_const(dynamic_extent_hint(o.node)), o.node}; // code generation casts it
     }
     throw UserError("TypeError",
                     "hl.tile takes sizes: ints, sizes known on the host (x.size(0), [m, n]) or, "

@@ -10,15 +10,17 @@ using ir::BinaryFn;
 
 namespace {
 
-/// The bounds of `block`'s range as int32 scalar nodes.
+/// The bounds of `block`'s range as int32 scalar nodes, like tile.begin.
 int range_begin(LoweringContext &cx, int block, const SourceSpan &span) {
   const ir::BlockInfo info = cx.kernel().block(block);
-  return info.dynamic_range() ? info.begin_value : cx.build().host_int(info.begin, span);
+  if (!info.dynamic_range()) return cx.build().host_int(info.begin, span);
+  return cx.cast(info.begin_value, DType::Int32, span);
 }
 
 int range_end(LoweringContext &cx, int block, const SourceSpan &span) {
   const ir::BlockInfo info = cx.kernel().block(block);
-  return info.dynamic_range() ? info.end_value : cx.build().host_int(info.end, span);
+  if (!info.dynamic_range()) return cx.build().host_int(info.end, span);
+  return cx.cast(info.end_value, DType::Int32, span);
 }
 
 } // namespace
