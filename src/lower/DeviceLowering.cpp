@@ -989,7 +989,11 @@ private:
           throw UserError("UnsupportedOp",
                           "comparison " + e.ops[i] + " is not supported on the device", e.span);
         std::optional<Operand> host;
-        if (all_host_scalars({left, right}) && e.ops.size() == 1) host = host_scalar_value(e);
+        auto host_non_tensor = [](const Operand &o) {
+          return o.kind == Operand::Kind::Host && o.host->kind != HostValue::Kind::Tensor;
+        };
+        bool host_values = host_non_tensor(left) && host_non_tensor(right);
+        if (host_values && e.ops.size() == 1) host = host_scalar_value(e);
         Operand r = host ? *host : call_function(fn->second, {left, right}, {}, e.span, &e);
         result = i == 0 ? r : call_function("torch.logical_and", {result, r}, {}, e.span, &e);
         left = right;

@@ -282,6 +282,14 @@ HostValuePtr HostEvaluator::eval_compare(const ast::Expr &expr) {
     if (!same) return HostValue::make_bool(std::nullopt);
     return HostValue::make_bool(expr.ops[0] == "Is" ? *same : !*same);
   }
+  // Strings and dtypes (arguments are specialized on them) compare when compiling.
+  if (expr.ops.size() == 1 && (expr.ops[0] == "Eq" || expr.ops[0] == "NotEq")) {
+    HostValuePtr a = eval(*expr.left), b = eval(*expr.comparators[0]);
+    std::optional<bool> same;
+    if (a->kind == Kind::String && b->kind == Kind::String) same = a->text == b->text;
+    if (a->kind == Kind::DType && b->kind == Kind::DType) same = a->dtype == b->dtype;
+    if (same) return HostValue::make_bool(expr.ops[0] == "Eq" ? *same : !*same);
+  }
   // Otherwise only comparisons of ints known at compile time have a known outcome.
   std::optional<int64_t> left = known_int(*eval(*expr.left));
   bool truth = true;
@@ -887,6 +895,64 @@ static void assigned_names(const std::vector<ast::StmtPtr> &stmts, std::set<std:
 }
 
 static void propagate_host_stmt(const ast::Stmt &s, HostEvaluator &eval,
+                                std::map<std::string, HostValuePtr> &env);
+
+/// The value `name` holds after a host `if` whose condition is known only
+/// when the kernel runs, from its values at the end of either branch: the
+/// same value, or a scalar of one kind that the kernel then reads from the
+/// host variable at launch (`num_groups = H // Hk` or `1`), else unknown.
+static HostValuePtr merged_value(const std::string &name, const HostValuePtr &a,
+                                 const HostValuePtr &b) {
+  using Kind = HostValue::Kind;
+  if (a == b) return a;
+  if (!a || !b || a->kind != b->kind) return HostValue::make(Kind::Unknown);
+  switch (a->kind) {
+  case Kind::Int:
+    if (sym_equal(a->sym, b->sym)) return a;
+    return HostValue::make_int(sym_var(name, name, sym_hint(a->sym)));
+  case Kind::Float:
+    if (a->number && b->number && *a->number == *b->number) return a;
+    return HostValue::make_float(std::nullopt);
+  case Kind::Bool:
+    if (a->truth && b->truth && *a->truth == *b->truth) return a;
+    return HostValue::make_bool(std::nullopt);
+  case Kind::DType:
+    if (a->dtype == b->dtype) return a;
+    return HostValue::make(Kind::Unknown);
+  default:
+    return HostValue::make(Kind::Unknown);
+  }
+}
+
+/// A host `if` whose condition only the run decides: both branches are
+/// followed on copies of the variables, and what they assign is merged.
+static void merge_host_branches(const ast::Stmt &s, HostEvaluator &eval,
+                                std::map<std::string, HostValuePtr> &env) {
+  std::set<std::string> names;
+  assigned_names(s.body, names);
+  assigned_names(s.orelse, names);
+  auto follow = [&](const std::vector<ast::StmtPtr> &branch) {
+    std::map<std::string, HostValuePtr> copy = env;
+    HostFindings scratch; // what a branch registers would hold on one path only
+    HostEvaluator branch_eval = eval.with_env(copy, &scratch);
+    try {
+      for (const auto &inner : branch)
+        propagate_host_stmt(*inner, branch_eval, copy);
+    } catch (const UserError &) {
+      for (const std::string &n : names)
+        copy[n] = HostValue::make(HostValue::Kind::Unknown);
+    }
+    return copy;
+  };
+  std::map<std::string, HostValuePtr> then_env = follow(s.body), else_env = follow(s.orelse);
+  for (const std::string &n : names) {
+    auto a = then_env.find(n), b = else_env.find(n);
+    env[n] = merged_value(n, a == then_env.end() ? nullptr : a->second,
+                          b == else_env.end() ? nullptr : b->second);
+  }
+}
+
+static void propagate_host_stmt(const ast::Stmt &s, HostEvaluator &eval,
                                 std::map<std::string, HostValuePtr> &env) {
   using SK = ast::StmtKind;
   switch (s.kind) {
@@ -924,7 +990,8 @@ static void propagate_host_stmt(const ast::Stmt &s, HostEvaluator &eval,
         propagate_host_stmt(*inner, eval, env);
       return;
     }
-    [[fallthrough]];
+    merge_host_branches(s, eval, env);
+    return;
   }
   case SK::For:
   case SK::While: {

@@ -73,6 +73,13 @@ public:
       : inputs_(inputs), env_(env), findings_(findings) {}
 
   HostValuePtr eval(const ast::Expr &expr);
+  /// An evaluator like this one over other variables (a branch of a host
+  /// `if` followed on its own copy), recording into `findings`.
+  HostEvaluator with_env(std::map<std::string, HostValuePtr> &env, HostFindings *findings) const {
+    HostEvaluator other(inputs_, env, findings);
+    other.arguments_ = arguments_;
+    return other;
+  }
   /// A global or builtin name; nullptr when undefined.
   HostValuePtr lookup_global(const std::string &name) const;
   /// `module.attr` for the modules kernels use (torch, helion.language, math).
