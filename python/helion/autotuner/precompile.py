@@ -403,6 +403,8 @@ class WorkerPool:
         self.workers: list[_Worker] = []
         self.startup_failures = 0
         self.broken = False
+        # The longest a successful compile took: the search's compile timeout adapts to it.
+        self.slowest_compile_s = 0.0
         self._args_ids: dict[bytes, int] = {}
         _live_pools.add(self)
 
@@ -511,6 +513,10 @@ class WorkerPool:
                     continue
                 key, outcome = message
                 results[key] = outcome
+                if outcome is None:
+                    self.slowest_compile_s = max(
+                        self.slowest_compile_s, time.monotonic() - worker.started
+                    )
                 worker.task = None
             now = time.monotonic()
             for worker in list(self.workers):
