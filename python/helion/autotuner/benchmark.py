@@ -180,7 +180,7 @@ def accumulation_lengths(described: dict[str, Any]) -> list[int]:
     inside the kernel (a matmul's K loop, a hand-written looped reduction).
     A loop that only maps over its range counts too: that only widens the
     tolerance a little."""
-    lengths = [int(r["size_hint"]) for r in described.get("reductions", ())]
+    lengths = [int(r["size_hint"]) for r in described.get("reduction_loops", ())]
     for entry in described.get("block_sizes", ()):
         if not entry.get("grid", True):
             lengths += [int(n) for n in entry.get("size_hints", ())]
