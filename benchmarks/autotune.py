@@ -9,7 +9,10 @@ medians), with ratios. A PNG per kernel plots the best kernel time so far
 against the search's wall time (needs matplotlib). ``--random-baseline N``
 also runs RandomSearch for comparison (the core draws random configs in
 batches of 100, so N is rounded up to a multiple of 100). The per-kernel
-rows also go to ``results-<effort>.json`` in the output folder.
+rows also go to ``results-<effort>.json`` in the output folder. Per search it
+also prints where the time went (generating, compiling, running and
+checking, timing: whichever dominates is what to cap) and the finalists'
+re-timing (search time beside the interleaved median of the final rounds).
 
 Without a CUDA GPU it runs as a smoke test of itself: tiny shapes under
 Triton's interpreter, wall-clock times, no torch.compile.
@@ -133,8 +136,32 @@ def run_search(fn: Any, args: tuple[Any, ...], **settings: Any) -> dict[str, Any
         "measured": int(result.get("configs_measured", len(result.get("history", [])))),
         "best_over_time": [list(map(float, p)) for p in result.get("best_over_time", [])],
         "step_seconds": result.get("step_seconds", {}),
+        "finalists": result.get("finalists", []),
         "kernel_ms": bench(lambda: bound(*args)),
     }
+
+
+def describe_steps(step_seconds: dict[str, float]) -> str:
+    """"generate 0.4s, compile 3.1s (62%), ...; compile dominates"."""
+    total = sum(step_seconds.values())
+    if total <= 0:
+        return "no time recorded"
+    parts = [f"{step} {s:.1f}s ({100 * s / total:.0f}%)" for step, s in step_seconds.items()]
+    top = max(step_seconds, key=step_seconds.__getitem__)
+    return ", ".join(parts) + f"; {top} dominates"
+
+
+def describe_finalists(finalists: list[dict[str, Any]], best: Any) -> str:
+    """One line per finalist: search time, interleaved final median, the pick."""
+    if not finalists:
+        return "  finalists: not re-timed (the budget ran out)"
+    lines = ["  finalists (search ms -> final median ms):"]
+    for finalist in finalists:
+        final = finalist["final_ms"]
+        shown = f"{final:.4f}" if final is not None else f"failed: {finalist['error']}"
+        picked = "  <- picked" if finalist["config"] == dict(best) else ""
+        lines.append(f"    {finalist['search_ms']:.4f} -> {shown}{picked}")
+    return "\n".join(lines)
 
 
 def plot(path: Path, label: str, runs: dict[str, dict[str, Any]]) -> bool:
@@ -248,14 +275,16 @@ def main(argv: list[str] | None = None) -> int:
                     "config": run["best"],
                     "best_over_time": run["best_over_time"],
                     "step_seconds": run["step_seconds"],
+                    "finalists": run["finalists"],
                 }
             )
-            steps = ", ".join(f"{step} {s:.1f}s" for step, s in run["step_seconds"].items())
             print(
-                f"{name}: {run['wall_s']:.1f}s ({steps}), {run['measured']} configs, "
-                f"best {run['kernel_ms']:.4f} ms, config {run['best']!r}",
+                f"{name}: {run['wall_s']:.1f}s ({describe_steps(run['step_seconds'])}), "
+                f"{run['measured']} configs, best {run['kernel_ms']:.4f} ms, "
+                f"config {run['best']!r}",
                 flush=True,
             )
+            print(describe_finalists(run["finalists"], run["best"]), flush=True)
         print(f"eager {eager_ms:.4f} ms  torch.compile {compile_ms:.4f} ms", flush=True)
         plotted = plot(out / f"{key}.png", label, runs) and plotted
 

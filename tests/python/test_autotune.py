@@ -444,6 +444,10 @@ def test_benchmark_script_smoke_run(tmp_path) -> None:
     (row,) = json.loads((tmp_path / "results-quick.json").read_text())
     assert row["kernel"].startswith("rms_norm") and row["measured"] > 0
     assert set(row["step_seconds"]) == {"generate", "compile", "run_and_check", "time"}
+    assert row["finalists"] and all(f["final_ms"] is not None for f in row["finalists"])
+    assert "dominates" in done.stdout
+    assert "finalists (search ms -> final median ms):" in done.stdout
+    assert "  <- picked" in done.stdout
     assert "| rms_norm 16x64 fp32 | default strategy |" in done.stdout
 
 
