@@ -191,9 +191,7 @@ private:
   /// Runs one strategy with `options` until it is done or the budget is spent.
   void search(const AutotuneOptions &options) {
     SearchContext context{space_, options, heuristic_seeds(space_, options.device),
-                          [this](const Config &config) {
-                            return prune_reason(spec_, config, options_.device).empty();
-                          }};
+                          [this](const Config &config) { return prune(config).empty(); }};
     std::unique_ptr<Strategy> strategy = make_strategy(context);
     strategy->observe(history_);
     log_line("Starting " + strategy->start_line());
@@ -281,7 +279,7 @@ private:
         fresh_of[i] = repeated->second;
         continue;
       }
-      std::string pruned = prune_reason(spec_, batch[i], options_.device);
+      std::string pruned = prune(batch[i]);
       if (!pruned.empty()) {
         Measurement failure;
         failure.error = pruned;
@@ -324,8 +322,48 @@ private:
     return out;
   }
 
+  /// Why `config` is not worth compiling: the heuristics' prediction
+  /// (Heuristics.h), or a config measured before that ran out of shared
+  /// memory and that `config` is at least as large as.
+  std::string prune(const Config &config) const {
+    std::string reason = prune_reason(spec_, config, options_.device);
+    if (!reason.empty()) return reason;
+    std::vector<int> genes = space_.gene_values(config);
+    for (const auto &failed : out_of_shared_memory_)
+      if (at_least_as_large(genes, failed))
+        return "pruned: at least as large as a config that ran out of shared memory";
+    return "";
+  }
+
+  /// Shared memory grows with every block size, reduction loop block and
+  /// stage count, for the same flattening and indexing; the other genes
+  /// (warps, grouping, orders) barely change it.
+  bool at_least_as_large(const std::vector<int> &genes, const std::vector<int> &than) const {
+    const auto &kinds = space_.genes();
+    for (size_t g = 0; g < kinds.size(); ++g) {
+      switch (kinds[g].kind) {
+      case Gene::Kind::Block:
+      case Gene::Kind::FlatBlock:
+      case Gene::Kind::Reduction:
+      case Gene::Kind::NumStages:
+        if (genes[g] < than[g]) return false;
+        break;
+      case Gene::Kind::Flatten:
+      case Gene::Kind::Indexing:
+        if (genes[g] != than[g]) return false;
+        break;
+      default:
+        break;
+      }
+    }
+    return true;
+  }
+
   void record(const Config &config, const Measurement &measurement, const std::string &key,
               bool measured) {
+    // Triton's words for a kernel whose buffers exceed the device's shared memory.
+    if (measurement.error.find("out of resource: shared memory") != std::string::npos)
+      out_of_shared_memory_.push_back(space_.gene_values(config));
     measured_[key] = history_.size();
     history_.push_back({config, measurement});
     if (!measured) return;
@@ -466,6 +504,8 @@ private:
   double evaluate_seconds_ = 0;
   size_t configs_evaluated_ = 0;
   bool budget_ran_out_ = false;
+  /// Gene values of the configs that ran out of shared memory (see `prune`).
+  std::vector<std::vector<int>> out_of_shared_memory_;
   /// History indices of the quick stage's finalists (full effort only).
   std::vector<size_t> quick_finalists_;
 };

@@ -619,3 +619,51 @@ TEST(Autotune, FinalistsAreReportedAndLogged) {
     logged = logged || line.find("Finalists re-timed interleaved (median): ") != std::string::npos;
   EXPECT_TRUE(logged);
 }
+
+TEST(Autotune, ConfigsLargerThanOneOutOfSharedMemoryAreNotCompiled) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  Bowl bowl{space, planted(space, kMatmulOptimum)};
+  // Shared memory as Triton would count the operand tiles (fp16), against a
+  // limit far below what the heuristics assume, so that many configs fail.
+  auto bytes = [](const Config &config) {
+    const auto &mn = config.tiles[0].block_sizes;
+    int64_t k = config.tiles[1].block_sizes[0];
+    return int64_t(config.num_stages) * (mn[0] * k + k * mn[1]) * 2;
+  };
+  const int64_t limit = 64 * 1024;
+  auto at_least_as_large = [](const Config &x, const Config &y) {
+    return x.num_stages >= y.num_stages && x.indexing == y.indexing &&
+           x.tiles[0].block_sizes[0] >= y.tiles[0].block_sizes[0] &&
+           x.tiles[0].block_sizes[1] >= y.tiles[0].block_sizes[1] &&
+           x.tiles[1].block_sizes[0] >= y.tiles[1].block_sizes[0];
+  };
+  std::vector<Config> failed_before; ///< out of shared memory in an earlier batch
+  int compiled_in_vain = 0, failures = 0;
+  EvaluateBatch evaluate = [&](const std::vector<Config> &configs, const std::string &phase) {
+    std::vector<Measurement> out;
+    std::vector<Config> failed_now;
+    for (const Config &config : configs) {
+      for (const Config &failed : failed_before)
+        if (at_least_as_large(config, failed)) ++compiled_in_vain;
+      Measurement m = bowl.measure(config);
+      if (bytes(config) > limit) {
+        m.time_ms = std::numeric_limits<double>::infinity();
+        m.error = "OutOfResources: out of resource: shared memory, Required: " +
+                  std::to_string(bytes(config)) + ", Hardware limit: 65536.";
+        if (phase == "search") failed_now.push_back(config);
+      }
+      out.push_back(m);
+    }
+    failures += static_cast<int>(failed_now.size());
+    failed_before.insert(failed_before.end(), failed_now.begin(), failed_now.end());
+    return out;
+  };
+  AutotuneResult result = helion::autotune::autotune(spec, options_for("model", "full"), evaluate,
+                                                     [](const std::string &) {});
+  std::printf("%d configs ran out of shared memory\n", failures);
+  EXPECT_GT(failures, 0);
+  EXPECT_EQ(compiled_in_vain, 0);
+  EXPECT_TRUE(std::isfinite(result.best_time_ms));
+  EXPECT_LE(bytes(result.best), limit);
+}
