@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-KERNELS = ("matmul", "add", "softmax", "rms_norm", "sum")
+KERNELS = ("matmul", "add", "softmax", "rms_norm", "sum", "attention")
 
 
 def load_example(name: str) -> Any:
@@ -55,6 +55,7 @@ SIZES = {
     "softmax": ((4096, 2560), (16, 40)),
     "rms_norm": ((4096, 4096), (16, 64)),
     "sum": ((4096, 8192), (16, 48)),
+    "attention": ((1, 32, 2048, 64), (1, 2, 32, 16)),
 }
 
 
@@ -88,6 +89,11 @@ def cases(
             w = torch.randn(sizes[1:], device=device, dtype=half)
             label = f"rms_norm {shape} {half_name}"
             yield name, label, module.rms_norm.fn, module.rms_norm_reference, (u, w)
+        elif name == "attention":
+            fn = load_example("attention").attention.fn
+            reference = torch.nn.functional.scaled_dot_product_attention
+            q, k, v = (torch.randn(sizes, device=device, dtype=half) for _ in range(3))
+            yield name, f"attention {shape} {half_name}", fn, reference, (q, k, v)
         elif name == "sum":
             fn = load_example("sum").row_sum.fn
             reference = functools.partial(torch.sum, dim=-1)
