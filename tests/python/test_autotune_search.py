@@ -209,7 +209,8 @@ def test_strategy_names_come_from_the_core() -> None:
 
 def test_helion_autotuner_picks_the_strategy(device, monkeypatch, search_core) -> None:
     monkeypatch.setenv(autotuner.AUTOTUNER_ENV, "RandomSearch")
-    k = helion.kernel(**QUICK)(K.add_1d)
+    # Only the strategy matters: a short budget ends the 100 random configs early.
+    k = helion.kernel(**{**QUICK, "autotune_budget_seconds": 5.0})(K.add_1d)
     k.autotune(_pair(device))
     assert search_core[-1]["strategy"] == "random"
     monkeypatch.setenv(autotuner.AUTOTUNER_ENV, "NoSuchSearch")
@@ -328,7 +329,13 @@ def test_assert_cache_hit(device, monkeypatch, capfd, search_core) -> None:
 
 
 def test_full_search_starts_with_quick_and_retimes_its_finalists(device, capfd) -> None:
-    settings = {**QUICK, "autotune_effort": "full", "autotune_max_generations": 0}
+    # max_generations bounds both stages; a budget could skip the final re-timing.
+    settings = {
+        **QUICK,
+        "autotune_effort": "full",
+        "autotune_max_generations": 0,
+        "autotune_budget_seconds": None,
+    }
     k = helion.kernel(**settings)(K.add_1d)
     args = _pair(device)
     best, result = autotuner.search(k.bind(args), args)

@@ -291,7 +291,7 @@ class Evaluator:
         self._tolerance = Tolerance((), tf32=False)
         self._flush: torch.Tensor | None = None
         target = _gpu_target(self.args)
-        self._device = torch.device("cuda", target.index) if target is not None else None
+        self._device = torch.device("cuda", target.device_index) if target is not None else None
         self._precompiled: set[str] = set()
         self._described: bytes | None = None
         self._pool: precompile.WorkerPool | None = None
