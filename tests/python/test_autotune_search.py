@@ -366,3 +366,26 @@ def test_interleaved_timing_ranks_a_slower_kernel_last(device) -> None:
     very_slow = lambda: runs.append(1) or [torch.add(x, y) for _ in range(40)]  # noqa: E731
     assert evaluator._time_search(very_slow) > benchmark._CUTOFF_FACTOR * evaluator.best_ms
     assert len(runs) == 1
+
+
+def test_compile_timeout_adapts_to_the_compiles_seen(device) -> None:
+    k = helion.kernel(**{**QUICK, "autotune_compile_timeout": 60})(K.add_1d)
+    args = _pair(device)
+    bound = k.bind(args)
+    evaluator = benchmark.Evaluator(bound, args, Reporter("add_1d", bound.settings))
+
+    class Pool:
+        slowest_compile_s = 0.0
+
+    evaluator._pool = Pool()
+    assert evaluator._compile_timeout() == 60  # nothing compiled yet
+    Pool.slowest_compile_s = 2.0
+    assert evaluator._compile_timeout() == benchmark._COMPILE_TIMEOUT_FLOOR_S
+    Pool.slowest_compile_s = 10.0
+    assert evaluator._compile_timeout() == 10.0 * benchmark._COMPILE_TIMEOUT_FACTOR
+    Pool.slowest_compile_s = 30.0
+    assert evaluator._compile_timeout() == 60  # never above the setting
+    evaluator.settings = _settings_with(bound.settings, autotune_adaptive_timeout=False)
+    Pool.slowest_compile_s = 2.0
+    assert evaluator._compile_timeout() == 60
+    evaluator._pool = None
