@@ -7,6 +7,7 @@ On a CPU the kernels run under Triton's interpreter with tiny searches.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import kernels as K  # noqa: N812
@@ -16,7 +17,7 @@ import torch
 
 import helion
 from helion import _core, autotuner, exc
-from helion.autotuner import benchmark, cache, driver, report
+from helion.autotuner import benchmark, cache, driver, precompile, report
 from helion.autotuner.report import Reporter
 
 QUICK = dict(
@@ -368,24 +369,36 @@ def test_interleaved_timing_ranks_a_slower_kernel_last(device) -> None:
     assert len(runs) == 1
 
 
-def test_compile_timeout_adapts_to_the_compiles_seen(device) -> None:
-    k = helion.kernel(**{**QUICK, "autotune_compile_timeout": 60})(K.add_1d)
+def test_compile_timeout_adapts_to_the_compiles_seen() -> None:
+    pool = precompile.WorkerPool(jobs=1)  # starts no worker until asked to compile
+    assert pool.timeout_for(60, adaptive=True) == 60  # nothing compiled yet
+    pool.compiled, pool.slowest_compile_s = 3, 2.0
+    assert pool.timeout_for(60, adaptive=True) == precompile._ADAPTIVE_FLOOR_S
+    assert pool.timeout_for(60, adaptive=False) == 60
+    pool.slowest_compile_s = 10.0
+    assert pool.timeout_for(60, adaptive=True) == 10.0 * precompile._ADAPTIVE_FACTOR
+    pool.slowest_compile_s = 30.0
+    assert pool.timeout_for(60, adaptive=True) == 60  # never above the setting
+    assert pool.timeout_for(2, adaptive=True) == 2
+    pool.close()
+
+
+def test_a_hung_compile_is_cut_once_others_succeeded(device, monkeypatch) -> None:
+    """Within one batch: after three quick compiles, the hung one times out at
+    the adaptive timeout, not the setting's."""
+    monkeypatch.setattr(precompile, "start_method", "fork")
+    monkeypatch.setattr(precompile, "_ADAPTIVE_FLOOR_S", 1.0)
+    k = helion.kernel(config=helion.Config(block_sizes=[16]))(K.add_1d)
     args = _pair(device)
-    bound = k.bind(args)
-    evaluator = benchmark.Evaluator(bound, args, Reporter("add_1d", bound.settings))
-
-    class Pool:
-        slowest_compile_s = 0.0
-
-    evaluator._pool = Pool()
-    assert evaluator._compile_timeout() == 60  # nothing compiled yet
-    Pool.slowest_compile_s = 2.0
-    assert evaluator._compile_timeout() == benchmark._COMPILE_TIMEOUT_FLOOR_S
-    Pool.slowest_compile_s = 10.0
-    assert evaluator._compile_timeout() == 10.0 * benchmark._COMPILE_TIMEOUT_FACTOR
-    Pool.slowest_compile_s = 30.0
-    assert evaluator._compile_timeout() == 60  # never above the setting
-    evaluator.settings = _settings_with(bound.settings, autotune_adaptive_timeout=False)
-    Pool.slowest_compile_s = 2.0
-    assert evaluator._compile_timeout() == 60
-    evaluator._pool = None
+    text = k.bind(args).to_triton_code()
+    pool = precompile.WorkerPool(jobs=4, target=benchmark._gpu_target(args))
+    try:
+        tasks = [precompile.Task(key, text, "add_1d") for key in range(3)]
+        tasks.append(precompile.Task("hung", text, "add_1d", fault="hang"))
+        start = time.monotonic()
+        outcome = pool.compile(tasks, precompile.describe_args(args), 120, adaptive=True)
+        assert time.monotonic() - start < 60
+        assert outcome["hung"].startswith("compile timeout after ")
+        assert all(outcome[key] is None for key in range(3))
+    finally:
+        pool.close()

@@ -79,11 +79,6 @@ _FINAL_RUNS = 5
 _FINAL_TIME_MS = 300.0
 # L2 is flushed by writing a buffer larger than any GPU's L2 cache.
 _L2_FLUSH_BYTES = 256 << 20
-# The compile timeout adapts to the compiles seen: this many times the
-# slowest successful one so far, never below the floor (and never above
-# autotune_compile_timeout).
-_COMPILE_TIMEOUT_FACTOR = 4.0
-_COMPILE_TIMEOUT_FLOOR_S = 15.0
 
 
 class _InjectedFault(RuntimeError):
@@ -467,8 +462,15 @@ class Evaluator:
         if self._pool.broken:
             self._pool = None  # workers do not start here: compile in this process
             return found
-        timeout = self._compile_timeout()
-        outcome = self._pool.compile(tasks, self._described, timeout, self.deadline)
+        # A candidate compiling many times longer than every successful one is
+        # given up on early (attention's hung for the whole 60 s).
+        outcome = self._pool.compile(
+            tasks,
+            self._described,
+            float(self.settings.autotune_compile_timeout),
+            self.deadline,
+            adaptive=getattr(self.settings, "autotune_adaptive_timeout", True),
+        )
         for task in tasks:
             if task.key not in outcome:
                 continue  # not compiled there: compiled here when first run
@@ -480,16 +482,6 @@ class Evaluator:
             else:
                 found[task.key] = error
         return found
-
-    def _compile_timeout(self) -> float:
-        """``autotune_compile_timeout``, or less once compiles have been seen
-        (``autotune_adaptive_timeout``): a candidate compiling many times
-        longer than every successful one so far is given up on early."""
-        limit = float(self.settings.autotune_compile_timeout)
-        slowest = self._pool.slowest_compile_s if self._pool is not None else 0.0
-        if not getattr(self.settings, "autotune_adaptive_timeout", True) or slowest <= 0:
-            return limit
-        return min(limit, max(_COMPILE_TIMEOUT_FLOOR_S, _COMPILE_TIMEOUT_FACTOR * slowest))
 
     def _device_error(self, config: Config, failure: BaseException) -> Exception:
         from .. import exc
