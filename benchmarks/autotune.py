@@ -147,16 +147,6 @@ def run_search(fn: Any, args: tuple[Any, ...], **settings: Any) -> dict[str, Any
     }
 
 
-def describe_steps(step_seconds: dict[str, float]) -> str:
-    """"generate 0.4s, compile 3.1s (62%), ...; compile dominates"."""
-    total = sum(step_seconds.values())
-    if total <= 0:
-        return "no time recorded"
-    parts = [f"{step} {s:.1f}s ({100 * s / total:.0f}%)" for step, s in step_seconds.items()]
-    top = max(step_seconds, key=step_seconds.__getitem__)
-    return ", ".join(parts) + f"; {top} dominates"
-
-
 def describe_finalists(finalists: list[dict[str, Any]], best: Any) -> str:
     """One line per finalist: search time, interleaved final median, the pick."""
     if not finalists:
@@ -225,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         # A smoke run of this script: tiny shapes under Triton's interpreter.
         os.environ["TRITON_INTERPRET"] = "1"
     import triton
+
+    from helion.autotuner.report import describe_steps
 
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)

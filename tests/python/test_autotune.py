@@ -276,7 +276,10 @@ def test_budget_bounds_a_search_with_slow_candidates(device, capfd, monkeypatch)
     """Each candidate takes 0.3 s to time; a 2 s budget ends the search after
     a few of them, where the whole quick search would take 15 s or more."""
     timed = []
-    real_search, real_final = benchmark.Evaluator._time_search, benchmark.Evaluator._time_interleaved
+    real_search, real_final = (
+        benchmark.Evaluator._time_search,
+        benchmark.Evaluator._time_interleaved,
+    )
 
     def slow_search(self, fn):
         timed.append("search")

@@ -191,7 +191,7 @@ def _settings_with(settings, **extra):
 
 def test_strategy_names_come_from_the_core() -> None:
     table = json.loads(_core.search_strategies())
-    assert [entry["name"] for entry in table][0] == "model"
+    assert table[0]["name"] == "model"
     for spelling, name in [
         ("de", "differential_evolution"),
         ("DifferentialEvolutionSearch", "differential_evolution"),
@@ -318,9 +318,7 @@ def test_assert_cache_hit(device, monkeypatch, capfd, search_core) -> None:
     monkeypatch.setenv(cache.ASSERT_HIT_ENV, "1")
     helion.kernel(**QUICK)(K.add_1d).autotune(args, force=False)  # a hit
     with pytest.raises(exc.CacheAssertionError):
-        helion.kernel(**{**QUICK, "autotune_effort": "full"})(K.add_1d).autotune(
-            args, force=False
-        )
+        helion.kernel(**{**QUICK, "autotune_effort": "full"})(K.add_1d).autotune(args, force=False)
     err = capfd.readouterr().err
     assert "closest entry" in err and "effort: cached 'quick', now 'full'" in err
     assert len(search_core) == 1

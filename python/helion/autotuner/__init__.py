@@ -1,10 +1,10 @@
 """Autotuning: finding the fastest config of one kernel specialization.
 
 The search strategies live in the compiler core (``_core.Kernel.autotune``);
-this package gives them what they cannot do themselves: compiling candidates
-in worker processes, checking their output and timing them
-(``benchmark.py``, ``precompile.py``), reporting progress (``report.py``) and
-remembering the winner on disk (``cache.py``). The search classes
+this package gives them what they cannot do themselves: running one search
+(``driver.py``), compiling candidates in worker processes, checking their
+output and timing them (``benchmark.py``, ``precompile.py``), reporting
+progress (``report.py``) and remembering the winner on disk (``cache.py``). The search classes
 (``searches.py``) run one strategy by Helion's class names, for
 ``autotuner_fn``.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import exc
 from .._config import Config
@@ -28,7 +28,6 @@ from .fragments import (
     ListOf,
     PowerOfTwoFragment,
 )
-from .report import Reporter
 from .searches import (
     BaseSearch,
     DifferentialEvolutionSearch,

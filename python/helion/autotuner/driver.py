@@ -15,7 +15,7 @@ import torch
 from .. import _core, exc
 from .._config import Config
 from .benchmark import Evaluator, _generate_quietly
-from .report import Reporter
+from .report import Reporter, describe_steps
 
 if TYPE_CHECKING:
     from ..runtime.kernel import BoundKernel
@@ -155,6 +155,8 @@ def search(
     try:
         options["spent_seconds"] = time.monotonic() - started
         result_json = _run_search(bound, json.dumps(options), evaluator, reporter.log)
+        steps = describe_steps(evaluator.step_seconds)
+        reporter.note(f"[helion] kernel '{name}': search time by step: {steps}")
     except (_core.UserError, _core.InternalError) as error:
         raise exc._from_core(error) from None
     finally:
@@ -166,5 +168,3 @@ def search(
     if settings.print_output_code:
         print(_generate_quietly(bound, best), file=sys.stderr, flush=True)
     return best, result
-
-

@@ -45,9 +45,7 @@ class BaseSearch:
 
     def autotune(self) -> Config:
         """Runs the search; returns the best config (not cached)."""
-        best, self.result = search(
-            self.kernel, self.args, strategy=self.strategy, sizes=self.sizes
-        )
+        best, self.result = search(self.kernel, self.args, strategy=self.strategy, sizes=self.sizes)
         return best
 
 
