@@ -402,10 +402,10 @@ private:
     std::string line = "Finalists re-timed interleaved (median):";
     for (size_t i = 0; i < result.finalists.size(); ++i) {
       const Finalist &finalist = result.finalists[i];
-      line += std::string(i ? "," : "") + " " +
-              (finalist.final.ok() ? show_ms(finalist.final.time_ms) + " ms"
-                                   : std::string("failed")) +
-              " (search " + show_ms(finalist.search_ms) + " ms)";
+      line +=
+          std::string(i ? "," : "") + " " +
+          (finalist.final.ok() ? show_ms(finalist.final.time_ms) + " ms" : std::string("failed")) +
+          " (search " + show_ms(finalist.search_ms) + " ms)";
     }
     log_line(line + "; picked " + show_ms(result.best_time_ms) + " ms");
   }

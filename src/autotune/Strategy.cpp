@@ -59,22 +59,21 @@ std::string canonical_strategy(const std::string &spelling) {
   std::string wanted = folded(spelling);
   std::string listed;
   for (const StrategyName &strategy : strategy_names()) {
-    if (wanted == folded(strategy.name) || wanted == folded(strategy.class_name)) return strategy.name;
+    if (wanted == folded(strategy.name) || wanted == folded(strategy.class_name))
+      return strategy.name;
     for (const std::string &alias : strategy.aliases)
       if (wanted == folded(alias)) return strategy.name;
     listed += (listed.empty() ? "" : ", ") + strategy.class_name + " (\"" + strategy.name + "\")";
   }
-  throw UserError("InvalidConfig", "autotuner: \"" + spelling +
-                                       "\" is not a search strategy; use one of " + listed);
+  throw UserError("InvalidConfig",
+                  "autotuner: \"" + spelling + "\" is not a search strategy; use one of " + listed);
 }
 
 std::unique_ptr<Strategy> make_strategy(const SearchContext &context) {
   using Factory = std::unique_ptr<Strategy> (*)(const SearchContext &);
   static const std::map<std::string, Factory> factories = {
-      {"model", make_model_guided_search},
-      {"differential_evolution", make_differential_evolution},
-      {"pattern", make_pattern_search},
-      {"random", make_random_search},
+      {"model", make_model_guided_search}, {"differential_evolution", make_differential_evolution},
+      {"pattern", make_pattern_search},    {"random", make_random_search},
       {"finite", make_finite_search},
   };
   return factories.at(canonical_strategy(context.options.strategy))(context);

@@ -520,8 +520,9 @@ TEST(Autotune, StrategyNamesAreDefinedOnce) {
     FAIL() << "no error";
   } catch (const UserError &error) {
     EXPECT_EQ(error.kind(), "InvalidConfig");
-    EXPECT_NE(std::string(error.what()).find("\"exhaustive\" is not a search strategy; use one of "
-                                             "ModelGuidedSearch (\"model\")"),
+    EXPECT_NE(std::string(error.what())
+                  .find("\"exhaustive\" is not a search strategy; use one of "
+                        "ModelGuidedSearch (\"model\")"),
               std::string::npos)
         << error.what();
   }
@@ -548,8 +549,9 @@ TEST(Autotune, SearchSizesComeFromTheOptions) {
   EXPECT_EQ(tune(spec, options, bowl).result.configs_measured, 7);
   options = AutotuneOptions::from_json(
       Json::parse(R"({"strategy": "pattern", "population_size": 5, "starts": 1})"), spec);
-  EXPECT_EQ(tune(spec, options, bowl).log[0].find(
-                "Starting PatternSearch with initial_population=5, starts=1"),
+  EXPECT_EQ(tune(spec, options, bowl)
+                .log[0]
+                .find("Starting PatternSearch with initial_population=5, starts=1"),
             5u); // after "[0s] "
 
   for (const char *bad : {R"({"population_size": 0})", R"({"crossover_rate": 0})",
@@ -692,19 +694,19 @@ TEST(Autotune, AttentionSharedMemoryMatchesTriton) {
     int64_t required; ///< 0: it ran
   };
   const Case cases[] = {
-      {"[[1, 32], [256]]", 8, 462848},   {"[[4, 32], [64]]", 5, 278528},
-      {"[[4, 128], [64]]", 8, 524288},   {"[[8, 128], [16]]", 8, 360448},
-      {"[[32, 16], [16]]", 4, 458752},   {"[[4, 512], [64]]", 1, 294920},
+      {"[[1, 32], [256]]", 8, 462848},    {"[[4, 32], [64]]", 5, 278528},
+      {"[[4, 128], [64]]", 8, 524288},    {"[[8, 128], [16]]", 8, 360448},
+      {"[[32, 16], [16]]", 4, 458752},    {"[[4, 512], [64]]", 1, 294920},
       {"[[16, 16], [1024]]", 1, 2129920}, {"[[4, 64], [512]]", 2, 557056},
       {"[[32, 16], [256]]", 6, 10551296}, {"[[16, 32], [256]]", 4, 3211288},
-      {"[[1, 256], [128]]", 1, 0},      {"[[2, 256], [16]]", 6, 0},
-      {"[[1, 1024], [16]]", 6, 0},      {"[[1, 32], [64]]", 7, 0},
-      {"[[1, 256], [64]]", 3, 0},       {"[[1, 64], [256]]", 4, 0},
+      {"[[1, 256], [128]]", 1, 0},        {"[[2, 256], [16]]", 6, 0},
+      {"[[1, 1024], [16]]", 6, 0},        {"[[1, 32], [64]]", 7, 0},
+      {"[[1, 256], [64]]", 3, 0},         {"[[1, 64], [256]]", 4, 0},
   };
   for (const Case &c : cases) {
-    Config config = spec.normalize(Json::parse(std::string("{\"block_sizes\": ") + c.blocks +
-                                               ", \"num_stages\": " + std::to_string(c.stages) +
-                                               "}"));
+    Config config =
+        spec.normalize(Json::parse(std::string("{\"block_sizes\": ") + c.blocks +
+                                   ", \"num_stages\": " + std::to_string(c.stages) + "}"));
     int64_t estimate = matmul_shared_memory_bytes(spec, config);
     if (c.required > 0) {
       EXPECT_LE(estimate, c.required) << c.blocks << " stages " << c.stages;
