@@ -284,7 +284,9 @@ def test_finite_search_and_autotuner_fn(device, search_core) -> None:
 def test_bad_search_sizes_are_invalid(device) -> None:
     k = helion.kernel(**QUICK)(K.add_1d)
     args = _pair(device)
-    with pytest.raises(exc.InvalidConfig, match=r"crossover_rate: 1.5 is not allowed"):
+    with pytest.raises(
+        exc.InvalidConfig, match=r"kernel 'add_1d': autotuning: crossover_rate: 1.5 is not allowed"
+    ):
         autotuner.DifferentialEvolutionSearch(k.bind(args), args, crossover_rate=1.5).autotune()
     with pytest.raises(exc.InvalidConfig, match=r"population_size: 0 is not allowed"):
         autotuner.DifferentialEvolutionSearch(k.bind(args), args, population_size=0).autotune()

@@ -157,7 +157,10 @@ def search(
         result_json = _run_search(bound, json.dumps(options), evaluator, reporter.log)
         steps = describe_steps(evaluator.step_seconds)
         reporter.note(f"[helion] kernel '{name}': search time by step: {steps}")
-    except (_core.UserError, _core.InternalError) as error:
+    except _core.UserError as error:
+        found = exc._from_core(error)
+        raise type(found)(f"kernel '{name}': autotuning: {found}") from None
+    except _core.InternalError as error:
         raise exc._from_core(error) from None
     finally:
         evaluator.close()
