@@ -18,7 +18,7 @@ import torch
 import helion
 from helion import _core, autotuner, exc
 from helion.autotuner import benchmark, cache, driver, precompile, report
-from helion.autotuner.report import Reporter
+from helion.autotuner.report import Reporter, describe_steps
 
 QUICK = dict(
     autotune_effort="quick",
@@ -402,3 +402,23 @@ def test_a_hung_compile_is_cut_once_others_succeeded(device, monkeypatch) -> Non
         assert all(outcome[key] is None for key in range(3))
     finally:
         pool.close()
+
+
+@pytest.mark.gpu
+def test_attention_search_compiles_nothing_that_cannot_fit(device) -> None:
+    """On an H100, attention's quick search compiled 11 configs that ran out of
+    shared memory and waited 60 s on 2 more that never finished compiling
+    (they would not have fit either): the heuristics now predict them all."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "attention.py"
+    spec = importlib.util.spec_from_file_location("example_attention", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    q, k, v = (torch.randn([1, 32, 2048, 64], device=device, dtype=torch.float16) for _ in range(3))
+    settings = {**QUICK, "autotune_precompile": True, "autotune_max_generations": None}
+    kernel = helion.kernel(**settings)(module.attention.fn)
+    _best, result = autotuner.search(kernel.bind((q, k, v)), (q, k, v))
+    errors = [error for _config, _ms, error in result["history"] if error]
+    assert not [e for e in errors if "out of resource" in e or "compile timeout" in e], errors
+    print(describe_steps(result["step_seconds"]))
