@@ -223,6 +223,7 @@ private:
       if (std::find(out.begin(), out.end(), i) == out.end()) out.push_back(i);
     return out;
   }
+
   double elapsed() const {
     double since_start =
         options_.clock
@@ -399,7 +400,7 @@ private:
 
   /// "Finalists re-timed: 0.0120 ms (search 0.0118 ms), ...; picked 0.0120 ms".
   void log_finalists(const AutotuneResult &result) {
-    std::string line = "Finalists re-timed interleaved (median):";
+    std::string line = "Finalists re-timed:";
     for (size_t i = 0; i < result.finalists.size(); ++i) {
       const Finalist &finalist = result.finalists[i];
       line +=
