@@ -422,3 +422,63 @@ def test_attention_search_compiles_nothing_that_cannot_fit(device) -> None:
     errors = [error for _config, _ms, error in result["history"] if error]
     assert not [e for e in errors if "out of resource" in e or "compile timeout" in e], errors
     print(describe_steps(result["step_seconds"]))
+
+
+class _WallClockEvent:
+    """torch.cuda.Event's timing interface on the wall clock."""
+
+    def __init__(self, enable_timing: bool = False) -> None:
+        self.at = 0.0
+
+    def record(self) -> None:
+        self.at = time.perf_counter()
+
+    def elapsed_time(self, end: _WallClockEvent) -> float:
+        return (end.at - self.at) * 1000.0
+
+
+@pytest.fixture
+def gpu_timing_on_the_cpu(monkeypatch, device):
+    """The evaluator's GPU timing path with CUDA events and synchronization
+    replaced by the wall clock, so its logic runs without a GPU."""
+    if device == "cuda":
+        pytest.skip("on a GPU the real path runs (test_interleaved_timing_...)")
+    monkeypatch.setattr(torch.cuda, "Event", _WallClockEvent)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *args: None)
+    monkeypatch.setattr(benchmark, "_L2_FLUSH_BYTES", 1024)
+    k = helion.kernel(**QUICK)(K.add_1d)
+    args = _pair(device)
+    bound = k.bind(args)
+    evaluator = benchmark.Evaluator(bound, args, Reporter("add_1d", bound.settings))
+    evaluator.on_gpu = True
+    return evaluator
+
+
+def test_finalists_are_timed_round_robin(gpu_timing_on_the_cpu) -> None:
+    evaluator = gpu_timing_on_the_cpu
+    calls = []
+
+    def sleeper(name: str, seconds: float):
+        return lambda: calls.append(name) or time.sleep(seconds)
+
+    times = evaluator._time_interleaved([sleeper("slow", 0.004), sleeper("fast", 0.001)])
+    assert times[1] < times[0]
+    # A warm-up call each, a first timing each, then rounds that alternate.
+    rounds = calls[4:]
+    assert len(rounds) == benchmark._FINAL_ROUNDS * 2 * benchmark._FINAL_RUNS
+    runs = benchmark._FINAL_RUNS
+    assert rounds[:runs] == ["slow"] * runs and rounds[runs : 2 * runs] == ["fast"] * runs
+    assert rounds[2 * runs : 3 * runs] == ["slow"] * runs
+
+
+def test_a_far_slower_candidate_is_cut_after_one_run(gpu_timing_on_the_cpu) -> None:
+    evaluator = gpu_timing_on_the_cpu
+    calls = []
+    evaluator.best_ms = evaluator._time_search(lambda: time.sleep(0.001))
+    assert evaluator.best_ms >= 1.0
+    slow_ms = evaluator._time_search(lambda: calls.append(1) or time.sleep(0.02))
+    assert slow_ms > benchmark._CUTOFF_FACTOR * evaluator.best_ms
+    assert calls == [1]
+    close = []
+    evaluator._time_search(lambda: close.append(1) or time.sleep(0.001))
+    assert len(close) > 1  # within the cut-off: timed several times
