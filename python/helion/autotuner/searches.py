@@ -43,10 +43,15 @@ class BaseSearch:
         # The core's full result of the last autotune(): history, finalists, ...
         self.result: dict[str, Any] | None = None
 
-    def autotune(self) -> Config:
-        """Runs the search; returns the best config (not cached)."""
-        best, self.result = search(self.kernel, self.args, strategy=self.strategy, sizes=self.sizes)
+    def autotune(self, *, skip_cache: bool = False) -> Config:
+        """Runs the search; returns the best config. A search object neither
+        reads nor writes the config cache, so ``skip_cache`` (Helion's
+        keyword) always holds here."""
+        best, self.result = self._search()
         return best
+
+    def _search(self) -> tuple[Config, dict[str, Any]]:
+        return search(self.kernel, self.args, strategy=self.strategy, sizes=self.sizes)
 
 
 class LFBOTreeSearch(BaseSearch):
@@ -140,9 +145,8 @@ class FiniteSearch(BaseSearch):
             raise ValueError("FiniteSearch needs configs: pass configs=[helion.Config(...), ...]")
         self.configs = [c if isinstance(c, Config) else Config.from_dict(c) for c in configs]
 
-    def autotune(self) -> Config:
-        best, self.result = search(self.kernel, self.args, configs=self.configs)
-        return best
+    def _search(self) -> tuple[Config, dict[str, Any]]:
+        return search(self.kernel, self.args, configs=self.configs)
 
 
 def _classes() -> dict[str, type[BaseSearch]]:
