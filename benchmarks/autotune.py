@@ -9,7 +9,10 @@ medians), with ratios. A PNG per kernel plots the best kernel time so far
 against the search's wall time (needs matplotlib). ``--random-baseline N``
 also runs RandomSearch for comparison (the core draws random configs in
 batches of 100, so N is rounded up to a multiple of 100). The per-kernel
-rows also go to ``results-<effort>.json`` in the output folder.
+rows also go to ``results-<effort>.json`` in the output folder. Per search it
+also prints where the time went (generating, compiling, running and
+checking, timing: whichever dominates is what to cap) and the finalists'
+re-timing (search time beside the interleaved median of the final rounds).
 
 Without a CUDA GPU it runs as a smoke test of itself: tiny shapes under
 Triton's interpreter, wall-clock times, no torch.compile.
@@ -34,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-KERNELS = ("matmul", "add", "softmax", "rms_norm", "sum")
+KERNELS = ("matmul", "add", "softmax", "rms_norm", "sum", "attention")
 
 
 def load_example(name: str) -> Any:
@@ -52,6 +55,7 @@ SIZES = {
     "softmax": ((4096, 2560), (16, 40)),
     "rms_norm": ((4096, 4096), (16, 64)),
     "sum": ((4096, 8192), (16, 48)),
+    "attention": ((1, 32, 2048, 64), (1, 2, 32, 16)),
 }
 
 
@@ -85,6 +89,11 @@ def cases(
             w = torch.randn(sizes[1:], device=device, dtype=half)
             label = f"rms_norm {shape} {half_name}"
             yield name, label, module.rms_norm.fn, module.rms_norm_reference, (u, w)
+        elif name == "attention":
+            fn = load_example("attention").attention.fn
+            reference = torch.nn.functional.scaled_dot_product_attention
+            q, k, v = (torch.randn(sizes, device=device, dtype=half) for _ in range(3))
+            yield name, f"attention {shape} {half_name}", fn, reference, (q, k, v)
         elif name == "sum":
             fn = load_example("sum").row_sum.fn
             reference = functools.partial(torch.sum, dim=-1)
@@ -133,8 +142,22 @@ def run_search(fn: Any, args: tuple[Any, ...], **settings: Any) -> dict[str, Any
         "measured": int(result.get("configs_measured", len(result.get("history", [])))),
         "best_over_time": [list(map(float, p)) for p in result.get("best_over_time", [])],
         "step_seconds": result.get("step_seconds", {}),
+        "finalists": result.get("finalists", []),
         "kernel_ms": bench(lambda: bound(*args)),
     }
+
+
+def describe_finalists(finalists: list[dict[str, Any]], best: Any) -> str:
+    """One line per finalist: search time, interleaved final median, the pick."""
+    if not finalists:
+        return "  finalists: not re-timed (the budget ran out)"
+    lines = ["  finalists (search ms -> final median ms):"]
+    for finalist in finalists:
+        final = finalist["final_ms"]
+        shown = f"{final:.4f}" if final is not None else f"failed: {finalist['error']}"
+        picked = "  <- picked" if finalist["config"] == dict(best) else ""
+        lines.append(f"    {finalist['search_ms']:.4f} -> {shown}{picked}")
+    return "\n".join(lines)
 
 
 def plot(path: Path, label: str, runs: dict[str, dict[str, Any]]) -> bool:
@@ -193,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["TRITON_INTERPRET"] = "1"
     import triton
 
+    from helion.autotuner.report import describe_steps
+
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     card = torch.cuda.get_device_name() if device == "cuda" else "CPU (Triton's interpreter)"
@@ -248,14 +273,16 @@ def main(argv: list[str] | None = None) -> int:
                     "config": run["best"],
                     "best_over_time": run["best_over_time"],
                     "step_seconds": run["step_seconds"],
+                    "finalists": run["finalists"],
                 }
             )
-            steps = ", ".join(f"{step} {s:.1f}s" for step, s in run["step_seconds"].items())
             print(
-                f"{name}: {run['wall_s']:.1f}s ({steps}), {run['measured']} configs, "
-                f"best {run['kernel_ms']:.4f} ms, config {run['best']!r}",
+                f"{name}: {run['wall_s']:.1f}s ({describe_steps(run['step_seconds'])}), "
+                f"{run['measured']} configs, best {run['kernel_ms']:.4f} ms, "
+                f"config {run['best']!r}",
                 flush=True,
             )
+            print(describe_finalists(run["finalists"], run["best"]), flush=True)
         print(f"eager {eager_ms:.4f} ms  torch.compile {compile_ms:.4f} ms", flush=True)
         plotted = plot(out / f"{key}.png", label, runs) and plotted
 

@@ -27,11 +27,24 @@ static const Json &expect(const Json &json, const char *key, bool (Json::*is)() 
   return value;
 }
 
+/// A search size `key` in [low, kMaxGenerations]; -1 (the strategy's default) when absent or null.
+static int optional_count(const Json &json, const char *key, int64_t low) {
+  if (!json.contains(key) || json[key].is_null()) return -1;
+  int64_t value = expect(json, key, &Json::is_int, "an int").as_int();
+  if (value < low || value > kMaxGenerations)
+    throw UserError("InvalidConfig", std::string(key) + ": " + std::to_string(value) +
+                                         " is not allowed; use an int between " +
+                                         std::to_string(low) + " and " +
+                                         std::to_string(kMaxGenerations) + ", or None");
+  return static_cast<int>(value);
+}
+
 AutotuneOptions AutotuneOptions::from_json(const Json &json, const ConfigSpec &spec) {
   AutotuneOptions options;
   if (!json.is_object()) return options;
   if (json.contains("strategy"))
-    options.strategy = expect(json, "strategy", &Json::is_string, "a string").as_string();
+    options.strategy =
+        canonical_strategy(expect(json, "strategy", &Json::is_string, "a string").as_string());
   if (json.contains("effort")) {
     options.effort = expect(json, "effort", &Json::is_string, "a string").as_string();
     if (options.effort != "quick" && options.effort != "full")
@@ -48,6 +61,16 @@ AutotuneOptions AutotuneOptions::from_json(const Json &json, const ConfigSpec &s
                                            " is not allowed; use an int between 0 and " +
                                            std::to_string(kMaxGenerations) + ", or None");
     options.max_generations = static_cast<int>(generations);
+  }
+  options.population_size = optional_count(json, "population_size", 1);
+  options.starts = optional_count(json, "starts", 1);
+  options.count = optional_count(json, "count", 0);
+  if (json.contains("crossover_rate") && !json["crossover_rate"].is_null()) {
+    options.crossover_rate =
+        expect(json, "crossover_rate", &Json::is_number, "a number").as_double();
+    if (!(options.crossover_rate > 0 && options.crossover_rate <= 1))
+      throw UserError("InvalidConfig", "crossover_rate: " + json["crossover_rate"].dump() +
+                                           " is not allowed; use a number in (0, 1]");
   }
   if (json.contains("budget_seconds") && !json["budget_seconds"].is_null())
     options.budget_seconds =
@@ -104,6 +127,16 @@ Json AutotuneResult::to_json(const ConfigSpec &spec) const {
     over_time.push_back(std::move(point));
   }
   out.set("best_over_time", std::move(over_time));
+  Json retimed = Json::array();
+  for (const Finalist &finalist : finalists) {
+    Json entry = Json::object();
+    entry.set("config", spec.to_json(finalist.config));
+    entry.set("search_ms", time_json(finalist.search_ms));
+    entry.set("final_ms", finalist.final.ok() ? Json(finalist.final.time_ms) : Json());
+    entry.set("error", finalist.final.error.empty() ? Json() : Json(finalist.final.error));
+    retimed.push_back(std::move(entry));
+  }
+  out.set("finalists", std::move(retimed));
   return out;
 }
 
@@ -131,11 +164,36 @@ public:
         clock_start_(options.clock ? options.clock() : 0.0) {}
 
   AutotuneResult run() {
-    SearchContext context{space_, options_, heuristic_seeds(space_, options_.device),
-                          [this](const Config &config) {
-                            return prune_reason(spec_, config, options_.device).empty();
-                          }};
+    if (runs_quick_stage()) {
+      AutotuneOptions quick = options_;
+      quick.effort = "quick";
+      search(quick);
+      quick_finalists_ = ranked_finalists();
+      if (!out_of_time())
+        log_line("The quick search is done; the full search goes on from its " +
+                 std::to_string(configs_measured_) + " configs");
+    }
+    if (!out_of_time()) search(options_);
+    if (out_of_time())
+      log_line("The autotune budget of " + format("%g", options_.budget_seconds) +
+               "s is spent; the search stops");
+    return finish();
+  }
+
+private:
+  /// A full search starts with the quick one, so that full's finalists
+  /// include quick's: on the same kernel, full never picks a slower config
+  /// than quick would. Given configs are searched once.
+  bool runs_quick_stage() const {
+    return options_.effort == "full" && canonical_strategy(options_.strategy) != "finite";
+  }
+
+  /// Runs one strategy with `options` until it is done or the budget is spent.
+  void search(const AutotuneOptions &options) {
+    SearchContext context{space_, options, heuristic_seeds(space_, options.device),
+                          [this](const Config &config) { return prune(config).empty(); }};
     std::unique_ptr<Strategy> strategy = make_strategy(context);
+    strategy->observe(history_);
     log_line("Starting " + strategy->start_line());
     while (!strategy->done() && !out_of_time()) {
       std::vector<Config> batch = strategy->next_batch();
@@ -144,13 +202,28 @@ public:
       strategy->report(measurements);
       log_batch(strategy->batch_name(), measurements);
     }
-    if (out_of_time())
-      log_line("The autotune budget of " + format("%g", options_.budget_seconds) +
-               "s is spent; the search stops");
-    return finish();
   }
 
-private:
+  /// The fastest measured configs by their search times, at most kFinalists.
+  std::vector<size_t> ranked_finalists() const {
+    std::vector<size_t> ranked;
+    for (size_t i = 0; i < history_.size(); ++i)
+      if (history_[i].second.ok()) ranked.push_back(i);
+    std::stable_sort(ranked.begin(), ranked.end(), [&](size_t a, size_t b) {
+      return history_[a].second.time_ms < history_[b].second.time_ms;
+    });
+    if (ranked.size() > kFinalists) ranked.resize(kFinalists);
+    return ranked;
+  }
+
+  /// This search's finalists, then the quick stage's that are not among them.
+  std::vector<size_t> finalists() const {
+    std::vector<size_t> out = ranked_finalists();
+    for (size_t i : quick_finalists_)
+      if (std::find(out.begin(), out.end(), i) == out.end()) out.push_back(i);
+    return out;
+  }
+
   double elapsed() const {
     double since_start =
         options_.clock
@@ -207,7 +280,7 @@ private:
         fresh_of[i] = repeated->second;
         continue;
       }
-      std::string pruned = prune_reason(spec_, batch[i], options_.device);
+      std::string pruned = prune(batch[i]);
       if (!pruned.empty()) {
         Measurement failure;
         failure.error = pruned;
@@ -250,8 +323,48 @@ private:
     return out;
   }
 
+  /// Why `config` is not worth compiling: the heuristics' prediction
+  /// (Heuristics.h), or a config measured before that ran out of shared
+  /// memory and that `config` is at least as large as.
+  std::string prune(const Config &config) const {
+    std::string reason = prune_reason(spec_, config, options_.device);
+    if (!reason.empty()) return reason;
+    std::vector<int> genes = space_.gene_values(config);
+    for (const auto &failed : out_of_shared_memory_)
+      if (at_least_as_large(genes, failed))
+        return "pruned: at least as large as a config that ran out of shared memory";
+    return "";
+  }
+
+  /// Shared memory grows with every block size, reduction loop block and
+  /// stage count, for the same flattening and indexing; the other genes
+  /// (warps, grouping, orders) barely change it.
+  bool at_least_as_large(const std::vector<int> &genes, const std::vector<int> &than) const {
+    const auto &kinds = space_.genes();
+    for (size_t g = 0; g < kinds.size(); ++g) {
+      switch (kinds[g].kind) {
+      case Gene::Kind::Block:
+      case Gene::Kind::FlatBlock:
+      case Gene::Kind::Reduction:
+      case Gene::Kind::NumStages:
+        if (genes[g] < than[g]) return false;
+        break;
+      case Gene::Kind::Flatten:
+      case Gene::Kind::Indexing:
+        if (genes[g] != than[g]) return false;
+        break;
+      default:
+        break;
+      }
+    }
+    return true;
+  }
+
   void record(const Config &config, const Measurement &measurement, const std::string &key,
               bool measured) {
+    // Triton's words for a kernel whose buffers exceed the device's shared memory.
+    if (measurement.error.find("out of resource: shared memory") != std::string::npos)
+      out_of_shared_memory_.push_back(space_.gene_values(config));
     measured_[key] = history_.size();
     history_.push_back({config, measurement});
     if (!measured) return;
@@ -285,6 +398,19 @@ private:
     log_line(line);
   }
 
+  /// "Finalists re-timed: 0.0120 ms (search 0.0118 ms), ...; picked 0.0120 ms".
+  void log_finalists(const AutotuneResult &result) {
+    std::string line = "Finalists re-timed:";
+    for (size_t i = 0; i < result.finalists.size(); ++i) {
+      const Finalist &finalist = result.finalists[i];
+      line +=
+          std::string(i ? "," : "") + " " +
+          (finalist.final.ok() ? show_ms(finalist.final.time_ms) + " ms" : std::string("failed")) +
+          " (search " + show_ms(finalist.search_ms) + " ms)";
+    }
+    log_line(line + "; picked " + show_ms(result.best_time_ms) + " ms");
+  }
+
   [[noreturn]] void no_config_found() const {
     std::vector<std::string> errors;
     for (const auto &[config, measurement] : history_) {
@@ -304,7 +430,7 @@ private:
   /// autotune_effort="none").
   AutotuneResult finish_without_measurements() {
     AutotuneResult result;
-    bool finite = options_.strategy == "finite" || options_.strategy == "FiniteSearch";
+    bool finite = canonical_strategy(options_.strategy) == "finite";
     result.best = finite && !options_.finite_configs.empty() ? options_.finite_configs.front()
                                                              : space_.default_config();
     result.configs_measured = configs_measured_;
@@ -323,15 +449,9 @@ private:
       no_config_found();
     }
     // Re-time the fastest few carefully: search timings are quick and noisy.
-    std::vector<size_t> ranked;
-    for (size_t i = 0; i < history_.size(); ++i)
-      if (history_[i].second.ok()) ranked.push_back(i);
-    std::stable_sort(ranked.begin(), ranked.end(), [&](size_t a, size_t b) {
-      return history_[a].second.time_ms < history_[b].second.time_ms;
-    });
-    if (ranked.size() > kFinalists) ranked.resize(kFinalists);
+    std::vector<size_t> chosen = finalists();
     std::vector<Config> finalists;
-    for (size_t i : ranked)
+    for (size_t i : chosen)
       finalists.push_back(history_[i].first);
 
     AutotuneResult result;
@@ -346,11 +466,15 @@ private:
                        std::to_string(finalists.size()) + " finalists");
     double best_final = std::numeric_limits<double>::infinity();
     for (size_t i = 0; i < finalists.size(); ++i) {
+      if (!final_times[i].skipped)
+        result.finalists.push_back(
+            {finalists[i], history_[chosen[i]].second.time_ms, final_times[i]});
       if (!final_times[i].ok() || final_times[i].time_ms >= best_final) continue;
       best_final = final_times[i].time_ms;
       result.best = finalists[i];
       result.best_time_ms = best_final;
     }
+    if (!result.finalists.empty()) log_finalists(result);
     result.configs_measured = configs_measured_;
     result.seconds = elapsed();
     result.history = std::move(history_);
@@ -381,6 +505,10 @@ private:
   double evaluate_seconds_ = 0;
   size_t configs_evaluated_ = 0;
   bool budget_ran_out_ = false;
+  /// Gene values of the configs that ran out of shared memory (see `prune`).
+  std::vector<std::vector<int>> out_of_shared_memory_;
+  /// History indices of the quick stage's finalists (full effort only).
+  std::vector<size_t> quick_finalists_;
 };
 
 } // namespace

@@ -23,13 +23,35 @@ struct DeviceInfo {
   bool supports_tensor_descriptor = true; ///< Hopper or newer
 };
 
+/// One search strategy's spellings: `name` (settings, logs), the class name
+/// Helion users know from `helion.autotuner`, and other accepted aliases.
+/// Spellings match ignoring case and underscores.
+struct StrategyName {
+  std::string name;
+  std::string class_name;
+  std::vector<std::string> aliases;
+};
+
+/// Every strategy, the default ("model") first. The one table of names:
+/// Python reads it through the binding.
+const std::vector<StrategyName> &strategy_names();
+/// The `name` of the strategy `spelling` names; throws
+/// UserError("InvalidConfig") listing the names for an unknown one.
+std::string canonical_strategy(const std::string &spelling);
+
 struct AutotuneOptions {
-  /// "model" (default), "differential_evolution", "pattern", "random", "finite".
+  /// A name of `strategy_names()`, canonical once read by from_json.
   std::string strategy = "model";
   /// "quick" or "full": how many configs the strategy may measure.
   std::string effort = "full";
   uint64_t seed = 0;
   int max_generations = -1;           ///< < 0: the strategy's default for the effort
+  /// The first batch's size (DE: the population; pattern and model: the
+  /// initial population); < 0: the strategy's default for the effort.
+  int population_size = -1;
+  int starts = -1;            ///< pattern: points descended from at once; < 0: default
+  int count = -1;             ///< random: configs drawn in all; < 0: default
+  double crossover_rate = -1; ///< DE: in (0, 1]; < 0: default
   /// 0: no wall-clock budget. Otherwise the whole search, compiling and
   /// timing included, ends within it: no batch starts once it is spent, the
   /// last batches shrink to what the time left affords (at the measured cost
@@ -50,6 +72,7 @@ struct AutotuneOptions {
   std::function<double()> clock;
 
   /// Reads {"strategy": ..., "effort": ..., "seed": ..., "max_generations": ...,
+  /// "population_size": ..., "starts": ..., "count": ..., "crossover_rate": ...,
   /// "budget_seconds": ..., "spent_seconds": ..., "configs": [...], "overrides": {...},
   /// "device": {...}}.
   static AutotuneOptions from_json(const Json &json, const ConfigSpec &spec);
@@ -72,6 +95,13 @@ using EvaluateBatch =
     std::function<std::vector<Measurement>(const std::vector<Config> &, const std::string &phase)>;
 using LogLine = std::function<void(const std::string &)>;
 
+/// A finalist of the search, re-timed at the end.
+struct Finalist {
+  Config config;
+  double search_ms;
+  Measurement final;
+};
+
 struct AutotuneResult {
   Config best;
   double best_time_ms = std::numeric_limits<double>::infinity();
@@ -81,11 +111,16 @@ struct AutotuneResult {
   std::vector<std::pair<Config, Measurement>> history;
   /// Best time so far after each measured config, with the wall time (s) it was reached.
   std::vector<std::pair<double, double>> best_over_time;
+  /// The configs re-timed at the end (empty when the budget left no time).
+  std::vector<Finalist> finalists;
 
   Json to_json(const ConfigSpec &spec) const;
 };
 
-/// Runs the strategy. Logs in the seed's format ("[0s] Starting
+/// Runs the strategy. With effort "full" (and no given configs) the quick
+/// search runs first and the full one goes on from what it measured; the
+/// finalists re-timed at the end include the quick search's, so that full
+/// never picks a config slower than quick would have. Logs in the seed's format ("[0s] Starting
 /// DifferentialEvolutionSearch with population=40, generations=20,
 /// crossover_rate=0.8", one line per generation, "Autotuning complete in
 /// 593.1s after searching 1520 configs.", the decorator line). Deterministic

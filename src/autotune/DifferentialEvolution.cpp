@@ -14,8 +14,10 @@ constexpr double kInfinity = std::numeric_limits<double>::infinity();
 class DifferentialEvolution : public SearchBase {
 public:
   explicit DifferentialEvolution(const SearchContext &context)
-      : SearchBase(context), population_size_(by_effort(20, 40)),
-        generations_(generations_or(by_effort(5, 20))), crossover_rate_(0.8) {}
+      : SearchBase(context), population_size_(population_or(by_effort(20, 40))),
+        generations_(generations_or(by_effort(5, 20))),
+        crossover_rate_(context.options.crossover_rate > 0 ? context.options.crossover_rate : 0.8) {
+  }
 
   std::vector<Config> next_batch() override {
     if (done()) return {};

@@ -293,22 +293,45 @@ static int64_t grid_block_elements(const ConfigSpec &spec, const Config &config)
   return elements;
 }
 
+/// The extent of every dimension a dot consumes whole (a full slice like
+/// attention's head dimension), multiplied; 1 when there is none.
+static int64_t whole_dot_dimensions(const KernelFacts &facts) {
+  int64_t out = 1;
+  for (const auto &reduction : facts.reductions)
+    if (reduction.persistent_only) out *= next_power_of_two(reduction.size_hint);
+  return out;
+}
+
 int64_t matmul_shared_memory_bytes(const ConfigSpec &spec, const Config &config) {
   const KernelFacts &facts = spec.facts();
   if (!facts.has_matmul) return 0;
-  int64_t m = 0, n = 0, k = 0;
+  const std::vector<int64_t> *grid = nullptr;
+  int64_t k = 0;
   for (size_t i = 0; i < facts.tiles.size() && i < config.tiles.size(); ++i) {
     const TileChoice &tile = config.tiles[i];
-    if (tile.flatten) continue;
-    size_t dims = tile.block_sizes.size();
-    if (facts.tiles[i].is_grid && m == 0 && dims >= 2) {
-      m = tile.block_sizes[dims - 2];
-      n = tile.block_sizes[dims - 1];
-    } else if (!facts.tiles[i].is_grid && k == 0 && dims >= 1) {
-      k = tile.block_sizes[dims - 1];
-    }
+    if (tile.flatten || tile.block_sizes.empty()) continue;
+    if (facts.tiles[i].is_grid && !grid)
+      grid = &tile.block_sizes;
+    else if (!facts.tiles[i].is_grid && k == 0)
+      k = tile.block_sizes.back();
   }
+  if (!grid) return 0;
   int64_t stages = std::max(1, config.num_stages);
+  int64_t whole = whole_dot_dimensions(facts);
+  if (whole > 1 && k > 0) {
+    // Attention's shape: the loop loads operands of (leading grid blocks x
+    // loop block x whole dimension), K and V, kept stages - 1 deep (one buffer
+    // for both with one stage), beside the grid's own operand (Q) loaded once.
+    // Matches Triton 3.6's counts on an H100 to the barrier's bytes.
+    int64_t rows = grid->back();
+    int64_t batch = product(*grid) / std::max<int64_t>(1, rows);
+    int64_t loop_operands = std::clamp<int64_t>(facts.memory_ops - 2, 1, 2);
+    int64_t buffers = stages >= 2 ? (stages - 1) * loop_operands : 1;
+    return (buffers * batch * k * whole + batch * rows * whole) * kMatmulOperandBytes;
+  }
+  // A matmul's operand tiles, BM x BK and BK x BN, kept `stages` deep (Triton 3.6's count).
+  if (grid->size() < 2) return 0;
+  int64_t m = (*grid)[grid->size() - 2], n = grid->back();
   return stages * (m * k + k * n) * kMatmulOperandBytes;
 }
 

@@ -19,9 +19,11 @@ namespace helion::autotune {
 /// (see `prune_reason`), and appears once.
 std::vector<Config> heuristic_seeds(const ConfigSpace &space, const DeviceInfo &device);
 
-/// Shared memory a matmul config's pipelined operand tiles take:
-/// stages * (BM*BK + BK*BN) * 2 bytes (operands assumed 16-bit); 0 when the
-/// kernel has no matmul.
+/// Shared memory a matmul config's pipelined operand tiles take (operands
+/// assumed 16-bit): stages * (BM*BK + BK*BN) * 2 bytes for a matmul; for a
+/// dot that consumes a dimension whole inside a loop (attention), the loop's
+/// operand tiles stages - 1 deep plus the grid's operand; 0 when the kernel
+/// has no matmul.
 int64_t matmul_shared_memory_bytes(const ConfigSpec &spec, const Config &config);
 /// Registers per thread one program's block of accumulators takes:
 /// block elements / (32 * num_warps).

@@ -208,7 +208,7 @@ public:
       // compile, so a search's wall time grows with its rounds, not with the
       // configs per round: batches of 16 fill a 16-core machine's workers,
       // and quick keeps to few rounds.
-      : SearchBase(context), initial_size_(by_effort(24, 48)), batch_size_(16),
+      : SearchBase(context), initial_size_(population_or(by_effort(24, 48))), batch_size_(16),
         rounds_(generations_or(by_effort(3, 20))), patience_(by_effort(2, 6)),
         surrogate_(context.space) {}
 
@@ -238,6 +238,19 @@ public:
       stale_rounds_ = 0;
     else
       ++stale_rounds_;
+  }
+
+  /// An earlier stage's measurements train the surrogate as if measured
+  /// here, and are not proposed again.
+  void observe(const std::vector<std::pair<Config, Measurement>> &history) override {
+    for (const auto &[config, measurement] : history) {
+      if (measurement.skipped || !mark(config)) continue;
+      bool ok = measurement.ok();
+      measured_.push_back(config);
+      points_.push_back(space_.gene_values(config));
+      log_times_.push_back(ok ? std::log(measurement.time_ms) : std::nan(""));
+      if (ok) best_ = std::min(best_, measurement.time_ms);
+    }
   }
 
   bool done() const override {

@@ -19,7 +19,8 @@ public:
   static constexpr int kMaxMovesWithoutMeasuring = 64;
 
   explicit PatternSearch(const SearchContext &context)
-      : SearchBase(context), initial_size_(by_effort(16, 32)), starts_(by_effort(2, 4)),
+      : SearchBase(context), initial_size_(population_or(by_effort(16, 32))),
+        starts_(context.options.starts > 0 ? context.options.starts : by_effort(2, 4)),
         generations_(generations_or(by_effort(8, 25))) {}
 
   std::vector<Config> next_batch() override {

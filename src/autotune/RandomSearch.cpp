@@ -12,7 +12,8 @@ public:
   static constexpr int kBatch = 100;
 
   explicit RandomSearch(const SearchContext &context)
-      : SearchBase(context), count_(by_effort(100, 1000)),
+      : SearchBase(context),
+        count_(context.options.count >= 0 ? context.options.count : by_effort(100, 1000)),
         batches_(generations_or((count_ + kBatch - 1) / kBatch - 1) + 1) {}
 
   std::vector<Config> next_batch() override {

@@ -2,6 +2,9 @@
 
 #include "support/Diagnostics.h"
 
+#include <cctype>
+#include <map>
+
 namespace helion::autotune {
 
 /// Random draws per wanted config before concluding the space is exhausted.
@@ -32,19 +35,48 @@ std::vector<Config> SearchBase::initial_batch(size_t size, size_t max_seeds) {
   return batch;
 }
 
-std::unique_ptr<Strategy> make_strategy(const SearchContext &context) {
-  const std::string &name = context.options.strategy;
-  if (name == "model" || name == "model_guided" || name == "ModelGuidedSearch")
-    return make_model_guided_search(context);
-  if (name == "differential_evolution" || name == "DifferentialEvolutionSearch")
-    return make_differential_evolution(context);
-  if (name == "pattern" || name == "PatternSearch") return make_pattern_search(context);
-  if (name == "random" || name == "RandomSearch") return make_random_search(context);
-  if (name == "finite" || name == "FiniteSearch") return make_finite_search(context);
+const std::vector<StrategyName> &strategy_names() {
+  static const std::vector<StrategyName> names = {
+      // Helion's default search is LFBOTreeSearch; ours is the model-guided one.
+      {"model", "ModelGuidedSearch", {"model_guided", "LFBOTreeSearch"}},
+      {"differential_evolution", "DifferentialEvolutionSearch", {"de"}},
+      {"pattern", "PatternSearch", {}},
+      {"random", "RandomSearch", {}},
+      {"finite", "FiniteSearch", {}},
+  };
+  return names;
+}
+
+/// `text` lowercased without underscores: how spellings are compared.
+static std::string folded(const std::string &text) {
+  std::string out;
+  for (char c : text)
+    if (c != '_') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string canonical_strategy(const std::string &spelling) {
+  std::string wanted = folded(spelling);
+  std::string listed;
+  for (const StrategyName &strategy : strategy_names()) {
+    if (wanted == folded(strategy.name) || wanted == folded(strategy.class_name))
+      return strategy.name;
+    for (const std::string &alias : strategy.aliases)
+      if (wanted == folded(alias)) return strategy.name;
+    listed += (listed.empty() ? "" : ", ") + strategy.class_name + " (\"" + strategy.name + "\")";
+  }
   throw UserError("InvalidConfig",
-                  "autotuner: \"" + name +
-                      "\" is not a search strategy; use \"model\", \"differential_evolution\", "
-                      "\"pattern\", \"random\" or \"finite\"");
+                  "autotuner: \"" + spelling + "\" is not a search strategy; use one of " + listed);
+}
+
+std::unique_ptr<Strategy> make_strategy(const SearchContext &context) {
+  using Factory = std::unique_ptr<Strategy> (*)(const SearchContext &);
+  static const std::map<std::string, Factory> factories = {
+      {"model", make_model_guided_search}, {"differential_evolution", make_differential_evolution},
+      {"pattern", make_pattern_search},    {"random", make_random_search},
+      {"finite", make_finite_search},
+  };
+  return factories.at(canonical_strategy(context.options.strategy))(context);
 }
 
 } // namespace helion::autotune

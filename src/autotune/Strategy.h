@@ -40,6 +40,13 @@ public:
   virtual std::string start_line() const = 0;
   /// The last batch's name in the log: "Initial population", "Generation 2", ...
   virtual std::string batch_name() const = 0;
+  /// What an earlier stage of the same search measured, before the first
+  /// batch. Strategies that learn from measurements take it in; the others
+  /// may propose those configs again, which the driver answers from its
+  /// history without measuring.
+  virtual void observe(const std::vector<std::pair<Config, Measurement>> &history) {
+    (void)history;
+  }
 };
 
 /// Bookkeeping shared by the strategies: the random generator, and the
@@ -69,6 +76,10 @@ protected:
   int generations_or(int fallback) const {
     return context_.options.max_generations >= 0 ? context_.options.max_generations : fallback;
   }
+  /// The first batch's size the options ask for, else `fallback`.
+  int population_or(int fallback) const {
+    return context_.options.population_size >= 0 ? context_.options.population_size : fallback;
+  }
 
   SearchContext context_;
   const ConfigSpace &space_;
@@ -83,8 +94,8 @@ std::unique_ptr<Strategy> make_differential_evolution(const SearchContext &conte
 std::unique_ptr<Strategy> make_pattern_search(const SearchContext &context);
 std::unique_ptr<Strategy> make_model_guided_search(const SearchContext &context);
 
-/// The strategy `context.options.strategy` names; throws
-/// UserError("InvalidConfig") for an unknown name.
+/// The strategy `context.options.strategy` names (any spelling of
+/// `strategy_names()`); throws UserError("InvalidConfig") for an unknown name.
 std::unique_ptr<Strategy> make_strategy(const SearchContext &context);
 
 } // namespace helion::autotune

@@ -127,6 +127,23 @@ std::string autotune(const CompiledKernel &kernel, const std::string &options_js
   return at::autotune(spec, options, evaluate_batch, log_line).to_json(spec).dump();
 }
 
+/// The search strategies as JSON: [{"name", "class_name", "aliases"}, ...],
+/// the default first.
+std::string search_strategies() {
+  Json out = Json::array();
+  for (const auto &strategy : helion::autotune::strategy_names()) {
+    Json entry = Json::object();
+    entry.set("name", Json(strategy.name));
+    entry.set("class_name", Json(strategy.class_name));
+    Json aliases = Json::array();
+    for (const auto &alias : strategy.aliases)
+      aliases.push_back(Json(alias));
+    entry.set("aliases", std::move(aliases));
+    out.push_back(std::move(entry));
+  }
+  return out.dump();
+}
+
 /// UserError -> _core.UserError(kind, rendered_message); every other C++
 /// exception escaping the compiler is a compiler bug -> _core.InternalError.
 void translate_exception(const std::exception_ptr &pointer, void *) {
@@ -159,6 +176,8 @@ NB_MODULE(_core, m) {
   nb::set_leak_warnings(false);
 
   m.def("check_source", &check_source, nb::arg("request_json"));
+  m.def("search_strategies", &search_strategies);
+  m.def("strategy_name", &helion::autotune::canonical_strategy, nb::arg("spelling"));
   nb::class_<CompiledKernel>(m, "Kernel")
       .def("__init__", &init_kernel, nb::arg("request_json"))
       .def("default_config", &default_config)

@@ -1,12 +1,15 @@
 #include "autotune/Autotuner.h"
 #include "autotune/ConfigSpace.h"
+#include "autotune/Heuristics.h"
 #include "support/Diagnostics.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <set>
+#include <string>
 
 using namespace helion;
 using namespace helion::autotune;
@@ -263,7 +266,7 @@ TEST(Autotune, BudgetSecondsIsRespected) {
   ConfigSpace space(spec);
   Bowl bowl{space, planted(space, kMatmulOptimum)};
   double now = 100.0; // a fake clock: each measured config takes 0.1 s
-  AutotuneOptions options = options_for("model", "full");
+  AutotuneOptions options = options_for("model", "quick");
   options.budget_seconds = 5;
   options.clock = [&] { return now; };
   EvaluateBatch inner = bowl.evaluator();
@@ -274,11 +277,12 @@ TEST(Autotune, BudgetSecondsIsRespected) {
   std::vector<std::string> log;
   AutotuneResult result = helion::autotune::autotune(
       spec, options, evaluate, [&](const std::string &line) { log.push_back(line); });
-  // The first batch (48) costs 4.8 s; the next shrinks to the 2 configs the
-  // 0.2 s left afford, and the finalists are not re-timed.
+  // The first batch (24) and the second (16) cost 4 s; the third shrinks to
+  // the 10 configs the 1 s left affords, and the finalists are not re-timed.
   EXPECT_EQ(result.configs_measured, 50);
   EXPECT_NEAR(result.seconds, 5.0, 1e-9);
-  EXPECT_EQ(bowl.phases, (std::vector<std::string>{"search", "search"}));
+  EXPECT_EQ(bowl.phases, (std::vector<std::string>{"search", "search", "search"}));
+  EXPECT_TRUE(result.finalists.empty());
   EXPECT_TRUE(std::isfinite(result.best_time_ms));
   const std::string stop_line = "[5s] The autotune budget of 5s is spent; the search stops";
   EXPECT_NE(std::find(log.begin(), log.end(), stop_line), log.end());
@@ -493,4 +497,223 @@ TEST(Autotune, OptionsFromJson) {
   EXPECT_EQ(options.overrides.dump(), R"({"num_warps": 8})");
   EXPECT_EQ(options.device.sm_count, 80);
   EXPECT_FALSE(options.device.supports_tensor_descriptor);
+}
+
+TEST(Autotune, StrategyNamesAreDefinedOnce) {
+  EXPECT_EQ(strategy_names().front().name, "model");
+  const std::pair<const char *, const char *> spellings[] = {
+      {"model", "model"},
+      {"ModelGuidedSearch", "model"},
+      {"model_guided", "model"},
+      {"LFBOTreeSearch", "model"},
+      {"de", "differential_evolution"},
+      {"DifferentialEvolutionSearch", "differential_evolution"},
+      {"Differential_Evolution", "differential_evolution"},
+      {"patternsearch", "pattern"},
+      {"RandomSearch", "random"},
+      {"FiniteSearch", "finite"},
+  };
+  for (const auto &[spelling, name] : spellings)
+    EXPECT_EQ(canonical_strategy(spelling), name) << spelling;
+  try {
+    canonical_strategy("exhaustive");
+    FAIL() << "no error";
+  } catch (const UserError &error) {
+    EXPECT_EQ(error.kind(), "InvalidConfig");
+    EXPECT_NE(std::string(error.what())
+                  .find("\"exhaustive\" is not a search strategy; use one of "
+                        "ModelGuidedSearch (\"model\")"),
+              std::string::npos)
+        << error.what();
+  }
+  ConfigSpec spec(softmax_facts());
+  EXPECT_EQ(AutotuneOptions::from_json(Json::parse(R"({"strategy": "de"})"), spec).strategy,
+            "differential_evolution");
+}
+
+TEST(Autotune, SearchSizesComeFromTheOptions) {
+  ConfigSpec spec(softmax_facts());
+  AutotuneOptions options = AutotuneOptions::from_json(
+      Json::parse(R"({"strategy": "DifferentialEvolutionSearch", "effort": "quick",
+                      "population_size": 6, "max_generations": 2, "crossover_rate": 0.5})"),
+      spec);
+  ConfigSpace space(spec);
+  Bowl bowl{space, planted(space, kSoftmaxOptimum)};
+  Outcome out = tune(spec, options, bowl);
+  EXPECT_EQ(out.log[0], "[0s] Starting DifferentialEvolutionSearch with population=6, "
+                        "generations=2, crossover_rate=0.5");
+  EXPECT_LE(out.result.configs_measured, 6 * 3); // the population, then two generations
+
+  options = AutotuneOptions::from_json(
+      Json::parse(R"({"strategy": "random", "effort": "quick", "count": 7})"), spec);
+  EXPECT_EQ(tune(spec, options, bowl).result.configs_measured, 7);
+  options = AutotuneOptions::from_json(
+      Json::parse(R"({"strategy": "pattern", "population_size": 5, "starts": 1})"), spec);
+  EXPECT_EQ(tune(spec, options, bowl)
+                .log[0]
+                .find("Starting PatternSearch with initial_population=5, starts=1"),
+            5u); // after "[0s] "
+
+  for (const char *bad : {R"({"population_size": 0})", R"({"crossover_rate": 0})",
+                          R"({"crossover_rate": 1.5})", R"({"count": -2})"}) {
+    try {
+      AutotuneOptions::from_json(Json::parse(bad), spec);
+      ADD_FAILURE() << bad;
+    } catch (const UserError &error) {
+      EXPECT_EQ(error.kind(), "InvalidConfig") << bad;
+    }
+  }
+}
+
+/// Search times off by up to +-30% in a pattern fixed per config (the card's
+/// noise); final times exact.
+static EvaluateBatch noisy(Bowl &bowl, const ConfigSpace &space) {
+  return [&bowl, &space](const std::vector<Config> &configs, const std::string &phase) {
+    std::vector<Measurement> out;
+    for (const Config &config : configs) {
+      Measurement m = bowl.measure(config);
+      if (phase == "search" && m.ok()) {
+        size_t hash = std::hash<std::string>{}(space.key(config));
+        m.time_ms *= 0.7 + 0.6 * double(hash % 1000) / 1000.0;
+      }
+      out.push_back(m);
+    }
+    return out;
+  };
+}
+
+TEST(Autotune, FullNeverPicksSlowerThanQuick) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  for (uint64_t seed : {1, 2, 3, 4}) {
+    Bowl bowl{space, planted(space, kMatmulOptimum)};
+    std::vector<std::string> log;
+    auto log_line = [&](const std::string &line) { log.push_back(line); };
+    AutotuneResult quick = helion::autotune::autotune(spec, options_for("model", "quick", seed),
+                                                      noisy(bowl, space), log_line);
+    AutotuneResult full = helion::autotune::autotune(spec, options_for("model", "full", seed),
+                                                     noisy(bowl, space), log_line);
+    EXPECT_LE(full.best_time_ms, quick.best_time_ms) << "seed " << seed;
+    // Quick's pick is among full's finalists, and full measured nothing twice.
+    bool found = false;
+    for (const Finalist &finalist : full.finalists)
+      found = found || space.key(finalist.config) == space.key(quick.best);
+    EXPECT_TRUE(found) << "seed " << seed;
+    std::set<std::string> keys;
+    for (const auto &entry : full.history)
+      EXPECT_TRUE(keys.insert(space.key(entry.first)).second) << "measured twice";
+    EXPECT_GT(full.history.size(), quick.history.size());
+  }
+}
+
+TEST(Autotune, FinalistsAreReportedAndLogged) {
+  ConfigSpec spec(softmax_facts());
+  ConfigSpace space(spec);
+  Bowl bowl{space, planted(space, kSoftmaxOptimum)};
+  Outcome out = tune(spec, options_for("model", "quick"), bowl);
+  ASSERT_FALSE(out.result.finalists.empty());
+  EXPECT_LE(out.result.finalists.size(), 5u);
+  Json json = out.result.to_json(spec);
+  EXPECT_EQ(json["finalists"].size(), out.result.finalists.size());
+  EXPECT_TRUE(json["finalists"][0]["final_ms"].is_number());
+  EXPECT_TRUE(json["finalists"][0]["search_ms"].is_number());
+  bool logged = false;
+  for (const std::string &line : out.log)
+    logged = logged || line.find("Finalists re-timed: ") != std::string::npos;
+  EXPECT_TRUE(logged);
+}
+
+TEST(Autotune, ConfigsLargerThanOneOutOfSharedMemoryAreNotCompiled) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  Bowl bowl{space, planted(space, kMatmulOptimum)};
+  // Shared memory as Triton would count the operand tiles (fp16), against a
+  // limit far below what the heuristics assume, so that many configs fail.
+  auto bytes = [](const Config &config) {
+    const auto &mn = config.tiles[0].block_sizes;
+    int64_t k = config.tiles[1].block_sizes[0];
+    return int64_t(config.num_stages) * (mn[0] * k + k * mn[1]) * 2;
+  };
+  const int64_t limit = 64 * 1024;
+  auto at_least_as_large = [](const Config &x, const Config &y) {
+    return x.num_stages >= y.num_stages && x.indexing == y.indexing &&
+           x.tiles[0].block_sizes[0] >= y.tiles[0].block_sizes[0] &&
+           x.tiles[0].block_sizes[1] >= y.tiles[0].block_sizes[1] &&
+           x.tiles[1].block_sizes[0] >= y.tiles[1].block_sizes[0];
+  };
+  std::vector<Config> failed_before; ///< out of shared memory in an earlier batch
+  int compiled_in_vain = 0, failures = 0;
+  EvaluateBatch evaluate = [&](const std::vector<Config> &configs, const std::string &phase) {
+    std::vector<Measurement> out;
+    std::vector<Config> failed_now;
+    for (const Config &config : configs) {
+      for (const Config &failed : failed_before)
+        if (at_least_as_large(config, failed)) ++compiled_in_vain;
+      Measurement m = bowl.measure(config);
+      if (bytes(config) > limit) {
+        m.time_ms = std::numeric_limits<double>::infinity();
+        m.error = "OutOfResources: out of resource: shared memory, Required: " +
+                  std::to_string(bytes(config)) + ", Hardware limit: 65536.";
+        if (phase == "search") failed_now.push_back(config);
+      }
+      out.push_back(m);
+    }
+    failures += static_cast<int>(failed_now.size());
+    failed_before.insert(failed_before.end(), failed_now.begin(), failed_now.end());
+    return out;
+  };
+  AutotuneResult result = helion::autotune::autotune(spec, options_for("model", "full"), evaluate,
+                                                     [](const std::string &) {});
+  std::printf("%d configs ran out of shared memory\n", failures);
+  EXPECT_GT(failures, 0);
+  EXPECT_EQ(compiled_in_vain, 0);
+  EXPECT_TRUE(std::isfinite(result.best_time_ms));
+  EXPECT_LE(bytes(result.best), limit);
+}
+
+TEST(Autotune, AttentionSharedMemoryMatchesTriton) {
+  // examples/attention.py at 32 heads x 2048 x 64: grid (heads, query rows),
+  // a loop over key blocks, and the head dimension consumed whole by both dots.
+  KernelFacts facts;
+  facts.tiles.push_back(tile({32, 2048}, {1, 16}, true));
+  facts.tiles.back().flattenable = false;
+  facts.tiles.push_back(tile({2048}, {16}, false));
+  ReductionFacts head;
+  head.size_hint = 64;
+  head.persistent_only = true;
+  facts.reductions.push_back(head);
+  facts.memory_ops = 4;
+  facts.has_matmul = true;
+  ConfigSpec spec(facts);
+  DeviceInfo h100;
+  // Triton 3.6 on an H100 ("Required: N" of its out-of-resource errors; the
+  // few bytes more are its barriers), and configs that ran.
+  struct Case {
+    const char *blocks;
+    int stages;
+    int64_t required; ///< 0: it ran
+  };
+  const Case cases[] = {
+      {"[[1, 32], [256]]", 8, 462848},    {"[[4, 32], [64]]", 5, 278528},
+      {"[[4, 128], [64]]", 8, 524288},    {"[[8, 128], [16]]", 8, 360448},
+      {"[[32, 16], [16]]", 4, 458752},    {"[[4, 512], [64]]", 1, 294920},
+      {"[[16, 16], [1024]]", 1, 2129920}, {"[[4, 64], [512]]", 2, 557056},
+      {"[[32, 16], [256]]", 6, 10551296}, {"[[16, 32], [256]]", 4, 3211288},
+      {"[[1, 256], [128]]", 1, 0},        {"[[2, 256], [16]]", 6, 0},
+      {"[[1, 1024], [16]]", 6, 0},        {"[[1, 32], [64]]", 7, 0},
+      {"[[1, 256], [64]]", 3, 0},         {"[[1, 64], [256]]", 4, 0},
+  };
+  for (const Case &c : cases) {
+    Config config =
+        spec.normalize(Json::parse(std::string("{\"block_sizes\": ") + c.blocks +
+                                   ", \"num_stages\": " + std::to_string(c.stages) + "}"));
+    int64_t estimate = matmul_shared_memory_bytes(spec, config);
+    if (c.required > 0) {
+      EXPECT_LE(estimate, c.required) << c.blocks << " stages " << c.stages;
+      EXPECT_GE(estimate, c.required - 64) << c.blocks << " stages " << c.stages;
+      EXPECT_NE(prune_reason(spec, config, h100), "") << c.blocks << " stages " << c.stages;
+    } else {
+      EXPECT_LE(estimate, h100.shared_memory_per_block) << c.blocks << " stages " << c.stages;
+    }
+  }
 }

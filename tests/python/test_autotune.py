@@ -21,7 +21,7 @@ import torch
 
 import helion
 from helion import autotuner, exc
-from helion.autotuner import benchmark, precompile, report
+from helion.autotuner import benchmark, driver, precompile, report
 
 QUICK = dict(
     autotune_effort="quick",
@@ -40,16 +40,23 @@ QUICK = dict(
 def search_core(monkeypatch, tmp_path):
     """A fresh config cache per test; records the options of every search."""
     monkeypatch.setenv("HELION_CACHE_DIR", str(tmp_path / "cache"))
-    for name in ("HELION_FORCE_AUTOTUNE", benchmark.FAULTS_ENV, report.CSV_ENV):
+    for name in (
+        "HELION_FORCE_AUTOTUNE",
+        autotuner.AUTOTUNER_ENV,
+        autotuner.cache.SKIP_ENV,
+        autotuner.cache.ASSERT_HIT_ENV,
+        benchmark.FAULTS_ENV,
+        report.CSV_ENV,
+    ):
         monkeypatch.delenv(name, raising=False)
     calls = []
-    real = autotuner._run_search
+    real = driver._run_search
 
     def counting(bound, options_json, evaluate, log):
         calls.append(json.loads(options_json))
         return real(bound, options_json, evaluate, log)
 
-    monkeypatch.setattr(autotuner, "_run_search", counting)
+    monkeypatch.setattr(driver, "_run_search", counting)
     return calls
 
 
@@ -269,14 +276,22 @@ def test_budget_bounds_a_search_with_slow_candidates(device, capfd, monkeypatch)
     """Each candidate takes 0.3 s to time; a 2 s budget ends the search after
     a few of them, where the whole quick search would take 15 s or more."""
     timed = []
-    real_time = benchmark.Evaluator._time
+    real_search, real_final = (
+        benchmark.Evaluator._time_search,
+        benchmark.Evaluator._time_interleaved,
+    )
 
-    def slow_time(self, fn, phase):
-        timed.append(phase)
+    def slow_search(self, fn):
+        timed.append("search")
         time.sleep(0.3)
-        return real_time(self, fn, phase)
+        return real_search(self, fn)
 
-    monkeypatch.setattr(benchmark.Evaluator, "_time", slow_time)
+    def slow_final(self, fns):
+        timed.append("final")
+        return real_final(self, fns)
+
+    monkeypatch.setattr(benchmark.Evaluator, "_time_search", slow_search)
+    monkeypatch.setattr(benchmark.Evaluator, "_time_interleaved", slow_final)
     settings = {**QUICK, "autotune_budget_seconds": 2.0, "autotune_max_generations": None}
     k = helion.kernel(**settings)(K.add_1d)
     args = _pair(device, 1000)
@@ -432,6 +447,10 @@ def test_benchmark_script_smoke_run(tmp_path) -> None:
     (row,) = json.loads((tmp_path / "results-quick.json").read_text())
     assert row["kernel"].startswith("rms_norm") and row["measured"] > 0
     assert set(row["step_seconds"]) == {"generate", "compile", "run_and_check", "time"}
+    assert row["finalists"] and all(f["final_ms"] is not None for f in row["finalists"])
+    assert "dominates" in done.stdout
+    assert "finalists (search ms -> final median ms):" in done.stdout
+    assert "  <- picked" in done.stdout
     assert "| rms_norm 16x64 fp32 | default strategy |" in done.stdout
 
 

@@ -221,19 +221,20 @@ def test_config_cache_reads_only_private_files(
     args = (torch.randn(16, device=device), torch.randn(16, device=device))
     bound = kernel.bind(args)
     config = bound.config_spec.default_config()
-    path = cache.store(bound, args, config, 1.0)
+    parts = cache.key_parts(bound, args, strategy="model")
+    path = cache.store(bound, parts, config, 1.0)
     assert path is not None and path.parent == tmp_path / "cache" / "configs"
     assert _mode(path.parent) == 0o700
-    assert cache.lookup(bound, args) == (config, path)
+    assert cache.lookup(bound, parts) == (config, path)
 
     path.chmod(0o666)
-    assert cache.lookup(bound, args) is None
+    assert cache.lookup(bound, parts) is None
     path.chmod(0o600)
     with monkeypatch.context() as patched:
         _owned_by_someone_else(patched, path)
-        assert cache.lookup(bound, args) is None
-    assert cache.lookup(bound, args) == (config, path)
+        assert cache.lookup(bound, parts) is None
+    assert cache.lookup(bound, parts) == (config, path)
 
     path.parent.chmod(0o777)
-    assert cache.lookup(bound, args) is None
-    assert cache.store(bound, args, config, 1.0) is None
+    assert cache.lookup(bound, parts) is None
+    assert cache.store(bound, parts, config, 1.0) is None

@@ -1,27 +1,25 @@
 """Autotuning: finding the fastest config of one kernel specialization.
 
 The search strategies live in the compiler core (``_core.Kernel.autotune``);
-this package gives them what they cannot do themselves: compiling candidates
-in worker processes, checking their output and timing them
-(``benchmark.py``, ``precompile.py``), reporting progress (``report.py``) and
-remembering the winner on disk (``cache.py``).
+this package gives them what they cannot do themselves: running one search
+(``driver.py``), compiling candidates in worker processes, checking their
+output and timing them (``benchmark.py``, ``precompile.py``), reporting
+progress (``report.py``) and remembering the winner on disk (``cache.py``). The search classes
+(``searches.py``) run one strategy by Helion's class names, for
+``autotuner_fn``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import torch
-
-from .. import _core, exc
+from .. import exc
 from .._config import Config
 from . import cache
-from .benchmark import Evaluator, _generate_quietly
+from .driver import AUTOTUNER_ENV, default_strategy, search, strategy_name
 from .fragments import (
     BooleanFragment,
     EnumFragment,
@@ -30,126 +28,40 @@ from .fragments import (
     ListOf,
     PowerOfTwoFragment,
 )
-from .report import Reporter
+from .searches import (
+    BaseSearch,
+    DifferentialEvolutionSearch,
+    FiniteSearch,
+    LFBOTreeSearch,
+    PatternSearch,
+    RandomSearch,
+    search_algorithms,
+)
 
 if TYPE_CHECKING:
     from ..runtime.kernel import BoundKernel
 
 __all__ = [
+    "AUTOTUNER_ENV",
+    "BaseSearch",
     "BooleanFragment",
+    "DifferentialEvolutionSearch",
     "EnumFragment",
+    "FiniteSearch",
     "Fragment",
     "IntegerFragment",
+    "LFBOTreeSearch",
     "ListOf",
+    "PatternSearch",
     "PowerOfTwoFragment",
+    "RandomSearch",
     "autotune",
     "cache",
+    "default_strategy",
+    "search",
+    "search_algorithms",
+    "strategy_name",
 ]
-
-
-def _device_info(bound: BoundKernel, args: Sequence[Any]) -> dict[str, Any]:
-    for arg in args:
-        if isinstance(arg, torch.Tensor) and arg.device.type == "cuda":
-            index = (
-                arg.device.index if arg.device.index is not None else torch.cuda.current_device()
-            )
-            properties = torch.cuda.get_device_properties(index)
-            shared = getattr(properties, "shared_memory_per_block_optin", 0) or getattr(
-                properties, "shared_memory_per_block", 49152
-            )
-            return {
-                "sm_count": int(properties.multi_processor_count),
-                "shared_memory_per_block": int(shared),
-                "max_threads_per_block": int(getattr(properties, "max_threads_per_block", 1024)),
-                "supports_tensor_descriptor": properties.major >= 9,
-            }
-    # Triton's interpreter: no real limits, and no tensor descriptors.
-    return {
-        "sm_count": 132,
-        "shared_memory_per_block": 232448,
-        "max_threads_per_block": 1024,
-        "supports_tensor_descriptor": False,
-    }
-
-
-def _overrides(overrides: Any) -> dict[str, Any]:
-    """autotune_config_overrides, checked like a config's fields."""
-    try:
-        return dict(Config.from_dict(overrides or {}))
-    except exc.InvalidConfig as error:
-        raise exc.InvalidConfig(f"autotune_config_overrides: {error}") from None
-
-
-def _options(
-    bound: BoundKernel, args: Sequence[Any], configs: Sequence[Config] | None
-) -> dict[str, Any]:
-    settings = bound.settings
-    effort = settings.autotune_effort if settings.autotune_effort != "none" else "quick"
-    options: dict[str, Any] = {
-        "strategy": "finite" if configs else settings.autotune_strategy,
-        "effort": effort,
-        # Any int seeds a search; the core reads 64-bit ints.
-        "seed": int(settings.autotune_random_seed) & 0x7FFFFFFFFFFFFFFF,
-        "max_generations": (
-            -1 if settings.autotune_max_generations is None else settings.autotune_max_generations
-        ),
-        "budget_seconds": float(settings.autotune_budget_seconds or 0.0),
-        "overrides": _overrides(settings.autotune_config_overrides),
-        "device": _device_info(bound, args),
-    }
-    if configs:
-        options["configs"] = [dict(config) for config in configs]
-    return options
-
-
-def _run_search(
-    bound: BoundKernel,
-    options_json: str,
-    evaluate: Callable[[str, str], str],
-    log: Callable[[str], None],
-) -> str:
-    """The core's search (a seam tests use to watch the searches run)."""
-    return bound._core.autotune(options_json, evaluate, log)
-
-
-def search(
-    bound: BoundKernel,
-    args: Sequence[Any],
-    *,
-    configs: Sequence[Config] | None = None,
-) -> tuple[Config, dict[str, Any]]:
-    """Runs a search (over ``configs`` when given) without the cache; returns the
-    best config and the core's full result (history, best_over_time, ...)."""
-    started = time.monotonic()  # the budget counts everything from here
-    settings = bound.settings
-    name = bound.fn.__name__
-    args = bound.kernel.normalize_args(*args)  # candidates are called with defaults filled in
-    options = _options(bound, args, configs)
-    budget = options["budget_seconds"]
-    deadline = started + budget if budget > 0 else None
-    reporter = Reporter(name, settings)
-    if not configs:
-        reporter.note(
-            f"[helion] autotuning kernel '{name}' (seed {options['seed']}; "
-            "set autotune_random_seed or HELION_AUTOTUNE_RANDOM_SEED to repeat this search)"
-        )
-    evaluator = Evaluator(
-        bound, args, reporter, expected_batch=len(configs or ()) or 1 << 30, deadline=deadline
-    )
-    try:
-        options["spent_seconds"] = time.monotonic() - started
-        result_json = _run_search(bound, json.dumps(options), evaluator, reporter.log)
-    except (_core.UserError, _core.InternalError) as error:
-        raise exc._from_core(error) from None
-    finally:
-        evaluator.close()
-        reporter.close()
-    result = json.loads(result_json)
-    result["step_seconds"] = evaluator.step_seconds
-    best = bound.config_spec.normalize(Config.from_dict(result["best"]))
-    if settings.print_output_code:
-        print(_generate_quietly(bound, best), file=sys.stderr, flush=True)
-    return best, result
 
 
 def autotune(
@@ -163,7 +75,10 @@ def autotune(
 
     With ``configs`` (more than one), only those are timed and nothing is
     cached. ``use_cache=False`` (or ``force_autotune``) searches even when a
-    cached config exists; the result is cached either way.
+    cached config exists; the result is cached either way, except with
+    ``HELION_SKIP_CACHE=1``, which neither reads nor writes the cache. With
+    ``HELION_ASSERT_CACHE_HIT=1`` a search that would run raises
+    :class:`helion.exc.CacheAssertionError` instead.
     """
     settings = bound.settings
     name = bound.fn.__name__
@@ -180,8 +95,9 @@ def autotune(
             )
             print(f"[helion] kernel '{name}': {fastest}", file=sys.stderr, flush=True)
         return best
-    if use_cache and not settings.force_autotune:
-        found = cache.lookup(bound, args)
+    parts = cache.key_parts(bound, args, default_strategy(settings))
+    if use_cache and not settings.force_autotune and not cache.skipped():
+        found = cache.lookup(bound, parts)
         if found is not None:
             config, path = found
             if verbose:
@@ -191,7 +107,17 @@ def autotune(
                     flush=True,
                 )
             return config
+    if cache.must_hit():
+        explanation = cache.explain_miss(bound.kernel.name, parts)
+        print(f"[helion] kernel '{name}': cache miss; {explanation}", file=sys.stderr, flush=True)
+        raise exc.CacheAssertionError(
+            f"kernel '{name}': no cached config for these arguments and settings, and "
+            f"{cache.ASSERT_HIT_ENV}=1 forbids searching (how the key differs is printed "
+            f"above); unset {cache.ASSERT_HIT_ENV} to search, or pass config= to "
+            "@helion.kernel"
+        )
     best, result = search(bound, args)
-    if result.get("best_time_ms") is not None:  # not when the budget left nothing measured
-        cache.store(bound, args, best, result.get("best_time_ms"))
+    # Not when the budget left nothing measured.
+    if result.get("best_time_ms") is not None and not cache.skipped():
+        cache.store(bound, parts, best, result.get("best_time_ms"))
     return best

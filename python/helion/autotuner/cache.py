@@ -10,6 +10,11 @@ read, parsed or used (corrupt, written by something else, an invalid config)
 is ignored and rewritten after the next search. Entries are read only from a
 directory and files of this user that nobody else can write (see
 ``helion.runtime.cache_dir``); elsewhere there is no cache.
+
+``HELION_SKIP_CACHE=1`` neither reads nor writes entries;
+``HELION_ASSERT_CACHE_HIT=1`` turns a miss into
+:class:`helion.exc.CacheAssertionError` (after printing how the key differs
+from the closest entry of the same kernel), for runs that must not search.
 """
 
 from __future__ import annotations
@@ -57,7 +62,21 @@ def versions() -> dict[str, str]:
     return {"torch": torch.__version__, "triton": triton.__version__, "helion": __version__}
 
 
-def cache_key(bound: BoundKernel, args: Sequence[Any]) -> str:
+SKIP_ENV = "HELION_SKIP_CACHE"
+ASSERT_HIT_ENV = "HELION_ASSERT_CACHE_HIT"
+
+
+def skipped() -> bool:
+    return os.environ.get(SKIP_ENV, "") == "1"
+
+
+def must_hit() -> bool:
+    return os.environ.get(ASSERT_HIT_ENV, "") == "1"
+
+
+def key_parts(bound: BoundKernel, args: Sequence[Any], strategy: str) -> dict[str, Any]:
+    """Everything the key covers, as JSON-able values (``strategy``: the one
+    that searches, which HELION_AUTOTUNER may choose)."""
     settings = bound.settings
     kernel = bound.kernel
     parts = {
@@ -68,13 +87,17 @@ def cache_key(bound: BoundKernel, args: Sequence[Any]) -> str:
         "device": _device_description(args),
         "versions": versions(),
         "effort": settings.autotune_effort,
-        "strategy": settings.autotune_strategy,
+        "strategy": strategy,
         "overrides": settings.autotune_config_overrides,
         "static_shapes": settings.static_shapes,
         "index_dtype": settings.index_dtype,
         "dot_precision": settings.dot_precision,
     }
-    text = json.dumps(parts, sort_keys=True, default=repr)
+    return json.loads(json.dumps(parts, sort_keys=True, default=repr))
+
+
+def cache_key(parts: dict[str, Any]) -> str:
+    text = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -88,10 +111,10 @@ def _private_path_for(key: str) -> Path | None:
     return directory / f"{key}.json" if directory is not None else None
 
 
-def lookup(bound: BoundKernel, args: Sequence[Any]) -> tuple[Config, Path] | None:
-    """The cached config for this specialization and where it came from, if usable."""
+def lookup(bound: BoundKernel, parts: dict[str, Any]) -> tuple[Config, Path] | None:
+    """The cached config for the key ``parts`` and where it came from, if usable."""
     try:
-        key = cache_key(bound, args)
+        key = cache_key(parts)
         path = _private_path_for(key)
         if path is None or not private_file(path):
             return None
@@ -107,11 +130,11 @@ def lookup(bound: BoundKernel, args: Sequence[Any]) -> tuple[Config, Path] | Non
 
 
 def store(
-    bound: BoundKernel, args: Sequence[Any], config: Config, time_ms: float | None
+    bound: BoundKernel, parts: dict[str, Any], config: Config, time_ms: float | None
 ) -> Path | None:
     """Writes the entry atomically; returns its path (None when it could not be written)."""
     try:
-        key = cache_key(bound, args)
+        key = cache_key(parts)
         path = _private_path_for(key)
         if path is None:
             return None
@@ -120,6 +143,7 @@ def store(
             "kernel": bound.kernel.name,
             "config": dict(config),
             "time_ms": time_ms,
+            "parts": parts,
             "versions": versions(),
         }
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
@@ -134,3 +158,37 @@ def store(
         return path
     except OSError:
         return None
+
+
+def explain_miss(kernel_name: str, parts: dict[str, Any]) -> str:
+    """How ``parts`` differ from those of the closest cached entry of the same kernel."""
+    directory = private_subdir("configs")
+    closest: tuple[int, list[str]] | None = None
+    for path in sorted(directory.glob("*.json")) if directory is not None else ():
+        try:
+            entry = json.loads(path.read_text()) if private_file(path) else None
+        except (OSError, ValueError):
+            continue
+        if not isinstance(entry, dict) or entry.get("kernel") != kernel_name:
+            continue
+        cached = entry.get("parts")
+        if not isinstance(cached, dict):
+            continue
+        differences = [
+            _difference(name, cached.get(name), parts.get(name))
+            for name in sorted(set(cached) | set(parts))
+            if cached.get(name) != parts.get(name)
+        ]
+        if closest is None or len(differences) < closest[0]:
+            closest = (len(differences), [f"closest entry {path}:", *differences])
+    if closest is None:
+        return f"no cached config of kernel '{kernel_name}' in {config_dir()}"
+    return "\n".join(closest[1])
+
+
+def _difference(name: str, cached: Any, now: Any) -> str:
+    """One line; long values (the kernel's source) are not printed whole."""
+    shown = (repr(cached), repr(now))
+    if max(map(len, shown)) > 120:
+        return f"  {name}: differs"
+    return f"  {name}: cached {shown[0]}, now {shown[1]}"

@@ -55,6 +55,11 @@ _STARTUP_TIMEOUT_S = 180.0
 # After this many workers died before becoming ready, forked workers give way
 # to fresh interpreters, and fresh interpreters to compiling in this process.
 _MAX_STARTUP_FAILURES = 4
+# With ``adaptive`` compiles, the timeout shrinks once this many compiles have
+# succeeded: to this many times the slowest of them, never below the floor.
+_ADAPT_AFTER = 3
+_ADAPTIVE_FACTOR = 4.0
+_ADAPTIVE_FLOOR_S = 15.0
 # The outcome of a task the deadline left no time for (its worker was killed,
 # or it was never sent): not a failure of the candidate.
 OUT_OF_TIME = "not compiled: the autotune budget ran out"
@@ -403,6 +408,9 @@ class WorkerPool:
         self.workers: list[_Worker] = []
         self.startup_failures = 0
         self.broken = False
+        # Successful compiles and the longest of them, for adaptive timeouts.
+        self.compiled = 0
+        self.slowest_compile_s = 0.0
         self._args_ids: dict[bytes, int] = {}
         _live_pools.add(self)
 
@@ -434,14 +442,19 @@ class WorkerPool:
         described: bytes | None,
         timeout_s: float,
         deadline: float | None = None,
+        adaptive: bool = False,
     ) -> dict[Any, str | None]:
         """key -> error message (None: compiled). Tasks missing from the result were not
         compiled here (the pool broke); the caller compiles them itself.
 
+        ``adaptive``: the timeout shrinks as compiles succeed (``timeout_for``),
+        within this batch too: a batch waits for its slowest compile, so one
+        candidate that hangs would hold up all the others.
+
         ``deadline`` (``time.monotonic()`` seconds): tasks still compiling then are
         stopped (their workers killed) and, like tasks not yet sent, get
         :data:`OUT_OF_TIME`."""
-        results = self._compile_batch(tasks, described, timeout_s, deadline)
+        results = self._compile_batch(tasks, described, timeout_s, deadline, adaptive)
         finished = [outcome for outcome in results.values() if outcome != OUT_OF_TIME]
         if not self.proven and finished:
             if any(outcome is None for outcome in finished):
@@ -450,8 +463,16 @@ class WorkerPool:
                 # Forked workers compiled nothing: perhaps they cannot here.
                 # Fresh interpreters settle it.
                 self._fall_back_to_spawn()
-                results = self._compile_batch(tasks, described, timeout_s, deadline)
+                results = self._compile_batch(tasks, described, timeout_s, deadline, adaptive)
         return results
+
+    def timeout_for(self, limit_s: float, adaptive: bool) -> float:
+        """The compile timeout now: ``limit_s``, or with ``adaptive`` and a few
+        successful compiles seen, a few times the slowest of them (at least
+        the floor, at most ``limit_s``)."""
+        if not adaptive or self.compiled < _ADAPT_AFTER:
+            return limit_s
+        return min(limit_s, max(_ADAPTIVE_FLOOR_S, _ADAPTIVE_FACTOR * self.slowest_compile_s))
 
     def _fall_back_to_spawn(self) -> None:
         self.close()
@@ -475,6 +496,7 @@ class WorkerPool:
         described: bytes | None,
         timeout_s: float,
         deadline: float | None = None,
+        adaptive: bool = False,
     ) -> dict[Any, str | None]:
         results: dict[Any, str | None] = {}
         if self.broken or not tasks:
@@ -492,7 +514,8 @@ class WorkerPool:
                 if pending and worker.ready and worker.task is None:
                     worker.send(pending.popleft(), args_id, described)
             now = time.monotonic()
-            deadlines = [w.started + timeout_s for w in self.workers if w.task is not None]
+            timeout = self.timeout_for(timeout_s, adaptive)
+            deadlines = [w.started + timeout for w in self.workers if w.task is not None]
             deadlines += [w.spawned + _STARTUP_TIMEOUT_S for w in self.workers if not w.ready]
             if deadline is not None:
                 deadlines.append(deadline)
@@ -511,11 +534,17 @@ class WorkerPool:
                     continue
                 key, outcome = message
                 results[key] = outcome
+                if outcome is None:
+                    self.compiled += 1
+                    self.slowest_compile_s = max(
+                        self.slowest_compile_s, time.monotonic() - worker.started
+                    )
                 worker.task = None
             now = time.monotonic()
+            timeout = self.timeout_for(timeout_s, adaptive)
             for worker in list(self.workers):
-                if worker.task is not None and now > worker.started + timeout_s:
-                    results[worker.task.key] = f"compile timeout after {timeout_s:g}s"
+                if worker.task is not None and now > worker.started + timeout:
+                    results[worker.task.key] = f"compile timeout after {timeout:g}s"
                     if self.log_stderr:
                         worker.show_stack()
                     self._remove(worker)
