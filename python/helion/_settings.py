@@ -111,16 +111,6 @@ def _precompile(text: str) -> str | None:
 
 
 _EFFORTS = ("none", "quick", "full")
-_STRATEGIES = ("model", "differential_evolution", "pattern", "random")
-# The search classes' names (as the log lines print them) are accepted too.
-_STRATEGY_ALIASES = {
-    "modelguidedsearch": "model",
-    "lfbotreesearch": "model",
-    "differentialevolutionsearch": "differential_evolution",
-    "de": "differential_evolution",
-    "patternsearch": "pattern",
-    "randomsearch": "random",
-}
 _DOT_PRECISIONS = ("tf32", "tf32x3", "ieee")
 _INDEX_DTYPES = ("int32", "int64")
 _REF_MODES = ("off", "eager")
@@ -162,7 +152,7 @@ _FIELDS: dict[str, tuple[tuple[str, ...], Callable[[str], Any] | None, Any]] = {
     "assert_cache_hit": (("HELION_ASSERT_CACHE_HIT",), _bool, False),
     # Helion's settings that only some values of work here (see _SUPPORTED).
     "allow_warp_specialize": (("HELION_ALLOW_WARP_SPECIALIZE",), _bool, True),
-    "autotune_adaptive_timeout": (("HELION_AUTOTUNE_ADAPTIVE_TIMEOUT",), _bool, False),
+    "autotune_adaptive_timeout": (("HELION_AUTOTUNE_ADAPTIVE_TIMEOUT",), _bool, True),
     "autotune_benchmark_fn": ((), None, None),
     "autotune_benchmark_subprocess": (("HELION_AUTOTUNE_BENCHMARK_SUBPROCESS",), _bool, False),
     "autotune_benchmark_timeout": (("HELION_AUTOTUNE_BENCHMARK_TIMEOUT",), int, 30),
@@ -209,7 +199,10 @@ _SUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
         ("fork", None),
         "candidates are compiled in forked workers ('fork') or in this process (None)",
     ),
-    "autotune_adaptive_timeout": ((False,), "autotune_compile_timeout bounds each compile"),
+    "autotune_baseline_accuracy_check_fn": (
+        (None,),
+        "set autotune_baseline_atol and autotune_baseline_rtol",
+    ),
     "autotune_benchmark_fn": ((None,), "candidates are timed by helion's own benchmark"),
     "autotune_benchmark_subprocess": (
         (False,),
@@ -267,10 +260,13 @@ def _check_int(name: str, value: Any, low: int | None, high: int | None, optiona
 
 
 def _strategy_name(value: Any) -> str:
-    name = str(value).strip()
-    name = _STRATEGY_ALIASES.get(name.lower().replace("_", ""), name.lower())
-    _check_choice("autotune_strategy", name, _STRATEGIES)
-    return name
+    """The compiler's name of a search strategy (its names and aliases live there)."""
+    from . import _core
+
+    try:
+        return _core.strategy_name(str(value).strip())
+    except _core.UserError as error:
+        raise ValueError(f"autotune_strategy={value!r}: {error.args[1]}") from None
 
 
 def _index_dtype_name(value: Any) -> str | None:
