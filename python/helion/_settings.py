@@ -111,6 +111,18 @@ def _precompile(text: str) -> str | None:
 
 
 _EFFORTS = ("none", "quick", "full")
+
+
+def _strategy_name(value: Any) -> str:
+    """The compiler's name of a search strategy (its names and aliases live there)."""
+    from . import _core
+
+    try:
+        return _core.strategy_name(str(value).strip())
+    except _core.UserError as error:
+        raise ValueError(f"autotune_strategy={value!r}: {error.args[1]}") from None
+
+
 _DOT_PRECISIONS = ("tf32", "tf32x3", "ieee")
 _INDEX_DTYPES = ("int32", "int64")
 _REF_MODES = ("off", "eager")
@@ -119,7 +131,12 @@ _REF_MODES = ("off", "eager")
 _FIELDS: dict[str, tuple[tuple[str, ...], Callable[[str], Any] | None, Any]] = {
     "static_shapes": (("HELION_STATIC_SHAPES",), _bool, True),
     "autotune_effort": (("HELION_AUTOTUNE_EFFORT",), str.strip, "full"),
-    "autotune_strategy": (("HELION_AUTOTUNE_STRATEGY", "HELION_AUTOTUNER"), str.strip, "model"),
+    # HELION_AUTOTUNER names a search the way Helion does (PatternSearch, LFBOTreeSearch).
+    "autotune_strategy": (
+        ("HELION_AUTOTUNE_STRATEGY", "HELION_AUTOTUNER"),
+        _strategy_name,
+        "model",
+    ),
     "autotune_log_level": (("HELION_AUTOTUNE_LOG_LEVEL",), _log_level, logging.INFO),
     "autotune_random_seed": (("HELION_AUTOTUNE_RANDOM_SEED",), int, _random_seed),
     "autotune_compile_timeout": (("HELION_AUTOTUNE_COMPILE_TIMEOUT",), int, 60),
@@ -250,23 +267,13 @@ def _is_number(value: Any) -> bool:
 def _check_int(name: str, value: Any, low: int | None, high: int | None, optional: bool) -> None:
     if optional and value is None:
         return
-    if isinstance(value, int) and not isinstance(value, bool):
-        if (low is None or value >= low) and (high is None or value <= high):
-            return
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if is_int and (low is None or value >= low) and (high is None or value <= high):
+        return
     allowed = "an int" if low is None else f"an int between {low} and {high}"
     raise ValueError(
         f"{name}={value!r} is not allowed; use {allowed}" + (" or None" if optional else "")
     )
-
-
-def _strategy_name(value: Any) -> str:
-    """The compiler's name of a search strategy (its names and aliases live there)."""
-    from . import _core
-
-    try:
-        return _core.strategy_name(str(value).strip())
-    except _core.UserError as error:
-        raise ValueError(f"autotune_strategy={value!r}: {error.args[1]}") from None
 
 
 def _index_dtype_name(value: Any) -> str | None:

@@ -695,7 +695,8 @@ class _FakeCore:
         return json.dumps(config)
 
     def config_spec(self) -> str:
-        return json.dumps({"block_sizes": [[1, 1024]]})
+        block = {"call": 0, "dims": 1, "grid": True, "size_hints": [1 << 20], "min": [1]}
+        return json.dumps({"block_sizes": [{**block, "max": [1024], "fixed": [None]}]})
 
     def warnings(self) -> list[tuple[str, str]]:
         return []

@@ -42,7 +42,7 @@ def search_core(monkeypatch, tmp_path):
     monkeypatch.setenv("HELION_CACHE_DIR", str(tmp_path / "cache"))
     for name in (
         "HELION_FORCE_AUTOTUNE",
-        autotuner.AUTOTUNER_ENV,
+        "HELION_AUTOTUNER",
         autotuner.cache.SKIP_ENV,
         autotuner.cache.ASSERT_HIT_ENV,
         benchmark.FAULTS_ENV,

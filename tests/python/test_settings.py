@@ -63,7 +63,7 @@ HELION_DEFAULTS = {
 }
 # Where this implementation's behaviour, and so its default, differs from Helion's.
 OWN_DEFAULTS = {
-    "autotune_adaptive_timeout": False,
+    "autotune_adaptive_timeout": True,
     "autotune_benchmark_subprocess": False,
 }
 
@@ -161,7 +161,6 @@ def test_precompile_takes_helions_values_and_bools() -> None:
         ("persistent_reserved_sms", 4),
         ("autotune_precompile", "spawn"),
         ("autotune_benchmark_subprocess", True),
-        ("autotune_adaptive_timeout", True),
         ("autotune_cache", "StrictLocalAutotuneCache"),
         ("autotune_seed_configs", [helion.Config(block_sizes=[16])]),
         ("autotune_best_of_k", 3),

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .. import exc
 from .._config import Config
 from . import cache
-from .driver import AUTOTUNER_ENV, default_strategy, search, strategy_name
+from .driver import default_strategy, search, strategy_name
 from .fragments import (
     BooleanFragment,
     EnumFragment,
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from ..runtime.kernel import BoundKernel
 
 __all__ = [
-    "AUTOTUNER_ENV",
     "BaseSearch",
     "BooleanFragment",
     "DifferentialEvolutionSearch",

@@ -4,7 +4,6 @@ it calls back, and the result it returns."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -19,9 +18,6 @@ from .report import Reporter, describe_steps
 
 if TYPE_CHECKING:
     from ..runtime.kernel import BoundKernel
-
-# Names HELION_AUTOTUNER takes: a search class (LFBOTreeSearch, ...) or a strategy name.
-AUTOTUNER_ENV = "HELION_AUTOTUNER"
 
 
 def strategy_name(spelling: str) -> str:
@@ -68,21 +64,14 @@ def _overrides(overrides: Any) -> dict[str, Any]:
 
 
 def default_strategy(settings: Any) -> str:
-    """The strategy a search without given configs uses: HELION_AUTOTUNER's
-    when set, else ``autotune_strategy``'s."""
-    spelling = os.environ.get(AUTOTUNER_ENV, "").strip()
-    if not spelling:
-        return settings.autotune_strategy
-    try:
-        name = strategy_name(spelling)
-    except ValueError as error:
-        raise ValueError(f"{AUTOTUNER_ENV}={spelling!r}: {error}") from None
-    if name == "finite":
+    """The strategy a search without given configs uses (``autotune_strategy``,
+    which HELION_AUTOTUNER sets too)."""
+    if settings.autotune_strategy == "finite":
         raise ValueError(
-            f"{AUTOTUNER_ENV}={spelling!r}: FiniteSearch times the configs it is given; "
+            "autotune_strategy='finite' (FiniteSearch) times the configs it is given; "
             "pass them as @helion.kernel(configs=[...]) instead"
         )
-    return name
+    return settings.autotune_strategy
 
 
 def _options(
