@@ -788,9 +788,10 @@ private:
     case OpKind::Cast: {
       std::string v = wrap(expr(n.operands[0]));
       if (n.type.dtype == DType::Bool) return v + " != 0";
-      // Triton's interpreter passes a float argument as a Python float,
-      // which has no `.to`; tl.cast takes both.
-      if (inputs_.settings.interpreter && k_.node(n.operands[0]).op == OpKind::HostScalar)
+      // A scalar argument may arrive as a Python number, which has no `.to`:
+      // Triton specializes an int equal to 1 as a constant, and its
+      // interpreter passes floats as Python floats. tl.cast takes both.
+      if (k_.node(n.operands[0]).op == OpKind::HostScalar)
         return "tl.cast(" + v + ", " + triton_dtype(n.type.dtype) + ")";
       return v + ".to(" + triton_dtype(n.type.dtype) + ")";
     }

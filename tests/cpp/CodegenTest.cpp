@@ -327,7 +327,7 @@ TEST(GeneratedModuleTest, IntParametersKeepTheirNames) {
   EXPECT_TRUE(contains(code, "def _helion_k(x, out, n, pid, _BLOCK_SIZE_0: tl.constexpr):"))
       << code;
   EXPECT_TRUE(contains(code, "pid_1 = tl.program_id(0)")) << code;
-  EXPECT_TRUE(contains(code, "v_0 = pid.to(tl.float32)")) << code;
+  EXPECT_TRUE(contains(code, "v_0 = tl.cast(pid, tl.float32)")) << code;
 }
 
 TEST(GeneratedModuleTest, AFileNameNeverEndsTheHeaderComment) {

@@ -22,14 +22,14 @@ def configs(*block_sizes: list[int]) -> list[helion.Config]:
 # --- if / else on a loaded scalar -----------------------------------------------------------
 
 
-@helion.kernel(configs=configs([1, 16], [1, 64]))
+@helion.kernel(configs=configs([16], [64]))
 def scale_or_clip_rows(x: torch.Tensor, mode: torch.Tensor) -> torch.Tensor:
     m, n = x.size()
     out = torch.empty_like(x)
-    for tile_m in hl.tile(m):
+    for row in hl.grid(m):
         for tile_n in hl.tile(n):
-            v = x[tile_m, tile_n]
-            flag = mode[tile_m.begin]
+            v = x[row, tile_n]
+            flag = mode[row]
             if flag > 0:
                 v = torch.clamp(v, max=0.5)
             elif flag < 0:
@@ -37,7 +37,7 @@ def scale_or_clip_rows(x: torch.Tensor, mode: torch.Tensor) -> torch.Tensor:
             else:
                 w = v + 1
                 v = w * w
-            out[tile_m, tile_n] = v
+            out[row, tile_n] = v
     return out
 
 
@@ -59,21 +59,21 @@ def test_if_on_non_contiguous_input() -> None:
     torch.testing.assert_close(scale_or_clip_rows(x, mode), scale_or_clip_rows_ref(x, mode))
 
 
-@helion.kernel(config=helion.Config(block_sizes=[1, 32]))
+@helion.kernel(config=helion.Config(block_sizes=[32]))
 def row_sign_sum(x: torch.Tensor) -> torch.Tensor:
     """A new name defined in both branches, and a store in one branch only."""
     m, n = x.size()
     out = torch.zeros_like(x)
-    for tile_m in hl.tile(m):
+    for row in hl.grid(m):
         for tile_n in hl.tile(n):
-            v = x[tile_m, tile_n]
-            first = x[tile_m.begin, 0]
+            v = x[row, tile_n]
+            first = x[row, 0]
             if first >= 0:
                 sign = torch.ones_like(v)
-                out[tile_m, tile_n] = v
+                out[row, tile_n] = v
             else:
                 sign = -torch.ones_like(v)
-            out[tile_m, tile_n] = out[tile_m, tile_n] + sign
+            out[row, tile_n] = out[row, tile_n] + sign
     return out
 
 
@@ -288,19 +288,19 @@ def test_control_flow_errors(kernel: helion.Kernel, cls: type, words: tuple[str,
         assert word in message, message
 
 
-@helion.kernel(config=helion.Config(block_sizes=[1, 32]))
+@helion.kernel(config=helion.Config(block_sizes=[32]))
 def add_row_count(x: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
     """A Python int changed by a while loop whose condition reads an int64 load."""
     m, n = x.size()
     out = torch.empty_like(x)
-    for tile_m in hl.tile(m):
+    for row in hl.grid(m):
         for tile_n in hl.tile(n):
-            v = x[tile_m, tile_n]
+            v = x[row, tile_n]
             steps = 0
-            while steps < counts[tile_m.begin]:
+            while steps < counts[row]:
                 v = v + 1
                 steps = steps + 1
-            out[tile_m, tile_n] = v
+            out[row, tile_n] = v
     return out
 
 

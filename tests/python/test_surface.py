@@ -18,6 +18,14 @@ import helion._testing as testing
 from helion import _settings, exc
 
 
+@pytest.fixture(autouse=True)
+def _tensors_where_kernels_run():
+    """Tensors these tests make live where kernels run: the GPU when there is one."""
+    with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
+        yield
+
+
+
 def _add_kernel(**settings: object) -> helion.Kernel:
     return helion.kernel(autotune_effort="none", **settings)(K.add)
 

@@ -18,6 +18,14 @@ import helion.language as hl
 from helion import exc
 
 
+@pytest.fixture(autouse=True)
+def _tensors_where_kernels_run():
+    """Tensors these tests make live where kernels run: the GPU when there is one."""
+    with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
+        yield
+
+
+
 @helion.kernel(autotune_effort="none")
 def add(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)

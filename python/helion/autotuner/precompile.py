@@ -59,7 +59,7 @@ _MAX_STARTUP_FAILURES = 4
 # succeeded: to this many times the slowest of them, never below the floor.
 _ADAPT_AFTER = 3
 _ADAPTIVE_FACTOR = 4.0
-_ADAPTIVE_FLOOR_S = 15.0
+_ADAPTIVE_FLOOR_S = 30.0
 # The outcome of a task the deadline left no time for (its worker was killed,
 # or it was never sent): not a failure of the candidate.
 OUT_OF_TIME = "not compiled: the autotune budget ran out"
