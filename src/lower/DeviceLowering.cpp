@@ -1,4 +1,5 @@
 #include "lower/OpHelpers.h"
+#include "parse/Parser.h"
 #include "support/Diagnostics.h"
 
 #include <algorithm>
@@ -91,7 +92,11 @@ void collect_assigned(const std::vector<ast::StmtPtr> &body, std::set<std::strin
 class DeviceLowering {
 public:
   DeviceLowering(const HostProgram &program, const KernelInputs &inputs)
-      : program_(program), host_env_(program.env), host_(inputs, host_env_), cx_(kernel_) {}
+      : program_(program), inputs_(inputs), host_env_(program.env), host_(inputs, host_env_),
+        cx_(kernel_) {
+    cx_.set_invoker([this](const Operand &callable, const std::vector<Operand> &args,
+                           const SourceSpan &span) { return invoke(callable, args, {}, span); });
+  }
 
   ir::DeviceKernel run() {
     const ast::Stmt &loop = *program_.grid_loop;
@@ -112,9 +117,153 @@ private:
 
   void lower_block(const std::vector<ast::StmtPtr> &body) {
     for (const auto &s : body) {
-      cx_.set_statement(s->span);
+      // A helper's statements come from another source: the call's line stands for them.
+      if (!inside_other_source_) cx_.set_statement(s->span);
       lower_stmt(*s);
     }
+  }
+
+  // ---- helper functions and lambdas ---------------------------------------
+
+  /// Calls a lambda or a module-level function: its body is lowered inline,
+  /// its parameters bound to `args` (then `keywords`), and its value is what
+  /// its final `return` gives.
+  Operand invoke(const Operand &callee, const std::vector<Operand> &args,
+                 const std::vector<std::pair<std::string, Operand>> &keywords,
+                 const SourceSpan &span) {
+    if (inline_depth_ >= kMaxInlineDepth)
+      throw UserError("UnsupportedSyntax",
+                      "helper functions called on the device nest deeper than " +
+                          std::to_string(kMaxInlineDepth) +
+                          " calls; recursion is not supported there",
+                      span);
+    Operand callable = resolve_callable(callee, span);
+    std::vector<std::string> params = callable.lambda ? callable.lambda->params
+                                                      : parameter_names(*callable.function);
+    std::map<std::string, Operand> env;
+    if (callable.lambda) env = device_env_; // a lambda in the kernel sees its variables
+    bind_parameters(params, callable, args, keywords, env, span);
+    auto saved_env = std::move(device_env_);
+    device_env_ = std::move(env);
+    bool other_source = callable.function != nullptr;
+    std::swap(inside_other_source_, other_source);
+    ++inline_depth_;
+    struct Restore {
+      DeviceLowering &self;
+      std::map<std::string, Operand> env;
+      bool other_source;
+      ~Restore() {
+        self.device_env_ = std::move(env);
+        self.inside_other_source_ = other_source;
+        --self.inline_depth_;
+      }
+    } restore{*this, std::move(saved_env), other_source};
+    try {
+      if (callable.lambda) return lower_expr(*callable.lambda->value);
+      return lower_function_body(*callable.function, span);
+    } catch (const UserError &e) {
+      if (!callable.function || restore.other_source) throw;
+      // Spans inside another source would point into the kernel's: name the
+      // helper and show the call instead.
+      throw UserError(e.kind(),
+                      "in helper function '" + callable.function->name + "': " + e.what(), span);
+    }
+  }
+
+  /// The lambda, or the parsed `def` of a global function, that `callee` names.
+  Operand resolve_callable(const Operand &callee, const SourceSpan &span) {
+    if (callee.kind == Operand::Kind::Callable) return callee;
+    std::string name = callee.host->text.substr(std::string("global.").size());
+    auto known = helper_functions_.find(name);
+    if (known == helper_functions_.end()) {
+      const Json &global = inputs_.globals[name];
+      const Json &source = global["source"];
+      if (!source.is_string())
+        throw UserError("UnsupportedOp",
+                        "cannot read the source of function '" + name +
+                            "', which device code calls; define it in a file",
+                        span);
+      auto module = std::make_unique<ast::Module>();
+      try {
+        *module = parse_module(source.as_string());
+      } catch (const UserError &e) {
+        throw UserError(e.kind(), "in helper function '" + name + "': " + e.what(), span);
+      }
+      const ast::Stmt *def = nullptr;
+      for (const auto &stmt : module->body)
+        if (stmt->kind == SK::FunctionDef && stmt->name == name) def = stmt.get();
+      if (!def)
+        throw UserError("UnsupportedOp", "'" + name + "' is not a plain function definition",
+                        span);
+      known = helper_functions_.emplace(name, std::make_pair(std::move(module), def)).first;
+    }
+    Operand callable;
+    callable.kind = Operand::Kind::Callable;
+    callable.function = known->second.second;
+    return callable;
+  }
+
+  static std::vector<std::string> parameter_names(const ast::Stmt &def) {
+    std::vector<std::string> names;
+    for (const auto &a : def.args.posonlyargs)
+      names.push_back(a.name);
+    for (const auto &a : def.args.args)
+      names.push_back(a.name);
+    return names;
+  }
+
+  void bind_parameters(const std::vector<std::string> &params, const Operand &callable,
+                       const std::vector<Operand> &args,
+                       const std::vector<std::pair<std::string, Operand>> &keywords,
+                       std::map<std::string, Operand> &env, const SourceSpan &span) {
+    if (callable.function && (callable.function->args.vararg || callable.function->args.kwarg ||
+                              !callable.function->args.kwonlyargs.empty()))
+      throw UserError("UnsupportedSyntax",
+                      "a helper function called on the device takes plain parameters only "
+                      "(no *args, **kwargs or keyword-only ones)",
+                      span);
+    if (args.size() > params.size())
+      throw UserError("TypeError",
+                      "the function takes " + std::to_string(params.size()) +
+                          " arguments but was given " + std::to_string(args.size()),
+                      span);
+    std::vector<std::optional<Operand>> bound(params.size());
+    for (size_t i = 0; i < args.size(); ++i)
+      bound[i] = args[i];
+    for (const auto &[name, value] : keywords) {
+      auto it = std::find(params.begin(), params.end(), name);
+      if (it == params.end() || bound[it - params.begin()])
+        throw UserError("TypeError", "unexpected or repeated argument '" + name + "'", span);
+      bound[it - params.begin()] = value;
+    }
+    size_t defaults = callable.function ? callable.function->args.defaults.size() : 0;
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (!bound[i] && i + defaults >= params.size())
+        bound[i] = Operand::of_host(
+            host_.eval(*callable.function->args.defaults[i + defaults - params.size()]));
+      if (!bound[i])
+        throw UserError("TypeError", "missing argument '" + params[i] + "'", span);
+      env[params[i]] = *bound[i];
+    }
+  }
+
+  /// A helper's statements, its value the final `return`'s.
+  Operand lower_function_body(const ast::Stmt &def, const SourceSpan &span) {
+    for (size_t i = 0; i < def.body.size(); ++i) {
+      const ast::Stmt &s = *def.body[i];
+      if (s.kind != SK::Return) {
+        lower_stmt(s);
+        continue;
+      }
+      if (i + 1 != def.body.size())
+        throw UserError("UnsupportedSyntax",
+                        "a helper function called on the device returns only as its last "
+                        "statement",
+                        span);
+      if (!s.value) break;
+      return lower_expr(*s.value);
+    }
+    return Operand::of_host(HostValue::make(HostValue::Kind::None));
   }
 
   void lower_stmt(const ast::Stmt &s) {
@@ -143,6 +292,11 @@ private:
     case SK::Pass:
       return;
     case SK::Return:
+      if (inline_depth_ > 0)
+        throw UserError("UnsupportedSyntax",
+                        "a helper function called on the device returns only as its last "
+                        "statement, not inside a loop or branch",
+                        s.span);
       throw UserError("NotAllowedOnDevice",
                       "return is not allowed inside a device loop; store results into an output "
                       "tensor and return it after the loop",
@@ -849,6 +1003,10 @@ private:
 
   Operand lower_call(const ast::Expr &e) {
     Operand callee = lower_expr(*e.func);
+    if (callee.is_callable()) {
+      EvaluatedArgs args = evaluate_arguments(e, {});
+      return invoke(callee, args.positional, args.keywords, e.span);
+    }
     if (!callee.is_host(HostValue::Kind::Function))
       throw UserError("UnsupportedOp", "this call is not supported on the device", e.span);
     if (callee.host->self) return Operand::of_host(host_.eval(e)); // x.size(0) and the like
@@ -1019,6 +1177,12 @@ private:
     }
     case EK::BoolOp:
       return lower_bool_op(e);
+    case EK::Lambda: {
+      Operand callable;
+      callable.kind = Operand::Kind::Callable;
+      callable.lambda = &e;
+      return callable;
+    }
     default:
       throw UserError("UnsupportedSyntax",
                       expression_name(e.kind) +
@@ -1034,6 +1198,13 @@ private:
   ir::DeviceKernel kernel_;
   LoweringContext cx_;
   std::map<std::string, Operand> device_env_;
+  const KernelInputs &inputs_;
+  /// Global functions device code calls, parsed from their source once.
+  std::map<std::string, std::pair<std::unique_ptr<ast::Module>, const ast::Stmt *>>
+      helper_functions_;
+  static constexpr int kMaxInlineDepth = 16;
+  int inline_depth_ = 0;
+  bool inside_other_source_ = false;
   /// Blocks the loops around the statement being lowered iterate.
   std::vector<int> open_blocks_;
   /// Names only one branch of a device `if` defined: used after it, they are

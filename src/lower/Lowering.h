@@ -25,8 +25,9 @@ struct Operand {
     Host,    ///< a host value (`host`) read by device code, bound to `host_name`
     Tile,    ///< a tile loop variable (`block`)
     Tuple,   ///< `elements`
-    Slice,   ///< a full slice `:`
-    NewAxis, ///< None in a subscript
+    Slice,    ///< a full slice `:`
+    NewAxis,  ///< None in a subscript
+    Callable, ///< a function the device code calls or passes: `lambda` or `def`
   };
   Kind kind = Kind::Host;
   int node = -1;
@@ -34,6 +35,9 @@ struct Operand {
   std::string host_name;
   int block = -1;
   std::vector<Operand> elements;
+  /// Callable: a lambda in the kernel, or a module-level function (`def`).
+  const ast::Expr *lambda = nullptr;
+  const ast::Stmt *function = nullptr;
 
   static Operand tensor(int node) {
     Operand o;
@@ -55,6 +59,12 @@ struct Operand {
     return o;
   }
   bool is_host(HostValue::Kind k) const { return kind == Kind::Host && host && host->kind == k; }
+  /// A function the device code can call: a lambda, or a global `def`
+  /// (a host Function named "global.<name>").
+  bool is_callable() const {
+    return kind == Kind::Callable ||
+           (is_host(HostValue::Kind::Function) && host->text.rfind("global.", 0) == 0);
+  }
 };
 
 /// The evaluated arguments of a call in device code, bound to the op's
@@ -123,6 +133,17 @@ public:
 
   ir::DeviceKernel &kernel() { return kernel_; }
   ir::Builder &build() { return builder_; }
+
+  /// Calls a callable operand (a lambda or a helper function) on `args`,
+  /// inlining its body at the builder's insertion point.
+  using Invoker =
+      std::function<Operand(const Operand &callable, const std::vector<Operand> &args,
+                            const SourceSpan &span)>;
+  void set_invoker(Invoker invoker) { invoker_ = std::move(invoker); }
+  Operand invoke(const Operand &callable, const std::vector<Operand> &args,
+                 const SourceSpan &span) const {
+    return invoker_(callable, args, span);
+  }
   /// Appends a statement to the block being built.
   void emit_stmt(ir::Stmt stmt) { builder_.append(std::move(stmt)); }
   std::vector<ir::Stmt> *current_block() { return builder_.insertion(); }
@@ -168,6 +189,7 @@ public:
 private:
   ir::DeviceKernel &kernel_;
   ir::Builder builder_;
+  Invoker invoker_;
 };
 
 /// Subscripts: loads and stores of host tensors, views of device values.

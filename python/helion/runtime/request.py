@@ -193,16 +193,29 @@ def describe_globals(fn: types.FunctionType) -> dict[str, dict[str, Any]]:
     as it would in Python. Attribute names (``x.size``) that happen to match
     no global are skipped the same way.
     """
-    closure = _closure_values(fn)
-    namespaces = (closure, fn.__globals__)
     described: dict[str, dict[str, Any]] = {}
-    for name in sorted(set(_code_names(fn.__code__)) | set(closure)):
-        if not name.isidentifier():  # e.g. "@py_builtins" from pytest's assert rewriting
+    # Helper functions the device code calls are inlined from their source,
+    # so the names they read are described too (one namespace for all: a name
+    # the kernel binds wins over a helper's global of the same name).
+    pending: list[types.FunctionType] = [fn]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
             continue
-        for namespace in namespaces:
-            if name in namespace:
-                described[name] = describe_global(namespace[name])
-                break
+        seen.add(id(current))
+        closure = _closure_values(current)
+        namespaces = (closure, current.__globals__)
+        for name in sorted(set(_code_names(current.__code__)) | set(closure)):
+            if not name.isidentifier() or name in described:
+                continue  # e.g. "@py_builtins" from pytest's assert rewriting
+            for namespace in namespaces:
+                if name in namespace:
+                    value = namespace[name]
+                    described[name] = describe_global(value)
+                    if isinstance(value, types.FunctionType) and described[name].get("source"):
+                        pending.append(value)
+                    break
     return described
 
 
