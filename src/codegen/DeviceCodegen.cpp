@@ -78,8 +78,8 @@ public:
       if (!signature.empty()) signature += ", ";
       signature += p.name + (p.constexpr_ ? ": " + module_.constexpr_annotation() : "");
     }
-    fn.text = "@" + module_.triton() + ".jit\ndef " + fn.name + "(" + signature + "):\n" +
-              names_.with_module_aliases(out_.str());
+    fn.text = combine_functions_text() + "@" + module_.triton() + ".jit\ndef " + fn.name + "(" +
+              signature + "):\n" + names_.with_module_aliases(out_.str());
     fn.grid = grid_;
     return fn;
   }
@@ -805,6 +805,18 @@ private:
     }
     case OpKind::Reduce:
       return reduce_text(n);
+    case OpKind::CombineReduce:
+      return combine_reduce_text(n);
+    case OpKind::Scan: {
+      const Dim &axis_dim = k_.node(n.operands[0]).type.dims.at(n.axis);
+      if (axis_dim.is_block() && is_flat(axis_dim.block))
+        throw UserError("InvalidConfig", "a flattened hl.tile dimension cannot be scanned along; "
+                                         "give one block size per dimension");
+      // Lanes past the end of the axis come after every valid lane, so an
+      // inclusive scan leaves the valid ones as they are.
+      return "tl.associative_scan(" + expr(n.operands[0]) + ", " +
+             std::to_string(cg_axis(n.type.dims, n.axis)) + ", " + combine_name(n.combine) + ")";
+    }
     case OpKind::Dot: {
       reject_flat(k_.node(n.operands[0]).type.dims, "a matmul");
       reject_flat(k_.node(n.operands[1]).type.dims, "a matmul");
@@ -864,6 +876,57 @@ private:
     // Triton's positions are int32; torch's are int64.
     if (ir::yields_index(n.reduce_fn())) return text + ").to(tl.int64)";
     return text + ")";
+  }
+
+  std::string combine_reduce_text(const Node &n) {
+    int operand = n.operands[0];
+    const ir::TensorType &in = k_.node(operand).type;
+    const Dim &axis_dim = in.dims.at(n.axis);
+    if (axis_dim.is_block() && is_flat(axis_dim.block))
+      throw UserError("InvalidConfig", "a flattened hl.tile dimension cannot be reduced over; give "
+                                       "one block size per dimension");
+    int axis = cg_axis(in.dims, n.axis);
+    std::string value = expr(operand);
+    std::string mask = block_mask(axis_dim.block, axis, cg_rank(in.dims));
+    if (!mask.empty()) value = "tl.where(" + mask + ", " + value + ", " + n.number + ")";
+    return "tl.reduce(" + value + ", " + std::to_string(axis) + ", " + combine_name(n.combine) +
+           (n.keepdim ? ", keep_dims=True)" : ")");
+  }
+
+  /// The @triton.jit function of combine function `index`, named apart from
+  /// the user's globals.
+  std::string combine_name(int index) {
+    auto it = combine_names_.find(index);
+    if (it != combine_names_.end()) return it->second;
+    std::string name = name_ + "_combine_" + std::to_string(index);
+    while (module_.binds(name))
+      name += "_";
+    return combine_names_[index] = name;
+  }
+
+  /// The combine functions the kernel uses, each a @triton.jit function of
+  /// two scalars, emitted with their own variables.
+  std::string combine_functions_text() {
+    std::string text;
+    for (const auto &[index, name] : combine_names_) {
+      const ir::CombineFn &fn = k_.combine_fns.at(index);
+      CodeWriter body(split_lines(inputs_.context.source), inputs_.context.first_line);
+      std::swap(out_, body);
+      std::map<int, std::string> kernel_values = std::move(values_);
+      values_.clear();
+      std::string left = names_.generated("left"), right = names_.generated("right");
+      values_[fn.params.at(0)] = left;
+      values_[fn.params.at(1)] = right;
+      out_.indent();
+      emit_block(fn.body);
+      out_.line("return " + expr(fn.result));
+      out_.dedent();
+      text += "@" + module_.triton() + ".jit\ndef " + name + "(" + left + ", " + right +
+              "):\n" + names_.with_module_aliases(out_.str()) + "\n\n";
+      std::swap(out_, body);
+      values_ = std::move(kernel_values);
+    }
+    return text;
   }
 
   std::string reshape_text(const Node &n) {
@@ -1164,6 +1227,7 @@ private:
   std::map<std::pair<std::string, std::string>, std::string> sym_vars_;
   std::map<int, int> access_tensor_;
   std::map<int, std::string> descriptors_;
+  std::map<int, std::string> combine_names_; ///< combine function -> its @triton.jit function
   std::string grid_;
 };
 

@@ -245,6 +245,55 @@ int Builder::reduce(ReduceFn fn, int x, int axis, bool keepdim, DType dtype,
   return computed(std::move(n));
 }
 
+/// Checks that `combine` exists and combines scalars of `dtype`.
+static void check_combine(const DeviceKernel &k, int combine, DType dtype) {
+  check_internal(combine >= 0 && combine < static_cast<int>(k.combine_fns.size()),
+                 "a combine function that does not exist");
+  const CombineFn &fn = k.combine_fns[combine];
+  check_internal(fn.params.size() == 2 && k.node(fn.result).type.rank() == 0 &&
+                     k.node(fn.result).type.dtype == dtype,
+                 "a combine function must map two scalars to one of the input's dtype");
+}
+
+int Builder::combine_reduce(int combine, int x, int axis, bool keepdim, std::string other,
+                            const SourceSpan &span) {
+  check_operand(x);
+  TensorType type = type_of(x);
+  check_combine(k_, combine, type.dtype);
+  check_internal(axis >= 0 && axis < type.rank() && type.dims[axis].is_block(),
+                 "a reduction needs a block dimension as its axis");
+  if (keepdim)
+    type.dims[axis] = Dim::constant(1);
+  else
+    type.dims.erase(type.dims.begin() + axis);
+  Node n;
+  n.op = OpKind::CombineReduce;
+  n.operands = {x};
+  n.type = std::move(type);
+  n.axis = axis;
+  n.keepdim = keepdim;
+  n.combine = combine;
+  n.number = std::move(other);
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::scan(int combine, int x, int axis, const SourceSpan &span) {
+  check_operand(x);
+  const TensorType &type = type_of(x);
+  check_combine(k_, combine, type.dtype);
+  check_internal(axis >= 0 && axis < type.rank() && type.dims[axis].is_block(),
+                 "a scan needs a block dimension as its axis");
+  Node n;
+  n.op = OpKind::Scan;
+  n.operands = {x};
+  n.type = type;
+  n.axis = axis;
+  n.combine = combine;
+  n.span = span;
+  return computed(std::move(n));
+}
+
 int Builder::dot(int a, int b, int acc, std::vector<Dim> dims, const SourceSpan &span) {
   check_operand(a);
   check_operand(b);

@@ -58,6 +58,12 @@ public:
   int reduce(ReduceFn fn, int x, int axis, bool keepdim, DType dtype, const SourceSpan &span);
   /// `a @ b` (+ `acc` when >= 0) in float32: a [.., m, k], b [.., k, n].
   int dot(int a, int b, int acc, std::vector<Dim> dims, const SourceSpan &span);
+  /// `x` reduced over `axis` (a block dim) by combine function `combine`;
+  /// lanes past the axis's end count as `other` (a literal).
+  int combine_reduce(int combine, int x, int axis, bool keepdim, std::string other,
+                     const SourceSpan &span);
+  /// The inclusive scan of `x` along `axis` (a block dim) by `combine`.
+  int scan(int combine, int x, int axis, const SourceSpan &span);
   /// `x` with size-1 dims inserted or removed to reach `dims`.
   int reshape(int x, std::vector<Dim> dims, const SourceSpan &span);
   int permute(int x, std::vector<int> perm, const SourceSpan &span);

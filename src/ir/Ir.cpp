@@ -51,6 +51,10 @@ static const char *op_name(OpKind op) {
     return "permute";
   case OpKind::MaskFill:
     return "mask_fill";
+  case OpKind::CombineReduce:
+    return "combine_reduce";
+  case OpKind::Scan:
+    return "scan";
   case OpKind::RegionArg:
     return "region_arg";
   case OpKind::RegionResult:
@@ -110,8 +114,9 @@ static void dump_node(std::string &out, const DeviceKernel &k, const Node &n) {
     out += " " + (n.sym ? sym_to_python(n.sym, SymSide::Host) : k.scalars.at(n.scalar).name);
   if (n.block >= 0) out += " b" + std::to_string(n.block);
   if (n.op == OpKind::Load) out += " " + k.tensors.at(n.tensor).name + index_text(n.index);
-  if (n.op == OpKind::Reduce)
+  if (n.op == OpKind::Reduce || n.op == OpKind::CombineReduce || n.op == OpKind::Scan)
     out += " axis=" + std::to_string(n.axis) + (n.keepdim ? " keepdim" : "");
+  if (n.combine >= 0) out += " combine=" + std::to_string(n.combine);
 }
 
 static std::string ref(int id) {
@@ -189,6 +194,12 @@ std::string dump(const DeviceKernel &kernel) {
            ")\n";
   }
   dump_block(out, kernel, kernel.body, 0);
+  for (size_t i = 0; i < kernel.combine_fns.size(); ++i) {
+    const CombineFn &fn = kernel.combine_fns[i];
+    out += "combine " + std::to_string(i) + " (" + ref(fn.params.at(0)) + ", " +
+           ref(fn.params.at(1)) + ") -> " + operand_text(kernel, fn.result) + "\n";
+    dump_block(out, kernel, fn.body, 1);
+  }
   return out;
 }
 

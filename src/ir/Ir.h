@@ -114,6 +114,9 @@ enum class OpKind {
   Reshape,    ///< operand 0 with size-1 dims inserted or removed to reach `type`
   Permute,    ///< operand 0 with dims permuted by `perm`
   MaskFill,   ///< operand 0 with lanes past the end of `block` replaced by `number`
+  CombineReduce, ///< operand 0 reduced over `axis` by combine function `combine`;
+                 ///< lanes past the axis's end hold `number`
+  Scan,          ///< inclusive prefix of operand 0 along `axis` by combine function `combine`
   RegionArg,    ///< a carried value inside a loop's body (its value at the iteration's start)
   RegionResult, ///< a carried value after its statement (loop, if or while)
   LoopIndex,    ///< a range loop's induction variable (a scalar)
@@ -145,8 +148,9 @@ struct Node {
   int tensor = -1;    ///< Load: TensorParam index
   std::vector<IndexItem> index;
   int memory_op = -1; ///< Load: ordinal among loads and stores (indexing choice)
-  int axis = -1;      ///< Reduce
+  int axis = -1;      ///< Reduce, CombineReduce, Scan
   bool keepdim = false;
+  int combine = -1; ///< CombineReduce, Scan: the DeviceKernel's combine function
   std::vector<int> perm; ///< Permute
   std::string name_hint;
   SourceSpan span;
@@ -198,6 +202,15 @@ struct Stmt {
   int loop_index = -1;                                   ///< RangeLoop: its LoopIndex node
 };
 
+/// A function of scalars that combines two partial results (hl.reduce,
+/// hl.associative_scan, cumsum, cumprod): `params` are RegionArg nodes (the
+/// left operand, then the right one), `body` computes `result` from them.
+struct CombineFn {
+  std::vector<int> params;
+  std::vector<Stmt> body;
+  int result = -1;
+};
+
 /// A size relation the compiler relies on but cannot prove for every
 /// specialization: checked by the host code before the launch.
 struct HostGuard {
@@ -219,6 +232,7 @@ struct DeviceKernel {
   std::vector<int> dot_blocks; ///< blocks feeding a matmul (they need at least 16)
   std::vector<HostGuard> guards;
   std::vector<RegisteredSize> registered_sizes;
+  std::vector<CombineFn> combine_fns;
   std::vector<Stmt> body; ///< the grid loop's body
 
   /// Adds `node`, checking its operands exist, and returns its id.

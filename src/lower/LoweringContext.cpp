@@ -55,6 +55,7 @@ const LoweringRegistry &LoweringRegistry::instance() {
     register_view(r);
     register_indexing(r);
     register_tiles(r);
+    register_combine(r);
     return r;
   }();
   return registry;

@@ -45,7 +45,8 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device,
   // Blocks some value needs as a dimension of its own.
   std::set<int> separate(device.dot_blocks.begin(), device.dot_blocks.end());
   for (const ir::Node &n : device.nodes) {
-    if (n.op == ir::OpKind::Reduce) {
+    if (n.op == ir::OpKind::Reduce || n.op == ir::OpKind::CombineReduce ||
+        n.op == ir::OpKind::Scan) {
       const ir::Dim &axis = device.node(n.operands[0]).type.dims.at(n.axis);
       if (axis.is_block()) separate.insert(axis.block);
     }
@@ -96,7 +97,9 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device,
   // Reductions a loop over the dimension cannot serve: argmax/argmin and matmuls.
   std::set<int> whole(device.dot_blocks.begin(), device.dot_blocks.end());
   for (const ir::Node &n : device.nodes) {
-    if (n.op != ir::OpKind::Reduce || !ir::yields_index(n.reduce_fn())) continue;
+    bool needs_whole = n.op == ir::OpKind::CombineReduce || n.op == ir::OpKind::Scan ||
+                       (n.op == ir::OpKind::Reduce && ir::yields_index(n.reduce_fn()));
+    if (!needs_whole) continue;
     const ir::Dim &axis = device.node(n.operands[0]).type.dims.at(n.axis);
     if (axis.is_block()) whole.insert(axis.block);
   }
