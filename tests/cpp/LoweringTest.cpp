@@ -133,8 +133,8 @@ TEST_P(DeviceErrorTest, NamesTheKernelTheLineAndTheProblem) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, DeviceErrorTest,
     ::testing::Values(
-        ErrorCase{"unsupported_op", "        out[tile] = torch.cumsum(x[tile], 0)\n",
-                  "UnsupportedOp", "torch.cumsum"},
+        ErrorCase{"unsupported_op", "        out[tile] = torch.cummax(x[tile], 0)\n",
+                  "UnsupportedOp", "torch.cummax"},
         ErrorCase{"break_in_range_loop", "        for i in range(3): break\n",
                   "UnsupportedSyntax", "break"},
         ErrorCase{"loop_over_name", "        for i in x:\n            pass\n",
