@@ -807,6 +807,11 @@ private:
       return reduce_text(n);
     case OpKind::CombineReduce:
       return combine_reduce_text(n);
+    case OpKind::Random: {
+      std::string seed = expr(n.operands[0]), offsets = operand(1);
+      if (n.type.dtype == DType::Float32) return "tl.rand(" + seed + ", " + offsets + ")";
+      return "tl.randint(" + seed + ", " + offsets + ").to(tl.int32, bitcast=True)";
+    }
     case OpKind::Scan: {
       const Dim &axis_dim = k_.node(n.operands[0]).type.dims.at(n.axis);
       if (axis_dim.is_block() && is_flat(axis_dim.block))

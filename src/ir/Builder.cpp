@@ -294,6 +294,20 @@ int Builder::scan(int combine, int x, int axis, const SourceSpan &span) {
   return computed(std::move(n));
 }
 
+int Builder::random(int seed, int offsets, bool bits, const SourceSpan &span) {
+  check_operand(seed);
+  check_operand(offsets);
+  check_internal(type_of(seed).rank() == 0 && is_integral(type_of(seed).dtype),
+                 "a random seed is an int scalar");
+  check_internal(type_of(offsets).dtype == DType::Int32, "random offsets are int32");
+  Node n;
+  n.op = OpKind::Random;
+  n.operands = {seed, offsets};
+  n.type = {bits ? DType::Int32 : DType::Float32, type_of(offsets).dims};
+  n.span = span;
+  return computed(std::move(n));
+}
+
 int Builder::dot(int a, int b, int acc, std::vector<Dim> dims, const SourceSpan &span) {
   check_operand(a);
   check_operand(b);

@@ -64,6 +64,9 @@ public:
                      const SourceSpan &span);
   /// The inclusive scan of `x` along `axis` (a block dim) by `combine`.
   int scan(int combine, int x, int axis, const SourceSpan &span);
+  /// Philox random numbers for `seed` (an int scalar) at `offsets` (int32):
+  /// float32 in [0, 1) or, with `bits`, int32 random bits.
+  int random(int seed, int offsets, bool bits, const SourceSpan &span);
   /// `x` with size-1 dims inserted or removed to reach `dims`.
   int reshape(int x, std::vector<Dim> dims, const SourceSpan &span);
   int permute(int x, std::vector<int> perm, const SourceSpan &span);

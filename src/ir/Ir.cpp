@@ -55,6 +55,8 @@ static const char *op_name(OpKind op) {
     return "combine_reduce";
   case OpKind::Scan:
     return "scan";
+  case OpKind::Random:
+    return "random";
   case OpKind::RegionArg:
     return "region_arg";
   case OpKind::RegionResult:

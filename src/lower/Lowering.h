@@ -121,6 +121,7 @@ void register_view(LoweringRegistry &r);
 void register_indexing(LoweringRegistry &r);
 void register_tiles(LoweringRegistry &r);
 void register_combine(LoweringRegistry &r);
+void register_random(LoweringRegistry &r);
 
 /// `tile.<attr>` of the tile over `block`: index, begin, end, block_size, id, count.
 Operand tile_attribute(LoweringContext &cx, int block, const std::string &attr,

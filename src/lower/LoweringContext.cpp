@@ -56,6 +56,7 @@ const LoweringRegistry &LoweringRegistry::instance() {
     register_indexing(r);
     register_tiles(r);
     register_combine(r);
+    register_random(r);
     return r;
   }();
   return registry;
