@@ -965,7 +965,8 @@ private:
     if (want == "pointer") return want;
     const ir::TensorParam &t = k_.tensors[tensor];
     for (size_t d = 0; d < index.size(); ++d) {
-      if (index[d].kind != IndexItem::Kind::Block || is_flat(index[d].block)) return "pointer";
+      if (index[d].kind != IndexItem::Kind::Block || is_flat(index[d].block) || index[d].start)
+        return "pointer";
       const BlockInfo &b = k_.blocks[index[d].block];
       // Block pointers check bounds against the tensor, so the tile must span it.
       if (b.dynamic_range() || !sym_equal(b.begin, sym_const(0)) || !sym_equal(b.end, t.sizes[d]))
@@ -1118,6 +1119,7 @@ private:
       } else {
         int axis = cg_axis(dims, position++);
         term = block_names_[item.block].indices;
+        if (item.start) term = "(" + term + " + " + kernel_sym(item.start) + ")";
         if (rank > 1) {
           std::string sub = "[";
           for (int i = 0; i < rank; ++i)

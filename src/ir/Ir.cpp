@@ -82,7 +82,9 @@ static std::string index_text(const std::vector<IndexItem> &index) {
   for (size_t i = 0; i < index.size(); ++i) {
     if (i) text += ", ";
     const IndexItem &item = index[i];
-    if (item.kind == IndexItem::Kind::Block) text += "b" + std::to_string(item.block);
+    if (item.kind == IndexItem::Kind::Block)
+      text += "b" + std::to_string(item.block) +
+              (item.start ? " from " + sym_to_python(item.start, SymSide::Host) : "");
     if (item.kind == IndexItem::Kind::Scalar) text += "%" + std::to_string(item.value);
     if (item.kind == IndexItem::Kind::Gather) text += "gather %" + std::to_string(item.value);
     if (item.kind == IndexItem::Kind::NewAxis) text += "None";

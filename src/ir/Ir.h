@@ -132,6 +132,9 @@ struct IndexItem {
   enum class Kind { Block, Scalar, NewAxis, Gather };
   Kind kind = Kind::Block;
   int block = -1; ///< Block: tile or reduction block indexing this dim
+  /// Block: the first element a bounded slice (`x[:, a:b]`) reads; its
+  /// block then counts from 0 to b - a.
+  SymInt start;
   /// Scalar: node id of the scalar index; Gather: node id of an integer
   /// tensor of indices, whose dims become the access's dims at this position.
   int value = -1;

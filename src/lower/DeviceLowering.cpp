@@ -865,13 +865,24 @@ private:
     std::vector<Operand> items;
     auto one = [&](const ast::Expr &e) {
       if (e.kind == EK::Slice) {
-        if (e.left || e.right || e.extra)
-          throw UserError("UnsupportedSyntax",
-                          "slices with bounds are not supported on the device yet; use `:` or a "
-                          "tile",
-                          e.span);
         Operand o;
         o.kind = Operand::Kind::Slice;
+        if (e.extra)
+          throw UserError("UnsupportedSyntax",
+                          "slices with a step are not supported on the device; use `a:b`", e.span);
+        auto bound = [&](const ast::ExprPtr &b) -> SymInt {
+          if (!b) return nullptr;
+          Operand value = lower_expr(*b);
+          if (!value.is_host(HostValue::Kind::Int))
+            throw UserError("UnsupportedSyntax",
+                            "slice bounds on the device are ints or sizes known to the host (e.g. "
+                            "x[tile, :n] or x[tile, k:]); for a range computed in the kernel use "
+                            "hl.tile(begin, end)",
+                            b->span);
+          return value.host->sym;
+        };
+        o.slice_begin = bound(e.left);
+        o.slice_end = bound(e.right);
         items.push_back(o);
         return;
       }

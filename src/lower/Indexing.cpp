@@ -75,6 +75,12 @@ struct ResolvedIndex {
   std::vector<Dim> dims;
 };
 
+/// A slice bound as Python reads it: counted from the end when negative.
+SymInt clamped(const SymInt &bound, const SymInt &size) {
+  if (auto c = sym_constant(bound); c && *c < 0) return sym_max(sym_add(size, bound), sym_const(0));
+  return bound;
+}
+
 ResolvedIndex resolve_index(LoweringContext &cx, const ir::TensorParam &tensor,
                             std::vector<Operand> index, const SourceSpan &span) {
   int consumed = 0;
@@ -106,10 +112,16 @@ ResolvedIndex resolve_index(LoweringContext &cx, const ir::TensorParam &tensor,
       item.block = o.block;
       out.dims.push_back(Dim::of_block(o.block));
       break;
-    case Operand::Kind::Slice:
-      item.block = cx.reduction_block(tensor.sizes[dim], span);
+    case Operand::Kind::Slice: {
+      // `a:b` reads b - a elements from a on, clamped to the dimension as Python does.
+      const SymInt &size = tensor.sizes[dim];
+      SymInt end = o.slice_end ? sym_min(clamped(o.slice_end, size), size) : size;
+      SymInt begin = o.slice_begin ? sym_min(clamped(o.slice_begin, size), end) : sym_const(0);
+      item.block = cx.reduction_block(sym_sub(end, begin), span);
+      if (!sym_equal(begin, sym_const(0))) item.start = begin;
       out.dims.push_back(Dim::of_block(item.block));
       break;
+    }
     default: {
       if (o.kind == Operand::Kind::Tensor && !cx.type_of(o.node).dims.empty() &&
           is_integral(cx.type_of(o.node).dtype)) {
@@ -149,6 +161,11 @@ Operand view_of_device_value(LoweringContext &cx, const Operand &base,
       dims.push_back(Dim::constant(1));
       continue;
     }
+    if (o.kind == Operand::Kind::Slice && (o.slice_begin || o.slice_end))
+      throw UserError("InvalidIndexingType",
+                      "a value computed on the device takes `:` only, not a slice with bounds; "
+                      "slice the tensor when loading it (x[tile, a:b])",
+                      span);
     if (o.kind != Operand::Kind::Slice)
       throw UserError("InvalidIndexingType",
                       "a value computed on the device can only be indexed with `:` and None "

@@ -35,6 +35,8 @@ struct Operand {
   std::string host_name;
   int block = -1;
   std::vector<Operand> elements;
+  /// Slice: the bounds of `a:b` (null where left out).
+  SymInt slice_begin, slice_end;
   /// Callable: a lambda in the kernel, or a module-level function (`def`).
   const ast::Expr *lambda = nullptr;
   const ast::Stmt *function = nullptr;

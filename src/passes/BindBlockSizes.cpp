@@ -1,5 +1,7 @@
 #include "passes/BindBlockSizes.h"
 
+#include <functional>
+
 namespace helion::passes {
 
 std::map<std::string, int64_t> registered_block_values(const ir::DeviceKernel &kernel,
@@ -27,8 +29,23 @@ ir::DeviceKernel bind_block_sizes(const ir::DeviceKernel &kernel, const Config &
     for (SymInt &s : t.strides)
       bind(s);
   }
-  for (ir::Node &n : out.nodes)
+  auto bind_index = [&](std::vector<ir::IndexItem> &index) {
+    for (ir::IndexItem &item : index)
+      if (item.start) bind(item.start);
+  };
+  for (ir::Node &n : out.nodes) {
     if (n.sym) bind(n.sym);
+    bind_index(n.index);
+  }
+  std::function<void(std::vector<ir::Stmt> &)> bind_stores = [&](std::vector<ir::Stmt> &body) {
+    for (ir::Stmt &s : body) {
+      bind_index(s.index);
+      bind_stores(s.cond_body);
+      bind_stores(s.body);
+      bind_stores(s.orelse);
+    }
+  };
+  bind_stores(out.body);
   for (ir::HostGuard &g : out.guards) {
     bind(g.lhs);
     bind(g.rhs);

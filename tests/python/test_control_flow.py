@@ -389,3 +389,34 @@ def test_loop_bounds_loaded_from_a_tensor() -> None:
     for config in jagged_row_sums.configs:
         run = jagged_row_sums.bind((values, offsets)).compile_config(config)
         torch.testing.assert_close(run(values, offsets), expected, rtol=1e-5, atol=1e-5)
+
+
+# --- slices with bounds ---------------------------------------------------------------------
+
+
+@helion.kernel(config=helion.Config(block_sizes=[4]))
+def concat_columns(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    m, n1 = x.size()
+    _, n2 = y.size()
+    out = torch.empty([m, n1 + n2], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(m):
+        out[tile_m, :n1] = x[tile_m, :]
+        out[tile_m, n1:] = y[tile_m, :]
+    return out
+
+
+@helion.kernel(config=helion.Config(block_sizes=[4]))
+def middle_columns(x: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.zeros([m, n], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(m):
+        out[tile_m, 2:-3] = x[tile_m, 2:-3] * 2
+    return out
+
+
+def test_slices_with_bounds() -> None:
+    x, y = torch.randn(7, 13, device=DEVICE), torch.randn(7, 5, device=DEVICE)
+    torch.testing.assert_close(concat_columns(x, y), torch.cat([x, y], 1))
+    expected = torch.zeros_like(x)
+    expected[:, 2:-3] = x[:, 2:-3] * 2
+    torch.testing.assert_close(middle_columns(x), expected)
