@@ -19,7 +19,7 @@ from run_golden import build_request, generate  # noqa: E402
 
 _HEADER = re.compile(r"^== (.+?)(?: \([\d.]+ ms\))?$")
 # Stages whose text is IR: a pass's input is the last of these before it.
-_IR_STAGES = ("lower", "roll_reductions")
+_IR_STAGES = ("lower", "bind_block_sizes", "roll_reductions")
 
 
 def sections(dump: str) -> list[tuple[str, str]]:
