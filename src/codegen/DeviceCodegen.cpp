@@ -807,6 +807,13 @@ private:
       return reduce_text(n);
     case OpKind::CombineReduce:
       return combine_reduce_text(n);
+    case OpKind::Arange: {
+      const Dim &d = n.type.dims.at(0);
+      if (d.is_block()) reject_flat(n.type.dims, "hl.arange");
+      std::string size = d.is_block() ? plans_[d.block].size : std::to_string(d.size);
+      std::string values = "tl.arange(0, " + size + ")";
+      return n.number == "0" ? values : values + " + " + n.number;
+    }
     case OpKind::Random: {
       std::string seed = expr(n.operands[0]), offsets = operand(1);
       if (n.type.dtype == DType::Float32) return "tl.rand(" + seed + ", " + offsets + ")";

@@ -85,7 +85,10 @@ int64_t max_block(const TileCallFacts &call, size_t dim) {
 
 int64_t legal_max_block(const TileCallFacts &call, size_t dim) {
   if (fixed_size(call, dim)) return max_block(call, dim);
-  return std::max(std::min<int64_t>(std::max<int64_t>(max_block(call, dim), 4096), kMaxBlockSize),
+  // A loop inside the kernel (a looped reduction written by hand) may take
+  // any block Triton allows; a grid dimension up to 4096 beyond its size.
+  int64_t beyond = call.is_grid ? 4096 : kMaxBlockSize;
+  return std::max(std::min<int64_t>(std::max<int64_t>(max_block(call, dim), beyond), kMaxBlockSize),
                   min_block(call, dim));
 }
 

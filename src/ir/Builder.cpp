@@ -294,6 +294,17 @@ int Builder::scan(int combine, int x, int axis, const SourceSpan &span) {
   return computed(std::move(n));
 }
 
+int Builder::arange(Dim dim, int64_t begin, const SourceSpan &span) {
+  check_internal(dim.is_block() || (dim.size > 0 && (dim.size & (dim.size - 1)) == 0),
+                 "arange needs a block or a power-of-two length");
+  Node n;
+  n.op = OpKind::Arange;
+  n.type = {DType::Int32, {dim}};
+  n.number = std::to_string(begin);
+  n.span = span;
+  return computed(std::move(n));
+}
+
 int Builder::random(int seed, int offsets, bool bits, const SourceSpan &span) {
   check_operand(seed);
   check_operand(offsets);

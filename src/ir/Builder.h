@@ -64,6 +64,9 @@ public:
                      const SourceSpan &span);
   /// The inclusive scan of `x` along `axis` (a block dim) by `combine`.
   int scan(int combine, int x, int axis, const SourceSpan &span);
+  /// `begin`, `begin` + 1, ... along `dim` (a block, whose block size gives
+  /// the length, or a constant power of two), in int32.
+  int arange(Dim dim, int64_t begin, const SourceSpan &span);
   /// Philox random numbers for `seed` (an int scalar) at `offsets` (int32):
   /// float32 in [0, 1) or, with `bits`, int32 random bits.
   int random(int seed, int offsets, bool bits, const SourceSpan &span);

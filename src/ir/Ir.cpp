@@ -57,6 +57,8 @@ static const char *op_name(OpKind op) {
     return "scan";
   case OpKind::Random:
     return "random";
+  case OpKind::Arange:
+    return "arange";
   case OpKind::RegionArg:
     return "region_arg";
   case OpKind::RegionResult:

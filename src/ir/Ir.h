@@ -117,6 +117,7 @@ enum class OpKind {
   CombineReduce, ///< operand 0 reduced over `axis` by combine function `combine`;
                  ///< lanes past the axis's end hold `number`
   Scan,          ///< inclusive prefix of operand 0 along `axis` by combine function `combine`
+  Arange,        ///< 0, 1, ... along its one dim (a block's size or a constant), plus `number`
   Random,        ///< Philox random numbers keyed by operand 0 (the seed) at operand 1's
                  ///< offsets: float32 in [0, 1), or uint32 bits when `type` is int
   RegionArg,    ///< a carried value inside a loop's body (its value at the iteration's start)

@@ -43,6 +43,18 @@ Operand lower_like(LoweringContext &cx, const CallArgs &args, std::optional<doub
   return Operand::tensor(full(cx, type.dims, dtype, fill, args.span));
 }
 
+/// x.new_zeros(size), new_ones, new_empty, new_full(size, fill): a new value
+/// of that shape, of x's dtype unless `dtype=` says otherwise. `x` may be a
+/// host tensor: only its dtype is read.
+Operand lower_new(LoweringContext &cx, const CallArgs &args, std::optional<double> value) {
+  const Operand &input = args["input"];
+  DType dtype = input.is_host(HostValue::Kind::Tensor) ? input.host->tensor->dtype
+                                                        : cx.dtype_of(input);
+  std::vector<ir::Dim> dims = cx.shape_arg(args["size"], args.span);
+  Operand fill = value ? number(*value) : args["fill_value"];
+  return Operand::tensor(full(cx, std::move(dims), dtype_or(cx, args, dtype), fill, args.span));
+}
+
 } // namespace
 
 void register_creation(LoweringRegistry &r) {
@@ -63,6 +75,16 @@ void register_creation(LoweringRegistry &r) {
   }
   r.add("torch.full_like", "(input, fill_value, " + options,
         [](LoweringContext &cx, const CallArgs &a) { return lower_like(cx, a, std::nullopt); });
+  // new_empty leaves its contents unspecified, so zeros are as good as any.
+  static const std::pair<const char *, double> constant_news[] = {
+      {"tensor.new_zeros", 0.0}, {"tensor.new_ones", 1.0}, {"tensor.new_empty", 0.0}};
+  for (const auto &[name, v] : constant_news) {
+    double fill = v;
+    r.add(name, "(input, *size, " + options,
+          [fill](LoweringContext &cx, const CallArgs &a) { return lower_new(cx, a, fill); });
+  }
+  r.add("tensor.new_full", "(input, size, fill_value, " + options,
+        [](LoweringContext &cx, const CallArgs &a) { return lower_new(cx, a, std::nullopt); });
 }
 
 } // namespace helion::lower

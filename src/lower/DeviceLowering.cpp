@@ -1020,6 +1020,14 @@ private:
     }
     if (!callee.is_host(HostValue::Kind::Function))
       throw UserError("UnsupportedOp", "this call is not supported on the device", e.span);
+    // x.new_zeros(n) builds a device value even where x is a host tensor.
+    static const std::set<std::string> device_methods = {"tensor.new_zeros", "tensor.new_ones",
+                                                         "tensor.new_empty", "tensor.new_full"};
+    if (callee.host->self && device_methods.count(callee.host->text)) {
+      EvaluatedArgs args = evaluate_arguments(e, {Operand::of_host(callee.host->self)});
+      return call_function(callee.host->text, std::move(args.positional),
+                           std::move(args.keywords), e.span, &e);
+    }
     if (callee.host->self) return Operand::of_host(host_.eval(e)); // x.size(0) and the like
     // float("-inf"), min(a, b), math.sqrt(d): host values known when compiling.
     bool host_function =

@@ -54,7 +54,43 @@ Operand tile_attribute(LoweringContext &cx, int block, const std::string &attr,
                   span);
 }
 
+/// hl.arange(end) / hl.arange(begin, end): the length is a tile's block size
+/// (`hl.arange(tile.block_size)`), a registered block size, or a constant
+/// power of two; the values count from `begin` (0 by default).
+Operand lower_arange(LoweringContext &cx, const CallArgs &args) {
+  const Operand &first = args["begin_or_end"], &second = args["end_or_none"];
+  int64_t begin = 0;
+  const Operand &length = is_none(second) ? first : second;
+  if (!is_none(second)) begin = cx.int_arg(first, args.span);
+  if (!is_none(args["step"]) && cx.int_arg(args["step"], args.span) != 1)
+    throw UserError("UnsupportedOp", "hl.arange takes step 1 only", args.span);
+  ir::Dim dim;
+  if (length.kind == Operand::Kind::Tensor && cx.node(length.node).op == ir::OpKind::TileSize &&
+      begin == 0) {
+    dim = ir::Dim::of_block(cx.node(length.node).block);
+  } else if (length.is_host(HostValue::Kind::Int) && !sym_constant(length.host->sym)) {
+    std::vector<ir::Dim> dims = cx.shape_arg(length, args.span);
+    if (dims.size() != 1 || !dims[0].is_block() || begin != 0)
+      throw UserError("UnsupportedOp",
+                      "hl.arange's length is a block size or a constant power of two", args.span);
+    dim = dims[0];
+  } else {
+    int64_t n = cx.int_arg(length, args.span) - begin;
+    if (n <= 0 || (n & (n - 1)))
+      throw UserError("UnsupportedOp",
+                      "hl.arange's length must be a power of two (Triton's tl.arange); got " +
+                          std::to_string(n),
+                      args.span);
+    dim = ir::Dim::constant(n);
+  }
+  int values = cx.build().arange(dim, begin, args.span);
+  DType dtype = is_none(args["dtype"]) ? DType::Int32 : cx.dtype_arg(args["dtype"], args.span);
+  return Operand::tensor(cx.cast(values, dtype, args.span));
+}
+
 void register_tiles(LoweringRegistry &r) {
+  r.add("hl.arange", "(begin_or_end, end_or_none=None, step=None, *, dtype=None, device=None)",
+        lower_arange);
   for (const char *attr : {"index", "begin", "end", "block_size", "id"}) {
     std::string name = attr;
     r.add("hl.tile_" + name, "(tile)", [name](LoweringContext &cx, const CallArgs &args) {

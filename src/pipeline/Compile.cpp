@@ -53,6 +53,8 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device,
     if (n.op == ir::OpKind::TileBegin || n.op == ir::OpKind::TileEnd ||
         n.op == ir::OpKind::TileSize)
       separate.insert(n.block);
+    if (n.op == ir::OpKind::Arange && n.type.dims.at(0).is_block())
+      separate.insert(n.type.dims[0].block);
     if (n.op == ir::OpKind::Permute)
       for (const ir::Dim &d : n.type.dims)
         if (d.is_block()) separate.insert(d.block);
