@@ -56,9 +56,11 @@ const Operand &callable_arg(const CallArgs &args) {
   return fn;
 }
 
-/// The axis a scan or reduction runs along; it must be a block dimension.
+/// The axis a scan runs along: a block dimension, or -1 for a dimension of
+/// size 1 (along which a scan changes nothing).
 int block_axis(LoweringContext &cx, int x, const Operand &dim, const CallArgs &args) {
   int axis = normalize_axis(cx.int_arg(dim, args.span), cx.type_of(x).rank(), args.span);
+  if (cx.type_of(x).dims[axis] == ir::Dim::constant(1)) return -1;
   if (!cx.type_of(x).dims[axis].is_block())
     throw UserError("UnsupportedOp",
                     args.signature->name() + " runs along a tile or a full slice `:`; dimension " +
@@ -77,6 +79,7 @@ Operand lower_scan(LoweringContext &cx, const CallArgs &args, const Operand *fn,
   int x = input_node(cx, args);
   if (dtype) x = cx.cast(x, *dtype, args.span);
   int axis = block_axis(cx, x, args["dim"], args);
+  if (axis < 0) return Operand::tensor(x);
   int combine = combine_region(cx, cx.type_of(x).dtype, args.span, fn, builtin);
   return Operand::tensor(cx.build().scan(combine, x, axis, args.span));
 }
