@@ -29,6 +29,8 @@ const std::map<std::string, std::string> &binop_functions() {
       {"BitAnd", "torch.bitwise_and"},
       {"BitOr", "torch.bitwise_or"},
       {"BitXor", "torch.bitwise_xor"},
+      {"LShift", "torch.bitwise_left_shift"},
+      {"RShift", "torch.bitwise_right_shift"},
   };
   return table;
 }

@@ -59,3 +59,18 @@ def test_arange() -> None:
     torch.testing.assert_close(aranges(x), expected)
     with pytest.raises(exc.UnsupportedOp, match="power of two"):
         arange_of_odd_length(x)
+
+
+@helion.kernel(config=helion.Config(block_sizes=[16]))
+def bit_ops(x: torch.Tensor) -> torch.Tensor:
+    (n,) = x.size()
+    out = torch.empty_like(x)
+    for tile in hl.tile(n):
+        v = x[tile]
+        out[tile] = ((v >> 2) & 7) | ((v << 3) ^ ~v)
+    return out
+
+
+def test_integer_bit_operators() -> None:
+    x = torch.randint(-1000, 1000, (45,), dtype=torch.int32, device=DEVICE)
+    torch.testing.assert_close(bit_ops(x), ((x >> 2) & 7) | ((x << 3) ^ ~x))
