@@ -40,13 +40,17 @@ def describe_arg(name: str, spec: str) -> dict:
     return {"name": name, "kind": spec}
 
 
-def module_globals(tree: ast.Module) -> dict:
+def module_globals(tree: ast.Module, source: str) -> dict:
     described = {}
     for node in tree.body:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 described[alias.asname or alias.name.split(".")[0]] = {
                     "kind": "module", "name": alias.name if alias.asname else alias.name.split(".")[0]}
+        elif isinstance(node, ast.FunctionDef) and not node.decorator_list:
+            # A helper the kernel calls: the compiler inlines it from its source.
+            described[node.name] = {"kind": "function", "name": node.name,
+                                    "source": ast.get_source_segment(source, node) + "\n"}
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
             for target in node.targets:
                 if isinstance(target, ast.Name):
@@ -58,14 +62,14 @@ def build_request(path: Path) -> tuple[dict, dict]:
     text = path.read_text()
     header = dict(re.findall(r"^# golden-(\w+): (.*)$", text, re.MULTILINE))
     tree = ast.parse(text)
-    kernel = next(n for n in tree.body if isinstance(n, ast.FunctionDef))
+    kernel = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.decorator_list)
     first = kernel.decorator_list[0].lineno if kernel.decorator_list else kernel.lineno
     source = "\n".join(text.splitlines()[first - 1:kernel.end_lineno]) + "\n"
     args = json.loads(header["args"])
     request = {
         "kernel_name": kernel.name, "filename": path.name, "first_line": first, "source": source,
         "args": [describe_arg(name, spec) for name, spec in args.items()],
-        "globals": module_globals(tree),
+        "globals": module_globals(tree, text),
         "settings": {"static_shapes": True, "index_dtype": None, "dot_precision": "tf32",
                      **json.loads(header.get("settings", "{}"))},
     }
