@@ -87,14 +87,14 @@ def generate(helionc: str, request: dict, config: dict, *options: str) -> str:
     return done.stdout if done.returncode == 0 else "error: " + done.stderr
 
 
-def main() -> int:
-    helionc, folder = sys.argv[1], Path(sys.argv[2])
+def check_cases(cases: list[Path], produce, what: str) -> int:
+    """Compares `produce(case)` with each case's .expected file (rewrites them
+    with HELION_UPDATE_GOLDEN=1); prints a diff per mismatch and returns the
+    exit status."""
     update = os.environ.get("HELION_UPDATE_GOLDEN") == "1"
-    cases = sorted(p for p in folder.glob("*.py") if p.name != Path(__file__).name)
     failed = 0
     for case in cases:
-        request, config = build_request(case)
-        actual = generate(helionc, request, config)
+        actual = produce(case)
         expected_path = case.with_suffix(".expected")
         if update:
             expected_path.write_text(actual)
@@ -102,12 +102,17 @@ def main() -> int:
         expected = expected_path.read_text() if expected_path.exists() else "<missing>\n"
         if actual != expected:
             failed += 1
-            print(f"FAIL {case.name}")
+            print(f"FAIL {case}")
             sys.stdout.writelines(difflib.unified_diff(
-                expected.splitlines(True), actual.splitlines(True), str(expected_path), "generated"))
-    print(f"{len(cases) - failed} of {len(cases)} golden modules match"
-          + (" (rewritten)" if update else ""))
+                expected.splitlines(True), actual.splitlines(True), str(expected_path), "actual"))
+    print(f"{len(cases) - failed} of {len(cases)} {what} match" + (" (rewritten)" if update else ""))
     return 1 if failed or not cases else 0
+
+
+def main() -> int:
+    helionc, folder = sys.argv[1], Path(sys.argv[2])
+    cases = sorted(p for p in folder.glob("*.py") if p.name != Path(__file__).name)
+    return check_cases(cases, lambda case: generate(helionc, *build_request(case)), "golden modules")
 
 
 if __name__ == "__main__":

@@ -8,14 +8,12 @@ prints IR (lowering, or the config pass before it)."""
 
 from __future__ import annotations
 
-import difflib
-import os
 import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "golden"))
-from run_golden import build_request, generate  # noqa: E402
+from run_golden import build_request, check_cases, generate  # noqa: E402
 
 _HEADER = re.compile(r"^== (.+?)(?: \([\d.]+ ms\))?$")
 # Stages whose text is IR: a pass's input is the last of these before it.
@@ -51,25 +49,13 @@ def before_and_after(dump: str, pass_name: str) -> str:
 
 def main() -> int:
     helionc, folder = sys.argv[1], Path(sys.argv[2])
-    update = os.environ.get("HELION_UPDATE_GOLDEN") == "1"
-    cases = sorted(folder.glob("*/*.py"))
-    failed = 0
-    for case in cases:
+
+    def produce(case: Path) -> str:
         request, config = build_request(case)
-        actual = before_and_after(generate(helionc, request, config, "--dump-stages"),
-                                  case.parent.name)
-        expected_path = case.with_suffix(".expected")
-        if update:
-            expected_path.write_text(actual)
-            continue
-        expected = expected_path.read_text() if expected_path.exists() else "<missing>\n"
-        if actual != expected:
-            failed += 1
-            print(f"FAIL {case.parent.name}/{case.name}")
-            sys.stdout.writelines(difflib.unified_diff(
-                expected.splitlines(True), actual.splitlines(True), str(expected_path), "actual"))
-    print(f"{len(cases) - failed} of {len(cases)} pass cases match" + (" (rewritten)" if update else ""))
-    return 1 if failed or not cases else 0
+        dump = generate(helionc, request, config, "--dump-stages")
+        return before_and_after(dump, case.parent.name)
+
+    return check_cases(sorted(folder.glob("*/*.py")), produce, "pass cases")
 
 
 if __name__ == "__main__":
