@@ -432,6 +432,13 @@ std::string Builder::shape_text(const std::vector<Dim> &dims) const {
   return text + "]";
 }
 
+bool Builder::is_unit(const Dim &d) const {
+  if (d == Dim::constant(1)) return true;
+  // A whole dimension of size 1 (`x[tile, :]` over an [m, 1] tensor).
+  return d.is_block() && k_.block(d.block).kind == BlockInfo::Kind::Reduction &&
+         sym_constant(k_.block(d.block).extent()) == 1;
+}
+
 std::vector<Dim> Builder::broadcast(const TensorType &a, const TensorType &b,
                                     const SourceSpan &span) const {
   size_t rank = std::max(a.dims.size(), b.dims.size());
@@ -440,9 +447,9 @@ std::vector<Dim> Builder::broadcast(const TensorType &a, const TensorType &b,
     // Align from the right, like torch.
     const Dim *da = i < rank - a.dims.size() ? nullptr : &a.dims[i - (rank - a.dims.size())];
     const Dim *db = i < rank - b.dims.size() ? nullptr : &b.dims[i - (rank - b.dims.size())];
-    if (!da || (db && *da == Dim::constant(1)))
+    if (!da || (db && is_unit(*da)))
       out[i] = *db;
-    else if (!db || *da == *db || *db == Dim::constant(1))
+    else if (!db || *da == *db || is_unit(*db))
       out[i] = *da;
     else
       throw UserError("ShapeMismatch",

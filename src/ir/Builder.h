@@ -87,6 +87,9 @@ public:
   /// The broadcast shape of two types; ShapeMismatch names both shapes.
   std::vector<Dim> broadcast(const TensorType &a, const TensorType &b,
                              const SourceSpan &span) const;
+  /// A dimension of one element, which broadcasts: a constant 1 or a whole
+  /// dimension of size 1.
+  bool is_unit(const Dim &d) const;
   /// Readable form of a shape for messages: "[tile_m, tile_n]".
   std::string shape_text(const std::vector<Dim> &dims) const;
 

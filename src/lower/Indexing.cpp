@@ -115,19 +115,6 @@ ResolvedIndex resolve_index(LoweringContext &cx, const ir::TensorParam &tensor,
     case Operand::Kind::Slice: {
       // `a:b` reads b - a elements from a on, clamped to the dimension as Python does.
       const SymInt &size = tensor.sizes[dim];
-      if (!o.slice_begin && !o.slice_end && sym_constant(size) == 1) {
-        // A whole dimension of size 1 stays a size-1 dimension, which
-        // broadcasts: element 0, then a new axis in its place.
-        item.kind = IndexItem::Kind::Scalar;
-        item.value = cx.constant(0, DType::Int32, span);
-        out.items.push_back(item);
-        IndexItem axis;
-        axis.kind = IndexItem::Kind::NewAxis;
-        out.items.push_back(axis);
-        out.dims.push_back(Dim::constant(1));
-        ++dim;
-        continue;
-      }
       SymInt end = o.slice_end ? sym_min(clamped(o.slice_end, size), size) : size;
       SymInt begin = o.slice_begin ? sym_min(clamped(o.slice_begin, size), end) : sym_const(0);
       item.block = cx.reduction_block(sym_sub(end, begin), span);
