@@ -911,6 +911,29 @@ private:
     return items;
   }
 
+  /// `slice(stop)` / `slice(start, stop)` in an index list: `start:stop`.
+  Operand slice_object(const ast::Expr &call) {
+    EvaluatedArgs args = evaluate_arguments(call, {});
+    if (!args.keywords.empty() || args.positional.empty() || args.positional.size() > 3 ||
+        (args.positional.size() == 3 && !is_none(args.positional[2])))
+      throw UserError("UnsupportedSyntax",
+                      "slice() on the device takes stop or start, stop (step 1)", call.span);
+    auto bound = [&](const Operand &o) -> SymInt {
+      if (is_none(o)) return nullptr;
+      if (!o.is_host(HostValue::Kind::Int))
+        throw UserError("UnsupportedSyntax",
+                        "slice bounds on the device are ints or sizes known to the host",
+                        call.span);
+      return o.host->sym;
+    };
+    Operand slice;
+    slice.kind = Operand::Kind::Slice;
+    bool one = args.positional.size() == 1;
+    slice.slice_begin = one ? nullptr : bound(args.positional[0]);
+    slice.slice_end = bound(args.positional[one ? 0 : 1]);
+    return slice;
+  }
+
   Operand lower_name(const ast::Expr &e) {
     auto it = device_env_.find(e.id);
     if (it != device_env_.end()) return it->second;
@@ -1022,6 +1045,7 @@ private:
     }
     if (!callee.is_host(HostValue::Kind::Function))
       throw UserError("UnsupportedOp", "this call is not supported on the device", e.span);
+    if (callee.host->text == "builtins.slice") return slice_object(e);
     // x.new_zeros(n) builds a device value even where x is a host tensor.
     static const std::set<std::string> device_methods = {"tensor.new_zeros", "tensor.new_ones",
                                                          "tensor.new_empty", "tensor.new_full"};

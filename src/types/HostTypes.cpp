@@ -67,8 +67,9 @@ HostValuePtr HostEvaluator::lookup_global(const std::string &name) const {
     if (kind == "function") return HostValue::make(Kind::Function, "global." + name);
     return HostValue::make(Kind::Unknown, name);
   }
-  static const std::set<std::string> builtins = {"len",   "min", "max",   "int",        "float",
-                                                 "range", "abs", "print", "isinstance", "bool"};
+  static const std::set<std::string> builtins = {"len",   "min",   "max",        "int",
+                                                 "float", "range", "abs",        "print",
+                                                 "bool",  "slice", "isinstance"};
   if (builtins.count(name)) return HostValue::make(Kind::Function, "builtins." + name);
   return nullptr;
 }

@@ -74,3 +74,20 @@ def bit_ops(x: torch.Tensor) -> torch.Tensor:
 def test_integer_bit_operators() -> None:
     x = torch.randint(-1000, 1000, (45,), dtype=torch.int32, device=DEVICE)
     torch.testing.assert_close(bit_ops(x), ((x >> 2) & 7) | ((x << 3) ^ ~x))
+
+
+@helion.kernel(config=helion.Config(block_sizes=[4]))
+def slice_objects(x: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.zeros_like(x)
+    for tile in hl.tile(m):
+        hl.store(out, [tile, slice(None)], x[tile, :] * 2)
+        hl.atomic_add(out, [tile, slice(1, None)], x[tile, slice(1, n)])
+    return out
+
+
+def test_slice_objects_in_index_lists() -> None:
+    x = torch.randn(9, 6, device=DEVICE)
+    expected = x * 2
+    expected[:, 1:] += x[:, 1:]
+    torch.testing.assert_close(slice_objects(x), expected)
