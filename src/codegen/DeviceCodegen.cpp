@@ -826,8 +826,12 @@ private:
                                          "give one block size per dimension");
       // Lanes past the end of the axis come after every valid lane, so an
       // inclusive scan leaves the valid ones as they are.
-      return "tl.associative_scan(" + expr(n.operands[0]) + ", " +
-             std::to_string(cg_axis(n.type.dims, n.axis)) + ", " + combine_name(n.combine) + ")";
+      std::vector<std::string> inputs;
+      for (int operand : n.operands)
+        inputs.push_back(expr(operand));
+      return "tl.associative_scan(" + tuple_text(inputs) + ", " +
+             std::to_string(cg_axis(n.type.dims, n.axis)) + ", " + combine_name(n.combine) + ")" +
+             result_of(inputs.size(), n.result_index);
     }
     case OpKind::Dot: {
       reject_flat(k_.node(n.operands[0]).type.dims, "a matmul");
@@ -891,18 +895,38 @@ private:
   }
 
   std::string combine_reduce_text(const Node &n) {
-    int operand = n.operands[0];
-    const ir::TensorType &in = k_.node(operand).type;
+    size_t count = n.operands.size() / 2; // the inputs, then one fill value each
+    const ir::TensorType &in = k_.node(n.operands[0]).type;
     const Dim &axis_dim = in.dims.at(n.axis);
     if (axis_dim.is_block() && is_flat(axis_dim.block))
       throw UserError("InvalidConfig", "a flattened hl.tile dimension cannot be reduced over; give "
                                        "one block size per dimension");
     int axis = cg_axis(in.dims, n.axis);
-    std::string value = expr(operand);
     std::string mask = block_mask(axis_dim.block, axis, cg_rank(in.dims));
-    if (!mask.empty()) value = "tl.where(" + mask + ", " + value + ", " + n.number + ")";
-    return "tl.reduce(" + value + ", " + std::to_string(axis) + ", " + combine_name(n.combine) +
-           (n.keepdim ? ", keep_dims=True)" : ")");
+    std::vector<std::string> inputs;
+    for (size_t i = 0; i < count; ++i) {
+      std::string value = expr(n.operands[i]);
+      if (!mask.empty())
+        value = "tl.where(" + mask + ", " + value + ", " + expr(n.operands[count + i]) + ")";
+      inputs.push_back(value);
+    }
+    return "tl.reduce(" + tuple_text(inputs) + ", " + std::to_string(axis) + ", " +
+           combine_name(n.combine) + (n.keepdim ? ", keep_dims=True)" : ")") +
+           result_of(inputs.size(), n.result_index);
+  }
+
+  /// One value as itself, several as a tuple.
+  static std::string tuple_text(const std::vector<std::string> &items) {
+    if (items.size() == 1) return items[0];
+    std::string text;
+    for (const std::string &item : items)
+      text += (text.empty() ? "" : ", ") + item;
+    return "(" + text + ")";
+  }
+
+  /// The `index`-th of a combined op's results, when it has several.
+  static std::string result_of(size_t results, int index) {
+    return results == 1 ? "" : "[" + std::to_string(index) + "]";
   }
 
   /// The @triton.jit function of combine function `index`, named apart from
@@ -917,7 +941,7 @@ private:
   }
 
   /// The combine functions the kernel uses, each a @triton.jit function of
-  /// two scalars, emitted with their own variables.
+  /// scalars (the left values, then the right ones), with its own variables.
   std::string combine_functions_text() {
     std::string text;
     for (const auto &[index, name] : combine_names_) {
@@ -926,15 +950,25 @@ private:
       std::swap(out_, body);
       std::map<int, std::string> kernel_values = std::move(values_);
       values_.clear();
-      std::string left = names_.generated("left"), right = names_.generated("right");
-      values_[fn.params.at(0)] = left;
-      values_[fn.params.at(1)] = right;
+      std::vector<std::string> params, results;
+      for (size_t i = 0; i < fn.params.size(); ++i) {
+        bool left = i < fn.params.size() / 2;
+        params.push_back(names_.generated(left ? "left" : "right"));
+        values_[fn.params[i]] = params.back();
+      }
       out_.indent();
       emit_block(fn.body);
-      out_.line("return " + expr(fn.result));
+      for (int r : fn.results)
+        results.push_back(expr(r));
+      std::string returned = tuple_text(results);
+      if (results.size() > 1) returned = returned.substr(1, returned.size() - 2);
+      out_.line("return " + returned);
       out_.dedent();
-      text += "@" + module_.triton() + ".jit\ndef " + name + "(" + left + ", " + right +
-              "):\n" + names_.with_module_aliases(out_.str()) + "\n\n";
+      std::string signature;
+      for (const std::string &p : params)
+        signature += (signature.empty() ? "" : ", ") + p;
+      text += "@" + module_.triton() + ".jit\ndef " + name + "(" + signature + "):\n" +
+              names_.with_module_aliases(out_.str()) + "\n\n";
       std::swap(out_, body);
       values_ = std::move(kernel_values);
     }

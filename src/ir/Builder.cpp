@@ -245,51 +245,65 @@ int Builder::reduce(ReduceFn fn, int x, int axis, bool keepdim, DType dtype,
   return computed(std::move(n));
 }
 
-/// Checks that `combine` exists and combines scalars of `dtype`.
-static void check_combine(const DeviceKernel &k, int combine, DType dtype) {
-  check_internal(combine >= 0 && combine < static_cast<int>(k.combine_fns.size()),
+/// Checks that `combine` exists and combines scalars of the dtypes of `inputs`,
+/// which share one shape with a block dimension at `axis`.
+void Builder::check_combine(int combine, const std::vector<int> &inputs, int axis) const {
+  check_internal(combine >= 0 && combine < static_cast<int>(k_.combine_fns.size()),
                  "a combine function that does not exist");
-  const CombineFn &fn = k.combine_fns[combine];
-  check_internal(fn.params.size() == 2 && k.node(fn.result).type.rank() == 0 &&
-                     k.node(fn.result).type.dtype == dtype,
-                 "a combine function must map two scalars to one of the input's dtype");
+  const CombineFn &fn = k_.combine_fns[combine];
+  check_internal(!inputs.empty() && fn.params.size() == 2 * inputs.size() &&
+                     fn.results.size() == inputs.size(),
+                 "a combine function takes two values per input and gives one per input");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    check_operand(inputs[i]);
+    const TensorType &result = type_of(fn.results[i]);
+    check_internal(result.rank() == 0 && result.dtype == type_of(inputs[i]).dtype,
+                   "a combine function's results are scalars of its inputs' dtypes");
+    check_internal(type_of(inputs[i]).dims == type_of(inputs[0]).dims,
+                   "the inputs of a combined reduction or scan share one shape");
+  }
+  const TensorType &type = type_of(inputs[0]);
+  check_internal(axis >= 0 && axis < type.rank() && type.dims[axis].is_block(),
+                 "a reduction or scan needs a block dimension as its axis");
 }
 
-int Builder::combine_reduce(int combine, int x, int axis, bool keepdim, std::string other,
+int Builder::combine_reduce(int combine, const std::vector<int> &inputs,
+                            const std::vector<int> &others, int index, int axis, bool keepdim,
                             const SourceSpan &span) {
-  check_operand(x);
-  TensorType type = type_of(x);
-  check_combine(k_, combine, type.dtype);
-  check_internal(axis >= 0 && axis < type.rank() && type.dims[axis].is_block(),
-                 "a reduction needs a block dimension as its axis");
+  check_combine(combine, inputs, axis);
+  check_internal(others.size() == inputs.size(), "one fill value per input");
+  for (size_t i = 0; i < others.size(); ++i)
+    check_internal(type_of(others[i]).rank() == 0 &&
+                       type_of(others[i]).dtype == type_of(inputs[i]).dtype,
+                   "fill values are scalars of the inputs' dtypes");
+  TensorType type = type_of(inputs.at(index));
   if (keepdim)
     type.dims[axis] = Dim::constant(1);
   else
     type.dims.erase(type.dims.begin() + axis);
   Node n;
   n.op = OpKind::CombineReduce;
-  n.operands = {x};
+  n.operands = inputs;
+  n.operands.insert(n.operands.end(), others.begin(), others.end());
   n.type = std::move(type);
   n.axis = axis;
   n.keepdim = keepdim;
   n.combine = combine;
-  n.number = std::move(other);
+  n.result_index = index;
   n.span = span;
   return computed(std::move(n));
 }
 
-int Builder::scan(int combine, int x, int axis, const SourceSpan &span) {
-  check_operand(x);
-  const TensorType &type = type_of(x);
-  check_combine(k_, combine, type.dtype);
-  check_internal(axis >= 0 && axis < type.rank() && type.dims[axis].is_block(),
-                 "a scan needs a block dimension as its axis");
+int Builder::scan(int combine, const std::vector<int> &inputs, int index, int axis,
+                  const SourceSpan &span) {
+  check_combine(combine, inputs, axis);
   Node n;
   n.op = OpKind::Scan;
-  n.operands = {x};
-  n.type = type;
+  n.operands = inputs;
+  n.type = type_of(inputs.at(index));
   n.axis = axis;
   n.combine = combine;
+  n.result_index = index;
   n.span = span;
   return computed(std::move(n));
 }

@@ -58,12 +58,14 @@ public:
   int reduce(ReduceFn fn, int x, int axis, bool keepdim, DType dtype, const SourceSpan &span);
   /// `a @ b` (+ `acc` when >= 0) in float32: a [.., m, k], b [.., k, n].
   int dot(int a, int b, int acc, std::vector<Dim> dims, const SourceSpan &span);
-  /// `x` reduced over `axis` (a block dim) by combine function `combine`;
-  /// lanes past the axis's end count as `other` (a literal).
-  int combine_reduce(int combine, int x, int axis, bool keepdim, std::string other,
-                     const SourceSpan &span);
-  /// The inclusive scan of `x` along `axis` (a block dim) by `combine`.
-  int scan(int combine, int x, int axis, const SourceSpan &span);
+  /// `inputs` (of one shape) reduced over `axis` (a block dim) by combine
+  /// function `combine`: result `index` of it. Lanes past the axis's end
+  /// count as `others` (scalars, one per input).
+  int combine_reduce(int combine, const std::vector<int> &inputs, const std::vector<int> &others,
+                     int index, int axis, bool keepdim, const SourceSpan &span);
+  /// Result `index` of the inclusive scan of `inputs` along `axis` by `combine`.
+  int scan(int combine, const std::vector<int> &inputs, int index, int axis,
+           const SourceSpan &span);
   /// `begin`, `begin` + 1, ... along `dim` (a block, whose block size gives
   /// the length, or a constant power of two), in int32.
   int arange(Dim dim, int64_t begin, const SourceSpan &span);
@@ -97,6 +99,7 @@ private:
   int leaf(Node node);
   int computed(Node node);
   void check_operand(int id) const;
+  void check_combine(int combine, const std::vector<int> &inputs, int axis) const;
 
   DeviceKernel &k_;
   std::vector<Stmt> *block_ = nullptr;

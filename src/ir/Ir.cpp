@@ -122,7 +122,9 @@ static void dump_node(std::string &out, const DeviceKernel &k, const Node &n) {
   if (n.op == OpKind::Load) out += " " + k.tensors.at(n.tensor).name + index_text(n.index);
   if (n.op == OpKind::Reduce || n.op == OpKind::CombineReduce || n.op == OpKind::Scan)
     out += " axis=" + std::to_string(n.axis) + (n.keepdim ? " keepdim" : "");
-  if (n.combine >= 0) out += " combine=" + std::to_string(n.combine);
+  if (n.combine >= 0)
+    out += " combine=" + std::to_string(n.combine) +
+           (n.result_index ? "[" + std::to_string(n.result_index) + "]" : "");
 }
 
 static std::string ref(int id) {
@@ -202,8 +204,13 @@ std::string dump(const DeviceKernel &kernel) {
   dump_block(out, kernel, kernel.body, 0);
   for (size_t i = 0; i < kernel.combine_fns.size(); ++i) {
     const CombineFn &fn = kernel.combine_fns[i];
-    out += "combine " + std::to_string(i) + " (" + ref(fn.params.at(0)) + ", " +
-           ref(fn.params.at(1)) + ") -> " + operand_text(kernel, fn.result) + "\n";
+    out += "combine " + std::to_string(i) + " (";
+    for (size_t p = 0; p < fn.params.size(); ++p)
+      out += (p ? ", " : "") + ref(fn.params[p]);
+    out += ") ->";
+    for (int r : fn.results)
+      out += " " + operand_text(kernel, r);
+    out += "\n";
     dump_block(out, kernel, fn.body, 1);
   }
   return out;

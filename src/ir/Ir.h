@@ -114,9 +114,11 @@ enum class OpKind {
   Reshape,    ///< operand 0 with size-1 dims inserted or removed to reach `type`
   Permute,    ///< operand 0 with dims permuted by `perm`
   MaskFill,   ///< operand 0 with lanes past the end of `block` replaced by `number`
-  CombineReduce, ///< operand 0 reduced over `axis` by combine function `combine`;
-                 ///< lanes past the axis's end hold `number`
-  Scan,          ///< inclusive prefix of operand 0 along `axis` by combine function `combine`
+  CombineReduce, ///< k inputs of one shape (the first k operands) reduced over `axis` by
+                 ///< combine function `combine`, its result `result_index`; lanes past
+                 ///< the axis's end count as the last k operands (scalars)
+  Scan,          ///< the inclusive prefix of the operands along `axis` by combine function
+                 ///< `combine`, its result `result_index`
   Arange,        ///< 0, 1, ... along its one dim (a block's size or a constant), plus `number`
   Random,        ///< Philox random numbers keyed by operand 0 (the seed) at operand 1's
                  ///< offsets: float32 in [0, 1), or uint32 bits when `type` is int
@@ -156,7 +158,8 @@ struct Node {
   int memory_op = -1; ///< Load: ordinal among loads and stores (indexing choice)
   int axis = -1;      ///< Reduce, CombineReduce, Scan
   bool keepdim = false;
-  int combine = -1; ///< CombineReduce, Scan: the DeviceKernel's combine function
+  int combine = -1;     ///< CombineReduce, Scan: the DeviceKernel's combine function
+  int result_index = 0; ///< CombineReduce, Scan: which of the combine function's results
   std::vector<int> perm; ///< Permute
   std::string name_hint;
   SourceSpan span;
@@ -209,12 +212,13 @@ struct Stmt {
 };
 
 /// A function of scalars that combines two partial results (hl.reduce,
-/// hl.associative_scan, cumsum, cumprod): `params` are RegionArg nodes (the
-/// left operand, then the right one), `body` computes `result` from them.
+/// hl.associative_scan, cumsum, cumprod) of one value or of a tuple of k
+/// values: `params` are 2k RegionArg nodes (the left operand's values, then
+/// the right one's), `body` computes the k `results` from them.
 struct CombineFn {
   std::vector<int> params;
   std::vector<Stmt> body;
-  int result = -1;
+  std::vector<int> results;
 };
 
 /// A size relation the compiler relies on but cannot prove for every

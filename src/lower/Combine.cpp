@@ -10,39 +10,84 @@ namespace helion::lower {
 
 namespace {
 
-/// Adds a combine function over scalars of `dtype`: the callable `fn`
-/// inlined on its two parameters, or `builtin` applied to them.
-int combine_region(LoweringContext &cx, DType dtype, const SourceSpan &span,
+/// Adds a combine function over one scalar of each of `dtypes` from either
+/// side: the callable `fn` inlined on its parameters (left values, then right
+/// ones), or `builtin` applied to a single pair.
+int combine_region(LoweringContext &cx, const std::vector<DType> &dtypes, const SourceSpan &span,
                    const Operand *fn, std::optional<ir::BinaryFn> builtin = std::nullopt) {
-  ir::TensorType scalar{dtype, {}};
   ir::CombineFn region;
-  region.params = {cx.build().region_arg(scalar, "left"), cx.build().region_arg(scalar, "right")};
+  for (const char *side : {"left", "right"})
+    for (DType dtype : dtypes)
+      region.params.push_back(cx.build().region_arg({dtype, {}}, side));
   std::vector<ir::Stmt> *outer = cx.current_block();
   cx.set_block(&region.body);
-  int result;
   if (builtin) {
-    result = cx.build().binary(*builtin, region.params[0], region.params[1], span);
+    region.results = {cx.build().binary(*builtin, region.params[0], region.params[1], span)};
   } else {
-    Operand value = cx.invoke(*fn, {Operand::tensor(region.params[0]),
-                                    Operand::tensor(region.params[1])},
-                              span);
-    if (value.kind == Operand::Kind::Tuple)
-      throw UserError("UnsupportedOp",
-                      "combine functions over tuples of tensors are not supported yet; combine "
-                      "one tensor at a time",
-                      span);
-    result = cx.to_node(value, span);
-    if (cx.type_of(result).rank() != 0)
+    std::vector<Operand> args;
+    for (int p : region.params)
+      args.push_back(Operand::tensor(p));
+    Operand value = cx.invoke(*fn, args, span);
+    std::vector<Operand> values = value.kind == Operand::Kind::Tuple ? value.elements
+                                                                      : std::vector<Operand>{value};
+    if (values.size() != dtypes.size())
       throw UserError("TypeError",
-                      "a combine function must return one value computed from its two "
-                      "arguments",
+                      "a combine function over " + std::to_string(dtypes.size()) +
+                          " values returns as many; this one returns " +
+                          std::to_string(values.size()),
                       span);
-    result = cx.cast(result, dtype, span);
+    for (size_t i = 0; i < values.size(); ++i) {
+      int result = cx.to_node(values[i], span);
+      if (cx.type_of(result).rank() != 0)
+        throw UserError("TypeError",
+                        "a combine function must return values computed from its arguments, "
+                        "one per input",
+                        span);
+      region.results.push_back(cx.cast(result, dtypes[i], span));
+    }
   }
   cx.set_block(outer);
-  region.result = result;
   cx.kernel().combine_fns.push_back(std::move(region));
   return static_cast<int>(cx.kernel().combine_fns.size()) - 1;
+}
+
+/// The input of a combined reduction or scan: one tensor, or a tuple of
+/// tensors broadcast to one shape.
+std::vector<int> combined_inputs(LoweringContext &cx, const Operand &input, const SourceSpan &span,
+                                 std::optional<DType> dtype = std::nullopt) {
+  std::vector<int> nodes;
+  for (const Operand &item : input.kind == Operand::Kind::Tuple ? input.elements
+                                                                : std::vector<Operand>{input}) {
+    int node = cx.to_node(item, span);
+    nodes.push_back(dtype ? cx.cast(node, *dtype, span) : node);
+  }
+  std::vector<ir::Dim> dims = cx.type_of(nodes[0]).dims;
+  for (int n : nodes)
+    dims = cx.broadcast({DType::Float32, dims}, cx.type_of(n), span);
+  for (int &n : nodes)
+    if (cx.type_of(n).dims != dims) {
+      // Broadcast by selecting the value itself under an all-true mask of the shape.
+      int all = cx.build().full(dims, DType::Bool, cx.constant(1, DType::Bool, span), span);
+      n = cx.build().where(all, n, n, span);
+    }
+  return nodes;
+}
+
+std::vector<DType> dtypes_of(LoweringContext &cx, const std::vector<int> &nodes) {
+  std::vector<DType> out;
+  for (int n : nodes)
+    out.push_back(cx.type_of(n).dtype);
+  return out;
+}
+
+/// One result per input: a tuple when there are several.
+Operand results(std::vector<int> nodes) {
+  if (nodes.size() == 1) return Operand::tensor(nodes[0]);
+  Operand tuple;
+  tuple.kind = Operand::Kind::Tuple;
+  for (int n : nodes)
+    tuple.elements.push_back(Operand::tensor(n));
+  return tuple;
 }
 
 const Operand &callable_arg(const CallArgs &args) {
@@ -76,12 +121,14 @@ Operand lower_scan(LoweringContext &cx, const CallArgs &args, const Operand *fn,
                     args.signature->name() + " with reverse=True is not supported yet; flip "
                                              "the input with an index that counts down",
                     args.span);
-  int x = input_node(cx, args);
-  if (dtype) x = cx.cast(x, *dtype, args.span);
-  int axis = block_axis(cx, x, args["dim"], args);
-  if (axis < 0) return Operand::tensor(x);
-  int combine = combine_region(cx, cx.type_of(x).dtype, args.span, fn, builtin);
-  return Operand::tensor(cx.build().scan(combine, x, axis, args.span));
+  std::vector<int> inputs = combined_inputs(cx, args["input"], args.span, dtype);
+  int axis = block_axis(cx, inputs[0], args["dim"], args);
+  if (axis < 0) return results(inputs);
+  int combine = combine_region(cx, dtypes_of(cx, inputs), args.span, fn, builtin);
+  std::vector<int> scanned;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    scanned.push_back(cx.build().scan(combine, inputs, static_cast<int>(i), axis, args.span));
+  return results(scanned);
 }
 
 /// cumsum/cumprod: torch accumulates integers and bools in int64.
@@ -92,36 +139,46 @@ std::optional<DType> accumulation_dtype(LoweringContext &cx, const CallArgs &arg
   return is_floating(in) ? in : DType::Int64;
 }
 
-/// hl.reduce: over `dim` (every dim when None), lanes past the end counting as `other`.
+/// hl.reduce: over `dim` (every dim when None), lanes past the end counting
+/// as `other` (one per input for a tuple).
 Operand lower_reduce(LoweringContext &cx, const CallArgs &args) {
   const Operand &fn = callable_arg(args);
-  int x = input_node(cx, args);
-  auto other = number_of(args["other"]);
-  if (!other)
-    throw UserError("TypeError", "hl.reduce's other must be a number known at compile time",
-                    args.span);
-  DType dtype = cx.type_of(x).dtype;
-  int fill = cx.constant(*other, dtype, args.span);
-  std::string literal = cx.node(fill).number;
-  bool keepdim = flag_arg(args["keep_dims"], false, args.span);
-  std::vector<int> axes;
-  if (is_none(args["dim"])) {
-    for (int a = cx.type_of(x).rank() - 1; a >= 0; --a)
-      axes.push_back(a);
-  } else {
-    axes.push_back(normalize_axis(cx.int_arg(args["dim"], args.span), cx.type_of(x).rank(),
-                                  args.span));
+  std::vector<int> inputs = combined_inputs(cx, args["input"], args.span);
+  std::vector<Operand> others = items_of(args["other"]);
+  if (others.size() == 1) others.assign(inputs.size(), others[0]);
+  if (others.size() != inputs.size())
+    throw UserError("TypeError", "hl.reduce takes one `other` per input", args.span);
+  std::vector<int> fills;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    auto value = number_of(others[i]);
+    if (!value)
+      throw UserError("TypeError", "hl.reduce's other must be a number known at compile time",
+                      args.span);
+    fills.push_back(cx.constant(*value, cx.type_of(inputs[i]).dtype, args.span));
   }
+  bool keepdim = flag_arg(args["keep_dims"], false, args.span);
+  int rank = cx.type_of(inputs[0]).rank();
+  std::vector<int> axes;
+  if (is_none(args["dim"]))
+    for (int a = rank - 1; a >= 0; --a)
+      axes.push_back(a); // highest first, so lower axes keep their positions
+  else
+    axes.push_back(normalize_axis(cx.int_arg(args["dim"], args.span), rank, args.span));
   int combine = -1;
-  for (int axis : axes) { // highest first, so lower axes keep their positions
-    if (!cx.type_of(x).dims[axis].is_block()) {
-      x = reduce(cx, ir::ReduceFn::Sum, x, axis, keepdim, args.span); // a size-1 dim
+  for (int axis : axes) {
+    if (!cx.type_of(inputs[0]).dims[axis].is_block()) {
+      for (int &x : inputs) // a size-1 dimension
+        x = reduce(cx, ir::ReduceFn::Sum, x, axis, keepdim, args.span);
       continue;
     }
-    if (combine < 0) combine = combine_region(cx, dtype, args.span, &fn);
-    x = cx.build().combine_reduce(combine, x, axis, keepdim, literal, args.span);
+    if (combine < 0) combine = combine_region(cx, dtypes_of(cx, inputs), args.span, &fn);
+    std::vector<int> reduced;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      reduced.push_back(cx.build().combine_reduce(combine, inputs, fills, static_cast<int>(i),
+                                                  axis, keepdim, args.span));
+    inputs = reduced;
   }
-  return Operand::tensor(x);
+  return results(inputs);
 }
 
 } // namespace

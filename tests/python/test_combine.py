@@ -107,3 +107,51 @@ def test_combine_errors(kernel: helion.Kernel, cls: type, words: tuple[str, ...]
         kernel(torch.randn(4, 8, device=DEVICE))
     for word in words:
         assert word in str(error.value)
+
+
+def segment_sum(left_value, left_key, right_value, right_key):
+    same = left_key == right_key
+    return torch.where(same, left_value + right_value, right_value), right_key
+
+
+def larger_with_position(left_value, left_index, right_value, right_index):
+    take_left = left_value >= right_value
+    return torch.where(take_left, left_value, right_value), torch.where(
+        take_left, left_index, right_index
+    )
+
+
+@helion.kernel(config=helion.Config(block_sizes=[2]))
+def tuple_combines(
+    x: torch.Tensor, keys: torch.Tensor, columns: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    m, n = x.size()
+    sums = torch.empty_like(x)
+    positions = torch.empty([m], dtype=torch.int32, device=x.device)
+    for tile_m in hl.tile(m):
+        row = x[tile_m, :]
+        row_keys = keys[tile_m, :]
+        running, _ = hl.associative_scan(segment_sum, (row, row_keys), dim=1)
+        sums[tile_m, :] = running
+        _, best = hl.reduce(
+            larger_with_position, (row, columns[None, :]), dim=1, other=(float("-inf"), 0)
+        )
+        positions[tile_m] = best
+    return sums, positions
+
+
+@pytest.mark.parametrize("n", [1, 9, 32])
+def test_combine_functions_over_tuples(n: int) -> None:
+    x = torch.randn(5, n, device=DEVICE)
+    keys = torch.randint(0, 3, (5, n), device=DEVICE).sort(1).values.to(torch.int32)
+    columns = torch.arange(n, dtype=torch.int32, device=DEVICE)
+    sums, positions = tuple_combines(x, keys, columns)
+    expected = torch.empty_like(x)
+    for i in range(5):
+        running = 0.0
+        for j in range(n):
+            same = j > 0 and keys[i, j] == keys[i, j - 1]
+            running = running + float(x[i, j]) if same else float(x[i, j])
+            expected[i, j] = running
+    torch.testing.assert_close(sums, expected, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(positions, x.argmax(1).to(torch.int32))
