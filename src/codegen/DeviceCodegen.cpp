@@ -65,9 +65,7 @@ public:
     plan_blocks();
     name_blocks();
     out_.indent();
-    emit_grid_mapping();
-    emit_descriptors();
-    emit_block(k_.body);
+    emit_roots();
     out_.dedent();
 
     DeviceFunction fn;
@@ -184,8 +182,8 @@ private:
   /// Every block's names, chosen once so each use spells them alike.
   void name_blocks() {
     std::set<int> grid;
-    if (k_.grid_call >= 0) {
-      const std::vector<int> &blocks = k_.tile_calls[k_.grid_call].blocks;
+    for (const ir::RootLoop &root : k_.roots) {
+      const std::vector<int> &blocks = k_.tile_calls[root.grid_call].blocks;
       grid.insert(blocks.begin(), blocks.end());
     }
     for (size_t b = 0; b < k_.blocks.size(); ++b) {
@@ -339,24 +337,70 @@ private:
 
   /// Maps the program id(s) to one tile of the grid loop: `pid_<b>` is the
   /// tile index along block b. loop_order[0] varies fastest.
-  void emit_grid_mapping() {
-    const ir::TileCall &tc = k_.tile_calls[k_.grid_call];
+  /// The kernel's top-level loops: one maps onto the whole grid; several
+  /// share one 1-D grid, each loop on a range of program ids of its own.
+  void emit_roots() {
+    emit_descriptors();
+    if (k_.roots.size() == 1) {
+      grid_ = "(" + emit_grid_mapping(k_.roots[0], "tl.program_id(0)", true) + ",)";
+      emit_block(k_.roots[0].body);
+      return;
+    }
+    if (config_.pid_type == "xyz")
+      throw UserError("InvalidConfig", "pid_type \"xyz\" maps one top-level loop onto the grid; "
+                                       "this kernel has several, so use \"flat\"");
+    std::string program = names_.generated("program");
+    out_.line(program + " = tl.program_id(0)");
+    std::string kernel_start = "0", host_total;
+    for (const ir::RootLoop &root : k_.roots) {
+      std::string kernel_end = kernel_start + " + " + wrap(kernel_program_count(root));
+      out_.line(std::string(&root == &k_.roots.front() ? "if " : "elif ") + program + " < " +
+                kernel_end + ":");
+      out_.indent();
+      std::string local = kernel_start == "0" ? program : program + " - (" + kernel_start + ")";
+      std::string count = emit_grid_mapping(root, local, false);
+      host_total += (host_total.empty() ? "" : " + ") + wrap(count);
+      emit_block(root.body);
+      out_.dedent();
+      out_.forget_source();
+      kernel_start = kernel_end;
+    }
+    grid_ = "(" + host_total + ",)";
+  }
+
+  /// How many programs `root` takes, as kernel code.
+  std::string kernel_program_count(const ir::RootLoop &root) {
+    const ir::TileCall &tc = k_.tile_calls[root.grid_call];
+    if (tc.blocks.empty()) return "1";
+    if (is_flat(tc.blocks.front()))
+      return "tl.cdiv(" + kernel_sym(flat_extent(tc)) + ", " + plans_[tc.blocks.front()].size + ")";
+    std::string total;
+    for (int b : tc.blocks)
+      total += (total.empty() ? "" : " * ") + std::string("tl.cdiv(") +
+               kernel_sym(k_.blocks[b].extent()) + ", " + plans_[b].size + ")";
+    return total;
+  }
+
+  /// Maps `program_id` (kernel code) onto `root`'s tiles; returns the host
+  /// code's count of its programs (with `allow_xyz`, the x, y, z counts).
+  std::string emit_grid_mapping(const ir::RootLoop &root, const std::string &program_id,
+                                bool allow_xyz) {
+    const ir::TileCall &tc = k_.tile_calls[root.grid_call];
     out_.set_source(tc.span);
     if (tc.blocks.empty()) { // `hl.tile([])`, e.g. over a 0-d tensor's size: one program
-      grid_ = "(1,)";
       emit_persistent_indices();
-      return;
+      return "1";
     }
     if (is_flat(tc.blocks.front())) {
       int leader = tc.blocks.front();
-      grid_ = "(" + module_.triton() + ".cdiv(" + module_.host_sym(flat_extent(tc)) + ", " +
-              plans_[leader].size_host + "),)";
-      emit_flat_indices(k_.grid_call, "tl.program_id(0)" + index_cast() + " * " + plans_[leader].size);
+      emit_flat_indices(root.grid_call,
+                        wrap(program_id) + index_cast() + " * " + plans_[leader].size);
       emit_persistent_indices();
-      return;
+      return module_.triton() + ".cdiv(" + module_.host_sym(flat_extent(tc)) + ", " +
+             plans_[leader].size_host + ")";
     }
     std::vector<int> blocks;
-    for (int dim : loop_order(k_.grid_call))
+    for (int dim : loop_order(root.grid_call))
       blocks.push_back(tc.blocks[dim]);
     auto count = [&](int b) { return block_names_[b].count; };
     auto pid = [&](int b) { return block_names_[b].pid; };
@@ -365,21 +409,19 @@ private:
       host_counts.push_back(module_.triton() + ".cdiv(" + module_.host_sym(k_.blocks[b].extent()) +
                             ", " + plans_[b].size_host + ")");
 
-    bool xyz = config_.pid_type == "xyz" && blocks.size() <= 3 && config_.l2_grouping <= 1;
+    std::string grid;
+    bool xyz = allow_xyz && config_.pid_type == "xyz" && blocks.size() <= 3 &&
+               config_.l2_grouping <= 1;
     if (xyz) {
-      grid_ = "(";
       for (size_t i = 0; i < blocks.size(); ++i) {
         out_.line(pid(blocks[i]) + " = tl.program_id(" + std::to_string(i) + ")");
-        grid_ += host_counts[i] + ", ";
+        grid += (i ? ", " : "") + host_counts[i];
       }
-      grid_ += ")";
     } else {
-      std::string total;
       for (const std::string &c : host_counts)
-        total += (total.empty() ? "" : " * ") + c;
-      grid_ = "(" + total + ",)";
+        grid += (grid.empty() ? "" : " * ") + c;
       std::string program = names_.generated("pid");
-      out_.line(program + " = tl.program_id(0)");
+      out_.line(program + " = " + program_id);
       for (int b : blocks)
         out_.line(count(b) + " = tl.cdiv(" + kernel_sym(k_.blocks[b].extent()) + ", " +
                   plans_[b].size + ")");
@@ -418,6 +460,7 @@ private:
       emit_block_indices(b, begin == "0" ? offset : begin + " + " + offset);
     }
     emit_persistent_indices();
+    return grid;
   }
 
   void emit_persistent_indices() {
@@ -1070,7 +1113,8 @@ private:
   /// writes it to global memory, which is too slow to repeat in loops.
   void emit_descriptors() {
     std::vector<std::pair<int, const std::vector<IndexItem> *>> accesses;
-    collect_accesses(k_.body, accesses);
+    for (const ir::RootLoop &root : k_.roots)
+      collect_accesses(root.body, accesses);
     for (const auto &[memory_op, index] : accesses) {
       int tensor = access_tensor_[memory_op];
       if (access_style(tensor, *index, memory_op) != "tensor_descriptor") continue;

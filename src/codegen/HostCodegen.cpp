@@ -162,7 +162,7 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
   body.line("def " + names.host_function() + "(" + params + "):");
   body.indent();
   emit_host_statements(body, host.before, replacements);
-  body.set_source(host.grid_loop->span);
+  body.set_source(host.grid_loops.front()->span);
   for (const Specialization &s : host.findings.specializations)
     body.line(guard_line(s.host_expr + " == " + std::to_string(s.value),
                          "hl.specialize compiled this kernel for " + s.host_expr + " == " +

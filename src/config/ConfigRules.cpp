@@ -244,9 +244,14 @@ static int grid_dims(const TileCallFacts &call, const TileChoice &choice) {
 }
 
 bool allows_xyz(const KernelFacts &facts, const Config &config) {
-  for (size_t i = 0; i < facts.tiles.size() && i < config.tiles.size(); ++i)
-    if (facts.tiles[i].is_grid && grid_dims(facts.tiles[i], config.tiles[i]) > 3) return false;
-  return true;
+  size_t grid_calls = 0;
+  for (size_t i = 0; i < facts.tiles.size() && i < config.tiles.size(); ++i) {
+    if (!facts.tiles[i].is_grid) continue;
+    ++grid_calls;
+    if (grid_dims(facts.tiles[i], config.tiles[i]) > 3) return false;
+  }
+  // Several top-level loops share one 1-D grid.
+  return grid_calls <= 1;
 }
 
 void check_pid_type(const std::string &field, const std::string &pid_type, const KernelFacts &facts,
@@ -256,8 +261,9 @@ void check_pid_type(const std::string &field, const std::string &pid_type, const
   if (pid_type != "flat" && pid_type != "xyz")
     invalid(field + ": " + show(Json(pid_type)) + " is not a pid type; use \"flat\" or \"xyz\"");
   if (pid_type == "xyz" && !allows_xyz(facts, config))
-    invalid(field + ": the grid has more than 3 dimensions, which do not fit the x, y and z "
-                    "launch axes; use \"flat\" or flatten the grid tile");
+    invalid(field + ": the grid has more than 3 dimensions, or the kernel several top-level "
+                    "loops, which do not fit the x, y and z launch axes; use \"flat\" (or "
+                    "flatten the grid tile)");
 }
 
 int64_t expect_int(const std::string &field, const Json &value) {

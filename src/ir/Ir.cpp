@@ -201,7 +201,10 @@ std::string dump(const DeviceKernel &kernel) {
                                        sym_to_python(info.end, SymSide::Host)) +
            ")\n";
   }
-  dump_block(out, kernel, kernel.body, 0);
+  for (const RootLoop &root : kernel.roots) {
+    out += "grid call" + std::to_string(root.grid_call) + "\n";
+    dump_block(out, kernel, root.body, 1);
+  }
   for (size_t i = 0; i < kernel.combine_fns.size(); ++i) {
     const CombineFn &fn = kernel.combine_fns[i];
     out += "combine " + std::to_string(i) + " (";

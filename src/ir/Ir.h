@@ -221,6 +221,12 @@ struct CombineFn {
   std::vector<int> results;
 };
 
+/// A top-level device loop: the tile call that maps it onto programs, and its body.
+struct RootLoop {
+  int grid_call = -1;
+  std::vector<Stmt> body;
+};
+
 /// A size relation the compiler relies on but cannot prove for every
 /// specialization: checked by the host code before the launch.
 struct HostGuard {
@@ -236,14 +242,14 @@ struct DeviceKernel {
   std::vector<int> reductions; ///< block id of each reduction dim, in config order
   std::vector<TensorParam> tensors;
   std::vector<ScalarParam> scalars;
-  int grid_call = -1;
   int memory_ops = 0;
   bool has_matmul = false;
   std::vector<int> dot_blocks; ///< blocks feeding a matmul (they need at least 16)
   std::vector<HostGuard> guards;
   std::vector<RegisteredSize> registered_sizes;
   std::vector<CombineFn> combine_fns;
-  std::vector<Stmt> body; ///< the grid loop's body
+  /// The top-level device loops, in order; each runs on programs of its own.
+  std::vector<RootLoop> roots;
 
   /// Adds `node`, checking its operands exist, and returns its id.
   int add(Node node);

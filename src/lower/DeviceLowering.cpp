@@ -101,21 +101,61 @@ public:
   }
 
   ir::DeviceKernel run() {
-    const ast::Stmt &loop = *program_.grid_loop;
     for (const RegisteredBlockSize &size : program_.findings.block_sizes)
       add_registered_size(size);
-    cx_.set_statement(loop.span);
-    int call = make_tile_call(*loop.test, *loop.targets[0], /*is_grid=*/true);
-    kernel_.grid_call = call;
-    open_blocks_ = kernel_.tile_calls[call].blocks;
-    cx_.set_block(&kernel_.body);
-    bind_loop_target(*loop.targets[0], call);
-    lower_block(loop.body);
+    for (const ast::Stmt *loop : program_.grid_loops)
+      lower_root(*loop);
+    check_loop_independence();
     return std::move(kernel_);
   }
 
 private:
   // ---- statements -------------------------------------------------------
+
+  /// A top-level device loop: its programs and its body. Each sees only the
+  /// host's variables, not another loop's.
+  void lower_root(const ast::Stmt &loop) {
+    device_env_.clear();
+    cx_.set_statement(loop.span);
+    int call = make_tile_call(*loop.test, *loop.targets[0], /*is_grid=*/true);
+    kernel_.roots.push_back({call, {}});
+    cx_.set_block(&kernel_.roots.back().body);
+    open_blocks_ = kernel_.tile_calls[call].blocks;
+    bind_loop_target(*loop.targets[0], call);
+    lower_block(loop.body);
+  }
+
+  /// The loops of one kernel run at the same time: one may not touch a
+  /// tensor an earlier one writes.
+  void check_loop_independence() const {
+    std::vector<std::set<int>> written(kernel_.roots.size()), touched(kernel_.roots.size());
+    for (size_t r = 0; r < kernel_.roots.size(); ++r)
+      collect_tensors(kernel_.roots[r].body, written[r], touched[r]);
+    for (size_t later = 1; later < kernel_.roots.size(); ++later)
+      for (size_t earlier = 0; earlier < later; ++earlier)
+        for (int t : written[earlier])
+          if (touched[later].count(t))
+            throw UserError("LoopDependencyError",
+                            "this device loop uses '" + kernel_.tensors[t].name +
+                                "', which an earlier device loop of the kernel writes; the loops "
+                                "run at the same time, so write this loop as a second kernel",
+                            program_.grid_loops[later]->span);
+  }
+
+  void collect_tensors(const std::vector<Stmt> &body, std::set<int> &written,
+                       std::set<int> &touched) const {
+    for (const Stmt &s : body) {
+      if (s.kind == Stmt::Kind::Store) {
+        written.insert(s.tensor);
+        touched.insert(s.tensor);
+      }
+      if (s.kind == Stmt::Kind::Compute && kernel_.node(s.value).op == OpKind::Load)
+        touched.insert(kernel_.node(s.value).tensor);
+      ir::for_each_region(s, [&](const std::vector<Stmt> &region) {
+        collect_tensors(region, written, touched);
+      });
+    }
+  }
 
   void lower_block(const std::vector<ast::StmtPtr> &body) {
     for (const auto &s : body) {

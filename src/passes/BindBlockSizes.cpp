@@ -45,7 +45,8 @@ ir::DeviceKernel bind_block_sizes(const ir::DeviceKernel &kernel, const Config &
       bind_stores(s.orelse);
     }
   };
-  bind_stores(out.body);
+  for (ir::RootLoop &root : out.roots)
+    bind_stores(root.body);
   for (ir::HostGuard &g : out.guards) {
     bind(g.lhs);
     bind(g.rhs);

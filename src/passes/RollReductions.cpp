@@ -240,7 +240,8 @@ ir::DeviceKernel roll_reductions(const ir::DeviceKernel &kernel, const Config &c
     if (choice && (!extent || *choice < *extent)) looped.insert(b);
   }
   if (looped.empty()) return out;
-  out.body = ReductionRoller(out, looped).roll(kernel.body);
+  for (size_t r = 0; r < kernel.roots.size(); ++r)
+    out.roots[r].body = ReductionRoller(out, looped).roll(kernel.roots[r].body);
   return out;
 }
 

@@ -1016,15 +1016,25 @@ static void propagate_host_stmt(const ast::Stmt &s, HostEvaluator &eval,
 static void check_device_arguments(const HostProgram &program, const KernelInputs &inputs,
                                    const std::map<std::string, HostValuePtr> &arguments) {
   std::set<std::string> assigned;
-  assigned_names(program.grid_loop->body, assigned);
-  target_names(*program.grid_loop->targets[0], assigned);
+  for (const ast::Stmt *loop : program.grid_loops) {
+    assigned_names(loop->body, assigned);
+    target_names(*loop->targets[0], assigned);
+  }
   for (const ArgSpec &arg : inputs.args) {
     if (arg.kind == ArgSpec::Kind::Tensor || arg.type == "NoneType" || assigned.count(arg.name))
       continue;
     if (program.env.at(arg.name) != arguments.at(arg.name)) continue;
-    if (const ast::Expr *use = find_tensor_use(*program.grid_loop, arg))
-      throw non_tensor_argument(arg, use->span);
+    for (const ast::Stmt *loop : program.grid_loops)
+      if (const ast::Expr *use = find_tensor_use(*loop, arg))
+        throw non_tensor_argument(arg, use->span);
   }
+}
+
+/// `hl.barrier()` as a statement.
+static bool is_barrier(const ast::Stmt &s) {
+  if (s.kind != ast::StmtKind::Expr || s.value->kind != ast::ExprKind::Call) return false;
+  const ast::Expr &func = *s.value->func;
+  return func.kind == ast::ExprKind::Attribute && func.id == "barrier";
 }
 
 HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) {
@@ -1046,12 +1056,18 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) 
     const ast::Stmt &s = *stmt;
     bool is_device_loop = s.kind == ast::StmtKind::For && is_hl_loop_call(*s.test, eval);
     if (is_device_loop) {
-      if (program.grid_loop)
-        throw UserError("UnsupportedSyntax",
-                        "only one top-level device loop per kernel is supported; nest the loops "
-                        "or write a second kernel",
-                        s.span);
-      program.grid_loop = &s;
+      // Several device loops run in one kernel, each on programs of its own;
+      // host code between them would have nowhere to run.
+      if (!program.after.empty())
+        throw UserError(is_barrier(*program.after.front()) ? "UnsupportedOp"
+                                                           : "TopLevelStatementBetweenLoops",
+                        is_barrier(*program.after.front())
+                            ? "hl.barrier is not supported yet; without it the loops run at the "
+                              "same time, so write the dependent loop as a second kernel"
+                            : "host code between two device loops cannot run inside the kernel "
+                              "that runs both; move it before the first loop or after the last",
+                        program.after.front()->span);
+      program.grid_loops.push_back(&s);
       continue;
     }
     if (contains_device_loop(s.body, eval) || contains_device_loop(s.orelse, eval))
@@ -1059,10 +1075,10 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) 
                       "a device loop (hl.tile) must be a top-level statement of the kernel, not "
                       "nested in host control flow",
                       s.span);
-    (program.grid_loop ? program.after : program.before).push_back(&s);
-    if (!program.grid_loop) propagate_host_stmt(s, eval, program.env);
+    (program.grid_loops.empty() ? program.before : program.after).push_back(&s);
+    if (program.grid_loops.empty()) propagate_host_stmt(s, eval, program.env);
   }
-  if (!program.grid_loop)
+  if (program.grid_loops.empty())
     throw UserError("NoDeviceLoopsInKernel",
                     "the kernel has no device loop; put the work in `for tile in hl.tile(...)`",
                     fn.span);

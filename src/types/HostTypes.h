@@ -43,9 +43,10 @@ struct HostFindings {
 struct HostProgram {
   const ast::Stmt *function = nullptr;
   HostFindings findings;
-  std::vector<const ast::Stmt *> before; ///< host statements before the grid loop
-  const ast::Stmt *grid_loop = nullptr;
-  std::vector<const ast::Stmt *> after;    ///< host statements after it
+  std::vector<const ast::Stmt *> before; ///< host statements before the first device loop
+  /// The top-level device loops, in order: one kernel runs them all.
+  std::vector<const ast::Stmt *> grid_loops;
+  std::vector<const ast::Stmt *> after;    ///< host statements after the last one
   std::map<std::string, HostValuePtr> env; ///< host variables at the launch
 };
 

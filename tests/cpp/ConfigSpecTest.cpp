@@ -641,8 +641,9 @@ TEST(ConfigSpecTest, InvalidForPartlyFixedAndWideGrids) {
   wide.memory_ops = 1;
   ConfigSpec wide_spec(wide);
   EXPECT_EQ(invalid_message(wide_spec, R"({"use_yz_grid": true})"),
-            "use_yz_grid: the grid has more than 3 dimensions, which do not fit the x, y and z "
-            "launch axes; use \"flat\" or flatten the grid tile");
+            "use_yz_grid: the grid has more than 3 dimensions, or the kernel several top-level "
+            "loops, which do not fit the x, y and z launch axes; use \"flat\" (or flatten the "
+            "grid tile)");
   EXPECT_EQ(wide_spec.normalize(parse(R"({"block_sizes": [64], "pid_type": "xyz"})")).pid_type,
             "xyz");
 }

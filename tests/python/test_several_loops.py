@@ -1,0 +1,87 @@
+"""Several top-level device loops in one kernel: each runs on program ids of
+its own; loops that depend on each other, host code between them and
+hl.barrier are refused with errors that say what to do."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import helion
+import helion.language as hl
+from helion import exc
+
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@helion.kernel(configs=[helion.Config(block_sizes=[b, c, d]) for b, c, d in ((4, 8, 16), (8, 2, 32))])
+def two_loops(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    m, n = x.size()
+    doubled = torch.empty_like(x)
+    sums = torch.empty([y.size(0)], dtype=y.dtype, device=y.device)
+    for tile_m, tile_n in hl.tile([m, n]):
+        doubled[tile_m, tile_n] = x[tile_m, tile_n] * 2
+    for tile in hl.tile(y.size(0)):
+        sums[tile] = torch.sum(y[tile, :], 1)
+    return doubled, sums
+
+
+@pytest.mark.parametrize("shape", [(5, 9), (1, 1), (17, 33)])
+def test_two_independent_loops(shape: tuple[int, int]) -> None:
+    x = torch.randn(*shape, device=DEVICE)
+    y = torch.randn(shape[1] + 3, 7, device=DEVICE)
+    for config in two_loops.configs:
+        doubled, sums = two_loops.bind((x, y)).compile_config(config)(x, y)
+        torch.testing.assert_close(doubled, x * 2)
+        torch.testing.assert_close(sums, y.sum(1), rtol=1e-5, atol=1e-5)
+
+
+@helion.kernel(config=helion.Config(block_sizes=[16, 16]))
+def dependent_loops(x: torch.Tensor) -> torch.Tensor:
+    tmp = torch.empty_like(x)
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        tmp[tile] = x[tile] + 1
+    for tile in hl.tile(x.size(0)):
+        out[tile] = tmp[tile] * 2
+    return out
+
+
+@helion.kernel(config=helion.Config(block_sizes=[16, 16]))
+def host_code_between(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] + 1
+    scale = 2.0
+    for tile in hl.tile(x.size(0)):
+        x[tile] = x[tile] * scale
+    return out
+
+
+@helion.kernel(config=helion.Config(block_sizes=[16, 16]))
+def barrier_between(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] + 1
+    hl.barrier()
+    for tile in hl.tile(x.size(0)):
+        x[tile] = x[tile] * 2
+    return out
+
+
+@pytest.mark.parametrize(
+    ("kernel", "cls", "words"),
+    [
+        (dependent_loops, exc.LoopDependencyError, ("'tmp'", "second kernel")),
+        (host_code_between, exc.TopLevelStatementBetweenLoops, ("before the first loop",)),
+        (barrier_between, exc.UnsupportedOp, ("hl.barrier",)),
+    ],
+    ids=["dependency", "host-code-between", "barrier"],
+)
+def test_several_loops_errors(kernel: helion.Kernel, cls: type, words: tuple[str, ...]) -> None:
+    with pytest.raises(cls) as error:
+        kernel(torch.randn(32, device=DEVICE))
+    message = str(error.value)
+    assert f"in kernel '{kernel.name}'" in message
+    for word in words:
+        assert word in message, message
