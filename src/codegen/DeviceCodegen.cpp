@@ -353,7 +353,8 @@ private:
     out_.line(program + " = tl.program_id(0)");
     std::string kernel_start = "0", host_total;
     for (const ir::RootLoop &root : k_.roots) {
-      std::string kernel_end = kernel_start + " + " + wrap(kernel_program_count(root));
+      std::string count_here = wrap(kernel_program_count(root));
+      std::string kernel_end = kernel_start == "0" ? count_here : kernel_start + " + " + count_here;
       out_.line(std::string(&root == &k_.roots.front() ? "if " : "elif ") + program + " < " +
                 kernel_end + ":");
       out_.indent();
