@@ -62,6 +62,10 @@ KernelInputs KernelInputs::from_request(const Json &request) {
       spec.dtype = *dtype;
       spec.shape = int_list(a["shape"]);
       spec.stride = int_list(a["stride"]);
+      if (spec.shape.size() != spec.stride.size())
+        throw InternalError("the request gives tensor '" + spec.name + "' " +
+                            std::to_string(spec.shape.size()) + " sizes but " +
+                            std::to_string(spec.stride.size()) + " strides");
       spec.device = a["device"].is_string() ? a["device"].as_string() : "cpu";
     }
     if (a.contains("value")) spec.value = a["value"];
