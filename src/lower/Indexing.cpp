@@ -5,8 +5,6 @@ namespace helion::lower {
 
 using ir::Dim;
 using ir::IndexItem;
-using ir::Node;
-using ir::OpKind;
 
 namespace {
 

@@ -1,6 +1,5 @@
 #include "lower/Lowering.h"
 #include "support/Diagnostics.h"
-#include "support/Text.h"
 
 #include <algorithm>
 

@@ -9,8 +9,6 @@
 namespace helion::lower {
 
 using ir::Dim;
-using ir::Node;
-using ir::OpKind;
 
 namespace {
 
