@@ -608,7 +608,6 @@ private:
     }
     for (int b : blocks) {
       if (is_flat(b)) break;
-      const BlockInfo &info = k_.blocks[b];
       const std::string &offset = block_names_[b].offset;
       out_.line("for " + offset + " in tl.range(" + range_begin(b) + ", " + range_end(b) + ", " +
                 plans_[b].size + "):");

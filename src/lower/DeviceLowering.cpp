@@ -1278,12 +1278,12 @@ private:
   }
 
   const HostProgram &program_;
+  const KernelInputs &inputs_;
   std::map<std::string, HostValuePtr> host_env_;
   HostEvaluator host_;
   ir::DeviceKernel kernel_;
   LoweringContext cx_;
   std::map<std::string, Operand> device_env_;
-  const KernelInputs &inputs_;
   /// Global functions device code calls, parsed from their source once.
   std::map<std::string, std::pair<std::unique_ptr<ast::Module>, const ast::Stmt *>>
       helper_functions_;
