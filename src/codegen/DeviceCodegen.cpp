@@ -1232,6 +1232,11 @@ private:
     auto [pointer, mask] = pointer_and_mask(n.tensor, n.index);
     if (extra_mask) mask = and_extra_mask(mask, n.operands[0], access_dims(n.index));
     if (mask.empty()) return "tl.load(" + pointer + ")";
+    if (is_float8(t.dtype))
+      // Triton cannot convert `other=0` to a float8 type: the bytes are loaded
+      // instead (all zero bits is +0.0 in both float8 formats).
+      return "tl.load((" + pointer + ").to(tl.pointer_type(tl.uint8)), " + mask +
+             ", other=0).to(" + triton_dtype(t.dtype) + ", bitcast=True)";
     return "tl.load(" + pointer + ", " + mask + ", other=0)";
   }
 
