@@ -39,6 +39,10 @@ class TritonInterpreterRequired(BaseError):
     """CPU tensors were passed while Triton's interpreter is off."""
 
 
+class GPURequired(BaseError):
+    """The kernel computes in a dtype Triton's interpreter cannot (float8): it needs a GPU."""
+
+
 class UnsupportedSetting(BaseError, ValueError):
     """A setting of Helion's with a value this implementation cannot honour; the message
     names the kernel and what to use instead."""

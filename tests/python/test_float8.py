@@ -7,6 +7,7 @@ import torch
 
 import helion
 import helion.language as hl
+from helion import exc
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 FLOAT8 = [torch.float8_e4m3fn, torch.float8_e5m2]
@@ -30,6 +31,12 @@ def test_float8_kernel_compiles_to_triton_float8(dtype: torch.dtype) -> None:
     code = upcast_and_back.bind((x,)).to_triton_code(helion.Config(block_sizes=[16]))
     spelled = "tl.float8e4nv" if dtype == torch.float8_e4m3fn else "tl.float8e5"
     assert spelled in code
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the interpreter runs where there is no GPU")
+def test_float8_under_the_interpreter_says_it_needs_a_gpu() -> None:
+    with pytest.raises(exc.GPURequired, match="float8"):
+        upcast_and_back(torch.randn(40).to(torch.float8_e4m3fn))
 
 
 @pytest.mark.gpu

@@ -476,6 +476,11 @@ class BoundKernel:
             code = self._generate(config)
             if self._interpreted and (self._bf16_args or "bfloat16" in code):
                 _warn_bf16_once(self)
+            if self._interpreted and "tl.float8" in code:
+                raise exc.GPURequired(
+                    f"kernel '{self.fn.__name__}' computes in float8, which Triton's "
+                    "interpreter (TRITON_INTERPRET=1) cannot: run it on a GPU"
+                )
             run = getattr(load_module(code), self.fn.__name__)
             if not self._interpreted:
                 run = fast_launches(run)
