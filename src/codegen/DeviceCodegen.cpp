@@ -867,14 +867,29 @@ private:
       if (axis_dim.is_block() && is_flat(axis_dim.block))
         throw UserError("InvalidConfig", "a flattened hl.tile dimension cannot be scanned along; "
                                          "give one block size per dimension");
-      // Lanes past the end of the axis come after every valid lane, so an
-      // inclusive scan leaves the valid ones as they are.
+      // Lanes past the end of the axis come after every valid lane, so a
+      // forward scan leaves the valid ones as they are; a reverse scan meets
+      // them first, so they must hold the combine function's identity.
+      size_t count = k_.combine_fns.at(n.combine).results.size();
+      bool fills = n.operands.size() > count;
+      int axis = cg_axis(n.type.dims, n.axis);
+      std::string mask =
+          n.reverse ? block_mask(axis_dim.block, axis, cg_rank(n.type.dims)) : std::string();
+      if (!mask.empty() && !fills)
+        throw UserError("InvalidConfig",
+                        "a reverse scan with a combine function of your own needs whole blocks "
+                        "along its dimension (the padding has no identity); use a block size "
+                        "that divides the dimension, or a power-of-two length");
       std::vector<std::string> inputs;
-      for (int operand : n.operands)
-        inputs.push_back(expr(operand));
-      return "tl.associative_scan(" + tuple_text(inputs) + ", " +
-             std::to_string(cg_axis(n.type.dims, n.axis)) + ", " + combine_name(n.combine) + ")" +
-             result_of(inputs.size(), n.result_index);
+      for (size_t i = 0; i < count; ++i) {
+        std::string value = expr(n.operands[i]);
+        if (!mask.empty())
+          value = "tl.where(" + mask + ", " + value + ", " + expr(n.operands[count + i]) + ")";
+        inputs.push_back(value);
+      }
+      return "tl.associative_scan(" + tuple_text(inputs) + ", " + std::to_string(axis) + ", " +
+             combine_name(n.combine) + (n.reverse ? ", reverse=True)" : ")") +
+             result_of(count, n.result_index);
     }
     case OpKind::Dot: {
       reject_flat(k_.node(n.operands[0]).type.dims, "a matmul");

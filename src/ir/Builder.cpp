@@ -294,12 +294,15 @@ int Builder::combine_reduce(int combine, const std::vector<int> &inputs,
   return computed(std::move(n));
 }
 
-int Builder::scan(int combine, const std::vector<int> &inputs, int index, int axis,
-                  const SourceSpan &span) {
+int Builder::scan(int combine, const std::vector<int> &inputs, const std::vector<int> &fills,
+                  int index, int axis, bool reverse, const SourceSpan &span) {
   check_combine(combine, inputs, axis);
+  check_internal(fills.empty() || fills.size() == inputs.size(), "one fill value per input");
   Node n;
   n.op = OpKind::Scan;
   n.operands = inputs;
+  n.operands.insert(n.operands.end(), fills.begin(), fills.end());
+  n.reverse = reverse;
   n.type = type_of(inputs.at(index));
   n.axis = axis;
   n.combine = combine;

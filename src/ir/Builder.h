@@ -63,9 +63,12 @@ public:
   /// count as `others` (scalars, one per input).
   int combine_reduce(int combine, const std::vector<int> &inputs, const std::vector<int> &others,
                      int index, int axis, bool keepdim, const SourceSpan &span);
-  /// Result `index` of the inclusive scan of `inputs` along `axis` by `combine`.
-  int scan(int combine, const std::vector<int> &inputs, int index, int axis,
-           const SourceSpan &span);
+  /// Result `index` of the inclusive scan of `inputs` along `axis` by
+  /// `combine`; `reverse` scans from the end. A reverse scan reads the lanes
+  /// past the axis's end first: `fills` (one scalar per input, the combine
+  /// function's identity) stand there, or none when the user's function has none.
+  int scan(int combine, const std::vector<int> &inputs, const std::vector<int> &fills, int index,
+           int axis, bool reverse, const SourceSpan &span);
   /// `begin`, `begin` + 1, ... along `dim` (a block, whose block size gives
   /// the length, or a constant power of two), in int32.
   int arange(Dim dim, int64_t begin, const SourceSpan &span);

@@ -117,8 +117,9 @@ enum class OpKind {
   CombineReduce, ///< k inputs of one shape (the first k operands) reduced over `axis` by
                  ///< combine function `combine`, its result `result_index`; lanes past
                  ///< the axis's end count as the last k operands (scalars)
-  Scan,          ///< the inclusive prefix of the operands along `axis` by combine function
-                 ///< `combine`, its result `result_index`
+  Scan,          ///< the inclusive prefix (`reverse`: suffix) of the first k operands along
+                 ///< `axis` by combine function `combine`, its result `result_index`; the
+                 ///< last k operands, when present, fill the lanes past the axis's end
   Arange,        ///< 0, 1, ... along its one dim (a block's size or a constant), plus `number`
   Random,        ///< Philox random numbers keyed by operand 0 (the seed) at operand 1's
                  ///< offsets: float32 in [0, 1), or uint32 bits when `type` is int
@@ -160,6 +161,7 @@ struct Node {
   bool keepdim = false;
   int combine = -1;     ///< CombineReduce, Scan: the DeviceKernel's combine function
   int result_index = 0; ///< CombineReduce, Scan: which of the combine function's results
+  bool reverse = false; ///< Scan: from the end of the axis towards its start
   std::vector<int> perm; ///< Permute
   std::string name_hint;
   SourceSpan span;

@@ -116,18 +116,20 @@ int block_axis(LoweringContext &cx, int x, const Operand &dim, const CallArgs &a
 
 Operand lower_scan(LoweringContext &cx, const CallArgs &args, const Operand *fn,
                    std::optional<ir::BinaryFn> builtin, std::optional<DType> dtype) {
-  if (args.signature->find_keyword("reverse") >= 0 && flag_arg(args["reverse"], false, args.span))
-    throw UserError("UnsupportedOp",
-                    args.signature->name() + " with reverse=True is not supported yet; flip "
-                                             "the input with an index that counts down",
-                    args.span);
+  bool reverse = flag_arg(args["reverse"], false, args.span);
   std::vector<int> inputs = combined_inputs(cx, args["input"], args.span, dtype);
   int axis = block_axis(cx, inputs[0], args["dim"], args);
   if (axis < 0) return results(inputs);
   int combine = combine_region(cx, dtypes_of(cx, inputs), args.span, fn, builtin);
+  // + and * have identities for the lanes a reverse scan meets first.
+  std::vector<int> fills;
+  if (reverse && builtin)
+    fills.push_back(cx.constant(*builtin == ir::BinaryFn::Add ? 0 : 1,
+                                cx.type_of(inputs[0]).dtype, args.span));
   std::vector<int> scanned;
   for (size_t i = 0; i < inputs.size(); ++i)
-    scanned.push_back(cx.build().scan(combine, inputs, static_cast<int>(i), axis, args.span));
+    scanned.push_back(cx.build().scan(combine, inputs, fills, static_cast<int>(i), axis, reverse,
+                                      args.span));
   return results(scanned);
 }
 
@@ -196,7 +198,7 @@ void register_combine(LoweringRegistry &r) {
       return lower_scan(cx, args, nullptr, op, accumulation_dtype(cx, args));
     };
     r.add(std::string("hl.") + name, "(input, dim, reverse=False)", lowering);
-    r.add_both(name, "(input, dim, *, dtype=None, ~out=None)", lowering);
+    r.add_both(name, "(input, dim, *, dtype=None, reverse=False, ~out=None)", lowering);
   }
 }
 
