@@ -495,10 +495,23 @@ private:
 
   static bool same_operand(const Operand &a, const Operand &b) {
     if (a.kind != b.kind) return false;
-    if (a.kind == Operand::Kind::Tensor) return a.node == b.node;
-    if (a.kind == Operand::Kind::Tile) return a.block == b.block;
-    if (a.kind == Operand::Kind::Host) return a.host == b.host;
-    return false;
+    switch (a.kind) {
+    case Operand::Kind::Tensor:
+      return a.node == b.node;
+    case Operand::Kind::Tile:
+      return a.block == b.block;
+    case Operand::Kind::Host:
+      return a.host == b.host;
+    case Operand::Kind::Callable:
+      return a.lambda == b.lambda && a.function == b.function;
+    case Operand::Kind::Tuple:
+      if (a.elements.size() != b.elements.size()) return false;
+      for (size_t i = 0; i < a.elements.size(); ++i)
+        if (!same_operand(a.elements[i], b.elements[i])) return false;
+      return true;
+    default:
+      return false;
+    }
   }
 
   /// `for i in hl.static_range(n)` and `for x in (a, b)`: the body is

@@ -420,3 +420,24 @@ def test_slices_with_bounds() -> None:
     expected = torch.zeros_like(x)
     expected[:, 2:-3] = x[:, 2:-3] * 2
     torch.testing.assert_close(middle_columns(x), expected)
+
+
+@helion.kernel(config=helion.Config(block_sizes=[16]))
+def tuple_kept_across_if(x: torch.Tensor) -> torch.Tensor:
+    (n,) = x.size()
+    out = torch.empty_like(x)
+    for tile in hl.tile(n):
+        pair = (x[tile], x[tile] * 2)
+        if torch.amax(x[tile], 0) > 0:
+            scale = 3.0
+        else:
+            scale = 1.0
+        first, second = pair
+        out[tile] = first * scale + second
+    return out
+
+
+def test_names_an_if_leaves_alone_stay_usable() -> None:
+    x = torch.randn(48, device=DEVICE)
+    chunks = [c * (3.0 if c.max() > 0 else 1.0) + c * 2 for c in x.split(16)]
+    torch.testing.assert_close(tuple_kept_across_if(x), torch.cat(chunks))
