@@ -504,6 +504,12 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
   return allocate(name, bound, expr.span);
 }
 
+/// An int host code computes from what only the run knows (the device's SM
+/// count): once assigned to a variable, the kernel reads it from that variable
+/// at launch, with this as its hint.
+static const char *const kRuntimeInt = "<int known at run time>";
+constexpr int64_t kRuntimeIntHint = 132;
+
 /// torch.broadcast_tensors on tensors whose sizes broadcast by rule alone
 /// (each pair equal or one of them 1, sizes 1 being specialized): views of
 /// the common shape whose strides are read when the kernel launches.
@@ -563,6 +569,8 @@ HostValuePtr HostEvaluator::eval_unbound_call(const std::string &name,
     return HostValue::make_dtype(promote(args[0]->dtype, args[1]->dtype));
   if (name == "torch.broadcast_tensors")
     if (HostValuePtr views = broadcast_tensors(args)) return views;
+  // An int only the run knows: a variable it is assigned to is read at launch.
+  if (name == "helion.runtime.get_num_sm") return HostValue::make(Kind::Unknown, kRuntimeInt);
   if (name.rfind("tensor.", 0) == 0)
     note_tensor_operation("Tensor." + name.substr(7), span);
   else if (name.rfind("torch.", 0) == 0)
@@ -774,6 +782,8 @@ HostValuePtr HostEvaluator::allocate(const std::string &fn, const HostArgs &args
 void HostEvaluator::assign(const ast::Expr &target, HostValuePtr value) {
   using EK = ast::ExprKind;
   if (target.kind == EK::Name) {
+    if (value->kind == Kind::Unknown && value->text == kRuntimeInt)
+      value = HostValue::make_int(sym_var(target.id, target.id, kRuntimeIntHint));
     env_[target.id] = std::move(value);
     return;
   }

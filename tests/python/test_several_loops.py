@@ -85,3 +85,22 @@ def test_several_loops_errors(kernel: helion.Kernel, cls: type, words: tuple[str
     assert f"in kernel '{kernel.name}'" in message
     for word in words:
         assert word in message, message
+
+
+@helion.kernel(config=helion.Config(block_sizes=[]))
+def strided_workers(x: torch.Tensor) -> torch.Tensor:
+    """A persistent pattern: one program per SM, each taking every workers-th row."""
+    (n,) = x.size()
+    out = torch.zeros_like(x)
+    workers = helion.runtime.get_num_sm(x.device)
+    for worker in hl.grid(workers):
+        for step in hl.grid((n + workers - 1) // workers):
+            row = step * workers + worker
+            if row < n:
+                out[row] = x[row] * 2
+    return out
+
+
+def test_a_run_time_int_from_host_code() -> None:
+    x = torch.randn(300, device=DEVICE)
+    torch.testing.assert_close(strided_workers(x), x * 2)
