@@ -283,6 +283,26 @@ private:
                                              "; give one block size per dimension");
   }
 
+  void reject_flat_axis(const Dim &axis, const std::string &what) const {
+    if (axis.is_block() && is_flat(axis.block))
+      throw UserError("InvalidConfig", "a flattened hl.tile dimension cannot be " + what +
+                                           "; give one block size per dimension");
+  }
+
+  /// The first `count` operands of a combined reduction or scan, each with
+  /// the lanes `mask` excludes replaced by its fill value (the operand
+  /// `count` places later).
+  std::vector<std::string> masked_inputs(const Node &n, size_t count, const std::string &mask) {
+    std::vector<std::string> inputs;
+    for (size_t i = 0; i < count; ++i) {
+      std::string value = expr(n.operands[i]);
+      if (!mask.empty())
+        value = "tl.where(" + mask + ", " + value + ", " + expr(n.operands[count + i]) + ")";
+      inputs.push_back(value);
+    }
+    return inputs;
+  }
+
   void emit_block_indices(int b, const std::string &offset) {
     const BlockPlan &plan = plans_[b];
     const BlockNames &n = block_names_[b];
@@ -864,9 +884,7 @@ private:
     }
     case OpKind::Scan: {
       const Dim &axis_dim = k_.node(n.operands[0]).type.dims.at(n.axis);
-      if (axis_dim.is_block() && is_flat(axis_dim.block))
-        throw UserError("InvalidConfig", "a flattened hl.tile dimension cannot be scanned along; "
-                                         "give one block size per dimension");
+      reject_flat_axis(axis_dim, "scanned along");
       // Lanes past the end of the axis come after every valid lane, so a
       // forward scan leaves the valid ones as they are; a reverse scan meets
       // them first, so they must hold the combine function's identity.
@@ -880,13 +898,7 @@ private:
                         "a reverse scan with a combine function of your own needs whole blocks "
                         "along its dimension (the padding has no identity); use a block size "
                         "that divides the dimension, or a power-of-two length");
-      std::vector<std::string> inputs;
-      for (size_t i = 0; i < count; ++i) {
-        std::string value = expr(n.operands[i]);
-        if (!mask.empty())
-          value = "tl.where(" + mask + ", " + value + ", " + expr(n.operands[count + i]) + ")";
-        inputs.push_back(value);
-      }
+      std::vector<std::string> inputs = masked_inputs(n, count, mask);
       return "tl.associative_scan(" + tuple_text(inputs) + ", " + std::to_string(axis) + ", " +
              combine_name(n.combine) + (n.reverse ? ", reverse=True)" : ")") +
              result_of(count, n.result_index);
@@ -934,9 +946,7 @@ private:
     std::string value = expr(operand);
     const Dim &axis_dim = in.dims.at(n.axis);
     // After a reduction loop the accumulator's masked lanes already hold the identity.
-    if (axis_dim.is_block() && is_flat(axis_dim.block))
-      throw UserError("InvalidConfig", "a flattened hl.tile dimension cannot be reduced over; give "
-                                       "one block size per dimension");
+    reject_flat_axis(axis_dim, "reduced over");
     int axis = cg_axis(in.dims, n.axis);
     if (axis_dim.is_block() && k_.node(operand).op != OpKind::RegionResult) {
       std::string mask = block_mask(axis_dim.block, axis, cg_rank(in.dims));
@@ -956,18 +966,10 @@ private:
     size_t count = n.operands.size() / 2; // the inputs, then one fill value each
     const ir::TensorType &in = k_.node(n.operands[0]).type;
     const Dim &axis_dim = in.dims.at(n.axis);
-    if (axis_dim.is_block() && is_flat(axis_dim.block))
-      throw UserError("InvalidConfig", "a flattened hl.tile dimension cannot be reduced over; give "
-                                       "one block size per dimension");
+    reject_flat_axis(axis_dim, "reduced over");
     int axis = cg_axis(in.dims, n.axis);
     std::string mask = block_mask(axis_dim.block, axis, cg_rank(in.dims));
-    std::vector<std::string> inputs;
-    for (size_t i = 0; i < count; ++i) {
-      std::string value = expr(n.operands[i]);
-      if (!mask.empty())
-        value = "tl.where(" + mask + ", " + value + ", " + expr(n.operands[count + i]) + ")";
-      inputs.push_back(value);
-    }
+    std::vector<std::string> inputs = masked_inputs(n, count, mask);
     return "tl.reduce(" + tuple_text(inputs) + ", " + std::to_string(axis) + ", " +
            combine_name(n.combine) + (n.keepdim ? ", keep_dims=True)" : ")") +
            result_of(inputs.size(), n.result_index);
