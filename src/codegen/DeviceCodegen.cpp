@@ -307,6 +307,11 @@ private:
     const BlockPlan &plan = plans_[b];
     const BlockNames &n = block_names_[b];
     if (offset != n.offset) out_.line(n.offset + " = " + offset);
+    if (k_.blocks[b].unit) {
+      // One index, as a scalar: no value has this block's dim, nor needs a mask for it.
+      out_.line(n.indices + " = " + n.offset + index_cast());
+      return;
+    }
     out_.line(n.indices + " = " + n.offset + " + tl.arange(0, " + plan.size + ")" + index_cast());
     if (plan.needs_mask) out_.line(n.mask + " = " + n.indices + " < " + range_end(b));
   }
@@ -1059,6 +1064,22 @@ private:
 
   // ---- memory -------------------------------------------------------------
 
+  /// The block a subscript entry covers as block pointers and descriptors see
+  /// it: its block, or the tile of one index whose scalar index it holds
+  /// (squeeze_unit_blocks), addressed as a block of size 1; else -1.
+  int addressed_block(const IndexItem &item) const {
+    if (item.kind == IndexItem::Kind::Block) return item.block;
+    if (item.kind != IndexItem::Kind::Scalar) return -1;
+    const Node &n = k_.node(item.value);
+    return n.op == OpKind::TileIndex && k_.blocks[n.block].unit ? n.block : -1;
+  }
+
+  bool has_unit_blocks(const std::vector<IndexItem> &index) const {
+    for (const IndexItem &item : index)
+      if (item.kind == IndexItem::Kind::Scalar && addressed_block(item) >= 0) return true;
+    return false;
+  }
+
   /// The indexing style a memory op gets: the config's choice when the
   /// access allows it, else the next simpler one.
   std::string access_style(int tensor, const std::vector<IndexItem> &index, int memory_op) {
@@ -1066,14 +1087,15 @@ private:
     if (want == "pointer") return want;
     const ir::TensorParam &t = k_.tensors[tensor];
     for (size_t d = 0; d < index.size(); ++d) {
-      if (index[d].kind != IndexItem::Kind::Block || is_flat(index[d].block) || index[d].start)
-        return "pointer";
-      const BlockInfo &b = k_.blocks[index[d].block];
+      int block = addressed_block(index[d]);
+      if (block < 0 || is_flat(block) || index[d].start) return "pointer";
+      const BlockInfo &b = k_.blocks[block];
       // Block pointers check bounds against the tensor, so the tile must span it.
       if (b.dynamic_range() || !sym_equal(b.begin, sym_const(0)) || !sym_equal(b.end, t.sizes[d]))
         return "pointer";
     }
-    if (index.empty()) return "pointer";
+    // A single element (every entry a scalar) is one pointer.
+    if (access_dims(index).empty()) return "pointer";
     if (want == "block_ptr") return want;
     // Tensor descriptors (TMA) need a unit inner stride, 16-byte aligned outer
     // strides and an inner block of at least 16 bytes. The inner dimension
@@ -1088,10 +1110,10 @@ private:
       if (!s || (*s * bytes) % 16 != 0) return "block_ptr";
     }
     for (const IndexItem &item : index) {
-      int64_t size = plans_[item.block].size_value;
+      int64_t size = plans_[addressed_block(item)].size_value;
       if (size == 0 || size > 256) return "block_ptr";
     }
-    if (plans_[index.back().block].size_value * bytes < 16) return "block_ptr";
+    if (plans_[addressed_block(index.back())].size_value * bytes < 16) return "block_ptr";
     return want;
   }
 
@@ -1105,14 +1127,14 @@ private:
   std::string block_shape(const std::vector<IndexItem> &index) {
     std::string text = "[";
     for (size_t i = 0; i < index.size(); ++i)
-      text += (i ? ", " : "") + plans_[index[i].block].size;
+      text += (i ? ", " : "") + plans_[addressed_block(index[i])].size;
     return text + "]";
   }
 
   std::string block_offsets(const std::vector<IndexItem> &index) {
     std::string text = "[";
     for (size_t i = 0; i < index.size(); ++i) {
-      int b = index[i].block;
+      int b = addressed_block(index[i]);
       text += (i ? ", " : "") + (plans_[b].persistent ? std::string("0") : block_names_[b].offset);
     }
     return text + "]";
@@ -1122,7 +1144,8 @@ private:
   std::string boundary_dims(const std::vector<IndexItem> &index) {
     std::string dims;
     for (size_t i = 0; i < index.size(); ++i)
-      if (plans_[index[i].block].needs_mask) dims += (dims.empty() ? "" : ", ") + std::to_string(i);
+      if (plans_[addressed_block(index[i])].needs_mask)
+        dims += (dims.empty() ? "" : ", ") + std::to_string(i);
     return dims.empty() ? "" : "[" + dims + "]";
   }
 
@@ -1239,22 +1262,30 @@ private:
   std::string load_text(const Node &n) {
     bool extra_mask = !n.operands.empty();
     std::string style = extra_mask ? "pointer" : access_style(n.tensor, n.index, n.memory_op);
-    if (style == "tensor_descriptor")
-      return descriptors_.at(n.memory_op) + ".load(" + block_offsets(n.index) + ")";
-    const ir::TensorParam &t = k_.tensors[n.tensor];
-    if (style == "block_ptr")
-      return "tl.load(tl.make_block_ptr(" + tensor_names_[n.tensor] + ", " + list_of(t.sizes) +
-             ", " + list_of(t.strides) + ", " + block_offsets(n.index) + ", " +
-             block_shape(n.index) + ", " + order(n.index.size()) + ")" + load_bounds(n.index) + ")";
+    if (style != "pointer" && has_unit_blocks(n.index))
+      // The block has a size-1 axis per tile of one index; the value has none.
+      return "tl.reshape(" + block_load_text(n, style) + ", " + shape_list(n.type.dims) + ")";
+    if (style != "pointer") return block_load_text(n, style);
     auto [pointer, mask] = pointer_and_mask(n.tensor, n.index);
     if (extra_mask) mask = and_extra_mask(mask, n.operands[0], access_dims(n.index));
     if (mask.empty()) return "tl.load(" + pointer + ")";
+    const ir::TensorParam &t = k_.tensors[n.tensor];
     if (is_float8(t.dtype))
       // Triton cannot convert `other=0` to a float8 type: the bytes are loaded
       // instead (all zero bits is +0.0 in both float8 formats).
       return "tl.load((" + pointer + ").to(tl.pointer_type(tl.uint8)), " + mask +
              ", other=0).to(" + triton_dtype(t.dtype) + ", bitcast=True)";
     return "tl.load(" + pointer + ", " + mask + ", other=0)";
+  }
+
+  /// A load through a tensor descriptor or a block pointer.
+  std::string block_load_text(const Node &n, const std::string &style) {
+    if (style == "tensor_descriptor")
+      return descriptors_.at(n.memory_op) + ".load(" + block_offsets(n.index) + ")";
+    const ir::TensorParam &t = k_.tensors[n.tensor];
+    return "tl.load(tl.make_block_ptr(" + tensor_names_[n.tensor] + ", " + list_of(t.sizes) +
+           ", " + list_of(t.strides) + ", " + block_offsets(n.index) + ", " +
+           block_shape(n.index) + ", " + order(n.index.size()) + ")" + load_bounds(n.index) + ")";
   }
 
   /// `mask` and the user's extra mask node, broadcast to the access's dims.
@@ -1292,6 +1323,8 @@ private:
     std::string style = s.mask >= 0 ? "pointer" : access_style(s.tensor, s.index, s.memory_op);
     if (style != "pointer" && k_.node(s.value).type.dims != dims)
       value = "tl.broadcast_to(" + value + ", " + shape_list(dims) + ")";
+    if (style != "pointer" && has_unit_blocks(s.index))
+      value = "tl.reshape(" + value + ", " + block_shape(s.index) + ")";
     if (style == "tensor_descriptor") {
       out_.line(descriptors_.at(s.memory_op) + ".store(" + block_offsets(s.index) + ", " + value +
                 ")");

@@ -60,6 +60,9 @@ struct BlockInfo {
   /// (`hl.tile(tile.begin, tile.end)`, loaded offsets): the int32 scalar
   /// nodes of its bounds. `begin`/`end` then only stand in for size hints.
   int begin_value = -1, end_value = -1;
+  /// A tile of one index (block size 1; set by squeeze_unit_blocks): no
+  /// value has its dim, and its TileIndex is a scalar.
+  bool unit = false;
   bool dynamic_range() const { return end_value >= 0; }
   SymInt extent() const { return sym_sub(end, begin); }
 };
