@@ -149,7 +149,8 @@ def triton_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch
 
 def bmm_configs() -> list[dict[str, Any]]:
     return [
-        dict(block_sizes=[1, bm, bn, bk], num_warps=w, num_stages=s, indexing=ix, l2_grouping=8)
+        dict(block_sizes=[1, bm, bn, bk], loop_orders=[[1, 2, 0]], num_warps=w, num_stages=s,
+             indexing=ix, l2_grouping=8)
         for bm, bn, bk, w, s in ((128, 128, 64, 8, 3), (128, 256, 64, 8, 3), (64, 128, 64, 4, 4))
         for ix in ("pointer", "tensor_descriptor")
     ]
@@ -160,7 +161,7 @@ def attention_configs(head_dim: int) -> list[dict[str, Any]]:
     if head_dim > 64:
         tiles = ((128, 64, 8, 2), (64, 64, 4, 3), (128, 32, 8, 3))
     return [
-        dict(block_sizes=[1, bm, bn], num_warps=w, num_stages=s, indexing=ix)
+        dict(block_sizes=[1, bm, bn], loop_orders=[[1, 0]], num_warps=w, num_stages=s, indexing=ix)
         for bm, bn, w, s in tiles
         for ix in ("pointer", "tensor_descriptor")
     ]

@@ -17,6 +17,8 @@ struct TileCallFacts {
   std::vector<int64_t> size_hints;
   /// Smallest legal block per dimension (16 for dimensions that feed a matmul, else 1).
   std::vector<int64_t> min_block_sizes;
+  /// Whether each dimension is an operand dimension of a matmul (M, N or K).
+  std::vector<bool> feeds_matmul;
   /// A block size fixed in the source by `block_size=`; such dimensions are not tunable.
   std::vector<std::optional<int64_t>> fixed_block_sizes;
   /// The top-level loop (mapped to the launch grid) rather than a loop inside the kernel.

@@ -82,6 +82,7 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device,
       int b = call.blocks[d];
       const ir::BlockInfo &block = device.block(b);
       t.size_hints.push_back(std::max<int64_t>(sym_hint(block.extent()), 1));
+      t.feeds_matmul.push_back(feeds_dot(b));
       t.min_block_sizes.push_back(feeds_dot(b) ? 16 : 1);
       if (call.registered) t.min_block_sizes.back() = registered_min(b, registered_mins.at(b));
       // A dimension sized by a registered block size has no entry of its

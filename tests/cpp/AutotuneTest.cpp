@@ -1,6 +1,7 @@
 #include "autotune/Autotuner.h"
 #include "autotune/ConfigSpace.h"
 #include "autotune/Heuristics.h"
+#include "TestFacts.h"
 #include "support/Diagnostics.h"
 
 #include <gtest/gtest.h>
@@ -16,14 +17,7 @@ using namespace helion::autotune;
 
 namespace {
 
-TileCallFacts tile(std::vector<int64_t> hints, std::vector<int64_t> mins, bool is_grid) {
-  TileCallFacts call;
-  call.size_hints = std::move(hints);
-  call.min_block_sizes = std::move(mins);
-  call.is_grid = is_grid;
-  call.fixed_block_sizes.resize(call.size_hints.size());
-  return call;
-}
+using helion::testing::tile;
 
 KernelFacts matmul_facts() {
   KernelFacts facts;

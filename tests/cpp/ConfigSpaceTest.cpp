@@ -1,6 +1,7 @@
 #include "autotune/ConfigSpace.h"
 
 #include "autotune/Heuristics.h"
+#include "TestFacts.h"
 #include "support/Diagnostics.h"
 
 #include <gtest/gtest.h>
@@ -12,16 +13,7 @@ using namespace helion::autotune;
 
 namespace {
 
-TileCallFacts tile(std::vector<int64_t> hints, std::vector<int64_t> mins, bool is_grid,
-                   std::vector<std::optional<int64_t>> fixed = {}) {
-  TileCallFacts call;
-  call.size_hints = std::move(hints);
-  call.min_block_sizes = std::move(mins);
-  call.is_grid = is_grid;
-  call.fixed_block_sizes =
-      fixed.empty() ? std::vector<std::optional<int64_t>>(call.size_hints.size()) : fixed;
-  return call;
-}
+using helion::testing::tile;
 
 /// The seed's matmul: grid tile [m, n] around an inner tile [k], all >= 16.
 KernelFacts matmul_facts() {
@@ -328,6 +320,34 @@ TEST(ConfigSpaceHeuristics, MatmulSeedsAreTheHopperTilings) {
   device.supports_tensor_descriptor = false;
   for (const Config &seed : heuristic_seeds(space, device))
     EXPECT_EQ(seed.indexing, std::vector<std::string>{"block_ptr"});
+}
+
+TEST(ConfigSpaceHeuristics, BatchedMatmulSeedsGiveTheBatchOneAndVaryItSlowest) {
+  // bmm: grid tile [batch, m, n] around an inner tile [k].
+  KernelFacts bmm;
+  bmm.tiles.push_back(tile({64, 512, 512}, {1, 16, 16}, true));
+  bmm.tiles.push_back(tile({512}, {16}, false));
+  bmm.memory_ops = 3;
+  bmm.has_matmul = true;
+  ConfigSpec spec(bmm);
+  ConfigSpace space(spec);
+  std::vector<Config> seeds = heuristic_seeds(space, DeviceInfo());
+  ASSERT_FALSE(seeds.empty());
+  EXPECT_EQ(seeds[0].tiles[0].block_sizes, (std::vector<int64_t>{1, 128, 128}));
+  EXPECT_EQ(seeds[0].tiles[0].loop_order, (std::vector<int>{1, 2, 0}));
+  // Attention: grid tile [batch x heads, m] around the key loop [n].
+  KernelFacts attention;
+  attention.tiles.push_back(tile({64, 2048}, {1, 16}, true));
+  attention.tiles.push_back(tile({2048}, {16}, false));
+  attention.memory_ops = 4;
+  attention.has_matmul = true;
+  ConfigSpec attention_spec(attention);
+  ConfigSpace attention_space(attention_spec);
+  seeds = heuristic_seeds(attention_space, DeviceInfo());
+  ASSERT_FALSE(seeds.empty());
+  EXPECT_EQ(seeds[0].tiles[0].block_sizes, (std::vector<int64_t>{1, 128}));
+  EXPECT_EQ(seeds[0].tiles[0].loop_order, (std::vector<int>{1, 0}));
+  EXPECT_EQ(seeds[0].tiles[1].block_sizes, (std::vector<int64_t>{64}));
 }
 
 TEST(ConfigSpaceHeuristics, ReductionSeedsFollowTheRowLength) {
