@@ -39,6 +39,12 @@ KernelFacts matmul_facts() {
   facts.tiles.push_back(tile({512}, {16}, false));
   facts.memory_ops = 3;
   facts.has_matmul = true;
+  // Range entries: the top-level loop, then the k loop; both loads take an
+  // eviction policy.
+  LoopFacts top_level, k_loop;
+  top_level.top_level = true;
+  facts.loops = {top_level, k_loop};
+  facts.policy_loads = 2;
   return facts;
 }
 
@@ -101,7 +107,7 @@ TEST(ConfigSpecTest, BothSpellingsGiveTheSameCanonicalConfig) {
           "l2_groupings": [32], "pid_type": "flat", "num_warps": 4, "num_stages": 3,
           "indexing": ["block_ptr", "block_ptr", "block_ptr"], "range_unroll_factors": [0, 0],
           "range_num_stages": [0, 0], "range_multi_buffers": [null, null],
-          "range_flattens": [null, null], "static_ranges": [false],
+          "range_flattens": [null, null], "static_ranges": [],
           "load_eviction_policies": ["", ""], "num_sm_multiplier": 1})"));
   expect_same(seed, later);
 
@@ -276,9 +282,9 @@ TEST(ConfigSpecTest, InvalidFieldsNameFieldValueAndWhatIsAllowed) {
       {R"({"block_size": [16]})",
        "unknown config key \"block_size\"; use one of block_sizes, loop_orders, "
        "reduction_loops, l2_grouping, indexing, use_yz_grid, num_warps, num_stages, "
-       "flatten_loops, l2_groupings, pid_type, range_unroll_factors, range_num_stages, "
-       "range_multi_buffers, range_flattens, static_ranges, load_eviction_policies, "
-       "num_sm_multiplier"},
+       "flatten_loops, l2_groupings, pid_type, range_unroll_factors, range_warp_specializes, "
+       "range_num_stages, range_multi_buffers, range_flattens, static_ranges, atomic_indexing, "
+       "load_eviction_policies, maxnreg, num_sm_multiplier"},
       {R"({"block_sizes": 64})", "block_sizes: expected a list, got 64"},
       {R"({"block_sizes": [[64, 48], [16]]})",
        "block_sizes[0][1]: 48 is not a power of two; use a power of two between 16 and 4096"},
@@ -440,21 +446,46 @@ TEST(ConfigSpecTest, OutOfRangeValuesOfEveryField) {
        "range_unroll_factors[0]: -1 is not allowed; use an int between 0 and 4 (0 leaves it to "
        "Triton)"},
       {R"({"range_unroll_factors": 2})",
-       "range_unroll_factors: expected a list of ints between 0 and 4, got 2"},
+       "range_unroll_factors: expected a list, got 2"},
+      {R"({"range_unroll_factors": [0, 0, 0]})",
+       "range_unroll_factors: too many values: expected at most 2 (one per loop: the top-level "
+       "loop, each dimension of a loop inside it, each range()), got 3"},
       {R"({"range_num_stages": [true]})", "range_num_stages[0]: expected an int, got true"},
       {R"({"range_num_stages": [1099511627776]})",
        "range_num_stages[0]: 1099511627776 is not allowed; use an int between 0 and 4 (0 leaves "
        "it to Triton)"},
       {R"({"range_multi_buffers": [1]})",
-       "range_multi_buffers[0]: expected true, false or null, got 1"},
+       "range_multi_buffers[0]: expected true, false or null (leave it to Triton), got 1"},
+      {R"({"range_warp_specializes": [null, "yes"]})",
+       "range_warp_specializes[1]: expected true, false or null (leave it to Triton), got \"yes\""},
       {R"({"range_flattens": "yes"})",
-       "range_flattens: expected a list of true, false or null, got \"yes\""},
-      {R"({"static_ranges": [null]})", "static_ranges[0]: expected true or false, got null"},
+       "range_flattens: expected a list, got \"yes\""},
+      {R"({"static_ranges": [true]})",
+       "static_ranges: too many values: expected at most 0 (one per loop inside the kernel whose "
+       "bounds are known when compiling, with at most 8 iterations), got 1"},
       {R"({"load_eviction_policies": ["first", "evict"]})",
-       "load_eviction_policies[1]: \"evict\" is not an eviction policy; use \"\", \"first\" or "
-       "\"last\""},
+       "load_eviction_policies[1]: \"evict\" is not an eviction policy; use \"\" (none), "
+       "\"first\" or \"last\""},
+      {R"({"load_eviction_policies": ["", "", "first"]})",
+       "load_eviction_policies: too many values: expected at most 2 (one per load without an "
+       "explicit eviction_policy), got 3"},
       {R"({"load_eviction_policies": [0]})",
-       "load_eviction_policies[0]: 0 is not an eviction policy; use \"\", \"first\" or \"last\""},
+       "load_eviction_policies[0]: 0 is not an eviction policy; use \"\" (none), \"first\" or "
+       "\"last\""},
+      {R"({"maxnreg": 100})",
+       "maxnreg: 100 is not allowed; use None (the compiler decides), 32, 64, 128 or 256"},
+      {R"({"maxnreg": "128"})", "maxnreg: expected an int, got \"128\""},
+      {R"({"maxnreg": 128})",
+       "maxnreg: 128 needs a persistent pid_type (\"persistent_blocked\" or "
+       "\"persistent_interleaved\"), but it is \"flat\"; use None"},
+      {R"({"atomic_indexing": "block_ptr"})",
+       "atomic_indexing: \"block_ptr\" is not an atomic indexing style (block pointers have no "
+       "atomic operations); use \"pointer\" or \"tensor_descriptor\""},
+      {R"({"atomic_indexing": ["pointer"]})",
+       "atomic_indexing: expected one string or a list of 0 (one per hl.atomic_* call), got a "
+       "list of 1"},
+      {R"({"atomic_indexing": 3})",
+       "atomic_indexing: expected a string or a list of strings, got 3"},
       {R"({"num_sm_multiplier": 3})",
        "num_sm_multiplier: 3 is not a power of two; use a power of two between 1 and 128"},
       {R"({"num_sm_multiplier": 256})",
