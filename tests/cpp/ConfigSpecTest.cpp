@@ -1,5 +1,6 @@
 #include "config/ConfigSpec.h"
 
+#include "config/ConfigRules.h"
 #include "support/Diagnostics.h"
 
 #include <gtest/gtest.h>
@@ -805,3 +806,161 @@ TEST(ConfigSpecTest, PersistentOnlyReductionsRejectLoopsAndAreNeverSampled) {
 }
 
 } // namespace
+
+namespace {
+
+/// A kernel with every kind of range entry: the top-level loop, a 2-D inner
+/// tile (its second dimension small enough for static_ranges) and a range()
+/// loop; three loads without a policy and two atomics.
+KernelFacts loop_facts() {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({1024}, {1}, true));
+  facts.tiles.push_back(tile({512, 8}, {1, 1}, false));
+  facts.memory_ops = 4;
+  LoopFacts top_level, wide, narrow, range;
+  top_level.top_level = true;
+  narrow.static_candidate = true;
+  facts.loops = {top_level, wide, narrow, range};
+  facts.policy_loads = 3;
+  facts.atomic_ops = 2;
+  return facts;
+}
+
+} // namespace
+
+TEST(ConfigSpecTest, DefaultsLeaveEveryLoopOptionToTriton) {
+  ConfigSpec spec(loop_facts());
+  Config config = spec.default_config();
+  ASSERT_EQ(config.ranges.size(), 4u);
+  for (const RangeChoice &range : config.ranges) {
+    EXPECT_TRUE(range.is_default());
+    EXPECT_TRUE(range.keyword_arguments().empty());
+  }
+  EXPECT_EQ(config.static_ranges, (std::vector<bool>{false}));
+  EXPECT_EQ(config.load_eviction_policies, (std::vector<std::string>{"", "", ""}));
+  EXPECT_EQ(config.atomic_indexing, (std::vector<std::string>{"pointer"}));
+  EXPECT_FALSE(config.maxnreg);
+  // The defaults print as before: none of the new fields appears.
+  std::string text = spec.to_json(config).dump();
+  for (const char *key : {"range_", "static_ranges", "eviction", "maxnreg", "atomic_indexing"})
+    EXPECT_EQ(text.find(key), std::string::npos) << text;
+}
+
+TEST(ConfigSpecTest, LoopFieldsReadPadAndPrintInTheAutotunersOrder) {
+  ConfigSpec spec(loop_facts());
+  Config config = spec.normalize(parse(
+      R"({"range_unroll_factors": [0, 2], "range_num_stages": [0, 0, 0, 3],
+          "range_multi_buffers": [null, false], "range_flattens": [null, null, null, true],
+          "load_eviction_policies": ["first", "", "last"],
+          "atomic_indexing": ["tensor_descriptor", "pointer"]})"));
+  EXPECT_EQ(config.ranges[1].keyword_arguments(),
+            (std::vector<std::string>{"loop_unroll_factor=2", "disallow_acc_multi_buffer=True"}));
+  EXPECT_EQ(config.ranges[3].keyword_arguments(),
+            (std::vector<std::string>{"num_stages=3", "flatten=True"}));
+  EXPECT_TRUE(config.ranges[2].is_default());
+  EXPECT_EQ(config.eviction_policy_for(0), "evict_first");
+  EXPECT_EQ(config.eviction_policy_for(1), "");
+  EXPECT_EQ(config.eviction_policy_for(2), "evict_last");
+  EXPECT_EQ(config.atomic_indexing_for(0), "tensor_descriptor");
+  EXPECT_EQ(config.atomic_indexing_for(1), "pointer");
+  EXPECT_EQ(spec.to_json(config).dump(),
+            R"({"block_sizes": [[1024], [32, 8]], "loop_orders": [[0, 1]], "l2_grouping": 1, )"
+            R"("range_unroll_factors": [0, 2, 0, 0], "range_num_stages": [0, 0, 0, 3], )"
+            R"("range_multi_buffers": [null, false, null, null], )"
+            R"("range_flattens": [null, null, null, true], "indexing": "pointer", )"
+            R"("atomic_indexing": ["tensor_descriptor", "pointer"], "num_warps": 4, )"
+            R"("num_stages": 2, "load_eviction_policies": ["first", "", "last"]})");
+  Config again = spec.normalize(spec.to_json(config));
+  EXPECT_EQ(spec.to_json(again).dump(), spec.to_json(config).dump());
+  // A uniform list is one style.
+  EXPECT_EQ(spec.normalize(parse(R"({"atomic_indexing": ["tensor_descriptor",
+                                                          "tensor_descriptor"]})"))
+                .atomic_indexing,
+            (std::vector<std::string>{"tensor_descriptor"}));
+}
+
+TEST(ConfigSpecTest, RangeOptionsSettleAsTheRulesSay) {
+  ConfigSpec spec(loop_facts());
+  // The top-level entry matters only for persistent pid types; a static
+  // loop takes the defaults; only the first warp-specialized loop stays so,
+  // without unrolling.
+  Config config = spec.normalize(parse(
+      R"({"range_unroll_factors": [3, 2, 4, 1], "range_num_stages": [2, 0, 2, 0],
+          "range_warp_specializes": [true, true, null, true], "static_ranges": [true]})"));
+  EXPECT_TRUE(config.ranges[0].is_default());
+  EXPECT_EQ(config.ranges[1].warp_specialize, std::optional<bool>(true));
+  EXPECT_EQ(config.ranges[1].unroll_factor, 0);
+  EXPECT_TRUE(config.ranges[2].is_default());
+  EXPECT_EQ(config.ranges[3].warp_specialize, std::nullopt);
+  EXPECT_EQ(config.ranges[3].unroll_factor, 1);
+  EXPECT_EQ(config.static_ranges, (std::vector<bool>{true}));
+  EXPECT_EQ(config.ranges[1].keyword_arguments(),
+            (std::vector<std::string>{"warp_specialize=True"}));
+
+  // A canonical config that breaks them is refused.
+  Config unsettled = spec.default_config();
+  unsettled.ranges[0].num_stages = 2;
+  EXPECT_NE(validate_message(spec, unsettled).find("top-level loop outside persistent pid types"),
+            std::string::npos);
+  unsettled = spec.default_config();
+  unsettled.ranges[1].unroll_factor = 7;
+  EXPECT_EQ(validate_message(spec, unsettled),
+            "range_unroll_factors[1]: 7 is not allowed; use an int between 0 and 4 (0 leaves it to "
+            "Triton)");
+  unsettled = spec.default_config();
+  unsettled.load_eviction_policies = {"first"};
+  EXPECT_EQ(validate_message(spec, unsettled),
+            "load_eviction_policies: expected 3 entries (one per load without an explicit "
+            "eviction_policy), got 1");
+  unsettled = spec.default_config();
+  unsettled.atomic_indexing = {"block_ptr"};
+  EXPECT_NE(validate_message(spec, unsettled).find("is not an atomic indexing style"),
+            std::string::npos);
+}
+
+TEST(ConfigSpecTest, MaxnregNeedsAPersistentPidTypeAndFitsTheWarps) {
+  ConfigSpec spec(loop_facts());
+  EXPECT_EQ(invalid_message(spec, R"({"maxnreg": 64})"),
+            "maxnreg: 64 needs a persistent pid_type (\"persistent_blocked\" or "
+            "\"persistent_interleaved\"), but it is \"flat\"; use None");
+  EXPECT_EQ(invalid_message(spec, R"({"maxnreg": null})"), "<no error>");
+  Config config = spec.default_config();
+  config.maxnreg = 128;
+  EXPECT_NE(validate_message(spec, config).find("needs a persistent pid_type"), std::string::npos);
+  // An SM's 65536 registers over the block's threads.
+  EXPECT_EQ(config_rules::maxnreg_budget(4), 256);
+  EXPECT_EQ(config_rules::maxnreg_budget(8), 256);
+  EXPECT_EQ(config_rules::maxnreg_budget(16), 128);
+  EXPECT_EQ(config_rules::maxnreg_budget(32), 64);
+  EXPECT_EQ(config_rules::cap_maxnreg(256, 32), 64);
+  EXPECT_EQ(config_rules::cap_maxnreg(128, 4), 128);
+  EXPECT_EQ(config_rules::cap_maxnreg(32, 32), 32);
+}
+
+TEST(ConfigSpecTest, RandomConfigsTryEveryLoopField) {
+  ConfigSpec spec(loop_facts());
+  std::mt19937_64 rng(5);
+  bool unroll = false, stages = false, buffers = false, flatten = false, statics = false,
+       policy = false, atomic = false;
+  for (int i = 0; i < 300; ++i) {
+    Config config = spec.random_config(rng);
+    EXPECT_EQ(validate_message(spec, config), "<no error>");
+    EXPECT_EQ(spec.to_json(spec.normalize(spec.to_json(config))).dump(),
+              spec.to_json(config).dump());
+    for (const RangeChoice &range : config.ranges) {
+      unroll = unroll || range.unroll_factor > 0;
+      stages = stages || range.num_stages > 0;
+      buffers = buffers || range.multi_buffer.has_value();
+      flatten = flatten || range.flatten.has_value();
+      EXPECT_FALSE(range.warp_specialize.has_value());
+    }
+    EXPECT_TRUE(config.ranges[0].is_default());
+    statics = statics || config.static_ranges[0];
+    for (const auto &p : config.load_eviction_policies)
+      policy = policy || !p.empty();
+    atomic = atomic || config.atomic_indexing_for(0) == "tensor_descriptor" ||
+             config.atomic_indexing_for(1) == "tensor_descriptor";
+    EXPECT_FALSE(config.maxnreg);
+  }
+  EXPECT_TRUE(unroll && stages && buffers && flatten && statics && policy && atomic);
+}
