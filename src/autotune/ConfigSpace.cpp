@@ -338,8 +338,8 @@ void ConfigSpace::add_loop_genes() {
   // A persistent pid type's program may trade registers for occupancy;
   // decode drops maxnreg for the other pid types.
   if (allow_maxnreg_ && persistent)
-    add_gene(Gene::Kind::Maxnreg, 0, 0, 0,
-             static_cast<int>(maxnreg_choices_.size()), false, "maxnreg");
+    add_gene(Gene::Kind::Maxnreg, 0, 0, 0, static_cast<int>(maxnreg_choices_.size()), false,
+             "maxnreg");
 }
 
 static int optional_bool_gene(const std::optional<bool> &value) {
@@ -371,8 +371,8 @@ int ConfigSpace::loop_gene_value(const Gene &gene, const Config &config) const {
   case Gene::Kind::StaticRange:
     return config.static_ranges.at(gene.index) ? 1 : 0;
   case Gene::Kind::AtomicIndexing:
-    return index_in(atomic_styles_,
-                    config.atomic_indexing_for(config.atomic_indexing.size() == 1 ? 0 : gene.index));
+    return index_in(atomic_styles_, config.atomic_indexing_for(
+                                        config.atomic_indexing.size() == 1 ? 0 : gene.index));
   case Gene::Kind::EvictionPolicy:
     return index_in(eviction_policies_, config.load_eviction_policies.at(gene.index));
   case Gene::Kind::Maxnreg:
@@ -411,8 +411,7 @@ void ConfigSpace::decode_loop_gene(const Gene &gene, int value, Config &config,
     config.load_eviction_policies.at(gene.index) = eviction_policies_.at(value);
     break;
   case Gene::Kind::Maxnreg:
-    config.maxnreg = value == 0 ? std::nullopt
-                                : std::optional<int>(maxnreg_choices_.at(value - 1));
+    config.maxnreg = value == 0 ? std::nullopt : std::optional<int>(maxnreg_choices_.at(value - 1));
     break;
   default:
     check_internal(false, "decode_loop_gene: not a loop gene");

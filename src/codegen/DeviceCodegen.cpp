@@ -664,11 +664,11 @@ private:
     for (int b : blocks) {
       if (is_flat(b)) break;
       const std::string &offset = block_names_[b].offset;
-      std::string range = s.kind == Stmt::Kind::ReductionLoop
-                              ? "tl.range(" + range_begin(b) + ", " + range_end(b) + ", " +
-                                    plans_[b].size + ")"
-                              : range_call(range_entry_of_block_.at(b), range_begin(b),
-                                           range_end(b), plans_[b].size);
+      std::string range =
+          s.kind == Stmt::Kind::ReductionLoop
+              ? "tl.range(" + range_begin(b) + ", " + range_end(b) + ", " + plans_[b].size + ")"
+              : range_call(range_entry_of_block_.at(b), range_begin(b), range_end(b),
+                           plans_[b].size);
       out_.line("for " + offset + " in " + range + ":");
       out_.indent();
       emit_block_indices(b, offset);
@@ -1238,7 +1238,8 @@ private:
                   list_of(t.strides) + ", " + block_shape(s.index) + ")");
         atomic_descriptors_[s.atomic_op] = name;
       }
-      ir::for_each_region(s, [&](const std::vector<Stmt> &region) { emit_atomic_descriptors(region); });
+      ir::for_each_region(
+          s, [&](const std::vector<Stmt> &region) { emit_atomic_descriptors(region); });
     }
   }
 
@@ -1458,9 +1459,9 @@ private:
   std::map<int, int> access_tensor_;
   std::map<int, std::string> descriptors_;
   std::map<int, std::string> atomic_descriptors_; ///< atomic op -> its tensor descriptor
-  std::map<int, size_t> range_entry_of_block_; ///< inner tile loop block -> its range entry
-  std::map<int, size_t> range_entry_of_loop_;  ///< range() loop's LoopIndex -> its range entry
-  std::map<size_t, size_t> static_slot_;       ///< range entry -> its static_ranges entry
+  std::map<int, size_t> range_entry_of_block_;    ///< inner tile loop block -> its range entry
+  std::map<int, size_t> range_entry_of_loop_;     ///< range() loop's LoopIndex -> its range entry
+  std::map<size_t, size_t> static_slot_;          ///< range entry -> its static_ranges entry
   std::map<int, std::string> combine_names_; ///< combine function -> its @triton.jit function
   std::string grid_;
 };

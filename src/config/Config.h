@@ -27,10 +27,10 @@ struct TileChoice {
 /// The `tl.range` options of one loop: one entry of each range_* list.
 /// Zero and nullopt leave the keyword out, so Triton decides.
 struct RangeChoice {
-  int unroll_factor = 0;              ///< loop_unroll_factor=
-  int num_stages = 0;                 ///< num_stages=
-  std::optional<bool> multi_buffer;   ///< disallow_acc_multi_buffer= its negation
-  std::optional<bool> flatten;        ///< flatten=
+  int unroll_factor = 0;               ///< loop_unroll_factor=
+  int num_stages = 0;                  ///< num_stages=
+  std::optional<bool> multi_buffer;    ///< disallow_acc_multi_buffer= its negation
+  std::optional<bool> flatten;         ///< flatten=
   std::optional<bool> warp_specialize; ///< warp_specialize=
 
   /// The keyword arguments of `tl.range` these options give, in the

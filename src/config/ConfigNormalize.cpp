@@ -360,8 +360,8 @@ private:
                                         const std::string &what) {
     const Json::Array &items = expect_list(field, value);
     if (items.size() > count)
-      invalid(field + ": too many values: expected at most " + std::to_string(count) + " (one per " +
-              what + "), got " + std::to_string(items.size()));
+      invalid(field + ": too many values: expected at most " + std::to_string(count) +
+              " (one per " + what + "), got " + std::to_string(items.size()));
     return items;
   }
 
@@ -374,7 +374,8 @@ private:
 
   /// The range_* lists and static_ranges, then the rules that tie them together.
   void read_ranges(const Json &user) {
-    const std::string loop = "loop: the top-level loop, each dimension of a loop inside it, each range()";
+    const std::string loop =
+        "loop: the top-level loop, each dimension of a loop inside it, each range()";
     size_t loops = facts_.loops.size();
     config_.ranges.resize(loops);
     auto read_list = [&](const char *key, auto &&read_entry) {
@@ -406,10 +407,10 @@ private:
     size_t statics = static_range_loops(facts_).size();
     config_.static_ranges.resize(statics, false);
     if (user.contains("static_ranges")) {
-      const Json::Array &items =
-          padded_list("static_ranges", user["static_ranges"], statics,
-                      "loop inside the kernel whose bounds are known when compiling, with at most 8 "
-                      "iterations");
+      const Json::Array &items = padded_list(
+          "static_ranges", user["static_ranges"], statics,
+          "loop inside the kernel whose bounds are known when compiling, with at most 8 "
+          "iterations");
       for (size_t k = 0; k < items.size(); ++k)
         config_.static_ranges[k] = expect_bool(indexed("static_ranges", k), items[k]);
     }

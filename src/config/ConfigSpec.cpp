@@ -329,9 +329,9 @@ Json ConfigSpec::to_json(const Config &config) const {
   if (config.pid_type == "xyz") out.set("use_yz_grid", Json(true));
   out.set("num_warps", Json(config.num_warps));
   out.set("num_stages", Json(config.num_stages));
-  bool any_policy = std::any_of(config.load_eviction_policies.begin(),
-                                config.load_eviction_policies.end(),
-                                [](const std::string &policy) { return !policy.empty(); });
+  bool any_policy =
+      std::any_of(config.load_eviction_policies.begin(), config.load_eviction_policies.end(),
+                  [](const std::string &policy) { return !policy.empty(); });
   if (any_policy) {
     Json policies = Json::array();
     for (const auto &policy : config.load_eviction_policies)

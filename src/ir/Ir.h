@@ -201,9 +201,9 @@ struct Stmt {
   // Store
   int tensor = -1;
   std::vector<IndexItem> index;
-  int memory_op = -1; ///< Store: ordinal among loads and stores; -1 for an atomic
+  int memory_op = -1;             ///< Store: ordinal among loads and stores; -1 for an atomic
   std::optional<AtomicFn> atomic; ///< Store: a read-modify-write instead of a plain store
-  int atomic_op = -1; ///< atomic Store: ordinal among atomics (atomic_indexing choice)
+  int atomic_op = -1;             ///< atomic Store: ordinal among atomics (atomic_indexing choice)
   int mask = -1;      ///< Store: a bool node limiting which lanes are written (extra_mask)
   // TileLoop (nested `hl.tile`), ReductionLoop (a looped reduction dim),
   // RangeLoop (`for i in range(...)`), If and While.

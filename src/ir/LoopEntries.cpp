@@ -6,8 +6,9 @@ namespace helion::ir {
 
 namespace {
 
-/// The value of an int scalar node known when compiling: a literal, a
-/// specialized host size, or a cast of either.
+/// The value of an int scalar node that the generated code spells as a
+/// literal: a literal or a specialized host size (tl.static_range needs
+/// constexpr bounds, which a computed cast is not).
 std::optional<int64_t> constant_int(const DeviceKernel &kernel, int id) {
   const Node &n = kernel.node(id);
   switch (n.op) {
@@ -21,8 +22,6 @@ std::optional<int64_t> constant_int(const DeviceKernel &kernel, int id) {
     }
   case OpKind::HostScalar:
     return n.sym ? sym_constant(n.sym) : std::nullopt;
-  case OpKind::Cast:
-    return n.operands.size() == 1 ? constant_int(kernel, n.operands[0]) : std::nullopt;
   default:
     return std::nullopt;
   }
@@ -43,7 +42,8 @@ bool static_tile_dim(const DeviceKernel &kernel, const TileCall &call, size_t di
   int64_t extent = *end - *begin;
   std::optional<int64_t> fixed =
       dim < call.fixed_block_sizes.size() ? call.fixed_block_sizes[dim] : std::nullopt;
-  if (fixed && *fixed > 0 && block.size_from < 0) return small_trip_count((extent + *fixed - 1) / *fixed);
+  if (fixed && *fixed > 0 && block.size_from < 0)
+    return small_trip_count((extent + *fixed - 1) / *fixed);
   return small_trip_count(extent);
 }
 

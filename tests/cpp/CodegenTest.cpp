@@ -2,6 +2,7 @@
 // comment_text, python_literal, ModuleNames / DeviceNames, and whole modules
 // compiled from kernels whose names, file names or shapes once broke them.
 
+#include "TestRequests.h"
 #include "codegen/Names.h"
 #include "codegen/PythonText.h"
 #include "codegen/TritonCodegen.h"
@@ -10,10 +11,9 @@
 #include "passes/IndexType.h"
 #include "pipeline/Compile.h"
 #include "pipeline/Passes.h"
-#include "types/HostTypes.h"
-#include "TestRequests.h"
 #include "support/Diagnostics.h"
 #include "support/Text.h"
+#include "types/HostTypes.h"
 
 #include <gtest/gtest.h>
 
@@ -398,7 +398,6 @@ TEST(GeneratedModuleTest, ZeroDimTensorsInsideTiles) {
   EXPECT_TRUE(contains(code, "tl.load(s)")) << code;
 }
 
-
 // ---- per-loop and per-load config fields ----------------------------------------
 
 /// The range entries compile() found: (top_level, static_range) per entry.
@@ -441,9 +440,9 @@ TEST(LoopEntriesTest, TopLevelCallsInnerDimsAndRangeLoopsHaveEntries) {
   // Symbolic sizes are not known when compiling; literals are.
   Json dynamic = requests::kernel_request(
       source, {tensor_arg("x", {16, 32, 64}), tensor_arg("w", {8})}, false);
-  EXPECT_EQ(range_loops(dynamic), (std::vector<std::pair<bool, bool>>{
-                                      {true, false}, {false, false}, {false, false},
-                                      {false, true}, {false, false}}));
+  EXPECT_EQ(range_loops(dynamic),
+            (std::vector<std::pair<bool, bool>>{
+                {true, false}, {false, false}, {false, false}, {false, true}, {false, false}}));
 }
 
 TEST(LoopEntriesTest, EachLoopReadsItsOwnEntry) {
@@ -501,36 +500,42 @@ TEST(EvictionPolicyTest, ConfigAndSourcePoliciesReachTheLoads) {
   EXPECT_TRUE(contains(defaults, "tl.load(x + indices_0, mask_0, other=0)")) << defaults;
   EXPECT_TRUE(contains(defaults, "mask_0, other=0, eviction_policy='evict_first')")) << defaults;
   std::string code = generate(req, R"({"load_eviction_policies": ["last", "first"]})");
-  EXPECT_TRUE(contains(code, "tl.load(x + indices_0, mask_0, other=0, eviction_policy='evict_last')"))
+  EXPECT_TRUE(
+      contains(code, "tl.load(x + indices_0, mask_0, other=0, eviction_policy='evict_last')"))
       << code;
-  EXPECT_TRUE(contains(code, "tl.load(y + indices_0, mask_0, other=0, eviction_policy='evict_first')"))
+  EXPECT_TRUE(
+      contains(code, "tl.load(y + indices_0, mask_0, other=0, eviction_policy='evict_first')"))
       << code;
 }
 
 TEST(AtomicIndexingTest, AtomicsHaveTheirOwnEntriesAndFallBackToPointers) {
-  Json req = request(R"(def k(x, out, flags):
+  Json req =
+      request(R"(def k(x, out, flags):
     for tile in hl.tile(x.size(0)):
         hl.atomic_add(out, [tile], x[tile])
         hl.atomic_xchg(flags, [tile], x[tile])
     return out
 )",
-                     {tensor_arg("x", {256}), tensor_arg("out", {256}), tensor_arg("flags", {256})});
+              {tensor_arg("x", {256}), tensor_arg("out", {256}), tensor_arg("flags", {256})});
   CompiledKernel kernel(req);
   EXPECT_EQ(kernel.config_spec().describe()["atomic_ops"].as_int(), 2);
   EXPECT_EQ(kernel.config_spec().describe()["memory_ops"].as_int(), 2); // the loads of x
-  std::string code = generate(req, R"({"block_sizes": [64], "atomic_indexing": "tensor_descriptor"})");
+  std::string code =
+      generate(req, R"({"block_sizes": [64], "atomic_indexing": "tensor_descriptor"})");
   EXPECT_TRUE(contains(code, "out_atomic_desc_0.atomic_add([offset_0], load)")) << code;
   // Triton 3.6 has no descriptor exchange: pointers.
   EXPECT_TRUE(contains(code, "tl.atomic_xchg(flags + indices_0, load_1, sem='relaxed')")) << code;
   std::string pointers = generate(req, R"({"block_sizes": [64]})");
-  EXPECT_TRUE(contains(pointers, "tl.atomic_add(out + indices_0, load, sem='relaxed')")) << pointers;
+  EXPECT_TRUE(contains(pointers, "tl.atomic_add(out + indices_0, load, sem='relaxed')"))
+      << pointers;
   EXPECT_FALSE(contains(pointers, "make_tensor_descriptor")) << pointers;
   // Triton's interpreter has no descriptor atomics either.
   Json interpreted = req;
   Json settings = Json::object();
   settings.set("target", "interpreter");
   interpreted.set("settings", settings);
-  std::string interpreter = generate(interpreted, R"({"block_sizes": [64], "atomic_indexing": "tensor_descriptor"})");
+  std::string interpreter =
+      generate(interpreted, R"({"block_sizes": [64], "atomic_indexing": "tensor_descriptor"})");
   EXPECT_TRUE(contains(interpreter, "tl.atomic_add(out + indices_0, load, sem='relaxed')"))
       << interpreter;
 }
@@ -552,12 +557,12 @@ TEST(MaxnregTest, IsALaunchOptionOfTheKernel) {
   passes::IndexType index_type = passes::choose_index_type(device, inputs.settings);
   CompiledKernel kernel(req);
   Config config = kernel.config_spec().default_config();
-  std::string plain = codegen::generate_module(
-      host, pipeline::run_config_passes(device, config), config, inputs, index_type);
+  std::string plain = codegen::generate_module(host, pipeline::run_config_passes(device, config),
+                                               config, inputs, index_type);
   EXPECT_FALSE(contains(plain, "maxnreg")) << plain;
   config.maxnreg = 128;
-  std::string code = codegen::generate_module(
-      host, pipeline::run_config_passes(device, config), config, inputs, index_type);
+  std::string code = codegen::generate_module(host, pipeline::run_config_passes(device, config),
+                                              config, inputs, index_type);
   EXPECT_TRUE(contains(code, "(x, out, 128, num_warps=4, num_stages=2, maxnreg=128)")) << code;
 }
 

@@ -446,8 +446,7 @@ TEST(ConfigSpecTest, OutOfRangeValuesOfEveryField) {
       {R"({"range_unroll_factors": [-1]})",
        "range_unroll_factors[0]: -1 is not allowed; use an int between 0 and 4 (0 leaves it to "
        "Triton)"},
-      {R"({"range_unroll_factors": 2})",
-       "range_unroll_factors: expected a list, got 2"},
+      {R"({"range_unroll_factors": 2})", "range_unroll_factors: expected a list, got 2"},
       {R"({"range_unroll_factors": [0, 0, 0]})",
        "range_unroll_factors: too many values: expected at most 2 (one per loop: the top-level "
        "loop, each dimension of a loop inside it, each range()), got 3"},
@@ -459,8 +458,7 @@ TEST(ConfigSpecTest, OutOfRangeValuesOfEveryField) {
        "range_multi_buffers[0]: expected true, false or null (leave it to Triton), got 1"},
       {R"({"range_warp_specializes": [null, "yes"]})",
        "range_warp_specializes[1]: expected true, false or null (leave it to Triton), got \"yes\""},
-      {R"({"range_flattens": "yes"})",
-       "range_flattens: expected a list, got \"yes\""},
+      {R"({"range_flattens": "yes"})", "range_flattens: expected a list, got \"yes\""},
       {R"({"static_ranges": [true]})",
        "static_ranges: too many values: expected at most 0 (one per loop inside the kernel whose "
        "bounds are known when compiling, with at most 8 iterations), got 1"},
@@ -476,9 +474,8 @@ TEST(ConfigSpecTest, OutOfRangeValuesOfEveryField) {
       {R"({"maxnreg": 100})",
        "maxnreg: 100 is not allowed; use None (the compiler decides), 32, 64, 128 or 256"},
       {R"({"maxnreg": "128"})", "maxnreg: expected an int, got \"128\""},
-      {R"({"maxnreg": 128})",
-       "maxnreg: 128 needs a persistent pid_type (\"persistent_blocked\" or "
-       "\"persistent_interleaved\"), but it is \"flat\"; use None"},
+      {R"({"maxnreg": 128})", "maxnreg: 128 needs a persistent pid_type (\"persistent_blocked\" or "
+                              "\"persistent_interleaved\"), but it is \"flat\"; use None"},
       {R"({"atomic_indexing": "block_ptr"})",
        "atomic_indexing: \"block_ptr\" is not an atomic indexing style (block pointers have no "
        "atomic operations); use \"pointer\" or \"tensor_descriptor\""},
