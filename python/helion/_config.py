@@ -10,8 +10,9 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-# The seed's fields in the order they are printed; other keys (later
-# spellings, P1 fields, user tunables) follow in the order they were given.
+# The fields in the order they are printed (the seed's, with the later
+# per-loop fields in the autotuner's key order among them); other keys (P1
+# fields, user tunables) follow in the order they were given.
 _FIELD_ORDER = (
     "block_sizes",
     "loop_orders",
@@ -19,11 +20,20 @@ _FIELD_ORDER = (
     "reduction_loops",
     "l2_grouping",
     "l2_groupings",
+    "range_unroll_factors",
+    "range_warp_specializes",
+    "range_num_stages",
+    "range_multi_buffers",
+    "range_flattens",
+    "static_ranges",
     "indexing",
+    "atomic_indexing",
     "use_yz_grid",
     "pid_type",
     "num_warps",
     "num_stages",
+    "load_eviction_policies",
+    "maxnreg",
 )
 
 

@@ -1,9 +1,11 @@
 #include "codegen/CodeWriter.h"
 #include "codegen/Names.h"
 #include "codegen/TritonCodegen.h"
+#include "ir/LoopEntries.h"
 #include "support/Diagnostics.h"
 #include "support/Text.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -64,6 +66,7 @@ public:
       scalar_names_.push_back(names_.user(s.name));
     plan_blocks();
     name_blocks();
+    index_loop_entries();
     out_.indent();
     emit_roots();
     out_.dedent();
@@ -561,12 +564,42 @@ private:
     }
   }
 
+  /// Which range entry (ir/LoopEntries.h) each loop reads, and which
+  /// static_ranges entry the loops that have one read.
+  void index_loop_entries() {
+    std::vector<ir::LoopEntry> entries = ir::loop_entries(k_);
+    size_t statics = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const ir::LoopEntry &entry = entries[i];
+      if (entry.kind == ir::LoopEntry::Kind::TileDim) range_entry_of_block_[entry.block] = i;
+      if (entry.kind == ir::LoopEntry::Kind::Range) range_entry_of_loop_[entry.loop_index] = i;
+      if (entry.static_candidate) static_slot_[i] = statics++;
+    }
+  }
+
+  /// The iterator of a loop inside the kernel: `tl.static_range` where the
+  /// config unrolls it, else `tl.range` with the loop's options.
+  std::string range_call(size_t entry, const std::string &begin, const std::string &end,
+                         const std::string &step) {
+    std::string args = begin + ", " + end + ", " + step;
+    auto slot = static_slot_.find(entry);
+    if (slot != static_slot_.end() && slot->second < config_.static_ranges.size() &&
+        config_.static_ranges[slot->second])
+      return "tl.static_range(" + args + ")";
+    if (entry < config_.ranges.size())
+      for (const std::string &keyword : config_.ranges[entry].keyword_arguments())
+        args += ", " + keyword;
+    return "tl.range(" + args + ")";
+  }
+
   void emit_range_loop(const Stmt &s) {
     emit_carried_inits(s);
     std::string index = names_.user(k_.node(s.loop_index).name_hint);
     values_[s.loop_index] = index;
-    out_.line("for " + index + " in tl.range(" + expr(s.range_begin) + ", " + expr(s.range_end) +
-              ", " + expr(s.range_step) + "):");
+    out_.line("for " + index + " in " +
+              range_call(range_entry_of_loop_.at(s.loop_index), expr(s.range_begin),
+                         expr(s.range_end), expr(s.range_step)) +
+              ":");
     emit_region(s.body, [&] { emit_carried_yields(s); });
     out_.forget_source();
   }
@@ -624,8 +657,10 @@ private:
       if (!tc.blocks.empty() && is_flat(tc.blocks.front())) {
         int leader = tc.blocks.front();
         const std::string &offset = block_names_[leader].offset;
-        out_.line("for " + offset + " in tl.range(0, " + kernel_sym(flat_extent(tc)) + ", " +
-                  plans_[leader].size + "):");
+        out_.line("for " + offset + " in " +
+                  range_call(range_entry_of_block_.at(leader), "0", kernel_sym(flat_extent(tc)),
+                             plans_[leader].size) +
+                  ":");
         out_.indent();
         emit_flat_indices(s.tile_call, offset);
         blocks = {leader};
@@ -634,8 +669,12 @@ private:
     for (int b : blocks) {
       if (is_flat(b)) break;
       const std::string &offset = block_names_[b].offset;
-      out_.line("for " + offset + " in tl.range(" + range_begin(b) + ", " + range_end(b) + ", " +
-                plans_[b].size + "):");
+      std::string range =
+          s.kind == Stmt::Kind::ReductionLoop
+              ? "tl.range(" + range_begin(b) + ", " + range_end(b) + ", " + plans_[b].size + ")"
+              : range_call(range_entry_of_block_.at(b), range_begin(b), range_end(b),
+                           plans_[b].size);
+      out_.line("for " + offset + " in " + range + ":");
       out_.indent();
       emit_block_indices(b, offset);
     }
@@ -1084,6 +1123,12 @@ private:
   /// access allows it, else the next simpler one.
   std::string access_style(int tensor, const std::vector<IndexItem> &index, int memory_op) {
     std::string want = config_.indexing.empty() ? "pointer" : config_.indexing_for(memory_op);
+    return style_for_access(tensor, index, want);
+  }
+
+  /// `want` where the access allows it, else the next simpler style.
+  std::string style_for_access(int tensor, const std::vector<IndexItem> &index,
+                               const std::string &want) {
     if (want == "pointer") return want;
     const ir::TensorParam &t = k_.tensors[tensor];
     for (size_t d = 0; d < index.size(); ++d) {
@@ -1164,6 +1209,60 @@ private:
       out_.line(name + " = tl.make_tensor_descriptor(" + base + ", " + list_of(t.sizes) + ", " +
                 list_of(t.strides) + ", " + block_shape(*index) + ")");
       descriptors_[memory_op] = name;
+    }
+    for (const ir::RootLoop &root : k_.roots)
+      emit_atomic_descriptors(root.body);
+  }
+
+  /// Whether an atomic goes through a tensor descriptor: the config asks
+  /// for one, the access could use a descriptor store, and Triton 3.6 has a
+  /// descriptor form of the op for the dtype (tensor_descriptor.atomic_add,
+  /// _min, _max, _and, _or, _xor; no xchg or cas; each for a few dtypes).
+  /// Otherwise, and under Triton's interpreter (which has no descriptor
+  /// atomics), the atomic takes pointers. Descriptor atomics return nothing,
+  /// like the pointer atomics generated here.
+  bool atomic_through_descriptor(const Stmt &s) {
+    if (s.mask >= 0 || inputs_.settings.interpreter) return false;
+    if (config_.atomic_indexing_for(static_cast<size_t>(s.atomic_op)) != "tensor_descriptor")
+      return false;
+    DType dtype = k_.tensors[s.tensor].dtype;
+    auto one_of = [&](std::initializer_list<DType> dtypes) {
+      return std::find(dtypes.begin(), dtypes.end(), dtype) != dtypes.end();
+    };
+    bool supported = false;
+    switch (*s.atomic) {
+    case ir::AtomicFn::Add:
+      supported = one_of({DType::Int32, DType::Float32, DType::Float16, DType::BFloat16});
+      break;
+    case ir::AtomicFn::Max:
+    case ir::AtomicFn::Min:
+      supported = one_of({DType::Int32, DType::Int64, DType::Float16, DType::BFloat16});
+      break;
+    case ir::AtomicFn::And:
+    case ir::AtomicFn::Or:
+    case ir::AtomicFn::Xor:
+      supported = one_of({DType::Int32, DType::Int64});
+      break;
+    case ir::AtomicFn::Xchg:
+      break;
+    }
+    return supported &&
+           style_for_access(s.tensor, s.index, "tensor_descriptor") == "tensor_descriptor";
+  }
+
+  /// One descriptor per atomic that uses one, made with the others at the top.
+  void emit_atomic_descriptors(const std::vector<Stmt> &body) {
+    for (const Stmt &s : body) {
+      if (s.kind == Stmt::Kind::Store && s.atomic && atomic_through_descriptor(s)) {
+        const ir::TensorParam &t = k_.tensors[s.tensor];
+        const std::string &base = tensor_names_[s.tensor];
+        std::string name = names_.generated(base + "_atomic_desc_" + std::to_string(s.atomic_op));
+        out_.line(name + " = tl.make_tensor_descriptor(" + base + ", " + list_of(t.sizes) + ", " +
+                  list_of(t.strides) + ", " + block_shape(s.index) + ")");
+        atomic_descriptors_[s.atomic_op] = name;
+      }
+      ir::for_each_region(
+          s, [&](const std::vector<Stmt> &region) { emit_atomic_descriptors(region); });
     }
   }
 
@@ -1259,6 +1358,16 @@ private:
     return {pointer, mask};
   }
 
+  /// `, eviction_policy='evict_first'` for a load the source or the config
+  /// gives a policy, else nothing. Triton 3.6's descriptor loads take none
+  /// (tensor_descriptor.load passes ""), so descriptors drop it.
+  std::string eviction_keyword(const Node &n) {
+    std::string policy = n.policy_load >= 0
+                             ? config_.eviction_policy_for(static_cast<size_t>(n.policy_load))
+                             : n.eviction_policy;
+    return policy.empty() ? "" : ", eviction_policy='" + policy + "'";
+  }
+
   std::string load_text(const Node &n) {
     bool extra_mask = !n.operands.empty();
     std::string style = extra_mask ? "pointer" : access_style(n.tensor, n.index, n.memory_op);
@@ -1266,16 +1375,17 @@ private:
       // The block has a size-1 axis per tile of one index; the value has none.
       return "tl.reshape(" + block_load_text(n, style) + ", " + shape_list(n.type.dims) + ")";
     if (style != "pointer") return block_load_text(n, style);
+    const ir::TensorParam &t = k_.tensors[n.tensor];
+    std::string eviction = eviction_keyword(n);
     auto [pointer, mask] = pointer_and_mask(n.tensor, n.index);
     if (extra_mask) mask = and_extra_mask(mask, n.operands[0], access_dims(n.index));
-    if (mask.empty()) return "tl.load(" + pointer + ")";
-    const ir::TensorParam &t = k_.tensors[n.tensor];
+    if (mask.empty()) return "tl.load(" + pointer + eviction + ")";
     if (is_float8(t.dtype))
       // Triton cannot convert `other=0` to a float8 type: the bytes are loaded
       // instead (all zero bits is +0.0 in both float8 formats).
-      return "tl.load((" + pointer + ").to(tl.pointer_type(tl.uint8)), " + mask +
-             ", other=0).to(" + triton_dtype(t.dtype) + ", bitcast=True)";
-    return "tl.load(" + pointer + ", " + mask + ", other=0)";
+      return "tl.load((" + pointer + ").to(tl.pointer_type(tl.uint8)), " + mask + ", other=0" +
+             eviction + ").to(" + triton_dtype(t.dtype) + ", bitcast=True)";
+    return "tl.load(" + pointer + ", " + mask + ", other=0" + eviction + ")";
   }
 
   /// A load through a tensor descriptor or a block pointer.
@@ -1285,7 +1395,8 @@ private:
     const ir::TensorParam &t = k_.tensors[n.tensor];
     return "tl.load(tl.make_block_ptr(" + tensor_names_[n.tensor] + ", " + list_of(t.sizes) +
            ", " + list_of(t.strides) + ", " + block_offsets(n.index) + ", " +
-           block_shape(n.index) + ", " + order(n.index.size()) + ")" + load_bounds(n.index) + ")";
+           block_shape(n.index) + ", " + order(n.index.size()) + ")" + load_bounds(n.index) +
+           eviction_keyword(n) + ")";
   }
 
   /// `mask` and the user's extra mask node, broadcast to the access's dims.
@@ -1313,7 +1424,13 @@ private:
     if (k_.node(s.value).type.dtype != t.dtype)
       value = wrap(value) + ".to(" + triton_dtype(t.dtype) + ")";
     if (s.atomic) {
-      // Atomics take pointers: block pointers and descriptors have no atomic forms here.
+      if (atomic_descriptors_.count(s.atomic_op)) {
+        if (k_.node(s.value).type.dims != dims)
+          value = "tl.broadcast_to(" + value + ", " + shape_list(dims) + ")";
+        out_.line(atomic_descriptors_.at(s.atomic_op) + ".atomic_" + ir::name(*s.atomic) + "(" +
+                  block_offsets(s.index) + ", " + value + ")");
+        return;
+      }
       auto [pointer, mask] = pointer_and_mask(s.tensor, s.index);
       if (s.mask >= 0) mask = and_extra_mask(mask, s.mask, dims);
       out_.line(std::string("tl.atomic_") + ir::name(*s.atomic) + "(" + pointer + ", " + value +
@@ -1374,6 +1491,10 @@ private:
   std::map<std::pair<std::string, std::string>, std::string> sym_vars_;
   std::map<int, int> access_tensor_;
   std::map<int, std::string> descriptors_;
+  std::map<int, std::string> atomic_descriptors_; ///< atomic op -> its tensor descriptor
+  std::map<int, size_t> range_entry_of_block_;    ///< inner tile loop block -> its range entry
+  std::map<int, size_t> range_entry_of_loop_;     ///< range() loop's LoopIndex -> its range entry
+  std::map<size_t, size_t> static_slot_;          ///< range entry -> its static_ranges entry
   std::map<int, std::string> combine_names_; ///< combine function -> its @triton.jit function
   std::string grid_;
 };

@@ -62,8 +62,11 @@ std::string launch_line(const DeviceFunction &fn, const Config &config) {
   std::string args;
   for (const KernelParam &p : fn.params)
     args += p.host_value + ", ";
+  // maxnreg is a compile option of Triton's CUDA backend, passed like
+  // num_warps; Triton's interpreter drops launch keywords it does not know.
+  std::string maxnreg = config.maxnreg ? ", maxnreg=" + std::to_string(*config.maxnreg) : "";
   return fn.name + "[" + fn.grid + "](" + args + "num_warps=" + std::to_string(config.num_warps) +
-         ", num_stages=" + std::to_string(config.num_stages) + ")";
+         ", num_stages=" + std::to_string(config.num_stages) + maxnreg + ")";
 }
 
 /// `if not (condition): raise AssertionError(message)`: a check the launch

@@ -36,11 +36,26 @@ struct ReductionFacts {
   bool persistent_only = false;
 };
 
+/// A loop with an entry in the range_* lists (which loops have one:
+/// ir/LoopEntries.h), in source order.
+struct LoopFacts {
+  SourceSpan span;
+  /// A top-level loop call: its entry matters only for persistent pid types.
+  bool top_level = false;
+  /// Bounds known when compiling and few iterations: it has a static_ranges entry.
+  bool static_candidate = false;
+};
+
 struct KernelFacts {
   std::vector<TileCallFacts> tiles;
   std::vector<ReductionFacts> reductions;
   /// Loads plus stores, each of which may pick its own indexing style.
   int memory_ops = 0;
+  std::vector<LoopFacts> loops;
+  /// Loads without an explicit eviction_policy: one load_eviction_policies entry each.
+  int policy_loads = 0;
+  /// hl.atomic_* operations: one atomic_indexing entry each.
+  int atomic_ops = 0;
   /// Whether a dot (tl.dot) appears: it needs every operand dimension >= 16.
   bool has_matmul = false;
 };

@@ -160,6 +160,12 @@ struct Node {
   int tensor = -1;    ///< Load: TensorParam index
   std::vector<IndexItem> index;
   int memory_op = -1; ///< Load: ordinal among loads and stores (indexing choice)
+  /// Load: its entry in load_eviction_policies, or -1 for a load whose
+  /// policy the source gives (`hl.load(..., eviction_policy=...)`).
+  int policy_load = -1;
+  /// Load: the policy the source gives, as Triton spells it ("evict_first",
+  /// "evict_last"); empty for none.
+  std::string eviction_policy;
   int axis = -1;      ///< Reduce, CombineReduce, Scan
   bool keepdim = false;
   int combine = -1;     ///< CombineReduce, Scan: the DeviceKernel's combine function
@@ -198,8 +204,9 @@ struct Stmt {
   // Store
   int tensor = -1;
   std::vector<IndexItem> index;
-  int memory_op = -1;
+  int memory_op = -1;             ///< Store: ordinal among loads and stores; -1 for an atomic
   std::optional<AtomicFn> atomic; ///< Store: a read-modify-write instead of a plain store
+  int atomic_op = -1;             ///< atomic Store: ordinal among atomics (atomic_indexing choice)
   int mask = -1;      ///< Store: a bool node limiting which lanes are written (extra_mask)
   // TileLoop (nested `hl.tile`), ReductionLoop (a looped reduction dim),
   // RangeLoop (`for i in range(...)`), If and While.
@@ -248,6 +255,8 @@ struct DeviceKernel {
   std::vector<TensorParam> tensors;
   std::vector<ScalarParam> scalars;
   int memory_ops = 0;
+  int policy_loads = 0; ///< loads without an explicit eviction policy
+  int atomic_ops = 0;
   bool has_matmul = false;
   std::vector<int> dot_blocks; ///< blocks feeding a matmul (they need at least 16)
   std::vector<HostGuard> guards;

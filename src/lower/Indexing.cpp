@@ -1,5 +1,6 @@
 #include "lower/OpHelpers.h"
 #include "support/Diagnostics.h"
+#include "support/Json.h"
 
 namespace helion::lower {
 
@@ -196,7 +197,7 @@ void check_extra_mask(LoweringContext &cx, int mask, const std::vector<Dim> &dim
 
 Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
                              const std::vector<Operand> &index, const SourceSpan &span,
-                             int extra_mask) {
+                             int extra_mask, std::optional<std::string> eviction_policy) {
   if (base.kind == Operand::Kind::Tensor) return view_of_device_value(cx, base, index, span);
   if (!base.is_host(HostValue::Kind::Tensor)) {
     if (base.is_host(HostValue::Kind::None) && !base.host_name.empty())
@@ -212,7 +213,7 @@ Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
   ResolvedIndex resolved = resolve_index(cx, cx.kernel().tensors[param], index, span);
   check_extra_mask(cx, extra_mask, resolved.dims, span);
   return Operand::tensor(
-      cx.build().load(param, resolved.items, resolved.dims, extra_mask, span));
+      cx.build().load(param, resolved.items, resolved.dims, extra_mask, span, eviction_policy));
 }
 
 void lower_subscript_store(LoweringContext &cx, const Operand &base,
@@ -242,7 +243,11 @@ void lower_subscript_store(LoweringContext &cx, const Operand &base,
   s.atomic = atomic;
   check_extra_mask(cx, extra_mask, resolved.dims, span);
   s.mask = extra_mask;
-  s.memory_op = cx.kernel().memory_ops++;
+  // Atomics pick their style from atomic_indexing, loads and stores from indexing.
+  if (atomic)
+    s.atomic_op = cx.kernel().atomic_ops++;
+  else
+    s.memory_op = cx.kernel().memory_ops++;
   cx.emit_stmt(std::move(s));
 }
 
@@ -268,9 +273,28 @@ int extra_mask_node(LoweringContext &cx, const CallArgs &args) {
   return cx.to_node(mask, args.span);
 }
 
+/// hl.load's eviction_policy as Triton spells it: None leaves the choice to
+/// the config (load_eviction_policies); "evict_normal" is Triton's default,
+/// which Triton 3.6 takes only as "".
+std::optional<std::string> eviction_policy_arg(const CallArgs &args) {
+  const Operand &policy = args["eviction_policy"];
+  if (is_none(policy)) return std::nullopt;
+  static const char *const allowed = "use \"evict_first\", \"evict_last\", \"evict_normal\" or "
+                                     "\"\" (Triton's default), or None to let the config choose";
+  if (!policy.is_host(HostValue::Kind::String))
+    throw UserError("InvalidAPIUsage",
+                    std::string("hl.load's eviction_policy must be a string; ") + allowed,
+                    args.span);
+  const std::string &text = policy.host->text;
+  if (text == "evict_first" || text == "evict_last") return text;
+  if (text.empty() || text == "evict_normal") return std::string();
+  throw UserError("InvalidAPIUsage",
+                  "hl.load got eviction_policy=" + Json(text).dump() + "; " + allowed, args.span);
+}
+
 Operand lower_hl_load(LoweringContext &cx, const CallArgs &args) {
   return lower_subscript_load(cx, args["tensor"], index_list(args), args.span,
-                              extra_mask_node(cx, args));
+                              extra_mask_node(cx, args), eviction_policy_arg(args));
 }
 
 Operand lower_hl_store(LoweringContext &cx, const CallArgs &args) {
@@ -296,7 +320,7 @@ OpLowering atomic_lowering(ir::AtomicFn op) {
 } // namespace
 
 void register_indexing(LoweringRegistry &r) {
-  r.add("hl.load", "(tensor, index, extra_mask=None, ~eviction_policy=None)", lower_hl_load);
+  r.add("hl.load", "(tensor, index, extra_mask=None, eviction_policy=None)", lower_hl_load);
   r.add("hl.store", "(tensor, index, value, extra_mask=None)", lower_hl_store);
   using ir::AtomicFn;
   for (AtomicFn op : {AtomicFn::Add, AtomicFn::Max, AtomicFn::Min, AtomicFn::And, AtomicFn::Or,

@@ -197,10 +197,13 @@ private:
 };
 
 /// Subscripts: loads and stores of host tensors, views of device values.
-/// `extra_mask` (a bool node, or -1) limits the lanes read or written.
+/// `extra_mask` (a bool node, or -1) limits the lanes read or written;
+/// `eviction_policy` is hl.load's, as Triton spells it (none: the load takes a
+/// load_eviction_policies entry).
 Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
                              const std::vector<Operand> &index, const SourceSpan &span,
-                             int extra_mask = -1);
+                             int extra_mask = -1,
+                             std::optional<std::string> eviction_policy = std::nullopt);
 /// `atomic` names a read-modify-write instead of a plain store.
 void lower_subscript_store(LoweringContext &cx, const Operand &base,
                            const std::vector<Operand> &index, const Operand &value,

@@ -1,6 +1,7 @@
 #include "pipeline/Compile.h"
 
 #include "codegen/TritonCodegen.h"
+#include "ir/LoopEntries.h"
 #include "lower/Lowering.h"
 #include "parse/Parser.h"
 #include "passes/IndexType.h"
@@ -113,6 +114,15 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device,
     facts.reductions.push_back(r);
   }
   facts.memory_ops = device.memory_ops;
+  for (const ir::LoopEntry &entry : ir::loop_entries(device)) {
+    LoopFacts loop;
+    loop.span = entry.span;
+    loop.top_level = entry.kind == ir::LoopEntry::Kind::TopLevel;
+    loop.static_candidate = entry.static_candidate;
+    facts.loops.push_back(loop);
+  }
+  facts.policy_loads = device.policy_loads;
+  facts.atomic_ops = device.atomic_ops;
   facts.has_matmul = device.has_matmul;
   return facts;
 }

@@ -413,3 +413,89 @@ TEST(ConfigSpaceHeuristics, PruningByResources) {
       Json::parse(R"({"block_sizes": [1], "reduction_loops": [null], "num_warps": 4})"));
   EXPECT_EQ(prune_reason(softmax, persistent, device), "pruned: needs 512 registers per thread");
 }
+
+namespace {
+
+/// The top-level loop, two inner loop dims (the second static) and a
+/// range() loop; two loads without a policy and one atomic.
+KernelFacts loop_facts() {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({1024}, {1}, true));
+  facts.tiles.push_back(tile({512, 8}, {1, 1}, false));
+  facts.memory_ops = 3;
+  LoopFacts top_level, wide, narrow, range;
+  top_level.top_level = true;
+  narrow.static_candidate = true;
+  facts.loops = {top_level, wide, narrow, range};
+  facts.policy_loads = 2;
+  facts.atomic_ops = 1;
+  return facts;
+}
+
+bool contains_name(const ConfigSpace &space, const std::string &name) {
+  for (const Gene &gene : space.genes())
+    if (gene.name == name) return true;
+  return false;
+}
+
+} // namespace
+
+TEST(ConfigSpace, LoopFieldsAreGenesWhereTheyCanMatter) {
+  ConfigSpec spec(loop_facts());
+  ConfigSpace hopper(spec);
+  for (const char *name :
+       {"range_unroll_factors[1]", "range_num_stages[2]", "range_multi_buffers[3]",
+        "range_flattens[1]", "static_ranges[0]", "atomic_indexing", "load_eviction_policies[1]"})
+    EXPECT_TRUE(contains_name(hopper, name)) << name;
+  // The top-level entry and maxnreg count only for persistent pid types, and
+  // warp specialization only from Blackwell on.
+  EXPECT_FALSE(contains_name(hopper, "range_unroll_factors[0]"));
+  EXPECT_FALSE(contains_name(hopper, "maxnreg"));
+  EXPECT_FALSE(contains_name(hopper, "range_warp_specializes[1]"));
+  ConfigSpace blackwell(spec, Json::object(), true, true);
+  EXPECT_TRUE(contains_name(blackwell, "range_warp_specializes[1]"));
+  ConfigSpace no_tma(spec, Json::object(), false);
+  EXPECT_FALSE(contains_name(no_tma, "atomic_indexing"));
+}
+
+TEST(ConfigSpace, SearchesReachNonDefaultLoopFieldsAndStayValid) {
+  ConfigSpec spec(loop_facts());
+  for (bool warp_specialize : {false, true}) {
+    ConfigSpace space(spec, Json::object(), true, warp_specialize);
+    std::mt19937_64 rng(3);
+    bool unroll = false, stages = false, buffers = false, flatten = false, statics = false,
+         policy = false, atomic = false, specialized = false;
+    auto observe = [&](const Config &config) {
+      ASSERT_TRUE(valid(spec, config));
+      EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
+      int specialized_loops = 0;
+      for (const RangeChoice &range : config.ranges) {
+        unroll = unroll || range.unroll_factor > 0;
+        stages = stages || range.num_stages > 0;
+        buffers = buffers || range.multi_buffer.has_value();
+        flatten = flatten || range.flatten.has_value();
+        specialized_loops += range.warp_specialize == std::optional<bool>(true);
+        if (!warp_specialize) EXPECT_FALSE(range.warp_specialize.has_value());
+      }
+      EXPECT_LE(specialized_loops, 1);
+      specialized = specialized || specialized_loops == 1;
+      statics = statics || config.static_ranges[0];
+      for (const auto &p : config.load_eviction_policies)
+        policy = policy || !p.empty();
+      atomic = atomic || config.atomic_indexing_for(0) == "tensor_descriptor";
+      EXPECT_FALSE(config.maxnreg);
+    };
+    Config current = space.default_config();
+    for (int i = 0; i < 200; ++i) {
+      Config random = space.random_config(rng);
+      observe(random);
+      current = space.mutate(current, rng);
+      observe(current);
+      observe(space.crossover(random, current, rng));
+    }
+    for (const Config &neighbor : space.neighbors(current))
+      observe(neighbor);
+    EXPECT_TRUE(unroll && stages && buffers && flatten && statics && policy && atomic);
+    EXPECT_EQ(specialized, warp_specialize);
+  }
+}
