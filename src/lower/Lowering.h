@@ -40,6 +40,9 @@ struct Operand {
   /// Callable: a lambda in the kernel, or a module-level function (`def`).
   const ast::Expr *lambda = nullptr;
   const ast::Stmt *function = nullptr;
+  /// Callable: the host expression of a callable argument (or of a function
+  /// one captured) whose source this is; empty for the kernel's own.
+  std::string callable_path;
 
   static Operand tensor(int node) {
     Operand o;
@@ -61,11 +64,12 @@ struct Operand {
     return o;
   }
   bool is_host(HostValue::Kind k) const { return kind == Kind::Host && host && host->kind == k; }
-  /// A function the device code can call: a lambda, or a global `def`
-  /// (a host Function named "global.<name>").
+  /// A function the device code can call: a lambda, a global `def` (a host
+  /// Function named "global.<name>") or a callable argument (kCallablePrefix).
   bool is_callable() const {
     return kind == Kind::Callable ||
-           (is_host(HostValue::Kind::Function) && host->text.rfind("global.", 0) == 0);
+           (is_host(HostValue::Kind::Function) && (host->text.rfind("global.", 0) == 0 ||
+                                                   host->text.rfind(kCallablePrefix, 0) == 0));
   }
 };
 
