@@ -687,6 +687,8 @@ private:
                      (iter.host->text == "hl.tile" || iter.host->text == "hl.grid");
     if (iter.is_host(HostValue::Kind::Function) && iter.host->text == "builtins.range")
       return lower_range_loop(s);
+    if (iter.is_host(HostValue::Kind::Function) && iter.host->text == "hl.jagged_tile")
+      return lower_jagged_loop(s);
     if (!tile_loop)
       throw UserError("InvalidDeviceForLoop",
                       "a for loop inside a device loop must iterate over hl.tile(...), "
@@ -701,6 +703,62 @@ private:
     open_blocks_.insert(open_blocks_.end(), blocks.begin(), blocks.end());
     lower_loop(std::move(loop), s.body, [&] { bind_loop_target(*s.targets[0], call); });
     open_blocks_.resize(open_blocks_.size() - blocks.size());
+  }
+
+  /// `for tile_k in hl.jagged_tile(parent)`: a tile loop over [0, max(parent))
+  /// whose lanes past their own row's `parent` value are masked: loads read
+  /// 0 there, stores skip them and reductions leave them out.
+  void lower_jagged_loop(const ast::Stmt &s) {
+    static const Signature sig = Signature::parse("hl.jagged_tile", "(parent)");
+    CallArgs args = bind_call(sig, *s.test);
+    const Operand &parent = args["parent"];
+    auto usage = [&](const std::string &what) {
+      return UserError("InvalidJaggedTileUsage",
+                       "hl.jagged_tile takes the per-row lengths as a device tensor whose "
+                       "dimensions are enclosing tiles (e.g. lengths[tile_b]); " + what,
+                       s.test->span);
+    };
+    if (parent.kind != Operand::Kind::Tensor)
+      throw usage("this is " + (parent.host ? parent.host->describe() : std::string("no tensor")));
+    const ir::TensorType type = cx_.type_of(parent.node);
+    if (type.rank() == 0 || !is_integral(type.dtype))
+      throw usage("this one has shape " + cx_.shape_text(type.dims) + " and dtype " +
+                  dtype_name(type.dtype));
+    for (const Dim &d : type.dims)
+      if (!d.is_block() ||
+          std::find(open_blocks_.begin(), open_blocks_.end(), d.block) == open_blocks_.end())
+        throw usage("a dimension of shape " + cx_.shape_text(type.dims) +
+                    " is no tile of a loop around it");
+    if (s.targets[0]->kind != EK::Name)
+      throw UserError("FailedToUnpackTile", "hl.jagged_tile gives one tile; bind it to one name",
+                      s.targets[0]->span);
+    int longest = parent.node;
+    for (int axis = type.rank() - 1; axis >= 0; --axis)
+      longest = reduce(cx_, ir::ReduceFn::Max, longest, axis, false, s.test->span);
+    Stmt loop;
+    loop.kind = Stmt::Kind::TileLoop;
+    loop.span = s.span;
+    ir::TileCall tc;
+    tc.span = s.test->span;
+    tc.fixed_block_sizes.resize(1);
+    int call = static_cast<int>(kernel_.tile_calls.size());
+    ir::BlockInfo b;
+    b.kind = ir::BlockInfo::Kind::Tile;
+    // Row lengths are unknown until the kernel runs: 64 stands in for block size limits.
+    set_range(b, Bound{sym_const(0), -1},
+              Bound{sym_const(64), cx_.cast(longest, DType::Int32, s.span)});
+    b.tile_call = call;
+    b.name_hint = s.targets[0]->id;
+    kernel_.blocks.push_back(b);
+    int block = static_cast<int>(kernel_.blocks.size()) - 1;
+    tc.blocks.push_back(block);
+    kernel_.tile_calls.push_back(tc);
+    cx_.add_jagged(block, parent.node);
+    loop.tile_call = call;
+    open_blocks_.push_back(block);
+    lower_loop(std::move(loop), s.body,
+               [&] { device_env_[s.targets[0]->id] = Operand::tile(block); });
+    open_blocks_.pop_back();
   }
 
   /// `for i in range(begin, end, step)` over scalars: one iteration at a time.

@@ -194,6 +194,15 @@ void check_extra_mask(LoweringContext &cx, int mask, const std::vector<Dim> &dim
                     span);
 }
 
+/// `extra_mask` (or -1) limited to the lanes inside the jagged tiles among `dims`.
+int with_jagged_mask(LoweringContext &cx, int extra_mask, const std::vector<Dim> &dims,
+                     const SourceSpan &span) {
+  int jagged = cx.jagged_mask(dims, span);
+  if (jagged < 0) return extra_mask;
+  if (extra_mask < 0) return jagged;
+  return cx.build().binary(ir::BinaryFn::LogicalAnd, extra_mask, jagged, span);
+}
+
 Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
                              const std::vector<Operand> &index, const SourceSpan &span,
                              int extra_mask) {
@@ -211,6 +220,7 @@ Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
   int param = tensor_param(cx, base, span);
   ResolvedIndex resolved = resolve_index(cx, cx.kernel().tensors[param], index, span);
   check_extra_mask(cx, extra_mask, resolved.dims, span);
+  extra_mask = with_jagged_mask(cx, extra_mask, resolved.dims, span);
   return Operand::tensor(
       cx.build().load(param, resolved.items, resolved.dims, extra_mask, span));
 }
@@ -241,7 +251,7 @@ void lower_subscript_store(LoweringContext &cx, const Operand &base,
   s.value = stored;
   s.atomic = atomic;
   check_extra_mask(cx, extra_mask, resolved.dims, span);
-  s.mask = extra_mask;
+  s.mask = with_jagged_mask(cx, extra_mask, resolved.dims, span);
   s.memory_op = cx.kernel().memory_ops++;
   cx.emit_stmt(std::move(s));
 }

@@ -194,10 +194,29 @@ public:
   /// An int known at compile time, or UserError.
   int64_t int_arg(const Operand &operand, const SourceSpan &span) const;
 
+  /// `hl.jagged_tile(parent)`: its block runs to the largest of `parent`'s
+  /// lanes, and each lane ends at its own value.
+  void add_jagged(int block, int parent) { jagged_parents_[block] = parent; }
+  /// The parent node of a jagged tile's block, or -1 for other blocks.
+  int jagged_parent(int block) const {
+    auto it = jagged_parents_.find(block);
+    return it == jagged_parents_.end() ? -1 : it->second;
+  }
+  /// The lanes of a value of `dims` inside every jagged tile among them, as
+  /// a bool node of that rank (size 1 where no jagged tile or parent is), or
+  /// -1 when no jagged tile is among them. InvalidJaggedTileUsage when a
+  /// jagged tile comes without the tiles of its parent.
+  int jagged_mask(const std::vector<ir::Dim> &dims, const SourceSpan &span);
+
 private:
+  /// `node`'s dims (tiles among `dims`) placed where they stand in `dims`,
+  /// size 1 elsewhere.
+  int align_to(int node, const std::vector<ir::Dim> &dims, const SourceSpan &span);
+
   ir::DeviceKernel &kernel_;
   ir::Builder builder_;
   Invoker invoker_;
+  std::map<int, int> jagged_parents_;
 };
 
 /// Subscripts: loads and stores of host tensors, views of device values.

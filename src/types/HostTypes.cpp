@@ -553,6 +553,9 @@ HostValuePtr HostEvaluator::eval_unbound_call(const std::string &name,
     return HostValue::make_int(name == "builtins.min" ? sym_min(args[0]->sym, args[1]->sym)
                                                       : sym_max(args[0]->sym, args[1]->sym));
   if (name == "builtins.int" && args.size() == 1 && args[0]->kind == Kind::Int) return args[0];
+  // int(x[-1].item()): an int all the same, which the kernel reads at launch.
+  if (name == "builtins.int" && args.size() == 1 && args[0]->kind == Kind::Unknown)
+    return HostValue::make(Kind::Unknown, kRuntimeInt);
   if (name == "builtins.float" && args.size() == 1 && args[0]->kind == Kind::String) {
     const std::string &text = args[0]->text;
     char *end = nullptr;
@@ -1075,6 +1078,14 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) 
   for (const auto &stmt : fn.body) {
     const ast::Stmt &s = *stmt;
     bool is_device_loop = s.kind == ast::StmtKind::For && is_hl_loop_call(*s.test, eval);
+    if (s.kind == ast::StmtKind::For && s.test->kind == ast::ExprKind::Call) {
+      HostValuePtr fn = eval.eval(*s.test->func);
+      if (fn->kind == Kind::Function && fn->text == "hl.jagged_tile")
+        throw UserError("InvalidJaggedTileUsage",
+                        "hl.jagged_tile makes a loop inside a device loop, over lengths loaded "
+                        "there; the outermost loop is hl.tile(...) or hl.grid(...)",
+                        s.span);
+    }
     if (is_device_loop) {
       // Several device loops run in one kernel, each on programs of its own;
       // host code between them would have nowhere to run.
