@@ -1227,6 +1227,7 @@ private:
       if (attr == "dtype")
         return Operand::of_host(HostValue::make_dtype(cx_.type_of(base.node).dtype));
       if (attr == "T") return call_function("tensor.t", {base}, {}, e.span, &e);
+      if (attr == "shape") return call_function("tensor.size", {base}, {}, e.span, &e);
       Operand method =
           Operand::of_host(HostValue::make(HostValue::Kind::Function, "tensor." + attr));
       method.elements.push_back(base);
