@@ -232,7 +232,8 @@ private:
       if ((!callable.function && !foreign) || restore.other_source) throw;
       // Spans inside another source would point into the kernel's: name the
       // helper and show the call instead.
-      std::string shown = foreign ? foreign->shown : "helper function '" + callable.function->name + "'";
+      std::string shown =
+          foreign ? foreign->shown : "helper function '" + callable.function->name + "'";
       throw UserError(e.kind(), "in " + shown + ": " + e.what(), span);
     }
   }
@@ -1176,7 +1177,8 @@ private:
     auto n = i.is_host(HostValue::Kind::Int) ? sym_constant(i.host->sym) : std::nullopt;
     if (!n)
       throw UserError("InvalidSequenceSubscription",
-                      "a tuple on the device is indexed by an int known when compiling", index.span);
+                      "a tuple on the device is indexed by an int known when compiling",
+                      index.span);
     int64_t size = static_cast<int64_t>(tuple.elements.size());
     int64_t at = *n < 0 ? *n + size : *n;
     if (at < 0 || at >= size)

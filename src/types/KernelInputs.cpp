@@ -65,24 +65,24 @@ static ArgSpec arg_spec(const Json &a, const std::string &name, int depth) {
   spec.name = name;
   spec.kind = arg_kind(a["kind"].as_string());
   if (spec.kind == ArgSpec::Kind::Tensor) {
-      auto dtype = dtype_from_name(a["dtype"].as_string());
-      if (!dtype)
-        throw UserError("UnsupportedOp", "argument '" + spec.name + "' has dtype " +
-                                             a["dtype"].as_string() +
-                                             ", which helion kernels do not support");
-      spec.dtype = *dtype;
-      spec.shape = int_list(a["shape"]);
-      spec.stride = int_list(a["stride"]);
-      if (spec.shape.size() != spec.stride.size())
-        throw InternalError("the request gives tensor '" + spec.name + "' " +
-                            std::to_string(spec.shape.size()) + " sizes but " +
-                            std::to_string(spec.stride.size()) + " strides");
-      spec.device = a["device"].is_string() ? a["device"].as_string() : "cpu";
-    }
-    if (a.contains("value")) spec.value = a["value"];
-    spec.type = python_type(a, spec.kind);
-    if (spec.kind == ArgSpec::Kind::Callable) spec.callable = callable_spec(a, depth + 1);
-    return spec;
+    auto dtype = dtype_from_name(a["dtype"].as_string());
+    if (!dtype)
+      throw UserError("UnsupportedOp", "argument '" + spec.name + "' has dtype " +
+                                           a["dtype"].as_string() +
+                                           ", which helion kernels do not support");
+    spec.dtype = *dtype;
+    spec.shape = int_list(a["shape"]);
+    spec.stride = int_list(a["stride"]);
+    if (spec.shape.size() != spec.stride.size())
+      throw InternalError("the request gives tensor '" + spec.name + "' " +
+                          std::to_string(spec.shape.size()) + " sizes but " +
+                          std::to_string(spec.stride.size()) + " strides");
+    spec.device = a["device"].is_string() ? a["device"].as_string() : "cpu";
+  }
+  if (a.contains("value")) spec.value = a["value"];
+  spec.type = python_type(a, spec.kind);
+  if (spec.kind == ArgSpec::Kind::Callable) spec.callable = callable_spec(a, depth + 1);
+  return spec;
 }
 
 /// Callables nest (a function an epilogue calls); the Python layer stops at
