@@ -1324,8 +1324,12 @@ private:
         ++position;
         continue;
       }
+      std::optional<int64_t> size = sym_constant(t.sizes[dim]);
       std::string stride = kernel_sym(t.strides[dim++]);
       std::string term;
+      // A dimension of size 1 broadcasts, as block masks of flex attention
+      // shared by every head do: any scalar index reads its one element.
+      if (item.kind == IndexItem::Kind::Scalar && size && *size == 1) continue;
       if (item.kind == IndexItem::Kind::Scalar) {
         std::string value = expr(item.value);
         term = widened(item.value, value);

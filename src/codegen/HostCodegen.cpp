@@ -166,6 +166,8 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
   body.indent();
   emit_host_statements(body, host.before, replacements);
   body.set_source(host.grid_loops.front()->span);
+  for (const ir::HostBinding &b : kernel.host_bindings)
+    body.line(b.name + " = " + b.host_expr);
   for (const Specialization &s : host.findings.specializations)
     body.line(guard_line(s.host_expr + " == " + std::to_string(s.value),
                          "hl.specialize compiled this kernel for " + s.host_expr + " == " +

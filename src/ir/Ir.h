@@ -247,6 +247,13 @@ struct HostGuard {
   bool at_most = false; ///< lhs <= rhs instead of lhs == rhs
 };
 
+/// A value the kernel reads out of a callable argument (a tensor or scalar
+/// its closure or module holds): the host code binds `name` to `host_expr`
+/// before the launch, and the kernel takes `name` like any host variable.
+struct HostBinding {
+  std::string name, host_expr;
+};
+
 struct DeviceKernel {
   std::vector<Node> nodes;
   std::vector<BlockInfo> blocks;
@@ -262,6 +269,7 @@ struct DeviceKernel {
   std::vector<HostGuard> guards;
   std::vector<RegisteredSize> registered_sizes;
   std::vector<CombineFn> combine_fns;
+  std::vector<HostBinding> host_bindings;
   /// The top-level device loops, in order; each runs on programs of its own.
   std::vector<RootLoop> roots;
 

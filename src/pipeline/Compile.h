@@ -10,8 +10,15 @@
 //     {"name": "x", "kind": "tensor", "dtype": "float32", "shape": [64, 32],
 //      "stride": [32, 1], "device": "cuda:0"},
 //     {"name": "eps", "kind": "float"},            // also "int", "bool"
-//     {"name": "n", "kind": "constexpr", "value": 3} // hl.constexpr: by value
-//   ],  // non-tensors also carry "type": their Python type ("NoneType", "numpy.ndarray")
+//     {"name": "n", "kind": "constexpr", "value": 3}, // hl.constexpr: by value
+//     {"name": "epilogue", "kind": "callable", "qualname": "f.<locals>.<lambda>",
+//      "function_name": "<lambda>", "is_lambda": true,
+//      "source": "lambda acc, tile: acc + bias[tile[1]]",   // null when unreadable
+//      "captures": {"bias": {"kind": "tensor", ..., "cell": 0},  // or "global": "bias"
+//                   "torch": {"kind": "module", "name": "torch", "global": "torch"}}}
+//   ],  // non-tensors also carry "type": their Python type ("NoneType", "numpy.ndarray");
+//       // a capture is described as an argument (tensors, callables, a closure's
+//       // scalars) or as a global
 //   "globals": {"torch": {"kind": "module", "name": "torch"},
 //               "hl": {"kind": "module", "name": "helion.language"},
 //               "EPS": {"kind": "constant", "value": 1e-5}},

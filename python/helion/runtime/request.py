@@ -220,6 +220,112 @@ def describe_globals(fn: types.FunctionType) -> dict[str, dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------
+# Callables passed as arguments (epilogues, score modifiers): inlined into the
+# device code from their source, with what they capture described
+
+
+@functools.lru_cache(maxsize=32)
+def _lambda_spans(text: str) -> tuple[tuple[int, int, int, int, str], ...]:
+    """(first line, first column, last line, end column, source) of every lambda in ``text``."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return ()
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Lambda) and node.end_lineno is not None:
+            segment = ast.get_source_segment(text, node)
+            if segment is not None:
+                spans.append(
+                    (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset or 0, segment)
+                )
+    return tuple(spans)
+
+
+def _lambda_source(fn: types.FunctionType) -> str | None:
+    """The text of lambda ``fn`` (``lambda acc, tile: acc + 1``), found in its file.
+
+    Several lambdas may start on one line: the innermost one whose span holds
+    where the lambda's own code is takes it.
+    """
+    try:
+        file_lines, _ = inspect.findsource(fn)
+    except (OSError, TypeError):
+        return None
+    code = fn.__code__
+    positions = getattr(code, "co_positions", None)  # Python 3.11+
+    places = [
+        (line, column)
+        for line, _, column, end_column in (positions() if positions else ())
+        # Bookkeeping instructions have empty spans at column 0.
+        if line is not None and column is not None and end_column != column
+    ]
+    best: tuple[int, str] | None = None
+    for first, first_col, last, last_col, segment in _lambda_spans("".join(file_lines)):
+        if first != code.co_firstlineno:
+            continue
+        inside = all((first, first_col) <= place <= (last, last_col) for place in places)
+        size = (last - first) * 100000 + last_col - first_col
+        if inside and (best is None or size < best[0]):
+            best = (size, segment)
+    return None if best is None else best[1]
+
+
+@functools.lru_cache(maxsize=256)
+def _read_names(code: types.CodeType) -> tuple[str, ...]:
+    """The outside names ``code`` may read: its closure's, then the globals it names."""
+    names = sorted({n for n in _code_names(code) if n.isidentifier()} - set(code.co_freevars))
+    return (*code.co_freevars, *names)
+
+
+def _captures(fn: types.FunctionType) -> Iterator[tuple[str, str, int | str, Any]]:
+    """(name, "cell" or "global", cell index or name, value) of each value ``fn`` reads
+    from outside: its closure's cells, then the globals its code names."""
+    code = fn.__code__
+    cells = fn.__closure__ or ()
+    for index, name in enumerate(code.co_freevars):
+        try:
+            yield name, "cell", index, cells[index].cell_contents
+        except ValueError:  # a cell not bound yet
+            continue
+    for name in _read_names(code)[len(code.co_freevars) :]:
+        if name in fn.__globals__:
+            yield name, "global", name, fn.__globals__[name]
+
+
+_MAX_CALLABLE_DEPTH = 8
+
+
+def describe_callable(fn: types.FunctionType, depth: int = 0) -> dict[str, Any]:
+    """A function or lambda passed to the kernel: its source and what it captures.
+
+    Tensors and scalars it captures are read from it by the host code at each
+    launch (``where``: a closure cell's index, or a global's name); functions
+    it calls are described the same way.
+    """
+    is_lambda = fn.__name__ == "<lambda>"
+    captures: dict[str, dict[str, Any]] = {}
+    for name, where, at, value in _captures(fn):
+        if name in captures:
+            continue
+        if isinstance(value, torch.Tensor):
+            described = _describe_tensor(name, value)
+        elif isinstance(value, types.FunctionType) and depth < _MAX_CALLABLE_DEPTH:
+            described = {"kind": "callable", **describe_callable(value, depth + 1)}
+        elif where == "cell" and (value is None or isinstance(value, (bool, int, float, str))):
+            described = {**_describe_value(name, value, False), "type": _type_name(value)}
+        else:
+            described = describe_global(value)
+        captures[name] = {**described, where: at}
+    return {
+        "qualname": fn.__qualname__,
+        "function_name": fn.__name__,
+        "is_lambda": is_lambda,
+        "source": _lambda_source(fn) if is_lambda else function_source(fn),
+        "captures": captures,
+    }
+
+# ---------------------------------------------------------------------------
 # Arguments
 
 
@@ -235,6 +341,8 @@ def describe_arg(name: str, value: Any, is_constexpr: bool) -> dict[str, Any]:
     """The argument as the request describes it; non-tensors carry their Python type."""
     if isinstance(value, torch.Tensor):
         return _describe_tensor(name, value)
+    if isinstance(value, types.FunctionType) and not is_constexpr:
+        return {"name": name, "kind": "callable", "type": "function", **describe_callable(value)}
     shown = value.value if isinstance(value, hl.constexpr) else value
     return {**_describe_value(name, value, is_constexpr), "type": _type_name(shown)}
 
@@ -335,6 +443,21 @@ def make_key_function(
         last_contiguous = len(shape) == 0 or t.stride(-1) == 1
         return (t.dtype, t.device, tuple(s if s < 2 else 2 for s in shape), last_contiguous)
 
+    def callable_key(fn: types.FunctionType, depth: int = 0) -> tuple[Any, ...]:
+        # The code, not the object: a lambda made anew at each call (same
+        # code, same kinds of captures) reuses the compiled kernel.
+        parts: list[Any] = [fn.__code__, _value_key(fn.__defaults__)]
+        for _, where, _, value in _captures(fn):
+            if isinstance(value, tensor_type):
+                parts.append(tensor_key(value))
+            elif isinstance(value, types.FunctionType):
+                parts.append(callable_key(value, depth + 1) if depth < _MAX_CALLABLE_DEPTH else value)
+            elif where == "cell" and isinstance(value, (bool, int, float)):
+                parts.append(type(value))  # a closure's scalars are read at each launch
+            else:
+                parts.append(_value_key(value))
+        return tuple(parts)
+
     def key(args: tuple[Any, ...]) -> tuple[Any, ...]:
         parts = []
         # Without static shapes, equal sizes share one symbol in the compiled
@@ -358,6 +481,8 @@ def make_key_function(
                 parts.append((constexpr, _value_key(arg.value)))
             elif arg is None or isinstance(arg, (str, torch.dtype)):
                 parts.append(_value_key(arg))
+            elif type(arg) is types.FunctionType:
+                parts.append(callable_key(arg))
             else:
                 parts.append(type(arg))
         return tuple(parts)
