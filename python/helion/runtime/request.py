@@ -324,42 +324,73 @@ def make_key_function(
     exact sizes and strides, or else sizes bucketed to 0/1/>=2 and whether the
     last dimension is contiguous. Scalars contribute their type; constexpr
     parameters their value.
+
+    Every cached call computes the key, so with static shapes it is one
+    expression made for the kernel's parameters, reading a plain tensor's
+    metadata inline; anything else goes through the general function.
     """
-    tensor_type = torch.Tensor
-    constexpr = hl.constexpr
+    general = _general_key_function(constexpr_params, static_shapes)
+    if not static_shapes:
+        return general
+    names = [f"a{i}" for i in range(len(constexpr_params))]
+    parts = "".join(
+        f"({name}.dtype, {name}.device, {name}.shape, {name}.stride()) "
+        f"if type({name}) is Tensor else one({name}, {by_value}), "
+        for name, by_value in zip(names, constexpr_params)
+    )
+    text = (
+        "def key(args):\n"
+        f"    if len(args) != {len(names)}:\n"
+        "        return general(args)\n"
+        f"    {''.join(name + ', ' for name in names)}= args\n"
+        f"    return ({parts})\n"
+    )
+    namespace = {
+        "Tensor": torch.Tensor,
+        "general": general,
+        "one": functools.partial(_argument_key, static_shapes=True, size_classes={}),
+    }
+    exec(compile(text, "<helion specialization key>", "exec"), namespace)
+    return namespace["key"]
 
-    def tensor_key(t: torch.Tensor) -> tuple[Any, ...]:
+
+def _tensor_key(t: torch.Tensor, static_shapes: bool) -> tuple[Any, ...]:
+    if static_shapes:
+        return (t.dtype, t.device, t.shape, t.stride())
+    shape = t.shape
+    last_contiguous = len(shape) == 0 or t.stride(-1) == 1
+    return (t.dtype, t.device, tuple(s if s < 2 else 2 for s in shape), last_contiguous)
+
+
+def _argument_key(
+    arg: Any, by_value: bool, *, static_shapes: bool, size_classes: dict[int, int]
+) -> Any:
+    """One argument's part of the key. Without static shapes, equal sizes
+    share one symbol in the compiled kernel (so `x[tile, :] * w[:]`
+    type-checks): which sizes are equal is part of the key, numbered in
+    ``size_classes`` across the call's arguments."""
+    if isinstance(arg, torch.Tensor):
         if static_shapes:
-            return (t.dtype, t.device, t.shape, t.stride())
-        shape = t.shape
-        last_contiguous = len(shape) == 0 or t.stride(-1) == 1
-        return (t.dtype, t.device, tuple(s if s < 2 else 2 for s in shape), last_contiguous)
+            return _tensor_key(arg, True)
+        classes = tuple(size_classes.setdefault(s, len(size_classes)) for s in arg.shape if s >= 2)
+        return (*_tensor_key(arg, False), classes)
+    if by_value:
+        return _value_key(arg)
+    if isinstance(arg, hl.constexpr):
+        return (hl.constexpr, _value_key(arg.value))
+    if arg is None or isinstance(arg, (str, torch.dtype)):
+        return _value_key(arg)
+    return type(arg)
 
+
+def _general_key_function(
+    constexpr_params: list[bool], static_shapes: bool
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     def key(args: tuple[Any, ...]) -> tuple[Any, ...]:
-        parts = []
-        # Without static shapes, equal sizes share one symbol in the compiled
-        # kernel (so `x[tile, :] * w[:]` type-checks); which sizes are equal
-        # is part of the key.
         size_classes: dict[int, int] = {}
-        for arg, by_value in zip(args, constexpr_params):
-            if type(arg) is tensor_type or isinstance(arg, tensor_type):
-                parts.append(tensor_key(arg))
-                if not static_shapes:
-                    parts.append(
-                        tuple(
-                            size_classes.setdefault(s, len(size_classes))
-                            for s in arg.shape
-                            if s >= 2
-                        )
-                    )
-            elif by_value:
-                parts.append(_value_key(arg))
-            elif isinstance(arg, constexpr):
-                parts.append((constexpr, _value_key(arg.value)))
-            elif arg is None or isinstance(arg, (str, torch.dtype)):
-                parts.append(_value_key(arg))
-            else:
-                parts.append(type(arg))
-        return tuple(parts)
+        return tuple(
+            _argument_key(arg, by_value, static_shapes=static_shapes, size_classes=size_classes)
+            for arg, by_value in zip(args, constexpr_params)
+        )
 
     return key
