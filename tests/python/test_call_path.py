@@ -327,9 +327,10 @@ def test_calls_on_the_gpu_launch_directly_and_stay_correct() -> None:
 
 @pytest.mark.gpu
 def test_unaligned_tensor_of_the_same_shape_gets_its_own_kernel() -> None:
-    base = torch.randn(1025, device="cuda")
-    aligned, unaligned = base[:1024], base[1:]
-    for x in (aligned, unaligned, aligned, unaligned, base[4:1028 - 3]):
+    base = torch.randn(1028, device="cuda")
+    aligned, unaligned = base[:1024], base[1:1025]
+    # base[4:] starts 16 bytes in: aligned too, so it shares aligned's kernel.
+    for x in (aligned, unaligned, aligned, unaligned, base[4:1028]):
         torch.testing.assert_close(scale_by(x, 2), x * 2)
     assert _recorded(scale_by, (aligned, 2)) == 2
     assert _direct_launches(scale_by, (aligned, 2)) == 3
