@@ -20,8 +20,9 @@ from .._config import Config
 from .._settings import RefMode, Settings
 from . import effects, ref_mode, torch_op
 from .launcher import fast_launches
-from .loader import load_module, module_path
+from .._loader import load_module, module_path
 from .request import (
+    KERNEL_FUNCTION_ATTRIBUTE,
     SourceInfo,
     build_request,
     check_source_text,
@@ -37,15 +38,7 @@ _UNSUPPORTED_PARAMETERS = {
 }
 
 
-def _call_core(method: Callable[..., Any], *args: Any) -> Any:
-    """Calls into the compiler, turning its errors into ``helion.exc`` ones.
-
-    ``from None``: the user sees the diagnostic, not the compiler's insides.
-    """
-    try:
-        return method(*args)
-    except (_core.UserError, _core.InternalError) as error:
-        raise exc._from_core(error) from None
+_call_core = exc.call_core
 
 
 def _check_source(fn: types.FunctionType) -> None:
@@ -264,6 +257,7 @@ class Kernel:
                     "kernel; use plain positional parameters"
                 )
         self.fn = fn
+        setattr(self, KERNEL_FUNCTION_ATTRIBUTE, fn)  # how a kernel calling this one sees it
         self.configs: list[Config] = [_as_config(config) for config in configs]
         self.settings = settings if settings is not None else Settings()
         self._signature = signature

@@ -164,17 +164,20 @@ def _closure_values(fn: types.FunctionType) -> dict[str, Any]:
     return values
 
 
-def describe_global(value: Any) -> dict[str, Any]:
-    from .kernel import Kernel
+# The attribute of a ``helion.Kernel`` holding its function, read here
+# without importing the kernel (which imports this module).
+KERNEL_FUNCTION_ATTRIBUTE = "_helion_kernel_function"
 
+
+def describe_global(value: Any) -> dict[str, Any]:
     if isinstance(value, types.ModuleType):
         return {"kind": "module", "name": value.__name__}
     if value is None or isinstance(value, (bool, int, float, str)):
         return {"kind": "constant", "value": value}
     if isinstance(value, torch.dtype):
         return {"kind": "dtype", "name": dtype_name(value)}
-    if isinstance(value, Kernel):
-        value = value.fn
+    # A helion kernel (helion.Kernel) is described by the function it compiles.
+    value = getattr(value, KERNEL_FUNCTION_ATTRIBUTE, value)
     if isinstance(value, types.FunctionType):
         return {
             "kind": "function",
