@@ -214,14 +214,29 @@ class ConfigSpec:
 
     def __init__(self, core_kernel: _core.Kernel) -> None:
         self._core = core_kernel
+        # config -> its canonical form, for the configs normalized so far and
+        # their canonical forms: the compiler normalizes each config once, and
+        # keeps it too, so that generating code from it normalizes nothing.
+        self._canonical: dict[Config, Config] = {}
+        self._default: Config | None = None
 
     def default_config(self) -> Config:
-        return Config.from_json(_call_core(self._core.default_config))
+        if self._default is None:
+            self._default = self._keep(Config.from_json(_call_core(self._core.default_config)))
+        return self._default
 
     def normalize(self, config: Config | Mapping[str, Any]) -> Config:
         """The config with defaults filled in, in the seed's spelling; raises InvalidConfig."""
-        text = json.dumps(dict(_as_config(config)))
-        return Config.from_json(_call_core(self._core.normalize_config, text))
+        config = _as_config(config)
+        canonical = self._canonical.get(config)
+        if canonical is None:
+            text = json.dumps(dict(config))
+            canonical = self._keep(Config.from_json(_call_core(self._core.normalize_config, text)))
+            self._canonical[config] = canonical
+        return canonical
+
+    def _keep(self, canonical: Config) -> Config:
+        return self._canonical.setdefault(canonical, canonical)
 
     def describe(self) -> dict[str, Any]:
         return json.loads(_call_core(self._core.config_spec))
