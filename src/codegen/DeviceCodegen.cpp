@@ -6,8 +6,10 @@
 #include "support/Text.h"
 
 #include <algorithm>
+#include <climits>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace helion::codegen {
@@ -410,6 +412,23 @@ private:
     return total;
   }
 
+  /// The host's count of `plan`'s blocks covering `extent`, as `triton.cdiv`
+  /// computes it: a constant where the extent is one, else integer arithmetic
+  /// (a call of `triton.cdiv` costs about a microsecond per launch).
+  std::string host_block_count(const SymInt &extent, const BlockPlan &plan) const {
+    int64_t size = plan.size_value;
+    std::string host = module_.host_sym(extent);
+    if (size <= 0) // a size known only at run time
+      return module_.triton() + ".cdiv(" + host + ", " + plan.size_host + ")";
+    std::optional<int64_t> value = sym_constant(extent);
+    if (value && *value >= 0 && *value <= INT64_MAX - size)
+      return std::to_string((*value + size - 1) / size);
+    if (host.find(' ') != std::string::npos) host = "(" + host + ")";
+    // Parenthesized whole: counts are multiplied together, and `a // b * c // d` is not
+    // `(a // b) * (c // d)`.
+    return "((" + host + " + " + std::to_string(size - 1) + ") // " + std::to_string(size) + ")";
+  }
+
   /// Maps `program_id` (kernel code) onto `root`'s tiles; returns the host
   /// code's count of its programs (with `allow_xyz`, the x, y, z counts).
   std::string emit_grid_mapping(const ir::RootLoop &root, const std::string &program_id,
@@ -425,8 +444,7 @@ private:
       emit_flat_indices(root.grid_call,
                         wrap(program_id) + index_cast() + " * " + plans_[leader].size);
       emit_persistent_indices();
-      return module_.triton() + ".cdiv(" + module_.host_sym(flat_extent(tc)) + ", " +
-             plans_[leader].size_host + ")";
+      return host_block_count(flat_extent(tc), plans_[leader]);
     }
     std::vector<int> blocks;
     for (int dim : loop_order(root.grid_call))
@@ -435,8 +453,7 @@ private:
     auto pid = [&](int b) { return block_names_[b].pid; };
     std::vector<std::string> host_counts;
     for (int b : blocks)
-      host_counts.push_back(module_.triton() + ".cdiv(" + module_.host_sym(k_.blocks[b].extent()) +
-                            ", " + plans_[b].size_host + ")");
+      host_counts.push_back(host_block_count(k_.blocks[b].extent(), plans_[b]));
 
     std::string grid;
     bool xyz = allow_xyz && config_.pid_type == "xyz" && blocks.size() <= 3 &&

@@ -54,10 +54,22 @@ public:
   /// ConfigSpec::normalize with errors that name the kernel.
   Config normalize(const Json &user_config) const;
 
+  /// The canonical config of `user_config`, normalized once per kernel and
+  /// content (key order aside) and kept: a config seen before, or the canonical
+  /// form of one, is looked up, not normalized again.
+  std::shared_ptr<const Config> canonical(const Json &user_config) const;
+
+  /// How many times this kernel normalized a config (for tests that keep it one per config).
+  size_t normalization_count() const;
+
   /// The whole Triton module for `config`: imports, one @triton.jit kernel
   /// named `_helion_<kernel_name>`, and a host function `<kernel_name>` with
   /// the kernel's signature that runs the host code and launches.
   std::string generate(const Config &config) const;
+
+  /// generate() for the canonical config of `user_config` (see canonical()),
+  /// which normalizing validated: it is not validated again.
+  std::string generate_canonical(const Json &user_config) const;
 
   /// Warnings about the kernel, rendered like errors (kind, line, caret).
   std::vector<std::pair<std::string, std::string>> warnings() const; ///< (kind, message)
@@ -66,8 +78,12 @@ public:
   std::string dump_stages(const Config &config) const;
 
 private:
+  struct CanonicalConfigs; // canonical() keeps its configs here
+  std::string generate_valid(const Config &config) const;
+
   std::unique_ptr<AnalyzedKernel> kernel_;
   std::unique_ptr<ConfigSpec> spec_;
+  std::unique_ptr<CanonicalConfigs> canonical_;
 };
 
 /// Parses a kernel's source and checks its signature, without arguments:

@@ -309,7 +309,7 @@ TEST(GeneratedModuleTest, ParametersNamedLikeGeneratedCode) {
   EXPECT_TRUE(contains(code, "pid_1 = tl.program_id(0)")) << code;
   EXPECT_TRUE(contains(code, "load = tl.load(tl_1 + indices_0, mask_0, other=0)")) << code;
   EXPECT_TRUE(contains(code, "v_1 = load + load_1")) << code;
-  EXPECT_TRUE(contains(code, "_helion_k[(triton.cdiv(33, 16),)](tl, pid, v_0, 16,")) << code;
+  EXPECT_TRUE(contains(code, "_helion_k[(3,)](tl, pid, v_0, 16,")) << code;
 }
 
 TEST(GeneratedModuleTest, IntParametersKeepTheirNames) {
@@ -564,6 +564,33 @@ TEST(MaxnregTest, IsALaunchOptionOfTheKernel) {
   std::string code = codegen::generate_module(host, pipeline::run_config_passes(device, config),
                                               config, inputs, index_type);
   EXPECT_TRUE(contains(code, "(x, out, 128, num_warps=4, num_stages=2, maxnreg=128)")) << code;
+}
+
+TEST(GeneratedModuleTest, AConfigIsNormalizedOncePerKernel) {
+  CompiledKernel kernel(request(R"(def k(x):
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] + 1
+    return out
+)",
+                                {tensor_arg("x", {64})}));
+  Json given = Json::parse(R"({"num_warps": 2, "block_sizes": [16]})");
+  std::shared_ptr<const helion::Config> first = kernel.canonical(given);
+  EXPECT_EQ(kernel.normalization_count(), 1u);
+  // The same config with its fields in another order, its canonical form, and
+  // code generated from either: looked up, not normalized again.
+  EXPECT_EQ(kernel.canonical(Json::parse(R"({"block_sizes": [16], "num_warps": 2})")), first);
+  Json canonical = kernel.config_spec().to_json(*first);
+  EXPECT_EQ(kernel.canonical(canonical), first);
+  std::string code = kernel.generate_canonical(canonical);
+  EXPECT_EQ(kernel.normalization_count(), 1u);
+  EXPECT_EQ(code, kernel.generate(*first));
+  // Another config is normalized once; an invalid one is reported each time and never kept.
+  kernel.canonical(Json::parse(R"({"block_sizes": [32]})"));
+  EXPECT_EQ(kernel.normalization_count(), 2u);
+  for (int i = 0; i < 2; ++i)
+    EXPECT_THROW(kernel.canonical(Json::parse(R"({"block_sizes": [3]})")), helion::UserError);
+  EXPECT_EQ(kernel.normalization_count(), 4u);
 }
 
 } // namespace

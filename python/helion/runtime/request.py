@@ -164,17 +164,20 @@ def _closure_values(fn: types.FunctionType) -> dict[str, Any]:
     return values
 
 
-def describe_global(value: Any) -> dict[str, Any]:
-    from .kernel import Kernel
+# The attribute of a ``helion.Kernel`` holding its function, read here
+# without importing the kernel (which imports this module).
+KERNEL_FUNCTION_ATTRIBUTE = "_helion_kernel_function"
 
+
+def describe_global(value: Any) -> dict[str, Any]:
     if isinstance(value, types.ModuleType):
         return {"kind": "module", "name": value.__name__}
     if value is None or isinstance(value, (bool, int, float, str)):
         return {"kind": "constant", "value": value}
     if isinstance(value, torch.dtype):
         return {"kind": "dtype", "name": dtype_name(value)}
-    if isinstance(value, Kernel):
-        value = value.fn
+    # A helion kernel (helion.Kernel) is described by the function it compiles.
+    value = getattr(value, KERNEL_FUNCTION_ATTRIBUTE, value)
     if isinstance(value, types.FunctionType):
         return {
             "kind": "function",
@@ -432,59 +435,93 @@ def make_key_function(
     exact sizes and strides, or else sizes bucketed to 0/1/>=2 and whether the
     last dimension is contiguous. Scalars contribute their type; constexpr
     parameters their value.
+
+    Every cached call computes the key, so with static shapes it is one
+    expression made for the kernel's parameters, reading a plain tensor's
+    metadata inline; anything else goes through the general function.
     """
-    tensor_type = torch.Tensor
-    constexpr = hl.constexpr
+    general = _general_key_function(constexpr_params, static_shapes)
+    if not static_shapes:
+        return general
+    names = [f"a{i}" for i in range(len(constexpr_params))]
+    parts = "".join(
+        f"({name}.dtype, {name}.device, {name}.shape, {name}.stride()) "
+        f"if type({name}) is Tensor else one({name}, {by_value}), "
+        for name, by_value in zip(names, constexpr_params)
+    )
+    text = (
+        "def key(args):\n"
+        f"    if len(args) != {len(names)}:\n"
+        "        return general(args)\n"
+        f"    {''.join(name + ', ' for name in names)}= args\n"
+        f"    return ({parts})\n"
+    )
+    namespace = {
+        "Tensor": torch.Tensor,
+        "general": general,
+        "one": functools.partial(_argument_key, static_shapes=True, size_classes={}),
+    }
+    exec(compile(text, "<helion specialization key>", "exec"), namespace)
+    return namespace["key"]
 
-    def tensor_key(t: torch.Tensor) -> tuple[Any, ...]:
+
+def _tensor_key(t: torch.Tensor, static_shapes: bool) -> tuple[Any, ...]:
+    if static_shapes:
+        return (t.dtype, t.device, t.shape, t.stride())
+    shape = t.shape
+    last_contiguous = len(shape) == 0 or t.stride(-1) == 1
+    return (t.dtype, t.device, tuple(s if s < 2 else 2 for s in shape), last_contiguous)
+
+
+def _argument_key(
+    arg: Any, by_value: bool, *, static_shapes: bool, size_classes: dict[int, int]
+) -> Any:
+    """One argument's part of the key. Without static shapes, equal sizes
+    share one symbol in the compiled kernel (so `x[tile, :] * w[:]`
+    type-checks): which sizes are equal is part of the key, numbered in
+    ``size_classes`` across the call's arguments."""
+    if isinstance(arg, torch.Tensor):
         if static_shapes:
-            return (t.dtype, t.device, t.shape, t.stride())
-        shape = t.shape
-        last_contiguous = len(shape) == 0 or t.stride(-1) == 1
-        return (t.dtype, t.device, tuple(s if s < 2 else 2 for s in shape), last_contiguous)
+            return _tensor_key(arg, True)
+        classes = tuple(size_classes.setdefault(s, len(size_classes)) for s in arg.shape if s >= 2)
+        return (*_tensor_key(arg, False), classes)
+    if by_value:
+        return _value_key(arg)
+    if isinstance(arg, hl.constexpr):
+        return (hl.constexpr, _value_key(arg.value))
+    if arg is None or isinstance(arg, (str, torch.dtype)):
+        return _value_key(arg)
+    if type(arg) is types.FunctionType:
+        return _callable_key(arg, static_shapes)
+    return type(arg)
 
-    def callable_key(fn: types.FunctionType, depth: int = 0) -> tuple[Any, ...]:
-        # The code, not the object: a lambda made anew at each call (same
-        # code, same kinds of captures) reuses the compiled kernel.
-        parts: list[Any] = [fn.__code__, _value_key(fn.__defaults__)]
-        for _, where, _, value in _captures(fn):
-            if isinstance(value, tensor_type):
-                parts.append(tensor_key(value))
-            elif isinstance(value, types.FunctionType):
-                parts.append(callable_key(value, depth + 1) if depth < _MAX_CALLABLE_DEPTH else value)
-            elif where == "cell" and isinstance(value, (bool, int, float)):
-                parts.append(type(value))  # a closure's scalars are read at each launch
-            else:
-                parts.append(_value_key(value))
-        return tuple(parts)
 
+def _callable_key(fn: types.FunctionType, static_shapes: bool, depth: int = 0) -> tuple[Any, ...]:
+    """A callable argument's part of the key: its code, not the object, so a
+    lambda made anew at each call (same code, same kinds of captures) reuses
+    the compiled kernel."""
+    parts: list[Any] = [fn.__code__, _value_key(fn.__defaults__)]
+    for _, where, _, value in _captures(fn):
+        if isinstance(value, torch.Tensor):
+            parts.append(_tensor_key(value, static_shapes))
+        elif isinstance(value, types.FunctionType):
+            nested = depth < _MAX_CALLABLE_DEPTH
+            parts.append(_callable_key(value, static_shapes, depth + 1) if nested else value)
+        elif where == "cell" and isinstance(value, (bool, int, float)):
+            parts.append(type(value))  # a closure's scalars are read at each launch
+        else:
+            parts.append(_value_key(value))
+    return tuple(parts)
+
+
+def _general_key_function(
+    constexpr_params: list[bool], static_shapes: bool
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     def key(args: tuple[Any, ...]) -> tuple[Any, ...]:
-        parts = []
-        # Without static shapes, equal sizes share one symbol in the compiled
-        # kernel (so `x[tile, :] * w[:]` type-checks); which sizes are equal
-        # is part of the key.
         size_classes: dict[int, int] = {}
-        for arg, by_value in zip(args, constexpr_params):
-            if type(arg) is tensor_type or isinstance(arg, tensor_type):
-                parts.append(tensor_key(arg))
-                if not static_shapes:
-                    parts.append(
-                        tuple(
-                            size_classes.setdefault(s, len(size_classes))
-                            for s in arg.shape
-                            if s >= 2
-                        )
-                    )
-            elif by_value:
-                parts.append(_value_key(arg))
-            elif isinstance(arg, constexpr):
-                parts.append((constexpr, _value_key(arg.value)))
-            elif arg is None or isinstance(arg, (str, torch.dtype)):
-                parts.append(_value_key(arg))
-            elif type(arg) is types.FunctionType:
-                parts.append(callable_key(arg))
-            else:
-                parts.append(type(arg))
-        return tuple(parts)
+        return tuple(
+            _argument_key(arg, by_value, static_shapes=static_shapes, size_classes=size_classes)
+            for arg, by_value in zip(args, constexpr_params)
+        )
 
     return key
