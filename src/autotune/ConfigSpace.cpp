@@ -13,6 +13,7 @@ static constexpr size_t kMaxLoopOrderDims = 6;
 static constexpr int kMaxLog2L2Grouping = 6;
 static constexpr int kMaxLog2NumWarps = 5;
 static constexpr int kMaxNumStages = 8;
+static constexpr int kMaxLog2NumSmMultiplier = 7;
 
 static int floor_log2(int64_t value) {
   int log = 0;
@@ -104,10 +105,20 @@ ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tens
     add_gene(Gene::Kind::Indexing, op, 0, 0, styles, true,
              ops == 1 ? "indexing" : indexed("indexing", op));
 
+  size_t grid_calls = 0;
   bool multi_dim_grid = false;
-  for (const auto &call : spec_.facts().tiles)
+  for (const auto &call : spec_.facts().tiles) {
+    grid_calls += call.is_grid ? 1 : 0;
     if (call.is_grid && call.size_hints.size() >= 2) multi_dim_grid = true;
-  if (multi_dim_grid) add_gene(Gene::Kind::PidType, 0, 0, 0, 1, true, "pid_type");
+  }
+  // xyz maps one multi-dimensional top-level loop onto the launch axes.
+  for (const Json &type : description["pid_type"].as_array())
+    if (type.as_string() != "xyz" || (multi_dim_grid && grid_calls == 1))
+      pid_types_.push_back(type.as_string());
+  add_gene(Gene::Kind::PidType, 0, 0, 0, static_cast<int>(pid_types_.size()) - 1, true,
+           "pid_type");
+  add_gene(Gene::Kind::NumSmMultiplier, 0, 0, 0, kMaxLog2NumSmMultiplier, false,
+           "num_sm_multiplier");
   add_gene(Gene::Kind::NumWarps, 0, 0, 0, kMaxLog2NumWarps, false, "num_warps");
   add_gene(Gene::Kind::NumStages, 0, 0, 1, kMaxNumStages, false, "num_stages");
 
@@ -188,8 +199,13 @@ std::vector<int> ConfigSpace::gene_values(const Config &config) const {
       value = found == styles_.end() ? 0 : static_cast<int>(found - styles_.begin());
       break;
     }
-    case Gene::Kind::PidType:
-      value = config.pid_type == "xyz" ? 1 : 0;
+    case Gene::Kind::PidType: {
+      auto found = std::find(pid_types_.begin(), pid_types_.end(), config.pid_type);
+      value = found == pid_types_.end() ? 0 : static_cast<int>(found - pid_types_.begin());
+      break;
+    }
+    case Gene::Kind::NumSmMultiplier:
+      value = floor_log2(config.num_sm_multiplier);
       break;
     case Gene::Kind::NumWarps:
       value = floor_log2(config.num_warps);
@@ -260,7 +276,10 @@ Config ConfigSpace::decode(const std::vector<int> &values) const {
       indexing.push_back(styles_[value]);
       break;
     case Gene::Kind::PidType:
-      config.pid_type = value ? "xyz" : "flat";
+      config.pid_type = pid_types_[value];
+      break;
+    case Gene::Kind::NumSmMultiplier:
+      config.num_sm_multiplier = int64_t(1) << value;
       break;
     case Gene::Kind::NumWarps:
       config.num_warps = 1 << value;
@@ -282,6 +301,8 @@ Config ConfigSpace::decode(const std::vector<int> &values) const {
   if (all_same) indexing.resize(1);
   config.indexing = indexing;
   if (config.pid_type == "xyz" && !allows_xyz(spec_.facts(), config)) config.pid_type = "flat";
+  // Flat and xyz programs take one tile each: the multiplier would be invalid.
+  if (!config.is_persistent()) config.num_sm_multiplier = 1;
   return apply_overrides(config);
 }
 

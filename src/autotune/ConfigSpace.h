@@ -25,7 +25,8 @@ struct Gene {
     Reduction,  ///< log2 of the loop block; `high` means persistent
     L2Grouping, ///< log2
     Indexing,   ///< index into the indexing styles
-    PidType,    ///< 0 flat, 1 xyz
+    PidType,    ///< index into the kernel's pid types (flat, xyz where it fits, persistent)
+    NumSmMultiplier, ///< log2; only persistent pid types use it
     NumWarps,   ///< log2
     NumStages,
   };
@@ -95,6 +96,7 @@ private:
   Config default_;
   std::vector<Gene> genes_;
   std::vector<std::string> styles_;
+  std::vector<std::string> pid_types_; ///< the PidType gene's values
   std::vector<int64_t> reduction_extents_;
 };
 

@@ -355,12 +355,16 @@ private:
     return order;
   }
 
-  /// Maps the program id(s) to one tile of the grid loop: `pid_<b>` is the
-  /// tile index along block b. loop_order[0] varies fastest.
   /// The kernel's top-level loops: one maps onto the whole grid; several
   /// share one 1-D grid, each loop on a range of program ids of its own.
+  /// Persistent pid types launch a fixed grid whose programs loop over those
+  /// program ids instead.
   void emit_roots() {
     emit_descriptors();
+    if (config_.is_persistent()) {
+      emit_persistent_roots();
+      return;
+    }
     if (k_.roots.size() == 1) {
       grid_ = "(" + emit_grid_mapping(k_.roots[0], "tl.program_id(0)", true) + ",)";
       emit_block(k_.roots[0].body);
@@ -371,6 +375,17 @@ private:
                                        "this kernel has several, so use \"flat\"");
     std::string program = names_.generated("program");
     out_.line(program + " = tl.program_id(0)");
+    grid_ = "(" + emit_root_ranges(program) + ",)";
+  }
+
+  /// Each top-level loop on its range of the (virtual) program ids in
+  /// `program`; returns the host code's count of all of them.
+  std::string emit_root_ranges(const std::string &program) {
+    if (k_.roots.size() == 1) {
+      std::string count = emit_grid_mapping(k_.roots[0], program, false);
+      emit_block(k_.roots[0].body);
+      return count;
+    }
     std::string kernel_start = "0", host_total;
     for (const ir::RootLoop &root : k_.roots) {
       std::string count_here = wrap(kernel_program_count(root));
@@ -386,7 +401,48 @@ private:
       out_.forget_source();
       kernel_start = kernel_end;
     }
-    grid_ = "(" + host_total + ",)";
+    return host_total;
+  }
+
+  /// A grid of SMs times num_sm_multiplier programs, each looping over the
+  /// tiles of every top-level loop: a contiguous range of them
+  /// (persistent_blocked) or every grid-size-th one (persistent_interleaved).
+  void emit_persistent_roots() {
+    std::string total = names_.generated("total_tiles");
+    std::string programs = names_.generated("num_programs");
+    std::string tile = names_.generated("virtual_pid");
+    std::string count;
+    for (const ir::RootLoop &root : k_.roots)
+      count += (count.empty() ? "" : " + ") + wrap(kernel_program_count(root));
+    out_.set_source(k_.tile_calls[k_.roots.front().grid_call].span);
+    out_.line(total + " = " + count);
+    out_.line(programs + " = tl.num_programs(0)");
+    if (config_.pid_type == "persistent_blocked") {
+      std::string per_program = names_.generated("tiles_per_program");
+      std::string first = names_.generated("first_tile");
+      std::string end = names_.generated("end_tile");
+      out_.line(per_program + " = tl.cdiv(" + total + ", " + programs + ")");
+      out_.line(first + " = tl.program_id(0) * " + per_program);
+      out_.line(end + " = tl.minimum(" + first + " + " + per_program + ", " + total + ")");
+      out_.line("for " + tile + " in tl.range(" + first + ", " + end + "):");
+    } else {
+      out_.line("for " + tile + " in tl.range(tl.program_id(0), " + total + ", " + programs + "):");
+    }
+    out_.indent();
+    out_.forget_source(); // each loop's body says again which loop it is
+    emit_root_ranges(tile);
+    out_.dedent();
+    out_.forget_source();
+    grid_ = "(" + persistent_grid() + ",)";
+  }
+
+  /// The host code's program count of a persistent kernel: the SMs of the
+  /// device the tensors live on, read at launch.
+  std::string persistent_grid() const {
+    std::string device = k_.tensors.empty() ? "None" : k_.tensors.front().name + ".device";
+    return module_.runtime() + ".persistent_programs(" + device + ", " +
+           std::to_string(config_.num_sm_multiplier) + ", " +
+           std::to_string(inputs_.settings.persistent_reserved_sms) + ")";
   }
 
   /// How many programs `root` takes, as kernel code.

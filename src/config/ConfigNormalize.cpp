@@ -6,6 +6,8 @@
 //   dimensions fixed keeps its entries, lists all its dimensions, and the
 //   fixed ones are overwritten with the source's value whatever the config
 //   says; such a call cannot be flattened.
+// - pid_type "xyz" is written back as use_yz_grid=true, a persistent pid type
+//   as pid_type, and num_sm_multiplier only where it is not 1.
 // - The later spelling's keys for features not implemented yet
 //   (kIgnoredKeys) are checked (shape and range of values) and have no effect.
 // - A looped reduction block at least as large as the reduced dimension is a
@@ -24,10 +26,11 @@ using namespace config_rules;
 static const std::vector<std::string> kSeedKeys = {"block_sizes", "loop_orders", "reduction_loops",
                                                    "l2_grouping", "indexing",    "use_yz_grid",
                                                    "num_warps",   "num_stages"};
-static const std::vector<std::string> kLaterKeys = {"flatten_loops", "l2_groupings", "pid_type"};
+static const std::vector<std::string> kLaterKeys = {"flatten_loops", "l2_groupings", "pid_type",
+                                                    "num_sm_multiplier"};
 static const std::vector<std::string> kIgnoredKeys = {
-    "range_unroll_factors", "range_num_stages",       "range_multi_buffers", "range_flattens",
-    "static_ranges",        "load_eviction_policies", "num_sm_multiplier"};
+    "range_unroll_factors", "range_num_stages", "range_multi_buffers",
+    "range_flattens",       "static_ranges",    "load_eviction_policies"};
 
 static bool contains(const std::vector<std::string> &list, const std::string &item) {
   return std::find(list.begin(), list.end(), item) != list.end();
@@ -81,6 +84,7 @@ public:
     read_l2_grouping(user);
     if (user.contains("indexing")) read_indexing(user["indexing"]);
     read_pid_type(user);
+    read_num_sm_multiplier(user);
     for (const std::string &key : kIgnoredKeys)
       if (user.contains(key)) check_ignored_field(key, user[key], config_.pid_type);
     if (user.contains("num_warps")) {
@@ -333,6 +337,14 @@ private:
               "\"flat\"; give only one of them");
     if (from_yz) config_.pid_type = *from_yz;
     if (from_pid) config_.pid_type = *from_pid;
+  }
+
+  /// Runs after read_pid_type: a multiplier other than 1 needs a persistent one.
+  void read_num_sm_multiplier(const Json &user) {
+    if (!user.contains("num_sm_multiplier")) return;
+    int64_t multiplier = expect_int("num_sm_multiplier", user["num_sm_multiplier"]);
+    check_num_sm_multiplier("num_sm_multiplier", multiplier, config_.pid_type);
+    config_.num_sm_multiplier = multiplier;
   }
 
   const KernelFacts &facts_;

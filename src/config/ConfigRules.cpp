@@ -165,14 +165,6 @@ static const Json::Array &ignored_list(const std::string &key, const Json &value
 }
 
 void check_ignored_field(const std::string &key, const Json &value, const std::string &pid_type) {
-  if (key == "num_sm_multiplier") {
-    int64_t multiplier = expect_int(key, value);
-    check_power_in_range(key, multiplier, 1, kMaxNumSmMultiplier);
-    if (multiplier != 1 && pid_type != "persistent_blocked" && pid_type != "persistent_interleaved")
-      invalid(key + ": " + std::to_string(multiplier) + " needs a persistent pid_type, but it is " +
-              show(Json(pid_type)) + "; use 1");
-    return;
-  }
   if (key == "range_unroll_factors" || key == "range_num_stages") {
     std::string what = "ints between 0 and " + std::to_string(kMaxRangeOption);
     const Json::Array &items = ignored_list(key, value, what);
@@ -254,16 +246,39 @@ bool allows_xyz(const KernelFacts &facts, const Config &config) {
   return grid_calls <= 1;
 }
 
+const std::vector<std::string> &pid_types() {
+  static const std::vector<std::string> types = {"flat", "xyz", "persistent_blocked",
+                                                 "persistent_interleaved"};
+  return types;
+}
+
+bool is_persistent_pid_type(const std::string &pid_type) {
+  return pid_type == "persistent_blocked" || pid_type == "persistent_interleaved";
+}
+
 void check_pid_type(const std::string &field, const std::string &pid_type, const KernelFacts &facts,
                     const Config &config) {
-  if (pid_type == "persistent_blocked" || pid_type == "persistent_interleaved")
-    invalid(field + ": " + show(Json(pid_type)) + " is not supported yet; use \"flat\" or \"xyz\"");
-  if (pid_type != "flat" && pid_type != "xyz")
-    invalid(field + ": " + show(Json(pid_type)) + " is not a pid type; use \"flat\" or \"xyz\"");
+  const auto &types = pid_types();
+  if (std::find(types.begin(), types.end(), pid_type) == types.end()) {
+    std::vector<std::string> quoted;
+    for (const auto &type : types)
+      quoted.push_back(show(Json(type)));
+    invalid(field + ": " + show(Json(pid_type)) + " is not a pid type; use one of " +
+            join(quoted));
+  }
   if (pid_type == "xyz" && !allows_xyz(facts, config))
     invalid(field + ": the grid has more than 3 dimensions, or the kernel several top-level "
                     "loops, which do not fit the x, y and z launch axes; use \"flat\" (or "
                     "flatten the grid tile)");
+}
+
+void check_num_sm_multiplier(const std::string &field, int64_t multiplier,
+                             const std::string &pid_type) {
+  check_power_in_range(field, multiplier, 1, kMaxNumSmMultiplier);
+  if (multiplier != 1 && !is_persistent_pid_type(pid_type))
+    invalid(field + ": " + std::to_string(multiplier) +
+            " needs a persistent pid_type, but it is " + show(Json(pid_type)) +
+            "; use 1, or pid_type \"persistent_blocked\" or \"persistent_interleaved\"");
 }
 
 int64_t expect_int(const std::string &field, const Json &value) {

@@ -79,13 +79,19 @@ void check_reduction_loop(const std::string &field, int64_t value);
 void check_l2_grouping(const std::string &field, int64_t value);
 void check_indexing_style(const std::string &field, const std::string &style);
 /// Checks a field of the later spelling that has no effect yet (range_*,
-/// static_ranges, load_eviction_policies, num_sm_multiplier): its shape and
-/// the range of its values. `pid_type` is the config's, for num_sm_multiplier.
+/// static_ranges, load_eviction_policies): its shape and the range of its
+/// values.
 void check_ignored_field(const std::string &key, const Json &value, const std::string &pid_type);
 /// Throws unless `order` is a permutation of 0 .. dims-1.
 void check_loop_order(const std::string &field, const std::vector<int64_t> &order, size_t dims);
 void check_num_warps(const std::string &field, int64_t value);
 void check_num_stages(const std::string &field, int64_t value);
+/// The `pid_type` values in the order describe() lists them.
+const std::vector<std::string> &pid_types();
+bool is_persistent_pid_type(const std::string &pid_type);
+/// A power of two up to kMaxNumSmMultiplier, and 1 unless `pid_type` is persistent.
+void check_num_sm_multiplier(const std::string &field, int64_t multiplier,
+                             const std::string &pid_type);
 /// `field` is "pid_type" or "use_yz_grid"; "xyz" needs at most three grid
 /// dimensions in every grid tile call (a flattened call counts as one).
 void check_pid_type(const std::string &field, const std::string &pid_type, const KernelFacts &facts,

@@ -203,6 +203,7 @@ void ConfigSpec::validate(const Config &config) const {
                          config.indexing[op]);
 
   check_pid_type("pid_type", config.pid_type, facts_, config);
+  check_num_sm_multiplier("num_sm_multiplier", config.num_sm_multiplier, config.pid_type);
   check_num_warps("num_warps", config.num_warps);
   check_num_stages("num_stages", config.num_stages);
 }
@@ -246,6 +247,8 @@ Json ConfigSpec::to_json(const Config &config) const {
     out.set("indexing", std::move(styles));
   }
   if (config.pid_type == "xyz") out.set("use_yz_grid", Json(true));
+  if (config.is_persistent()) out.set("pid_type", Json(config.pid_type));
+  if (config.num_sm_multiplier != 1) out.set("num_sm_multiplier", Json(config.num_sm_multiplier));
   out.set("num_warps", Json(config.num_warps));
   out.set("num_stages", Json(config.num_stages));
   return out;
@@ -356,9 +359,12 @@ Json ConfigSpec::describe() const {
   Json indexing = Json::array();
   for (const auto &style : indexing_styles())
     indexing.push_back(Json(style));
-  Json pid_types = Json::array();
-  pid_types.push_back(Json("flat"));
-  pid_types.push_back(Json("xyz"));
+  Json pid_type_names = Json::array();
+  for (const auto &type : pid_types())
+    pid_type_names.push_back(Json(type));
+  Json multipliers = Json::array();
+  for (int64_t multiplier = 1; multiplier <= kMaxNumSmMultiplier; multiplier *= 2)
+    multipliers.push_back(Json(multiplier));
   Json warps = Json::array();
   for (int warp = 1; warp <= kMaxNumWarps; warp *= 2)
     warps.push_back(Json(warp));
@@ -372,7 +378,8 @@ Json ConfigSpec::describe() const {
   out.set("reduction_loops", std::move(reductions));
   out.set("memory_ops", Json(facts_.memory_ops));
   out.set("indexing", std::move(indexing));
-  out.set("pid_type", std::move(pid_types));
+  out.set("pid_type", std::move(pid_type_names));
+  out.set("num_sm_multiplier", std::move(multipliers));
   out.set("num_warps", std::move(warps));
   out.set("num_stages", std::move(stages));
   out.set("default", to_json(default_config()));
@@ -391,6 +398,15 @@ static int64_t random_power(std::mt19937_64 &rng, int64_t min, int64_t max) {
 
 static bool coin(std::mt19937_64 &rng, double probability = 0.5) {
   return std::bernoulli_distribution(probability)(rng);
+}
+
+/// Flat, xyz where the grid allows it, or one of the persistent pid types.
+static std::string random_pid_type(const KernelFacts &facts, const Config &config,
+                                   std::mt19937_64 &rng) {
+  std::vector<std::string> choices;
+  for (const auto &type : pid_types())
+    if (type != "xyz" || allows_xyz(facts, config)) choices.push_back(type);
+  return choices[std::uniform_int_distribution<size_t>(0, choices.size() - 1)(rng)];
 }
 
 Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
@@ -434,7 +450,9 @@ Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
   }
 
   fit_block_limit(config);
-  config.pid_type = allows_xyz(facts_, config) && coin(rng) ? "xyz" : "flat";
+  config.pid_type = random_pid_type(facts_, config, rng);
+  if (config.is_persistent())
+    config.num_sm_multiplier = random_power(rng, 1, kMaxNumSmMultiplier);
   config.num_warps = static_cast<int>(random_power(rng, 1, kMaxNumWarps));
   config.num_stages = std::uniform_int_distribution<int>(1, kMaxNumStages)(rng);
   return config;

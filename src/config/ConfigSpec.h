@@ -32,7 +32,8 @@ public:
 
   /// The config in the seed's spelling (block_sizes with ints for flattened
   /// tiles, loop_orders, reduction_loops, l2_grouping, indexing,
-  /// use_yz_grid, num_warps, num_stages), fields in that order.
+  /// use_yz_grid, num_warps, num_stages), fields in that order; a persistent
+  /// pid_type and a num_sm_multiplier other than 1 in the later spelling.
   Json to_json(const Config &config) const;
 
   /// The config as a Python expression in the seed's spelling:

@@ -171,7 +171,7 @@ TEST(Autotune, EveryStrategyFindsThePlantedOptimum) {
     const char *strategy;
     int max_evaluations;
   };
-  for (Case c : {Case{"model", 100}, Case{"differential_evolution", 400}, Case{"pattern", 150},
+  for (Case c : {Case{"model", 100}, Case{"differential_evolution", 480}, Case{"pattern", 150},
                  Case{"random", 1000}}) {
     // A shallow bowl, so that random sampling can get near the optimum too.
     Bowl bowl{space, planted(space, kSoftmaxOptimum)};

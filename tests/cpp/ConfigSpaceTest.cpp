@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
+#include <set>
 
 using namespace helion;
 using namespace helion::autotune;
@@ -87,11 +89,12 @@ TEST(ConfigSpace, GenesOfTheMatmul) {
   EXPECT_EQ(names, (std::vector<std::string>{
                        "block_sizes[0][0]", "block_sizes[0][1]", "loop order of block_sizes[0]",
                        "block_sizes[1][0]", "l2_grouping", "indexing[0]", "indexing[1]",
-                       "indexing[2]", "pid_type", "num_warps", "num_stages"}));
+                       "indexing[2]", "pid_type", "num_sm_multiplier", "num_warps",
+                       "num_stages"}));
   Config config = spec.normalize(Json::parse(
       R"({"block_sizes": [[64, 128], [32]], "loop_orders": [[1, 0]], "l2_grouping": 8,
           "indexing": "block_ptr", "num_warps": 8, "num_stages": 3})"));
-  EXPECT_EQ(space.gene_values(config), (std::vector<int>{6, 7, 1, 5, 3, 1, 1, 1, 0, 3, 3}));
+  EXPECT_EQ(space.gene_values(config), (std::vector<int>{6, 7, 1, 5, 3, 1, 1, 1, 0, 0, 3, 3}));
   EXPECT_EQ(space.encode(config)[0], 6.0);
   EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
 }
@@ -212,9 +215,10 @@ TEST(ConfigSpace, NeighborsAreValidOneStepsAway) {
   // blocks 2 + 2 + 1 (k=32 -> 16, 64) ... each ordinal gene two steps unless at a
   // bound, each categorical gene its other values.
   std::vector<Config> neighbors = space.neighbors(space.default_config());
-  // m 64: 2, n 64: 2, loop order: 1, k 32: 2, l2 1: 1, indexing 3 x 2, pid 1,
-  // warps 4: 2, stages 2: 2.
-  EXPECT_EQ(neighbors.size(), 2u + 2 + 1 + 2 + 1 + 6 + 1 + 2 + 2);
+  // m 64: 2, n 64: 2, loop order: 1, k 32: 2, l2 1: 1, indexing 3 x 2, pid 3
+  // (xyz and both persistent types), num_sm_multiplier none (flat programs
+  // take one tile each, so it stays 1), warps 4: 2, stages 2: 2.
+  EXPECT_EQ(neighbors.size(), 2u + 2 + 1 + 2 + 1 + 6 + 3 + 0 + 2 + 2);
 }
 
 TEST(ConfigSpace, DistanceIsANormalizedMetric) {
@@ -230,8 +234,57 @@ TEST(ConfigSpace, DistanceIsANormalizedMetric) {
   }
   Config a = space.default_config();
   Config b = a;
-  b.num_warps = 8; // one step of a gene with 6 values, among 11 genes
-  EXPECT_NEAR(space.distance(a, b), 1.0 / 5 / 11, 1e-12);
+  b.num_warps = 8; // one step of a gene with 6 values, among 12 genes
+  EXPECT_NEAR(space.distance(a, b), 1.0 / 5 / 12, 1e-12);
+}
+
+TEST(ConfigSpace, SearchDrawsPersistentPidTypesAndMultipliers) {
+  for (const KernelFacts &facts : all_facts()) {
+    ConfigSpec spec(facts);
+    ConfigSpace space(spec);
+    std::map<std::string, int> pid_types;
+    std::set<int64_t> multipliers;
+    std::mt19937_64 rng(5);
+    for (int i = 0; i < 400; ++i) {
+      Config config = space.random_config(rng);
+      ASSERT_TRUE(valid(spec, config));
+      ++pid_types[config.pid_type];
+      if (config.is_persistent())
+        multipliers.insert(config.num_sm_multiplier);
+      else
+        EXPECT_EQ(config.num_sm_multiplier, 1) << space.key(config);
+      EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
+    }
+    EXPECT_GT(pid_types["flat"], 0);
+    EXPECT_GT(pid_types["persistent_blocked"], 0);
+    EXPECT_GT(pid_types["persistent_interleaved"], 0);
+    EXPECT_GE(multipliers.size(), 4u);
+    EXPECT_TRUE(multipliers.count(1) && multipliers.count(128));
+  }
+}
+
+TEST(ConfigSpace, PersistentConfigsRoundTripAndMutateTheirMultiplier) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  Config config = spec.normalize(
+      Json::parse(R"({"pid_type": "persistent_interleaved", "num_sm_multiplier": 8})"));
+  EXPECT_EQ(spec.to_json(config)["pid_type"], Json("persistent_interleaved"));
+  EXPECT_EQ(spec.to_json(config)["num_sm_multiplier"], Json(8));
+  EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
+  // A persistent config's neighbours step its multiplier both ways.
+  std::set<int64_t> multipliers;
+  for (const Config &neighbor : space.neighbors(config))
+    if (neighbor.pid_type == config.pid_type) multipliers.insert(neighbor.num_sm_multiplier);
+  EXPECT_EQ(multipliers, (std::set<int64_t>{4, 8, 16}));
+  // Leaving the persistent pid types resets the multiplier, which flat and
+  // xyz configs may not set.
+  for (const Config &neighbor : space.neighbors(config))
+    if (!neighbor.is_persistent()) EXPECT_EQ(neighbor.num_sm_multiplier, 1);
+  // An override pins the pid type for the whole search.
+  ConfigSpace blocked(spec, Json::parse(R"({"pid_type": "persistent_blocked"})"));
+  std::mt19937_64 rng(9);
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(blocked.random_config(rng).pid_type, "persistent_blocked");
 }
 
 TEST(ConfigSpace, FixedTilesNeverChange) {

@@ -298,6 +298,7 @@ def build_request(
             # None: the compiler chooses from every tensor the kernel touches.
             "index_dtype": settings.index_dtype,
             "dot_precision": settings.dot_precision,
+            "persistent_reserved_sms": settings.persistent_reserved_sms,
             "target": "interpreter" if os.environ.get("TRITON_INTERPRET") == "1" else "cuda",
         },
     }
