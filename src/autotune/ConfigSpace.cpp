@@ -60,6 +60,25 @@ static std::string indexed(const std::string &field, size_t index) {
   return field + "[" + std::to_string(index) + "]";
 }
 
+/// A user tunable's value as its gene holds it; a value the search does not
+/// draw (an enum choice outside search_choices) reads as the first it does.
+static int tunable_gene_value(const Fragment &fragment, const Json &value) {
+  Json::Array categories = fragment.categories();
+  if (categories.empty())
+    return fragment.kind == Fragment::Kind::PowerOfTwo ? floor_log2(value.as_int())
+                                                       : static_cast<int>(value.as_int());
+  for (size_t i = 0; i < categories.size(); ++i)
+    if (categories[i] == value) return static_cast<int>(i);
+  return 0;
+}
+
+static Json tunable_from_gene(const Fragment &fragment, int value) {
+  Json::Array categories = fragment.categories();
+  if (!categories.empty()) return categories[static_cast<size_t>(value)];
+  if (fragment.kind == Fragment::Kind::PowerOfTwo) return Json(int64_t(1) << value);
+  return Json(static_cast<int64_t>(value));
+}
+
 ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tensor_descriptor)
     : spec_(spec), overrides_(std::move(overrides)),
       allow_tensor_descriptor_(allow_tensor_descriptor), base_(spec.default_config()) {
@@ -121,6 +140,20 @@ ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tens
            "num_sm_multiplier");
   add_gene(Gene::Kind::NumWarps, 0, 0, 0, kMaxLog2NumWarps, false, "num_warps");
   add_gene(Gene::Kind::NumStages, 0, 0, 1, kMaxNumStages, false, "num_stages");
+  const auto &tunables = spec_.facts().tunables;
+  for (size_t i = 0; i < tunables.size(); ++i) {
+    const Fragment &fragment = tunables[i].fragment;
+    Json::Array categories = fragment.categories();
+    if (!categories.empty())
+      add_gene(Gene::Kind::Tunable, i, 0, 0, static_cast<int>(categories.size()) - 1, true,
+               tunables[i].name);
+    else if (fragment.kind == Fragment::Kind::PowerOfTwo)
+      add_gene(Gene::Kind::Tunable, i, 0, floor_log2(fragment.low), floor_log2(fragment.high),
+               false, tunables[i].name);
+    else
+      add_gene(Gene::Kind::Tunable, i, 0, static_cast<int>(fragment.low),
+               static_cast<int>(fragment.high), false, tunables[i].name);
+  }
 
   // Invalid overrides are the user's mistake: let normalize say so.
   default_ = spec_.normalize(overrides_);
@@ -213,6 +246,10 @@ std::vector<int> ConfigSpace::gene_values(const Config &config) const {
     case Gene::Kind::NumStages:
       value = config.num_stages;
       break;
+    case Gene::Kind::Tunable:
+      value = tunable_gene_value(spec_.facts().tunables[gene.index].fragment,
+                                 config.tunables[gene.index]);
+      break;
     }
     values[g] = std::clamp(value, gene.low, gene.high);
   }
@@ -286,6 +323,10 @@ Config ConfigSpace::decode(const std::vector<int> &values) const {
       break;
     case Gene::Kind::NumStages:
       config.num_stages = value;
+      break;
+    case Gene::Kind::Tunable:
+      config.tunables[gene.index] =
+          tunable_from_gene(spec_.facts().tunables[gene.index].fragment, value);
       break;
     }
   }

@@ -27,6 +27,7 @@ struct Gene {
     Indexing,   ///< index into the indexing styles
     PidType,    ///< index into the kernel's pid types (flat, xyz where it fits, persistent)
     NumSmMultiplier, ///< log2; only persistent pid types use it
+    Tunable, ///< a user tunable: log2 (PowerOfTwo), the int (Integer) or the choice's index
     NumWarps,   ///< log2
     NumStages,
   };

@@ -124,6 +124,14 @@ void emit_launch(CodeWriter &body, const DeviceFunction &device,
   body.line(launch_line(device, config));
 }
 
+/// A tunable's value as host code writes it; a float tunable's always as a
+/// float, so the device's scalar argument has one type whatever the value.
+std::string tunable_literal(const Fragment &fragment, const Json &value, const ModuleNames &names) {
+  if (fragment.value_type() == Fragment::ValueType::Float)
+    return names.literal(Json(value.as_double()));
+  return names.literal(value);
+}
+
 } // namespace
 
 std::string generate_module(const HostProgram &host, const ir::DeviceKernel &kernel,
@@ -140,12 +148,18 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
   Replacements replacements;
   for (const RegisteredBlockSize &size : host.findings.block_sizes)
     replacements[size.call] = std::to_string(block_values.at(size.symbol->kernel_name));
+  block_values.merge(passes::tunable_values(config));
   passes::IndexType index_type = unbound_index_type;
   for (passes::IndexSpan &span : index_type.int32_limits)
     span.elements = sym_bind(span.elements, block_values);
 
   const ast::Stmt &fn = *host.function;
   ModuleNames names(inputs, fn);
+  // Each `hl.register_tunable(...)` call is the config's value.
+  for (size_t i = 0; i < host.findings.tunables.size(); ++i)
+    for (const ast::Expr *call : host.findings.tunables[i].calls)
+      replacements[call] = tunable_literal(host.findings.tunables[i].fragment,
+                                           config.tunables.at(i), names);
   DeviceFunction device = generate_device_function(kernel, config, inputs, names,
                                                    names.device_function(), index_type.int64);
   std::optional<DeviceFunction> int64_twin;

@@ -4,6 +4,8 @@
 // configs in either spelling of SPEC §3; ConfigSpec::normalize turns both into
 // this and rejects what is invalid for the kernel at hand.
 
+#include "support/Json.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,6 +44,8 @@ struct Config {
   int64_t num_sm_multiplier = 1;
   int num_warps = 4;
   int num_stages = 2;
+  /// One value per user tunable (KernelFacts::tunables), in registration order.
+  std::vector<Json> tunables;
 
   /// Whether programs loop over tiles (a persistent pid type).
   bool is_persistent() const;

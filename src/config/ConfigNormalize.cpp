@@ -36,14 +36,25 @@ static bool contains(const std::vector<std::string> &list, const std::string &it
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-static void check_keys(const Json &user) {
+bool config_rules::is_builtin_config_key(const std::string &name) {
+  return contains(kSeedKeys, name) || contains(kLaterKeys, name) || contains(kIgnoredKeys, name);
+}
+
+static bool is_tunable(const KernelFacts &facts, const std::string &key) {
+  for (const TunableFacts &tunable : facts.tunables)
+    if (tunable.name == key) return true;
+  return false;
+}
+
+static void check_keys(const Json &user, const KernelFacts &facts) {
   for (const auto &entry : user.as_object()) {
     const std::string &key = entry.first;
-    if (contains(kSeedKeys, key) || contains(kLaterKeys, key) || contains(kIgnoredKeys, key))
-      continue;
+    if (is_builtin_config_key(key) || is_tunable(facts, key)) continue;
     std::vector<std::string> known = kSeedKeys;
     known.insert(known.end(), kLaterKeys.begin(), kLaterKeys.end());
     known.insert(known.end(), kIgnoredKeys.begin(), kIgnoredKeys.end());
+    for (const TunableFacts &tunable : facts.tunables)
+      known.push_back(tunable.name);
     invalid("unknown config key " + show(Json(key)) + "; use one of " + join(known));
   }
 }
@@ -97,6 +108,7 @@ public:
       check_num_stages("num_stages", stages);
       config_.num_stages = static_cast<int>(stages);
     }
+    read_tunables(user);
   }
 
 private:
@@ -339,6 +351,14 @@ private:
     if (from_pid) config_.pid_type = *from_pid;
   }
 
+  void read_tunables(const Json &user) {
+    for (size_t i = 0; i < facts_.tunables.size(); ++i) {
+      const TunableFacts &tunable = facts_.tunables[i];
+      if (user.contains(tunable.name))
+        config_.tunables[i] = check_tunable_value(tunable, user[tunable.name]);
+    }
+  }
+
   /// Runs after read_pid_type: a multiplier other than 1 needs a persistent one.
   void read_num_sm_multiplier(const Json &user) {
     if (!user.contains("num_sm_multiplier")) return;
@@ -358,7 +378,7 @@ private:
 Config ConfigSpec::normalize(const Json &user_config) const {
   if (!user_config.is_object())
     invalid("config: expected a JSON object of config fields, got " + show(user_config));
-  check_keys(user_config);
+  check_keys(user_config, facts_);
   Config config = default_config();
   Normalizer(facts_, config).read(user_config);
   validate(config);

@@ -281,6 +281,18 @@ void check_num_sm_multiplier(const std::string &field, int64_t multiplier,
             "; use 1, or pid_type \"persistent_blocked\" or \"persistent_interleaved\"");
 }
 
+Json check_tunable_value(const TunableFacts &tunable, const Json &value) {
+  const Fragment &fragment = tunable.fragment;
+  if (!fragment.accepts(value))
+    invalid(tunable.name + ": " + show(value) + " is not a value of " + fragment.repr() + "; " +
+            fragment.allowed_text());
+  for (const Json &choice : fragment.choices)
+    if (choice.is_number() && value.is_number() && !choice.is_bool() && !value.is_bool() &&
+        choice.as_double() == value.as_double())
+      return choice;
+  return value;
+}
+
 int64_t expect_int(const std::string &field, const Json &value) {
   if (!value.is_int()) invalid(field + ": expected an int, got " + show(value));
   return value.as_int();

@@ -99,6 +99,12 @@ void check_pid_type(const std::string &field, const std::string &pid_type, const
 /// Whether "xyz" is legal for every flattening choice `config` makes.
 bool allows_xyz(const KernelFacts &facts, const Config &config);
 
+/// Whether `name` is a config field of either spelling (not a user tunable).
+bool is_builtin_config_key(const std::string &name);
+/// Throws unless `value` is a legal value of `tunable`; returns the value in
+/// canonical form (an enum choice as the fragment spells it).
+Json check_tunable_value(const TunableFacts &tunable, const Json &value);
+
 /// Throws unless `value` is an int; returns it.
 int64_t expect_int(const std::string &field, const Json &value);
 /// The value as the user would read it: JSON text.

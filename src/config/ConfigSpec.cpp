@@ -1,6 +1,7 @@
 #include "config/ConfigSpec.h"
 
 #include "config/ConfigRules.h"
+#include "support/Diagnostics.h"
 #include "support/Text.h"
 
 #include <algorithm>
@@ -14,7 +15,28 @@ using namespace config_rules;
 /// spills registers, so the default shrinks the grid block to stay under it.
 static constexpr int64_t kDefaultElementsPerProgram = int64_t(1) << 14;
 
-ConfigSpec::ConfigSpec(KernelFacts facts) : facts_(std::move(facts)) {}
+std::string tunable_name_conflict(const std::string &name) {
+  if (is_builtin_config_key(name)) return name;
+  if (is_builtin_config_key(name + "s")) return name + "s";
+  return "";
+}
+
+static void check_tunable_names(const KernelFacts &facts) {
+  for (const TunableFacts &tunable : facts.tunables) {
+    const std::string &name = tunable.name;
+    std::string field = tunable_name_conflict(name);
+    if (field.empty()) continue;
+    throw UserError("TunableNameConflict",
+                    "hl.register_tunable('" + name + "', ...): '" + name +
+                        (field == name ? "' is" : "' reads as") + " the config field '" + field +
+                        "'; choose another name for the tunable",
+                    tunable.span);
+  }
+}
+
+ConfigSpec::ConfigSpec(KernelFacts facts) : facts_(std::move(facts)) {
+  check_tunable_names(facts_);
+}
 
 static std::vector<int> identity_order(size_t dims) {
   std::vector<int> order(dims);
@@ -68,6 +90,8 @@ Config ConfigSpec::default_config() const {
     config.tiles.push_back(std::move(choice));
   }
   config.indexing = {"pointer"};
+  for (const TunableFacts &tunable : facts_.tunables)
+    config.tunables.push_back(tunable.fragment.default_value());
   return config;
 }
 
@@ -206,6 +230,12 @@ void ConfigSpec::validate(const Config &config) const {
   check_num_sm_multiplier("num_sm_multiplier", config.num_sm_multiplier, config.pid_type);
   check_num_warps("num_warps", config.num_warps);
   check_num_stages("num_stages", config.num_stages);
+  if (config.tunables.size() != facts_.tunables.size())
+    invalid("the config has " + std::to_string(config.tunables.size()) +
+            " values for user tunables; the kernel registers " +
+            std::to_string(facts_.tunables.size()));
+  for (size_t i = 0; i < facts_.tunables.size(); ++i)
+    check_tunable_value(facts_.tunables[i], config.tunables[i]);
 }
 
 Json ConfigSpec::to_json(const Config &config) const {
@@ -251,6 +281,8 @@ Json ConfigSpec::to_json(const Config &config) const {
   if (config.num_sm_multiplier != 1) out.set("num_sm_multiplier", Json(config.num_sm_multiplier));
   out.set("num_warps", Json(config.num_warps));
   out.set("num_stages", Json(config.num_stages));
+  for (size_t i = 0; i < facts_.tunables.size() && i < config.tunables.size(); ++i)
+    out.set(facts_.tunables[i].name, config.tunables[i]);
   return out;
 }
 
@@ -382,6 +414,18 @@ Json ConfigSpec::describe() const {
   out.set("num_sm_multiplier", std::move(multipliers));
   out.set("num_warps", std::move(warps));
   out.set("num_stages", std::move(stages));
+  Json tunables = Json::array();
+  for (const TunableFacts &tunable : facts_.tunables) {
+    Json entry = Json::object();
+    entry.set("name", Json(tunable.name));
+    if (tunable.span.valid()) entry.set("line", Json(tunable.span.line));
+    entry.set("fragment", Json(tunable.fragment.repr()));
+    Json description = tunable.fragment.describe();
+    for (const auto &[key, value] : description.as_object())
+      entry.set(key, value);
+    tunables.push_back(std::move(entry));
+  }
+  out.set("tunables", std::move(tunables));
   out.set("default", to_json(default_config()));
   return out;
 }
@@ -398,6 +442,16 @@ static int64_t random_power(std::mt19937_64 &rng, int64_t min, int64_t max) {
 
 static bool coin(std::mt19937_64 &rng, double probability = 0.5) {
   return std::bernoulli_distribution(probability)(rng);
+}
+
+/// One of the values a search draws for `fragment`.
+static Json random_tunable_value(const Fragment &fragment, std::mt19937_64 &rng) {
+  Json::Array categories = fragment.categories();
+  if (!categories.empty())
+    return categories[std::uniform_int_distribution<size_t>(0, categories.size() - 1)(rng)];
+  if (fragment.kind == Fragment::Kind::PowerOfTwo)
+    return Json(random_power(rng, fragment.low, fragment.high));
+  return Json(std::uniform_int_distribution<int64_t>(fragment.low, fragment.high)(rng));
 }
 
 /// Flat, xyz where the grid allows it, or one of the persistent pid types.
@@ -455,6 +509,8 @@ Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
     config.num_sm_multiplier = random_power(rng, 1, kMaxNumSmMultiplier);
   config.num_warps = static_cast<int>(random_power(rng, 1, kMaxNumWarps));
   config.num_stages = std::uniform_int_distribution<int>(1, kMaxNumStages)(rng);
+  for (size_t i = 0; i < facts_.tunables.size(); ++i)
+    config.tunables[i] = random_tunable_value(facts_.tunables[i].fragment, rng);
   return config;
 }
 

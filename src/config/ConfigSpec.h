@@ -12,6 +12,11 @@
 
 namespace helion {
 
+/// The config field a user tunable named `name` would read as: the field
+/// itself, or one whose singular spelling it is (`block_size` for
+/// `block_sizes`); "" when the name is free.
+std::string tunable_name_conflict(const std::string &name);
+
 class ConfigSpec {
 public:
   explicit ConfigSpec(KernelFacts facts);

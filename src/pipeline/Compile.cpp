@@ -29,7 +29,8 @@ struct AnalyzedKernel {
 namespace {
 
 KernelFacts kernel_facts(const ir::DeviceKernel &device,
-                         const std::vector<RegisteredBlockSize> &registered) {
+                         const std::vector<RegisteredBlockSize> &registered,
+                         const std::vector<RegisteredTunable> &tunables) {
   KernelFacts facts;
   std::map<int, int64_t> registered_mins; // by block
   std::map<int, SymInt> registered_symbol;
@@ -113,6 +114,8 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device,
   }
   facts.memory_ops = device.memory_ops;
   facts.has_matmul = device.has_matmul;
+  for (const RegisteredTunable &tunable : tunables)
+    facts.tunables.push_back({tunable.name, tunable.fragment, tunable.calls.front()->span});
   return facts;
 }
 
@@ -144,7 +147,7 @@ CompiledKernel::CompiledKernel(const Json &request) : kernel_(std::make_unique<A
     });
     spec_ = timed(log, "config space",
                   [&] {
-      return std::make_unique<ConfigSpec>(kernel_facts(k.device, k.host.findings.block_sizes));
+      return std::make_unique<ConfigSpec>(kernel_facts(k.device, k.host.findings.block_sizes, k.host.findings.tunables));
     });
     return 0;
   });

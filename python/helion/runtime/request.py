@@ -165,6 +165,7 @@ def _closure_values(fn: types.FunctionType) -> dict[str, Any]:
 
 
 def describe_global(value: Any) -> dict[str, Any]:
+    from ..autotuner.fragments import Fragment
     from .kernel import Kernel
 
     if isinstance(value, types.ModuleType):
@@ -175,6 +176,10 @@ def describe_global(value: Any) -> dict[str, Any]:
         return {"kind": "dtype", "name": dtype_name(value)}
     if isinstance(value, Kernel):
         value = value.fn
+    if isinstance(value, Fragment):
+        return {"kind": "fragment", "fragment": value.describe()}
+    if isinstance(value, type) and issubclass(value, Fragment):
+        return {"kind": "fragment_class", "name": value.__name__}
     if isinstance(value, types.FunctionType):
         return {
             "kind": "function",
