@@ -287,6 +287,131 @@ TEST(ConfigSpace, PersistentConfigsRoundTripAndMutateTheirMultiplier) {
     EXPECT_EQ(blocked.random_config(rng).pid_type, "persistent_blocked");
 }
 
+KernelFacts tunable_facts() {
+  KernelFacts facts = elementwise_facts();
+  auto tunable = [](const std::string &name, const std::string &cls, const char *args) {
+    return TunableFacts{name, make_fragment(cls, Json::parse(args)), {}};
+  };
+  facts.tunables.push_back(
+      tunable("split", "PowerOfTwoFragment", R"({"low": 1, "high": 16, "default_val": 2})"));
+  facts.tunables.push_back(
+      tunable("repeat", "IntegerFragment", R"({"low": -3, "high": 3, "default_val": null})"));
+  facts.tunables.push_back(tunable("mode", "EnumFragment",
+                                   R"({"choices": [1, 2.5, 4], "search_choices": [2.5, 4]})"));
+  facts.tunables.push_back(tunable("flag", "BooleanFragment", "{}"));
+  return facts;
+}
+
+TEST(ConfigSpace, UserTunablesAreGenesTheSearchDraws) {
+  ConfigSpec spec(tunable_facts());
+  ConfigSpace space(spec);
+  std::vector<const Gene *> genes;
+  for (const Gene &gene : space.genes())
+    if (gene.kind == Gene::Kind::Tunable) genes.push_back(&gene);
+  ASSERT_EQ(genes.size(), 4u);
+  EXPECT_EQ(genes[0]->name, "split");
+  EXPECT_EQ((std::pair<int, int>{genes[0]->low, genes[0]->high}), (std::pair<int, int>{0, 4}));
+  EXPECT_EQ((std::pair<int, int>{genes[1]->low, genes[1]->high}), (std::pair<int, int>{-3, 3}));
+  EXPECT_TRUE(genes[2]->categorical); // the search choices only
+  EXPECT_EQ(genes[2]->high, 1);
+  EXPECT_TRUE(genes[3]->categorical);
+
+  Config defaults = space.default_config();
+  EXPECT_EQ(spec.to_json(defaults).dump().substr(spec.to_json(defaults).dump().find("\"split\"")),
+            R"("split": 2, "repeat": -3, "mode": 1, "flag": false})");
+  std::map<std::string, std::set<std::string>> drawn;
+  std::mt19937_64 rng(21);
+  for (int i = 0; i < 300; ++i) {
+    Config config = space.random_config(rng);
+    ASSERT_TRUE(valid(spec, config));
+    EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
+    for (size_t t = 0; t < config.tunables.size(); ++t)
+      drawn[spec.facts().tunables[t].name].insert(config.tunables[t].dump());
+  }
+  EXPECT_EQ(drawn["split"], (std::set<std::string>{"1", "2", "4", "8", "16"}));
+  EXPECT_EQ(drawn["repeat"].size(), 7u);
+  EXPECT_EQ(drawn["mode"], (std::set<std::string>{"2.5", "4"}));
+  EXPECT_EQ(drawn["flag"], (std::set<std::string>{"false", "true"}));
+  // Neighbours of the default step each tunable; the default mode, 1, is no
+  // search choice, so the search moves it to one (2.5 or 4).
+  std::set<std::string> steps;
+  for (const Config &neighbor : space.neighbors(defaults))
+    for (size_t t = 0; t < neighbor.tunables.size(); ++t)
+      if (neighbor.tunables[t] != defaults.tunables[t])
+        steps.insert(spec.facts().tunables[t].name + "=" + neighbor.tunables[t].dump());
+  EXPECT_EQ(steps, (std::set<std::string>{"split=1", "split=4", "repeat=-2", "mode=2.5",
+                                          "mode=4", "flag=true"}));
+}
+
+TEST(ConfigSpace, UserTunablesAreValidatedByTheirFragment) {
+  ConfigSpec spec(tunable_facts());
+  Config config = spec.normalize(Json::parse(R"({"split": 16, "mode": 2.5, "flag": true})"));
+  EXPECT_EQ(config.tunables[0], Json(int64_t(16)));
+  // An int equal to a float choice reads as that choice.
+  EXPECT_EQ(spec.normalize(Json::parse(R"({"mode": 4.0})")).tunables[2], Json(int64_t(4)));
+  auto message = [&](const char *text) {
+    try {
+      spec.normalize(Json::parse(text));
+    } catch (const UserError &error) {
+      return std::string(error.what());
+    }
+    return std::string("<no error>");
+  };
+  EXPECT_EQ(message(R"({"split": 3})"),
+            "split: 3 is not a value of PowerOfTwoFragment(1, 16, 2); use a power of two "
+            "between 1 and 16");
+  EXPECT_EQ(message(R"({"repeat": 4})"),
+            "repeat: 4 is not a value of IntegerFragment(-3, 3, None); use an int between -3 "
+            "and 3");
+  EXPECT_EQ(message(R"({"mode": 3})"),
+            "mode: 3 is not a value of EnumFragment((1, 2.5, 4), (2.5, 4)); use one of 1, 2.5, 4");
+  EXPECT_EQ(message(R"({"flag": 0})"),
+            "flag: 0 is not a value of BooleanFragment(); use true or false");
+  Config bad = spec.default_config();
+  bad.tunables.pop_back();
+  EXPECT_THROW(spec.validate(bad), UserError);
+  // A tunable may not read as a config field.
+  KernelFacts clash = tunable_facts();
+  clash.tunables[1].name = "loop_order";
+  try {
+    ConfigSpec conflicted(clash);
+    ADD_FAILURE() << "no error";
+  } catch (const UserError &error) {
+    EXPECT_EQ(error.kind(), "TunableNameConflict");
+    EXPECT_NE(std::string(error.what()).find("'loop_orders'"), std::string::npos);
+  }
+}
+
+TEST(ConfigSpace, FragmentsCheckTheirArguments) {
+  auto message = [](const std::string &cls, const char *args) {
+    try {
+      make_fragment(cls, Json::parse(args));
+    } catch (const UserError &error) {
+      return std::string(error.what());
+    }
+    return std::string("<no error>");
+  };
+  EXPECT_EQ(message("IntegerFragment", R"({"low": 2, "high": 1, "default_val": null})"),
+            "IntegerFragment: low=2 is above high=1");
+  EXPECT_EQ(message("IntegerFragment", R"({"low": 0, "high": 4294967296, "default_val": null})"),
+            "IntegerFragment: high=4294967296 is out of range; use an int within ±1073741823");
+  EXPECT_EQ(message("PowerOfTwoFragment", R"({"low": 0, "high": 8, "default_val": null})"),
+            "PowerOfTwoFragment: low=0 and high=8 must be powers of two");
+  EXPECT_EQ(message("EnumFragment", R"({"choices": [], "search_choices": null})"),
+            "EnumFragment: choices must be a non-empty tuple of constants, got ()");
+  EXPECT_EQ(message("EnumFragment", R"({"choices": [1, 2], "search_choices": [3]})"),
+            "EnumFragment: search_choices (3,) must be a non-empty subset of choices (1, 2)");
+  EXPECT_EQ(message("ListOf", R"({"inner": 3, "length": 2})"),
+            "ListOf: inner must be a fragment, got 3");
+  EXPECT_EQ(message("Fragment", "{}"),
+            "Fragment: not a fragment class; use PowerOfTwoFragment, IntegerFragment, "
+            "EnumFragment, BooleanFragment or ListOf");
+  Fragment clamped = make_fragment("PowerOfTwoFragment",
+                                   Json::parse(R"({"low": 4, "high": 64, "default_val": 128})"));
+  EXPECT_EQ(clamped.default_value(), Json(int64_t(64)));
+  EXPECT_EQ(fragment_from_description(clamped.describe()), clamped);
+}
+
 TEST(ConfigSpace, FixedTilesNeverChange) {
   ConfigSpec spec(fixed_facts());
   ConfigSpace space(spec);
