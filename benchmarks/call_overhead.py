@@ -3,14 +3,16 @@
 Prints the per-call time (µs, the median over repeats of back-to-back calls,
 so the CPU's cost of issuing a call, which is what bounds tiny kernels) of:
 
-- ours: ``add(x, x)``, a cached call of a compiled helion kernel;
+- ours: ``add(x, x)``, a cached call of a compiled helion kernel (on a GPU
+  its launch goes straight to Triton's C launcher: ``runtime/launcher.py``);
 - ``x + x``: a plain torch op;
 - a raw Triton JIT launch of the same add (``kernel[grid](...)`` plus the
   output's allocation), GPU only;
 - CUDA graph replay of one captured ``add(x, x)``, GPU only;
 
-and the split of ours: the guard (specialization key and lookup), the host
-function with its launch skipped (allocation, checks, grid), and the launch.
+the ratios of ours to ``x + x`` and to the raw Triton launch, and the split
+of ours: the guard (specialization key and lookup), the host function with
+its launch skipped (allocation, checks, grid), and the launch.
 
 On a machine without a GPU the kernel runs under Triton's interpreter, whose
 launch executes the kernel in Python: there the launch is stubbed out and the
@@ -97,23 +99,22 @@ def cuda_graph_replay(x: torch.Tensor) -> Callable[[], None]:
 def split(x: torch.Tensor, calls: int, repeats: int) -> dict[str, float]:
     """The guard, the host function without its launch, and the launch alone."""
     args = (x, x)
-    bound = add.bind(args)
     key = add._key
-    table = add._bound
-    guard = per_call_us(lambda: table.get(key(args)), calls, repeats)
-    host = bound._host_without_launches()
+    ready = add._ready
+    guard = per_call_us(lambda: ready.get(key(args)), calls, repeats)
+    host = add.bind(args)._host_without_launches()
     host_only = per_call_us(lambda: host(*args), calls, repeats)
-    launch = captured_launch(bound, args)
+    launch = captured_launch(args)
     launch_only = per_call_us(launch, calls, repeats) if launch is not None else float("nan")
     return {"guard (key + lookup)": guard, "host function, launch skipped": host_only,
             "launch": launch_only}
 
 
-def captured_launch(bound: Any, args: tuple[Any, ...]) -> Callable[[], None] | None:
+def captured_launch(args: tuple[Any, ...]) -> Callable[[], None] | None:
     """The host function's launch with its arguments, replayable alone (GPU only)."""
     if not ON_GPU:
         return None
-    run = bound._run
+    run = add._ready[add._key(args)]
     namespace = run.__globals__
     recorded: list[Callable[[], None]] = []
     for name, value in list(namespace.items()):
@@ -135,17 +136,22 @@ class _Recorder:
 
     def __getitem__(self, grid: Any) -> Callable[..., None]:
         def launch(*args: Any, **options: Any) -> None:
-            self.launcher.launch(grid, args, options)
-            self.recorded.append(lambda: self.launcher.launch(grid, args, options))
+            self.launcher[grid](*args, **options)
+            self.recorded.append(lambda: self.launcher[grid](*args, **options))
 
         return launch
+
+
+def direct_launch_count() -> int:
+    run = next(iter(add._ready.values()))
+    return sum(v.direct_launches for v in run.__globals__.values() if isinstance(v, Launcher))
 
 
 def stub_launches(x: torch.Tensor) -> None:
     """Under the interpreter: every launch of ``add(x, x)`` does nothing (see the module's doc)."""
     bound = add.bind((x, x))
     bound.set_config(bound.config_spec.default_config())
-    bound._run = bound._host_without_launches()
+    add._ready[add._key((x, x))] = bound._host_without_launches()
 
 
 def main() -> None:
@@ -179,6 +185,9 @@ def main() -> None:
     for name, value in rows:
         print(f"  {name:<48} {value:8.2f} µs")
     print(f"  {'ours / (x + x)':<48} {rows[0][1] / rows[1][1]:8.2f} x")
+    if ON_GPU:
+        print(f"  {'ours / raw Triton JIT launch':<48} {rows[0][1] / rows[2][1]:8.2f} x")
+        print(f"  {'direct launches so far':<48} {direct_launch_count():8d}")
     print("split of ours:")
     for name, value in split(x, calls, repeats).items():
         print(f"  {name:<48} {value:8.2f} µs")

@@ -16,6 +16,7 @@ _settings.enable_triton_interpreter_without_gpu(_torch.cuda.is_available())
 from . import exc, language, runtime  # noqa: E402 - after Triton's interpreter is decided
 from ._config import Config  # noqa: E402
 from ._settings import RefMode, Settings  # noqa: E402
+from ._version import __version__  # noqa: E402
 from .runtime import BoundKernel, Kernel, aot_kernel, from_cache, jit, kernel  # noqa: E402
 
 
@@ -29,7 +30,6 @@ def next_power_of_2(n: int) -> int:
     return 1 if n <= 1 else 1 << (n - 1).bit_length()
 
 
-__version__ = "0.1.0"
 
 __all__ = [
     "BoundKernel",

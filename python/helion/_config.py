@@ -10,9 +10,10 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-# The seed's fields in the order they are printed; the other built-in keys
-# (later spellings, P1 fields) follow in the order they were given, and the
-# user's tunables after them.
+# The fields in the order they are printed (the seed's, with the later
+# per-loop fields in the autotuner's key order among them); the other built-in
+# keys (P1 fields) follow in the order they were given, and the user's
+# tunables after them.
 _FIELD_ORDER = (
     "block_sizes",
     "loop_orders",
@@ -20,11 +21,21 @@ _FIELD_ORDER = (
     "reduction_loops",
     "l2_grouping",
     "l2_groupings",
+    "range_unroll_factors",
+    "range_warp_specializes",
+    "range_num_stages",
+    "range_multi_buffers",
+    "range_flattens",
+    "static_ranges",
     "indexing",
+    "atomic_indexing",
     "use_yz_grid",
     "pid_type",
+    "num_sm_multiplier",
     "num_warps",
     "num_stages",
+    "load_eviction_policies",
+    "maxnreg",
 )
 
 

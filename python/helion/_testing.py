@@ -13,7 +13,6 @@ import contextlib
 import importlib.util
 import os
 import sys
-import time
 import unittest
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ import torch
 from . import exc
 from ._config import Config
 from ._settings import RefMode, Settings
+from .autotuner.benchmarking import do_bench_generic as do_bench
 from .runtime import Kernel, ref_mode
 
 DEVICE = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
@@ -290,31 +290,6 @@ def import_path(path: str | Path) -> Any:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def do_bench(
-    fn: Callable[[], Any],
-    warmup: int = 25,
-    rep: int = 100,
-    grad_to_none: Sequence[torch.Tensor] | None = None,
-    quantiles: Sequence[float] | None = None,
-    return_mode: str = "mean",
-) -> Any:
-    """Milliseconds per call of ``fn``: Triton's ``do_bench`` on a GPU; on the
-    CPU the median of repeated wall-clock runs over about ``rep`` ms."""
-    if is_cuda():
-        from triton.testing import do_bench as triton_do_bench
-
-        return triton_do_bench(fn, warmup, rep, grad_to_none, quantiles, return_mode)
-    fn()
-    times: list[float] = []
-    deadline = time.perf_counter() + rep / 1000
-    while not times or (time.perf_counter() < deadline and len(times) < 1000):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return times[len(times) // 2]
 
 
 # --- checking outputs ---------------------------------------------------------------

@@ -7,6 +7,9 @@ caret under it; the class tells what kind of mistake it is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 class Base(RuntimeError):
     """Root of every Helion error and warning."""
@@ -504,6 +507,19 @@ class NoAOTHeuristicWarning(BaseWarning):
 
 class TiledKMatmulAccumulationWarning(BaseWarning):
     pass
+
+
+def call_core(method: Callable[..., Any], *args: Any) -> Any:
+    """Calls into the compiler core, turning its errors into ``helion.exc`` ones.
+
+    ``from None``: the user sees the diagnostic, not the compiler's insides.
+    """
+    from . import _core
+
+    try:
+        return method(*args)
+    except (_core.UserError, _core.InternalError) as error:
+        raise _from_core(error) from None
 
 
 def _from_core(error: Exception) -> Base:

@@ -96,6 +96,10 @@ AutotuneOptions AutotuneOptions::from_json(const Json &json, const ConfigSpec &s
       options.device.max_threads_per_block = device["max_threads_per_block"].as_int();
     if (device["supports_tensor_descriptor"].is_bool())
       options.device.supports_tensor_descriptor = device["supports_tensor_descriptor"].as_bool();
+    if (device["supports_warp_specialize"].is_bool())
+      options.device.supports_warp_specialize = device["supports_warp_specialize"].as_bool();
+    if (device["supports_maxnreg"].is_bool())
+      options.device.supports_maxnreg = device["supports_maxnreg"].as_bool();
   }
   return options;
 }
@@ -159,7 +163,8 @@ public:
   Driver(const ConfigSpec &spec, const AutotuneOptions &options, const EvaluateBatch &evaluate,
          const LogLine &log)
       : spec_(spec), options_(options), evaluate_(evaluate), log_(log),
-        space_(spec, options.overrides, options.device.supports_tensor_descriptor),
+        space_(spec, options.overrides, options.device.supports_tensor_descriptor,
+               options.device.supports_warp_specialize, options.device.supports_maxnreg),
         start_(std::chrono::steady_clock::now()),
         clock_start_(options.clock ? options.clock() : 0.0) {}
 

@@ -21,6 +21,9 @@ struct DeviceInfo {
   int64_t shared_memory_per_block = 232448; ///< bytes (H100: 227 KiB)
   int max_threads_per_block = 1024;
   bool supports_tensor_descriptor = true; ///< Hopper or newer
+  /// Blackwell or newer (capability 10), and the allow_warp_specialize setting.
+  bool supports_warp_specialize = false;
+  bool supports_maxnreg = true; ///< CUDA: ptxas takes a register limit
 };
 
 /// One search strategy's spellings: `name` (settings, logs), the class name

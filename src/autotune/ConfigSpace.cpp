@@ -1,5 +1,7 @@
 #include "autotune/ConfigSpace.h"
 
+#include "config/ConfigRules.h"
+
 #include "support/Diagnostics.h"
 
 #include <algorithm>
@@ -79,9 +81,12 @@ static Json tunable_from_gene(const Fragment &fragment, int value) {
   return Json(static_cast<int64_t>(value));
 }
 
-ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tensor_descriptor)
+ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tensor_descriptor,
+                         bool allow_warp_specialize, bool allow_maxnreg)
     : spec_(spec), overrides_(std::move(overrides)),
-      allow_tensor_descriptor_(allow_tensor_descriptor), base_(spec.default_config()) {
+      allow_tensor_descriptor_(allow_tensor_descriptor),
+      allow_warp_specialize_(allow_warp_specialize), allow_maxnreg_(allow_maxnreg),
+      base_(spec.default_config()) {
   if (!overrides_.is_object()) overrides_ = Json::object();
   Json description = spec_.describe();
   for (const Json &style : description["indexing"].as_array())
@@ -136,10 +141,12 @@ ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tens
       pid_types_.push_back(type.as_string());
   add_gene(Gene::Kind::PidType, 0, 0, 0, static_cast<int>(pid_types_.size()) - 1, true,
            "pid_type");
-  add_gene(Gene::Kind::NumSmMultiplier, 0, 0, 0, kMaxLog2NumSmMultiplier, false,
-           "num_sm_multiplier");
+  if (has_persistent_pid_type())
+    add_gene(Gene::Kind::NumSmMultiplier, 0, 0, 0, kMaxLog2NumSmMultiplier, false,
+             "num_sm_multiplier");
   add_gene(Gene::Kind::NumWarps, 0, 0, 0, kMaxLog2NumWarps, false, "num_warps");
   add_gene(Gene::Kind::NumStages, 0, 0, 1, kMaxNumStages, false, "num_stages");
+  add_loop_genes();
   const auto &tunables = spec_.facts().tunables;
   for (size_t i = 0; i < tunables.size(); ++i) {
     const Fragment &fragment = tunables[i].fragment;
@@ -158,6 +165,10 @@ ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tens
   // Invalid overrides are the user's mistake: let normalize say so.
   default_ = spec_.normalize(overrides_);
   default_ = apply_overrides(base_);
+}
+
+bool ConfigSpace::has_persistent_pid_type() const {
+  return std::any_of(pid_types_.begin(), pid_types_.end(), config_rules::is_persistent);
 }
 
 void ConfigSpace::add_gene(Gene::Kind kind, size_t index, size_t dim, int low, int high,
@@ -250,6 +261,9 @@ std::vector<int> ConfigSpace::gene_values(const Config &config) const {
       value = tunable_gene_value(spec_.facts().tunables[gene.index].fragment,
                                  config.tunables[gene.index]);
       break;
+    default:
+      value = loop_gene_value(gene, config);
+      break;
     }
     values[g] = std::clamp(value, gene.low, gene.high);
   }
@@ -271,18 +285,10 @@ std::vector<int> ConfigSpace::gene_values(const Config &config) const {
   return values;
 }
 
-static bool allows_xyz(const KernelFacts &facts, const Config &config) {
-  for (size_t i = 0; i < facts.tiles.size(); ++i) {
-    size_t dims = config.tiles[i].flatten ? 1 : facts.tiles[i].size_hints.size();
-    if (facts.tiles[i].is_grid && dims > 3) return false;
-  }
-  return true;
-}
-
 Config ConfigSpace::decode(const std::vector<int> &values) const {
   check_internal(values.size() == genes_.size(), "decode: wrong number of genes");
   Config config = base_;
-  std::vector<std::string> indexing;
+  std::vector<std::string> indexing, atomic_indexing;
   for (size_t g = 0; g < genes_.size(); ++g) {
     const Gene &gene = genes_[g];
     int value = std::clamp(values[g], gene.low, gene.high);
@@ -328,6 +334,9 @@ Config ConfigSpace::decode(const std::vector<int> &values) const {
       config.tunables[gene.index] =
           tunable_from_gene(spec_.facts().tunables[gene.index].fragment, value);
       break;
+    default:
+      decode_loop_gene(gene, value, config, atomic_indexing);
+      break;
     }
   }
   for (TileChoice &tile : config.tiles) {
@@ -341,10 +350,129 @@ Config ConfigSpace::decode(const std::vector<int> &values) const {
                               [&](const std::string &style) { return style == indexing[0]; });
   if (all_same) indexing.resize(1);
   config.indexing = indexing;
-  if (config.pid_type == "xyz" && !allows_xyz(spec_.facts(), config)) config.pid_type = "flat";
-  // Flat and xyz programs take one tile each: the multiplier would be invalid.
-  if (!config.is_persistent()) config.num_sm_multiplier = 1;
+  if (config.pid_type == "xyz" && !config_rules::allows_xyz(spec_.facts(), config)) config.pid_type = "flat";
+  if (!atomic_indexing.empty()) config.atomic_indexing = std::move(atomic_indexing);
+  spec_.settle_loop_fields(config);
   return apply_overrides(config);
+}
+
+void ConfigSpace::add_loop_genes() {
+  const KernelFacts &facts = spec_.facts();
+  Json description = spec_.describe();
+  int option_max = static_cast<int>(description["range_option_max"].as_int());
+  for (const Json &policy : description["load_eviction_policies"].as_array())
+    eviction_policies_.push_back(policy.as_string());
+  for (const Json &registers : description["maxnreg"].as_array())
+    if (!registers.is_null()) maxnreg_choices_.push_back(static_cast<int>(registers.as_int()));
+  for (const Json &style : description["atomic_indexing"].as_array())
+    atomic_styles_.push_back(style.as_string());
+  // Top-level range entries and maxnreg count only for persistent pid
+  // types: without those in the space they have no genes.
+  bool persistent = has_persistent_pid_type();
+  for (size_t i = 0; i < facts.loops.size(); ++i) {
+    if (facts.loops[i].top_level && !persistent) continue;
+    add_gene(Gene::Kind::RangeUnroll, i, 0, 0, option_max, false,
+             indexed("range_unroll_factors", i));
+    if (allow_warp_specialize_)
+      add_gene(Gene::Kind::RangeWarpSpecialize, i, 0, 0, 2, true,
+               indexed("range_warp_specializes", i));
+    add_gene(Gene::Kind::RangeNumStages, i, 0, 0, option_max, false,
+             indexed("range_num_stages", i));
+    add_gene(Gene::Kind::RangeMultiBuffer, i, 0, 0, 2, true, indexed("range_multi_buffers", i));
+    add_gene(Gene::Kind::RangeFlatten, i, 0, 0, 2, true, indexed("range_flattens", i));
+  }
+  size_t statics = static_cast<size_t>(description["static_ranges"].as_int());
+  for (size_t k = 0; k < statics; ++k)
+    add_gene(Gene::Kind::StaticRange, k, 0, 0, 1, true, indexed("static_ranges", k));
+  if (allow_tensor_descriptor_)
+    for (int op = 0; op < facts.atomic_ops; ++op)
+      add_gene(Gene::Kind::AtomicIndexing, static_cast<size_t>(op), 0, 0, 1, true,
+               facts.atomic_ops == 1 ? "atomic_indexing" : indexed("atomic_indexing", op));
+  int policies = static_cast<int>(eviction_policies_.size()) - 1;
+  for (int load = 0; load < facts.policy_loads; ++load)
+    add_gene(Gene::Kind::EvictionPolicy, static_cast<size_t>(load), 0, 0, policies, true,
+             indexed("load_eviction_policies", load));
+  // A persistent pid type's program may trade registers for occupancy;
+  // decode drops maxnreg for the other pid types.
+  if (allow_maxnreg_ && persistent)
+    add_gene(Gene::Kind::Maxnreg, 0, 0, 0, static_cast<int>(maxnreg_choices_.size()), false,
+             "maxnreg");
+}
+
+static int optional_bool_gene(const std::optional<bool> &value) {
+  return value ? (*value ? 2 : 1) : 0;
+}
+
+static std::optional<bool> optional_bool_of_gene(int value) {
+  return value == 0 ? std::nullopt : std::optional<bool>(value == 2);
+}
+
+template <typename T> static int index_in(const std::vector<T> &values, const T &value) {
+  auto found = std::find(values.begin(), values.end(), value);
+  return found == values.end() ? 0 : static_cast<int>(found - values.begin());
+}
+
+int ConfigSpace::loop_gene_value(const Gene &gene, const Config &config) const {
+  auto range = [&]() -> const RangeChoice & { return config.ranges.at(gene.index); };
+  switch (gene.kind) {
+  case Gene::Kind::RangeUnroll:
+    return range().unroll_factor;
+  case Gene::Kind::RangeWarpSpecialize:
+    return optional_bool_gene(range().warp_specialize);
+  case Gene::Kind::RangeNumStages:
+    return range().num_stages;
+  case Gene::Kind::RangeMultiBuffer:
+    return optional_bool_gene(range().multi_buffer);
+  case Gene::Kind::RangeFlatten:
+    return optional_bool_gene(range().flatten);
+  case Gene::Kind::StaticRange:
+    return config.static_ranges.at(gene.index) ? 1 : 0;
+  case Gene::Kind::AtomicIndexing:
+    return index_in(atomic_styles_, config.atomic_indexing_for(
+                                        config.atomic_indexing.size() == 1 ? 0 : gene.index));
+  case Gene::Kind::EvictionPolicy:
+    return index_in(eviction_policies_, config.load_eviction_policies.at(gene.index));
+  case Gene::Kind::Maxnreg:
+    return config.maxnreg ? 1 + index_in(maxnreg_choices_, *config.maxnreg) : 0;
+  default:
+    check_internal(false, "loop_gene_value: not a loop gene");
+    return 0;
+  }
+}
+
+void ConfigSpace::decode_loop_gene(const Gene &gene, int value, Config &config,
+                                   std::vector<std::string> &atomic_indexing) const {
+  switch (gene.kind) {
+  case Gene::Kind::RangeUnroll:
+    config.ranges.at(gene.index).unroll_factor = value;
+    break;
+  case Gene::Kind::RangeWarpSpecialize:
+    config.ranges.at(gene.index).warp_specialize = optional_bool_of_gene(value);
+    break;
+  case Gene::Kind::RangeNumStages:
+    config.ranges.at(gene.index).num_stages = value;
+    break;
+  case Gene::Kind::RangeMultiBuffer:
+    config.ranges.at(gene.index).multi_buffer = optional_bool_of_gene(value);
+    break;
+  case Gene::Kind::RangeFlatten:
+    config.ranges.at(gene.index).flatten = optional_bool_of_gene(value);
+    break;
+  case Gene::Kind::StaticRange:
+    config.static_ranges.at(gene.index) = value != 0;
+    break;
+  case Gene::Kind::AtomicIndexing:
+    atomic_indexing.push_back(atomic_styles_.at(value));
+    break;
+  case Gene::Kind::EvictionPolicy:
+    config.load_eviction_policies.at(gene.index) = eviction_policies_.at(value);
+    break;
+  case Gene::Kind::Maxnreg:
+    config.maxnreg = value == 0 ? std::nullopt : std::optional<int>(maxnreg_choices_.at(value - 1));
+    break;
+  default:
+    check_internal(false, "decode_loop_gene: not a loop gene");
+  }
 }
 
 std::vector<double> ConfigSpace::encode(const Config &config) const {

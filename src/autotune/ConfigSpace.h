@@ -30,9 +30,20 @@ struct Gene {
     Tunable, ///< a user tunable: log2 (PowerOfTwo), the int (Integer) or the choice's index
     NumWarps,   ///< log2
     NumStages,
+    RangeUnroll,         ///< a loop's loop_unroll_factor, 0 omitted
+    RangeWarpSpecialize, ///< 0 omitted, 1 false, 2 true
+    RangeNumStages,      ///< a loop's num_stages, 0 omitted
+    RangeMultiBuffer,    ///< 0 omitted, 1 false, 2 true
+    RangeFlatten,        ///< 0 omitted, 1 false, 2 true
+    StaticRange,         ///< 0/1: the loop unrolls with tl.static_range
+    AtomicIndexing,      ///< index into the atomic indexing styles
+    EvictionPolicy,      ///< index into the eviction policies
+    Maxnreg,             ///< 0 none, else 1 + index into the maxnreg choices
   };
   Kind kind;
-  size_t index = 0; ///< the tile call, reduction or memory op it belongs to
+  /// the tile call, reduction, memory op, range entry, static range, load or
+  /// atomic op it belongs to
+  size_t index = 0;
   size_t dim = 0;   ///< the tile dimension (Block); the dimension count (LoopOrder)
   int low = 0;
   int high = 0;
@@ -44,8 +55,12 @@ class ConfigSpace {
 public:
   /// `overrides` are fields forced in every config (the user's spelling);
   /// throws UserError("InvalidConfig") when they are invalid for the kernel.
+  /// What the GPU lacks is not searched: tensor descriptors (before Hopper),
+  /// warp specialization (before Blackwell, or disallowed by the settings),
+  /// maxnreg (not CUDA).
   ConfigSpace(const ConfigSpec &spec, Json overrides = Json::object(),
-              bool allow_tensor_descriptor = true);
+              bool allow_tensor_descriptor = true, bool allow_warp_specialize = false,
+              bool allow_maxnreg = true);
 
   const ConfigSpec &spec() const { return spec_; }
   const std::vector<Gene> &genes() const { return genes_; }
@@ -86,18 +101,32 @@ public:
   std::string key(const Config &config) const;
 
 private:
+  /// Whether the PidType gene offers a persistent pid type (so the genes
+  /// only those use, num_sm_multiplier, maxnreg and top-level range entries,
+  /// exist).
+  bool has_persistent_pid_type() const;
   void add_gene(Gene::Kind kind, size_t index, size_t dim, int low, int high, bool categorical,
                 std::string name);
+  /// The genes of range_*, static_ranges, atomic_indexing,
+  /// load_eviction_policies and maxnreg; their values and how they decode.
+  void add_loop_genes();
+  int loop_gene_value(const Gene &gene, const Config &config) const;
+  void decode_loop_gene(const Gene &gene, int value, Config &config,
+                        std::vector<std::string> &atomic_indexing) const;
   int step(const Gene &gene, int value, std::mt19937_64 &rng) const;
 
   const ConfigSpec &spec_;
   Json overrides_;
   bool allow_tensor_descriptor_;
+  bool allow_warp_specialize_;
+  bool allow_maxnreg_;
   Config base_; ///< the spec's default config: decode starts from it
   Config default_;
   std::vector<Gene> genes_;
   std::vector<std::string> styles_;
   std::vector<std::string> pid_types_; ///< the PidType gene's values
+  std::vector<std::string> atomic_styles_, eviction_policies_;
+  std::vector<int> maxnreg_choices_;
   std::vector<int64_t> reduction_extents_;
 };
 

@@ -141,7 +141,34 @@ struct MatmulTiling {
 
 } // namespace
 
-static void matmul_seeds(SeedBuilder &builder) {
+static bool feeds_matmul(const TileCallFacts &call, size_t dim) {
+  return dim < call.feeds_matmul.size() && call.feeds_matmul[dim];
+}
+
+/// A grid call's blocks for a matmul tiling: the dims that feed the matmul
+/// take its M and then N, the others (batch, heads) take 1.
+static std::vector<int64_t> matmul_grid_blocks(const TileCallFacts &call,
+                                               const MatmulTiling &tiling) {
+  std::vector<int64_t> blocks(call.size_hints.size(), 1);
+  const int64_t sizes[] = {tiling.m, tiling.n};
+  size_t used = 0;
+  for (size_t dim = 0; dim < blocks.size() && used < 2; ++dim)
+    if (feeds_matmul(call, dim)) blocks[dim] = sizes[used++];
+  return blocks;
+}
+
+/// The dims that feed the matmul vary fastest, the batch dims slowest:
+/// programs next to each other then share operands in L2, and l2_grouping
+/// (over the first two) swizzles M and N.
+static std::vector<int64_t> matmul_loop_order(const TileCallFacts &call) {
+  std::vector<int64_t> order;
+  for (bool matmul_first : {true, false})
+    for (size_t dim = 0; dim < call.size_hints.size(); ++dim)
+      if (feeds_matmul(call, dim) == matmul_first) order.push_back(static_cast<int64_t>(dim));
+  return order;
+}
+
+static void matmul_seeds(SeedBuilder &builder, const KernelFacts &facts) {
   // Tilings that win most often for 16-bit GEMMs on Hopper, best first.
   static const MatmulTiling tilings[] = {
       {128, 128, 64, 8, 3}, {128, 256, 64, 8, 3}, {128, 128, 64, 4, 4}, {64, 128, 64, 4, 4},
@@ -154,15 +181,9 @@ static void matmul_seeds(SeedBuilder &builder) {
     Json config = builder.start();
     for (const auto &call : calls) {
       if (call.grid) {
-        // Leading (batch) dimensions get 1; the last two are M and N.
-        std::vector<int64_t> blocks(call.dims, 1);
-        if (call.dims >= 2) {
-          blocks[call.dims - 2] = tiling.m;
-          blocks[call.dims - 1] = tiling.n;
-        } else {
-          blocks[0] = tiling.m;
-        }
-        builder.set_blocks(config, call, blocks);
+        const TileCallFacts &tile = facts.tiles.at(call.call);
+        builder.set_blocks(config, call, matmul_grid_blocks(tile, tiling));
+        if (call.dims >= 2) builder.set_loop_order(config, call, matmul_loop_order(tile));
       } else {
         builder.set_blocks(config, call, std::vector<int64_t>(call.dims, tiling.k));
       }
@@ -273,7 +294,7 @@ std::vector<Config> heuristic_seeds(const ConfigSpace &space, const DeviceInfo &
   SeedBuilder builder(space, device);
   const KernelFacts &facts = space.spec().facts();
   if (facts.has_matmul)
-    matmul_seeds(builder);
+    matmul_seeds(builder, facts);
   else if (!facts.reductions.empty())
     reduction_seeds(builder, facts);
   else

@@ -13,6 +13,7 @@
 #include <nanobind/stl/vector.h>
 
 #include <exception>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -42,27 +43,32 @@ void init_kernel(CompiledKernel *self, const std::string &request_json) {
 /// A config's values are the user's: `helion.Config` checks that they are
 /// JSON-like, but one that still fails to read (an int beyond 64 bits, say)
 /// is an invalid config, never a crash or an internal error.
-helion::Config normalize(const CompiledKernel &kernel, const std::string &config_json) {
-  Json config;
+Json parse_config(const std::string &config_json) {
   try {
-    config = Json::parse(config_json);
+    return Json::parse(config_json);
   } catch (const std::runtime_error &error) {
     throw helion::UserError("InvalidConfig", std::string("config: ") + error.what());
   }
-  return kernel.normalize(config);
+}
+
+/// The kernel's canonical config for `config_json`: normalized the first time
+/// it (or its canonical form) is seen, then kept by the kernel.
+std::shared_ptr<const helion::Config> canonical(const CompiledKernel &kernel,
+                                                const std::string &config_json) {
+  return kernel.canonical(parse_config(config_json));
 }
 
 void check_source(const std::string &request_json) {
   helion::check_kernel_source(parse_json(request_json, "request"));
 }
 
+/// The default config, kept as the canonical config of `{}`.
 std::string default_config(const CompiledKernel &kernel) {
-  const helion::ConfigSpec &spec = kernel.config_spec();
-  return spec.to_json(spec.default_config()).dump();
+  return kernel.config_spec().to_json(*kernel.canonical(Json::object())).dump();
 }
 
 std::string normalize_config(const CompiledKernel &kernel, const std::string &config_json) {
-  return kernel.config_spec().to_json(normalize(kernel, config_json)).dump();
+  return kernel.config_spec().to_json(*canonical(kernel, config_json)).dump();
 }
 
 std::string config_spec(const CompiledKernel &kernel) {
@@ -70,7 +76,7 @@ std::string config_spec(const CompiledKernel &kernel) {
 }
 
 std::string generate(const CompiledKernel &kernel, const std::string &config_json) {
-  return kernel.generate(normalize(kernel, config_json));
+  return kernel.generate_canonical(parse_config(config_json));
 }
 
 /// A message as Python text. Messages quote file names, whose surrogates JSON
@@ -94,7 +100,7 @@ nb::list warnings(const CompiledKernel &kernel) {
 }
 
 std::string dump_stages(const CompiledKernel &kernel, const std::string &config_json) {
-  return kernel.dump_stages(normalize(kernel, config_json));
+  return kernel.dump_stages(*canonical(kernel, config_json));
 }
 
 /// Runs the search; `evaluate(configs_json, phase)` returns a JSON list of
@@ -208,5 +214,6 @@ NB_MODULE(_core, m) {
       .def("generate", &generate, nb::arg("config_json"))
       .def("dump_stages", &dump_stages, nb::arg("config_json"))
       .def("warnings", &warnings)
+      .def("normalization_count", &CompiledKernel::normalization_count)
       .def("autotune", &autotune, nb::arg("options_json"), nb::arg("evaluate"), nb::arg("log"));
 }

@@ -1,11 +1,15 @@
 #include "codegen/CodeWriter.h"
 #include "codegen/Names.h"
 #include "codegen/TritonCodegen.h"
+#include "ir/LoopEntries.h"
 #include "support/Diagnostics.h"
 #include "support/Text.h"
 
+#include <algorithm>
+#include <climits>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace helion::codegen {
@@ -64,6 +68,7 @@ public:
       scalar_names_.push_back(names_.user(s.name));
     plan_blocks();
     name_blocks();
+    index_loop_entries();
     out_.indent();
     emit_roots();
     out_.dedent();
@@ -307,6 +312,11 @@ private:
     const BlockPlan &plan = plans_[b];
     const BlockNames &n = block_names_[b];
     if (offset != n.offset) out_.line(n.offset + " = " + offset);
+    if (k_.blocks[b].unit) {
+      // One index, as a scalar: no value has this block's dim, nor needs a mask for it.
+      out_.line(n.indices + " = " + n.offset + index_cast());
+      return;
+    }
     out_.line(n.indices + " = " + n.offset + " + tl.arange(0, " + plan.size + ")" + index_cast());
     if (plan.needs_mask) out_.line(n.mask + " = " + n.indices + " < " + range_end(b));
   }
@@ -458,6 +468,23 @@ private:
     return total;
   }
 
+  /// The host's count of `plan`'s blocks covering `extent`, as `triton.cdiv`
+  /// computes it: a constant where the extent is one, else integer arithmetic
+  /// (a call of `triton.cdiv` costs about a microsecond per launch).
+  std::string host_block_count(const SymInt &extent, const BlockPlan &plan) const {
+    int64_t size = plan.size_value;
+    std::string host = module_.host_sym(extent);
+    if (size <= 0) // a size known only at run time
+      return module_.triton() + ".cdiv(" + host + ", " + plan.size_host + ")";
+    std::optional<int64_t> value = sym_constant(extent);
+    if (value && *value >= 0 && *value <= INT64_MAX - size)
+      return std::to_string((*value + size - 1) / size);
+    if (host.find(' ') != std::string::npos) host = "(" + host + ")";
+    // Parenthesized whole: counts are multiplied together, and `a // b * c // d` is not
+    // `(a // b) * (c // d)`.
+    return "((" + host + " + " + std::to_string(size - 1) + ") // " + std::to_string(size) + ")";
+  }
+
   /// Maps `program_id` (kernel code) onto `root`'s tiles; returns the host
   /// code's count of its programs (with `allow_xyz`, the x, y, z counts).
   std::string emit_grid_mapping(const ir::RootLoop &root, const std::string &program_id,
@@ -473,8 +500,7 @@ private:
       emit_flat_indices(root.grid_call,
                         wrap(program_id) + index_cast() + " * " + plans_[leader].size);
       emit_persistent_indices();
-      return module_.triton() + ".cdiv(" + module_.host_sym(flat_extent(tc)) + ", " +
-             plans_[leader].size_host + ")";
+      return host_block_count(flat_extent(tc), plans_[leader]);
     }
     std::vector<int> blocks;
     for (int dim : loop_order(root.grid_call))
@@ -483,8 +509,7 @@ private:
     auto pid = [&](int b) { return block_names_[b].pid; };
     std::vector<std::string> host_counts;
     for (int b : blocks)
-      host_counts.push_back(module_.triton() + ".cdiv(" + module_.host_sym(k_.blocks[b].extent()) +
-                            ", " + plans_[b].size_host + ")");
+      host_counts.push_back(host_block_count(k_.blocks[b].extent(), plans_[b]));
 
     std::string grid;
     bool xyz = allow_xyz && config_.pid_type == "xyz" && blocks.size() <= 3 &&
@@ -612,12 +637,42 @@ private:
     }
   }
 
+  /// Which range entry (ir/LoopEntries.h) each loop reads, and which
+  /// static_ranges entry the loops that have one read.
+  void index_loop_entries() {
+    std::vector<ir::LoopEntry> entries = ir::loop_entries(k_);
+    size_t statics = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const ir::LoopEntry &entry = entries[i];
+      if (entry.kind == ir::LoopEntry::Kind::TileDim) range_entry_of_block_[entry.block] = i;
+      if (entry.kind == ir::LoopEntry::Kind::Range) range_entry_of_loop_[entry.loop_index] = i;
+      if (entry.static_candidate) static_slot_[i] = statics++;
+    }
+  }
+
+  /// The iterator of a loop inside the kernel: `tl.static_range` where the
+  /// config unrolls it, else `tl.range` with the loop's options.
+  std::string range_call(size_t entry, const std::string &begin, const std::string &end,
+                         const std::string &step) {
+    std::string args = begin + ", " + end + ", " + step;
+    auto slot = static_slot_.find(entry);
+    if (slot != static_slot_.end() && slot->second < config_.static_ranges.size() &&
+        config_.static_ranges[slot->second])
+      return "tl.static_range(" + args + ")";
+    if (entry < config_.ranges.size())
+      for (const std::string &keyword : config_.ranges[entry].keyword_arguments())
+        args += ", " + keyword;
+    return "tl.range(" + args + ")";
+  }
+
   void emit_range_loop(const Stmt &s) {
     emit_carried_inits(s);
     std::string index = names_.user(k_.node(s.loop_index).name_hint);
     values_[s.loop_index] = index;
-    out_.line("for " + index + " in tl.range(" + expr(s.range_begin) + ", " + expr(s.range_end) +
-              ", " + expr(s.range_step) + "):");
+    out_.line("for " + index + " in " +
+              range_call(range_entry_of_loop_.at(s.loop_index), expr(s.range_begin),
+                         expr(s.range_end), expr(s.range_step)) +
+              ":");
     emit_region(s.body, [&] { emit_carried_yields(s); });
     out_.forget_source();
   }
@@ -675,8 +730,10 @@ private:
       if (!tc.blocks.empty() && is_flat(tc.blocks.front())) {
         int leader = tc.blocks.front();
         const std::string &offset = block_names_[leader].offset;
-        out_.line("for " + offset + " in tl.range(0, " + kernel_sym(flat_extent(tc)) + ", " +
-                  plans_[leader].size + "):");
+        out_.line("for " + offset + " in " +
+                  range_call(range_entry_of_block_.at(leader), "0", kernel_sym(flat_extent(tc)),
+                             plans_[leader].size) +
+                  ":");
         out_.indent();
         emit_flat_indices(s.tile_call, offset);
         blocks = {leader};
@@ -685,8 +742,12 @@ private:
     for (int b : blocks) {
       if (is_flat(b)) break;
       const std::string &offset = block_names_[b].offset;
-      out_.line("for " + offset + " in tl.range(" + range_begin(b) + ", " + range_end(b) + ", " +
-                plans_[b].size + "):");
+      std::string range =
+          s.kind == Stmt::Kind::ReductionLoop
+              ? "tl.range(" + range_begin(b) + ", " + range_end(b) + ", " + plans_[b].size + ")"
+              : range_call(range_entry_of_block_.at(b), range_begin(b), range_end(b),
+                           plans_[b].size);
+      out_.line("for " + offset + " in " + range + ":");
       out_.indent();
       emit_block_indices(b, offset);
     }
@@ -1115,21 +1176,44 @@ private:
 
   // ---- memory -------------------------------------------------------------
 
+  /// The block a subscript entry covers as block pointers and descriptors see
+  /// it: its block, or the tile of one index whose scalar index it holds
+  /// (squeeze_unit_blocks), addressed as a block of size 1; else -1.
+  int addressed_block(const IndexItem &item) const {
+    if (item.kind == IndexItem::Kind::Block) return item.block;
+    if (item.kind != IndexItem::Kind::Scalar) return -1;
+    const Node &n = k_.node(item.value);
+    return n.op == OpKind::TileIndex && k_.blocks[n.block].unit ? n.block : -1;
+  }
+
+  bool has_unit_blocks(const std::vector<IndexItem> &index) const {
+    for (const IndexItem &item : index)
+      if (item.kind == IndexItem::Kind::Scalar && addressed_block(item) >= 0) return true;
+    return false;
+  }
+
   /// The indexing style a memory op gets: the config's choice when the
   /// access allows it, else the next simpler one.
   std::string access_style(int tensor, const std::vector<IndexItem> &index, int memory_op) {
     std::string want = config_.indexing.empty() ? "pointer" : config_.indexing_for(memory_op);
+    return style_for_access(tensor, index, want);
+  }
+
+  /// `want` where the access allows it, else the next simpler style.
+  std::string style_for_access(int tensor, const std::vector<IndexItem> &index,
+                               const std::string &want) {
     if (want == "pointer") return want;
     const ir::TensorParam &t = k_.tensors[tensor];
     for (size_t d = 0; d < index.size(); ++d) {
-      if (index[d].kind != IndexItem::Kind::Block || is_flat(index[d].block) || index[d].start)
-        return "pointer";
-      const BlockInfo &b = k_.blocks[index[d].block];
+      int block = addressed_block(index[d]);
+      if (block < 0 || is_flat(block) || index[d].start) return "pointer";
+      const BlockInfo &b = k_.blocks[block];
       // Block pointers check bounds against the tensor, so the tile must span it.
       if (b.dynamic_range() || !sym_equal(b.begin, sym_const(0)) || !sym_equal(b.end, t.sizes[d]))
         return "pointer";
     }
-    if (index.empty()) return "pointer";
+    // A single element (every entry a scalar) is one pointer.
+    if (access_dims(index).empty()) return "pointer";
     if (want == "block_ptr") return want;
     // Tensor descriptors (TMA) need a unit inner stride, 16-byte aligned outer
     // strides and an inner block of at least 16 bytes. The inner dimension
@@ -1144,10 +1228,10 @@ private:
       if (!s || (*s * bytes) % 16 != 0) return "block_ptr";
     }
     for (const IndexItem &item : index) {
-      int64_t size = plans_[item.block].size_value;
+      int64_t size = plans_[addressed_block(item)].size_value;
       if (size == 0 || size > 256) return "block_ptr";
     }
-    if (plans_[index.back().block].size_value * bytes < 16) return "block_ptr";
+    if (plans_[addressed_block(index.back())].size_value * bytes < 16) return "block_ptr";
     return want;
   }
 
@@ -1161,14 +1245,14 @@ private:
   std::string block_shape(const std::vector<IndexItem> &index) {
     std::string text = "[";
     for (size_t i = 0; i < index.size(); ++i)
-      text += (i ? ", " : "") + plans_[index[i].block].size;
+      text += (i ? ", " : "") + plans_[addressed_block(index[i])].size;
     return text + "]";
   }
 
   std::string block_offsets(const std::vector<IndexItem> &index) {
     std::string text = "[";
     for (size_t i = 0; i < index.size(); ++i) {
-      int b = index[i].block;
+      int b = addressed_block(index[i]);
       text += (i ? ", " : "") + (plans_[b].persistent ? std::string("0") : block_names_[b].offset);
     }
     return text + "]";
@@ -1178,7 +1262,8 @@ private:
   std::string boundary_dims(const std::vector<IndexItem> &index) {
     std::string dims;
     for (size_t i = 0; i < index.size(); ++i)
-      if (plans_[index[i].block].needs_mask) dims += (dims.empty() ? "" : ", ") + std::to_string(i);
+      if (plans_[addressed_block(index[i])].needs_mask)
+        dims += (dims.empty() ? "" : ", ") + std::to_string(i);
     return dims.empty() ? "" : "[" + dims + "]";
   }
 
@@ -1197,6 +1282,60 @@ private:
       out_.line(name + " = tl.make_tensor_descriptor(" + base + ", " + list_of(t.sizes) + ", " +
                 list_of(t.strides) + ", " + block_shape(*index) + ")");
       descriptors_[memory_op] = name;
+    }
+    for (const ir::RootLoop &root : k_.roots)
+      emit_atomic_descriptors(root.body);
+  }
+
+  /// Whether an atomic goes through a tensor descriptor: the config asks
+  /// for one, the access could use a descriptor store, and Triton 3.6 has a
+  /// descriptor form of the op for the dtype (tensor_descriptor.atomic_add,
+  /// _min, _max, _and, _or, _xor; no xchg or cas; each for a few dtypes).
+  /// Otherwise, and under Triton's interpreter (which has no descriptor
+  /// atomics), the atomic takes pointers. Descriptor atomics return nothing,
+  /// like the pointer atomics generated here.
+  bool atomic_through_descriptor(const Stmt &s) {
+    if (s.mask >= 0 || inputs_.settings.interpreter) return false;
+    if (config_.atomic_indexing_for(static_cast<size_t>(s.atomic_op)) != "tensor_descriptor")
+      return false;
+    DType dtype = k_.tensors[s.tensor].dtype;
+    auto one_of = [&](std::initializer_list<DType> dtypes) {
+      return std::find(dtypes.begin(), dtypes.end(), dtype) != dtypes.end();
+    };
+    bool supported = false;
+    switch (*s.atomic) {
+    case ir::AtomicFn::Add:
+      supported = one_of({DType::Int32, DType::Float32, DType::Float16, DType::BFloat16});
+      break;
+    case ir::AtomicFn::Max:
+    case ir::AtomicFn::Min:
+      supported = one_of({DType::Int32, DType::Int64, DType::Float16, DType::BFloat16});
+      break;
+    case ir::AtomicFn::And:
+    case ir::AtomicFn::Or:
+    case ir::AtomicFn::Xor:
+      supported = one_of({DType::Int32, DType::Int64});
+      break;
+    case ir::AtomicFn::Xchg:
+      break;
+    }
+    return supported &&
+           style_for_access(s.tensor, s.index, "tensor_descriptor") == "tensor_descriptor";
+  }
+
+  /// One descriptor per atomic that uses one, made with the others at the top.
+  void emit_atomic_descriptors(const std::vector<Stmt> &body) {
+    for (const Stmt &s : body) {
+      if (s.kind == Stmt::Kind::Store && s.atomic && atomic_through_descriptor(s)) {
+        const ir::TensorParam &t = k_.tensors[s.tensor];
+        const std::string &base = tensor_names_[s.tensor];
+        std::string name = names_.generated(base + "_atomic_desc_" + std::to_string(s.atomic_op));
+        out_.line(name + " = tl.make_tensor_descriptor(" + base + ", " + list_of(t.sizes) + ", " +
+                  list_of(t.strides) + ", " + block_shape(s.index) + ")");
+        atomic_descriptors_[s.atomic_op] = name;
+      }
+      ir::for_each_region(
+          s, [&](const std::vector<Stmt> &region) { emit_atomic_descriptors(region); });
     }
   }
 
@@ -1258,8 +1397,12 @@ private:
         ++position;
         continue;
       }
+      std::optional<int64_t> size = sym_constant(t.sizes[dim]);
       std::string stride = kernel_sym(t.strides[dim++]);
       std::string term;
+      // A dimension of size 1 broadcasts, as block masks of flex attention
+      // shared by every head do: any scalar index reads its one element.
+      if (item.kind == IndexItem::Kind::Scalar && size && *size == 1) continue;
       if (item.kind == IndexItem::Kind::Scalar) {
         std::string value = expr(item.value);
         term = widened(item.value, value);
@@ -1292,25 +1435,45 @@ private:
     return {pointer, mask};
   }
 
+  /// `, eviction_policy='evict_first'` for a load the source or the config
+  /// gives a policy, else nothing. Triton 3.6's descriptor loads take none
+  /// (tensor_descriptor.load passes ""), so descriptors drop it.
+  std::string eviction_keyword(const Node &n) {
+    std::string policy = n.policy_load >= 0
+                             ? config_.eviction_policy_for(static_cast<size_t>(n.policy_load))
+                             : n.eviction_policy;
+    return policy.empty() ? "" : ", eviction_policy='" + policy + "'";
+  }
+
   std::string load_text(const Node &n) {
     bool extra_mask = !n.operands.empty();
     std::string style = extra_mask ? "pointer" : access_style(n.tensor, n.index, n.memory_op);
-    if (style == "tensor_descriptor")
-      return descriptors_.at(n.memory_op) + ".load(" + block_offsets(n.index) + ")";
+    if (style != "pointer" && has_unit_blocks(n.index))
+      // The block has a size-1 axis per tile of one index; the value has none.
+      return "tl.reshape(" + block_load_text(n, style) + ", " + shape_list(n.type.dims) + ")";
+    if (style != "pointer") return block_load_text(n, style);
     const ir::TensorParam &t = k_.tensors[n.tensor];
-    if (style == "block_ptr")
-      return "tl.load(tl.make_block_ptr(" + tensor_names_[n.tensor] + ", " + list_of(t.sizes) +
-             ", " + list_of(t.strides) + ", " + block_offsets(n.index) + ", " +
-             block_shape(n.index) + ", " + order(n.index.size()) + ")" + load_bounds(n.index) + ")";
+    std::string eviction = eviction_keyword(n);
     auto [pointer, mask] = pointer_and_mask(n.tensor, n.index);
     if (extra_mask) mask = and_extra_mask(mask, n.operands[0], access_dims(n.index));
-    if (mask.empty()) return "tl.load(" + pointer + ")";
+    if (mask.empty()) return "tl.load(" + pointer + eviction + ")";
     if (is_float8(t.dtype))
       // Triton cannot convert `other=0` to a float8 type: the bytes are loaded
       // instead (all zero bits is +0.0 in both float8 formats).
-      return "tl.load((" + pointer + ").to(tl.pointer_type(tl.uint8)), " + mask +
-             ", other=0).to(" + triton_dtype(t.dtype) + ", bitcast=True)";
-    return "tl.load(" + pointer + ", " + mask + ", other=0)";
+      return "tl.load((" + pointer + ").to(tl.pointer_type(tl.uint8)), " + mask + ", other=0" +
+             eviction + ").to(" + triton_dtype(t.dtype) + ", bitcast=True)";
+    return "tl.load(" + pointer + ", " + mask + ", other=0" + eviction + ")";
+  }
+
+  /// A load through a tensor descriptor or a block pointer.
+  std::string block_load_text(const Node &n, const std::string &style) {
+    if (style == "tensor_descriptor")
+      return descriptors_.at(n.memory_op) + ".load(" + block_offsets(n.index) + ")";
+    const ir::TensorParam &t = k_.tensors[n.tensor];
+    return "tl.load(tl.make_block_ptr(" + tensor_names_[n.tensor] + ", " + list_of(t.sizes) +
+           ", " + list_of(t.strides) + ", " + block_offsets(n.index) + ", " +
+           block_shape(n.index) + ", " + order(n.index.size()) + ")" + load_bounds(n.index) +
+           eviction_keyword(n) + ")";
   }
 
   /// `mask` and the user's extra mask node, broadcast to the access's dims.
@@ -1338,7 +1501,13 @@ private:
     if (k_.node(s.value).type.dtype != t.dtype)
       value = wrap(value) + ".to(" + triton_dtype(t.dtype) + ")";
     if (s.atomic) {
-      // Atomics take pointers: block pointers and descriptors have no atomic forms here.
+      if (atomic_descriptors_.count(s.atomic_op)) {
+        if (k_.node(s.value).type.dims != dims)
+          value = "tl.broadcast_to(" + value + ", " + shape_list(dims) + ")";
+        out_.line(atomic_descriptors_.at(s.atomic_op) + ".atomic_" + ir::name(*s.atomic) + "(" +
+                  block_offsets(s.index) + ", " + value + ")");
+        return;
+      }
       auto [pointer, mask] = pointer_and_mask(s.tensor, s.index);
       if (s.mask >= 0) mask = and_extra_mask(mask, s.mask, dims);
       out_.line(std::string("tl.atomic_") + ir::name(*s.atomic) + "(" + pointer + ", " + value +
@@ -1348,6 +1517,8 @@ private:
     std::string style = s.mask >= 0 ? "pointer" : access_style(s.tensor, s.index, s.memory_op);
     if (style != "pointer" && k_.node(s.value).type.dims != dims)
       value = "tl.broadcast_to(" + value + ", " + shape_list(dims) + ")";
+    if (style != "pointer" && has_unit_blocks(s.index))
+      value = "tl.reshape(" + value + ", " + block_shape(s.index) + ")";
     if (style == "tensor_descriptor") {
       out_.line(descriptors_.at(s.memory_op) + ".store(" + block_offsets(s.index) + ", " + value +
                 ")");
@@ -1397,6 +1568,10 @@ private:
   std::map<std::pair<std::string, std::string>, std::string> sym_vars_;
   std::map<int, int> access_tensor_;
   std::map<int, std::string> descriptors_;
+  std::map<int, std::string> atomic_descriptors_; ///< atomic op -> its tensor descriptor
+  std::map<int, size_t> range_entry_of_block_;    ///< inner tile loop block -> its range entry
+  std::map<int, size_t> range_entry_of_loop_;     ///< range() loop's LoopIndex -> its range entry
+  std::map<size_t, size_t> static_slot_;          ///< range entry -> its static_ranges entry
   std::map<int, std::string> combine_names_; ///< combine function -> its @triton.jit function
   std::string grid_;
 };

@@ -72,7 +72,7 @@ std::string launch_options(const HostProgram &host, const Config &config,
       throw UserError("RegisterTunableArgTypes",
                       "the tunable '" + name + "' names the launch option '" + option +
                           "', which is no keyword; use _triton_config_ and the option's name");
-    if (option == "num_warps" || option == "num_stages")
+    if (option == "num_warps" || option == "num_stages" || option == "maxnreg")
       throw UserError("TunableNameConflict",
                       "the tunable '" + name + "' would set the launch's " + option +
                           ", which the config field " + option + " sets; tune that instead");
@@ -86,8 +86,11 @@ std::string launch_line(const DeviceFunction &fn, const Config &config,
   std::string args;
   for (const KernelParam &p : fn.params)
     args += p.host_value + ", ";
+  // maxnreg is a compile option of Triton's CUDA backend, passed like
+  // num_warps; Triton's interpreter drops launch keywords it does not know.
+  std::string maxnreg = config.maxnreg ? ", maxnreg=" + std::to_string(*config.maxnreg) : "";
   return fn.name + "[" + fn.grid + "](" + args + "num_warps=" + std::to_string(config.num_warps) +
-         ", num_stages=" + std::to_string(config.num_stages) + options + ")";
+         ", num_stages=" + std::to_string(config.num_stages) + maxnreg + options + ")";
 }
 
 /// `if not (condition): raise AssertionError(message)`: a check the launch
@@ -221,6 +224,8 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
   body.indent();
   emit_host_statements(body, host.before, replacements);
   body.set_source(host.grid_loops.front()->span);
+  for (const ir::HostBinding &b : kernel.host_bindings)
+    body.line(b.name + " = " + b.host_expr);
   for (const Specialization &s : host.findings.specializations)
     body.line(guard_line(s.host_expr + " == " + std::to_string(s.value),
                          "hl.specialize compiled this kernel for " + s.host_expr + " == " +

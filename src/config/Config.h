@@ -26,6 +26,29 @@ struct TileChoice {
   std::vector<int> loop_order;
 };
 
+/// The `tl.range` options of one loop: one entry of each range_* list.
+/// Zero and nullopt leave the keyword out, so Triton decides.
+struct RangeChoice {
+  int unroll_factor = 0;               ///< loop_unroll_factor=
+  int num_stages = 0;                  ///< num_stages=
+  std::optional<bool> multi_buffer;    ///< disallow_acc_multi_buffer= its negation
+  std::optional<bool> flatten;         ///< flatten=
+  std::optional<bool> warp_specialize; ///< warp_specialize=
+
+  /// The keyword arguments of `tl.range` these options give, in the
+  /// autotuner's key order: {"loop_unroll_factor=2", "num_stages=3", ...}.
+  std::vector<std::string> keyword_arguments() const;
+
+  bool is_default() const {
+    return unroll_factor == 0 && num_stages == 0 && !multi_buffer && !flatten && !warp_specialize;
+  }
+  bool operator==(const RangeChoice &other) const {
+    return unroll_factor == other.unroll_factor && num_stages == other.num_stages &&
+           multi_buffer == other.multi_buffer && flatten == other.flatten &&
+           warp_specialize == other.warp_specialize;
+  }
+};
+
 struct Config {
   std::vector<TileChoice> tiles;
   /// One entry per reduction dimension (full slices like `x[tile, :]`):
@@ -44,6 +67,16 @@ struct Config {
   int64_t num_sm_multiplier = 1;
   int num_warps = 4;
   int num_stages = 2;
+  /// One per range entry (KernelFacts::loops), in the same order.
+  std::vector<RangeChoice> ranges;
+  /// One per loop with a static_ranges entry: true unrolls it with tl.static_range.
+  std::vector<bool> static_ranges;
+  /// One per load without an explicit policy: "", "first" or "last".
+  std::vector<std::string> load_eviction_policies;
+  /// Registers per thread (ptxas .maxnreg); nullopt leaves it to the compiler.
+  std::optional<int> maxnreg;
+  /// "pointer" or "tensor_descriptor", one per atomic op or one for all.
+  std::vector<std::string> atomic_indexing = {"pointer"};
   /// One value per user tunable (KernelFacts::tunables), in registration order.
   std::vector<Json> tunables;
 
@@ -52,6 +85,11 @@ struct Config {
 
   /// The indexing style of the `index`-th load/store.
   const std::string &indexing_for(size_t index) const;
+  /// The `eviction_policy=` value of the `load`-th load without a policy of
+  /// its own, as Triton spells it ("" for none).
+  std::string eviction_policy_for(size_t load) const;
+  /// The indexing style of the `index`-th atomic op.
+  const std::string &atomic_indexing_for(size_t index) const;
 };
 
 } // namespace helion

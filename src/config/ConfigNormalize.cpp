@@ -8,8 +8,16 @@
 //   says; such a call cannot be flattened.
 // - pid_type "xyz" is written back as use_yz_grid=true, a persistent pid type
 //   as pid_type, and num_sm_multiplier only where it is not 1.
-// - The later spelling's keys for features not implemented yet
-//   (kIgnoredKeys) are checked (shape and range of values) and have no effect.
+// - Per-loop and per-load lists (range_*, static_ranges,
+//   load_eviction_policies) shorter than the kernel's count are padded with
+//   defaults; longer ones are an error. Their entries then settle
+//   (settle_ranges): static loops and top-level loops outside persistent pid
+//   types take the default range options, and only the first
+//   warp-specialized loop stays so.
+// - maxnreg above what num_warps leaves per thread is lowered to the largest
+//   choice that fits.
+// - atomic_indexing, like indexing, is one style or one per atomic op; a
+//   uniform list normalizes to one style.
 // - A looped reduction block at least as large as the reduced dimension is a
 //   persistent reduction and normalizes to null.
 // - An indexing list whose entries are all the same normalizes to one style.
@@ -28,16 +36,17 @@ static const std::vector<std::string> kSeedKeys = {"block_sizes", "loop_orders",
                                                    "num_warps",   "num_stages"};
 static const std::vector<std::string> kLaterKeys = {"flatten_loops", "l2_groupings", "pid_type",
                                                     "num_sm_multiplier"};
-static const std::vector<std::string> kIgnoredKeys = {
-    "range_unroll_factors", "range_num_stages", "range_multi_buffers",
-    "range_flattens",       "static_ranges",    "load_eviction_policies"};
+static const std::vector<std::string> kLoopKeys = {
+    "range_unroll_factors", "range_warp_specializes", "range_num_stages",
+    "range_multi_buffers",  "range_flattens",         "static_ranges",
+    "atomic_indexing",      "load_eviction_policies", "maxnreg"};
 
 static bool contains(const std::vector<std::string> &list, const std::string &item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
 bool config_rules::is_builtin_config_key(const std::string &name) {
-  return contains(kSeedKeys, name) || contains(kLaterKeys, name) || contains(kIgnoredKeys, name);
+  return contains(kSeedKeys, name) || contains(kLaterKeys, name) || contains(kLoopKeys, name);
 }
 
 static bool is_tunable(const KernelFacts &facts, const std::string &key) {
@@ -52,7 +61,7 @@ static void check_keys(const Json &user, const KernelFacts &facts) {
     if (is_builtin_config_key(key) || is_tunable(facts, key)) continue;
     std::vector<std::string> known = kSeedKeys;
     known.insert(known.end(), kLaterKeys.begin(), kLaterKeys.end());
-    known.insert(known.end(), kIgnoredKeys.begin(), kIgnoredKeys.end());
+    known.insert(known.end(), kLoopKeys.begin(), kLoopKeys.end());
     for (const TunableFacts &tunable : facts.tunables)
       known.push_back(tunable.name);
     invalid("unknown config key " + show(Json(key)) + "; use one of " + join(known));
@@ -96,8 +105,6 @@ public:
     if (user.contains("indexing")) read_indexing(user["indexing"]);
     read_pid_type(user);
     read_num_sm_multiplier(user);
-    for (const std::string &key : kIgnoredKeys)
-      if (user.contains(key)) check_ignored_field(key, user[key], config_.pid_type);
     if (user.contains("num_warps")) {
       int64_t warps = expect_int("num_warps", user["num_warps"]);
       check_num_warps("num_warps", warps);
@@ -108,6 +115,11 @@ public:
       check_num_stages("num_stages", stages);
       config_.num_stages = static_cast<int>(stages);
     }
+    read_ranges(user);
+    if (user.contains("atomic_indexing")) read_atomic_indexing(user["atomic_indexing"]);
+    if (user.contains("load_eviction_policies"))
+      read_eviction_policies(user["load_eviction_policies"]);
+    if (user.contains("maxnreg")) read_maxnreg(user["maxnreg"]);
     read_tunables(user);
   }
 
@@ -365,6 +377,121 @@ private:
     int64_t multiplier = expect_int("num_sm_multiplier", user["num_sm_multiplier"]);
     check_num_sm_multiplier("num_sm_multiplier", multiplier, config_.pid_type);
     config_.num_sm_multiplier = multiplier;
+  }
+
+  /// A per-loop or per-load list: at most `count` entries (`what` says what
+  /// one stands for); the rest keep their defaults.
+  static const Json::Array &padded_list(const std::string &field, const Json &value, size_t count,
+                                        const std::string &what) {
+    const Json::Array &items = expect_list(field, value);
+    if (items.size() > count)
+      invalid(field + ": too many values: expected at most " + std::to_string(count) +
+              " (one per " + what + "), got " + std::to_string(items.size()));
+    return items;
+  }
+
+  static std::optional<bool> expect_optional_bool(const std::string &field, const Json &value) {
+    if (value.is_null()) return std::nullopt;
+    if (!value.is_bool())
+      invalid(field + ": expected true, false or null (leave it to Triton), got " + show(value));
+    return value.as_bool();
+  }
+
+  /// The range_* lists and static_ranges, then the rules that tie them together.
+  void read_ranges(const Json &user) {
+    const std::string loop =
+        "loop: the top-level loop, each dimension of a loop inside it, each range()";
+    size_t loops = facts_.loops.size();
+    config_.ranges.resize(loops);
+    auto read_list = [&](const char *key, auto &&read_entry) {
+      if (!user.contains(key)) return;
+      const Json::Array &items = padded_list(key, user[key], loops, loop);
+      for (size_t i = 0; i < items.size(); ++i)
+        read_entry(indexed(key, i), items[i], config_.ranges[i]);
+    };
+    auto read_option = [](const std::string &field, const Json &value) {
+      int64_t option = expect_int(field, value);
+      check_range_option(field, option);
+      return static_cast<int>(option);
+    };
+    read_list("range_unroll_factors", [&](const std::string &f, const Json &v, RangeChoice &r) {
+      r.unroll_factor = read_option(f, v);
+    });
+    read_list("range_warp_specializes", [&](const std::string &f, const Json &v, RangeChoice &r) {
+      r.warp_specialize = expect_optional_bool(f, v);
+    });
+    read_list("range_num_stages", [&](const std::string &f, const Json &v, RangeChoice &r) {
+      r.num_stages = read_option(f, v);
+    });
+    read_list("range_multi_buffers", [&](const std::string &f, const Json &v, RangeChoice &r) {
+      r.multi_buffer = expect_optional_bool(f, v);
+    });
+    read_list("range_flattens", [&](const std::string &f, const Json &v, RangeChoice &r) {
+      r.flatten = expect_optional_bool(f, v);
+    });
+    size_t statics = static_range_loops(facts_).size();
+    config_.static_ranges.resize(statics, false);
+    if (user.contains("static_ranges")) {
+      const Json::Array &items = padded_list(
+          "static_ranges", user["static_ranges"], statics,
+          "loop inside the kernel whose bounds are known when compiling, with at most 8 "
+          "iterations");
+      for (size_t k = 0; k < items.size(); ++k)
+        config_.static_ranges[k] = expect_bool(indexed("static_ranges", k), items[k]);
+    }
+    settle_ranges(facts_, config_);
+  }
+
+  void read_atomic_indexing(const Json &value) {
+    if (value.is_string()) {
+      check_atomic_indexing_style("atomic_indexing", value.as_string());
+      config_.atomic_indexing = {value.as_string()};
+      return;
+    }
+    if (!value.is_array())
+      invalid("atomic_indexing: expected a string or a list of strings, got " + show(value));
+    const Json::Array &styles = value.as_array();
+    size_t ops = static_cast<size_t>(facts_.atomic_ops);
+    if (!styles.empty() && styles.size() != ops)
+      invalid("atomic_indexing: expected one string or a list of " + std::to_string(ops) +
+              " (one per hl.atomic_* call), got a list of " + std::to_string(styles.size()));
+    std::vector<std::string> chosen;
+    for (size_t op = 0; op < styles.size(); ++op) {
+      std::string field = indexed("atomic_indexing", op);
+      check_atomic_indexing_style(field, expect_string(field, styles[op]));
+      chosen.push_back(styles[op].as_string());
+    }
+    bool all_same = std::all_of(chosen.begin(), chosen.end(),
+                                [&](const std::string &s) { return s == chosen[0]; });
+    if (chosen.empty()) chosen = {"pointer"};
+    if (all_same) chosen.resize(1);
+    config_.atomic_indexing = chosen;
+  }
+
+  void read_eviction_policies(const Json &value) {
+    size_t loads = static_cast<size_t>(facts_.policy_loads);
+    const Json::Array &items = padded_list("load_eviction_policies", value, loads,
+                                           "load without an explicit eviction_policy");
+    config_.load_eviction_policies.assign(loads, "");
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string field = indexed("load_eviction_policies", i);
+      check_eviction_policy(field, items[i]);
+      config_.load_eviction_policies[i] = items[i].as_string();
+    }
+  }
+
+  /// Runs after pid_type and num_warps: it needs a persistent pid type, and
+  /// the warps' threads share the registers.
+  void read_maxnreg(const Json &value) {
+    if (value.is_null()) {
+      config_.maxnreg = std::nullopt;
+      return;
+    }
+    int64_t registers = expect_int("maxnreg", value);
+    check_maxnreg("maxnreg", registers);
+    config_.maxnreg = static_cast<int>(registers);
+    check_maxnreg_pid_type("maxnreg", config_.maxnreg, config_.pid_type);
+    config_.maxnreg = cap_maxnreg(*config_.maxnreg, config_.num_warps);
   }
 
   const KernelFacts &facts_;

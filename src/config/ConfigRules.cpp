@@ -158,47 +158,143 @@ void check_indexing_style(const std::string &field, const std::string &style) {
           join(quoted));
 }
 
-static const Json::Array &ignored_list(const std::string &key, const Json &value,
-                                      const std::string &what) {
-  if (!value.is_array()) invalid(key + ": expected a list of " + what + ", got " + show(value));
-  return value.as_array();
+const std::vector<RangeField> &range_fields() {
+  static const std::vector<RangeField> fields = {
+      {"range_unroll_factors", "loop_unroll_factor"},
+      {"range_warp_specializes", "warp_specialize"},
+      {"range_num_stages", "num_stages"},
+      {"range_multi_buffers", "disallow_acc_multi_buffer"},
+      {"range_flattens", "flatten"},
+  };
+  return fields;
 }
 
-void check_ignored_field(const std::string &key, const Json &value, const std::string &pid_type) {
-  if (key == "range_unroll_factors" || key == "range_num_stages") {
-    std::string what = "ints between 0 and " + std::to_string(kMaxRangeOption);
-    const Json::Array &items = ignored_list(key, value, what);
-    for (size_t i = 0; i < items.size(); ++i) {
-      std::string field = key + "[" + std::to_string(i) + "]";
-      int64_t item = expect_int(field, items[i]);
-      if (item < 0 || item > kMaxRangeOption)
-        invalid(field + ": " + std::to_string(item) + " is not allowed; use an int between 0 and " +
-                std::to_string(kMaxRangeOption) + " (0 leaves it to Triton)");
+bool is_persistent(const std::string &pid_type) {
+  return pid_type == "persistent_blocked" || pid_type == "persistent_interleaved";
+}
+
+std::vector<size_t> static_range_loops(const KernelFacts &facts) {
+  std::vector<size_t> loops;
+  for (size_t i = 0; i < facts.loops.size(); ++i)
+    if (facts.loops[i].static_candidate) loops.push_back(i);
+  return loops;
+}
+
+void settle_ranges(const KernelFacts &facts, Config &config) {
+  config.ranges.resize(facts.loops.size());
+  config.static_ranges.resize(static_range_loops(facts).size(), false);
+  std::vector<size_t> statics = static_range_loops(facts);
+  for (size_t k = 0; k < statics.size(); ++k)
+    if (config.static_ranges[k]) config.ranges[statics[k]] = RangeChoice();
+  bool persistent = is_persistent(config.pid_type);
+  bool specialized = false;
+  for (size_t i = 0; i < facts.loops.size(); ++i) {
+    RangeChoice &range = config.ranges[i];
+    if (facts.loops[i].top_level && !persistent) range = RangeChoice();
+    if (range.warp_specialize != std::optional<bool>(true)) continue;
+    if (specialized) {
+      range.warp_specialize = std::nullopt;
+      continue;
     }
-    return;
+    specialized = true;
+    range.unroll_factor = 0;
   }
-  if (key == "range_multi_buffers" || key == "range_flattens" || key == "static_ranges") {
-    bool nullable = key != "static_ranges";
-    std::string what = nullable ? "true, false or null" : "true or false";
-    const Json::Array &items = ignored_list(key, value, what);
-    for (size_t i = 0; i < items.size(); ++i)
-      if (!items[i].is_bool() && !(nullable && items[i].is_null()))
-        invalid(key + "[" + std::to_string(i) + "]: expected " + what + ", got " + show(items[i]));
-    return;
+}
+
+void check_settled_ranges(const KernelFacts &facts, const Config &config) {
+  if (config.ranges.size() != facts.loops.size())
+    invalid("range_unroll_factors: the config has " + std::to_string(config.ranges.size()) +
+            " loop entries; the kernel has " + std::to_string(facts.loops.size()));
+  size_t statics = static_range_loops(facts).size();
+  if (config.static_ranges.size() != statics)
+    invalid("static_ranges: the config has " + std::to_string(config.static_ranges.size()) +
+            " entries; the kernel has " + std::to_string(statics) +
+            " loops with few iterations known when compiling");
+  for (size_t i = 0; i < config.ranges.size(); ++i) {
+    std::string at = "[" + std::to_string(i) + "]";
+    check_range_option("range_unroll_factors" + at, config.ranges[i].unroll_factor);
+    check_range_option("range_num_stages" + at, config.ranges[i].num_stages);
   }
-  if (key == "load_eviction_policies") {
-    const Json::Array &items = ignored_list(key, value, "strings");
-    for (size_t i = 0; i < items.size(); ++i) {
-      const Json &item = items[i];
-      if (item.is_string() &&
-          (item.as_string().empty() || item.as_string() == "first" || item.as_string() == "last"))
-        continue;
-      invalid(key + "[" + std::to_string(i) + "]: " + show(item) +
-              " is not an eviction policy; use \"\", \"first\" or \"last\"");
-    }
+  Config settled = config;
+  settle_ranges(facts, settled);
+  for (size_t i = 0; i < config.ranges.size(); ++i)
+    if (!(settled.ranges[i] == config.ranges[i]))
+      invalid("range options of loop " + std::to_string(i) +
+              ": a top-level loop outside persistent pid types, or a loop unrolled by "
+              "static_ranges, takes the default options, and only one loop may be "
+              "warp-specialized (without unrolling)");
+}
+
+void check_range_option(const std::string &field, int64_t value) {
+  if (value >= 0 && value <= kMaxRangeOption) return;
+  invalid(field + ": " + std::to_string(value) + " is not allowed; use an int between 0 and " +
+          std::to_string(kMaxRangeOption) + " (0 leaves it to Triton)");
+}
+
+const std::vector<std::string> &eviction_policies() {
+  static const std::vector<std::string> policies = {"", "first", "last"};
+  return policies;
+}
+
+std::string triton_eviction_policy(const std::string &choice) {
+  return choice.empty() ? "" : "evict_" + choice;
+}
+
+void check_eviction_policy(const std::string &field, const Json &value) {
+  const auto &policies = eviction_policies();
+  if (value.is_string() &&
+      std::find(policies.begin(), policies.end(), value.as_string()) != policies.end())
     return;
-  }
-  invalid("config: " + show(Json(key)) + " is not a known config key");
+  invalid(field + ": " + show(value) +
+          " is not an eviction policy; use \"\" (none), \"first\" or \"last\"");
+}
+
+const std::vector<int> &maxnreg_choices() {
+  static const std::vector<int> choices = {32, 64, 128, 256};
+  return choices;
+}
+
+int maxnreg_budget(int num_warps) {
+  constexpr int kRegistersPerSm = 65536, kThreadsPerWarp = 32;
+  int threads = std::max(num_warps, 1) * kThreadsPerWarp;
+  return std::min(kRegistersPerSm / threads, maxnreg_choices().back());
+}
+
+int cap_maxnreg(int maxnreg, int num_warps) {
+  int budget = std::min(maxnreg, maxnreg_budget(num_warps));
+  int capped = maxnreg_choices().front();
+  for (int choice : maxnreg_choices())
+    if (choice <= budget) capped = choice;
+  return capped;
+}
+
+void check_maxnreg(const std::string &field, int64_t value) {
+  const auto &choices = maxnreg_choices();
+  if (std::find(choices.begin(), choices.end(), value) != choices.end()) return;
+  invalid(field + ": " + std::to_string(value) +
+          " is not allowed; use None (the compiler decides), 32, 64, 128 or 256");
+}
+
+void check_maxnreg_pid_type(const std::string &field, const std::optional<int> &maxnreg,
+                            const std::string &pid_type) {
+  if (!maxnreg || is_persistent(pid_type)) return;
+  invalid(field + ": " + std::to_string(*maxnreg) +
+          " needs a persistent pid_type (\"persistent_blocked\" or "
+          "\"persistent_interleaved\"), but it is " +
+          show(Json(pid_type)) + "; use None");
+}
+
+const std::vector<std::string> &atomic_indexing_styles() {
+  static const std::vector<std::string> styles = {"pointer", "tensor_descriptor"};
+  return styles;
+}
+
+void check_atomic_indexing_style(const std::string &field, const std::string &style) {
+  const auto &styles = atomic_indexing_styles();
+  if (std::find(styles.begin(), styles.end(), style) != styles.end()) return;
+  std::string hint = style == "block_ptr" ? " (block pointers have no atomic operations)" : "";
+  invalid(field + ": " + show(Json(style)) + " is not an atomic indexing style" + hint +
+          "; use \"pointer\" or \"tensor_descriptor\"");
 }
 
 void check_loop_order(const std::string &field, const std::vector<int64_t> &order, size_t dims) {
@@ -252,10 +348,6 @@ const std::vector<std::string> &pid_types() {
   return types;
 }
 
-bool is_persistent_pid_type(const std::string &pid_type) {
-  return pid_type == "persistent_blocked" || pid_type == "persistent_interleaved";
-}
-
 void check_pid_type(const std::string &field, const std::string &pid_type, const KernelFacts &facts,
                     const Config &config) {
   const auto &types = pid_types();
@@ -275,7 +367,7 @@ void check_pid_type(const std::string &field, const std::string &pid_type, const
 void check_num_sm_multiplier(const std::string &field, int64_t multiplier,
                              const std::string &pid_type) {
   check_power_in_range(field, multiplier, 1, kMaxNumSmMultiplier);
-  if (multiplier != 1 && !is_persistent_pid_type(pid_type))
+  if (multiplier != 1 && !is_persistent(pid_type))
     invalid(field + ": " + std::to_string(multiplier) +
             " needs a persistent pid_type, but it is " + show(Json(pid_type)) +
             "; use 1, or pid_type \"persistent_blocked\" or \"persistent_interleaved\"");

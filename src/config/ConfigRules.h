@@ -9,6 +9,7 @@
 #include "support/Json.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,17 +79,59 @@ void check_power_in_range(const std::string &field, int64_t value, int64_t min, 
 void check_reduction_loop(const std::string &field, int64_t value);
 void check_l2_grouping(const std::string &field, int64_t value);
 void check_indexing_style(const std::string &field, const std::string &style);
-/// Checks a field of the later spelling that has no effect yet (range_*,
-/// static_ranges, load_eviction_policies): its shape and the range of its
-/// values.
-void check_ignored_field(const std::string &key, const Json &value, const std::string &pid_type);
+
+// ---- per-loop tl.range options, eviction policies, maxnreg, atomic indexing ----
+
+/// The range_* fields in the autotuner's key order, each with the keyword of
+/// Triton 3.6's `tl.range` it sets. All five are in that signature (checked
+/// against the installed Triton by the Python tests); an option missing from
+/// it would not be registered.
+struct RangeField {
+  const char *key;
+  const char *keyword;
+};
+const std::vector<RangeField> &range_fields();
+/// "persistent_blocked" or "persistent_interleaved": the program loops over
+/// tiles, so top-level range entries and maxnreg apply.
+bool is_persistent(const std::string &pid_type);
+/// Indices into KernelFacts::loops of the loops with a static_ranges entry.
+std::vector<size_t> static_range_loops(const KernelFacts &facts);
+/// Puts `config`'s range choices in canonical form: a loop unrolled by
+/// static_ranges and, outside persistent pid types, every top-level loop
+/// take the default options; only the first warp-specialized loop stays so
+/// (later ones become null), and its unroll factor becomes 0.
+void settle_ranges(const KernelFacts &facts, Config &config);
+/// Throws unless `config`'s range choices are as settle_ranges leaves them.
+void check_settled_ranges(const KernelFacts &facts, const Config &config);
+void check_range_option(const std::string &field, int64_t value);
+
+/// load_eviction_policies values: "" (none), "first", "last".
+const std::vector<std::string> &eviction_policies();
+/// The keyword value Triton takes for a config choice: "", "evict_first", "evict_last".
+std::string triton_eviction_policy(const std::string &choice);
+void check_eviction_policy(const std::string &field, const Json &value);
+
+/// maxnreg's values besides null, ascending.
+const std::vector<int> &maxnreg_choices();
+/// The largest maxnreg a block of `num_warps` warps can hold: an SM's 65536
+/// registers over its threads, at most the largest choice.
+int maxnreg_budget(int num_warps);
+/// The largest choice within the budget at or below `maxnreg`.
+int cap_maxnreg(int maxnreg, int num_warps);
+void check_maxnreg(const std::string &field, int64_t value);
+/// maxnreg set where the pid type is not persistent.
+void check_maxnreg_pid_type(const std::string &field, const std::optional<int> &maxnreg,
+                            const std::string &pid_type);
+
+/// The atomic_indexing values: atomics have no block-pointer form.
+const std::vector<std::string> &atomic_indexing_styles();
+void check_atomic_indexing_style(const std::string &field, const std::string &style);
 /// Throws unless `order` is a permutation of 0 .. dims-1.
 void check_loop_order(const std::string &field, const std::vector<int64_t> &order, size_t dims);
 void check_num_warps(const std::string &field, int64_t value);
 void check_num_stages(const std::string &field, int64_t value);
 /// The `pid_type` values in the order describe() lists them.
 const std::vector<std::string> &pid_types();
-bool is_persistent_pid_type(const std::string &pid_type);
 /// A power of two up to kMaxNumSmMultiplier, and 1 unless `pid_type` is persistent.
 void check_num_sm_multiplier(const std::string &field, int64_t multiplier,
                              const std::string &pid_type);

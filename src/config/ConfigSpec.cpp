@@ -5,6 +5,7 @@
 #include "support/Text.h"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 
 namespace helion {
@@ -90,6 +91,9 @@ Config ConfigSpec::default_config() const {
     config.tiles.push_back(std::move(choice));
   }
   config.indexing = {"pointer"};
+  config.ranges.resize(facts_.loops.size());
+  config.static_ranges.assign(static_range_loops(facts_).size(), false);
+  config.load_eviction_policies.assign(static_cast<size_t>(facts_.policy_loads), "");
   for (const TunableFacts &tunable : facts_.tunables)
     config.tunables.push_back(tunable.fragment.default_value());
   return config;
@@ -236,6 +240,75 @@ void ConfigSpec::validate(const Config &config) const {
             std::to_string(facts_.tunables.size()));
   for (size_t i = 0; i < facts_.tunables.size(); ++i)
     check_tunable_value(facts_.tunables[i], config.tunables[i]);
+  validate_loop_fields(config);
+}
+
+void ConfigSpec::validate_loop_fields(const Config &config) const {
+  check_settled_ranges(facts_, config);
+  size_t loads = static_cast<size_t>(facts_.policy_loads);
+  if (config.load_eviction_policies.size() != loads)
+    invalid("load_eviction_policies: expected " + std::to_string(loads) +
+            " entries (one per load without an explicit eviction_policy), got " +
+            std::to_string(config.load_eviction_policies.size()));
+  for (size_t i = 0; i < loads; ++i)
+    check_eviction_policy("load_eviction_policies[" + std::to_string(i) + "]",
+                          Json(config.load_eviction_policies[i]));
+  size_t atomics = static_cast<size_t>(facts_.atomic_ops);
+  if (config.atomic_indexing.empty() ||
+      (config.atomic_indexing.size() != 1 && config.atomic_indexing.size() != atomics))
+    invalid("atomic_indexing: expected one style or " + std::to_string(atomics) +
+            " (one per hl.atomic_* call), got " + std::to_string(config.atomic_indexing.size()));
+  for (size_t op = 0; op < config.atomic_indexing.size(); ++op)
+    check_atomic_indexing_style(config.atomic_indexing.size() == 1
+                                    ? "atomic_indexing"
+                                    : "atomic_indexing[" + std::to_string(op) + "]",
+                                config.atomic_indexing[op]);
+  if (config.maxnreg) {
+    check_maxnreg("maxnreg", *config.maxnreg);
+    check_maxnreg_pid_type("maxnreg", config.maxnreg, config.pid_type);
+    if (*config.maxnreg > maxnreg_budget(config.num_warps))
+      invalid("maxnreg: " + std::to_string(*config.maxnreg) + " registers per thread for " +
+              std::to_string(config.num_warps) + " warps exceed the SM's 65536; use at most " +
+              std::to_string(maxnreg_budget(config.num_warps)));
+  }
+}
+
+/// One range_* list, when some loop's value differs from the default.
+static void set_range_list(Json &out, const std::vector<RangeChoice> &ranges, const char *key,
+                           const std::function<Json(const RangeChoice &)> &value) {
+  Json list = Json::array();
+  bool any = false;
+  for (const RangeChoice &range : ranges) {
+    list.push_back(value(range));
+    any = any || !(list[list.size() - 1] == value(RangeChoice()));
+  }
+  if (any) out.set(key, std::move(list));
+}
+
+static Json optional_bool(const std::optional<bool> &value) {
+  return value ? Json(*value) : Json();
+}
+
+/// The per-loop fields in the autotuner's key order; only those that differ
+/// from the defaults, so configs without them read as before.
+static void set_loop_fields(Json &out, const Config &config) {
+  set_range_list(out, config.ranges, "range_unroll_factors",
+                 [](const RangeChoice &r) { return Json(r.unroll_factor); });
+  set_range_list(out, config.ranges, "range_warp_specializes",
+                 [](const RangeChoice &r) { return optional_bool(r.warp_specialize); });
+  set_range_list(out, config.ranges, "range_num_stages",
+                 [](const RangeChoice &r) { return Json(r.num_stages); });
+  set_range_list(out, config.ranges, "range_multi_buffers",
+                 [](const RangeChoice &r) { return optional_bool(r.multi_buffer); });
+  set_range_list(out, config.ranges, "range_flattens",
+                 [](const RangeChoice &r) { return optional_bool(r.flatten); });
+  if (std::find(config.static_ranges.begin(), config.static_ranges.end(), true) !=
+      config.static_ranges.end()) {
+    Json list = Json::array();
+    for (bool unrolled : config.static_ranges)
+      list.push_back(Json(unrolled));
+    out.set("static_ranges", std::move(list));
+  }
 }
 
 Json ConfigSpec::to_json(const Config &config) const {
@@ -268,6 +341,7 @@ Json ConfigSpec::to_json(const Config &config) const {
     out.set("reduction_loops", std::move(loops));
   }
   out.set("l2_grouping", Json(config.l2_grouping));
+  set_loop_fields(out, config);
   if (config.indexing.size() == 1) {
     out.set("indexing", Json(config.indexing[0]));
   } else {
@@ -276,11 +350,28 @@ Json ConfigSpec::to_json(const Config &config) const {
       styles.push_back(Json(style));
     out.set("indexing", std::move(styles));
   }
+  if (config.atomic_indexing != std::vector<std::string>{"pointer"}) {
+    Json styles = Json::array();
+    for (const auto &style : config.atomic_indexing)
+      styles.push_back(Json(style));
+    out.set("atomic_indexing", config.atomic_indexing.size() == 1 ? Json(config.atomic_indexing[0])
+                                                                  : std::move(styles));
+  }
   if (config.pid_type == "xyz") out.set("use_yz_grid", Json(true));
   if (config.is_persistent()) out.set("pid_type", Json(config.pid_type));
   if (config.num_sm_multiplier != 1) out.set("num_sm_multiplier", Json(config.num_sm_multiplier));
   out.set("num_warps", Json(config.num_warps));
   out.set("num_stages", Json(config.num_stages));
+  bool any_policy =
+      std::any_of(config.load_eviction_policies.begin(), config.load_eviction_policies.end(),
+                  [](const std::string &policy) { return !policy.empty(); });
+  if (any_policy) {
+    Json policies = Json::array();
+    for (const auto &policy : config.load_eviction_policies)
+      policies.push_back(Json(policy));
+    out.set("load_eviction_policies", std::move(policies));
+  }
+  if (config.maxnreg) out.set("maxnreg", Json(static_cast<int64_t>(*config.maxnreg)));
   for (size_t i = 0; i < facts_.tunables.size() && i < config.tunables.size(); ++i)
     out.set(facts_.tunables[i].name, config.tunables[i]);
   return out;
@@ -414,6 +505,7 @@ Json ConfigSpec::describe() const {
   out.set("num_sm_multiplier", std::move(multipliers));
   out.set("num_warps", std::move(warps));
   out.set("num_stages", std::move(stages));
+  describe_loop_fields(out);
   Json tunables = Json::array();
   for (const TunableFacts &tunable : facts_.tunables) {
     Json entry = Json::object();
@@ -428,6 +520,40 @@ Json ConfigSpec::describe() const {
   out.set("tunables", std::move(tunables));
   out.set("default", to_json(default_config()));
   return out;
+}
+
+void ConfigSpec::describe_loop_fields(Json &out) const {
+  Json loops = Json::array();
+  for (const LoopFacts &loop : facts_.loops) {
+    Json entry = Json::object();
+    if (loop.span.valid()) entry.set("line", Json(loop.span.line));
+    entry.set("top_level", Json(loop.top_level));
+    entry.set("static_range", Json(loop.static_candidate));
+    loops.push_back(std::move(entry));
+  }
+  Json keywords = Json::object();
+  for (const RangeField &field : range_fields())
+    keywords.set(field.key, Json(field.keyword));
+  Json policies = Json::array();
+  for (const auto &policy : eviction_policies())
+    policies.push_back(Json(policy));
+  Json registers = Json::array();
+  registers.push_back(Json());
+  for (int choice : maxnreg_choices())
+    registers.push_back(Json(static_cast<int64_t>(choice)));
+  Json atomic_styles = Json::array();
+  for (const auto &style : atomic_indexing_styles())
+    atomic_styles.push_back(Json(style));
+
+  out.set("range_loops", std::move(loops));
+  out.set("range_keywords", std::move(keywords));
+  out.set("range_option_max", Json(kMaxRangeOption));
+  out.set("static_ranges", Json(static_cast<int64_t>(static_range_loops(facts_).size())));
+  out.set("load_eviction_policies", std::move(policies));
+  out.set("policy_loads", Json(static_cast<int64_t>(facts_.policy_loads)));
+  out.set("maxnreg", std::move(registers));
+  out.set("atomic_ops", Json(static_cast<int64_t>(facts_.atomic_ops)));
+  out.set("atomic_indexing", std::move(atomic_styles));
 }
 
 /// A power of two in [min, max], both powers of two, log-uniformly.
@@ -509,9 +635,61 @@ Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
     config.num_sm_multiplier = random_power(rng, 1, kMaxNumSmMultiplier);
   config.num_warps = static_cast<int>(random_power(rng, 1, kMaxNumWarps));
   config.num_stages = std::uniform_int_distribution<int>(1, kMaxNumStages)(rng);
+  randomize_loop_fields(config, rng);
   for (size_t i = 0; i < facts_.tunables.size(); ++i)
     config.tunables[i] = random_tunable_value(facts_.tunables[i].fragment, rng);
   return config;
+}
+
+/// null, false or true, each a third of the time.
+static std::optional<bool> random_optional_bool(std::mt19937_64 &rng) {
+  int pick = std::uniform_int_distribution<int>(0, 2)(rng);
+  return pick == 0 ? std::nullopt : std::optional<bool>(pick == 2);
+}
+
+void ConfigSpec::randomize_loop_fields(Config &config, std::mt19937_64 &rng) const {
+  std::uniform_int_distribution<int> option(0, static_cast<int>(kMaxRangeOption));
+  for (RangeChoice &range : config.ranges) {
+    range.unroll_factor = option(rng);
+    range.num_stages = option(rng);
+    range.multi_buffer = random_optional_bool(rng);
+    range.flatten = random_optional_bool(rng);
+    // Warp specialization needs a GPU the spec does not know: the search
+    // offers it where the device has it (ConfigSpace).
+  }
+  for (size_t k = 0; k < config.static_ranges.size(); ++k)
+    config.static_ranges[k] = coin(rng);
+  const auto &policies = eviction_policies();
+  std::uniform_int_distribution<size_t> pick_policy(0, policies.size() - 1);
+  for (std::string &policy : config.load_eviction_policies)
+    policy = policies[pick_policy(rng)];
+  const auto &atomic_styles = atomic_indexing_styles();
+  std::uniform_int_distribution<size_t> pick_atomic(0, atomic_styles.size() - 1);
+  config.atomic_indexing.clear();
+  for (int op = 0; op < facts_.atomic_ops; ++op)
+    config.atomic_indexing.push_back(atomic_styles[pick_atomic(rng)]);
+  if (is_persistent(config.pid_type)) {
+    const auto &choices = maxnreg_choices();
+    std::uniform_int_distribution<size_t> pick_registers(0, choices.size());
+    size_t pick = pick_registers(rng);
+    config.maxnreg = pick == 0 ? std::nullopt : std::optional<int>(choices[pick - 1]);
+  }
+  settle_loop_fields(config);
+}
+
+void ConfigSpec::settle_loop_fields(Config &config) const {
+  settle_ranges(facts_, config);
+  auto &atomic = config.atomic_indexing;
+  if (atomic.empty()) atomic = {"pointer"};
+  if (std::all_of(atomic.begin(), atomic.end(),
+                  [&](const std::string &style) { return style == atomic[0]; }))
+    atomic.resize(1);
+  if (!is_persistent(config.pid_type)) {
+    config.num_sm_multiplier = 1;
+    config.maxnreg = std::nullopt;
+  }
+  else if (config.maxnreg)
+    config.maxnreg = cap_maxnreg(*config.maxnreg, config.num_warps);
 }
 
 void ConfigSpec::fit_block_limit(Config &config) const {

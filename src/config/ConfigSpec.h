@@ -60,7 +60,19 @@ public:
   /// loops with the largest block: how searches keep their configs legal.
   void fit_block_limit(Config &config) const;
 
+  /// Puts the per-loop choices of a config built field by field (by a
+  /// search) in canonical form: range options as normalization settles
+  /// them, one atomic indexing style where all agree, and num_sm_multiplier
+  /// and maxnreg only for persistent pid types (maxnreg within the register
+  /// budget of num_warps).
+  void settle_loop_fields(Config &config) const;
+
 private:
+  /// range_*, static_ranges, load_eviction_policies, atomic_indexing, maxnreg.
+  void validate_loop_fields(const Config &config) const;
+  void describe_loop_fields(Json &out) const;
+  void randomize_loop_fields(Config &config, std::mt19937_64 &rng) const;
+
   KernelFacts facts_;
 };
 

@@ -19,6 +19,8 @@ struct TileCallFacts {
   std::vector<int64_t> size_hints;
   /// Smallest legal block per dimension (16 for dimensions that feed a matmul, else 1).
   std::vector<int64_t> min_block_sizes;
+  /// Whether each dimension is an operand dimension of a matmul (M, N or K).
+  std::vector<bool> feeds_matmul;
   /// A block size fixed in the source by `block_size=`; such dimensions are not tunable.
   std::vector<std::optional<int64_t>> fixed_block_sizes;
   /// The top-level loop (mapped to the launch grid) rather than a loop inside the kernel.
@@ -43,11 +45,26 @@ struct TunableFacts {
   SourceSpan span; ///< its first registration
 };
 
+/// A loop with an entry in the range_* lists (which loops have one:
+/// ir/LoopEntries.h), in source order.
+struct LoopFacts {
+  SourceSpan span;
+  /// A top-level loop call: its entry matters only for persistent pid types.
+  bool top_level = false;
+  /// Bounds known when compiling and few iterations: it has a static_ranges entry.
+  bool static_candidate = false;
+};
+
 struct KernelFacts {
   std::vector<TileCallFacts> tiles;
   std::vector<ReductionFacts> reductions;
   /// Loads plus stores, each of which may pick its own indexing style.
   int memory_ops = 0;
+  std::vector<LoopFacts> loops;
+  /// Loads without an explicit eviction_policy: one load_eviction_policies entry each.
+  int policy_loads = 0;
+  /// hl.atomic_* operations: one atomic_indexing entry each.
+  int atomic_ops = 0;
   /// Whether a dot (tl.dot) appears: it needs every operand dimension >= 16.
   bool has_matmul = false;
   /// In registration order: the config lists them after the built-in keys.

@@ -411,7 +411,7 @@ int Builder::mask_fill(int x, int block, std::string literal, const SourceSpan &
 }
 
 int Builder::load(int tensor, std::vector<IndexItem> index, std::vector<Dim> dims, int mask,
-                  const SourceSpan &span) {
+                  const SourceSpan &span, std::optional<std::string> eviction_policy) {
   check_internal(tensor >= 0 && tensor < static_cast<int>(k_.tensors.size()),
                  "load of a tensor that is not a parameter");
   for (const IndexItem &item : index)
@@ -427,6 +427,10 @@ int Builder::load(int tensor, std::vector<IndexItem> index, std::vector<Dim> dim
     n.operands = {mask};
   }
   n.memory_op = k_.memory_ops++;
+  if (eviction_policy)
+    n.eviction_policy = *eviction_policy;
+  else
+    n.policy_load = k_.policy_loads++;
   n.name_hint = "load";
   n.span = span;
   return computed(std::move(n));

@@ -81,8 +81,10 @@ public:
   /// `x` with the lanes past the end of `block` replaced by `literal`.
   int mask_fill(int x, int block, std::string literal, const SourceSpan &span);
   /// A load of `tensor` at `index`; `mask` (a bool node, or -1) limits the lanes read.
+  /// `eviction_policy` is the source's ("evict_first", "evict_last", "" for
+  /// none); without one the load takes a load_eviction_policies entry.
   int load(int tensor, std::vector<IndexItem> index, std::vector<Dim> dims, int mask,
-           const SourceSpan &span);
+           const SourceSpan &span, std::optional<std::string> eviction_policy = std::nullopt);
 
   /// Names the variable that holds `id` in the generated code (the only
   /// change a node may see after it is built: it does not change meaning).

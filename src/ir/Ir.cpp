@@ -79,7 +79,9 @@ static std::string type_text(const TensorType &type) {
   return text + "]";
 }
 
-static std::string index_text(const std::vector<IndexItem> &index) {
+static std::string operand_text(const DeviceKernel &k, int id);
+
+static std::string index_text(const DeviceKernel &k, const std::vector<IndexItem> &index) {
   std::string text = "[";
   for (size_t i = 0; i < index.size(); ++i) {
     if (i) text += ", ";
@@ -87,7 +89,7 @@ static std::string index_text(const std::vector<IndexItem> &index) {
     if (item.kind == IndexItem::Kind::Block)
       text += "b" + std::to_string(item.block) +
               (item.start ? " from " + sym_to_python(item.start, SymSide::Host) : "");
-    if (item.kind == IndexItem::Kind::Scalar) text += "%" + std::to_string(item.value);
+    if (item.kind == IndexItem::Kind::Scalar) text += operand_text(k, item.value);
     if (item.kind == IndexItem::Kind::Gather) text += "gather %" + std::to_string(item.value);
     if (item.kind == IndexItem::Kind::NewAxis) text += "None";
   }
@@ -119,7 +121,7 @@ static void dump_node(std::string &out, const DeviceKernel &k, const Node &n) {
   if (n.op == OpKind::HostScalar)
     out += " " + (n.sym ? sym_to_python(n.sym, SymSide::Host) : k.scalars.at(n.scalar).name);
   if (n.block >= 0) out += " b" + std::to_string(n.block);
-  if (n.op == OpKind::Load) out += " " + k.tensors.at(n.tensor).name + index_text(n.index);
+  if (n.op == OpKind::Load) out += " " + k.tensors.at(n.tensor).name + index_text(k, n.index);
   if (n.op == OpKind::Reduce || n.op == OpKind::CombineReduce || n.op == OpKind::Scan)
     out += " axis=" + std::to_string(n.axis) + (n.keepdim ? " keepdim" : "");
   if (n.combine >= 0)
@@ -153,7 +155,7 @@ static void dump_block(std::string &out, const DeviceKernel &k, const std::vecto
       break;
     case Stmt::Kind::Store:
       out += pad + (s.atomic ? std::string("atomic_") + name(*s.atomic) + " " : "store ") +
-             k.tensors.at(s.tensor).name + index_text(s.index) + " = " + ref(s.value) +
+             k.tensors.at(s.tensor).name + index_text(k, s.index) + " = " + ref(s.value) +
              (s.mask >= 0 ? " mask " + ref(s.mask) : "") + "\n";
       break;
     case Stmt::Kind::TileLoop:
@@ -199,7 +201,7 @@ std::string dump(const DeviceKernel &kernel) {
                                        operand_text(kernel, info.end_value)
                                  : sym_to_python(info.begin, SymSide::Host) + ", " +
                                        sym_to_python(info.end, SymSide::Host)) +
-           ")\n";
+           ")" + (info.unit ? " unit" : "") + "\n";
   }
   for (const RootLoop &root : kernel.roots) {
     out += "grid call" + std::to_string(root.grid_call) + "\n";

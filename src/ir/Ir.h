@@ -60,6 +60,9 @@ struct BlockInfo {
   /// (`hl.tile(tile.begin, tile.end)`, loaded offsets): the int32 scalar
   /// nodes of its bounds. `begin`/`end` then only stand in for size hints.
   int begin_value = -1, end_value = -1;
+  /// A tile of one index (block size 1; set by squeeze_unit_blocks): no
+  /// value has its dim, and its TileIndex is a scalar.
+  bool unit = false;
   bool dynamic_range() const { return end_value >= 0; }
   SymInt extent() const { return sym_sub(end, begin); }
 };
@@ -157,6 +160,12 @@ struct Node {
   int tensor = -1;    ///< Load: TensorParam index
   std::vector<IndexItem> index;
   int memory_op = -1; ///< Load: ordinal among loads and stores (indexing choice)
+  /// Load: its entry in load_eviction_policies, or -1 for a load whose
+  /// policy the source gives (`hl.load(..., eviction_policy=...)`).
+  int policy_load = -1;
+  /// Load: the policy the source gives, as Triton spells it ("evict_first",
+  /// "evict_last"); empty for none.
+  std::string eviction_policy;
   int axis = -1;      ///< Reduce, CombineReduce, Scan
   bool keepdim = false;
   int combine = -1;     ///< CombineReduce, Scan: the DeviceKernel's combine function
@@ -195,8 +204,9 @@ struct Stmt {
   // Store
   int tensor = -1;
   std::vector<IndexItem> index;
-  int memory_op = -1;
+  int memory_op = -1;             ///< Store: ordinal among loads and stores; -1 for an atomic
   std::optional<AtomicFn> atomic; ///< Store: a read-modify-write instead of a plain store
+  int atomic_op = -1;             ///< atomic Store: ordinal among atomics (atomic_indexing choice)
   int mask = -1;      ///< Store: a bool node limiting which lanes are written (extra_mask)
   // TileLoop (nested `hl.tile`), ReductionLoop (a looped reduction dim),
   // RangeLoop (`for i in range(...)`), If and While.
@@ -237,6 +247,13 @@ struct HostGuard {
   bool at_most = false; ///< lhs <= rhs instead of lhs == rhs
 };
 
+/// A value the kernel reads out of a callable argument (a tensor or scalar
+/// its closure or module holds): the host code binds `name` to `host_expr`
+/// before the launch, and the kernel takes `name` like any host variable.
+struct HostBinding {
+  std::string name, host_expr;
+};
+
 struct DeviceKernel {
   std::vector<Node> nodes;
   std::vector<BlockInfo> blocks;
@@ -245,11 +262,14 @@ struct DeviceKernel {
   std::vector<TensorParam> tensors;
   std::vector<ScalarParam> scalars;
   int memory_ops = 0;
+  int policy_loads = 0; ///< loads without an explicit eviction policy
+  int atomic_ops = 0;
   bool has_matmul = false;
   std::vector<int> dot_blocks; ///< blocks feeding a matmul (they need at least 16)
   std::vector<HostGuard> guards;
   std::vector<RegisteredSize> registered_sizes;
   std::vector<CombineFn> combine_fns;
+  std::vector<HostBinding> host_bindings;
   /// The top-level device loops, in order; each runs on programs of its own.
   std::vector<RootLoop> roots;
 

@@ -92,12 +92,24 @@ void collect_assigned(const std::vector<ast::StmtPtr> &body, std::set<std::strin
 }
 
 class DeviceLowering {
+  /// A callable argument or a function one captured: its parsed source and
+  /// what it captured, as its body sees it.
+  struct ForeignCallable {
+    std::unique_ptr<ast::Module> module;
+    const ast::Expr *lambda = nullptr;
+    const ast::Stmt *function = nullptr;
+    std::map<std::string, Operand> scope;
+    std::string shown; ///< "callable argument 'epilogue'", for messages
+  };
+
 public:
   DeviceLowering(const HostProgram &program, const KernelInputs &inputs)
       : program_(program), inputs_(inputs), host_env_(program.env), host_(inputs, host_env_),
         cx_(kernel_) {
     cx_.set_invoker([this](const Operand &callable, const std::vector<Operand> &args,
                            const SourceSpan &span) { return invoke(callable, args, {}, span); });
+    for (const ArgSpec &arg : inputs.args)
+      if (arg.callable) callable_specs_[arg.name] = arg.callable;
   }
 
   ir::DeviceKernel run() {
@@ -180,41 +192,65 @@ private:
                           " calls; recursion is not supported there",
                       span);
     Operand callable = resolve_callable(callee, span);
+    const ForeignCallable *foreign =
+        callable.callable_path.empty() ? nullptr : &foreign_.at(callable.callable_path);
     std::vector<std::string> params = callable.lambda ? callable.lambda->params
                                                       : parameter_names(*callable.function);
     std::map<std::string, Operand> env;
-    if (callable.lambda) env = device_env_; // a lambda in the kernel sees its variables
+    if (foreign)
+      env = foreign->scope; // what it captured, read from it at launch
+    else if (callable.lambda)
+      env = device_env_; // a lambda in the kernel sees its variables
     bind_parameters(params, callable, args, keywords, env, span);
     auto saved_env = std::move(device_env_);
+    // Host expressions in a callable argument's body (`bias.size(0)`) read
+    // what it captured and its host-valued parameters.
+    std::map<std::string, HostValuePtr> saved_host_env = host_env_;
+    if (foreign)
+      for (const auto &[name, value] : env)
+        if (value.kind == Operand::Kind::Host && value.host) host_env_[name] = value.host;
     device_env_ = std::move(env);
-    bool other_source = callable.function != nullptr;
+    bool other_source = callable.function != nullptr || foreign;
     std::swap(inside_other_source_, other_source);
     ++inline_depth_;
     struct Restore {
       DeviceLowering &self;
       std::map<std::string, Operand> env;
+      std::map<std::string, HostValuePtr> host_env;
       bool other_source;
       ~Restore() {
         self.device_env_ = std::move(env);
+        self.host_env_ = std::move(host_env);
         self.inside_other_source_ = other_source;
         --self.inline_depth_;
       }
-    } restore{*this, std::move(saved_env), other_source};
+    } restore{*this, std::move(saved_env), std::move(saved_host_env), other_source};
     try {
       if (callable.lambda) return lower_expr(*callable.lambda->value);
       return lower_function_body(*callable.function, span);
     } catch (const UserError &e) {
-      if (!callable.function || restore.other_source) throw;
+      if ((!callable.function && !foreign) || restore.other_source) throw;
       // Spans inside another source would point into the kernel's: name the
       // helper and show the call instead.
-      throw UserError(e.kind(),
-                      "in helper function '" + callable.function->name + "': " + e.what(), span);
+      std::string shown =
+          foreign ? foreign->shown : "helper function '" + callable.function->name + "'";
+      throw UserError(e.kind(), "in " + shown + ": " + e.what(), span);
     }
   }
 
   /// The lambda, or the parsed `def` of a global function, that `callee` names.
   Operand resolve_callable(const Operand &callee, const SourceSpan &span) {
     if (callee.kind == Operand::Kind::Callable) return callee;
+    if (callee.host->text.rfind(kCallablePrefix, 0) == 0) {
+      std::string path = callee.host->text.substr(kCallablePrefix.size());
+      const ForeignCallable &foreign = foreign_callable(path, span);
+      Operand callable;
+      callable.kind = Operand::Kind::Callable;
+      callable.lambda = foreign.lambda;
+      callable.function = foreign.function;
+      callable.callable_path = path;
+      return callable;
+    }
     std::string name = callee.host->text.substr(std::string("global.").size());
     auto known = helper_functions_.find(name);
     if (known == helper_functions_.end()) {
@@ -243,6 +279,95 @@ private:
     callable.kind = Operand::Kind::Callable;
     callable.function = known->second.second;
     return callable;
+  }
+
+  /// A callable argument (or a function one captured), parsed once: `path`
+  /// is the host expression that reads it.
+  const ForeignCallable &foreign_callable(const std::string &path, const SourceSpan &span) {
+    auto known = foreign_.find(path);
+    if (known != foreign_.end()) return known->second;
+    auto spec_it = callable_specs_.find(path);
+    check_internal(spec_it != callable_specs_.end(), "no description of callable " + path);
+    const CallableSpec &spec = *spec_it->second;
+    ForeignCallable fc;
+    fc.shown = (path.find('.') == std::string::npos ? "callable argument '" + path + "'"
+                                                    : "function '" + spec.qualname + "'");
+    if (!spec.source)
+      throw UserError("UnsupportedOp",
+                      "cannot read the source of " + fc.shown + " ('" + spec.qualname +
+                          "'), which device code calls; define it in a file",
+                      span);
+    fc.module = std::make_unique<ast::Module>();
+    try {
+      // A lambda's text is an expression, which may span lines as written.
+      *fc.module = parse_module(spec.is_lambda ? "(\n" + *spec.source + "\n)\n" : *spec.source);
+    } catch (const UserError &e) {
+      throw UserError(e.kind(), "in " + fc.shown + ": " + e.what(), span);
+    }
+    for (const auto &stmt : fc.module->body) {
+      if (spec.is_lambda && stmt->kind == SK::Expr && stmt->value->kind == EK::Lambda)
+        fc.lambda = stmt->value.get();
+      if (!spec.is_lambda && stmt->kind == SK::FunctionDef && stmt->name == spec.function_name)
+        fc.function = stmt.get();
+    }
+    if (!fc.lambda && !fc.function)
+      throw UserError("UnsupportedOp",
+                      fc.shown + " is neither a plain function definition nor a lambda", span);
+    for (const Capture &c : spec.captures)
+      fc.scope[c.name] = captured_operand(path, c);
+    return foreign_.emplace(path, std::move(fc)).first->second;
+  }
+
+  /// What a callable captured, as its body sees it. Tensors and scalars are
+  /// read from the callable into a host variable before each launch.
+  Operand captured_operand(const std::string &path, const Capture &c) {
+    std::string host_expr = path + c.access;
+    switch (c.value.kind) {
+    case ArgSpec::Kind::Callable:
+      callable_specs_[host_expr] = c.value.callable;
+      return Operand::of_host(
+          HostValue::make(HostValue::Kind::Function, kCallablePrefix + host_expr));
+    case ArgSpec::Kind::Other:
+      return Operand::of_host(global_value(c.global, c.name));
+    case ArgSpec::Kind::Constexpr:
+      return Operand::of_host(captured_value(c.value, inputs_.settings));
+    default:
+      break;
+    }
+    ArgSpec spec = c.value;
+    spec.name = fresh_host_name(path.substr(0, path.find('.')) + "_" + c.name);
+    kernel_.host_bindings.push_back({spec.name, host_expr});
+    return Operand::of_host(captured_value(spec, inputs_.settings), spec.name);
+  }
+
+  /// A host variable name that no name of the kernel's source, global or
+  /// earlier binding uses.
+  std::string fresh_host_name(const std::string &base) {
+    auto taken = [&](const std::string &name) {
+      if (host_env_.count(name) || inputs_.globals.contains(name)) return true;
+      if (std::find(inputs_.names.begin(), inputs_.names.end(), name) != inputs_.names.end())
+        return true;
+      for (const ir::HostBinding &b : kernel_.host_bindings)
+        if (b.name == name) return true;
+      return contains_word(inputs_.context.source, name);
+    };
+    std::string name = base;
+    for (int i = 1; taken(name); ++i)
+      name = base + "_" + std::to_string(i);
+    return name;
+  }
+
+  static bool contains_word(const std::string &text, const std::string &word) {
+    auto is_word = [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '_' || static_cast<unsigned char>(c) >= 0x80;
+    };
+    for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+      bool starts = at == 0 || !is_word(text[at - 1]);
+      bool ends = at + word.size() == text.size() || !is_word(text[at + word.size()]);
+      if (starts && ends) return true;
+    }
+    return false;
   }
 
   static std::vector<std::string> parameter_names(const ast::Stmt &def) {
@@ -563,6 +688,8 @@ private:
                      (iter.host->text == "hl.tile" || iter.host->text == "hl.grid");
     if (iter.is_host(HostValue::Kind::Function) && iter.host->text == "builtins.range")
       return lower_range_loop(s);
+    if (iter.is_host(HostValue::Kind::Function) && iter.host->text == "hl.jagged_tile")
+      return lower_jagged_loop(s);
     if (!tile_loop)
       throw UserError("InvalidDeviceForLoop",
                       "a for loop inside a device loop must iterate over hl.tile(...), "
@@ -577,6 +704,62 @@ private:
     open_blocks_.insert(open_blocks_.end(), blocks.begin(), blocks.end());
     lower_loop(std::move(loop), s.body, [&] { bind_loop_target(*s.targets[0], call); });
     open_blocks_.resize(open_blocks_.size() - blocks.size());
+  }
+
+  /// `for tile_k in hl.jagged_tile(parent)`: a tile loop over [0, max(parent))
+  /// whose lanes past their own row's `parent` value are masked: loads read
+  /// 0 there, stores skip them and reductions leave them out.
+  void lower_jagged_loop(const ast::Stmt &s) {
+    static const Signature sig = Signature::parse("hl.jagged_tile", "(parent)");
+    CallArgs args = bind_call(sig, *s.test);
+    const Operand &parent = args["parent"];
+    auto usage = [&](const std::string &what) {
+      return UserError("InvalidJaggedTileUsage",
+                       "hl.jagged_tile takes the per-row lengths as a device tensor whose "
+                       "dimensions are enclosing tiles (e.g. lengths[tile_b]); " + what,
+                       s.test->span);
+    };
+    if (parent.kind != Operand::Kind::Tensor)
+      throw usage("this is " + (parent.host ? parent.host->describe() : std::string("no tensor")));
+    const ir::TensorType type = cx_.type_of(parent.node);
+    if (type.rank() == 0 || !is_integral(type.dtype))
+      throw usage("this one has shape " + cx_.shape_text(type.dims) + " and dtype " +
+                  dtype_name(type.dtype));
+    for (const Dim &d : type.dims)
+      if (!d.is_block() ||
+          std::find(open_blocks_.begin(), open_blocks_.end(), d.block) == open_blocks_.end())
+        throw usage("a dimension of shape " + cx_.shape_text(type.dims) +
+                    " is no tile of a loop around it");
+    if (s.targets[0]->kind != EK::Name)
+      throw UserError("FailedToUnpackTile", "hl.jagged_tile gives one tile; bind it to one name",
+                      s.targets[0]->span);
+    int longest = parent.node;
+    for (int axis = type.rank() - 1; axis >= 0; --axis)
+      longest = reduce(cx_, ir::ReduceFn::Max, longest, axis, false, s.test->span);
+    Stmt loop;
+    loop.kind = Stmt::Kind::TileLoop;
+    loop.span = s.span;
+    ir::TileCall tc;
+    tc.span = s.test->span;
+    tc.fixed_block_sizes.resize(1);
+    int call = static_cast<int>(kernel_.tile_calls.size());
+    ir::BlockInfo b;
+    b.kind = ir::BlockInfo::Kind::Tile;
+    // Row lengths are unknown until the kernel runs: 64 stands in for block size limits.
+    set_range(b, Bound{sym_const(0), -1},
+              Bound{sym_const(64), cx_.cast(longest, DType::Int32, s.span)});
+    b.tile_call = call;
+    b.name_hint = s.targets[0]->id;
+    kernel_.blocks.push_back(b);
+    int block = static_cast<int>(kernel_.blocks.size()) - 1;
+    tc.blocks.push_back(block);
+    kernel_.tile_calls.push_back(tc);
+    cx_.add_jagged(block, parent.node);
+    loop.tile_call = call;
+    open_blocks_.push_back(block);
+    lower_loop(std::move(loop), s.body,
+               [&] { device_env_[s.targets[0]->id] = Operand::tile(block); });
+    open_blocks_.pop_back();
   }
 
   /// `for i in range(begin, end, step)` over scalars: one iteration at a time.
@@ -987,6 +1170,25 @@ private:
     return slice;
   }
 
+  /// `tiles[1]` of a tuple built on the device (tiles, values): an int
+  /// known when compiling picks the item, counted from the end when negative.
+  Operand tuple_item(const Operand &tuple, const ast::Expr &index) {
+    Operand i = lower_expr(index);
+    auto n = i.is_host(HostValue::Kind::Int) ? sym_constant(i.host->sym) : std::nullopt;
+    if (!n)
+      throw UserError("InvalidSequenceSubscription",
+                      "a tuple on the device is indexed by an int known when compiling",
+                      index.span);
+    int64_t size = static_cast<int64_t>(tuple.elements.size());
+    int64_t at = *n < 0 ? *n + size : *n;
+    if (at < 0 || at >= size)
+      throw UserError("InvalidSequenceSubscription",
+                      "tuple index " + std::to_string(*n) + " is out of range for a tuple of " +
+                          std::to_string(size),
+                      index.span);
+    return tuple.elements[at];
+  }
+
   Operand lower_name(const ast::Expr &e) {
     auto it = device_env_.find(e.id);
     if (it != device_env_.end()) return it->second;
@@ -1027,6 +1229,7 @@ private:
       if (attr == "dtype")
         return Operand::of_host(HostValue::make_dtype(cx_.type_of(base.node).dtype));
       if (attr == "T") return call_function("tensor.t", {base}, {}, e.span, &e);
+      if (attr == "shape") return call_function("tensor.size", {base}, {}, e.span, &e);
       Operand method =
           Operand::of_host(HostValue::make(HostValue::Kind::Function, "tensor." + attr));
       method.elements.push_back(base);
@@ -1207,6 +1410,7 @@ private:
       Operand base = lower_expr(*e.value);
       if (base.kind == Operand::Kind::Host && base.host->kind == HostValue::Kind::Tuple)
         return Operand::of_host(host_.eval(e));
+      if (base.kind == Operand::Kind::Tuple) return tuple_item(base, *e.slice);
       return lower_subscript_load(cx_, base, lower_index(*e.slice), e.span);
     }
     case EK::BinOp: {
@@ -1299,6 +1503,9 @@ private:
   ir::DeviceKernel kernel_;
   LoweringContext cx_;
   std::map<std::string, Operand> device_env_;
+  /// By the host expression that reads the callable.
+  std::map<std::string, std::shared_ptr<const CallableSpec>> callable_specs_;
+  std::map<std::string, ForeignCallable> foreign_;
   /// Global functions device code calls, parsed from their source once.
   std::map<std::string, std::pair<std::unique_ptr<ast::Module>, const ast::Stmt *>>
       helper_functions_;

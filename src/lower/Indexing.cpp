@@ -1,5 +1,6 @@
 #include "lower/OpHelpers.h"
 #include "support/Diagnostics.h"
+#include "support/Json.h"
 
 namespace helion::lower {
 
@@ -50,27 +51,37 @@ std::string describe_size(const SymInt &s) {
 /// going out of bounds: the tile's range must end within the dimension (a
 /// tile over the first B of B + 1 offsets is fine). Where that holds for the
 /// sizes at hand but not for every size, the host code checks it at launch.
-void check_tile_fits(LoweringContext &cx, const ir::TensorParam &tensor, int dim, int block,
-                     const SourceSpan &span) {
+/// An access with an extra mask (a tile over the columns of a concatenation)
+/// may run past the dimension: false then says the access must be kept
+/// within it by a mask of its own.
+bool check_tile_fits(LoweringContext &cx, const ir::TensorParam &tensor, int dim, int block,
+                     bool user_masked, const SourceSpan &span) {
   const ir::BlockInfo &b = cx.kernel().block(block);
   const SymInt &size = tensor.sizes[dim];
   // A range computed on the device (offsets of jagged rows) is the user's to
   // keep within the tensor, as in Helion.
-  if (b.dynamic_range() || sym_equal(b.end, size)) return;
-  if (auto room = sym_constant(sym_sub(size, b.end)); room && *room >= 0) return;
+  if (b.dynamic_range() || sym_equal(b.end, size)) return true;
+  if (auto room = sym_constant(sym_sub(size, b.end)); room && *room >= 0) return true;
   std::string message = tensor.name + " is indexed by '" + b.name_hint + "', which spans " +
                         describe_size(b.end) + ", but dimension " + std::to_string(dim) + " of " +
                         tensor.name + " has size " + describe_size(size);
+  if (user_masked) return false;
   if (sym_hint(b.end) <= sym_hint(size)) {
     cx.kernel().guards.push_back({b.end, size, message, /*at_most=*/true});
-    return;
+    return true;
   }
-  throw UserError("ShapeMismatch", message + "; tile each dimension by its own size", span);
+  throw UserError("ShapeMismatch",
+                  message +
+                      "; tile each dimension by its own size, or select the lanes inside it with "
+                      "hl.load/hl.store's extra_mask",
+                  span);
 }
 
 struct ResolvedIndex {
   std::vector<IndexItem> items;
   std::vector<Dim> dims;
+  /// Tiles that run past the dimension they index: (block, its size there).
+  std::vector<std::pair<int, SymInt>> overhanging;
 };
 
 /// A slice bound as Python reads it: counted from the end when negative.
@@ -80,7 +91,8 @@ SymInt clamped(const SymInt &bound, const SymInt &size) {
 }
 
 ResolvedIndex resolve_index(LoweringContext &cx, const ir::TensorParam &tensor,
-                            std::vector<Operand> index, const SourceSpan &span) {
+                            std::vector<Operand> index, const SourceSpan &span,
+                            bool user_masked = false) {
   int consumed = 0;
   for (const Operand &o : index)
     if (o.kind != Operand::Kind::NewAxis) ++consumed;
@@ -106,7 +118,8 @@ ResolvedIndex resolve_index(LoweringContext &cx, const ir::TensorParam &tensor,
       out.items.push_back(item);
       continue;
     case Operand::Kind::Tile:
-      check_tile_fits(cx, tensor, dim, o.block, span);
+      if (!check_tile_fits(cx, tensor, dim, o.block, user_masked, span))
+        out.overhanging.emplace_back(o.block, tensor.sizes[dim]);
       item.block = o.block;
       out.dims.push_back(Dim::of_block(o.block));
       break;
@@ -194,9 +207,34 @@ void check_extra_mask(LoweringContext &cx, int mask, const std::vector<Dim> &dim
                     span);
 }
 
+int and_masks(LoweringContext &cx, int a, int b, const SourceSpan &span) {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return cx.build().binary(ir::BinaryFn::LogicalAnd, a, b, span);
+}
+
+/// `extra_mask` (or -1) limited to the lanes inside the jagged tiles among
+/// the access's dims and inside the dimensions its tiles run past.
+int with_implied_masks(LoweringContext &cx, int extra_mask, const ResolvedIndex &resolved,
+                       const SourceSpan &span) {
+  int mask = and_masks(cx, extra_mask, cx.jagged_mask(resolved.dims, span), span);
+  for (const auto &[block, size] : resolved.overhanging) {
+    std::vector<Dim> shape;
+    for (const Dim &d : resolved.dims)
+      shape.push_back(d == Dim::of_block(block) ? d : Dim::constant(1));
+    int index = cx.build().tile_index(block, span);
+    int inside = cx.build().binary(ir::BinaryFn::Lt, index,
+                                   cx.cast(cx.build().host_int(size, span),
+                                           cx.type_of(index).dtype, span),
+                                   span);
+    mask = and_masks(cx, mask, cx.build().reshape(inside, shape, span), span);
+  }
+  return mask;
+}
+
 Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
                              const std::vector<Operand> &index, const SourceSpan &span,
-                             int extra_mask) {
+                             int extra_mask, std::optional<std::string> eviction_policy) {
   if (base.kind == Operand::Kind::Tensor) return view_of_device_value(cx, base, index, span);
   if (!base.is_host(HostValue::Kind::Tensor)) {
     if (base.is_host(HostValue::Kind::None) && !base.host_name.empty())
@@ -209,10 +247,12 @@ Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
     throw UserError("InvalidIndexingType", "only tensors can be indexed on the device", span);
   }
   int param = tensor_param(cx, base, span);
-  ResolvedIndex resolved = resolve_index(cx, cx.kernel().tensors[param], index, span);
+  ResolvedIndex resolved =
+      resolve_index(cx, cx.kernel().tensors[param], index, span, extra_mask >= 0);
   check_extra_mask(cx, extra_mask, resolved.dims, span);
+  extra_mask = with_implied_masks(cx, extra_mask, resolved, span);
   return Operand::tensor(
-      cx.build().load(param, resolved.items, resolved.dims, extra_mask, span));
+      cx.build().load(param, resolved.items, resolved.dims, extra_mask, span, eviction_policy));
 }
 
 void lower_subscript_store(LoweringContext &cx, const Operand &base,
@@ -225,7 +265,8 @@ void lower_subscript_store(LoweringContext &cx, const Operand &base,
                     "with operations instead",
                     span);
   int param = tensor_param(cx, base, span);
-  ResolvedIndex resolved = resolve_index(cx, cx.kernel().tensors[param], index, span);
+  ResolvedIndex resolved =
+      resolve_index(cx, cx.kernel().tensors[param], index, span, extra_mask >= 0);
   int stored = cx.to_node(value, span);
   ir::TensorType target{cx.kernel().tensors[param].dtype, resolved.dims};
   std::vector<Dim> shape = cx.broadcast(cx.type_of(stored), target, span);
@@ -241,8 +282,12 @@ void lower_subscript_store(LoweringContext &cx, const Operand &base,
   s.value = stored;
   s.atomic = atomic;
   check_extra_mask(cx, extra_mask, resolved.dims, span);
-  s.mask = extra_mask;
-  s.memory_op = cx.kernel().memory_ops++;
+  s.mask = with_implied_masks(cx, extra_mask, resolved, span);
+  // Atomics pick their style from atomic_indexing, loads and stores from indexing.
+  if (atomic)
+    s.atomic_op = cx.kernel().atomic_ops++;
+  else
+    s.memory_op = cx.kernel().memory_ops++;
   cx.emit_stmt(std::move(s));
 }
 
@@ -268,9 +313,28 @@ int extra_mask_node(LoweringContext &cx, const CallArgs &args) {
   return cx.to_node(mask, args.span);
 }
 
+/// hl.load's eviction_policy as Triton spells it: None leaves the choice to
+/// the config (load_eviction_policies); "evict_normal" is Triton's default,
+/// which Triton 3.6 takes only as "".
+std::optional<std::string> eviction_policy_arg(const CallArgs &args) {
+  const Operand &policy = args["eviction_policy"];
+  if (is_none(policy)) return std::nullopt;
+  static const char *const allowed = "use \"evict_first\", \"evict_last\", \"evict_normal\" or "
+                                     "\"\" (Triton's default), or None to let the config choose";
+  if (!policy.is_host(HostValue::Kind::String))
+    throw UserError("InvalidAPIUsage",
+                    std::string("hl.load's eviction_policy must be a string; ") + allowed,
+                    args.span);
+  const std::string &text = policy.host->text;
+  if (text == "evict_first" || text == "evict_last") return text;
+  if (text.empty() || text == "evict_normal") return std::string();
+  throw UserError("InvalidAPIUsage",
+                  "hl.load got eviction_policy=" + Json(text).dump() + "; " + allowed, args.span);
+}
+
 Operand lower_hl_load(LoweringContext &cx, const CallArgs &args) {
   return lower_subscript_load(cx, args["tensor"], index_list(args), args.span,
-                              extra_mask_node(cx, args));
+                              extra_mask_node(cx, args), eviction_policy_arg(args));
 }
 
 Operand lower_hl_store(LoweringContext &cx, const CallArgs &args) {
@@ -296,7 +360,7 @@ OpLowering atomic_lowering(ir::AtomicFn op) {
 } // namespace
 
 void register_indexing(LoweringRegistry &r) {
-  r.add("hl.load", "(tensor, index, extra_mask=None, ~eviction_policy=None)", lower_hl_load);
+  r.add("hl.load", "(tensor, index, extra_mask=None, eviction_policy=None)", lower_hl_load);
   r.add("hl.store", "(tensor, index, value, extra_mask=None)", lower_hl_store);
   using ir::AtomicFn;
   for (AtomicFn op : {AtomicFn::Add, AtomicFn::Max, AtomicFn::Min, AtomicFn::And, AtomicFn::Or,

@@ -40,6 +40,9 @@ struct Operand {
   /// Callable: a lambda in the kernel, or a module-level function (`def`).
   const ast::Expr *lambda = nullptr;
   const ast::Stmt *function = nullptr;
+  /// Callable: the host expression of a callable argument (or of a function
+  /// one captured) whose source this is; empty for the kernel's own.
+  std::string callable_path;
 
   static Operand tensor(int node) {
     Operand o;
@@ -61,11 +64,12 @@ struct Operand {
     return o;
   }
   bool is_host(HostValue::Kind k) const { return kind == Kind::Host && host && host->kind == k; }
-  /// A function the device code can call: a lambda, or a global `def`
-  /// (a host Function named "global.<name>").
+  /// A function the device code can call: a lambda, a global `def` (a host
+  /// Function named "global.<name>") or a callable argument (kCallablePrefix).
   bool is_callable() const {
     return kind == Kind::Callable ||
-           (is_host(HostValue::Kind::Function) && host->text.rfind("global.", 0) == 0);
+           (is_host(HostValue::Kind::Function) && (host->text.rfind("global.", 0) == 0 ||
+                                                   host->text.rfind(kCallablePrefix, 0) == 0));
   }
 };
 
@@ -190,17 +194,39 @@ public:
   /// An int known at compile time, or UserError.
   int64_t int_arg(const Operand &operand, const SourceSpan &span) const;
 
+  /// `hl.jagged_tile(parent)`: its block runs to the largest of `parent`'s
+  /// lanes, and each lane ends at its own value.
+  void add_jagged(int block, int parent) { jagged_parents_[block] = parent; }
+  /// The parent node of a jagged tile's block, or -1 for other blocks.
+  int jagged_parent(int block) const {
+    auto it = jagged_parents_.find(block);
+    return it == jagged_parents_.end() ? -1 : it->second;
+  }
+  /// The lanes of a value of `dims` inside every jagged tile among them, as
+  /// a bool node of that rank (size 1 where no jagged tile or parent is), or
+  /// -1 when no jagged tile is among them. InvalidJaggedTileUsage when a
+  /// jagged tile comes without the tiles of its parent.
+  int jagged_mask(const std::vector<ir::Dim> &dims, const SourceSpan &span);
+
 private:
+  /// `node`'s dims (tiles among `dims`) placed where they stand in `dims`,
+  /// size 1 elsewhere.
+  int align_to(int node, const std::vector<ir::Dim> &dims, const SourceSpan &span);
+
   ir::DeviceKernel &kernel_;
   ir::Builder builder_;
   Invoker invoker_;
+  std::map<int, int> jagged_parents_;
 };
 
 /// Subscripts: loads and stores of host tensors, views of device values.
-/// `extra_mask` (a bool node, or -1) limits the lanes read or written.
+/// `extra_mask` (a bool node, or -1) limits the lanes read or written;
+/// `eviction_policy` is hl.load's, as Triton spells it (none: the load takes a
+/// load_eviction_policies entry).
 Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
                              const std::vector<Operand> &index, const SourceSpan &span,
-                             int extra_mask = -1);
+                             int extra_mask = -1,
+                             std::optional<std::string> eviction_policy = std::nullopt);
 /// `atomic` names a read-modify-write instead of a plain store.
 void lower_subscript_store(LoweringContext &cx, const Operand &base,
                            const std::vector<Operand> &index, const Operand &value,

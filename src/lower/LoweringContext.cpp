@@ -2,6 +2,7 @@
 #include "support/Diagnostics.h"
 
 #include <algorithm>
+#include <set>
 
 namespace helion::lower {
 
@@ -209,6 +210,51 @@ std::vector<Dim> LoweringContext::shape_arg(const Operand &o, const SourceSpan &
                     span);
   }
   return dims;
+}
+
+int LoweringContext::align_to(int node, const std::vector<Dim> &dims, const SourceSpan &span) {
+  std::vector<Dim> own = type_of(node).dims;
+  auto position = [&](const Dim &d) {
+    return static_cast<int>(std::find(dims.begin(), dims.end(), d) - dims.begin());
+  };
+  std::vector<int> perm(own.size());
+  for (size_t i = 0; i < perm.size(); ++i)
+    perm[i] = static_cast<int>(i);
+  std::stable_sort(perm.begin(), perm.end(),
+                   [&](int a, int b) { return position(own[a]) < position(own[b]); });
+  bool identity = true;
+  for (size_t i = 0; i < perm.size(); ++i)
+    identity = identity && perm[i] == static_cast<int>(i);
+  if (!identity) node = builder_.permute(node, perm, span);
+  std::vector<Dim> shape;
+  for (const Dim &d : dims)
+    shape.push_back(std::find(own.begin(), own.end(), d) != own.end() ? d : Dim::constant(1));
+  return builder_.reshape(node, shape, span);
+}
+
+int LoweringContext::jagged_mask(const std::vector<Dim> &dims, const SourceSpan &span) {
+  int mask = -1;
+  std::set<int> seen;
+  for (const Dim &d : dims) {
+    if (!d.is_block() || !seen.insert(d.block).second) continue;
+    int parent = jagged_parent(d.block);
+    if (parent < 0) continue;
+    for (const Dim &p : type_of(parent).dims)
+      if (std::find(dims.begin(), dims.end(), p) == dims.end())
+        throw UserError("InvalidJaggedTileUsage",
+                        "'" + kernel_.block(d.block).name_hint +
+                            "' is a jagged tile whose length depends on '" +
+                            (p.is_block() ? kernel_.block(p.block).name_hint : "?") +
+                            "'; index with both, e.g. x[tile_b, tile_k], so each row stops at "
+                            "its own length",
+                        span);
+    int index = align_to(builder_.tile_index(d.block, span), dims, span);
+    int bound = align_to(parent, dims, span);
+    int inside = builder_.binary(ir::BinaryFn::Lt, cast(index, type_of(bound).dtype, span), bound,
+                                 span);
+    mask = mask < 0 ? inside : builder_.binary(ir::BinaryFn::LogicalAnd, mask, inside, span);
+  }
+  return mask;
 }
 
 } // namespace helion::lower

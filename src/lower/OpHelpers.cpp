@@ -65,7 +65,15 @@ int reduce(LoweringContext &cx, ir::ReduceFn fn, int x, int axis, bool keepdim,
     int kept = cx.build().reshape(x, dims, span);
     return dtype ? cx.cast(kept, *dtype, span) : kept;
   }
-  return cx.build().reduce(fn, x, axis, keepdim, dtype.value_or(type.dtype), span);
+  if (cx.jagged_parent(reduced.block) >= 0) {
+    // Lanes past a row's own length hold whatever was computed there.
+    std::vector<Dim> dims = type.dims;
+    int inside = cx.jagged_mask(dims, span);
+    DType in = cx.type_of(x).dtype;
+    int identity = cx.build().literal(ir::identity_literal(fn, in), in, span);
+    x = cx.build().where(inside, x, identity, span);
+  }
+  return cx.build().reduce(fn, x, axis, keepdim, dtype.value_or(cx.type_of(x).dtype), span);
 }
 
 int extent_of(LoweringContext &cx, const Dim &dim_ref, const SourceSpan &span) {

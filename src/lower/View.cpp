@@ -55,12 +55,9 @@ Operand lower_squeeze(LoweringContext &cx, const CallArgs &args) {
   std::sort(axes.rbegin(), axes.rend());
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
   for (int axis : axes) {
-    if (dims[axis].is_block())
-      throw UserError("UnsupportedOp",
-                      "cannot squeeze dimension " + std::to_string(axis) + " of " +
-                          cx.shape_text(dims) + ": a tiled dimension's size depends on the config",
-                      args.span);
-    // Like torch, a dimension whose size is not 1 is left alone.
+    // Like torch, a dimension whose size is not 1 is left alone. A tile's
+    // dimension counts as such whatever its block size, so the value keeps
+    // one shape under every config.
     if (dims[axis] == kOne) dims.erase(dims.begin() + axis);
   }
   return Operand::tensor(cx.build().reshape(x, dims, args.span));
@@ -214,9 +211,35 @@ Operand lower_expand_as(LoweringContext &cx, const CallArgs &args) {
   return Operand::tensor(expand_to(cx, x, cx.type_of(other).dims, args.span));
 }
 
+/// A dimension of a device value as a size: its tile (which shapes and
+/// views take as that dimension), a reduction dimension's extent, or a constant.
+Operand size_of_dim(LoweringContext &cx, const Dim &d) {
+  if (!d.is_block()) return Operand::of_host(HostValue::make_int(sym_const(d.size)));
+  const ir::BlockInfo &b = cx.kernel().block(d.block);
+  if (b.kind == ir::BlockInfo::Kind::Reduction)
+    return Operand::of_host(HostValue::make_int(b.extent()));
+  return Operand::tile(d.block);
+}
+
+/// x.size() / x.size(d) / x.shape of a device value.
+Operand lower_size(LoweringContext &cx, const CallArgs &args) {
+  int x = input_node(cx, args);
+  const std::vector<Dim> dims = cx.type_of(x).dims;
+  if (!is_none(args["dim"]))
+    return size_of_dim(
+        cx, dims[normalize_axis(cx.int_arg(args["dim"], args.span), static_cast<int>(dims.size()),
+                                args.span)]);
+  Operand sizes;
+  sizes.kind = Operand::Kind::Tuple;
+  for (const Dim &d : dims)
+    sizes.elements.push_back(size_of_dim(cx, d));
+  return sizes;
+}
+
 } // namespace
 
 void register_view(LoweringRegistry &r) {
+  r.add("tensor.size", "(input, dim=None)", lower_size);
   r.add_both("unsqueeze", "(input, dim)", lower_unsqueeze);
   r.add_both("squeeze", "(input, dim=None)", lower_squeeze);
   auto view = [](const std::string &sizes) -> OpLowering {

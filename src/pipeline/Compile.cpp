@@ -1,6 +1,7 @@
 #include "pipeline/Compile.h"
 
 #include "codegen/TritonCodegen.h"
+#include "ir/LoopEntries.h"
 #include "lower/Lowering.h"
 #include "parse/Parser.h"
 #include "passes/IndexType.h"
@@ -9,9 +10,12 @@
 #include "types/HostTypes.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 
 namespace helion {
@@ -83,6 +87,7 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device,
       int b = call.blocks[d];
       const ir::BlockInfo &block = device.block(b);
       t.size_hints.push_back(std::max<int64_t>(sym_hint(block.extent()), 1));
+      t.feeds_matmul.push_back(feeds_dot(b));
       t.min_block_sizes.push_back(feeds_dot(b) ? 16 : 1);
       if (call.registered) t.min_block_sizes.back() = registered_min(b, registered_mins.at(b));
       // A dimension sized by a registered block size has no entry of its
@@ -113,6 +118,15 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device,
     facts.reductions.push_back(r);
   }
   facts.memory_ops = device.memory_ops;
+  for (const ir::LoopEntry &entry : ir::loop_entries(device)) {
+    LoopFacts loop;
+    loop.span = entry.span;
+    loop.top_level = entry.kind == ir::LoopEntry::Kind::TopLevel;
+    loop.static_candidate = entry.static_candidate;
+    facts.loops.push_back(loop);
+  }
+  facts.policy_loads = device.policy_loads;
+  facts.atomic_ops = device.atomic_ops;
   facts.has_matmul = device.has_matmul;
   for (const RegisteredTunable &tunable : tunables)
     facts.tunables.push_back({tunable.name, tunable.fragment, tunable.calls.front()->span});
@@ -133,7 +147,15 @@ template <typename F> auto with_rendered_errors(const SourceContext &context, F 
 
 } // namespace
 
-CompiledKernel::CompiledKernel(const Json &request) : kernel_(std::make_unique<AnalyzedKernel>()) {
+struct CompiledKernel::CanonicalConfigs {
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<const Config>> by_content; ///< content_key -> config
+  std::atomic<size_t> normalizations{0};
+};
+
+CompiledKernel::CompiledKernel(const Json &request)
+    : kernel_(std::make_unique<AnalyzedKernel>()),
+      canonical_(std::make_unique<CanonicalConfigs>()) {
   AnalyzedKernel &k = *kernel_;
   using pipeline::timed;
   auto &log = k.stages;
@@ -168,8 +190,64 @@ const ConfigSpec &CompiledKernel::config_spec() const {
 }
 
 Config CompiledKernel::normalize(const Json &user_config) const {
+  ++canonical_->normalizations;
   return with_rendered_errors(kernel_->inputs.context,
                               [&] { return spec_->normalize(user_config); });
+}
+
+/// JSON text of `value` with every object's keys sorted: equal for configs
+/// that differ only in the order their fields were written.
+static void append_content_key(const Json &value, std::string &out) {
+  if (!value.is_object()) {
+    if (!value.is_array()) {
+      out += value.dump();
+      return;
+    }
+    out += '[';
+    for (const Json &item : value.as_array()) {
+      append_content_key(item, out);
+      out += ',';
+    }
+    out += ']';
+    return;
+  }
+  std::vector<const std::pair<std::string, Json> *> fields;
+  for (const auto &field : value.as_object())
+    fields.push_back(&field);
+  std::sort(fields.begin(), fields.end(),
+            [](const auto *a, const auto *b) { return a->first < b->first; });
+  out += '{';
+  for (const auto *field : fields) {
+    out += Json(field->first).dump() + ':';
+    append_content_key(field->second, out);
+    out += ',';
+  }
+  out += '}';
+}
+
+static std::string content_key(const Json &value) {
+  std::string out;
+  append_content_key(value, out);
+  return out;
+}
+
+std::shared_ptr<const Config> CompiledKernel::canonical(const Json &user_config) const {
+  std::string key = content_key(user_config);
+  {
+    std::lock_guard<std::mutex> lock(canonical_->mutex);
+    auto found = canonical_->by_content.find(key);
+    if (found != canonical_->by_content.end()) return found->second;
+  }
+  auto config = std::make_shared<const Config>(normalize(user_config));
+  std::string canonical_key = content_key(spec_->to_json(*config));
+  std::lock_guard<std::mutex> lock(canonical_->mutex);
+  canonical_->by_content.emplace(key, config);
+  canonical_->by_content.emplace(canonical_key, config);
+  return config;
+}
+
+size_t CompiledKernel::normalization_count() const {
+  return canonical_->normalizations;
 }
 
 void check_kernel_source(const Json &request) {
@@ -182,9 +260,20 @@ void check_kernel_source(const Json &request) {
 }
 
 std::string CompiledKernel::generate(const Config &config) const {
+  with_rendered_errors(kernel_->inputs.context, [&] {
+    spec_->validate(config);
+    return 0;
+  });
+  return generate_valid(config);
+}
+
+std::string CompiledKernel::generate_canonical(const Json &user_config) const {
+  return generate_valid(*canonical(user_config));
+}
+
+std::string CompiledKernel::generate_valid(const Config &config) const {
   const AnalyzedKernel &k = *kernel_;
   return with_rendered_errors(k.inputs.context, [&] {
-    spec_->validate(config);
     ir::DeviceKernel device = pipeline::run_config_passes(k.device, config);
     return codegen::generate_module(k.host, device, config, k.inputs, k.index_type);
   });

@@ -2,6 +2,7 @@
 
 #include "passes/BindBlockSizes.h"
 #include "passes/RollReductions.h"
+#include "passes/SqueezeUnitBlocks.h"
 
 namespace helion::pipeline {
 
@@ -9,6 +10,7 @@ const std::vector<DevicePass> &config_passes() {
   static const std::vector<DevicePass> passes = {
       {"bind_block_sizes", passes::bind_block_sizes},
       {"roll_reductions", passes::roll_reductions},
+      {"squeeze_unit_blocks", passes::squeeze_unit_blocks},
   };
   return passes;
 }

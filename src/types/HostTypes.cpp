@@ -49,28 +49,31 @@ static bool is_hl_loop_call(const ast::Expr &expr, HostEvaluator &eval) {
   return fn->kind == Kind::Function && (fn->text == "hl.tile" || fn->text == "hl.grid");
 }
 
+HostValuePtr global_value(const Json &g, const std::string &name) {
+  const std::string &kind = g["kind"].is_string() ? g["kind"].as_string() : std::string();
+  if (kind == "module" && g["name"].is_string())
+    return HostValue::make(Kind::Module, g["name"].as_string());
+  if (kind == "dtype" && g["name"].is_string()) {
+    if (auto d = dtype_from_name(g["name"].as_string())) return HostValue::make_dtype(*d);
+  }
+  if (kind == "constant") {
+    const Json &v = g["value"];
+    if (v.is_bool()) return HostValue::make_bool(v.as_bool());
+    if (v.is_int()) return HostValue::make_int(sym_const(v.as_int()));
+    if (v.is_number()) return HostValue::make_float(v.as_double());
+    if (v.is_string()) return HostValue::make(Kind::String, v.as_string());
+    if (v.is_null()) return HostValue::make(Kind::None);
+  }
+  if (kind == "function") return HostValue::make(Kind::Function, "global." + name);
+  if (kind == "fragment_class" && g["name"].is_string())
+    return HostValue::make(Kind::Function, "fragment." + g["name"].as_string());
+  if (kind == "fragment") return HostValue::make_fragment(fragment_from_description(g["fragment"]));
+  return HostValue::make(Kind::Unknown, name);
+}
+
 HostValuePtr HostEvaluator::lookup_global(const std::string &name) const {
   const Json &g = inputs_.globals[name];
-  if (g.is_object()) {
-    const std::string &kind = g["kind"].as_string();
-    if (kind == "module") return HostValue::make(Kind::Module, g["name"].as_string());
-    if (kind == "dtype") {
-      if (auto d = dtype_from_name(g["name"].as_string())) return HostValue::make_dtype(*d);
-    }
-    if (kind == "constant") {
-      const Json &v = g["value"];
-      if (v.is_bool()) return HostValue::make_bool(v.as_bool());
-      if (v.is_int()) return HostValue::make_int(sym_const(v.as_int()));
-      if (v.is_number()) return HostValue::make_float(v.as_double());
-      if (v.is_string()) return HostValue::make(Kind::String, v.as_string());
-      if (v.is_null()) return HostValue::make(Kind::None);
-    }
-    if (kind == "function") return HostValue::make(Kind::Function, "global." + name);
-    if (kind == "fragment_class" && g["name"].is_string())
-      return HostValue::make(Kind::Function, "fragment." + g["name"].as_string());
-    if (kind == "fragment") return HostValue::make_fragment(fragment_from_description(g["fragment"]));
-    return HostValue::make(Kind::Unknown, name);
-  }
+  if (g.is_object()) return global_value(g, name);
   static const std::set<std::string> builtins = {"len",   "min",   "max",        "int",
                                                  "float", "range", "abs",        "print",
                                                  "bool",  "slice", "isinstance"};
@@ -560,6 +563,9 @@ HostValuePtr HostEvaluator::eval_unbound_call(const std::string &name,
     return HostValue::make_int(name == "builtins.min" ? sym_min(args[0]->sym, args[1]->sym)
                                                       : sym_max(args[0]->sym, args[1]->sym));
   if (name == "builtins.int" && args.size() == 1 && args[0]->kind == Kind::Int) return args[0];
+  // int(x[-1].item()): an int all the same, which the kernel reads at launch.
+  if (name == "builtins.int" && args.size() == 1 && args[0]->kind == Kind::Unknown)
+    return HostValue::make(Kind::Unknown, kRuntimeInt);
   if (name == "builtins.float" && args.size() == 1 && args[0]->kind == Kind::String) {
     const std::string &text = args[0]->text;
     char *end = nullptr;
@@ -969,10 +975,17 @@ static HostValuePtr argument_value(const ArgSpec &arg, const CompileSettings &se
     if (v.is_string()) return HostValue::make(HostValue::Kind::String, v.as_string());
     return HostValue::make(HostValue::Kind::Unknown);
   }
+  case ArgSpec::Kind::Callable:
+    return HostValue::make(HostValue::Kind::Function, kCallablePrefix + arg.name);
   case ArgSpec::Kind::Other:
     return HostValue::make(HostValue::Kind::Unknown);
   }
   return HostValue::make(HostValue::Kind::Unknown);
+}
+
+HostValuePtr captured_value(const ArgSpec &spec, const CompileSettings &settings) {
+  SizeSymbols own_sizes;
+  return argument_value(spec, settings, own_sizes);
 }
 
 const ast::Stmt &find_kernel_function(const ast::Module &module, const std::string &name) {
@@ -1186,6 +1199,14 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) 
   for (const auto &stmt : fn.body) {
     const ast::Stmt &s = *stmt;
     bool is_device_loop = s.kind == ast::StmtKind::For && is_hl_loop_call(*s.test, eval);
+    if (s.kind == ast::StmtKind::For && s.test->kind == ast::ExprKind::Call) {
+      HostValuePtr fn = eval.eval(*s.test->func);
+      if (fn->kind == Kind::Function && fn->text == "hl.jagged_tile")
+        throw UserError("InvalidJaggedTileUsage",
+                        "hl.jagged_tile makes a loop inside a device loop, over lengths loaded "
+                        "there; the outermost loop is hl.tile(...) or hl.grid(...)",
+                        s.span);
+    }
     if (is_device_loop) {
       // Several device loops run in one kernel, each on programs of its own;
       // host code between them would have nowhere to run.

@@ -140,6 +140,19 @@ private:
   void require_tensor(const ast::Expr &expr, const HostValuePtr &value) const;
 };
 
+/// A host Function whose text starts with this names a callable the kernel
+/// was passed: the rest is the host expression that reads it (`epilogue`, or
+/// `epilogue.__closure__[0].cell_contents` for one that callable captured).
+inline const std::string kCallablePrefix = "callable:";
+
+/// A value a global description of the request stands for (a module, a
+/// constant, a dtype, a function by name); Unknown for other objects.
+HostValuePtr global_value(const Json &global, const std::string &name);
+
+/// The host value of a tensor or scalar a callable argument captured, bound
+/// to the host variable `spec.name`; its sizes get symbols of their own.
+HostValuePtr captured_value(const ArgSpec &spec, const CompileSettings &settings);
+
 /// A shape given as a list, a tuple or torch.Size of ints: nullopt otherwise.
 std::optional<std::vector<SymInt>> shape_of(const HostValue &value);
 

@@ -11,6 +11,7 @@ static ArgSpec::Kind arg_kind(const std::string &kind) {
   if (kind == "float") return ArgSpec::Kind::Float;
   if (kind == "bool") return ArgSpec::Kind::Bool;
   if (kind == "constexpr") return ArgSpec::Kind::Constexpr;
+  if (kind == "callable") return ArgSpec::Kind::Callable;
   return ArgSpec::Kind::Other;
 }
 
@@ -26,6 +27,8 @@ static std::string python_type(const Json &arg, ArgSpec::Kind kind) {
     return "float";
   case ArgSpec::Kind::Bool:
     return "bool";
+  case ArgSpec::Kind::Callable:
+    return "function";
   case ArgSpec::Kind::Constexpr:
   case ArgSpec::Kind::Other:
     break;
@@ -47,32 +50,85 @@ static std::vector<int64_t> int_list(const Json &json) {
   return out;
 }
 
+static std::shared_ptr<const CallableSpec> callable_spec(const Json &json, int depth);
+
+static bool is_ascii_identifier(const std::string &name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
+  return true;
+}
+
+/// An argument (or a callable's capture) as the request describes it.
+static ArgSpec arg_spec(const Json &a, const std::string &name, int depth) {
+  ArgSpec spec;
+  spec.name = name;
+  spec.kind = arg_kind(a["kind"].as_string());
+  if (spec.kind == ArgSpec::Kind::Tensor) {
+    auto dtype = dtype_from_name(a["dtype"].as_string());
+    if (!dtype)
+      throw UserError("UnsupportedOp", "argument '" + spec.name + "' has dtype " +
+                                           a["dtype"].as_string() +
+                                           ", which helion kernels do not support");
+    spec.dtype = *dtype;
+    spec.shape = int_list(a["shape"]);
+    spec.stride = int_list(a["stride"]);
+    if (spec.shape.size() != spec.stride.size())
+      throw InternalError("the request gives tensor '" + spec.name + "' " +
+                          std::to_string(spec.shape.size()) + " sizes but " +
+                          std::to_string(spec.stride.size()) + " strides");
+    spec.device = a["device"].is_string() ? a["device"].as_string() : "cpu";
+  }
+  if (a.contains("value")) spec.value = a["value"];
+  spec.type = python_type(a, spec.kind);
+  if (spec.kind == ArgSpec::Kind::Callable) spec.callable = callable_spec(a, depth + 1);
+  return spec;
+}
+
+/// Callables nest (a function an epilogue calls); the Python layer stops at
+/// a depth of 8, so deeper requests are malformed.
+constexpr int kMaxCallableDepth = 16;
+
+static std::shared_ptr<const CallableSpec> callable_spec(const Json &json, int depth) {
+  if (depth > kMaxCallableDepth)
+    throw InternalError("the request nests callables deeper than " +
+                        std::to_string(kMaxCallableDepth));
+  auto spec = std::make_shared<CallableSpec>();
+  spec->qualname = json["qualname"].is_string() ? json["qualname"].as_string() : "<callable>";
+  spec->function_name =
+      json["function_name"].is_string() ? json["function_name"].as_string() : "<lambda>";
+  spec->is_lambda = json["is_lambda"].is_bool() && json["is_lambda"].as_bool();
+  if (json["source"].is_string()) spec->source = json["source"].as_string();
+  if (json["captures"].is_object())
+    for (const auto &[name, c] : json["captures"].as_object()) {
+      if (!c.is_object() || !c["kind"].is_string()) continue;
+      Capture capture;
+      // The name is written into the host code that reads the capture.
+      if (!is_ascii_identifier(name)) continue;
+      capture.name = name;
+      if (c["cell"].is_int())
+        capture.access = ".__closure__[" + std::to_string(c["cell"].as_int()) + "].cell_contents";
+      else
+        capture.access = ".__globals__['" + name + "']";
+      const std::string &kind = c["kind"].as_string();
+      bool is_value = kind == "tensor" || kind == "callable" ||
+                      (c["cell"].is_int() && (kind == "int" || kind == "float" || kind == "bool" ||
+                                              kind == "constexpr"));
+      if (is_value)
+        capture.value = arg_spec(c, name, depth);
+      else
+        capture.global = c;
+      spec->captures.push_back(std::move(capture));
+    }
+  return spec;
+}
+
 KernelInputs KernelInputs::from_request(const Json &request) {
   KernelInputs in;
   in.context = SourceContext::from_request(request);
-  for (const Json &a : request["args"].as_array()) {
-    ArgSpec spec;
-    spec.name = a["name"].as_string();
-    spec.kind = arg_kind(a["kind"].as_string());
-    if (spec.kind == ArgSpec::Kind::Tensor) {
-      auto dtype = dtype_from_name(a["dtype"].as_string());
-      if (!dtype)
-        throw UserError("UnsupportedOp", "argument '" + spec.name + "' has dtype " +
-                                             a["dtype"].as_string() +
-                                             ", which helion kernels do not support");
-      spec.dtype = *dtype;
-      spec.shape = int_list(a["shape"]);
-      spec.stride = int_list(a["stride"]);
-      if (spec.shape.size() != spec.stride.size())
-        throw InternalError("the request gives tensor '" + spec.name + "' " +
-                            std::to_string(spec.shape.size()) + " sizes but " +
-                            std::to_string(spec.stride.size()) + " strides");
-      spec.device = a["device"].is_string() ? a["device"].as_string() : "cpu";
-    }
-    if (a.contains("value")) spec.value = a["value"];
-    spec.type = python_type(a, spec.kind);
-    in.args.push_back(std::move(spec));
-  }
+  for (const Json &a : request["args"].as_array())
+    in.args.push_back(arg_spec(a, a["name"].as_string(), 0));
   in.globals = request.contains("globals") ? request["globals"] : Json::object();
   if (request.contains("names") && request["names"].is_array())
     for (const Json &name : request["names"].as_array())

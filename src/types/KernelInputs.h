@@ -8,13 +8,17 @@
 #include "support/Json.h"
 #include "types/DType.h"
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace helion {
 
+struct CallableSpec;
+
 struct ArgSpec {
-  enum class Kind { Tensor, Int, Float, Bool, Constexpr, Other };
+  enum class Kind { Tensor, Int, Float, Bool, Constexpr, Callable, Other };
   std::string name;
   Kind kind = Kind::Other;
   DType dtype = DType::Float32;
@@ -22,6 +26,30 @@ struct ArgSpec {
   std::string device;
   Json value;       ///< Constexpr: the value
   std::string type; ///< the Python type of a non-tensor ("NoneType", "int", "numpy.ndarray")
+  std::shared_ptr<const CallableSpec> callable; ///< Callable: the function or lambda
+};
+
+/// A value a callable reads from outside: a closure cell or one of its
+/// module's globals. Tensors and scalars are read from the callable by the
+/// host code at each launch; the rest is known when compiling.
+struct Capture {
+  std::string name;   ///< as the callable's code reads it
+  std::string access; ///< Python reading it from the callable (".__closure__[0].cell_contents")
+  /// Tensors and closure scalars: an argument spec (its name is set where it
+  /// is bound); kind Other otherwise.
+  ArgSpec value;
+  /// Modules, constants, dtypes, objects: a description as the request's globals give.
+  Json global;
+};
+
+/// A function or lambda passed to the kernel (an epilogue, a score modifier):
+/// device code that calls it inlines its source.
+struct CallableSpec {
+  std::string qualname;      ///< for messages
+  std::string function_name; ///< `def`'s name, or "<lambda>"
+  bool is_lambda = false;
+  std::optional<std::string> source; ///< the `def` or the lambda expression; none if unreadable
+  std::vector<Capture> captures;
 };
 
 struct CompileSettings {

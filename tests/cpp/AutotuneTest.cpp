@@ -1,6 +1,7 @@
 #include "autotune/Autotuner.h"
 #include "autotune/ConfigSpace.h"
 #include "autotune/Heuristics.h"
+#include "TestFacts.h"
 #include "support/Diagnostics.h"
 
 #include <gtest/gtest.h>
@@ -16,14 +17,7 @@ using namespace helion::autotune;
 
 namespace {
 
-TileCallFacts tile(std::vector<int64_t> hints, std::vector<int64_t> mins, bool is_grid) {
-  TileCallFacts call;
-  call.size_hints = std::move(hints);
-  call.min_block_sizes = std::move(mins);
-  call.is_grid = is_grid;
-  call.fixed_block_sizes.resize(call.size_hints.size());
-  return call;
-}
+using helion::testing::tile;
 
 KernelFacts matmul_facts() {
   KernelFacts facts;
@@ -171,7 +165,9 @@ TEST(Autotune, EveryStrategyFindsThePlantedOptimum) {
     const char *strategy;
     int max_evaluations;
   };
-  for (Case c : {Case{"model", 100}, Case{"differential_evolution", 480}, Case{"pattern", 150},
+  // The persistent pid types bring two ordinal genes (num_sm_multiplier,
+  // maxnreg) that the bowl counts wherever a config is persistent.
+  for (Case c : {Case{"model", 150}, Case{"differential_evolution", 720}, Case{"pattern", 150},
                  Case{"random", 1000}}) {
     // A shallow bowl, so that random sampling can get near the optimum too.
     Bowl bowl{space, planted(space, kSoftmaxOptimum)};

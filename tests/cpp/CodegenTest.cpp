@@ -2,13 +2,18 @@
 // comment_text, python_literal, ModuleNames / DeviceNames, and whole modules
 // compiled from kernels whose names, file names or shapes once broke them.
 
+#include "TestRequests.h"
 #include "codegen/Names.h"
 #include "codegen/PythonText.h"
+#include "codegen/TritonCodegen.h"
+#include "lower/Lowering.h"
 #include "parse/Parser.h"
+#include "passes/IndexType.h"
 #include "pipeline/Compile.h"
-#include "TestRequests.h"
+#include "pipeline/Passes.h"
 #include "support/Diagnostics.h"
 #include "support/Text.h"
+#include "types/HostTypes.h"
 
 #include <gtest/gtest.h>
 
@@ -304,7 +309,7 @@ TEST(GeneratedModuleTest, ParametersNamedLikeGeneratedCode) {
   EXPECT_TRUE(contains(code, "pid_1 = tl.program_id(0)")) << code;
   EXPECT_TRUE(contains(code, "load = tl.load(tl_1 + indices_0, mask_0, other=0)")) << code;
   EXPECT_TRUE(contains(code, "v_1 = load + load_1")) << code;
-  EXPECT_TRUE(contains(code, "_helion_k[(triton.cdiv(33, 16),)](tl, pid, v_0, 16,")) << code;
+  EXPECT_TRUE(contains(code, "_helion_k[(3,)](tl, pid, v_0, 16,")) << code;
 }
 
 TEST(GeneratedModuleTest, IntParametersKeepTheirNames) {
@@ -391,6 +396,201 @@ TEST(GeneratedModuleTest, ZeroDimTensorsInsideTiles) {
 )",
                                       {tensor_arg("x", {8}), tensor_arg("s", {})}));
   EXPECT_TRUE(contains(code, "tl.load(s)")) << code;
+}
+
+// ---- per-loop and per-load config fields ----------------------------------------
+
+/// The range entries compile() found: (top_level, static_range) per entry.
+std::vector<std::pair<bool, bool>> range_loops(const Json &req) {
+  CompiledKernel kernel(req);
+  std::vector<std::pair<bool, bool>> out;
+  Json description = kernel.config_spec().describe();
+  for (const Json &loop : description["range_loops"].as_array())
+    out.emplace_back(loop["top_level"].as_bool(), loop["static_range"].as_bool());
+  return out;
+}
+
+TEST(LoopEntriesTest, TopLevelCallsInnerDimsAndRangeLoopsHaveEntries) {
+  // The top-level call (one entry for both dims), each dim of the inner
+  // tile, the hl.grid and the range() loop; hl.static_range and a looped
+  // reduction have none. Dims of 8 or fewer iterations may be static.
+  std::string source = R"(def k(x, w):
+    out = torch.empty([x.size(0), x.size(1)], dtype=x.dtype, device=x.device)
+    for tile_a, tile_b in hl.tile([x.size(0), x.size(1)]):
+        acc = hl.zeros([tile_a, tile_b], dtype=torch.float32)
+        for tile_c, tile_d in hl.tile([x.size(2), w.size(0)]):
+            acc = acc + x[tile_a, tile_b, tile_c].sum(-1)[:, :, None].sum(-1) + w[tile_d].sum()
+        for i in hl.grid(4):
+            acc = acc + i
+        for j in range(12):
+            acc = acc * 0.5
+        for s in hl.static_range(2):
+            acc = acc + s
+        out[tile_a, tile_b] = acc + x[tile_a, tile_b, :].sum(-1)
+    return out
+)";
+  Json req = request(source, {tensor_arg("x", {16, 32, 64}), tensor_arg("w", {8})});
+  EXPECT_EQ(range_loops(req), (std::vector<std::pair<bool, bool>>{
+                                  {true, false},  // the top-level [a, b]
+                                  {false, false}, // c: 64 iterations at block 1
+                                  {false, true},  // d: 8
+                                  {false, true},  // hl.grid(4)
+                                  {false, false}, // range(12)
+                              }));
+  // Symbolic sizes are not known when compiling; literals are.
+  Json dynamic = requests::kernel_request(
+      source, {tensor_arg("x", {16, 32, 64}), tensor_arg("w", {8})}, false);
+  EXPECT_EQ(range_loops(dynamic),
+            (std::vector<std::pair<bool, bool>>{
+                {true, false}, {false, false}, {false, false}, {false, true}, {false, false}}));
+}
+
+TEST(LoopEntriesTest, EachLoopReadsItsOwnEntry) {
+  Json req = request(R"(def k(x):
+    out = torch.empty_like(x)
+    for tile_m in hl.tile(x.size(0)):
+        acc = hl.zeros([tile_m], dtype=torch.float32)
+        for tile_n in hl.tile(x.size(1)):
+            acc = acc + x[tile_m, tile_n].sum(-1)
+        for i in range(3):
+            acc = acc * 2
+        out[tile_m, 0] = acc
+    return out
+)",
+                     {tensor_arg("x", {64, 100})});
+  std::string defaults = generate(req, R"({"block_sizes": [16, 32]})");
+  EXPECT_TRUE(contains(defaults, "in tl.range(0, 100, _BLOCK_SIZE_1):")) << defaults;
+  EXPECT_TRUE(contains(defaults, "in tl.range(0, 3, 1):")) << defaults;
+  std::string code = generate(req, R"({"block_sizes": [16, 32], "range_unroll_factors": [0, 2, 1],
+      "range_num_stages": [0, 3], "range_multi_buffers": [null, true, false],
+      "range_flattens": [null, false], "static_ranges": [true]})");
+  EXPECT_TRUE(contains(code, "in tl.range(0, 100, _BLOCK_SIZE_1, loop_unroll_factor=2, "
+                             "num_stages=3, disallow_acc_multi_buffer=False, flatten=False):"))
+      << code;
+  // range(3) is static: tl.static_range, and its range options do not apply.
+  EXPECT_TRUE(contains(code, "in tl.static_range(0, 3, 1):")) << code;
+  EXPECT_FALSE(contains(code, "disallow_acc_multi_buffer=True")) << code;
+}
+
+TEST(LoopEntriesTest, LoopedReductionsKeepPlainRanges) {
+  Json req = request(R"(def k(x):
+    out = torch.empty([x.size(0)], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(x.size(0)):
+        out[tile_m] = x[tile_m, :].sum(-1)
+    return out
+)",
+                     {tensor_arg("x", {64, 1000})});
+  EXPECT_EQ(range_loops(req).size(), 1u);
+  std::string code = generate(req, R"({"block_sizes": [16], "reduction_loops": [64]})");
+  EXPECT_TRUE(contains(code, "for offset_1 in tl.range(0, 1000, _BLOCK_SIZE_1):")) << code;
+  EXPECT_FALSE(contains(code, "loop_unroll_factor")) << code;
+}
+
+TEST(EvictionPolicyTest, ConfigAndSourcePoliciesReachTheLoads) {
+  Json req = request(R"(def k(x, y):
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] + hl.load(y, [tile], eviction_policy="evict_first") + y[tile]
+    return out
+)",
+                     {tensor_arg("x", {100}), tensor_arg("y", {100})});
+  CompiledKernel kernel(req);
+  EXPECT_EQ(kernel.config_spec().describe()["policy_loads"].as_int(), 2); // x and y[tile]
+  std::string defaults = generate(req);
+  EXPECT_TRUE(contains(defaults, "tl.load(x + indices_0, mask_0, other=0)")) << defaults;
+  EXPECT_TRUE(contains(defaults, "mask_0, other=0, eviction_policy='evict_first')")) << defaults;
+  std::string code = generate(req, R"({"load_eviction_policies": ["last", "first"]})");
+  EXPECT_TRUE(
+      contains(code, "tl.load(x + indices_0, mask_0, other=0, eviction_policy='evict_last')"))
+      << code;
+  EXPECT_TRUE(
+      contains(code, "tl.load(y + indices_0, mask_0, other=0, eviction_policy='evict_first')"))
+      << code;
+}
+
+TEST(AtomicIndexingTest, AtomicsHaveTheirOwnEntriesAndFallBackToPointers) {
+  Json req =
+      request(R"(def k(x, out, flags):
+    for tile in hl.tile(x.size(0)):
+        hl.atomic_add(out, [tile], x[tile])
+        hl.atomic_xchg(flags, [tile], x[tile])
+    return out
+)",
+              {tensor_arg("x", {256}), tensor_arg("out", {256}), tensor_arg("flags", {256})});
+  CompiledKernel kernel(req);
+  EXPECT_EQ(kernel.config_spec().describe()["atomic_ops"].as_int(), 2);
+  EXPECT_EQ(kernel.config_spec().describe()["memory_ops"].as_int(), 2); // the loads of x
+  std::string code =
+      generate(req, R"({"block_sizes": [64], "atomic_indexing": "tensor_descriptor"})");
+  EXPECT_TRUE(contains(code, "out_atomic_desc_0.atomic_add([offset_0], load)")) << code;
+  // Triton 3.6 has no descriptor exchange: pointers.
+  EXPECT_TRUE(contains(code, "tl.atomic_xchg(flags + indices_0, load_1, sem='relaxed')")) << code;
+  std::string pointers = generate(req, R"({"block_sizes": [64]})");
+  EXPECT_TRUE(contains(pointers, "tl.atomic_add(out + indices_0, load, sem='relaxed')"))
+      << pointers;
+  EXPECT_FALSE(contains(pointers, "make_tensor_descriptor")) << pointers;
+  // Triton's interpreter has no descriptor atomics either.
+  Json interpreted = req;
+  Json settings = Json::object();
+  settings.set("target", "interpreter");
+  interpreted.set("settings", settings);
+  std::string interpreter =
+      generate(interpreted, R"({"block_sizes": [64], "atomic_indexing": "tensor_descriptor"})");
+  EXPECT_TRUE(contains(interpreter, "tl.atomic_add(out + indices_0, load, sem='relaxed')"))
+      << interpreter;
+}
+
+TEST(MaxnregTest, IsALaunchOptionOfTheKernel) {
+  // Only persistent pid types accept maxnreg; code generation takes any
+  // canonical config, so this runs the stages by hand.
+  Json req = request(R"(def k(x):
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] * 2
+    return out
+)",
+                     {tensor_arg("x", {100})});
+  KernelInputs inputs = KernelInputs::from_request(req);
+  ast::Module module = parse_module(inputs.context.source);
+  HostProgram host = analyze_host(module, inputs);
+  ir::DeviceKernel device = lower::lower_device(host, inputs);
+  passes::IndexType index_type = passes::choose_index_type(device, inputs.settings);
+  CompiledKernel kernel(req);
+  Config config = kernel.config_spec().default_config();
+  std::string plain = codegen::generate_module(host, pipeline::run_config_passes(device, config),
+                                               config, inputs, index_type);
+  EXPECT_FALSE(contains(plain, "maxnreg")) << plain;
+  config.maxnreg = 128;
+  std::string code = codegen::generate_module(host, pipeline::run_config_passes(device, config),
+                                              config, inputs, index_type);
+  EXPECT_TRUE(contains(code, "(x, out, 128, num_warps=4, num_stages=2, maxnreg=128)")) << code;
+}
+
+TEST(GeneratedModuleTest, AConfigIsNormalizedOncePerKernel) {
+  CompiledKernel kernel(request(R"(def k(x):
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] + 1
+    return out
+)",
+                                {tensor_arg("x", {64})}));
+  Json given = Json::parse(R"({"num_warps": 2, "block_sizes": [16]})");
+  std::shared_ptr<const helion::Config> first = kernel.canonical(given);
+  EXPECT_EQ(kernel.normalization_count(), 1u);
+  // The same config with its fields in another order, its canonical form, and
+  // code generated from either: looked up, not normalized again.
+  EXPECT_EQ(kernel.canonical(Json::parse(R"({"block_sizes": [16], "num_warps": 2})")), first);
+  Json canonical = kernel.config_spec().to_json(*first);
+  EXPECT_EQ(kernel.canonical(canonical), first);
+  std::string code = kernel.generate_canonical(canonical);
+  EXPECT_EQ(kernel.normalization_count(), 1u);
+  EXPECT_EQ(code, kernel.generate(*first));
+  // Another config is normalized once; an invalid one is reported each time and never kept.
+  kernel.canonical(Json::parse(R"({"block_sizes": [32]})"));
+  EXPECT_EQ(kernel.normalization_count(), 2u);
+  for (int i = 0; i < 2; ++i)
+    EXPECT_THROW(kernel.canonical(Json::parse(R"({"block_sizes": [3]})")), helion::UserError);
+  EXPECT_EQ(kernel.normalization_count(), 4u);
 }
 
 } // namespace

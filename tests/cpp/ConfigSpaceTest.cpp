@@ -1,6 +1,7 @@
 #include "autotune/ConfigSpace.h"
 
 #include "autotune/Heuristics.h"
+#include "TestFacts.h"
 #include "support/Diagnostics.h"
 
 #include <gtest/gtest.h>
@@ -14,16 +15,7 @@ using namespace helion::autotune;
 
 namespace {
 
-TileCallFacts tile(std::vector<int64_t> hints, std::vector<int64_t> mins, bool is_grid,
-                   std::vector<std::optional<int64_t>> fixed = {}) {
-  TileCallFacts call;
-  call.size_hints = std::move(hints);
-  call.min_block_sizes = std::move(mins);
-  call.is_grid = is_grid;
-  call.fixed_block_sizes =
-      fixed.empty() ? std::vector<std::optional<int64_t>>(call.size_hints.size()) : fixed;
-  return call;
-}
+using helion::testing::tile;
 
 /// The seed's matmul: grid tile [m, n] around an inner tile [k], all >= 16.
 KernelFacts matmul_facts() {
@@ -90,11 +82,11 @@ TEST(ConfigSpace, GenesOfTheMatmul) {
                        "block_sizes[0][0]", "block_sizes[0][1]", "loop order of block_sizes[0]",
                        "block_sizes[1][0]", "l2_grouping", "indexing[0]", "indexing[1]",
                        "indexing[2]", "pid_type", "num_sm_multiplier", "num_warps",
-                       "num_stages"}));
+                       "num_stages", "maxnreg"}));
   Config config = spec.normalize(Json::parse(
       R"({"block_sizes": [[64, 128], [32]], "loop_orders": [[1, 0]], "l2_grouping": 8,
           "indexing": "block_ptr", "num_warps": 8, "num_stages": 3})"));
-  EXPECT_EQ(space.gene_values(config), (std::vector<int>{6, 7, 1, 5, 3, 1, 1, 1, 0, 0, 3, 3}));
+  EXPECT_EQ(space.gene_values(config), (std::vector<int>{6, 7, 1, 5, 3, 1, 1, 1, 0, 0, 3, 3, 0}));
   EXPECT_EQ(space.encode(config)[0], 6.0);
   EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
 }
@@ -184,8 +176,9 @@ TEST(ConfigSpace, CrossoverIsAlwaysValidAndTakesGenesFromParents) {
       for (size_t g = 0; g < gc.size(); ++g) {
         Gene::Kind kind = space.genes()[g].kind;
         if (kind == Gene::Kind::PidType || kind == Gene::Kind::Block ||
-            kind == Gene::Kind::FlatBlock)
-          continue; // xyz may fall back to flat; flattened tiles derive their blocks
+            kind == Gene::Kind::FlatBlock || kind == Gene::Kind::Maxnreg)
+          continue; // xyz may fall back to flat; flattened tiles derive their blocks;
+                    // maxnreg is capped to the child's num_warps
         EXPECT_TRUE(gc[g] == ga[g] || gc[g] == gb[g]) << space.genes()[g].name;
       }
     }
@@ -234,8 +227,8 @@ TEST(ConfigSpace, DistanceIsANormalizedMetric) {
   }
   Config a = space.default_config();
   Config b = a;
-  b.num_warps = 8; // one step of a gene with 6 values, among 12 genes
-  EXPECT_NEAR(space.distance(a, b), 1.0 / 5 / 12, 1e-12);
+  b.num_warps = 8; // one step of a gene with 6 values, among 13 genes
+  EXPECT_NEAR(space.distance(a, b), 1.0 / 5 / 13, 1e-12);
 }
 
 TEST(ConfigSpace, SearchDrawsPersistentPidTypesAndMultipliers) {
@@ -508,6 +501,34 @@ TEST(ConfigSpaceHeuristics, MatmulSeedsAreTheHopperTilings) {
     EXPECT_EQ(seed.indexing, std::vector<std::string>{"block_ptr"});
 }
 
+TEST(ConfigSpaceHeuristics, BatchedMatmulSeedsGiveTheBatchOneAndVaryItSlowest) {
+  // bmm: grid tile [batch, m, n] around an inner tile [k].
+  KernelFacts bmm;
+  bmm.tiles.push_back(tile({64, 512, 512}, {1, 16, 16}, true));
+  bmm.tiles.push_back(tile({512}, {16}, false));
+  bmm.memory_ops = 3;
+  bmm.has_matmul = true;
+  ConfigSpec spec(bmm);
+  ConfigSpace space(spec);
+  std::vector<Config> seeds = heuristic_seeds(space, DeviceInfo());
+  ASSERT_FALSE(seeds.empty());
+  EXPECT_EQ(seeds[0].tiles[0].block_sizes, (std::vector<int64_t>{1, 128, 128}));
+  EXPECT_EQ(seeds[0].tiles[0].loop_order, (std::vector<int>{1, 2, 0}));
+  // Attention: grid tile [batch x heads, m] around the key loop [n].
+  KernelFacts attention;
+  attention.tiles.push_back(tile({64, 2048}, {1, 16}, true));
+  attention.tiles.push_back(tile({2048}, {16}, false));
+  attention.memory_ops = 4;
+  attention.has_matmul = true;
+  ConfigSpec attention_spec(attention);
+  ConfigSpace attention_space(attention_spec);
+  seeds = heuristic_seeds(attention_space, DeviceInfo());
+  ASSERT_FALSE(seeds.empty());
+  EXPECT_EQ(seeds[0].tiles[0].block_sizes, (std::vector<int64_t>{1, 128}));
+  EXPECT_EQ(seeds[0].tiles[0].loop_order, (std::vector<int>{1, 0}));
+  EXPECT_EQ(seeds[0].tiles[1].block_sizes, (std::vector<int64_t>{64}));
+}
+
 TEST(ConfigSpaceHeuristics, ReductionSeedsFollowTheRowLength) {
   DeviceInfo device;
   {
@@ -570,4 +591,102 @@ TEST(ConfigSpaceHeuristics, PruningByResources) {
   Config persistent = softmax.normalize(
       Json::parse(R"({"block_sizes": [1], "reduction_loops": [null], "num_warps": 4})"));
   EXPECT_EQ(prune_reason(softmax, persistent, device), "pruned: needs 512 registers per thread");
+}
+
+namespace {
+
+/// The top-level loop, two inner loop dims (the second static) and a
+/// range() loop; two loads without a policy and one atomic.
+KernelFacts loop_facts() {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({1024}, {1}, true));
+  facts.tiles.push_back(tile({512, 8}, {1, 1}, false));
+  facts.memory_ops = 3;
+  LoopFacts top_level, wide, narrow, range;
+  top_level.top_level = true;
+  narrow.static_candidate = true;
+  facts.loops = {top_level, wide, narrow, range};
+  facts.policy_loads = 2;
+  facts.atomic_ops = 1;
+  return facts;
+}
+
+bool contains_name(const ConfigSpace &space, const std::string &name) {
+  for (const Gene &gene : space.genes())
+    if (gene.name == name) return true;
+  return false;
+}
+
+} // namespace
+
+TEST(ConfigSpace, LoopFieldsAreGenesWhereTheyCanMatter) {
+  ConfigSpec spec(loop_facts());
+  ConfigSpace hopper(spec);
+  for (const char *name :
+       {"range_unroll_factors[1]", "range_num_stages[2]", "range_multi_buffers[3]",
+        "range_flattens[1]", "static_ranges[0]", "atomic_indexing", "load_eviction_policies[1]"})
+    EXPECT_TRUE(contains_name(hopper, name)) << name;
+  // The top-level entry and maxnreg count only for persistent pid types,
+  // which the space offers; maxnreg only where the device takes it, and warp
+  // specialization only from Blackwell on.
+  EXPECT_TRUE(contains_name(hopper, "range_unroll_factors[0]"));
+  EXPECT_TRUE(contains_name(hopper, "range_num_stages[0]"));
+  EXPECT_TRUE(contains_name(hopper, "maxnreg"));
+  EXPECT_FALSE(contains_name(hopper, "range_warp_specializes[1]"));
+  ConfigSpace no_maxnreg(spec, Json::object(), true, false, false);
+  EXPECT_FALSE(contains_name(no_maxnreg, "maxnreg"));
+  ConfigSpace blackwell(spec, Json::object(), true, true);
+  EXPECT_TRUE(contains_name(blackwell, "range_warp_specializes[1]"));
+  ConfigSpace no_tma(spec, Json::object(), false);
+  EXPECT_FALSE(contains_name(no_tma, "atomic_indexing"));
+}
+
+TEST(ConfigSpace, SearchesReachNonDefaultLoopFieldsAndStayValid) {
+  ConfigSpec spec(loop_facts());
+  for (bool warp_specialize : {false, true}) {
+    ConfigSpace space(spec, Json::object(), true, warp_specialize);
+    std::mt19937_64 rng(3);
+    bool unroll = false, stages = false, buffers = false, flatten = false, statics = false,
+         policy = false, atomic = false, specialized = false, registers = false,
+         persistent_stages = false;
+    auto observe = [&](const Config &config) {
+      ASSERT_TRUE(valid(spec, config));
+      EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
+      int specialized_loops = 0;
+      for (const RangeChoice &range : config.ranges) {
+        unroll = unroll || range.unroll_factor > 0;
+        stages = stages || range.num_stages > 0;
+        buffers = buffers || range.multi_buffer.has_value();
+        flatten = flatten || range.flatten.has_value();
+        specialized_loops += range.warp_specialize == std::optional<bool>(true);
+        if (!warp_specialize) EXPECT_FALSE(range.warp_specialize.has_value());
+      }
+      EXPECT_LE(specialized_loops, 1);
+      specialized = specialized || specialized_loops == 1;
+      statics = statics || config.static_ranges[0];
+      for (const auto &p : config.load_eviction_policies)
+        policy = policy || !p.empty();
+      atomic = atomic || config.atomic_indexing_for(0) == "tensor_descriptor";
+      // Outside persistent pid types, maxnreg and the top-level entry stay default.
+      if (!config.is_persistent()) {
+        EXPECT_FALSE(config.maxnreg);
+        EXPECT_EQ(config.ranges[0], RangeChoice());
+      }
+      registers = registers || config.maxnreg.has_value();
+      persistent_stages = persistent_stages || config.ranges[0].num_stages > 0;
+    };
+    Config current = space.default_config();
+    for (int i = 0; i < 200; ++i) {
+      Config random = space.random_config(rng);
+      observe(random);
+      current = space.mutate(current, rng);
+      observe(current);
+      observe(space.crossover(random, current, rng));
+    }
+    for (const Config &neighbor : space.neighbors(current))
+      observe(neighbor);
+    EXPECT_TRUE(unroll && stages && buffers && flatten && statics && policy && atomic);
+    EXPECT_TRUE(registers && persistent_stages);
+    EXPECT_EQ(specialized, warp_specialize);
+  }
 }

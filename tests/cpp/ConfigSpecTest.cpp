@@ -1,5 +1,6 @@
 #include "config/ConfigSpec.h"
 
+#include "config/ConfigRules.h"
 #include "support/Diagnostics.h"
 
 #include <gtest/gtest.h>
@@ -39,6 +40,12 @@ KernelFacts matmul_facts() {
   facts.tiles.push_back(tile({512}, {16}, false));
   facts.memory_ops = 3;
   facts.has_matmul = true;
+  // Range entries: the top-level loop, then the k loop; both loads take an
+  // eviction policy.
+  LoopFacts top_level, k_loop;
+  top_level.top_level = true;
+  facts.loops = {top_level, k_loop};
+  facts.policy_loads = 2;
   return facts;
 }
 
@@ -102,7 +109,7 @@ TEST(ConfigSpecTest, BothSpellingsGiveTheSameCanonicalConfig) {
           "l2_groupings": [32], "pid_type": "flat", "num_warps": 4, "num_stages": 3,
           "indexing": ["block_ptr", "block_ptr", "block_ptr"], "range_unroll_factors": [0, 0],
           "range_num_stages": [0, 0], "range_multi_buffers": [null, null],
-          "range_flattens": [null, null], "static_ranges": [false],
+          "range_flattens": [null, null], "static_ranges": [],
           "load_eviction_policies": ["", ""], "num_sm_multiplier": 1})"));
   expect_same(seed, later);
 
@@ -278,8 +285,8 @@ TEST(ConfigSpecTest, InvalidFieldsNameFieldValueAndWhatIsAllowed) {
        "unknown config key \"block_size\"; use one of block_sizes, loop_orders, "
        "reduction_loops, l2_grouping, indexing, use_yz_grid, num_warps, num_stages, "
        "flatten_loops, l2_groupings, pid_type, num_sm_multiplier, range_unroll_factors, "
-       "range_num_stages, range_multi_buffers, range_flattens, static_ranges, "
-       "load_eviction_policies"},
+       "range_warp_specializes, range_num_stages, range_multi_buffers, range_flattens, "
+       "static_ranges, atomic_indexing, load_eviction_policies, maxnreg"},
       {R"({"block_sizes": 64})", "block_sizes: expected a list, got 64"},
       {R"({"block_sizes": [[64, 48], [16]]})",
        "block_sizes[0][1]: 48 is not a power of two; use a power of two between 16 and 4096"},
@@ -443,22 +450,44 @@ TEST(ConfigSpecTest, OutOfRangeValuesOfEveryField) {
       {R"({"range_unroll_factors": [-1]})",
        "range_unroll_factors[0]: -1 is not allowed; use an int between 0 and 4 (0 leaves it to "
        "Triton)"},
-      {R"({"range_unroll_factors": 2})",
-       "range_unroll_factors: expected a list of ints between 0 and 4, got 2"},
+      {R"({"range_unroll_factors": 2})", "range_unroll_factors: expected a list, got 2"},
+      {R"({"range_unroll_factors": [0, 0, 0]})",
+       "range_unroll_factors: too many values: expected at most 2 (one per loop: the top-level "
+       "loop, each dimension of a loop inside it, each range()), got 3"},
       {R"({"range_num_stages": [true]})", "range_num_stages[0]: expected an int, got true"},
       {R"({"range_num_stages": [1099511627776]})",
        "range_num_stages[0]: 1099511627776 is not allowed; use an int between 0 and 4 (0 leaves "
        "it to Triton)"},
       {R"({"range_multi_buffers": [1]})",
-       "range_multi_buffers[0]: expected true, false or null, got 1"},
-      {R"({"range_flattens": "yes"})",
-       "range_flattens: expected a list of true, false or null, got \"yes\""},
-      {R"({"static_ranges": [null]})", "static_ranges[0]: expected true or false, got null"},
+       "range_multi_buffers[0]: expected true, false or null (leave it to Triton), got 1"},
+      {R"({"range_warp_specializes": [null, "yes"]})",
+       "range_warp_specializes[1]: expected true, false or null (leave it to Triton), got \"yes\""},
+      {R"({"range_flattens": "yes"})", "range_flattens: expected a list, got \"yes\""},
+      {R"({"static_ranges": [true]})",
+       "static_ranges: too many values: expected at most 0 (one per loop inside the kernel whose "
+       "bounds are known when compiling, with at most 8 iterations), got 1"},
       {R"({"load_eviction_policies": ["first", "evict"]})",
-       "load_eviction_policies[1]: \"evict\" is not an eviction policy; use \"\", \"first\" or "
-       "\"last\""},
+       "load_eviction_policies[1]: \"evict\" is not an eviction policy; use \"\" (none), "
+       "\"first\" or \"last\""},
+      {R"({"load_eviction_policies": ["", "", "first"]})",
+       "load_eviction_policies: too many values: expected at most 2 (one per load without an "
+       "explicit eviction_policy), got 3"},
       {R"({"load_eviction_policies": [0]})",
-       "load_eviction_policies[0]: 0 is not an eviction policy; use \"\", \"first\" or \"last\""},
+       "load_eviction_policies[0]: 0 is not an eviction policy; use \"\" (none), \"first\" or "
+       "\"last\""},
+      {R"({"maxnreg": 100})",
+       "maxnreg: 100 is not allowed; use None (the compiler decides), 32, 64, 128 or 256"},
+      {R"({"maxnreg": "128"})", "maxnreg: expected an int, got \"128\""},
+      {R"({"maxnreg": 128})", "maxnreg: 128 needs a persistent pid_type (\"persistent_blocked\" or "
+                              "\"persistent_interleaved\"), but it is \"flat\"; use None"},
+      {R"({"atomic_indexing": "block_ptr"})",
+       "atomic_indexing: \"block_ptr\" is not an atomic indexing style (block pointers have no "
+       "atomic operations); use \"pointer\" or \"tensor_descriptor\""},
+      {R"({"atomic_indexing": ["pointer"]})",
+       "atomic_indexing: expected one string or a list of 0 (one per hl.atomic_* call), got a "
+       "list of 1"},
+      {R"({"atomic_indexing": 3})",
+       "atomic_indexing: expected a string or a list of strings, got 3"},
       {R"({"num_sm_multiplier": 3})",
        "num_sm_multiplier: 3 is not a power of two; use a power of two between 1 and 128"},
       {R"({"num_sm_multiplier": 256})",
@@ -788,3 +817,167 @@ TEST(ConfigSpecTest, PersistentOnlyReductionsRejectLoopsAndAreNeverSampled) {
 }
 
 } // namespace
+
+namespace {
+
+/// A kernel with every kind of range entry: the top-level loop, a 2-D inner
+/// tile (its second dimension small enough for static_ranges) and a range()
+/// loop; three loads without a policy and two atomics.
+KernelFacts loop_facts() {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({1024}, {1}, true));
+  facts.tiles.push_back(tile({512, 8}, {1, 1}, false));
+  facts.memory_ops = 4;
+  LoopFacts top_level, wide, narrow, range;
+  top_level.top_level = true;
+  narrow.static_candidate = true;
+  facts.loops = {top_level, wide, narrow, range};
+  facts.policy_loads = 3;
+  facts.atomic_ops = 2;
+  return facts;
+}
+
+} // namespace
+
+TEST(ConfigSpecTest, DefaultsLeaveEveryLoopOptionToTriton) {
+  ConfigSpec spec(loop_facts());
+  Config config = spec.default_config();
+  ASSERT_EQ(config.ranges.size(), 4u);
+  for (const RangeChoice &range : config.ranges) {
+    EXPECT_TRUE(range.is_default());
+    EXPECT_TRUE(range.keyword_arguments().empty());
+  }
+  EXPECT_EQ(config.static_ranges, (std::vector<bool>{false}));
+  EXPECT_EQ(config.load_eviction_policies, (std::vector<std::string>{"", "", ""}));
+  EXPECT_EQ(config.atomic_indexing, (std::vector<std::string>{"pointer"}));
+  EXPECT_FALSE(config.maxnreg);
+  // The defaults print as before: none of the new fields appears.
+  std::string text = spec.to_json(config).dump();
+  for (const char *key : {"range_", "static_ranges", "eviction", "maxnreg", "atomic_indexing"})
+    EXPECT_EQ(text.find(key), std::string::npos) << text;
+}
+
+TEST(ConfigSpecTest, LoopFieldsReadPadAndPrintInTheAutotunersOrder) {
+  ConfigSpec spec(loop_facts());
+  Config config = spec.normalize(parse(
+      R"({"range_unroll_factors": [0, 2], "range_num_stages": [0, 0, 0, 3],
+          "range_multi_buffers": [null, false], "range_flattens": [null, null, null, true],
+          "load_eviction_policies": ["first", "", "last"],
+          "atomic_indexing": ["tensor_descriptor", "pointer"]})"));
+  EXPECT_EQ(config.ranges[1].keyword_arguments(),
+            (std::vector<std::string>{"loop_unroll_factor=2", "disallow_acc_multi_buffer=True"}));
+  EXPECT_EQ(config.ranges[3].keyword_arguments(),
+            (std::vector<std::string>{"num_stages=3", "flatten=True"}));
+  EXPECT_TRUE(config.ranges[2].is_default());
+  EXPECT_EQ(config.eviction_policy_for(0), "evict_first");
+  EXPECT_EQ(config.eviction_policy_for(1), "");
+  EXPECT_EQ(config.eviction_policy_for(2), "evict_last");
+  EXPECT_EQ(config.atomic_indexing_for(0), "tensor_descriptor");
+  EXPECT_EQ(config.atomic_indexing_for(1), "pointer");
+  EXPECT_EQ(spec.to_json(config).dump(),
+            R"({"block_sizes": [[1024], [32, 8]], "loop_orders": [[0, 1]], "l2_grouping": 1, )"
+            R"("range_unroll_factors": [0, 2, 0, 0], "range_num_stages": [0, 0, 0, 3], )"
+            R"("range_multi_buffers": [null, false, null, null], )"
+            R"("range_flattens": [null, null, null, true], "indexing": "pointer", )"
+            R"("atomic_indexing": ["tensor_descriptor", "pointer"], "num_warps": 4, )"
+            R"("num_stages": 2, "load_eviction_policies": ["first", "", "last"]})");
+  Config again = spec.normalize(spec.to_json(config));
+  EXPECT_EQ(spec.to_json(again).dump(), spec.to_json(config).dump());
+  // A uniform list is one style.
+  EXPECT_EQ(spec.normalize(parse(R"({"atomic_indexing": ["tensor_descriptor",
+                                                          "tensor_descriptor"]})"))
+                .atomic_indexing,
+            (std::vector<std::string>{"tensor_descriptor"}));
+}
+
+TEST(ConfigSpecTest, RangeOptionsSettleAsTheRulesSay) {
+  ConfigSpec spec(loop_facts());
+  // The top-level entry matters only for persistent pid types; a static
+  // loop takes the defaults; only the first warp-specialized loop stays so,
+  // without unrolling.
+  Config config = spec.normalize(parse(
+      R"({"range_unroll_factors": [3, 2, 4, 1], "range_num_stages": [2, 0, 2, 0],
+          "range_warp_specializes": [true, true, null, true], "static_ranges": [true]})"));
+  EXPECT_TRUE(config.ranges[0].is_default());
+  EXPECT_EQ(config.ranges[1].warp_specialize, std::optional<bool>(true));
+  EXPECT_EQ(config.ranges[1].unroll_factor, 0);
+  EXPECT_TRUE(config.ranges[2].is_default());
+  EXPECT_EQ(config.ranges[3].warp_specialize, std::nullopt);
+  EXPECT_EQ(config.ranges[3].unroll_factor, 1);
+  EXPECT_EQ(config.static_ranges, (std::vector<bool>{true}));
+  EXPECT_EQ(config.ranges[1].keyword_arguments(),
+            (std::vector<std::string>{"warp_specialize=True"}));
+
+  // A canonical config that breaks them is refused.
+  Config unsettled = spec.default_config();
+  unsettled.ranges[0].num_stages = 2;
+  EXPECT_NE(validate_message(spec, unsettled).find("top-level loop outside persistent pid types"),
+            std::string::npos);
+  unsettled = spec.default_config();
+  unsettled.ranges[1].unroll_factor = 7;
+  EXPECT_EQ(validate_message(spec, unsettled),
+            "range_unroll_factors[1]: 7 is not allowed; use an int between 0 and 4 (0 leaves it to "
+            "Triton)");
+  unsettled = spec.default_config();
+  unsettled.load_eviction_policies = {"first"};
+  EXPECT_EQ(validate_message(spec, unsettled),
+            "load_eviction_policies: expected 3 entries (one per load without an explicit "
+            "eviction_policy), got 1");
+  unsettled = spec.default_config();
+  unsettled.atomic_indexing = {"block_ptr"};
+  EXPECT_NE(validate_message(spec, unsettled).find("is not an atomic indexing style"),
+            std::string::npos);
+}
+
+TEST(ConfigSpecTest, MaxnregNeedsAPersistentPidTypeAndFitsTheWarps) {
+  ConfigSpec spec(loop_facts());
+  EXPECT_EQ(invalid_message(spec, R"({"maxnreg": 64})"),
+            "maxnreg: 64 needs a persistent pid_type (\"persistent_blocked\" or "
+            "\"persistent_interleaved\"), but it is \"flat\"; use None");
+  EXPECT_EQ(invalid_message(spec, R"({"maxnreg": null})"), "<no error>");
+  Config config = spec.default_config();
+  config.maxnreg = 128;
+  EXPECT_NE(validate_message(spec, config).find("needs a persistent pid_type"), std::string::npos);
+  // An SM's 65536 registers over the block's threads.
+  EXPECT_EQ(config_rules::maxnreg_budget(4), 256);
+  EXPECT_EQ(config_rules::maxnreg_budget(8), 256);
+  EXPECT_EQ(config_rules::maxnreg_budget(16), 128);
+  EXPECT_EQ(config_rules::maxnreg_budget(32), 64);
+  EXPECT_EQ(config_rules::cap_maxnreg(256, 32), 64);
+  EXPECT_EQ(config_rules::cap_maxnreg(128, 4), 128);
+  EXPECT_EQ(config_rules::cap_maxnreg(32, 32), 32);
+}
+
+TEST(ConfigSpecTest, RandomConfigsTryEveryLoopField) {
+  ConfigSpec spec(loop_facts());
+  std::mt19937_64 rng(5);
+  bool unroll = false, stages = false, buffers = false, flatten = false, statics = false,
+       policy = false, atomic = false, registers = false, top_level = false;
+  for (int i = 0; i < 300; ++i) {
+    Config config = spec.random_config(rng);
+    EXPECT_EQ(validate_message(spec, config), "<no error>");
+    EXPECT_EQ(spec.to_json(spec.normalize(spec.to_json(config))).dump(),
+              spec.to_json(config).dump());
+    for (const RangeChoice &range : config.ranges) {
+      unroll = unroll || range.unroll_factor > 0;
+      stages = stages || range.num_stages > 0;
+      buffers = buffers || range.multi_buffer.has_value();
+      flatten = flatten || range.flatten.has_value();
+      EXPECT_FALSE(range.warp_specialize.has_value());
+    }
+    // The top-level entry and maxnreg matter only for persistent pid types.
+    if (!config.is_persistent()) {
+      EXPECT_TRUE(config.ranges[0].is_default());
+      EXPECT_FALSE(config.maxnreg);
+    }
+    top_level = top_level || !config.ranges[0].is_default();
+    registers = registers || config.maxnreg.has_value();
+    statics = statics || config.static_ranges[0];
+    for (const auto &p : config.load_eviction_policies)
+      policy = policy || !p.empty();
+    atomic = atomic || config.atomic_indexing_for(0) == "tensor_descriptor" ||
+             config.atomic_indexing_for(1) == "tensor_descriptor";
+  }
+  EXPECT_TRUE(unroll && stages && buffers && flatten && statics && policy && atomic);
+  EXPECT_TRUE(top_level && registers);
+}

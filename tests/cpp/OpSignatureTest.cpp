@@ -338,8 +338,13 @@ INSTANTIATE_TEST_SUITE_P(
                     "hl.load() got an unexpected keyword argument 'mask'; its parameters are "
                     "(tensor, index, extra_mask, eviction_policy)"},
         BadCallCase{"hl_load_eviction",
-                    "out[tile_m, 0] = hl.load(x, [tile_m, 0], eviction_policy='evict_last')", "",
-                    "UnsupportedOp", "hl.load() does not support the argument 'eviction_policy'"},
+                    "out[tile_m, 0] = hl.load(x, [tile_m, 0], eviction_policy='evict_later')", "",
+                    "InvalidAPIUsage",
+                    "hl.load got eviction_policy=\"evict_later\"; use \"evict_first\", "
+                    "\"evict_last\""},
+        BadCallCase{"hl_load_eviction_type",
+                    "out[tile_m, 0] = hl.load(x, [tile_m, 0], eviction_policy=1)", "",
+                    "InvalidAPIUsage", "hl.load's eviction_policy must be a string"},
         BadCallCase{"hl_store_missing", "hl.store(out, [tile_m, 0])", "", "TorchOpTracingError",
                     "hl.store() missing required argument 'value'"},
         BadCallCase{"hl_atomic", "hl.atomic_add(out, [tile_m, 0], row.sum(-1), semantic='relaxed')",

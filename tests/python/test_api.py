@@ -12,7 +12,7 @@ import torch
 import helion
 import helion.language as hl
 from helion import _core, exc
-from helion.runtime.loader import load_module
+from helion._loader import load_module
 from helion.runtime.request import SourceInfo, build_request, describe_globals, make_key_function
 
 EPS = 1e-5

@@ -24,9 +24,9 @@ import torch
 import helion
 from helion import exc
 from helion.autotuner import cache
-from helion.runtime import cache_dir as cache_dir_module
-from helion.runtime import loader
-from helion.runtime.cache_dir import cache_dir
+from helion import _cache_dir as cache_dir_module
+from helion import _loader as loader
+from helion._cache_dir import cache_dir
 
 
 @pytest.fixture(autouse=True)

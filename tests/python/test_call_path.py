@@ -1,16 +1,19 @@
 """The cached call path: Triton launches that skip ``JITFunction.run`` once they can.
 
 On the CPU the ``Launcher`` runs against a stand-in for a ``JITFunction``
-(kernels there run under Triton's interpreter, which the fast path leaves
-alone); the GPU tests run real kernels.
+that specializes with Triton's own specializer (kernels there run under
+Triton's interpreter, which the fast path leaves alone); the GPU tests run
+real kernels.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
 import torch
+from triton._C.libtriton import native_specialize_impl
 
 import helion
 import helion.language as hl
@@ -18,95 +21,242 @@ from helion.runtime import launcher as launcher_module
 from helion.runtime.launcher import Launcher, fast_launches
 
 
+class CUDABackend:
+    """Stands for Triton's CUDA backend (the direct key reads tensors itself for it alone)."""
+
+    supports_native_tensor_specialization = True
+
+
+class _Param:
+    def __init__(self, name: str, constexpr: bool = False) -> None:
+        self.name = name
+        self.is_constexpr = constexpr
+        self.is_const = False
+        self.do_not_specialize = False
+        self.do_not_specialize_on_alignment = False
+
+
+class _CLauncher:
+    """What ``CompiledKernel.run`` is on CUDA: a ``CudaLauncher`` with its C ``launch``."""
+
+    def __init__(self, kernel: _CompiledKernel, scratch: int = 0) -> None:
+        self.kernel = kernel
+        self.launch_cooperative_grid = False
+        self.launch_pdl = False
+        self.global_scratch_size = scratch
+        self.profile_scratch_size = 0
+
+    def launch(self, *args: Any) -> None:
+        self.kernel.launches.append(("direct", self.kernel.name, *args))
+
+    def __call__(self, *args: Any) -> None:
+        self.kernel.launches.append(("run", self.kernel.name, *args))
+
+
 class _CompiledKernel:
-    def __init__(self, name: str, launches: list[tuple[Any, ...]]) -> None:
+    def __init__(self, name: str, launches: list[tuple[Any, ...]], scratch: int = 0) -> None:
         self.name = name
         self.function = f"function {name}"
         self.packed_metadata = f"metadata {name}"
-        self._launches = launches
-
-    def run(self, *args: Any) -> None:
-        self._launches.append(("direct", self.name, *args))
+        self.launches = launches
+        self.run = _CLauncher(self, scratch)
 
 
 class _JitFunction:
-    """What ``Launcher`` uses of a ``JITFunction``: ``params``, ``run`` and its binder.
+    """What ``Launcher`` uses of a ``JITFunction``, specializing as Triton does.
 
-    Specializes like Triton's binder in miniature: an int argument equal to 1
-    is a different specialization from any other.
+    Each launch goes to the compiled kernel named by Triton's specialization
+    of its arguments (and options), compiling a new one when needed.
     """
 
-    def __init__(self) -> None:
-        self.params = ["x", "n", "BLOCK"]
+    def __init__(self, params: list[_Param], scratch: int = 0) -> None:
+        self.params = params
         self.launches: list[tuple[Any, ...]] = []
-        self.device_caches = {0: ({}, {}, None, None, self._binder)}
+        self.compiled: dict[Any, _CompiledKernel] = {}
+        self.device_caches = {0: ({}, {}, None, CUDABackend(), None)}
+        self.pre_run_hooks: list[Any] = []
+        self.scratch = scratch
 
-    @staticmethod
-    def _binder(*args: Any, **options: Any) -> tuple[Any, list[Any], Any]:
-        return {}, [("i32", "one" if arg == 1 else "") for arg in args], options
+    def specialization(self, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
+        backend = self.device_caches[0][3]
+        return tuple(
+            ("constexpr", arg) if param.is_constexpr
+            else native_specialize_impl(backend, arg, False, True, True)
+            for param, arg in zip(self.params, args)
+        ), str(options)
 
     def run(self, *args: Any, grid: Any, warmup: bool, **options: Any) -> _CompiledKernel:
-        self.launches.append(("triton", grid, *args))
-        return _CompiledKernel("n==1" if args[1] == 1 else "n", self.launches)
+        key = self.specialization(args, options)
+        kernel = self.compiled.get(key)
+        if kernel is None:
+            kernel = _CompiledKernel(f"k{len(self.compiled)}", self.launches, self.scratch)
+            self.compiled[key] = kernel
+        self.launches.append(("triton", kernel.name, grid, *args))
+        return kernel
+
+    def __getitem__(self, grid: Any) -> Any:
+        return lambda *args, **options: self.run(*args, grid=grid, warmup=False, **options)
+
+
+def _params() -> list[_Param]:
+    return [_Param("x"), _Param("out"), _Param("n"), _Param("BLOCK", constexpr=True)]
 
 
 @pytest.fixture
-def jit(monkeypatch: pytest.MonkeyPatch) -> _JitFunction:
+def quiet_device(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(launcher_module, "_current_device", lambda: 0)
     monkeypatch.setattr(launcher_module, "_current_stream", lambda device: 7)
-    return _JitFunction()
+
+
+@pytest.fixture
+def jit(quiet_device: None) -> _JitFunction:
+    return _JitFunction(_params())
+
+
+def _kinds(jit: _JitFunction) -> list[str]:
+    return [entry[0] for entry in jit.launches]
 
 
 def test_first_launch_goes_through_triton_then_directly(jit: _JitFunction) -> None:
+    x, out = torch.zeros(16), torch.zeros(16)
     launch = Launcher(jit)
-    launch[(4,)](10, 20, 32, num_warps=4)
-    launch[(4, 2)](11, 20, 32, num_warps=4)
-    assert jit.launches[0] == ("triton", (4,), 10, 20, 32)
-    hooks = launcher_module._runtime_knobs
+    launch[(4,)](x, out, 20, 32, num_warps=4)
+    launch[(4, 2)](x, out, 21, 32, num_warps=4)
+    assert jit.launches[0] == ("triton", "k0", (4,), x, out, 20, 32)
+    # The C launcher's arguments: grid, stream, function, cooperative, pdl,
+    # scratch, metadata, launch metadata and hooks (none), then the
+    # kernel's arguments with tensors as their addresses.
     assert jit.launches[1] == (
-        "direct", "n", 4, 2, 1, 7, "function n", "metadata n", None,
-        hooks.launch_enter_hook, hooks.launch_exit_hook, 11, 20, 32,
+        "direct", "k0", 4, 2, 1, 7, "function k0", False, False, None, None,
+        "metadata k0", None, None, None, x.data_ptr(), out.data_ptr(), 21, 32,
     )
+    assert launch.direct_launches == 1
 
 
-def test_a_new_specialization_goes_through_triton(jit: _JitFunction) -> None:
+def _variants() -> list[tuple[Any, ...]]:
+    """Arguments that Triton specializes differently, and some it does not."""
+    base = torch.zeros(64)
+    tensors = [base[:16], base[1:17], base[4:20], base.half()[:16], base.double()[8:24]]
+    ints = [1, 16, 17, 32, -3, 2**40, 2**63 + 5, True, 2.5, None]
+    blocks = [16, 32]
+    return list(itertools.product(tensors, [base[:16], base[3:19]], ints, blocks))
+
+
+def test_every_launch_gets_the_kernel_triton_would_choose(jit: _JitFunction) -> None:
     launch = Launcher(jit)
-    launch[(1,)](10, 20, 32, num_warps=4)
-    launch[(1,)](10, 1, 32, num_warps=4)
-    launch[(1,)](10, 1, 32, num_warps=4)
-    launch[(1,)](10, 21, 32, num_warps=4)
-    assert [entry[:2] for entry in jit.launches] == [
-        ("triton", (1,)),
-        ("triton", (1,)),
-        ("direct", "n==1"),
-        ("direct", "n"),
-    ]
+    variants = _variants()
+    for args in variants + variants:
+        launch[(1,)](*args, num_warps=4)
+    triton_chose = {jit.specialization(args, {"num_warps": 4}) for args in variants}
+    assert len(jit.compiled) == len(triton_chose)
+    for args, launched in zip(variants + variants, jit.launches):
+        expected = jit.compiled[jit.specialization(args, {"num_warps": 4})].name
+        assert launched[1] == expected, args
+    # Each specialization went through Triton once; every repeat was direct.
+    assert _kinds(jit)[len(variants):] == ["direct"] * len(variants)
 
 
 def test_other_options_go_through_triton(jit: _JitFunction) -> None:
+    x = torch.zeros(16)
     launch = Launcher(jit)
-    launch[(1,)](10, 20, 32, num_warps=4)
-    launch[(1,)](10, 20, 32, num_warps=8)
-    launch[(1,)](10, 20, num_warps=4)
-    assert [entry[0] for entry in jit.launches] == ["triton", "triton", "triton"]
+    launch[(1,)](x, x, 20, 32, num_warps=4)
+    launch[(1,)](x, x, 20, 32, num_warps=8)
+    launch[(1,)](x, x, 20, num_warps=4)
+    launch[(1,)](x, x, 20, 32, num_warps=4)
+    assert _kinds(jit) == ["triton", "triton", "triton", "direct"]
+
+
+def test_arguments_of_another_kind_go_through_triton(jit: _JitFunction) -> None:
+    x = torch.zeros(16)
+    launch = Launcher(jit)
+    launch[(1,)](x, x, 20, 32)
+    launch[(1,)](None, x, 20, 32)  # no tensor where the key reads one
+    launch[(1,)](x, x, x, 32)  # a tensor where the key asks Triton's specializer
+    launch[(1,)](x, x, 20, 32)
+    launch[(1,)](x, x, x, 32)
+    assert _kinds(jit) == ["triton", "triton", "triton", "direct", "direct"]
+    assert len(jit.compiled) == 3
+
+
+def test_a_grid_function_goes_through_triton(jit: _JitFunction) -> None:
+    x = torch.zeros(16)
+    launch = Launcher(jit)
+    launch[(1,)](x, x, 20, 32)
+    launch[lambda meta: (1,)](x, x, 20, 32)
+    assert _kinds(jit) == ["triton", "triton"]
 
 
 def test_launch_hooks_go_through_triton(jit: _JitFunction) -> None:
     from triton import knobs
 
+    x = torch.zeros(16)
     launch = Launcher(jit)
-    launch[(1,)](10, 20, 32)
+    launch[(1,)](x, x, 20, 32)
 
     def hook(metadata: Any) -> None:
         pass
 
     knobs.runtime.launch_enter_hook.add(hook)
     try:
-        launch[(1,)](10, 20, 32)
+        launch[(1,)](x, x, 20, 32)
     finally:
         knobs.runtime.launch_enter_hook.remove(hook)
-    launch[(1,)](10, 20, 32)
-    assert [entry[0] for entry in jit.launches] == ["triton", "triton", "direct"]
+    jit.pre_run_hooks.append(hook)
+    launch[(1,)](x, x, 20, 32)
+    jit.pre_run_hooks.clear()
+    launch[(1,)](x, x, 20, 32)
+    assert _kinds(jit) == ["triton", "triton", "triton", "direct"]
+
+
+def test_a_replaced_hook_goes_through_triton(jit: _JitFunction, monkeypatch: pytest.MonkeyPatch) -> None:
+    from triton import knobs
+
+    x = torch.zeros(16)
+    launch = Launcher(jit)
+    launch[(1,)](x, x, 20, 32)
+    monkeypatch.setattr(knobs.runtime, "launch_exit_hook", print)
+    launch[(1,)](x, x, 20, 32)
+    monkeypatch.undo()
+    launch[(1,)](x, x, 20, 32)
+    assert _kinds(jit) == ["triton", "triton", "direct"]
+
+
+def test_an_unknown_triton_version_always_goes_through_triton(
+    jit: _JitFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(launcher_module, "DIRECT_TRITON_VERSIONS", ("9.9.",))
+    x = torch.zeros(16)
+    launch = Launcher(jit)
+    for _ in range(3):
+        launch[(1,)](x, x, 20, 32)
+    assert _kinds(jit) == ["triton"] * 3
+
+
+def test_a_failed_direct_launch_goes_through_triton(jit: _JitFunction) -> None:
+    x = torch.zeros(16)
+    launch = Launcher(jit)
+    launch[(1,)](x, x, 20, 32)
+    ((key, entry),) = launch._kernels.items()
+
+    def fails(*args: Any) -> None:
+        raise RuntimeError("launch failed")
+
+    launch._kernels[key] = (fails, *entry[1:])
+    launch[(1,)](x, x, 20, 32)  # Triton launches it, and the kernel is recorded again
+    launch[(1,)](x, x, 20, 32)
+    assert _kinds(jit) == ["triton", "triton", "direct"]
+
+
+def test_a_kernel_with_scratch_memory_launches_through_its_run(quiet_device: None) -> None:
+    jit = _JitFunction(_params(), scratch=128)
+    x = torch.zeros(16)
+    launch = Launcher(jit)
+    launch[(2,)](x, x, 20, 32)
+    launch[(2,)](x, x, 20, 32)
+    assert jit.launches[1] == (
+        "run", "k0", 2, 1, 1, 7, "function k0", "metadata k0", None, None, None,
+        x.data_ptr(), x.data_ptr(), 20, 32,
+    )
 
 
 def test_host_function_gets_launchers_in_its_own_namespace(
@@ -116,12 +266,13 @@ def test_host_function_gets_launchers_in_its_own_namespace(
 
     monkeypatch.setattr(triton.runtime, "JITFunction", _JitFunction)
     namespace = {"_helion_k": jit}
-    exec("def host(x):\n    _helion_k[(1,)](x, 5, 32)\n    return x\n", namespace)
+    exec("def host(x):\n    _helion_k[(1,)](x, x, 5, 32)\n    return x\n", namespace)
     fast = fast_launches(namespace["host"])
-    assert fast(3) == 3
+    x = torch.zeros(4)
+    assert fast(x) is x
     assert namespace["_helion_k"] is jit
     assert isinstance(fast.__globals__["_helion_k"], Launcher)
-    assert jit.launches == [("triton", (1,), 3, 5, 32)]
+    assert jit.launches == [("triton", "k0", (1,), x, x, 5, 32)]
 
 
 # --- on a GPU ---------------------------------------------------------------
@@ -141,25 +292,110 @@ def _launchers(kernel: helion.Kernel, args: tuple[Any, ...]) -> list[Launcher]:
     return [value for value in run.__globals__.values() if isinstance(value, Launcher)]
 
 
+@helion.kernel(autotune_effort="none", static_shapes=False)
+def scale_rows(x: torch.Tensor, n: int) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile_m, tile_n in hl.tile(x.size()):
+        out[tile_m, tile_n] = x[tile_m, tile_n] * n
+    return out
+
+
+@helion.kernel(config=helion.Config(block_sizes=[16, 32], indexing="tensor_descriptor"))
+def copy_2d(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile_m, tile_n in hl.tile(x.size()):
+        out[tile_m, tile_n] = x[tile_m, tile_n] + 1
+    return out
+
+
+def _direct_launches(kernel: helion.Kernel, args: tuple[Any, ...]) -> int:
+    return sum(launcher.direct_launches for launcher in _launchers(kernel, args))
+
+
+def _recorded(kernel: helion.Kernel, args: tuple[Any, ...]) -> int:
+    return sum(len(launcher._kernels) for launcher in _launchers(kernel, args))
+
+
 @pytest.mark.gpu
 def test_calls_on_the_gpu_launch_directly_and_stay_correct() -> None:
     x = torch.randn(1000, device="cuda")
-    for n in (3, 1, 16, 1, 3):  # n == 1 and n % 16 == 0 are Triton specializations
+    for n in (3, 1, 16, 1, 3, 16):  # n == 1 and n % 16 == 0 are Triton specializations
         torch.testing.assert_close(scale_by(x, n), x * n)
-    (launcher,) = _launchers(scale_by, (x, 3))
-    ((binder, compiled),) = launcher._by_device.values()
-    assert len(compiled) == 3
+    assert _recorded(scale_by, (x, 3)) == 3
+    assert _direct_launches(scale_by, (x, 3)) == 3
 
 
 @pytest.mark.gpu
 def test_unaligned_tensor_of_the_same_shape_gets_its_own_kernel() -> None:
-    base = torch.randn(1025, device="cuda")
-    aligned, unaligned = base[:1024], base[1:]
-    for x in (aligned, unaligned, aligned, unaligned):
+    base = torch.randn(1028, device="cuda")
+    aligned, unaligned = base[:1024], base[1:1025]
+    # base[4:] starts 16 bytes in: aligned too, so it shares aligned's kernel.
+    for x in (aligned, unaligned, aligned, unaligned, base[4:1028]):
         torch.testing.assert_close(scale_by(x, 2), x * 2)
-    (launcher,) = _launchers(scale_by, (aligned, 2))
-    ((binder, compiled),) = launcher._by_device.values()
-    assert len(compiled) == 2
+    assert _recorded(scale_by, (aligned, 2)) == 2
+    assert _direct_launches(scale_by, (aligned, 2)) == 3
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_sizes_and_strides_that_change_triton_specialization(dtype: torch.dtype) -> None:
+    """Without static shapes sizes and strides are kernel arguments, each
+    specialized by Triton (a multiple of 16 or not); every call is checked
+    after a first call of its kind has made the path direct."""
+    base = torch.randn(80, 97, device="cuda", dtype=dtype)
+    inputs = [
+        base[:64, :64],  # sizes and strides multiples of 16... except the row stride 97
+        base[:33, :17],
+        base[1:34, 1:18],  # an unaligned start
+        base[:64, :64].t(),  # transposed strides
+        torch.randn(48, 32, device="cuda", dtype=dtype),  # every stride a multiple of 16
+        torch.randn(48, 32, device="cuda", dtype=dtype)[:, 1:],
+    ]
+    for _ in range(3):
+        for x in inputs:
+            for n in (1, 2, 16):
+                torch.testing.assert_close(scale_rows(x, n), x * n)
+    launched = sum(_direct_launches(scale_rows, (x, 2)) for x in inputs[:1])
+    assert launched > 0
+
+
+@pytest.mark.gpu
+def test_direct_launches_are_captured_by_cuda_graphs() -> None:
+    x = torch.randn(4096, device="cuda")
+    scale_by(x, 5)  # compiles and records before capture
+    scale_by(x, 5)
+    before = _direct_launches(scale_by, (x, 5))
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph, stream=stream):
+        captured = scale_by(x, 5)
+    assert _direct_launches(scale_by, (x, 5)) == before + 1
+    for _ in range(2):
+        x.copy_(torch.randn_like(x))
+        graph.replay()
+        torch.cuda.synchronize()
+        torch.testing.assert_close(captured, x * 5)
+
+
+@pytest.mark.gpu
+def test_direct_launches_run_on_the_current_stream() -> None:
+    x = torch.randn(1 << 20, device="cuda")
+    scale_by(x, 3)
+    torch.cuda.synchronize()
+    stream = torch.cuda.Stream()
+    with torch.cuda.stream(stream):
+        torch.cuda._sleep(10_000_000)  # the side stream is busy: the launch must queue behind it
+        y = scale_by(x, 3)
+    stream.synchronize()
+    torch.testing.assert_close(y, x * 3)
+
+
+@pytest.mark.gpu
+def test_a_kernel_with_tensor_descriptors_launches_repeatedly() -> None:
+    for shape in ((64, 128), (64, 128), (96, 64), (96, 64)):
+        x = torch.randn(*shape, device="cuda")
+        torch.testing.assert_close(copy_2d(x), x + 1)
 
 
 @pytest.mark.gpu

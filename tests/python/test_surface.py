@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import time
 import unittest
 from pathlib import Path
 
@@ -298,3 +299,30 @@ def test_helpers_not_provided_raise_clearly(name: str) -> None:
         getattr(testing, name)
     with pytest.raises(AttributeError):
         testing.no_such_helper
+
+
+# --- modules users' kernels import beside the public ones ------------------------------
+
+
+def test_do_bench_generic_times_a_callable_in_milliseconds() -> None:
+    from helion.autotuner.benchmarking import do_bench_generic
+
+    calls = []
+    ms = do_bench_generic(lambda: (calls.append(1), time.sleep(0.002)), rep=20)
+    assert 1.5 <= ms < 50
+    assert len(calls) >= 2
+    assert testing.do_bench is do_bench_generic
+
+
+def test_get_backend_reads_the_backend_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from helion.runtime.settings import _get_backend
+
+    assert _get_backend() == "triton"
+    monkeypatch.setenv("HELION_BACKEND", "pallas")
+    assert _get_backend() == "pallas"
+
+
+def test_tileir_tunables_are_never_used() -> None:
+    from helion._compat import use_tileir_tunables
+
+    assert use_tileir_tunables() is False

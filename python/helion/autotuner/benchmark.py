@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from .. import exc
 from .._config import Config
 from . import precompile
 
@@ -124,9 +125,7 @@ def _generate_quietly(bound: BoundKernel, config: Config) -> str:
     (``print_output_code`` shows the chosen config's module, not every candidate's)."""
     code = bound._code.get(config)
     if code is None:
-        from ..runtime.kernel import _call_core
-
-        code = _call_core(bound._core.generate, json.dumps(dict(config)))
+        code = exc.call_core(bound._core.generate, json.dumps(dict(config)))
         bound._code[config] = code
     return code
 
@@ -484,8 +483,6 @@ class Evaluator:
         return found
 
     def _device_error(self, config: Config, failure: BaseException) -> Exception:
-        from .. import exc
-
         return exc.AutotuningDeviceError(
             f"kernel '{self.bound.fn.__name__}': while autotuning, the candidate {config!r} "
             f"raised {describe_error(failure)}. This leaves the GPU unusable for the rest of "
@@ -529,8 +526,6 @@ class Evaluator:
             )
 
     def _baseline_outputs(self, baseline_fn: Callable[..., Any]) -> list[torch.Tensor]:
-        from .. import exc
-
         try:
             return self._outputs(baseline_fn)
         except Exception as error:

@@ -9,7 +9,7 @@ processes never see half a file; the last writer wins. A file that cannot be
 read, parsed or used (corrupt, written by something else, an invalid config)
 is ignored and rewritten after the next search. Entries are read only from a
 directory and files of this user that nobody else can write (see
-``helion.runtime.cache_dir``); elsewhere there is no cache.
+``helion._cache_dir``); elsewhere there is no cache.
 
 ``HELION_SKIP_CACHE=1`` neither reads nor writes entries;
 ``HELION_ASSERT_CACHE_HIT=1`` turns a miss into
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from .._config import Config
-from ..runtime.cache_dir import cache_dir, private_file, private_subdir
+from .._cache_dir import cache_dir, private_file, private_subdir
 
 if TYPE_CHECKING:
     from ..runtime.kernel import BoundKernel
@@ -57,7 +57,7 @@ def _device_description(args: Sequence[Any]) -> str:
 def versions() -> dict[str, str]:
     import triton
 
-    from .. import __version__
+    from .._version import __version__
 
     return {"torch": torch.__version__, "triton": triton.__version__, "helion": __version__}
 

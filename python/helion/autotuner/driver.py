@@ -45,6 +45,9 @@ def _device_info(bound: BoundKernel, args: Sequence[Any]) -> dict[str, Any]:
                 "shared_memory_per_block": int(shared),
                 "max_threads_per_block": int(getattr(properties, "max_threads_per_block", 1024)),
                 "supports_tensor_descriptor": properties.major >= 9,
+                "supports_warp_specialize": properties.major >= 10
+                and bool(bound.settings.allow_warp_specialize),
+                "supports_maxnreg": torch.version.hip is None,
             }
     # Triton's interpreter: no real limits, and no tensor descriptors.
     return {
@@ -52,6 +55,8 @@ def _device_info(bound: BoundKernel, args: Sequence[Any]) -> dict[str, Any]:
         "shared_memory_per_block": 232448,
         "max_threads_per_block": 1024,
         "supports_tensor_descriptor": False,
+        "supports_warp_specialize": False,
+        "supports_maxnreg": False,
     }
 
 

@@ -213,7 +213,7 @@ def _compile_one(
         os._exit(70)
     if fault == "compile_error":
         return "compile error: injected compile error"
-    from ..runtime.loader import load_module
+    from .._loader import load_module
 
     try:
         module = load_module(module_text)

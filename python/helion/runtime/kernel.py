@@ -20,8 +20,9 @@ from .._config import Config
 from .._settings import RefMode, Settings
 from . import effects, ref_mode, torch_op
 from .launcher import fast_launches
-from .loader import load_module, module_path
+from .._loader import load_module, module_path
 from .request import (
+    KERNEL_FUNCTION_ATTRIBUTE,
     SourceInfo,
     build_request,
     check_source_text,
@@ -37,15 +38,7 @@ _UNSUPPORTED_PARAMETERS = {
 }
 
 
-def _call_core(method: Callable[..., Any], *args: Any) -> Any:
-    """Calls into the compiler, turning its errors into ``helion.exc`` ones.
-
-    ``from None``: the user sees the diagnostic, not the compiler's insides.
-    """
-    try:
-        return method(*args)
-    except (_core.UserError, _core.InternalError) as error:
-        raise exc._from_core(error) from None
+_call_core = exc.call_core
 
 
 def _check_source(fn: types.FunctionType) -> None:
@@ -190,6 +183,7 @@ def _is_symbolic(value: Any) -> bool:
 
 
 _is_compiling = torch.compiler.is_compiling
+_EAGER = RefMode.EAGER
 
 
 class _SkippedLaunch:
@@ -220,14 +214,29 @@ class ConfigSpec:
 
     def __init__(self, core_kernel: _core.Kernel) -> None:
         self._core = core_kernel
+        # config -> its canonical form, for the configs normalized so far and
+        # their canonical forms: the compiler normalizes each config once, and
+        # keeps it too, so that generating code from it normalizes nothing.
+        self._canonical: dict[Config, Config] = {}
+        self._default: Config | None = None
 
     def default_config(self) -> Config:
-        return Config.from_json(_call_core(self._core.default_config))
+        if self._default is None:
+            self._default = self._keep(Config.from_json(_call_core(self._core.default_config)))
+        return self._default
 
     def normalize(self, config: Config | Mapping[str, Any]) -> Config:
         """The config with defaults filled in, in the seed's spelling; raises InvalidConfig."""
-        text = json.dumps(dict(_as_config(config)))
-        return Config.from_json(_call_core(self._core.normalize_config, text))
+        config = _as_config(config)
+        canonical = self._canonical.get(config)
+        if canonical is None:
+            text = json.dumps(dict(config))
+            canonical = self._keep(Config.from_json(_call_core(self._core.normalize_config, text)))
+            self._canonical[config] = canonical
+        return canonical
+
+    def _keep(self, canonical: Config) -> Config:
+        return self._canonical.setdefault(canonical, canonical)
 
     def describe(self) -> dict[str, Any]:
         return json.loads(_call_core(self._core.config_spec))
@@ -263,6 +272,7 @@ class Kernel:
                     "kernel; use plain positional parameters"
                 )
         self.fn = fn
+        setattr(self, KERNEL_FUNCTION_ATTRIBUTE, fn)  # how a kernel calling this one sees it
         self.configs: list[Config] = [_as_config(config) for config in configs]
         self.settings = settings if settings is not None else Settings()
         self._signature = signature
@@ -272,6 +282,9 @@ class Kernel:
         ]
         self._key = make_key_function(self._constexpr, self.settings.static_shapes)
         self._bound: dict[tuple[Any, ...], BoundKernel] = {}
+        # key -> the host function of a specialization whose config is chosen
+        self._ready: dict[tuple[Any, ...], Callable[..., Any]] = {}
+        self._arity = len(self._param_names)
         self._source: SourceInfo | None = None
         self._defaults = {
             name: p.default
@@ -328,7 +341,7 @@ class Kernel:
         key = self._key(args)
         bound = self._bound.get(key)
         if bound is None:
-            bound = BoundKernel(self, args)
+            bound = BoundKernel(self, args, key)
             self._bound[key] = bound
         return bound
 
@@ -339,26 +352,47 @@ class Kernel:
     def reset(self) -> None:
         """Forgets every specialization and compiled kernel."""
         self._bound.clear()
+        self._ready.clear()
         self._key = make_key_function(self._constexpr, self.settings.static_shapes)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # A cached call: one key, one lookup, the host function. Everything
+        # else (ref mode, torch.compile, keywords, a first call) goes the long way.
+        if (
+            self.settings.ref_mode is not _EAGER
+            and not _is_compiling()
+            and not kwargs
+            and len(args) == self._arity
+        ):
+            run = self._ready.get(self._key(args))
+            if run is not None:
+                return run(*args)
+        return self._call_slowly(args, kwargs)
+
+    def _call_slowly(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if self.settings.ref_mode == RefMode.EAGER:
             return self.run_ref(*args, **kwargs)
         if _is_compiling():
             return torch_op.graph_call(self, args, kwargs)
-        if kwargs or len(args) != len(self._param_names):
+        if kwargs or len(args) != self._arity:
             args = self.normalize_args(*args, **kwargs)
-        bound = self._bound.get(self._key(args))
+        return self._call_eager(args)
+
+    def _call_eager(self, args: tuple[Any, ...]) -> Any:
+        """A call outside Dynamo's tracing (also from ``helion::run_kernel``)."""
+        key = self._key(args)
+        run = self._ready.get(key)
+        if run is not None:
+            return run(*args)
+        bound = self._bound.get(key)
         if bound is None:
             bound = self.bind(args)
         return bound(*args)
 
-    def _call_eager(self, args: tuple[Any, ...]) -> Any:
-        """A call outside Dynamo's tracing, from ``helion::run_kernel``."""
-        bound = self._bound.get(self._key(args))
-        if bound is None:
-            bound = self.bind(args)
-        return bound(*args)
+    def _publish(self, key: tuple[Any, ...], bound: BoundKernel) -> None:
+        """Lets cached calls with ``key`` run ``bound``'s host function without it."""
+        if self._bound.get(key) is bound and bound._run is not None:
+            self._ready[key] = bound._run
 
     def _call_fake(self, args: tuple[Any, ...]) -> Any:
         """The host code on fake tensors (sizes may be symbolic), with launches skipped.
@@ -414,8 +448,9 @@ class Kernel:
 class BoundKernel:
     """A kernel specialized for one kind of arguments (see ``Kernel.bind``)."""
 
-    def __init__(self, kernel: Kernel, args: tuple[Any, ...]) -> None:
+    def __init__(self, kernel: Kernel, args: tuple[Any, ...], key: tuple[Any, ...]) -> None:
         self.kernel = kernel
+        self._key = key
         self.fn = kernel.fn
         self.settings = kernel.settings
         request = build_request(
@@ -494,6 +529,7 @@ class BoundKernel:
         config = self.config_spec.normalize(config)
         self._run = self.compile_config(config)
         self._config = config
+        self.kernel._publish(self._key, self)
 
     def autotune(self, args: Sequence[Any], *, force: bool = True) -> Config:
         """Searches for the best config for this specialization, uses it, and returns it.

@@ -164,9 +164,13 @@ def _closure_values(fn: types.FunctionType) -> dict[str, Any]:
     return values
 
 
+# The attribute of a ``helion.Kernel`` holding its function, read here
+# without importing the kernel (which imports this module).
+KERNEL_FUNCTION_ATTRIBUTE = "_helion_kernel_function"
+
+
 def describe_global(value: Any) -> dict[str, Any]:
     from ..autotuner.fragments import Fragment
-    from .kernel import Kernel
 
     if isinstance(value, types.ModuleType):
         return {"kind": "module", "name": value.__name__}
@@ -174,8 +178,8 @@ def describe_global(value: Any) -> dict[str, Any]:
         return {"kind": "constant", "value": value}
     if isinstance(value, torch.dtype):
         return {"kind": "dtype", "name": dtype_name(value)}
-    if isinstance(value, Kernel):
-        value = value.fn
+    # A helion kernel (helion.Kernel) is described by the function it compiles.
+    value = getattr(value, KERNEL_FUNCTION_ATTRIBUTE, value)
     if isinstance(value, Fragment):
         return {"kind": "fragment", "fragment": value.describe()}
     if isinstance(value, type) and issubclass(value, Fragment):
@@ -225,6 +229,112 @@ def describe_globals(fn: types.FunctionType) -> dict[str, dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------
+# Callables passed as arguments (epilogues, score modifiers): inlined into the
+# device code from their source, with what they capture described
+
+
+@functools.lru_cache(maxsize=32)
+def _lambda_spans(text: str) -> tuple[tuple[int, int, int, int, str], ...]:
+    """(first line, first column, last line, end column, source) of every lambda in ``text``."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return ()
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Lambda) and node.end_lineno is not None:
+            segment = ast.get_source_segment(text, node)
+            if segment is not None:
+                spans.append(
+                    (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset or 0, segment)
+                )
+    return tuple(spans)
+
+
+def _lambda_source(fn: types.FunctionType) -> str | None:
+    """The text of lambda ``fn`` (``lambda acc, tile: acc + 1``), found in its file.
+
+    Several lambdas may start on one line: the innermost one whose span holds
+    where the lambda's own code is takes it.
+    """
+    try:
+        file_lines, _ = inspect.findsource(fn)
+    except (OSError, TypeError):
+        return None
+    code = fn.__code__
+    positions = getattr(code, "co_positions", None)  # Python 3.11+
+    places = [
+        (line, column)
+        for line, _, column, end_column in (positions() if positions else ())
+        # Bookkeeping instructions have empty spans at column 0.
+        if line is not None and column is not None and end_column != column
+    ]
+    best: tuple[int, str] | None = None
+    for first, first_col, last, last_col, segment in _lambda_spans("".join(file_lines)):
+        if first != code.co_firstlineno:
+            continue
+        inside = all((first, first_col) <= place <= (last, last_col) for place in places)
+        size = (last - first) * 100000 + last_col - first_col
+        if inside and (best is None or size < best[0]):
+            best = (size, segment)
+    return None if best is None else best[1]
+
+
+@functools.lru_cache(maxsize=256)
+def _read_names(code: types.CodeType) -> tuple[str, ...]:
+    """The outside names ``code`` may read: its closure's, then the globals it names."""
+    names = sorted({n for n in _code_names(code) if n.isidentifier()} - set(code.co_freevars))
+    return (*code.co_freevars, *names)
+
+
+def _captures(fn: types.FunctionType) -> Iterator[tuple[str, str, int | str, Any]]:
+    """(name, "cell" or "global", cell index or name, value) of each value ``fn`` reads
+    from outside: its closure's cells, then the globals its code names."""
+    code = fn.__code__
+    cells = fn.__closure__ or ()
+    for index, name in enumerate(code.co_freevars):
+        try:
+            yield name, "cell", index, cells[index].cell_contents
+        except ValueError:  # a cell not bound yet
+            continue
+    for name in _read_names(code)[len(code.co_freevars) :]:
+        if name in fn.__globals__:
+            yield name, "global", name, fn.__globals__[name]
+
+
+_MAX_CALLABLE_DEPTH = 8
+
+
+def describe_callable(fn: types.FunctionType, depth: int = 0) -> dict[str, Any]:
+    """A function or lambda passed to the kernel: its source and what it captures.
+
+    Tensors and scalars it captures are read from it by the host code at each
+    launch (``where``: a closure cell's index, or a global's name); functions
+    it calls are described the same way.
+    """
+    is_lambda = fn.__name__ == "<lambda>"
+    captures: dict[str, dict[str, Any]] = {}
+    for name, where, at, value in _captures(fn):
+        if name in captures:
+            continue
+        if isinstance(value, torch.Tensor):
+            described = _describe_tensor(name, value)
+        elif isinstance(value, types.FunctionType) and depth < _MAX_CALLABLE_DEPTH:
+            described = {"kind": "callable", **describe_callable(value, depth + 1)}
+        elif where == "cell" and (value is None or isinstance(value, (bool, int, float, str))):
+            described = {**_describe_value(name, value, False), "type": _type_name(value)}
+        else:
+            described = describe_global(value)
+        captures[name] = {**described, where: at}
+    return {
+        "qualname": fn.__qualname__,
+        "function_name": fn.__name__,
+        "is_lambda": is_lambda,
+        "source": _lambda_source(fn) if is_lambda else function_source(fn),
+        "captures": captures,
+    }
+
+# ---------------------------------------------------------------------------
 # Arguments
 
 
@@ -240,6 +350,8 @@ def describe_arg(name: str, value: Any, is_constexpr: bool) -> dict[str, Any]:
     """The argument as the request describes it; non-tensors carry their Python type."""
     if isinstance(value, torch.Tensor):
         return _describe_tensor(name, value)
+    if isinstance(value, types.FunctionType) and not is_constexpr:
+        return {"name": name, "kind": "callable", "type": "function", **describe_callable(value)}
     shown = value.value if isinstance(value, hl.constexpr) else value
     return {**_describe_value(name, value, is_constexpr), "type": _type_name(shown)}
 
@@ -330,42 +442,93 @@ def make_key_function(
     exact sizes and strides, or else sizes bucketed to 0/1/>=2 and whether the
     last dimension is contiguous. Scalars contribute their type; constexpr
     parameters their value.
+
+    Every cached call computes the key, so with static shapes it is one
+    expression made for the kernel's parameters, reading a plain tensor's
+    metadata inline; anything else goes through the general function.
     """
-    tensor_type = torch.Tensor
-    constexpr = hl.constexpr
+    general = _general_key_function(constexpr_params, static_shapes)
+    if not static_shapes:
+        return general
+    names = [f"a{i}" for i in range(len(constexpr_params))]
+    parts = "".join(
+        f"({name}.dtype, {name}.device, {name}.shape, {name}.stride()) "
+        f"if type({name}) is Tensor else one({name}, {by_value}), "
+        for name, by_value in zip(names, constexpr_params)
+    )
+    text = (
+        "def key(args):\n"
+        f"    if len(args) != {len(names)}:\n"
+        "        return general(args)\n"
+        f"    {''.join(name + ', ' for name in names)}= args\n"
+        f"    return ({parts})\n"
+    )
+    namespace = {
+        "Tensor": torch.Tensor,
+        "general": general,
+        "one": functools.partial(_argument_key, static_shapes=True, size_classes={}),
+    }
+    exec(compile(text, "<helion specialization key>", "exec"), namespace)
+    return namespace["key"]
 
-    def tensor_key(t: torch.Tensor) -> tuple[Any, ...]:
+
+def _tensor_key(t: torch.Tensor, static_shapes: bool) -> tuple[Any, ...]:
+    if static_shapes:
+        return (t.dtype, t.device, t.shape, t.stride())
+    shape = t.shape
+    last_contiguous = len(shape) == 0 or t.stride(-1) == 1
+    return (t.dtype, t.device, tuple(s if s < 2 else 2 for s in shape), last_contiguous)
+
+
+def _argument_key(
+    arg: Any, by_value: bool, *, static_shapes: bool, size_classes: dict[int, int]
+) -> Any:
+    """One argument's part of the key. Without static shapes, equal sizes
+    share one symbol in the compiled kernel (so `x[tile, :] * w[:]`
+    type-checks): which sizes are equal is part of the key, numbered in
+    ``size_classes`` across the call's arguments."""
+    if isinstance(arg, torch.Tensor):
         if static_shapes:
-            return (t.dtype, t.device, t.shape, t.stride())
-        shape = t.shape
-        last_contiguous = len(shape) == 0 or t.stride(-1) == 1
-        return (t.dtype, t.device, tuple(s if s < 2 else 2 for s in shape), last_contiguous)
+            return _tensor_key(arg, True)
+        classes = tuple(size_classes.setdefault(s, len(size_classes)) for s in arg.shape if s >= 2)
+        return (*_tensor_key(arg, False), classes)
+    if by_value:
+        return _value_key(arg)
+    if isinstance(arg, hl.constexpr):
+        return (hl.constexpr, _value_key(arg.value))
+    if arg is None or isinstance(arg, (str, torch.dtype)):
+        return _value_key(arg)
+    if type(arg) is types.FunctionType:
+        return _callable_key(arg, static_shapes)
+    return type(arg)
 
+
+def _callable_key(fn: types.FunctionType, static_shapes: bool, depth: int = 0) -> tuple[Any, ...]:
+    """A callable argument's part of the key: its code, not the object, so a
+    lambda made anew at each call (same code, same kinds of captures) reuses
+    the compiled kernel."""
+    parts: list[Any] = [fn.__code__, _value_key(fn.__defaults__)]
+    for _, where, _, value in _captures(fn):
+        if isinstance(value, torch.Tensor):
+            parts.append(_tensor_key(value, static_shapes))
+        elif isinstance(value, types.FunctionType):
+            nested = depth < _MAX_CALLABLE_DEPTH
+            parts.append(_callable_key(value, static_shapes, depth + 1) if nested else value)
+        elif where == "cell" and isinstance(value, (bool, int, float)):
+            parts.append(type(value))  # a closure's scalars are read at each launch
+        else:
+            parts.append(_value_key(value))
+    return tuple(parts)
+
+
+def _general_key_function(
+    constexpr_params: list[bool], static_shapes: bool
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     def key(args: tuple[Any, ...]) -> tuple[Any, ...]:
-        parts = []
-        # Without static shapes, equal sizes share one symbol in the compiled
-        # kernel (so `x[tile, :] * w[:]` type-checks); which sizes are equal
-        # is part of the key.
         size_classes: dict[int, int] = {}
-        for arg, by_value in zip(args, constexpr_params):
-            if type(arg) is tensor_type or isinstance(arg, tensor_type):
-                parts.append(tensor_key(arg))
-                if not static_shapes:
-                    parts.append(
-                        tuple(
-                            size_classes.setdefault(s, len(size_classes))
-                            for s in arg.shape
-                            if s >= 2
-                        )
-                    )
-            elif by_value:
-                parts.append(_value_key(arg))
-            elif isinstance(arg, constexpr):
-                parts.append((constexpr, _value_key(arg.value)))
-            elif arg is None or isinstance(arg, (str, torch.dtype)):
-                parts.append(_value_key(arg))
-            else:
-                parts.append(type(arg))
-        return tuple(parts)
+        return tuple(
+            _argument_key(arg, by_value, static_shapes=static_shapes, size_classes=size_classes)
+            for arg, by_value in zip(args, constexpr_params)
+        )
 
     return key

@@ -19,7 +19,7 @@ import tempfile
 import types
 from pathlib import Path
 
-from .cache_dir import cache_dir, private_file
+from ._cache_dir import cache_dir, private_file
 
 _loaded: dict[str, types.ModuleType] = {}
 

@@ -19,7 +19,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from .. import exc
+from . import exc
 
 # Each fallback is reported once per process.
 _warned: set[tuple[str, str]] = set()

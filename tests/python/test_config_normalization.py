@@ -1,0 +1,71 @@
+"""A config is normalized once, by the compiler, and its canonical form reused.
+
+The compiler core counts its normalizations per specialization
+(``_core.Kernel.normalization_count``): a first call, the code it generates
+and every later use of the same config must add exactly one.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import helion
+import helion.language as hl
+from helion import exc
+
+
+def _add(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] + 1
+    return out
+
+
+def _normalizations(kernel: helion.Kernel, x: torch.Tensor) -> int:
+    return kernel.bind((x,))._core.normalization_count()
+
+
+def test_a_first_call_with_a_given_config_normalizes_it_once(device: str) -> None:
+    kernel = helion.kernel(config=helion.Config(num_warps=2, block_sizes=[16]))(_add)
+    x = torch.randn(64, device=device)
+    torch.testing.assert_close(kernel(x), x + 1)
+    assert _normalizations(kernel, x) == 1
+    bound = kernel.bind((x,))
+    kernel(x)
+    bound.to_triton_code()
+    bound.to_triton_code({"block_sizes": [16], "num_warps": 2})
+    bound.set_config(bound.config)
+    bound.compile_config(helion.Config(num_warps=2, block_sizes=[16]))
+    bound.config_spec.normalize(bound.config)
+    assert _normalizations(kernel, x) == 1
+
+
+def test_the_default_config_is_normalized_once(device: str) -> None:
+    kernel = helion.kernel(autotune_effort="none")(_add)
+    x = torch.randn(64, device=device)
+    kernel(x)
+    bound = kernel.bind((x,))
+    bound.to_triton_code()
+    bound.to_triton_code(bound.config_spec.default_config())
+    assert _normalizations(kernel, x) == 1
+
+
+def test_each_spelling_is_normalized_once(device: str) -> None:
+    kernel = helion.kernel(autotune_effort="none")(_add)
+    x = torch.randn(64, device=device)
+    bound = kernel.bind((x,))
+    flat = bound.config_spec.normalize({"pid_type": "flat"})
+    for _ in range(2):
+        assert bound.config_spec.normalize({"use_yz_grid": False}) == flat
+        bound.to_triton_code({"use_yz_grid": False})
+    assert _normalizations(kernel, x) == 2
+
+
+def test_an_invalid_config_is_reported_every_time(device: str) -> None:
+    kernel = helion.kernel(autotune_effort="none")(_add)
+    x = torch.randn(64, device=device)
+    bound = kernel.bind((x,))
+    for _ in range(2):
+        with pytest.raises(exc.InvalidConfig):
+            bound.to_triton_code({"block_sizes": [3]})
