@@ -18,7 +18,7 @@ import torch
 import helion
 from helion import _core, autotuner, exc
 from helion.autotuner import benchmark, cache, driver, precompile, report
-from helion.autotuner.report import Reporter, describe_steps
+from helion.autotuner.report import Reporter, describe_compiles, describe_steps
 
 QUICK = dict(
     autotune_effort="quick",
@@ -429,6 +429,12 @@ def test_attention_search_compiles_nothing_that_cannot_fit(device) -> None:
     # matter of the compile timeout, not of this estimate).
     assert not [e for e in errors if "out of resource" in e], errors
     print(describe_steps(result["step_seconds"]))
+
+
+def test_compile_times_are_reported_by_their_spread() -> None:
+    assert describe_compiles([]) == "no compiles in workers"
+    text = describe_compiles([3.0, 1.0, 2.0, 8.0] + [2.5] * 6)
+    assert text == "10 compiles: median 2.5s, 90th percentile 8.0s, slowest 8.0s"
 
 
 class _WallClockEvent:

@@ -19,7 +19,7 @@ import helion.language as hl
 from helion import exc
 from helion._testing import code_and_output
 from helion.runtime.launcher import fast_launches
-from helion.runtime.loader import load_module
+from helion._loader import load_module
 
 
 @helion.kernel(autotune_effort="none")

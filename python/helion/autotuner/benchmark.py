@@ -289,6 +289,7 @@ class Evaluator:
         self._precompiled: set[str] = set()
         self._described: bytes | None = None
         self._pool: precompile.WorkerPool | None = None
+        self._compile_seconds: list[float] = []
         # Wall seconds spent per step (generate, compile, run and check, time):
         # where a search's time goes.
         self.step_seconds = dict.fromkeys(("generate", "compile", "run_and_check", "time"), 0.0)
@@ -300,9 +301,15 @@ class Evaluator:
             self._pool = precompile.WorkerPool(jobs, log_stderr, _gpu_target(self.args))
             self._pool.prestart(expected_batch)
 
+    @property
+    def compile_seconds(self) -> list[float]:
+        """How long each candidate's compile in a worker took."""
+        return self._pool.compile_seconds if self._pool is not None else self._compile_seconds
+
     def close(self) -> None:
-        """Stops the compile workers."""
+        """Stops the compile workers (keeping what they measured)."""
         if self._pool is not None:
+            self._compile_seconds = self._pool.compile_seconds
             self._pool.close()
             self._pool = None
 

@@ -14,7 +14,7 @@ import torch
 from .. import _core, exc
 from .._config import Config
 from .benchmark import Evaluator, _generate_quietly
-from .report import Reporter, describe_steps
+from .report import Reporter, describe_compiles, describe_steps
 
 if TYPE_CHECKING:
     from ..runtime.kernel import BoundKernel
@@ -150,7 +150,8 @@ def search(
         options["spent_seconds"] = time.monotonic() - started
         result_json = _run_search(bound, json.dumps(options), evaluator, reporter.log)
         steps = describe_steps(evaluator.step_seconds)
-        reporter.note(f"[helion] kernel '{name}': search time by step: {steps}")
+        compiles = describe_compiles(evaluator.compile_seconds)
+        reporter.note(f"[helion] kernel '{name}': search time by step: {steps}; {compiles}")
     except _core.UserError as error:
         found = exc._from_core(error)
         raise type(found)(f"kernel '{name}': autotuning: {found}") from None

@@ -408,9 +408,11 @@ class WorkerPool:
         self.workers: list[_Worker] = []
         self.startup_failures = 0
         self.broken = False
-        # Successful compiles and the longest of them, for adaptive timeouts.
+        # Successful compiles and the longest of them, for adaptive timeouts;
+        # how long each took, for the search's report.
         self.compiled = 0
         self.slowest_compile_s = 0.0
+        self.compile_seconds: list[float] = []
         self._args_ids: dict[bytes, int] = {}
         _live_pools.add(self)
 
@@ -536,9 +538,9 @@ class WorkerPool:
                 results[key] = outcome
                 if outcome is None:
                     self.compiled += 1
-                    self.slowest_compile_s = max(
-                        self.slowest_compile_s, time.monotonic() - worker.started
-                    )
+                    took = time.monotonic() - worker.started
+                    self.slowest_compile_s = max(self.slowest_compile_s, took)
+                    self.compile_seconds.append(took)
                 worker.task = None
             now = time.monotonic()
             timeout = self.timeout_for(timeout_s, adaptive)
