@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import os
 
 import torch
@@ -14,16 +15,23 @@ from .kernel import BoundKernel, ConfigSpec, Kernel, kernel
 _INTERPRETED_SM_COUNT = 4
 
 
+@functools.lru_cache(maxsize=None)
+def _processor_count(device: torch.device) -> int:
+    """A device's streaming multiprocessors (its cores for the CPU); read once per
+    device, as persistent kernels ask at every launch."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_properties(device).multi_processor_count
+    return os.cpu_count() or 1
+
+
 def get_num_sm(device: torch.device | str, *, reserved_sms: int = 0) -> int:
     """How many programs run at once on ``device``: its streaming multiprocessors on a
     GPU, its cores on the CPU (where kernels run under Triton's interpreter), less
     ``reserved_sms`` left to other work (at least one stays)."""
     device = torch.device(device)
-    if device.type == "cuda":
-        available = torch.cuda.get_device_properties(device).multi_processor_count
-    else:
-        available = os.cpu_count() or 1
-    return max(available - reserved_sms, 1)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    return max(_processor_count(device) - reserved_sms, 1)
 
 
 def persistent_programs(
