@@ -11,8 +11,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 # The fields in the order they are printed (the seed's, with the later
-# per-loop fields in the autotuner's key order among them); other keys (P1
-# fields, user tunables) follow in the order they were given.
+# per-loop fields in the autotuner's key order among them); the other built-in
+# keys (P1 fields) follow in the order they were given, and the user's
+# tunables after them.
 _FIELD_ORDER = (
     "block_sizes",
     "loop_orders",
@@ -30,6 +31,7 @@ _FIELD_ORDER = (
     "atomic_indexing",
     "use_yz_grid",
     "pid_type",
+    "num_sm_multiplier",
     "num_warps",
     "num_stages",
     "load_eviction_policies",
@@ -52,6 +54,14 @@ class _BadNumber:
 
     def __init__(self, text: str) -> None:
         self.text = text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
+
+
+def _is_user_key(key: str) -> bool:
+    """A key no built-in field reads as: a tunable of the kernel's (the compiler
+    knows the fields)."""
+    from . import _core
+
+    return not _core.tunable_name_conflict(key)
 
 
 def _invalid(message: str) -> Exception:
@@ -143,7 +153,9 @@ class Config(Mapping[str, Any]):
 
     def __init__(self, **fields: Any) -> None:
         ordered = [key for key in _FIELD_ORDER if key in fields]
-        ordered += [key for key in fields if key not in _FIELD_ORDER]
+        rest = [key for key in fields if key not in _FIELD_ORDER]
+        user = [key for key in rest if _is_user_key(key)]
+        ordered += [key for key in rest if key not in user] + user
         data = {key: _plain(fields[key], key) for key in ordered if fields[key] is not None}
         object.__setattr__(self, "_data", data)
 

@@ -247,7 +247,6 @@ _SUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
     "disable_autotuner_heuristics": ((False,), "leave it off"),
     "distributed": ((False,), "kernels run on one device"),
     "fast_math": ((False,), "leave it off; kernels use Triton's precise math"),
-    "persistent_reserved_sms": ((0,), "leave it at 0"),
     "print_repro": ((False,), "use print_output_code=True to see the generated code"),
     "torch_compile_fusion": ((False,), "leave it off"),
     "triton_do_not_specialize": ((False,), "use static_shapes=False"),
@@ -334,6 +333,7 @@ class Settings:
                 self, "autotune_precompile", "fork" if self.autotune_precompile else None
             )
         object.__setattr__(self, "index_dtype", _index_dtype_name(self.index_dtype))
+        _check_int("persistent_reserved_sms", self.persistent_reserved_sms, 0, 1 << 20, False)
         budget = self.autotune_budget_seconds
         if budget is not None and not (_is_number(budget) and budget >= 0):
             raise ValueError(

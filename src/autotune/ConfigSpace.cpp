@@ -1,5 +1,7 @@
 #include "autotune/ConfigSpace.h"
 
+#include "config/ConfigRules.h"
+
 #include "support/Diagnostics.h"
 
 #include <algorithm>
@@ -13,6 +15,7 @@ static constexpr size_t kMaxLoopOrderDims = 6;
 static constexpr int kMaxLog2L2Grouping = 6;
 static constexpr int kMaxLog2NumWarps = 5;
 static constexpr int kMaxNumStages = 8;
+static constexpr int kMaxLog2NumSmMultiplier = 7;
 
 static int floor_log2(int64_t value) {
   int log = 0;
@@ -57,6 +60,25 @@ int64_t permutation_index(const std::vector<int> &order) {
 
 static std::string indexed(const std::string &field, size_t index) {
   return field + "[" + std::to_string(index) + "]";
+}
+
+/// A user tunable's value as its gene holds it; a value the search does not
+/// draw (an enum choice outside search_choices) reads as the first it does.
+static int tunable_gene_value(const Fragment &fragment, const Json &value) {
+  Json::Array categories = fragment.categories();
+  if (categories.empty())
+    return fragment.kind == Fragment::Kind::PowerOfTwo ? floor_log2(value.as_int())
+                                                       : static_cast<int>(value.as_int());
+  for (size_t i = 0; i < categories.size(); ++i)
+    if (categories[i] == value) return static_cast<int>(i);
+  return 0;
+}
+
+static Json tunable_from_gene(const Fragment &fragment, int value) {
+  Json::Array categories = fragment.categories();
+  if (!categories.empty()) return categories[static_cast<size_t>(value)];
+  if (fragment.kind == Fragment::Kind::PowerOfTwo) return Json(int64_t(1) << value);
+  return Json(static_cast<int64_t>(value));
 }
 
 ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tensor_descriptor,
@@ -107,17 +129,46 @@ ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tens
     add_gene(Gene::Kind::Indexing, op, 0, 0, styles, true,
              ops == 1 ? "indexing" : indexed("indexing", op));
 
+  size_t grid_calls = 0;
   bool multi_dim_grid = false;
-  for (const auto &call : spec_.facts().tiles)
+  for (const auto &call : spec_.facts().tiles) {
+    grid_calls += call.is_grid ? 1 : 0;
     if (call.is_grid && call.size_hints.size() >= 2) multi_dim_grid = true;
-  if (multi_dim_grid) add_gene(Gene::Kind::PidType, 0, 0, 0, 1, true, "pid_type");
+  }
+  // xyz maps one multi-dimensional top-level loop onto the launch axes.
+  for (const Json &type : description["pid_type"].as_array())
+    if (type.as_string() != "xyz" || (multi_dim_grid && grid_calls == 1))
+      pid_types_.push_back(type.as_string());
+  add_gene(Gene::Kind::PidType, 0, 0, 0, static_cast<int>(pid_types_.size()) - 1, true,
+           "pid_type");
+  if (has_persistent_pid_type())
+    add_gene(Gene::Kind::NumSmMultiplier, 0, 0, 0, kMaxLog2NumSmMultiplier, false,
+             "num_sm_multiplier");
   add_gene(Gene::Kind::NumWarps, 0, 0, 0, kMaxLog2NumWarps, false, "num_warps");
   add_gene(Gene::Kind::NumStages, 0, 0, 1, kMaxNumStages, false, "num_stages");
   add_loop_genes();
+  const auto &tunables = spec_.facts().tunables;
+  for (size_t i = 0; i < tunables.size(); ++i) {
+    const Fragment &fragment = tunables[i].fragment;
+    Json::Array categories = fragment.categories();
+    if (!categories.empty())
+      add_gene(Gene::Kind::Tunable, i, 0, 0, static_cast<int>(categories.size()) - 1, true,
+               tunables[i].name);
+    else if (fragment.kind == Fragment::Kind::PowerOfTwo)
+      add_gene(Gene::Kind::Tunable, i, 0, floor_log2(fragment.low), floor_log2(fragment.high),
+               false, tunables[i].name);
+    else
+      add_gene(Gene::Kind::Tunable, i, 0, static_cast<int>(fragment.low),
+               static_cast<int>(fragment.high), false, tunables[i].name);
+  }
 
   // Invalid overrides are the user's mistake: let normalize say so.
   default_ = spec_.normalize(overrides_);
   default_ = apply_overrides(base_);
+}
+
+bool ConfigSpace::has_persistent_pid_type() const {
+  return std::any_of(pid_types_.begin(), pid_types_.end(), config_rules::is_persistent);
 }
 
 void ConfigSpace::add_gene(Gene::Kind kind, size_t index, size_t dim, int low, int high,
@@ -192,14 +243,23 @@ std::vector<int> ConfigSpace::gene_values(const Config &config) const {
       value = found == styles_.end() ? 0 : static_cast<int>(found - styles_.begin());
       break;
     }
-    case Gene::Kind::PidType:
-      value = config.pid_type == "xyz" ? 1 : 0;
+    case Gene::Kind::PidType: {
+      auto found = std::find(pid_types_.begin(), pid_types_.end(), config.pid_type);
+      value = found == pid_types_.end() ? 0 : static_cast<int>(found - pid_types_.begin());
+      break;
+    }
+    case Gene::Kind::NumSmMultiplier:
+      value = floor_log2(config.num_sm_multiplier);
       break;
     case Gene::Kind::NumWarps:
       value = floor_log2(config.num_warps);
       break;
     case Gene::Kind::NumStages:
       value = config.num_stages;
+      break;
+    case Gene::Kind::Tunable:
+      value = tunable_gene_value(spec_.facts().tunables[gene.index].fragment,
+                                 config.tunables[gene.index]);
       break;
     default:
       value = loop_gene_value(gene, config);
@@ -223,14 +283,6 @@ std::vector<int> ConfigSpace::gene_values(const Config &config) const {
       values[dims[i]] = spread[i];
   }
   return values;
-}
-
-static bool allows_xyz(const KernelFacts &facts, const Config &config) {
-  for (size_t i = 0; i < facts.tiles.size(); ++i) {
-    size_t dims = config.tiles[i].flatten ? 1 : facts.tiles[i].size_hints.size();
-    if (facts.tiles[i].is_grid && dims > 3) return false;
-  }
-  return true;
 }
 
 Config ConfigSpace::decode(const std::vector<int> &values) const {
@@ -267,13 +319,20 @@ Config ConfigSpace::decode(const std::vector<int> &values) const {
       indexing.push_back(styles_[value]);
       break;
     case Gene::Kind::PidType:
-      config.pid_type = value ? "xyz" : "flat";
+      config.pid_type = pid_types_[value];
+      break;
+    case Gene::Kind::NumSmMultiplier:
+      config.num_sm_multiplier = int64_t(1) << value;
       break;
     case Gene::Kind::NumWarps:
       config.num_warps = 1 << value;
       break;
     case Gene::Kind::NumStages:
       config.num_stages = value;
+      break;
+    case Gene::Kind::Tunable:
+      config.tunables[gene.index] =
+          tunable_from_gene(spec_.facts().tunables[gene.index].fragment, value);
       break;
     default:
       decode_loop_gene(gene, value, config, atomic_indexing);
@@ -291,7 +350,7 @@ Config ConfigSpace::decode(const std::vector<int> &values) const {
                               [&](const std::string &style) { return style == indexing[0]; });
   if (all_same) indexing.resize(1);
   config.indexing = indexing;
-  if (config.pid_type == "xyz" && !allows_xyz(spec_.facts(), config)) config.pid_type = "flat";
+  if (config.pid_type == "xyz" && !config_rules::allows_xyz(spec_.facts(), config)) config.pid_type = "flat";
   if (!atomic_indexing.empty()) config.atomic_indexing = std::move(atomic_indexing);
   spec_.settle_loop_fields(config);
   return apply_overrides(config);
@@ -309,9 +368,7 @@ void ConfigSpace::add_loop_genes() {
     atomic_styles_.push_back(style.as_string());
   // Top-level range entries and maxnreg count only for persistent pid
   // types: without those in the space they have no genes.
-  bool persistent = false;
-  for (const Json &pid_type : description["pid_type"].as_array())
-    persistent = persistent || pid_type.as_string().rfind("persistent", 0) == 0;
+  bool persistent = has_persistent_pid_type();
   for (size_t i = 0; i < facts.loops.size(); ++i) {
     if (facts.loops[i].top_level && !persistent) continue;
     add_gene(Gene::Kind::RangeUnroll, i, 0, 0, option_max, false,

@@ -25,7 +25,9 @@ struct Gene {
     Reduction,  ///< log2 of the loop block; `high` means persistent
     L2Grouping, ///< log2
     Indexing,   ///< index into the indexing styles
-    PidType,    ///< 0 flat, 1 xyz
+    PidType,    ///< index into the kernel's pid types (flat, xyz where it fits, persistent)
+    NumSmMultiplier, ///< log2; only persistent pid types use it
+    Tunable, ///< a user tunable: log2 (PowerOfTwo), the int (Integer) or the choice's index
     NumWarps,   ///< log2
     NumStages,
     RangeUnroll,         ///< a loop's loop_unroll_factor, 0 omitted
@@ -99,6 +101,10 @@ public:
   std::string key(const Config &config) const;
 
 private:
+  /// Whether the PidType gene offers a persistent pid type (so the genes
+  /// only those use, num_sm_multiplier, maxnreg and top-level range entries,
+  /// exist).
+  bool has_persistent_pid_type() const;
   void add_gene(Gene::Kind kind, size_t index, size_t dim, int low, int high, bool categorical,
                 std::string name);
   /// The genes of range_*, static_ranges, atomic_indexing,
@@ -118,6 +124,7 @@ private:
   Config default_;
   std::vector<Gene> genes_;
   std::vector<std::string> styles_;
+  std::vector<std::string> pid_types_; ///< the PidType gene's values
   std::vector<std::string> atomic_styles_, eviction_policies_;
   std::vector<int> maxnreg_choices_;
   std::vector<int64_t> reduction_extents_;

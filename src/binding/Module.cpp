@@ -2,6 +2,7 @@
 // Everything Python users see is built on this by the `helion` package.
 
 #include "autotune/Autotuner.h"
+#include "config/Fragment.h"
 #include "pipeline/Compile.h"
 #include "support/Diagnostics.h"
 #include "support/Json.h"
@@ -133,6 +134,23 @@ std::string autotune(const CompiledKernel &kernel, const std::string &options_js
   return at::autotune(spec, options, evaluate_batch, log_line).to_json(spec).dump();
 }
 
+/// A fragment's description (Fragment::describe) from its class and
+/// constructor arguments; raises ValueError saying what is wrong with them.
+std::string fragment(const std::string &class_name, const std::string &args_json) {
+  try {
+    return helion::make_fragment(class_name, parse_json(args_json, "fragment arguments"))
+        .describe()
+        .dump();
+  } catch (const helion::UserError &error) {
+    throw nb::value_error(error.what());
+  }
+}
+
+bool fragment_accepts(const std::string &description_json, const std::string &value_json) {
+  return helion::fragment_from_description(parse_json(description_json, "fragment"))
+      .accepts(parse_json(value_json, "value"));
+}
+
 /// The search strategies as JSON: [{"name", "class_name", "aliases"}, ...],
 /// the default first.
 std::string search_strategies() {
@@ -183,6 +201,10 @@ NB_MODULE(_core, m) {
 
   m.def("check_source", &check_source, nb::arg("request_json"));
   m.def("search_strategies", &search_strategies);
+  m.def("fragment", &fragment, nb::arg("class_name"), nb::arg("args_json"));
+  m.def("fragment_accepts", &fragment_accepts, nb::arg("description_json"),
+        nb::arg("value_json"));
+  m.def("tunable_name_conflict", &helion::tunable_name_conflict, nb::arg("name"));
   m.def("strategy_name", &helion::autotune::canonical_strategy, nb::arg("spelling"));
   nb::class_<CompiledKernel>(m, "Kernel")
       .def("__init__", &init_kernel, nb::arg("request_json"))

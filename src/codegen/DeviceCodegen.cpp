@@ -365,12 +365,16 @@ private:
     return order;
   }
 
-  /// Maps the program id(s) to one tile of the grid loop: `pid_<b>` is the
-  /// tile index along block b. loop_order[0] varies fastest.
   /// The kernel's top-level loops: one maps onto the whole grid; several
   /// share one 1-D grid, each loop on a range of program ids of its own.
+  /// Persistent pid types launch a fixed grid whose programs loop over those
+  /// program ids instead.
   void emit_roots() {
     emit_descriptors();
+    if (config_.is_persistent()) {
+      emit_persistent_roots();
+      return;
+    }
     if (k_.roots.size() == 1) {
       grid_ = "(" + emit_grid_mapping(k_.roots[0], "tl.program_id(0)", true) + ",)";
       emit_block(k_.roots[0].body);
@@ -381,6 +385,12 @@ private:
                                        "this kernel has several, so use \"flat\"");
     std::string program = names_.generated("program");
     out_.line(program + " = tl.program_id(0)");
+    grid_ = "(" + emit_root_ranges(program) + ",)";
+  }
+
+  /// Each top-level loop on its range of the program ids in `program`;
+  /// returns the host code's count of all of them.
+  std::string emit_root_ranges(const std::string &program) {
     std::string kernel_start = "0", host_total;
     for (const ir::RootLoop &root : k_.roots) {
       std::string count_here = wrap(kernel_program_count(root));
@@ -396,7 +406,57 @@ private:
       out_.forget_source();
       kernel_start = kernel_end;
     }
-    grid_ = "(" + host_total + ",)";
+    return host_total;
+  }
+
+  /// A grid of SMs times num_sm_multiplier programs. Each program loops over
+  /// the tiles of each top-level loop in turn: a contiguous range of them
+  /// (persistent_blocked) or every grid-size-th one (persistent_interleaved).
+  /// A loop of its own per top-level loop lets each take its range_* entry.
+  void emit_persistent_roots() {
+    std::string programs = names_.generated("num_programs");
+    out_.set_source(k_.tile_calls[k_.roots.front().grid_call].span);
+    out_.line(programs + " = tl.num_programs(0)");
+    for (size_t r = 0; r < k_.roots.size(); ++r) {
+      const ir::RootLoop &root = k_.roots[r];
+      out_.set_source(k_.tile_calls[root.grid_call].span);
+      std::string total = names_.generated("total_tiles");
+      std::string tile = names_.generated("virtual_pid");
+      out_.line(total + " = " + kernel_program_count(root));
+      out_.line("for " + tile + " in " + persistent_range(r, total, programs) + ":");
+      out_.indent();
+      out_.forget_source(); // the loop's body says again which loop it is
+      emit_grid_mapping(root, tile, false);
+      emit_block(root.body);
+      out_.dedent();
+      out_.forget_source();
+    }
+    grid_ = "(" + persistent_grid() + ",)";
+  }
+
+  /// The program's virtual program ids among the `total` tiles of the `root`-th
+  /// top-level loop, iterated with that loop's range options.
+  std::string persistent_range(size_t root, const std::string &total,
+                               const std::string &programs) {
+    size_t entry = top_level_entries_.at(root);
+    if (config_.pid_type == "persistent_interleaved")
+      return range_call(entry, "tl.program_id(0)", total, programs);
+    std::string per_program = names_.generated("tiles_per_program");
+    std::string first = names_.generated("first_tile");
+    std::string end = names_.generated("end_tile");
+    out_.line(per_program + " = tl.cdiv(" + total + ", " + programs + ")");
+    out_.line(first + " = tl.program_id(0) * " + per_program);
+    out_.line(end + " = tl.minimum(" + first + " + " + per_program + ", " + total + ")");
+    return range_call(entry, first, end, "1");
+  }
+
+  /// The host code's program count of a persistent kernel: the SMs of the
+  /// device the tensors live on, read at launch.
+  std::string persistent_grid() const {
+    std::string device = k_.tensors.empty() ? "None" : k_.tensors.front().name + ".device";
+    return module_.runtime() + ".persistent_programs(" + device + ", " +
+           std::to_string(config_.num_sm_multiplier) + ", " +
+           std::to_string(inputs_.settings.persistent_reserved_sms) + ")";
   }
 
   /// How many programs `root` takes, as kernel code.
@@ -588,14 +648,16 @@ private:
     size_t statics = 0;
     for (size_t i = 0; i < entries.size(); ++i) {
       const ir::LoopEntry &entry = entries[i];
+      if (entry.kind == ir::LoopEntry::Kind::TopLevel) top_level_entries_.push_back(i);
       if (entry.kind == ir::LoopEntry::Kind::TileDim) range_entry_of_block_[entry.block] = i;
       if (entry.kind == ir::LoopEntry::Kind::Range) range_entry_of_loop_[entry.loop_index] = i;
       if (entry.static_candidate) static_slot_[i] = statics++;
     }
   }
 
-  /// The iterator of a loop inside the kernel: `tl.static_range` where the
-  /// config unrolls it, else `tl.range` with the loop's options.
+  /// The iterator of a loop inside the kernel, or of a persistent program's
+  /// loop over tiles: `tl.static_range` where the config unrolls it, else
+  /// `tl.range` with the loop's options.
   std::string range_call(size_t entry, const std::string &begin, const std::string &end,
                          const std::string &step) {
     std::string args = begin + ", " + end + ", " + step;
@@ -1513,6 +1575,7 @@ private:
   std::map<int, int> access_tensor_;
   std::map<int, std::string> descriptors_;
   std::map<int, std::string> atomic_descriptors_; ///< atomic op -> its tensor descriptor
+  std::vector<size_t> top_level_entries_;         ///< each top-level loop's range entry
   std::map<int, size_t> range_entry_of_block_;    ///< inner tile loop block -> its range entry
   std::map<int, size_t> range_entry_of_loop_;     ///< range() loop's LoopIndex -> its range entry
   std::map<size_t, size_t> static_slot_;          ///< range entry -> its static_ranges entry

@@ -58,7 +58,31 @@ void emit_host_statements(CodeWriter &out, const std::vector<const ast::Stmt *> 
   }
 }
 
-std::string launch_line(const DeviceFunction &fn, const Config &config) {
+/// Keyword arguments of the launch from user tunables named
+/// `_triton_config_<option>`: `, <option>=<value>` each.
+std::string launch_options(const HostProgram &host, const Config &config,
+                           const ModuleNames &names) {
+  static const std::string prefix = "_triton_config_";
+  std::string options;
+  for (size_t i = 0; i < host.findings.tunables.size(); ++i) {
+    const std::string &name = host.findings.tunables[i].name;
+    if (name.rfind(prefix, 0) != 0 || name.size() == prefix.size()) continue;
+    std::string option = name.substr(prefix.size());
+    if (!is_python_name(option))
+      throw UserError("RegisterTunableArgTypes",
+                      "the tunable '" + name + "' names the launch option '" + option +
+                          "', which is no keyword; use _triton_config_ and the option's name");
+    if (option == "num_warps" || option == "num_stages" || option == "maxnreg")
+      throw UserError("TunableNameConflict",
+                      "the tunable '" + name + "' would set the launch's " + option +
+                          ", which the config field " + option + " sets; tune that instead");
+    options += ", " + option + "=" + names.literal(config.tunables.at(i));
+  }
+  return options;
+}
+
+std::string launch_line(const DeviceFunction &fn, const Config &config,
+                        const std::string &options) {
   std::string args;
   for (const KernelParam &p : fn.params)
     args += p.host_value + ", ";
@@ -66,7 +90,7 @@ std::string launch_line(const DeviceFunction &fn, const Config &config) {
   // num_warps; Triton's interpreter drops launch keywords it does not know.
   std::string maxnreg = config.maxnreg ? ", maxnreg=" + std::to_string(*config.maxnreg) : "";
   return fn.name + "[" + fn.grid + "](" + args + "num_warps=" + std::to_string(config.num_warps) +
-         ", num_stages=" + std::to_string(config.num_stages) + maxnreg + ")";
+         ", num_stages=" + std::to_string(config.num_stages) + maxnreg + options + ")";
 }
 
 /// `if not (condition): raise AssertionError(message)`: a check the launch
@@ -91,21 +115,21 @@ std::string spans_fit_int32(const passes::IndexType &index_type, const ModuleNam
 /// to int32 the call raises before anything is written.
 void emit_launch(CodeWriter &body, const DeviceFunction &device,
                  const std::optional<DeviceFunction> &int64_twin, const Config &config,
-                 const passes::IndexType &index_type, const KernelInputs &inputs,
-                 const ModuleNames &names) {
+                 const std::string &options, const passes::IndexType &index_type,
+                 const KernelInputs &inputs, const ModuleNames &names) {
   if (index_type.int32_limits.empty()) {
-    body.line(launch_line(device, config));
+    body.line(launch_line(device, config, options));
     return;
   }
   std::string fits = spans_fit_int32(index_type, names);
   if (int64_twin) {
     body.line("if " + fits + ":");
     body.indent();
-    body.line(launch_line(device, config));
+    body.line(launch_line(device, config, options));
     body.dedent();
     body.line("else:");
     body.indent();
-    body.line(launch_line(*int64_twin, config));
+    body.line(launch_line(*int64_twin, config, options));
     body.dedent();
     return;
   }
@@ -124,7 +148,37 @@ void emit_launch(CodeWriter &body, const DeviceFunction &device,
                           "index_dtype='int64' or leave index_dtype unset") +
             ")");
   body.dedent();
-  body.line(launch_line(device, config));
+  body.line(launch_line(device, config, options));
+}
+
+/// The index type with the config's values in its spans: one the values
+/// make constant needs no check at launch, and one beyond int32 makes the
+/// kernel take int64 offsets (unless the user fixed int32: then the launch
+/// raises as before).
+passes::IndexType bind_index_type(passes::IndexType index_type,
+                                  const std::map<std::string, int64_t> &values,
+                                  const KernelInputs &inputs) {
+  std::vector<passes::IndexSpan> checked;
+  for (passes::IndexSpan &span : index_type.int32_limits) {
+    span.elements = sym_bind(span.elements, values);
+    auto elements = sym_constant(span.elements);
+    if (elements && *elements <= passes::kInt32Max) continue;
+    if (elements && inputs.settings.index_dtype != "int32") {
+      index_type.int64 = true;
+      continue;
+    }
+    checked.push_back(span);
+  }
+  index_type.int32_limits = index_type.int64 ? std::vector<passes::IndexSpan>() : checked;
+  return index_type;
+}
+
+/// A tunable's value as host code writes it; a float tunable's always as a
+/// float, so the device's scalar argument has one type whatever the value.
+std::string tunable_literal(const Fragment &fragment, const Json &value, const ModuleNames &names) {
+  if (fragment.value_type() == Fragment::ValueType::Float)
+    return names.literal(Json(value.as_double()));
+  return names.literal(value);
 }
 
 } // namespace
@@ -143,12 +197,16 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
   Replacements replacements;
   for (const RegisteredBlockSize &size : host.findings.block_sizes)
     replacements[size.call] = std::to_string(block_values.at(size.symbol->kernel_name));
-  passes::IndexType index_type = unbound_index_type;
-  for (passes::IndexSpan &span : index_type.int32_limits)
-    span.elements = sym_bind(span.elements, block_values);
+  block_values.merge(passes::tunable_values(config));
+  passes::IndexType index_type = bind_index_type(unbound_index_type, block_values, inputs);
 
   const ast::Stmt &fn = *host.function;
   ModuleNames names(inputs, fn);
+  // Each `hl.register_tunable(...)` call is the config's value.
+  for (size_t i = 0; i < host.findings.tunables.size(); ++i)
+    for (const ast::Expr *call : host.findings.tunables[i].calls)
+      replacements[call] = tunable_literal(host.findings.tunables[i].fragment,
+                                           config.tunables.at(i), names);
   DeviceFunction device = generate_device_function(kernel, config, inputs, names,
                                                    names.device_function(), index_type.int64);
   std::optional<DeviceFunction> int64_twin;
@@ -178,7 +236,8 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
     body.line(guard_line(names.host_sym(g.lhs) + (g.at_most ? " <= " : " == ") +
                              names.host_sym(g.rhs),
                          g.message, names));
-  emit_launch(body, device, int64_twin, config, index_type, inputs, names);
+  emit_launch(body, device, int64_twin, config, launch_options(host, config, names), index_type,
+              inputs, names);
   emit_host_statements(body, host.after, replacements);
 
   // The header last: the code above decides which imports it needs.

@@ -132,6 +132,7 @@ ModuleNames::ModuleNames(const KernelInputs &inputs, const ast::Stmt &function)
   tl_ = module_alias("tl", "triton.language", false);
   libdevice_ = module_alias("libdevice", "", false);
   builtins_ = fresh("builtins");
+  runtime_ = module_alias("helion_runtime", "helion.runtime", true);
   // Triton names the compiled kernel after this function: ASCII only.
   const std::string &kernel = inputs.context.kernel_name;
   device_function_ = fresh("_helion_" + (is_plain_identifier(kernel) ? kernel : "kernel"));
@@ -161,6 +162,11 @@ std::string ModuleNames::module_alias(const std::string &preferred, const std::s
     return preferred;
   }
   return fresh(preferred);
+}
+
+const std::string &ModuleNames::runtime() const {
+  runtime_used_ = true;
+  return runtime_;
 }
 
 std::string ModuleNames::constexpr_annotation() const {
@@ -204,7 +210,8 @@ bool ModuleNames::imported(const std::string &name) const {
   if (module.empty()) return false;
   return (name == torch_ && module == "torch") || (name == triton_ && module == "triton") ||
          (name == tl_ && module == "triton.language") ||
-         (name == libdevice_ && is_libdevice_module(module));
+         (name == libdevice_ && is_libdevice_module(module)) ||
+         (name == runtime_ && module == "helion.runtime" && runtime_used_);
 }
 
 std::vector<std::string> ModuleNames::imports() const {
@@ -224,6 +231,7 @@ std::vector<std::string> ModuleNames::imports() const {
                    "from triton.language.extra import libdevice" + as("libdevice", libdevice_),
                });
   if (builtins_used_) lines.push_back("import builtins" + as("builtins", builtins_));
+  if (runtime_used_) lines.push_back("import helion.runtime as " + runtime_);
   return lines;
 }
 

@@ -46,6 +46,9 @@ public:
   /// The device function's twin with int64 offsets (see passes::IndexType).
   const std::string &device_function_int64() const { return device_function_int64_; }
   const std::string &host_function() const { return host_function_; }
+  /// How host code spells the `helion.runtime` module; imported only once
+  /// this was asked for.
+  const std::string &runtime() const;
 
   /// How generated code spells builtin `name` ("max", or "builtins_1.max"
   /// where the user binds that name).
@@ -79,8 +82,9 @@ private:
   std::set<std::string> bound_;
   std::set<std::string> taken_;
   std::string torch_, triton_, tl_, libdevice_, builtins_, device_function_,
-      device_function_int64_, host_function_;
+      device_function_int64_, host_function_, runtime_;
   mutable bool builtins_used_ = false;
+  mutable bool runtime_used_ = false;
 };
 
 /// The names of the device function: parameters and locals, the user's and

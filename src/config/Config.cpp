@@ -5,6 +5,10 @@
 
 namespace helion {
 
+bool Config::is_persistent() const {
+  return config_rules::is_persistent(pid_type);
+}
+
 const std::string &Config::indexing_for(size_t index) const {
   check_internal(!indexing.empty(), "config has no indexing style");
   if (indexing.size() == 1) return indexing[0];

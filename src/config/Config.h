@@ -4,6 +4,8 @@
 // configs in either spelling of SPEC §3; ConfigSpec::normalize turns both into
 // this and rejects what is invalid for the kernel at hand.
 
+#include "support/Json.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -56,8 +58,13 @@ struct Config {
   /// One indexing style per load/store in program order ("pointer",
   /// "block_ptr", "tensor_descriptor"); a single string applies to all.
   std::vector<std::string> indexing;
-  /// "flat" (1-D grid), "xyz" (use the y and z grid dimensions).
+  /// "flat" (1-D grid), "xyz" (use the y and z grid dimensions),
+  /// "persistent_blocked" (one program per SM times num_sm_multiplier, each
+  /// taking a contiguous range of tiles) or "persistent_interleaved" (the
+  /// same programs, each taking every grid-size-th tile).
   std::string pid_type = "flat";
+  /// Persistent pid types launch this many programs per SM; 1 otherwise.
+  int64_t num_sm_multiplier = 1;
   int num_warps = 4;
   int num_stages = 2;
   /// One per range entry (KernelFacts::loops), in the same order.
@@ -70,6 +77,11 @@ struct Config {
   std::optional<int> maxnreg;
   /// "pointer" or "tensor_descriptor", one per atomic op or one for all.
   std::vector<std::string> atomic_indexing = {"pointer"};
+  /// One value per user tunable (KernelFacts::tunables), in registration order.
+  std::vector<Json> tunables;
+
+  /// Whether programs loop over tiles (a persistent pid type).
+  bool is_persistent() const;
 
   /// The indexing style of the `index`-th load/store.
   const std::string &indexing_for(size_t index) const;

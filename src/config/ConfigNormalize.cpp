@@ -6,8 +6,8 @@
 //   dimensions fixed keeps its entries, lists all its dimensions, and the
 //   fixed ones are overwritten with the source's value whatever the config
 //   says; such a call cannot be flattened.
-// - The later spelling's keys for features not implemented yet
-//   (kIgnoredKeys) are checked (shape and range of values) and have no effect.
+// - pid_type "xyz" is written back as use_yz_grid=true, a persistent pid type
+//   as pid_type, and num_sm_multiplier only where it is not 1.
 // - Per-loop and per-load lists (range_*, static_ranges,
 //   load_eviction_policies) shorter than the kernel's count are padded with
 //   defaults; longer ones are an error. Their entries then settle
@@ -34,27 +34,36 @@ using namespace config_rules;
 static const std::vector<std::string> kSeedKeys = {"block_sizes", "loop_orders", "reduction_loops",
                                                    "l2_grouping", "indexing",    "use_yz_grid",
                                                    "num_warps",   "num_stages"};
-static const std::vector<std::string> kLaterKeys = {"flatten_loops", "l2_groupings", "pid_type"};
+static const std::vector<std::string> kLaterKeys = {"flatten_loops", "l2_groupings", "pid_type",
+                                                    "num_sm_multiplier"};
 static const std::vector<std::string> kLoopKeys = {
     "range_unroll_factors", "range_warp_specializes", "range_num_stages",
     "range_multi_buffers",  "range_flattens",         "static_ranges",
     "atomic_indexing",      "load_eviction_policies", "maxnreg"};
-static const std::vector<std::string> kIgnoredKeys = {"num_sm_multiplier"};
 
 static bool contains(const std::vector<std::string> &list, const std::string &item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-static void check_keys(const Json &user) {
+bool config_rules::is_builtin_config_key(const std::string &name) {
+  return contains(kSeedKeys, name) || contains(kLaterKeys, name) || contains(kLoopKeys, name);
+}
+
+static bool is_tunable(const KernelFacts &facts, const std::string &key) {
+  for (const TunableFacts &tunable : facts.tunables)
+    if (tunable.name == key) return true;
+  return false;
+}
+
+static void check_keys(const Json &user, const KernelFacts &facts) {
   for (const auto &entry : user.as_object()) {
     const std::string &key = entry.first;
-    if (contains(kSeedKeys, key) || contains(kLaterKeys, key) || contains(kLoopKeys, key) ||
-        contains(kIgnoredKeys, key))
-      continue;
+    if (is_builtin_config_key(key) || is_tunable(facts, key)) continue;
     std::vector<std::string> known = kSeedKeys;
     known.insert(known.end(), kLaterKeys.begin(), kLaterKeys.end());
     known.insert(known.end(), kLoopKeys.begin(), kLoopKeys.end());
-    known.insert(known.end(), kIgnoredKeys.begin(), kIgnoredKeys.end());
+    for (const TunableFacts &tunable : facts.tunables)
+      known.push_back(tunable.name);
     invalid("unknown config key " + show(Json(key)) + "; use one of " + join(known));
   }
 }
@@ -95,8 +104,7 @@ public:
     read_l2_grouping(user);
     if (user.contains("indexing")) read_indexing(user["indexing"]);
     read_pid_type(user);
-    for (const std::string &key : kIgnoredKeys)
-      if (user.contains(key)) check_ignored_field(key, user[key], config_.pid_type);
+    read_num_sm_multiplier(user);
     if (user.contains("num_warps")) {
       int64_t warps = expect_int("num_warps", user["num_warps"]);
       check_num_warps("num_warps", warps);
@@ -112,6 +120,7 @@ public:
     if (user.contains("load_eviction_policies"))
       read_eviction_policies(user["load_eviction_policies"]);
     if (user.contains("maxnreg")) read_maxnreg(user["maxnreg"]);
+    read_tunables(user);
   }
 
 private:
@@ -354,6 +363,22 @@ private:
     if (from_pid) config_.pid_type = *from_pid;
   }
 
+  void read_tunables(const Json &user) {
+    for (size_t i = 0; i < facts_.tunables.size(); ++i) {
+      const TunableFacts &tunable = facts_.tunables[i];
+      if (user.contains(tunable.name))
+        config_.tunables[i] = check_tunable_value(tunable, user[tunable.name]);
+    }
+  }
+
+  /// Runs after read_pid_type: a multiplier other than 1 needs a persistent one.
+  void read_num_sm_multiplier(const Json &user) {
+    if (!user.contains("num_sm_multiplier")) return;
+    int64_t multiplier = expect_int("num_sm_multiplier", user["num_sm_multiplier"]);
+    check_num_sm_multiplier("num_sm_multiplier", multiplier, config_.pid_type);
+    config_.num_sm_multiplier = multiplier;
+  }
+
   /// A per-loop or per-load list: at most `count` entries (`what` says what
   /// one stands for); the rest keep their defaults.
   static const Json::Array &padded_list(const std::string &field, const Json &value, size_t count,
@@ -480,7 +505,7 @@ private:
 Config ConfigSpec::normalize(const Json &user_config) const {
   if (!user_config.is_object())
     invalid("config: expected a JSON object of config fields, got " + show(user_config));
-  check_keys(user_config);
+  check_keys(user_config, facts_);
   Config config = default_config();
   Normalizer(facts_, config).read(user_config);
   validate(config);

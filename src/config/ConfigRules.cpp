@@ -158,18 +158,6 @@ void check_indexing_style(const std::string &field, const std::string &style) {
           join(quoted));
 }
 
-void check_ignored_field(const std::string &key, const Json &value, const std::string &pid_type) {
-  if (key == "num_sm_multiplier") {
-    int64_t multiplier = expect_int(key, value);
-    check_power_in_range(key, multiplier, 1, kMaxNumSmMultiplier);
-    if (multiplier != 1 && !is_persistent(pid_type))
-      invalid(key + ": " + std::to_string(multiplier) + " needs a persistent pid_type, but it is " +
-              show(Json(pid_type)) + "; use 1");
-    return;
-  }
-  invalid("config: " + show(Json(key)) + " is not a known config key");
-}
-
 const std::vector<RangeField> &range_fields() {
   static const std::vector<RangeField> fields = {
       {"range_unroll_factors", "loop_unroll_factor"},
@@ -354,16 +342,47 @@ bool allows_xyz(const KernelFacts &facts, const Config &config) {
   return grid_calls <= 1;
 }
 
+const std::vector<std::string> &pid_types() {
+  static const std::vector<std::string> types = {"flat", "xyz", "persistent_blocked",
+                                                 "persistent_interleaved"};
+  return types;
+}
+
 void check_pid_type(const std::string &field, const std::string &pid_type, const KernelFacts &facts,
                     const Config &config) {
-  if (pid_type == "persistent_blocked" || pid_type == "persistent_interleaved")
-    invalid(field + ": " + show(Json(pid_type)) + " is not supported yet; use \"flat\" or \"xyz\"");
-  if (pid_type != "flat" && pid_type != "xyz")
-    invalid(field + ": " + show(Json(pid_type)) + " is not a pid type; use \"flat\" or \"xyz\"");
+  const auto &types = pid_types();
+  if (std::find(types.begin(), types.end(), pid_type) == types.end()) {
+    std::vector<std::string> quoted;
+    for (const auto &type : types)
+      quoted.push_back(show(Json(type)));
+    invalid(field + ": " + show(Json(pid_type)) + " is not a pid type; use one of " +
+            join(quoted));
+  }
   if (pid_type == "xyz" && !allows_xyz(facts, config))
     invalid(field + ": the grid has more than 3 dimensions, or the kernel several top-level "
                     "loops, which do not fit the x, y and z launch axes; use \"flat\" (or "
                     "flatten the grid tile)");
+}
+
+void check_num_sm_multiplier(const std::string &field, int64_t multiplier,
+                             const std::string &pid_type) {
+  check_power_in_range(field, multiplier, 1, kMaxNumSmMultiplier);
+  if (multiplier != 1 && !is_persistent(pid_type))
+    invalid(field + ": " + std::to_string(multiplier) +
+            " needs a persistent pid_type, but it is " + show(Json(pid_type)) +
+            "; use 1, or pid_type \"persistent_blocked\" or \"persistent_interleaved\"");
+}
+
+Json check_tunable_value(const TunableFacts &tunable, const Json &value) {
+  const Fragment &fragment = tunable.fragment;
+  if (!fragment.accepts(value))
+    invalid(tunable.name + ": " + show(value) + " is not a value of " + fragment.repr() + "; " +
+            fragment.allowed_text());
+  for (const Json &choice : fragment.choices)
+    if (choice.is_number() && value.is_number() && !choice.is_bool() && !value.is_bool() &&
+        choice.as_double() == value.as_double())
+      return choice;
+  return value;
 }
 
 int64_t expect_int(const std::string &field, const Json &value) {

@@ -79,10 +79,6 @@ void check_power_in_range(const std::string &field, int64_t value, int64_t min, 
 void check_reduction_loop(const std::string &field, int64_t value);
 void check_l2_grouping(const std::string &field, int64_t value);
 void check_indexing_style(const std::string &field, const std::string &style);
-/// Checks a field of the later spelling that has no effect yet
-/// (num_sm_multiplier): its shape and the range of its values. `pid_type` is
-/// the config's.
-void check_ignored_field(const std::string &key, const Json &value, const std::string &pid_type);
 
 // ---- per-loop tl.range options, eviction policies, maxnreg, atomic indexing ----
 
@@ -134,12 +130,23 @@ void check_atomic_indexing_style(const std::string &field, const std::string &st
 void check_loop_order(const std::string &field, const std::vector<int64_t> &order, size_t dims);
 void check_num_warps(const std::string &field, int64_t value);
 void check_num_stages(const std::string &field, int64_t value);
+/// The `pid_type` values in the order describe() lists them.
+const std::vector<std::string> &pid_types();
+/// A power of two up to kMaxNumSmMultiplier, and 1 unless `pid_type` is persistent.
+void check_num_sm_multiplier(const std::string &field, int64_t multiplier,
+                             const std::string &pid_type);
 /// `field` is "pid_type" or "use_yz_grid"; "xyz" needs at most three grid
 /// dimensions in every grid tile call (a flattened call counts as one).
 void check_pid_type(const std::string &field, const std::string &pid_type, const KernelFacts &facts,
                     const Config &config);
 /// Whether "xyz" is legal for every flattening choice `config` makes.
 bool allows_xyz(const KernelFacts &facts, const Config &config);
+
+/// Whether `name` is a config field of either spelling (not a user tunable).
+bool is_builtin_config_key(const std::string &name);
+/// Throws unless `value` is a legal value of `tunable`; returns the value in
+/// canonical form (an enum choice as the fragment spells it).
+Json check_tunable_value(const TunableFacts &tunable, const Json &value);
 
 /// Throws unless `value` is an int; returns it.
 int64_t expect_int(const std::string &field, const Json &value);

@@ -1,6 +1,7 @@
 #include "config/ConfigSpec.h"
 
 #include "config/ConfigRules.h"
+#include "support/Diagnostics.h"
 #include "support/Text.h"
 
 #include <algorithm>
@@ -15,7 +16,28 @@ using namespace config_rules;
 /// spills registers, so the default shrinks the grid block to stay under it.
 static constexpr int64_t kDefaultElementsPerProgram = int64_t(1) << 14;
 
-ConfigSpec::ConfigSpec(KernelFacts facts) : facts_(std::move(facts)) {}
+std::string tunable_name_conflict(const std::string &name) {
+  if (is_builtin_config_key(name)) return name;
+  if (is_builtin_config_key(name + "s")) return name + "s";
+  return "";
+}
+
+static void check_tunable_names(const KernelFacts &facts) {
+  for (const TunableFacts &tunable : facts.tunables) {
+    const std::string &name = tunable.name;
+    std::string field = tunable_name_conflict(name);
+    if (field.empty()) continue;
+    throw UserError("TunableNameConflict",
+                    "hl.register_tunable('" + name + "', ...): '" + name +
+                        (field == name ? "' is" : "' reads as") + " the config field '" + field +
+                        "'; choose another name for the tunable",
+                    tunable.span);
+  }
+}
+
+ConfigSpec::ConfigSpec(KernelFacts facts) : facts_(std::move(facts)) {
+  check_tunable_names(facts_);
+}
 
 static std::vector<int> identity_order(size_t dims) {
   std::vector<int> order(dims);
@@ -72,6 +94,8 @@ Config ConfigSpec::default_config() const {
   config.ranges.resize(facts_.loops.size());
   config.static_ranges.assign(static_range_loops(facts_).size(), false);
   config.load_eviction_policies.assign(static_cast<size_t>(facts_.policy_loads), "");
+  for (const TunableFacts &tunable : facts_.tunables)
+    config.tunables.push_back(tunable.fragment.default_value());
   return config;
 }
 
@@ -207,8 +231,15 @@ void ConfigSpec::validate(const Config &config) const {
                          config.indexing[op]);
 
   check_pid_type("pid_type", config.pid_type, facts_, config);
+  check_num_sm_multiplier("num_sm_multiplier", config.num_sm_multiplier, config.pid_type);
   check_num_warps("num_warps", config.num_warps);
   check_num_stages("num_stages", config.num_stages);
+  if (config.tunables.size() != facts_.tunables.size())
+    invalid("the config has " + std::to_string(config.tunables.size()) +
+            " values for user tunables; the kernel registers " +
+            std::to_string(facts_.tunables.size()));
+  for (size_t i = 0; i < facts_.tunables.size(); ++i)
+    check_tunable_value(facts_.tunables[i], config.tunables[i]);
   validate_loop_fields(config);
 }
 
@@ -327,6 +358,8 @@ Json ConfigSpec::to_json(const Config &config) const {
                                                                   : std::move(styles));
   }
   if (config.pid_type == "xyz") out.set("use_yz_grid", Json(true));
+  if (config.is_persistent()) out.set("pid_type", Json(config.pid_type));
+  if (config.num_sm_multiplier != 1) out.set("num_sm_multiplier", Json(config.num_sm_multiplier));
   out.set("num_warps", Json(config.num_warps));
   out.set("num_stages", Json(config.num_stages));
   bool any_policy =
@@ -339,6 +372,8 @@ Json ConfigSpec::to_json(const Config &config) const {
     out.set("load_eviction_policies", std::move(policies));
   }
   if (config.maxnreg) out.set("maxnreg", Json(static_cast<int64_t>(*config.maxnreg)));
+  for (size_t i = 0; i < facts_.tunables.size() && i < config.tunables.size(); ++i)
+    out.set(facts_.tunables[i].name, config.tunables[i]);
   return out;
 }
 
@@ -447,9 +482,12 @@ Json ConfigSpec::describe() const {
   Json indexing = Json::array();
   for (const auto &style : indexing_styles())
     indexing.push_back(Json(style));
-  Json pid_types = Json::array();
-  pid_types.push_back(Json("flat"));
-  pid_types.push_back(Json("xyz"));
+  Json pid_type_names = Json::array();
+  for (const auto &type : pid_types())
+    pid_type_names.push_back(Json(type));
+  Json multipliers = Json::array();
+  for (int64_t multiplier = 1; multiplier <= kMaxNumSmMultiplier; multiplier *= 2)
+    multipliers.push_back(Json(multiplier));
   Json warps = Json::array();
   for (int warp = 1; warp <= kMaxNumWarps; warp *= 2)
     warps.push_back(Json(warp));
@@ -463,10 +501,23 @@ Json ConfigSpec::describe() const {
   out.set("reduction_loops", std::move(reductions));
   out.set("memory_ops", Json(facts_.memory_ops));
   out.set("indexing", std::move(indexing));
-  out.set("pid_type", std::move(pid_types));
+  out.set("pid_type", std::move(pid_type_names));
+  out.set("num_sm_multiplier", std::move(multipliers));
   out.set("num_warps", std::move(warps));
   out.set("num_stages", std::move(stages));
   describe_loop_fields(out);
+  Json tunables = Json::array();
+  for (const TunableFacts &tunable : facts_.tunables) {
+    Json entry = Json::object();
+    entry.set("name", Json(tunable.name));
+    if (tunable.span.valid()) entry.set("line", Json(tunable.span.line));
+    entry.set("fragment", Json(tunable.fragment.repr()));
+    Json description = tunable.fragment.describe();
+    for (const auto &[key, value] : description.as_object())
+      entry.set(key, value);
+    tunables.push_back(std::move(entry));
+  }
+  out.set("tunables", std::move(tunables));
   out.set("default", to_json(default_config()));
   return out;
 }
@@ -519,6 +570,25 @@ static bool coin(std::mt19937_64 &rng, double probability = 0.5) {
   return std::bernoulli_distribution(probability)(rng);
 }
 
+/// One of the values a search draws for `fragment`.
+static Json random_tunable_value(const Fragment &fragment, std::mt19937_64 &rng) {
+  Json::Array categories = fragment.categories();
+  if (!categories.empty())
+    return categories[std::uniform_int_distribution<size_t>(0, categories.size() - 1)(rng)];
+  if (fragment.kind == Fragment::Kind::PowerOfTwo)
+    return Json(random_power(rng, fragment.low, fragment.high));
+  return Json(std::uniform_int_distribution<int64_t>(fragment.low, fragment.high)(rng));
+}
+
+/// Flat, xyz where the grid allows it, or one of the persistent pid types.
+static std::string random_pid_type(const KernelFacts &facts, const Config &config,
+                                   std::mt19937_64 &rng) {
+  std::vector<std::string> choices;
+  for (const auto &type : pid_types())
+    if (type != "xyz" || allows_xyz(facts, config)) choices.push_back(type);
+  return choices[std::uniform_int_distribution<size_t>(0, choices.size() - 1)(rng)];
+}
+
 Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
   Config config = default_config();
   for (size_t i : tunable_calls(facts_)) {
@@ -560,10 +630,14 @@ Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
   }
 
   fit_block_limit(config);
-  config.pid_type = allows_xyz(facts_, config) && coin(rng) ? "xyz" : "flat";
+  config.pid_type = random_pid_type(facts_, config, rng);
+  if (config.is_persistent())
+    config.num_sm_multiplier = random_power(rng, 1, kMaxNumSmMultiplier);
   config.num_warps = static_cast<int>(random_power(rng, 1, kMaxNumWarps));
   config.num_stages = std::uniform_int_distribution<int>(1, kMaxNumStages)(rng);
   randomize_loop_fields(config, rng);
+  for (size_t i = 0; i < facts_.tunables.size(); ++i)
+    config.tunables[i] = random_tunable_value(facts_.tunables[i].fragment, rng);
   return config;
 }
 
@@ -610,8 +684,10 @@ void ConfigSpec::settle_loop_fields(Config &config) const {
   if (std::all_of(atomic.begin(), atomic.end(),
                   [&](const std::string &style) { return style == atomic[0]; }))
     atomic.resize(1);
-  if (!is_persistent(config.pid_type))
+  if (!is_persistent(config.pid_type)) {
+    config.num_sm_multiplier = 1;
     config.maxnreg = std::nullopt;
+  }
   else if (config.maxnreg)
     config.maxnreg = cap_maxnreg(*config.maxnreg, config.num_warps);
 }

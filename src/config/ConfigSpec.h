@@ -12,6 +12,11 @@
 
 namespace helion {
 
+/// The config field a user tunable named `name` would read as: the field
+/// itself, or one whose singular spelling it is (`block_size` for
+/// `block_sizes`); "" when the name is free.
+std::string tunable_name_conflict(const std::string &name);
+
 class ConfigSpec {
 public:
   explicit ConfigSpec(KernelFacts facts);
@@ -32,7 +37,8 @@ public:
 
   /// The config in the seed's spelling (block_sizes with ints for flattened
   /// tiles, loop_orders, reduction_loops, l2_grouping, indexing,
-  /// use_yz_grid, num_warps, num_stages), fields in that order.
+  /// use_yz_grid, num_warps, num_stages), fields in that order; a persistent
+  /// pid_type and a num_sm_multiplier other than 1 in the later spelling.
   Json to_json(const Config &config) const;
 
   /// The config as a Python expression in the seed's spelling:
@@ -56,8 +62,9 @@ public:
 
   /// Puts the per-loop choices of a config built field by field (by a
   /// search) in canonical form: range options as normalization settles
-  /// them, one atomic indexing style where all agree, and maxnreg only for
-  /// persistent pid types, within the register budget of num_warps.
+  /// them, one atomic indexing style where all agree, and num_sm_multiplier
+  /// and maxnreg only for persistent pid types (maxnreg within the register
+  /// budget of num_warps).
   void settle_loop_fields(Config &config) const;
 
 private:

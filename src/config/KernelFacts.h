@@ -3,10 +3,12 @@
 // What the compiler learned about a kernel that decides its config space.
 // Built by the pipeline after type propagation; read by ConfigSpec.
 
+#include "config/Fragment.h"
 #include "support/SourceSpan.h"
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace helion {
@@ -36,6 +38,13 @@ struct ReductionFacts {
   bool persistent_only = false;
 };
 
+/// `hl.register_tunable(name, fragment)`: a config entry of the user's.
+struct TunableFacts {
+  std::string name;
+  Fragment fragment;
+  SourceSpan span; ///< its first registration
+};
+
 /// A loop with an entry in the range_* lists (which loops have one:
 /// ir/LoopEntries.h), in source order.
 struct LoopFacts {
@@ -58,6 +67,8 @@ struct KernelFacts {
   int atomic_ops = 0;
   /// Whether a dot (tl.dot) appears: it needs every operand dimension >= 16.
   bool has_matmul = false;
+  /// In registration order: the config lists them after the built-in keys.
+  std::vector<TunableFacts> tunables;
 };
 
 } // namespace helion

@@ -1327,10 +1327,12 @@ private:
                         std::vector<std::pair<std::string, Operand>> keywords,
                         const SourceSpan &span, const ast::Expr *call) {
     const OpEntry *entry = LoweringRegistry::instance().find(fn);
-    if (fn == "hl.register_block_size" || fn == "hl.register_tunable")
+    bool fragment = fn.rfind("fragment.", 0) == 0; // a tunable's search space
+    if (fn == "hl.register_block_size" || fn == "hl.register_tunable" || fragment)
       throw UserError("UnsupportedOp",
-                      fn + " belongs in host code, before the device loop; bind its result to a "
-                           "name there and use the name inside",
+                      (fragment ? fn.substr(9) : fn) +
+                          " belongs in host code, before the device loop; bind its result to a "
+                          "name there and use the name inside",
                       span);
     if (!entry) {
       std::string shown = fn.rfind("tensor.", 0) == 0 ? "Tensor." + fn.substr(7) : fn;

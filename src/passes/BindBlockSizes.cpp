@@ -1,5 +1,7 @@
 #include "passes/BindBlockSizes.h"
 
+#include "config/Fragment.h"
+
 #include <functional>
 
 namespace helion::passes {
@@ -14,10 +16,21 @@ std::map<std::string, int64_t> registered_block_values(const ir::DeviceKernel &k
   return values;
 }
 
+std::map<std::string, int64_t> tunable_values(const Config &config) {
+  std::map<std::string, int64_t> values;
+  for (size_t i = 0; i < config.tunables.size(); ++i) {
+    const Json &value = config.tunables[i];
+    if (value.is_bool()) values[tunable_symbol(i)] = value.as_bool() ? 1 : 0;
+    if (value.is_int()) values[tunable_symbol(i)] = value.as_int();
+  }
+  return values;
+}
+
 ir::DeviceKernel bind_block_sizes(const ir::DeviceKernel &kernel, const Config &config) {
   ir::DeviceKernel out = kernel;
-  if (kernel.registered_sizes.empty()) return out;
   std::map<std::string, int64_t> values = registered_block_values(kernel, config);
+  values.merge(tunable_values(config));
+  if (values.empty()) return out;
   auto bind = [&](SymInt &s) { s = sym_bind(s, values); };
   for (ir::BlockInfo &b : out.blocks) {
     bind(b.begin);

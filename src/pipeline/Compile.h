@@ -25,7 +25,8 @@
 //   "names": ["out", "tile", "x"],  // optional: every name the kernel's code
 //                                   // binds, as Python spells it (NFKC)
 //   "settings": {"static_shapes": true, "index_dtype": null | "int32" | "int64",
-//                "dot_precision": "tf32", "target": "cuda" | "interpreter"}
+//                "dot_precision": "tf32", "target": "cuda" | "interpreter",
+//                "persistent_reserved_sms": 0}
 // }
 // Shapes are the real sizes. With static_shapes the compiled kernel is valid
 // for exactly these sizes and strides; otherwise sizes 0 and 1 are

@@ -4,6 +4,7 @@
 #include "types/OpSignature.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <set>
@@ -64,6 +65,9 @@ HostValuePtr global_value(const Json &g, const std::string &name) {
     if (v.is_null()) return HostValue::make(Kind::None);
   }
   if (kind == "function") return HostValue::make(Kind::Function, "global." + name);
+  if (kind == "fragment_class" && g["name"].is_string())
+    return HostValue::make(Kind::Function, "fragment." + g["name"].as_string());
+  if (kind == "fragment") return HostValue::make_fragment(fragment_from_description(g["fragment"]));
   return HostValue::make(Kind::Unknown, name);
 }
 
@@ -85,8 +89,14 @@ HostValuePtr HostEvaluator::module_attribute(const std::string &module, const st
     return HostValue::make(Kind::Function, "torch." + attr);
   }
   if (module == "helion.language") return HostValue::make(Kind::Function, "hl." + attr);
+  if (module == "helion.autotuner") {
+    for (const auto &[cls, params] : fragment_signatures())
+      if (attr == cls) return HostValue::make(Kind::Function, "fragment." + cls);
+    return HostValue::make(Kind::Unknown, module + "." + attr);
+  }
   if (module == "helion") {
     if (attr == "language") return HostValue::make(Kind::Module, "helion.language");
+    if (attr == "autotuner") return HostValue::make(Kind::Module, "helion.autotuner");
     return HostValue::make(Kind::Function, "helion." + attr);
   }
   if (module == "math") {
@@ -375,6 +385,9 @@ const std::map<std::string, Signature> &host_signatures() {
     };
     add("hl.specialize", "(value)");
     add("hl.register_block_size", "(min_or_max, max=None, /)");
+    add("hl.register_tunable", "(name, fragment)");
+    for (const auto &[cls, params] : fragment_signatures())
+      add("fragment." + cls, params);
     add("tensor.size", "(input, dim=None)");
     add("tensor.stride", "(input, dim=None)");
     add("tensor.numel", "(input)");
@@ -458,13 +471,8 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
   }
   const std::string &name = fn->text;
   auto sig = host_signatures().find(name);
-  // Host-side hl functions of Helion that the compiler has no lowering for yet.
-  if (name == "hl.register_tunable")
-    throw UserError("UnsupportedOp",
-                    name + " is not supported yet; write the value it would choose into the "
-                           "kernel (a constant, or block_size= in hl.tile)",
-                    expr.span);
-  if (name.rfind("hl.", 0) == 0 && name != "hl.specialize" && name != "hl.register_block_size")
+  if (name.rfind("hl.", 0) == 0 && name != "hl.specialize" && name != "hl.register_block_size" &&
+      name != "hl.register_tunable")
     throw UserError("NotInsideKernel",
                     name + " can only be called inside a device loop (`for ... in hl.tile(...)`)",
                     expr.span);
@@ -476,6 +484,8 @@ HostValuePtr HostEvaluator::eval_call(const ast::Expr &expr) {
   if (name == "hl.specialize") return specialize(bound["value"], expr.span);
   if (name == "hl.register_block_size")
     return register_block_size(expr, bound["min_or_max"], bound["max"]);
+  if (name == "hl.register_tunable") return register_tunable(expr, bound["name"], bound["fragment"]);
+  if (name.rfind("fragment.", 0) == 0) return make_fragment(name.substr(9), bound, expr.span);
   if (name == "tensor.size" || name == "tensor.stride") {
     const HostTensor &t = *fn->self->tensor;
     const auto &values = name == "tensor.size" ? t.sizes : t.strides;
@@ -750,6 +760,117 @@ HostValuePtr HostEvaluator::register_block_size(const ast::Expr &call,
   RegisteredBlockSize registered{&call, sym_var(name, name, hint), min, upper->sym};
   findings_->block_sizes.push_back(registered);
   return HostValue::make_int(registered.symbol);
+}
+
+/// An ASCII Python identifier: what a keyword argument can be.
+static bool is_identifier(const std::string &text) {
+  if (text.empty() || std::isdigit(static_cast<unsigned char>(text[0]))) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+/// A fragment constructor's argument as the fragment rules read it: a
+/// constant, a tuple of constants or an inner fragment.
+static Json fragment_argument(const std::string &cls, const std::string &param,
+                              const HostValue &value, const SourceSpan &span) {
+  switch (value.kind) {
+  case Kind::Int:
+    if (auto constant = sym_constant(value.sym)) return Json(*constant);
+    throw UserError("ConfigSpecFragmentWithSymInt",
+                    cls + "'s " + param + " is " + sym_to_python(value.sym, SymSide::Host) +
+                        ", a size known only when the kernel runs; a fragment's bounds must be "
+                        "constants (hl.specialize the size to make it one)",
+                    span);
+  case Kind::Float:
+    if (value.number) return Json(*value.number);
+    break;
+  case Kind::Bool:
+    if (value.truth) return Json(*value.truth);
+    break;
+  case Kind::String:
+    return Json(value.text);
+  case Kind::None:
+    return Json();
+  case Kind::Tuple: {
+    Json items = Json::array();
+    for (const HostValuePtr &item : value.elements)
+      items.push_back(fragment_argument(cls, param, *item, span));
+    return items;
+  }
+  case Kind::Fragment:
+    return value.fragment->describe();
+  default:
+    break;
+  }
+  throw UserError("RegisterTunableArgTypes",
+                  cls + "'s " + param + " is " + value.describe() +
+                      "; a fragment is built from constants written in the kernel",
+                  span);
+}
+
+HostValuePtr HostEvaluator::make_fragment(const std::string &cls, const HostArgs &args,
+                                          const SourceSpan &span) const {
+  Json described = Json::object();
+  for (const Parameter &param : host_signatures().at("fragment." + cls).params())
+    described.set(param.name, fragment_argument(cls, param.name, *args[param.name], span));
+  try {
+    return HostValue::make_fragment(helion::make_fragment(cls, described));
+  } catch (const UserError &error) {
+    throw UserError(error.kind(), error.what(), span);
+  }
+}
+
+HostValuePtr HostEvaluator::register_tunable(const ast::Expr &call, const HostValuePtr &name,
+                                             const HostValuePtr &fragment) {
+  if (!findings_)
+    throw UserError("UnsupportedOp",
+                    "hl.register_tunable belongs in host code, before the device loop; bind its "
+                    "result to a name there and use the name inside",
+                    call.span);
+  if (name->kind != Kind::String || fragment->kind != Kind::Fragment)
+    throw UserError("RegisterTunableArgTypes",
+                    "hl.register_tunable takes a name (a string constant) and a fragment from "
+                    "helion.autotuner (e.g. PowerOfTwoFragment(16, 128)); got " +
+                        name->describe() + " and " + fragment->describe(),
+                    call.span);
+  const std::string &key = name->text;
+  if (!is_identifier(key))
+    throw UserError("RegisterTunableArgTypes",
+                    "hl.register_tunable's name '" + key +
+                        "' is not a Python identifier; a config names it as a keyword "
+                        "(helion.Config(" + key + "=...)), so use letters, digits and _",
+                    call.span);
+  const Fragment &space = *fragment->fragment;
+  if (space.value_type() == Fragment::ValueType::Other)
+    throw UserError("TunableTypeNotSupported",
+                    "hl.register_tunable('" + key + "', " + space.repr() +
+                        "): a tunable is an int, a float or a bool; use PowerOfTwoFragment, "
+                        "IntegerFragment, BooleanFragment or an EnumFragment of numbers",
+                    call.span);
+  size_t index = 0;
+  while (index < findings_->tunables.size() && findings_->tunables[index].name != key)
+    ++index;
+  if (index == findings_->tunables.size()) {
+    findings_->tunables.push_back({{}, key, space});
+  } else if (!(findings_->tunables[index].fragment == space)) {
+    throw UserError("TunableNameConflict",
+                    "hl.register_tunable('" + key + "', " + space.repr() +
+                        ") was registered before with " +
+                        findings_->tunables[index].fragment.repr() +
+                        "; register each name once, or always with the same fragment",
+                    call.span);
+  }
+  RegisteredTunable &tunable = findings_->tunables[index];
+  if (std::find(tunable.calls.begin(), tunable.calls.end(), &call) == tunable.calls.end())
+    tunable.calls.push_back(&call);
+  // Floats reach the device as a scalar argument: the variable holds the
+  // config's value when the kernel launches.
+  if (space.value_type() == Fragment::ValueType::Float) return HostValue::make_float(std::nullopt);
+  Json value = space.default_value();
+  int64_t hint = value.is_bool() ? (value.as_bool() ? 1 : 0) : value.as_int();
+  std::string symbol = tunable_symbol(index);
+  return HostValue::make_int(sym_var(symbol, symbol, hint));
 }
 
 HostValuePtr HostEvaluator::allocate(const std::string &fn, const HostArgs &args,

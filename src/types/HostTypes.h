@@ -31,12 +31,22 @@ struct RegisteredBlockSize {
   SymInt max;
 };
 
+/// `v = hl.register_tunable(name, fragment)`: a value the config chooses.
+/// Ints and bools are known to host code as the symbol tunable_symbol(index),
+/// which each config binds; floats are read at launch from the variable.
+struct RegisteredTunable {
+  std::vector<const ast::Expr *> calls; ///< each call registering it (the same fragment)
+  std::string name;
+  Fragment fragment;
+};
+
 /// What host-code analysis reports besides types: specialized sizes, block
 /// sizes registered for the config, and tensor operations that run as
 /// separate PyTorch ops (TensorOperationInWrapper).
 struct HostFindings {
   std::vector<Specialization> specializations;
   std::vector<RegisteredBlockSize> block_sizes;
+  std::vector<RegisteredTunable> tunables;
   std::vector<std::pair<std::string, SourceSpan>> tensor_operations; ///< message, where
 };
 
@@ -102,6 +112,10 @@ private:
   HostValuePtr eval_compare(const ast::Expr &expr);
   HostValuePtr register_block_size(const ast::Expr &call, const HostValuePtr &min_or_max,
                                    const HostValuePtr &max);
+  HostValuePtr register_tunable(const ast::Expr &call, const HostValuePtr &name,
+                                const HostValuePtr &fragment);
+  HostValuePtr make_fragment(const std::string &cls, const HostArgs &args,
+                             const SourceSpan &span) const;
   HostValuePtr eval_bool_op(const ast::Expr &expr);
   /// Calls without a signature (builtins, math, unmodeled torch ops).
   HostValuePtr eval_unbound_call(const std::string &name, const std::vector<HostValuePtr> &args,

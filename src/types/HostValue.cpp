@@ -53,6 +53,13 @@ HostValuePtr HostValue::make_dtype(DType d) {
   return v;
 }
 
+HostValuePtr HostValue::make_fragment(Fragment f) {
+  auto v = std::make_shared<HostValue>();
+  v->kind = Kind::Fragment;
+  v->fragment = std::make_shared<const Fragment>(std::move(f));
+  return v;
+}
+
 std::string HostValue::describe() const {
   switch (kind) {
   case Kind::Tensor:
@@ -77,6 +84,8 @@ std::string HostValue::describe() const {
     return "the function " + text;
   case Kind::Tuple:
     return is_list ? "a list" : "a tuple";
+  case Kind::Fragment:
+    return "the fragment " + fragment->repr();
   case Kind::Unknown:
     return "a value computed by host code";
   }

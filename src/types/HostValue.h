@@ -3,6 +3,7 @@
 // What type propagation knows about a value in host code (and about host
 // values that device code refers to).
 
+#include "config/Fragment.h"
 #include "types/DType.h"
 #include "types/SymInt.h"
 
@@ -37,11 +38,13 @@ struct HostValue {
     Module,   ///< `text`: the module's name ("torch", "helion.language")
     Function, ///< `text`: a qualified name ("torch.empty", "hl.tile", "tensor.size")
     Tuple,    ///< `elements` (tuples, lists and torch.Size)
+    Fragment, ///< `fragment`: a tunable's search space (helion.autotuner)
     Unknown,  ///< host code we do not model; fine on host, an error on device
   };
   Kind kind = Kind::Unknown;
   std::shared_ptr<HostTensor> tensor;
   SymInt sym;
+  std::shared_ptr<const Fragment> fragment;
   std::optional<double> number;
   std::optional<bool> truth;
   std::string text;
@@ -58,6 +61,7 @@ struct HostValue {
   static HostValuePtr make_tuple(std::vector<HostValuePtr> elements, bool is_list = false);
   static HostValuePtr make_tensor(std::shared_ptr<HostTensor> t);
   static HostValuePtr make_dtype(DType d);
+  static HostValuePtr make_fragment(Fragment f);
 
   /// A short description for error messages: "a tensor", "an int", ...
   std::string describe() const;

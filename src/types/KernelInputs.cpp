@@ -1,5 +1,6 @@
 #include "types/KernelInputs.h"
 
+#include <algorithm>
 #include <set>
 
 namespace helion {
@@ -142,6 +143,9 @@ KernelInputs KernelInputs::from_request(const Json &request) {
       in.settings.interpreter = settings["target"].as_string() == "interpreter";
     if (settings["dot_precision"].is_string())
       in.settings.dot_precision = settings["dot_precision"].as_string();
+    if (settings["persistent_reserved_sms"].is_int())
+      in.settings.persistent_reserved_sms =
+          std::max<int64_t>(settings["persistent_reserved_sms"].as_int(), 0);
   }
   return in;
 }

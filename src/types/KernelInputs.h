@@ -59,6 +59,8 @@ struct CompileSettings {
   /// Triton's interpreter has no libdevice: math functions are spelled with
   /// core ops there.
   bool interpreter = false;
+  /// SMs a persistent kernel leaves to other work (at least one stays its own).
+  int64_t persistent_reserved_sms = 0;
 };
 
 struct KernelInputs {

@@ -165,7 +165,9 @@ TEST(Autotune, EveryStrategyFindsThePlantedOptimum) {
     const char *strategy;
     int max_evaluations;
   };
-  for (Case c : {Case{"model", 100}, Case{"differential_evolution", 400}, Case{"pattern", 150},
+  // The persistent pid types bring two ordinal genes (num_sm_multiplier,
+  // maxnreg) that the bowl counts wherever a config is persistent.
+  for (Case c : {Case{"model", 150}, Case{"differential_evolution", 720}, Case{"pattern", 150},
                  Case{"random", 1000}}) {
     // A shallow bowl, so that random sampling can get near the optimum too.
     Bowl bowl{space, planted(space, kSoftmaxOptimum)};

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
+#include <set>
 
 using namespace helion;
 using namespace helion::autotune;
@@ -79,11 +81,12 @@ TEST(ConfigSpace, GenesOfTheMatmul) {
   EXPECT_EQ(names, (std::vector<std::string>{
                        "block_sizes[0][0]", "block_sizes[0][1]", "loop order of block_sizes[0]",
                        "block_sizes[1][0]", "l2_grouping", "indexing[0]", "indexing[1]",
-                       "indexing[2]", "pid_type", "num_warps", "num_stages"}));
+                       "indexing[2]", "pid_type", "num_sm_multiplier", "num_warps",
+                       "num_stages", "maxnreg"}));
   Config config = spec.normalize(Json::parse(
       R"({"block_sizes": [[64, 128], [32]], "loop_orders": [[1, 0]], "l2_grouping": 8,
           "indexing": "block_ptr", "num_warps": 8, "num_stages": 3})"));
-  EXPECT_EQ(space.gene_values(config), (std::vector<int>{6, 7, 1, 5, 3, 1, 1, 1, 0, 3, 3}));
+  EXPECT_EQ(space.gene_values(config), (std::vector<int>{6, 7, 1, 5, 3, 1, 1, 1, 0, 0, 3, 3, 0}));
   EXPECT_EQ(space.encode(config)[0], 6.0);
   EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
 }
@@ -173,8 +176,9 @@ TEST(ConfigSpace, CrossoverIsAlwaysValidAndTakesGenesFromParents) {
       for (size_t g = 0; g < gc.size(); ++g) {
         Gene::Kind kind = space.genes()[g].kind;
         if (kind == Gene::Kind::PidType || kind == Gene::Kind::Block ||
-            kind == Gene::Kind::FlatBlock)
-          continue; // xyz may fall back to flat; flattened tiles derive their blocks
+            kind == Gene::Kind::FlatBlock || kind == Gene::Kind::Maxnreg)
+          continue; // xyz may fall back to flat; flattened tiles derive their blocks;
+                    // maxnreg is capped to the child's num_warps
         EXPECT_TRUE(gc[g] == ga[g] || gc[g] == gb[g]) << space.genes()[g].name;
       }
     }
@@ -204,9 +208,10 @@ TEST(ConfigSpace, NeighborsAreValidOneStepsAway) {
   // blocks 2 + 2 + 1 (k=32 -> 16, 64) ... each ordinal gene two steps unless at a
   // bound, each categorical gene its other values.
   std::vector<Config> neighbors = space.neighbors(space.default_config());
-  // m 64: 2, n 64: 2, loop order: 1, k 32: 2, l2 1: 1, indexing 3 x 2, pid 1,
-  // warps 4: 2, stages 2: 2.
-  EXPECT_EQ(neighbors.size(), 2u + 2 + 1 + 2 + 1 + 6 + 1 + 2 + 2);
+  // m 64: 2, n 64: 2, loop order: 1, k 32: 2, l2 1: 1, indexing 3 x 2, pid 3
+  // (xyz and both persistent types), num_sm_multiplier none (flat programs
+  // take one tile each, so it stays 1), warps 4: 2, stages 2: 2.
+  EXPECT_EQ(neighbors.size(), 2u + 2 + 1 + 2 + 1 + 6 + 3 + 0 + 2 + 2);
 }
 
 TEST(ConfigSpace, DistanceIsANormalizedMetric) {
@@ -222,8 +227,182 @@ TEST(ConfigSpace, DistanceIsANormalizedMetric) {
   }
   Config a = space.default_config();
   Config b = a;
-  b.num_warps = 8; // one step of a gene with 6 values, among 11 genes
-  EXPECT_NEAR(space.distance(a, b), 1.0 / 5 / 11, 1e-12);
+  b.num_warps = 8; // one step of a gene with 6 values, among 13 genes
+  EXPECT_NEAR(space.distance(a, b), 1.0 / 5 / 13, 1e-12);
+}
+
+TEST(ConfigSpace, SearchDrawsPersistentPidTypesAndMultipliers) {
+  for (const KernelFacts &facts : all_facts()) {
+    ConfigSpec spec(facts);
+    ConfigSpace space(spec);
+    std::map<std::string, int> pid_types;
+    std::set<int64_t> multipliers;
+    std::mt19937_64 rng(5);
+    for (int i = 0; i < 400; ++i) {
+      Config config = space.random_config(rng);
+      ASSERT_TRUE(valid(spec, config));
+      ++pid_types[config.pid_type];
+      if (config.is_persistent())
+        multipliers.insert(config.num_sm_multiplier);
+      else
+        EXPECT_EQ(config.num_sm_multiplier, 1) << space.key(config);
+      EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
+    }
+    EXPECT_GT(pid_types["flat"], 0);
+    EXPECT_GT(pid_types["persistent_blocked"], 0);
+    EXPECT_GT(pid_types["persistent_interleaved"], 0);
+    EXPECT_GE(multipliers.size(), 4u);
+    EXPECT_TRUE(multipliers.count(1) && multipliers.count(128));
+  }
+}
+
+TEST(ConfigSpace, PersistentConfigsRoundTripAndMutateTheirMultiplier) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  Config config = spec.normalize(
+      Json::parse(R"({"pid_type": "persistent_interleaved", "num_sm_multiplier": 8})"));
+  EXPECT_EQ(spec.to_json(config)["pid_type"], Json("persistent_interleaved"));
+  EXPECT_EQ(spec.to_json(config)["num_sm_multiplier"], Json(8));
+  EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
+  // A persistent config's neighbours step its multiplier both ways.
+  std::set<int64_t> multipliers;
+  for (const Config &neighbor : space.neighbors(config))
+    if (neighbor.pid_type == config.pid_type) multipliers.insert(neighbor.num_sm_multiplier);
+  EXPECT_EQ(multipliers, (std::set<int64_t>{4, 8, 16}));
+  // Leaving the persistent pid types resets the multiplier, which flat and
+  // xyz configs may not set.
+  for (const Config &neighbor : space.neighbors(config))
+    if (!neighbor.is_persistent()) EXPECT_EQ(neighbor.num_sm_multiplier, 1);
+  // An override pins the pid type for the whole search.
+  ConfigSpace blocked(spec, Json::parse(R"({"pid_type": "persistent_blocked"})"));
+  std::mt19937_64 rng(9);
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(blocked.random_config(rng).pid_type, "persistent_blocked");
+}
+
+KernelFacts tunable_facts() {
+  KernelFacts facts = elementwise_facts();
+  auto tunable = [](const std::string &name, const std::string &cls, const char *args) {
+    return TunableFacts{name, make_fragment(cls, Json::parse(args)), {}};
+  };
+  facts.tunables.push_back(
+      tunable("split", "PowerOfTwoFragment", R"({"low": 1, "high": 16, "default_val": 2})"));
+  facts.tunables.push_back(
+      tunable("repeat", "IntegerFragment", R"({"low": -3, "high": 3, "default_val": null})"));
+  facts.tunables.push_back(tunable("mode", "EnumFragment",
+                                   R"({"choices": [1, 2.5, 4], "search_choices": [2.5, 4]})"));
+  facts.tunables.push_back(tunable("flag", "BooleanFragment", "{}"));
+  return facts;
+}
+
+TEST(ConfigSpace, UserTunablesAreGenesTheSearchDraws) {
+  ConfigSpec spec(tunable_facts());
+  ConfigSpace space(spec);
+  std::vector<const Gene *> genes;
+  for (const Gene &gene : space.genes())
+    if (gene.kind == Gene::Kind::Tunable) genes.push_back(&gene);
+  ASSERT_EQ(genes.size(), 4u);
+  EXPECT_EQ(genes[0]->name, "split");
+  EXPECT_EQ((std::pair<int, int>{genes[0]->low, genes[0]->high}), (std::pair<int, int>{0, 4}));
+  EXPECT_EQ((std::pair<int, int>{genes[1]->low, genes[1]->high}), (std::pair<int, int>{-3, 3}));
+  EXPECT_TRUE(genes[2]->categorical); // the search choices only
+  EXPECT_EQ(genes[2]->high, 1);
+  EXPECT_TRUE(genes[3]->categorical);
+
+  Config defaults = space.default_config();
+  EXPECT_EQ(spec.to_json(defaults).dump().substr(spec.to_json(defaults).dump().find("\"split\"")),
+            R"("split": 2, "repeat": -3, "mode": 1, "flag": false})");
+  std::map<std::string, std::set<std::string>> drawn;
+  std::mt19937_64 rng(21);
+  for (int i = 0; i < 300; ++i) {
+    Config config = space.random_config(rng);
+    ASSERT_TRUE(valid(spec, config));
+    EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
+    for (size_t t = 0; t < config.tunables.size(); ++t)
+      drawn[spec.facts().tunables[t].name].insert(config.tunables[t].dump());
+  }
+  EXPECT_EQ(drawn["split"], (std::set<std::string>{"1", "2", "4", "8", "16"}));
+  EXPECT_EQ(drawn["repeat"].size(), 7u);
+  EXPECT_EQ(drawn["mode"], (std::set<std::string>{"2.5", "4"}));
+  EXPECT_EQ(drawn["flag"], (std::set<std::string>{"false", "true"}));
+  // Neighbours of the default step each tunable; the default mode, 1, is no
+  // search choice, so the search moves it to one (2.5 or 4).
+  std::set<std::string> steps;
+  for (const Config &neighbor : space.neighbors(defaults))
+    for (size_t t = 0; t < neighbor.tunables.size(); ++t)
+      if (neighbor.tunables[t] != defaults.tunables[t])
+        steps.insert(spec.facts().tunables[t].name + "=" + neighbor.tunables[t].dump());
+  EXPECT_EQ(steps, (std::set<std::string>{"split=1", "split=4", "repeat=-2", "mode=2.5",
+                                          "mode=4", "flag=true"}));
+}
+
+TEST(ConfigSpace, UserTunablesAreValidatedByTheirFragment) {
+  ConfigSpec spec(tunable_facts());
+  Config config = spec.normalize(Json::parse(R"({"split": 16, "mode": 2.5, "flag": true})"));
+  EXPECT_EQ(config.tunables[0], Json(int64_t(16)));
+  // An int equal to a float choice reads as that choice.
+  EXPECT_EQ(spec.normalize(Json::parse(R"({"mode": 4.0})")).tunables[2], Json(int64_t(4)));
+  auto message = [&](const char *text) {
+    try {
+      spec.normalize(Json::parse(text));
+    } catch (const UserError &error) {
+      return std::string(error.what());
+    }
+    return std::string("<no error>");
+  };
+  EXPECT_EQ(message(R"({"split": 3})"),
+            "split: 3 is not a value of PowerOfTwoFragment(1, 16, 2); use a power of two "
+            "between 1 and 16");
+  EXPECT_EQ(message(R"({"repeat": 4})"),
+            "repeat: 4 is not a value of IntegerFragment(-3, 3, None); use an int between -3 "
+            "and 3");
+  EXPECT_EQ(message(R"({"mode": 3})"),
+            "mode: 3 is not a value of EnumFragment((1, 2.5, 4), (2.5, 4)); use one of 1, 2.5, 4");
+  EXPECT_EQ(message(R"({"flag": 0})"),
+            "flag: 0 is not a value of BooleanFragment(); use true or false");
+  Config bad = spec.default_config();
+  bad.tunables.pop_back();
+  EXPECT_THROW(spec.validate(bad), UserError);
+  // A tunable may not read as a config field.
+  KernelFacts clash = tunable_facts();
+  clash.tunables[1].name = "loop_order";
+  try {
+    ConfigSpec conflicted(clash);
+    ADD_FAILURE() << "no error";
+  } catch (const UserError &error) {
+    EXPECT_EQ(error.kind(), "TunableNameConflict");
+    EXPECT_NE(std::string(error.what()).find("'loop_orders'"), std::string::npos);
+  }
+}
+
+TEST(ConfigSpace, FragmentsCheckTheirArguments) {
+  auto message = [](const std::string &cls, const char *args) {
+    try {
+      make_fragment(cls, Json::parse(args));
+    } catch (const UserError &error) {
+      return std::string(error.what());
+    }
+    return std::string("<no error>");
+  };
+  EXPECT_EQ(message("IntegerFragment", R"({"low": 2, "high": 1, "default_val": null})"),
+            "IntegerFragment: low=2 is above high=1");
+  EXPECT_EQ(message("IntegerFragment", R"({"low": 0, "high": 4294967296, "default_val": null})"),
+            "IntegerFragment: high=4294967296 is out of range; use an int within ±1073741823");
+  EXPECT_EQ(message("PowerOfTwoFragment", R"({"low": 0, "high": 8, "default_val": null})"),
+            "PowerOfTwoFragment: low=0 and high=8 must be powers of two");
+  EXPECT_EQ(message("EnumFragment", R"({"choices": [], "search_choices": null})"),
+            "EnumFragment: choices must be a non-empty tuple of constants, got ()");
+  EXPECT_EQ(message("EnumFragment", R"({"choices": [1, 2], "search_choices": [3]})"),
+            "EnumFragment: search_choices (3,) must be a non-empty subset of choices (1, 2)");
+  EXPECT_EQ(message("ListOf", R"({"inner": 3, "length": 2})"),
+            "ListOf: inner must be a fragment, got 3");
+  EXPECT_EQ(message("Fragment", "{}"),
+            "Fragment: not a fragment class; use PowerOfTwoFragment, IntegerFragment, "
+            "EnumFragment, BooleanFragment or ListOf");
+  Fragment clamped = make_fragment("PowerOfTwoFragment",
+                                   Json::parse(R"({"low": 4, "high": 64, "default_val": 128})"));
+  EXPECT_EQ(clamped.default_value(), Json(int64_t(64)));
+  EXPECT_EQ(fragment_from_description(clamped.describe()), clamped);
 }
 
 TEST(ConfigSpace, FixedTilesNeverChange) {
@@ -447,11 +626,15 @@ TEST(ConfigSpace, LoopFieldsAreGenesWhereTheyCanMatter) {
        {"range_unroll_factors[1]", "range_num_stages[2]", "range_multi_buffers[3]",
         "range_flattens[1]", "static_ranges[0]", "atomic_indexing", "load_eviction_policies[1]"})
     EXPECT_TRUE(contains_name(hopper, name)) << name;
-  // The top-level entry and maxnreg count only for persistent pid types, and
-  // warp specialization only from Blackwell on.
-  EXPECT_FALSE(contains_name(hopper, "range_unroll_factors[0]"));
-  EXPECT_FALSE(contains_name(hopper, "maxnreg"));
+  // The top-level entry and maxnreg count only for persistent pid types,
+  // which the space offers; maxnreg only where the device takes it, and warp
+  // specialization only from Blackwell on.
+  EXPECT_TRUE(contains_name(hopper, "range_unroll_factors[0]"));
+  EXPECT_TRUE(contains_name(hopper, "range_num_stages[0]"));
+  EXPECT_TRUE(contains_name(hopper, "maxnreg"));
   EXPECT_FALSE(contains_name(hopper, "range_warp_specializes[1]"));
+  ConfigSpace no_maxnreg(spec, Json::object(), true, false, false);
+  EXPECT_FALSE(contains_name(no_maxnreg, "maxnreg"));
   ConfigSpace blackwell(spec, Json::object(), true, true);
   EXPECT_TRUE(contains_name(blackwell, "range_warp_specializes[1]"));
   ConfigSpace no_tma(spec, Json::object(), false);
@@ -464,7 +647,8 @@ TEST(ConfigSpace, SearchesReachNonDefaultLoopFieldsAndStayValid) {
     ConfigSpace space(spec, Json::object(), true, warp_specialize);
     std::mt19937_64 rng(3);
     bool unroll = false, stages = false, buffers = false, flatten = false, statics = false,
-         policy = false, atomic = false, specialized = false;
+         policy = false, atomic = false, specialized = false, registers = false,
+         persistent_stages = false;
     auto observe = [&](const Config &config) {
       ASSERT_TRUE(valid(spec, config));
       EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
@@ -483,7 +667,13 @@ TEST(ConfigSpace, SearchesReachNonDefaultLoopFieldsAndStayValid) {
       for (const auto &p : config.load_eviction_policies)
         policy = policy || !p.empty();
       atomic = atomic || config.atomic_indexing_for(0) == "tensor_descriptor";
-      EXPECT_FALSE(config.maxnreg);
+      // Outside persistent pid types, maxnreg and the top-level entry stay default.
+      if (!config.is_persistent()) {
+        EXPECT_FALSE(config.maxnreg);
+        EXPECT_EQ(config.ranges[0], RangeChoice());
+      }
+      registers = registers || config.maxnreg.has_value();
+      persistent_stages = persistent_stages || config.ranges[0].num_stages > 0;
     };
     Config current = space.default_config();
     for (int i = 0; i < 200; ++i) {
@@ -496,6 +686,7 @@ TEST(ConfigSpace, SearchesReachNonDefaultLoopFieldsAndStayValid) {
     for (const Config &neighbor : space.neighbors(current))
       observe(neighbor);
     EXPECT_TRUE(unroll && stages && buffers && flatten && statics && policy && atomic);
+    EXPECT_TRUE(registers && persistent_stages);
     EXPECT_EQ(specialized, warp_specialize);
   }
 }

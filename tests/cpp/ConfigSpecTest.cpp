@@ -94,6 +94,7 @@ void expect_same(const Config &a, const Config &b) {
   EXPECT_EQ(a.l2_grouping, b.l2_grouping);
   EXPECT_EQ(a.indexing, b.indexing);
   EXPECT_EQ(a.pid_type, b.pid_type);
+  EXPECT_EQ(a.num_sm_multiplier, b.num_sm_multiplier);
   EXPECT_EQ(a.num_warps, b.num_warps);
   EXPECT_EQ(a.num_stages, b.num_stages);
 }
@@ -283,9 +284,9 @@ TEST(ConfigSpecTest, InvalidFieldsNameFieldValueAndWhatIsAllowed) {
       {R"({"block_size": [16]})",
        "unknown config key \"block_size\"; use one of block_sizes, loop_orders, "
        "reduction_loops, l2_grouping, indexing, use_yz_grid, num_warps, num_stages, "
-       "flatten_loops, l2_groupings, pid_type, range_unroll_factors, range_warp_specializes, "
-       "range_num_stages, range_multi_buffers, range_flattens, static_ranges, atomic_indexing, "
-       "load_eviction_policies, maxnreg, num_sm_multiplier"},
+       "flatten_loops, l2_groupings, pid_type, num_sm_multiplier, range_unroll_factors, "
+       "range_warp_specializes, range_num_stages, range_multi_buffers, range_flattens, "
+       "static_ranges, atomic_indexing, load_eviction_policies, maxnreg"},
       {R"({"block_sizes": 64})", "block_sizes: expected a list, got 64"},
       {R"({"block_sizes": [[64, 48], [16]]})",
        "block_sizes[0][1]: 48 is not a power of two; use a power of two between 16 and 4096"},
@@ -359,11 +360,14 @@ TEST(ConfigSpecTest, InvalidFieldsNameFieldValueAndWhatIsAllowed) {
       {R"({"indexing": ["pointer", 1, "pointer"]})", "indexing[1]: expected a string, got 1"},
       {R"({"indexing": 1})", "indexing: expected a string or a list of strings, got 1"},
       {R"({"use_yz_grid": 1})", "use_yz_grid: expected true or false, got 1"},
-      {R"({"pid_type": "persistent_blocked"})",
-       "pid_type: \"persistent_blocked\" is not supported yet; use \"flat\" or \"xyz\""},
-      {R"({"pid_type": "persistent_interleaved"})",
-       "pid_type: \"persistent_interleaved\" is not supported yet; use \"flat\" or \"xyz\""},
-      {R"({"pid_type": "zyx"})", "pid_type: \"zyx\" is not a pid type; use \"flat\" or \"xyz\""},
+      {R"({"pid_type": "zyx"})",
+       "pid_type: \"zyx\" is not a pid type; use one of \"flat\", \"xyz\", "
+       "\"persistent_blocked\", \"persistent_interleaved\""},
+      {R"({"pid_type": "persistent_blocked", "num_sm_multiplier": 3})",
+       "num_sm_multiplier: 3 is not a power of two; use a power of two between 1 and 128"},
+      {R"({"use_yz_grid": true, "num_sm_multiplier": 4})",
+       "num_sm_multiplier: 4 needs a persistent pid_type, but it is \"xyz\"; use 1, or "
+       "pid_type \"persistent_blocked\" or \"persistent_interleaved\""},
       {R"({"use_yz_grid": true, "pid_type": "flat"})",
        "use_yz_grid: true disagrees with pid_type: \"flat\"; use_yz_grid=true means "
        "pid_type=\"xyz\", false means \"flat\"; give only one of them"},
@@ -491,7 +495,8 @@ TEST(ConfigSpecTest, OutOfRangeValuesOfEveryField) {
       {R"({"num_sm_multiplier": 0})",
        "num_sm_multiplier: 0 is not a power of two; use a power of two between 1 and 128"},
       {R"({"num_sm_multiplier": 2})",
-       "num_sm_multiplier: 2 needs a persistent pid_type, but it is \"flat\"; use 1"},
+       "num_sm_multiplier: 2 needs a persistent pid_type, but it is \"flat\"; use 1, or "
+       "pid_type \"persistent_blocked\" or \"persistent_interleaved\""},
       {R"({"num_sm_multiplier": 1.0})", "num_sm_multiplier: expected an int, got 1.0"},
   };
   for (const auto &c : cases)
@@ -708,9 +713,16 @@ TEST(ConfigSpecTest, ValidateRejectsMalformedCanonicalConfigs) {
             "indexing: expected one style or 3 (one per load and store), got 0");
 
   config = spec.default_config();
-  config.pid_type = "persistent_blocked";
+  config.pid_type = "persistent";
   EXPECT_EQ(validate_message(spec, config),
-            "pid_type: \"persistent_blocked\" is not supported yet; use \"flat\" or \"xyz\"");
+            "pid_type: \"persistent\" is not a pid type; use one of \"flat\", \"xyz\", "
+            "\"persistent_blocked\", \"persistent_interleaved\"");
+
+  config = spec.default_config();
+  config.num_sm_multiplier = 2;
+  EXPECT_EQ(validate_message(spec, config),
+            "num_sm_multiplier: 2 needs a persistent pid_type, but it is \"flat\"; use 1, or "
+            "pid_type \"persistent_blocked\" or \"persistent_interleaved\"");
 
   config = spec.default_config();
   config.reduction_loops = {64};
@@ -731,7 +743,9 @@ TEST(ConfigSpecTest, DescribeListsTheSpace) {
   EXPECT_EQ(description["reduction_loops"].dump(), "[]");
   EXPECT_EQ(description["memory_ops"], Json(3));
   EXPECT_EQ(description["indexing"].dump(), R"(["pointer", "block_ptr", "tensor_descriptor"])");
-  EXPECT_EQ(description["pid_type"].dump(), R"(["flat", "xyz"])");
+  EXPECT_EQ(description["pid_type"].dump(),
+            R"(["flat", "xyz", "persistent_blocked", "persistent_interleaved"])");
+  EXPECT_EQ(description["num_sm_multiplier"].dump(), "[1, 2, 4, 8, 16, 32, 64, 128]");
   EXPECT_EQ(description["num_warps"].dump(), "[1, 2, 4, 8, 16, 32]");
   EXPECT_EQ(description["num_stages"].dump(), "[1, 2, 3, 4, 5, 6, 7, 8]");
   EXPECT_EQ(description["default"], spec.to_json(spec.default_config()));
@@ -938,7 +952,7 @@ TEST(ConfigSpecTest, RandomConfigsTryEveryLoopField) {
   ConfigSpec spec(loop_facts());
   std::mt19937_64 rng(5);
   bool unroll = false, stages = false, buffers = false, flatten = false, statics = false,
-       policy = false, atomic = false;
+       policy = false, atomic = false, registers = false, top_level = false;
   for (int i = 0; i < 300; ++i) {
     Config config = spec.random_config(rng);
     EXPECT_EQ(validate_message(spec, config), "<no error>");
@@ -951,13 +965,19 @@ TEST(ConfigSpecTest, RandomConfigsTryEveryLoopField) {
       flatten = flatten || range.flatten.has_value();
       EXPECT_FALSE(range.warp_specialize.has_value());
     }
-    EXPECT_TRUE(config.ranges[0].is_default());
+    // The top-level entry and maxnreg matter only for persistent pid types.
+    if (!config.is_persistent()) {
+      EXPECT_TRUE(config.ranges[0].is_default());
+      EXPECT_FALSE(config.maxnreg);
+    }
+    top_level = top_level || !config.ranges[0].is_default();
+    registers = registers || config.maxnreg.has_value();
     statics = statics || config.static_ranges[0];
     for (const auto &p : config.load_eviction_policies)
       policy = policy || !p.empty();
     atomic = atomic || config.atomic_indexing_for(0) == "tensor_descriptor" ||
              config.atomic_indexing_for(1) == "tensor_descriptor";
-    EXPECT_FALSE(config.maxnreg);
   }
   EXPECT_TRUE(unroll && stages && buffers && flatten && statics && policy && atomic);
+  EXPECT_TRUE(top_level && registers);
 }

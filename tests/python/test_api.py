@@ -557,6 +557,7 @@ def test_request_for_kernel() -> None:
         "static_shapes": False,
         "index_dtype": None,
         "dot_precision": "tf32",
+        "persistent_reserved_sms": 0,
         "target": "interpreter" if os.environ.get("TRITON_INTERPRET") == "1" else "cuda",
     }
     globals_ = request["globals"]

@@ -294,7 +294,14 @@ def test_search_offers_the_loop_fields() -> None:
         "static_ranges",
     } <= keys
     assert "range_warp_specializes" not in keys  # searched only from Blackwell on
-    assert "maxnreg" not in keys  # only with persistent pid types
+    # maxnreg and the top-level loop's entry matter only for persistent pid types.
+    assert "maxnreg" in keys
+    persistent = ("persistent_blocked", "persistent_interleaved")
+    for config in measured:
+        if config.get("pid_type") not in persistent:
+            assert "maxnreg" not in config, config
+            for key in ("range_unroll_factors", "range_num_stages"):
+                assert config.get(key, [0])[0] == 0, config
     assert sum(result["best"].get("range_unroll_factors", [0])) > 0
 
 

@@ -308,7 +308,7 @@ def test_register_tunable_errors() -> None:
 
     with pytest.raises(exc.TunableTypeNotSupported, match=r"kernel 'test_kernel'"):
         _in_ref_mode(bad_fragment, torch.zeros(1))
-    with pytest.raises(exc.TunableNameConflict, match=r"name of a config field"):
+    with pytest.raises(exc.TunableNameConflict, match=r"reads as the config field 'num_warps'"):
         _in_ref_mode(bad_name, torch.zeros(1))
     with pytest.raises(exc.RegisterTunableArgTypes):
         _in_ref_mode(bad_arguments, torch.zeros(1))

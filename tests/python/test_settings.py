@@ -158,7 +158,6 @@ def test_precompile_takes_helions_values_and_bools() -> None:
         ("print_repro", True),
         ("torch_compile_fusion", True),
         ("triton_do_not_specialize", True),
-        ("persistent_reserved_sms", 4),
         ("autotune_precompile", "spawn"),
         ("autotune_benchmark_subprocess", True),
         ("autotune_cache", "StrictLocalAutotuneCache"),

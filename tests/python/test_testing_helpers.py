@@ -141,6 +141,8 @@ def uses_a_tunable(x: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def test_register_tunable_says_it_is_not_supported() -> None:
-    with pytest.raises(exc.UnsupportedOp, match=r"hl\.register_tunable is not supported yet"):
-        uses_a_tunable(torch.randn(8, device=DEVICE))
+def test_register_tunable_takes_the_configs_value() -> None:
+    x = torch.randn(8, device=DEVICE)
+    torch.testing.assert_close(uses_a_tunable(x), x)
+    bound = uses_a_tunable.bind((x,))
+    torch.testing.assert_close(bound.compile_config(helion.Config(split=4))(x), x * 4)

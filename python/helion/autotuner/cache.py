@@ -92,6 +92,7 @@ def key_parts(bound: BoundKernel, args: Sequence[Any], strategy: str) -> dict[st
         "static_shapes": settings.static_shapes,
         "index_dtype": settings.index_dtype,
         "dot_precision": settings.dot_precision,
+        "persistent_reserved_sms": settings.persistent_reserved_sms,
     }
     return json.loads(json.dumps(parts, sort_keys=True, default=repr))
 

@@ -1,64 +1,66 @@
 """Search spaces of user tunables (``hl.register_tunable(name, fragment)``).
 
-Each fragment knows its legal values and its default. ``hl.register_tunable``
-itself is not supported by the compiler yet: it raises at the call, naming
-what to use instead.
+A fragment is its class and constructor arguments; the compiler core owns
+what they mean (legal values, default, what a search draws) and checks the
+arguments when the fragment is made, raising ``ValueError`` for bad ones.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
+
+from .. import _core
 
 
 class Fragment:
     """One tunable's search space."""
 
+    def __init__(self, **arguments: Any) -> None:
+        text = _core.fragment(type(self).__name__, json.dumps(arguments))
+        self._description: dict[str, Any] = json.loads(text)
+
+    def describe(self) -> dict[str, Any]:
+        """The class, the constructor's arguments and the default, as the compiler reads them."""
+        return dict(self._description)
+
     def default(self) -> Any:
-        raise NotImplementedError
+        return self._description["default"]
 
     def is_valid(self, value: Any) -> bool:
-        raise NotImplementedError
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            return False
+        return _core.fragment_accepts(json.dumps(self._description), text)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Fragment):
+            return NotImplemented
+        return self._description == other._description
 
-def _check_bounds(kind: str, low: int, high: int) -> None:
-    for name, value in (("low", low), ("high", high)):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError(f"{kind}: {name} must be an int, got {type(value).__name__}")
-    if low > high:
-        raise ValueError(f"{kind}: low={low} is above high={high}")
+    def __hash__(self) -> int:
+        return hash(json.dumps(self._description, sort_keys=True))
+
+    def __repr__(self) -> str:
+        arguments = {k: v for k, v in self._description.items() if k not in ("class", "default")}
+        if "inner" in arguments:
+            arguments["inner"] = self.inner  # type: ignore[attr-defined]
+        shown = ", ".join(repr(tuple(v) if isinstance(v, list) else v) for v in arguments.values())
+        return f"{type(self).__name__}({shown})"
 
 
 class IntegerFragment(Fragment):
     """Any int in ``[low, high]``; the default is ``default_val`` (clamped) or ``low``."""
 
     def __init__(self, low: int, high: int, default_val: int | None = None) -> None:
-        _check_bounds(type(self).__name__, low, high)
+        super().__init__(low=low, high=high, default_val=default_val)
         self.low, self.high, self.default_val = low, high, default_val
-
-    def default(self) -> int:
-        if self.default_val is None:
-            return self.low
-        return max(self.low, min(self.high, self.default_val))
-
-    def is_valid(self, value: Any) -> bool:
-        is_int = isinstance(value, int) and not isinstance(value, bool)
-        return is_int and self.low <= value <= self.high
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.low}, {self.high}, {self.default_val})"
 
 
 class PowerOfTwoFragment(IntegerFragment):
     """Powers of two in ``[low, high]``; the default is ``default_val`` (clamped) or ``low``."""
-
-    def __init__(self, low: int, high: int, default_val: int | None = None) -> None:
-        super().__init__(low, high, default_val)
-        if low < 1 or low & (low - 1) or high & (high - 1):
-            raise ValueError(f"PowerOfTwoFragment: low={low} and high={high} must be powers of two")
-
-    def is_valid(self, value: Any) -> bool:
-        return super().is_valid(value) and value & (value - 1) == 0
 
 
 class EnumFragment(Fragment):
@@ -67,57 +69,26 @@ class EnumFragment(Fragment):
 
     def __init__(self, choices: Sequence[Any], search_choices: Sequence[Any] | None = None) -> None:
         self.choices = tuple(choices)
-        if not self.choices:
-            raise ValueError("EnumFragment needs at least one choice")
-        if search_choices is not None:
-            search_choices = tuple(search_choices)
-            if not search_choices or any(c not in self.choices for c in search_choices):
-                raise ValueError(
-                    f"EnumFragment: search_choices {search_choices!r} must be a non-empty "
-                    f"subset of choices {self.choices!r}"
-                )
-        self.search_choices = search_choices
-
-    def default(self) -> Any:
-        return self.choices[0]
-
-    def is_valid(self, value: Any) -> bool:
-        return value in self.choices
-
-    def __repr__(self) -> str:
-        return f"EnumFragment({self.choices!r}, {self.search_choices!r})"
+        self.search_choices = None if search_choices is None else tuple(search_choices)
+        super().__init__(
+            choices=list(self.choices),
+            search_choices=None if self.search_choices is None else list(self.search_choices),
+        )
 
 
 class BooleanFragment(Fragment):
     """True or False; the default is False."""
 
-    def default(self) -> bool:
-        return False
-
-    def is_valid(self, value: Any) -> bool:
-        return isinstance(value, bool)
-
-    def __repr__(self) -> str:
-        return "BooleanFragment()"
+    def __init__(self) -> None:
+        super().__init__()
 
 
 class ListOf(Fragment):
-    """``length`` independent values of ``inner``."""
+    """``length`` independent values of ``inner`` (not a tunable of its own:
+    ``hl.register_tunable`` takes ints, floats and bools)."""
 
     def __init__(self, inner: Fragment, length: int) -> None:
-        if not isinstance(length, int) or length < 1:
-            raise ValueError(f"ListOf: length must be a positive int, got {length!r}")
+        if not isinstance(inner, Fragment):
+            raise ValueError(f"ListOf: inner must be a fragment, got {inner!r}")
         self.inner, self.length = inner, length
-
-    def default(self) -> list[Any]:
-        return [self.inner.default() for _ in range(self.length)]
-
-    def is_valid(self, value: Any) -> bool:
-        return (
-            isinstance(value, list)
-            and len(value) == self.length
-            and all(self.inner.is_valid(v) for v in value)
-        )
-
-    def __repr__(self) -> str:
-        return f"ListOf({self.inner!r}, {self.length})"
+        super().__init__(inner=inner.describe(), length=length)

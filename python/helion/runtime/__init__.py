@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import os
 
 import torch
@@ -8,13 +9,45 @@ from .decorators import aot_kernel, from_cache, jit
 from .kernel import BoundKernel, ConfigSpec, Kernel, kernel
 
 
-def get_num_sm(device: torch.device | str) -> int:
-    """How many programs run at once on ``device``: its streaming multiprocessors on a
-    GPU, its cores on the CPU (where kernels run under Triton's interpreter)."""
-    device = torch.device(device)
+# Under Triton's interpreter the programs of a launch run one after another: a
+# persistent kernel there gets this many "SMs", few enough to stay quick and
+# fewer than most kernels' tiles, so that its programs loop.
+_INTERPRETED_SM_COUNT = 4
+
+
+@functools.lru_cache(maxsize=None)
+def _processor_count(device: torch.device) -> int:
+    """A device's streaming multiprocessors (its cores for the CPU); read once per
+    device, as persistent kernels ask at every launch."""
     if device.type == "cuda":
         return torch.cuda.get_device_properties(device).multi_processor_count
     return os.cpu_count() or 1
+
+
+def get_num_sm(device: torch.device | str, *, reserved_sms: int = 0) -> int:
+    """How many programs run at once on ``device``: its streaming multiprocessors on a
+    GPU, its cores on the CPU (where kernels run under Triton's interpreter), less
+    ``reserved_sms`` left to other work (at least one stays)."""
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    return max(_processor_count(device) - reserved_sms, 1)
+
+
+def persistent_programs(
+    device: torch.device | str | None, num_sm_multiplier: int, reserved_sms: int = 0
+) -> int:
+    """The grid of a persistent kernel (pid_type ``persistent_blocked`` or
+    ``persistent_interleaved``): ``num_sm_multiplier`` programs per SM of
+    ``device`` (the current CUDA device for None) that are not reserved; under
+    Triton's interpreter a small fixed count stands for the SMs."""
+    if os.environ.get("TRITON_INTERPRET") == "1":
+        available = max(_INTERPRETED_SM_COUNT - reserved_sms, 1)
+    else:
+        if device is None:
+            device = torch.device("cuda", torch.cuda.current_device())
+        available = get_num_sm(device, reserved_sms=reserved_sms)
+    return available * num_sm_multiplier
 
 
 __all__ = [
@@ -26,4 +59,5 @@ __all__ = [
     "get_num_sm",
     "jit",
     "kernel",
+    "persistent_programs",
 ]

@@ -216,7 +216,7 @@ def register_reduction_dim(size: Any) -> int:
 
 
 def register_tunable(name: Any, fragment: Any) -> Any:
-    from .._config import _FIELD_ORDER
+    from .. import _core
     from ..autotuner.fragments import Fragment, ListOf
 
     if not isinstance(name, str) or not isinstance(fragment, Fragment):
@@ -225,10 +225,11 @@ def register_tunable(name: Any, fragment: Any) -> Any:
             "helion.autotuner (e.g. PowerOfTwoFragment(16, 128)); got "
             f"{type(name).__name__} and {type(fragment).__name__}"
         )
-    if name in _FIELD_ORDER:
+    field = _core.tunable_name_conflict(name)
+    if field:
         raise exc.TunableNameConflict(
-            f"{location()}hl.register_tunable('{name}', ...) uses the name of a config field; "
-            "choose another name"
+            f"{location()}hl.register_tunable('{name}', ...) reads as the config field "
+            f"'{field}'; choose another name for the tunable"
         )
     if isinstance(fragment, ListOf) or not isinstance(fragment.default(), (int, float, bool)):
         raise exc.TunableTypeNotSupported(

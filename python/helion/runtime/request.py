@@ -170,6 +170,8 @@ KERNEL_FUNCTION_ATTRIBUTE = "_helion_kernel_function"
 
 
 def describe_global(value: Any) -> dict[str, Any]:
+    from ..autotuner.fragments import Fragment
+
     if isinstance(value, types.ModuleType):
         return {"kind": "module", "name": value.__name__}
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -178,6 +180,10 @@ def describe_global(value: Any) -> dict[str, Any]:
         return {"kind": "dtype", "name": dtype_name(value)}
     # A helion kernel (helion.Kernel) is described by the function it compiles.
     value = getattr(value, KERNEL_FUNCTION_ATTRIBUTE, value)
+    if isinstance(value, Fragment):
+        return {"kind": "fragment", "fragment": value.describe()}
+    if isinstance(value, type) and issubclass(value, Fragment):
+        return {"kind": "fragment_class", "name": value.__name__}
     if isinstance(value, types.FunctionType):
         return {
             "kind": "function",
@@ -409,6 +415,7 @@ def build_request(
             # None: the compiler chooses from every tensor the kernel touches.
             "index_dtype": settings.index_dtype,
             "dot_precision": settings.dot_precision,
+            "persistent_reserved_sms": settings.persistent_reserved_sms,
             "target": "interpreter" if os.environ.get("TRITON_INTERPRET") == "1" else "cuda",
         },
     }

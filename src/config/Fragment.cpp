@@ -1,0 +1,296 @@
+#include "config/Fragment.h"
+
+#include "support/Diagnostics.h"
+#include "support/Text.h"
+
+#include <algorithm>
+
+namespace helion {
+
+/// Integer bounds stay this small so that a search holds any value of the
+/// range, and the difference of two, in one int gene.
+static constexpr int64_t kMaxIntegerBound = (int64_t(1) << 30) - 1;
+
+static const char *class_name(Fragment::Kind kind) {
+  switch (kind) {
+  case Fragment::Kind::PowerOfTwo:
+    return "PowerOfTwoFragment";
+  case Fragment::Kind::Integer:
+    return "IntegerFragment";
+  case Fragment::Kind::Enum:
+    return "EnumFragment";
+  case Fragment::Kind::Boolean:
+    return "BooleanFragment";
+  case Fragment::Kind::ListOf:
+    return "ListOf";
+  }
+  return "";
+}
+
+const std::vector<std::pair<std::string, std::string>> &fragment_signatures() {
+  static const std::vector<std::pair<std::string, std::string>> signatures = {
+      {"PowerOfTwoFragment", "(low, high, default_val=None)"},
+      {"IntegerFragment", "(low, high, default_val=None)"},
+      {"EnumFragment", "(choices, search_choices=None)"},
+      {"BooleanFragment", "()"},
+      {"ListOf", "(inner, length)"},
+  };
+  return signatures;
+}
+
+static bool is_power_of_two(int64_t value) {
+  return value > 0 && (value & (value - 1)) == 0;
+}
+
+/// A value written as Python writes it, for messages and repr().
+static std::string python_text(const Json &value) {
+  switch (value.type()) {
+  case Json::Type::Null:
+    return "None";
+  case Json::Type::Bool:
+    return value.as_bool() ? "True" : "False";
+  case Json::Type::Float:
+    return shortest_double(value.as_double());
+  case Json::Type::Array: {
+    std::string out = "(";
+    for (size_t i = 0; i < value.size(); ++i)
+      out += (i ? ", " : "") + python_text(value[i]);
+    return out + (value.size() == 1 ? ",)" : ")");
+  }
+  default:
+    return value.dump();
+  }
+}
+
+/// Python's `==` between two enum choices: numbers by value (bools only
+/// with bools, so that True does not stand for 1 in a config).
+static bool same_choice(const Json &a, const Json &b) {
+  bool a_number = a.is_number(), b_number = b.is_number();
+  if (a_number && b_number) return a.as_double() == b.as_double();
+  return a == b;
+}
+
+static bool contains_choice(const Json::Array &choices, const Json &value) {
+  return std::any_of(choices.begin(), choices.end(),
+                     [&](const Json &choice) { return same_choice(choice, value); });
+}
+
+Json Fragment::default_value() const {
+  switch (kind) {
+  case Kind::PowerOfTwo:
+  case Kind::Integer:
+    if (default_val.is_null()) return Json(low);
+    return Json(std::clamp(default_val.as_int(), low, high));
+  case Kind::Enum:
+    return choices.front();
+  case Kind::Boolean:
+    return Json(false);
+  case Kind::ListOf: {
+    Json::Array values(static_cast<size_t>(length), inner->default_value());
+    return Json(std::move(values));
+  }
+  }
+  return Json();
+}
+
+bool Fragment::accepts(const Json &value) const {
+  switch (kind) {
+  case Kind::PowerOfTwo:
+    return value.is_int() && value.as_int() >= low && value.as_int() <= high &&
+           is_power_of_two(value.as_int());
+  case Kind::Integer:
+    return value.is_int() && value.as_int() >= low && value.as_int() <= high;
+  case Kind::Enum:
+    return contains_choice(choices, value);
+  case Kind::Boolean:
+    return value.is_bool();
+  case Kind::ListOf:
+    if (!value.is_array() || value.size() != static_cast<size_t>(length)) return false;
+    return std::all_of(value.as_array().begin(), value.as_array().end(),
+                       [&](const Json &item) { return inner->accepts(item); });
+  }
+  return false;
+}
+
+std::string Fragment::allowed_text() const {
+  switch (kind) {
+  case Kind::PowerOfTwo:
+    return low == high ? "use " + std::to_string(low)
+                       : "use a power of two between " + std::to_string(low) + " and " +
+                             std::to_string(high);
+  case Kind::Integer:
+    return "use an int between " + std::to_string(low) + " and " + std::to_string(high);
+  case Kind::Enum: {
+    std::string out = "use one of ";
+    for (size_t i = 0; i < choices.size(); ++i)
+      out += (i ? ", " : "") + choices[i].dump();
+    return out;
+  }
+  case Kind::Boolean:
+    return "use true or false";
+  case Kind::ListOf:
+    return "use a list of " + std::to_string(length) + " values; for each, " +
+           inner->allowed_text();
+  }
+  return "";
+}
+
+std::string Fragment::repr() const {
+  std::string name = class_name(kind);
+  switch (kind) {
+  case Kind::PowerOfTwo:
+  case Kind::Integer:
+    return name + "(" + std::to_string(low) + ", " + std::to_string(high) + ", " +
+           python_text(default_val) + ")";
+  case Kind::Enum:
+    return name + "(" + python_text(Json(choices)) + ", " +
+           (search_choices.empty() ? "None" : python_text(Json(search_choices))) + ")";
+  case Kind::Boolean:
+    return name + "()";
+  case Kind::ListOf:
+    return name + "(" + inner->repr() + ", " + std::to_string(length) + ")";
+  }
+  return name;
+}
+
+Json Fragment::describe() const {
+  Json out = Json::object();
+  out.set("class", Json(class_name(kind)));
+  switch (kind) {
+  case Kind::PowerOfTwo:
+  case Kind::Integer:
+    out.set("low", Json(low));
+    out.set("high", Json(high));
+    out.set("default_val", default_val);
+    break;
+  case Kind::Enum:
+    out.set("choices", Json(choices));
+    out.set("search_choices", search_choices.empty() ? Json() : Json(search_choices));
+    break;
+  case Kind::Boolean:
+    break;
+  case Kind::ListOf:
+    out.set("inner", inner->describe());
+    out.set("length", Json(length));
+    break;
+  }
+  out.set("default", default_value());
+  return out;
+}
+
+Json::Array Fragment::categories() const {
+  if (kind == Kind::Boolean) return {Json(false), Json(true)};
+  if (kind == Kind::Enum) return search_choices.empty() ? choices : search_choices;
+  return {};
+}
+
+Fragment::ValueType Fragment::value_type() const {
+  switch (kind) {
+  case Kind::PowerOfTwo:
+  case Kind::Integer:
+    return ValueType::Int;
+  case Kind::Boolean:
+    return ValueType::Bool;
+  case Kind::ListOf:
+    return ValueType::Other;
+  case Kind::Enum:
+    break;
+  }
+  auto all = [&](auto predicate) { return std::all_of(choices.begin(), choices.end(), predicate); };
+  if (all([](const Json &c) { return c.is_bool(); })) return ValueType::Bool;
+  if (all([](const Json &c) { return c.is_int(); })) return ValueType::Int;
+  if (all([](const Json &c) { return c.is_number(); })) return ValueType::Float;
+  return ValueType::Other;
+}
+
+namespace {
+
+[[noreturn]] void bad(const std::string &cls, const std::string &message) {
+  throw UserError("RegisterTunableArgTypes", cls + ": " + message);
+}
+
+int64_t bound(const std::string &cls, const Json &args, const char *name) {
+  const Json &value = args[name];
+  if (!value.is_int())
+    bad(cls, std::string(name) + " must be an int known when the kernel compiles, got " +
+                 python_text(value));
+  if (value.as_int() < -kMaxIntegerBound || value.as_int() > kMaxIntegerBound)
+    bad(cls, std::string(name) + "=" + value.dump() + " is out of range; use an int within ±" +
+                 std::to_string(kMaxIntegerBound));
+  return value.as_int();
+}
+
+/// A list of int, float, bool or string choices.
+Json::Array choice_list(const std::string &cls, const Json &value, const char *name) {
+  if (!value.is_array() || value.size() == 0)
+    bad(cls, std::string(name) + " must be a non-empty tuple of constants, got " +
+                 python_text(value));
+  for (const Json &choice : value.as_array())
+    if (choice.is_array() || choice.is_object() || choice.is_null())
+      bad(cls, std::string(name) + " may hold ints, floats, bools and strings, got " +
+                   python_text(choice));
+  return value.as_array();
+}
+
+} // namespace
+
+Fragment make_fragment(const std::string &cls, const Json &args) {
+  Fragment f;
+  if (cls == "PowerOfTwoFragment" || cls == "IntegerFragment") {
+    f.kind = cls == "IntegerFragment" ? Fragment::Kind::Integer : Fragment::Kind::PowerOfTwo;
+    f.low = bound(cls, args, "low");
+    f.high = bound(cls, args, "high");
+    if (f.low > f.high)
+      bad(cls, "low=" + std::to_string(f.low) + " is above high=" + std::to_string(f.high));
+    f.default_val = args["default_val"];
+    if (!f.default_val.is_null()) bound(cls, args, "default_val");
+    if (f.kind == Fragment::Kind::PowerOfTwo) {
+      if (!is_power_of_two(f.low) || !is_power_of_two(f.high))
+        bad(cls, "low=" + std::to_string(f.low) + " and high=" + std::to_string(f.high) +
+                     " must be powers of two");
+      if (!f.default_val.is_null() && !is_power_of_two(f.default_value().as_int()))
+        bad(cls, "default_val=" + f.default_val.dump() + " is not a power of two");
+    }
+    return f;
+  }
+  if (cls == "EnumFragment") {
+    f.kind = Fragment::Kind::Enum;
+    f.choices = choice_list(cls, args["choices"], "choices");
+    if (!args["search_choices"].is_null()) {
+      f.search_choices = choice_list(cls, args["search_choices"], "search_choices");
+      for (const Json &choice : f.search_choices)
+        if (!contains_choice(f.choices, choice))
+          bad(cls, "search_choices " + python_text(Json(f.search_choices)) +
+                       " must be a non-empty subset of choices " + python_text(Json(f.choices)));
+    }
+    return f;
+  }
+  if (cls == "BooleanFragment") return f;
+  if (cls == "ListOf") {
+    f.kind = Fragment::Kind::ListOf;
+    if (!args["inner"].is_object() || !args["inner"]["class"].is_string())
+      bad(cls, "inner must be a fragment, got " + python_text(args["inner"]));
+    f.inner = std::make_shared<Fragment>(fragment_from_description(args["inner"]));
+    if (!args["length"].is_int() || args["length"].as_int() < 1 ||
+        args["length"].as_int() > 1024)
+      bad(cls, "length must be an int between 1 and 1024, got " + python_text(args["length"]));
+    f.length = args["length"].as_int();
+    return f;
+  }
+  bad(cls, "not a fragment class; use PowerOfTwoFragment, IntegerFragment, EnumFragment, "
+           "BooleanFragment or ListOf");
+}
+
+std::string tunable_symbol(size_t index) {
+  return "_tunable_" + std::to_string(index);
+}
+
+Fragment fragment_from_description(const Json &description) {
+  if (!description.is_object() || !description["class"].is_string())
+    throw UserError("RegisterTunableArgTypes",
+                    "a fragment description is an object with its \"class\", got " +
+                        description.dump());
+  return make_fragment(description["class"].as_string(), description);
+}
+
+} // namespace helion
