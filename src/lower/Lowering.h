@@ -25,6 +25,7 @@ struct Operand {
     Host,    ///< a host value (`host`) read by device code, bound to `host_name`
     Tile,    ///< a tile loop variable (`block`)
     Tuple,   ///< `elements`
+    Dict,    ///< `elements` by `keys`: what a `**kwargs` parameter collects
     Slice,    ///< a full slice `:`
     NewAxis,  ///< None in a subscript
     Callable, ///< a function the device code calls or passes: `lambda` or `def`
@@ -35,6 +36,7 @@ struct Operand {
   std::string host_name;
   int block = -1;
   std::vector<Operand> elements;
+  std::vector<std::string> keys; ///< Dict: the key of each of `elements`
   /// Slice: the bounds of `a:b` (null where left out).
   SymInt slice_begin, slice_end;
   /// Callable: a lambda in the kernel, or a module-level function (`def`).
