@@ -975,7 +975,17 @@ private:
       return text + ", out_dtype=tl.float32)";
     }
     case OpKind::Reshape:
+      if (n.regroup) {
+        reject_flat(n.type.dims, "a reshape that merges or splits dimensions");
+        reject_flat(k_.node(n.operands[0]).type.dims,
+                    "a reshape that merges or splits dimensions");
+        return "tl.reshape(" + expr(n.operands[0]) + ", " + shape_list(n.type.dims) + ")";
+      }
       return reshape_text(n);
+    case OpKind::Join:
+      return "tl.join(" + expr(n.operands[0]) + ", " + expr(n.operands[1]) + ")";
+    case OpKind::Split:
+      return "tl.split(" + expr(n.operands[0]) + ")[" + std::to_string(n.result_index) + "]";
     case OpKind::Permute: {
       reject_flat(n.type.dims, "a permute");
       std::string perm;
@@ -1150,7 +1160,8 @@ private:
     const ir::TensorParam &t = k_.tensors[tensor];
     for (size_t d = 0; d < index.size(); ++d) {
       int block = addressed_block(index[d]);
-      if (block < 0 || is_flat(block) || index[d].start) return "pointer";
+      bool device_start = index[d].kind == IndexItem::Kind::Block && index[d].value >= 0;
+      if (block < 0 || is_flat(block) || index[d].start || device_start) return "pointer";
       const BlockInfo &b = k_.blocks[block];
       // Block pointers check bounds against the tensor, so the tile must span it.
       if (b.dynamic_range() || !sym_equal(b.begin, sym_const(0)) || !sym_equal(b.end, t.sizes[d]))
@@ -1365,6 +1376,7 @@ private:
         int axis = cg_axis(dims, position++);
         term = block_names_[item.block].indices;
         if (item.start) term = "(" + term + " + " + kernel_sym(item.start) + ")";
+        if (item.value >= 0) term = "(" + term + " + " + expr(item.value) + ")";
         if (rank > 1) {
           std::string sub = "[";
           for (int i = 0; i < rank; ++i)
@@ -1373,6 +1385,12 @@ private:
         }
         std::string m = block_mask(item.block, axis, rank);
         if (!m.empty() && masks.insert(m).second) mask += (mask.empty() ? "" : " & ") + m;
+        if (item.value >= 0) {
+          // A start computed on the device may put lanes outside the dimension.
+          std::string inside = "(" + term + " >= 0) & (" + term + " < " +
+                               wrap(kernel_sym(t.sizes[dim - 1])) + ")";
+          mask += (mask.empty() ? "" : " & ") + inside;
+        }
       }
       pointer += " + " + (stride == "1" ? term : term + " * " + wrap(stride));
     }

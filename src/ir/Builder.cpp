@@ -378,6 +378,49 @@ int Builder::reshape(int x, std::vector<Dim> dims, const SourceSpan &span) {
   return computed(std::move(n));
 }
 
+int Builder::regroup(int x, std::vector<Dim> dims, const SourceSpan &span) {
+  check_operand(x);
+  const TensorType &type = type_of(x);
+  Node n;
+  n.op = OpKind::Reshape;
+  n.regroup = true;
+  n.operands = {x};
+  n.type = {type.dtype, std::move(dims)};
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::join(int a, int b, const SourceSpan &span) {
+  check_operand(a);
+  check_operand(b);
+  const TensorType &type = type_of(a);
+  check_internal(type.dtype == type_of(b).dtype && type.dims == type_of(b).dims,
+                 "join needs two values of one type");
+  Node n;
+  n.op = OpKind::Join;
+  n.operands = {a, b};
+  n.type = type;
+  n.type.dims.push_back(Dim::constant(2));
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::split(int x, int half, const SourceSpan &span) {
+  check_operand(x);
+  const TensorType &type = type_of(x);
+  check_internal(!type.dims.empty() && type.dims.back() == Dim::constant(2) &&
+                     (half == 0 || half == 1),
+                 "split needs a last dim of size 2");
+  Node n;
+  n.op = OpKind::Split;
+  n.operands = {x};
+  n.type = type;
+  n.type.dims.pop_back();
+  n.result_index = half;
+  n.span = span;
+  return computed(std::move(n));
+}
+
 int Builder::permute(int x, std::vector<int> perm, const SourceSpan &span) {
   check_operand(x);
   const TensorType &type = type_of(x);

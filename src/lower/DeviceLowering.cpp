@@ -1144,19 +1144,27 @@ private:
         if (e.extra)
           throw UserError("UnsupportedSyntax",
                           "slices with a step are not supported on the device; use `a:b`", e.span);
-        auto bound = [&](const ast::ExprPtr &b) -> SymInt {
+        auto bound = [&](const ast::ExprPtr &b, int &node) -> SymInt {
           if (!b) return nullptr;
           Operand value = lower_expr(*b);
+          // A bound computed on the device (`tile.begin * 2`, a loaded offset).
+          if (value.kind == Operand::Kind::Tensor && cx_.type_of(value.node).dims.empty() &&
+              is_integral(cx_.type_of(value.node).dtype) &&
+              cx_.type_of(value.node).dtype != DType::Bool) {
+            node = value.node;
+            return nullptr;
+          }
           if (!value.is_host(HostValue::Kind::Int))
             throw UserError("UnsupportedSyntax",
                             "slice bounds on the device are ints or sizes known to the host (e.g. "
-                            "x[tile, :n] or x[tile, k:]); for a range computed in the kernel use "
+                            "x[tile, :n] or x[tile, k:]) or int scalars computed on the device "
+                            "(x[tile, a:a + n]); for a range of varying length use "
                             "hl.tile(begin, end)",
                             b->span);
           return value.host->sym;
         };
-        o.slice_begin = bound(e.left);
-        o.slice_end = bound(e.right);
+        o.slice_begin = bound(e.left, o.slice_begin_node);
+        o.slice_end = bound(e.right, o.slice_end_node);
         items.push_back(o);
         return;
       }

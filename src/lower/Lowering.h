@@ -39,6 +39,9 @@ struct Operand {
   std::vector<std::string> keys; ///< Dict: the key of each of `elements`
   /// Slice: the bounds of `a:b` (null where left out).
   SymInt slice_begin, slice_end;
+  /// Slice: bounds computed on the device (int scalar nodes), else -1; the
+  /// SymInt of such a bound is null.
+  int slice_begin_node = -1, slice_end_node = -1;
   /// Callable: a lambda in the kernel, or a module-level function (`def`).
   const ast::Expr *lambda = nullptr;
   const ast::Stmt *function = nullptr;
