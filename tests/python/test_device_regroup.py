@@ -207,3 +207,23 @@ def test_clear_errors(kernel: helion.Kernel, args: tuple, error: type, words: st
     message = str(raised.value)
     assert words in message, message
     assert f"in kernel '{kernel.name}'" in message, message
+
+
+@helion.kernel(config=helion.Config(block_sizes=[8]))
+def join_split(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        lo, hi = hl.split(hl.join(x[tile], y[tile] * 3))
+        out[tile] = lo - hi
+    return out
+
+
+@pytest.mark.parametrize("ref_mode", [False, True], ids=["compiled", "ref-mode"])
+def test_join_split_round_trip(ref_mode: bool) -> None:
+    x = torch.randn(20, device=DEVICE)
+    y = torch.randn(20, device=DEVICE)
+    kernel = join_split
+    if ref_mode:
+        kernel = helion.kernel(ref_mode=helion.RefMode.EAGER)(join_split.fn)
+        assert kernel.settings.ref_mode == helion.RefMode.EAGER
+    torch.testing.assert_close(kernel(x, y), x - y * 3)
