@@ -1,5 +1,6 @@
 #include "codegen/CodeWriter.h"
 #include "codegen/Names.h"
+#include "codegen/PythonText.h"
 #include "codegen/TritonCodegen.h"
 #include "ir/LoopEntries.h"
 #include "support/Diagnostics.h"
@@ -714,6 +715,7 @@ private:
   /// Computes a node into its variable. A node recomputed inside another
   /// reduction loop keeps its name, so the code reads the same each time.
   void emit_compute(const Node &n) {
+    if (n.op == OpKind::Print) return emit_print(n);
     std::string text = compute_text(n);
     if (n.op == OpKind::MaskFill && text == expr(n.operands[0])) {
       values_[n.id] = text; // nothing to mask: the same value
@@ -725,6 +727,30 @@ private:
                                              : names_.user(n.name_hint);
     values_[n.id] = name;
     out_.line(name + " = " + text);
+  }
+
+  /// hl.device_print: a statement of its own; nothing reads its value.
+  void emit_print(const Node &n) {
+    std::string prefix = python_literal(Json(n.text.at(0)));
+    // Triton's interpreter prints a prefix only with values after it.
+    if (n.operands.empty() && inputs_.settings.interpreter)
+      return out_.line("print(" + prefix + ")");
+    std::string text = "tl.device_print(" + prefix;
+    for (int v : n.operands)
+      text += ", " + expr(v);
+    out_.line(text + ")");
+  }
+
+  /// hl.inline_asm_elementwise, which only a GPU can run (the launch under
+  /// Triton's interpreter says so).
+  std::string inline_asm_text(const Node &n) {
+    std::string args;
+    for (int a : n.operands)
+      args += (args.empty() ? "" : ", ") + expr(a);
+    return "tl.inline_asm_elementwise(" + python_literal(Json(n.text.at(0))) + ", " +
+           python_literal(Json(n.text.at(1))) + ", [" + args + "], dtype=" +
+           triton_dtype(n.type.dtype) + ", is_pure=" + (n.pure ? "True" : "False") +
+           ", pack=" + std::to_string(n.pack) + ")";
   }
 
   // ---- expressions --------------------------------------------------------
@@ -982,6 +1008,8 @@ private:
         return "tl.reshape(" + expr(n.operands[0]) + ", " + shape_list(n.type.dims) + ")";
       }
       return reshape_text(n);
+    case OpKind::InlineAsm:
+      return inline_asm_text(n);
     case OpKind::Join:
       return "tl.join(" + expr(n.operands[0]) + ", " + expr(n.operands[1]) + ")";
     case OpKind::Split:

@@ -421,6 +421,34 @@ int Builder::split(int x, int half, const SourceSpan &span) {
   return computed(std::move(n));
 }
 
+int Builder::device_print(std::string prefix, std::vector<int> values, const SourceSpan &span) {
+  for (int v : values)
+    check_operand(v);
+  Node n;
+  n.op = OpKind::Print;
+  n.operands = std::move(values);
+  n.type = {DType::Int32, {}};
+  n.text = {std::move(prefix)};
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::inline_asm(std::string assembly, std::string constraints, std::vector<int> args,
+                        TensorType type, bool pure, int pack, const SourceSpan &span) {
+  check_internal(!args.empty() && pack >= 1, "inline assembly needs arguments");
+  for (int a : args)
+    check_operand(a);
+  Node n;
+  n.op = OpKind::InlineAsm;
+  n.operands = std::move(args);
+  n.type = std::move(type);
+  n.text = {std::move(assembly), std::move(constraints)};
+  n.pure = pure;
+  n.pack = pack;
+  n.span = span;
+  return computed(std::move(n));
+}
+
 int Builder::permute(int x, std::vector<int> perm, const SourceSpan &span) {
   check_operand(x);
   const TensorType &type = type_of(x);

@@ -84,6 +84,11 @@ public:
   int join(int a, int b, const SourceSpan &span);
   /// Half `half` (0 or 1) of `x` along its last dim, which has size 2.
   int split(int x, int half, const SourceSpan &span);
+  /// Prints `prefix` and `values` from every program (tl.device_print).
+  int device_print(std::string prefix, std::vector<int> values, const SourceSpan &span);
+  /// Elementwise inline assembly over `args` (aligned to `type`'s dims), of `type`.
+  int inline_asm(std::string assembly, std::string constraints, std::vector<int> args,
+                 TensorType type, bool pure, int pack, const SourceSpan &span);
   int permute(int x, std::vector<int> perm, const SourceSpan &span);
   /// `x` with the lanes past the end of `block` replaced by `literal`.
   int mask_fill(int x, int block, std::string literal, const SourceSpan &span);

@@ -70,6 +70,10 @@ static const char *op_name(OpKind op) {
     return "join";
   case OpKind::Split:
     return "split";
+  case OpKind::Print:
+    return "print";
+  case OpKind::InlineAsm:
+    return "inline_asm";
   }
   return "?";
 }

@@ -132,6 +132,9 @@ enum class OpKind {
   LoopIndex,    ///< a range loop's induction variable (a scalar)
   Join,         ///< operands 0 and 1 (one type) side by side along a new last dim of size 2
   Split,        ///< half `result_index` of operand 0 along its last dim (of size 2)
+  Print,        ///< prints `text[0]` then the operands (hl.device_print); its value is unused
+  InlineAsm,    ///< assembly `text[0]` with constraints `text[1]` over the operands,
+                ///< elementwise (hl.inline_asm_elementwise); `pure`, `pack`
 };
 
 /// The function a Unary, Binary or Reduce node applies.
@@ -180,6 +183,9 @@ struct Node {
   bool reverse = false; ///< Scan: from the end of the axis towards its start
   std::vector<int> perm; ///< Permute
   bool regroup = false;  ///< Reshape: dims merged or split, not only size-1 ones moved
+  std::vector<std::string> text; ///< Print: the prefix; InlineAsm: assembly, constraints
+  bool pure = true;              ///< InlineAsm: no side effects
+  int pack = 1;                  ///< InlineAsm: elements each instance processes
   std::string name_hint;
   SourceSpan span;
 

@@ -133,6 +133,7 @@ void register_indexing(LoweringRegistry &r);
 void register_tiles(LoweringRegistry &r);
 void register_combine(LoweringRegistry &r);
 void register_random(LoweringRegistry &r);
+void register_escapes(LoweringRegistry &r);
 
 /// `tile.<attr>` of the tile over `block`: index, begin, end, block_size, id, count.
 Operand tile_attribute(LoweringContext &cx, int block, const std::string &attr,
@@ -212,11 +213,11 @@ public:
   /// -1 when no jagged tile is among them. InvalidJaggedTileUsage when a
   /// jagged tile comes without the tiles of its parent.
   int jagged_mask(const std::vector<ir::Dim> &dims, const SourceSpan &span);
-
-private:
   /// `node`'s dims (tiles among `dims`) placed where they stand in `dims`,
   /// size 1 elsewhere.
   int align_to(int node, const std::vector<ir::Dim> &dims, const SourceSpan &span);
+
+private:
 
   ir::DeviceKernel &kernel_;
   ir::Builder builder_;
