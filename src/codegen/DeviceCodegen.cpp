@@ -1,5 +1,6 @@
 #include "codegen/CodeWriter.h"
 #include "codegen/Names.h"
+#include "codegen/PythonText.h"
 #include "codegen/TritonCodegen.h"
 #include "ir/LoopEntries.h"
 #include "support/Diagnostics.h"
@@ -776,6 +777,7 @@ private:
   /// Computes a node into its variable. A node recomputed inside another
   /// reduction loop keeps its name, so the code reads the same each time.
   void emit_compute(const Node &n) {
+    if (n.op == OpKind::Print) return emit_print(n);
     std::string text = compute_text(n);
     if (n.op == OpKind::MaskFill && text == expr(n.operands[0])) {
       values_[n.id] = text; // nothing to mask: the same value
@@ -787,6 +789,30 @@ private:
                                              : names_.user(n.name_hint);
     values_[n.id] = name;
     out_.line(name + " = " + text);
+  }
+
+  /// hl.device_print: a statement of its own; nothing reads its value.
+  void emit_print(const Node &n) {
+    std::string prefix = python_literal(Json(n.text.at(0)));
+    // Triton's interpreter prints a prefix only with values after it.
+    if (n.operands.empty() && inputs_.settings.interpreter)
+      return out_.line("print(" + prefix + ")");
+    std::string text = "tl.device_print(" + prefix;
+    for (int v : n.operands)
+      text += ", " + expr(v);
+    out_.line(text + ")");
+  }
+
+  /// hl.inline_asm_elementwise, which only a GPU can run (the launch under
+  /// Triton's interpreter says so).
+  std::string inline_asm_text(const Node &n) {
+    std::string args;
+    for (int a : n.operands)
+      args += (args.empty() ? "" : ", ") + expr(a);
+    return "tl.inline_asm_elementwise(" + python_literal(Json(n.text.at(0))) + ", " +
+           python_literal(Json(n.text.at(1))) + ", [" + args + "], dtype=" +
+           triton_dtype(n.type.dtype) + ", is_pure=" + (n.pure ? "True" : "False") +
+           ", pack=" + std::to_string(n.pack) + ")";
   }
 
   // ---- expressions --------------------------------------------------------
@@ -1037,7 +1063,19 @@ private:
       return text + ", out_dtype=tl.float32)";
     }
     case OpKind::Reshape:
+      if (n.regroup) {
+        reject_flat(n.type.dims, "a reshape that merges or splits dimensions");
+        reject_flat(k_.node(n.operands[0]).type.dims,
+                    "a reshape that merges or splits dimensions");
+        return "tl.reshape(" + expr(n.operands[0]) + ", " + shape_list(n.type.dims) + ")";
+      }
       return reshape_text(n);
+    case OpKind::InlineAsm:
+      return inline_asm_text(n);
+    case OpKind::Join:
+      return "tl.join(" + expr(n.operands[0]) + ", " + expr(n.operands[1]) + ")";
+    case OpKind::Split:
+      return "tl.split(" + expr(n.operands[0]) + ")[" + std::to_string(n.result_index) + "]";
     case OpKind::Permute: {
       reject_flat(n.type.dims, "a permute");
       std::string perm;
@@ -1212,7 +1250,8 @@ private:
     const ir::TensorParam &t = k_.tensors[tensor];
     for (size_t d = 0; d < index.size(); ++d) {
       int block = addressed_block(index[d]);
-      if (block < 0 || is_flat(block) || index[d].start) return "pointer";
+      bool device_start = index[d].kind == IndexItem::Kind::Block && index[d].value >= 0;
+      if (block < 0 || is_flat(block) || index[d].start || device_start) return "pointer";
       const BlockInfo &b = k_.blocks[block];
       // Block pointers check bounds against the tensor, so the tile must span it.
       if (b.dynamic_range() || !sym_equal(b.begin, sym_const(0)) || !sym_equal(b.end, t.sizes[d]))
@@ -1427,6 +1466,7 @@ private:
         int axis = cg_axis(dims, position++);
         term = block_names_[item.block].indices;
         if (item.start) term = "(" + term + " + " + kernel_sym(item.start) + ")";
+        if (item.value >= 0) term = "(" + term + " + " + expr(item.value) + ")";
         if (rank > 1) {
           std::string sub = "[";
           for (int i = 0; i < rank; ++i)
@@ -1435,6 +1475,12 @@ private:
         }
         std::string m = block_mask(item.block, axis, rank);
         if (!m.empty() && masks.insert(m).second) mask += (mask.empty() ? "" : " & ") + m;
+        if (item.value >= 0) {
+          // A start computed on the device may put lanes outside the dimension.
+          std::string inside = "(" + term + " >= 0) & (" + term + " < " +
+                               wrap(kernel_sym(t.sizes[dim - 1])) + ")";
+          mask += (mask.empty() ? "" : " & ") + inside;
+        }
       }
       pointer += " + " + (stride == "1" ? term : term + " * " + wrap(stride));
     }

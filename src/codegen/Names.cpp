@@ -41,8 +41,10 @@ void target_names(const ast::Expr &target, std::set<std::string> &out) {
     target_names(*e, out);
 }
 
+void add_arguments(const ast::Arguments &a, std::set<std::string> &out);
+
 void lambda_params(const ast::Expr &e, std::set<std::string> &out) {
-  if (e.kind == ast::ExprKind::Lambda) out.insert(e.params.begin(), e.params.end());
+  if (e.kind == ast::ExprKind::Lambda) add_arguments(*e.arguments, out);
   for (const ast::Expr *child :
        {e.value.get(), e.slice.get(), e.left.get(), e.right.get(), e.extra.get(), e.func.get()})
     if (child) lambda_params(*child, out);
