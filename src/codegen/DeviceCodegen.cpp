@@ -277,6 +277,7 @@ private:
 
   /// The axis of the generated value that IR dim `i` of `dims` lands on.
   int cg_axis(const std::vector<Dim> &dims, size_t i) const {
+    check_internal(i < dims.size(), "cg_axis: position past the value's dimensions");
     std::vector<Dim> prefix(dims.begin(), dims.begin() + i + 1);
     return cg_rank(prefix) - 1;
   }
@@ -1408,8 +1409,12 @@ private:
       std::string term;
       // A dimension of size 1 broadcasts, as block masks of flex attention
       // shared by every head do: any scalar index reads its one element.
-      if (item.kind == IndexItem::Kind::Scalar && size && *size == 1) continue;
-      if (item.kind == IndexItem::Kind::Scalar) {
+      // An index tensor squeezed to one element (a tile of block size 1
+      // computed it) indexes like a scalar.
+      bool scalar = item.kind == IndexItem::Kind::Scalar ||
+                    (item.kind == IndexItem::Kind::Gather && k_.node(item.value).type.dims.empty());
+      if (scalar && size && *size == 1) continue;
+      if (scalar) {
         std::string value = expr(item.value);
         term = widened(item.value, value);
         if (term == value) term = wrap(value);
