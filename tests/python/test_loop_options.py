@@ -94,8 +94,8 @@ def test_range_options_keep_results(device: str, config: dict[str, Any]) -> None
     assert re.search(r"for \w+ in tl\.(static_)?range\(", code)
 
 
-def test_range_options_reach_their_loops() -> None:
-    args = loop_inputs("cpu")
+def test_range_options_reach_their_loops(device: str) -> None:
+    args = loop_inputs(device)
     default_code, _ = code_and_output(loops, args, block_sizes=[8, 4, 2])
     ranges = re.findall(r"in tl\.range\(([^)]*)\):", default_code)
     assert len(ranges) == 4
@@ -162,12 +162,11 @@ def test_eviction_policies_keep_results(device: str, policies: list[str], indexi
             assert f"eviction_policy='evict_{policy}'" in code
 
 
-def test_eviction_policy_of_the_source_takes_no_entry() -> None:
+def test_eviction_policy_of_the_source_takes_no_entry(device: str) -> None:
     spec = scaled_rows.bind((torch.randn(4, 4), torch.randn(4))).config_spec.describe()
     assert spec["policy_loads"] == 2
-    code, _ = code_and_output(
-        scaled_rows, (torch.randn(9, 8), torch.randn(9)), block_sizes=[16, 8]
-    )
+    args = (torch.randn(9, 8, device=device), torch.randn(9, device=device))
+    code, _ = code_and_output(scaled_rows, args, block_sizes=[16, 8])
     assert code.count("eviction_policy='") == 1
 
 
