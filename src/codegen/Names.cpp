@@ -139,6 +139,7 @@ ModuleNames::ModuleNames(const KernelInputs &inputs, const ast::Stmt &function)
   const std::string &kernel = inputs.context.kernel_name;
   device_function_ = fresh("_helion_" + (is_plain_identifier(kernel) ? kernel : "kernel"));
   device_function_int64_ = fresh(device_function_ + "_int64");
+  barrier_phase_ = fresh("_helion_phase");
 }
 
 std::string ModuleNames::fresh(const std::string &preferred) {

@@ -91,6 +91,7 @@ Config ConfigSpec::default_config() const {
     config.tiles.push_back(std::move(choice));
   }
   config.indexing = {"pointer"};
+  config.pid_type = kernel_pid_types(facts_).front();
   config.ranges.resize(facts_.loops.size());
   config.static_ranges.assign(static_range_loops(facts_).size(), false);
   config.load_eviction_policies.assign(static_cast<size_t>(facts_.policy_loads), "");
@@ -483,7 +484,7 @@ Json ConfigSpec::describe() const {
   for (const auto &style : indexing_styles())
     indexing.push_back(Json(style));
   Json pid_type_names = Json::array();
-  for (const auto &type : pid_types())
+  for (const auto &type : kernel_pid_types(facts_))
     pid_type_names.push_back(Json(type));
   Json multipliers = Json::array();
   for (int64_t multiplier = 1; multiplier <= kMaxNumSmMultiplier; multiplier *= 2)
@@ -584,7 +585,7 @@ static Json random_tunable_value(const Fragment &fragment, std::mt19937_64 &rng)
 static std::string random_pid_type(const KernelFacts &facts, const Config &config,
                                    std::mt19937_64 &rng) {
   std::vector<std::string> choices;
-  for (const auto &type : pid_types())
+  for (const auto &type : kernel_pid_types(facts))
     if (type != "xyz" || allows_xyz(facts, config)) choices.push_back(type);
   return choices[std::uniform_int_distribution<size_t>(0, choices.size() - 1)(rng)];
 }

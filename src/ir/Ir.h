@@ -251,6 +251,10 @@ struct CombineFn {
 struct RootLoop {
   int grid_call = -1;
   std::vector<Stmt> body;
+  /// The hl.barrier() before it, if any (valid span): it starts once every
+  /// program has finished the loops before it (persistent_blocked programs
+  /// wait for each other).
+  SourceSpan barrier_before;
 };
 
 /// A size relation the compiler relies on but cannot prove for every

@@ -130,28 +130,37 @@ private:
     device_env_.clear();
     cx_.set_statement(loop.span);
     int call = make_tile_call(*loop.test, *loop.targets[0], /*is_grid=*/true);
-    kernel_.roots.push_back({call, {}});
+    size_t index = kernel_.roots.size();
+    SourceSpan barrier;
+    if (index < program_.barrier_before.size() && program_.barrier_before[index])
+      barrier = program_.barrier_before[index]->span;
+    kernel_.roots.push_back({call, {}, barrier});
     cx_.set_block(&kernel_.roots.back().body);
     open_blocks_ = kernel_.tile_calls[call].blocks;
     bind_loop_target(*loop.targets[0], call);
     lower_block(loop.body);
   }
 
-  /// The loops of one kernel run at the same time: one may not touch a
-  /// tensor an earlier one writes.
+  /// The loops of one kernel run at the same time unless an hl.barrier()
+  /// separates them: one may not touch a tensor an earlier one writes
+  /// without a barrier in between.
   void check_loop_independence() const {
     std::vector<std::set<int>> written(kernel_.roots.size()), touched(kernel_.roots.size());
     for (size_t r = 0; r < kernel_.roots.size(); ++r)
       collect_tensors(kernel_.roots[r].body, written[r], touched[r]);
-    for (size_t later = 1; later < kernel_.roots.size(); ++later)
-      for (size_t earlier = 0; earlier < later; ++earlier)
+    size_t after_barrier = 0; // the first loop the later one runs at the same time as
+    for (size_t later = 1; later < kernel_.roots.size(); ++later) {
+      if (kernel_.roots[later].barrier_before.valid()) after_barrier = later;
+      for (size_t earlier = after_barrier; earlier < later; ++earlier)
         for (int t : written[earlier])
           if (touched[later].count(t))
             throw UserError("LoopDependencyError",
                             "this device loop uses '" + kernel_.tensors[t].name +
                                 "', which an earlier device loop of the kernel writes; the loops "
-                                "run at the same time, so write this loop as a second kernel",
+                                "run at the same time, so put hl.barrier() between them (or "
+                                "write this loop as a second kernel)",
                             program_.grid_loops[later]->span);
+    }
   }
 
   void collect_tensors(const std::vector<Stmt> &body, std::set<int> &written,
@@ -1420,6 +1429,11 @@ private:
                       (fragment ? fn.substr(9) : fn) +
                           " belongs in host code, before the device loop; bind its result to a "
                           "name there and use the name inside",
+                      span);
+    if (fn == "hl.barrier")
+      throw UserError("BarrierOnlyAllowedAtTopLevel",
+                      "hl.barrier() synchronizes the whole grid between two top-level device "
+                      "loops; call it in host code, between the loops, not inside one",
                       span);
     if (!entry) {
       std::string shown = fn.rfind("tensor.", 0) == 0 ? "Tensor." + fn.substr(7) : fn;

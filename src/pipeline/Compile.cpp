@@ -32,9 +32,9 @@ struct AnalyzedKernel {
 
 namespace {
 
-KernelFacts kernel_facts(const ir::DeviceKernel &device,
-                         const std::vector<RegisteredBlockSize> &registered,
-                         const std::vector<RegisteredTunable> &tunables) {
+KernelFacts kernel_facts(const ir::DeviceKernel &device, const HostProgram &host) {
+  const std::vector<RegisteredBlockSize> &registered = host.findings.block_sizes;
+  const std::vector<RegisteredTunable> &tunables = host.findings.tunables;
   KernelFacts facts;
   std::map<int, int64_t> registered_mins; // by block
   std::map<int, SymInt> registered_symbol;
@@ -143,6 +143,8 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device,
   facts.policy_loads = device.policy_loads;
   facts.atomic_ops = device.atomic_ops;
   facts.has_matmul = device.has_matmul;
+  for (const ast::Stmt *barrier : host.barrier_before)
+    if (barrier && !facts.barrier.valid()) facts.barrier = barrier->span;
   for (const RegisteredTunable &tunable : tunables)
     facts.tunables.push_back({tunable.name, tunable.fragment, tunable.calls.front()->span});
   return facts;
@@ -184,7 +186,7 @@ CompiledKernel::CompiledKernel(const Json &request)
     });
     spec_ = timed(log, "config space",
                   [&] {
-      return std::make_unique<ConfigSpec>(kernel_facts(k.device, k.host.findings.block_sizes, k.host.findings.tunables));
+      return std::make_unique<ConfigSpec>(kernel_facts(k.device, k.host));
     });
     return 0;
   });
