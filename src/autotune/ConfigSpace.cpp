@@ -141,7 +141,8 @@ ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tens
       pid_types_.push_back(type.as_string());
   add_gene(Gene::Kind::PidType, 0, 0, 0, static_cast<int>(pid_types_.size()) - 1, true,
            "pid_type");
-  if (has_persistent_pid_type())
+  // A barrier's cooperative launch needs one program per SM (see check_num_sm_multiplier).
+  if (has_persistent_pid_type() && !spec_.facts().barrier.valid())
     add_gene(Gene::Kind::NumSmMultiplier, 0, 0, 0, kMaxLog2NumSmMultiplier, false,
              "num_sm_multiplier");
   add_gene(Gene::Kind::NumWarps, 0, 0, 0, kMaxLog2NumWarps, false, "num_warps");

@@ -378,12 +378,20 @@ void check_pid_type(const std::string &field, const std::string &pid_type, const
 }
 
 void check_num_sm_multiplier(const std::string &field, int64_t multiplier,
-                             const std::string &pid_type) {
+                             const std::string &pid_type, const KernelFacts &facts) {
   check_power_in_range(field, multiplier, 1, kMaxNumSmMultiplier);
   if (multiplier != 1 && !is_persistent(pid_type))
     invalid(field + ": " + std::to_string(multiplier) +
             " needs a persistent pid_type, but it is " + show(Json(pid_type)) +
             "; use 1, or pid_type \"persistent_blocked\" or \"persistent_interleaved\"");
+  // A cooperative launch fails unless every program fits on the GPU at once;
+  // one per SM always does.
+  if (multiplier != 1 && facts.barrier.valid())
+    throw UserError("InvalidConfig",
+                    field + ": " + std::to_string(multiplier) +
+                        " programs per SM cannot all wait at this kernel's hl.barrier() (they "
+                        "must all be on the GPU at once); use 1",
+                    facts.barrier);
 }
 
 Json check_tunable_value(const TunableFacts &tunable, const Json &value) {

@@ -737,9 +737,20 @@ TEST(ConfigSpace, BarrierKernelsRunOnlyPersistentBlocked) {
       ASSERT_TRUE(valid(spec, config));
     }
   }
-  // The search keeps the persistent-only genes: the top-level entries and maxnreg.
+  // The search keeps the persistent-only genes, the top-level entries and
+  // maxnreg, but one program per SM: a cooperative launch needs them all resident.
   EXPECT_TRUE(contains_name(space, "range_num_stages[1]"));
   EXPECT_TRUE(contains_name(space, "maxnreg"));
+  EXPECT_FALSE(contains_name(space, "num_sm_multiplier"));
+  EXPECT_EQ(spec.describe()["num_sm_multiplier"].dump(), "[1]");
+  try {
+    spec.normalize(Json::parse(R"({"num_sm_multiplier": 2})"));
+    ADD_FAILURE() << "two programs per SM were accepted beside a barrier";
+  } catch (const UserError &error) {
+    EXPECT_EQ(error.kind(), "InvalidConfig");
+    EXPECT_NE(std::string(error.what()).find("use 1"), std::string::npos) << error.what();
+    EXPECT_EQ(error.span().line, 7);
+  }
   for (const Config &seed : heuristic_seeds(space, DeviceInfo()))
     EXPECT_EQ(seed.pid_type, "persistent_blocked");
 }

@@ -65,16 +65,20 @@ def _kernel(fn: Any, **config: Any) -> helion.Kernel:
     return helion.kernel(config=helion.Config(**config))(fn)
 
 
-@pytest.mark.parametrize("multiplier", [1, 2])
 @pytest.mark.parametrize("blocks", [[16, 16], [8, 32], [128, 4], [1, 1]])
 @pytest.mark.parametrize("n", [1, 37, 300])
-def test_a_loop_reads_what_the_loop_before_the_barrier_wrote(
-    multiplier: int, blocks: list[int], n: int
-) -> None:
+def test_a_loop_reads_what_the_loop_before_the_barrier_wrote(blocks: list[int], n: int) -> None:
     x = torch.randn(n, device=DEVICE)
-    kernel = _kernel(neighbours, block_sizes=blocks, num_sm_multiplier=multiplier)
+    kernel = _kernel(neighbours, block_sizes=blocks)
     for _ in range(2):  # the second call is a cached one
         torch.testing.assert_close(kernel(x), neighbours_reference(x))
+
+
+def test_a_barrier_takes_one_program_per_sm() -> None:
+    # A cooperative launch needs every program on the GPU at once.
+    x = torch.randn(40, device=DEVICE)
+    with pytest.raises(exc.InvalidConfig, match=r"must all be on the GPU at once\); use 1"):
+        _kernel(neighbours, block_sizes=[16, 16], num_sm_multiplier=2)(x)
 
 
 @pytest.mark.parametrize("blocks", [[4, 8, 4, 4, 2, 8], [16, 16, 16, 16, 16, 16]])
@@ -202,10 +206,9 @@ def test_a_barrier_separates_only_the_loops_around_it(tmp_path: Path) -> None:
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("multiplier", [1, 2])
-def test_gpu_barrier_across_every_program(multiplier: int) -> None:
+def test_gpu_barrier_across_every_program() -> None:
     x = torch.randn(1 << 20, device="cuda")
-    kernel = _kernel(neighbours, block_sizes=[1024, 512], num_sm_multiplier=multiplier)
+    kernel = _kernel(neighbours, block_sizes=[1024, 512])
     for _ in range(3):
         torch.testing.assert_close(kernel(x), neighbours_reference(x))
     y = torch.randn(3000, 700, device="cuda")
