@@ -69,9 +69,11 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device, const HostProgram &host
   for (size_t b = 0; b < device.blocks.size(); ++b)
     if (device.blocks[b].dynamic_range()) separate.insert(static_cast<int>(b));
   // A registered block size's smallest legal value: its minimum, and 16
-  // where any block of that size feeds a matmul.
-  // A whole dimension of c times that size (a reshape merged it from such
-  // tiles) that feeds a matmul needs it to be at least 16 / c.
+  // where any block of that size feeds a matmul, or a whole dimension of c
+  // times that size does (a reshape merged it from such tiles). 16 / c would
+  // do for the dot's shape, but on an H100 a dot over a dimension merged from
+  // tiles of 8 computed wrong sums (Triton 3.6; the interpreter was right),
+  // so the tiles themselves take 16.
   auto registered_min = [&](int registered, int64_t min) {
     for (size_t b = 0; b < device.blocks.size(); ++b) {
       if (!feeds_dot(static_cast<int>(b))) continue;
@@ -83,7 +85,7 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device, const HostProgram &host
       int64_t factor = sym_hint(info.extent()) / unit;
       if (info.kind == ir::BlockInfo::Kind::Reduction && factor >= 1 &&
           sym_equal(info.extent(), sym_mul(sym_const(factor), symbol)))
-        min = std::max<int64_t>(min, (16 + factor - 1) / factor);
+        min = std::max<int64_t>(min, 16);
     }
     return min;
   };

@@ -128,22 +128,26 @@ def _int4_case(m: int, k: int, n: int, dtype: torch.dtype) -> tuple[torch.Tensor
 
 @pytest.mark.parametrize(
     ("shape", "block_sizes"),
-    [((16, 64, 32), [[8], [16, 16]]), ((20, 96, 24), [[16], [16, 16]]),
+    [((16, 64, 32), [[16], [32, 16]]), ((20, 96, 24), [[16], [16, 16]]),
      ((16, 64, 32), [[32], [16, 32]]), ((16, 80, 32), [[16], [16, 16]])],
 )
 def test_int4_unpack_matmul(shape: tuple[int, int, int], block_sizes: list) -> None:
     a, packed, expected = _int4_case(*shape, torch.float32)
     bound = matmul_int4.bind((a, packed))
     bound.set_config(helion.Config(block_sizes=block_sizes))
-    torch.testing.assert_close(bound(a, packed), expected, rtol=1e-3, atol=1e-3)
+    # The GPU's dots round float32 inputs to tf32 (the default dot_precision).
+    tolerance = 5e-2 if DEVICE == "cuda" else 1e-3
+    torch.testing.assert_close(bound(a, packed), expected, rtol=tolerance, atol=tolerance)
 
 
 def test_int4_default_config_lifts_the_block_to_a_matmul_minimum() -> None:
-    # The merged dim (2 * bk) feeds a matmul, so bk's smallest value is 8.
+    # The merged dim (2 * bk) feeds a matmul, so bk itself must be at least 16:
+    # with 8, an H100 summed wrong where the interpreter was right.
     a, packed, _ = _int4_case(16, 64, 32, torch.float32)
     spec = matmul_int4.bind((a, packed)).config_spec
-    with pytest.raises(exc.InvalidConfig, match="block_sizes"):
-        spec.normalize(helion.Config(block_sizes=[[4], [16, 16]]))
+    for small in (4, 8):
+        with pytest.raises(exc.InvalidConfig, match="block_sizes"):
+            spec.normalize(helion.Config(block_sizes=[[small], [16, 16]]))
 
 
 @pytest.mark.gpu

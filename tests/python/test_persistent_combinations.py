@@ -99,7 +99,12 @@ def _persistent_loops(code: str) -> list[str]:
 
 
 def _tolerance(dtype: torch.dtype) -> dict[str, float]:
-    return {"atol": 1e-1, "rtol": 1e-2} if dtype == torch.float16 else {"atol": 1e-3, "rtol": 1e-3}
+    if dtype == torch.float16:
+        return {"atol": 1e-1, "rtol": 1e-2}
+    if DEVICE == "cuda":
+        # The GPU's dots round float32 inputs to tf32 (the default dot_precision).
+        return {"atol": 5e-2, "rtol": 1e-2}
+    return {"atol": 1e-3, "rtol": 1e-3}
 
 
 def _no_slow_calls(kernel: helion.Kernel, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -242,10 +247,10 @@ def test_a_callable_epilogue_in_persistent_programs(pid_type: str) -> None:
         matmul_with_epilogue, block_sizes=[16, 16, 16], pid_type=pid_type, num_sm_multiplier=2
     )
     result = kernel(x, y, lambda acc, tile: torch.relu(acc + bias[tile[1]]))
-    torch.testing.assert_close(result, torch.relu(x @ y + bias), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(result, torch.relu(x @ y + bias), **_tolerance(x.dtype))
     scale = 0.5
     result = kernel(x, y, lambda acc, tile: acc * scale)
-    torch.testing.assert_close(result, (x @ y) * scale, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(result, (x @ y) * scale, **_tolerance(x.dtype))
 
 
 @pytest.mark.parametrize("pid_type", ["flat", *PERSISTENT])
@@ -257,10 +262,10 @@ def test_tunables_through_the_cached_call_path(
     kernel = _kernel(
         scaled_split_k, block_sizes=[[16, 16, 1], [16]], pid_type=pid_type, split_k=4
     )
-    torch.testing.assert_close(kernel(x, y), x @ y, rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(kernel(x, y), x @ y, **_tolerance(x.dtype))
     _no_slow_calls(kernel, monkeypatch)
     other = torch.randn(33, 64, device=DEVICE)
-    torch.testing.assert_close(kernel(other, y), other @ y, rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(kernel(other, y), other @ y, **_tolerance(other.dtype))
     code = kernel.bind((x, y)).to_triton_code()
     assert "split_k = 4\n" in code and "num_ctas=1)" in code, code
 
@@ -420,5 +425,5 @@ def test_gpu_tunables_launch_directly(pid_type: str) -> None:
         scaled_split_k, block_sizes=[[32, 32, 1], [32]], pid_type=pid_type, split_k=4
     )
     for _ in range(3):
-        torch.testing.assert_close(kernel(x, y), x @ y, rtol=1e-2, atol=1e-2)
+        torch.testing.assert_close(kernel(x, y), x @ y, **_tolerance(x.dtype))
     assert _direct_launches(kernel, (x, y)) == 2
