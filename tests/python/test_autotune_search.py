@@ -383,6 +383,19 @@ def test_compile_timeout_adapts_to_the_compiles_seen() -> None:
     pool.close()
 
 
+def test_a_quick_search_caps_compiles_near_the_median() -> None:
+    # One straggler among typical compiles held up a whole quick batch.
+    pool = precompile.WorkerPool(jobs=1)
+    pool.compiled, pool.slowest_compile_s = 4, 31.0
+    pool.compile_seconds = [3.5, 3.9, 4.2, 31.0]
+    assert pool.timeout_for(60, adaptive=True, quick=True) == 2 * 4.05
+    assert pool.timeout_for(60, adaptive=True) == 60  # a full search waits longer
+    pool.compile_seconds = [0.4, 0.5, 0.6, 0.9]
+    assert pool.timeout_for(60, adaptive=True, quick=True) == precompile._QUICK_FLOOR_S
+    assert pool.timeout_for(60, adaptive=False, quick=True) == 60
+    pool.close()
+
+
 def test_a_hung_compile_is_cut_once_others_succeeded(device, monkeypatch) -> None:
     """Within one batch: after three quick compiles, the hung one times out at
     the adaptive timeout, not the setting's."""

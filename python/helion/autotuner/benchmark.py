@@ -485,6 +485,7 @@ class Evaluator:
             float(self.settings.autotune_compile_timeout),
             self.deadline,
             adaptive=getattr(self.settings, "autotune_adaptive_timeout", True),
+            quick=self.settings.autotune_effort in ("quick", "none"),
         )
         for task in tasks:
             if task.key not in outcome:
