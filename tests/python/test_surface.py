@@ -326,3 +326,22 @@ def test_tileir_tunables_are_never_used() -> None:
     from helion._compat import use_tileir_tunables
 
     assert use_tileir_tunables() is False
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "instead"),
+    [
+        ("helion.language", "triton_kernel", "torch ops"),
+        ("helion.language", "breakpoint", "ref mode"),
+        ("helion.autotuner", "LocalAutotuneCache", "HELION_CACHE_DIR"),
+        ("helion.autotuner", "PatternSearchConfig", "PatternSearch(...)"),
+    ],
+)
+def test_helion_names_not_provided_say_what_to_use(module: str, name: str, instead: str) -> None:
+    import importlib
+
+    with pytest.raises(exc.InvalidAPIUsage, match="is not supported here") as error:
+        getattr(importlib.import_module(module), name)
+    assert instead in str(error.value)
+    with pytest.raises(AttributeError):
+        getattr(importlib.import_module(module), "no_such_name")

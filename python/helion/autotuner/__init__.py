@@ -120,3 +120,34 @@ def autotune(
     if result.get("best_time_ms") is not None and not cache.skipped():
         cache.store(bound, parts, best, result.get("best_time_ms"))
     return best
+
+
+# Helion's names for autotuner parts that work differently here, with what to use instead.
+_NOT_PROVIDED = {
+    "LocalAutotuneCache": "the local on-disk cache is the only one (HELION_CACHE_DIR)",
+    "StrictLocalAutotuneCache": "set HELION_ASSERT_CACHE_HIT=1 to require a cached config",
+    "AOTAutotuneCache": "use helion.aot_kernel",
+    "cache_classes": "the local on-disk cache is the only one (HELION_CACHE_DIR)",
+    "AutotuneEffortProfile": "set autotune_effort ('none', 'quick' or 'full')",
+    "DifferentialEvolutionConfig": "pass the options to DifferentialEvolutionSearch(...)",
+    "PatternSearchConfig": "pass the options to PatternSearch(...)",
+    "RandomSearchConfig": "pass the options to RandomSearch(...)",
+    "DESurrogateHybrid": "use LFBOTreeSearch (model-guided) or DifferentialEvolutionSearch",
+    "LFBOPatternSearch": "use LFBOTreeSearch (model-guided) or PatternSearch",
+    "CachedFiniteSearch": "use FiniteSearch with the configs to choose from",
+    "InitialPopulationStrategy": "the searches seed themselves from the kernel's shape",
+    "initial_population_strategies": "the searches seed themselves from the kernel's shape",
+    "ConfigSpec": "use bound_kernel.config_spec",
+    "UserConfigSpec": "use hl.register_tunable in the kernel",
+    "NumThreadsFragment": "num_threads belongs to another backend; kernels here compile with Triton",
+    "aot_kernel": "use helion.aot_kernel",
+    "from_cache": "use helion.from_cache",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NOT_PROVIDED:
+        raise exc.InvalidAPIUsage(
+            f"helion.autotuner.{name} is not supported here; {_NOT_PROVIDED[name]}"
+        )
+    raise AttributeError(f"module 'helion.autotuner' has no attribute {name!r}")

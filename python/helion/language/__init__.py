@@ -194,3 +194,25 @@ inline_asm_elementwise = _device_only(
     "inline_asm_elementwise",
     "inline_asm_elementwise(asm, constraints, args, dtype, is_pure, pack).",
 )
+
+
+# Helion's names for what kernels here cannot do, with what to use instead.
+_NOT_PROVIDED = {
+    "ProcessGroupName": "kernels run on one device",
+    "StackTensor": "kernels run on one device; pass each tensor as an argument",
+    "stacktensor_like": "kernels run on one device; pass each tensor as an argument",
+    "breakpoint": "run the kernel in ref mode (HELION_INTERPRET=1) and use Python's breakpoint()",
+    "dot_scaled": "dequantize the operands and use hl.dot",
+    "inline_triton": "write the computation with torch ops, or hl.inline_asm_elementwise",
+    "triton_kernel": "write the computation with torch ops, or hl.inline_asm_elementwise",
+    "rand4x": "use hl.rand or hl.randint",
+    "subscript": "index the tensor directly (x[tile, None], x[:, :n])",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NOT_PROVIDED:
+        raise exc.InvalidAPIUsage(
+            f"helion.language.{name} is not supported here; {_NOT_PROVIDED[name]}"
+        )
+    raise AttributeError(f"module 'helion.language' has no attribute {name!r}")
