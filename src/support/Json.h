@@ -7,16 +7,6 @@
 // the two functions here; the helpers below are the typed reads whose rules
 // nlohmann's own `get<>` does not keep (it converts floats and bools to ints).
 
-#include <stdexcept>
-
-// nlohmann checks its preconditions (a const operator[]'s key exists, say)
-// with assert, which release builds drop: a broken one must be an error, not
-// undefined behaviour. Only this header includes nlohmann, so every use
-// agrees on it.
-#ifndef JSON_ASSERT
-#define JSON_ASSERT(x)                                                                             \
-  ((x) ? static_cast<void>(0) : throw std::logic_error("json: broken precondition: " #x))
-#endif
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -50,7 +40,8 @@ int64_t json_int(const Json &value);
 double json_number(const Json &value);
 
 /// `object`'s field `key`, or null when it has none; throws when `object`
-/// is not an object. (nlohmann's const operator[] requires the key.)
+/// is not an object. (nlohmann's const operator[] requires the key: reads
+/// go through this, and reads of array elements through `at`.)
 const Json &json_field(const Json &object, const std::string &key);
 
 /// Equal values of equal types: unlike nlohmann's ==, 1 and 1.0 differ.
