@@ -58,7 +58,12 @@ extern "C" const char *__ubsan_default_options() {
 
 namespace {
 
+using helion::dump_text;
 using helion::Json;
+using helion::json_field;
+using helion::json_int;
+using helion::json_number;
+using helion::parse_json_text;
 
 /// A case that runs longer than this is reported as a hang.
 constexpr unsigned kCaseSeconds = 60;
@@ -635,7 +640,7 @@ Json Mutator::mutate_request(Json request) {
       Json args = Json::array();
       for (const Json &arg : value.get_ref<const Json::array_t &>())
         args.push_back(chance(30) ? mutate_arg(arg) : arg);
-      if (chance(3) && args.size() > 0) args.get_ref<const Json::array_t &>().pop_back();
+      if (chance(3) && args.size() > 0) args.erase(args.size() - 1);
       out[key] = args;
     } else if (key == "settings" && chance(30)) {
       Json settings = value;

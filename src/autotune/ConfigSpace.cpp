@@ -133,9 +133,8 @@ ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tens
     if (call.is_grid && call.size_hints.size() >= 2) multi_dim_grid = true;
   }
   // xyz maps one multi-dimensional top-level loop onto the launch axes.
-  for (const Json &type : json_field(description, "pid_type").get_ref<const Json::array_t &>())
-    if (type.get_ref<const std::string &>() != "xyz" || (multi_dim_grid && grid_calls == 1))
-      pid_types_.push_back(type.get_ref<const std::string &>());
+  for (const std::string &type : config_rules::pid_types())
+    if (type != "xyz" || (multi_dim_grid && grid_calls == 1)) pid_types_.push_back(type);
   add_gene(Gene::Kind::PidType, 0, 0, 0, static_cast<int>(pid_types_.size()) - 1, true,
            "pid_type");
   if (has_persistent_pid_type())
@@ -374,7 +373,7 @@ void ConfigSpace::add_loop_genes() {
     add_gene(Gene::Kind::RangeMultiBuffer, i, 0, 0, 2, true, indexed("range_multi_buffers", i));
     add_gene(Gene::Kind::RangeFlatten, i, 0, 0, 2, true, indexed("range_flattens", i));
   }
-  size_t statics = static_cast<size_t>(json_int(json_field(description, "static_ranges")));
+  size_t statics = config_rules::static_range_loops(facts).size();
   for (size_t k = 0; k < statics; ++k)
     add_gene(Gene::Kind::StaticRange, k, 0, 0, 1, true, indexed("static_ranges", k));
   if (allow_tensor_descriptor_)

@@ -204,15 +204,24 @@ public:
       fail((is_int ? "integer " : "number ") + last_token +
            (is_int ? " does not fit in 64 bits" : " is too large for a 64-bit float"));
     }
-    // "[json.exception.parse_error.101] parse error at line 1, column 2: why"
-    std::string what = error.what();
-    size_t colon = what.find(": ");
-    if (colon != std::string::npos) what = what.substr(colon + 2);
-    size_t offset = position == 0 ? 0 : text_.original_offset(position - 1);
-    fail(what + " at offset " + std::to_string(offset));
+    fail(reason(error.what()) + " at offset " +
+         std::to_string(position == 0 ? 0 : text_.original_offset(position - 1)));
   }
 
 private:
+  /// nlohmann's "[json.exception.parse_error.101] parse error at line 1,
+  /// column 2: why; last read: 'text'; expected x" without its place (the
+  /// caller's offset replaces it) and the text read, which may hold bytes
+  /// that are not UTF-8 and shows the text as rewritten.
+  static std::string reason(const std::string &what) {
+    size_t colon = what.find(": ");
+    std::string out = colon == std::string::npos ? what : what.substr(colon + 2);
+    size_t read = out.find("; last read: '");
+    if (read == std::string::npos) return out;
+    size_t expected = out.find("'; expected ", read);
+    return out.substr(0, read) + (expected == std::string::npos ? "" : out.substr(expected + 1));
+  }
+
   /// Deep enough for any config; shallow enough that the recursive code
   /// reading values (and printing them) never exhausts the stack.
   static constexpr size_t kMaxDepth = 512;

@@ -118,7 +118,7 @@ TEST(JsonTest, NonFiniteFloatsRoundTripAsPythonWritesThem) {
   // Only the bare words: strings that spell them stay strings.
   EXPECT_EQ(parse_json_text(R"(["NaN", "-Infinity"])")[0], "NaN");
   EXPECT_EQ(parse_json_text(R"(["NaN", "-Infinity"])")[1], "-Infinity");
-  EXPECT_TRUE(has(parse_error("nan"), "at offset 0"));
+  EXPECT_TRUE(has(parse_error("nan"), "invalid literal at offset 1")) << parse_error("nan");
   EXPECT_TRUE(has(parse_error("-Inf"), "json: "));
   EXPECT_TRUE(has(parse_error("{NaN: 1}"), "expected a string key"));
 }
@@ -138,7 +138,7 @@ TEST(JsonTest, RejectsNumbersOutOfRange) {
 TEST(JsonTest, RejectsInvalidUtf8) {
   const char *bad[] = {"\"\x80\"", "\"\xc3\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xff\""};
   for (const char *text : bad)
-    EXPECT_TRUE(has(parse_error(text), "at offset 1")) << parse_error(text);
+    EXPECT_TRUE(has(parse_error(text), "ill-formed UTF-8")) << parse_error(text);
 }
 
 TEST(JsonTest, DeepNestingIsAnErrorNotACrash) {
@@ -165,7 +165,11 @@ TEST(JsonTest, ErrorsNameTheOffsetInTheCallersText) {
   EXPECT_TRUE(has(parse_error("1 2"), "at offset 2")) << parse_error("1 2");
   // Offsets count the text as given, before NaN became what nlohmann reads.
   EXPECT_TRUE(has(parse_error("[NaN, NaN x]"), "at offset 10")) << parse_error("[NaN, NaN x]");
-  EXPECT_EQ(parse_error("").rfind("json: ", 0), 0u);
+  EXPECT_EQ(parse_error(""), "json: syntax error while parsing value - unexpected end of input; "
+                            "expected '[', '{', or a literal at offset 0");
+  // The text read is left out: it may not be UTF-8.
+  EXPECT_EQ(parse_error("\"\x80\""),
+            "json: syntax error while parsing value - invalid string: ill-formed UTF-8 byte at offset 1");
 }
 
 TEST(JsonTest, UnpairedSurrogatesSurviveAsPythonsJsonKeepsThem) {
