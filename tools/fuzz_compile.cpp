@@ -457,7 +457,8 @@ std::string Mutator::mutate_source(std::string source, const std::vector<Seed> &
       source.insert(at, pick(kTokens));
       break;
     case 5: { // a line from another kernel
-      const std::string &other = json_field(pick(seeds).request, "source").get_ref<const std::string &>();
+      const std::string &other =
+          json_field(pick(seeds).request, "source").get_ref<const std::string &>();
       std::vector<std::string> other_lines = helion::split_lines(other);
       if (other_lines.empty() || lines.empty()) break;
       lines.insert(lines.begin() + below(lines.size() + 1), pick(other_lines));
@@ -612,7 +613,7 @@ Json Mutator::mutate_arg(Json arg) {
     }
     if (key == "kind" && chance(5)) {
       out[key] = pick(std::vector<std::string>{"tensor", "int", "float", "bool", "constexpr",
-                                                 "other", "list", ""});
+                                               "other", "list", ""});
       continue;
     }
     if (key == "value" && chance(30)) {
@@ -623,8 +624,12 @@ Json Mutator::mutate_arg(Json arg) {
   }
   // A tensor's stride must have its shape's length for the Python layer to
   // have built it; keep the two consistent unless the case means otherwise.
-  if (json_field(out, "kind").is_string() && json_field(out, "kind").get_ref<const std::string &>() == "tensor" && json_field(out, "shape").is_array() &&
-      (!json_field(out, "stride").is_array() || json_field(out, "stride").size() != json_field(out, "shape").size()) && chance(90)) {
+  if (json_field(out, "kind").is_string() &&
+      json_field(out, "kind").get_ref<const std::string &>() == "tensor" &&
+      json_field(out, "shape").is_array() &&
+      (!json_field(out, "stride").is_array() ||
+       json_field(out, "stride").size() != json_field(out, "shape").size()) &&
+      chance(90)) {
     std::vector<int64_t> shape;
     for (const Json &s : json_field(out, "shape").get_ref<const Json::array_t &>())
       shape.push_back(s.is_number_integer() ? json_int(s) : 1);
@@ -645,10 +650,13 @@ Json Mutator::mutate_request(Json request) {
     } else if (key == "settings" && chance(30)) {
       Json settings = value;
       settings["static_shapes"] = chance(50);
-      if (chance(30)) settings["index_dtype"] = pick(std::vector<std::string>{"int32", "int64", "int16"});
       if (chance(30))
-        settings["dot_precision"] = pick(std::vector<std::string>{"tf32", "ieee", "tf32x3", "bf16"});
-      if (chance(30)) settings["target"] = pick(std::vector<std::string>{"cuda", "interpreter", "rocm"});
+        settings["index_dtype"] = pick(std::vector<std::string>{"int32", "int64", "int16"});
+      if (chance(30))
+        settings["dot_precision"] =
+            pick(std::vector<std::string>{"tf32", "ieee", "tf32x3", "bf16"});
+      if (chance(30))
+        settings["target"] = pick(std::vector<std::string>{"cuda", "interpreter", "rocm"});
       out[key] = settings;
     } else if (key == "first_line" && chance(2)) {
       out[key] = odd_value(value);
@@ -683,7 +691,9 @@ std::vector<std::string> Mutator::configs(const helion::ConfigSpec &spec, const 
           edited[key] = value;
         }
       }
-      if (chance(5)) edited[pick(std::vector<std::string>{"num_warp", "block_size", "range_unroll_factors", "pid_type"})] = odd_value(Json());
+      if (chance(5))
+        edited[pick(std::vector<std::string>{"num_warp", "block_size", "range_unroll_factors",
+                                             "pid_type"})] = odd_value(Json());
       config = edited;
     }
     std::string text = dump_text(config);
@@ -784,8 +794,8 @@ void save_case(const Options &options, long index, const Case &c) {
 }
 
 std::string describe_case(long index, const std::string &origin, const Case &c) {
-  std::string out = "case " + std::to_string(index) + " (from " + origin + ")\nrequest: " +
-                    dump_text(c.request) + "\nconfigs:";
+  std::string out = "case " + std::to_string(index) + " (from " + origin +
+                    ")\nrequest: " + dump_text(c.request) + "\nconfigs:";
   for (const std::string &config : c.configs)
     out += "\n  " + config;
   return out;
@@ -852,7 +862,8 @@ int main(int argc, char **argv) {
     c.request = seed.request;
     if (index >= static_cast<long>(seeds.size())) {
       if (!mutator.chance(35))
-        c.request["source"] = mutator.mutate_source(json_field(seed.request, "source").get_ref<const std::string &>(), seeds);
+        c.request["source"] = mutator.mutate_source(
+            json_field(seed.request, "source").get_ref<const std::string &>(), seeds);
       if (mutator.chance(40)) c.request = mutator.mutate_request(c.request);
     }
     Mutator case_rng(mutator.rng()());

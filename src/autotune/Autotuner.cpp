@@ -43,19 +43,22 @@ AutotuneOptions AutotuneOptions::from_json(const Json &json, const ConfigSpec &s
   AutotuneOptions options;
   if (!json.is_object()) return options;
   if (json.contains("strategy"))
-    options.strategy =
-        canonical_strategy(expect(json, "strategy", &Json::is_string, "a string").get_ref<const std::string &>());
+    options.strategy = canonical_strategy(
+        expect(json, "strategy", &Json::is_string, "a string").get_ref<const std::string &>());
   if (json.contains("effort")) {
-    options.effort = expect(json, "effort", &Json::is_string, "a string").get_ref<const std::string &>();
+    options.effort =
+        expect(json, "effort", &Json::is_string, "a string").get_ref<const std::string &>();
     if (options.effort != "quick" && options.effort != "full")
       throw UserError("InvalidConfig", "autotune_effort: \"" + options.effort +
                                            "\" is not an effort to search with; use \"quick\" "
                                            "or \"full\"");
   }
   if (json.contains("seed"))
-    options.seed = static_cast<uint64_t>(json_int(expect(json, "seed", &Json::is_number_integer, "an int")));
+    options.seed =
+        static_cast<uint64_t>(json_int(expect(json, "seed", &Json::is_number_integer, "an int")));
   if (json.contains("max_generations") && !json_field(json, "max_generations").is_null()) {
-    int64_t generations = json_int(expect(json, "max_generations", &Json::is_number_integer, "an int"));
+    int64_t generations =
+        json_int(expect(json, "max_generations", &Json::is_number_integer, "an int"));
     if (generations < -1 || generations > kMaxGenerations)
       throw UserError("InvalidConfig", "autotune_max_generations: " + std::to_string(generations) +
                                            " is not allowed; use an int between 0 and " +
@@ -69,35 +72,42 @@ AutotuneOptions AutotuneOptions::from_json(const Json &json, const ConfigSpec &s
     options.crossover_rate =
         json_number(expect(json, "crossover_rate", &Json::is_number, "a number"));
     if (!(options.crossover_rate > 0 && options.crossover_rate <= 1))
-      throw UserError("InvalidConfig", "crossover_rate: " + dump_text(json_field(json, "crossover_rate")) +
-                                           " is not allowed; use a number in (0, 1]");
+      throw UserError("InvalidConfig",
+                      "crossover_rate: " + dump_text(json_field(json, "crossover_rate")) +
+                          " is not allowed; use a number in (0, 1]");
   }
   if (json.contains("budget_seconds") && !json_field(json, "budget_seconds").is_null())
     options.budget_seconds =
         json_number(expect(json, "budget_seconds", &Json::is_number, "a number"));
   if (!std::isfinite(options.budget_seconds) || options.budget_seconds < 0)
-    throw UserError("InvalidConfig", "autotune_budget_seconds: " + dump_text(json_field(json, "budget_seconds")) +
-                                         " is not allowed; use a number of seconds above 0, "
-                                         "or 0 or None for no budget");
+    throw UserError("InvalidConfig",
+                    "autotune_budget_seconds: " + dump_text(json_field(json, "budget_seconds")) +
+                        " is not allowed; use a number of seconds above 0, "
+                        "or 0 or None for no budget");
   if (json.contains("spent_seconds") && !json_field(json, "spent_seconds").is_null())
-    options.spent_seconds = std::max(
-        0.0, json_number(expect(json, "spent_seconds", &Json::is_number, "a number")));
+    options.spent_seconds =
+        std::max(0.0, json_number(expect(json, "spent_seconds", &Json::is_number, "a number")));
   if (json.contains("configs") && !json_field(json, "configs").is_null())
-    for (const Json &config : expect(json, "configs", &Json::is_array, "a list").get_ref<const Json::array_t &>())
+    for (const Json &config :
+         expect(json, "configs", &Json::is_array, "a list").get_ref<const Json::array_t &>())
       options.finite_configs.push_back(spec.normalize(config));
   if (json.contains("overrides") && !json_field(json, "overrides").is_null())
     options.overrides = expect(json, "overrides", &Json::is_object, "an object");
   if (json.contains("device") && json_field(json, "device").is_object()) {
     const Json &device = json_field(json, "device");
-    if (json_field(device, "sm_count").is_number_integer()) options.device.sm_count = json_int(json_field(device, "sm_count"));
+    if (json_field(device, "sm_count").is_number_integer())
+      options.device.sm_count = json_int(json_field(device, "sm_count"));
     if (json_field(device, "shared_memory_per_block").is_number_integer())
-      options.device.shared_memory_per_block = json_int(json_field(device, "shared_memory_per_block"));
+      options.device.shared_memory_per_block =
+          json_int(json_field(device, "shared_memory_per_block"));
     if (json_field(device, "max_threads_per_block").is_number_integer())
       options.device.max_threads_per_block = json_int(json_field(device, "max_threads_per_block"));
     if (json_field(device, "supports_tensor_descriptor").is_boolean())
-      options.device.supports_tensor_descriptor = json_field(device, "supports_tensor_descriptor").get<bool>();
+      options.device.supports_tensor_descriptor =
+          json_field(device, "supports_tensor_descriptor").get<bool>();
     if (json_field(device, "supports_warp_specialize").is_boolean())
-      options.device.supports_warp_specialize = json_field(device, "supports_warp_specialize").get<bool>();
+      options.device.supports_warp_specialize =
+          json_field(device, "supports_warp_specialize").get<bool>();
     if (json_field(device, "supports_maxnreg").is_boolean())
       options.device.supports_maxnreg = json_field(device, "supports_maxnreg").get<bool>();
   }

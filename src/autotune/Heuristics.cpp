@@ -47,8 +47,8 @@ public:
   std::vector<Call> calls() const {
     std::vector<Call> out;
     for (size_t k = 0; k < ranges_.size(); ++k)
-      out.push_back({ranges_[k].call, k, ranges_[k].dims(), ranges_[k].grid,
-                     ranges_[k].flat.has_value()});
+      out.push_back(
+          {ranges_[k].call, k, ranges_[k].dims(), ranges_[k].grid, ranges_[k].flat.has_value()});
     return out;
   }
 

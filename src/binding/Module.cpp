@@ -127,9 +127,12 @@ std::string autotune(const CompiledKernel &kernel, const std::string &options_js
     std::vector<at::Measurement> out;
     for (const Json &entry : results.get_ref<const Json::array_t &>()) {
       at::Measurement measurement;
-      if (json_field(entry, "time_ms").is_number()) measurement.time_ms = json_number(json_field(entry, "time_ms"));
-      if (json_field(entry, "error").is_string()) measurement.error = json_field(entry, "error").get_ref<const std::string &>();
-      if (json_field(entry, "skipped").is_boolean()) measurement.skipped = json_field(entry, "skipped").get<bool>();
+      if (json_field(entry, "time_ms").is_number())
+        measurement.time_ms = json_number(json_field(entry, "time_ms"));
+      if (json_field(entry, "error").is_string())
+        measurement.error = json_field(entry, "error").get_ref<const std::string &>();
+      if (json_field(entry, "skipped").is_boolean())
+        measurement.skipped = json_field(entry, "skipped").get<bool>();
       out.push_back(std::move(measurement));
     }
     return out;

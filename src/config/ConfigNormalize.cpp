@@ -296,7 +296,8 @@ private:
       check_l2_grouping("l2_grouping", *seed);
     }
     if (user.contains("l2_groupings")) {
-      const Json::array_t &groupings = expect_list("l2_groupings", json_field(user, "l2_groupings"));
+      const Json::array_t &groupings =
+          expect_list("l2_groupings", json_field(user, "l2_groupings"));
       if (groupings.empty()) invalid("l2_groupings: expected a list of one int, got []");
       size_t grid_calls = 0;
       for (const TileCallFacts &call : facts_.tiles)
@@ -382,7 +383,7 @@ private:
   /// A per-loop or per-load list: at most `count` entries (`what` says what
   /// one stands for); the rest keep their defaults.
   static const Json::array_t &padded_list(const std::string &field, const Json &value, size_t count,
-                                        const std::string &what) {
+                                          const std::string &what) {
     const Json::array_t &items = expect_list(field, value);
     if (items.size() > count)
       invalid(field + ": too many values: expected at most " + std::to_string(count) +
@@ -471,7 +472,7 @@ private:
   void read_eviction_policies(const Json &value) {
     size_t loads = static_cast<size_t>(facts_.policy_loads);
     const Json::array_t &items = padded_list("load_eviction_policies", value, loads,
-                                           "load without an explicit eviction_policy");
+                                             "load without an explicit eviction_policy");
     config_.load_eviction_policies.assign(loads, "");
     for (size_t i = 0; i < items.size(); ++i) {
       std::string field = indexed("load_eviction_policies", i);

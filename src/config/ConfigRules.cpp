@@ -242,8 +242,8 @@ std::string triton_eviction_policy(const std::string &choice) {
 
 void check_eviction_policy(const std::string &field, const Json &value) {
   const auto &policies = eviction_policies();
-  if (value.is_string() &&
-      std::find(policies.begin(), policies.end(), value.get_ref<const std::string &>()) != policies.end())
+  if (value.is_string() && std::find(policies.begin(), policies.end(),
+                                     value.get_ref<const std::string &>()) != policies.end())
     return;
   invalid(field + ": " + show(value) +
           " is not an eviction policy; use \"\" (none), \"first\" or \"last\"");

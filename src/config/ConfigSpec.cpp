@@ -354,8 +354,8 @@ Json ConfigSpec::to_json(const Config &config) const {
     Json styles = Json::array();
     for (const auto &style : config.atomic_indexing)
       styles.push_back(Json(style));
-    out["atomic_indexing"] = config.atomic_indexing.size() == 1 ? Json(config.atomic_indexing[0])
-                                                                  : std::move(styles);
+    out["atomic_indexing"] =
+        config.atomic_indexing.size() == 1 ? Json(config.atomic_indexing[0]) : std::move(styles);
   }
   if (config.pid_type == "xyz") out["use_yz_grid"] = Json(true);
   if (config.is_persistent()) out["pid_type"] = Json(config.pid_type);
@@ -444,7 +444,8 @@ std::vector<TunableCallRange> ConfigSpec::tunable_call_ranges() const {
       bool is_fixed = dim < call.fixed_block_sizes.size() && call.fixed_block_sizes[dim];
       range.fixed.push_back(is_fixed ? call.fixed_block_sizes[dim] : std::nullopt);
     }
-    if (can_flatten(call)) range.flat = TunableCallRange::Range{min_flat_block(call), max_flat_block(call)};
+    if (can_flatten(call))
+      range.flat = TunableCallRange::Range{min_flat_block(call), max_flat_block(call)};
     out.push_back(std::move(range));
   }
   return out;

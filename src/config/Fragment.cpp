@@ -106,7 +106,8 @@ bool Fragment::accepts(const Json &value) const {
     return value.is_boolean();
   case Kind::ListOf:
     if (!value.is_array() || value.size() != static_cast<size_t>(length)) return false;
-    return std::all_of(value.get_ref<const Json::array_t &>().begin(), value.get_ref<const Json::array_t &>().end(),
+    return std::all_of(value.get_ref<const Json::array_t &>().begin(),
+                       value.get_ref<const Json::array_t &>().end(),
                        [&](const Json &item) { return inner->accepts(item); });
   }
   return false;
@@ -268,12 +269,14 @@ Fragment make_fragment(const std::string &cls, const Json &args) {
   if (cls == "BooleanFragment") return f;
   if (cls == "ListOf") {
     f.kind = Fragment::Kind::ListOf;
-    if (!json_field(args, "inner").is_object() || !json_field(json_field(args, "inner"), "class").is_string())
+    if (!json_field(args, "inner").is_object() ||
+        !json_field(json_field(args, "inner"), "class").is_string())
       bad(cls, "inner must be a fragment, got " + python_text(json_field(args, "inner")));
     f.inner = std::make_shared<Fragment>(fragment_from_description(json_field(args, "inner")));
-    if (!json_field(args, "length").is_number_integer() || json_int(json_field(args, "length")) < 1 ||
-        json_int(json_field(args, "length")) > 1024)
-      bad(cls, "length must be an int between 1 and 1024, got " + python_text(json_field(args, "length")));
+    if (!json_field(args, "length").is_number_integer() ||
+        json_int(json_field(args, "length")) < 1 || json_int(json_field(args, "length")) > 1024)
+      bad(cls, "length must be an int between 1 and 1024, got " +
+                   python_text(json_field(args, "length")));
     f.length = json_int(json_field(args, "length"));
     return f;
   }
@@ -290,7 +293,8 @@ Fragment fragment_from_description(const Json &description) {
     throw UserError("RegisterTunableArgTypes",
                     "a fragment description is an object with its \"class\", got " +
                         dump_text(description));
-  return make_fragment(json_field(description, "class").get_ref<const std::string &>(), description);
+  return make_fragment(json_field(description, "class").get_ref<const std::string &>(),
+                       description);
 }
 
 } // namespace helion

@@ -23,8 +23,8 @@ struct Fragment {
   Kind kind = Kind::Boolean;
   int64_t low = 0, high = 0; ///< PowerOfTwo, Integer
   Json default_val;          ///< PowerOfTwo, Integer: the constructor's (null or an int)
-  Json::array_t choices;       ///< Enum
-  Json::array_t search_choices; ///< Enum: what the search draws; empty means every choice
+  Json::array_t choices;     ///< Enum
+  Json::array_t search_choices;          ///< Enum: what the search draws; empty means every choice
   std::shared_ptr<const Fragment> inner; ///< ListOf
   int64_t length = 0;                    ///< ListOf
 

@@ -3,7 +3,6 @@
 #include "support/SourceSpan.h"
 
 #include <nlohmann/json_fwd.hpp>
-
 #include <stdexcept>
 #include <string>
 

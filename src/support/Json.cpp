@@ -147,10 +147,14 @@ void unmark(std::string &text) {
 bool non_finite_mark(const std::string &text, double &value) {
   if (!starts_with_at(text, 0, kMark)) return false;
   std::string word = text.substr(kMark.size());
-  if (word == "NaN") value = std::numeric_limits<double>::quiet_NaN();
-  else if (word == "Infinity") value = std::numeric_limits<double>::infinity();
-  else if (word == "-Infinity") value = -std::numeric_limits<double>::infinity();
-  else return false;
+  if (word == "NaN")
+    value = std::numeric_limits<double>::quiet_NaN();
+  else if (word == "Infinity")
+    value = std::numeric_limits<double>::infinity();
+  else if (word == "-Infinity")
+    value = -std::numeric_limits<double>::infinity();
+  else
+    return false;
   return true;
 }
 
@@ -187,7 +191,8 @@ public:
   bool start_object(std::size_t) override { return open(Json::object()); }
   bool key(string_t &key) override {
     double number;
-    if (non_finite_mark(key, number)) fail("expected a string key, got " + key.substr(kMark.size()));
+    if (non_finite_mark(key, number))
+      fail("expected a string key, got " + key.substr(kMark.size()));
     unmark(key);
     key_ = std::move(key);
     return true;

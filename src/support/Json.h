@@ -7,9 +7,8 @@
 // the two functions here; the helpers below are the typed reads whose rules
 // nlohmann's own `get<>` does not keep (it converts floats and bools to ints).
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace helion {

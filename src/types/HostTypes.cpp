@@ -978,7 +978,8 @@ static HostValuePtr argument_value(const ArgSpec &arg, const CompileSettings &se
     // None is part of the specialization: `if bias is not None` is decided
     // when compiling.
     if (v.is_null()) return HostValue::make(HostValue::Kind::None);
-    if (v.is_string()) return HostValue::make(HostValue::Kind::String, v.get_ref<const std::string &>());
+    if (v.is_string())
+      return HostValue::make(HostValue::Kind::String, v.get_ref<const std::string &>());
     return HostValue::make(HostValue::Kind::Unknown);
   }
   case ArgSpec::Kind::Callable:

@@ -17,7 +17,8 @@ static ArgSpec::Kind arg_kind(const std::string &kind) {
 
 /// The Python type of a non-tensor argument, from the request or its kind.
 static std::string python_type(const Json &arg, ArgSpec::Kind kind) {
-  if (json_field(arg, "type").is_string()) return json_field(arg, "type").get_ref<const std::string &>();
+  if (json_field(arg, "type").is_string())
+    return json_field(arg, "type").get_ref<const std::string &>();
   switch (kind) {
   case ArgSpec::Kind::Tensor:
     return "torch.Tensor";
@@ -106,7 +107,9 @@ static ArgSpec arg_spec(const Json &a, const std::string &name, int depth) {
       throw InternalError("the request gives tensor '" + spec.name + "' " +
                           std::to_string(spec.shape.size()) + " sizes but " +
                           std::to_string(spec.stride.size()) + " strides");
-    spec.device = json_field(a, "device").is_string() ? json_field(a, "device").get_ref<const std::string &>() : "cpu";
+    spec.device = json_field(a, "device").is_string()
+                      ? json_field(a, "device").get_ref<const std::string &>()
+                      : "cpu";
   }
   if (a.contains("value")) spec.value = json_field(a, "value");
   spec.type = python_type(a, spec.kind);
@@ -123,11 +126,16 @@ static std::shared_ptr<const CallableSpec> callable_spec(const Json &json, int d
     throw InternalError("the request nests callables deeper than " +
                         std::to_string(kMaxCallableDepth));
   auto spec = std::make_shared<CallableSpec>();
-  spec->qualname = json_field(json, "qualname").is_string() ? json_field(json, "qualname").get_ref<const std::string &>() : "<callable>";
-  spec->function_name =
-      json_field(json, "function_name").is_string() ? json_field(json, "function_name").get_ref<const std::string &>() : "<lambda>";
-  spec->is_lambda = json_field(json, "is_lambda").is_boolean() && json_field(json, "is_lambda").get<bool>();
-  if (json_field(json, "source").is_string()) spec->source = json_field(json, "source").get_ref<const std::string &>();
+  spec->qualname = json_field(json, "qualname").is_string()
+                       ? json_field(json, "qualname").get_ref<const std::string &>()
+                       : "<callable>";
+  spec->function_name = json_field(json, "function_name").is_string()
+                            ? json_field(json, "function_name").get_ref<const std::string &>()
+                            : "<lambda>";
+  spec->is_lambda =
+      json_field(json, "is_lambda").is_boolean() && json_field(json, "is_lambda").get<bool>();
+  if (json_field(json, "source").is_string())
+    spec->source = json_field(json, "source").get_ref<const std::string &>();
   if (json_field(json, "captures").is_object())
     for (const auto &[name, c] : json_field(json, "captures").get_ref<const Json::object_t &>()) {
       if (!c.is_object() || !json_field(c, "kind").is_string()) continue;
@@ -136,13 +144,14 @@ static std::shared_ptr<const CallableSpec> callable_spec(const Json &json, int d
       if (!is_ascii_identifier(name)) continue;
       capture.name = name;
       if (json_field(c, "cell").is_number_integer())
-        capture.access = ".__closure__[" + std::to_string(json_int(json_field(c, "cell"))) + "].cell_contents";
+        capture.access =
+            ".__closure__[" + std::to_string(json_int(json_field(c, "cell"))) + "].cell_contents";
       else
         capture.access = ".__globals__['" + name + "']";
       const std::string &kind = json_field(c, "kind").get_ref<const std::string &>();
       bool is_value = kind == "tensor" || kind == "callable" ||
-                      (json_field(c, "cell").is_number_integer() && (kind == "int" || kind == "float" || kind == "bool" ||
-                                              kind == "constexpr"));
+                      (json_field(c, "cell").is_number_integer() &&
+                       (kind == "int" || kind == "float" || kind == "bool" || kind == "constexpr"));
       if (is_value)
         capture.value = arg_spec(c, name, depth);
       else
@@ -178,9 +187,11 @@ KernelInputs KernelInputs::from_request(const Json &request) {
     if (json_field(settings, "index_dtype").is_string())
       in.settings.index_dtype = json_field(settings, "index_dtype").get_ref<const std::string &>();
     if (json_field(settings, "target").is_string())
-      in.settings.interpreter = json_field(settings, "target").get_ref<const std::string &>() == "interpreter";
+      in.settings.interpreter =
+          json_field(settings, "target").get_ref<const std::string &>() == "interpreter";
     if (json_field(settings, "dot_precision").is_string())
-      in.settings.dot_precision = json_field(settings, "dot_precision").get_ref<const std::string &>();
+      in.settings.dot_precision =
+          json_field(settings, "dot_precision").get_ref<const std::string &>();
     if (json_field(settings, "persistent_reserved_sms").is_number_integer())
       in.settings.persistent_reserved_sms =
           std::max<int64_t>(json_int(json_field(settings, "persistent_reserved_sms")), 0);

@@ -386,7 +386,8 @@ TEST(Autotune, OptionsOutOfRangeAreInvalid) {
       {infinite, "autotune_budget_seconds: Infinity is not allowed"},
       {parse_json_text(R"({"max_generations": 4294967297})"),
        "autotune_max_generations: 4294967297 is not allowed; use an int between 0 and 1048576"},
-      {parse_json_text(R"({"max_generations": -5})"), "autotune_max_generations: -5 is not allowed"},
+      {parse_json_text(R"({"max_generations": -5})"),
+       "autotune_max_generations: -5 is not allowed"},
   };
   for (const auto &[json, message] : cases) {
     try {
@@ -425,7 +426,7 @@ TEST(Autotune, FinalistsAreRetimedAndTheFastestWins) {
   std::vector<Config> configs;
   for (int64_t rows : {1, 2, 4, 8, 16, 32, 64})
     configs.push_back(spec.normalize(parse_json_text("{\"block_sizes\": [" + std::to_string(rows) +
-                                                 "], \"reduction_loops\": [64]}")));
+                                                     "], \"reduction_loops\": [64]}")));
   AutotuneOptions options = options_for("finite", "full");
   options.finite_configs = configs;
   std::vector<size_t> final_sizes;
@@ -453,10 +454,10 @@ TEST(Autotune, PrunedConfigsAreRecordedButNotMeasured) {
   ConfigSpec spec(matmul_facts());
   AutotuneOptions options = options_for("finite", "full");
   options.finite_configs = {
-      spec.normalize(
-          parse_json_text(R"({"block_sizes": [[256, 256], [128]], "num_warps": 8, "num_stages": 4})")),
-      spec.normalize(
-          parse_json_text(R"({"block_sizes": [[128, 128], [64]], "num_warps": 8, "num_stages": 3})"))};
+      spec.normalize(parse_json_text(
+          R"({"block_sizes": [[256, 256], [128]], "num_warps": 8, "num_stages": 4})")),
+      spec.normalize(parse_json_text(
+          R"({"block_sizes": [[128, 128], [64]], "num_warps": 8, "num_stages": 3})"))};
   int evaluated = 0;
   EvaluateBatch evaluate = [&](const std::vector<Config> &batch, const std::string &phase) {
     if (phase == "search") evaluated += static_cast<int>(batch.size());
@@ -470,7 +471,8 @@ TEST(Autotune, PrunedConfigsAreRecordedButNotMeasured) {
   EXPECT_EQ(result.history[0].second.error, "pruned: needs 524288 bytes of shared memory");
   Json json = result.to_json(spec);
   EXPECT_EQ(json_field(json, "history")[0][1].is_null(), true);
-  EXPECT_EQ(json_field(json, "history")[0][2].get_ref<const std::string &>(), "pruned: needs 524288 bytes of shared memory");
+  EXPECT_EQ(json_field(json, "history")[0][2].get_ref<const std::string &>(),
+            "pruned: needs 524288 bytes of shared memory");
   EXPECT_EQ(json_number(json_field(json, "best_time_ms")), 1.0);
   EXPECT_EQ(json_field(json, "best_over_time").size(), 1u);
 }
@@ -702,7 +704,7 @@ TEST(Autotune, AttentionSharedMemoryMatchesTriton) {
   for (const Case &c : cases) {
     Config config =
         spec.normalize(parse_json_text(std::string("{\"block_sizes\": ") + c.blocks +
-                                   ", \"num_stages\": " + std::to_string(c.stages) + "}"));
+                                       ", \"num_stages\": " + std::to_string(c.stages) + "}"));
     int64_t estimate = matmul_shared_memory_bytes(spec, config);
     if (c.required > 0) {
       EXPECT_LE(estimate, c.required) << c.blocks << " stages " << c.stages;

@@ -406,7 +406,8 @@ std::vector<std::pair<bool, bool>> range_loops(const Json &req) {
   std::vector<std::pair<bool, bool>> out;
   Json description = kernel.config_spec().describe();
   for (const Json &loop : json_field(description, "range_loops").get_ref<const Json::array_t &>())
-    out.emplace_back(json_field(loop, "top_level").get<bool>(), json_field(loop, "static_range").get<bool>());
+    out.emplace_back(json_field(loop, "top_level").get<bool>(),
+                     json_field(loop, "static_range").get<bool>());
   return out;
 }
 
@@ -495,7 +496,8 @@ TEST(EvictionPolicyTest, ConfigAndSourcePoliciesReachTheLoads) {
 )",
                      {tensor_arg("x", {100}), tensor_arg("y", {100})});
   CompiledKernel kernel(req);
-  EXPECT_EQ(json_int(json_field(kernel.config_spec().describe(), "policy_loads")), 2); // x and y[tile]
+  EXPECT_EQ(json_int(json_field(kernel.config_spec().describe(), "policy_loads")),
+            2); // x and y[tile]
   std::string defaults = generate(req);
   EXPECT_TRUE(contains(defaults, "tl.load(x + indices_0, mask_0, other=0)")) << defaults;
   EXPECT_TRUE(contains(defaults, "mask_0, other=0, eviction_policy='evict_first')")) << defaults;
@@ -519,7 +521,8 @@ TEST(AtomicIndexingTest, AtomicsHaveTheirOwnEntriesAndFallBackToPointers) {
               {tensor_arg("x", {256}), tensor_arg("out", {256}), tensor_arg("flags", {256})});
   CompiledKernel kernel(req);
   EXPECT_EQ(json_int(json_field(kernel.config_spec().describe(), "atomic_ops")), 2);
-  EXPECT_EQ(json_int(json_field(kernel.config_spec().describe(), "memory_ops")), 2); // the loads of x
+  EXPECT_EQ(json_int(json_field(kernel.config_spec().describe(), "memory_ops")),
+            2); // the loads of x
   std::string code =
       generate(req, R"({"block_sizes": [64], "atomic_indexing": "tensor_descriptor"})");
   EXPECT_TRUE(contains(code, "out_atomic_desc_0.atomic_add([offset_0], load)")) << code;

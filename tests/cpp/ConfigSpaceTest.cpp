@@ -310,8 +310,9 @@ TEST(ConfigSpace, UserTunablesAreGenesTheSearchDraws) {
   EXPECT_TRUE(genes[3]->categorical);
 
   Config defaults = space.default_config();
-  EXPECT_EQ(dump_text(spec.to_json(defaults)).substr(dump_text(spec.to_json(defaults)).find("\"split\"")),
-            R"("split": 2, "repeat": -3, "mode": 1, "flag": false})");
+  EXPECT_EQ(
+      dump_text(spec.to_json(defaults)).substr(dump_text(spec.to_json(defaults)).find("\"split\"")),
+      R"("split": 2, "repeat": -3, "mode": 1, "flag": false})");
   std::map<std::string, std::set<std::string>> drawn;
   std::mt19937_64 rng(21);
   for (int i = 0; i < 300; ++i) {
@@ -399,8 +400,8 @@ TEST(ConfigSpace, FragmentsCheckTheirArguments) {
   EXPECT_EQ(message("Fragment", "{}"),
             "Fragment: not a fragment class; use PowerOfTwoFragment, IntegerFragment, "
             "EnumFragment, BooleanFragment or ListOf");
-  Fragment clamped = make_fragment("PowerOfTwoFragment",
-                                   parse_json_text(R"({"low": 4, "high": 64, "default_val": 128})"));
+  Fragment clamped = make_fragment(
+      "PowerOfTwoFragment", parse_json_text(R"({"low": 4, "high": 64, "default_val": 128})"));
   EXPECT_EQ(clamped.default_value(), Json(int64_t(64)));
   EXPECT_EQ(fragment_from_description(clamped.describe()), clamped);
 }
@@ -426,8 +427,8 @@ TEST(ConfigSpace, FixedTilesNeverChange) {
 
 TEST(ConfigSpace, OverridesAreForcedEverywhere) {
   ConfigSpec spec(matmul_facts());
-  ConfigSpace space(spec,
-                    parse_json_text(R"({"num_warps": 8, "indexing": "block_ptr", "pid_type": "xyz"})"));
+  ConfigSpace space(
+      spec, parse_json_text(R"({"num_warps": 8, "indexing": "block_ptr", "pid_type": "xyz"})"));
   auto check = [&](const Config &config) {
     EXPECT_EQ(config.num_warps, 8);
     EXPECT_EQ(config.indexing, std::vector<std::string>{"block_ptr"});
@@ -470,14 +471,14 @@ TEST(ConfigSpace, WithoutTensorDescriptorsNoneIsProposed) {
 
 TEST(ConfigSpace, ConfigPrintsAsPython) {
   ConfigSpec spec(softmax_facts(1000));
-  Config config = spec.normalize(
-      parse_json_text(R"({"block_sizes": [4], "reduction_loops": [null], "indexing": "block_ptr"})"));
+  Config config = spec.normalize(parse_json_text(
+      R"({"block_sizes": [4], "reduction_loops": [null], "indexing": "block_ptr"})"));
   EXPECT_EQ(spec.to_python(config),
             "helion.Config(block_sizes=[[4]], reduction_loops=[None], l2_grouping=1, "
             "indexing='block_ptr', num_warps=4, num_stages=2)");
   ConfigSpec matmul(matmul_facts());
-  Config yz =
-      matmul.normalize(parse_json_text(R"({"use_yz_grid": true, "block_sizes": [[64, 128], [16]]})"));
+  Config yz = matmul.normalize(
+      parse_json_text(R"({"use_yz_grid": true, "block_sizes": [[64, 128], [16]]})"));
   EXPECT_EQ(matmul.to_python(yz),
             "helion.Config(block_sizes=[[64, 128], [16]], loop_orders=[[0, 1]], l2_grouping=1, "
             "indexing='pointer', use_yz_grid=True, num_warps=4, num_stages=2)");

@@ -742,10 +742,12 @@ TEST(ConfigSpecTest, DescribeListsTheSpace) {
   EXPECT_EQ(dump_text(json_field(description, "loop_orders")), R"([{"call": 0, "dims": 2}])");
   EXPECT_EQ(dump_text(json_field(description, "reduction_loops")), "[]");
   EXPECT_EQ(json_field(description, "memory_ops"), Json(3));
-  EXPECT_EQ(dump_text(json_field(description, "indexing")), R"(["pointer", "block_ptr", "tensor_descriptor"])");
+  EXPECT_EQ(dump_text(json_field(description, "indexing")),
+            R"(["pointer", "block_ptr", "tensor_descriptor"])");
   EXPECT_EQ(dump_text(json_field(description, "pid_type")),
             R"(["flat", "xyz", "persistent_blocked", "persistent_interleaved"])");
-  EXPECT_EQ(dump_text(json_field(description, "num_sm_multiplier")), "[1, 2, 4, 8, 16, 32, 64, 128]");
+  EXPECT_EQ(dump_text(json_field(description, "num_sm_multiplier")),
+            "[1, 2, 4, 8, 16, 32, 64, 128]");
   EXPECT_EQ(dump_text(json_field(description, "num_warps")), "[1, 2, 4, 8, 16, 32]");
   EXPECT_EQ(dump_text(json_field(description, "num_stages")), "[1, 2, 3, 4, 5, 6, 7, 8]");
   EXPECT_EQ(json_field(description, "default"), spec.to_json(spec.default_config()));

@@ -73,7 +73,8 @@ TEST(JsonTest, IntsStayIntsAndFloatsStayFloats) {
   EXPECT_EQ(json_int(parse_json_text("-9223372036854775808")), std::numeric_limits<int64_t>::min());
   EXPECT_FALSE(json_same(Json(1), Json(1.0)));
   EXPECT_FALSE(json_same(Json::array({1}), Json::array({1.0})));
-  EXPECT_TRUE(json_same(parse_json_text(R"({"a": [1, 2.5]})"), parse_json_text(R"({"a": [1, 2.5]})")));
+  EXPECT_TRUE(
+      json_same(parse_json_text(R"({"a": [1, 2.5]})"), parse_json_text(R"({"a": [1, 2.5]})")));
 }
 
 TEST(JsonTest, TypedReadsAreStrict) {
@@ -166,10 +167,11 @@ TEST(JsonTest, ErrorsNameTheOffsetInTheCallersText) {
   // Offsets count the text as given, before NaN became what nlohmann reads.
   EXPECT_TRUE(has(parse_error("[NaN, NaN x]"), "at offset 10")) << parse_error("[NaN, NaN x]");
   EXPECT_EQ(parse_error(""), "json: syntax error while parsing value - unexpected end of input; "
-                            "expected '[', '{', or a literal at offset 0");
+                             "expected '[', '{', or a literal at offset 0");
   // The text read is left out: it may not be UTF-8.
-  EXPECT_EQ(parse_error("\"\x80\""),
-            "json: syntax error while parsing value - invalid string: ill-formed UTF-8 byte at offset 1");
+  EXPECT_EQ(
+      parse_error("\"\x80\""),
+      "json: syntax error while parsing value - invalid string: ill-formed UTF-8 byte at offset 1");
 }
 
 TEST(JsonTest, UnpairedSurrogatesSurviveAsPythonsJsonKeepsThem) {

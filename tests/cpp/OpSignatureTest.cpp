@@ -393,7 +393,7 @@ TEST(OpSignatureTest, TileAndGridBindTheirParameters) {
   req["source"] = std::string(source).replace(source.find("block_sz=16"), 11, "block_size=16");
   EXPECT_EQ(user_error(req), "");
   req["source"] = std::string(source).replace(source.find("hl.tile(m, block_sz=16)"), 23,
-                                                "hl.tile(0, m, 16, 32)");
+                                              "hl.tile(0, m, 16, 32)");
   EXPECT_NE(user_error(req).find("hl.tile() takes at most 3 positional arguments but 4 were given"),
             std::string::npos);
 }
