@@ -107,9 +107,27 @@ def cases():
     )
 
 
+def _bytes(value) -> int:
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size()
+    if isinstance(value, (tuple, list)):
+        return sum(_bytes(v) for v in value)
+    return 0
+
+
+def copy_bandwidth_gbs() -> float:
+    """Device-to-device copy bandwidth in this run: the memory-bound kernels' ceiling."""
+    src = torch.empty(1 << 28, device="cuda", dtype=torch.float32)  # 1 GiB
+    dst = torch.empty_like(src)
+    ms = bench(lambda: dst.copy_(src))
+    return 2 * _bytes(src) / ms / 1e6
+
+
 def main() -> int:
     versions = f"torch {torch.__version__}  triton {triton.__version__}"
     print(f"device: {torch.cuda.get_device_name()}  {versions}")
+    copy_gbs = copy_bandwidth_gbs()
+    print(f"device-to-device copy: {copy_gbs:.0f} GB/s")
     rows = []
     for name, kernel, reference, args in cases():
         expected = reference(*args)
@@ -121,14 +139,20 @@ def main() -> int:
             bench(functools.partial(fn, *args)) for fn in (kernel, reference, compiled)
         )
         chosen = kernel.bind(args).config
-        rows.append((name, ours, eager, comp, chosen))
+        # Bytes each element of the inputs and the output is read or written once.
+        gbs = (_bytes(args) + _bytes(result)) / ours / 1e6
+        rows.append((name, ours, eager, comp, gbs))
         times = f"helion {ours:.4f} ms  eager {eager:.4f} ms  compile {comp:.4f} ms"
-        print(f"{name}: {times}  config {chosen}", flush=True)
-    print("\n| kernel | helion ms | eager ms | torch.compile ms | eager/helion | compile/helion |")
-    print("|---|---|---|---|---|---|")
-    for name, ours, eager, comp, _ in rows:
+        print(f"{name}: {times}  {gbs:.0f} GB/s  config {chosen}", flush=True)
+    print(
+        "\n| kernel | helion ms | eager ms | torch.compile ms | eager/helion | compile/helion "
+        "| helion GB/s | of copy bandwidth |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for name, ours, eager, comp, gbs in rows:
         ratios = f"{eager / ours:.2f} | {comp / ours:.2f}"
-        print(f"| {name} | {ours:.4f} | {eager:.4f} | {comp:.4f} | {ratios} |")
+        print(f"| {name} | {ours:.4f} | {eager:.4f} | {comp:.4f} | {ratios} | {gbs:.0f} | "
+              f"{gbs / copy_gbs:.0%} |")
     return 0
 
 

@@ -70,7 +70,7 @@ static int tunable_gene_value(const Fragment &fragment, const Json &value) {
     return fragment.kind == Fragment::Kind::PowerOfTwo ? floor_log2(json_int(value))
                                                        : static_cast<int>(json_int(value));
   for (size_t i = 0; i < categories.size(); ++i)
-    if (categories[i] == value) return static_cast<int>(i);
+    if (json_same(categories[i], value)) return static_cast<int>(i);
   return 0;
 }
 
@@ -137,7 +137,8 @@ ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tens
     if (type != "xyz" || (multi_dim_grid && grid_calls == 1)) pid_types_.push_back(type);
   add_gene(Gene::Kind::PidType, 0, 0, 0, static_cast<int>(pid_types_.size()) - 1, true,
            "pid_type");
-  if (has_persistent_pid_type())
+  // A barrier's cooperative launch needs one program per SM (see check_num_sm_multiplier).
+  if (has_persistent_pid_type() && !spec_.facts().barrier.valid())
     add_gene(Gene::Kind::NumSmMultiplier, 0, 0, 0, kMaxLog2NumSmMultiplier, false,
              "num_sm_multiplier");
   add_gene(Gene::Kind::NumWarps, 0, 0, 0, kMaxLog2NumWarps, false, "num_warps");

@@ -208,8 +208,8 @@ public:
       // compile, so a search's wall time grows with its rounds, not with the
       // configs per round: batches of 16 fill a 16-core machine's workers,
       // and quick keeps to few rounds.
-      : SearchBase(context), initial_size_(population_or(by_effort(24, 48))), batch_size_(16),
-        rounds_(generations_or(by_effort(3, 20))), patience_(by_effort(2, 6)),
+      : SearchBase(context), initial_size_(population_or(by_effort(16, 48))), batch_size_(16),
+        rounds_(generations_or(by_effort(1, 20))), patience_(by_effort(2, 6)),
         surrogate_(context.space) {}
 
   std::vector<Config> next_batch() override {

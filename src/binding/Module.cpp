@@ -145,9 +145,8 @@ std::string autotune(const CompiledKernel &kernel, const std::string &options_js
 /// constructor arguments; raises ValueError saying what is wrong with them.
 std::string fragment(const std::string &class_name, const std::string &args_json) {
   try {
-    return helion::make_fragment(class_name, parse_json(args_json, "fragment arguments"))
-        .describe()
-        .dump();
+    return dump_text(
+        helion::make_fragment(class_name, parse_json(args_json, "fragment arguments")).describe());
   } catch (const helion::UserError &error) {
     throw nb::value_error(error.what());
   }

@@ -1,5 +1,6 @@
 #include "codegen/CodeWriter.h"
 #include "codegen/Names.h"
+#include "codegen/PythonText.h"
 #include "codegen/TritonCodegen.h"
 #include "ir/LoopEntries.h"
 #include "support/Diagnostics.h"
@@ -75,6 +76,7 @@ public:
 
     DeviceFunction fn;
     fn.name = name_;
+    fn.barriers = barrier_count();
     collect_params(fn);
     std::string signature;
     for (const KernelParam &p : fn.params) {
@@ -277,6 +279,7 @@ private:
 
   /// The axis of the generated value that IR dim `i` of `dims` lands on.
   int cg_axis(const std::vector<Dim> &dims, size_t i) const {
+    check_internal(i < dims.size(), "cg_axis: position past the value's dimensions");
     std::vector<Dim> prefix(dims.begin(), dims.begin() + i + 1);
     return cg_rank(prefix) - 1;
   }
@@ -371,6 +374,15 @@ private:
   /// program ids instead.
   void emit_roots() {
     emit_descriptors();
+    if (barrier_count() > 0) {
+      // Validation refuses other pid types; a kernel generated anyway must not hang.
+      if (config_.pid_type != "persistent_blocked")
+        throw UserError("BarrierRequiresPersistent",
+                        "hl.barrier() needs pid_type \"persistent_blocked\", not " +
+                            python_string(config_.pid_type));
+      barrier_counts_ = names_.generated("barrier_counts");
+      barrier_phase_ = names_.generated("barrier_phase");
+    }
     if (config_.is_persistent()) {
       emit_persistent_roots();
       return;
@@ -417,9 +429,20 @@ private:
     std::string programs = names_.generated("num_programs");
     out_.set_source(k_.tile_calls[k_.roots.front().grid_call].span);
     out_.line(programs + " = tl.num_programs(0)");
+    int phase = 0;
     for (size_t r = 0; r < k_.roots.size(); ++r) {
       const ir::RootLoop &root = k_.roots[r];
+      if (root.barrier_before.valid()) {
+        out_.set_source(root.barrier_before);
+        emit_grid_barrier(phase++, programs);
+      }
       out_.set_source(k_.tile_calls[root.grid_call].span);
+      // A launch of one phase (see barrier_phase_) runs only its loops.
+      if (!barrier_phase_.empty()) {
+        out_.line("if " + barrier_phase_ + " < 0 or " + barrier_phase_ +
+                  " == " + std::to_string(phase) + ":");
+        out_.indent();
+      }
       std::string total = names_.generated("total_tiles");
       std::string tile = names_.generated("virtual_pid");
       out_.line(total + " = " + kernel_program_count(root));
@@ -429,9 +452,43 @@ private:
       emit_grid_mapping(root, tile, false);
       emit_block(root.body);
       out_.dedent();
+      if (!barrier_phase_.empty()) out_.dedent();
       out_.forget_source();
     }
     grid_ = "(" + persistent_grid() + ",)";
+  }
+
+  /// The `index`-th hl.barrier(): every program adds one to its counter (a
+  /// zeroed int32 the host allocates per launch) once its threads' stores are
+  /// done, then waits until all `programs` have. Every program of a
+  /// persistent_blocked launch is resident (the launch is cooperative), so
+  /// the wait ends. Launches of one phase (Triton's interpreter, whose
+  /// programs run one after another) leave it out.
+  void emit_grid_barrier(int index, const std::string &programs) {
+    std::string counter = barrier_counts_ + " + " + std::to_string(index);
+    std::string arrived = names_.generated("arrived");
+    auto poll = [&] {
+      out_.line(arrived + " = tl.atomic_add(" + counter + ", 0, sem=\"acquire\", scope=\"gpu\")");
+    };
+    out_.line("if " + barrier_phase_ + " < 0:");
+    out_.indent();
+    out_.line("tl.debug_barrier()");
+    out_.line("tl.atomic_add(" + counter + ", 1, sem=\"release\", scope=\"gpu\")");
+    poll();
+    out_.line("while " + arrived + " < " + programs + ":");
+    out_.indent();
+    poll();
+    out_.dedent();
+    out_.line("tl.debug_barrier()");
+    out_.dedent();
+  }
+
+  /// How many hl.barrier() calls stand between the kernel's top-level loops.
+  int barrier_count() const {
+    int count = 0;
+    for (const ir::RootLoop &root : k_.roots)
+      count += root.barrier_before.valid() ? 1 : 0;
+    return count;
   }
 
   /// The program's virtual program ids among the `total` tiles of the `root`-th
@@ -453,10 +510,15 @@ private:
   /// The host code's program count of a persistent kernel: the SMs of the
   /// device the tensors live on, read at launch.
   std::string persistent_grid() const {
-    std::string device = k_.tensors.empty() ? "None" : k_.tensors.front().name + ".device";
-    return module_.runtime() + ".persistent_programs(" + device + ", " +
+    return module_.runtime() + ".persistent_programs(" + tensors_device() + ", " +
            std::to_string(config_.num_sm_multiplier) + ", " +
            std::to_string(inputs_.settings.persistent_reserved_sms) + ")";
+  }
+
+  /// The host expression of the device the kernel's tensors live on (None:
+  /// the current CUDA device).
+  std::string tensors_device() const {
+    return k_.tensors.empty() ? "None" : k_.tensors.front().name + ".device";
   }
 
   /// How many programs `root` takes, as kernel code.
@@ -776,6 +838,7 @@ private:
   /// Computes a node into its variable. A node recomputed inside another
   /// reduction loop keeps its name, so the code reads the same each time.
   void emit_compute(const Node &n) {
+    if (n.op == OpKind::Print) return emit_print(n);
     std::string text = compute_text(n);
     if (n.op == OpKind::MaskFill && text == expr(n.operands[0])) {
       values_[n.id] = text; // nothing to mask: the same value
@@ -787,6 +850,30 @@ private:
                                              : names_.user(n.name_hint);
     values_[n.id] = name;
     out_.line(name + " = " + text);
+  }
+
+  /// hl.device_print: a statement of its own; nothing reads its value.
+  void emit_print(const Node &n) {
+    std::string prefix = python_literal(Json(n.text.at(0)));
+    // Triton's interpreter prints a prefix only with values after it.
+    if (n.operands.empty() && inputs_.settings.interpreter)
+      return out_.line("print(" + prefix + ")");
+    std::string text = "tl.device_print(" + prefix;
+    for (int v : n.operands)
+      text += ", " + expr(v);
+    out_.line(text + ")");
+  }
+
+  /// hl.inline_asm_elementwise, which only a GPU can run (the launch under
+  /// Triton's interpreter says so).
+  std::string inline_asm_text(const Node &n) {
+    std::string args;
+    for (int a : n.operands)
+      args += (args.empty() ? "" : ", ") + expr(a);
+    return "tl.inline_asm_elementwise(" + python_literal(Json(n.text.at(0))) + ", " +
+           python_literal(Json(n.text.at(1))) + ", [" + args + "], dtype=" +
+           triton_dtype(n.type.dtype) + ", is_pure=" + (n.pure ? "True" : "False") +
+           ", pack=" + std::to_string(n.pack) + ")";
   }
 
   // ---- expressions --------------------------------------------------------
@@ -1037,7 +1124,19 @@ private:
       return text + ", out_dtype=tl.float32)";
     }
     case OpKind::Reshape:
+      if (n.regroup) {
+        reject_flat(n.type.dims, "a reshape that merges or splits dimensions");
+        reject_flat(k_.node(n.operands[0]).type.dims,
+                    "a reshape that merges or splits dimensions");
+        return "tl.reshape(" + expr(n.operands[0]) + ", " + shape_list(n.type.dims) + ")";
+      }
       return reshape_text(n);
+    case OpKind::InlineAsm:
+      return inline_asm_text(n);
+    case OpKind::Join:
+      return "tl.join(" + expr(n.operands[0]) + ", " + expr(n.operands[1]) + ")";
+    case OpKind::Split:
+      return "tl.split(" + expr(n.operands[0]) + ")[" + std::to_string(n.result_index) + "]";
     case OpKind::Permute: {
       reject_flat(n.type.dims, "a permute");
       std::string perm;
@@ -1212,7 +1311,8 @@ private:
     const ir::TensorParam &t = k_.tensors[tensor];
     for (size_t d = 0; d < index.size(); ++d) {
       int block = addressed_block(index[d]);
-      if (block < 0 || is_flat(block) || index[d].start) return "pointer";
+      bool device_start = index[d].kind == IndexItem::Kind::Block && index[d].value >= 0;
+      if (block < 0 || is_flat(block) || index[d].start || device_start) return "pointer";
       const BlockInfo &b = k_.blocks[block];
       // Block pointers check bounds against the tensor, so the tile must span it.
       if (b.dynamic_range() || !sym_equal(b.begin, sym_const(0)) || !sym_equal(b.end, t.sizes[d]))
@@ -1408,8 +1508,12 @@ private:
       std::string term;
       // A dimension of size 1 broadcasts, as block masks of flex attention
       // shared by every head do: any scalar index reads its one element.
-      if (item.kind == IndexItem::Kind::Scalar && size && *size == 1) continue;
-      if (item.kind == IndexItem::Kind::Scalar) {
+      // An index tensor squeezed to one element (a tile of block size 1
+      // computed it) indexes like a scalar.
+      bool scalar = item.kind == IndexItem::Kind::Scalar ||
+                    (item.kind == IndexItem::Kind::Gather && k_.node(item.value).type.dims.empty());
+      if (scalar && size && *size == 1) continue;
+      if (scalar) {
         std::string value = expr(item.value);
         term = widened(item.value, value);
         if (term == value) term = wrap(value);
@@ -1427,6 +1531,7 @@ private:
         int axis = cg_axis(dims, position++);
         term = block_names_[item.block].indices;
         if (item.start) term = "(" + term + " + " + kernel_sym(item.start) + ")";
+        if (item.value >= 0) term = "(" + term + " + " + expr(item.value) + ")";
         if (rank > 1) {
           std::string sub = "[";
           for (int i = 0; i < rank; ++i)
@@ -1435,6 +1540,12 @@ private:
         }
         std::string m = block_mask(item.block, axis, rank);
         if (!m.empty() && masks.insert(m).second) mask += (mask.empty() ? "" : " & ") + m;
+        if (item.value >= 0) {
+          // A start computed on the device may put lanes outside the dimension.
+          std::string inside = "(" + term + " >= 0) & (" + term + " < " +
+                               wrap(kernel_sym(t.sizes[dim - 1])) + ")";
+          mask += (mask.empty() ? "" : " & ") + inside;
+        }
       }
       pointer += " + " + (stride == "1" ? term : term + " * " + wrap(stride));
     }
@@ -1556,6 +1667,13 @@ private:
     for (size_t b = 0; b < plans_.size(); ++b)
       if (!is_flat(static_cast<int>(b)) || plans_[b].flat_leader == static_cast<int>(b))
         fn.params.push_back({plans_[b].size, plans_[b].size_host, true});
+    if (fn.barriers > 0) {
+      fn.params.push_back({barrier_counts_,
+                           module_.runtime() + ".barrier_counts(" + tensors_device() + ", " +
+                               std::to_string(fn.barriers) + ")",
+                           false});
+      fn.params.push_back({barrier_phase_, module_.barrier_phase(), true});
+    }
   }
 
   const ir::DeviceKernel &k_;
@@ -1576,6 +1694,9 @@ private:
   std::map<int, std::string> descriptors_;
   std::map<int, std::string> atomic_descriptors_; ///< atomic op -> its tensor descriptor
   std::vector<size_t> top_level_entries_;         ///< each top-level loop's range entry
+  /// With hl.barrier(): the kernel's counters (one int32 per barrier) and the
+  /// constexpr phase to run (< 0: all of them, syncing at the barriers).
+  std::string barrier_counts_, barrier_phase_;
   std::map<int, size_t> range_entry_of_block_;    ///< inner tile loop block -> its range entry
   std::map<int, size_t> range_entry_of_loop_;     ///< range() loop's LoopIndex -> its range entry
   std::map<size_t, size_t> static_slot_;          ///< range entry -> its static_ranges entry

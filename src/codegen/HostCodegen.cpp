@@ -56,7 +56,7 @@ void emit_host_statements(CodeWriter &out, const std::vector<const ast::Stmt *> 
 
 /// Keyword arguments of the launch from user tunables named
 /// `_triton_config_<option>`: `, <option>=<value>` each.
-std::string launch_options(const HostProgram &host, const Config &config,
+std::string launch_options(const HostProgram &host, const Config &config, int barriers,
                            const ModuleNames &names) {
   static const std::string prefix = "_triton_config_";
   std::string options;
@@ -72,6 +72,10 @@ std::string launch_options(const HostProgram &host, const Config &config,
       throw UserError("TunableNameConflict",
                       "the tunable '" + name + "' would set the launch's " + option +
                           ", which the config field " + option + " sets; tune that instead");
+    if (option == "launch_cooperative_grid" && barriers > 0)
+      throw UserError("TunableNameConflict",
+                      "the tunable '" + name + "' would set the launch's " + option +
+                          ", which hl.barrier() needs to be True; remove the tunable");
     options += ", " + option + "=" + names.literal(config.tunables.at(i));
   }
   return options;
@@ -84,9 +88,12 @@ std::string launch_line(const DeviceFunction &fn, const Config &config,
     args += p.host_value + ", ";
   // maxnreg is a compile option of Triton's CUDA backend, passed like
   // num_warps; Triton's interpreter drops launch keywords it does not know.
-  std::string maxnreg = config.maxnreg ? ", maxnreg=" + std::to_string(*config.maxnreg) : "";
+  std::string extra = config.maxnreg ? ", maxnreg=" + std::to_string(*config.maxnreg) : "";
+  // A grid barrier waits for every program: a cooperative launch guarantees
+  // they are all resident (or fails to launch instead of hanging).
+  if (fn.barriers > 0) extra += ", launch_cooperative_grid=True";
   return fn.name + "[" + fn.grid + "](" + args + "num_warps=" + std::to_string(config.num_warps) +
-         ", num_stages=" + std::to_string(config.num_stages) + maxnreg + options + ")";
+         ", num_stages=" + std::to_string(config.num_stages) + extra + options + ")";
 }
 
 /// `if not (condition): raise AssertionError(message)`: a check the launch
@@ -232,8 +239,16 @@ std::string generate_module(const HostProgram &host, const ir::DeviceKernel &ker
     body.line(guard_line(names.host_sym(g.lhs) + (g.at_most ? " <= " : " == ") +
                              names.host_sym(g.rhs),
                          g.message, names));
-  emit_launch(body, device, int64_twin, config, launch_options(host, config, names), index_type,
+  // A kernel with hl.barrier() runs once on a GPU, once per phase under
+  // Triton's interpreter (see helion.runtime.barrier_phases).
+  if (device.barriers > 0) {
+    body.line("for " + names.barrier_phase() + " in " + names.runtime() + ".barrier_phases(" +
+              std::to_string(device.barriers) + "):");
+    body.indent();
+  }
+  emit_launch(body, device, int64_twin, config, launch_options(host, config, device.barriers, names), index_type,
               inputs, names);
+  if (device.barriers > 0) body.dedent();
   emit_host_statements(body, host.after, replacements);
 
   // The header last: the code above decides which imports it needs.

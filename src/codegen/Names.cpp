@@ -39,8 +39,10 @@ void target_names(const ast::Expr &target, std::set<std::string> &out) {
     target_names(*e, out);
 }
 
+void add_arguments(const ast::Arguments &a, std::set<std::string> &out);
+
 void lambda_params(const ast::Expr &e, std::set<std::string> &out) {
-  if (e.kind == ast::ExprKind::Lambda) out.insert(e.params.begin(), e.params.end());
+  if (e.kind == ast::ExprKind::Lambda) add_arguments(*e.arguments, out);
   for (const ast::Expr *child :
        {e.value.get(), e.slice.get(), e.left.get(), e.right.get(), e.extra.get(), e.func.get()})
     if (child) lambda_params(*child, out);
@@ -133,6 +135,7 @@ ModuleNames::ModuleNames(const KernelInputs &inputs, const ast::Stmt &function)
   const std::string &kernel = inputs.context.kernel_name;
   device_function_ = fresh("_helion_" + (is_plain_identifier(kernel) ? kernel : "kernel"));
   device_function_int64_ = fresh(device_function_ + "_int64");
+  barrier_phase_ = fresh("_helion_phase");
 }
 
 std::string ModuleNames::fresh(const std::string &preferred) {

@@ -46,6 +46,9 @@ public:
   /// The device function's twin with int64 offsets (see passes::IndexType).
   const std::string &device_function_int64() const { return device_function_int64_; }
   const std::string &host_function() const { return host_function_; }
+  /// The host loop variable over the phases of a kernel with hl.barrier()
+  /// (helion.runtime.barrier_phases).
+  const std::string &barrier_phase() const { return barrier_phase_; }
   /// How host code spells the `helion.runtime` module; imported only once
   /// this was asked for.
   const std::string &runtime() const;
@@ -82,7 +85,7 @@ private:
   std::set<std::string> bound_;
   std::set<std::string> taken_;
   std::string torch_, triton_, tl_, libdevice_, builtins_, device_function_,
-      device_function_int64_, host_function_, runtime_;
+      device_function_int64_, host_function_, runtime_, barrier_phase_;
   mutable bool builtins_used_ = false;
   mutable bool runtime_used_ = false;
 };

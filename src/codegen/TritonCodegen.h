@@ -26,6 +26,9 @@ struct DeviceFunction {
   std::string text; ///< the decorated function, at indentation 0
   std::vector<KernelParam> params;
   std::string grid; ///< host expression of the launch grid tuple
+  /// hl.barrier() calls between its top-level loops: the host launches it
+  /// cooperatively, once per helion.runtime.barrier_phases(barriers).
+  int barriers = 0;
 };
 
 /// The @triton.jit function `name` for `kernel` under `config`, its other

@@ -376,7 +376,7 @@ private:
   void read_num_sm_multiplier(const Json &user) {
     if (!user.contains("num_sm_multiplier")) return;
     int64_t multiplier = expect_int("num_sm_multiplier", json_field(user, "num_sm_multiplier"));
-    check_num_sm_multiplier("num_sm_multiplier", multiplier, config_.pid_type);
+    check_num_sm_multiplier("num_sm_multiplier", multiplier, config_.pid_type, facts_);
     config_.num_sm_multiplier = multiplier;
   }
 

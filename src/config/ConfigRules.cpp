@@ -348,6 +348,11 @@ const std::vector<std::string> &pid_types() {
   return types;
 }
 
+std::vector<std::string> kernel_pid_types(const KernelFacts &facts) {
+  if (facts.barrier.valid()) return {"persistent_blocked"};
+  return pid_types();
+}
+
 void check_pid_type(const std::string &field, const std::string &pid_type, const KernelFacts &facts,
                     const Config &config) {
   const auto &types = pid_types();
@@ -358,6 +363,14 @@ void check_pid_type(const std::string &field, const std::string &pid_type, const
     invalid(field + ": " + show(Json(pid_type)) + " is not a pid type; use one of " +
             join(quoted));
   }
+  if (facts.barrier.valid() && pid_type != "persistent_blocked")
+    throw UserError("BarrierRequiresPersistent",
+                    field + ": " + show(Json(pid_type)) +
+                        " cannot run this kernel: its hl.barrier() makes every program wait for "
+                        "all the others, which only the programs of pid_type "
+                        "\"persistent_blocked\" can do (each stays on the GPU until it is "
+                        "done); use pid_type=\"persistent_blocked\"",
+                    facts.barrier);
   if (pid_type == "xyz" && !allows_xyz(facts, config))
     invalid(field + ": the grid has more than 3 dimensions, or the kernel several top-level "
                     "loops, which do not fit the x, y and z launch axes; use \"flat\" (or "
@@ -365,12 +378,20 @@ void check_pid_type(const std::string &field, const std::string &pid_type, const
 }
 
 void check_num_sm_multiplier(const std::string &field, int64_t multiplier,
-                             const std::string &pid_type) {
+                             const std::string &pid_type, const KernelFacts &facts) {
   check_power_in_range(field, multiplier, 1, kMaxNumSmMultiplier);
   if (multiplier != 1 && !is_persistent(pid_type))
     invalid(field + ": " + std::to_string(multiplier) +
             " needs a persistent pid_type, but it is " + show(Json(pid_type)) +
             "; use 1, or pid_type \"persistent_blocked\" or \"persistent_interleaved\"");
+  // A cooperative launch fails unless every program fits on the GPU at once;
+  // one per SM always does.
+  if (multiplier != 1 && facts.barrier.valid())
+    throw UserError("InvalidConfig",
+                    field + ": " + std::to_string(multiplier) +
+                        " programs per SM cannot all wait at this kernel's hl.barrier() (they "
+                        "must all be on the GPU at once); use 1",
+                    facts.barrier);
 }
 
 Json check_tunable_value(const TunableFacts &tunable, const Json &value) {

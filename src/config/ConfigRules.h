@@ -132,11 +132,17 @@ void check_num_warps(const std::string &field, int64_t value);
 void check_num_stages(const std::string &field, int64_t value);
 /// The `pid_type` values in the order describe() lists them.
 const std::vector<std::string> &pid_types();
-/// A power of two up to kMaxNumSmMultiplier, and 1 unless `pid_type` is persistent.
+/// The pid types `facts`' kernel can run with: all of them, or only
+/// persistent_blocked where an hl.barrier() syncs the grid.
+std::vector<std::string> kernel_pid_types(const KernelFacts &facts);
+/// A power of two up to kMaxNumSmMultiplier, and 1 unless `pid_type` is
+/// persistent, or where an hl.barrier() needs every program resident.
 void check_num_sm_multiplier(const std::string &field, int64_t multiplier,
-                             const std::string &pid_type);
+                             const std::string &pid_type, const KernelFacts &facts);
 /// `field` is "pid_type" or "use_yz_grid"; "xyz" needs at most three grid
-/// dimensions in every grid tile call (a flattened call counts as one).
+/// dimensions in every grid tile call (a flattened call counts as one); a
+/// kernel with an hl.barrier() needs "persistent_blocked"
+/// (UserError "BarrierRequiresPersistent").
 void check_pid_type(const std::string &field, const std::string &pid_type, const KernelFacts &facts,
                     const Config &config);
 /// Whether "xyz" is legal for every flattening choice `config` makes.

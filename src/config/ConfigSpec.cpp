@@ -91,6 +91,7 @@ Config ConfigSpec::default_config() const {
     config.tiles.push_back(std::move(choice));
   }
   config.indexing = {"pointer"};
+  config.pid_type = kernel_pid_types(facts_).front();
   config.ranges.resize(facts_.loops.size());
   config.static_ranges.assign(static_range_loops(facts_).size(), false);
   config.load_eviction_policies.assign(static_cast<size_t>(facts_.policy_loads), "");
@@ -231,7 +232,8 @@ void ConfigSpec::validate(const Config &config) const {
                          config.indexing[op]);
 
   check_pid_type("pid_type", config.pid_type, facts_, config);
-  check_num_sm_multiplier("num_sm_multiplier", config.num_sm_multiplier, config.pid_type);
+  check_num_sm_multiplier("num_sm_multiplier", config.num_sm_multiplier, config.pid_type,
+                          facts_);
   check_num_warps("num_warps", config.num_warps);
   check_num_stages("num_stages", config.num_stages);
   if (config.tunables.size() != facts_.tunables.size())
@@ -509,10 +511,11 @@ Json ConfigSpec::describe() const {
   for (const auto &style : indexing_styles())
     indexing.push_back(Json(style));
   Json pid_type_names = Json::array();
-  for (const auto &type : pid_types())
+  for (const auto &type : kernel_pid_types(facts_))
     pid_type_names.push_back(Json(type));
   Json multipliers = Json::array();
-  for (int64_t multiplier = 1; multiplier <= kMaxNumSmMultiplier; multiplier *= 2)
+  int64_t most_per_sm = facts_.barrier.valid() ? 1 : kMaxNumSmMultiplier;
+  for (int64_t multiplier = 1; multiplier <= most_per_sm; multiplier *= 2)
     multipliers.push_back(Json(multiplier));
   Json warps = Json::array();
   for (int warp = 1; warp <= kMaxNumWarps; warp *= 2)
@@ -610,7 +613,7 @@ static Json random_tunable_value(const Fragment &fragment, std::mt19937_64 &rng)
 static std::string random_pid_type(const KernelFacts &facts, const Config &config,
                                    std::mt19937_64 &rng) {
   std::vector<std::string> choices;
-  for (const auto &type : pid_types())
+  for (const auto &type : kernel_pid_types(facts))
     if (type != "xyz" || allows_xyz(facts, config)) choices.push_back(type);
   return choices[std::uniform_int_distribution<size_t>(0, choices.size() - 1)(rng)];
 }
@@ -657,7 +660,7 @@ Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
 
   fit_block_limit(config);
   config.pid_type = random_pid_type(facts_, config, rng);
-  if (config.is_persistent())
+  if (config.is_persistent() && !facts_.barrier.valid())
     config.num_sm_multiplier = random_power(rng, 1, kMaxNumSmMultiplier);
   config.num_warps = static_cast<int>(random_power(rng, 1, kMaxNumWarps));
   config.num_stages = std::uniform_int_distribution<int>(1, kMaxNumStages)(rng);

@@ -67,6 +67,9 @@ struct KernelFacts {
   int atomic_ops = 0;
   /// Whether a dot (tl.dot) appears: it needs every operand dimension >= 16.
   bool has_matmul = false;
+  /// The first hl.barrier() between top-level loops (invalid when there is
+  /// none): a grid-wide sync that only persistent_blocked programs can wait at.
+  SourceSpan barrier;
   /// In registration order: the config lists them after the built-in keys.
   std::vector<TunableFacts> tunables;
 };

@@ -378,6 +378,77 @@ int Builder::reshape(int x, std::vector<Dim> dims, const SourceSpan &span) {
   return computed(std::move(n));
 }
 
+int Builder::regroup(int x, std::vector<Dim> dims, const SourceSpan &span) {
+  check_operand(x);
+  const TensorType &type = type_of(x);
+  Node n;
+  n.op = OpKind::Reshape;
+  n.regroup = true;
+  n.operands = {x};
+  n.type = {type.dtype, std::move(dims)};
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::join(int a, int b, const SourceSpan &span) {
+  check_operand(a);
+  check_operand(b);
+  const TensorType &type = type_of(a);
+  check_internal(type.dtype == type_of(b).dtype && type.dims == type_of(b).dims,
+                 "join needs two values of one type");
+  Node n;
+  n.op = OpKind::Join;
+  n.operands = {a, b};
+  n.type = type;
+  n.type.dims.push_back(Dim::constant(2));
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::split(int x, int half, const SourceSpan &span) {
+  check_operand(x);
+  const TensorType &type = type_of(x);
+  check_internal(!type.dims.empty() && type.dims.back() == Dim::constant(2) &&
+                     (half == 0 || half == 1),
+                 "split needs a last dim of size 2");
+  Node n;
+  n.op = OpKind::Split;
+  n.operands = {x};
+  n.type = type;
+  n.type.dims.pop_back();
+  n.result_index = half;
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::device_print(std::string prefix, std::vector<int> values, const SourceSpan &span) {
+  for (int v : values)
+    check_operand(v);
+  Node n;
+  n.op = OpKind::Print;
+  n.operands = std::move(values);
+  n.type = {DType::Int32, {}};
+  n.text = {std::move(prefix)};
+  n.span = span;
+  return computed(std::move(n));
+}
+
+int Builder::inline_asm(std::string assembly, std::string constraints, std::vector<int> args,
+                        TensorType type, bool pure, int pack, const SourceSpan &span) {
+  check_internal(!args.empty() && pack >= 1, "inline assembly needs arguments");
+  for (int a : args)
+    check_operand(a);
+  Node n;
+  n.op = OpKind::InlineAsm;
+  n.operands = std::move(args);
+  n.type = std::move(type);
+  n.text = {std::move(assembly), std::move(constraints)};
+  n.pure = pure;
+  n.pack = pack;
+  n.span = span;
+  return computed(std::move(n));
+}
+
 int Builder::permute(int x, std::vector<int> perm, const SourceSpan &span) {
   check_operand(x);
   const TensorType &type = type_of(x);

@@ -77,6 +77,18 @@ public:
   int random(int seed, int offsets, bool bits, const SourceSpan &span);
   /// `x` with size-1 dims inserted or removed to reach `dims`.
   int reshape(int x, std::vector<Dim> dims, const SourceSpan &span);
+  /// `x` with adjacent dims merged or split to reach `dims`, elements in
+  /// row-major order (the caller checks the sizes agree).
+  int regroup(int x, std::vector<Dim> dims, const SourceSpan &span);
+  /// `a` and `b` (of one type) side by side along a new last dim of size 2.
+  int join(int a, int b, const SourceSpan &span);
+  /// Half `half` (0 or 1) of `x` along its last dim, which has size 2.
+  int split(int x, int half, const SourceSpan &span);
+  /// Prints `prefix` and `values` from every program (tl.device_print).
+  int device_print(std::string prefix, std::vector<int> values, const SourceSpan &span);
+  /// Elementwise inline assembly over `args` (aligned to `type`'s dims), of `type`.
+  int inline_asm(std::string assembly, std::string constraints, std::vector<int> args,
+                 TensorType type, bool pure, int pack, const SourceSpan &span);
   int permute(int x, std::vector<int> perm, const SourceSpan &span);
   /// `x` with the lanes past the end of `block` replaced by `literal`.
   int mask_fill(int x, int block, std::string literal, const SourceSpan &span);

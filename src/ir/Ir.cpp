@@ -2,6 +2,7 @@
 
 #include "support/Diagnostics.h"
 
+#include <algorithm>
 #include <type_traits>
 
 namespace helion::ir {
@@ -65,8 +66,30 @@ static const char *op_name(OpKind op) {
     return "region_result";
   case OpKind::LoopIndex:
     return "loop_index";
+  case OpKind::Join:
+    return "join";
+  case OpKind::Split:
+    return "split";
+  case OpKind::Print:
+    return "print";
+  case OpKind::InlineAsm:
+    return "inline_asm";
   }
   return "?";
+}
+
+std::vector<int> regrouped_blocks(const DeviceKernel &kernel, const Node &n) {
+  std::vector<int> out;
+  if (n.op != OpKind::Reshape || !n.regroup) return out;
+  const std::vector<Dim> &from = kernel.node(n.operands.at(0)).type.dims;
+  for (const std::vector<Dim> *dims : {&from, &n.type.dims})
+    for (const Dim &d : *dims)
+      if (d.is_block() &&
+          std::count(from.begin(), from.end(), d) != std::count(n.type.dims.begin(),
+                                                                n.type.dims.end(), d) &&
+          std::find(out.begin(), out.end(), d.block) == out.end())
+        out.push_back(d.block);
+  return out;
 }
 
 static std::string type_text(const TensorType &type) {
@@ -88,7 +111,8 @@ static std::string index_text(const DeviceKernel &k, const std::vector<IndexItem
     const IndexItem &item = index[i];
     if (item.kind == IndexItem::Kind::Block)
       text += "b" + std::to_string(item.block) +
-              (item.start ? " from " + sym_to_python(item.start, SymSide::Host) : "");
+              (item.start ? " from " + sym_to_python(item.start, SymSide::Host) : "") +
+              (item.value >= 0 ? " from " + operand_text(k, item.value) : "");
     if (item.kind == IndexItem::Kind::Scalar) text += operand_text(k, item.value);
     if (item.kind == IndexItem::Kind::Gather) text += "gather %" + std::to_string(item.value);
     if (item.kind == IndexItem::Kind::NewAxis) text += "None";

@@ -114,7 +114,8 @@ enum class OpKind {
   Cast,       ///< operand 0 converted to type.dtype
   Reduce,     ///< `fn` (a ReduceFn) of operand 0 over `axis`
   Dot,        ///< operand 0 @ operand 1 (+ operand 2 as accumulator when present)
-  Reshape,    ///< operand 0 with size-1 dims inserted or removed to reach `type`
+  Reshape,    ///< operand 0 with size-1 dims inserted or removed to reach `type`, or
+              ///< (`regroup`) adjacent dims merged or split, elements in row-major order
   Permute,    ///< operand 0 with dims permuted by `perm`
   MaskFill,   ///< operand 0 with lanes past the end of `block` replaced by `number`
   CombineReduce, ///< k inputs of one shape (the first k operands) reduced over `axis` by
@@ -129,6 +130,11 @@ enum class OpKind {
   RegionArg,    ///< a carried value inside a loop's body (its value at the iteration's start)
   RegionResult, ///< a carried value after its statement (loop, if or while)
   LoopIndex,    ///< a range loop's induction variable (a scalar)
+  Join,         ///< operands 0 and 1 (one type) side by side along a new last dim of size 2
+  Split,        ///< half `result_index` of operand 0 along its last dim (of size 2)
+  Print,        ///< prints `text[0]` then the operands (hl.device_print); its value is unused
+  InlineAsm,    ///< assembly `text[0]` with constraints `text[1]` over the operands,
+                ///< elementwise (hl.inline_asm_elementwise); `pure`, `pack`
 };
 
 /// The function a Unary, Binary or Reduce node applies.
@@ -144,6 +150,9 @@ struct IndexItem {
   SymInt start;
   /// Scalar: node id of the scalar index; Gather: node id of an integer
   /// tensor of indices, whose dims become the access's dims at this position.
+  /// Block: -1, or the int scalar node of a first element computed on the
+  /// device (`x[:, a:a + n]`, `a` from device values; then `start` is null),
+  /// the lanes outside the dimension masked.
   int value = -1;
 };
 
@@ -169,9 +178,14 @@ struct Node {
   int axis = -1;      ///< Reduce, CombineReduce, Scan
   bool keepdim = false;
   int combine = -1;     ///< CombineReduce, Scan: the DeviceKernel's combine function
-  int result_index = 0; ///< CombineReduce, Scan: which of the combine function's results
+  int result_index = 0; ///< CombineReduce, Scan: which of the combine function's results;
+                        ///< Split: which half
   bool reverse = false; ///< Scan: from the end of the axis towards its start
   std::vector<int> perm; ///< Permute
+  bool regroup = false;  ///< Reshape: dims merged or split, not only size-1 ones moved
+  std::vector<std::string> text; ///< Print: the prefix; InlineAsm: assembly, constraints
+  bool pure = true;              ///< InlineAsm: no side effects
+  int pack = 1;                  ///< InlineAsm: elements each instance processes
   std::string name_hint;
   SourceSpan span;
 
@@ -237,6 +251,10 @@ struct CombineFn {
 struct RootLoop {
   int grid_call = -1;
   std::vector<Stmt> body;
+  /// The hl.barrier() before it, if any (valid span): it starts once every
+  /// program has finished the loops before it (persistent_blocked programs
+  /// wait for each other).
+  SourceSpan barrier_before;
 };
 
 /// A size relation the compiler relies on but cannot prove for every
@@ -286,6 +304,11 @@ template <typename Visit> void for_each_region(const Stmt &stmt, Visit visit) {
   visit(stmt.body);
   visit(stmt.orelse);
 }
+
+/// The blocks a Reshape that merges or splits dims (`n.regroup`) folds into
+/// or out of others: those whose dim does not pass through unchanged. Empty
+/// for every other node.
+std::vector<int> regrouped_blocks(const DeviceKernel &kernel, const Node &n);
 
 /// Readable text of the kernel's IR, one statement per line.
 std::string dump(const DeviceKernel &kernel);

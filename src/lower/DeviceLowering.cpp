@@ -130,28 +130,37 @@ private:
     device_env_.clear();
     cx_.set_statement(loop.span);
     int call = make_tile_call(*loop.test, *loop.targets[0], /*is_grid=*/true);
-    kernel_.roots.push_back({call, {}});
+    size_t index = kernel_.roots.size();
+    SourceSpan barrier;
+    if (index < program_.barrier_before.size() && program_.barrier_before[index])
+      barrier = program_.barrier_before[index]->span;
+    kernel_.roots.push_back({call, {}, barrier});
     cx_.set_block(&kernel_.roots.back().body);
     open_blocks_ = kernel_.tile_calls[call].blocks;
     bind_loop_target(*loop.targets[0], call);
     lower_block(loop.body);
   }
 
-  /// The loops of one kernel run at the same time: one may not touch a
-  /// tensor an earlier one writes.
+  /// The loops of one kernel run at the same time unless an hl.barrier()
+  /// separates them: one may not touch a tensor an earlier one writes
+  /// without a barrier in between.
   void check_loop_independence() const {
     std::vector<std::set<int>> written(kernel_.roots.size()), touched(kernel_.roots.size());
     for (size_t r = 0; r < kernel_.roots.size(); ++r)
       collect_tensors(kernel_.roots[r].body, written[r], touched[r]);
-    for (size_t later = 1; later < kernel_.roots.size(); ++later)
-      for (size_t earlier = 0; earlier < later; ++earlier)
+    size_t after_barrier = 0; // the first loop the later one runs at the same time as
+    for (size_t later = 1; later < kernel_.roots.size(); ++later) {
+      if (kernel_.roots[later].barrier_before.valid()) after_barrier = later;
+      for (size_t earlier = after_barrier; earlier < later; ++earlier)
         for (int t : written[earlier])
           if (touched[later].count(t))
             throw UserError("LoopDependencyError",
                             "this device loop uses '" + kernel_.tensors[t].name +
                                 "', which an earlier device loop of the kernel writes; the loops "
-                                "run at the same time, so write this loop as a second kernel",
+                                "run at the same time, so put hl.barrier() between them (or "
+                                "write this loop as a second kernel)",
                             program_.grid_loops[later]->span);
+    }
   }
 
   void collect_tensors(const std::vector<Stmt> &body, std::set<int> &written,
@@ -194,14 +203,15 @@ private:
     Operand callable = resolve_callable(callee, span);
     const ForeignCallable *foreign =
         callable.callable_path.empty() ? nullptr : &foreign_.at(callable.callable_path);
-    std::vector<std::string> params = callable.lambda ? callable.lambda->params
-                                                      : parameter_names(*callable.function);
     std::map<std::string, Operand> env;
     if (foreign)
       env = foreign->scope; // what it captured, read from it at launch
     else if (callable.lambda)
       env = device_env_; // a lambda in the kernel sees its variables
-    bind_parameters(params, callable, args, keywords, env, span);
+    std::string shown = foreign           ? foreign->shown
+                        : callable.function ? "helper function '" + callable.function->name + "'"
+                                            : "the lambda";
+    bind_parameters(callable, shown, args, keywords, env, span);
     auto saved_env = std::move(device_env_);
     // Host expressions in a callable argument's body (`bias.size(0)`) read
     // what it captured and its host-valued parameters.
@@ -232,8 +242,6 @@ private:
       if ((!callable.function && !foreign) || restore.other_source) throw;
       // Spans inside another source would point into the kernel's: name the
       // helper and show the call instead.
-      std::string shown =
-          foreign ? foreign->shown : "helper function '" + callable.function->name + "'";
       throw UserError(e.kind(), "in " + shown + ": " + e.what(), span);
     }
   }
@@ -370,48 +378,81 @@ private:
     return false;
   }
 
-  static std::vector<std::string> parameter_names(const ast::Stmt &def) {
-    std::vector<std::string> names;
-    for (const auto &a : def.args.posonlyargs)
-      names.push_back(a.name);
-    for (const auto &a : def.args.args)
-      names.push_back(a.name);
-    return names;
+  static const ast::Arguments &arguments_of(const Operand &callable) {
+    return callable.lambda ? *callable.lambda->arguments : callable.function->args;
   }
 
-  void bind_parameters(const std::vector<std::string> &params, const Operand &callable,
+  /// Binds a call's arguments to the callee's parameters as Python does:
+  /// positional ones in order (extra ones into a `*args` tuple), keywords by
+  /// name (unknown ones into a `**kwargs` dict), then defaults.
+  void bind_parameters(const Operand &callable, const std::string &shown,
                        const std::vector<Operand> &args,
                        const std::vector<std::pair<std::string, Operand>> &keywords,
                        std::map<std::string, Operand> &env, const SourceSpan &span) {
-    if (callable.function && (callable.function->args.vararg || callable.function->args.kwarg ||
-                              !callable.function->args.kwonlyargs.empty()))
-      throw UserError("UnsupportedSyntax",
-                      "a helper function called on the device takes plain parameters only "
-                      "(no *args, **kwargs or keyword-only ones)",
-                      span);
-    if (args.size() > params.size())
-      throw UserError("TypeError",
-                      "the function takes " + std::to_string(params.size()) +
-                          " arguments but was given " + std::to_string(args.size()),
-                      span);
-    std::vector<std::optional<Operand>> bound(params.size());
-    for (size_t i = 0; i < args.size(); ++i)
-      bound[i] = args[i];
+    const ast::Arguments &a = arguments_of(callable);
+    std::vector<const ast::Arg *> positional;
+    for (const auto *list : {&a.posonlyargs, &a.args})
+      for (const ast::Arg &arg : *list)
+        positional.push_back(&arg);
+    const size_t n = positional.size();
+    Operand rest;
+    rest.kind = Operand::Kind::Tuple;
+    Operand extra;
+    extra.kind = Operand::Kind::Dict;
+    std::vector<std::optional<Operand>> bound(n), bound_kw(a.kwonlyargs.size());
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (i < n)
+        bound[i] = args[i];
+      else if (a.vararg)
+        rest.elements.push_back(args[i]);
+      else
+        throw UserError("TypeError",
+                        shown + " takes " + std::to_string(n) +
+                            " positional arguments but was given " + std::to_string(args.size()),
+                        span);
+    }
     for (const auto &[name, value] : keywords) {
-      auto it = std::find(params.begin(), params.end(), name);
-      if (it == params.end() || bound[it - params.begin()])
-        throw UserError("TypeError", "unexpected or repeated argument '" + name + "'", span);
-      bound[it - params.begin()] = value;
+      std::optional<Operand> *slot = nullptr;
+      for (size_t i = a.posonlyargs.size(); i < n; ++i)
+        if (positional[i]->name == name) slot = &bound[i];
+      for (size_t i = 0; i < a.kwonlyargs.size(); ++i)
+        if (a.kwonlyargs[i].name == name) slot = &bound_kw[i];
+      bool repeated = slot ? slot->has_value()
+                           : std::find(extra.keys.begin(), extra.keys.end(), name) !=
+                                 extra.keys.end();
+      if (repeated)
+        throw UserError("TypeError", shown + " got several values for argument '" + name + "'",
+                        span);
+      if (slot) {
+        *slot = value;
+      } else if (a.kwarg) {
+        extra.keys.push_back(name);
+        extra.elements.push_back(value);
+      } else {
+        throw UserError("TypeError", shown + " has no parameter named '" + name + "'", span);
+      }
     }
-    size_t defaults = callable.function ? callable.function->args.defaults.size() : 0;
-    for (size_t i = 0; i < params.size(); ++i) {
-      if (!bound[i] && i + defaults >= params.size())
-        bound[i] = Operand::of_host(
-            host_.eval(*callable.function->args.defaults[i + defaults - params.size()]));
+    const size_t first_default = n - a.defaults.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (!bound[i] && i >= first_default)
+        bound[i] = Operand::of_host(host_.eval(*a.defaults[i - first_default]));
       if (!bound[i])
-        throw UserError("TypeError", "missing argument '" + params[i] + "'", span);
-      env[params[i]] = *bound[i];
+        throw UserError("TypeError", shown + " is missing argument '" + positional[i]->name + "'",
+                        span);
+      env[positional[i]->name] = *bound[i];
     }
+    for (size_t i = 0; i < a.kwonlyargs.size(); ++i) {
+      if (!bound_kw[i] && i < a.kw_defaults.size() && a.kw_defaults[i])
+        bound_kw[i] = Operand::of_host(host_.eval(*a.kw_defaults[i]));
+      if (!bound_kw[i])
+        throw UserError("TypeError",
+                        shown + " is missing keyword-only argument '" + a.kwonlyargs[i].name +
+                            "'",
+                        span);
+      env[a.kwonlyargs[i].name] = *bound_kw[i];
+    }
+    if (a.vararg) env[a.vararg->name] = std::move(rest);
+    if (a.kwarg) env[a.kwarg->name] = std::move(extra);
   }
 
   /// A helper's statements, its value the final `return`'s.
@@ -630,7 +671,8 @@ private:
     case Operand::Kind::Callable:
       return a.lambda == b.lambda && a.function == b.function;
     case Operand::Kind::Tuple:
-      if (a.elements.size() != b.elements.size()) return false;
+    case Operand::Kind::Dict:
+      if (a.elements.size() != b.elements.size() || a.keys != b.keys) return false;
       for (size_t i = 0; i < a.elements.size(); ++i)
         if (!same_operand(a.elements[i], b.elements[i])) return false;
       return true;
@@ -643,9 +685,12 @@ private:
   /// lowered once per value, with the loop variable bound to it.
   bool lower_unrolled_loop(const ast::Stmt &s) {
     std::vector<Operand> values;
+    auto named = s.test->kind == EK::Name ? device_env_.find(s.test->id) : device_env_.end();
     if (s.test->kind == EK::Tuple || s.test->kind == EK::List) {
       Operand items = lower_expr(*s.test);
       values = items.elements;
+    } else if (named != device_env_.end() && named->second.kind == Operand::Kind::Tuple) {
+      values = named->second.elements; // a tuple built on the device, or a helper's *args
     } else if (s.test->kind == EK::Call) {
       Operand callee = lower_expr(*s.test->func);
       if (!callee.is_host(HostValue::Kind::Function) || callee.host->text != "hl.static_range")
@@ -1108,19 +1153,27 @@ private:
         if (e.extra)
           throw UserError("UnsupportedSyntax",
                           "slices with a step are not supported on the device; use `a:b`", e.span);
-        auto bound = [&](const ast::ExprPtr &b) -> SymInt {
+        auto bound = [&](const ast::ExprPtr &b, int &node) -> SymInt {
           if (!b) return nullptr;
           Operand value = lower_expr(*b);
+          // A bound computed on the device (`tile.begin * 2`, a loaded offset).
+          if (value.kind == Operand::Kind::Tensor && cx_.type_of(value.node).dims.empty() &&
+              is_integral(cx_.type_of(value.node).dtype) &&
+              cx_.type_of(value.node).dtype != DType::Bool) {
+            node = value.node;
+            return nullptr;
+          }
           if (!value.is_host(HostValue::Kind::Int))
             throw UserError("UnsupportedSyntax",
                             "slice bounds on the device are ints or sizes known to the host (e.g. "
-                            "x[tile, :n] or x[tile, k:]); for a range computed in the kernel use "
+                            "x[tile, :n] or x[tile, k:]) or int scalars computed on the device "
+                            "(x[tile, a:a + n]); for a range of varying length use "
                             "hl.tile(begin, end)",
                             b->span);
           return value.host->sym;
         };
-        o.slice_begin = bound(e.left);
-        o.slice_end = bound(e.right);
+        o.slice_begin = bound(e.left, o.slice_begin_node);
+        o.slice_end = bound(e.right, o.slice_end_node);
         items.push_back(o);
         return;
       }
@@ -1187,6 +1240,19 @@ private:
                           std::to_string(size),
                       index.span);
     return tuple.elements[at];
+  }
+
+  /// `kwargs["name"]` of what a `**kwargs` parameter collected.
+  Operand dict_item(const Operand &dict, const ast::Expr &index) {
+    Operand key = lower_expr(index);
+    if (!key.is_host(HostValue::Kind::String))
+      throw UserError("InvalidSequenceSubscription",
+                      "a **kwargs dict on the device is indexed by a string known when compiling",
+                      index.span);
+    for (size_t i = 0; i < dict.keys.size(); ++i)
+      if (dict.keys[i] == key.host->text) return dict.elements[i];
+    throw UserError("InvalidSequenceSubscription",
+                    "the call passed no keyword argument '" + key.host->text + "'", index.span);
   }
 
   Operand lower_name(const ast::Expr &e) {
@@ -1269,15 +1335,45 @@ private:
     EvaluatedArgs out;
     out.positional = std::move(receiver);
     for (const auto &a : call.elts) {
-      if (a->kind == EK::Starred)
-        throw UserError("UnsupportedSyntax", "*args in a device call is not supported", a->span);
-      out.positional.push_back(lower_expr(*a));
+      if (a->kind != EK::Starred) {
+        out.positional.push_back(lower_expr(*a));
+        continue;
+      }
+      // f(*args): the items of a tuple known when compiling.
+      Operand items = lower_expr(*a->value);
+      if (items.kind == Operand::Kind::Tuple)
+        out.positional.insert(out.positional.end(), items.elements.begin(), items.elements.end());
+      else if (items.is_host(HostValue::Kind::Tuple))
+        for (const HostValuePtr &item : items.host->elements)
+          out.positional.push_back(Operand::of_host(item));
+      else
+        throw UserError("StarredArgsNotSupportedOnDevice",
+                        "*x in a device call unpacks a tuple or list (a helper's *args "
+                        "parameter); pass the arguments one by one",
+                        a->span);
     }
     for (const ast::Keyword &kw : call.keywords) {
-      if (kw.arg.empty())
-        throw UserError("UnsupportedSyntax", "**kwargs in a device call is not supported", kw.span);
-      out.keywords.emplace_back(kw.arg, lower_expr(*kw.value));
+      if (!kw.arg.empty()) {
+        out.keywords.emplace_back(kw.arg, lower_expr(*kw.value));
+        continue;
+      }
+      // f(**kwargs): what a helper's **kwargs parameter collected.
+      Operand items = lower_expr(*kw.value);
+      if (items.kind != Operand::Kind::Dict)
+        throw UserError("StarredArgsNotSupportedOnDevice",
+                        "**x in a device call unpacks a helper's **kwargs parameter only; pass "
+                        "the arguments by name",
+                        kw.span);
+      for (size_t i = 0; i < items.keys.size(); ++i)
+        out.keywords.emplace_back(items.keys[i], items.elements[i]);
     }
+    for (size_t i = 0; i < out.keywords.size(); ++i)
+      for (size_t j = 0; j < i; ++j)
+        if (out.keywords[i].first == out.keywords[j].first)
+          throw UserError("TypeError",
+                          "the call passes keyword argument '" + out.keywords[i].first +
+                              "' twice",
+                          call.span);
     return out;
   }
 
@@ -1333,6 +1429,11 @@ private:
                       (fragment ? fn.substr(9) : fn) +
                           " belongs in host code, before the device loop; bind its result to a "
                           "name there and use the name inside",
+                      span);
+    if (fn == "hl.barrier")
+      throw UserError("BarrierOnlyAllowedAtTopLevel",
+                      "hl.barrier() synchronizes the whole grid between two top-level device "
+                      "loops; call it in host code, between the loops, not inside one",
                       span);
     if (!entry) {
       std::string shown = fn.rfind("tensor.", 0) == 0 ? "Tensor." + fn.substr(7) : fn;
@@ -1411,6 +1512,7 @@ private:
       if (base.kind == Operand::Kind::Host && base.host->kind == HostValue::Kind::Tuple)
         return Operand::of_host(host_.eval(e));
       if (base.kind == Operand::Kind::Tuple) return tuple_item(base, *e.slice);
+      if (base.kind == Operand::Kind::Dict) return dict_item(base, *e.slice);
       return lower_subscript_load(cx_, base, lower_index(*e.slice), e.span);
     }
     case EK::BinOp: {

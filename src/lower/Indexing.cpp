@@ -90,6 +90,46 @@ SymInt clamped(const SymInt &bound, const SymInt &size) {
   return bound;
 }
 
+/// Whether nodes `a` and `b` compute the same value: the same node, or the
+/// same pure operation of the same operands (literals and host values by value).
+bool same_value(const ir::DeviceKernel &k, int a, int b, int depth = 0) {
+  if (a == b) return true;
+  if (depth > 32) return false;
+  const ir::Node &x = k.node(a), &y = k.node(b);
+  if (x.op != y.op || x.type.dtype != y.type.dtype || x.operands.size() != y.operands.size())
+    return false;
+  switch (x.op) {
+  case ir::OpKind::Constant:
+    return x.number == y.number;
+  case ir::OpKind::HostScalar:
+    return x.scalar == y.scalar && (x.sym ? y.sym && sym_equal(x.sym, y.sym) : !y.sym);
+  case ir::OpKind::TileBegin:
+  case ir::OpKind::TileEnd:
+  case ir::OpKind::TileSize:
+    return x.block == y.block;
+  case ir::OpKind::Unary:
+  case ir::OpKind::Binary:
+  case ir::OpKind::Cast:
+    if (x.fn != y.fn) return false;
+    for (size_t i = 0; i < x.operands.size(); ++i)
+      if (!same_value(k, x.operands[i], y.operands[i], depth + 1)) return false;
+    return true;
+  default:
+    return false; // loads and carried values may differ
+  }
+}
+
+/// `end - begin` for slice bounds computed on the device, where `end` is
+/// `begin + n` with `n` known when compiling.
+SymInt device_slice_length(const ir::DeviceKernel &k, int begin, int end) {
+  const ir::Node &e = k.node(end);
+  if (e.op != ir::OpKind::Binary || e.binary_fn() != ir::BinaryFn::Add) return nullptr;
+  for (int side = 0; side < 2; ++side)
+    if (same_value(k, e.operands[side], begin))
+      if (SymInt n = host_int_of(k.node(e.operands[1 - side]))) return n;
+  return nullptr;
+}
+
 ResolvedIndex resolve_index(LoweringContext &cx, const ir::TensorParam &tensor,
                             std::vector<Operand> index, const SourceSpan &span,
                             bool user_masked = false) {
@@ -124,6 +164,25 @@ ResolvedIndex resolve_index(LoweringContext &cx, const ir::TensorParam &tensor,
       out.dims.push_back(Dim::of_block(o.block));
       break;
     case Operand::Kind::Slice: {
+      if (o.slice_begin_node >= 0 || o.slice_end_node >= 0) {
+        // `a:a + n` with `a` computed on the device: n elements from a on,
+        // those outside the dimension masked.
+        SymInt length = o.slice_begin_node >= 0 && o.slice_end_node >= 0
+                            ? device_slice_length(cx.kernel(), o.slice_begin_node,
+                                                  o.slice_end_node)
+                            : nullptr;
+        auto constant = length ? sym_constant(length) : std::nullopt;
+        if (!length || (constant && *constant <= 0))
+          throw UserError("UnsupportedSyntax",
+                          "a slice whose bounds are computed on the device reads a length known "
+                          "when compiling: write x[..., a:a + n] with the same `a` in both "
+                          "bounds and `n` a positive int or size known to the host",
+                          span);
+        item.block = cx.reduction_block(length, span);
+        item.value = o.slice_begin_node;
+        out.dims.push_back(Dim::of_block(item.block));
+        break;
+      }
       // `a:b` reads b - a elements from a on, clamped to the dimension as Python does.
       const SymInt &size = tensor.sizes[dim];
       SymInt end = o.slice_end ? sym_min(clamped(o.slice_end, size), size) : size;
@@ -255,6 +314,28 @@ Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
       cx.build().load(param, resolved.items, resolved.dims, extra_mask, span, eviction_policy));
 }
 
+/// `value` with each constant dim of size c (torch.stack's, hl.join's) that
+/// stands where `target` has a whole dimension of exactly c elements (`:`
+/// over a dim of size c, c a power of two) taking that dimension's name, so
+/// `out[tile, :] = torch.stack([a, b], dim=1)` stores both halves.
+int as_whole_dims(LoweringContext &cx, int value, const std::vector<Dim> &target,
+                  const SourceSpan &span) {
+  std::vector<Dim> dims = cx.type_of(value).dims;
+  if (dims.size() != target.size()) return value;
+  bool renamed = false;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i].is_block() || dims[i].size <= 1 || !target[i].is_block()) continue;
+    const ir::BlockInfo &b = cx.kernel().block(target[i].block);
+    auto extent = sym_constant(b.extent());
+    bool power_of_two = (dims[i].size & (dims[i].size - 1)) == 0;
+    if (b.kind != ir::BlockInfo::Kind::Reduction || extent != dims[i].size || !power_of_two)
+      continue;
+    dims[i] = target[i];
+    renamed = true;
+  }
+  return renamed ? cx.build().regroup(value, dims, span) : value;
+}
+
 void lower_subscript_store(LoweringContext &cx, const Operand &base,
                            const std::vector<Operand> &index, const Operand &value,
                            const SourceSpan &span, std::optional<ir::AtomicFn> atomic,
@@ -267,7 +348,7 @@ void lower_subscript_store(LoweringContext &cx, const Operand &base,
   int param = tensor_param(cx, base, span);
   ResolvedIndex resolved =
       resolve_index(cx, cx.kernel().tensors[param], index, span, extra_mask >= 0);
-  int stored = cx.to_node(value, span);
+  int stored = as_whole_dims(cx, cx.to_node(value, span), resolved.dims, span);
   ir::TensorType target{cx.kernel().tensors[param].dtype, resolved.dims};
   std::vector<Dim> shape = cx.broadcast(cx.type_of(stored), target, span);
   if (shape != resolved.dims)

@@ -25,6 +25,7 @@ struct Operand {
     Host,    ///< a host value (`host`) read by device code, bound to `host_name`
     Tile,    ///< a tile loop variable (`block`)
     Tuple,   ///< `elements`
+    Dict,    ///< `elements` by `keys`: what a `**kwargs` parameter collects
     Slice,    ///< a full slice `:`
     NewAxis,  ///< None in a subscript
     Callable, ///< a function the device code calls or passes: `lambda` or `def`
@@ -35,8 +36,12 @@ struct Operand {
   std::string host_name;
   int block = -1;
   std::vector<Operand> elements;
+  std::vector<std::string> keys; ///< Dict: the key of each of `elements`
   /// Slice: the bounds of `a:b` (null where left out).
   SymInt slice_begin, slice_end;
+  /// Slice: bounds computed on the device (int scalar nodes), else -1; the
+  /// SymInt of such a bound is null.
+  int slice_begin_node = -1, slice_end_node = -1;
   /// Callable: a lambda in the kernel, or a module-level function (`def`).
   const ast::Expr *lambda = nullptr;
   const ast::Stmt *function = nullptr;
@@ -128,6 +133,7 @@ void register_indexing(LoweringRegistry &r);
 void register_tiles(LoweringRegistry &r);
 void register_combine(LoweringRegistry &r);
 void register_random(LoweringRegistry &r);
+void register_escapes(LoweringRegistry &r);
 
 /// `tile.<attr>` of the tile over `block`: index, begin, end, block_size, id, count.
 Operand tile_attribute(LoweringContext &cx, int block, const std::string &attr,
@@ -207,11 +213,11 @@ public:
   /// -1 when no jagged tile is among them. InvalidJaggedTileUsage when a
   /// jagged tile comes without the tiles of its parent.
   int jagged_mask(const std::vector<ir::Dim> &dims, const SourceSpan &span);
-
-private:
   /// `node`'s dims (tiles among `dims`) placed where they stand in `dims`,
   /// size 1 elsewhere.
   int align_to(int node, const std::vector<ir::Dim> &dims, const SourceSpan &span);
+
+private:
 
   ir::DeviceKernel &kernel_;
   ir::Builder builder_;

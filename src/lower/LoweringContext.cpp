@@ -57,6 +57,7 @@ const LoweringRegistry &LoweringRegistry::instance() {
     register_tiles(r);
     register_combine(r);
     register_random(r);
+    register_escapes(r);
     return r;
   }();
   return registry;

@@ -140,6 +140,21 @@ int binary_op(LoweringContext &cx, ir::BinaryFn fn, const Operand &a, const Oper
   return cx.build().binary(fn, cx.cast(x, dtype, span), cx.cast(y, dtype, span), span);
 }
 
+/// The int a leaf node holds when compiling (a literal or a host size), if any.
+SymInt host_int_of(const ir::Node &n) {
+  if (!is_integral(n.type.dtype)) return nullptr;
+  if (n.op == ir::OpKind::HostScalar && n.sym) return n.sym;
+  if (n.op == ir::OpKind::Constant) {
+    try {
+      size_t used = 0;
+      int64_t value = std::stoll(n.number, &used);
+      if (used == n.number.size()) return sym_const(value);
+    } catch (const std::exception &) {
+    }
+  }
+  return nullptr;
+}
+
 int where_op(LoweringContext &cx, const Operand &cond, const Operand &a, const Operand &b,
              const SourceSpan &span) {
   int c = cx.cast(cx.to_node(cond, span), DType::Bool, span);

@@ -20,6 +20,8 @@ std::optional<double> number_of(const Operand &o);
 bool flag_arg(const Operand &o, bool fallback, const SourceSpan &span);
 /// The entries of a tuple or list operand; the operand itself otherwise.
 std::vector<Operand> items_of(const Operand &o);
+/// The int a leaf node holds when compiling (an int literal or a host size), if any.
+SymInt host_int_of(const ir::Node &n);
 /// `axis` counted from the end when negative; RankMismatch when out of range.
 int normalize_axis(int64_t axis, int rank, const SourceSpan &span);
 /// The call's `input` parameter as a node.

@@ -43,6 +43,24 @@ enum class ExprKind {
   JoinedStr,
 };
 
+/// A parameter of a function definition or a lambda (a lambda's have no
+/// annotation).
+struct Arg {
+  std::string name;
+  ExprPtr annotation; ///< may be null
+  SourceSpan span;
+};
+
+struct Arguments {
+  std::vector<Arg> posonlyargs;
+  std::vector<Arg> args;
+  std::vector<ExprPtr> defaults; ///< defaults of the last len(defaults) positional args
+  std::unique_ptr<Arg> vararg;   ///< *args
+  std::vector<Arg> kwonlyargs;
+  std::vector<ExprPtr> kw_defaults; ///< one per kwonly arg, null where none
+  std::unique_ptr<Arg> kwarg;       ///< **kwargs
+};
+
 enum class ConstantKind { None, Bool, Int, Float, String, Ellipsis };
 
 struct Constant {
@@ -90,7 +108,9 @@ struct Expr {
   std::vector<std::string> ops;     ///< Compare operators
   std::vector<ExprPtr> comparators; ///< Compare right-hand operands
   std::vector<Keyword> keywords;    ///< Call keywords
-  std::vector<std::string> params;  ///< Lambda parameter names
+  /// Lambda: its parameters. The parser refuses defaults in a lambda, so
+  /// every subexpression of a lambda stays in the fields above.
+  std::unique_ptr<Arguments> arguments;
 
   explicit Expr(ExprKind k, SourceSpan s = {}) : kind(k), span(s) {}
 };
@@ -109,22 +129,6 @@ enum class StmtKind {
   Break,
   Continue,
   FunctionDef,
-};
-
-struct Arg {
-  std::string name;
-  ExprPtr annotation; ///< may be null
-  SourceSpan span;
-};
-
-struct Arguments {
-  std::vector<Arg> posonlyargs;
-  std::vector<Arg> args;
-  std::vector<ExprPtr> defaults; ///< defaults of the last len(defaults) positional args
-  std::unique_ptr<Arg> vararg;   ///< *args
-  std::vector<Arg> kwonlyargs;
-  std::vector<ExprPtr> kw_defaults; ///< one per kwonly arg, null where none
-  std::unique_ptr<Arg> kwarg;       ///< **kwargs
 };
 
 struct Stmt {

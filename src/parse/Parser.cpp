@@ -279,8 +279,8 @@ private:
   StmtPtr parse_function_def();
   void parse_else_block(Stmt &stmt);
   std::vector<StmtPtr> parse_block(const std::string &owner, int owner_line);
-  void parse_parameters(ast::Arguments &args);
-  ast::Arg parse_parameter();
+  void parse_parameters(ast::Arguments &args, TokenKind end);
+  ast::Arg parse_parameter(bool annotated);
 
   // Targets of assignments and for loops.
   ExprPtr parse_target_list();
@@ -642,7 +642,7 @@ StmtPtr Parser::parse_function_def() {
   stmt->decorators = std::move(decorators);
   stmt->name = expect(TokenKind::Name).text;
   expect(TokenKind::LParen);
-  parse_parameters(stmt->args);
+  parse_parameters(stmt->args, TokenKind::RParen);
   expect(TokenKind::RParen);
   if (eat(TokenKind::Arrow)) stmt->returns = parse_expression();
   expect(TokenKind::Colon);
@@ -651,9 +651,12 @@ StmtPtr Parser::parse_function_def() {
   return stmt;
 }
 
-/// Stands after the opening parenthesis; stops at the closing one.
+/// Stands after a def's opening parenthesis or after `lambda`; stops at `end`
+/// (the closing parenthesis, or a lambda's colon, whose parameters take no
+/// annotations).
 /// https://docs.python.org/3/reference/compound_stmts.html#function-definitions
-void Parser::parse_parameters(ast::Arguments &args) {
+void Parser::parse_parameters(ast::Arguments &args, TokenKind end) {
+  bool annotated = end == TokenKind::RParen;
   std::set<std::string> names;
   auto check_duplicate = [&](const ast::Arg &arg) {
     if (!names.insert(arg.name).second)
@@ -662,7 +665,7 @@ void Parser::parse_parameters(ast::Arguments &args) {
   bool seen_slash = false;
   bool seen_star = false;
   bool bare_star = false;
-  while (!at(TokenKind::RParen)) {
+  while (!at(end)) {
     const Token &token = peek();
     if (token.kind == TokenKind::Slash) {
       if (seen_slash) fail("/ may appear only once", token.span);
@@ -677,7 +680,7 @@ void Parser::parse_parameters(ast::Arguments &args) {
       advance();
       seen_star = true;
       if (at(TokenKind::Name)) {
-        args.vararg = std::make_unique<ast::Arg>(parse_parameter());
+        args.vararg = std::make_unique<ast::Arg>(parse_parameter(annotated));
         check_duplicate(*args.vararg);
       } else {
         bare_star = true;
@@ -685,13 +688,13 @@ void Parser::parse_parameters(ast::Arguments &args) {
       }
     } else if (token.kind == TokenKind::DoubleStar) {
       advance();
-      args.kwarg = std::make_unique<ast::Arg>(parse_parameter());
+      args.kwarg = std::make_unique<ast::Arg>(parse_parameter(annotated));
       check_duplicate(*args.kwarg);
       eat(TokenKind::Comma);
-      if (!at(TokenKind::RParen)) fail("arguments cannot follow var-keyword argument", peek().span);
+      if (!at(end)) fail("arguments cannot follow var-keyword argument", peek().span);
       break;
     } else {
-      ast::Arg arg = parse_parameter();
+      ast::Arg arg = parse_parameter(annotated);
       check_duplicate(arg);
       ExprPtr default_value;
       if (eat(TokenKind::Equal)) default_value = parse_expression();
@@ -711,12 +714,12 @@ void Parser::parse_parameters(ast::Arguments &args) {
   if (bare_star) fail("named arguments must follow bare *", peek().span);
 }
 
-/// param: NAME [':' expression]
-ast::Arg Parser::parse_parameter() {
+/// param: NAME [':' expression] (a lambda's: NAME)
+ast::Arg Parser::parse_parameter(bool annotated) {
   const Token &start = expect(TokenKind::Name);
   ast::Arg arg;
   arg.name = start.text;
-  if (eat(TokenKind::Colon)) arg.annotation = parse_expression();
+  if (annotated && eat(TokenKind::Colon)) arg.annotation = parse_expression();
   arg.span = span_from(start);
   return arg;
 }
@@ -836,22 +839,28 @@ ExprPtr Parser::parse_expression() {
   return ifexp;
 }
 
-/// lambdef: 'lambda' [NAME (',' NAME)* [',']] ':' expression
-/// The tree keeps only parameter names, so anything richer is rejected.
+/// lambdef: 'lambda' [lambda_params] ':' expression, the parameters as a
+/// def's without annotations. Defaults are refused: the tree keeps a
+/// lambda's subexpressions in its body only.
 ExprPtr Parser::parse_lambda() {
   const Token &start = advance();
   auto lambda = make_expr(ExprKind::Lambda, {});
-  std::set<std::string> names;
-  while (at(TokenKind::Name)) {
-    const Token &name = advance();
-    if (!names.insert(name.text).second)
-      fail("duplicate argument '" + name.text + "' in function definition", name.span);
-    lambda->params.push_back(name.text);
-    if (!eat(TokenKind::Comma)) break;
+  lambda->arguments = std::make_unique<ast::Arguments>();
+  const size_t first = pos_;
+  parse_parameters(*lambda->arguments, TokenKind::Colon);
+  const ast::Arguments &args = *lambda->arguments;
+  bool has_default = !args.defaults.empty();
+  for (const ExprPtr &d : args.kw_defaults)
+    has_default = has_default || d != nullptr;
+  if (has_default) {
+    SourceSpan at = peek().span;
+    for (size_t i = first; i < pos_; ++i)
+      if (tokens_[i].kind == TokenKind::Equal) {
+        at = tokens_[i].span;
+        break;
+      }
+    unsupported("a default value of a lambda parameter", at);
   }
-  if (at(TokenKind::Star) || at(TokenKind::DoubleStar) || at(TokenKind::Slash) ||
-      at(TokenKind::Equal))
-    unsupported("lambda parameter other than a plain name", peek().span);
   expect(TokenKind::Colon);
   lambda->value = parse_expression();
   lambda->span = span_from(start);

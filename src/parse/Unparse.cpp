@@ -291,10 +291,8 @@ std::string Unparser::expr_text(const Expr &e, int &precedence) {
     return "*" + expr(*e.value, kBitOr);
   case ExprKind::Lambda: {
     precedence = kTest;
-    std::string params;
-    for (const std::string &param : e.params)
-      params += (params.empty() ? " " : ", ") + param;
-    return "lambda" + params + ": " + expr(*e.value, kTest);
+    std::string params = arguments_text(*e.arguments);
+    return "lambda" + (params.empty() ? "" : " " + params) + ": " + expr(*e.value, kTest);
   }
   case ExprKind::JoinedStr:
     return e.constant.spelling;
@@ -582,13 +580,10 @@ void Dumper::expr(int depth, const std::string &label, const Expr *e) {
   case ExprKind::Starred:
     line(depth, label, "Starred", span);
     return child("value", e->value);
-  case ExprKind::Lambda: {
-    std::string params;
-    for (const std::string &param : e->params)
-      params += (params.empty() ? "" : ",") + dump_quote(param);
-    line(depth, label, "Lambda", span, " params=[" + params + "]");
+  case ExprKind::Lambda:
+    line(depth, label, "Lambda", span);
+    arguments(d, *e->arguments);
     return child("body", e->value);
-  }
   case ExprKind::JoinedStr:
     // Only the fields: the literal text is kept as written, not decoded.
     line(depth, label, "JoinedStr", span);

@@ -114,7 +114,8 @@ private:
 
   void check_index(const std::vector<IndexItem> &index) {
     for (const IndexItem &item : index)
-      if (item.kind == IndexItem::Kind::Block && item.start) units_.erase(item.block);
+      if (item.kind == IndexItem::Kind::Block && (item.start || item.value >= 0))
+        units_.erase(item.block);
   }
 
   void check_node(const Node &n) {

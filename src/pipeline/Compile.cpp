@@ -32,9 +32,9 @@ struct AnalyzedKernel {
 
 namespace {
 
-KernelFacts kernel_facts(const ir::DeviceKernel &device,
-                         const std::vector<RegisteredBlockSize> &registered,
-                         const std::vector<RegisteredTunable> &tunables) {
+KernelFacts kernel_facts(const ir::DeviceKernel &device, const HostProgram &host) {
+  const std::vector<RegisteredBlockSize> &registered = host.findings.block_sizes;
+  const std::vector<RegisteredTunable> &tunables = host.findings.tunables;
   KernelFacts facts;
   std::map<int, int64_t> registered_mins; // by block
   std::map<int, SymInt> registered_symbol;
@@ -63,16 +63,28 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device,
     if (n.op == ir::OpKind::Permute)
       for (const ir::Dim &d : n.type.dims)
         if (d.is_block()) separate.insert(d.block);
+    for (int b : ir::regrouped_blocks(device, n))
+      separate.insert(b);
   }
   for (size_t b = 0; b < device.blocks.size(); ++b)
     if (device.blocks[b].dynamic_range()) separate.insert(static_cast<int>(b));
   // A registered block size's smallest legal value: its minimum, and 16
   // where any block of that size feeds a matmul.
+  // A whole dimension of c times that size (a reshape merged it from such
+  // tiles) that feeds a matmul needs it to be at least 16 / c.
   auto registered_min = [&](int registered, int64_t min) {
-    for (size_t b = 0; b < device.blocks.size(); ++b)
-      if ((static_cast<int>(b) == registered || device.blocks[b].size_from == registered) &&
-          feeds_dot(static_cast<int>(b)))
+    for (size_t b = 0; b < device.blocks.size(); ++b) {
+      if (!feeds_dot(static_cast<int>(b))) continue;
+      if (static_cast<int>(b) == registered || device.blocks[b].size_from == registered)
         min = std::max<int64_t>(min, 16);
+      const ir::BlockInfo &info = device.blocks[b];
+      const SymInt &symbol = registered_symbol.at(registered);
+      int64_t unit = std::max<int64_t>(sym_hint(symbol), 1);
+      int64_t factor = sym_hint(info.extent()) / unit;
+      if (info.kind == ir::BlockInfo::Kind::Reduction && factor >= 1 &&
+          sym_equal(info.extent(), sym_mul(sym_const(factor), symbol)))
+        min = std::max<int64_t>(min, (16 + factor - 1) / factor);
+    }
     return min;
   };
   for (size_t c = 0; c < device.tile_calls.size(); ++c) {
@@ -107,6 +119,9 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device,
   for (const ir::Node &n : device.nodes) {
     bool needs_whole = n.op == ir::OpKind::CombineReduce || n.op == ir::OpKind::Scan ||
                        (n.op == ir::OpKind::Reduce && ir::yields_index(n.reduce_fn()));
+    // A reshape that merges or splits a dim needs each such dim in one block.
+    for (int b : ir::regrouped_blocks(device, n))
+      whole.insert(b);
     if (!needs_whole) continue;
     const ir::Dim &axis = device.node(n.operands[0]).type.dims.at(n.axis);
     if (axis.is_block()) whole.insert(axis.block);
@@ -128,6 +143,8 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device,
   facts.policy_loads = device.policy_loads;
   facts.atomic_ops = device.atomic_ops;
   facts.has_matmul = device.has_matmul;
+  for (const ast::Stmt *barrier : host.barrier_before)
+    if (barrier && !facts.barrier.valid()) facts.barrier = barrier->span;
   for (const RegisteredTunable &tunable : tunables)
     facts.tunables.push_back({tunable.name, tunable.fragment, tunable.calls.front()->span});
   return facts;
@@ -169,7 +186,7 @@ CompiledKernel::CompiledKernel(const Json &request)
     });
     spec_ = timed(log, "config space",
                   [&] {
-      return std::make_unique<ConfigSpec>(kernel_facts(k.device, k.host.findings.block_sizes, k.host.findings.tunables));
+      return std::make_unique<ConfigSpec>(kernel_facts(k.device, k.host));
     });
     return 0;
   });

@@ -1182,10 +1182,31 @@ static void check_device_arguments(const HostProgram &program, const KernelInput
 }
 
 /// `hl.barrier()` as a statement.
-static bool is_barrier(const ast::Stmt &s) {
+static bool is_barrier(const ast::Stmt &s, HostEvaluator &eval) {
   if (s.kind != ast::StmtKind::Expr || s.value->kind != ast::ExprKind::Call) return false;
   const ast::Expr &func = *s.value->func;
-  return func.kind == ast::ExprKind::Attribute && func.id == "barrier";
+  bool named = (func.kind == ast::ExprKind::Attribute || func.kind == ast::ExprKind::Name) &&
+               func.id == "barrier";
+  if (!named) return false;
+  try {
+    HostValuePtr fn = eval.eval(func);
+    return fn->kind == Kind::Function && fn->text == "hl.barrier";
+  } catch (const UserError &) {
+    return false; // not ours: the statement reports its own error where it runs
+  }
+}
+
+/// A barrier waits for the loops before it and holds back the ones after:
+/// it belongs between two top-level device loops, with no arguments.
+static void check_barrier(const ast::Stmt &barrier, const HostProgram &program) {
+  const ast::Expr &call = *barrier.value;
+  if (!call.elts.empty() || !call.keywords.empty())
+    throw UserError("UnsupportedOp", "hl.barrier() takes no arguments", call.span);
+  if (program.grid_loops.empty())
+    throw UserError("UnsupportedOp",
+                    "hl.barrier() before the first device loop has nothing to wait for; put it "
+                    "between two top-level device loops",
+                    barrier.span);
 }
 
 HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) {
@@ -1203,6 +1224,7 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) 
   HostEvaluator eval(inputs, program.env, &program.findings);
   eval.set_arguments(arguments);
   std::map<std::string, HostValuePtr> env_after;
+  const ast::Stmt *pending_barrier = nullptr; ///< an hl.barrier() since the last device loop
   for (const auto &stmt : fn.body) {
     const ast::Stmt &s = *stmt;
     bool is_device_loop = s.kind == ast::StmtKind::For && is_hl_loop_call(*s.test, eval);
@@ -1218,15 +1240,20 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) 
       // Several device loops run in one kernel, each on programs of its own;
       // host code between them would have nowhere to run.
       if (!program.after.empty())
-        throw UserError(is_barrier(*program.after.front()) ? "UnsupportedOp"
-                                                           : "TopLevelStatementBetweenLoops",
-                        is_barrier(*program.after.front())
-                            ? "hl.barrier is not supported yet; without it the loops run at the "
-                              "same time, so write the dependent loop as a second kernel"
-                            : "host code between two device loops cannot run inside the kernel "
-                              "that runs both; move it before the first loop or after the last",
+        throw UserError("TopLevelStatementBetweenLoops",
+                        "host code between two device loops cannot run inside the kernel "
+                        "that runs both; move it before the first loop or after the last (only "
+                        "hl.barrier() may stand between them)",
                         program.after.front()->span);
       program.grid_loops.push_back(&s);
+      program.barrier_before.push_back(pending_barrier);
+      pending_barrier = nullptr;
+      continue;
+    }
+    if (is_barrier(s, eval)) {
+      // Host code before it (program.after) is refused at the next loop.
+      check_barrier(s, program);
+      pending_barrier = &s;
       continue;
     }
     if (contains_device_loop(s.body, eval) || contains_device_loop(s.orelse, eval))
@@ -1237,6 +1264,11 @@ HostProgram analyze_host(const ast::Module &module, const KernelInputs &inputs) 
     (program.grid_loops.empty() ? program.before : program.after).push_back(&s);
     if (program.grid_loops.empty()) propagate_host_stmt(s, eval, program.env);
   }
+  if (pending_barrier)
+    throw UserError("UnsupportedOp",
+                    "hl.barrier() after the last device loop has nothing to hold back; put it "
+                    "between two top-level device loops",
+                    pending_barrier->span);
   if (program.grid_loops.empty())
     throw UserError("NoDeviceLoopsInKernel",
                     "the kernel has no device loop; put the work in `for tile in hl.tile(...)`",

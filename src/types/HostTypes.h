@@ -56,6 +56,9 @@ struct HostProgram {
   std::vector<const ast::Stmt *> before; ///< host statements before the first device loop
   /// The top-level device loops, in order: one kernel runs them all.
   std::vector<const ast::Stmt *> grid_loops;
+  /// One per grid loop: the `hl.barrier()` that precedes it (so that it
+  /// starts only once every program has finished the loops before it), or null.
+  std::vector<const ast::Stmt *> barrier_before;
   std::vector<const ast::Stmt *> after;    ///< host statements after the last one
   std::map<std::string, HostValuePtr> env; ///< host variables at the launch
 };

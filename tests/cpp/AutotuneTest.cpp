@@ -263,6 +263,8 @@ TEST(Autotune, BudgetSecondsIsRespected) {
   Bowl bowl{space, planted(space, kMatmulOptimum)};
   double now = 100.0; // a fake clock: each measured config takes 0.1 s
   AutotuneOptions options = options_for("model", "quick");
+  options.population_size = 24;
+  options.max_generations = 3;
   options.budget_seconds = 5;
   options.clock = [&] { return now; };
   EvaluateBatch inner = bowl.evaluator();

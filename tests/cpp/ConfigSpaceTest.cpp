@@ -691,3 +691,67 @@ TEST(ConfigSpace, SearchesReachNonDefaultLoopFieldsAndStayValid) {
     EXPECT_EQ(specialized, warp_specialize);
   }
 }
+
+namespace {
+
+/// Two top-level loops with an hl.barrier() between them.
+KernelFacts barrier_facts() {
+  KernelFacts facts;
+  facts.tiles.push_back(tile({1000}, {1}, true));
+  facts.tiles.push_back(tile({300, 40}, {1, 1}, true));
+  facts.memory_ops = 3;
+  LoopFacts first, second;
+  first.top_level = second.top_level = true;
+  facts.loops = {first, second};
+  facts.barrier = SourceSpan{7, 4, 7, 16};
+  return facts;
+}
+
+} // namespace
+
+TEST(ConfigSpace, BarrierKernelsRunOnlyPersistentBlocked) {
+  ConfigSpec spec(barrier_facts());
+  EXPECT_EQ(dump_text(json_field(spec.describe(), "pid_type")), R"(["persistent_blocked"])");
+  EXPECT_EQ(spec.default_config().pid_type, "persistent_blocked");
+  EXPECT_EQ(spec.normalize(parse_json_text("{}")).pid_type, "persistent_blocked");
+  for (const char *other : {"flat", "xyz", "persistent_interleaved"}) {
+    try {
+      spec.normalize(parse_json_text(std::string(R"({"pid_type": ")") + other + "\"}"));
+      ADD_FAILURE() << other << " was accepted";
+    } catch (const UserError &error) {
+      EXPECT_EQ(error.kind(), "BarrierRequiresPersistent") << other;
+      EXPECT_NE(std::string(error.what()).find("use pid_type=\"persistent_blocked\""),
+                std::string::npos)
+          << error.what();
+      EXPECT_EQ(error.span().line, 7);
+    }
+  }
+  ConfigSpace space(spec);
+  std::mt19937_64 rng(5);
+  Config current = space.default_config();
+  for (int i = 0; i < 100; ++i) {
+    Config random = space.random_config(rng);
+    current = space.mutate(current, rng);
+    for (const Config &config : {random, current, space.crossover(random, current, rng),
+                                 spec.random_config(rng)}) {
+      EXPECT_EQ(config.pid_type, "persistent_blocked");
+      ASSERT_TRUE(valid(spec, config));
+    }
+  }
+  // The search keeps the persistent-only genes, the top-level entries and
+  // maxnreg, but one program per SM: a cooperative launch needs them all resident.
+  EXPECT_TRUE(contains_name(space, "range_num_stages[1]"));
+  EXPECT_TRUE(contains_name(space, "maxnreg"));
+  EXPECT_FALSE(contains_name(space, "num_sm_multiplier"));
+  EXPECT_EQ(dump_text(json_field(spec.describe(), "num_sm_multiplier")), "[1]");
+  try {
+    spec.normalize(parse_json_text(R"({"num_sm_multiplier": 2})"));
+    ADD_FAILURE() << "two programs per SM were accepted beside a barrier";
+  } catch (const UserError &error) {
+    EXPECT_EQ(error.kind(), "InvalidConfig");
+    EXPECT_NE(std::string(error.what()).find("use 1"), std::string::npos) << error.what();
+    EXPECT_EQ(error.span().line, 7);
+  }
+  for (const Config &seed : heuristic_seeds(space, DeviceInfo()))
+    EXPECT_EQ(seed.pid_type, "persistent_blocked");
+}

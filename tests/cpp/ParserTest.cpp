@@ -396,14 +396,35 @@ TEST(ParserTest, Lambda) {
               R"dump(Module
   body[0]: Assign @1:0-1:13
     targets[0]: Name @1:0-1:1 id='f'
-    value: Lambda @1:4-1:13 params=[]
+    value: Lambda @1:4-1:13
+      args: arguments
       body: Constant @1:12-1:13 value=int:0
   body[1]: Assign @2:0-2:22
     targets[0]: Name @2:0-2:1 id='g'
-    value: Lambda @2:4-2:22 params=['a','b']
+    value: Lambda @2:4-2:22
+      args: arguments
+        args[0]: arg @2:11-2:12 arg='a'
+        args[1]: arg @2:14-2:15 arg='b'
       body: BinOp @2:17-2:22 op=Add
         left: Name @2:17-2:18 id='a'
         right: Name @2:21-2:22 id='b'
+)dump");
+}
+
+TEST(ParserTest, LambdaStarParameters) {
+  expect_tree("f = lambda s, /, t, *_, k, **kw: s\n",
+              R"dump(Module
+  body[0]: Assign @1:0-1:34
+    targets[0]: Name @1:0-1:1 id='f'
+    value: Lambda @1:4-1:34
+      args: arguments
+        posonlyargs[0]: arg @1:11-1:12 arg='s'
+        args[0]: arg @1:17-1:18 arg='t'
+        vararg: arg @1:21-1:22 arg='_'
+        kwonlyargs[0]: arg @1:24-1:25 arg='k'
+        kw_defaults[0]: None
+        kwarg: arg @1:29-1:31 arg='kw'
+      body: Name @1:33-1:34 id='s'
 )dump");
 }
 
@@ -949,11 +970,21 @@ TEST(ParserErrorTest, HugeInteger) {
 }
 
 TEST(ParserErrorTest, LambdaDefault) {
-  expect_error(
-      "f = lambda a=1: a\n", "UnsupportedSyntax",
-      "lambda parameter other than a plain name is not supported in helion kernels; rewrite it "
-      "with plain statements and torch operations, or move it out of the kernel",
-      {1, 12, 1, 13});
+  const char *message =
+      "a default value of a lambda parameter is not supported in helion kernels; rewrite it "
+      "with plain statements and torch operations, or move it out of the kernel";
+  expect_error("f = lambda a=1: a\n", "UnsupportedSyntax", message, {1, 12, 1, 13});
+  expect_error("f = lambda *, a, b=2: a\n", "UnsupportedSyntax", message, {1, 18, 1, 19});
+}
+
+TEST(ParserErrorTest, LambdaParameters) {
+  expect_error("f = lambda a, a: a\n", "SyntaxError",
+               "duplicate argument 'a' in function definition", {1, 14, 1, 15});
+  expect_error("f = lambda *: 0\n", "SyntaxError", "named arguments must follow bare *",
+               {1, 11, 1, 12});
+  expect_error("f = lambda **k, a: 0\n", "SyntaxError",
+               "arguments cannot follow var-keyword argument", {1, 16, 1, 17});
+  expect_error("f = lambda a: int: 0\n", "SyntaxError", "invalid syntax", {1, 17, 1, 18});
 }
 
 TEST(ParserErrorTest, InconsistentDedent) {

@@ -122,6 +122,7 @@ TEST(UnparseTest, Statements) {
 
 TEST(UnparseTest, RoundTripExpressions) {
   expect_round_trip("x = lambda: 0\ny = lambda a, b: a if b else -a\n");
+  expect_round_trip("x = lambda s, *_: s\ny = lambda a, /, b, *, c, **k: c\nz = lambda *a: a\n");
   expect_round_trip("x = not a or b and (c or d) and not (e < f <= g is not h not in i)\n");
   expect_round_trip("x = a | b ^ c & (d | e) << 1 >> (2 + 3) - 4 * 5 @ c / 6 // 7 % 8\n");
   expect_round_trip("x = -a ** 2 + (-a) ** -2 + ~a + +a - 2 ** 3 ** 4 - (2 ** 3) ** 4\n");

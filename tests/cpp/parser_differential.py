@@ -64,10 +64,11 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
     "List": [("elts", "list")],
     "Dict": [("keys", "list"), ("values", "list")],
     "Starred": [("value", "node")],
+    "Lambda": [("args", "node"), ("body", "node")],
 }
 
 # Nodes of the subset that FIELDS does not describe field by field.
-SPECIAL = {"Module", "Constant", "Lambda", "JoinedStr", "FormattedValue"}
+SPECIAL = {"Module", "Constant", "JoinedStr", "FormattedValue"}
 
 
 def fstring_fields(node: ast.JoinedStr) -> list[ast.expr]:
@@ -137,11 +138,6 @@ def dump(tree: ast.Module, spans: bool = True) -> str:
             for i, field in enumerate(fstring_fields(node)):
                 visit(field, depth + 1, "values[%d]: " % i)
             return
-        if kind == "Lambda":
-            params = ",".join(quote(a.arg) for a in node.args.args)
-            lines.append(pad + kind + where + " params=[" + params + "]")
-            visit(node.body, depth + 1, "body: ")
-            return
         fields = FIELDS[kind]
         attrs = ""
         for field, how in fields:
@@ -176,8 +172,8 @@ def outside_subset(tree: ast.Module) -> str | None:
             return kind
         if kind == "Lambda":
             a = node.args
-            if a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg or a.defaults:
-                return "Lambda parameters"
+            if a.defaults or any(d is not None for d in a.kw_defaults):
+                return "Lambda defaults"
         if kind == "Constant":
             if isinstance(node.value, complex):
                 return "complex literal"
@@ -224,6 +220,10 @@ def softmax(x: torch.Tensor) -> torch.Tensor:
 def every_expression(x, y=1.5, *args, flag: bool = False, **kwargs) -> None:
     a = lambda: 0
     b = lambda p, q: p + q * 2
+    b2 = lambda score, *_: score
+    b3 = lambda p, /, q, *rest, k, **extra: p
+    b4 = lambda *, k: k
+    b5 = lambda **kw: kw
     c = x if flag else y
     d = not a or b and c
     e = 1 < x <= 2 != y is None is not c in d not in e

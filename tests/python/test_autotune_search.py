@@ -431,6 +431,14 @@ def test_attention_search_compiles_nothing_that_cannot_fit(device) -> None:
     print(describe_steps(result["step_seconds"]))
 
 
+def test_launches_cuda_refuses_leave_the_gpu_usable() -> None:
+    from helion.autotuner.benchmark import _is_device_error
+
+    refused = RuntimeError("Triton Error [CUDA]: too many blocks in cooperative launch")
+    assert not _is_device_error(refused)
+    assert _is_device_error(RuntimeError("Triton Error [CUDA]: an illegal memory access"))
+
+
 def test_compile_times_are_reported_by_their_spread() -> None:
     assert describe_compiles([]) == "no compiles in workers"
     text = describe_compiles([3.0, 1.0, 2.0, 8.0] + [2.5] * 6)

@@ -1,6 +1,7 @@
 """Several top-level device loops in one kernel: each runs on program ids of
-its own; loops that depend on each other, host code between them and
-hl.barrier are refused with errors that say what to do."""
+its own; loops that depend on each other (without hl.barrier() between them),
+host code between them and a barrier without persistent_blocked programs are
+refused with errors that say what to do."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def host_code_between(x: torch.Tensor) -> torch.Tensor:
     return out
 
 
-@helion.kernel(config=helion.Config(block_sizes=[16, 16]))
+@helion.kernel(config=helion.Config(block_sizes=[16, 16], pid_type="flat"))
 def barrier_between(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
     for tile in hl.tile(x.size(0)):
@@ -72,9 +73,13 @@ def barrier_between(x: torch.Tensor) -> torch.Tensor:
 @pytest.mark.parametrize(
     ("kernel", "cls", "words"),
     [
-        (dependent_loops, exc.LoopDependencyError, ("'tmp'", "second kernel")),
+        (dependent_loops, exc.LoopDependencyError, ("'tmp'", "hl.barrier()", "second kernel")),
         (host_code_between, exc.TopLevelStatementBetweenLoops, ("before the first loop",)),
-        (barrier_between, exc.UnsupportedOp, ("hl.barrier",)),
+        (
+            barrier_between,
+            exc.BarrierRequiresPersistent,
+            ('pid_type: "flat"', "hl.barrier()", 'use pid_type="persistent_blocked"'),
+        ),
     ],
     ids=["dependency", "host-code-between", "barrier"],
 )

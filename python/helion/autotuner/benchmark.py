@@ -105,8 +105,17 @@ _DEVICE_ERROR_MARKS = (
 )
 
 
+# Launch errors CUDA reports before running anything: the context stays usable.
+_LAUNCH_REFUSAL_MARKS = (
+    "too many blocks in cooperative launch",
+    "out of resource",
+)
+
+
 def _is_device_error(error: BaseException) -> bool:
     text = str(error)
+    if any(mark in text for mark in _LAUNCH_REFUSAL_MARKS):
+        return False
     return any(mark in text for mark in _DEVICE_ERROR_MARKS)
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "grid",
     "inline_asm_elementwise",
     "jagged_tile",
+    "join",
     "load",
     "rand",
     "randint",
@@ -51,6 +52,7 @@ __all__ = [
     "register_reduction_dim",
     "register_tunable",
     "specialize",
+    "split",
     "static_range",
     "store",
     "tile",
@@ -182,6 +184,10 @@ tile_end = _device_only("tile_end", "tile_end(tile): one past the tile's last in
 tile_block_size = _device_only("tile_block_size", "tile_block_size(tile): the tile's block size.")
 tile_id = _device_only("tile_id", "tile_id(tile): the tile's position among the tiles.")
 device_print = _device_only("device_print", "device_print(prefix, *values): print from the kernel.")
+join = _device_only(
+    "join", "join(a, b): a and b broadcast together, side by side along a new last dim of 2."
+)
+split = _device_only("split", "split(t): the two halves (lo, hi) of t's last dim, of size 2.")
 rand = _device_only("rand", "rand(shape, seed): uniform random values in a tile.")
 randint = _device_only("randint", "randint(shape, low, high, seed): random integers in a tile.")
 inline_asm_elementwise = _device_only(

@@ -50,11 +50,32 @@ def persistent_programs(
     return available * num_sm_multiplier
 
 
+def barrier_counts(device: torch.device | str | None, barriers: int) -> torch.Tensor:
+    """The zeroed int32 counters of a kernel's ``hl.barrier()`` calls, one each:
+    every program adds one on arriving and waits until all have."""
+    if device is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    return torch.zeros([barriers], dtype=torch.int32, device=device)
+
+
+def barrier_phases(barriers: int) -> range:
+    """The launches of a kernel with ``barriers`` ``hl.barrier()`` calls, each
+    the phase it runs: one launch of every phase (-1), whose programs wait for
+    each other at the barriers; under Triton's interpreter, which runs programs
+    one after another (so a program would wait for ones not started yet), one
+    launch per phase, in order."""
+    if os.environ.get("TRITON_INTERPRET") == "1":
+        return range(barriers + 1)
+    return range(-1, 0)
+
+
 __all__ = [
     "BoundKernel",
     "ConfigSpec",
     "Kernel",
     "aot_kernel",
+    "barrier_counts",
+    "barrier_phases",
     "from_cache",
     "get_num_sm",
     "jit",

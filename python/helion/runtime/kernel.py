@@ -103,6 +103,20 @@ def _bools_as_ints(run: Callable[..., Any], positions: list[int]) -> Callable[..
 _warned_bf16 = False
 
 
+def _source_line_of(code: str, needle: str) -> str:
+    """' at line N: <source>' for the kernel line that generated the first line of
+    ``code`` containing ``needle`` (each generated group starts with a
+    ``# src[line N]: ...`` comment), or '' when none says."""
+    origin = ""
+    for line in code.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("# src[line "):
+            origin = stripped[len("# src[") :]
+        elif needle in line:
+            return f" at {origin.replace(']:', ':', 1)}" if origin else ""
+    return ""
+
+
 def _warn_bf16_once(bound: BoundKernel) -> None:
     """Says once per process that bfloat16 results under Triton's interpreter can be wrong."""
     global _warned_bf16
@@ -514,6 +528,13 @@ class BoundKernel:
             if self._interpreted and "tl.float8" in code:
                 raise exc.GPURequired(
                     f"kernel '{self.fn.__name__}' computes in float8, which Triton's "
+                    "interpreter (TRITON_INTERPRET=1) cannot: run it on a GPU"
+                )
+            if self._interpreted and "tl.inline_asm_elementwise(" in code:
+                raise exc.GPURequired(
+                    f"kernel '{self.fn.__name__}' runs GPU assembly "
+                    "(hl.inline_asm_elementwise"
+                    f"{_source_line_of(code, 'tl.inline_asm_elementwise(')}), which Triton's "
                     "interpreter (TRITON_INTERPRET=1) cannot: run it on a GPU"
                 )
             run = getattr(load_module(code), self.fn.__name__)

@@ -73,6 +73,8 @@ _EAGER_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "cumsum": ref_ops.cumsum,
     "cumprod": ref_ops.cumprod,
     "device_print": ref_ops.device_print,
+    "join": ref_ops.join,
+    "split": ref_ops.split,
     "rand": ref_ops.rand,
     "barrier": ref_ops.no_op,
     "jagged_tile": ref_ops.cannot_run(

@@ -394,6 +394,21 @@ def cumprod(input: Any, dim: int, reverse: bool = False) -> torch.Tensor:
     return torch.cumprod(input, dim, dtype=_scan_dtype(input))
 
 
+def join(a: Any, b: Any) -> torch.Tensor:
+    x, y = torch.broadcast_tensors(torch.as_tensor(a), torch.as_tensor(b))
+    dtype = torch.promote_types(x.dtype, y.dtype)
+    return torch.stack([x.to(dtype), y.to(dtype)], dim=-1)
+
+
+def split(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if t.dim() == 0 or t.size(-1) != 2:
+        raise exc.ShapeMismatch(
+            f"{location()}hl.split takes a value whose last dimension has size 2; "
+            f"this one has shape {list(t.shape)}"
+        )
+    return t[..., 0], t[..., 1]
+
+
 def device_print(prefix: str, *values: Any) -> None:
     print(prefix, *values)
 
