@@ -133,7 +133,7 @@ ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tens
     if (call.is_grid && call.size_hints.size() >= 2) multi_dim_grid = true;
   }
   // xyz maps one multi-dimensional top-level loop onto the launch axes.
-  for (const std::string &type : config_rules::pid_types())
+  for (const std::string &type : config_rules::kernel_pid_types(spec_.facts()))
     if (type != "xyz" || (multi_dim_grid && grid_calls == 1)) pid_types_.push_back(type);
   add_gene(Gene::Kind::PidType, 0, 0, 0, static_cast<int>(pid_types_.size()) - 1, true,
            "pid_type");
