@@ -58,7 +58,12 @@ extern "C" const char *__ubsan_default_options() {
 
 namespace {
 
+using helion::dump_text;
 using helion::Json;
+using helion::json_field;
+using helion::json_int;
+using helion::json_number;
+using helion::parse_json_text;
 
 /// A case that runs longer than this is reported as a hang.
 constexpr unsigned kCaseSeconds = 60;
@@ -172,28 +177,28 @@ Json tensor(const std::string &dtype, const std::vector<int64_t> &shape) {
     strides.push_back(contiguous[i]);
   }
   Json arg = Json::object();
-  arg.set("kind", "tensor");
-  arg.set("dtype", dtype);
-  arg.set("shape", sizes);
-  arg.set("stride", strides);
-  arg.set("device", "cuda:0");
+  arg["kind"] = "tensor";
+  arg["dtype"] = dtype;
+  arg["shape"] = sizes;
+  arg["stride"] = strides;
+  arg["device"] = "cuda:0";
   return arg;
 }
 
 Json module_global(const std::string &name) {
   Json g = Json::object();
-  g.set("kind", "module");
-  g.set("name", name);
+  g["kind"] = "module";
+  g["name"] = name;
   return g;
 }
 
 /// What the Python layer describes for the names kernels use from their module.
 Json default_globals(const std::string &file_text) {
   Json globals = Json::object();
-  globals.set("torch", module_global("torch"));
-  globals.set("hl", module_global("helion.language"));
-  globals.set("helion", module_global("helion"));
-  globals.set("math", module_global("math"));
+  globals["torch"] = module_global("torch");
+  globals["hl"] = module_global("helion.language");
+  globals["helion"] = module_global("helion");
+  globals["math"] = module_global("math");
   // Module-level constants (`EPS = 1e-5`).
   for (const std::string &line : helion::split_lines(file_text)) {
     size_t eq = line.find(" = ");
@@ -208,12 +213,12 @@ Json default_globals(const std::string &file_text) {
     double number = std::strtod(value.c_str(), &end);
     if (end == value.c_str() || *end != '\0') continue;
     Json constant = Json::object();
-    constant.set("kind", "constant");
+    constant["kind"] = "constant";
     if (value.find_first_of(".eE") == std::string::npos)
-      constant.set("value", static_cast<int64_t>(number));
+      constant["value"] = static_cast<int64_t>(number);
     else
-      constant.set("value", number);
-    globals.set(name, constant);
+      constant["value"] = number;
+    globals[name] = constant;
   }
   return globals;
 }
@@ -224,7 +229,7 @@ Json golden_arg(const std::string &name, const std::string &spec) {
   size_t bracket = spec.find('[');
   if (bracket == std::string::npos) {
     arg = Json::object();
-    arg.set("kind", spec);
+    arg["kind"] = spec;
   } else {
     std::vector<int64_t> shape;
     std::string dims = spec.substr(bracket + 1);
@@ -240,9 +245,9 @@ Json golden_arg(const std::string &name, const std::string &spec) {
     arg = tensor(spec.substr(0, bracket), shape);
   }
   Json named = Json::object();
-  named.set("name", name);
-  for (const auto &[key, value] : arg.as_object())
-    named.set(key, value);
+  named["name"] = name;
+  for (const auto &[key, value] : arg.get_ref<const Json::object_t &>())
+    named[key] = value;
   return named;
 }
 
@@ -264,11 +269,11 @@ Json plausible_args(const helion::ast::Stmt &fn) {
     Json arg;
     if (annotation == "int" || annotation == "float" || annotation == "bool") {
       arg = Json::object();
-      arg.set("kind", annotation);
+      arg["kind"] = annotation;
     } else if (annotation.find("constexpr") != std::string::npos) {
       arg = Json::object();
-      arg.set("kind", "constexpr");
-      arg.set("value", 4);
+      arg["kind"] = "constexpr";
+      arg["value"] = 4;
     } else if (matmul) {
       const std::vector<std::vector<int64_t>> shapes = {{64, 32}, {32, 48}, {48, 16}};
       arg = tensor("float32", shapes[std::min(tensors, 2)]);
@@ -279,9 +284,9 @@ Json plausible_args(const helion::ast::Stmt &fn) {
                                   : std::vector<int64_t>{100});
     }
     Json named = Json::object();
-    named.set("name", param->name);
-    for (const auto &[key, value] : arg.as_object())
-      named.set(key, value);
+    named["name"] = param->name;
+    for (const auto &[key, value] : arg.get_ref<const Json::object_t &>())
+      named[key] = value;
     args.push_back(named);
   }
   return args;
@@ -327,29 +332,29 @@ std::vector<Seed> load_seeds(const std::string &path) {
     Seed seed;
     seed.origin = path + ":" + std::to_string(first + 1);
     Json request = Json::object();
-    request.set("kernel_name", fn.name);
-    request.set("filename", path);
-    request.set("first_line", static_cast<int64_t>(first + 1));
-    request.set("source", source);
+    request["kernel_name"] = fn.name;
+    request["filename"] = path;
+    request["first_line"] = static_cast<int64_t>(first + 1);
+    request["source"] = source;
     Json settings = Json::object();
-    settings.set("static_shapes", true);
-    settings.set("index_dtype", "int32");
-    settings.set("dot_precision", "tf32");
+    settings["static_shapes"] = true;
+    settings["index_dtype"] = "int32";
+    settings["dot_precision"] = "tf32";
     if (header.count("args")) {
       Json args = Json::array();
-      Json specs = Json::parse(header["args"]);
-      for (const auto &[name, spec] : specs.as_object())
-        args.push_back(golden_arg(name, spec.as_string()));
-      request.set("args", args);
-      Json golden_settings = Json::parse(header.count("settings") ? header["settings"] : "{}");
-      for (const auto &[key, value] : golden_settings.as_object())
-        settings.set(key, value);
-      if (header.count("config")) seed.config = Json::parse(header["config"]);
+      Json specs = parse_json_text(header["args"]);
+      for (const auto &[name, spec] : specs.get_ref<const Json::object_t &>())
+        args.push_back(golden_arg(name, spec.get_ref<const std::string &>()));
+      request["args"] = args;
+      Json golden_settings = parse_json_text(header.count("settings") ? header["settings"] : "{}");
+      for (const auto &[key, value] : golden_settings.get_ref<const Json::object_t &>())
+        settings[key] = value;
+      if (header.count("config")) seed.config = parse_json_text(header["config"]);
     } else {
-      request.set("args", plausible_args(fn));
+      request["args"] = plausible_args(fn);
     }
-    request.set("globals", default_globals(text));
-    request.set("settings", settings);
+    request["globals"] = default_globals(text);
+    request["settings"] = settings;
     seed.request = request;
     seeds.push_back(seed);
   }
@@ -452,7 +457,8 @@ std::string Mutator::mutate_source(std::string source, const std::vector<Seed> &
       source.insert(at, pick(kTokens));
       break;
     case 5: { // a line from another kernel
-      const std::string &other = pick(seeds).request["source"].as_string();
+      const std::string &other =
+          json_field(pick(seeds).request, "source").get_ref<const std::string &>();
       std::vector<std::string> other_lines = helion::split_lines(other);
       if (other_lines.empty() || lines.empty()) break;
       lines.insert(lines.begin() + below(lines.size() + 1), pick(other_lines));
@@ -579,7 +585,7 @@ Json Mutator::odd_value(const Json &value) {
 
 Json Mutator::mutate_arg(Json arg) {
   Json out = Json::object();
-  for (const auto &[key, value] : arg.as_object()) {
+  for (const auto &[key, value] : arg.get_ref<const Json::object_t &>()) {
     if (key == "shape" && chance(40)) {
       Json shape = Json::array();
       size_t rank = chance(15) ? 0 : value.size();
@@ -588,67 +594,74 @@ Json Mutator::mutate_arg(Json arg) {
                                                  1 << 20, int64_t(1) << 33, -1};
       for (size_t d = 0; d < rank; ++d)
         shape.push_back(d < value.size() && chance(50) ? value[d] : Json(pick(sizes)));
-      out.set(key, shape);
+      out[key] = shape;
       continue;
     }
     if (key == "stride" && chance(10)) {
       Json strides = Json::array();
       for (size_t d = 0; d < value.size(); ++d)
         strides.push_back(Json(static_cast<int64_t>(below(3) == 0 ? 0 : 1 + below(200))));
-      out.set(key, strides);
+      out[key] = strides;
       continue;
     }
     if (key == "dtype" && chance(20)) {
       static const std::vector<std::string> dtypes = {
           "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
           "uint8",   "bool",     "complex64", "float8_e4m3fn", "qint8", ""};
-      out.set(key, pick(dtypes));
+      out[key] = pick(dtypes);
       continue;
     }
     if (key == "kind" && chance(5)) {
-      out.set(key, pick(std::vector<std::string>{"tensor", "int", "float", "bool", "constexpr",
-                                                 "other", "list", ""}));
+      out[key] = pick(std::vector<std::string>{"tensor", "int", "float", "bool", "constexpr",
+                                               "other", "list", ""});
       continue;
     }
     if (key == "value" && chance(30)) {
-      out.set(key, odd_value(value));
+      out[key] = odd_value(value);
       continue;
     }
-    out.set(key, value);
+    out[key] = value;
   }
   // A tensor's stride must have its shape's length for the Python layer to
   // have built it; keep the two consistent unless the case means otherwise.
-  if (out["kind"].is_string() && out["kind"].as_string() == "tensor" && out["shape"].is_array() &&
-      (!out["stride"].is_array() || out["stride"].size() != out["shape"].size()) && chance(90)) {
+  if (json_field(out, "kind").is_string() &&
+      json_field(out, "kind").get_ref<const std::string &>() == "tensor" &&
+      json_field(out, "shape").is_array() &&
+      (!json_field(out, "stride").is_array() ||
+       json_field(out, "stride").size() != json_field(out, "shape").size()) &&
+      chance(90)) {
     std::vector<int64_t> shape;
-    for (const Json &s : out["shape"].as_array())
-      shape.push_back(s.is_int() ? s.as_int() : 1);
-    out.set("stride", tensor("float32", shape)["stride"]);
+    for (const Json &s : json_field(out, "shape").get_ref<const Json::array_t &>())
+      shape.push_back(s.is_number_integer() ? json_int(s) : 1);
+    out["stride"] = json_field(tensor("float32", shape), "stride");
   }
   return out;
 }
 
 Json Mutator::mutate_request(Json request) {
   Json out = Json::object();
-  for (const auto &[key, value] : request.as_object()) {
+  for (const auto &[key, value] : request.get_ref<const Json::object_t &>()) {
     if (key == "args") {
       Json args = Json::array();
-      for (const Json &arg : value.as_array())
+      for (const Json &arg : value.get_ref<const Json::array_t &>())
         args.push_back(chance(30) ? mutate_arg(arg) : arg);
-      if (chance(3) && args.size() > 0) args.as_array().pop_back();
-      out.set(key, args);
+      if (chance(3) && args.size() > 0) args.erase(args.size() - 1);
+      out[key] = args;
     } else if (key == "settings" && chance(30)) {
       Json settings = value;
-      settings.set("static_shapes", chance(50));
-      if (chance(30)) settings.set("index_dtype", pick(std::vector<std::string>{"int32", "int64", "int16"}));
+      settings["static_shapes"] = chance(50);
       if (chance(30))
-        settings.set("dot_precision", pick(std::vector<std::string>{"tf32", "ieee", "tf32x3", "bf16"}));
-      if (chance(30)) settings.set("target", pick(std::vector<std::string>{"cuda", "interpreter", "rocm"}));
-      out.set(key, settings);
+        settings["index_dtype"] = pick(std::vector<std::string>{"int32", "int64", "int16"});
+      if (chance(30))
+        settings["dot_precision"] =
+            pick(std::vector<std::string>{"tf32", "ieee", "tf32x3", "bf16"});
+      if (chance(30))
+        settings["target"] = pick(std::vector<std::string>{"cuda", "interpreter", "rocm"});
+      out[key] = settings;
     } else if (key == "first_line" && chance(2)) {
-      out.set(key, odd_value(value));
+      out[key] = odd_value(value);
     } else {
-      out.set(key, value);
+      out[key] = value;
     }
   }
   return out;
@@ -658,30 +671,32 @@ Json Mutator::mutate_request(Json request) {
 /// random or odd edits of them in the user's spelling.
 std::vector<std::string> Mutator::configs(const helion::ConfigSpec &spec, const Json &seed_config) {
   std::vector<std::string> out;
-  if (!seed_config.is_null()) out.push_back(seed_config.dump());
+  if (!seed_config.is_null()) out.push_back(dump_text(seed_config));
   size_t count = 1 + below(3);
   for (size_t i = 0; i < count; ++i) {
     Json config = spec.to_json(spec.random_config(rng_));
     if (chance(50)) {
       Json edited = Json::object();
-      for (const auto &[key, value] : config.as_object()) {
+      for (const auto &[key, value] : config.get_ref<const Json::object_t &>()) {
         if (chance(30)) {
           if (value.is_array() && value.size() > 0 && chance(70)) {
             Json items = Json::array();
-            for (const Json &item : value.as_array())
+            for (const Json &item : value.get_ref<const Json::array_t &>())
               items.push_back(chance(40) ? odd_value(item) : item);
-            edited.set(key, items);
+            edited[key] = items;
           } else {
-            edited.set(key, odd_value(value));
+            edited[key] = odd_value(value);
           }
         } else if (!chance(5)) {
-          edited.set(key, value);
+          edited[key] = value;
         }
       }
-      if (chance(5)) edited.set(pick(std::vector<std::string>{"num_warp", "block_size", "range_unroll_factors", "pid_type"}), odd_value(Json()));
+      if (chance(5))
+        edited[pick(std::vector<std::string>{"num_warp", "block_size", "range_unroll_factors",
+                                             "pid_type"})] = odd_value(Json());
       config = edited;
     }
-    std::string text = config.dump();
+    std::string text = dump_text(config);
     // Integers past int64 can only be written as text.
     if (chance(3)) {
       size_t digit = text.find_first_of("123456789");
@@ -737,7 +752,7 @@ std::pair<Outcome, std::string> run_case(Case &c, const Json &seed_config, Mutat
     for (const std::string &text : c.configs) {
       Json json;
       try {
-        json = Json::parse(text);
+        json = parse_json_text(text);
       } catch (const std::runtime_error &) {
         continue; // malformed JSON, which the Python layer never sends
       }
@@ -769,7 +784,7 @@ std::string crash_base(const Options &options, long index) {
 void save_case(const Options &options, long index, const Case &c) {
   if (options.crash_dir.empty()) return;
   std::string base = crash_base(options, index);
-  std::ofstream(base + ".request.json") << c.request.dump();
+  std::ofstream(base + ".request.json") << dump_text(c.request);
   std::ofstream(base + ".configs.txt") << [&] {
     std::string all;
     for (const std::string &config : c.configs)
@@ -779,8 +794,8 @@ void save_case(const Options &options, long index, const Case &c) {
 }
 
 std::string describe_case(long index, const std::string &origin, const Case &c) {
-  std::string out = "case " + std::to_string(index) + " (from " + origin + ")\nrequest: " +
-                    c.request.dump() + "\nconfigs:";
+  std::string out = "case " + std::to_string(index) + " (from " + origin +
+                    ")\nrequest: " + dump_text(c.request) + "\nconfigs:";
   for (const std::string &config : c.configs)
     out += "\n  " + config;
   return out;
@@ -847,7 +862,8 @@ int main(int argc, char **argv) {
     c.request = seed.request;
     if (index >= static_cast<long>(seeds.size())) {
       if (!mutator.chance(35))
-        c.request.set("source", mutator.mutate_source(seed.request["source"].as_string(), seeds));
+        c.request["source"] = mutator.mutate_source(
+            json_field(seed.request, "source").get_ref<const std::string &>(), seeds);
       if (mutator.chance(40)) c.request = mutator.mutate_request(c.request);
     }
     Mutator case_rng(mutator.rng()());

@@ -71,7 +71,7 @@ std::string read_file(const std::string &path) {
 /// A config on the command line is the user's input: bad JSON is their mistake.
 helion::Json parse_config(const std::string &text) {
   try {
-    return helion::Json::parse(text);
+    return helion::parse_json_text(text);
   } catch (const std::runtime_error &error) {
     throw helion::UserError("InvalidConfig", std::string("malformed config JSON: ") + error.what());
   }
@@ -79,7 +79,7 @@ helion::Json parse_config(const std::string &text) {
 
 helion::Json parse_request(const std::string &path) {
   try {
-    return helion::Json::parse(read_file(path));
+    return helion::parse_json_text(read_file(path));
   } catch (const std::runtime_error &error) {
     throw UsageError{"malformed request '" + path + "': " + error.what()};
   }

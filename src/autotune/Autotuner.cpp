@@ -20,17 +20,17 @@ static constexpr int64_t kMaxGenerations = int64_t(1) << 20;
 
 static const Json &expect(const Json &json, const char *key, bool (Json::*is)() const,
                           const char *what) {
-  const Json &value = json[key];
+  const Json &value = json_field(json, key);
   if (!(value.*is)())
     throw UserError("InvalidConfig", std::string("autotune options: \"") + key + "\" must be " +
-                                         what + ", got " + value.dump());
+                                         what + ", got " + dump_text(value));
   return value;
 }
 
 /// A search size `key` in [low, kMaxGenerations]; -1 (the strategy's default) when absent or null.
 static int optional_count(const Json &json, const char *key, int64_t low) {
-  if (!json.contains(key) || json[key].is_null()) return -1;
-  int64_t value = expect(json, key, &Json::is_int, "an int").as_int();
+  if (!json.contains(key) || json_field(json, key).is_null()) return -1;
+  int64_t value = json_int(expect(json, key, &Json::is_number_integer, "an int"));
   if (value < low || value > kMaxGenerations)
     throw UserError("InvalidConfig", std::string(key) + ": " + std::to_string(value) +
                                          " is not allowed; use an int between " +
@@ -43,19 +43,22 @@ AutotuneOptions AutotuneOptions::from_json(const Json &json, const ConfigSpec &s
   AutotuneOptions options;
   if (!json.is_object()) return options;
   if (json.contains("strategy"))
-    options.strategy =
-        canonical_strategy(expect(json, "strategy", &Json::is_string, "a string").as_string());
+    options.strategy = canonical_strategy(
+        expect(json, "strategy", &Json::is_string, "a string").get_ref<const std::string &>());
   if (json.contains("effort")) {
-    options.effort = expect(json, "effort", &Json::is_string, "a string").as_string();
+    options.effort =
+        expect(json, "effort", &Json::is_string, "a string").get_ref<const std::string &>();
     if (options.effort != "quick" && options.effort != "full")
       throw UserError("InvalidConfig", "autotune_effort: \"" + options.effort +
                                            "\" is not an effort to search with; use \"quick\" "
                                            "or \"full\"");
   }
   if (json.contains("seed"))
-    options.seed = static_cast<uint64_t>(expect(json, "seed", &Json::is_int, "an int").as_int());
-  if (json.contains("max_generations") && !json["max_generations"].is_null()) {
-    int64_t generations = expect(json, "max_generations", &Json::is_int, "an int").as_int();
+    options.seed =
+        static_cast<uint64_t>(json_int(expect(json, "seed", &Json::is_number_integer, "an int")));
+  if (json.contains("max_generations") && !json_field(json, "max_generations").is_null()) {
+    int64_t generations =
+        json_int(expect(json, "max_generations", &Json::is_number_integer, "an int"));
     if (generations < -1 || generations > kMaxGenerations)
       throw UserError("InvalidConfig", "autotune_max_generations: " + std::to_string(generations) +
                                            " is not allowed; use an int between 0 and " +
@@ -65,41 +68,48 @@ AutotuneOptions AutotuneOptions::from_json(const Json &json, const ConfigSpec &s
   options.population_size = optional_count(json, "population_size", 1);
   options.starts = optional_count(json, "starts", 1);
   options.count = optional_count(json, "count", 0);
-  if (json.contains("crossover_rate") && !json["crossover_rate"].is_null()) {
+  if (json.contains("crossover_rate") && !json_field(json, "crossover_rate").is_null()) {
     options.crossover_rate =
-        expect(json, "crossover_rate", &Json::is_number, "a number").as_double();
+        json_number(expect(json, "crossover_rate", &Json::is_number, "a number"));
     if (!(options.crossover_rate > 0 && options.crossover_rate <= 1))
-      throw UserError("InvalidConfig", "crossover_rate: " + json["crossover_rate"].dump() +
-                                           " is not allowed; use a number in (0, 1]");
+      throw UserError("InvalidConfig",
+                      "crossover_rate: " + dump_text(json_field(json, "crossover_rate")) +
+                          " is not allowed; use a number in (0, 1]");
   }
-  if (json.contains("budget_seconds") && !json["budget_seconds"].is_null())
+  if (json.contains("budget_seconds") && !json_field(json, "budget_seconds").is_null())
     options.budget_seconds =
-        expect(json, "budget_seconds", &Json::is_number, "a number").as_double();
+        json_number(expect(json, "budget_seconds", &Json::is_number, "a number"));
   if (!std::isfinite(options.budget_seconds) || options.budget_seconds < 0)
-    throw UserError("InvalidConfig", "autotune_budget_seconds: " + json["budget_seconds"].dump() +
-                                         " is not allowed; use a number of seconds above 0, "
-                                         "or 0 or None for no budget");
-  if (json.contains("spent_seconds") && !json["spent_seconds"].is_null())
-    options.spent_seconds = std::max(
-        0.0, expect(json, "spent_seconds", &Json::is_number, "a number").as_double());
-  if (json.contains("configs") && !json["configs"].is_null())
-    for (const Json &config : expect(json, "configs", &Json::is_array, "a list").as_array())
+    throw UserError("InvalidConfig",
+                    "autotune_budget_seconds: " + dump_text(json_field(json, "budget_seconds")) +
+                        " is not allowed; use a number of seconds above 0, "
+                        "or 0 or None for no budget");
+  if (json.contains("spent_seconds") && !json_field(json, "spent_seconds").is_null())
+    options.spent_seconds =
+        std::max(0.0, json_number(expect(json, "spent_seconds", &Json::is_number, "a number")));
+  if (json.contains("configs") && !json_field(json, "configs").is_null())
+    for (const Json &config :
+         expect(json, "configs", &Json::is_array, "a list").get_ref<const Json::array_t &>())
       options.finite_configs.push_back(spec.normalize(config));
-  if (json.contains("overrides") && !json["overrides"].is_null())
+  if (json.contains("overrides") && !json_field(json, "overrides").is_null())
     options.overrides = expect(json, "overrides", &Json::is_object, "an object");
-  if (json.contains("device") && json["device"].is_object()) {
-    const Json &device = json["device"];
-    if (device["sm_count"].is_int()) options.device.sm_count = device["sm_count"].as_int();
-    if (device["shared_memory_per_block"].is_int())
-      options.device.shared_memory_per_block = device["shared_memory_per_block"].as_int();
-    if (device["max_threads_per_block"].is_int())
-      options.device.max_threads_per_block = device["max_threads_per_block"].as_int();
-    if (device["supports_tensor_descriptor"].is_bool())
-      options.device.supports_tensor_descriptor = device["supports_tensor_descriptor"].as_bool();
-    if (device["supports_warp_specialize"].is_bool())
-      options.device.supports_warp_specialize = device["supports_warp_specialize"].as_bool();
-    if (device["supports_maxnreg"].is_bool())
-      options.device.supports_maxnreg = device["supports_maxnreg"].as_bool();
+  if (json.contains("device") && json_field(json, "device").is_object()) {
+    const Json &device = json_field(json, "device");
+    if (json_field(device, "sm_count").is_number_integer())
+      options.device.sm_count = json_int(json_field(device, "sm_count"));
+    if (json_field(device, "shared_memory_per_block").is_number_integer())
+      options.device.shared_memory_per_block =
+          json_int(json_field(device, "shared_memory_per_block"));
+    if (json_field(device, "max_threads_per_block").is_number_integer())
+      options.device.max_threads_per_block = json_int(json_field(device, "max_threads_per_block"));
+    if (json_field(device, "supports_tensor_descriptor").is_boolean())
+      options.device.supports_tensor_descriptor =
+          json_field(device, "supports_tensor_descriptor").get<bool>();
+    if (json_field(device, "supports_warp_specialize").is_boolean())
+      options.device.supports_warp_specialize =
+          json_field(device, "supports_warp_specialize").get<bool>();
+    if (json_field(device, "supports_maxnreg").is_boolean())
+      options.device.supports_maxnreg = json_field(device, "supports_maxnreg").get<bool>();
   }
   return options;
 }
@@ -110,10 +120,10 @@ static Json time_json(double time_ms) {
 
 Json AutotuneResult::to_json(const ConfigSpec &spec) const {
   Json out = Json::object();
-  out.set("best", spec.to_json(best));
-  out.set("best_time_ms", time_json(best_time_ms));
-  out.set("configs_measured", Json(configs_measured));
-  out.set("seconds", Json(seconds));
+  out["best"] = spec.to_json(best);
+  out["best_time_ms"] = time_json(best_time_ms);
+  out["configs_measured"] = Json(configs_measured);
+  out["seconds"] = Json(seconds);
   Json entries = Json::array();
   for (const auto &[config, measurement] : history) {
     Json entry = Json::array();
@@ -122,7 +132,7 @@ Json AutotuneResult::to_json(const ConfigSpec &spec) const {
     entry.push_back(measurement.error.empty() ? Json() : Json(measurement.error));
     entries.push_back(std::move(entry));
   }
-  out.set("history", std::move(entries));
+  out["history"] = std::move(entries);
   Json over_time = Json::array();
   for (const auto &[seconds_at, time_ms] : best_over_time) {
     Json point = Json::array();
@@ -130,17 +140,17 @@ Json AutotuneResult::to_json(const ConfigSpec &spec) const {
     point.push_back(time_json(time_ms));
     over_time.push_back(std::move(point));
   }
-  out.set("best_over_time", std::move(over_time));
+  out["best_over_time"] = std::move(over_time);
   Json retimed = Json::array();
   for (const Finalist &finalist : finalists) {
     Json entry = Json::object();
-    entry.set("config", spec.to_json(finalist.config));
-    entry.set("search_ms", time_json(finalist.search_ms));
-    entry.set("final_ms", finalist.final.ok() ? Json(finalist.final.time_ms) : Json());
-    entry.set("error", finalist.final.error.empty() ? Json() : Json(finalist.final.error));
+    entry["config"] = spec.to_json(finalist.config);
+    entry["search_ms"] = time_json(finalist.search_ms);
+    entry["final_ms"] = finalist.final.ok() ? Json(finalist.final.time_ms) : Json();
+    entry["error"] = finalist.final.error.empty() ? Json() : Json(finalist.final.error);
     retimed.push_back(std::move(entry));
   }
-  out.set("finalists", std::move(retimed));
+  out["finalists"] = std::move(retimed);
   return out;
 }
 

@@ -65,17 +65,17 @@ static std::string indexed(const std::string &field, size_t index) {
 /// A user tunable's value as its gene holds it; a value the search does not
 /// draw (an enum choice outside search_choices) reads as the first it does.
 static int tunable_gene_value(const Fragment &fragment, const Json &value) {
-  Json::Array categories = fragment.categories();
+  Json::array_t categories = fragment.categories();
   if (categories.empty())
-    return fragment.kind == Fragment::Kind::PowerOfTwo ? floor_log2(value.as_int())
-                                                       : static_cast<int>(value.as_int());
+    return fragment.kind == Fragment::Kind::PowerOfTwo ? floor_log2(json_int(value))
+                                                       : static_cast<int>(json_int(value));
   for (size_t i = 0; i < categories.size(); ++i)
-    if (categories[i] == value) return static_cast<int>(i);
+    if (json_same(categories[i], value)) return static_cast<int>(i);
   return 0;
 }
 
 static Json tunable_from_gene(const Fragment &fragment, int value) {
-  Json::Array categories = fragment.categories();
+  Json::array_t categories = fragment.categories();
   if (!categories.empty()) return categories[static_cast<size_t>(value)];
   if (fragment.kind == Fragment::Kind::PowerOfTwo) return Json(int64_t(1) << value);
   return Json(static_cast<int64_t>(value));
@@ -88,36 +88,33 @@ ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tens
       allow_warp_specialize_(allow_warp_specialize), allow_maxnreg_(allow_maxnreg),
       base_(spec.default_config()) {
   if (!overrides_.is_object()) overrides_ = Json::object();
-  Json description = spec_.describe();
-  for (const Json &style : description["indexing"].as_array())
-    styles_.push_back(style.as_string());
+  styles_ = config_rules::indexing_styles();
 
   size_t tunable_index = 0;
-  for (const Json &entry : description["block_sizes"].as_array()) {
-    size_t call = static_cast<size_t>(entry["call"].as_int());
-    size_t dims = static_cast<size_t>(entry["dims"].as_int());
+  for (const TunableCallRange &range : spec_.tunable_call_ranges()) {
+    size_t call = range.call;
+    size_t dims = range.dims();
     std::string field = indexed("block_sizes", tunable_index++);
     for (size_t dim = 0; dim < dims; ++dim) {
-      if (!entry["fixed"][dim].is_null()) continue;
-      int low = floor_log2(entry["min"][dim].as_int());
-      int high = floor_log2(entry["max"][dim].as_int());
-      add_gene(Gene::Kind::Block, call, dim, low, high, false, indexed(field, dim));
+      if (range.fixed[dim]) continue;
+      add_gene(Gene::Kind::Block, call, dim, floor_log2(range.blocks[dim].min),
+               floor_log2(range.blocks[dim].max), false, indexed(field, dim));
     }
-    if (!entry["flatten"].is_null()) {
+    if (range.flat) {
       add_gene(Gene::Kind::Flatten, call, 0, 0, 1, true, "flatten " + field);
-      add_gene(Gene::Kind::FlatBlock, call, 0, floor_log2(entry["flatten"]["min"].as_int()),
-               floor_log2(entry["flatten"]["max"].as_int()), false, field);
+      add_gene(Gene::Kind::FlatBlock, call, 0, floor_log2(range.flat->min),
+               floor_log2(range.flat->max), false, field);
     }
     if (dims >= 2 && dims <= kMaxLoopOrderDims)
       add_gene(Gene::Kind::LoopOrder, call, dims, 0, static_cast<int>(factorial(dims) - 1), true,
                "loop order of " + field);
   }
 
-  const Json &reductions = description["reduction_loops"];
+  std::vector<ReductionRange> reductions = spec_.reduction_ranges();
   for (size_t r = 0; r < reductions.size(); ++r) {
-    int64_t extent = reductions[r]["persistent_block"].as_int();
+    int64_t extent = reductions[r].persistent_block;
     reduction_extents_.push_back(extent);
-    if (extent >= 2 && !reductions[r]["persistent_only"].as_bool())
+    if (extent >= 2 && !reductions[r].persistent_only)
       add_gene(Gene::Kind::Reduction, r, 0, 0, floor_log2(extent), false,
                indexed("reduction_loops", r));
   }
@@ -136,9 +133,8 @@ ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tens
     if (call.is_grid && call.size_hints.size() >= 2) multi_dim_grid = true;
   }
   // xyz maps one multi-dimensional top-level loop onto the launch axes.
-  for (const Json &type : description["pid_type"].as_array())
-    if (type.as_string() != "xyz" || (multi_dim_grid && grid_calls == 1))
-      pid_types_.push_back(type.as_string());
+  for (const std::string &type : config_rules::kernel_pid_types(spec_.facts()))
+    if (type != "xyz" || (multi_dim_grid && grid_calls == 1)) pid_types_.push_back(type);
   add_gene(Gene::Kind::PidType, 0, 0, 0, static_cast<int>(pid_types_.size()) - 1, true,
            "pid_type");
   // A barrier's cooperative launch needs one program per SM (see check_num_sm_multiplier).
@@ -151,7 +147,7 @@ ConfigSpace::ConfigSpace(const ConfigSpec &spec, Json overrides, bool allow_tens
   const auto &tunables = spec_.facts().tunables;
   for (size_t i = 0; i < tunables.size(); ++i) {
     const Fragment &fragment = tunables[i].fragment;
-    Json::Array categories = fragment.categories();
+    Json::array_t categories = fragment.categories();
     if (!categories.empty())
       add_gene(Gene::Kind::Tunable, i, 0, 0, static_cast<int>(categories.size()) - 1, true,
                tunables[i].name);
@@ -359,14 +355,10 @@ Config ConfigSpace::decode(const std::vector<int> &values) const {
 
 void ConfigSpace::add_loop_genes() {
   const KernelFacts &facts = spec_.facts();
-  Json description = spec_.describe();
-  int option_max = static_cast<int>(description["range_option_max"].as_int());
-  for (const Json &policy : description["load_eviction_policies"].as_array())
-    eviction_policies_.push_back(policy.as_string());
-  for (const Json &registers : description["maxnreg"].as_array())
-    if (!registers.is_null()) maxnreg_choices_.push_back(static_cast<int>(registers.as_int()));
-  for (const Json &style : description["atomic_indexing"].as_array())
-    atomic_styles_.push_back(style.as_string());
+  int option_max = static_cast<int>(config_rules::kMaxRangeOption);
+  eviction_policies_ = config_rules::eviction_policies();
+  maxnreg_choices_ = config_rules::maxnreg_choices();
+  atomic_styles_ = config_rules::atomic_indexing_styles();
   // Top-level range entries and maxnreg count only for persistent pid
   // types: without those in the space they have no genes.
   bool persistent = has_persistent_pid_type();
@@ -382,7 +374,7 @@ void ConfigSpace::add_loop_genes() {
     add_gene(Gene::Kind::RangeMultiBuffer, i, 0, 0, 2, true, indexed("range_multi_buffers", i));
     add_gene(Gene::Kind::RangeFlatten, i, 0, 0, 2, true, indexed("range_flattens", i));
   }
-  size_t statics = static_cast<size_t>(description["static_ranges"].as_int());
+  size_t statics = config_rules::static_range_loops(facts).size();
   for (size_t k = 0; k < statics; ++k)
     add_gene(Gene::Kind::StaticRange, k, 0, 0, 1, true, indexed("static_ranges", k));
   if (allow_tensor_descriptor_)
@@ -494,12 +486,12 @@ Config ConfigSpace::apply_overrides(const Config &config) const {
   if (overrides_.size() == 0) return config;
   Json merged = Json::object();
   Json fields = spec_.to_json(config);
-  for (const auto &[key, value] : fields.as_object()) {
+  for (const auto &[key, value] : fields.get_ref<const Json::object_t &>()) {
     bool replaced = overrides_.contains(key) || overrides_.contains(other_spelling(key));
-    if (!replaced) merged.set(key, value);
+    if (!replaced) merged[key] = value;
   }
-  for (const auto &[key, value] : overrides_.as_object())
-    merged.set(key, value);
+  for (const auto &[key, value] : overrides_.get_ref<const Json::object_t &>())
+    merged[key] = value;
   try {
     return spec_.normalize(merged);
   } catch (const UserError &) {
@@ -622,7 +614,7 @@ double ConfigSpace::distance(const Config &a, const Config &b) const {
 }
 
 std::string ConfigSpace::key(const Config &config) const {
-  return spec_.to_json(config).dump();
+  return dump_text(spec_.to_json(config));
 }
 
 } // namespace helion::autotune

@@ -33,7 +33,7 @@ namespace {
 class SeedBuilder {
 public:
   SeedBuilder(const ConfigSpace &space, const DeviceInfo &device)
-      : space_(space), device_(device), description_(space.spec().describe()) {}
+      : space_(space), device_(device), ranges_(space.spec().tunable_call_ranges()) {}
 
   /// The tunable tile calls: (call index, dims, is grid).
   struct Call {
@@ -46,11 +46,9 @@ public:
 
   std::vector<Call> calls() const {
     std::vector<Call> out;
-    const Json &entries = description_["block_sizes"];
-    for (size_t k = 0; k < entries.size(); ++k)
-      out.push_back({static_cast<size_t>(entries[k]["call"].as_int()), k,
-                     static_cast<size_t>(entries[k]["dims"].as_int()), entries[k]["grid"].as_bool(),
-                     !entries[k]["flatten"].is_null()});
+    for (size_t k = 0; k < ranges_.size(); ++k)
+      out.push_back(
+          {ranges_[k].call, k, ranges_[k].dims(), ranges_[k].grid, ranges_[k].flat.has_value()});
     return out;
   }
 
@@ -59,29 +57,26 @@ public:
   /// Sets the blocks of a tunable call, clamped per dimension; fixed
   /// dimensions keep their size.
   Json clamp_blocks(const Call &call, const std::vector<int64_t> &blocks) const {
-    const Json &entry = description_["block_sizes"][call.tunable_index];
+    const TunableCallRange &range = ranges_[call.tunable_index];
     Json out = Json::array();
     for (size_t dim = 0; dim < call.dims; ++dim) {
-      if (!entry["fixed"][dim].is_null()) {
-        out.push_back(entry["fixed"][dim]);
+      if (range.fixed[dim]) {
+        out.push_back(Json(*range.fixed[dim]));
         continue;
       }
       int64_t block = dim < blocks.size() ? blocks[dim] : 1;
-      out.push_back(
-          Json(std::clamp(block, entry["min"][dim].as_int(), entry["max"][dim].as_int())));
+      out.push_back(Json(std::clamp(block, range.blocks[dim].min, range.blocks[dim].max)));
     }
     return out;
   }
 
   Json clamp_flat(const Call &call, int64_t block) const {
-    const Json &flat = description_["block_sizes"][call.tunable_index]["flatten"];
-    return Json(std::clamp(block, flat["min"].as_int(), flat["max"].as_int()));
+    const TunableCallRange::Range &flat = *ranges_[call.tunable_index].flat;
+    return Json(std::clamp(block, flat.min, flat.max));
   }
 
   static void set_entry(Json &config, const char *field, size_t index, Json value) {
-    Json::Array entries = config[field].as_array();
-    entries[index] = std::move(value);
-    config.set(field, Json(std::move(entries)));
+    config.at(field).at(index) = std::move(value);
   }
 
   void set_blocks(Json &config, const Call &call, const std::vector<int64_t> &blocks) const {
@@ -129,7 +124,7 @@ public:
 private:
   const ConfigSpace &space_;
   const DeviceInfo &device_;
-  Json description_;
+  std::vector<TunableCallRange> ranges_;
   std::vector<std::string> keys_;
   std::vector<Config> seeds_;
 };
@@ -188,10 +183,10 @@ static void matmul_seeds(SeedBuilder &builder, const KernelFacts &facts) {
         builder.set_blocks(config, call, std::vector<int64_t>(call.dims, tiling.k));
       }
     }
-    config.set("l2_grouping", Json(8));
-    config.set("indexing", Json(builder.indexing()));
-    config.set("num_warps", Json(tiling.warps));
-    config.set("num_stages", Json(tiling.stages));
+    config["l2_grouping"] = Json(8);
+    config["indexing"] = Json(builder.indexing());
+    config["num_warps"] = Json(tiling.warps);
+    config["num_stages"] = Json(tiling.stages);
     builder.add(config);
   }
 }
@@ -233,18 +228,18 @@ static void reduction_seeds(SeedBuilder &builder, const KernelFacts &facts) {
       int warps = warps_for_row(row);
       for (int w : {warps, std::min(warps * 2, 32)}) {
         Json config = with_rows(rows);
-        config.set("reduction_loops", loops(std::nullopt));
-        config.set("num_warps", Json(w));
-        config.set("num_stages", Json(1));
+        config["reduction_loops"] = loops(std::nullopt);
+        config["num_warps"] = Json(w);
+        config["num_stages"] = Json(1);
         builder.add(config);
       }
       continue;
     }
     for (int64_t block : {int64_t(4096), int64_t(2048), int64_t(1024)}) {
       Json config = with_rows(rows);
-      config.set("reduction_loops", loops(block));
-      config.set("num_warps", Json(warps_for_row(block)));
-      config.set("num_stages", Json(2));
+      config["reduction_loops"] = loops(block);
+      config["num_warps"] = Json(warps_for_row(block));
+      config["num_stages"] = Json(2);
       builder.add(config);
     }
   }
@@ -277,14 +272,14 @@ static void elementwise_seeds(SeedBuilder &builder) {
             }
             builder.set_blocks(config, call, blocks);
           });
-          config.set("num_warps", Json(warps));
+          config["num_warps"] = Json(warps);
           builder.add(config);
         }
       }
       Json flat = each_grid([&](Json &config, const SeedBuilder::Call &call) {
         if (call.flattenable) builder.set_flat(config, call, total);
       });
-      flat.set("num_warps", Json(warps));
+      flat["num_warps"] = Json(warps);
       builder.add(flat);
     }
   }

@@ -19,7 +19,11 @@
 
 namespace nb = nanobind;
 using helion::CompiledKernel;
+using helion::dump_text;
 using helion::Json;
+using helion::json_field;
+using helion::json_number;
+using helion::parse_json_text;
 
 namespace {
 
@@ -30,7 +34,7 @@ PyObject *internal_error_type = nullptr;
 /// JSON is a bug on our side, not the user's.
 Json parse_json(const std::string &text, const char *what) {
   try {
-    return Json::parse(text);
+    return parse_json_text(text);
   } catch (const std::runtime_error &error) {
     throw helion::InternalError(std::string("malformed ") + what + ": " + error.what());
   }
@@ -45,7 +49,7 @@ void init_kernel(CompiledKernel *self, const std::string &request_json) {
 /// is an invalid config, never a crash or an internal error.
 Json parse_config(const std::string &config_json) {
   try {
-    return Json::parse(config_json);
+    return parse_json_text(config_json);
   } catch (const std::runtime_error &error) {
     throw helion::UserError("InvalidConfig", std::string("config: ") + error.what());
   }
@@ -64,15 +68,15 @@ void check_source(const std::string &request_json) {
 
 /// The default config, kept as the canonical config of `{}`.
 std::string default_config(const CompiledKernel &kernel) {
-  return kernel.config_spec().to_json(*kernel.canonical(Json::object())).dump();
+  return dump_text(kernel.config_spec().to_json(*kernel.canonical(Json::object())));
 }
 
 std::string normalize_config(const CompiledKernel &kernel, const std::string &config_json) {
-  return kernel.config_spec().to_json(*canonical(kernel, config_json)).dump();
+  return dump_text(kernel.config_spec().to_json(*canonical(kernel, config_json)));
 }
 
 std::string config_spec(const CompiledKernel &kernel) {
-  return kernel.config_spec().describe().dump();
+  return dump_text(kernel.config_spec().describe());
 }
 
 std::string generate(const CompiledKernel &kernel, const std::string &config_json) {
@@ -118,29 +122,31 @@ std::string autotune(const CompiledKernel &kernel, const std::string &options_js
     Json batch = Json::array();
     for (const auto &config : configs)
       batch.push_back(spec.to_json(config));
-    nb::object returned = evaluate(batch.dump(), phase);
+    nb::object returned = evaluate(dump_text(batch), phase);
     Json results = parse_json(nb::cast<std::string>(returned), "evaluate result");
     std::vector<at::Measurement> out;
-    for (const Json &entry : results.as_array()) {
+    for (const Json &entry : results.get_ref<const Json::array_t &>()) {
       at::Measurement measurement;
-      if (entry["time_ms"].is_number()) measurement.time_ms = entry["time_ms"].as_double();
-      if (entry["error"].is_string()) measurement.error = entry["error"].as_string();
-      if (entry["skipped"].is_bool()) measurement.skipped = entry["skipped"].as_bool();
+      if (json_field(entry, "time_ms").is_number())
+        measurement.time_ms = json_number(json_field(entry, "time_ms"));
+      if (json_field(entry, "error").is_string())
+        measurement.error = json_field(entry, "error").get_ref<const std::string &>();
+      if (json_field(entry, "skipped").is_boolean())
+        measurement.skipped = json_field(entry, "skipped").get<bool>();
       out.push_back(std::move(measurement));
     }
     return out;
   };
   at::LogLine log_line = [&](const std::string &line) { log(line); };
-  return at::autotune(spec, options, evaluate_batch, log_line).to_json(spec).dump();
+  return dump_text(at::autotune(spec, options, evaluate_batch, log_line).to_json(spec));
 }
 
 /// A fragment's description (Fragment::describe) from its class and
 /// constructor arguments; raises ValueError saying what is wrong with them.
 std::string fragment(const std::string &class_name, const std::string &args_json) {
   try {
-    return helion::make_fragment(class_name, parse_json(args_json, "fragment arguments"))
-        .describe()
-        .dump();
+    return dump_text(
+        helion::make_fragment(class_name, parse_json(args_json, "fragment arguments")).describe());
   } catch (const helion::UserError &error) {
     throw nb::value_error(error.what());
   }
@@ -157,15 +163,15 @@ std::string search_strategies() {
   Json out = Json::array();
   for (const auto &strategy : helion::autotune::strategy_names()) {
     Json entry = Json::object();
-    entry.set("name", Json(strategy.name));
-    entry.set("class_name", Json(strategy.class_name));
+    entry["name"] = Json(strategy.name);
+    entry["class_name"] = Json(strategy.class_name);
     Json aliases = Json::array();
     for (const auto &alias : strategy.aliases)
       aliases.push_back(Json(alias));
-    entry.set("aliases", std::move(aliases));
+    entry["aliases"] = std::move(aliases);
     out.push_back(std::move(entry));
   }
-  return out.dump();
+  return dump_text(out);
 }
 
 /// UserError -> _core.UserError(kind, rendered_message); every other C++

@@ -27,25 +27,21 @@ bool is_module_path(const std::string &module) {
 /// Imports and constants for the globals the kernel names, so the module
 /// reads on its own; the runtime adds any other objects after import.
 void emit_globals(CodeWriter &out, const KernelInputs &inputs, const ModuleNames &names) {
-  if (!inputs.globals.is_object()) return;
-  for (const auto &[name, g] : inputs.globals.as_object()) {
+  for (const auto &[name, g] : inputs.globals) {
     // Names come from Python's code objects; anything else is no name the
     // kernel can read, and must not reach the module as code.
-    if (!is_python_name(name) || !g.is_object() || !g["kind"].is_string()) continue;
-    const std::string &kind = g["kind"].as_string();
-    if (kind == "module") {
-      if (!g["name"].is_string() || names.imported(name)) continue;
-      const std::string &module = g["name"].as_string();
-      if (!is_module_path(module)) continue;
-      if (module == name)
-        out.line("import " + module);
+    if (!is_python_name(name)) continue;
+    if (g.kind == GlobalSpec::Kind::Module) {
+      if (names.imported(name) || !is_module_path(g.name)) continue;
+      if (g.name == name)
+        out.line("import " + g.name);
       else
-        out.line("import " + module + " as " + name);
-    } else if (kind == "constant") {
-      out.line(name + " = " + names.literal(g["value"]));
-    } else if (kind == "dtype") {
-      if (!g["name"].is_string() || !is_plain_identifier(g["name"].as_string())) continue;
-      out.line(name + " = " + names.torch() + "." + g["name"].as_string());
+        out.line("import " + g.name + " as " + name);
+    } else if (g.kind == GlobalSpec::Kind::Constant) {
+      out.line(name + " = " + names.literal(g.value));
+    } else if (g.kind == GlobalSpec::Kind::DType) {
+      if (!is_plain_identifier(g.name)) continue;
+      out.line(name + " = " + names.torch() + "." + g.name);
     }
   }
 }
@@ -184,7 +180,7 @@ passes::IndexType bind_index_type(passes::IndexType index_type,
 /// float, so the device's scalar argument has one type whatever the value.
 std::string tunable_literal(const Fragment &fragment, const Json &value, const ModuleNames &names) {
   if (fragment.value_type() == Fragment::ValueType::Float)
-    return names.literal(Json(value.as_double()));
+    return names.literal(Json(json_number(value)));
   return names.literal(value);
 }
 

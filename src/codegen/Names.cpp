@@ -20,10 +20,8 @@ bool is_digit(char c) {
 
 /// The module a user global names, or "" when it is not a module.
 std::string global_module(const KernelInputs &inputs, const std::string &name) {
-  if (!inputs.globals.is_object() || !inputs.globals.contains(name)) return "";
-  const Json &g = inputs.globals[name];
-  if (!g.is_object() || !g["kind"].is_string() || g["kind"].as_string() != "module") return "";
-  return g["name"].is_string() ? g["name"].as_string() : "";
+  const GlobalSpec *g = inputs.global(name);
+  return g && g->kind == GlobalSpec::Kind::Module ? g->name : "";
 }
 
 bool is_libdevice_module(const std::string &module) {
@@ -104,9 +102,8 @@ std::set<std::string> user_names(const KernelInputs &inputs) {
   }
   for (const ArgSpec &a : inputs.args)
     names.insert(a.name);
-  if (inputs.globals.is_object())
-    for (const auto &[name, value] : inputs.globals.as_object())
-      names.insert(name);
+  for (const auto &global : inputs.globals)
+    names.insert(global.first);
   names.insert(inputs.names.begin(), inputs.names.end());
   names.insert(inputs.context.kernel_name);
   return names;
@@ -120,9 +117,8 @@ ModuleNames::ModuleNames(const KernelInputs &inputs, const ast::Stmt &function)
   bound_names(function.body, bound_);
   for (const ArgSpec &a : inputs.args)
     bound_.insert(a.name);
-  if (inputs.globals.is_object())
-    for (const auto &[name, value] : inputs.globals.as_object())
-      bound_.insert(name);
+  for (const auto &global : inputs.globals)
+    bound_.insert(global.first);
   bound_.insert(inputs.names.begin(), inputs.names.end());
 
   host_function_ = inputs.context.kernel_name;
@@ -157,7 +153,7 @@ std::string ModuleNames::module_alias(const std::string &preferred, const std::s
   std::string global = global_module(inputs_, preferred);
   bool same = (module.empty() ? is_libdevice_module(global) : global == module) &&
               preferred != inputs_.context.kernel_name;
-  bool is_global = inputs_.globals.is_object() && inputs_.globals.contains(preferred);
+  bool is_global = inputs_.global(preferred) != nullptr;
   bool clash = host_reads ? user_.count(preferred) > 0
                           : is_global || preferred == inputs_.context.kernel_name;
   if (!taken_.count(preferred) && (!clash || same)) {

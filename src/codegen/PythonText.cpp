@@ -145,18 +145,18 @@ std::string python_float(double value, const std::string &float_name) {
 
 std::string python_literal(const Json &value, const std::string &float_name) {
   if (value.is_null()) return "None";
-  if (value.is_bool()) return value.as_bool() ? "True" : "False";
-  if (value.is_int()) return std::to_string(value.as_int());
-  if (value.is_number()) return python_float(value.as_double(), float_name);
-  if (value.is_string()) return python_string(value.as_string());
+  if (value.is_boolean()) return value.get<bool>() ? "True" : "False";
+  if (value.is_number_integer()) return std::to_string(json_int(value));
+  if (value.is_number()) return python_float(json_number(value), float_name);
+  if (value.is_string()) return python_string(value.get_ref<const std::string &>());
   if (value.is_array()) {
     std::string out = "[";
-    for (const Json &item : value.as_array())
+    for (const Json &item : value.get_ref<const Json::array_t &>())
       out += (out.size() > 1 ? ", " : "") + python_literal(item, float_name);
     return out + "]";
   }
   std::string out = "{";
-  for (const auto &[key, item] : value.as_object())
+  for (const auto &[key, item] : value.get_ref<const Json::object_t &>())
     out +=
         (out.size() > 1 ? ", " : "") + python_string(key) + ": " + python_literal(item, float_name);
   return out + "}";

@@ -56,7 +56,7 @@ static bool is_tunable(const KernelFacts &facts, const std::string &key) {
 }
 
 static void check_keys(const Json &user, const KernelFacts &facts) {
-  for (const auto &entry : user.as_object()) {
+  for (const auto &entry : user.get_ref<const Json::object_t &>()) {
     const std::string &key = entry.first;
     if (is_builtin_config_key(key) || is_tunable(facts, key)) continue;
     std::vector<std::string> known = kSeedKeys;
@@ -68,19 +68,19 @@ static void check_keys(const Json &user, const KernelFacts &facts) {
   }
 }
 
-static const Json::Array &expect_list(const std::string &field, const Json &value) {
+static const Json::array_t &expect_list(const std::string &field, const Json &value) {
   if (!value.is_array()) invalid(field + ": expected a list, got " + show(value));
-  return value.as_array();
+  return value.get_ref<const Json::array_t &>();
 }
 
 static bool expect_bool(const std::string &field, const Json &value) {
-  if (!value.is_bool()) invalid(field + ": expected true or false, got " + show(value));
-  return value.as_bool();
+  if (!value.is_boolean()) invalid(field + ": expected true or false, got " + show(value));
+  return value.get<bool>();
 }
 
 static const std::string &expect_string(const std::string &field, const Json &value) {
   if (!value.is_string()) invalid(field + ": expected a string, got " + show(value));
-  return value.as_string();
+  return value.get_ref<const std::string &>();
 }
 
 static std::string indexed(const std::string &field, size_t index) {
@@ -97,29 +97,29 @@ public:
         multi_dim_(multi_dim_tunable_calls(facts)) {}
 
   void read(const Json &user) {
-    if (user.contains("block_sizes")) read_block_sizes(user["block_sizes"]);
-    if (user.contains("flatten_loops")) read_flatten_loops(user["flatten_loops"]);
-    if (user.contains("loop_orders")) read_loop_orders(user["loop_orders"]);
-    if (user.contains("reduction_loops")) read_reduction_loops(user["reduction_loops"]);
+    if (user.contains("block_sizes")) read_block_sizes(json_field(user, "block_sizes"));
+    if (user.contains("flatten_loops")) read_flatten_loops(json_field(user, "flatten_loops"));
+    if (user.contains("loop_orders")) read_loop_orders(json_field(user, "loop_orders"));
+    if (user.contains("reduction_loops")) read_reduction_loops(json_field(user, "reduction_loops"));
     read_l2_grouping(user);
-    if (user.contains("indexing")) read_indexing(user["indexing"]);
+    if (user.contains("indexing")) read_indexing(json_field(user, "indexing"));
     read_pid_type(user);
     read_num_sm_multiplier(user);
     if (user.contains("num_warps")) {
-      int64_t warps = expect_int("num_warps", user["num_warps"]);
+      int64_t warps = expect_int("num_warps", json_field(user, "num_warps"));
       check_num_warps("num_warps", warps);
       config_.num_warps = static_cast<int>(warps);
     }
     if (user.contains("num_stages")) {
-      int64_t stages = expect_int("num_stages", user["num_stages"]);
+      int64_t stages = expect_int("num_stages", json_field(user, "num_stages"));
       check_num_stages("num_stages", stages);
       config_.num_stages = static_cast<int>(stages);
     }
     read_ranges(user);
-    if (user.contains("atomic_indexing")) read_atomic_indexing(user["atomic_indexing"]);
+    if (user.contains("atomic_indexing")) read_atomic_indexing(json_field(user, "atomic_indexing"));
     if (user.contains("load_eviction_policies"))
-      read_eviction_policies(user["load_eviction_policies"]);
-    if (user.contains("maxnreg")) read_maxnreg(user["maxnreg"]);
+      read_eviction_policies(json_field(user, "load_eviction_policies"));
+    if (user.contains("maxnreg")) read_maxnreg(json_field(user, "maxnreg"));
     read_tunables(user);
   }
 
@@ -130,10 +130,10 @@ private:
   /// block of an N-D call) or a list with one block per dimension. Later
   /// form: a flat list with one int per tunable dimension.
   void read_block_sizes(const Json &value) {
-    const Json::Array &entries = expect_list("block_sizes", value);
+    const Json::array_t &entries = expect_list("block_sizes", value);
     bool any_list = false;
     for (size_t k = 0; k < entries.size(); ++k) {
-      if (!entries[k].is_int() && !entries[k].is_array())
+      if (!entries[k].is_number_integer() && !entries[k].is_array())
         invalid(indexed("block_sizes", k) + ": expected an int or a list of ints, got " +
                 show(entries[k]));
       any_list = any_list || entries[k].is_array();
@@ -172,8 +172,8 @@ private:
     TileChoice &choice = config_.tiles[call];
     std::string field = indexed("block_sizes", j);
     size_t dims = dims_of(call);
-    if (entry.is_int() && dims >= 2) {
-      int64_t block = entry.as_int();
+    if (entry.is_number_integer() && dims >= 2) {
+      int64_t block = json_int(entry);
       if (!can_flatten(facts))
         invalid(field + ": " + std::to_string(block) +
                 " would flatten a tile call with a dimension fixed by block_size=" +
@@ -187,11 +187,11 @@ private:
     choice.flatten = false;
     choice.flat_block_size = 0;
     choice.block_sizes.assign(dims, 0);
-    if (entry.is_int()) {
+    if (entry.is_number_integer()) {
       read_dim(field, entry, call, 0);
       return;
     }
-    const Json::Array &sizes = entry.as_array();
+    const Json::array_t &sizes = entry.get_ref<const Json::array_t &>();
     if (sizes.size() != dims)
       invalid(field + ": expected " + std::to_string(dims) + " block sizes (one per dimension" +
               call_location(facts) + "), got " + show(entry));
@@ -215,7 +215,7 @@ private:
   /// Runs after read_block_sizes: a true entry flattens the call with the
   /// product of its block sizes.
   void read_flatten_loops(const Json &value) {
-    const Json::Array &flags = expect_list("flatten_loops", value);
+    const Json::array_t &flags = expect_list("flatten_loops", value);
     if (flags.size() != multi_dim_.size())
       invalid("flatten_loops: expected " + std::to_string(multi_dim_.size()) +
               " entries (one per multi-dimensional hl.tile call), got " +
@@ -250,7 +250,7 @@ private:
   }
 
   void read_loop_orders(const Json &value) {
-    const Json::Array &orders = expect_list("loop_orders", value);
+    const Json::array_t &orders = expect_list("loop_orders", value);
     if (orders.size() != multi_dim_.size())
       invalid("loop_orders: expected " + std::to_string(multi_dim_.size()) +
               " permutations (one per multi-dimensional hl.tile call), got " +
@@ -267,7 +267,7 @@ private:
   }
 
   void read_reduction_loops(const Json &value) {
-    const Json::Array &loops = expect_list("reduction_loops", value);
+    const Json::array_t &loops = expect_list("reduction_loops", value);
     if (loops.size() != facts_.reductions.size())
       invalid("reduction_loops: expected " + std::to_string(facts_.reductions.size()) +
               " entries (one per reduction: null for persistent or a power of two), got " +
@@ -278,9 +278,9 @@ private:
         config_.reduction_loops[r] = std::nullopt;
         continue;
       }
-      if (!loops[r].is_int())
+      if (!loops[r].is_number_integer())
         invalid(field + ": expected null (persistent) or an int, got " + show(loops[r]));
-      int64_t block = loops[r].as_int();
+      int64_t block = json_int(loops[r]);
       check_reduction_loop(field, block);
       if (block >= reduction_extent(facts_.reductions[r]))
         config_.reduction_loops[r] = std::nullopt;
@@ -292,11 +292,12 @@ private:
   void read_l2_grouping(const Json &user) {
     std::optional<int64_t> seed, later;
     if (user.contains("l2_grouping")) {
-      seed = expect_int("l2_grouping", user["l2_grouping"]);
+      seed = expect_int("l2_grouping", json_field(user, "l2_grouping"));
       check_l2_grouping("l2_grouping", *seed);
     }
     if (user.contains("l2_groupings")) {
-      const Json::Array &groupings = expect_list("l2_groupings", user["l2_groupings"]);
+      const Json::array_t &groupings =
+          expect_list("l2_groupings", json_field(user, "l2_groupings"));
       if (groupings.empty()) invalid("l2_groupings: expected a list of one int, got []");
       size_t grid_calls = 0;
       for (const TileCallFacts &call : facts_.tiles)
@@ -308,7 +309,7 @@ private:
       for (size_t k = 0; k < groupings.size(); ++k)
         check_l2_grouping(indexed("l2_groupings", k),
                           expect_int(indexed("l2_groupings", k), groupings[k]));
-      later = groupings[0].as_int();
+      later = json_int(groupings[0]);
     }
     if (seed && later && *seed != *later)
       invalid("l2_grouping: " + std::to_string(*seed) + " disagrees with l2_groupings[0]: " +
@@ -319,13 +320,13 @@ private:
 
   void read_indexing(const Json &value) {
     if (value.is_string()) {
-      check_indexing_style("indexing", value.as_string());
-      config_.indexing = {value.as_string()};
+      check_indexing_style("indexing", value.get_ref<const std::string &>());
+      config_.indexing = {value.get_ref<const std::string &>()};
       return;
     }
     if (!value.is_array())
       invalid("indexing: expected a string or a list of strings, got " + show(value));
-    const Json::Array &styles = value.as_array();
+    const Json::array_t &styles = value.get_ref<const Json::array_t &>();
     if (styles.size() != static_cast<size_t>(facts_.memory_ops))
       invalid("indexing: expected one string or a list of " + std::to_string(facts_.memory_ops) +
               " (one per load and store), got a list of " + std::to_string(styles.size()));
@@ -333,7 +334,7 @@ private:
     for (size_t op = 0; op < styles.size(); ++op) {
       std::string field = indexed("indexing", op);
       check_indexing_style(field, expect_string(field, styles[op]));
-      indexing.push_back(styles[op].as_string());
+      indexing.push_back(styles[op].get_ref<const std::string &>());
     }
     bool all_same = std::all_of(indexing.begin(), indexing.end(),
                                 [&](const std::string &s) { return s == indexing[0]; });
@@ -346,17 +347,17 @@ private:
   void read_pid_type(const Json &user) {
     std::optional<std::string> from_yz, from_pid;
     if (user.contains("use_yz_grid")) {
-      bool yz = expect_bool("use_yz_grid", user["use_yz_grid"]);
+      bool yz = expect_bool("use_yz_grid", json_field(user, "use_yz_grid"));
       from_yz = yz ? "xyz" : "flat";
       check_pid_type("use_yz_grid", *from_yz, facts_, config_);
     }
     if (user.contains("pid_type")) {
-      from_pid = expect_string("pid_type", user["pid_type"]);
+      from_pid = expect_string("pid_type", json_field(user, "pid_type"));
       check_pid_type("pid_type", *from_pid, facts_, config_);
     }
     if (from_yz && from_pid && *from_yz != *from_pid)
-      invalid("use_yz_grid: " + show(user["use_yz_grid"]) +
-              " disagrees with pid_type: " + show(user["pid_type"]) +
+      invalid("use_yz_grid: " + show(json_field(user, "use_yz_grid")) +
+              " disagrees with pid_type: " + show(json_field(user, "pid_type")) +
               "; use_yz_grid=true means pid_type=\"xyz\", false means "
               "\"flat\"; give only one of them");
     if (from_yz) config_.pid_type = *from_yz;
@@ -367,23 +368,23 @@ private:
     for (size_t i = 0; i < facts_.tunables.size(); ++i) {
       const TunableFacts &tunable = facts_.tunables[i];
       if (user.contains(tunable.name))
-        config_.tunables[i] = check_tunable_value(tunable, user[tunable.name]);
+        config_.tunables[i] = check_tunable_value(tunable, json_field(user, tunable.name));
     }
   }
 
   /// Runs after read_pid_type: a multiplier other than 1 needs a persistent one.
   void read_num_sm_multiplier(const Json &user) {
     if (!user.contains("num_sm_multiplier")) return;
-    int64_t multiplier = expect_int("num_sm_multiplier", user["num_sm_multiplier"]);
+    int64_t multiplier = expect_int("num_sm_multiplier", json_field(user, "num_sm_multiplier"));
     check_num_sm_multiplier("num_sm_multiplier", multiplier, config_.pid_type, facts_);
     config_.num_sm_multiplier = multiplier;
   }
 
   /// A per-loop or per-load list: at most `count` entries (`what` says what
   /// one stands for); the rest keep their defaults.
-  static const Json::Array &padded_list(const std::string &field, const Json &value, size_t count,
-                                        const std::string &what) {
-    const Json::Array &items = expect_list(field, value);
+  static const Json::array_t &padded_list(const std::string &field, const Json &value, size_t count,
+                                          const std::string &what) {
+    const Json::array_t &items = expect_list(field, value);
     if (items.size() > count)
       invalid(field + ": too many values: expected at most " + std::to_string(count) +
               " (one per " + what + "), got " + std::to_string(items.size()));
@@ -392,9 +393,9 @@ private:
 
   static std::optional<bool> expect_optional_bool(const std::string &field, const Json &value) {
     if (value.is_null()) return std::nullopt;
-    if (!value.is_bool())
+    if (!value.is_boolean())
       invalid(field + ": expected true, false or null (leave it to Triton), got " + show(value));
-    return value.as_bool();
+    return value.get<bool>();
   }
 
   /// The range_* lists and static_ranges, then the rules that tie them together.
@@ -405,7 +406,7 @@ private:
     config_.ranges.resize(loops);
     auto read_list = [&](const char *key, auto &&read_entry) {
       if (!user.contains(key)) return;
-      const Json::Array &items = padded_list(key, user[key], loops, loop);
+      const Json::array_t &items = padded_list(key, json_field(user, key), loops, loop);
       for (size_t i = 0; i < items.size(); ++i)
         read_entry(indexed(key, i), items[i], config_.ranges[i]);
     };
@@ -432,8 +433,8 @@ private:
     size_t statics = static_range_loops(facts_).size();
     config_.static_ranges.resize(statics, false);
     if (user.contains("static_ranges")) {
-      const Json::Array &items = padded_list(
-          "static_ranges", user["static_ranges"], statics,
+      const Json::array_t &items = padded_list(
+          "static_ranges", json_field(user, "static_ranges"), statics,
           "loop inside the kernel whose bounds are known when compiling, with at most 8 "
           "iterations");
       for (size_t k = 0; k < items.size(); ++k)
@@ -444,13 +445,13 @@ private:
 
   void read_atomic_indexing(const Json &value) {
     if (value.is_string()) {
-      check_atomic_indexing_style("atomic_indexing", value.as_string());
-      config_.atomic_indexing = {value.as_string()};
+      check_atomic_indexing_style("atomic_indexing", value.get_ref<const std::string &>());
+      config_.atomic_indexing = {value.get_ref<const std::string &>()};
       return;
     }
     if (!value.is_array())
       invalid("atomic_indexing: expected a string or a list of strings, got " + show(value));
-    const Json::Array &styles = value.as_array();
+    const Json::array_t &styles = value.get_ref<const Json::array_t &>();
     size_t ops = static_cast<size_t>(facts_.atomic_ops);
     if (!styles.empty() && styles.size() != ops)
       invalid("atomic_indexing: expected one string or a list of " + std::to_string(ops) +
@@ -459,7 +460,7 @@ private:
     for (size_t op = 0; op < styles.size(); ++op) {
       std::string field = indexed("atomic_indexing", op);
       check_atomic_indexing_style(field, expect_string(field, styles[op]));
-      chosen.push_back(styles[op].as_string());
+      chosen.push_back(styles[op].get_ref<const std::string &>());
     }
     bool all_same = std::all_of(chosen.begin(), chosen.end(),
                                 [&](const std::string &s) { return s == chosen[0]; });
@@ -470,13 +471,13 @@ private:
 
   void read_eviction_policies(const Json &value) {
     size_t loads = static_cast<size_t>(facts_.policy_loads);
-    const Json::Array &items = padded_list("load_eviction_policies", value, loads,
-                                           "load without an explicit eviction_policy");
+    const Json::array_t &items = padded_list("load_eviction_policies", value, loads,
+                                             "load without an explicit eviction_policy");
     config_.load_eviction_policies.assign(loads, "");
     for (size_t i = 0; i < items.size(); ++i) {
       std::string field = indexed("load_eviction_policies", i);
       check_eviction_policy(field, items[i]);
-      config_.load_eviction_policies[i] = items[i].as_string();
+      config_.load_eviction_policies[i] = items[i].get_ref<const std::string &>();
     }
   }
 

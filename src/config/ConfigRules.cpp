@@ -242,8 +242,8 @@ std::string triton_eviction_policy(const std::string &choice) {
 
 void check_eviction_policy(const std::string &field, const Json &value) {
   const auto &policies = eviction_policies();
-  if (value.is_string() &&
-      std::find(policies.begin(), policies.end(), value.as_string()) != policies.end())
+  if (value.is_string() && std::find(policies.begin(), policies.end(),
+                                     value.get_ref<const std::string &>()) != policies.end())
     return;
   invalid(field + ": " + show(value) +
           " is not an eviction policy; use \"\" (none), \"first\" or \"last\"");
@@ -400,19 +400,19 @@ Json check_tunable_value(const TunableFacts &tunable, const Json &value) {
     invalid(tunable.name + ": " + show(value) + " is not a value of " + fragment.repr() + "; " +
             fragment.allowed_text());
   for (const Json &choice : fragment.choices)
-    if (choice.is_number() && value.is_number() && !choice.is_bool() && !value.is_bool() &&
-        choice.as_double() == value.as_double())
+    if (choice.is_number() && value.is_number() && !choice.is_boolean() && !value.is_boolean() &&
+        json_number(choice) == json_number(value))
       return choice;
   return value;
 }
 
 int64_t expect_int(const std::string &field, const Json &value) {
-  if (!value.is_int()) invalid(field + ": expected an int, got " + show(value));
-  return value.as_int();
+  if (!value.is_number_integer()) invalid(field + ": expected an int, got " + show(value));
+  return json_int(value);
 }
 
 std::string show(const Json &value) {
-  return value.dump();
+  return dump_text(value);
 }
 
 std::string join(const std::vector<std::string> &items, const std::string &separator) {

@@ -148,7 +148,7 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
     for (int64_t block : choice.block_sizes)
       elements = elements > (int64_t(1) << 62) / block ? int64_t(1) << 62 : elements * block;
     if (elements > kMaxBlockSize)
-      invalid(field + ": " + int_list(choice.block_sizes).dump() + " makes a block of " +
+      invalid(field + ": " + dump_text(int_list(choice.block_sizes)) + " makes a block of " +
               std::to_string(elements) + " elements, above Triton's largest of " +
               std::to_string(kMaxBlockSize) + "; use smaller block sizes");
   }
@@ -167,7 +167,7 @@ static void validate_fixed_tile(const TileCallFacts &call, const TileChoice &cho
     invalid(name + call_location(call) +
             ": block sizes are fixed by block_size= in the source; "
             "use " +
-            int_list(fixed).dump());
+            dump_text(int_list(fixed)));
   check_loop_order(name + " loop order",
                    std::vector<int64_t>(choice.loop_order.begin(), choice.loop_order.end()),
                    fixed.size());
@@ -284,7 +284,7 @@ static void set_range_list(Json &out, const std::vector<RangeChoice> &ranges, co
     list.push_back(value(range));
     any = any || !(list[list.size() - 1] == value(RangeChoice()));
   }
-  if (any) out.set(key, std::move(list));
+  if (any) out[key] = std::move(list);
 }
 
 static Json optional_bool(const std::optional<bool> &value) {
@@ -309,7 +309,7 @@ static void set_loop_fields(Json &out, const Config &config) {
     Json list = Json::array();
     for (bool unrolled : config.static_ranges)
       list.push_back(Json(unrolled));
-    out.set("static_ranges", std::move(list));
+    out["static_ranges"] = std::move(list);
   }
 }
 
@@ -334,36 +334,36 @@ Json ConfigSpec::to_json(const Config &config) const {
   }
 
   Json out = Json::object();
-  out.set("block_sizes", std::move(blocks));
-  if (!multi_dim_tunable_calls(facts_).empty()) out.set("loop_orders", std::move(loop_orders));
+  out["block_sizes"] = std::move(blocks);
+  if (!multi_dim_tunable_calls(facts_).empty()) out["loop_orders"] = std::move(loop_orders);
   if (!config.reduction_loops.empty()) {
     Json loops = Json::array();
     for (const auto &loop : config.reduction_loops)
       loops.push_back(loop ? Json(*loop) : Json());
-    out.set("reduction_loops", std::move(loops));
+    out["reduction_loops"] = std::move(loops);
   }
-  out.set("l2_grouping", Json(config.l2_grouping));
+  out["l2_grouping"] = Json(config.l2_grouping);
   set_loop_fields(out, config);
   if (config.indexing.size() == 1) {
-    out.set("indexing", Json(config.indexing[0]));
+    out["indexing"] = Json(config.indexing[0]);
   } else {
     Json styles = Json::array();
     for (const auto &style : config.indexing)
       styles.push_back(Json(style));
-    out.set("indexing", std::move(styles));
+    out["indexing"] = std::move(styles);
   }
   if (config.atomic_indexing != std::vector<std::string>{"pointer"}) {
     Json styles = Json::array();
     for (const auto &style : config.atomic_indexing)
       styles.push_back(Json(style));
-    out.set("atomic_indexing", config.atomic_indexing.size() == 1 ? Json(config.atomic_indexing[0])
-                                                                  : std::move(styles));
+    out["atomic_indexing"] =
+        config.atomic_indexing.size() == 1 ? Json(config.atomic_indexing[0]) : std::move(styles);
   }
-  if (config.pid_type == "xyz") out.set("use_yz_grid", Json(true));
-  if (config.is_persistent()) out.set("pid_type", Json(config.pid_type));
-  if (config.num_sm_multiplier != 1) out.set("num_sm_multiplier", Json(config.num_sm_multiplier));
-  out.set("num_warps", Json(config.num_warps));
-  out.set("num_stages", Json(config.num_stages));
+  if (config.pid_type == "xyz") out["use_yz_grid"] = Json(true);
+  if (config.is_persistent()) out["pid_type"] = Json(config.pid_type);
+  if (config.num_sm_multiplier != 1) out["num_sm_multiplier"] = Json(config.num_sm_multiplier);
+  out["num_warps"] = Json(config.num_warps);
+  out["num_stages"] = Json(config.num_stages);
   bool any_policy =
       std::any_of(config.load_eviction_policies.begin(), config.load_eviction_policies.end(),
                   [](const std::string &policy) { return !policy.empty(); });
@@ -371,34 +371,35 @@ Json ConfigSpec::to_json(const Config &config) const {
     Json policies = Json::array();
     for (const auto &policy : config.load_eviction_policies)
       policies.push_back(Json(policy));
-    out.set("load_eviction_policies", std::move(policies));
+    out["load_eviction_policies"] = std::move(policies);
   }
-  if (config.maxnreg) out.set("maxnreg", Json(static_cast<int64_t>(*config.maxnreg)));
+  if (config.maxnreg) out["maxnreg"] = Json(static_cast<int64_t>(*config.maxnreg));
   for (size_t i = 0; i < facts_.tunables.size() && i < config.tunables.size(); ++i)
-    out.set(facts_.tunables[i].name, config.tunables[i]);
+    out[facts_.tunables[i].name] = config.tunables[i];
   return out;
 }
 
 /// A JSON value written as the Python literal that reads back equal to it.
 static std::string python_literal(const Json &value) {
   switch (value.type()) {
-  case Json::Type::Null:
+  case Json::value_t::null:
     return "None";
-  case Json::Type::Bool:
-    return value.as_bool() ? "True" : "False";
-  case Json::Type::Int:
-    return std::to_string(value.as_int());
-  case Json::Type::Float:
-    return shortest_double(value.as_double());
-  case Json::Type::String: {
+  case Json::value_t::boolean:
+    return value.get<bool>() ? "True" : "False";
+  case Json::value_t::number_integer:
+  case Json::value_t::number_unsigned:
+    return std::to_string(json_int(value));
+  case Json::value_t::number_float:
+    return shortest_double(json_number(value));
+  case Json::value_t::string: {
     std::string out = "'";
-    for (char c : value.as_string()) {
+    for (char c : value.get_ref<const std::string &>()) {
       if (c == '\\' || c == '\'') out += '\\';
       out += c;
     }
     return out + "'";
   }
-  case Json::Type::Array: {
+  case Json::value_t::array: {
     std::string out = "[";
     for (size_t i = 0; i < value.size(); ++i) {
       if (i) out += ", ";
@@ -406,25 +407,26 @@ static std::string python_literal(const Json &value) {
     }
     return out + "]";
   }
-  case Json::Type::Object: {
+  case Json::value_t::object: {
     std::string out = "{";
     bool first = true;
-    for (const auto &[key, item] : value.as_object()) {
+    for (const auto &[key, item] : value.get_ref<const Json::object_t &>()) {
       if (!first) out += ", ";
       first = false;
       out += python_literal(Json(key)) + ": " + python_literal(item);
     }
     return out + "}";
   }
+  default: // binary and discarded: never read from JSON text
+    return "None";
   }
-  return "None";
 }
 
 std::string ConfigSpec::to_python(const Config &config) const {
   std::string out = "helion.Config(";
   bool first = true;
   Json fields = to_json(config);
-  for (const auto &[key, value] : fields.as_object()) {
+  for (const auto &[key, value] : fields.get_ref<const Json::object_t &>()) {
     if (!first) out += ", ";
     first = false;
     out += key + "=" + python_literal(value);
@@ -432,52 +434,76 @@ std::string ConfigSpec::to_python(const Config &config) const {
   return out + ")";
 }
 
+std::vector<TunableCallRange> ConfigSpec::tunable_call_ranges() const {
+  std::vector<TunableCallRange> out;
+  for (size_t i : tunable_calls(facts_)) {
+    const TileCallFacts &call = facts_.tiles[i];
+    TunableCallRange range;
+    range.call = i;
+    range.grid = call.is_grid;
+    for (size_t dim = 0; dim < call.size_hints.size(); ++dim) {
+      range.blocks.push_back({min_block(call, dim), max_block(call, dim)});
+      bool is_fixed = dim < call.fixed_block_sizes.size() && call.fixed_block_sizes[dim];
+      range.fixed.push_back(is_fixed ? call.fixed_block_sizes[dim] : std::nullopt);
+    }
+    if (can_flatten(call))
+      range.flat = TunableCallRange::Range{min_flat_block(call), max_flat_block(call)};
+    out.push_back(std::move(range));
+  }
+  return out;
+}
+
+std::vector<ReductionRange> ConfigSpec::reduction_ranges() const {
+  std::vector<ReductionRange> out;
+  for (const auto &reduction : facts_.reductions)
+    out.push_back({reduction.size_hint, reduction_extent(reduction), reduction.persistent_only});
+  return out;
+}
+
 Json ConfigSpec::describe() const {
   Json blocks = Json::array();
   Json loop_orders = Json::array();
-  for (size_t i : tunable_calls(facts_)) {
-    const TileCallFacts &call = facts_.tiles[i];
-    size_t dims = call.size_hints.size();
+  for (const TunableCallRange &range : tunable_call_ranges()) {
+    const TileCallFacts &call = facts_.tiles[range.call];
     std::vector<int64_t> mins, maxes;
     Json fixed = Json::array();
-    for (size_t dim = 0; dim < dims; ++dim) {
-      mins.push_back(min_block(call, dim));
-      maxes.push_back(max_block(call, dim));
-      bool is_fixed = dim < call.fixed_block_sizes.size() && call.fixed_block_sizes[dim];
-      fixed.push_back(is_fixed ? Json(*call.fixed_block_sizes[dim]) : Json());
+    for (size_t dim = 0; dim < range.dims(); ++dim) {
+      mins.push_back(range.blocks[dim].min);
+      maxes.push_back(range.blocks[dim].max);
+      fixed.push_back(range.fixed[dim] ? Json(*range.fixed[dim]) : Json());
     }
     Json entry = Json::object();
-    entry.set("call", Json(static_cast<int64_t>(i)));
-    if (call.span.valid()) entry.set("line", Json(call.span.line));
-    entry.set("dims", Json(static_cast<int64_t>(dims)));
-    entry.set("grid", Json(call.is_grid));
-    entry.set("size_hints", int_list(call.size_hints));
-    entry.set("min", int_list(mins));
-    entry.set("max", int_list(maxes));
-    entry.set("fixed", std::move(fixed));
-    if (can_flatten(call)) {
+    entry["call"] = Json(static_cast<int64_t>(range.call));
+    if (call.span.valid()) entry["line"] = Json(call.span.line);
+    entry["dims"] = Json(static_cast<int64_t>(range.dims()));
+    entry["grid"] = Json(range.grid);
+    entry["size_hints"] = int_list(call.size_hints);
+    entry["min"] = int_list(mins);
+    entry["max"] = int_list(maxes);
+    entry["fixed"] = std::move(fixed);
+    if (range.flat) {
       Json flat = Json::object();
-      flat.set("min", Json(min_flat_block(call)));
-      flat.set("max", Json(max_flat_block(call)));
-      entry.set("flatten", std::move(flat));
+      flat["min"] = Json(range.flat->min);
+      flat["max"] = Json(range.flat->max);
+      entry["flatten"] = std::move(flat);
     } else {
-      entry.set("flatten", Json());
+      entry["flatten"] = Json();
     }
     blocks.push_back(std::move(entry));
-    if (dims >= 2) {
+    if (range.dims() >= 2) {
       Json order = Json::object();
-      order.set("call", Json(static_cast<int64_t>(i)));
-      order.set("dims", Json(static_cast<int64_t>(dims)));
+      order["call"] = Json(static_cast<int64_t>(range.call));
+      order["dims"] = Json(static_cast<int64_t>(range.dims()));
       loop_orders.push_back(std::move(order));
     }
   }
 
   Json reductions = Json::array();
-  for (const auto &reduction : facts_.reductions) {
+  for (const ReductionRange &reduction : reduction_ranges()) {
     Json entry = Json::object();
-    entry.set("size_hint", Json(reduction.size_hint));
-    entry.set("persistent_block", Json(reduction_extent(reduction)));
-    entry.set("persistent_only", Json(reduction.persistent_only));
+    entry["size_hint"] = Json(reduction.size_hint);
+    entry["persistent_block"] = Json(reduction.persistent_block);
+    entry["persistent_only"] = Json(reduction.persistent_only);
     reductions.push_back(std::move(entry));
   }
 
@@ -499,29 +525,29 @@ Json ConfigSpec::describe() const {
     stages.push_back(Json(stage));
 
   Json out = Json::object();
-  out.set("block_sizes", std::move(blocks));
-  out.set("loop_orders", std::move(loop_orders));
-  out.set("reduction_loops", std::move(reductions));
-  out.set("memory_ops", Json(facts_.memory_ops));
-  out.set("indexing", std::move(indexing));
-  out.set("pid_type", std::move(pid_type_names));
-  out.set("num_sm_multiplier", std::move(multipliers));
-  out.set("num_warps", std::move(warps));
-  out.set("num_stages", std::move(stages));
+  out["block_sizes"] = std::move(blocks);
+  out["loop_orders"] = std::move(loop_orders);
+  out["reduction_loops"] = std::move(reductions);
+  out["memory_ops"] = Json(facts_.memory_ops);
+  out["indexing"] = std::move(indexing);
+  out["pid_type"] = std::move(pid_type_names);
+  out["num_sm_multiplier"] = std::move(multipliers);
+  out["num_warps"] = std::move(warps);
+  out["num_stages"] = std::move(stages);
   describe_loop_fields(out);
   Json tunables = Json::array();
   for (const TunableFacts &tunable : facts_.tunables) {
     Json entry = Json::object();
-    entry.set("name", Json(tunable.name));
-    if (tunable.span.valid()) entry.set("line", Json(tunable.span.line));
-    entry.set("fragment", Json(tunable.fragment.repr()));
+    entry["name"] = Json(tunable.name);
+    if (tunable.span.valid()) entry["line"] = Json(tunable.span.line);
+    entry["fragment"] = Json(tunable.fragment.repr());
     Json description = tunable.fragment.describe();
-    for (const auto &[key, value] : description.as_object())
-      entry.set(key, value);
+    for (const auto &[key, value] : description.get_ref<const Json::object_t &>())
+      entry[key] = value;
     tunables.push_back(std::move(entry));
   }
-  out.set("tunables", std::move(tunables));
-  out.set("default", to_json(default_config()));
+  out["tunables"] = std::move(tunables);
+  out["default"] = to_json(default_config());
   return out;
 }
 
@@ -529,14 +555,14 @@ void ConfigSpec::describe_loop_fields(Json &out) const {
   Json loops = Json::array();
   for (const LoopFacts &loop : facts_.loops) {
     Json entry = Json::object();
-    if (loop.span.valid()) entry.set("line", Json(loop.span.line));
-    entry.set("top_level", Json(loop.top_level));
-    entry.set("static_range", Json(loop.static_candidate));
+    if (loop.span.valid()) entry["line"] = Json(loop.span.line);
+    entry["top_level"] = Json(loop.top_level);
+    entry["static_range"] = Json(loop.static_candidate);
     loops.push_back(std::move(entry));
   }
   Json keywords = Json::object();
   for (const RangeField &field : range_fields())
-    keywords.set(field.key, Json(field.keyword));
+    keywords[field.key] = Json(field.keyword);
   Json policies = Json::array();
   for (const auto &policy : eviction_policies())
     policies.push_back(Json(policy));
@@ -548,15 +574,15 @@ void ConfigSpec::describe_loop_fields(Json &out) const {
   for (const auto &style : atomic_indexing_styles())
     atomic_styles.push_back(Json(style));
 
-  out.set("range_loops", std::move(loops));
-  out.set("range_keywords", std::move(keywords));
-  out.set("range_option_max", Json(kMaxRangeOption));
-  out.set("static_ranges", Json(static_cast<int64_t>(static_range_loops(facts_).size())));
-  out.set("load_eviction_policies", std::move(policies));
-  out.set("policy_loads", Json(static_cast<int64_t>(facts_.policy_loads)));
-  out.set("maxnreg", std::move(registers));
-  out.set("atomic_ops", Json(static_cast<int64_t>(facts_.atomic_ops)));
-  out.set("atomic_indexing", std::move(atomic_styles));
+  out["range_loops"] = std::move(loops);
+  out["range_keywords"] = std::move(keywords);
+  out["range_option_max"] = Json(kMaxRangeOption);
+  out["static_ranges"] = Json(static_cast<int64_t>(static_range_loops(facts_).size()));
+  out["load_eviction_policies"] = std::move(policies);
+  out["policy_loads"] = Json(static_cast<int64_t>(facts_.policy_loads));
+  out["maxnreg"] = std::move(registers);
+  out["atomic_ops"] = Json(static_cast<int64_t>(facts_.atomic_ops));
+  out["atomic_indexing"] = std::move(atomic_styles);
 }
 
 /// A power of two in [min, max], both powers of two, log-uniformly.
@@ -575,7 +601,7 @@ static bool coin(std::mt19937_64 &rng, double probability = 0.5) {
 
 /// One of the values a search draws for `fragment`.
 static Json random_tunable_value(const Fragment &fragment, std::mt19937_64 &rng) {
-  Json::Array categories = fragment.categories();
+  Json::array_t categories = fragment.categories();
   if (!categories.empty())
     return categories[std::uniform_int_distribution<size_t>(0, categories.size() - 1)(rng)];
   if (fragment.kind == Fragment::Kind::PowerOfTwo)

@@ -7,6 +7,7 @@
 #include "config/KernelFacts.h"
 #include "support/Json.h"
 
+#include <optional>
 #include <random>
 #include <string>
 
@@ -16,6 +17,27 @@ namespace helion {
 /// itself, or one whose singular spelling it is (`block_size` for
 /// `block_sizes`); "" when the name is free.
 std::string tunable_name_conflict(const std::string &name);
+
+/// A tunable tile call's block sizes as the space searches them.
+struct TunableCallRange {
+  struct Range {
+    int64_t min = 1, max = 1;
+  };
+  size_t call = 0; ///< its index in KernelFacts::tiles
+  bool grid = false;
+  std::vector<Range> blocks;                 ///< per dimension
+  std::vector<std::optional<int64_t>> fixed; ///< per dimension: the size the call fixes
+  std::optional<Range> flat;                 ///< its one flattened block, when it may flatten
+  size_t dims() const { return blocks.size(); }
+};
+
+/// A reduction's entry in reduction_loops: the block that covers it whole
+/// (`persistent_block`), and whether it must stay persistent.
+struct ReductionRange {
+  int64_t size_hint = 0;
+  int64_t persistent_block = 1;
+  bool persistent_only = false;
+};
 
 class ConfigSpec {
 public:
@@ -45,8 +67,15 @@ public:
   /// `helion.Config(block_sizes=[[64, 128], [16]], loop_orders=[[1, 0]], ...)`.
   std::string to_python(const Config &config) const;
 
+  /// The tunable tile calls, in block_sizes order.
+  std::vector<TunableCallRange> tunable_call_ranges() const;
+
+  /// One entry per reduction, in reduction_loops order.
+  std::vector<ReductionRange> reduction_ranges() const;
+
   /// A description of the space for the Python side and for tools:
-  /// {"block_sizes": [...], "reduction_loops": [...], ...}.
+  /// {"block_sizes": [...], "reduction_loops": [...], ...}. The core reads
+  /// the typed accessors above instead.
   Json describe() const;
 
   /// A config drawn at random from the space; always passes `validate` and is

@@ -45,20 +45,20 @@ static bool is_power_of_two(int64_t value) {
 /// A value written as Python writes it, for messages and repr().
 static std::string python_text(const Json &value) {
   switch (value.type()) {
-  case Json::Type::Null:
+  case Json::value_t::null:
     return "None";
-  case Json::Type::Bool:
-    return value.as_bool() ? "True" : "False";
-  case Json::Type::Float:
-    return shortest_double(value.as_double());
-  case Json::Type::Array: {
+  case Json::value_t::boolean:
+    return value.get<bool>() ? "True" : "False";
+  case Json::value_t::number_float:
+    return shortest_double(json_number(value));
+  case Json::value_t::array: {
     std::string out = "(";
     for (size_t i = 0; i < value.size(); ++i)
       out += (i ? ", " : "") + python_text(value[i]);
     return out + (value.size() == 1 ? ",)" : ")");
   }
   default:
-    return value.dump();
+    return dump_text(value);
   }
 }
 
@@ -66,11 +66,11 @@ static std::string python_text(const Json &value) {
 /// with bools, so that True does not stand for 1 in a config).
 static bool same_choice(const Json &a, const Json &b) {
   bool a_number = a.is_number(), b_number = b.is_number();
-  if (a_number && b_number) return a.as_double() == b.as_double();
-  return a == b;
+  if (a_number && b_number) return json_number(a) == json_number(b);
+  return json_same(a, b);
 }
 
-static bool contains_choice(const Json::Array &choices, const Json &value) {
+static bool contains_choice(const Json::array_t &choices, const Json &value) {
   return std::any_of(choices.begin(), choices.end(),
                      [&](const Json &choice) { return same_choice(choice, value); });
 }
@@ -80,13 +80,13 @@ Json Fragment::default_value() const {
   case Kind::PowerOfTwo:
   case Kind::Integer:
     if (default_val.is_null()) return Json(low);
-    return Json(std::clamp(default_val.as_int(), low, high));
+    return Json(std::clamp(json_int(default_val), low, high));
   case Kind::Enum:
     return choices.front();
   case Kind::Boolean:
     return Json(false);
   case Kind::ListOf: {
-    Json::Array values(static_cast<size_t>(length), inner->default_value());
+    Json::array_t values(static_cast<size_t>(length), inner->default_value());
     return Json(std::move(values));
   }
   }
@@ -96,17 +96,18 @@ Json Fragment::default_value() const {
 bool Fragment::accepts(const Json &value) const {
   switch (kind) {
   case Kind::PowerOfTwo:
-    return value.is_int() && value.as_int() >= low && value.as_int() <= high &&
-           is_power_of_two(value.as_int());
+    return value.is_number_integer() && json_int(value) >= low && json_int(value) <= high &&
+           is_power_of_two(json_int(value));
   case Kind::Integer:
-    return value.is_int() && value.as_int() >= low && value.as_int() <= high;
+    return value.is_number_integer() && json_int(value) >= low && json_int(value) <= high;
   case Kind::Enum:
     return contains_choice(choices, value);
   case Kind::Boolean:
-    return value.is_bool();
+    return value.is_boolean();
   case Kind::ListOf:
     if (!value.is_array() || value.size() != static_cast<size_t>(length)) return false;
-    return std::all_of(value.as_array().begin(), value.as_array().end(),
+    return std::all_of(value.get_ref<const Json::array_t &>().begin(),
+                       value.get_ref<const Json::array_t &>().end(),
                        [&](const Json &item) { return inner->accepts(item); });
   }
   return false;
@@ -123,7 +124,7 @@ std::string Fragment::allowed_text() const {
   case Kind::Enum: {
     std::string out = "use one of ";
     for (size_t i = 0; i < choices.size(); ++i)
-      out += (i ? ", " : "") + choices[i].dump();
+      out += (i ? ", " : "") + dump_text(choices[i]);
     return out;
   }
   case Kind::Boolean:
@@ -155,30 +156,30 @@ std::string Fragment::repr() const {
 
 Json Fragment::describe() const {
   Json out = Json::object();
-  out.set("class", Json(class_name(kind)));
+  out["class"] = Json(class_name(kind));
   switch (kind) {
   case Kind::PowerOfTwo:
   case Kind::Integer:
-    out.set("low", Json(low));
-    out.set("high", Json(high));
-    out.set("default_val", default_val);
+    out["low"] = Json(low);
+    out["high"] = Json(high);
+    out["default_val"] = default_val;
     break;
   case Kind::Enum:
-    out.set("choices", Json(choices));
-    out.set("search_choices", search_choices.empty() ? Json() : Json(search_choices));
+    out["choices"] = Json(choices);
+    out["search_choices"] = search_choices.empty() ? Json() : Json(search_choices);
     break;
   case Kind::Boolean:
     break;
   case Kind::ListOf:
-    out.set("inner", inner->describe());
-    out.set("length", Json(length));
+    out["inner"] = inner->describe();
+    out["length"] = Json(length);
     break;
   }
-  out.set("default", default_value());
+  out["default"] = default_value();
   return out;
 }
 
-Json::Array Fragment::categories() const {
+Json::array_t Fragment::categories() const {
   if (kind == Kind::Boolean) return {Json(false), Json(true)};
   if (kind == Kind::Enum) return search_choices.empty() ? choices : search_choices;
   return {};
@@ -197,8 +198,8 @@ Fragment::ValueType Fragment::value_type() const {
     break;
   }
   auto all = [&](auto predicate) { return std::all_of(choices.begin(), choices.end(), predicate); };
-  if (all([](const Json &c) { return c.is_bool(); })) return ValueType::Bool;
-  if (all([](const Json &c) { return c.is_int(); })) return ValueType::Int;
+  if (all([](const Json &c) { return c.is_boolean(); })) return ValueType::Bool;
+  if (all([](const Json &c) { return c.is_number_integer(); })) return ValueType::Int;
   if (all([](const Json &c) { return c.is_number(); })) return ValueType::Float;
   return ValueType::Other;
 }
@@ -210,26 +211,26 @@ namespace {
 }
 
 int64_t bound(const std::string &cls, const Json &args, const char *name) {
-  const Json &value = args[name];
-  if (!value.is_int())
+  const Json &value = json_field(args, name);
+  if (!value.is_number_integer())
     bad(cls, std::string(name) + " must be an int known when the kernel compiles, got " +
                  python_text(value));
-  if (value.as_int() < -kMaxIntegerBound || value.as_int() > kMaxIntegerBound)
-    bad(cls, std::string(name) + "=" + value.dump() + " is out of range; use an int within ±" +
+  if (json_int(value) < -kMaxIntegerBound || json_int(value) > kMaxIntegerBound)
+    bad(cls, std::string(name) + "=" + dump_text(value) + " is out of range; use an int within ±" +
                  std::to_string(kMaxIntegerBound));
-  return value.as_int();
+  return json_int(value);
 }
 
 /// A list of int, float, bool or string choices.
-Json::Array choice_list(const std::string &cls, const Json &value, const char *name) {
+Json::array_t choice_list(const std::string &cls, const Json &value, const char *name) {
   if (!value.is_array() || value.size() == 0)
     bad(cls, std::string(name) + " must be a non-empty tuple of constants, got " +
                  python_text(value));
-  for (const Json &choice : value.as_array())
+  for (const Json &choice : value.get_ref<const Json::array_t &>())
     if (choice.is_array() || choice.is_object() || choice.is_null())
       bad(cls, std::string(name) + " may hold ints, floats, bools and strings, got " +
                    python_text(choice));
-  return value.as_array();
+  return value.get_ref<const Json::array_t &>();
 }
 
 } // namespace
@@ -242,22 +243,22 @@ Fragment make_fragment(const std::string &cls, const Json &args) {
     f.high = bound(cls, args, "high");
     if (f.low > f.high)
       bad(cls, "low=" + std::to_string(f.low) + " is above high=" + std::to_string(f.high));
-    f.default_val = args["default_val"];
+    f.default_val = json_field(args, "default_val");
     if (!f.default_val.is_null()) bound(cls, args, "default_val");
     if (f.kind == Fragment::Kind::PowerOfTwo) {
       if (!is_power_of_two(f.low) || !is_power_of_two(f.high))
         bad(cls, "low=" + std::to_string(f.low) + " and high=" + std::to_string(f.high) +
                      " must be powers of two");
-      if (!f.default_val.is_null() && !is_power_of_two(f.default_value().as_int()))
-        bad(cls, "default_val=" + f.default_val.dump() + " is not a power of two");
+      if (!f.default_val.is_null() && !is_power_of_two(json_int(f.default_value())))
+        bad(cls, "default_val=" + dump_text(f.default_val) + " is not a power of two");
     }
     return f;
   }
   if (cls == "EnumFragment") {
     f.kind = Fragment::Kind::Enum;
-    f.choices = choice_list(cls, args["choices"], "choices");
-    if (!args["search_choices"].is_null()) {
-      f.search_choices = choice_list(cls, args["search_choices"], "search_choices");
+    f.choices = choice_list(cls, json_field(args, "choices"), "choices");
+    if (!json_field(args, "search_choices").is_null()) {
+      f.search_choices = choice_list(cls, json_field(args, "search_choices"), "search_choices");
       for (const Json &choice : f.search_choices)
         if (!contains_choice(f.choices, choice))
           bad(cls, "search_choices " + python_text(Json(f.search_choices)) +
@@ -268,13 +269,15 @@ Fragment make_fragment(const std::string &cls, const Json &args) {
   if (cls == "BooleanFragment") return f;
   if (cls == "ListOf") {
     f.kind = Fragment::Kind::ListOf;
-    if (!args["inner"].is_object() || !args["inner"]["class"].is_string())
-      bad(cls, "inner must be a fragment, got " + python_text(args["inner"]));
-    f.inner = std::make_shared<Fragment>(fragment_from_description(args["inner"]));
-    if (!args["length"].is_int() || args["length"].as_int() < 1 ||
-        args["length"].as_int() > 1024)
-      bad(cls, "length must be an int between 1 and 1024, got " + python_text(args["length"]));
-    f.length = args["length"].as_int();
+    if (!json_field(args, "inner").is_object() ||
+        !json_field(json_field(args, "inner"), "class").is_string())
+      bad(cls, "inner must be a fragment, got " + python_text(json_field(args, "inner")));
+    f.inner = std::make_shared<Fragment>(fragment_from_description(json_field(args, "inner")));
+    if (!json_field(args, "length").is_number_integer() ||
+        json_int(json_field(args, "length")) < 1 || json_int(json_field(args, "length")) > 1024)
+      bad(cls, "length must be an int between 1 and 1024, got " +
+                   python_text(json_field(args, "length")));
+    f.length = json_int(json_field(args, "length"));
     return f;
   }
   bad(cls, "not a fragment class; use PowerOfTwoFragment, IntegerFragment, EnumFragment, "
@@ -286,11 +289,12 @@ std::string tunable_symbol(size_t index) {
 }
 
 Fragment fragment_from_description(const Json &description) {
-  if (!description.is_object() || !description["class"].is_string())
+  if (!description.is_object() || !json_field(description, "class").is_string())
     throw UserError("RegisterTunableArgTypes",
                     "a fragment description is an object with its \"class\", got " +
-                        description.dump());
-  return make_fragment(description["class"].as_string(), description);
+                        dump_text(description));
+  return make_fragment(json_field(description, "class").get_ref<const std::string &>(),
+                       description);
 }
 
 } // namespace helion

@@ -23,8 +23,8 @@ struct Fragment {
   Kind kind = Kind::Boolean;
   int64_t low = 0, high = 0; ///< PowerOfTwo, Integer
   Json default_val;          ///< PowerOfTwo, Integer: the constructor's (null or an int)
-  Json::Array choices;       ///< Enum
-  Json::Array search_choices; ///< Enum: what the search draws; empty means every choice
+  Json::array_t choices;     ///< Enum
+  Json::array_t search_choices;          ///< Enum: what the search draws; empty means every choice
   std::shared_ptr<const Fragment> inner; ///< ListOf
   int64_t length = 0;                    ///< ListOf
 
@@ -39,10 +39,10 @@ struct Fragment {
   Json describe() const;
   /// The values a search draws from, in order (Enum and Boolean), or empty
   /// for the integer kinds, which draw from their range.
-  Json::Array categories() const;
+  Json::array_t categories() const;
   ValueType value_type() const;
 
-  bool operator==(const Fragment &other) const { return describe() == other.describe(); }
+  bool operator==(const Fragment &other) const { return json_same(describe(), other.describe()); }
 };
 
 /// Each fragment class and its constructor's parameters, as

@@ -262,16 +262,16 @@ private:
     std::string name = callee.host->text.substr(std::string("global.").size());
     auto known = helper_functions_.find(name);
     if (known == helper_functions_.end()) {
-      const Json &global = inputs_.globals[name];
-      const Json &source = global["source"];
-      if (!source.is_string())
+      const GlobalSpec *global = inputs_.global(name);
+      const std::optional<std::string> *source = global ? &global->source : nullptr;
+      if (!source || !*source)
         throw UserError("UnsupportedOp",
                         "cannot read the source of function '" + name +
                             "', which device code calls; define it in a file",
                         span);
       auto module = std::make_unique<ast::Module>();
       try {
-        *module = parse_module(source.as_string());
+        *module = parse_module(**source);
       } catch (const UserError &e) {
         throw UserError(e.kind(), "in helper function '" + name + "': " + e.what(), span);
       }
@@ -352,7 +352,7 @@ private:
   /// earlier binding uses.
   std::string fresh_host_name(const std::string &base) {
     auto taken = [&](const std::string &name) {
-      if (host_env_.count(name) || inputs_.globals.contains(name)) return true;
+      if (host_env_.count(name) || inputs_.global(name)) return true;
       if (std::find(inputs_.names.begin(), inputs_.names.end(), name) != inputs_.names.end())
         return true;
       for (const ir::HostBinding &b : kernel_.host_bindings)

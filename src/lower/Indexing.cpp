@@ -410,7 +410,8 @@ std::optional<std::string> eviction_policy_arg(const CallArgs &args) {
   if (text == "evict_first" || text == "evict_last") return text;
   if (text.empty() || text == "evict_normal") return std::string();
   throw UserError("InvalidAPIUsage",
-                  "hl.load got eviction_policy=" + Json(text).dump() + "; " + allowed, args.span);
+                  "hl.load got eviction_policy=" + dump_text(Json(text)) + "; " + allowed,
+                  args.span);
 }
 
 Operand lower_hl_load(LoweringContext &cx, const CallArgs &args) {

@@ -20,8 +20,8 @@ std::map<std::string, int64_t> tunable_values(const Config &config) {
   std::map<std::string, int64_t> values;
   for (size_t i = 0; i < config.tunables.size(); ++i) {
     const Json &value = config.tunables[i];
-    if (value.is_bool()) values[tunable_symbol(i)] = value.as_bool() ? 1 : 0;
-    if (value.is_int()) values[tunable_symbol(i)] = value.as_int();
+    if (value.is_boolean()) values[tunable_symbol(i)] = value.get<bool>() ? 1 : 0;
+    if (value.is_number_integer()) values[tunable_symbol(i)] = json_int(value);
   }
   return values;
 }

@@ -219,25 +219,25 @@ Config CompiledKernel::normalize(const Json &user_config) const {
 static void append_content_key(const Json &value, std::string &out) {
   if (!value.is_object()) {
     if (!value.is_array()) {
-      out += value.dump();
+      out += dump_text(value);
       return;
     }
     out += '[';
-    for (const Json &item : value.as_array()) {
+    for (const Json &item : value.get_ref<const Json::array_t &>()) {
       append_content_key(item, out);
       out += ',';
     }
     out += ']';
     return;
   }
-  std::vector<const std::pair<std::string, Json> *> fields;
-  for (const auto &field : value.as_object())
+  std::vector<const Json::object_t::value_type *> fields;
+  for (const auto &field : value.get_ref<const Json::object_t &>())
     fields.push_back(&field);
   std::sort(fields.begin(), fields.end(),
             [](const auto *a, const auto *b) { return a->first < b->first; });
   out += '{';
   for (const auto *field : fields) {
-    out += Json(field->first).dump() + ':';
+    out += dump_text(Json(field->first)) + ':';
     append_content_key(field->second, out);
     out += ',';
   }
@@ -321,7 +321,7 @@ std::string CompiledKernel::dump_stages(const Config &config) const {
     if (stage.name == "lower") out += ir::dump(k.device);
     if (stage.name == "index_type") out += index_type_text(k.index_type);
   }
-  out += "== config\n" + spec_->to_json(config).dump() + "\n";
+  out += "== config\n" + dump_text(spec_->to_json(config)) + "\n";
   std::vector<pipeline::StageRecord> log;
   std::string error;
   try {

@@ -28,10 +28,13 @@ std::string render(const SourceContext &context, const std::string &kind,
 
 SourceContext SourceContext::from_request(const Json &request) {
   SourceContext context;
-  context.kernel_name = request["kernel_name"].as_string();
-  context.filename = request.contains("filename") ? request["filename"].as_string() : "<kernel>";
-  context.source = request["source"].as_string();
-  context.first_line = request.contains("first_line") ? request["first_line"].as_int() : 1;
+  context.kernel_name = json_field(request, "kernel_name").get_ref<const std::string &>();
+  context.filename = request.contains("filename")
+                         ? json_field(request, "filename").get_ref<const std::string &>()
+                         : "<kernel>";
+  context.source = json_field(request, "source").get_ref<const std::string &>();
+  context.first_line =
+      request.contains("first_line") ? json_int(json_field(request, "first_line")) : 1;
   return context;
 }
 

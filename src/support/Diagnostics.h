@@ -2,6 +2,7 @@
 
 #include "support/SourceSpan.h"
 
+#include <nlohmann/json_fwd.hpp>
 #include <stdexcept>
 #include <string>
 
@@ -34,9 +35,9 @@ inline void check_internal(bool condition, const std::string &message) {
   if (!condition) throw InternalError(message);
 }
 
-/// Where a kernel's source came from, for rendering diagnostics.
-class Json;
+using Json = nlohmann::ordered_json; // support/Json.h
 
+/// Where a kernel's source came from, for rendering diagnostics.
 struct SourceContext {
   std::string kernel_name;
   std::string filename;

@@ -2,169 +2,299 @@
 
 #include "support/Text.h"
 
-#include <cerrno>
+#include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <stdexcept>
+#include <vector>
 
 namespace helion {
 
-static const char *type_name(Json::Type type) {
-  switch (type) {
-  case Json::Type::Null:
-    return "null";
-  case Json::Type::Bool:
-    return "bool";
-  case Json::Type::Int:
-    return "int";
-  case Json::Type::Float:
-    return "float";
-  case Json::Type::String:
-    return "string";
-  case Json::Type::Array:
-    return "array";
-  case Json::Type::Object:
-    return "object";
+namespace {
+
+[[noreturn]] void fail(const std::string &what) {
+  throw std::runtime_error("json: " + what);
+}
+
+// ---------------------------------------------------------------------------
+// Python's extensions. nlohmann reads RFC 8259 only, so before parsing, what
+// Python's json module writes beyond it becomes strings marked with U+FDD0
+// (a noncharacter), which the DOM builder turns back into what they stand
+// for: a bare NaN, Infinity or -Infinity becomes the string M + its name; an
+// unpaired surrogate escape inside a string becomes M + its four hex digits;
+// an M the text itself holds becomes M M, so nothing the text holds reads as
+// a mark.
+
+const std::string kMark = "\xef\xb7\x90"; // U+FDD0 in UTF-8
+const char *const kNonFinite[] = {"NaN", "Infinity", "-Infinity"};
+
+bool starts_with_at(const std::string &text, size_t pos, const std::string &prefix) {
+  return text.compare(pos, prefix.size(), prefix) == 0;
+}
+
+/// The value of four hex digits at `pos`, or -1.
+int hex4(const std::string &text, size_t pos) {
+  if (pos + 4 > text.size()) return -1;
+  int value = 0;
+  for (size_t i = pos; i < pos + 4; ++i) {
+    char h = text[i];
+    int digit = h >= '0' && h <= '9'   ? h - '0'
+                : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                       : -1;
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
   }
-  return "?";
+  return value;
 }
 
-static void expect_type(const Json &value, Json::Type type) {
-  if (value.type() == type) return;
-  throw std::runtime_error(std::string("json: expected ") + type_name(type) + ", got " +
-                           type_name(value.type()));
+/// Text nlohmann reads, and where its pieces came from: `starts` pairs each
+/// offset in `text` where a rewrite ends with the offset in the original, so
+/// errors name offsets in what the caller passed.
+struct StrictText {
+  std::string text;
+  std::vector<std::pair<size_t, size_t>> starts{{0, 0}};
+
+  size_t original_offset(size_t offset) const {
+    auto it = std::upper_bound(starts.begin(), starts.end(), std::make_pair(offset, SIZE_MAX));
+    --it;
+    return it->second + (offset - it->first);
+  }
+};
+
+/// A string's escape at `text[pos]` (a backslash): appended to `out` as is,
+/// or rewritten when it is an unpaired surrogate or the mark itself. Returns
+/// the length it read.
+size_t rewrite_escape(const std::string &text, size_t pos, std::string &out) {
+  int unit = text.compare(pos, 2, "\\u") == 0 ? hex4(text, pos + 2) : -1;
+  if (unit == 0xFDD0) {
+    out += kMark + kMark;
+    return 6;
+  }
+  if (unit < 0xD800 || unit > 0xDFFF) {
+    size_t length = std::min<size_t>(2, text.size() - pos);
+    out.append(text, pos, length);
+    return length;
+  }
+  int low = unit <= 0xDBFF && text.compare(pos + 6, 2, "\\u") == 0 ? hex4(text, pos + 8) : -1;
+  if (low >= 0xDC00 && low <= 0xDFFF) { // a pair: nlohmann reads it
+    out.append(text, pos, 12);
+    return 12;
+  }
+  out += kMark;
+  out.append(text, pos + 2, 4);
+  return 6;
 }
 
-bool Json::as_bool() const {
-  expect_type(*this, Type::Bool);
-  return bool_;
+StrictText strict_text(const std::string &text) {
+  StrictText out;
+  out.text.reserve(text.size());
+  bool in_string = false;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t read = 0;
+    size_t written = out.text.size();
+    if (in_string && text[pos] == '\\') {
+      read = rewrite_escape(text, pos, out.text);
+    } else if (in_string && starts_with_at(text, pos, kMark)) {
+      out.text += kMark + kMark;
+      read = kMark.size();
+    } else if (!in_string) {
+      for (const char *word : kNonFinite) {
+        if (!starts_with_at(text, pos, word)) continue;
+        out.text += '"' + kMark + word + '"';
+        read = std::char_traits<char>::length(word);
+        break;
+      }
+    }
+    if (read == 0) {
+      if (text[pos] == '"') in_string = !in_string;
+      out.text.push_back(text[pos]);
+      ++pos;
+      continue;
+    }
+    pos += read;
+    if (out.text.size() - written != read) out.starts.emplace_back(out.text.size(), pos);
+  }
+  return out;
 }
 
-int64_t Json::as_int() const {
-  expect_type(*this, Type::Int);
-  return int_;
-}
-
-double Json::as_double() const {
-  if (type_ == Type::Int) return static_cast<double>(int_);
-  expect_type(*this, Type::Float);
-  return float_;
-}
-
-const std::string &Json::as_string() const {
-  expect_type(*this, Type::String);
-  return string_;
-}
-
-const Json::Array &Json::as_array() const {
-  expect_type(*this, Type::Array);
-  return array_;
-}
-
-Json::Array &Json::as_array() {
-  expect_type(*this, Type::Array);
-  return array_;
-}
-
-const Json::Object &Json::as_object() const {
-  expect_type(*this, Type::Object);
-  return object_;
-}
-
-const Json &Json::operator[](const std::string &key) const {
-  static const Json null_value;
-  for (const auto &entry : as_object())
-    if (entry.first == key) return entry.second;
-  return null_value;
-}
-
-bool Json::contains(const std::string &key) const {
-  for (const auto &entry : as_object())
-    if (entry.first == key) return true;
-  return false;
-}
-
-void Json::set(const std::string &key, Json value) {
-  expect_type(*this, Type::Object);
-  for (auto &entry : object_) {
-    if (entry.first == key) {
-      entry.second = std::move(value);
-      return;
+/// `text` with its marks read back: M M is M, M and four hex digits the
+/// surrogate's three bytes.
+void unmark(std::string &text) {
+  if (text.find(kMark) == std::string::npos) return;
+  std::string out;
+  for (size_t pos = 0; pos < text.size();) {
+    if (!starts_with_at(text, pos, kMark)) {
+      out.push_back(text[pos++]);
+      continue;
+    }
+    pos += kMark.size();
+    int unit = hex4(text, pos);
+    if (unit >= 0xD800 && unit <= 0xDFFF) {
+      out.push_back(static_cast<char>(0xE0 | (unit >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((unit >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (unit & 0x3F)));
+      pos += 4;
+    } else {
+      out += kMark; // M M
+      pos += kMark.size();
     }
   }
-  object_.emplace_back(key, std::move(value));
+  text = std::move(out);
 }
 
-void Json::push_back(Json value) {
-  expect_type(*this, Type::Array);
-  array_.push_back(std::move(value));
+/// The float a bare NaN, Infinity or -Infinity became, if `text` is one.
+bool non_finite_mark(const std::string &text, double &value) {
+  if (!starts_with_at(text, 0, kMark)) return false;
+  std::string word = text.substr(kMark.size());
+  if (word == "NaN")
+    value = std::numeric_limits<double>::quiet_NaN();
+  else if (word == "Infinity")
+    value = std::numeric_limits<double>::infinity();
+  else if (word == "-Infinity")
+    value = -std::numeric_limits<double>::infinity();
+  else
+    return false;
+  return true;
 }
 
-const Json &Json::operator[](size_t index) const {
-  const Array &array = as_array();
-  if (index >= array.size())
-    throw std::runtime_error("json: index " + std::to_string(index) +
-                             " out of range for array of " + std::to_string(array.size()));
-  return array[index];
-}
+// ---------------------------------------------------------------------------
+// The DOM builder: nlohmann's events, with the project's limits.
 
-size_t Json::size() const {
-  if (type_ == Type::Object) return object_.size();
-  return as_array().size();
-}
+class Builder : public nlohmann::json_sax<Json> {
+public:
+  explicit Builder(const StrictText &text) : text_(text) {}
 
-bool Json::operator==(const Json &other) const {
-  if (type_ != other.type_) return false;
-  switch (type_) {
-  case Type::Null:
-    return true;
-  case Type::Bool:
-    return bool_ == other.bool_;
-  case Type::Int:
-    return int_ == other.int_;
-  case Type::Float:
-    return float_ == other.float_;
-  case Type::String:
-    return string_ == other.string_;
-  case Type::Array:
-    return array_ == other.array_;
-  case Type::Object:
-    return object_ == other.object_;
+  Json result;
+
+  bool null() override { return add(Json()); }
+  bool boolean(bool value) override { return add(Json(value)); }
+  bool number_integer(number_integer_t value) override { return add(Json(value)); }
+  bool number_unsigned(number_unsigned_t value) override {
+    if (value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      fail("integer " + std::to_string(value) + " does not fit in 64 bits");
+    return add(Json(static_cast<int64_t>(value)));
   }
-  return false;
-}
+  /// nlohmann reads an int beyond 64 bits as a float; its literal tells.
+  bool number_float(number_float_t value, const string_t &literal) override {
+    if (literal.find_first_of(".eE") == std::string::npos)
+      fail("integer " + literal + " does not fit in 64 bits");
+    return add(Json(value));
+  }
+  bool string(string_t &value) override {
+    double number;
+    if (non_finite_mark(value, number)) return add(Json(number));
+    unmark(value);
+    return add(Json(std::move(value)));
+  }
+  bool binary(binary_t &) override { fail("binary values are not JSON text"); }
+  bool start_object(std::size_t) override { return open(Json::object()); }
+  bool key(string_t &key) override {
+    double number;
+    if (non_finite_mark(key, number))
+      fail("expected a string key, got " + key.substr(kMark.size()));
+    unmark(key);
+    key_ = std::move(key);
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return open(Json::array()); }
+  bool end_array() override { return close(); }
+
+  bool parse_error(std::size_t position, const std::string &last_token,
+                   const nlohmann::detail::exception &error) override {
+    // nlohmann's 406: a float literal beyond a double's range.
+    if (error.id == 406) {
+      bool is_int = last_token.find_first_of(".eE") == std::string::npos;
+      fail((is_int ? "integer " : "number ") + last_token +
+           (is_int ? " does not fit in 64 bits" : " is too large for a 64-bit float"));
+    }
+    fail(reason(error.what()) + " at offset " +
+         std::to_string(position == 0 ? 0 : text_.original_offset(position - 1)));
+  }
+
+private:
+  /// nlohmann's "[json.exception.parse_error.101] parse error at line 1,
+  /// column 2: why; last read: 'text'; expected x" without its place (the
+  /// caller's offset replaces it) and the text read, which may hold bytes
+  /// that are not UTF-8 and shows the text as rewritten.
+  static std::string reason(const std::string &what) {
+    size_t colon = what.find(": ");
+    std::string out = colon == std::string::npos ? what : what.substr(colon + 2);
+    size_t read = out.find("; last read: '");
+    if (read == std::string::npos) return out;
+    size_t expected = out.find("'; expected ", read);
+    return out.substr(0, read) + (expected == std::string::npos ? "" : out.substr(expected + 1));
+  }
+
+  /// Deep enough for any config; shallow enough that the recursive code
+  /// reading values (and printing them) never exhausts the stack.
+  static constexpr size_t kMaxDepth = 512;
+
+  /// Where the next value goes: the root, the open array, or the open
+  /// object's field named by the last key (a repeated key replaces the
+  /// value in place).
+  Json *slot() {
+    if (open_.empty()) return &result;
+    Json &container = *open_.back();
+    if (container.is_array()) {
+      container.push_back(nullptr);
+      return &container.back();
+    }
+    return &container[key_];
+  }
+
+  bool add(Json value) {
+    *slot() = std::move(value);
+    return true;
+  }
+
+  bool open(Json container) {
+    if (open_.size() >= kMaxDepth) fail("nesting deeper than " + std::to_string(kMaxDepth));
+    Json *at = slot();
+    *at = std::move(container);
+    open_.push_back(at);
+    return true;
+  }
+
+  bool close() {
+    open_.pop_back();
+    return true;
+  }
+
+  const StrictText &text_;
+  std::vector<Json *> open_;
+  std::string key_;
+};
 
 // ---------------------------------------------------------------------------
 // Printing
 
-/// The shortest decimal text that reads back as exactly `value`, always with
-/// a '.' or an exponent so that it reads back as a float, not an int.
-/// Infinities and NaN print as Python's json module writes them (and
-/// `parse` reads them back).
-static std::string format_double(double value) {
+const char *type_name(const Json &value) {
+  if (value.is_number_integer()) return "int";
+  if (value.is_number_float()) return "float";
+  if (value.is_boolean()) return "bool";
+  return value.type_name(); // null, string, array, object
+}
+
+/// The shortest text that reads back as exactly `value`, always with a '.'
+/// or an exponent so that it reads back as a float, not an int.
+std::string format_double(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
-  char buffer[40];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
-    if (std::strtod(buffer, nullptr) == value) break;
-  }
-  std::string text = buffer;
+  std::string text = shortest_double(value);
   if (text.find_first_of(".eE") == std::string::npos) text += ".0";
   return text;
 }
 
-static void dump_string(const std::string &text, std::string &out) {
+void dump_string(const std::string &text, std::string &out) {
   static const char *hex = "0123456789abcdef";
+  auto byte = [&](size_t k) { return k < text.size() ? static_cast<unsigned char>(text[k]) : 0u; };
   out.push_back('"');
   for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    // A surrogate kept by `parse` (ED A0-BF xx) prints as the escape it came from.
-    auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-    if (byte(i) == 0xED && i + 2 < text.size() && byte(i + 1) >= 0xA0 && byte(i + 1) <= 0xBF &&
-        (byte(i + 2) & 0xC0) == 0x80) {
+    unsigned char c = byte(i);
+    // A surrogate kept by the parser (ED A0-BF xx) prints as the escape it came from.
+    if (c == 0xED && byte(i + 1) >= 0xA0 && byte(i + 1) <= 0xBF && (byte(i + 2) & 0xC0) == 0x80) {
       uint32_t unit = 0xD000 | ((byte(i + 1) & 0x3F) << 6) | (byte(i + 2) & 0x3F);
       out += "\\u";
       for (int shift = 12; shift >= 0; shift -= 4)
@@ -172,78 +302,68 @@ static void dump_string(const std::string &text, std::string &out) {
       i += 2;
       continue;
     }
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\b':
-      out += "\\b";
-      break;
-    case '\f':
-      out += "\\f";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        out += "\\u00";
-        out.push_back(hex[(c >> 4) & 0xf]);
-        out.push_back(hex[c & 0xf]);
-      } else {
-        out.push_back(c);
-      }
+    const char *escape = c == '"'    ? "\\\""
+                         : c == '\\' ? "\\\\"
+                         : c == '\b' ? "\\b"
+                         : c == '\f' ? "\\f"
+                         : c == '\n' ? "\\n"
+                         : c == '\r' ? "\\r"
+                         : c == '\t' ? "\\t"
+                                     : nullptr;
+    if (escape) {
+      out += escape;
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xf]);
+    } else {
+      out.push_back(static_cast<char>(c));
     }
   }
   out.push_back('"');
 }
 
-static void dump_value(const Json &value, std::string &out) {
+void dump_value(const Json &value, std::string &out) {
   switch (value.type()) {
-  case Json::Type::Null:
+  case Json::value_t::null:
+  case Json::value_t::discarded:
     out += "null";
     return;
-  case Json::Type::Bool:
-    out += value.as_bool() ? "true" : "false";
+  case Json::value_t::boolean:
+    out += value.get<bool>() ? "true" : "false";
     return;
-  case Json::Type::Int:
-    out += std::to_string(value.as_int());
+  case Json::value_t::number_integer:
+    out += std::to_string(value.get<int64_t>());
     return;
-  case Json::Type::Float:
-    out += format_double(value.as_double());
+  case Json::value_t::number_unsigned:
+    out += std::to_string(value.get<uint64_t>());
     return;
-  case Json::Type::String:
-    dump_string(value.as_string(), out);
+  case Json::value_t::number_float:
+    out += format_double(value.get<double>());
     return;
-  case Json::Type::Array: {
+  case Json::value_t::string:
+    dump_string(value.get_ref<const std::string &>(), out);
+    return;
+  case Json::value_t::binary:
+    fail("binary values are not JSON text");
+  case Json::value_t::array: {
     out.push_back('[');
-    bool first = true;
-    for (const Json &element : value.as_array()) {
-      if (!first) out += ", ";
-      first = false;
-      dump_value(element, out);
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (i) out += ", ";
+      dump_value(value[i], out);
     }
     out.push_back(']');
     return;
   }
-  case Json::Type::Object: {
+  case Json::value_t::object: {
     out.push_back('{');
     bool first = true;
-    for (const auto &entry : value.as_object()) {
+    for (const auto &[key, field] : value.items()) {
       if (!first) out += ", ";
       first = false;
-      dump_string(entry.first, out);
+      dump_string(key, out);
       out += ": ";
-      dump_value(entry.second, out);
+      dump_value(field, out);
     }
     out.push_back('}');
     return;
@@ -251,273 +371,54 @@ static void dump_value(const Json &value, std::string &out) {
   }
 }
 
-std::string Json::dump() const {
+} // namespace
+
+Json parse_json_text(const std::string &text) {
+  StrictText strict = strict_text(text);
+  Builder builder(strict);
+  try {
+    Json::sax_parse(strict.text, &builder);
+  } catch (const nlohmann::json::exception &error) {
+    fail(error.what());
+  }
+  return std::move(builder.result);
+}
+
+std::string dump_text(const Json &value) {
   std::string out;
-  dump_value(*this, out);
+  dump_value(value, out);
   return out;
 }
 
-// ---------------------------------------------------------------------------
-// Parsing (RFC 8259, plus the NaN, Infinity and -Infinity that Python's json
-// module writes for such floats, e.g. a kernel's global `NEG_INF =
-// float("-inf")`; other numbers must fit a 64-bit int or a finite double;
-// strings must be valid UTF-8)
-
-namespace {
-
-class Parser {
-public:
-  explicit Parser(const std::string &text) : text_(text) {}
-
-  Json parse_document() {
-    Json value = parse_value(0);
-    skip_space();
-    if (pos_ != text_.size()) fail("unexpected trailing characters");
-    return value;
+int64_t json_int(const Json &value) {
+  if (value.is_number_integer()) {
+    if (value.is_number_unsigned() &&
+        value.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      fail("integer " + std::to_string(value.get<uint64_t>()) + " does not fit in 64 bits");
+    return value.get<int64_t>();
   }
+  fail(std::string("expected int, got ") + type_name(value));
+}
 
-private:
-  /// Deep enough for any config; shallow enough to never exhaust the stack.
-  static constexpr int kMaxDepth = 512;
+double json_number(const Json &value) {
+  if (value.is_number()) return value.get<double>();
+  fail(std::string("expected a number, got ") + type_name(value));
+}
 
-  [[noreturn]] void fail(const std::string &what) const { fail_at(what, pos_); }
+const Json &json_field(const Json &object, const std::string &key) {
+  static const Json null_value;
+  if (!object.is_object()) fail(std::string("expected object, got ") + type_name(object));
+  auto it = object.find(key);
+  return it == object.end() ? null_value : *it;
+}
 
-  [[noreturn]] void fail_at(const std::string &what, size_t offset) const {
-    throw std::runtime_error("json: " + what + " at offset " + std::to_string(offset));
-  }
-
-  void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
-                                   text_[pos_] == '\n' || text_[pos_] == '\r'))
-      ++pos_;
-  }
-
-  bool at_end() const { return pos_ >= text_.size(); }
-
-  bool consume_word(const char *word) {
-    size_t length = std::char_traits<char>::length(word);
-    if (text_.compare(pos_, length, word) != 0) return false;
-    pos_ += length;
-    return true;
-  }
-
-  /// Stands on the first character of a value (after optional whitespace).
-  Json parse_value(int depth) {
-    if (depth > kMaxDepth) fail("nesting deeper than " + std::to_string(kMaxDepth));
-    skip_space();
-    if (at_end()) fail("expected a value, got end of input");
-    char c = text_[pos_];
-    if (c == '{') return parse_object(depth);
-    if (c == '[') return parse_array(depth);
-    if (c == '"') return Json(parse_string());
-    if (c == '-' || (c >= '0' && c <= '9')) return parse_number();
-    if (consume_word("null")) return Json();
-    if (consume_word("true")) return Json(true);
-    if (consume_word("false")) return Json(false);
-    if (consume_word("NaN")) return Json(std::numeric_limits<double>::quiet_NaN());
-    if (consume_word("Infinity")) return Json(std::numeric_limits<double>::infinity());
-    fail(std::string("unexpected character '") + c + "'");
-  }
-
-  /// Stands on '{'.
-  Json parse_object(int depth) {
-    ++pos_;
-    Json object = Json::object();
-    skip_space();
-    if (!at_end() && text_[pos_] == '}') {
-      ++pos_;
-      return object;
-    }
-    while (true) {
-      skip_space();
-      if (at_end() || text_[pos_] != '"') fail("expected a string key");
-      std::string key = parse_string();
-      skip_space();
-      if (at_end() || text_[pos_] != ':') fail("expected ':'");
-      ++pos_;
-      object.set(key, parse_value(depth + 1));
-      skip_space();
-      if (at_end()) fail("expected ',' or '}', got end of input");
-      if (text_[pos_] == '}') {
-        ++pos_;
-        return object;
-      }
-      if (text_[pos_] != ',') fail("expected ',' or '}'");
-      ++pos_;
-    }
-  }
-
-  /// Stands on '['.
-  Json parse_array(int depth) {
-    ++pos_;
-    Json array = Json::array();
-    skip_space();
-    if (!at_end() && text_[pos_] == ']') {
-      ++pos_;
-      return array;
-    }
-    while (true) {
-      array.push_back(parse_value(depth + 1));
-      skip_space();
-      if (at_end()) fail("expected ',' or ']', got end of input");
-      if (text_[pos_] == ']') {
-        ++pos_;
-        return array;
-      }
-      if (text_[pos_] != ',') fail("expected ',' or ']'");
-      ++pos_;
-    }
-  }
-
-  /// Stands on a digit or '-'. Numbers without fraction or exponent are ints.
-  Json parse_number() {
-    size_t start = pos_;
-    if (text_[pos_] == '-') {
-      ++pos_;
-      if (consume_word("Infinity")) return Json(-std::numeric_limits<double>::infinity());
-    }
-    if (at_end() || !is_digit(text_[pos_])) fail("expected a digit");
-    if (text_[pos_] == '0') {
-      ++pos_;
-      if (!at_end() && is_digit(text_[pos_])) fail("leading zeros are not allowed");
-    } else {
-      while (!at_end() && is_digit(text_[pos_]))
-        ++pos_;
-    }
-    bool is_float = false;
-    if (!at_end() && text_[pos_] == '.') {
-      is_float = true;
-      ++pos_;
-      if (at_end() || !is_digit(text_[pos_])) fail("expected a digit after '.'");
-      while (!at_end() && is_digit(text_[pos_]))
-        ++pos_;
-    }
-    if (!at_end() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
-      is_float = true;
-      ++pos_;
-      if (!at_end() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
-      if (at_end() || !is_digit(text_[pos_])) fail("expected a digit in the exponent");
-      while (!at_end() && is_digit(text_[pos_]))
-        ++pos_;
-    }
-    std::string literal = text_.substr(start, pos_ - start);
-    if (is_float) {
-      double value = std::strtod(literal.c_str(), nullptr);
-      if (!std::isfinite(value))
-        fail_at("number " + literal + " is too large for a 64-bit float", start);
-      return Json(value);
-    }
-    errno = 0;
-    long long value = std::strtoll(literal.c_str(), nullptr, 10);
-    if (errno == ERANGE) fail_at("integer " + literal + " does not fit in 64 bits", start);
-    return Json(static_cast<int64_t>(value));
-  }
-
-  static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-  /// Stands on the opening '"'; leaves after the closing one.
-  std::string parse_string() {
-    ++pos_;
-    std::string out;
-    while (true) {
-      if (at_end()) fail("unterminated string");
-      char c = text_[pos_];
-      if (c == '"') {
-        ++pos_;
-        return out;
-      }
-      if (static_cast<unsigned char>(c) < 0x20) fail("control character in string; escape it");
-      if (static_cast<unsigned char>(c) >= 0x80) {
-        size_t length = utf8_sequence_length(text_, pos_);
-        if (length == 0) fail("invalid UTF-8 in string");
-        out.append(text_, pos_, length);
-        pos_ += length;
-        continue;
-      }
-      if (c != '\\') {
-        out.push_back(c);
-        ++pos_;
-        continue;
-      }
-      size_t escape_start = pos_;
-      ++pos_;
-      if (at_end()) fail("unterminated escape");
-      char e = text_[pos_++];
-      switch (e) {
-      case '"':
-        out.push_back('"');
-        break;
-      case '\\':
-        out.push_back('\\');
-        break;
-      case '/':
-        out.push_back('/');
-        break;
-      case 'b':
-        out.push_back('\b');
-        break;
-      case 'f':
-        out.push_back('\f');
-        break;
-      case 'n':
-        out.push_back('\n');
-        break;
-      case 'r':
-        out.push_back('\r');
-        break;
-      case 't':
-        out.push_back('\t');
-        break;
-      case 'u':
-        append_utf8(out, parse_code_point(escape_start));
-        break;
-      default:
-        fail_at(std::string("invalid escape '\\") + e + "'", escape_start);
-      }
-    }
-  }
-
-  /// Stands after "\u"; reads four hex digits, and a low surrogate if one
-  /// follows. An unpaired surrogate is kept as it is, as Python's json does
-  /// (file names hold them): its three bytes are not UTF-8, and printing
-  /// escapes them again.
-  uint32_t parse_code_point(size_t escape_start) {
-    uint32_t unit = parse_hex4(escape_start);
-    if (unit < 0xD800 || unit > 0xDBFF) return unit;
-    size_t after_high = pos_;
-    if (!consume_word("\\u")) return unit;
-    uint32_t low = parse_hex4(escape_start);
-    if (low >= 0xDC00 && low <= 0xDFFF) return 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-    pos_ = after_high;
-    return unit;
-  }
-
-  uint32_t parse_hex4(size_t escape_start) {
-    if (pos_ + 4 > text_.size()) fail_at("truncated \\u escape", escape_start);
-    uint32_t value = 0;
-    for (int i = 0; i < 4; ++i) {
-      char h = text_[pos_++];
-      value <<= 4;
-      if (h >= '0' && h <= '9')
-        value |= h - '0';
-      else if (h >= 'a' && h <= 'f')
-        value |= h - 'a' + 10;
-      else if (h >= 'A' && h <= 'F')
-        value |= h - 'A' + 10;
-      else
-        fail_at("invalid hex digit in \\u escape", escape_start);
-    }
-    return value;
-  }
-
-  const std::string &text_;
-  size_t pos_ = 0;
-};
-
-} // namespace
-
-Json Json::parse(const std::string &text) {
-  return Parser(text).parse_document();
+bool json_same(const Json &a, const Json &b) {
+  if (a.is_number_float() != b.is_number_float()) return false;
+  if (a.type() != b.type() || !a.is_structured()) return a == b;
+  if (a.size() != b.size()) return false;
+  for (auto x = a.begin(), y = b.begin(); x != a.end(); ++x, ++y)
+    if ((a.is_object() && x.key() != y.key()) || !json_same(*x, *y)) return false;
+  return true;
 }
 
 } // namespace helion

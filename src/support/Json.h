@@ -1,88 +1,49 @@
 #pragma once
 
-// A small JSON value: the format in which the binding passes requests and
-// configs, and in which configs are saved.
+// JSON, the format in which the binding passes requests and configs and in
+// which configs are saved: nlohmann's ordered_json (keys keep insertion
+// order, so printed configs read like the user wrote them and dumps are
+// stable cache keys). Only the boundary reads and writes JSON text, through
+// the two functions here; the helpers below are the typed reads whose rules
+// nlohmann's own `get<>` does not keep (it converts floats and bools to ints).
 
 #include <cstdint>
-#include <map>
-#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
-#include <vector>
 
 namespace helion {
 
-class Json {
-public:
-  enum class Type { Null, Bool, Int, Float, String, Array, Object };
-  using Array = std::vector<Json>;
-  /// Keys keep insertion order so printed configs read like the user wrote them.
-  using Object = std::vector<std::pair<std::string, Json>>;
+using Json = nlohmann::ordered_json;
 
-  Json() = default;
-  Json(std::nullptr_t) {}
-  Json(bool b) : type_(Type::Bool), bool_(b) {}
-  Json(int i) : type_(Type::Int), int_(i) {}
-  Json(int64_t i) : type_(Type::Int), int_(i) {}
-  Json(double d) : type_(Type::Float), float_(d) {}
-  Json(const char *s) : type_(Type::String), string_(s) {}
-  Json(std::string s) : type_(Type::String), string_(std::move(s)) {}
-  Json(Array a) : type_(Type::Array), array_(std::move(a)) {}
-  Json(Object o) : type_(Type::Object), object_(std::move(o)) {}
+/// RFC 8259 plus what Python's json module writes: NaN, Infinity and
+/// -Infinity (a kernel's global `NEG_INF = float("-inf")`) and unpaired
+/// surrogate escapes (file names hold them), kept as their three bytes
+/// (`ED A0 80` for `\ud800`), which `dump_text` escapes again. Ints must fit
+/// 64 bits, floats a finite double, nesting 512 levels (so no input can
+/// exhaust the stack), strings valid UTF-8; a duplicate key replaces the
+/// first's value in place, as Python's json keeps the last. Throws
+/// std::runtime_error "json: ... at offset N" on bad input.
+Json parse_json_text(const std::string &text);
 
-  static Json array() { return Json(Array{}); }
-  static Json object() { return Json(Object{}); }
+/// Compact JSON text as Python's json.dumps writes it: `{"a": [1, 2]}`, with
+/// ", " and ": " separators, floats in their shortest round-trip spelling
+/// (always with '.' or an exponent), and Infinity, -Infinity and NaN.
+/// Error messages, helionc's output and cache keys use this spelling.
+std::string dump_text(const Json &value);
 
-  Type type() const { return type_; }
-  bool is_null() const { return type_ == Type::Null; }
-  bool is_bool() const { return type_ == Type::Bool; }
-  bool is_int() const { return type_ == Type::Int; }
-  bool is_number() const { return type_ == Type::Int || type_ == Type::Float; }
-  bool is_string() const { return type_ == Type::String; }
-  bool is_array() const { return type_ == Type::Array; }
-  bool is_object() const { return type_ == Type::Object; }
+/// The int `value` holds; throws std::runtime_error for anything else (a
+/// bool, a float, an unsigned beyond int64).
+int64_t json_int(const Json &value);
 
-  /// Accessors throw std::runtime_error on a type mismatch.
-  bool as_bool() const;
-  int64_t as_int() const;
-  double as_double() const; ///< Int or Float
-  const std::string &as_string() const;
-  const Array &as_array() const;
-  Array &as_array();
-  const Object &as_object() const;
+/// The number `value` holds, int or float; throws for anything else (a bool).
+double json_number(const Json &value);
 
-  /// Object lookup: null Json when absent.
-  const Json &operator[](const std::string &key) const;
-  bool contains(const std::string &key) const;
-  /// Object insert or replace (the value must be an object).
-  void set(const std::string &key, Json value);
-  /// Array append (the value must be an array).
-  void push_back(Json value);
-  /// Array element (throws when out of range).
-  const Json &operator[](size_t index) const;
-  size_t size() const; ///< array or object size
+/// `object`'s field `key`, or null when it has none; throws when `object`
+/// is not an object. (nlohmann's const operator[] requires the key: reads
+/// go through this, and reads of array elements through `at`.)
+const Json &json_field(const Json &object, const std::string &key);
 
-  /// Compact JSON text: `{"a": [1, 2]}` with ", " and ": " separators.
-  /// Infinite and NaN floats print as Python's json module writes them:
-  /// Infinity, -Infinity, NaN.
-  std::string dump() const;
-  /// RFC 8259 plus Python's NaN, Infinity and -Infinity: throws
-  /// std::runtime_error with the offset of the problem on bad input,
-  /// including ints outside 64 bits, floats that overflow a double, invalid
-  /// UTF-8 and nesting deeper than 512 (so no input can exhaust the stack).
-  /// An unpaired surrogate escape is kept, as Python's json module keeps it.
-  static Json parse(const std::string &text);
-
-  bool operator==(const Json &other) const;
-  bool operator!=(const Json &other) const { return !(*this == other); }
-
-private:
-  Type type_ = Type::Null;
-  bool bool_ = false;
-  int64_t int_ = 0;
-  double float_ = 0.0;
-  std::string string_;
-  Array array_;
-  Object object_;
-};
+/// Equal values of equal types: unlike nlohmann's ==, 1 and 1.0 differ.
+bool json_same(const Json &a, const Json &b);
 
 } // namespace helion

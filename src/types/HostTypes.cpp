@@ -49,31 +49,37 @@ static bool is_hl_loop_call(const ast::Expr &expr, HostEvaluator &eval) {
   return fn->kind == Kind::Function && (fn->text == "hl.tile" || fn->text == "hl.grid");
 }
 
-HostValuePtr global_value(const Json &g, const std::string &name) {
-  const std::string &kind = g["kind"].is_string() ? g["kind"].as_string() : std::string();
-  if (kind == "module" && g["name"].is_string())
-    return HostValue::make(Kind::Module, g["name"].as_string());
-  if (kind == "dtype" && g["name"].is_string()) {
-    if (auto d = dtype_from_name(g["name"].as_string())) return HostValue::make_dtype(*d);
-  }
-  if (kind == "constant") {
-    const Json &v = g["value"];
-    if (v.is_bool()) return HostValue::make_bool(v.as_bool());
-    if (v.is_int()) return HostValue::make_int(sym_const(v.as_int()));
-    if (v.is_number()) return HostValue::make_float(v.as_double());
-    if (v.is_string()) return HostValue::make(Kind::String, v.as_string());
+HostValuePtr global_value(const GlobalSpec &g, const std::string &name) {
+  using GlobalKind = GlobalSpec::Kind;
+  switch (g.kind) {
+  case GlobalKind::Module:
+    return HostValue::make(Kind::Module, g.name);
+  case GlobalKind::DType:
+    if (auto d = dtype_from_name(g.name)) return HostValue::make_dtype(*d);
+    break;
+  case GlobalKind::Constant: {
+    const Json &v = g.value;
+    if (v.is_boolean()) return HostValue::make_bool(v.get<bool>());
+    if (v.is_number_integer()) return HostValue::make_int(sym_const(json_int(v)));
+    if (v.is_number()) return HostValue::make_float(json_number(v));
+    if (v.is_string()) return HostValue::make(Kind::String, v.get<std::string>());
     if (v.is_null()) return HostValue::make(Kind::None);
+    break;
   }
-  if (kind == "function") return HostValue::make(Kind::Function, "global." + name);
-  if (kind == "fragment_class" && g["name"].is_string())
-    return HostValue::make(Kind::Function, "fragment." + g["name"].as_string());
-  if (kind == "fragment") return HostValue::make_fragment(fragment_from_description(g["fragment"]));
+  case GlobalKind::Function:
+    return HostValue::make(Kind::Function, "global." + name);
+  case GlobalKind::FragmentClass:
+    return HostValue::make(Kind::Function, "fragment." + g.name);
+  case GlobalKind::Fragment:
+    return HostValue::make_fragment(fragment_from_description(g.fragment));
+  case GlobalKind::Other:
+    break;
+  }
   return HostValue::make(Kind::Unknown, name);
 }
 
 HostValuePtr HostEvaluator::lookup_global(const std::string &name) const {
-  const Json &g = inputs_.globals[name];
-  if (g.is_object()) return global_value(g, name);
+  if (const GlobalSpec *g = inputs_.global(name)) return global_value(*g, name);
   static const std::set<std::string> builtins = {"len",   "min",   "max",        "int",
                                                  "float", "range", "abs",        "print",
                                                  "bool",  "slice", "isinstance"};
@@ -813,7 +819,7 @@ HostValuePtr HostEvaluator::make_fragment(const std::string &cls, const HostArgs
                                           const SourceSpan &span) const {
   Json described = Json::object();
   for (const Parameter &param : host_signatures().at("fragment." + cls).params())
-    described.set(param.name, fragment_argument(cls, param.name, *args[param.name], span));
+    described[param.name] = fragment_argument(cls, param.name, *args[param.name], span);
   try {
     return HostValue::make_fragment(helion::make_fragment(cls, described));
   } catch (const UserError &error) {
@@ -868,7 +874,7 @@ HostValuePtr HostEvaluator::register_tunable(const ast::Expr &call, const HostVa
   // config's value when the kernel launches.
   if (space.value_type() == Fragment::ValueType::Float) return HostValue::make_float(std::nullopt);
   Json value = space.default_value();
-  int64_t hint = value.is_bool() ? (value.as_bool() ? 1 : 0) : value.as_int();
+  int64_t hint = value.is_boolean() ? (value.get<bool>() ? 1 : 0) : json_int(value);
   std::string symbol = tunable_symbol(index);
   return HostValue::make_int(sym_var(symbol, symbol, hint));
 }
@@ -959,20 +965,21 @@ static HostValuePtr argument_value(const ArgSpec &arg, const CompileSettings &se
   }
   case ArgSpec::Kind::Int:
     return HostValue::make_int(
-        sym_var(arg.name, arg.name, arg.value.is_int() ? arg.value.as_int() : 2));
+        sym_var(arg.name, arg.name, arg.value.is_number_integer() ? json_int(arg.value) : 2));
   case ArgSpec::Kind::Float:
     return HostValue::make_float(std::nullopt);
   case ArgSpec::Kind::Bool:
     return HostValue::make_bool(std::nullopt);
   case ArgSpec::Kind::Constexpr: {
     const Json &v = arg.value;
-    if (v.is_bool()) return HostValue::make_bool(v.as_bool());
-    if (v.is_int()) return HostValue::make_int(sym_const(v.as_int()));
-    if (v.is_number()) return HostValue::make_float(v.as_double());
+    if (v.is_boolean()) return HostValue::make_bool(v.get<bool>());
+    if (v.is_number_integer()) return HostValue::make_int(sym_const(json_int(v)));
+    if (v.is_number()) return HostValue::make_float(json_number(v));
     // None is part of the specialization: `if bias is not None` is decided
     // when compiling.
     if (v.is_null()) return HostValue::make(HostValue::Kind::None);
-    if (v.is_string()) return HostValue::make(HostValue::Kind::String, v.as_string());
+    if (v.is_string())
+      return HostValue::make(HostValue::Kind::String, v.get_ref<const std::string &>());
     return HostValue::make(HostValue::Kind::Unknown);
   }
   case ArgSpec::Kind::Callable:

@@ -150,7 +150,7 @@ inline const std::string kCallablePrefix = "callable:";
 
 /// A value a global description of the request stands for (a module, a
 /// constant, a dtype, a function by name); Unknown for other objects.
-HostValuePtr global_value(const Json &global, const std::string &name);
+HostValuePtr global_value(const GlobalSpec &global, const std::string &name);
 
 /// The host value of a tensor or scalar a callable argument captured, bound
 /// to the host variable `spec.name`; its sizes get symbols of their own.

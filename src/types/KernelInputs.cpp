@@ -17,7 +17,8 @@ static ArgSpec::Kind arg_kind(const std::string &kind) {
 
 /// The Python type of a non-tensor argument, from the request or its kind.
 static std::string python_type(const Json &arg, ArgSpec::Kind kind) {
-  if (arg["type"].is_string()) return arg["type"].as_string();
+  if (json_field(arg, "type").is_string())
+    return json_field(arg, "type").get_ref<const std::string &>();
   switch (kind) {
   case ArgSpec::Kind::Tensor:
     return "torch.Tensor";
@@ -33,10 +34,10 @@ static std::string python_type(const Json &arg, ArgSpec::Kind kind) {
   case ArgSpec::Kind::Other:
     break;
   }
-  const Json &value = arg["value"];
+  const Json &value = json_field(arg, "value");
   if (value.is_null()) return "NoneType";
-  if (value.is_bool()) return "bool";
-  if (value.is_int()) return "int";
+  if (value.is_boolean()) return "bool";
+  if (value.is_number_integer()) return "int";
   if (value.is_number()) return "float";
   if (value.is_string()) return "str";
   return "object";
@@ -45,12 +46,40 @@ static std::string python_type(const Json &arg, ArgSpec::Kind kind) {
 static std::vector<int64_t> int_list(const Json &json) {
   std::vector<int64_t> out;
   if (!json.is_array()) return out;
-  for (const Json &v : json.as_array())
-    out.push_back(v.as_int());
+  for (const Json &v : json.get_ref<const Json::array_t &>())
+    out.push_back(json_int(v));
   return out;
 }
 
 static std::shared_ptr<const CallableSpec> callable_spec(const Json &json, int depth);
+
+/// A string field, or "" when `json` has none.
+static std::string string_field(const Json &json, const std::string &key) {
+  const Json &value = json_field(json, key);
+  return value.is_string() ? value.get<std::string>() : std::string();
+}
+
+/// A global as the request describes it: {"kind": "module", "name": ...},
+/// {"kind": "constant", "value": ...}, {"kind": "function", "source": ...}, ...
+static GlobalSpec global_spec(const Json &json) {
+  using Kind = GlobalSpec::Kind;
+  static const std::pair<const char *, Kind> kinds[] = {
+      {"module", Kind::Module},     {"constant", Kind::Constant},
+      {"dtype", Kind::DType},       {"function", Kind::Function},
+      {"fragment", Kind::Fragment}, {"fragment_class", Kind::FragmentClass}};
+  GlobalSpec global;
+  std::string kind = string_field(json, "kind");
+  for (const auto &[text, value] : kinds)
+    if (kind == text) global.kind = value;
+  bool named = global.kind == Kind::Module || global.kind == Kind::DType ||
+               global.kind == Kind::FragmentClass;
+  if (named && !json_field(json, "name").is_string()) global.kind = Kind::Other;
+  global.name = string_field(json, "name");
+  global.value = json_field(json, "value");
+  if (json_field(json, "source").is_string()) global.source = string_field(json, "source");
+  global.fragment = json_field(json, "fragment");
+  return global;
+}
 
 static bool is_ascii_identifier(const std::string &name) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
@@ -64,23 +93,25 @@ static bool is_ascii_identifier(const std::string &name) {
 static ArgSpec arg_spec(const Json &a, const std::string &name, int depth) {
   ArgSpec spec;
   spec.name = name;
-  spec.kind = arg_kind(a["kind"].as_string());
+  spec.kind = arg_kind(json_field(a, "kind").get_ref<const std::string &>());
   if (spec.kind == ArgSpec::Kind::Tensor) {
-    auto dtype = dtype_from_name(a["dtype"].as_string());
+    auto dtype = dtype_from_name(json_field(a, "dtype").get_ref<const std::string &>());
     if (!dtype)
       throw UserError("UnsupportedOp", "argument '" + spec.name + "' has dtype " +
-                                           a["dtype"].as_string() +
+                                           json_field(a, "dtype").get_ref<const std::string &>() +
                                            ", which helion kernels do not support");
     spec.dtype = *dtype;
-    spec.shape = int_list(a["shape"]);
-    spec.stride = int_list(a["stride"]);
+    spec.shape = int_list(json_field(a, "shape"));
+    spec.stride = int_list(json_field(a, "stride"));
     if (spec.shape.size() != spec.stride.size())
       throw InternalError("the request gives tensor '" + spec.name + "' " +
                           std::to_string(spec.shape.size()) + " sizes but " +
                           std::to_string(spec.stride.size()) + " strides");
-    spec.device = a["device"].is_string() ? a["device"].as_string() : "cpu";
+    spec.device = json_field(a, "device").is_string()
+                      ? json_field(a, "device").get_ref<const std::string &>()
+                      : "cpu";
   }
-  if (a.contains("value")) spec.value = a["value"];
+  if (a.contains("value")) spec.value = json_field(a, "value");
   spec.type = python_type(a, spec.kind);
   if (spec.kind == ArgSpec::Kind::Callable) spec.callable = callable_spec(a, depth + 1);
   return spec;
@@ -95,57 +126,75 @@ static std::shared_ptr<const CallableSpec> callable_spec(const Json &json, int d
     throw InternalError("the request nests callables deeper than " +
                         std::to_string(kMaxCallableDepth));
   auto spec = std::make_shared<CallableSpec>();
-  spec->qualname = json["qualname"].is_string() ? json["qualname"].as_string() : "<callable>";
-  spec->function_name =
-      json["function_name"].is_string() ? json["function_name"].as_string() : "<lambda>";
-  spec->is_lambda = json["is_lambda"].is_bool() && json["is_lambda"].as_bool();
-  if (json["source"].is_string()) spec->source = json["source"].as_string();
-  if (json["captures"].is_object())
-    for (const auto &[name, c] : json["captures"].as_object()) {
-      if (!c.is_object() || !c["kind"].is_string()) continue;
+  spec->qualname = json_field(json, "qualname").is_string()
+                       ? json_field(json, "qualname").get_ref<const std::string &>()
+                       : "<callable>";
+  spec->function_name = json_field(json, "function_name").is_string()
+                            ? json_field(json, "function_name").get_ref<const std::string &>()
+                            : "<lambda>";
+  spec->is_lambda =
+      json_field(json, "is_lambda").is_boolean() && json_field(json, "is_lambda").get<bool>();
+  if (json_field(json, "source").is_string())
+    spec->source = json_field(json, "source").get_ref<const std::string &>();
+  if (json_field(json, "captures").is_object())
+    for (const auto &[name, c] : json_field(json, "captures").get_ref<const Json::object_t &>()) {
+      if (!c.is_object() || !json_field(c, "kind").is_string()) continue;
       Capture capture;
       // The name is written into the host code that reads the capture.
       if (!is_ascii_identifier(name)) continue;
       capture.name = name;
-      if (c["cell"].is_int())
-        capture.access = ".__closure__[" + std::to_string(c["cell"].as_int()) + "].cell_contents";
+      if (json_field(c, "cell").is_number_integer())
+        capture.access =
+            ".__closure__[" + std::to_string(json_int(json_field(c, "cell"))) + "].cell_contents";
       else
         capture.access = ".__globals__['" + name + "']";
-      const std::string &kind = c["kind"].as_string();
+      const std::string &kind = json_field(c, "kind").get_ref<const std::string &>();
       bool is_value = kind == "tensor" || kind == "callable" ||
-                      (c["cell"].is_int() && (kind == "int" || kind == "float" || kind == "bool" ||
-                                              kind == "constexpr"));
+                      (json_field(c, "cell").is_number_integer() &&
+                       (kind == "int" || kind == "float" || kind == "bool" || kind == "constexpr"));
       if (is_value)
         capture.value = arg_spec(c, name, depth);
       else
-        capture.global = c;
+        capture.global = global_spec(c);
       spec->captures.push_back(std::move(capture));
     }
   return spec;
 }
 
+std::vector<std::pair<std::string, GlobalSpec>> read_globals(const Json &globals) {
+  std::vector<std::pair<std::string, GlobalSpec>> out;
+  for (const auto &[name, global] : globals.get_ref<const Json::object_t &>()) {
+    if (!global.is_object())
+      throw InternalError("malformed request: global '" + name + "' is not described");
+    out.emplace_back(name, global_spec(global));
+  }
+  return out;
+}
+
 KernelInputs KernelInputs::from_request(const Json &request) {
   KernelInputs in;
   in.context = SourceContext::from_request(request);
-  for (const Json &a : request["args"].as_array())
-    in.args.push_back(arg_spec(a, a["name"].as_string(), 0));
-  in.globals = request.contains("globals") ? request["globals"] : Json::object();
-  if (request.contains("names") && request["names"].is_array())
-    for (const Json &name : request["names"].as_array())
-      if (name.is_string()) in.names.push_back(name.as_string());
-  const Json &settings = request["settings"];
+  for (const Json &a : json_field(request, "args").get_ref<const Json::array_t &>())
+    in.args.push_back(arg_spec(a, json_field(a, "name").get_ref<const std::string &>(), 0));
+  if (request.contains("globals")) in.globals = read_globals(json_field(request, "globals"));
+  if (request.contains("names") && json_field(request, "names").is_array())
+    for (const Json &name : json_field(request, "names").get_ref<const Json::array_t &>())
+      if (name.is_string()) in.names.push_back(name.get_ref<const std::string &>());
+  const Json &settings = json_field(request, "settings");
   if (settings.is_object()) {
     if (settings.contains("static_shapes"))
-      in.settings.static_shapes = settings["static_shapes"].as_bool();
-    if (settings["index_dtype"].is_string())
-      in.settings.index_dtype = settings["index_dtype"].as_string();
-    if (settings["target"].is_string())
-      in.settings.interpreter = settings["target"].as_string() == "interpreter";
-    if (settings["dot_precision"].is_string())
-      in.settings.dot_precision = settings["dot_precision"].as_string();
-    if (settings["persistent_reserved_sms"].is_int())
+      in.settings.static_shapes = json_field(settings, "static_shapes").get<bool>();
+    if (json_field(settings, "index_dtype").is_string())
+      in.settings.index_dtype = json_field(settings, "index_dtype").get_ref<const std::string &>();
+    if (json_field(settings, "target").is_string())
+      in.settings.interpreter =
+          json_field(settings, "target").get_ref<const std::string &>() == "interpreter";
+    if (json_field(settings, "dot_precision").is_string())
+      in.settings.dot_precision =
+          json_field(settings, "dot_precision").get_ref<const std::string &>();
+    if (json_field(settings, "persistent_reserved_sms").is_number_integer())
       in.settings.persistent_reserved_sms =
-          std::max<int64_t>(settings["persistent_reserved_sms"].as_int(), 0);
+          std::max<int64_t>(json_int(json_field(settings, "persistent_reserved_sms")), 0);
   }
   return in;
 }
@@ -153,6 +202,12 @@ KernelInputs KernelInputs::from_request(const Json &request) {
 const ArgSpec *KernelInputs::arg(const std::string &name) const {
   for (const ArgSpec &a : args)
     if (a.name == name) return &a;
+  return nullptr;
+}
+
+const GlobalSpec *KernelInputs::global(const std::string &name) const {
+  for (const auto &[global_name, global] : globals)
+    if (global_name == name) return &global;
   return nullptr;
 }
 

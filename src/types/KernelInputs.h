@@ -17,6 +17,19 @@ namespace helion {
 
 struct CallableSpec;
 
+/// A global the kernel's code (or a callable's) names, as the request
+/// describes it.
+struct GlobalSpec {
+  /// Other: an object the compiler knows only by name, or a description
+  /// without what its kind needs (a module without its path).
+  enum class Kind { Module, Constant, DType, Function, Fragment, FragmentClass, Other };
+  Kind kind = Kind::Other;
+  std::string name; ///< Module: its path; DType: the dtype; FragmentClass: the class
+  Json value;       ///< Constant: the value (null, bool, int, float or str)
+  std::optional<std::string> source; ///< Function: its source, when Python could read it
+  Json fragment; ///< Fragment: its description (make_fragment's, read by fragment_from_description)
+};
+
 struct ArgSpec {
   enum class Kind { Tensor, Int, Float, Bool, Constexpr, Callable, Other };
   std::string name;
@@ -38,8 +51,8 @@ struct Capture {
   /// Tensors and closure scalars: an argument spec (its name is set where it
   /// is bound); kind Other otherwise.
   ArgSpec value;
-  /// Modules, constants, dtypes, objects: a description as the request's globals give.
-  Json global;
+  /// Modules, constants, dtypes, objects: as the request's globals give them.
+  GlobalSpec global;
 };
 
 /// A function or lambda passed to the kernel (an epilogue, a score modifier):
@@ -66,7 +79,8 @@ struct CompileSettings {
 struct KernelInputs {
   SourceContext context;
   std::vector<ArgSpec> args;
-  Json globals; ///< name -> {"kind": "module" | "constant" | "dtype" | "function" | "object", ...}
+  /// The globals the kernel's code names, in the request's order.
+  std::vector<std::pair<std::string, GlobalSpec>> globals;
   CompileSettings settings;
   /// Identifiers the kernel's code binds, as Python spells them (NFKC
   /// normalized); the request's optional "names".
@@ -76,7 +90,13 @@ struct KernelInputs {
 
   /// The argument named `name`; nullptr when there is none.
   const ArgSpec *arg(const std::string &name) const;
+  /// The global named `name`; nullptr when the kernel names none.
+  const GlobalSpec *global(const std::string &name) const;
 };
+
+/// The request's "globals" (name -> description), read; throws
+/// InternalError for a description that is not an object.
+std::vector<std::pair<std::string, GlobalSpec>> read_globals(const Json &globals);
 
 /// True for the attributes and methods of tensors that kernels read
 /// (shape, size(), dtype, view(), ...).

@@ -99,7 +99,7 @@ struct Bowl {
 };
 
 std::vector<int> planted(const ConfigSpace &space, const std::string &config_json) {
-  return space.gene_values(space.spec().normalize(Json::parse(config_json)));
+  return space.gene_values(space.spec().normalize(parse_json_text(config_json)));
 }
 
 struct Outcome {
@@ -205,8 +205,8 @@ TEST(Autotune, SameSeedSameHistory) {
     Outcome first = tune(spec, options_for(strategy, "quick", 5), a);
     Outcome second = tune(spec, options_for(strategy, "quick", 5), b);
     // Everything but the wall times.
-    EXPECT_EQ(first.result.to_json(spec)["history"].dump(),
-              second.result.to_json(spec)["history"].dump())
+    EXPECT_EQ(dump_text(json_field(first.result.to_json(spec), "history")),
+              dump_text(json_field(second.result.to_json(spec), "history")))
         << strategy;
     EXPECT_EQ(space.key(first.result.best), space.key(second.result.best)) << strategy;
     std::set<std::string> keys;
@@ -239,7 +239,7 @@ TEST(Autotune, OverridesRespectedByEveryStrategy) {
   ConfigSpace plain(spec);
   for (const char *strategy : {"model", "differential_evolution", "pattern", "random", "finite"}) {
     AutotuneOptions options = options_for(strategy, "quick");
-    options.overrides = Json::parse(R"({"num_stages": 3, "indexing": "block_ptr"})");
+    options.overrides = parse_json_text(R"({"num_stages": 3, "indexing": "block_ptr"})");
     options.finite_configs = {spec.default_config()};
     Bowl bowl{plain, planted(plain, kMatmulOptimum)};
     EvaluateBatch inner = bowl.evaluator();
@@ -373,8 +373,8 @@ TEST(Autotune, SkippedConfigsEndTheSearchAndStayOutOfTheHistory) {
   now = 0;
   options.strategy = "finite";
   options.finite_configs = {
-      spec.normalize(Json::parse(R"({"block_sizes": [[32, 32], [32]]})")),
-      spec.normalize(Json::parse(R"({"block_sizes": [[64, 64], [32]]})"))};
+      spec.normalize(parse_json_text(R"({"block_sizes": [[32, 32], [32]]})")),
+      spec.normalize(parse_json_text(R"({"block_sizes": [[64, 64], [32]]})"))};
   result = helion::autotune::autotune(spec, options, skip_all, [](const std::string &) {});
   EXPECT_EQ(spec.to_json(result.best), spec.to_json(options.finite_configs[0]));
 }
@@ -382,18 +382,19 @@ TEST(Autotune, SkippedConfigsEndTheSearchAndStayOutOfTheHistory) {
 TEST(Autotune, OptionsOutOfRangeAreInvalid) {
   ConfigSpec spec(matmul_facts());
   Json infinite = Json::object();
-  infinite.set("budget_seconds", Json(HUGE_VAL));
+  infinite["budget_seconds"] = Json(HUGE_VAL);
   const std::pair<Json, const char *> cases[] = {
-      {Json::parse(R"({"budget_seconds": -1})"), "autotune_budget_seconds: -1 is not allowed"},
+      {parse_json_text(R"({"budget_seconds": -1})"), "autotune_budget_seconds: -1 is not allowed"},
       {infinite, "autotune_budget_seconds: Infinity is not allowed"},
-      {Json::parse(R"({"max_generations": 4294967297})"),
+      {parse_json_text(R"({"max_generations": 4294967297})"),
        "autotune_max_generations: 4294967297 is not allowed; use an int between 0 and 1048576"},
-      {Json::parse(R"({"max_generations": -5})"), "autotune_max_generations: -5 is not allowed"},
+      {parse_json_text(R"({"max_generations": -5})"),
+       "autotune_max_generations: -5 is not allowed"},
   };
   for (const auto &[json, message] : cases) {
     try {
       AutotuneOptions::from_json(json, spec);
-      ADD_FAILURE() << json.dump();
+      ADD_FAILURE() << dump_text(json);
     } catch (const UserError &error) {
       EXPECT_EQ(error.kind(), "InvalidConfig");
       EXPECT_NE(std::string(error.what()).find(message), std::string::npos) << error.what();
@@ -426,8 +427,8 @@ TEST(Autotune, FinalistsAreRetimedAndTheFastestWins) {
   ConfigSpace space(spec);
   std::vector<Config> configs;
   for (int64_t rows : {1, 2, 4, 8, 16, 32, 64})
-    configs.push_back(spec.normalize(Json::parse("{\"block_sizes\": [" + std::to_string(rows) +
-                                                 "], \"reduction_loops\": [64]}")));
+    configs.push_back(spec.normalize(parse_json_text("{\"block_sizes\": [" + std::to_string(rows) +
+                                                     "], \"reduction_loops\": [64]}")));
   AutotuneOptions options = options_for("finite", "full");
   options.finite_configs = configs;
   std::vector<size_t> final_sizes;
@@ -455,10 +456,10 @@ TEST(Autotune, PrunedConfigsAreRecordedButNotMeasured) {
   ConfigSpec spec(matmul_facts());
   AutotuneOptions options = options_for("finite", "full");
   options.finite_configs = {
-      spec.normalize(
-          Json::parse(R"({"block_sizes": [[256, 256], [128]], "num_warps": 8, "num_stages": 4})")),
-      spec.normalize(
-          Json::parse(R"({"block_sizes": [[128, 128], [64]], "num_warps": 8, "num_stages": 3})"))};
+      spec.normalize(parse_json_text(
+          R"({"block_sizes": [[256, 256], [128]], "num_warps": 8, "num_stages": 4})")),
+      spec.normalize(parse_json_text(
+          R"({"block_sizes": [[128, 128], [64]], "num_warps": 8, "num_stages": 3})"))};
   int evaluated = 0;
   EvaluateBatch evaluate = [&](const std::vector<Config> &batch, const std::string &phase) {
     if (phase == "search") evaluated += static_cast<int>(batch.size());
@@ -471,16 +472,17 @@ TEST(Autotune, PrunedConfigsAreRecordedButNotMeasured) {
   ASSERT_EQ(result.history.size(), 2u);
   EXPECT_EQ(result.history[0].second.error, "pruned: needs 524288 bytes of shared memory");
   Json json = result.to_json(spec);
-  EXPECT_EQ(json["history"][0][1].is_null(), true);
-  EXPECT_EQ(json["history"][0][2].as_string(), "pruned: needs 524288 bytes of shared memory");
-  EXPECT_EQ(json["best_time_ms"].as_double(), 1.0);
-  EXPECT_EQ(json["best_over_time"].size(), 1u);
+  EXPECT_EQ(json_field(json, "history")[0][1].is_null(), true);
+  EXPECT_EQ(json_field(json, "history")[0][2].get_ref<const std::string &>(),
+            "pruned: needs 524288 bytes of shared memory");
+  EXPECT_EQ(json_number(json_field(json, "best_time_ms")), 1.0);
+  EXPECT_EQ(json_field(json, "best_over_time").size(), 1u);
 }
 
 TEST(Autotune, OptionsFromJson) {
   ConfigSpec spec(softmax_facts());
   AutotuneOptions options = AutotuneOptions::from_json(
-      Json::parse(R"({"strategy": "pattern", "effort": "quick", "seed": 7, "max_generations": 3,
+      parse_json_text(R"({"strategy": "pattern", "effort": "quick", "seed": 7, "max_generations": 3,
                       "budget_seconds": 12.5, "configs": [{"block_sizes": [4]}],
                       "overrides": {"num_warps": 8},
                       "device": {"sm_count": 80, "supports_tensor_descriptor": false}})"),
@@ -492,7 +494,7 @@ TEST(Autotune, OptionsFromJson) {
   EXPECT_EQ(options.budget_seconds, 12.5);
   ASSERT_EQ(options.finite_configs.size(), 1u);
   EXPECT_EQ(options.finite_configs[0].tiles[0].block_sizes, std::vector<int64_t>{4});
-  EXPECT_EQ(options.overrides.dump(), R"({"num_warps": 8})");
+  EXPECT_EQ(dump_text(options.overrides), R"({"num_warps": 8})");
   EXPECT_EQ(options.device.sm_count, 80);
   EXPECT_FALSE(options.device.supports_tensor_descriptor);
 }
@@ -525,14 +527,14 @@ TEST(Autotune, StrategyNamesAreDefinedOnce) {
         << error.what();
   }
   ConfigSpec spec(softmax_facts());
-  EXPECT_EQ(AutotuneOptions::from_json(Json::parse(R"({"strategy": "de"})"), spec).strategy,
+  EXPECT_EQ(AutotuneOptions::from_json(parse_json_text(R"({"strategy": "de"})"), spec).strategy,
             "differential_evolution");
 }
 
 TEST(Autotune, SearchSizesComeFromTheOptions) {
   ConfigSpec spec(softmax_facts());
   AutotuneOptions options = AutotuneOptions::from_json(
-      Json::parse(R"({"strategy": "DifferentialEvolutionSearch", "effort": "quick",
+      parse_json_text(R"({"strategy": "DifferentialEvolutionSearch", "effort": "quick",
                       "population_size": 6, "max_generations": 2, "crossover_rate": 0.5})"),
       spec);
   ConfigSpace space(spec);
@@ -543,10 +545,10 @@ TEST(Autotune, SearchSizesComeFromTheOptions) {
   EXPECT_LE(out.result.configs_measured, 6 * 3); // the population, then two generations
 
   options = AutotuneOptions::from_json(
-      Json::parse(R"({"strategy": "random", "effort": "quick", "count": 7})"), spec);
+      parse_json_text(R"({"strategy": "random", "effort": "quick", "count": 7})"), spec);
   EXPECT_EQ(tune(spec, options, bowl).result.configs_measured, 7);
   options = AutotuneOptions::from_json(
-      Json::parse(R"({"strategy": "pattern", "population_size": 5, "starts": 1})"), spec);
+      parse_json_text(R"({"strategy": "pattern", "population_size": 5, "starts": 1})"), spec);
   EXPECT_EQ(tune(spec, options, bowl)
                 .log[0]
                 .find("Starting PatternSearch with initial_population=5, starts=1"),
@@ -555,7 +557,7 @@ TEST(Autotune, SearchSizesComeFromTheOptions) {
   for (const char *bad : {R"({"population_size": 0})", R"({"crossover_rate": 0})",
                           R"({"crossover_rate": 1.5})", R"({"count": -2})"}) {
     try {
-      AutotuneOptions::from_json(Json::parse(bad), spec);
+      AutotuneOptions::from_json(parse_json_text(bad), spec);
       ADD_FAILURE() << bad;
     } catch (const UserError &error) {
       EXPECT_EQ(error.kind(), "InvalidConfig") << bad;
@@ -612,9 +614,9 @@ TEST(Autotune, FinalistsAreReportedAndLogged) {
   ASSERT_FALSE(out.result.finalists.empty());
   EXPECT_LE(out.result.finalists.size(), 5u);
   Json json = out.result.to_json(spec);
-  EXPECT_EQ(json["finalists"].size(), out.result.finalists.size());
-  EXPECT_TRUE(json["finalists"][0]["final_ms"].is_number());
-  EXPECT_TRUE(json["finalists"][0]["search_ms"].is_number());
+  EXPECT_EQ(json_field(json, "finalists").size(), out.result.finalists.size());
+  EXPECT_TRUE(json_field(json_field(json, "finalists")[0], "final_ms").is_number());
+  EXPECT_TRUE(json_field(json_field(json, "finalists")[0], "search_ms").is_number());
   bool logged = false;
   for (const std::string &line : out.log)
     logged = logged || line.find("Finalists re-timed: ") != std::string::npos;
@@ -703,8 +705,8 @@ TEST(Autotune, AttentionSharedMemoryMatchesTriton) {
   };
   for (const Case &c : cases) {
     Config config =
-        spec.normalize(Json::parse(std::string("{\"block_sizes\": ") + c.blocks +
-                                   ", \"num_stages\": " + std::to_string(c.stages) + "}"));
+        spec.normalize(parse_json_text(std::string("{\"block_sizes\": ") + c.blocks +
+                                       ", \"num_stages\": " + std::to_string(c.stages) + "}"));
     int64_t estimate = matmul_shared_memory_bytes(spec, config);
     if (c.required > 0) {
       EXPECT_LE(estimate, c.required) << c.blocks << " stages " << c.stages;

@@ -108,16 +108,16 @@ TEST(PythonLiteralTest, Numbers) {
   EXPECT_EQ(python_literal(Json(1e300)), "1e+300");
   EXPECT_EQ(python_literal(Json(0.1)), "0.1");
   EXPECT_EQ(python_literal(Json(5e-324)), "5e-324");
-  EXPECT_EQ(python_literal(Json::parse("Infinity")), "float('inf')");
-  EXPECT_EQ(python_literal(Json::parse("-Infinity")), "float('-inf')");
-  EXPECT_EQ(python_literal(Json::parse("NaN")), "float('nan')");
-  EXPECT_EQ(python_literal(Json::parse("NaN"), "builtins_1.float"), "builtins_1.float('nan')");
+  EXPECT_EQ(python_literal(parse_json_text("Infinity")), "float('inf')");
+  EXPECT_EQ(python_literal(parse_json_text("-Infinity")), "float('-inf')");
+  EXPECT_EQ(python_literal(parse_json_text("NaN")), "float('nan')");
+  EXPECT_EQ(python_literal(parse_json_text("NaN"), "builtins_1.float"), "builtins_1.float('nan')");
 }
 
 TEST(PythonLiteralTest, Others) {
   EXPECT_EQ(python_literal(Json()), "None");
   EXPECT_EQ(python_literal(Json(true)), "True");
-  EXPECT_EQ(python_literal(Json::parse(R"([1, "a\n", [false, null], {"k\"": 2.5}])")),
+  EXPECT_EQ(python_literal(parse_json_text(R"([1, "a\n", [false, null], {"k\"": 2.5}])")),
             "[1, \"a\\n\", [False, None], {\"k\\\"\": 2.5}]");
 }
 
@@ -127,7 +127,7 @@ KernelInputs inputs_for(const std::string &source, const std::string &globals_js
   KernelInputs in;
   in.context.kernel_name = "k";
   in.context.source = source;
-  in.globals = Json::parse(globals_json);
+  in.globals = read_globals(parse_json_text(globals_json));
   return in;
 }
 
@@ -246,14 +246,14 @@ Json tensor_arg(const std::string &name, const std::vector<int64_t> &shape) {
 Json request(const std::string &source, const std::vector<Json> &args,
              const std::string &filename = "k.py") {
   Json r = requests::kernel_request(source, args);
-  r.set("filename", filename);
-  r.set("settings", Json::object());
+  r["filename"] = filename;
+  r["settings"] = Json::object();
   return r;
 }
 
 std::string generate(const Json &req, const std::string &config = "{}") {
   CompiledKernel kernel(req);
-  return kernel.generate(kernel.normalize(Json::parse(config)));
+  return kernel.generate(kernel.normalize(parse_json_text(config)));
 }
 
 bool contains(const std::string &text, const std::string &part) {
@@ -314,13 +314,13 @@ TEST(GeneratedModuleTest, ParametersNamedLikeGeneratedCode) {
 
 TEST(GeneratedModuleTest, IntParametersKeepTheirNames) {
   Json n = Json::object();
-  n.set("name", "n");
-  n.set("kind", "int");
-  n.set("value", 33);
+  n["name"] = "n";
+  n["kind"] = "int";
+  n["value"] = 33;
   Json pid = Json::object();
-  pid.set("name", "pid");
-  pid.set("kind", "int");
-  pid.set("value", 2);
+  pid["name"] = "pid";
+  pid["kind"] = "int";
+  pid["value"] = 2;
   std::string code = generate(request(R"(def k(x, n, pid):
     out = torch.empty_like(x)
     for tile in hl.tile(n):
@@ -352,7 +352,7 @@ TEST(GeneratedModuleTest, AFileNameNeverEndsTheHeaderComment) {
 TEST(GeneratedModuleTest, AKernelNameMustBeAnIdentifier) {
   Json req = request("def k(x):\n    for tile in hl.tile(x.size(0)):\n        x[tile] = 1.0\n",
                      {tensor_arg("x", {8})});
-  req.set("kernel_name", "k\nimport os");
+  req["kernel_name"] = "k\nimport os";
   try {
     generate(req);
     FAIL() << "expected a UserError";
@@ -366,7 +366,7 @@ TEST(GeneratedModuleTest, AKernelNameOutsideAsciiNamesOnlyTheHostFunction) {
   Json req = request("def \xe5\x8a\xa0(x):\n    for tile in hl.tile(x.size(0)):\n"
                      "        x[tile] = 1.0\n",
                      {tensor_arg("x", {8})});
-  req.set("kernel_name", "\xe5\x8a\xa0");
+  req["kernel_name"] = "\xe5\x8a\xa0";
   std::string code = generate(req);
   EXPECT_TRUE(contains(code, "def _helion_kernel(x, ")) << code;
   EXPECT_TRUE(contains(code, "def \xe5\x8a\xa0(x):")) << code;
@@ -405,8 +405,9 @@ std::vector<std::pair<bool, bool>> range_loops(const Json &req) {
   CompiledKernel kernel(req);
   std::vector<std::pair<bool, bool>> out;
   Json description = kernel.config_spec().describe();
-  for (const Json &loop : description["range_loops"].as_array())
-    out.emplace_back(loop["top_level"].as_bool(), loop["static_range"].as_bool());
+  for (const Json &loop : json_field(description, "range_loops").get_ref<const Json::array_t &>())
+    out.emplace_back(json_field(loop, "top_level").get<bool>(),
+                     json_field(loop, "static_range").get<bool>());
   return out;
 }
 
@@ -495,7 +496,8 @@ TEST(EvictionPolicyTest, ConfigAndSourcePoliciesReachTheLoads) {
 )",
                      {tensor_arg("x", {100}), tensor_arg("y", {100})});
   CompiledKernel kernel(req);
-  EXPECT_EQ(kernel.config_spec().describe()["policy_loads"].as_int(), 2); // x and y[tile]
+  EXPECT_EQ(json_int(json_field(kernel.config_spec().describe(), "policy_loads")),
+            2); // x and y[tile]
   std::string defaults = generate(req);
   EXPECT_TRUE(contains(defaults, "tl.load(x + indices_0, mask_0, other=0)")) << defaults;
   EXPECT_TRUE(contains(defaults, "mask_0, other=0, eviction_policy='evict_first')")) << defaults;
@@ -518,8 +520,9 @@ TEST(AtomicIndexingTest, AtomicsHaveTheirOwnEntriesAndFallBackToPointers) {
 )",
               {tensor_arg("x", {256}), tensor_arg("out", {256}), tensor_arg("flags", {256})});
   CompiledKernel kernel(req);
-  EXPECT_EQ(kernel.config_spec().describe()["atomic_ops"].as_int(), 2);
-  EXPECT_EQ(kernel.config_spec().describe()["memory_ops"].as_int(), 2); // the loads of x
+  EXPECT_EQ(json_int(json_field(kernel.config_spec().describe(), "atomic_ops")), 2);
+  EXPECT_EQ(json_int(json_field(kernel.config_spec().describe(), "memory_ops")),
+            2); // the loads of x
   std::string code =
       generate(req, R"({"block_sizes": [64], "atomic_indexing": "tensor_descriptor"})");
   EXPECT_TRUE(contains(code, "out_atomic_desc_0.atomic_add([offset_0], load)")) << code;
@@ -532,8 +535,8 @@ TEST(AtomicIndexingTest, AtomicsHaveTheirOwnEntriesAndFallBackToPointers) {
   // Triton's interpreter has no descriptor atomics either.
   Json interpreted = req;
   Json settings = Json::object();
-  settings.set("target", "interpreter");
-  interpreted.set("settings", settings);
+  settings["target"] = "interpreter";
+  interpreted["settings"] = settings;
   std::string interpreter =
       generate(interpreted, R"({"block_sizes": [64], "atomic_indexing": "tensor_descriptor"})");
   EXPECT_TRUE(contains(interpreter, "tl.atomic_add(out + indices_0, load, sem='relaxed')"))
@@ -574,22 +577,22 @@ TEST(GeneratedModuleTest, AConfigIsNormalizedOncePerKernel) {
     return out
 )",
                                 {tensor_arg("x", {64})}));
-  Json given = Json::parse(R"({"num_warps": 2, "block_sizes": [16]})");
+  Json given = parse_json_text(R"({"num_warps": 2, "block_sizes": [16]})");
   std::shared_ptr<const helion::Config> first = kernel.canonical(given);
   EXPECT_EQ(kernel.normalization_count(), 1u);
   // The same config with its fields in another order, its canonical form, and
   // code generated from either: looked up, not normalized again.
-  EXPECT_EQ(kernel.canonical(Json::parse(R"({"block_sizes": [16], "num_warps": 2})")), first);
+  EXPECT_EQ(kernel.canonical(parse_json_text(R"({"block_sizes": [16], "num_warps": 2})")), first);
   Json canonical = kernel.config_spec().to_json(*first);
   EXPECT_EQ(kernel.canonical(canonical), first);
   std::string code = kernel.generate_canonical(canonical);
   EXPECT_EQ(kernel.normalization_count(), 1u);
   EXPECT_EQ(code, kernel.generate(*first));
   // Another config is normalized once; an invalid one is reported each time and never kept.
-  kernel.canonical(Json::parse(R"({"block_sizes": [32]})"));
+  kernel.canonical(parse_json_text(R"({"block_sizes": [32]})"));
   EXPECT_EQ(kernel.normalization_count(), 2u);
   for (int i = 0; i < 2; ++i)
-    EXPECT_THROW(kernel.canonical(Json::parse(R"({"block_sizes": [3]})")), helion::UserError);
+    EXPECT_THROW(kernel.canonical(parse_json_text(R"({"block_sizes": [3]})")), helion::UserError);
   EXPECT_EQ(kernel.normalization_count(), 4u);
 }
 

@@ -65,7 +65,7 @@ bool valid(const ConfigSpec &spec, const Config &config) {
     spec.validate(config);
     return true;
   } catch (const UserError &error) {
-    ADD_FAILURE() << error.what() << " in " << spec.to_json(config).dump();
+    ADD_FAILURE() << error.what() << " in " << dump_text(spec.to_json(config));
     return false;
   }
 }
@@ -83,7 +83,7 @@ TEST(ConfigSpace, GenesOfTheMatmul) {
                        "block_sizes[1][0]", "l2_grouping", "indexing[0]", "indexing[1]",
                        "indexing[2]", "pid_type", "num_sm_multiplier", "num_warps",
                        "num_stages", "maxnreg"}));
-  Config config = spec.normalize(Json::parse(
+  Config config = spec.normalize(parse_json_text(
       R"({"block_sizes": [[64, 128], [32]], "loop_orders": [[1, 0]], "l2_grouping": 8,
           "indexing": "block_ptr", "num_warps": 8, "num_stages": 3})"));
   EXPECT_EQ(space.gene_values(config), (std::vector<int>{6, 7, 1, 5, 3, 1, 1, 1, 0, 0, 3, 3, 0}));
@@ -97,8 +97,8 @@ TEST(ConfigSpace, PersistentReductionHasItsOwnValue) {
   const Gene &gene = space.genes()[1];
   ASSERT_EQ(gene.kind, Gene::Kind::Reduction);
   EXPECT_EQ(gene.high, 10); // 1024 persistent
-  Config persistent = spec.normalize(Json::parse(R"({"reduction_loops": [null]})"));
-  Config looped = spec.normalize(Json::parse(R"({"reduction_loops": [512]})"));
+  Config persistent = spec.normalize(parse_json_text(R"({"reduction_loops": [null]})"));
+  Config looped = spec.normalize(parse_json_text(R"({"reduction_loops": [512]})"));
   EXPECT_EQ(space.gene_values(persistent)[1], 10);
   EXPECT_EQ(space.gene_values(looped)[1], 9);
   EXPECT_FALSE(space.decode(space.gene_values(persistent)).reduction_loops[0].has_value());
@@ -248,9 +248,9 @@ TEST(ConfigSpace, SearchDrawsPersistentPidTypesAndMultipliers) {
         EXPECT_EQ(config.num_sm_multiplier, 1) << space.key(config);
       EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
     }
-    EXPECT_GT(pid_types["flat"], 0);
-    EXPECT_GT(pid_types["persistent_blocked"], 0);
-    EXPECT_GT(pid_types["persistent_interleaved"], 0);
+    EXPECT_GT(json_field(pid_types, "flat"), 0);
+    EXPECT_GT(json_field(pid_types, "persistent_blocked"), 0);
+    EXPECT_GT(json_field(pid_types, "persistent_interleaved"), 0);
     EXPECT_GE(multipliers.size(), 4u);
     EXPECT_TRUE(multipliers.count(1) && multipliers.count(128));
   }
@@ -260,9 +260,9 @@ TEST(ConfigSpace, PersistentConfigsRoundTripAndMutateTheirMultiplier) {
   ConfigSpec spec(matmul_facts());
   ConfigSpace space(spec);
   Config config = spec.normalize(
-      Json::parse(R"({"pid_type": "persistent_interleaved", "num_sm_multiplier": 8})"));
-  EXPECT_EQ(spec.to_json(config)["pid_type"], Json("persistent_interleaved"));
-  EXPECT_EQ(spec.to_json(config)["num_sm_multiplier"], Json(8));
+      parse_json_text(R"({"pid_type": "persistent_interleaved", "num_sm_multiplier": 8})"));
+  EXPECT_EQ(json_field(spec.to_json(config), "pid_type"), Json("persistent_interleaved"));
+  EXPECT_EQ(json_field(spec.to_json(config), "num_sm_multiplier"), Json(8));
   EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
   // A persistent config's neighbours step its multiplier both ways.
   std::set<int64_t> multipliers;
@@ -274,7 +274,7 @@ TEST(ConfigSpace, PersistentConfigsRoundTripAndMutateTheirMultiplier) {
   for (const Config &neighbor : space.neighbors(config))
     if (!neighbor.is_persistent()) EXPECT_EQ(neighbor.num_sm_multiplier, 1);
   // An override pins the pid type for the whole search.
-  ConfigSpace blocked(spec, Json::parse(R"({"pid_type": "persistent_blocked"})"));
+  ConfigSpace blocked(spec, parse_json_text(R"({"pid_type": "persistent_blocked"})"));
   std::mt19937_64 rng(9);
   for (int i = 0; i < 50; ++i)
     EXPECT_EQ(blocked.random_config(rng).pid_type, "persistent_blocked");
@@ -283,7 +283,7 @@ TEST(ConfigSpace, PersistentConfigsRoundTripAndMutateTheirMultiplier) {
 KernelFacts tunable_facts() {
   KernelFacts facts = elementwise_facts();
   auto tunable = [](const std::string &name, const std::string &cls, const char *args) {
-    return TunableFacts{name, make_fragment(cls, Json::parse(args)), {}};
+    return TunableFacts{name, make_fragment(cls, parse_json_text(args)), {}};
   };
   facts.tunables.push_back(
       tunable("split", "PowerOfTwoFragment", R"({"low": 1, "high": 16, "default_val": 2})"));
@@ -310,8 +310,9 @@ TEST(ConfigSpace, UserTunablesAreGenesTheSearchDraws) {
   EXPECT_TRUE(genes[3]->categorical);
 
   Config defaults = space.default_config();
-  EXPECT_EQ(spec.to_json(defaults).dump().substr(spec.to_json(defaults).dump().find("\"split\"")),
-            R"("split": 2, "repeat": -3, "mode": 1, "flag": false})");
+  EXPECT_EQ(
+      dump_text(spec.to_json(defaults)).substr(dump_text(spec.to_json(defaults)).find("\"split\"")),
+      R"("split": 2, "repeat": -3, "mode": 1, "flag": false})");
   std::map<std::string, std::set<std::string>> drawn;
   std::mt19937_64 rng(21);
   for (int i = 0; i < 300; ++i) {
@@ -319,32 +320,32 @@ TEST(ConfigSpace, UserTunablesAreGenesTheSearchDraws) {
     ASSERT_TRUE(valid(spec, config));
     EXPECT_EQ(space.key(space.decode(space.gene_values(config))), space.key(config));
     for (size_t t = 0; t < config.tunables.size(); ++t)
-      drawn[spec.facts().tunables[t].name].insert(config.tunables[t].dump());
+      drawn[spec.facts().tunables[t].name].insert(dump_text(config.tunables[t]));
   }
-  EXPECT_EQ(drawn["split"], (std::set<std::string>{"1", "2", "4", "8", "16"}));
-  EXPECT_EQ(drawn["repeat"].size(), 7u);
-  EXPECT_EQ(drawn["mode"], (std::set<std::string>{"2.5", "4"}));
-  EXPECT_EQ(drawn["flag"], (std::set<std::string>{"false", "true"}));
+  EXPECT_EQ(json_field(drawn, "split"), (std::set<std::string>{"1", "2", "4", "8", "16"}));
+  EXPECT_EQ(json_field(drawn, "repeat").size(), 7u);
+  EXPECT_EQ(json_field(drawn, "mode"), (std::set<std::string>{"2.5", "4"}));
+  EXPECT_EQ(json_field(drawn, "flag"), (std::set<std::string>{"false", "true"}));
   // Neighbours of the default step each tunable; the default mode, 1, is no
   // search choice, so the search moves it to one (2.5 or 4).
   std::set<std::string> steps;
   for (const Config &neighbor : space.neighbors(defaults))
     for (size_t t = 0; t < neighbor.tunables.size(); ++t)
       if (neighbor.tunables[t] != defaults.tunables[t])
-        steps.insert(spec.facts().tunables[t].name + "=" + neighbor.tunables[t].dump());
+        steps.insert(spec.facts().tunables[t].name + "=" + dump_text(neighbor.tunables[t]));
   EXPECT_EQ(steps, (std::set<std::string>{"split=1", "split=4", "repeat=-2", "mode=2.5",
                                           "mode=4", "flag=true"}));
 }
 
 TEST(ConfigSpace, UserTunablesAreValidatedByTheirFragment) {
   ConfigSpec spec(tunable_facts());
-  Config config = spec.normalize(Json::parse(R"({"split": 16, "mode": 2.5, "flag": true})"));
+  Config config = spec.normalize(parse_json_text(R"({"split": 16, "mode": 2.5, "flag": true})"));
   EXPECT_EQ(config.tunables[0], Json(int64_t(16)));
   // An int equal to a float choice reads as that choice.
-  EXPECT_EQ(spec.normalize(Json::parse(R"({"mode": 4.0})")).tunables[2], Json(int64_t(4)));
+  EXPECT_EQ(spec.normalize(parse_json_text(R"({"mode": 4.0})")).tunables[2], Json(int64_t(4)));
   auto message = [&](const char *text) {
     try {
-      spec.normalize(Json::parse(text));
+      spec.normalize(parse_json_text(text));
     } catch (const UserError &error) {
       return std::string(error.what());
     }
@@ -378,7 +379,7 @@ TEST(ConfigSpace, UserTunablesAreValidatedByTheirFragment) {
 TEST(ConfigSpace, FragmentsCheckTheirArguments) {
   auto message = [](const std::string &cls, const char *args) {
     try {
-      make_fragment(cls, Json::parse(args));
+      make_fragment(cls, parse_json_text(args));
     } catch (const UserError &error) {
       return std::string(error.what());
     }
@@ -399,8 +400,8 @@ TEST(ConfigSpace, FragmentsCheckTheirArguments) {
   EXPECT_EQ(message("Fragment", "{}"),
             "Fragment: not a fragment class; use PowerOfTwoFragment, IntegerFragment, "
             "EnumFragment, BooleanFragment or ListOf");
-  Fragment clamped = make_fragment("PowerOfTwoFragment",
-                                   Json::parse(R"({"low": 4, "high": 64, "default_val": 128})"));
+  Fragment clamped = make_fragment(
+      "PowerOfTwoFragment", parse_json_text(R"({"low": 4, "high": 64, "default_val": 128})"));
   EXPECT_EQ(clamped.default_value(), Json(int64_t(64)));
   EXPECT_EQ(fragment_from_description(clamped.describe()), clamped);
 }
@@ -426,8 +427,8 @@ TEST(ConfigSpace, FixedTilesNeverChange) {
 
 TEST(ConfigSpace, OverridesAreForcedEverywhere) {
   ConfigSpec spec(matmul_facts());
-  ConfigSpace space(spec,
-                    Json::parse(R"({"num_warps": 8, "indexing": "block_ptr", "pid_type": "xyz"})"));
+  ConfigSpace space(
+      spec, parse_json_text(R"({"num_warps": 8, "indexing": "block_ptr", "pid_type": "xyz"})"));
   auto check = [&](const Config &config) {
     EXPECT_EQ(config.num_warps, 8);
     EXPECT_EQ(config.indexing, std::vector<std::string>{"block_ptr"});
@@ -448,7 +449,7 @@ TEST(ConfigSpace, OverridesAreForcedEverywhere) {
 TEST(ConfigSpace, InvalidOverridesAreTheUsersMistake) {
   ConfigSpec spec(matmul_facts());
   try {
-    ConfigSpace space(spec, Json::parse(R"({"num_warps": 3})"));
+    ConfigSpace space(spec, parse_json_text(R"({"num_warps": 3})"));
     FAIL() << "no error";
   } catch (const UserError &error) {
     EXPECT_EQ(error.kind(), "InvalidConfig");
@@ -470,14 +471,14 @@ TEST(ConfigSpace, WithoutTensorDescriptorsNoneIsProposed) {
 
 TEST(ConfigSpace, ConfigPrintsAsPython) {
   ConfigSpec spec(softmax_facts(1000));
-  Config config = spec.normalize(
-      Json::parse(R"({"block_sizes": [4], "reduction_loops": [null], "indexing": "block_ptr"})"));
+  Config config = spec.normalize(parse_json_text(
+      R"({"block_sizes": [4], "reduction_loops": [null], "indexing": "block_ptr"})"));
   EXPECT_EQ(spec.to_python(config),
             "helion.Config(block_sizes=[[4]], reduction_loops=[None], l2_grouping=1, "
             "indexing='block_ptr', num_warps=4, num_stages=2)");
   ConfigSpec matmul(matmul_facts());
-  Config yz =
-      matmul.normalize(Json::parse(R"({"use_yz_grid": true, "block_sizes": [[64, 128], [16]]})"));
+  Config yz = matmul.normalize(
+      parse_json_text(R"({"use_yz_grid": true, "block_sizes": [[64, 128], [16]]})"));
   EXPECT_EQ(matmul.to_python(yz),
             "helion.Config(block_sizes=[[64, 128], [16]], loop_orders=[[0, 1]], l2_grouping=1, "
             "indexing='pointer', use_yz_grid=True, num_warps=4, num_stages=2)");
@@ -577,19 +578,19 @@ TEST(ConfigSpaceHeuristics, PruningByResources) {
   ConfigSpec spec(matmul_facts());
   DeviceInfo device;
   Config big = spec.normalize(
-      Json::parse(R"({"block_sizes": [[256, 256], [128]], "num_warps": 8, "num_stages": 4})"));
+      parse_json_text(R"({"block_sizes": [[256, 256], [128]], "num_warps": 8, "num_stages": 4})"));
   EXPECT_EQ(matmul_shared_memory_bytes(spec, big), 4 * (256 * 128 + 128 * 256) * 2);
   EXPECT_EQ(prune_reason(spec, big, device), "pruned: needs 524288 bytes of shared memory");
   Config many = spec.normalize(
-      Json::parse(R"({"block_sizes": [[256, 256], [16]], "num_warps": 4, "num_stages": 2})"));
+      parse_json_text(R"({"block_sizes": [[256, 256], [16]], "num_warps": 4, "num_stages": 2})"));
   EXPECT_EQ(accumulator_registers(spec, many), 256 * 256 / 128);
   EXPECT_EQ(prune_reason(spec, many, device), "pruned: needs 512 registers per thread");
   Config fine = spec.normalize(
-      Json::parse(R"({"block_sizes": [[128, 128], [64]], "num_warps": 8, "num_stages": 3})"));
+      parse_json_text(R"({"block_sizes": [[128, 128], [64]], "num_warps": 8, "num_stages": 3})"));
   EXPECT_EQ(prune_reason(spec, fine, device), "");
   ConfigSpec softmax(softmax_facts(50000));
   Config persistent = softmax.normalize(
-      Json::parse(R"({"block_sizes": [1], "reduction_loops": [null], "num_warps": 4})"));
+      parse_json_text(R"({"block_sizes": [1], "reduction_loops": [null], "num_warps": 4})"));
   EXPECT_EQ(prune_reason(softmax, persistent, device), "pruned: needs 512 registers per thread");
 }
 
@@ -710,12 +711,12 @@ KernelFacts barrier_facts() {
 
 TEST(ConfigSpace, BarrierKernelsRunOnlyPersistentBlocked) {
   ConfigSpec spec(barrier_facts());
-  EXPECT_EQ(spec.describe()["pid_type"].dump(), R"(["persistent_blocked"])");
+  EXPECT_EQ(dump_text(json_field(spec.describe(), "pid_type")), R"(["persistent_blocked"])");
   EXPECT_EQ(spec.default_config().pid_type, "persistent_blocked");
-  EXPECT_EQ(spec.normalize(Json::parse("{}")).pid_type, "persistent_blocked");
+  EXPECT_EQ(spec.normalize(parse_json_text("{}")).pid_type, "persistent_blocked");
   for (const char *other : {"flat", "xyz", "persistent_interleaved"}) {
     try {
-      spec.normalize(Json::parse(std::string(R"({"pid_type": ")") + other + "\"}"));
+      spec.normalize(parse_json_text(std::string(R"({"pid_type": ")") + other + "\"}"));
       ADD_FAILURE() << other << " was accepted";
     } catch (const UserError &error) {
       EXPECT_EQ(error.kind(), "BarrierRequiresPersistent") << other;
@@ -742,9 +743,9 @@ TEST(ConfigSpace, BarrierKernelsRunOnlyPersistentBlocked) {
   EXPECT_TRUE(contains_name(space, "range_num_stages[1]"));
   EXPECT_TRUE(contains_name(space, "maxnreg"));
   EXPECT_FALSE(contains_name(space, "num_sm_multiplier"));
-  EXPECT_EQ(spec.describe()["num_sm_multiplier"].dump(), "[1]");
+  EXPECT_EQ(dump_text(json_field(spec.describe(), "num_sm_multiplier")), "[1]");
   try {
-    spec.normalize(Json::parse(R"({"num_sm_multiplier": 2})"));
+    spec.normalize(parse_json_text(R"({"num_sm_multiplier": 2})"));
     ADD_FAILURE() << "two programs per SM were accepted beside a barrier";
   } catch (const UserError &error) {
     EXPECT_EQ(error.kind(), "InvalidConfig");

@@ -28,14 +28,14 @@ Json outer_request(int64_t x_size, int64_t y_size, bool static_shapes,
            std::to_string(size) + R"(], "stride": [1], "device": "cuda:0"})";
   };
   std::string dtype = index_dtype.empty() ? "null" : "\"" + index_dtype + "\"";
-  Json request = Json::parse(
+  Json request = parse_json_text(
       R"({"kernel_name": "outer", "filename": "outer.py", "first_line": 1, "args": [)" +
       tensor("x", x_size) + ", " + tensor("y", y_size) +
       R"(], "globals": {"torch": {"kind": "module", "name": "torch"},
                          "hl": {"kind": "module", "name": "helion.language"}},
           "settings": {"static_shapes": )" +
       (static_shapes ? "true" : "false") + R"(, "index_dtype": )" + dtype + "}}");
-  request.set("source", source);
+  request["source"] = source;
   return request;
 }
 

@@ -21,16 +21,16 @@ Json tensor(const std::string &name) {
 /// A constexpr None argument, as the Python layer describes `None`.
 Json none(const std::string &name) {
   Json arg = Json::object();
-  arg.set("name", name);
-  arg.set("kind", "constexpr");
-  arg.set("value", Json());
-  arg.set("type", "NoneType");
+  arg["name"] = name;
+  arg["kind"] = "constexpr";
+  arg["value"] = Json();
+  arg["type"] = "NoneType";
   return arg;
 }
 
 std::pair<std::string, std::string> user_error(const std::string &source, std::vector<Json> args) {
   Json r = requests::kernel_request(source, args);
-  r.set("settings", Json::object());
+  r["settings"] = Json::object();
   try {
     CompiledKernel kernel(r);
     kernel.generate(kernel.config_spec().default_config());
@@ -83,9 +83,9 @@ TEST(KernelInputsTest, ReboundParameterIsNotTheArgument) {
 
 TEST(KernelInputsTest, IndexingAListIsNotUsingItAsATensor) {
   Json list = Json::object();
-  list.set("name", "sizes");
-  list.set("kind", "object");
-  list.set("type", "list");
+  list["name"] = "sizes";
+  list["kind"] = "object";
+  list["type"] = "list";
   const char *source = R"(def k(x, sizes):
     out = torch.empty_like(x)
     for tile in hl.tile(x.size(0)):

@@ -16,14 +16,14 @@ namespace helion {
 namespace {
 
 Json request(const std::string &source) {
-  Json r = Json::parse(R"({
+  Json r = parse_json_text(R"({
     "kernel_name": "k", "filename": "k.py", "first_line": 10,
     "args": [{"name": "x", "kind": "tensor", "dtype": "float32", "shape": [64],
               "stride": [1], "device": "cuda:0"}],
     "globals": {"torch": {"kind": "module", "name": "torch"},
                 "hl": {"kind": "module", "name": "helion.language"}},
     "settings": {"static_shapes": true}})");
-  r.set("source", source);
+  r["source"] = source;
   return r;
 }
 
@@ -129,11 +129,11 @@ TEST(KernelSourceTest, SizesPastInt64WrapInsteadOfOverflowing) {
   // arithmetic must stay defined (the sanitized build checks it).
   Json r = request("def k(x):\n    y = x.reshape([-1])\n    z = x.numel() * x.numel()\n"
                    "    for t in hl.tile(64):\n        x[t] = x[t] + 1\n    return x\n");
-  Json arg = Json::parse(R"({"name": "x", "kind": "tensor", "dtype": "float32",
+  Json arg = parse_json_text(R"({"name": "x", "kind": "tensor", "dtype": "float32",
       "shape": [8589934592, 8589934592], "stride": [8589934592, 1], "device": "cuda:0"})");
   Json args = Json::array();
   args.push_back(arg);
-  r.set("args", args);
+  r["args"] = args;
   try {
     CompiledKernel kernel(r);
     kernel.generate(kernel.config_spec().default_config());
@@ -153,7 +153,7 @@ TEST(KernelSourceTest, LongRunsOfShapeArithmetic) {
            "\n    return x\n";
   };
   Json dynamic = request(source(50000, "n"));
-  dynamic.set("settings", Json::parse(R"({"static_shapes": false})"));
+  dynamic["settings"] = parse_json_text(R"({"static_shapes": false})");
   try {
     CompiledKernel kernel(dynamic);
     kernel.generate(kernel.config_spec().default_config());
@@ -166,7 +166,7 @@ TEST(KernelSourceTest, LongRunsOfShapeArithmetic) {
   }
   // A few levels are modelled as before.
   Json shallow = request(source(10, "n"));
-  shallow.set("settings", Json::parse(R"({"static_shapes": false})"));
+  shallow["settings"] = parse_json_text(R"({"static_shapes": false})");
   CompiledKernel kernel(shallow);
   EXPECT_NE(kernel.generate(kernel.config_spec().default_config()).find("* 2 + 1"),
             std::string::npos);

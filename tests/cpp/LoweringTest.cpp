@@ -150,7 +150,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(LoweringTest, TensorsOnDifferentDevicesAreAnError) {
   Json y = tensor_arg("y", "float32", {64});
-  y.set("device", "cpu");
+  y["device"] = "cpu";
   const char *source = R"(def k(x, y):
     out = torch.empty_like(x)
     for tile in hl.tile(x.size(0)):

@@ -101,9 +101,9 @@ Json request(const std::string &line, const std::string &host = "", bool int_inp
                        line + "\n    return out\n";
   Json r = requests::kernel_request(
       source, {requests::tensor_arg("x", int_input ? "int32" : "float32", {16, 32})});
-  Json globals = r["globals"];
-  globals.set("F", requests::module_global("torch.nn.functional"));
-  r.set("globals", globals);
+  Json globals = json_field(r, "globals");
+  globals["F"] = requests::module_global("torch.nn.functional");
+  r["globals"] = globals;
   return r;
 }
 
@@ -384,16 +384,16 @@ TEST(OpSignatureTest, TileAndGridBindTheirParameters) {
                        "    for tile_m in hl.tile(m, block_sz=16):\n        out[tile_m, :] = "
                        "x[tile_m, :]\n    return out\n";
   Json req = request("out[tile_m, :] = row");
-  req.set("source", source);
+  req["source"] = source;
   std::string error = user_error(req);
   EXPECT_NE(error.find("hl.tile() got an unexpected keyword argument 'block_sz'; its parameters "
                        "are (begin_or_end, end_or_none, /, block_size)"),
             std::string::npos)
       << error;
-  req.set("source", std::string(source).replace(source.find("block_sz=16"), 11, "block_size=16"));
+  req["source"] = std::string(source).replace(source.find("block_sz=16"), 11, "block_size=16");
   EXPECT_EQ(user_error(req), "");
-  req.set("source", std::string(source).replace(source.find("hl.tile(m, block_sz=16)"), 23,
-                                                "hl.tile(0, m, 16, 32)"));
+  req["source"] = std::string(source).replace(source.find("hl.tile(m, block_sz=16)"), 23,
+                                              "hl.tile(0, m, 16, 32)");
   EXPECT_NE(user_error(req).find("hl.tile() takes at most 3 positional arguments but 4 were given"),
             std::string::npos);
 }

@@ -26,20 +26,20 @@ inline Json tensor_arg(const std::string &name, const std::string &dtype,
     strides.push_back(contiguous[i]);
   }
   Json arg = Json::object();
-  arg.set("name", name);
-  arg.set("kind", "tensor");
-  arg.set("dtype", dtype);
-  arg.set("shape", sizes);
-  arg.set("stride", strides);
-  arg.set("device", device);
+  arg["name"] = name;
+  arg["kind"] = "tensor";
+  arg["dtype"] = dtype;
+  arg["shape"] = sizes;
+  arg["stride"] = strides;
+  arg["device"] = device;
   return arg;
 }
 
 /// A module global, as `{"kind": "module", "name": ...}`.
 inline Json module_global(const std::string &module) {
   Json g = Json::object();
-  g.set("kind", "module");
-  g.set("name", module);
+  g["kind"] = "module";
+  g["name"] = module;
   return g;
 }
 
@@ -47,21 +47,21 @@ inline Json module_global(const std::string &module) {
 inline Json kernel_request(const std::string &source, const std::vector<Json> &args,
                            bool static_shapes = true) {
   Json r = Json::object();
-  r.set("kernel_name", "k");
-  r.set("filename", "k.py");
-  r.set("first_line", 1);
-  r.set("source", source);
+  r["kernel_name"] = "k";
+  r["filename"] = "k.py";
+  r["first_line"] = 1;
+  r["source"] = source;
   Json list = Json::array();
   for (const Json &a : args)
     list.push_back(a);
-  r.set("args", list);
+  r["args"] = list;
   Json globals = Json::object();
-  globals.set("torch", module_global("torch"));
-  globals.set("hl", module_global("helion.language"));
-  r.set("globals", globals);
+  globals["torch"] = module_global("torch");
+  globals["hl"] = module_global("helion.language");
+  r["globals"] = globals;
   Json settings = Json::object();
-  settings.set("static_shapes", static_shapes);
-  r.set("settings", settings);
+  settings["static_shapes"] = static_shapes;
+  r["settings"] = settings;
   return r;
 }
 
