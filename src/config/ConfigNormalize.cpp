@@ -26,6 +26,7 @@
 #include "config/ConfigSpec.h"
 
 #include <algorithm>
+#include <map>
 
 namespace helion {
 
@@ -55,10 +56,25 @@ static bool is_tunable(const KernelFacts &facts, const std::string &key) {
   return false;
 }
 
+/// Helion's config fields that kernels here do not take, and why.
+static const std::map<std::string, std::string> &unsupported_config_keys() {
+  static const std::map<std::string, std::string> keys = {
+      {"epilogue_subtile", "matmul epilogues store whole tiles here"},
+      {"load_cache_modifiers", "loads take eviction policies here (load_eviction_policies)"},
+      {"store_cache_modifiers", "stores use Triton's default cache behaviour here"},
+      {"num_threads", "it belongs to another backend; kernels here compile with Triton"},
+      {"advanced_controls_file", "ptxas control files are not passed on here"},
+  };
+  return keys;
+}
+
 static void check_keys(const Json &user, const KernelFacts &facts) {
   for (const auto &entry : user.get_ref<const Json::object_t &>()) {
     const std::string &key = entry.first;
     if (is_builtin_config_key(key) || is_tunable(facts, key)) continue;
+    auto unsupported = unsupported_config_keys().find(key);
+    if (unsupported != unsupported_config_keys().end())
+      invalid(show(Json(key)) + " is not supported: " + unsupported->second + "; remove it");
     std::vector<std::string> known = kSeedKeys;
     known.insert(known.end(), kLaterKeys.begin(), kLaterKeys.end());
     known.insert(known.end(), kLoopKeys.begin(), kLoopKeys.end());

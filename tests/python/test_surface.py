@@ -345,3 +345,11 @@ def test_helion_names_not_provided_say_what_to_use(module: str, name: str, inste
     assert instead in str(error.value)
     with pytest.raises(AttributeError):
         getattr(importlib.import_module(module), "no_such_name")
+
+
+@pytest.mark.parametrize("key", ["epilogue_subtile", "load_cache_modifiers", "num_threads"])
+def test_helion_config_fields_not_taken_here_say_so(key: str) -> None:
+    kernel = helion.kernel(config=helion.Config(block_sizes=[[4, 4]], **{key: 2}))(K.add)
+    x = torch.zeros(8, 8)
+    with pytest.raises(exc.InvalidConfig, match=f'"{key}" is not supported: .*; remove it'):
+        kernel(x, x)
