@@ -271,12 +271,7 @@ _NOT_PROVIDED = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _NOT_PROVIDED:
-        raise exc.InvalidAPIUsage(
-            f"helion._testing.{name} is not provided by this implementation; {_NOT_PROVIDED[name]}"
-        )
-    raise AttributeError(f"module 'helion._testing' has no attribute {name!r}")
+__getattr__ = exc.not_provided_getattr("helion._testing", _NOT_PROVIDED)
 
 
 def import_path(path: str | Path) -> Any:

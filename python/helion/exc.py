@@ -7,7 +7,7 @@ caret under it; the class tells what kind of mistake it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -534,3 +534,15 @@ def _from_core(error: Exception) -> Base:
             cls = CompileError
         return cls(message)
     return InternalError(f"internal compiler error: {error}")
+
+
+def not_provided_getattr(module: str, not_provided: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module's ``__getattr__`` for Helion's names it does not provide:
+    each raises InvalidAPIUsage saying what to use instead."""
+
+    def __getattr__(name: str) -> Any:
+        if name in not_provided:
+            raise InvalidAPIUsage(f"{module}.{name} is not supported here; {not_provided[name]}")
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__

@@ -295,7 +295,7 @@ def test_single_process_helpers() -> None:
 
 @pytest.mark.parametrize("name", ["AssertExpectedJournal", "counters", "interleaved_bench"])
 def test_helpers_not_provided_raise_clearly(name: str) -> None:
-    with pytest.raises(exc.InvalidAPIUsage, match=rf"helion._testing.{name} is not provided"):
+    with pytest.raises(exc.InvalidAPIUsage, match=rf"helion._testing.{name} is not supported here"):
         getattr(testing, name)
     with pytest.raises(AttributeError):
         testing.no_such_helper

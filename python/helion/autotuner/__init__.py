@@ -144,10 +144,4 @@ _NOT_PROVIDED = {
     "from_cache": "use helion.from_cache",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _NOT_PROVIDED:
-        raise exc.InvalidAPIUsage(
-            f"helion.autotuner.{name} is not supported here; {_NOT_PROVIDED[name]}"
-        )
-    raise AttributeError(f"module 'helion.autotuner' has no attribute {name!r}")
+__getattr__ = exc.not_provided_getattr("helion.autotuner", _NOT_PROVIDED)

@@ -209,10 +209,4 @@ _NOT_PROVIDED = {
     "subscript": "index the tensor directly (x[tile, None], x[:, :n])",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _NOT_PROVIDED:
-        raise exc.InvalidAPIUsage(
-            f"helion.language.{name} is not supported here; {_NOT_PROVIDED[name]}"
-        )
-    raise AttributeError(f"module 'helion.language' has no attribute {name!r}")
+__getattr__ = exc.not_provided_getattr("helion.language", _NOT_PROVIDED)
