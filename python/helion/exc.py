@@ -540,7 +540,7 @@ def not_provided_getattr(module: str, not_provided: Mapping[str, str]) -> Callab
     """A module's ``__getattr__`` for Helion's names it does not provide:
     each raises InvalidAPIUsage saying what to use instead."""
 
-    def __getattr__(name: str) -> Any:
+    def __getattr__(name: str) -> Any:  # noqa: N807 - a module's __getattr__
         if name in not_provided:
             raise InvalidAPIUsage(f"{module}.{name} is not supported here; {not_provided[name]}")
         raise AttributeError(f"module {module!r} has no attribute {name!r}")

@@ -139,7 +139,7 @@ _NOT_PROVIDED = {
     "initial_population_strategies": "the searches seed themselves from the kernel's shape",
     "ConfigSpec": "use bound_kernel.config_spec",
     "UserConfigSpec": "use hl.register_tunable in the kernel",
-    "NumThreadsFragment": "num_threads belongs to another backend; kernels here compile with Triton",
+    "NumThreadsFragment": "num_threads belongs to another backend; kernels compile with Triton",
     "aot_kernel": "use helion.aot_kernel",
     "from_cache": "use helion.from_cache",
 }

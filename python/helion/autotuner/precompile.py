@@ -37,8 +37,8 @@ import multiprocessing
 import os
 import pickle
 import signal
-import subprocess
 import statistics
+import subprocess
 import sys
 import time
 import warnings
