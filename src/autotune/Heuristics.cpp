@@ -1,5 +1,6 @@
 #include "autotune/Heuristics.h"
 
+#include "config/ConfigRules.h"
 #include "support/Diagnostics.h"
 
 #include <algorithm>
@@ -132,6 +133,7 @@ private:
 struct MatmulTiling {
   int64_t m, n, k;
   int warps, stages;
+  bool persistent = false;
 };
 
 } // namespace
@@ -163,16 +165,47 @@ static std::vector<int64_t> matmul_loop_order(const TileCallFacts &call) {
   return order;
 }
 
+/// Whether a grid call tiles both M and N of a matmul (a GEMM's shape; in
+/// attention the grid tiles only the queries).
+static bool tiles_m_and_n(const KernelFacts &facts) {
+  for (const TileCallFacts &call : facts.tiles) {
+    if (!call.is_grid) continue;
+    size_t dims = 0;
+    for (size_t dim = 0; dim < call.size_hints.size(); ++dim)
+      dims += feeds_matmul(call, dim);
+    if (dims >= 2) return true;
+  }
+  return false;
+}
+
+/// A range_* list that is true for the entries of top-level loops (the
+/// persistent programs' tile loops) and unset for the others.
+static Json top_level_flags(const KernelFacts &facts) {
+  Json flags = Json::array();
+  for (const LoopFacts &loop : facts.loops)
+    flags.push_back(loop.top_level ? Json(true) : Json());
+  return flags;
+}
+
 static void matmul_seeds(SeedBuilder &builder, const KernelFacts &facts) {
   // Tilings that win most often for 16-bit GEMMs on Hopper, best first.
+  // Persistent ones run a program per SM that loads and stores through tensor
+  // descriptors and flattens its tile loop into the K loop, so that one
+  // tile's epilogue overlaps the next tile's loads: on an H100 the first beat
+  // every other config on bmm at 64x512^3 and 8x2048^3.
   static const MatmulTiling tilings[] = {
-      {128, 128, 64, 8, 3}, {128, 256, 64, 8, 3}, {128, 128, 64, 4, 4}, {64, 128, 64, 4, 4},
-      {64, 256, 64, 8, 3},  {128, 128, 32, 4, 4}, {128, 256, 32, 8, 4}, {64, 128, 32, 4, 4},
-      {64, 256, 32, 4, 4},  {256, 128, 64, 8, 3}, {128, 64, 64, 4, 4},  {128, 128, 64, 8, 4},
-      {64, 128, 64, 4, 3},  {128, 64, 32, 4, 4},  {64, 64, 64, 4, 3},   {64, 64, 32, 4, 4},
+      {128, 256, 64, 8, 3, true}, {128, 128, 64, 8, 3}, {128, 256, 64, 8, 3},
+      {128, 128, 64, 4, 4},       {128, 128, 64, 8, 4, true}, {256, 128, 64, 8, 3, true},
+      {64, 128, 64, 4, 4},        {64, 256, 64, 8, 3},  {128, 128, 32, 4, 4},
+      {128, 256, 32, 8, 4},       {64, 128, 32, 4, 4},  {64, 256, 32, 4, 4},
+      {256, 128, 64, 8, 3},       {128, 64, 64, 4, 4},  {128, 128, 64, 8, 4},
+      {64, 128, 64, 4, 3},        {128, 64, 32, 4, 4},  {64, 64, 64, 4, 3},
+      {64, 64, 32, 4, 4},
   };
   auto calls = builder.calls();
+  bool persistent = builder.indexing() == "tensor_descriptor" && tiles_m_and_n(facts);
   for (const MatmulTiling &tiling : tilings) {
+    if (tiling.persistent && !persistent) continue;
     Json config = builder.start();
     for (const auto &call : calls) {
       if (call.grid) {
@@ -187,6 +220,10 @@ static void matmul_seeds(SeedBuilder &builder, const KernelFacts &facts) {
     config["indexing"] = Json(builder.indexing());
     config["num_warps"] = Json(tiling.warps);
     config["num_stages"] = Json(tiling.stages);
+    if (tiling.persistent) {
+      config["pid_type"] = Json("persistent_interleaved");
+      config["range_flattens"] = top_level_flags(facts);
+    }
     builder.add(config);
   }
 }
@@ -348,7 +385,16 @@ int64_t matmul_shared_memory_bytes(const ConfigSpec &spec, const Config &config)
   // A matmul's operand tiles, BM x BK and BK x BN, kept `stages` deep (Triton 3.6's count).
   if (grid->size() < 2) return 0;
   int64_t m = (*grid)[grid->size() - 2], n = grid->back();
-  return stages * (m * k + k * n) * kMatmulOperandBytes;
+  int64_t operands = stages * (m * k + k * n) * kMatmulOperandBytes;
+  // A persistent program that stores through a tensor descriptor stages its
+  // BM x BN result in shared memory beside the pipelined operands (a
+  // one-shot program reuses theirs): 262176 bytes required for 128x256x64 in
+  // 4 stages on an H100, where the operands alone take 196608.
+  bool descriptor = std::find(config.indexing.begin(), config.indexing.end(),
+                              "tensor_descriptor") != config.indexing.end();
+  if (config_rules::is_persistent(config.pid_type) && descriptor)
+    operands += m * n * kMatmulOperandBytes;
+  return operands;
 }
 
 int64_t accumulator_registers(const ConfigSpec &spec, const Config &config) {

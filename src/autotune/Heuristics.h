@@ -23,7 +23,8 @@ std::vector<Config> heuristic_seeds(const ConfigSpace &space, const DeviceInfo &
 /// assumed 16-bit): stages * (BM*BK + BK*BN) * 2 bytes for a matmul; for a
 /// dot that consumes a dimension whole inside a loop (attention), the loop's
 /// operand tiles stages - 1 deep plus the grid's operand; 0 when the kernel
-/// has no matmul.
+/// has no matmul. A persistent matmul with any access through a tensor
+/// descriptor also takes BM*BN*2 bytes for its result.
 int64_t matmul_shared_memory_bytes(const ConfigSpec &spec, const Config &config);
 /// Registers per thread one program's block of accumulators takes:
 /// block elements / (32 * num_warps).

@@ -491,6 +491,10 @@ TEST(ConfigSpaceHeuristics, MatmulSeedsAreTheHopperTilings) {
   std::vector<Config> seeds = heuristic_seeds(space, device);
   ASSERT_GE(seeds.size(), 8u);
   EXPECT_EQ(space.key(seeds[0]),
+            R"({"block_sizes": [[128, 256], [64]], "loop_orders": [[0, 1]], "l2_grouping": 8, )"
+            R"("indexing": "tensor_descriptor", "pid_type": "persistent_interleaved", )"
+            R"("num_warps": 8, "num_stages": 3})");
+  EXPECT_EQ(space.key(seeds[1]),
             R"({"block_sizes": [[128, 128], [64]], "loop_orders": [[0, 1]], "l2_grouping": 8, )"
             R"("indexing": "tensor_descriptor", "num_warps": 8, "num_stages": 3})");
   for (const Config &seed : seeds) {
@@ -498,8 +502,26 @@ TEST(ConfigSpaceHeuristics, MatmulSeedsAreTheHopperTilings) {
     EXPECT_EQ(prune_reason(spec, seed, device), "");
   }
   device.supports_tensor_descriptor = false;
-  for (const Config &seed : heuristic_seeds(space, device))
+  for (const Config &seed : heuristic_seeds(space, device)) {
     EXPECT_EQ(seed.indexing, std::vector<std::string>{"block_ptr"});
+    EXPECT_EQ(seed.pid_type, "flat");
+  }
+}
+
+TEST(ConfigSpaceHeuristics, PersistentMatmulSeedsFlattenTheirTileLoop) {
+  KernelFacts facts = matmul_facts();
+  facts.loops.resize(2);
+  facts.loops[0].top_level = true; // the grid call; loops[1] is the K loop
+  ConfigSpec spec(facts);
+  ConfigSpace space(spec);
+  std::vector<Config> seeds = heuristic_seeds(space, DeviceInfo());
+  ASSERT_FALSE(seeds.empty());
+  const Config &first = seeds[0];
+  EXPECT_EQ(first.pid_type, "persistent_interleaved");
+  EXPECT_EQ(first.tiles[0].block_sizes, (std::vector<int64_t>{128, 256}));
+  ASSERT_EQ(first.ranges.size(), 2u);
+  EXPECT_EQ(first.ranges[0].flatten, std::optional<bool>(true));
+  EXPECT_EQ(first.ranges[1].flatten, std::nullopt);
 }
 
 TEST(ConfigSpaceHeuristics, BatchedMatmulSeedsGiveTheBatchOneAndVaryItSlowest) {
@@ -513,8 +535,9 @@ TEST(ConfigSpaceHeuristics, BatchedMatmulSeedsGiveTheBatchOneAndVaryItSlowest) {
   ConfigSpace space(spec);
   std::vector<Config> seeds = heuristic_seeds(space, DeviceInfo());
   ASSERT_FALSE(seeds.empty());
-  EXPECT_EQ(seeds[0].tiles[0].block_sizes, (std::vector<int64_t>{1, 128, 128}));
+  EXPECT_EQ(seeds[0].tiles[0].block_sizes, (std::vector<int64_t>{1, 128, 256}));
   EXPECT_EQ(seeds[0].tiles[0].loop_order, (std::vector<int>{1, 2, 0}));
+  EXPECT_EQ(seeds[0].pid_type, "persistent_interleaved");
   // Attention: grid tile [batch x heads, m] around the key loop [n].
   KernelFacts attention;
   attention.tiles.push_back(tile({64, 2048}, {1, 16}, true));
@@ -527,6 +550,8 @@ TEST(ConfigSpaceHeuristics, BatchedMatmulSeedsGiveTheBatchOneAndVaryItSlowest) {
   ASSERT_FALSE(seeds.empty());
   EXPECT_EQ(seeds[0].tiles[0].block_sizes, (std::vector<int64_t>{1, 128}));
   EXPECT_EQ(seeds[0].tiles[0].loop_order, (std::vector<int>{1, 0}));
+  for (const Config &seed : seeds)
+    EXPECT_EQ(seed.pid_type, "flat"); // persistent seeds are for GEMM shapes
   EXPECT_EQ(seeds[0].tiles[1].block_sizes, (std::vector<int64_t>{64}));
 }
 
@@ -588,6 +613,15 @@ TEST(ConfigSpaceHeuristics, PruningByResources) {
   Config fine = spec.normalize(
       parse_json_text(R"({"block_sizes": [[128, 128], [64]], "num_warps": 8, "num_stages": 3})"));
   EXPECT_EQ(prune_reason(spec, fine, device), "");
+  // Persistent programs storing through a descriptor stage the result too
+  // (Triton 3.6 on an H100 asked for 262176 bytes: 32 more are barriers).
+  const char *wide = R"({"block_sizes": [[128, 256], [64]], "num_stages": 4, )"
+                     R"("indexing": "tensor_descriptor", "pid_type": ")";
+  Config one_shot = spec.normalize(parse_json_text(std::string(wide) + "flat\"}"));
+  EXPECT_EQ(matmul_shared_memory_bytes(spec, one_shot), 196608);
+  Config resident = spec.normalize(parse_json_text(std::string(wide) + "persistent_blocked\"}"));
+  EXPECT_EQ(matmul_shared_memory_bytes(spec, resident), 262144);
+  EXPECT_NE(prune_reason(spec, resident, device), "");
   ConfigSpec softmax(softmax_facts(50000));
   Config persistent = softmax.normalize(
       parse_json_text(R"({"block_sizes": [1], "reduction_loops": [null], "num_warps": 4})"));
