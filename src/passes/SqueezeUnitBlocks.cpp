@@ -72,10 +72,66 @@ bool is_block_dim(const Dim &d, const std::set<int> &blocks) {
   return d.is_block() && blocks.count(d.block);
 }
 
+void add_index_uses(const std::vector<IndexItem> &index, std::set<int> &uses) {
+  for (const IndexItem &item : index)
+    if (item.value >= 0) uses.insert(item.value);
+}
+
+/// The nodes that statements, subscripts and combine functions read: every
+/// use that is not an operand of another node.
+std::set<int> uses_outside_operands(const ir::DeviceKernel &k) {
+  std::set<int> uses;
+  auto visit = [&](const Stmt &s) {
+    if (s.kind == Stmt::Kind::Store) uses.insert(s.value);
+    for (int id : {s.mask, s.cond, s.range_begin, s.range_end, s.range_step})
+      if (id >= 0) uses.insert(id);
+    for (const ir::Carry &c : s.carried)
+      for (int id : {c.init, c.yielded, c.else_yielded})
+        if (id >= 0) uses.insert(id);
+    add_index_uses(s.index, uses);
+  };
+  for (const ir::RootLoop &root : k.roots)
+    for_each_stmt(root.body, visit);
+  for (const ir::CombineFn &fn : k.combine_fns) {
+    for_each_stmt(fn.body, visit);
+    uses.insert(fn.results.begin(), fn.results.end());
+  }
+  for (const Node &n : k.nodes)
+    add_index_uses(n.index, uses);
+  return uses;
+}
+
+/// Reshapes that only put size-1 dims in front of their operand (`m[None]`)
+/// and feed nothing but elementwise binary ops and `where`s: broadcasting
+/// aligns from the right, so their operand gives the same results. Such a
+/// size-1 dim may stand against a unit block, which then still goes.
+std::set<int> leading_unsqueezes(const ir::DeviceKernel &k) {
+  std::set<int> found;
+  for (const Node &n : k.nodes) {
+    if (n.op != OpKind::Reshape) continue;
+    const std::vector<Dim> &from = k.node(n.operands[0]).type.dims;
+    const std::vector<Dim> &to = n.type.dims;
+    size_t added = to.size() - std::min(to.size(), from.size());
+    bool only_leading_ones =
+        added > 0 && std::equal(from.begin(), from.end(), to.begin() + added) &&
+        std::all_of(to.begin(), to.begin() + added, [](const Dim &d) { return d == Dim::constant(1); });
+    if (only_leading_ones) found.insert(n.id);
+  }
+  for (const Node &n : k.nodes) {
+    if (n.op == OpKind::Binary || n.op == OpKind::Where) continue;
+    for (int operand : n.operands)
+      found.erase(operand);
+  }
+  for (int id : uses_outside_operands(k))
+    found.erase(id);
+  return found;
+}
+
 /// Which tiles of block size 1 can lose their dimension.
 class UnitBlockFinder {
 public:
-  UnitBlockFinder(const ir::DeviceKernel &kernel, const Config &config) : k_(kernel) {
+  UnitBlockFinder(const ir::DeviceKernel &kernel, const Config &config)
+      : k_(kernel), unsqueezes_(leading_unsqueezes(kernel)) {
     for (size_t b = 0; b < k_.blocks.size(); ++b) {
       int id = static_cast<int>(b);
       bool feeds_matmul = std::count(k_.dot_blocks.begin(), k_.dot_blocks.end(), id) > 0;
@@ -91,7 +147,23 @@ public:
     return units_;
   }
 
+  /// The leading unsqueezes to drop: those whose size-1 dims stand against
+  /// one of the unit blocks that go.
+  std::set<int> unsqueezes_to_drop() const {
+    std::set<int> out;
+    for (const auto &[id, blocks] : unsqueeze_meets_)
+      for (int b : blocks)
+        if (units_.count(b)) out.insert(id);
+    return out;
+  }
+
 private:
+  /// The dims `operand` broadcasts with: a leading unsqueeze's operand's.
+  const std::vector<Dim> &broadcast_dims(int operand) const {
+    int source = unsqueezes_.count(operand) ? k_.node(operand).operands[0] : operand;
+    return k_.node(source).type.dims;
+  }
+
   /// `operand` broadcasts against `result` aligned from the right: a unit
   /// block of `result` must meet the same block, or no dim at all.
   void check_aligned(const std::vector<Dim> &result, const std::vector<Dim> &operand) {
@@ -108,8 +180,21 @@ private:
   }
 
   void check_operands_aligned(const Node &n, size_t first, size_t count) {
-    for (size_t i = first; i < std::min(n.operands.size(), first + count); ++i)
-      check_aligned(n.type.dims, k_.node(n.operands[i]).type.dims);
+    for (size_t i = first; i < std::min(n.operands.size(), first + count); ++i) {
+      int operand = n.operands[i];
+      check_aligned(n.type.dims, broadcast_dims(operand));
+      if (unsqueezes_.count(operand)) note_unsqueeze_meets(n.type.dims, operand);
+    }
+  }
+
+  /// The blocks of `result` that `unsqueeze`'s leading size-1 dims stand against.
+  void note_unsqueeze_meets(const std::vector<Dim> &result, int unsqueeze) {
+    size_t rank = k_.node(unsqueeze).type.dims.size();
+    size_t added = rank - broadcast_dims(unsqueeze).size();
+    for (size_t i = 0; i < added; ++i) {
+      const Dim &d = result.at(result.size() - rank + i);
+      if (d.is_block()) unsqueeze_meets_[unsqueeze].insert(d.block);
+    }
   }
 
   void check_index(const std::vector<IndexItem> &index) {
@@ -168,13 +253,18 @@ private:
 
   const ir::DeviceKernel &k_;
   std::set<int> units_;
+  std::set<int> unsqueezes_;
+  std::map<int, std::set<int>> unsqueeze_meets_; ///< leading unsqueeze -> blocks it meets
 };
 
-/// Rewrites a kernel without the dims of `units` (read from `before`, written to `after`).
+/// Rewrites a kernel without the dims of `units` (read from `before`, written
+/// to `after`); `unsqueezes` become their operands.
 class UnitBlockSqueezer {
 public:
-  UnitBlockSqueezer(const ir::DeviceKernel &before, ir::DeviceKernel &after, std::set<int> units)
-      : before_(before), after_(after), units_(std::move(units)) {}
+  UnitBlockSqueezer(const ir::DeviceKernel &before, ir::DeviceKernel &after, std::set<int> units,
+                    std::set<int> unsqueezes)
+      : before_(before), after_(after), units_(std::move(units)),
+        unsqueezes_(std::move(unsqueezes)) {}
 
   void run() {
     ir::Builder build(after_);
@@ -228,6 +318,11 @@ private:
   }
 
   void rewrite_node(Node &n, const Node &old) {
+    if (unsqueezes_.count(old.id)) {
+      become_cast_of(n, old.operands[0]);
+      n.type.dims = before_.node(old.operands[0]).type.dims;
+      return;
+    }
     switch (old.op) {
     case OpKind::Load:
       rewrite_index(n.index);
@@ -268,7 +363,7 @@ private:
 
   const ir::DeviceKernel &before_;
   ir::DeviceKernel &after_;
-  std::set<int> units_;
+  std::set<int> units_, unsqueezes_;
   std::map<int, int> scalar_index_; ///< block -> its (scalar) TileIndex node
   int zero_ = -1;
 };
@@ -277,9 +372,10 @@ private:
 
 ir::DeviceKernel squeeze_unit_blocks(const ir::DeviceKernel &kernel, const Config &config) {
   ir::DeviceKernel out = kernel;
-  std::set<int> units = UnitBlockFinder(kernel, config).find();
+  UnitBlockFinder finder(kernel, config);
+  std::set<int> units = finder.find();
   if (units.empty()) return out;
-  UnitBlockSqueezer(kernel, out, std::move(units)).run();
+  UnitBlockSqueezer(kernel, out, std::move(units), finder.unsqueezes_to_drop()).run();
   return out;
 }
 

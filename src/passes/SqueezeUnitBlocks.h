@@ -13,7 +13,8 @@ namespace helion::passes {
 /// become the value itself; permutations and reduction axes are renumbered.
 /// A tile is left alone when some value broadcasts a size-1 dimension
 /// against it (dropping it there would change which dimensions align) or
-/// when its block feeds a matmul's M, N or K.
+/// when its block feeds a matmul's M, N or K; a size-1 dimension that only
+/// `m[None]` put in front of a value feeding elementwise ops goes with it.
 ir::DeviceKernel squeeze_unit_blocks(const ir::DeviceKernel &kernel, const Config &config);
 
 } // namespace helion::passes

@@ -52,6 +52,42 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor
     return out
 
 
+def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    batch, m, d = q.size()
+    head_dim = hl.specialize(d)
+    out = torch.empty_like(q)
+    scale = 1.0 / math.sqrt(head_dim)
+    for tile_b, tile_m in hl.tile([batch, m]):
+        m_i = hl.full([tile_b, tile_m], float("-inf"), dtype=torch.float32)
+        l_i = hl.zeros([tile_b, tile_m], dtype=torch.float32)
+        acc = hl.zeros([tile_b, tile_m, head_dim], dtype=torch.float32)
+        query = q[tile_b, tile_m, :]
+        for tile_n in hl.tile(0, tile_m.end):
+            scores = torch.bmm(query, k[tile_b, tile_n, :].transpose(1, 2)) * scale
+            visible = tile_m.index[:, None] >= tile_n.index[None, :]
+            scores = torch.where(visible[None, :, :], scores, float("-inf"))
+            m_new = torch.maximum(m_i, torch.amax(scores, -1))
+            p = torch.exp(scores - m_new[:, :, None])
+            alpha = torch.exp(m_i - m_new)
+            l_i = l_i * alpha + torch.sum(p, -1)
+            acc = torch.baddbmm(acc * alpha[:, :, None], p.to(v.dtype), v[tile_b, tile_n, :])
+            m_i = m_new
+        out[tile_b, tile_m, :] = (acc / l_i[:, :, None]).to(out.dtype)
+    return out
+
+
+def masked_with_its_mask(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    batch, m, n = x.size()
+    out = torch.empty_like(x)
+    masks = torch.empty([batch, m, n], dtype=torch.bool, device=x.device)
+    for tile_b, tile_m, tile_n in hl.tile([batch, m, n]):
+        lower = (tile_m.index[:, None] >= tile_n.index[None, :])[None, :, :]
+        out[tile_b, tile_m, tile_n] = torch.where(lower, x[tile_b, tile_m, tile_n], 0.0)
+        # The unsqueezed mask is stored too: its size-1 dim must stay.
+        masks[tile_b, tile_m, tile_n] = lower
+    return out, masks
+
+
 def column_sums(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     m, n = x.size()
     sums = torch.zeros([n], dtype=torch.float32, device=x.device)
@@ -128,6 +164,43 @@ def test_attention_with_a_batch_tile_of_one(device: str, indexing: str, blocks: 
     kernel = _kernel(attention, block_sizes=blocks, indexing=indexing)
     expected = torch.nn.functional.scaled_dot_product_attention(q.float(), k.float(), v.float())
     torch.testing.assert_close(kernel(q, k, v), expected.to(dtype), **_tolerance(dtype))
+
+
+@pytest.mark.parametrize("indexing", INDEXING)
+@pytest.mark.parametrize("blocks", [[1, 16, 16], [2, 32, 16]], ids=["batch1", "batch2"])
+def test_causal_attention_with_an_unsqueezed_mask(
+    device: str, indexing: str, blocks: list[int]
+) -> None:
+    dtype = torch.float16 if device == "cuda" else torch.float32
+    q, k, v = (torch.randn(3, 37, 16, device=device, dtype=dtype) for _ in range(3))
+    kernel = _kernel(causal_attention, block_sizes=blocks, indexing=indexing)
+    expected = torch.nn.functional.scaled_dot_product_attention(
+        q.float(), k.float(), v.float(), is_causal=True
+    )
+    torch.testing.assert_close(kernel(q, k, v), expected.to(dtype), **_tolerance(dtype))
+
+
+def test_an_unsqueezed_mask_against_a_tile_of_one_gives_two_dimensional_dots(device: str) -> None:
+    q = torch.randn(2, 32, 16, device=device)
+    code = (
+        helion.kernel(causal_attention)
+        .bind((q, q, q))
+        .to_triton_code(helion.Config(block_sizes=[1, 16, 16]))
+    )
+    assert "acc = tl.full([_BLOCK_SIZE_1, _RBLOCK_2], 0.0, tl.float32)" in code
+    statements = [line for line in code.splitlines() if not line.strip().startswith("#")]
+    assert not any("[None, :, :]" in line for line in statements)
+
+
+@pytest.mark.parametrize("batch_block", [1, 2])
+def test_an_unsqueezed_mask_that_is_also_stored_keeps_its_dimension(
+    device: str, batch_block: int
+) -> None:
+    x = torch.randn(3, 10, 12, device=device)
+    out, masks = _kernel(masked_with_its_mask, block_sizes=[batch_block, 8, 8])(x)
+    lower = torch.ones(10, 12, dtype=torch.bool, device=device).tril().expand(3, 10, 12)
+    torch.testing.assert_close(masks, lower)
+    torch.testing.assert_close(out, torch.where(lower, x, 0.0))
 
 
 @pytest.mark.parametrize("row_block", [1, 4])
