@@ -1,16 +1,19 @@
 """Times the example kernels on a GPU against PyTorch eager and torch.compile.
 
 Each Helion kernel gets a few candidate configs (`configs=[...]`): on its first
-call it times them and keeps the fastest. All numbers come from one process on
-one card; the table gives medians (triton.testing.do_bench) and ratios.
-Run: python benchmarks/examples_vs_torch.py
+call it times them and keeps the fastest; with --autotune it searches instead,
+and the table says how long the search took. All numbers come from one process
+on one card; the table gives medians (triton.testing.do_bench) and ratios.
+Run: python benchmarks/examples_vs_torch.py [--autotune quick|full]
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import importlib.util
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -28,8 +31,14 @@ def load_example(name: str):
     return module
 
 
+# The search effort of --autotune; None keeps each case's candidate configs.
+EFFORT: str | None = None
+
+
 def with_configs(kernel, configs):
-    """The example's kernel function recompiled with candidate configs."""
+    """The example's kernel function recompiled with candidate configs (or searched)."""
+    if EFFORT:
+        return helion.kernel(autotune_effort=EFFORT)(kernel.fn)
     return helion.kernel(configs=[helion.Config(**c) for c in configs])(kernel.fn)
 
 
@@ -124,6 +133,10 @@ def copy_bandwidth_gbs() -> float:
 
 
 def main() -> int:
+    global EFFORT
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--autotune", choices=("quick", "full"), default=None)
+    EFFORT = parser.parse_args().autotune
     versions = f"torch {torch.__version__}  triton {triton.__version__}"
     print(f"device: {torch.cuda.get_device_name()}  {versions}")
     copy_gbs = copy_bandwidth_gbs()
@@ -131,7 +144,9 @@ def main() -> int:
     rows = []
     for name, kernel, reference, args in cases():
         expected = reference(*args)
+        start = time.perf_counter()
         result = kernel(*args)  # first call: times the candidates, keeps the fastest
+        picked_s = time.perf_counter() - start
         torch.testing.assert_close(result.float(), expected.float(), rtol=2e-2, atol=2e-2)
         compiled = torch.compile(reference)
         compiled(*args)
@@ -141,18 +156,18 @@ def main() -> int:
         chosen = kernel.bind(args).config
         # Bytes each element of the inputs and the output is read or written once.
         gbs = (_bytes(args) + _bytes(result)) / ours / 1e6
-        rows.append((name, ours, eager, comp, gbs))
+        rows.append((name, ours, eager, comp, gbs, picked_s))
         times = f"helion {ours:.4f} ms  eager {eager:.4f} ms  compile {comp:.4f} ms"
         print(f"{name}: {times}  {gbs:.0f} GB/s  config {chosen}", flush=True)
     print(
         "\n| kernel | helion ms | eager ms | torch.compile ms | eager/helion | compile/helion "
-        "| helion GB/s | of copy bandwidth |"
+        "| helion GB/s | of copy bandwidth | config picked in |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for name, ours, eager, comp, gbs in rows:
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, ours, eager, comp, gbs, picked_s in rows:
         ratios = f"{eager / ours:.2f} | {comp / ours:.2f}"
         print(f"| {name} | {ours:.4f} | {eager:.4f} | {comp:.4f} | {ratios} | {gbs:.0f} | "
-              f"{gbs / copy_gbs:.0%} |")
+              f"{gbs / copy_gbs:.0%} | {picked_s:.1f} s |")
     return 0
 
 
