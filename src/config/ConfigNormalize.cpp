@@ -137,6 +137,7 @@ public:
       read_eviction_policies(json_field(user, "load_eviction_policies"));
     if (user.contains("maxnreg")) read_maxnreg(json_field(user, "maxnreg"));
     read_tunables(user);
+    resolve_derived_block_sizes(facts_, config_);
   }
 
 private:

@@ -52,6 +52,65 @@ bool can_flatten(const TileCallFacts &call) {
   return call.flattenable && call.size_hints.size() >= 2 && !has_fixed_dim(call);
 }
 
+bool is_derived_block(const TileCallFacts &call, size_t dim) {
+  return dim < call.derived_block_sizes.size() && call.derived_block_sizes[dim].has_value();
+}
+
+std::optional<int64_t> fixed_block_for(const TileCallFacts &call, size_t dim,
+                                       const Config &config) {
+  if (is_derived_block(call, dim)) return call.derived_block_sizes[dim]->value(config);
+  return dim < call.fixed_block_sizes.size() ? call.fixed_block_sizes[dim] : std::nullopt;
+}
+
+/// The tunables' values as a config writes them: `split_k=8, ...`.
+static std::string tunable_values_text(const KernelFacts &facts, const Config &config) {
+  std::string text;
+  for (size_t i = 0; i < facts.tunables.size() && i < config.tunables.size(); ++i)
+    text += (text.empty() ? "" : ", ") + facts.tunables[i].name + "=" +
+            dump_text(config.tunables[i]);
+  return text;
+}
+
+void resolve_derived_block_sizes(const KernelFacts &facts, Config &config) {
+  for (size_t c = 0; c < facts.tiles.size() && c < config.tiles.size(); ++c) {
+    const TileCallFacts &call = facts.tiles[c];
+    TileChoice &choice = config.tiles[c];
+    for (size_t dim = 0; dim < choice.block_sizes.size(); ++dim)
+      if (is_derived_block(call, dim))
+        choice.block_sizes[dim] = call.derived_block_sizes[dim]->value(config);
+  }
+}
+
+void check_derived_block_sizes(const KernelFacts &facts, const Config &config) {
+  for (size_t c = 0; c < facts.tiles.size() && c < config.tiles.size(); ++c) {
+    const TileCallFacts &call = facts.tiles[c];
+    const TileChoice &choice = config.tiles[c];
+    for (size_t dim = 0; dim < choice.block_sizes.size(); ++dim) {
+      if (!is_derived_block(call, dim)) continue;
+      const DerivedBlockSize &derived = *call.derived_block_sizes[dim];
+      int64_t value = derived.value(config);
+      std::string where = "block_size " + derived.text + call_location(call);
+      if (!is_power_of_two(value))
+        invalid(where + " is " + std::to_string(value) + " with " +
+                tunable_values_text(facts, config) +
+                "; a block size must be a power of two: round it up with "
+                "helion.next_power_of_2(...) or choose other tunable values");
+      if (choice.block_sizes[dim] != value)
+        invalid(where + " is " + std::to_string(value) + " with " +
+                tunable_values_text(facts, config) + ", but the config's tile choice has " +
+                std::to_string(choice.block_sizes[dim]) + "; use " + std::to_string(value));
+    }
+  }
+}
+
+int64_t block_elements(const TileCallFacts &call, const TileChoice &choice) {
+  int64_t elements = 1;
+  for (size_t dim = 0; dim < choice.block_sizes.size(); ++dim)
+    if (!is_derived_block(call, dim))
+      elements = saturating_multiply(elements, std::max<int64_t>(choice.block_sizes[dim], 0));
+  return elements;
+}
+
 std::vector<size_t> tunable_calls(const KernelFacts &facts) {
   std::vector<size_t> calls;
   for (size_t i = 0; i < facts.tiles.size(); ++i)

@@ -49,6 +49,25 @@ bool has_fixed_dim(const TileCallFacts &call);
 /// Only calls without any fixed dimension may be flattened.
 bool can_flatten(const TileCallFacts &call);
 
+/// Whether dimension `dim`'s block size is derived from the config's
+/// tunables (DerivedBlockSize).
+bool is_derived_block(const TileCallFacts &call, size_t dim);
+/// The block size `config` gives a dimension fixed by `block_size=`: the
+/// source's constant, or what host arithmetic computes from the config.
+std::optional<int64_t> fixed_block_for(const TileCallFacts &call, size_t dim,
+                                       const Config &config);
+/// Writes each derived block size's value under `config` into its tile
+/// choice (once the tunables are read), a power of two or not.
+void resolve_derived_block_sizes(const KernelFacts &facts, Config &config);
+/// InvalidConfig naming the `block_size=` where a derived block size is not
+/// a power of two under `config`, or its tile choice disagrees.
+void check_derived_block_sizes(const KernelFacts &facts, const Config &config);
+/// The elements of one block of `choice` (saturating).
+/// Derived dimensions do not count: such a block bounds an inner loop (a
+/// split-K slice) rather than shaping a tensor; where a tensor has it,
+/// Triton's own limit reports it.
+int64_t block_elements(const TileCallFacts &call, const TileChoice &choice);
+
 /// Indices (into KernelFacts::tiles) of the calls with an entry in the
 /// user-facing block_sizes, in source order.
 std::vector<size_t> tunable_calls(const KernelFacts &facts);

@@ -56,10 +56,8 @@ static int64_t default_block(const TileCallFacts &call, size_t dim) {
 /// block times `row_elements` fits the per-program budget (or nothing shrinks).
 static void shrink_for_rows(const TileCallFacts &call, TileChoice &choice, int64_t row_elements) {
   while (true) {
-    int64_t elements = row_elements;
-    for (int64_t block : choice.block_sizes)
-      elements *= block;
-    if (elements <= kDefaultElementsPerProgram) return;
+    int64_t elements = block_elements(call, choice);
+    if (elements <= kDefaultElementsPerProgram / std::max<int64_t>(row_elements, 1)) return;
     int widest = -1;
     for (size_t dim = 0; dim < choice.block_sizes.size(); ++dim) {
       if (choice.block_sizes[dim] <= min_block(call, dim)) continue;
@@ -97,6 +95,7 @@ Config ConfigSpec::default_config() const {
   config.load_eviction_policies.assign(static_cast<size_t>(facts_.policy_loads), "");
   for (const TunableFacts &tunable : facts_.tunables)
     config.tunables.push_back(tunable.fragment.default_value());
+  resolve_derived_block_sizes(facts_, config);
   return config;
 }
 
@@ -133,6 +132,7 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
       std::string dim_field = field + "[" + std::to_string(dim) + "]";
       const auto &fixed = dim < call.fixed_block_sizes.size() ? call.fixed_block_sizes[dim]
                                                               : std::optional<int64_t>();
+      if (is_derived_block(call, dim)) continue; // check_derived_block_sizes
       if (fixed) {
         if (choice.block_sizes[dim] != *fixed)
           invalid(dim_field + ": " + std::to_string(choice.block_sizes[dim]) +
@@ -143,11 +143,7 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
       check_power_in_range(dim_field, choice.block_sizes[dim], min_block(call, dim),
                            legal_max_block(call, dim));
     }
-    // Each block is a power of two of at most kMaxBlockSize by now.
-    int64_t elements = 1;
-    for (int64_t block : choice.block_sizes)
-      elements = elements > (int64_t(1) << 62) / block ? int64_t(1) << 62 : elements * block;
-    if (elements > kMaxBlockSize)
+    if (int64_t elements = block_elements(call, choice); elements > kMaxBlockSize)
       invalid(field + ": " + dump_text(int_list(choice.block_sizes)) + " makes a block of " +
               std::to_string(elements) + " elements, above Triton's largest of " +
               std::to_string(kMaxBlockSize) + "; use smaller block sizes");
@@ -161,8 +157,10 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
 static void validate_fixed_tile(const TileCallFacts &call, const TileChoice &choice,
                                 const std::string &name) {
   std::vector<int64_t> fixed;
-  for (const auto &size : call.fixed_block_sizes)
-    fixed.push_back(*size);
+  for (size_t dim = 0; dim < call.fixed_block_sizes.size(); ++dim)
+    fixed.push_back(is_derived_block(call, dim) && dim < choice.block_sizes.size()
+                        ? choice.block_sizes[dim] // check_derived_block_sizes
+                        : *call.fixed_block_sizes[dim]);
   if (choice.flatten || choice.block_sizes != fixed)
     invalid(name + call_location(call) +
             ": block sizes are fixed by block_size= in the source; "
@@ -180,6 +178,7 @@ void ConfigSpec::validate(const Config &config) const {
             " tile choices; the kernel has " + std::to_string(tiles.size()) + " hl.tile calls");
   size_t tunable_index = 0;
   size_t multi_dim_index = 0;
+  check_derived_block_sizes(facts_, config);
   for (size_t i = 0; i < tiles.size(); ++i) {
     const TileCallFacts &call = tiles[i];
     if (is_fixed_call(call)) {
@@ -667,6 +666,7 @@ Config ConfigSpec::random_config(std::mt19937_64 &rng) const {
   randomize_loop_fields(config, rng);
   for (size_t i = 0; i < facts_.tunables.size(); ++i)
     config.tunables[i] = random_tunable_value(facts_.tunables[i].fragment, rng);
+  resolve_derived_block_sizes(facts_, config);
   return config;
 }
 
@@ -708,6 +708,7 @@ void ConfigSpec::randomize_loop_fields(Config &config, std::mt19937_64 &rng) con
 
 void ConfigSpec::settle_loop_fields(Config &config) const {
   settle_ranges(facts_, config);
+  resolve_derived_block_sizes(facts_, config); // the tunables may have changed
   auto &atomic = config.atomic_indexing;
   if (atomic.empty()) atomic = {"pointer"};
   if (std::all_of(atomic.begin(), atomic.end(),
@@ -733,10 +734,7 @@ void ConfigSpec::fit_block_limit(Config &config) const {
     TileChoice &choice = config.tiles[i];
     if (choice.flatten || is_fixed_call(call)) continue;
     while (true) {
-      int64_t elements = 1;
-      for (int64_t block : choice.block_sizes)
-        elements = std::min(elements * std::min(block, kMaxBlockSize + 1), kMaxBlockSize + 1);
-      if (elements <= kMaxBlockSize) break;
+      if (block_elements(call, choice) <= kMaxBlockSize) break;
       int widest = -1;
       for (size_t dim = 0; dim < choice.block_sizes.size(); ++dim) {
         bool fixed = dim < call.fixed_block_sizes.size() && call.fixed_block_sizes[dim];

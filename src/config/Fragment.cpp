@@ -285,7 +285,7 @@ Fragment make_fragment(const std::string &cls, const Json &args) {
 }
 
 std::string tunable_symbol(size_t index) {
-  return "_tunable_" + std::to_string(index);
+  return kTunableSymbolPrefix + std::to_string(index);
 }
 
 Fragment fragment_from_description(const Json &description) {

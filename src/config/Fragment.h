@@ -57,6 +57,7 @@ Fragment make_fragment(const std::string &cls, const Json &args);
 /// The name of the symbol that stands for the `index`-th registered tunable
 /// (an int or a bool) until a config binds it.
 std::string tunable_symbol(size_t index);
+inline const std::string kTunableSymbolPrefix = "_tunable_";
 
 /// make_fragment from describe()'s output.
 Fragment fragment_from_description(const Json &description);

@@ -3,15 +3,27 @@
 // What the compiler learned about a kernel that decides its config space.
 // Built by the pipeline after type propagation; read by ConfigSpec.
 
+#include "config/Config.h"
 #include "config/Fragment.h"
 #include "support/SourceSpan.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace helion {
+
+/// A `block_size=` that host arithmetic computes from the config's own
+/// choices (`next_power_of_2(cdiv(k, split_k))` of a tunable `split_k`):
+/// fixed for each config, so no entry of its own.
+struct DerivedBlockSize {
+  std::string text; ///< as the source spells it, for messages
+  /// Its value under a config whose tunables and registered block sizes
+  /// are read; not yet checked to be a power of two.
+  std::function<int64_t(const Config &)> value;
+};
 
 struct TileCallFacts {
   SourceSpan span;
@@ -23,6 +35,9 @@ struct TileCallFacts {
   std::vector<bool> feeds_matmul;
   /// A block size fixed in the source by `block_size=`; such dimensions are not tunable.
   std::vector<std::optional<int64_t>> fixed_block_sizes;
+  /// Per dimension, where the fixed block size is derived from the config;
+  /// `fixed_block_sizes` then holds the default config's value.
+  std::vector<std::optional<DerivedBlockSize>> derived_block_sizes;
   /// The top-level loop (mapped to the launch grid) rather than a loop inside the kernel.
   bool is_grid = false;
   /// Whether its dimensions may share one 1-D range: only when no value

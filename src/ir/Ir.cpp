@@ -215,6 +215,16 @@ static void dump_block(std::string &out, const DeviceKernel &k, const std::vecto
   }
 }
 
+/// ` block_size <expr>` for a tile whose size host arithmetic derives from
+/// the config (TileCall::derived_block_sizes), else "".
+static std::string derived_block_size_text(const DeviceKernel &kernel, const BlockInfo &info) {
+  if (info.tile_call < 0 || info.dim_in_call < 0) return "";
+  const TileCall &call = kernel.tile_calls.at(info.tile_call);
+  size_t dim = static_cast<size_t>(info.dim_in_call);
+  if (dim >= call.derived_block_sizes.size() || !call.derived_block_sizes[dim]) return "";
+  return " block_size " + sym_to_python(call.derived_block_sizes[dim], SymSide::Host);
+}
+
 std::string dump(const DeviceKernel &kernel) {
   std::string out;
   for (size_t b = 0; b < kernel.blocks.size(); ++b) {
@@ -225,7 +235,7 @@ std::string dump(const DeviceKernel &kernel) {
                                        operand_text(kernel, info.end_value)
                                  : sym_to_python(info.begin, SymSide::Host) + ", " +
                                        sym_to_python(info.end, SymSide::Host)) +
-           ")" + (info.unit ? " unit" : "") + "\n";
+           ")" + (info.unit ? " unit" : "") + derived_block_size_text(kernel, info) + "\n";
   }
   for (const RootLoop &root : kernel.roots) {
     out += "grid call" + std::to_string(root.grid_call) + "\n";

@@ -74,6 +74,11 @@ struct TileCall {
   bool list_form = false;   ///< `hl.tile([n])`: the loop variable is a tuple of tiles
   bool scalar_grid = false; ///< `hl.grid`: block size 1, the loop variables are indices
   std::vector<std::optional<int64_t>> fixed_block_sizes; ///< from `block_size=`
+  /// Per dimension, a `block_size=` that host arithmetic computes from the
+  /// config's tunables or registered block sizes (`next_power_of_2(cdiv(k,
+  /// split_k))`), else null: fixed for each config, yet no entry of its own.
+  /// BindBlockSizes folds it to the config's value.
+  std::vector<SymInt> derived_block_sizes;
   /// `hl.register_block_size` in host code: one block and one config entry,
   /// but no loop of its own; loops with `block_size=` that value use it.
   bool registered = false;

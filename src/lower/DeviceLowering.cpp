@@ -1,5 +1,6 @@
 #include "lower/OpHelpers.h"
 #include "parse/Parser.h"
+#include "parse/Unparse.h"
 #include "support/Diagnostics.h"
 
 #include <algorithm>
@@ -1027,6 +1028,14 @@ private:
     b.end_value = end.node >= 0 ? end.node : cx_.build().host_int(end.sym, span);
   }
 
+  /// The `block_size=` argument as written: the keyword's value or the third
+  /// positional argument.
+  static const ast::Expr &block_size_expr(const ast::Expr &call) {
+    for (const ast::Keyword &kw : call.keywords)
+      if (kw.arg == "block_size") return *kw.value;
+    return call.elts.size() >= 3 ? *call.elts[2] : call;
+  }
+
   /// Creates the blocks of an `hl.tile(...)` call.
   int make_tile_call(const ast::Expr &call, const ast::Expr &target, bool is_grid) {
     if (call.kind != EK::Call)
@@ -1056,6 +1065,7 @@ private:
     }
     std::vector<std::optional<int64_t>> fixed(ends.size());
     std::vector<int> shared(ends.size(), -1); // registered block sizes
+    std::vector<SymInt> derived(ends.size()); // fixed per config by host arithmetic
     if (scalar_grid) fixed.assign(ends.size(), int64_t{1});
     if (!scalar_grid && !is_none(args["block_size"])) {
       const Operand &bs = args["block_size"];
@@ -1069,15 +1079,15 @@ private:
       if (items.size() != ends.size())
         throw UserError("RankMismatch", "block_size needs one entry per tiled dimension",
                         call.span);
+      const ast::Expr &bs_expr = block_size_expr(call);
       for (size_t i = 0; i < items.size(); ++i) {
         if (items[i] && items[i]->kind == HostValue::Kind::None) continue;
         if ((shared[i] = registered_block(items[i])) >= 0) continue;
-        auto c = items[i] && items[i]->kind == HostValue::Kind::Int ? sym_constant(items[i]->sym)
-                                                                    : std::nullopt;
-        if (!c || *c <= 0 || (*c & (*c - 1)))
-          throw UserError("InvalidConfig", "block_size must be a power of two (or None)",
-                          call.span);
-        fixed[i] = *c;
+        bool listed = bs_expr.elts.size() == items.size();
+        const ast::Expr &item = listed ? *bs_expr.elts[i] : bs_expr;
+        TileBlockSize size = tile_block_size(items[i], unparse(item), item.span);
+        fixed[i] = size.fixed;
+        derived[i] = size.derived;
       }
     }
     std::vector<std::string> names;
@@ -1089,6 +1099,7 @@ private:
     tc.span = call.span;
     tc.is_grid = is_grid;
     tc.fixed_block_sizes = fixed;
+    tc.derived_block_sizes = derived;
     tc.scalar_grid = scalar_grid;
     tc.list_form = last.is_host(HostValue::Kind::Tuple) || last.kind == Operand::Kind::Tuple;
     int call_index = static_cast<int>(kernel_.tile_calls.size());

@@ -139,6 +139,20 @@ void register_escapes(LoweringRegistry &r);
 Operand tile_attribute(LoweringContext &cx, int block, const std::string &attr,
                        const SourceSpan &span);
 
+/// A dimension's `block_size=` of an hl.tile: a constant, or a value the
+/// config fixes through host arithmetic on its tunables (`derived`).
+struct TileBlockSize {
+  std::optional<int64_t> fixed;
+  SymInt derived;
+};
+
+/// Reads the `block_size=` entry `value` (spelled `text` in the source) of
+/// one dimension: a power of two known when compiling, possibly per config.
+/// A value that depends on sizes or ints known only when the kernel runs, or
+/// on tensor data, is a UserError saying how to make it a constant.
+TileBlockSize tile_block_size(const HostValuePtr &value, const std::string &text,
+                              const SourceSpan &span);
+
 /// What the op lowerings share: the IR builder (positioned at the block being
 /// built), operand conversion and torch's dtype rules.
 class LoweringContext {

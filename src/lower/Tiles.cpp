@@ -3,6 +3,9 @@
 
 #include "lower/OpHelpers.h"
 #include "support/Diagnostics.h"
+#include "types/HostTypes.h"
+
+#include <algorithm>
 
 namespace helion::lower {
 
@@ -24,6 +27,66 @@ int range_end(LoweringContext &cx, int block, const SourceSpan &span) {
 }
 
 } // namespace
+
+static bool is_power_of_two(int64_t n) {
+  return n > 0 && (n & (n - 1)) == 0;
+}
+
+static UserError not_a_power_of_two(const std::string &text, int64_t value,
+                                    const std::string &when, const SourceSpan &span) {
+  return UserError("InvalidConfig",
+                   "block_size " + text + " is " + std::to_string(value) + when +
+                       "; a block size must be a power of two: round it up with "
+                       "helion.next_power_of_2(...), or pass None to let the config choose",
+                   span);
+}
+
+/// The first value `s` reads that no config fixes, as host code spells it
+/// (`x.size(1)`, an int argument, a variable host code computed).
+static std::string first_runtime_value(const SymInt &s) {
+  if (!s) return "";
+  if (s->op == SymNode::Op::Var) return is_config_symbol(s->kernel_name) ? "" : s->host_expr;
+  std::string found = first_runtime_value(s->lhs);
+  return found.empty() ? first_runtime_value(s->rhs) : found;
+}
+
+/// A block size that sizes, int arguments or tensor data decide: Triton
+/// needs it when compiling, and a kernel compiled for any such value would
+/// have to be specialized on it, which only the user can ask for.
+static UserError not_constant(const std::string &text, const SymInt &sym,
+                              const SourceSpan &span) {
+  return UserError("ShapeSpecializingCall",
+                   "block_size " + text + " depends on " + first_runtime_value(sym) +
+                       ", known only when the kernel runs, but Triton needs a block size when "
+                       "compiling; use static_shapes=True or hl.specialize() for a size, "
+                       "annotate an int argument hl.constexpr, or compute it from "
+                       "hl.register_tunable values and constants",
+                   span);
+}
+
+TileBlockSize tile_block_size(const HostValuePtr &value, const std::string &text,
+                              const SourceSpan &span) {
+  if (!value || value->kind != HostValue::Kind::Int)
+    throw UserError("InvalidConfig",
+                    "block_size " + text + " is " +
+                        (value ? value->describe() : std::string("a value on the device")) +
+                        "; give a power of two known when compiling (an int, or host "
+                        "arithmetic on hl.register_tunable values), or None",
+                    span);
+  if (auto constant = sym_constant(value->sym)) {
+    if (!is_power_of_two(*constant)) throw not_a_power_of_two(text, *constant, "", span);
+    return {*constant, nullptr};
+  }
+  std::vector<std::string> variables = sym_variables(value->sym);
+  if (!std::all_of(variables.begin(), variables.end(), is_config_symbol))
+    throw not_constant(text, value->sym, span);
+  // Each config's value is checked when the config is read; the default
+  // config's here, so that a kernel that cannot compile says so at once.
+  int64_t at_default = sym_hint(value->sym);
+  if (!is_power_of_two(at_default))
+    throw not_a_power_of_two(text, at_default, " with the tunables' default values", span);
+  return {std::nullopt, value->sym};
+}
 
 Operand tile_attribute(LoweringContext &cx, int block, const std::string &attr,
                        const SourceSpan &span) {

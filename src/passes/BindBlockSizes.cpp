@@ -6,14 +6,31 @@
 
 namespace helion::passes {
 
+std::map<std::string, int> registered_block_calls(const ir::DeviceKernel &kernel) {
+  std::map<std::string, int> calls;
+  for (const ir::RegisteredSize &r : kernel.registered_sizes)
+    calls[r.symbol->kernel_name] = kernel.block(r.block).tile_call;
+  return calls;
+}
+
+static std::map<std::string, int64_t> registered_values(const std::map<std::string, int> &calls,
+                                                        const Config &config) {
+  std::map<std::string, int64_t> values;
+  for (const auto &[symbol, call] : calls)
+    values[symbol] = config.tiles.at(call).block_sizes.at(0);
+  return values;
+}
+
+std::map<std::string, int64_t> config_symbol_values(const std::map<std::string, int> &registered,
+                                                    const Config &config) {
+  std::map<std::string, int64_t> values = registered_values(registered, config);
+  values.merge(tunable_values(config));
+  return values;
+}
+
 std::map<std::string, int64_t> registered_block_values(const ir::DeviceKernel &kernel,
                                                        const Config &config) {
-  std::map<std::string, int64_t> values;
-  for (const ir::RegisteredSize &r : kernel.registered_sizes) {
-    const TileChoice &choice = config.tiles.at(kernel.block(r.block).tile_call);
-    values[r.symbol->kernel_name] = choice.block_sizes.at(0);
-  }
-  return values;
+  return registered_values(registered_block_calls(kernel), config);
 }
 
 std::map<std::string, int64_t> tunable_values(const Config &config) {
@@ -28,10 +45,13 @@ std::map<std::string, int64_t> tunable_values(const Config &config) {
 
 ir::DeviceKernel bind_block_sizes(const ir::DeviceKernel &kernel, const Config &config) {
   ir::DeviceKernel out = kernel;
-  std::map<std::string, int64_t> values = registered_block_values(kernel, config);
-  values.merge(tunable_values(config));
+  std::map<std::string, int64_t> values =
+      config_symbol_values(registered_block_calls(kernel), config);
   if (values.empty()) return out;
   auto bind = [&](SymInt &s) { s = sym_bind(s, values); };
+  for (ir::TileCall &call : out.tile_calls)
+    for (SymInt &derived : call.derived_block_sizes)
+      if (derived) bind(derived);
   for (ir::BlockInfo &b : out.blocks) {
     bind(b.begin);
     bind(b.end);

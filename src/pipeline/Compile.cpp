@@ -4,6 +4,7 @@
 #include "ir/LoopEntries.h"
 #include "lower/Lowering.h"
 #include "parse/Parser.h"
+#include "passes/BindBlockSizes.h"
 #include "passes/IndexType.h"
 #include "pipeline/Passes.h"
 #include "support/Diagnostics.h"
@@ -31,6 +32,39 @@ struct AnalyzedKernel {
 };
 
 namespace {
+
+/// The block sizes of `call` that host arithmetic derives from the
+/// config's tunables and registered block sizes, as the config space reads them.
+/// `size` as host code would spell it, with each tunable's symbol shown as
+/// its name (`triton.next_power_of_2((k + split_k - 1) // split_k)`).
+std::string shown_with_tunable_names(const SymInt &size,
+                                     const std::vector<RegisteredTunable> &tunables) {
+  std::string text = sym_to_python(size, SymSide::Host);
+  for (size_t i = tunables.size(); i-- > 0;) { // _tunable_10 before _tunable_1
+    const std::string symbol = tunable_symbol(i);
+    for (size_t at = text.find(symbol); at != std::string::npos; at = text.find(symbol, at))
+      text.replace(at, symbol.size(), tunables[i].name);
+  }
+  return text;
+}
+
+std::vector<std::optional<DerivedBlockSize>>
+derived_block_sizes(const ir::DeviceKernel &device, const ir::TileCall &call,
+                    const std::vector<RegisteredTunable> &tunables) {
+  std::vector<std::optional<DerivedBlockSize>> out(call.derived_block_sizes.size());
+  std::map<std::string, int> registered = passes::registered_block_calls(device);
+  for (size_t d = 0; d < out.size(); ++d) {
+    SymInt size = call.derived_block_sizes[d];
+    if (!size) continue;
+    auto value = [size, registered](const Config &config) {
+      auto bound = sym_constant(sym_bind(size, passes::config_symbol_values(registered, config)));
+      if (!bound) throw InternalError("a derived block size depends on more than the config");
+      return *bound;
+    };
+    out[d] = DerivedBlockSize{shown_with_tunable_names(size, tunables), value};
+  }
+  return out;
+}
 
 KernelFacts kernel_facts(const ir::DeviceKernel &device, const HostProgram &host) {
   const std::vector<RegisteredBlockSize> &registered = host.findings.block_sizes;
@@ -97,6 +131,9 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device, const HostProgram &host
     t.span = call.span;
     t.is_grid = call.is_grid;
     t.fixed_block_sizes = call.fixed_block_sizes;
+    t.derived_block_sizes = derived_block_sizes(device, call, tunables);
+    for (size_t d = 0; d < t.derived_block_sizes.size(); ++d)
+      if (t.derived_block_sizes[d]) t.fixed_block_sizes[d] = sym_hint(call.derived_block_sizes[d]);
     for (size_t d = 0; d < call.blocks.size(); ++d) {
       int b = call.blocks[d];
       const ir::BlockInfo &block = device.block(b);

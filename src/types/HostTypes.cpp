@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <set>
 
 namespace helion {
@@ -559,6 +560,21 @@ static HostValuePtr broadcast_tensors(const std::vector<HostValuePtr> &args) {
   return HostValue::make_tuple(std::move(views));
 }
 
+/// helion.cdiv and helion.next_power_of_2 (and triton's, which host code
+/// may call too) on ints: symbolic like the operators, so that a block size
+/// computed from a tunable stays known per config. nullptr for other calls.
+static HostValuePtr size_arithmetic(const std::string &name, const std::vector<HostValuePtr> &args) {
+  auto all_ints = [&](size_t count) {
+    return args.size() == count &&
+           std::all_of(args.begin(), args.end(), [](const HostValuePtr &a) { return a->kind == Kind::Int; });
+  };
+  if ((name == "helion.cdiv" || name == "tl.cdiv") && all_ints(2))
+    return HostValue::make_int(sym_cdiv(args[0]->sym, args[1]->sym));
+  if ((name == "helion.next_power_of_2" || name == "tl.next_power_of_2") && all_ints(1))
+    return HostValue::make_int(sym_next_power_of_2(args[0]->sym));
+  return nullptr;
+}
+
 HostValuePtr HostEvaluator::eval_unbound_call(const std::string &name,
                                               const std::vector<HostValuePtr> &args,
                                               const SourceSpan &span) {
@@ -569,6 +585,7 @@ HostValuePtr HostEvaluator::eval_unbound_call(const std::string &name,
     return HostValue::make_int(name == "builtins.min" ? sym_min(args[0]->sym, args[1]->sym)
                                                       : sym_max(args[0]->sym, args[1]->sym));
   if (name == "builtins.int" && args.size() == 1 && args[0]->kind == Kind::Int) return args[0];
+  if (HostValuePtr rounded = size_arithmetic(name, args)) return rounded;
   // int(x[-1].item()): an int all the same, which the kernel reads at launch.
   if (name == "builtins.int" && args.size() == 1 && args[0]->kind == Kind::Unknown)
     return HostValue::make(Kind::Unknown, kRuntimeInt);
@@ -761,7 +778,7 @@ HostValuePtr HostEvaluator::register_block_size(const ast::Expr &call,
   // The same call evaluated again (a host statement read twice) is the same block size.
   for (const RegisteredBlockSize &known : findings_->block_sizes)
     if (known.call == &call) return HostValue::make_int(known.symbol);
-  std::string name = "_block_size_" + std::to_string(findings_->block_sizes.size());
+  std::string name = kRegisteredBlockSizePrefix + std::to_string(findings_->block_sizes.size());
   int64_t hint = std::max<int64_t>(min, std::min<int64_t>(64, std::max<int64_t>(sym_hint(upper->sym), 1)));
   RegisteredBlockSize registered{&call, sym_var(name, name, hint), min, upper->sym};
   findings_->block_sizes.push_back(registered);
@@ -912,11 +929,35 @@ HostValuePtr HostEvaluator::allocate(const std::string &fn, const HostArgs &args
   return HostValue::make_tensor(tensor);
 }
 
+bool is_config_symbol(const std::string &kernel_name) {
+  return kernel_name.rfind(kTunableSymbolPrefix, 0) == 0 ||
+         kernel_name.rfind(kRegisteredBlockSizePrefix, 0) == 0;
+}
+
+/// next_power_of_2 of a size known only at run time has no spelling in
+/// kernel code: the kernel reads the host variable holding it instead. Of
+/// the config's own choices it folds to a constant per config.
+static bool needs_host_variable(const SymInt &s) {
+  bool rounds = false;
+  std::function<void(const SymInt &)> visit = [&](const SymInt &n) {
+    if (!n) return;
+    rounds = rounds || n->op == SymNode::Op::NextPow2;
+    visit(n->lhs);
+    visit(n->rhs);
+  };
+  visit(s);
+  if (!rounds) return false;
+  std::vector<std::string> variables = sym_variables(s);
+  return !std::all_of(variables.begin(), variables.end(), is_config_symbol);
+}
+
 void HostEvaluator::assign(const ast::Expr &target, HostValuePtr value) {
   using EK = ast::ExprKind;
   if (target.kind == EK::Name) {
     if (value->kind == Kind::Unknown && value->text == kRuntimeInt)
       value = HostValue::make_int(sym_var(target.id, target.id, kRuntimeIntHint));
+    if (value->kind == Kind::Int && needs_host_variable(value->sym))
+      value = HostValue::make_int(sym_var(target.id, target.id, sym_hint(value->sym)));
     env_[target.id] = std::move(value);
     return;
   }

@@ -31,6 +31,13 @@ struct RegisteredBlockSize {
   SymInt max;
 };
 
+/// How a registered block size's symbol is named: this and its index.
+inline const std::string kRegisteredBlockSizePrefix = "_block_size_";
+
+/// Whether a symbol (by kernel name) stands for a value each config fixes:
+/// a registered block size or an int or bool tunable (tunable_symbol).
+bool is_config_symbol(const std::string &kernel_name);
+
 /// `v = hl.register_tunable(name, fragment)`: a value the config chooses.
 /// Ints and bools are known to host code as the symbol tunable_symbol(index),
 /// which each config binds; floats are read at launch from the variable.

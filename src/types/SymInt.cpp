@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <functional>
 #include <map>
 
 namespace helion {
@@ -62,6 +63,15 @@ static int64_t floormod(int64_t a, int64_t b) {
   return r;
 }
 
+/// Python's `1 if n <= 1 else 1 << (n - 1).bit_length()`, saturating at
+/// the largest power of two an int64 holds.
+static int64_t next_power_of_2(int64_t n) {
+  int64_t power = 1;
+  while (power < n && power <= INT64_MAX / 2)
+    power *= 2;
+  return power;
+}
+
 static int64_t apply(Op op, int64_t a, int64_t b) {
   switch (op) {
   case Op::Add: {
@@ -82,12 +92,24 @@ static int64_t apply(Op op, int64_t a, int64_t b) {
     return std::min(a, b);
   case Op::Max:
     return std::max(a, b);
+  case Op::NextPow2:
+    return next_power_of_2(a);
   default:
     return 0;
   }
 }
 
 static SymInt fold(Op op, const SymInt &a, const SymInt &b) {
+  if (op == Op::NextPow2) {
+    if (auto c = sym_constant(a)) return sym_const(next_power_of_2(*c));
+    // A power of two already: next_power_of_2(next_power_of_2(n)).
+    if (a->op == Op::NextPow2) return a;
+    auto node = std::make_shared<SymNode>();
+    node->op = op;
+    node->depth = 1 + a->depth;
+    node->lhs = a;
+    return node;
+  }
   auto ca = sym_constant(a), cb = sym_constant(b);
   if (ca && cb) return sym_const(apply(op, *ca, *cb));
   if (op == Op::Add) {
@@ -129,20 +151,40 @@ SymInt sym_max(const SymInt &a, const SymInt &b) {
   return fold(Op::Max, a, b);
 }
 
+SymInt sym_cdiv(const SymInt &a, const SymInt &b) {
+  return sym_floordiv(sym_add(a, sym_sub(b, sym_const(1))), b);
+}
+SymInt sym_next_power_of_2(const SymInt &a) {
+  return fold(Op::NextPow2, a, nullptr);
+}
+
+std::vector<std::string> sym_variables(const SymInt &s) {
+  std::vector<std::string> names;
+  std::function<void(const SymInt &)> visit = [&](const SymInt &n) {
+    if (!n) return;
+    if (n->op == Op::Var && std::find(names.begin(), names.end(), n->kernel_name) == names.end())
+      names.push_back(n->kernel_name);
+    visit(n->lhs);
+    visit(n->rhs);
+  };
+  visit(s);
+  return names;
+}
+
 SymInt sym_bind(const SymInt &s, const std::map<std::string, int64_t> &values) {
   if (!s || s->op == Op::Const) return s;
   if (s->op == Op::Var) {
     auto it = values.find(s->kernel_name);
     return it == values.end() ? s : sym_const(it->second);
   }
-  SymInt lhs = sym_bind(s->lhs, values), rhs = sym_bind(s->rhs, values);
+  SymInt lhs = sym_bind(s->lhs, values), rhs = s->rhs ? sym_bind(s->rhs, values) : nullptr;
   if (lhs == s->lhs && rhs == s->rhs) return s;
   return fold(s->op, lhs, rhs);
 }
 
 int64_t sym_hint(const SymInt &s) {
   if (s->op == Op::Const || s->op == Op::Var) return s->value;
-  return apply(s->op, sym_hint(s->lhs), sym_hint(s->rhs));
+  return apply(s->op, sym_hint(s->lhs), s->rhs ? sym_hint(s->rhs) : 0);
 }
 
 bool sym_equal(const SymInt &a, const SymInt &b) {
@@ -157,6 +199,7 @@ bool sym_equal(const SymInt &a, const SymInt &b) {
   default:
     break;
   }
+  if (a->op == Op::NextPow2) return sym_equal(a->lhs, b->lhs);
   if (sym_equal(a->lhs, b->lhs) && sym_equal(a->rhs, b->rhs)) return true;
   bool commutative = a->op == Op::Add || a->op == Op::Mul || a->op == Op::Min || a->op == Op::Max;
   return commutative && sym_equal(a->lhs, b->rhs) && sym_equal(a->rhs, b->lhs);
@@ -208,6 +251,8 @@ std::string sym_to_python(const SymInt &s, SymSide side, const std::string &host
     return wrap(s->lhs, side, 2) + " // " + wrap(s->rhs, side, 3);
   case Op::Mod:
     return wrap(s->lhs, side, 2) + " % " + wrap(s->rhs, side, 3);
+  case Op::NextPow2:
+    return "triton.next_power_of_2(" + sym_to_python(s->lhs, side, host_min, host_max) + ")";
   case Op::Min:
   case Op::Max: {
     std::string fn = s->op == Op::Min ? host_min : host_max;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace helion {
 
@@ -16,12 +17,12 @@ struct SymNode;
 using SymInt = std::shared_ptr<const SymNode>;
 
 struct SymNode {
-  enum class Op { Const, Var, Add, Mul, FloorDiv, Mod, Min, Max };
+  enum class Op { Const, Var, Add, Mul, FloorDiv, Mod, Min, Max, NextPow2 };
   Op op = Op::Const;
   int64_t value = 0;       ///< Const: the value; Var: the hint
   std::string kernel_name; ///< Var: its name as a kernel argument (`x_size_0`)
   std::string host_expr;   ///< Var: how host code computes it (`x.size(0)`)
-  SymInt lhs, rhs;
+  SymInt lhs, rhs; ///< NextPow2 has `lhs` only
   int depth = 1; ///< levels of nodes in this expression, this one included
 };
 
@@ -40,6 +41,13 @@ SymInt sym_floordiv(const SymInt &a, const SymInt &b);
 SymInt sym_mod(const SymInt &a, const SymInt &b);
 SymInt sym_min(const SymInt &a, const SymInt &b);
 SymInt sym_max(const SymInt &a, const SymInt &b);
+/// helion.cdiv / triton.cdiv: `(a + b - 1) // b`, as Python computes it.
+SymInt sym_cdiv(const SymInt &a, const SymInt &b);
+/// helion.next_power_of_2 / triton.next_power_of_2: the smallest power of
+/// two not below `a` (1 for `a <= 1`).
+SymInt sym_next_power_of_2(const SymInt &a);
+/// The kernel names of the variables `s` reads, in first-seen order.
+std::vector<std::string> sym_variables(const SymInt &s);
 
 std::optional<int64_t> sym_constant(const SymInt &s);
 /// `s` with each variable named (by kernel name) in `values` replaced by its value.
@@ -52,6 +60,9 @@ bool sym_equal(const SymInt &a, const SymInt &b);
 enum class SymSide { Host, Kernel };
 /// A Python expression for the value, as host code or kernel code spells it;
 /// host code calls the builtins min and max as `host_min` and `host_max`.
+/// NextPow2 has no kernel spelling: host code assigns such a value to a
+/// variable that the kernel reads (HostEvaluator::assign) unless the config
+/// alone decides it, and then BindBlockSizes folds it to a constant.
 std::string sym_to_python(const SymInt &s, SymSide side, const std::string &host_min = "min",
                           const std::string &host_max = "max");
 
