@@ -559,7 +559,6 @@ int Builder::atomic(AtomicFn fn, MemorySem sem, int tensor, std::vector<IndexIte
   n.tensor = tensor;
   n.index = std::move(index);
   n.atomic_op = k_.atomic_ops++;
-  n.name_hint = "old";
   n.span = span;
   return computed(std::move(n));
 }
