@@ -1052,6 +1052,8 @@ private:
              triton_dtype(n.type.dtype) + ")";
     case OpKind::Load:
       return load_text(n);
+    case OpKind::Atomic:
+      return atomic_text(n);
     case OpKind::Unary:
       return unary_text(n, operand(0));
     case OpKind::Binary:
@@ -1398,10 +1400,11 @@ private:
   /// descriptor form of the op for the dtype (tensor_descriptor.atomic_add,
   /// _min, _max, _and, _or, _xor; no xchg or cas; each for a few dtypes).
   /// Otherwise, and under Triton's interpreter (which has no descriptor
-  /// atomics), the atomic takes pointers. Descriptor atomics return nothing,
-  /// like the pointer atomics generated here.
+  /// atomics), the atomic takes pointers. Descriptor atomics return nothing
+  /// and have no memory order: only a relaxed atomic statement takes one.
   bool atomic_through_descriptor(const Stmt &s) {
-    if (s.mask >= 0 || inputs_.settings.interpreter) return false;
+    if (s.mask >= 0 || s.sem != ir::MemorySem::Relaxed || inputs_.settings.interpreter)
+      return false;
     if (config_.atomic_indexing_for(static_cast<size_t>(s.atomic_op)) != "tensor_descriptor")
       return false;
     DType dtype = k_.tensors[s.tensor].dtype;
@@ -1423,6 +1426,7 @@ private:
       supported = one_of({DType::Int32, DType::Int64});
       break;
     case ir::AtomicFn::Xchg:
+    case ir::AtomicFn::Cas:
       break;
     }
     return supported &&
@@ -1611,6 +1615,37 @@ private:
     return text + "]";
   }
 
+  /// An atomic whose old values are read, through pointers (Triton 3.6's
+  /// descriptor atomics return nothing). Its operands come in the target's
+  /// shape and dtype, as tl.atomic_cas converts and broadcasts neither.
+  /// tl.atomic_cas takes no mask either: a lane masked off compares the
+  /// target's first element with its own expected value and swaps that in,
+  /// which changes nothing.
+  std::string atomic_text(const Node &n) {
+    std::vector<Dim> dims = access_dims(n.index);
+    auto operand = [&](size_t i) {
+      const Node &v = k_.node(n.operands.at(i));
+      if (v.op == OpKind::Constant)
+        return "tl.full(" + shape_list(dims) + ", " + v.number + ", " + triton_dtype(v.type.dtype) +
+               ")";
+      std::string text = expr_at_rank(v.id, cg_rank(dims));
+      return v.type.dims == dims ? text : "tl.broadcast_to(" + text + ", " + shape_list(dims) + ")";
+    };
+    auto [pointer, mask] = pointer_and_mask(n.tensor, n.index);
+    if (n.atomic_mask() >= 0) mask = and_extra_mask(mask, n.atomic_mask(), dims);
+    std::string sem = std::string(", sem='") + ir::name(n.sem) + "')";
+    std::string value = operand(n.atomic_values() - 1);
+    if (n.atomic_fn() != ir::AtomicFn::Cas)
+      return std::string("tl.atomic_") + ir::name(n.atomic_fn()) + "(" + pointer + ", " + value +
+             (mask.empty() ? "" : ", mask=" + mask) + sem;
+    std::string expected = operand(0);
+    if (!mask.empty()) {
+      pointer = "tl.where(" + mask + ", " + pointer + ", " + tensor_names_[n.tensor] + ")";
+      value = "tl.where(" + mask + ", " + value + ", " + expected + ")";
+    }
+    return "tl.atomic_cas(" + pointer + ", " + expected + ", " + value + sem;
+  }
+
   void emit_store(const Stmt &s) {
     const ir::TensorParam &t = k_.tensors[s.tensor];
     std::vector<Dim> dims = access_dims(s.index);
@@ -1628,7 +1663,7 @@ private:
       auto [pointer, mask] = pointer_and_mask(s.tensor, s.index);
       if (s.mask >= 0) mask = and_extra_mask(mask, s.mask, dims);
       out_.line(std::string("tl.atomic_") + ir::name(*s.atomic) + "(" + pointer + ", " + value +
-                (mask.empty() ? "" : ", mask=" + mask) + ", sem='relaxed')");
+                (mask.empty() ? "" : ", mask=" + mask) + ", sem='" + ir::name(s.sem) + "')");
       return;
     }
     std::string style = s.mask >= 0 ? "pointer" : access_style(s.tensor, s.index, s.memory_op);

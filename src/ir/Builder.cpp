@@ -507,6 +507,79 @@ int Builder::load(int tensor, std::vector<IndexItem> index, std::vector<Dim> dim
   return computed(std::move(n));
 }
 
+void Builder::check_atomic_target(AtomicFn fn, int tensor, const std::vector<IndexItem> &index,
+                                  int mask, const SourceSpan &span) const {
+  check_internal(tensor >= 0 && tensor < static_cast<int>(k_.tensors.size()),
+                 "atomic on a tensor that is not a parameter");
+  for (const IndexItem &item : index)
+    if (item.value >= 0) check_operand(item.value);
+  if (mask >= 0) {
+    check_operand(mask);
+    check_internal(type_of(mask).dtype == DType::Bool, "an atomic's mask must be bool");
+  }
+  const TensorParam &t = k_.tensors[tensor];
+  if (!atomic_accepts(fn, t.dtype))
+    throw UserError("UnsupportedOp",
+                    std::string("hl.atomic_") + name(fn) + " cannot update '" + t.name +
+                        "' of dtype " + dtype_name(t.dtype) + ": Triton has it for " +
+                        atomic_dtypes_text(fn) + " only; allocate the target in one of those",
+                    span);
+}
+
+int Builder::atomic(AtomicFn fn, MemorySem sem, int tensor, std::vector<IndexItem> index,
+                    std::vector<Dim> dims, std::vector<int> values, int mask,
+                    const SourceSpan &span) {
+  check_atomic_target(fn, tensor, index, mask, span);
+  const TensorParam &t = k_.tensors[tensor];
+  if (!atomic_returns_old_values(fn, t.dtype))
+    throw UserError("UnsupportedOp",
+                    std::string("hl.atomic_") + name(fn) + " on '" + t.name + "' of dtype " +
+                        dtype_name(t.dtype) +
+                        " cannot return the old values: Triton 3.6 computes them wrongly for "
+                        "floats; call it as a statement of its own, or keep the values in an "
+                        "integer target",
+                    span);
+  Node n;
+  n.op = OpKind::Atomic;
+  n.fn = fn;
+  n.type = {t.dtype, std::move(dims)};
+  check_internal(values.size() == n.atomic_values(),
+                 std::string("hl.atomic_") + name(fn) + " takes " +
+                     std::to_string(n.atomic_values()) + " value operand(s)");
+  for (int v : values) {
+    check_operand(v);
+    check_internal(type_of(v).dtype == n.type.dtype,
+                   "an atomic's values must have its target's dtype");
+    check_internal(broadcast(type_of(v), n.type, span) == n.type.dims,
+                   "an atomic's values must broadcast to the indexed region");
+  }
+  n.operands = std::move(values);
+  if (mask >= 0) n.operands.push_back(mask);
+  n.sem = sem;
+  n.tensor = tensor;
+  n.index = std::move(index);
+  n.atomic_op = k_.atomic_ops++;
+  n.span = span;
+  return computed(std::move(n));
+}
+
+void Builder::atomic_update(AtomicFn fn, MemorySem sem, int tensor, std::vector<IndexItem> index,
+                            int value, int mask, const SourceSpan &span) {
+  check_internal(fn != AtomicFn::Cas, "a compare-and-swap is always a value");
+  check_atomic_target(fn, tensor, index, mask, span);
+  check_operand(value);
+  Stmt s;
+  s.kind = Stmt::Kind::Store;
+  s.tensor = tensor;
+  s.index = std::move(index);
+  s.value = value;
+  s.atomic = fn;
+  s.sem = sem;
+  s.mask = mask;
+  s.atomic_op = k_.atomic_ops++;
+  append(std::move(s));
+}
+
 std::string Builder::shape_text(const std::vector<Dim> &dims) const {
   std::string text = "[";
   for (size_t i = 0; i < dims.size(); ++i) {

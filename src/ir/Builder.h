@@ -98,6 +98,19 @@ public:
   int load(int tensor, std::vector<IndexItem> index, std::vector<Dim> dims, int mask,
            const SourceSpan &span, std::optional<std::string> eviction_policy = std::nullopt);
 
+  /// hl.atomic_<fn> of `tensor` at `index` (the access's dims `dims`) whose
+  /// old values are read: `values` (Cas: the expected values, then the new
+  /// ones) of the target's dtype and broadcasting to `dims`; `mask` (a bool
+  /// node, or -1) limits the lanes updated. A target dtype Triton has no such
+  /// atomic for is the user's UnsupportedOp.
+  int atomic(AtomicFn fn, MemorySem sem, int tensor, std::vector<IndexItem> index,
+             std::vector<Dim> dims, std::vector<int> values, int mask, const SourceSpan &span);
+  /// The same update when nothing reads the old values: a Store statement,
+  /// which code generation may send through a tensor descriptor. `value`
+  /// may have another dtype (code generation converts it); not Cas.
+  void atomic_update(AtomicFn fn, MemorySem sem, int tensor, std::vector<IndexItem> index,
+                     int value, int mask, const SourceSpan &span);
+
   /// Names the variable that holds `id` in the generated code (the only
   /// change a node may see after it is built: it does not change meaning).
   void name_value(int id, const std::string &name) { k_.nodes.at(id).name_hint = name; }
@@ -117,6 +130,8 @@ private:
   int computed(Node node);
   void check_operand(int id) const;
   void check_combine(int combine, const std::vector<int> &inputs, int axis) const;
+  void check_atomic_target(AtomicFn fn, int tensor, const std::vector<IndexItem> &index,
+                           int mask, const SourceSpan &span) const;
 
   DeviceKernel &k_;
   std::vector<Stmt> *block_ = nullptr;

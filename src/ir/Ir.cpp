@@ -74,6 +74,8 @@ static const char *op_name(OpKind op) {
     return "print";
   case OpKind::InlineAsm:
     return "inline_asm";
+  case OpKind::Atomic:
+    return "atomic";
   }
   return "?";
 }
@@ -145,7 +147,9 @@ static void dump_node(std::string &out, const DeviceKernel &k, const Node &n) {
   if (n.op == OpKind::HostScalar)
     out += " " + (n.sym ? sym_to_python(n.sym, SymSide::Host) : k.scalars.at(n.scalar).name);
   if (n.block >= 0) out += " b" + std::to_string(n.block);
-  if (n.op == OpKind::Load) out += " " + k.tensors.at(n.tensor).name + index_text(k, n.index);
+  if (n.op == OpKind::Load || n.op == OpKind::Atomic)
+    out += " " + k.tensors.at(n.tensor).name + index_text(k, n.index);
+  if (n.op == OpKind::Atomic && n.sem != MemorySem::Relaxed) out += std::string(" ") + name(n.sem);
   if (n.op == OpKind::Reduce || n.op == OpKind::CombineReduce || n.op == OpKind::Scan)
     out += " axis=" + std::to_string(n.axis) + (n.keepdim ? " keepdim" : "");
   if (n.combine >= 0)
@@ -180,7 +184,9 @@ static void dump_block(std::string &out, const DeviceKernel &k, const std::vecto
     case Stmt::Kind::Store:
       out += pad + (s.atomic ? std::string("atomic_") + name(*s.atomic) + " " : "store ") +
              k.tensors.at(s.tensor).name + index_text(k, s.index) + " = " + ref(s.value) +
-             (s.mask >= 0 ? " mask " + ref(s.mask) : "") + "\n";
+             (s.mask >= 0 ? " mask " + ref(s.mask) : "") +
+             (s.atomic && s.sem != MemorySem::Relaxed ? std::string(" ") + name(s.sem) : "") +
+             "\n";
       break;
     case Stmt::Kind::TileLoop:
       out += pad + "tile_loop call" + std::to_string(s.tile_call) +

@@ -140,10 +140,14 @@ enum class OpKind {
   Print,        ///< prints `text[0]` then the operands (hl.device_print); its value is unused
   InlineAsm,    ///< assembly `text[0]` with constraints `text[1]` over the operands,
                 ///< elementwise (hl.inline_asm_elementwise); `pure`, `pack`
+  Atomic,       ///< the old values of `tensor` at `index`, which `fn` (an AtomicFn) updates
+                ///< with operand 0 (Cas: compares with operand 0, swaps in operand 1) under
+                ///< memory order `sem`; a last operand past those, when present, masks the
+                ///< lanes updated. An atomic whose old values nobody reads is a Store.
 };
 
-/// The function a Unary, Binary or Reduce node applies.
-using OpFn = std::variant<std::monostate, UnaryFn, BinaryFn, ReduceFn>;
+/// The function a Unary, Binary, Reduce or Atomic node applies.
+using OpFn = std::variant<std::monostate, UnaryFn, BinaryFn, ReduceFn, AtomicFn>;
 
 /// One entry of a tensor subscript, per dimension of the tensor (or a new axis).
 struct IndexItem {
@@ -171,9 +175,11 @@ struct Node {
   SymInt sym;         ///< HostScalar
   int scalar = -1;    ///< HostScalar: ScalarParam index when not a SymInt
   int block = -1;     ///< Tile*: the block
-  int tensor = -1;    ///< Load: TensorParam index
+  int tensor = -1;    ///< Load, Atomic: TensorParam index
   std::vector<IndexItem> index;
   int memory_op = -1; ///< Load: ordinal among loads and stores (indexing choice)
+  int atomic_op = -1; ///< Atomic: ordinal among atomics (atomic_indexing choice)
+  MemorySem sem = MemorySem::Relaxed; ///< Atomic
   /// Load: its entry in load_eviction_policies, or -1 for a load whose
   /// policy the source gives (`hl.load(..., eviction_policy=...)`).
   int policy_load = -1;
@@ -197,6 +203,11 @@ struct Node {
   UnaryFn unary_fn() const { return std::get<UnaryFn>(fn); }
   BinaryFn binary_fn() const { return std::get<BinaryFn>(fn); }
   ReduceFn reduce_fn() const { return std::get<ReduceFn>(fn); }
+  AtomicFn atomic_fn() const { return std::get<AtomicFn>(fn); }
+  /// Atomic: how many operands are values (Cas: the expected and the new one).
+  size_t atomic_values() const { return atomic_fn() == AtomicFn::Cas ? 2 : 1; }
+  /// Atomic: the bool node masking the lanes updated, or -1.
+  int atomic_mask() const { return operands.size() > atomic_values() ? operands.back() : -1; }
 };
 
 struct Stmt;
@@ -226,6 +237,7 @@ struct Stmt {
   int memory_op = -1;             ///< Store: ordinal among loads and stores; -1 for an atomic
   std::optional<AtomicFn> atomic; ///< Store: a read-modify-write instead of a plain store
   int atomic_op = -1;             ///< atomic Store: ordinal among atomics (atomic_indexing choice)
+  MemorySem sem = MemorySem::Relaxed; ///< atomic Store: its memory order
   int mask = -1;      ///< Store: a bool node limiting which lanes are written (extra_mask)
   // TileLoop (nested `hl.tile`), ReductionLoop (a looped reduction dim),
   // RangeLoop (`for i in range(...)`), If and While.

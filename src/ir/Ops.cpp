@@ -1,7 +1,9 @@
 #include "ir/Ops.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
+#include <vector>
 
 namespace helion::ir {
 
@@ -54,7 +56,7 @@ constexpr std::array<std::pair<ReduceFn, const char *>, 5> reduce_names = {{
     {ReduceFn::ArgMin, "argmin"},
 }};
 
-constexpr std::array<std::pair<AtomicFn, const char *>, 7> atomic_names = {{
+constexpr std::array<std::pair<AtomicFn, const char *>, 8> atomic_names = {{
     {AtomicFn::Add, "add"},
     {AtomicFn::Max, "max"},
     {AtomicFn::Min, "min"},
@@ -62,6 +64,14 @@ constexpr std::array<std::pair<AtomicFn, const char *>, 7> atomic_names = {{
     {AtomicFn::Or, "or"},
     {AtomicFn::Xor, "xor"},
     {AtomicFn::Xchg, "xchg"},
+    {AtomicFn::Cas, "cas"},
+}};
+
+constexpr std::array<std::pair<MemorySem, const char *>, 4> sem_names = {{
+    {MemorySem::Relaxed, "relaxed"},
+    {MemorySem::Acquire, "acquire"},
+    {MemorySem::Release, "release"},
+    {MemorySem::AcqRel, "acq_rel"},
 }};
 
 } // namespace
@@ -70,6 +80,7 @@ const char *name(UnaryFn fn) { return lookup_name(unary_names, fn); }
 const char *name(BinaryFn fn) { return lookup_name(binary_names, fn); }
 const char *name(ReduceFn fn) { return lookup_name(reduce_names, fn); }
 const char *name(AtomicFn fn) { return lookup_name(atomic_names, fn); }
+const char *name(MemorySem sem) { return lookup_name(sem_names, sem); }
 
 std::optional<UnaryFn> unary_fn_named(std::string_view text) {
   return lookup_fn(unary_names, text);
@@ -82,6 +93,52 @@ std::optional<ReduceFn> reduce_fn_named(std::string_view text) {
 }
 std::optional<AtomicFn> atomic_fn_named(std::string_view text) {
   return lookup_fn(atomic_names, text);
+}
+std::optional<MemorySem> memory_sem_named(std::string_view text) {
+  return lookup_fn(sem_names, text);
+}
+
+namespace {
+
+/// Triton 3.6's read-modify-writes need 32 or 64 bits (16-bit floats for add
+/// only); max and min on floats go through integer atomics of float32 and
+/// float64 bits; and, or and xor are integer operations; compare-and-swap
+/// takes any 16, 32 or 64 bits.
+std::vector<DType> atomic_dtypes(AtomicFn fn) {
+  using D = DType;
+  switch (fn) {
+  case AtomicFn::Add:
+    return {D::Int32, D::Int64, D::Float16, D::BFloat16, D::Float32, D::Float64};
+  case AtomicFn::Max:
+  case AtomicFn::Min:
+  case AtomicFn::Xchg:
+    return {D::Int32, D::Int64, D::Float32, D::Float64};
+  case AtomicFn::And:
+  case AtomicFn::Or:
+  case AtomicFn::Xor:
+    return {D::Int32, D::Int64};
+  case AtomicFn::Cas:
+    return {D::Int16, D::Int32, D::Int64, D::Float16, D::BFloat16, D::Float32, D::Float64};
+  }
+  return {};
+}
+
+} // namespace
+
+bool atomic_accepts(AtomicFn fn, DType dtype) {
+  std::vector<DType> dtypes = atomic_dtypes(fn);
+  return std::find(dtypes.begin(), dtypes.end(), dtype) != dtypes.end();
+}
+
+bool atomic_returns_old_values(AtomicFn fn, DType dtype) {
+  return !(fn == AtomicFn::Min && is_floating(dtype));
+}
+
+std::string atomic_dtypes_text(AtomicFn fn) {
+  std::string text;
+  for (DType dtype : atomic_dtypes(fn))
+    text += (text.empty() ? "" : ", ") + dtype_name(dtype);
+  return text;
 }
 
 bool is_exact(UnaryFn fn) {

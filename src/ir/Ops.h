@@ -64,19 +64,34 @@ enum class BinaryFn {
 
 enum class ReduceFn { Sum, Max, Min, ArgMax, ArgMin };
 
-/// A read-modify-write of a store (`hl.atomic_<fn>`).
-enum class AtomicFn { Add, Max, Min, And, Or, Xor, Xchg };
+/// A read-modify-write of a store (`hl.atomic_<fn>`); Cas compares with an
+/// expected value before it swaps.
+enum class AtomicFn { Add, Max, Min, And, Or, Xor, Xchg, Cas };
+
+/// The memory order of an atomic (`sem=`), as Triton spells it.
+enum class MemorySem { Relaxed, Acquire, Release, AcqRel };
 
 const char *name(UnaryFn fn);
 const char *name(BinaryFn fn);
 const char *name(ReduceFn fn);
 const char *name(AtomicFn fn);
+const char *name(MemorySem sem);
 
 /// The function spelled `text` (the names above, e.g. "logical_not"), if any.
 std::optional<UnaryFn> unary_fn_named(std::string_view text);
 std::optional<BinaryFn> binary_fn_named(std::string_view text);
 std::optional<ReduceFn> reduce_fn_named(std::string_view text);
 std::optional<AtomicFn> atomic_fn_named(std::string_view text);
+std::optional<MemorySem> memory_sem_named(std::string_view text);
+
+/// Whether Triton 3.6 has `fn` for targets of `dtype` (tl.atomic_* rejects
+/// the others when it compiles the kernel).
+bool atomic_accepts(AtomicFn fn, DType dtype);
+/// Whether Triton 3.6 returns the right old values of `fn` on `dtype`: its
+/// atomic_min of floats builds them from a value typed as a pointer.
+bool atomic_returns_old_values(AtomicFn fn, DType dtype);
+/// The dtypes atomic_accepts takes for `fn`, for messages: "int32, int64".
+std::string atomic_dtypes_text(AtomicFn fn);
 
 /// A unary function whose result is exact in its input's dtype (negation,
 /// abs, rounding, logical and bitwise not): torch computes it without going

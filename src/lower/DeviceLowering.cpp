@@ -173,6 +173,10 @@ private:
       }
       if (s.kind == Stmt::Kind::Compute && kernel_.node(s.value).op == OpKind::Load)
         touched.insert(kernel_.node(s.value).tensor);
+      if (s.kind == Stmt::Kind::Compute && kernel_.node(s.value).op == OpKind::Atomic) {
+        written.insert(kernel_.node(s.value).tensor);
+        touched.insert(kernel_.node(s.value).tensor);
+      }
       ir::for_each_region(s, [&](const std::vector<Stmt> &region) {
         collect_tensors(region, written, touched);
       });
@@ -494,10 +498,14 @@ private:
       return lower_if(s);
     case SK::While:
       return lower_while(s);
-    case SK::Expr:
+    case SK::Expr: {
       if (s.value->kind == EK::Constant) return; // a docstring or a bare literal
+      const ast::Expr *outer = cx_.discarded_call();
+      cx_.set_discarded_call(s.value.get());
       lower_expr(*s.value);
+      cx_.set_discarded_call(outer);
       return;
+    }
     case SK::Pass:
       return;
     case SK::Return:

@@ -336,39 +336,38 @@ int as_whole_dims(LoweringContext &cx, int value, const std::vector<Dim> &target
   return renamed ? cx.build().regroup(value, dims, span) : value;
 }
 
+/// `value` as a node that broadcasts to the access's `dims`, or ShapeMismatch.
+int written_value(LoweringContext &cx, const Operand &value, const Operand &base, DType dtype,
+                  const std::vector<Dim> &dims, const SourceSpan &span) {
+  int written = as_whole_dims(cx, cx.to_node(value, span), dims, span);
+  std::vector<Dim> shape = cx.broadcast(cx.type_of(written), {dtype, dims}, span);
+  if (shape != dims)
+    throw UserError("ShapeMismatch",
+                    "cannot store a value of shape " + cx.shape_text(cx.type_of(written).dims) +
+                        " into " + base.host_name + cx.shape_text(dims),
+                    span);
+  return written;
+}
+
 void lower_subscript_store(LoweringContext &cx, const Operand &base,
                            const std::vector<Operand> &index, const Operand &value,
-                           const SourceSpan &span, std::optional<ir::AtomicFn> atomic,
-                           int extra_mask) {
+                           const SourceSpan &span, int extra_mask) {
   if (!base.is_host(HostValue::Kind::Tensor))
     throw UserError("NotAllowedOnDevice",
                     "only host tensors can be stored into on the device; build device values "
                     "with operations instead",
                     span);
   int param = tensor_param(cx, base, span);
-  ResolvedIndex resolved =
-      resolve_index(cx, cx.kernel().tensors[param], index, span, extra_mask >= 0);
-  int stored = as_whole_dims(cx, cx.to_node(value, span), resolved.dims, span);
-  ir::TensorType target{cx.kernel().tensors[param].dtype, resolved.dims};
-  std::vector<Dim> shape = cx.broadcast(cx.type_of(stored), target, span);
-  if (shape != resolved.dims)
-    throw UserError("ShapeMismatch",
-                    "cannot store a value of shape " + cx.shape_text(cx.type_of(stored).dims) +
-                        " into " + base.host_name + cx.shape_text(resolved.dims),
-                    span);
+  const ir::TensorParam &tensor = cx.kernel().tensors[param];
+  ResolvedIndex resolved = resolve_index(cx, tensor, index, span, extra_mask >= 0);
   ir::Stmt s;
   s.kind = ir::Stmt::Kind::Store;
   s.tensor = param;
   s.index = resolved.items;
-  s.value = stored;
-  s.atomic = atomic;
+  s.value = written_value(cx, value, base, tensor.dtype, resolved.dims, span);
   check_extra_mask(cx, extra_mask, resolved.dims, span);
   s.mask = with_implied_masks(cx, extra_mask, resolved, span);
-  // Atomics pick their style from atomic_indexing, loads and stores from indexing.
-  if (atomic)
-    s.atomic_op = cx.kernel().atomic_ops++;
-  else
-    s.memory_op = cx.kernel().memory_ops++;
+  s.memory_op = cx.kernel().memory_ops++;
   cx.emit_stmt(std::move(s));
 }
 
@@ -421,21 +420,72 @@ Operand lower_hl_load(LoweringContext &cx, const CallArgs &args) {
 
 Operand lower_hl_store(LoweringContext &cx, const CallArgs &args) {
   lower_subscript_store(cx, args["tensor"], index_list(args), args["value"], args.span,
-                        std::nullopt, extra_mask_node(cx, args));
+                        extra_mask_node(cx, args));
   return Operand::of_host(HostValue::make(HostValue::Kind::None));
 }
 
-/// hl.atomic_<op>(target, index, value, sem="relaxed"): returns nothing we
-/// model (the old values are not supported yet).
-OpLowering atomic_lowering(ir::AtomicFn op) {
-  return [op](LoweringContext &cx, const CallArgs &args) {
-    const Operand &sem = args["sem"];
-    if (!(sem.is_host(HostValue::Kind::String) && sem.host->text == "relaxed"))
-      throw UserError("UnsupportedOp",
-                      std::string("hl.atomic_") + ir::name(op) + " supports sem=\"relaxed\" only",
+/// hl.atomic_*'s sem: one of Triton's memory orders.
+ir::MemorySem memory_sem_arg(const CallArgs &args) {
+  const Operand &sem = args["sem"];
+  std::optional<ir::MemorySem> named;
+  if (sem.is_host(HostValue::Kind::String)) named = ir::memory_sem_named(sem.host->text);
+  if (named) return *named;
+  std::string given = sem.is_host(HostValue::Kind::String)
+                          ? " got sem=" + dump_text(Json(sem.host->text))
+                          : "'s sem must be a string";
+  throw UserError("InvalidAPIUsage",
+                  args.fn + given +
+                      "; use \"relaxed\", \"acquire\", \"release\" or \"acq_rel\"",
+                  args.span);
+}
+
+/// A value operand of an atomic whose old values are read, in the target's
+/// dtype: numbers and host scalars take it, and so do device values of
+/// hl.atomic_add and the like (as Triton converts them); a compare-and-swap
+/// compares bits, so its device values must have the target's dtype already.
+int atomic_value(LoweringContext &cx, const CallArgs &args, const char *param, ir::AtomicFn fn,
+                 const Operand &base, DType dtype, const std::vector<Dim> &dims) {
+  const Operand &value = args[param];
+  int node = written_value(cx, value, base, dtype, dims, args.span);
+  DType given = cx.type_of(node).dtype;
+  if (fn == ir::AtomicFn::Cas && given != dtype && !LoweringContext::is_scalar_operand(value))
+    throw UserError("InvalidAPIUsage",
+                    args.fn + "'s " + param + " has dtype " + dtype_name(given) + " but '" +
+                        base.host_name + "' has dtype " + dtype_name(dtype) +
+                        "; convert it with .to(torch." + dtype_name(dtype) + ")",
+                    args.span);
+  return given == dtype ? node : cx.cast(node, dtype, args.span);
+}
+
+/// hl.atomic_<fn>(target, index, value, sem="relaxed") and
+/// hl.atomic_cas(target, index, expected, value, sem="relaxed"): the old
+/// values at target[index]. As a statement of its own, an atomic other than
+/// a compare-and-swap updates without returning them.
+OpLowering atomic_lowering(ir::AtomicFn fn) {
+  return [fn](LoweringContext &cx, const CallArgs &args) {
+    const Operand &base = args["target"];
+    if (!base.is_host(HostValue::Kind::Tensor))
+      throw UserError("AtomicOnDeviceTensor",
+                      args.fn + " updates a host tensor (an argument or a tensor allocated in "
+                                "host code), not a value computed on the device",
                       args.span);
-    lower_subscript_store(cx, args["target"], index_list(args), args["value"], args.span, op);
-    return Operand::of_host(HostValue::make(HostValue::Kind::None));
+    ir::MemorySem sem = memory_sem_arg(args);
+    int param = tensor_param(cx, base, args.span);
+    const ir::TensorParam &tensor = cx.kernel().tensors[param];
+    DType dtype = tensor.dtype;
+    ResolvedIndex resolved = resolve_index(cx, tensor, index_list(args), args.span);
+    int mask = with_implied_masks(cx, -1, resolved, args.span);
+    if (fn != ir::AtomicFn::Cas && cx.is_discarded(args.call)) {
+      int value = written_value(cx, args["value"], base, dtype, resolved.dims, args.span);
+      cx.build().atomic_update(fn, sem, param, resolved.items, value, mask, args.span);
+      return Operand::of_host(HostValue::make(HostValue::Kind::None));
+    }
+    std::vector<int> values;
+    if (fn == ir::AtomicFn::Cas)
+      values.push_back(atomic_value(cx, args, "expected", fn, base, dtype, resolved.dims));
+    values.push_back(atomic_value(cx, args, "value", fn, base, dtype, resolved.dims));
+    return Operand::tensor(cx.build().atomic(fn, sem, param, resolved.items, resolved.dims,
+                                             std::move(values), mask, args.span));
   };
 }
 
@@ -445,10 +495,12 @@ void register_indexing(LoweringRegistry &r) {
   r.add("hl.load", "(tensor, index, extra_mask=None, eviction_policy=None)", lower_hl_load);
   r.add("hl.store", "(tensor, index, value, extra_mask=None)", lower_hl_store);
   using ir::AtomicFn;
-  for (AtomicFn op : {AtomicFn::Add, AtomicFn::Max, AtomicFn::Min, AtomicFn::And, AtomicFn::Or,
+  for (AtomicFn fn : {AtomicFn::Add, AtomicFn::Max, AtomicFn::Min, AtomicFn::And, AtomicFn::Or,
                       AtomicFn::Xor, AtomicFn::Xchg})
-    r.add(std::string("hl.atomic_") + ir::name(op), "(target, index, value, sem='relaxed')",
-          atomic_lowering(op));
+    r.add(std::string("hl.atomic_") + ir::name(fn), "(target, index, value, sem='relaxed')",
+          atomic_lowering(fn));
+  r.add("hl.atomic_cas", "(target, index, expected, value, sem='relaxed')",
+        atomic_lowering(AtomicFn::Cas));
 }
 
 } // namespace helion::lower

@@ -180,6 +180,12 @@ public:
   void set_statement(const SourceSpan &span) { builder_.set_statement_span(span); }
   const SourceSpan &statement() const { return builder_.statement_span(); }
 
+  /// The call an expression statement consists of, whose result nothing
+  /// reads (an atomic there updates without returning its old values).
+  void set_discarded_call(const ast::Expr *call) { discarded_call_ = call; }
+  const ast::Expr *discarded_call() const { return discarded_call_; }
+  bool is_discarded(const ast::Expr *call) const { return call && call == discarded_call_; }
+
   const ir::Node &node(int id) const { return kernel_.node(id); }
   const ir::TensorType &type_of(int id) const { return kernel_.node(id).type; }
 
@@ -237,6 +243,7 @@ private:
   ir::Builder builder_;
   Invoker invoker_;
   std::map<int, int> jagged_parents_;
+  const ast::Expr *discarded_call_ = nullptr;
 };
 
 /// Subscripts: loads and stores of host tensors, views of device values.
@@ -247,12 +254,9 @@ Operand lower_subscript_load(LoweringContext &cx, const Operand &base,
                              const std::vector<Operand> &index, const SourceSpan &span,
                              int extra_mask = -1,
                              std::optional<std::string> eviction_policy = std::nullopt);
-/// `atomic` names a read-modify-write instead of a plain store.
 void lower_subscript_store(LoweringContext &cx, const Operand &base,
                            const std::vector<Operand> &index, const Operand &value,
-                           const SourceSpan &span,
-                           std::optional<ir::AtomicFn> atomic = std::nullopt,
-                           int extra_mask = -1);
+                           const SourceSpan &span, int extra_mask = -1);
 
 /// Builds the device IR for the program's grid loop.
 ir::DeviceKernel lower_device(const HostProgram &program, const KernelInputs &inputs);

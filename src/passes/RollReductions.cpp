@@ -85,6 +85,12 @@ private:
 
   void roll_compute(const Stmt &s, std::vector<Stmt> &out) {
     const Node &n = k_.node(s.value);
+    if (n.op == OpKind::Atomic && looped_block(n.type.dims) >= 0)
+      // Recomputing it would update the target once per use, or never.
+      throw UserError("InvalidConfig",
+                      "an atomic whose old values are read cannot run block by block along a "
+                      "looped reduction dimension; use reduction_loops=[None] for it",
+                      s.span);
     if (looped_block(n.type.dims) >= 0) return; // recomputed inside each loop that needs it
     if (n.op == OpKind::Reduce) {
       const ir::TensorType &in = k_.node(n.operands[0]).type;

@@ -214,6 +214,10 @@ private:
       check_index(n.index);
       check_operands_aligned(n, 0, 1); // the mask
       break;
+    case OpKind::Atomic:
+      check_index(n.index);
+      check_operands_aligned(n, 0, n.operands.size()); // the values and the mask
+      break;
     case OpKind::Random:
       check_operands_aligned(n, 1, 1); // the offsets
       break;
@@ -325,6 +329,7 @@ private:
     }
     switch (old.op) {
     case OpKind::Load:
+    case OpKind::Atomic:
       rewrite_index(n.index);
       break;
     case OpKind::Reduce:

@@ -160,15 +160,32 @@ load = _device_only(
     "load", "load(tensor, index, extra_mask=None, eviction_policy=None): an explicit load."
 )
 store = _device_only("store", "store(tensor, index, value, extra_mask=None): an explicit store.")
-atomic_add = _device_only("atomic_add", "atomic_add(target, index, value): atomic +=.")
-atomic_max = _device_only("atomic_max", "atomic_max(target, index, value): atomic max.")
-atomic_min = _device_only("atomic_min", "atomic_min(target, index, value): atomic min.")
-atomic_and = _device_only("atomic_and", "atomic_and(target, index, value): atomic &=.")
-atomic_or = _device_only("atomic_or", "atomic_or(target, index, value): atomic |=.")
-atomic_xor = _device_only("atomic_xor", "atomic_xor(target, index, value): atomic ^=.")
-atomic_xchg = _device_only("atomic_xchg", "atomic_xchg(target, index, value): atomic exchange.")
+atomic_add = _device_only(
+    "atomic_add", "atomic_add(target, index, value, sem='relaxed'): atomic +=; the old values."
+)
+atomic_max = _device_only(
+    "atomic_max", "atomic_max(target, index, value, sem='relaxed'): atomic max; the old values."
+)
+atomic_min = _device_only(
+    "atomic_min", "atomic_min(target, index, value, sem='relaxed'): atomic min; the old values."
+)
+atomic_and = _device_only(
+    "atomic_and", "atomic_and(target, index, value, sem='relaxed'): atomic &=; the old values."
+)
+atomic_or = _device_only(
+    "atomic_or", "atomic_or(target, index, value, sem='relaxed'): atomic |=; the old values."
+)
+atomic_xor = _device_only(
+    "atomic_xor", "atomic_xor(target, index, value, sem='relaxed'): atomic ^=; the old values."
+)
+atomic_xchg = _device_only(
+    "atomic_xchg",
+    "atomic_xchg(target, index, value, sem='relaxed'): atomic exchange; the old values.",
+)
 atomic_cas = _device_only(
-    "atomic_cas", "atomic_cas(target, index, expected, value): compare-and-swap."
+    "atomic_cas",
+    "atomic_cas(target, index, expected, value, sem='relaxed'): where target[index] equals "
+    "expected, swaps in value; the old values.",
 )
 dot = _device_only("dot", "dot(a, b, acc=None, out_dtype=None): matrix product of two tiles.")
 reduce = _device_only("reduce", "reduce(combine_fn, x, dim): a reduction with a custom combiner.")
