@@ -275,6 +275,116 @@ def test_host_function_gets_launchers_in_its_own_namespace(
     assert jit.launches == [("triton", "k0", (1,), x, x, 5, 32)]
 
 
+def _sited_host(
+    monkeypatch: pytest.MonkeyPatch, jit: Any, source: str
+) -> tuple[Any, dict[str, Any]]:
+    """The host function ``source`` defines, made fast from its source, and its namespace."""
+    import triton.runtime
+
+    monkeypatch.setattr(triton.runtime, "JITFunction", _JitFunction)
+    namespace = {"_helion_k": jit}
+    exec(compile(source, "<host>", "exec"), namespace)
+    fast = fast_launches(namespace["host"], source)
+    return fast, fast.__globals__
+
+
+_SITED = (
+    "def host(x, out, n):\n"
+    "    _helion_k[(4,)](x, out, n, 32, num_warps=4, num_stages=2)\n"
+    "    return out\n"
+)
+
+
+def test_a_launch_statement_calls_its_site(jit: _JitFunction, monkeypatch: pytest.MonkeyPatch) -> None:
+    host, namespace = _sited_host(monkeypatch, jit, _SITED)
+    x, out = torch.zeros(16), torch.zeros(16)
+    assert host(x, out, 20) is out
+    host(x, out, 21)
+    site = namespace["_helion_k_site"]
+    assert isinstance(site, Launcher) and site.jit is jit
+    assert jit.launches[0] == ("triton", "k0", (4, 1, 1), x, out, 20, 32)
+    # The site's options went to Triton; the direct launch is the kernel Triton chose.
+    assert jit.compiled.popitem()[0][1] == str({"num_warps": 4, "num_stages": 2})
+    assert jit.launches[1] == (
+        "direct", "k0", 4, 1, 1, 7, "function k0", False, False, None, None,
+        "metadata k0", None, None, None, x.data_ptr(), out.data_ptr(), 21, 32,
+    )
+    assert site.direct_launches == 1
+    # The literal block size is the same at every launch: the key leaves it out.
+    ((key, _),) = site._kernels.items()
+    assert 32 not in key[1:] and len(key) == 1 + 3 + 3 + 1
+
+
+def test_a_site_launches_every_kind_of_argument_as_triton_would(
+    jit: _JitFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (
+        "def host(x, out, n, block):\n"
+        "    _helion_k[(1, 2)](x, out, n, block, num_warps=4)\n"
+    )
+    host, namespace = _sited_host(monkeypatch, jit, source)
+    variants = _variants()
+    for args in variants + variants:
+        host(*args)
+    triton_chose = {jit.specialization(args, {"num_warps": 4}) for args in variants}
+    assert len(jit.compiled) == len(triton_chose)
+    for args, launched in zip(variants + variants, jit.launches):
+        expected = jit.compiled[jit.specialization(args, {"num_warps": 4})].name
+        assert launched[1] == expected, args
+    assert _kinds(jit)[len(variants):] == ["direct"] * len(variants)
+    assert namespace["_helion_k_site"].direct_launches == _kinds(jit).count("direct")
+
+
+def test_a_site_name_avoids_the_names_host_code_uses(
+    jit: _JitFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (
+        "def host(x, out, n):\n"
+        "    _helion_k_site = n + 1\n"
+        "    _helion_k[(4,)](x, out, _helion_k_site, 32, num_warps=4)\n"
+        "    return _helion_k_site\n"
+    )
+    host, namespace = _sited_host(monkeypatch, jit, source)
+    x = torch.zeros(16)
+    assert host(x, x, 2) == 3
+    assert host(x, x, 2) == 3
+    assert isinstance(namespace["_helion_k_site_1"], Launcher)
+    assert _kinds(jit) == ["triton", "direct"]
+    assert jit.launches[1][-2] == 3
+
+
+def test_a_launch_with_a_computed_option_keeps_the_generic_path(
+    jit: _JitFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (
+        "def host(x, warps):\n"
+        "    _helion_k[(4,)](x, x, 5, 32, num_warps=warps)\n"
+    )
+    host, namespace = _sited_host(monkeypatch, jit, source)
+    x = torch.zeros(16)
+    for warps in (4, 4, 8, 4):
+        host(x, warps)
+    assert not any(name.endswith("_site") for name in namespace)
+    assert _kinds(jit) == ["triton", "direct", "triton", "direct"]
+
+
+def test_a_sited_host_keeps_its_defaults_lines_and_namespace(
+    jit: _JitFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (
+        "\n"
+        "def host(x, n=5):\n"
+        "    _helion_k[(4,)](x, x, n, 32, num_warps=4)\n"
+        "    raise ValueError(n)\n"
+    )
+    host, namespace = _sited_host(monkeypatch, jit, source)
+    with pytest.raises(ValueError) as raised:
+        host(torch.zeros(16))
+    assert raised.value.args == (5,)
+    assert raised.traceback[-1].lineno + 1 == 4  # the source's own line
+    assert namespace["host"] is not host  # the module's own function keeps its name
+
+
 # --- on a GPU ---------------------------------------------------------------
 
 
