@@ -9,6 +9,7 @@ real kernels.
 from __future__ import annotations
 
 import itertools
+import types
 from typing import Any
 
 import pytest
@@ -385,6 +386,47 @@ def test_a_sited_host_keeps_its_defaults_lines_and_namespace(
     assert namespace["host"] is not host  # the module's own function keeps its name
 
 
+@helion.kernel(autotune_effort="none", static_shapes=False)
+def add_any_shape(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(out.size()):
+        out[tile] = x[tile] + y[tile]
+    return out
+
+
+def test_generated_host_code_launches_through_its_sites(
+    quiet_device: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiler's own host code: the kernel and its int64 twin each launch through a site."""
+    import triton.runtime
+
+    from helion import _loader
+
+    x = torch.randn(8, 16)
+    code = add_any_shape.bind((x, x)).to_triton_code()
+    host = getattr(_loader.load_module(code), "add_any_shape")
+    namespace = dict(host.__globals__)
+    stand_ins = {}
+    for name, value in host.__globals__.items():
+        if type(value).__name__ == "InterpretedFunction":
+            params = [_Param(p.name, p.is_constexpr) for p in triton.runtime.JITFunction(value.fn).params]
+            namespace[name] = stand_ins[name] = _JitFunction(params)
+    assert sorted(stand_ins) == ["_helion_add_any_shape", "_helion_add_any_shape_int64"]
+    host = types.FunctionType(host.__code__, namespace, host.__name__)
+    monkeypatch.setattr(triton.runtime, "JITFunction", _JitFunction)
+    fast = fast_launches(host, code)
+    sites = {name: value for name, value in fast.__globals__.items() if name.endswith("_site")}
+    assert {site.jit for site in sites.values()} == set(stand_ins.values())
+    jit = stand_ins["_helion_add_any_shape"]
+    y = torch.randn(8, 16)
+    outs = [fast(x, y), fast(x, y), fast(x[:, 1:], y[:, 1:])]
+    assert _kinds(jit) == ["triton", "direct", "triton"]
+    direct = jit.launches[1]
+    assert direct[2:5] == (1, 1, 1)  # the grid, padded to three
+    assert direct[15:18] == (x.data_ptr(), y.data_ptr(), outs[1].data_ptr())
+    assert not stand_ins["_helion_add_any_shape_int64"].launches
+
+
 # --- on a GPU ---------------------------------------------------------------
 
 
@@ -523,3 +565,31 @@ def test_launch_hooks_see_every_launch() -> None:
         knobs.runtime.launch_enter_hook.remove(seen.append)
     torch.cuda.synchronize()
     assert len(seen) == 2
+
+
+@pytest.mark.gpu
+def test_cached_calls_launch_through_the_host_codes_site() -> None:
+    x = torch.randn(1000, device="cuda")
+    for _ in range(3):
+        torch.testing.assert_close(scale_by(x, 3), x * 3)
+    run = scale_by.bind((x, 3))._run
+    assert run is not None
+    sites = [value for name, value in run.__globals__.items()
+             if name.endswith("_site") and isinstance(value, Launcher)]
+    assert len(sites) == 1 and sites[0].direct_launches >= 2
+
+
+@pytest.mark.gpu
+def test_the_int64_twin_takes_over_on_a_cached_call() -> None:
+    """One specialization (sizes symbolic), launched with sizes on both sides of int32."""
+    small = torch.ones(64, 32, dtype=torch.int8, device="cuda")
+    big = torch.ones(2**16 + 1, 2**15, dtype=torch.int8, device="cuda")  # past 2**31 elements
+    assert add_any_shape.specialization_key((small, small)) == (
+        add_any_shape.specialization_key((big, big))
+    )
+    for x in (small, small, big, small, big):
+        out = add_any_shape(x, x)
+        assert out.shape == x.shape and bool((out == 2).all())
+        del out
+    torch.cuda.synchronize()
+
