@@ -9,6 +9,7 @@ real kernels.
 from __future__ import annotations
 
 import itertools
+import types
 from typing import Any
 
 import pytest
@@ -275,6 +276,157 @@ def test_host_function_gets_launchers_in_its_own_namespace(
     assert jit.launches == [("triton", "k0", (1,), x, x, 5, 32)]
 
 
+def _sited_host(
+    monkeypatch: pytest.MonkeyPatch, jit: Any, source: str
+) -> tuple[Any, dict[str, Any]]:
+    """The host function ``source`` defines, made fast from its source, and its namespace."""
+    import triton.runtime
+
+    monkeypatch.setattr(triton.runtime, "JITFunction", _JitFunction)
+    namespace = {"_helion_k": jit}
+    exec(compile(source, "<host>", "exec"), namespace)
+    fast = fast_launches(namespace["host"], source)
+    return fast, fast.__globals__
+
+
+_SITED = (
+    "def host(x, out, n):\n"
+    "    _helion_k[(4,)](x, out, n, 32, num_warps=4, num_stages=2)\n"
+    "    return out\n"
+)
+
+
+def test_a_launch_statement_calls_its_site(jit: _JitFunction, monkeypatch: pytest.MonkeyPatch) -> None:
+    host, namespace = _sited_host(monkeypatch, jit, _SITED)
+    x, out = torch.zeros(16), torch.zeros(16)
+    assert host(x, out, 20) is out
+    host(x, out, 21)
+    site = namespace["_helion_k_site"]
+    assert isinstance(site, Launcher) and site.jit is jit
+    assert jit.launches[0] == ("triton", "k0", (4, 1, 1), x, out, 20, 32)
+    # The site's options went to Triton; the direct launch is the kernel Triton chose.
+    assert jit.compiled.popitem()[0][1] == str({"num_warps": 4, "num_stages": 2})
+    assert jit.launches[1] == (
+        "direct", "k0", 4, 1, 1, 7, "function k0", False, False, None, None,
+        "metadata k0", None, None, None, x.data_ptr(), out.data_ptr(), 21, 32,
+    )
+    assert site.direct_launches == 1
+    # The literal block size is the same at every launch: the key leaves it out.
+    ((key, _),) = site._kernels.items()
+    assert 32 not in key[1:] and len(key) == 1 + 3 + 3 + 1
+
+
+def test_a_site_launches_every_kind_of_argument_as_triton_would(
+    jit: _JitFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (
+        "def host(x, out, n, block):\n"
+        "    _helion_k[(1, 2)](x, out, n, block, num_warps=4)\n"
+    )
+    host, namespace = _sited_host(monkeypatch, jit, source)
+    variants = _variants()
+    for args in variants + variants:
+        host(*args)
+    triton_chose = {jit.specialization(args, {"num_warps": 4}) for args in variants}
+    assert len(jit.compiled) == len(triton_chose)
+    for args, launched in zip(variants + variants, jit.launches):
+        expected = jit.compiled[jit.specialization(args, {"num_warps": 4})].name
+        assert launched[1] == expected, args
+    assert _kinds(jit)[len(variants):] == ["direct"] * len(variants)
+    assert namespace["_helion_k_site"].direct_launches == _kinds(jit).count("direct")
+
+
+def test_a_site_name_avoids_the_names_host_code_uses(
+    jit: _JitFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (
+        "def host(x, out, n):\n"
+        "    _helion_k_site = n + 1\n"
+        "    _helion_k[(4,)](x, out, _helion_k_site, 32, num_warps=4)\n"
+        "    return _helion_k_site\n"
+    )
+    host, namespace = _sited_host(monkeypatch, jit, source)
+    x = torch.zeros(16)
+    assert host(x, x, 2) == 3
+    assert host(x, x, 2) == 3
+    assert isinstance(namespace["_helion_k_site_1"], Launcher)
+    assert _kinds(jit) == ["triton", "direct"]
+    assert jit.launches[1][-2] == 3
+
+
+def test_a_launch_with_a_computed_option_keeps_the_generic_path(
+    jit: _JitFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (
+        "def host(x, warps):\n"
+        "    _helion_k[(4,)](x, x, 5, 32, num_warps=warps)\n"
+    )
+    host, namespace = _sited_host(monkeypatch, jit, source)
+    x = torch.zeros(16)
+    for warps in (4, 4, 8, 4):
+        host(x, warps)
+    assert not any(name.endswith("_site") for name in namespace)
+    assert _kinds(jit) == ["triton", "direct", "triton", "direct"]
+
+
+def test_a_sited_host_keeps_its_defaults_lines_and_namespace(
+    jit: _JitFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (
+        "\n"
+        "def host(x, n=5):\n"
+        "    _helion_k[(4,)](x, x, n, 32, num_warps=4)\n"
+        "    raise ValueError(n)\n"
+    )
+    host, namespace = _sited_host(monkeypatch, jit, source)
+    with pytest.raises(ValueError) as raised:
+        host(torch.zeros(16))
+    assert raised.value.args == (5,)
+    assert raised.traceback[-1].lineno + 1 == 4  # the source's own line
+    assert namespace["host"] is not host  # the module's own function keeps its name
+
+
+@helion.kernel(autotune_effort="none", static_shapes=False)
+def add_any_shape(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(out.size()):
+        out[tile] = x[tile] + y[tile]
+    return out
+
+
+def test_generated_host_code_launches_through_its_sites(
+    quiet_device: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiler's own host code: the kernel and its int64 twin each launch through a site."""
+    import triton.runtime
+
+    from helion import _loader
+
+    x = torch.randn(8, 16)
+    code = add_any_shape.bind((x, x)).to_triton_code()
+    host = getattr(_loader.load_module(code), "add_any_shape")
+    namespace = dict(host.__globals__)
+    stand_ins = {}
+    for name, value in host.__globals__.items():
+        if type(value).__name__ == "InterpretedFunction":
+            params = [_Param(p.name, p.is_constexpr) for p in triton.runtime.JITFunction(value.fn).params]
+            namespace[name] = stand_ins[name] = _JitFunction(params)
+    assert sorted(stand_ins) == ["_helion_add_any_shape", "_helion_add_any_shape_int64"]
+    host = types.FunctionType(host.__code__, namespace, host.__name__)
+    monkeypatch.setattr(triton.runtime, "JITFunction", _JitFunction)
+    fast = fast_launches(host, code)
+    sites = {name: value for name, value in fast.__globals__.items() if name.endswith("_site")}
+    assert {site.jit for site in sites.values()} == set(stand_ins.values())
+    jit = stand_ins["_helion_add_any_shape"]
+    y = torch.randn(8, 16)
+    outs = [fast(x, y), fast(x, y), fast(x[:, 1:], y[:, 1:])]
+    assert _kinds(jit) == ["triton", "direct", "triton"]
+    direct = jit.launches[1]
+    assert direct[2:5] == (1, 1, 1)  # the grid, padded to three
+    assert direct[15:18] == (x.data_ptr(), y.data_ptr(), outs[1].data_ptr())
+    assert not stand_ins["_helion_add_any_shape_int64"].launches
+
+
 # --- on a GPU ---------------------------------------------------------------
 
 
@@ -413,3 +565,31 @@ def test_launch_hooks_see_every_launch() -> None:
         knobs.runtime.launch_enter_hook.remove(seen.append)
     torch.cuda.synchronize()
     assert len(seen) == 2
+
+
+@pytest.mark.gpu
+def test_cached_calls_launch_through_the_host_codes_site() -> None:
+    x = torch.randn(1000, device="cuda")
+    for _ in range(3):
+        torch.testing.assert_close(scale_by(x, 3), x * 3)
+    run = scale_by.bind((x, 3))._run
+    assert run is not None
+    sites = [value for name, value in run.__globals__.items()
+             if name.endswith("_site") and isinstance(value, Launcher)]
+    assert len(sites) == 1 and sites[0].direct_launches >= 2
+
+
+@pytest.mark.gpu
+def test_the_int64_twin_takes_over_on_a_cached_call() -> None:
+    """One specialization (sizes symbolic), launched with sizes on both sides of int32."""
+    small = torch.ones(64, 32, dtype=torch.int8, device="cuda")
+    big = torch.ones(2**16 + 1, 2**15, dtype=torch.int8, device="cuda")  # past 2**31 elements
+    assert add_any_shape.specialization_key((small, small)) == (
+        add_any_shape.specialization_key((big, big))
+    )
+    for x in (small, small, big, small, big):
+        out = add_any_shape(x, x)
+        assert out.shape == x.shape and bool((out == 2).all())
+        del out
+    torch.cuda.synchronize()
+

@@ -539,7 +539,7 @@ class BoundKernel:
                 )
             run = getattr(load_module(code), self.fn.__name__)
             if not self._interpreted:
-                run = fast_launches(run)
+                run = fast_launches(run, code)
             if self._bool_positions:
                 run = _bools_as_ints(run, self._bool_positions)
             self._compiled[config] = run

@@ -7,21 +7,31 @@ text, looks the compiled kernel up and launches it through a Python wrapper
 of the C launcher. After the first launch of a specialization, all of that
 is the same every time.
 
-``fast_launches(host)`` returns the host function with each Triton kernel it
-names replaced by a ``Launcher``. A launch Triton has not seen goes through
-``JITFunction.run`` (which compiles when needed); the ``Launcher`` then keeps
-the compiled kernel under a *direct key* of the arguments and, from then on,
-launches arguments with an equal key straight through the compiled kernel's
-C launcher. The direct key is one tuple computed by straight-line code made
-for the kernel's parameters (``_DirectCode``): the current device, then per
-argument what Triton specializes on, so that arguments with equal keys are
-exactly the ones Triton would give the same compiled kernel:
+``fast_launches(host, source)`` returns the host function with each Triton
+kernel it names replaced by a ``Launcher``. Each launch statement of the
+host code (``K[grid](*args, num_warps=4, ...)``, a tuple grid and literal
+options, as the compiler writes them) becomes a call of its own site's
+``Launcher``: ``K_site.launch(x, y, z, *args)``, the options fixed by the
+site, so a cached launch builds no partial function, no keyword dictionary
+and compares no options. A launch statement of another form keeps
+``K[grid](...)``, which reaches the same launch through ``__getitem__``.
+
+A launch Triton has not seen goes through ``JITFunction.run`` (which
+compiles when needed); the ``Launcher`` then keeps the compiled kernel under
+a *direct key* of the arguments and, from then on, launches arguments with
+an equal key straight through the compiled kernel's C launcher. The direct
+key is one tuple computed by straight-line code made for the kernel's
+parameters (``_DirectCode``): the current device, then per argument what
+Triton specializes on, so that arguments with equal keys are exactly the
+ones Triton would give the same compiled kernel:
 
 - a tensor: its dtype, its device, and whether its address is a multiple of
   16 bytes (Triton's ``D`` specialization; CUDA's backend asks nothing else);
 - a constexpr parameter: its value, as Triton's key holds it;
 - anything else (ints: equal to 1, a multiple of 16, 32- or 64-bit; floats,
-  bools, None): Triton's own specializer, called on it.
+  bools, None): Triton's own specializer, called on it;
+- an argument written as a literal at the site: nothing, as it is the same
+  at every launch of the site.
 
 Tensors travel to the C launcher as their addresses: it then skips calling
 ``data_ptr`` and asking the driver what the pointer is, which the key's
@@ -34,9 +44,10 @@ other options, a grid given as a function, an argument the key cannot read.
 
 from __future__ import annotations
 
+import ast
 import functools
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -47,14 +58,19 @@ import torch
 DIRECT_TRITON_VERSIONS = ("3.6.",)
 
 
-def fast_launches(host: Callable[..., Any]) -> Callable[..., Any]:
-    """``host`` (a generated host function) with its Triton launches made cheap."""
+def fast_launches(host: Callable[..., Any], source: str | None = None) -> Callable[..., Any]:
+    """``host`` (a generated host function, defined in ``source``) with its Triton launches
+    made cheap."""
     from triton.runtime import JITFunction
 
     namespace = {
         name: Launcher(value) if isinstance(value, JITFunction) else value
         for name, value in host.__globals__.items()
     }
+    if source is not None:
+        sited = _with_launch_sites(host, source, namespace)
+        if sited is not None:
+            return sited
     return types.FunctionType(host.__code__, namespace, host.__name__, host.__defaults__)
 
 
@@ -65,54 +81,150 @@ def direct_launches_supported() -> bool:
     return triton.__version__.startswith(DIRECT_TRITON_VERSIONS)
 
 
+def _with_launch_sites(
+    host: Callable[..., Any], source: str, namespace: dict[str, Any]
+) -> Callable[..., Any] | None:
+    """``host`` compiled anew from ``source`` with its launch statements calling their sites'
+    ``Launcher`` (see the module's doc); None when it has no such statement."""
+    definitions = [
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef) and node.name == host.__name__
+    ]
+    if not definitions or definitions[-1].lineno != host.__code__.co_firstlineno:
+        return None
+    definition = definitions[-1]
+    sites = _LaunchSites(namespace, {node.id for node in ast.walk(definition) if isinstance(node, ast.Name)})
+    definition = ast.fix_missing_locations(sites.visit(definition))
+    if not sites.made:
+        return None
+    original = namespace.get(host.__name__)
+    # Line numbers and file stay the module's: tracebacks show the host code's lines.
+    module = ast.Module(body=[definition], type_ignores=[])
+    exec(compile(module, host.__code__.co_filename, "exec", dont_inherit=True), namespace)
+    sited = namespace.pop(host.__name__)
+    if original is not None:
+        namespace[host.__name__] = original
+    sited.__defaults__ = host.__defaults__
+    sited.__kwdefaults__ = host.__kwdefaults__
+    return sited
+
+
+class _LaunchSites(ast.NodeTransformer):
+    """Turns ``K[(x, y)](*args, **literal options)`` into ``K_site.launch(x, y, 1, *args)``."""
+
+    def __init__(self, namespace: dict[str, Any], taken: set[str]) -> None:
+        self.namespace = namespace
+        self.taken = taken | set(namespace)
+        self.made = 0
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        node = self.generic_visit(node)
+        launch = node.func
+        if not (isinstance(launch, ast.Subscript) and isinstance(launch.value, ast.Name)):
+            return node
+        launcher = self.namespace.get(launch.value.id)
+        grid = launch.slice
+        if (
+            not isinstance(launcher, Launcher)
+            or not isinstance(grid, ast.Tuple)
+            or not 1 <= len(grid.elts) <= 3
+            or len(node.args) != len(launcher.jit.params)
+            or any(isinstance(arg, ast.Starred) for arg in (*grid.elts, *node.args))
+            or any(keyword.arg is None for keyword in node.keywords)
+        ):
+            return node
+        try:
+            options = {keyword.arg: ast.literal_eval(keyword.value) for keyword in node.keywords}
+        except ValueError:  # an option computed at the launch: the generic path reads it
+            return node
+        literals = [i for i, arg in enumerate(node.args) if isinstance(arg, ast.Constant)]
+        name = self._fresh(f"{launch.value.id}_site")
+        self.namespace[name] = Launcher(launcher.jit, options, literals)
+        self.made += 1
+        padding = [ast.Constant(1)] * (3 - len(grid.elts))
+        call = ast.Call(
+            func=ast.Attribute(value=ast.Name(id=name, ctx=ast.Load()), attr="launch", ctx=ast.Load()),
+            args=[*grid.elts, *padding, *node.args],
+            keywords=[],
+        )
+        return ast.copy_location(call, node)
+
+    def _fresh(self, stem: str) -> str:
+        name, number = stem, 0
+        while name in self.taken:
+            number += 1
+            name = f"{stem}_{number}"
+        self.taken.add(name)
+        return name
+
+
 class Launcher:
-    """Stands for one ``@triton.jit`` kernel in a host function's namespace."""
+    """Stands for one ``@triton.jit`` kernel in a host function's namespace, or for one of
+    its launch statements (a *site*, whose options are fixed)."""
 
-    __slots__ = ("jit", "_parameters", "_options", "_kernels", "_code", "_launch", "direct_launches")
+    __slots__ = ("jit", "_parameters", "_options", "_literals", "_kernels", "_code", "launch",
+                 "direct_launches")
 
-    def __init__(self, jit: Any) -> None:
+    def __init__(
+        self, jit: Any, options: dict[str, Any] | None = None, literals: Iterable[int] = ()
+    ) -> None:
         self.jit = jit
         self._parameters = len(jit.params)
-        # The options of the launches that are recorded: one host function
-        # launches its kernel with the same options every time.
-        self._options: dict[str, Any] | None = None
+        # The options of the launches that are recorded: a site's own, else
+        # those of the first recorded launch (one host function launches its
+        # kernel with the same options every time).
+        self._options = options
+        # Positions of the arguments written as literals at the site.
+        self._literals = frozenset(literals)
         # direct key -> how to launch the compiled kernel (see _entry)
         self._kernels: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._code: _DirectCode | None = None
-        # (grid, *args, **options) -> None: through Triton until a launch is recorded.
-        self._launch: Callable[..., None] = self._launch_through_triton
+        # (x, y, z, *args) -> None, with the recorded options: through Triton
+        # until a launch is recorded, then made by _DirectCode.
+        self.launch: Callable[..., None] = self._launch_through_triton
         # How many launches took the direct path (read by tests and benchmarks).
         self.direct_launches = 0
 
     def __getitem__(self, grid: tuple[int, ...]) -> Callable[..., None]:
         if callable(grid):  # a grid computed from the bound arguments: Triton's business
             return self.jit[grid]
-        return functools.partial(self._launch, grid)
+        return functools.partial(self._launch_with_options, grid)
 
-    def launch(self, grid: tuple[int, ...], args: tuple[Any, ...], options: dict[str, Any]) -> None:
+    def _launch_with_options(self, grid: tuple[int, ...], *args: Any, **options: Any) -> None:
         """``self[grid](*args, **options)``."""
-        self._launch(grid, *args, **options)
+        n = len(grid)
+        if options != self._options or not 1 <= n <= 3 or len(args) != self._parameters:
+            return self._through_triton(grid, args, options)
+        return self.launch(grid[0], grid[1] if n > 1 else 1, grid[2] if n > 2 else 1, *args)
 
-    def _launch_through_triton(self, grid: tuple[int, ...], *args: Any, **options: Any) -> None:
+    def _launch_through_triton(self, x: int, y: int, z: int, *args: Any) -> None:
+        self._through_triton((x, y, z), args, self._options or {})
+
+    def _through_triton(
+        self, grid: tuple[int, ...], args: tuple[Any, ...], options: dict[str, Any]
+    ) -> None:
         """Triton's own launch, which compiles when needed; remembers what it launched."""
         kernel = self.jit.run(*args, grid=grid, warmup=False, **options)
         if kernel is not None:
             self._record(kernel, args, options)
 
     def _record(self, kernel: Any, args: tuple[Any, ...], options: dict[str, Any]) -> None:
-        if len(args) != self._parameters or not _hooks_quiet(self.jit):
+        if (
+            len(args) != self._parameters
+            or not _hooks_quiet(self.jit)
+            or not direct_launches_supported()
+        ):
             return
         if self._options is None:
-            if not direct_launches_supported():
-                return
             self._options = dict(options)
         if options != self._options:
             return
         device = _current_device()
         if self._code is None:
             backend = self.jit.device_caches[device][3]
-            self._code = _DirectCode(self.jit, args, backend)
-            self._launch = self._code.launch_function(self)
+            self._code = _DirectCode(self.jit, args, backend, self._literals)
+            self.launch = self._code.launch_function(self)
         try:
             key = self._code.key(device, *args)
         except Exception:  # an argument the key cannot read: such launches stay with Triton
@@ -155,12 +267,16 @@ class _DirectCode:
     as another key) and goes through Triton.
     """
 
-    def __init__(self, jit: Any, args: tuple[Any, ...], backend: Any) -> None:
+    def __init__(
+        self, jit: Any, args: tuple[Any, ...], backend: Any, literals: frozenset[int]
+    ) -> None:
         cuda = type(backend).__name__ == "CUDABackend"
-        names = [f"a{i}" for i in range(len(args))]
+        self.names = [f"a{i}" for i in range(len(args))]
         addresses: dict[int, str] = {}  # position -> the name of its address
         parts = ["device"]
-        for i, (param, arg, name) in enumerate(zip(jit.params, args, names)):
+        for i, (param, arg, name) in enumerate(zip(jit.params, args, self.names)):
+            if i in literals:
+                continue
             if param.is_constexpr:
                 parts.append(name)
             elif cuda and isinstance(arg, torch.Tensor) and not param.is_const:
@@ -172,14 +288,11 @@ class _DirectCode:
                 parts.append(
                     f"specialize(backend, {name}, {param.is_const}, {specialize}, {align})"
                 )
-        # Reads the arguments into a0, a1, ... and their addresses into p0, ...;
-        # raises for arguments of another number or kind.
-        self.read = [f"{''.join(name + ', ' for name in names)}= args"] + [
-            f"{address} = a{i}.data_ptr()" for i, address in addresses.items()
-        ]
+        # Reads the tensors' addresses into p0, ...; raises for arguments of another kind.
+        self.read = [f"{address} = a{i}.data_ptr()" for i, address in addresses.items()]
         self.key_text = "(" + ", ".join(parts) + ",)"
         # What the C launcher gets: addresses in place of tensors.
-        self.launched = ", ".join(addresses.get(i, name) for i, name in enumerate(names))
+        self.launched = ", ".join(addresses.get(i, name) for i, name in enumerate(self.names))
         self.jit = jit
         self.backend = backend
         self.key: Callable[..., tuple[Any, ...]] = self._compile_key()
@@ -191,21 +304,22 @@ class _DirectCode:
 
     def _compile_key(self) -> Callable[..., tuple[Any, ...]]:
         body = "".join(f"    {line}\n" for line in self.read)
-        text = f"def key(device, *args):\n{body}    return {self.key_text}\n"
+        text = f"def key(device, {', '.join(self.names)}):\n{body}    return {self.key_text}\n"
         namespace = self._namespace()
         exec(compile(text, "<helion direct launch key>", "exec"), namespace)
         return namespace["key"]
 
     def launch_function(self, launcher: Launcher) -> Callable[..., None]:
-        """``(grid, *args, **options) -> None``: direct when the key is known, else Triton's."""
+        """``(x, y, z, *args) -> None``: direct when the key is known, else Triton's."""
         from triton import knobs
 
         runtime = knobs.runtime
+        parameters = ", ".join(self.names)
         read = "".join(f"        {line}\n" for line in self.read)
         # The slow calls stay outside the except blocks, so that an error
         # Triton raises is not shown as raised while handling ours.
         text = (
-            "def launch(grid, /, *args, **options):\n"
+            f"def launch(x, y, z, {parameters}):\n"
             "    device = current_device()\n"
             "    try:\n"
             f"{read}"
@@ -213,29 +327,26 @@ class _DirectCode:
             "    except Exception:  # arguments the key cannot read\n"
             "        key = None\n"
             "    entry = kernels.get(key)\n"
-            "    if (entry is None or options != expected or runtime.launch_enter_hook is not enter\n"
+            "    if (entry is None or runtime.launch_enter_hook is not enter\n"
             "            or runtime.launch_exit_hook is not leave or enter.calls or leave.calls\n"
             "            or pre_run_hooks):\n"
-            "        return slow(grid, *args, **options)\n"
+            f"        return slow(x, y, z, {parameters})\n"
             "    c_launch, function, cooperative, pdl, metadata = entry\n"
-            "    n = len(grid)\n"
             "    try:\n"
-            "        c_launch(grid[0], grid[1] if n > 1 else 1, grid[2] if n > 2 else 1,\n"
-            "                 current_stream(device), function, cooperative, pdl, None, None,\n"
-            f"                 metadata, None, None, None, {self.launched})\n"
+            "        c_launch(x, y, z, current_stream(device), function, cooperative, pdl,\n"
+            f"                 None, None, metadata, None, None, None, {self.launched})\n"
             "    except Exception:  # Triton's own launch says what is wrong, or succeeds\n"
             "        kernels.pop(key, None)\n"
             "    else:\n"
             "        launcher.direct_launches += 1\n"
             "        return None\n"
-            "    return slow(grid, *args, **options)\n"
+            f"    return slow(x, y, z, {parameters})\n"
         )
         namespace = {
             **self._namespace(),
             "current_device": _current_device,
             "current_stream": _current_stream,
             "kernels": launcher._kernels,
-            "expected": launcher._options,
             "slow": launcher._launch_through_triton,
             "runtime": runtime,
             "enter": runtime.launch_enter_hook,

@@ -451,9 +451,13 @@ def make_key_function(
     if not static_shapes:
         return general
     names = [f"a{i}" for i in range(len(constexpr_params))]
+    # A plain scalar passed by value is keyed by its type (see _argument_key),
+    # read inline: scalars are most of what is not a tensor.
     parts = "".join(
         f"({name}.dtype, {name}.device, {name}.shape, {name}.stride()) "
-        f"if type({name}) is Tensor else one({name}, {by_value}), "
+        f"if type({name}) is Tensor else "
+        + ("" if by_value else f"type({name}) if type({name}) in plain_scalars else ")
+        + f"one({name}, {by_value}), "
         for name, by_value in zip(names, constexpr_params)
     )
     text = (
@@ -465,6 +469,7 @@ def make_key_function(
     )
     namespace = {
         "Tensor": torch.Tensor,
+        "plain_scalars": frozenset((int, float, bool)),
         "general": general,
         "one": functools.partial(_argument_key, static_shapes=True, size_classes={}),
     }
