@@ -1,5 +1,6 @@
 #include "passes/SqueezeUnitBlocks.h"
 
+#include "ir/BlockSizes.h"
 #include "ir/Builder.h"
 
 #include <algorithm>
@@ -17,17 +18,11 @@ using ir::Stmt;
 
 namespace {
 
-/// The config's block size of tile block `b`, when it has one of its own
-/// (not a flattened call, not `hl.grid`, whose loop variables are scalars already).
-std::optional<int64_t> tile_block_size(const ir::DeviceKernel &k, const Config &config, int b) {
-  const ir::BlockInfo &info = k.block(b);
-  if (info.kind != ir::BlockInfo::Kind::Tile) return std::nullopt;
-  // A loop sized by a registered block size takes that size (see BindBlockSizes).
-  int call = info.size_from >= 0 ? k.block(info.size_from).tile_call : info.tile_call;
-  if (k.tile_calls.at(call).scalar_grid) return std::nullopt;
-  const TileChoice &choice = config.tiles.at(call);
-  if (choice.flatten) return std::nullopt;
-  return choice.block_sizes.at(info.size_from >= 0 ? 0 : info.dim_in_call);
+/// Whether the config gives tile block `b` a size of one of its own (not a
+/// flattened call, not `hl.grid`, whose loop variables are scalars already).
+bool unit_tile(const ir::DeviceKernel &k, const Config &config, int b) {
+  std::optional<ir::TileBlockSize> size = ir::tile_block_size(k, config, b);
+  return size && !size->flattened && !k.tile_calls.at(size->call).scalar_grid && size->size == 1;
 }
 
 /// The dims a subscript reaches, in order (what a store's value broadcasts against).
@@ -78,8 +73,7 @@ public:
   UnitBlockFinder(const ir::DeviceKernel &kernel, const Config &config) : k_(kernel) {
     for (size_t b = 0; b < k_.blocks.size(); ++b) {
       int id = static_cast<int>(b);
-      bool feeds_matmul = std::count(k_.dot_blocks.begin(), k_.dot_blocks.end(), id) > 0;
-      if (tile_block_size(k_, config, id) == 1 && !feeds_matmul) units_.insert(id);
+      if (unit_tile(k_, config, id) && !ir::feeds_dot(k_, id)) units_.insert(id);
     }
   }
 
