@@ -85,6 +85,12 @@ Expr one_or_tuple(const std::vector<Expr> &items) {
   return items.size() == 1 ? items[0] : tuple(items);
 }
 
+/// `name=True` when `on`: a flag keyword argument Triton defaults to False.
+std::vector<std::pair<std::string, Expr>> flag(bool on, const std::string &name) {
+  if (!on) return {};
+  return {{name, literal("True")}};
+}
+
 /// The `index`-th of a combined op's results, when it has several.
 Expr result_of(Expr value, size_t results, int index) {
   return results == 1 ? value : subscript(std::move(value), {literal(index)});
@@ -540,11 +546,9 @@ private:
                       "along its dimension (the padding has no identity); use a block size "
                       "that divides the dimension, or a power-of-two length");
     std::vector<Expr> inputs = masked_inputs(n, count, mask);
-    std::vector<std::pair<std::string, Expr>> keywords;
-    if (n.reverse) keywords.emplace_back("reverse", literal("True"));
     Expr scanned = call("tl.associative_scan",
                         {one_or_tuple(inputs), literal(axis), name(combine_name(n.combine))},
-                        keywords);
+                        flag(n.reverse, "reverse"));
     return result_of(scanned, count, n.result_index);
   }
 
@@ -561,10 +565,8 @@ private:
         value = call("tl.where",
                      {mask, value, literal(ir::identity_literal(n.reduce_fn(), in.dtype))});
     }
-    std::vector<std::pair<std::string, Expr>> keywords;
-    if (n.keepdim) keywords.emplace_back("keep_dims", literal("True"));
-    Expr reduced =
-        call(std::string("tl.") + ir::name(n.reduce_fn()), {value, literal(axis)}, keywords);
+    Expr reduced = call(std::string("tl.") + ir::name(n.reduce_fn()), {value, literal(axis)},
+                        flag(n.keepdim, "keep_dims"));
     // Triton's positions are int32; torch's are int64.
     if (ir::yields_index(n.reduce_fn())) return method(reduced, "to", {name("tl.int64")});
     return reduced;
@@ -578,11 +580,9 @@ private:
     int axis = ctx_.blocks.cg_axis(in.dims, n.axis);
     Expr mask = ctx_.blocks.block_mask(axis_dim.block, axis, ctx_.blocks.cg_rank(in.dims));
     std::vector<Expr> inputs = masked_inputs(n, count, mask);
-    std::vector<std::pair<std::string, Expr>> keywords;
-    if (n.keepdim) keywords.emplace_back("keep_dims", literal("True"));
     Expr reduced = call("tl.reduce",
                         {one_or_tuple(inputs), literal(axis), name(combine_name(n.combine))},
-                        keywords);
+                        flag(n.keepdim, "keep_dims"));
     return result_of(reduced, inputs.size(), n.result_index);
   }
 

@@ -89,6 +89,15 @@ bool is_integer_literal(const Expr &e) {
   return true;
 }
 
+Expr sequence(ExprNode::Kind kind, std::vector<Expr> items) {
+  ExprNode n;
+  n.kind = kind;
+  for (const Expr &item : items)
+    checked(item, "item");
+  n.items = std::move(items);
+  return make(std::move(n));
+}
+
 std::string joined(const std::vector<Expr> &items) {
   std::string text;
   for (const Expr &item : items)
@@ -219,23 +228,9 @@ Expr binary(BinaryOp op, Expr lhs, Expr rhs) {
   return make(std::move(n));
 }
 
-Expr tuple(std::vector<Expr> items) {
-  ExprNode n;
-  n.kind = ExprNode::Kind::Tuple;
-  for (const Expr &item : items)
-    checked(item, "tuple item");
-  n.items = std::move(items);
-  return make(std::move(n));
-}
+Expr tuple(std::vector<Expr> items) { return sequence(ExprNode::Kind::Tuple, std::move(items)); }
 
-Expr list(std::vector<Expr> items) {
-  ExprNode n;
-  n.kind = ExprNode::Kind::List;
-  for (const Expr &item : items)
-    checked(item, "list item");
-  n.items = std::move(items);
-  return make(std::move(n));
-}
+Expr list(std::vector<Expr> items) { return sequence(ExprNode::Kind::List, std::move(items)); }
 
 Expr operator+(Expr lhs, Expr rhs) { return binary(BinaryOp::Add, std::move(lhs), std::move(rhs)); }
 Expr operator-(Expr lhs, Expr rhs) { return binary(BinaryOp::Sub, std::move(lhs), std::move(rhs)); }

@@ -73,7 +73,7 @@ std::string MemoryAccess::style_for_access(int tensor, const std::vector<IndexIt
       return "pointer";
   }
   // A single element (every entry a scalar) is one pointer.
-  if (access_dims(index).empty()) return "pointer";
+  if (ir::access_dims(ctx_.kernel, index).empty()) return "pointer";
   if (want == "block_ptr") return want;
   // Tensor descriptors (TMA) need a unit inner stride, 16-byte aligned outer
   // strides and an inner block of at least 16 bytes. The inner dimension
@@ -222,27 +222,13 @@ void MemoryAccess::collect_accesses(const std::vector<Stmt> &body, std::vector<A
   }
 }
 
-/// The dims of the value an access reads or writes, in IR terms.
-std::vector<Dim> MemoryAccess::access_dims(const std::vector<IndexItem> &index) const {
-  std::vector<Dim> dims;
-  for (const IndexItem &item : index) {
-    if (item.kind == IndexItem::Kind::Block) dims.push_back(Dim::of_block(item.block));
-    if (item.kind == IndexItem::Kind::NewAxis) dims.push_back(Dim::constant(1));
-    if (item.kind == IndexItem::Kind::Gather) {
-      const std::vector<Dim> &gathered = ctx_.kernel.node(item.value).type.dims;
-      dims.insert(dims.end(), gathered.begin(), gathered.end());
-    }
-  }
-  return dims;
-}
-
 /// Pointer arithmetic and mask for `index` into `tensor`, shaped like the
 /// access's result.
 MemoryAccess::PointerAndMask MemoryAccess::pointer_and_mask(int tensor,
                                                             const std::vector<IndexItem> &index) {
   const ir::TensorParam &t = ctx_.kernel.tensors[tensor];
   const BlockPlans &blocks = ctx_.blocks;
-  std::vector<Dim> dims = access_dims(index);
+  std::vector<Dim> dims = ir::access_dims(ctx_.kernel, index);
   int rank = blocks.cg_rank(dims);
   PointerAndMask out{name(ctx_.tensor_names[tensor]), nullptr};
   std::set<std::string> masks; // each block mask once
@@ -333,7 +319,7 @@ Expr MemoryAccess::load(const Node &n) {
   const ir::TensorParam &t = ctx_.kernel.tensors[n.tensor];
   auto eviction = eviction_keyword(n);
   auto [pointer, mask] = pointer_and_mask(n.tensor, n.index);
-  if (extra_mask) mask = with_extra_mask(mask, n.operands[0], access_dims(n.index));
+  if (extra_mask) mask = with_extra_mask(mask, n.operands[0], ir::access_dims(ctx_.kernel, n.index));
   if (!mask) return call("tl.load", {pointer}, eviction);
   std::vector<std::pair<std::string, Expr>> keywords = {{"other", literal(0)}};
   keywords.insert(keywords.end(), eviction.begin(), eviction.end());
@@ -363,7 +349,7 @@ Expr MemoryAccess::block_load(const Node &n, const std::string &style) {
 
 void MemoryAccess::emit_store(const Stmt &s) {
   const ir::TensorParam &t = ctx_.kernel.tensors[s.tensor];
-  std::vector<Dim> dims = access_dims(s.index);
+  std::vector<Dim> dims = ir::access_dims(ctx_.kernel, s.index);
   const std::vector<Dim> &value_dims = ctx_.kernel.node(s.value).type.dims;
   Expr value = ctx_.value_at_rank(s.value, ctx_.blocks.cg_rank(dims));
   if (ctx_.kernel.node(s.value).type.dtype != t.dtype)

@@ -52,7 +52,6 @@ private:
   Expr block_shape(const std::vector<ir::IndexItem> &index) const;
   Expr block_offsets(const std::vector<ir::IndexItem> &index) const;
   Expr boundary_dims(const std::vector<ir::IndexItem> &index) const;
-  std::vector<ir::Dim> access_dims(const std::vector<ir::IndexItem> &index) const;
   PointerAndMask pointer_and_mask(int tensor, const std::vector<ir::IndexItem> &index);
   Expr with_extra_mask(Expr mask, int extra, const std::vector<ir::Dim> &dims);
   std::vector<std::pair<std::string, Expr>> eviction_keyword(const ir::Node &n) const;

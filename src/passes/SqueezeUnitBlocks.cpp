@@ -25,29 +25,6 @@ bool unit_tile(const ir::DeviceKernel &k, const Config &config, int b) {
   return size && !size->flattened && !k.tile_calls.at(size->call).scalar_grid && size->size == 1;
 }
 
-/// The dims a subscript reaches, in order (what a store's value broadcasts against).
-std::vector<Dim> access_dims(const ir::DeviceKernel &k, const std::vector<IndexItem> &index) {
-  std::vector<Dim> dims;
-  for (const IndexItem &item : index) {
-    switch (item.kind) {
-    case IndexItem::Kind::Block:
-      dims.push_back(Dim::of_block(item.block));
-      break;
-    case IndexItem::Kind::NewAxis:
-      dims.push_back(Dim::constant(1));
-      break;
-    case IndexItem::Kind::Gather: {
-      const std::vector<Dim> &gathered = k.node(item.value).type.dims;
-      dims.insert(dims.end(), gathered.begin(), gathered.end());
-      break;
-    }
-    case IndexItem::Kind::Scalar:
-      break;
-    }
-  }
-  return dims;
-}
-
 void for_each_stmt(const std::vector<Stmt> &body, const std::function<void(const Stmt &)> &visit) {
   for (const Stmt &s : body) {
     visit(s);
@@ -155,7 +132,7 @@ private:
   void check_stmt(const Stmt &s) {
     if (s.kind != Stmt::Kind::Store) return;
     check_index(s.index);
-    std::vector<Dim> access = access_dims(k_, s.index);
+    std::vector<Dim> access = ir::access_dims(k_, s.index);
     check_aligned(access, k_.node(s.value).type.dims);
     if (s.mask >= 0) check_aligned(access, k_.node(s.mask).type.dims);
   }
