@@ -52,8 +52,7 @@ void BlockPlans::plan_block(int b, const ModuleNames &module, DeviceNames &names
     plan.size_value = tile->size;
     plan.size = names.generated("_BLOCK_SIZE_" + std::to_string(b));
     plan.size_host = std::to_string(plan.size_value);
-    plan.needs_mask =
-        info.dynamic_range() || !extent_value || *extent_value % plan.size_value != 0;
+    plan.needs_mask = info.dynamic_range() || !extent_value || *extent_value % plan.size_value != 0;
     return;
   }
   const auto &loop = config_.reduction_loops.at(info.reduction);
@@ -73,8 +72,8 @@ void BlockPlans::plan_block(int b, const ModuleNames &module, DeviceNames &names
     plan.needs_mask = plan.size_value != *extent_value;
     return;
   }
-  Expr host = call(module.triton() + ".next_power_of_2",
-                   {sym_text(module.host_sym(extent), extent)});
+  Expr host =
+      call(module.triton() + ".next_power_of_2", {sym_text(module.host_sym(extent), extent)});
   if (minimum > 1) host = call(module.builtin("max"), {host, literal(minimum)});
   plan.size_host = to_python(host);
   plan.needs_mask = true;
@@ -236,7 +235,8 @@ void emit_block_indices(DeviceContext &ctx, int b, const Expr &offset) {
   Expr lanes = ctx.index_cast(call("tl.arange", {literal(0), ctx.blocks.size(b)}));
   ctx.out.line(n.indices + " = " + to_python(own + lanes));
   if (ctx.blocks.plan(b).needs_mask)
-    ctx.out.line(n.mask + " = " + to_python(binary(BinaryOp::Lt, name(n.indices), ctx.range_end(b))));
+    ctx.out.line(n.mask + " = " +
+                 to_python(binary(BinaryOp::Lt, name(n.indices), ctx.range_end(b))));
 }
 
 void emit_flat_indices(DeviceContext &ctx, int call_index, const Expr &offset) {
@@ -244,7 +244,8 @@ void emit_flat_indices(DeviceContext &ctx, int call_index, const Expr &offset) {
   int leader = call.blocks.front();
   const BlockNames &lead = ctx.blocks.names(leader);
   if (!prints_as(offset, lead.offset)) ctx.out.line(lead.offset + " = " + to_python(offset));
-  Expr lanes = ctx.index_cast(helion::codegen::call("tl.arange", {literal(0), ctx.blocks.size(leader)}));
+  Expr lanes =
+      ctx.index_cast(helion::codegen::call("tl.arange", {literal(0), ctx.blocks.size(leader)}));
   ctx.out.line(lead.flat + " = " + to_python(name(lead.offset) + lanes));
   std::vector<int> order = ctx.blocks.loop_order(call_index);
   Expr divisor;

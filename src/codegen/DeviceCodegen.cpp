@@ -4,8 +4,6 @@
 // accesses (MemoryAccess) are decided by their own parts, which share the
 // DeviceContext.
 
-#include "codegen/TritonCodegen.h"
-
 #include "codegen/BlockPlan.h"
 #include "codegen/CodeWriter.h"
 #include "codegen/DeviceContext.h"
@@ -13,6 +11,7 @@
 #include "codegen/MemoryAccess.h"
 #include "codegen/ProgramIds.h"
 #include "codegen/PythonText.h"
+#include "codegen/TritonCodegen.h"
 #include "support/Diagnostics.h"
 #include "support/Text.h"
 
@@ -101,9 +100,8 @@ public:
   DeviceEmitter(const ir::DeviceKernel &kernel, const Config &config, const KernelInputs &inputs,
                 const ModuleNames &module, std::string name, bool int64_indices)
       : ctx_(kernel, config, inputs, module, int64_indices), k_(kernel), name_(std::move(name)),
-        memory_(ctx_), program_ids_(ctx_, [this](const std::vector<Stmt> &body) {
-          emit_block(body);
-        }) {}
+        memory_(ctx_),
+        program_ids_(ctx_, [this](const std::vector<Stmt> &body) { emit_block(body); }) {}
 
   DeviceFunction run() {
     ctx_.out.indent();
@@ -120,8 +118,8 @@ public:
       if (!signature.empty()) signature += ", ";
       signature += p.name + (p.constexpr_ ? ": " + ctx_.module.constexpr_annotation() : "");
     }
-    fn.text = combine_functions_text() + "@" + ctx_.module.triton() + ".jit\ndef " + fn.name +
-              "(" + signature + "):\n" + ctx_.names.with_module_aliases(ctx_.out.str());
+    fn.text = combine_functions_text() + "@" + ctx_.module.triton() + ".jit\ndef " + fn.name + "(" +
+              signature + "):\n" + ctx_.names.with_module_aliases(ctx_.out.str());
     fn.grid = grid;
     return fn;
   }
@@ -133,25 +131,13 @@ private:
     for (const Stmt &s : body) {
       ctx_.out.set_source(s.span);
       switch (s.kind) {
-      case Stmt::Kind::Compute:
-        emit_compute(k_.node(s.value));
-        break;
-      case Stmt::Kind::Store:
-        memory_.emit_store(s);
-        break;
+      case Stmt::Kind::Compute: emit_compute(k_.node(s.value)); break;
+      case Stmt::Kind::Store: memory_.emit_store(s); break;
       case Stmt::Kind::TileLoop:
-      case Stmt::Kind::ReductionLoop:
-        emit_loop(s);
-        break;
-      case Stmt::Kind::RangeLoop:
-        emit_range_loop(s);
-        break;
-      case Stmt::Kind::If:
-        emit_if(s);
-        break;
-      case Stmt::Kind::While:
-        emit_while(s);
-        break;
+      case Stmt::Kind::ReductionLoop: emit_loop(s); break;
+      case Stmt::Kind::RangeLoop: emit_range_loop(s); break;
+      case Stmt::Kind::If: emit_if(s); break;
+      case Stmt::Kind::While: emit_while(s); break;
       }
     }
   }
@@ -372,8 +358,7 @@ private:
     case BinaryFn::Maximum: return call("tl.maximum", {a, b});
     case BinaryFn::Minimum: return call("tl.minimum", {a, b});
     case BinaryFn::Pow:
-      if (ctx_.inputs.settings.interpreter)
-        return call("tl.exp2", {call("tl.log2", {a}) * b});
+      if (ctx_.inputs.settings.interpreter) return call("tl.exp2", {call("tl.log2", {a}) * b});
       return call("libdevice.pow", {a, b});
     default: break;
     }
@@ -454,45 +439,30 @@ private:
         throw UserError("InvalidConfig", "tile.begin/end/block_size need an unflattened hl.tile; "
                                          "give one block size per dimension");
       break;
-    default:
-      break;
+    default: break;
     }
     switch (n.op) {
-    case OpKind::TileBegin:
-      return name(ctx_.blocks.names(n.block).offset);
-    case OpKind::TileSize:
-      return ctx_.blocks.size(n.block);
+    case OpKind::TileBegin: return name(ctx_.blocks.names(n.block).offset);
+    case OpKind::TileSize: return ctx_.blocks.size(n.block);
     case OpKind::TileEnd:
-      return call("tl.minimum", {name(ctx_.blocks.names(n.block).offset) +
-                                     ctx_.blocks.size(n.block),
-                                 ctx_.range_end(n.block)});
+      return call("tl.minimum",
+                  {name(ctx_.blocks.names(n.block).offset) + ctx_.blocks.size(n.block),
+                   ctx_.range_end(n.block)});
     case OpKind::Full:
       return call("tl.full", {ctx_.shape_list(n.type.dims), ctx_.value(n.operands[0]),
                               triton_dtype_expr(n.type.dtype)});
-    case OpKind::Load:
-      return memory_.load(n);
-    case OpKind::Unary:
-      return unary_value(n, operand(0));
-    case OpKind::Binary:
-      return binary_value(n, operand(0), operand(1));
-    case OpKind::Where:
-      return call("tl.where", {operand(0), operand(1), operand(2)});
-    case OpKind::Cast:
-      return cast_value(n);
-    case OpKind::MaskFill:
-      return mask_fill(n, rank);
-    case OpKind::Reduce:
-      return reduce(n);
-    case OpKind::CombineReduce:
-      return combine_reduce(n);
-    case OpKind::Arange:
-      return arange(n);
-    case OpKind::Random:
-      return random(n, operand(1));
-    case OpKind::Scan:
-      return scan(n);
-    case OpKind::Dot:
-      return dot(n);
+    case OpKind::Load: return memory_.load(n);
+    case OpKind::Unary: return unary_value(n, operand(0));
+    case OpKind::Binary: return binary_value(n, operand(0), operand(1));
+    case OpKind::Where: return call("tl.where", {operand(0), operand(1), operand(2)});
+    case OpKind::Cast: return cast_value(n);
+    case OpKind::MaskFill: return mask_fill(n, rank);
+    case OpKind::Reduce: return reduce(n);
+    case OpKind::CombineReduce: return combine_reduce(n);
+    case OpKind::Arange: return arange(n);
+    case OpKind::Random: return random(n, operand(1));
+    case OpKind::Scan: return scan(n);
+    case OpKind::Dot: return dot(n);
     case OpKind::Reshape:
       if (n.regroup) {
         ctx_.blocks.reject_flat(n.type.dims, "a reshape that merges or splits dimensions");
@@ -501,16 +471,13 @@ private:
         return call("tl.reshape", {ctx_.value(n.operands[0]), ctx_.shape_list(n.type.dims)});
       }
       return reshape(n);
-    case OpKind::InlineAsm:
-      return inline_asm(n);
+    case OpKind::InlineAsm: return inline_asm(n);
     case OpKind::Join:
       return call("tl.join", {ctx_.value(n.operands[0]), ctx_.value(n.operands[1])});
     case OpKind::Split:
       return subscript(call("tl.split", {ctx_.value(n.operands[0])}), {literal(n.result_index)});
-    case OpKind::Permute:
-      return permute(n);
-    default:
-      break;
+    case OpKind::Permute: return permute(n);
+    default: break;
     }
     throw InternalError("no code for device operation %" + std::to_string(n.id));
   }
@@ -537,9 +504,9 @@ private:
     size_t count = k_.combine_fns.at(n.combine).results.size();
     bool fills = n.operands.size() > count;
     int axis = ctx_.blocks.cg_axis(n.type.dims, n.axis);
-    Expr mask = n.reverse ? ctx_.blocks.block_mask(axis_dim.block, axis,
-                                                   ctx_.blocks.cg_rank(n.type.dims))
-                          : nullptr;
+    Expr mask = n.reverse
+                    ? ctx_.blocks.block_mask(axis_dim.block, axis, ctx_.blocks.cg_rank(n.type.dims))
+                    : nullptr;
     if (mask && !fills)
       throw UserError("InvalidConfig",
                       "a reverse scan with a combine function of your own needs whole blocks "
@@ -562,8 +529,8 @@ private:
     // After a reduction loop the accumulator's masked lanes already hold the identity.
     if (axis_dim.is_block() && k_.node(operand).op != OpKind::RegionResult) {
       if (Expr mask = ctx_.blocks.block_mask(axis_dim.block, axis, ctx_.blocks.cg_rank(in.dims)))
-        value = call("tl.where",
-                     {mask, value, literal(ir::identity_literal(n.reduce_fn(), in.dtype))});
+        value =
+            call("tl.where", {mask, value, literal(ir::identity_literal(n.reduce_fn(), in.dtype))});
     }
     Expr reduced = call(std::string("tl.") + ir::name(n.reduce_fn()), {value, literal(axis)},
                         flag(n.keepdim, "keep_dims"));
@@ -580,9 +547,9 @@ private:
     int axis = ctx_.blocks.cg_axis(in.dims, n.axis);
     Expr mask = ctx_.blocks.block_mask(axis_dim.block, axis, ctx_.blocks.cg_rank(in.dims));
     std::vector<Expr> inputs = masked_inputs(n, count, mask);
-    Expr reduced = call("tl.reduce",
-                        {one_or_tuple(inputs), literal(axis), name(combine_name(n.combine))},
-                        flag(n.keepdim, "keep_dims"));
+    Expr reduced =
+        call("tl.reduce", {one_or_tuple(inputs), literal(axis), name(combine_name(n.combine))},
+             flag(n.keepdim, "keep_dims"));
     return result_of(reduced, inputs.size(), n.result_index);
   }
 

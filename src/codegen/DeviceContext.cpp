@@ -38,23 +38,21 @@ DeviceContext::DeviceContext(const ir::DeviceKernel &kernel, const Config &confi
 
 Expr sym_text(const std::string &text, const SymInt &s) {
   switch (s->op) {
-  case SymNode::Op::Const:
-    return literal(text);
-  case SymNode::Op::Add:
-    return printed(text, Precedence::Additive);
+  case SymNode::Op::Const: return literal(text);
+  case SymNode::Op::Add: return printed(text, Precedence::Additive);
   case SymNode::Op::Mul:
   case SymNode::Op::FloorDiv:
-  case SymNode::Op::Mod:
-    return printed(text, Precedence::Multiplicative);
+  case SymNode::Op::Mod: return printed(text, Precedence::Multiplicative);
   case SymNode::Op::Var:
   case SymNode::Op::Min:
-  case SymNode::Op::Max:
-    return printed(text, Precedence::Atom);
+  case SymNode::Op::Max: return printed(text, Precedence::Atom);
   }
   return printed(text, Precedence::Or);
 }
 
-Expr triton_dtype_expr(DType dtype) { return name(triton_dtype(dtype)); }
+Expr triton_dtype_expr(DType dtype) {
+  return name(triton_dtype(dtype));
+}
 
 SymInt DeviceContext::device_sym(const SymInt &s) {
   if (!s || s->op == SymNode::Op::Const) return s;
@@ -83,15 +81,12 @@ Expr DeviceContext::kernel_sym(const SymInt &s) {
 Expr DeviceContext::value(int id) {
   const Node &n = kernel.node(id);
   switch (n.op) {
-  case OpKind::Constant:
-    return literal(n.number);
+  case OpKind::Constant: return literal(n.number);
   case OpKind::HostScalar:
     if (n.sym) return kernel_sym(n.sym);
     return name(scalar_names.at(n.scalar));
-  case OpKind::TileIndex:
-    return name(blocks.names(n.block).indices);
-  default:
-    break;
+  case OpKind::TileIndex: return name(blocks.names(n.block).indices);
+  default: break;
   }
   auto it = values.find(id);
   check_internal(it != values.end(),

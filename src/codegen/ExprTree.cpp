@@ -8,7 +8,9 @@ namespace helion::codegen {
 
 namespace {
 
-Expr make(ExprNode node) { return std::make_shared<const ExprNode>(std::move(node)); }
+Expr make(ExprNode node) {
+  return std::make_shared<const ExprNode>(std::move(node));
+}
 
 Expr text_node(std::string text, Precedence precedence) {
   ExprNode n;
@@ -156,15 +158,16 @@ Expr literal(const std::string &text) {
   return text_node(text, text[0] == '-' ? Precedence::Unary : Precedence::Atom);
 }
 
-Expr literal(int64_t value) { return literal(std::to_string(value)); }
+Expr literal(int64_t value) {
+  return literal(std::to_string(value));
+}
 
 Expr printed(const std::string &text, Precedence precedence) {
   check_internal(!text.empty(), "expression tree: empty printed text");
   return text_node(text, precedence);
 }
 
-Expr call(Expr callee, std::vector<Expr> args,
-          std::vector<std::pair<std::string, Expr>> keywords) {
+Expr call(Expr callee, std::vector<Expr> args, std::vector<std::pair<std::string, Expr>> keywords) {
   ExprNode n;
   n.kind = ExprNode::Kind::Call;
   n.operands = {checked(std::move(callee), "callee")};
@@ -228,13 +231,23 @@ Expr binary(BinaryOp op, Expr lhs, Expr rhs) {
   return make(std::move(n));
 }
 
-Expr tuple(std::vector<Expr> items) { return sequence(ExprNode::Kind::Tuple, std::move(items)); }
+Expr tuple(std::vector<Expr> items) {
+  return sequence(ExprNode::Kind::Tuple, std::move(items));
+}
 
-Expr list(std::vector<Expr> items) { return sequence(ExprNode::Kind::List, std::move(items)); }
+Expr list(std::vector<Expr> items) {
+  return sequence(ExprNode::Kind::List, std::move(items));
+}
 
-Expr operator+(Expr lhs, Expr rhs) { return binary(BinaryOp::Add, std::move(lhs), std::move(rhs)); }
-Expr operator-(Expr lhs, Expr rhs) { return binary(BinaryOp::Sub, std::move(lhs), std::move(rhs)); }
-Expr operator*(Expr lhs, Expr rhs) { return binary(BinaryOp::Mul, std::move(lhs), std::move(rhs)); }
+Expr operator+(Expr lhs, Expr rhs) {
+  return binary(BinaryOp::Add, std::move(lhs), std::move(rhs));
+}
+Expr operator-(Expr lhs, Expr rhs) {
+  return binary(BinaryOp::Sub, std::move(lhs), std::move(rhs));
+}
+Expr operator*(Expr lhs, Expr rhs) {
+  return binary(BinaryOp::Mul, std::move(lhs), std::move(rhs));
+}
 Expr operator&(Expr lhs, Expr rhs) {
   return binary(BinaryOp::BitAnd, std::move(lhs), std::move(rhs));
 }
@@ -242,7 +255,8 @@ Expr operator&(Expr lhs, Expr rhs) {
 Precedence precedence_of(const Expr &e) {
   switch (e->kind) {
   case ExprNode::Kind::Text: return e->precedence;
-  case ExprNode::Kind::Unary: return e->unary_op == UnaryOp::Not ? Precedence::Not : Precedence::Unary;
+  case ExprNode::Kind::Unary:
+    return e->unary_op == UnaryOp::Not ? Precedence::Not : Precedence::Unary;
   case ExprNode::Kind::Binary: return precedence(e->binary_op);
   default: return Precedence::Atom;
   }
@@ -251,29 +265,24 @@ Precedence precedence_of(const Expr &e) {
 std::string to_python(const Expr &e) {
   const ExprNode &n = *e;
   switch (n.kind) {
-  case ExprNode::Kind::Text:
-    return n.text;
-  case ExprNode::Kind::Call:
-    return call_text(n);
+  case ExprNode::Kind::Text: return n.text;
+  case ExprNode::Kind::Call: return call_text(n);
   case ExprNode::Kind::Attribute:
     if (is_integer_literal(n.operands[0])) return "(" + n.operands[0]->text + ")." + n.text;
     return operand(n.operands[0], Precedence::Atom) + "." + n.text;
   case ExprNode::Kind::Subscript:
     return operand(n.operands[0], Precedence::Atom) + "[" + joined(n.items) + "]";
-  case ExprNode::Kind::Slice:
-    return ":";
-  case ExprNode::Kind::Unary:
-    return unary_text(n);
-  case ExprNode::Kind::Binary:
-    return binary_text(n);
-  case ExprNode::Kind::Tuple:
-    return "(" + joined(n.items) + (n.items.size() == 1 ? ",)" : ")");
-  case ExprNode::Kind::List:
-    return "[" + joined(n.items) + "]";
+  case ExprNode::Kind::Slice: return ":";
+  case ExprNode::Kind::Unary: return unary_text(n);
+  case ExprNode::Kind::Binary: return binary_text(n);
+  case ExprNode::Kind::Tuple: return "(" + joined(n.items) + (n.items.size() == 1 ? ",)" : ")");
+  case ExprNode::Kind::List: return "[" + joined(n.items) + "]";
   }
   return "?";
 }
 
-bool prints_as(const Expr &e, const std::string &text) { return to_python(e) == text; }
+bool prints_as(const Expr &e, const std::string &text) {
+  return to_python(e) == text;
+}
 
 } // namespace helion::codegen

@@ -65,8 +65,7 @@ std::string MemoryAccess::style_for_access(int tensor, const std::vector<IndexIt
   for (size_t d = 0; d < index.size(); ++d) {
     int block = addressed_block(index[d]);
     bool device_start = index[d].kind == IndexItem::Kind::Block && index[d].value >= 0;
-    if (block < 0 || ctx_.blocks.is_flat(block) || index[d].start || device_start)
-      return "pointer";
+    if (block < 0 || ctx_.blocks.is_flat(block) || index[d].start || device_start) return "pointer";
     const BlockInfo &b = ctx_.kernel.blocks[block];
     // Block pointers check bounds against the tensor, so the tile must span it.
     if (b.dynamic_range() || !sym_equal(b.begin, sym_const(0)) || !sym_equal(b.end, t.sizes[d]))
@@ -113,7 +112,8 @@ Expr MemoryAccess::block_offsets(const std::vector<IndexItem> &index) const {
   std::vector<Expr> items;
   for (const IndexItem &item : index) {
     int b = addressed_block(item);
-    items.push_back(ctx_.blocks.plan(b).persistent ? literal(0) : name(ctx_.blocks.names(b).offset));
+    items.push_back(ctx_.blocks.plan(b).persistent ? literal(0)
+                                                   : name(ctx_.blocks.names(b).offset));
   }
   return list(std::move(items));
 }
@@ -182,11 +182,8 @@ bool MemoryAccess::atomic_through_descriptor(const Stmt &s) {
     break;
   case ir::AtomicFn::And:
   case ir::AtomicFn::Or:
-  case ir::AtomicFn::Xor:
-    supported = one_of({DType::Int32, DType::Int64});
-    break;
-  case ir::AtomicFn::Xchg:
-    break;
+  case ir::AtomicFn::Xor: supported = one_of({DType::Int32, DType::Int64}); break;
+  case ir::AtomicFn::Xchg: break;
   }
   return supported &&
          style_for_access(s.tensor, s.index, "tensor_descriptor") == "tensor_descriptor";
@@ -197,13 +194,12 @@ void MemoryAccess::emit_atomic_descriptors(const std::vector<Stmt> &body) {
   for (const Stmt &s : body) {
     if (s.kind == Stmt::Kind::Store && s.atomic && atomic_through_descriptor(s)) {
       std::string base = ctx_.tensor_names[s.tensor];
-      std::string desc =
-          ctx_.names.generated(base + "_atomic_desc_" + std::to_string(s.atomic_op));
+      std::string desc = ctx_.names.generated(base + "_atomic_desc_" + std::to_string(s.atomic_op));
       ctx_.out.line(desc + " = " + to_python(make_descriptor(s.tensor, s.index)));
       atomic_descriptors_[s.atomic_op] = desc;
     }
-    ir::for_each_region(
-        s, [&](const std::vector<Stmt> &region) { emit_atomic_descriptors(region); });
+    ir::for_each_region(s,
+                        [&](const std::vector<Stmt> &region) { emit_atomic_descriptors(region); });
   }
 }
 
@@ -249,9 +245,9 @@ MemoryAccess::PointerAndMask MemoryAccess::pointer_and_mask(int tensor,
     // shared by every head do: any scalar index reads its one element.
     // An index tensor squeezed to one element (a tile of block size 1
     // computed it) indexes like a scalar.
-    bool scalar = item.kind == IndexItem::Kind::Scalar ||
-                  (item.kind == IndexItem::Kind::Gather &&
-                   ctx_.kernel.node(item.value).type.dims.empty());
+    bool scalar =
+        item.kind == IndexItem::Kind::Scalar ||
+        (item.kind == IndexItem::Kind::Gather && ctx_.kernel.node(item.value).type.dims.empty());
     if (scalar && size && *size == 1) continue;
     if (scalar) {
       term = ctx_.widened(item.value, ctx_.value(item.value));
@@ -302,9 +298,9 @@ Expr MemoryAccess::with_extra_mask(Expr mask, int extra, const std::vector<Dim> 
 /// a policy, else nothing. Triton 3.6's descriptor loads take none
 /// (tensor_descriptor.load passes ""), so descriptors drop it.
 std::vector<std::pair<std::string, Expr>> MemoryAccess::eviction_keyword(const Node &n) const {
-  std::string policy =
-      n.policy_load >= 0 ? ctx_.config.eviction_policy_for(static_cast<size_t>(n.policy_load))
-                         : n.eviction_policy;
+  std::string policy = n.policy_load >= 0
+                           ? ctx_.config.eviction_policy_for(static_cast<size_t>(n.policy_load))
+                           : n.eviction_policy;
   if (policy.empty()) return {};
   return {{"eviction_policy", literal("'" + policy + "'")}};
 }
@@ -319,7 +315,8 @@ Expr MemoryAccess::load(const Node &n) {
   const ir::TensorParam &t = ctx_.kernel.tensors[n.tensor];
   auto eviction = eviction_keyword(n);
   auto [pointer, mask] = pointer_and_mask(n.tensor, n.index);
-  if (extra_mask) mask = with_extra_mask(mask, n.operands[0], ir::access_dims(ctx_.kernel, n.index));
+  if (extra_mask)
+    mask = with_extra_mask(mask, n.operands[0], ir::access_dims(ctx_.kernel, n.index));
   if (!mask) return call("tl.load", {pointer}, eviction);
   std::vector<std::pair<std::string, Expr>> keywords = {{"other", literal(0)}};
   keywords.insert(keywords.end(), eviction.begin(), eviction.end());

@@ -32,8 +32,12 @@ Expr product(const std::vector<Expr> &factors) {
   return total;
 }
 
-Expr floor_div(Expr a, Expr b) { return binary(BinaryOp::FloorDiv, std::move(a), std::move(b)); }
-Expr mod(Expr a, Expr b) { return binary(BinaryOp::Mod, std::move(a), std::move(b)); }
+Expr floor_div(Expr a, Expr b) {
+  return binary(BinaryOp::FloorDiv, std::move(a), std::move(b));
+}
+Expr mod(Expr a, Expr b) {
+  return binary(BinaryOp::Mod, std::move(a), std::move(b));
+}
 
 } // namespace
 
@@ -187,8 +191,8 @@ Expr ProgramIds::persistent_range(size_t root, const std::string &total,
   std::string end = ctx_.names.generated("end_tile");
   ctx_.out.line(per_program + " = " + to_python(call("tl.cdiv", {name(total), name(programs)})));
   ctx_.out.line(first + " = " + to_python(program_id * name(per_program)));
-  ctx_.out.line(end + " = " + to_python(call("tl.minimum", {name(first) + name(per_program),
-                                                             name(total)})));
+  ctx_.out.line(end + " = " +
+                to_python(call("tl.minimum", {name(first) + name(per_program), name(total)})));
   return ctx_.blocks.range_call(entry, name(first), name(end), literal(1));
 }
 
@@ -210,8 +214,8 @@ Expr ProgramIds::kernel_program_count(const ir::RootLoop &root) {
                 {ctx_.kernel_sym(blocks.flat_extent(tc)), blocks.size(tc.blocks.front())});
   std::vector<Expr> counts;
   for (int b : tc.blocks)
-    counts.push_back(call("tl.cdiv", {ctx_.kernel_sym(ctx_.kernel.blocks[b].extent()),
-                                      blocks.size(b)}));
+    counts.push_back(
+        call("tl.cdiv", {ctx_.kernel_sym(ctx_.kernel.blocks[b].extent()), blocks.size(b)}));
   return product(counts);
 }
 
@@ -287,8 +291,8 @@ void ProgramIds::emit_pid_decomposition(const std::vector<int> &blocks,
   auto pid = [&](int b) { return plans.names(b).pid; };
   for (int b : blocks)
     out.line(plans.names(b).count + " = " +
-             to_python(call("tl.cdiv", {ctx_.kernel_sym(ctx_.kernel.blocks[b].extent()),
-                                        plans.size(b)})));
+             to_python(call("tl.cdiv",
+                            {ctx_.kernel_sym(ctx_.kernel.blocks[b].extent()), plans.size(b)})));
   size_t first = 0;
   Expr rest = name(program);
   if (ctx_.config.l2_grouping > 1 && blocks.size() >= 2) {

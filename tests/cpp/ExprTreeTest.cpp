@@ -10,7 +10,9 @@ namespace {
 
 const Expr a = name("a"), b = name("b"), c = name("c");
 
-Expr op(BinaryOp o, Expr l, Expr r) { return binary(o, std::move(l), std::move(r)); }
+Expr op(BinaryOp o, Expr l, Expr r) {
+  return binary(o, std::move(l), std::move(r));
+}
 
 TEST(ExprTreeTest, LeftAssociativeOperatorsKeepParenthesesOnTheRight) {
   EXPECT_EQ(to_python(a - (b - c)), "a - (b - c)");
@@ -19,8 +21,7 @@ TEST(ExprTreeTest, LeftAssociativeOperatorsKeepParenthesesOnTheRight) {
   EXPECT_EQ(to_python(op(BinaryOp::FloorDiv, a, op(BinaryOp::FloorDiv, b, c))), "a // (b // c)");
   EXPECT_EQ(to_python(op(BinaryOp::Mod, op(BinaryOp::FloorDiv, a, b), c)), "a // b % c");
   EXPECT_EQ(to_python(a * op(BinaryOp::FloorDiv, b, c)), "a * (b // c)");
-  EXPECT_EQ(to_python(op(BinaryOp::ShiftLeft, a, op(BinaryOp::ShiftRight, b, c))),
-            "a << (b >> c)");
+  EXPECT_EQ(to_python(op(BinaryOp::ShiftLeft, a, op(BinaryOp::ShiftRight, b, c))), "a << (b >> c)");
 }
 
 TEST(ExprTreeTest, TighterOperandsNeedNoParentheses) {
@@ -46,8 +47,8 @@ TEST(ExprTreeTest, ComparisonsInsideBitwiseOperatorsAreParenthesized) {
 TEST(ExprTreeTest, ComparisonsNeverChain) {
   EXPECT_EQ(to_python(op(BinaryOp::Lt, op(BinaryOp::Lt, a, b), c)), "(a < b) < c");
   EXPECT_EQ(to_python(op(BinaryOp::Eq, a, op(BinaryOp::Ne, b, c))), "a == (b != c)");
-  for (BinaryOp o : {BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt, BinaryOp::Le, BinaryOp::Gt,
-                     BinaryOp::Ge}) {
+  for (BinaryOp o :
+       {BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt, BinaryOp::Le, BinaryOp::Gt, BinaryOp::Ge}) {
     std::string text = to_python(op(o, op(o, a, b), c));
     EXPECT_EQ(text.substr(0, 1), "(") << text;
   }
