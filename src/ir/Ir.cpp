@@ -80,6 +80,28 @@ static const char *op_name(OpKind op) {
   return "?";
 }
 
+std::vector<Dim> access_dims(const DeviceKernel &k, const std::vector<IndexItem> &index) {
+  std::vector<Dim> dims;
+  for (const IndexItem &item : index) {
+    switch (item.kind) {
+    case IndexItem::Kind::Block:
+      dims.push_back(Dim::of_block(item.block));
+      break;
+    case IndexItem::Kind::NewAxis:
+      dims.push_back(Dim::constant(1));
+      break;
+    case IndexItem::Kind::Gather: {
+      const std::vector<Dim> &gathered = k.node(item.value).type.dims;
+      dims.insert(dims.end(), gathered.begin(), gathered.end());
+      break;
+    }
+    case IndexItem::Kind::Scalar:
+      break;
+    }
+  }
+  return dims;
+}
+
 std::vector<int> regrouped_blocks(const DeviceKernel &kernel, const Node &n) {
   std::vector<int> out;
   if (n.op != OpKind::Reshape || !n.regroup) return out;

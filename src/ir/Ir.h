@@ -327,6 +327,11 @@ template <typename Visit> void for_each_region(const Stmt &stmt, Visit visit) {
 /// for every other node.
 std::vector<int> regrouped_blocks(const DeviceKernel &kernel, const Node &n);
 
+/// The dims of the value a subscript reads or writes, in order: its blocks,
+/// its new axes and the dims of its index tensors (what a stored value
+/// broadcasts against).
+std::vector<Dim> access_dims(const DeviceKernel &kernel, const std::vector<IndexItem> &index);
+
 /// Readable text of the kernel's IR, one statement per line.
 std::string dump(const DeviceKernel &kernel);
 

@@ -1,5 +1,6 @@
 #include "passes/SqueezeUnitBlocks.h"
 
+#include "ir/BlockSizes.h"
 #include "ir/Builder.h"
 
 #include <algorithm>
@@ -17,40 +18,11 @@ using ir::Stmt;
 
 namespace {
 
-/// The config's block size of tile block `b`, when it has one of its own
-/// (not a flattened call, not `hl.grid`, whose loop variables are scalars already).
-std::optional<int64_t> tile_block_size(const ir::DeviceKernel &k, const Config &config, int b) {
-  const ir::BlockInfo &info = k.block(b);
-  if (info.kind != ir::BlockInfo::Kind::Tile) return std::nullopt;
-  // A loop sized by a registered block size takes that size (see BindBlockSizes).
-  int call = info.size_from >= 0 ? k.block(info.size_from).tile_call : info.tile_call;
-  if (k.tile_calls.at(call).scalar_grid) return std::nullopt;
-  const TileChoice &choice = config.tiles.at(call);
-  if (choice.flatten) return std::nullopt;
-  return choice.block_sizes.at(info.size_from >= 0 ? 0 : info.dim_in_call);
-}
-
-/// The dims a subscript reaches, in order (what a store's value broadcasts against).
-std::vector<Dim> access_dims(const ir::DeviceKernel &k, const std::vector<IndexItem> &index) {
-  std::vector<Dim> dims;
-  for (const IndexItem &item : index) {
-    switch (item.kind) {
-    case IndexItem::Kind::Block:
-      dims.push_back(Dim::of_block(item.block));
-      break;
-    case IndexItem::Kind::NewAxis:
-      dims.push_back(Dim::constant(1));
-      break;
-    case IndexItem::Kind::Gather: {
-      const std::vector<Dim> &gathered = k.node(item.value).type.dims;
-      dims.insert(dims.end(), gathered.begin(), gathered.end());
-      break;
-    }
-    case IndexItem::Kind::Scalar:
-      break;
-    }
-  }
-  return dims;
+/// Whether the config gives tile block `b` a size of one of its own (not a
+/// flattened call, not `hl.grid`, whose loop variables are scalars already).
+bool unit_tile(const ir::DeviceKernel &k, const Config &config, int b) {
+  std::optional<ir::TileBlockSize> size = ir::tile_block_size(k, config, b);
+  return size && !size->flattened && !k.tile_calls.at(size->call).scalar_grid && size->size == 1;
 }
 
 void for_each_stmt(const std::vector<Stmt> &body, const std::function<void(const Stmt &)> &visit) {
@@ -134,8 +106,7 @@ public:
       : k_(kernel), unsqueezes_(leading_unsqueezes(kernel)) {
     for (size_t b = 0; b < k_.blocks.size(); ++b) {
       int id = static_cast<int>(b);
-      bool feeds_matmul = std::count(k_.dot_blocks.begin(), k_.dot_blocks.end(), id) > 0;
-      if (tile_block_size(k_, config, id) == 1 && !feeds_matmul) units_.insert(id);
+      if (unit_tile(k_, config, id) && !ir::feeds_dot(k_, id)) units_.insert(id);
     }
   }
 
@@ -250,7 +221,7 @@ private:
   void check_stmt(const Stmt &s) {
     if (s.kind != Stmt::Kind::Store) return;
     check_index(s.index);
-    std::vector<Dim> access = access_dims(k_, s.index);
+    std::vector<Dim> access = ir::access_dims(k_, s.index);
     check_aligned(access, k_.node(s.value).type.dims);
     if (s.mask >= 0) check_aligned(access, k_.node(s.mask).type.dims);
   }

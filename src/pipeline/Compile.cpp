@@ -1,6 +1,7 @@
 #include "pipeline/Compile.h"
 
 #include "codegen/TritonCodegen.h"
+#include "ir/BlockSizes.h"
 #include "ir/LoopEntries.h"
 #include "lower/Lowering.h"
 #include "parse/Parser.h"
@@ -77,10 +78,6 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device, const HostProgram &host
     registered_mins[block] = registered[i].min;
     registered_symbol[block] = registered[i].symbol;
   }
-  auto feeds_dot = [&](int b) {
-    return std::find(device.dot_blocks.begin(), device.dot_blocks.end(), b) !=
-           device.dot_blocks.end();
-  };
   // Blocks some value needs as a dimension of its own.
   std::set<int> separate(device.dot_blocks.begin(), device.dot_blocks.end());
   for (const ir::Node &n : device.nodes) {
@@ -110,16 +107,16 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device, const HostProgram &host
   // so the tiles themselves take 16.
   auto registered_min = [&](int registered, int64_t min) {
     for (size_t b = 0; b < device.blocks.size(); ++b) {
-      if (!feeds_dot(static_cast<int>(b))) continue;
+      if (!ir::feeds_dot(device, static_cast<int>(b))) continue;
       if (static_cast<int>(b) == registered || device.blocks[b].size_from == registered)
-        min = std::max<int64_t>(min, 16);
+        min = std::max(min, ir::kMinDotBlock);
       const ir::BlockInfo &info = device.blocks[b];
       const SymInt &symbol = registered_symbol.at(registered);
       int64_t unit = std::max<int64_t>(sym_hint(symbol), 1);
       int64_t factor = sym_hint(info.extent()) / unit;
       if (info.kind == ir::BlockInfo::Kind::Reduction && factor >= 1 &&
           sym_equal(info.extent(), sym_mul(sym_const(factor), symbol)))
-        min = std::max<int64_t>(min, 16);
+        min = std::max(min, ir::kMinDotBlock);
     }
     return min;
   };
@@ -138,8 +135,8 @@ KernelFacts kernel_facts(const ir::DeviceKernel &device, const HostProgram &host
       int b = call.blocks[d];
       const ir::BlockInfo &block = device.block(b);
       t.size_hints.push_back(std::max<int64_t>(sym_hint(block.extent()), 1));
-      t.feeds_matmul.push_back(feeds_dot(b));
-      t.min_block_sizes.push_back(feeds_dot(b) ? 16 : 1);
+      t.feeds_matmul.push_back(ir::feeds_dot(device, b));
+      t.min_block_sizes.push_back(ir::feeds_dot(device, b) ? ir::kMinDotBlock : 1);
       if (call.registered) t.min_block_sizes.back() = registered_min(b, registered_mins.at(b));
       // A dimension sized by a registered block size has no entry of its
       // own: to the config it is fixed (the value shown is a placeholder;
