@@ -255,9 +255,10 @@ def test_gpu_search_with_persistent_candidates() -> None:
     measured = [(config, error) for config, _ms, error in search.result["history"]]
     persistent = [config for config, error in measured if config.get("pid_type") in PERSISTENT]
     assert persistent, measured
-    # Only configs too large for shared memory may fail (the search skips them).
+    # Only configs too large for shared memory, or cut by the search's cap on
+    # compile time, may fail (the search skips them).
     failed = [error for _config, error in measured if error is not None]
-    assert all("out of resource" in error for error in failed), failed
+    assert all("out of resource" in error or "compile timeout" in error for error in failed), failed
     torch.testing.assert_close(
         kernel.bind((x,)).compile_config(best)(x), torch.softmax(x, dim=1), rtol=1e-4, atol=1e-4
     )
