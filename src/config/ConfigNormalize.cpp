@@ -5,7 +5,8 @@
 //   in block_sizes / loop_orders / flatten_loops. A call with only some
 //   dimensions fixed keeps its entries, lists all its dimensions, and the
 //   fixed ones are overwritten with the source's value whatever the config
-//   says; such a call cannot be flattened.
+//   says; such a call cannot be flattened. A flat block_sizes list may also
+//   leave the fixed dimensions out, as Helion 1.4 writes it.
 // - pid_type "xyz" is written back as use_yz_grid=true, a persistent pid type
 //   as pid_type, and num_sm_multiplier only where it is not 1.
 // - Per-loop and per-load lists (range_*, static_ranges,
@@ -145,7 +146,8 @@ private:
 
   /// Seed form: one entry per tunable call, an int (a 1-D block, or the flat
   /// block of an N-D call) or a list with one block per dimension. Later
-  /// form: a flat list with one int per tunable dimension.
+  /// form: a flat list with one int per tiled dimension, or, as Helion 1.4
+  /// writes it, one per dimension that block_size= leaves free.
   void read_block_sizes(const Json &value) {
     const Json::array_t &entries = expect_list("block_sizes", value);
     bool any_list = false;
@@ -155,10 +157,18 @@ private:
                 show(entries[k]));
       any_list = any_list || entries[k].is_array();
     }
-    size_t total_dims = 0;
-    for (size_t call : tunable_)
+    size_t total_dims = 0, free_dims = 0;
+    for (size_t call : tunable_) {
       total_dims += dims_of(call);
-
+      for (size_t dim = 0; dim < dims_of(call); ++dim)
+        free_dims += !fixed_size(call, dim);
+    }
+    // A call with a fixed dimension cannot be flattened, so ints that could
+    // also read as one per call read as one per free dimension.
+    if (!any_list && free_dims != total_dims && entries.size() == free_dims) {
+      read_free_dims(entries);
+      return;
+    }
     if (any_list || entries.size() == tunable_.size()) {
       if (entries.size() != tunable_.size())
         invalid("block_sizes: expected " + std::to_string(tunable_.size()) +
@@ -181,6 +191,29 @@ private:
       for (size_t dim = 0; dim < dims_of(call); ++dim, ++k)
         read_dim(indexed("block_sizes", k), entries[k], call, dim);
     }
+  }
+
+  void read_free_dims(const Json::array_t &entries) {
+    size_t k = 0;
+    for (size_t call : tunable_) {
+      TileChoice &choice = config_.tiles[call];
+      choice.flatten = false;
+      choice.flat_block_size = 0;
+      choice.block_sizes.assign(dims_of(call), 0);
+      for (size_t dim = 0; dim < dims_of(call); ++dim) {
+        if (auto fixed = fixed_size(call, dim)) {
+          choice.block_sizes[dim] = *fixed;
+          continue;
+        }
+        read_dim(indexed("block_sizes", k), entries[k], call, dim);
+        ++k;
+      }
+    }
+  }
+
+  std::optional<int64_t> fixed_size(size_t call, size_t dim) const {
+    const auto &fixed = facts_.tiles[call].fixed_block_sizes;
+    return dim < fixed.size() ? fixed[dim] : std::nullopt;
   }
 
   void read_call_entry(size_t j, const Json &entry) {
@@ -219,9 +252,7 @@ private:
   void read_dim(const std::string &field, const Json &value, size_t call, size_t dim) {
     const TileCallFacts &facts = facts_.tiles[call];
     int64_t block = expect_int(field, value);
-    const auto &fixed = dim < facts.fixed_block_sizes.size() ? facts.fixed_block_sizes[dim]
-                                                             : std::optional<int64_t>();
-    if (fixed) {
+    if (auto fixed = fixed_size(call, dim)) {
       config_.tiles[call].block_sizes[dim] = *fixed;
       return;
     }

@@ -261,6 +261,9 @@ TEST(ConfigSpecTest, FixedBlockSizes) {
   EXPECT_EQ(seed.tiles[2].block_sizes, (std::vector<int64_t>{8}));
   Config later = spec.normalize(parse(R"({"block_sizes": [16, 32, 8]})"));
   expect_same(seed, later);
+  // Helion 1.4's flat form leaves the fixed dimensions out.
+  Config free_dims_only = spec.normalize(parse(R"({"block_sizes": [16, 8]})"));
+  expect_same(seed, free_dims_only);
 
   Config wrong = config;
   wrong.tiles[1].block_sizes = {32};
@@ -660,9 +663,15 @@ TEST(ConfigSpecTest, InvalidForPartlyFixedAndWideGrids) {
   facts.tiles.push_back(tile({256, 256}, {1, 1}, true, {std::nullopt, 32}, 3));
   facts.memory_ops = 1;
   ConfigSpec spec(facts);
-  EXPECT_EQ(invalid_message(spec, R"({"block_sizes": [64]})"),
+  // One int per free dimension (Helion 1.4's flat form), not a flat block.
+  EXPECT_EQ(spec.normalize(parse(R"({"block_sizes": [64]})")).tiles[0].block_sizes,
+            (std::vector<int64_t>{64, 32}));
+  KernelFacts three;
+  three.tiles.push_back(tile({64, 64, 64}, {1, 1, 1}, true, {std::nullopt, std::nullopt, 8}, 3));
+  three.memory_ops = 1;
+  EXPECT_EQ(invalid_message(ConfigSpec(three), R"({"block_sizes": [64]})"),
             "block_sizes[0]: 64 would flatten a tile call with a dimension fixed by block_size= "
-            "(the hl.tile call at line 3); give a list of 2 block sizes");
+            "(the hl.tile call at line 3); give a list of 3 block sizes");
   EXPECT_EQ(invalid_message(spec, R"({"flatten_loops": [true]})"),
             "flatten_loops[0]: true, but a tile call with a dimension fixed by block_size= "
             "cannot be flattened (the hl.tile call at line 3); use false");

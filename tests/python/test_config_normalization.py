@@ -69,3 +69,21 @@ def test_an_invalid_config_is_reported_every_time(device: str) -> None:
     for _ in range(2):
         with pytest.raises(exc.InvalidConfig):
             bound.to_triton_code({"block_sizes": [3]})
+
+
+def add_with_fixed_columns(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile_m, tile_n in hl.tile(out.size(), block_size=[None, 32]):
+        out[tile_m, tile_n] = x[tile_m, tile_n] + y[tile_m, tile_n]
+    return out
+
+
+@pytest.mark.parametrize("block_sizes", [[16], [16, 32], [[16, 32]]])
+def test_block_sizes_with_a_fixed_dimension_in_every_spelling(
+    device: str, block_sizes: list[object]
+) -> None:
+    # [16] is Helion 1.4's flat form: a dimension fixed by block_size= has no entry.
+    x = torch.randn(40, 70, device=device)
+    kernel = helion.kernel(config=helion.Config(block_sizes=block_sizes))(add_with_fixed_columns)
+    torch.testing.assert_close(kernel(x, x), x + x)
+    assert kernel.bind((x, x)).config["block_sizes"] == [[16, 32]]
