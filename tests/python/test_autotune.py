@@ -527,3 +527,30 @@ def test_arguments_rebuilt_on_meta_keep_layout_and_alignment() -> None:
     assert rebuilt.device.type == "meta"
     assert (rebuilt.shape, rebuilt.stride(), rebuilt.dtype) == (x.shape, x.stride(), x.dtype)
     assert rebuilt.data_ptr() % 16 == x.data_ptr() % 16
+
+
+def test_the_default_config_compiles_with_the_first_batch(device, monkeypatch) -> None:
+    """The accuracy reference (the default config's outputs) is computed after
+    the first batch's parallel compile, which holds the default config, not
+    before it in this process alone."""
+    monkeypatch.setattr(benchmark, "precompile_on_cpu", True)
+    monkeypatch.setattr(precompile, "start_method", "fork")
+    steps = []
+    real_precompile = benchmark.Evaluator._precompile
+    real_reference = benchmark.Evaluator._ensure_reference
+
+    def precompile_batch(self, *args):
+        steps.append("compile batch")
+        return real_precompile(self, *args)
+
+    def reference(self):
+        if not self._reference_done:
+            steps.append("reference")
+        return real_reference(self)
+
+    monkeypatch.setattr(benchmark.Evaluator, "_precompile", precompile_batch)
+    monkeypatch.setattr(benchmark.Evaluator, "_ensure_reference", reference)
+    k = helion.kernel(force_autotune=True, **QUICK)(K.add_1d)
+    args = _pair(device)
+    torch.testing.assert_close(k(*args), args[0] + args[1])
+    assert steps[:2] == ["compile batch", "reference"], steps

@@ -348,7 +348,6 @@ class Evaluator:
         :data:`BUDGET_SPENT` for those the deadline left no time for."""
         batch = self.batches
         self.batches += 1
-        self._ensure_reference()
         results: list[tuple[float | None, str | None]] = [(None, None)] * len(configs)
         normalized: list[Config | None] = [None] * len(configs)
         errors: dict[int, str] = {}
@@ -364,6 +363,10 @@ class Evaluator:
                     errors[index] = describe_error(error)
         with self._step("compile"):
             errors.update(self._precompile(configs, normalized, errors))
+        # After the batch's compiles: the first batch holds the default config,
+        # so the workers compile it beside the others instead of this process
+        # compiling it alone first (3 s of attention's quick search).
+        self._ensure_reference()
         if phase == "final":
             self._evaluate_final(configs, normalized, errors, results, batch)
             return results
