@@ -102,6 +102,45 @@ std::vector<Dim> access_dims(const DeviceKernel &k, const std::vector<IndexItem>
   return dims;
 }
 
+namespace {
+
+void count_statement_uses(const std::vector<Stmt> &body, std::vector<NodeUses> &uses) {
+  auto other = [&](int id) {
+    if (id >= 0) ++uses.at(id).others;
+  };
+  for (const Stmt &s : body) {
+    if (s.kind == Stmt::Kind::Store) other(s.value);
+    for (int id : {s.mask, s.cond, s.range_begin, s.range_end, s.range_step})
+      other(id);
+    for (const Carry &c : s.carried)
+      for (int id : {c.init, c.yielded, c.else_yielded})
+        other(id);
+    for (const IndexItem &item : s.index)
+      other(item.value);
+    for_each_region(s, [&](const std::vector<Stmt> &region) { count_statement_uses(region, uses); });
+  }
+}
+
+} // namespace
+
+std::vector<NodeUses> count_uses(const DeviceKernel &kernel) {
+  std::vector<NodeUses> uses(kernel.nodes.size());
+  for (const Node &n : kernel.nodes) {
+    for (int operand : n.operands)
+      ++uses.at(operand).operands;
+    for (const IndexItem &item : n.index)
+      if (item.value >= 0) ++uses.at(item.value).others;
+  }
+  for (const RootLoop &root : kernel.roots)
+    count_statement_uses(root.body, uses);
+  for (const CombineFn &fn : kernel.combine_fns) {
+    count_statement_uses(fn.body, uses);
+    for (int id : fn.results)
+      ++uses.at(id).others;
+  }
+  return uses;
+}
+
 std::vector<int> regrouped_blocks(const DeviceKernel &kernel, const Node &n) {
   std::vector<int> out;
   if (n.op != OpKind::Reshape || !n.regroup) return out;

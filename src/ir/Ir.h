@@ -332,6 +332,16 @@ std::vector<int> regrouped_blocks(const DeviceKernel &kernel, const Node &n);
 /// broadcasts against).
 std::vector<Dim> access_dims(const DeviceKernel &kernel, const std::vector<IndexItem> &index);
 
+/// How often each node is read: as another node's operand, and elsewhere
+/// (statements' values, masks, conditions, bounds and carried values,
+/// subscripts' index values, combine functions' results).
+struct NodeUses {
+  int operands = 0;
+  int others = 0;
+  int total() const { return operands + others; }
+};
+std::vector<NodeUses> count_uses(const DeviceKernel &kernel);
+
 /// Readable text of the kernel's IR, one statement per line.
 std::string dump(const DeviceKernel &kernel);
 

@@ -44,35 +44,6 @@ bool is_block_dim(const Dim &d, const std::set<int> &blocks) {
   return d.is_block() && blocks.count(d.block);
 }
 
-void add_index_uses(const std::vector<IndexItem> &index, std::set<int> &uses) {
-  for (const IndexItem &item : index)
-    if (item.value >= 0) uses.insert(item.value);
-}
-
-/// The nodes that statements, subscripts and combine functions read: every
-/// use that is not an operand of another node.
-std::set<int> uses_outside_operands(const ir::DeviceKernel &k) {
-  std::set<int> uses;
-  auto visit = [&](const Stmt &s) {
-    if (s.kind == Stmt::Kind::Store) uses.insert(s.value);
-    for (int id : {s.mask, s.cond, s.range_begin, s.range_end, s.range_step})
-      if (id >= 0) uses.insert(id);
-    for (const ir::Carry &c : s.carried)
-      for (int id : {c.init, c.yielded, c.else_yielded})
-        if (id >= 0) uses.insert(id);
-    add_index_uses(s.index, uses);
-  };
-  for (const ir::RootLoop &root : k.roots)
-    for_each_stmt(root.body, visit);
-  for (const ir::CombineFn &fn : k.combine_fns) {
-    for_each_stmt(fn.body, visit);
-    uses.insert(fn.results.begin(), fn.results.end());
-  }
-  for (const Node &n : k.nodes)
-    add_index_uses(n.index, uses);
-  return uses;
-}
-
 /// Reshapes that only put size-1 dims in front of their operand (`m[None]`)
 /// and feed nothing but elementwise binary ops and `where`s: broadcasting
 /// aligns from the right, so their operand gives the same results. Such a
@@ -94,8 +65,9 @@ std::set<int> leading_unsqueezes(const ir::DeviceKernel &k) {
     for (int operand : n.operands)
       found.erase(operand);
   }
-  for (int id : uses_outside_operands(k))
-    found.erase(id);
+  std::vector<ir::NodeUses> uses = ir::count_uses(k);
+  for (auto it = found.begin(); it != found.end();)
+    it = uses[*it].others > 0 ? found.erase(it) : std::next(it);
   return found;
 }
 

@@ -1,6 +1,7 @@
 #include "pipeline/Passes.h"
 
 #include "passes/BindBlockSizes.h"
+#include "passes/MaskedStores.h"
 #include "passes/RollReductions.h"
 #include "passes/SqueezeUnitBlocks.h"
 
@@ -9,6 +10,7 @@ namespace helion::pipeline {
 const std::vector<DevicePass> &config_passes() {
   static const std::vector<DevicePass> passes = {
       {"bind_block_sizes", passes::bind_block_sizes},
+      {"masked_stores", passes::masked_stores},
       {"roll_reductions", passes::roll_reductions},
       {"squeeze_unit_blocks", passes::squeeze_unit_blocks},
   };
