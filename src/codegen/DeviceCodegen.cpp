@@ -14,10 +14,13 @@
 #include "codegen/TritonCodegen.h"
 #include "support/Diagnostics.h"
 #include "support/Text.h"
+#include "parse/Parser.h"
+#include "parse/Unparse.h"
 
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 
 namespace helion::codegen {
 
@@ -95,11 +98,66 @@ Expr result_of(Expr value, size_t results, int index) {
   return results == 1 ? value : subscript(std::move(value), {literal(index)});
 }
 
+/// The module-level name of each @triton.jit function the kernel calls
+/// (hl.triton_kernel), apart from the user's globals and the other
+/// functions of the module, which end in `_combine_<n>`.
+std::vector<std::string> triton_function_names(const ir::DeviceKernel &kernel,
+                                               const ModuleNames &module,
+                                               const std::string &device_function) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < kernel.triton_functions.size(); ++i) {
+    std::string fn = device_function + "_triton_" + std::to_string(i);
+    while (module.binds(fn))
+      fn += "_";
+    names.push_back(fn);
+  }
+  return names;
+}
+
+/// Names no variable of the device function may take: the module's triton
+/// functions, and every word of an hl.inline_triton snippet, so that a
+/// snippet can neither read nor overwrite a variable of the generated code.
+std::set<std::string> reserved_device_names(const ir::DeviceKernel &kernel,
+                                            const std::vector<std::string> &triton_functions) {
+  std::set<std::string> reserved(triton_functions.begin(), triton_functions.end());
+  for (const Node &n : kernel.nodes)
+    if (n.op == OpKind::InlineTriton)
+      for (const std::string &word : words_in(n.text.at(0)))
+        reserved.insert(word);
+  return reserved;
+}
+
+/// `text` with every whole word that `replacements` names replaced.
+std::string replace_words(const std::string &text,
+                          const std::map<std::string, std::string> &replacements) {
+  auto word_byte = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || static_cast<unsigned char>(c) >= 0x80;
+  };
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    size_t end = i;
+    while (end < text.size() && word_byte(text[end]))
+      ++end;
+    if (end == i) {
+      out += text[i++];
+      continue;
+    }
+    auto it = replacements.find(text.substr(i, end - i));
+    out += it != replacements.end() ? it->second : text.substr(i, end - i);
+    i = end;
+  }
+  return out;
+}
+
 class DeviceEmitter {
 public:
   DeviceEmitter(const ir::DeviceKernel &kernel, const Config &config, const KernelInputs &inputs,
                 const ModuleNames &module, std::string name, bool int64_indices)
-      : ctx_(kernel, config, inputs, module, int64_indices), k_(kernel), name_(std::move(name)),
+      : triton_names_(triton_function_names(kernel, module, name)),
+        ctx_(kernel, config, inputs, module, int64_indices,
+             reserved_device_names(kernel, triton_names_)),
+        k_(kernel), name_(std::move(name)),
         memory_(ctx_),
         program_ids_(ctx_, [this](const std::vector<Stmt> &body) { emit_block(body); }) {}
 
@@ -118,7 +176,7 @@ public:
       if (!signature.empty()) signature += ", ";
       signature += p.name + (p.constexpr_ ? ": " + ctx_.module.constexpr_annotation() : "");
     }
-    fn.text = combine_functions_text() + "@" + ctx_.module.triton() + ".jit\ndef " + fn.name + "(" +
+    fn.text = triton_functions_text() + combine_functions_text() + "@" + ctx_.module.triton() + ".jit\ndef " + fn.name + "(" +
               signature + "):\n" + ctx_.names.with_module_aliases(ctx_.out.str());
     fn.grid = grid;
     return fn;
@@ -290,6 +348,8 @@ private:
   /// reduction loop keeps its name, so the code reads the same each time.
   void emit_compute(const Node &n) {
     if (n.op == OpKind::Print) return emit_print(n);
+    if (n.op == OpKind::TritonCall || n.op == OpKind::InlineTriton) return emit_triton(n);
+    if (n.op == OpKind::TritonResult) return; // the call bound it
     Expr value = compute(n);
     if (n.op == OpKind::MaskFill && prints_as(value, to_python(ctx_.value(n.operands[0])))) {
       ctx_.values[n.id] = value; // nothing to mask: the same value
@@ -313,6 +373,69 @@ private:
     for (int v : n.operands)
       args.push_back(ctx_.value(v));
     ctx_.out.line(to_python(call("tl.device_print", args)));
+  }
+
+  /// hl.triton_kernel and hl.inline_triton: the call (or the snippet's
+  /// statements, then its last expression) bound to the variables of its
+  /// results; a statement of its own when it returns nothing.
+  void emit_triton(const Node &n) {
+    Expr value = n.op == OpKind::TritonCall ? triton_call(n) : emit_snippet(n);
+    if (n.results.empty()) {
+      if (value) ctx_.out.line(to_python(value));
+      return;
+    }
+    std::vector<Expr> vars;
+    if (n.results.size() == 1) {
+      vars.push_back(result_variable(n));
+    } else {
+      for (const Node &item : k_.nodes)
+        if (item.op == OpKind::TritonResult && item.operands[0] == n.id)
+          vars.push_back(result_variable(item));
+    }
+    ctx_.out.line(join_expressions(vars) + " = " + to_python(value));
+  }
+
+  Expr result_variable(const Node &n) {
+    Expr var = n.name_hint.empty() ? name(ctx_.names.temporary()) : name(ctx_.names.user(n.name_hint));
+    ctx_.values[n.id] = var;
+    return var;
+  }
+
+  static std::string join_expressions(const std::vector<Expr> &items) {
+    std::string text;
+    for (const Expr &e : items)
+      text += (text.empty() ? "" : ", ") + to_python(e);
+    return text;
+  }
+
+  Expr triton_call(const Node &n) {
+    std::vector<Expr> args;
+    std::vector<std::pair<std::string, Expr>> keywords;
+    for (size_t i = 0; i < n.operands.size(); ++i) {
+      if (n.text.empty()) args.push_back(ctx_.value(n.operands[i]));
+      else keywords.emplace_back(n.text[i], ctx_.value(n.operands[i]));
+    }
+    return call(triton_names_.at(n.callee), args, keywords);
+  }
+
+  /// Writes the snippet's statements, its arguments' expressions in place of
+  /// their placeholders; returns its last expression when it has results.
+  Expr emit_snippet(const Node &n) {
+    std::map<std::string, std::string> arguments;
+    for (size_t i = 0; i < n.operands.size(); ++i) {
+      Expr value = ctx_.value(n.operands[i]);
+      std::string text = to_python(value);
+      arguments[n.text.at(1 + i)] =
+          precedence_of(value) == Precedence::Atom ? text : "(" + text + ")";
+    }
+    ast::Module snippet = parse_module(n.text.at(0));
+    size_t statements = snippet.body.size() - (n.results.empty() ? 0 : 1);
+    for (size_t i = 0; i < statements; ++i)
+      for (const std::string &line : split_lines(unparse(*snippet.body[i])))
+        if (!line.empty()) ctx_.out.line(replace_words(line, arguments));
+    if (n.results.empty()) return nullptr;
+    return printed(replace_words(unparse(*snippet.body.back()->value), arguments),
+                   Precedence::Or);
   }
 
   // ---- expressions --------------------------------------------------------
@@ -621,6 +744,22 @@ private:
     return text;
   }
 
+  /// The @triton.jit functions the kernel calls, each under its module name.
+  std::string triton_functions_text() const {
+    std::string text;
+    for (size_t i = 0; i < k_.triton_functions.size(); ++i) {
+      const ir::TritonFunction &fn = k_.triton_functions[i];
+      // The `def` line names the function as the user did; only that name changes.
+      size_t at = fn.source.find_first_not_of(" \t", fn.source.find("def") + 3);
+      std::string source =
+          fn.source.substr(0, at) + triton_names_[i] + fn.source.substr(at + fn.name.size());
+      if (!source.empty() && source.back() != '\n') source += "\n";
+      text += "@" + ctx_.module.triton() + ".jit\n" + ctx_.names.with_module_aliases(source) +
+              "\n\n";
+    }
+    return text;
+  }
+
   // ---- parameters ---------------------------------------------------------
 
   std::vector<KernelParam> params() const {
@@ -641,6 +780,7 @@ private:
     return out;
   }
 
+  std::vector<std::string> triton_names_; ///< triton function -> its name in the module
   DeviceContext ctx_;
   const ir::DeviceKernel &k_;
   std::string name_;

@@ -30,8 +30,9 @@ std::vector<std::string> scalar_parameters(const ir::DeviceKernel &kernel, Devic
 // Parameters the user named come first, so they keep their names where they can.
 DeviceContext::DeviceContext(const ir::DeviceKernel &kernel, const Config &config,
                              const KernelInputs &inputs, const ModuleNames &module,
-                             bool int64_indices)
-    : kernel(kernel), config(config), inputs(inputs), module(module), names(module),
+                             bool int64_indices, const std::set<std::string> &reserved_names)
+    : kernel(kernel), config(config), inputs(inputs), module(module),
+      names(module, reserved_names),
       int64_indices(int64_indices), tensor_names(tensor_parameters(kernel, names)),
       scalar_names(scalar_parameters(kernel, names)), blocks(kernel, config, module, names),
       out(split_lines(inputs.context.source), inputs.context.first_line) {}
@@ -86,6 +87,7 @@ Expr DeviceContext::value(int id) {
     if (n.sym) return kernel_sym(n.sym);
     return name(scalar_names.at(n.scalar));
   case OpKind::TileIndex: return name(blocks.names(n.block).indices);
+  case OpKind::TensorPointer: return name(tensor_names.at(n.tensor));
   default: break;
   }
   auto it = values.find(id);

@@ -23,7 +23,8 @@ namespace helion::codegen {
 
 struct DeviceContext {
   DeviceContext(const ir::DeviceKernel &kernel, const Config &config, const KernelInputs &inputs,
-                const ModuleNames &module, bool int64_indices);
+                const ModuleNames &module, bool int64_indices,
+                const std::set<std::string> &reserved_names);
 
   const ir::DeviceKernel &kernel;
   const Config &config;

@@ -234,7 +234,8 @@ std::vector<std::string> ModuleNames::imports() const {
   return lines;
 }
 
-DeviceNames::DeviceNames(const ModuleNames &module) : module_(module) {
+DeviceNames::DeviceNames(const ModuleNames &module, const std::set<std::string> &reserved)
+    : module_(module), taken_(reserved) {
   // Module-level names the device code reads, under their spelling in the
   // code (`tl.`, `libdevice.`, `float(`) and under their aliases.
   for (const std::string &name :

@@ -94,7 +94,9 @@ private:
 /// the compiler's, each spelled once.
 class DeviceNames {
 public:
-  explicit DeviceNames(const ModuleNames &module);
+  /// `reserved`: names no variable of the device function may take (the
+  /// words of hl.inline_triton snippets, the module's triton functions).
+  DeviceNames(const ModuleNames &module, const std::set<std::string> &reserved = {});
 
   /// A name for something the compiler made: `preferred` unless the user
   /// wrote it or it is taken, else `preferred_1`, `preferred_2`...

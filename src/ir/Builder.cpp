@@ -449,6 +449,70 @@ int Builder::inline_asm(std::string assembly, std::string constraints, std::vect
   return computed(std::move(n));
 }
 
+std::vector<int> Builder::triton_values(Node n) {
+  for (int a : n.operands)
+    check_operand(a);
+  std::vector<TensorType> results = n.results;
+  // A call returning nothing or a tuple has no value of its own.
+  n.type = results.size() == 1 ? results[0] : TensorType{DType::Int32, {}};
+  int call = computed(std::move(n));
+  if (results.size() < 2) return results.empty() ? std::vector<int>{} : std::vector<int>{call};
+  std::vector<int> values;
+  for (size_t i = 0; i < results.size(); ++i) {
+    Node item;
+    item.op = OpKind::TritonResult;
+    item.operands = {call};
+    item.type = results[i];
+    item.result_index = static_cast<int>(i);
+    item.span = k_.node(call).span;
+    values.push_back(computed(std::move(item)));
+  }
+  return values;
+}
+
+std::vector<int> Builder::triton_call(int callee, std::vector<int> args,
+                                      std::vector<std::string> keywords,
+                                      std::vector<TensorType> results, const SourceSpan &span) {
+  check_internal(callee >= 0 && callee < static_cast<int>(k_.triton_functions.size()),
+                 "a triton call names a function the kernel does not have");
+  check_internal(keywords.empty() || keywords.size() == args.size(),
+                 "a triton call passes every argument by keyword or none");
+  Node n;
+  n.op = OpKind::TritonCall;
+  n.callee = callee;
+  n.operands = std::move(args);
+  n.text = std::move(keywords);
+  n.results = std::move(results);
+  n.span = span;
+  return triton_values(std::move(n));
+}
+
+std::vector<int> Builder::inline_triton(std::string snippet, std::vector<std::string> placeholders,
+                                        std::vector<int> args, std::vector<TensorType> results,
+                                        const SourceSpan &span) {
+  check_internal(placeholders.size() == args.size(),
+                 "inline triton needs one placeholder per argument");
+  Node n;
+  n.op = OpKind::InlineTriton;
+  n.operands = std::move(args);
+  n.text = {std::move(snippet)};
+  n.text.insert(n.text.end(), placeholders.begin(), placeholders.end());
+  n.results = std::move(results);
+  n.span = span;
+  return triton_values(std::move(n));
+}
+
+int Builder::tensor_pointer(int tensor, const SourceSpan &span) {
+  check_internal(tensor >= 0 && tensor < static_cast<int>(k_.tensors.size()),
+                 "a tensor pointer names a tensor the kernel does not take");
+  Node n;
+  n.op = OpKind::TensorPointer;
+  n.tensor = tensor;
+  n.type = {k_.tensors[tensor].dtype, {}};
+  n.span = span;
+  return leaf(std::move(n));
+}
+
 int Builder::permute(int x, std::vector<int> perm, const SourceSpan &span) {
   check_operand(x);
   const TensorType &type = type_of(x);

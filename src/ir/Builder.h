@@ -89,6 +89,20 @@ public:
   /// Elementwise inline assembly over `args` (aligned to `type`'s dims), of `type`.
   int inline_asm(std::string assembly, std::string constraints, std::vector<int> args,
                  TensorType type, bool pure, int pack, const SourceSpan &span);
+  /// A call of the kernel's triton function `callee` on `args`, passed by
+  /// `keywords` when given (one per argument), returning `results`. Returns
+  /// the ids of the values returned: none, the call itself, or one
+  /// TritonResult node per result.
+  std::vector<int> triton_call(int callee, std::vector<int> args, std::vector<std::string> keywords,
+                               std::vector<TensorType> results, const SourceSpan &span);
+  /// Triton statements `snippet` in which `placeholders[i]` (an identifier
+  /// the snippet has nowhere else) stands for `args[i]`; its last statement
+  /// gives `results`. Returns the values like triton_call.
+  std::vector<int> inline_triton(std::string snippet, std::vector<std::string> placeholders,
+                                 std::vector<int> args, std::vector<TensorType> results,
+                                 const SourceSpan &span);
+  /// The address of tensor parameter `tensor`, for a @triton.jit function.
+  int tensor_pointer(int tensor, const SourceSpan &span);
   int permute(int x, std::vector<int> perm, const SourceSpan &span);
   /// `x` with the lanes past the end of `block` replaced by `literal`.
   int mask_fill(int x, int block, std::string literal, const SourceSpan &span);
@@ -130,6 +144,8 @@ private:
   int computed(Node node);
   void check_operand(int id) const;
   void check_combine(int combine, const std::vector<int> &inputs, int axis) const;
+  /// Adds a TritonCall or InlineTriton node `n` and the values it returns.
+  std::vector<int> triton_values(Node n);
   void check_atomic_target(AtomicFn fn, int tensor, const std::vector<IndexItem> &index,
                            int mask, const SourceSpan &span) const;
 

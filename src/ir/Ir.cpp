@@ -76,6 +76,14 @@ static const char *op_name(OpKind op) {
     return "inline_asm";
   case OpKind::Atomic:
     return "atomic";
+  case OpKind::TritonCall:
+    return "triton_call";
+  case OpKind::InlineTriton:
+    return "inline_triton";
+  case OpKind::TritonResult:
+    return "triton_result";
+  case OpKind::TensorPointer:
+    return "tensor_pointer";
   }
   return "?";
 }
@@ -213,6 +221,14 @@ static void dump_node(std::string &out, const DeviceKernel &k, const Node &n) {
   if (n.op == OpKind::Atomic && n.sem != MemorySem::Relaxed) out += std::string(" ") + name(n.sem);
   if (n.op == OpKind::Reduce || n.op == OpKind::CombineReduce || n.op == OpKind::Scan)
     out += " axis=" + std::to_string(n.axis) + (n.keepdim ? " keepdim" : "");
+  if (n.op == OpKind::TensorPointer) out += " " + k.tensors.at(n.tensor).name;
+  if (n.op == OpKind::TritonCall) out += " " + k.triton_functions.at(n.callee).name;
+  if (n.op == OpKind::TritonResult) out += " [" + std::to_string(n.result_index) + "]";
+  if (n.op == OpKind::TritonCall || n.op == OpKind::InlineTriton) {
+    out += " ->";
+    for (const TensorType &t : n.results)
+      out += " " + type_text(t);
+  }
   if (n.combine >= 0)
     out += " combine=" + std::to_string(n.combine) +
            (n.result_index ? "[" + std::to_string(n.result_index) + "]" : "");

@@ -144,6 +144,15 @@ enum class OpKind {
                 ///< with operand 0 (Cas: compares with operand 0, swaps in operand 1) under
                 ///< memory order `sem`; a last operand past those, when present, masks the
                 ///< lanes updated. An atomic whose old values nobody reads is a Store.
+  TritonCall,   ///< the kernel's @triton.jit function `callee` called on the operands
+                ///< (positionally, or by the `text` keywords when there are as many);
+                ///< returns `results` (see Node::results)
+  InlineTriton, ///< Triton statements `text[0]` (hl.inline_triton), each operand's value
+                ///< standing where `text[1 + i]` does; its last statement gives `results`
+  TritonResult, ///< result `result_index` of operand 0, a TritonCall or InlineTriton with
+                ///< several results
+  TensorPointer, ///< the address of `tensor`'s first element, for a @triton.jit function
+                 ///< that reads or writes it itself (a scalar of the tensor's dtype)
 };
 
 /// The function a Unary, Binary, Reduce or Atomic node applies.
@@ -195,6 +204,11 @@ struct Node {
   std::vector<int> perm; ///< Permute
   bool regroup = false;  ///< Reshape: dims merged or split, not only size-1 ones moved
   std::vector<std::string> text; ///< Print: the prefix; InlineAsm: assembly, constraints
+  /// TritonCall, InlineTriton: the types of the values returned, as
+  /// `output_like` declares them (trusted, not checked): none (the node's
+  /// value is unused), one (the node's type) or several (TritonResult nodes).
+  std::vector<TensorType> results;
+  int callee = -1;               ///< TritonCall: the DeviceKernel's triton function
   bool pure = true;              ///< InlineAsm: no side effects
   int pack = 1;                  ///< InlineAsm: elements each instance processes
   std::string name_hint;
@@ -264,6 +278,14 @@ struct CombineFn {
   std::vector<int> results;
 };
 
+/// A @triton.jit function the kernel calls (hl.triton_kernel): defined once
+/// in the generated module under a name of its own, its text otherwise the
+/// user's (`def` line onwards, decorators dropped).
+struct TritonFunction {
+  std::string name;   ///< as the user's `def` names it
+  std::string source; ///< from `def` on, dedented
+};
+
 /// A top-level device loop: the tile call that maps it onto programs, and its body.
 struct RootLoop {
   int grid_call = -1;
@@ -304,6 +326,7 @@ struct DeviceKernel {
   std::vector<HostGuard> guards;
   std::vector<RegisteredSize> registered_sizes;
   std::vector<CombineFn> combine_fns;
+  std::vector<TritonFunction> triton_functions;
   std::vector<HostBinding> host_bindings;
   /// The top-level device loops, in order; each runs on programs of its own.
   std::vector<RootLoop> roots;

@@ -106,7 +106,7 @@ class DeviceLowering {
 public:
   DeviceLowering(const HostProgram &program, const KernelInputs &inputs)
       : program_(program), inputs_(inputs), host_env_(program.env), host_(inputs, host_env_),
-        cx_(kernel_) {
+        cx_(kernel_, inputs) {
     cx_.set_invoker([this](const Operand &callable, const std::vector<Operand> &args,
                            const SourceSpan &span) { return invoke(callable, args, {}, span); });
     for (const ArgSpec &arg : inputs.args)
@@ -1487,6 +1487,22 @@ private:
   /// `a and b` / `a or b`: operands known at compile time decide it there;
   /// the rest are scalars combined on the device (both sides are evaluated:
   /// device code has no side effects).
+  /// `{"name": value, ...}` with string keys: what hl.inline_triton and
+  /// hl.triton_kernel take as named arguments.
+  Operand lower_dict(const ast::Expr &e) {
+    Operand d;
+    d.kind = Operand::Kind::Dict;
+    for (size_t i = 0; i < e.keys.size(); ++i) {
+      const ast::Expr *key = e.keys[i].get();
+      if (!key || key->kind != EK::Constant || key->constant.kind != ast::ConstantKind::String)
+        throw UserError("UnsupportedSyntax",
+                        "a dict in device code needs string keys written as literals", e.span);
+      d.keys.push_back(key->constant.string_value);
+      d.elements.push_back(lower_expr(*e.elts.at(i)));
+    }
+    return d;
+  }
+
   Operand lower_bool_op(const ast::Expr &e) {
     bool is_and = e.op == "And";
     std::optional<Operand> result;
@@ -1600,6 +1616,8 @@ private:
         t.elements.push_back(lower_expr(*x));
       return t;
     }
+    case EK::Dict:
+      return lower_dict(e);
     case EK::BoolOp:
       return lower_bool_op(e);
     case EK::Lambda: {

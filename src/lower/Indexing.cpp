@@ -21,6 +21,8 @@ void check_same_device(ir::DeviceKernel &k, const std::string &name, const std::
                       span);
 }
 
+} // namespace
+
 int tensor_param(LoweringContext &cx, const Operand &base, const SourceSpan &span) {
   ir::DeviceKernel &k = cx.kernel();
   for (size_t i = 0; i < k.tensors.size(); ++i)
@@ -40,6 +42,8 @@ int tensor_param(LoweringContext &cx, const Operand &base, const SourceSpan &spa
   k.tensors.push_back(p);
   return static_cast<int>(k.tensors.size()) - 1;
 }
+
+namespace {
 
 std::string describe_size(const SymInt &s) {
   std::string host = sym_to_python(s, SymSide::Host);

@@ -134,6 +134,7 @@ void register_tiles(LoweringRegistry &r);
 void register_combine(LoweringRegistry &r);
 void register_random(LoweringRegistry &r);
 void register_escapes(LoweringRegistry &r);
+void register_triton_escapes(LoweringRegistry &r);
 
 /// `tile.<attr>` of the tile over `block`: index, begin, end, block_size, id, count.
 Operand tile_attribute(LoweringContext &cx, int block, const std::string &attr,
@@ -157,7 +158,10 @@ TileBlockSize tile_block_size(const HostValuePtr &value, const std::string &text
 /// built), operand conversion and torch's dtype rules.
 class LoweringContext {
 public:
-  explicit LoweringContext(ir::DeviceKernel &kernel) : kernel_(kernel), builder_(kernel) {}
+  LoweringContext(ir::DeviceKernel &kernel, const KernelInputs &inputs)
+      : kernel_(kernel), inputs_(inputs), builder_(kernel) {}
+  /// What the request gives: arguments, globals, settings.
+  const KernelInputs &inputs() const { return inputs_; }
 
   ir::DeviceKernel &kernel() { return kernel_; }
   ir::Builder &build() { return builder_; }
@@ -240,11 +244,15 @@ public:
 private:
 
   ir::DeviceKernel &kernel_;
+  const KernelInputs &inputs_;
   ir::Builder builder_;
   Invoker invoker_;
   std::map<int, int> jagged_parents_;
   const ast::Expr *discarded_call_ = nullptr;
 };
+
+/// The kernel's parameter for host tensor `base` (added on first use).
+int tensor_param(LoweringContext &cx, const Operand &base, const SourceSpan &span);
 
 /// Subscripts: loads and stores of host tensors, views of device values.
 /// `extra_mask` (a bool node, or -1) limits the lanes read or written;

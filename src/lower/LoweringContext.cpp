@@ -58,6 +58,7 @@ const LoweringRegistry &LoweringRegistry::instance() {
     register_combine(r);
     register_random(r);
     register_escapes(r);
+    register_triton_escapes(r);
     return r;
   }();
   return registry;

@@ -91,6 +91,14 @@ private:
                       "an atomic whose old values are read cannot run block by block along a "
                       "looped reduction dimension; use reduction_loops=[None] for it",
                       s.span);
+    bool triton = n.op == OpKind::TritonCall || n.op == OpKind::InlineTriton;
+    for (const ir::TensorType &result : triton ? n.results : std::vector<ir::TensorType>{})
+      if (looped_block(result.dims) >= 0)
+        // Recomputing it would run the user's Triton code once per use.
+        throw UserError("InvalidConfig",
+                        "hl.triton_kernel and hl.inline_triton need the whole reduction "
+                        "dimension at once; use reduction_loops=[None] for this kernel",
+                        s.span);
     if (looped_block(n.type.dims) >= 0) return; // recomputed inside each loop that needs it
     if (n.op == OpKind::Reduce) {
       const ir::TensorType &in = k_.node(n.operands[0]).type;

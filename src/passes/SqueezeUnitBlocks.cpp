@@ -185,9 +185,22 @@ private:
       for (const Dim &d : n.type.dims)
         if (d.is_block()) units_.erase(d.block);
       break;
+    case OpKind::TritonCall:
+    case OpKind::InlineTriton:
+      // The user's Triton code sees the shapes the kernel's code gives them.
+      for (int operand : n.operands)
+        keep_blocks(k_.node(operand).type.dims);
+      for (const ir::TensorType &result : n.results)
+        keep_blocks(result.dims);
+      break;
     default:
       break;
     }
+  }
+
+  void keep_blocks(const std::vector<Dim> &dims) {
+    for (const Dim &d : dims)
+      if (d.is_block()) units_.erase(d.block);
   }
 
   void check_stmt(const Stmt &s) {

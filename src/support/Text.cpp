@@ -106,4 +106,24 @@ std::string shortest_double(double value) {
   return buffer;
 }
 
+std::set<std::string> words_in(const std::string &text) {
+  auto word_byte = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || static_cast<unsigned char>(c) >= 0x80;
+  };
+  std::set<std::string> words;
+  for (size_t i = 0; i < text.size();) {
+    size_t end = i;
+    while (end < text.size() && word_byte(text[end]))
+      ++end;
+    if (end == i) {
+      ++i;
+      continue;
+    }
+    if (!(text[i] >= '0' && text[i] <= '9')) words.insert(text.substr(i, end - i));
+    i = end;
+  }
+  return words;
+}
+
 } // namespace helion

@@ -5,6 +5,7 @@
 // through streams inside a process that loaded another libstdc++ (torch's).
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,10 @@ namespace helion {
 
 /// The lines of `text`, without their newlines.
 std::vector<std::string> split_lines(const std::string &text);
+
+/// Every identifier-like word of `text` (letters, digits, `_` and non-ASCII
+/// bytes, not starting with a digit), in strings and comments too.
+std::set<std::string> words_in(const std::string &text);
 
 /// Appends code point `cp` to `out` as UTF-8.
 void append_utf8(std::string &out, uint32_t cp);

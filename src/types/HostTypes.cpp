@@ -71,6 +71,8 @@ HostValuePtr global_value(const GlobalSpec &g, const std::string &name) {
     return HostValue::make(Kind::Function, "global." + name);
   case GlobalKind::FragmentClass:
     return HostValue::make(Kind::Function, "fragment." + g.name);
+  case GlobalKind::TritonFunction:
+    return HostValue::make(Kind::Function, "triton_function." + name);
   case GlobalKind::Fragment:
     return HostValue::make_fragment(fragment_from_description(g.fragment));
   case GlobalKind::Other:

@@ -66,18 +66,20 @@ static GlobalSpec global_spec(const Json &json) {
   static const std::pair<const char *, Kind> kinds[] = {
       {"module", Kind::Module},     {"constant", Kind::Constant},
       {"dtype", Kind::DType},       {"function", Kind::Function},
-      {"fragment", Kind::Fragment}, {"fragment_class", Kind::FragmentClass}};
+      {"fragment", Kind::Fragment}, {"fragment_class", Kind::FragmentClass},
+      {"triton_function", Kind::TritonFunction}};
   GlobalSpec global;
   std::string kind = string_field(json, "kind");
   for (const auto &[text, value] : kinds)
     if (kind == text) global.kind = value;
   bool named = global.kind == Kind::Module || global.kind == Kind::DType ||
-               global.kind == Kind::FragmentClass;
+               global.kind == Kind::FragmentClass || global.kind == Kind::TritonFunction;
   if (named && !json_field(json, "name").is_string()) global.kind = Kind::Other;
   global.name = string_field(json, "name");
   global.value = json_field(json, "value");
   if (json_field(json, "source").is_string()) global.source = string_field(json, "source");
   global.fragment = json_field(json, "fragment");
+  global.reads = json_field(json, "reads");
   return global;
 }
 

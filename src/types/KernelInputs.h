@@ -22,11 +22,18 @@ struct CallableSpec;
 struct GlobalSpec {
   /// Other: an object the compiler knows only by name, or a description
   /// without what its kind needs (a module without its path).
-  enum class Kind { Module, Constant, DType, Function, Fragment, FragmentClass, Other };
+  /// TritonFunction: a @triton.jit function (hl.triton_kernel's argument).
+  enum class Kind { Module, Constant, DType, Function, Fragment, FragmentClass, TritonFunction, Other };
   Kind kind = Kind::Other;
-  std::string name; ///< Module: its path; DType: the dtype; FragmentClass: the class
+  /// Module: its path; DType: the dtype; FragmentClass: the class;
+  /// TritonFunction: the name its `def` gives it
+  std::string name;
   Json value;       ///< Constant: the value (null, bool, int, float or str)
-  std::optional<std::string> source; ///< Function: its source, when Python could read it
+  /// Function, TritonFunction: its source, when Python could read it
+  std::optional<std::string> source;
+  /// TritonFunction: each global its code reads, described as the request's
+  /// globals are ({"tl": {"kind": "module", "name": "triton.language"}}).
+  Json reads;
   Json fragment; ///< Fragment: its description (make_fragment's, read by fragment_from_description)
 };
 

@@ -47,6 +47,12 @@ def module_globals(tree: ast.Module, source: str) -> dict:
             for alias in node.names:
                 described[alias.asname or alias.name.split(".")[0]] = {
                     "kind": "module", "name": alias.name if alias.asname else alias.name.split(".")[0]}
+        elif isinstance(node, ast.FunctionDef) and [ast.unparse(d) for d in node.decorator_list] == ["triton.jit"]:
+            # A @triton.jit function for hl.triton_kernel, decorator included.
+            lines = source.splitlines(keepends=True)
+            first = node.decorator_list[0].lineno - 1
+            described[node.name] = {"kind": "triton_function", "name": node.name, "reads": {},
+                                    "source": "".join(lines[first:node.end_lineno])}
         elif isinstance(node, ast.FunctionDef) and not node.decorator_list:
             # A helper the kernel calls: the compiler inlines it from its source.
             described[node.name] = {"kind": "function", "name": node.name,
@@ -62,7 +68,8 @@ def build_request(path: Path) -> tuple[dict, dict]:
     text = path.read_text()
     header = dict(re.findall(r"^# golden-(\w+): (.*)$", text, re.MULTILINE))
     tree = ast.parse(text)
-    kernel = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.decorator_list)
+    kernel = next(n for n in tree.body if isinstance(n, ast.FunctionDef)
+                  and any(ast.unparse(d).startswith("helion.kernel") for d in n.decorator_list))
     first = kernel.decorator_list[0].lineno if kernel.decorator_list else kernel.lineno
     source = "\n".join(text.splitlines()[first - 1:kernel.end_lineno]) + "\n"
     args = json.loads(header["args"])

@@ -331,7 +331,7 @@ def test_tileir_tunables_are_never_used() -> None:
 @pytest.mark.parametrize(
     ("module", "name", "instead"),
     [
-        ("helion.language", "triton_kernel", "torch ops"),
+        ("helion.language", "dot_scaled", "hl.dot"),
         ("helion.language", "breakpoint", "ref mode"),
         ("helion.autotuner", "LocalAutotuneCache", "HELION_CACHE_DIR"),
         ("helion.autotuner", "PatternSearchConfig", "PatternSearch(...)"),

@@ -42,6 +42,7 @@ __all__ = [
     "full",
     "grid",
     "inline_asm_elementwise",
+    "inline_triton",
     "jagged_tile",
     "join",
     "load",
@@ -61,6 +62,7 @@ __all__ = [
     "tile_end",
     "tile_id",
     "tile_index",
+    "triton_kernel",
     "zeros",
 ]
 
@@ -211,6 +213,18 @@ inline_asm_elementwise = _device_only(
     "inline_asm_elementwise",
     "inline_asm_elementwise(asm, constraints, args, dtype, is_pure, pack).",
 )
+inline_triton = _device_only(
+    "inline_triton",
+    "inline_triton(triton_source, args, output_like): Triton statements, the arguments' "
+    "expressions put in by str.format ({0} or {name}); the last statement is the result, whose "
+    "shape and dtype output_like declares (trusted, not checked; None for no result).",
+)
+triton_kernel = _device_only(
+    "triton_kernel",
+    "triton_kernel(source_or_fn, args, output_like): calls a @triton.jit function (or the one "
+    "a source string defines) on args; output_like declares the result's shape and dtype "
+    "(trusted, not checked; a tuple for several results, None for none).",
+)
 
 
 # Helion's names for what kernels here cannot do, with what to use instead.
@@ -220,8 +234,6 @@ _NOT_PROVIDED = {
     "stacktensor_like": "kernels run on one device; pass each tensor as an argument",
     "breakpoint": "run the kernel in ref mode (HELION_INTERPRET=1) and use Python's breakpoint()",
     "dot_scaled": "dequantize the operands and use hl.dot",
-    "inline_triton": "write the computation with torch ops, or hl.inline_asm_elementwise",
-    "triton_kernel": "write the computation with torch ops, or hl.inline_asm_elementwise",
     "rand4x": "use hl.rand or hl.randint",
     "subscript": "index the tensor directly (x[tile, None], x[:, :n])",
 }

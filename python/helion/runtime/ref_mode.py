@@ -93,6 +93,16 @@ _EAGER_FUNCTIONS: dict[str, Callable[..., Any]] = {
         "it runs GPU assembly, which has no PyTorch meaning",
         "run the kernel compiled (ref_mode=helion.RefMode.OFF, HELION_INTERPRET unset)",
     ),
+    "inline_triton": ref_ops.cannot_run(
+        "inline_triton",
+        "it runs Triton code, which has no PyTorch meaning",
+        "run the kernel compiled (ref_mode=helion.RefMode.OFF, HELION_INTERPRET unset)",
+    ),
+    "triton_kernel": ref_ops.cannot_run(
+        "triton_kernel",
+        "it runs a Triton function, which has no PyTorch meaning",
+        "run the kernel compiled (ref_mode=helion.RefMode.OFF, HELION_INTERPRET unset)",
+    ),
 }
 EAGER_FUNCTIONS = {name: _hl_function(fn) for name, fn in _EAGER_FUNCTIONS.items()}
 

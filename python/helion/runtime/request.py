@@ -7,10 +7,12 @@ the specialization key decides when two calls can share a compiled kernel.
 from __future__ import annotations
 
 import ast
+import dis
 import functools
 import inspect
 import os
 import re
+import sys
 import textwrap
 import types
 from collections.abc import Callable, Iterator
@@ -169,9 +171,57 @@ def _closure_values(fn: types.FunctionType) -> dict[str, Any]:
 KERNEL_FUNCTION_ATTRIBUTE = "_helion_kernel_function"
 
 
+def _global_reads(code: types.CodeType) -> Iterator[str]:
+    """The global names ``code`` (and the code nested in it) reads."""
+    for instruction in dis.get_instructions(code):
+        if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+            yield instruction.argval
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _global_reads(const)
+
+
+def _jit_function(value: Any) -> types.FunctionType | None:
+    """The Python function of a ``@triton.jit`` function, or None for anything else."""
+    if "triton.runtime.jit" not in sys.modules:
+        return None
+    from triton.runtime.jit import KernelInterface
+
+    # Under TRITON_INTERPRET=1 the decorator makes an InterpretedFunction,
+    # else a JITFunction: both keep the Python function as ``fn``.
+    fn = getattr(value, "fn", None)
+    if isinstance(value, KernelInterface) and isinstance(fn, types.FunctionType):
+        return fn
+    return None
+
+
+def _describe_triton_function(fn: types.FunctionType, with_reads: bool) -> dict[str, Any]:
+    described: dict[str, Any] = {
+        "kind": "triton_function",
+        "name": fn.__name__,
+        "source": function_source(fn),
+    }
+    if with_reads:
+        reads = {}
+        for name in sorted(set(_global_reads(fn.__code__))):
+            if name in fn.__globals__:
+                value = fn.__globals__[name]
+                inner = _jit_function(value)
+                reads[name] = (
+                    _describe_triton_function(inner, with_reads=False)
+                    if inner is not None
+                    else describe_global(value)
+                )
+        described["reads"] = reads
+    return described
+
+
 def describe_global(value: Any) -> dict[str, Any]:
     from ..autotuner.fragments import Fragment
 
+    jit_fn = _jit_function(value)
+    if jit_fn is not None:
+        return _describe_triton_function(jit_fn, with_reads=True)
     if isinstance(value, types.ModuleType):
         return {"kind": "module", "name": value.__name__}
     if value is None or isinstance(value, (bool, int, float, str)):
