@@ -45,6 +45,7 @@ Expr sym_text(const std::string &text, const SymInt &s) {
   case SymNode::Op::FloorDiv:
   case SymNode::Op::Mod: return printed(text, Precedence::Multiplicative);
   case SymNode::Op::Var:
+  case SymNode::Op::NextPow2:
   case SymNode::Op::Min:
   case SymNode::Op::Max: return printed(text, Precedence::Atom);
   }

@@ -24,7 +24,9 @@ bool same_index(const std::vector<IndexItem> &a, const std::vector<IndexItem> &b
 /// new one is decided here too.
 bool writes_memory(const Node &n) {
   switch (n.op) {
-  case OpKind::Atomic: return true;
+  case OpKind::Atomic:
+  case OpKind::TritonCall:   // the user's function may store through its pointers
+  case OpKind::InlineTriton: return true;
   case OpKind::InlineAsm: return !n.pure;
   case OpKind::Constant:
   case OpKind::HostScalar:
@@ -52,7 +54,9 @@ bool writes_memory(const Node &n) {
   case OpKind::LoopIndex:
   case OpKind::Join:
   case OpKind::Split:
-  case OpKind::Print: return false;
+  case OpKind::Print:
+  case OpKind::TritonResult:
+  case OpKind::TensorPointer: return false;
   }
   return true;
 }
