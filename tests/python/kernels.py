@@ -7,6 +7,8 @@ source, so they must stay at module level in a file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 import helion.language as hl
@@ -34,6 +36,13 @@ def add_1d(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
     for tile in hl.tile(n):
         out[tile] = x[tile] + y[tile]
+    return out
+
+
+def add_one(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] + 1
     return out
 
 
@@ -100,7 +109,7 @@ def activations_ref(x: torch.Tensor) -> torch.Tensor:
 # --- matmul -------------------------------------------------------------------
 
 
-def matmul_addmm(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     m, k = x.size()
     k2, n = y.size()
     assert k == k2, "size mismatch"
@@ -162,6 +171,46 @@ def matmul_seed_assert(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         for tile_k in hl.tile(k):
             acc = torch.addmm(acc, x[tile_m, tile_k], y[tile_k, tile_n])
         out[tile_m, tile_n] = acc
+    return out
+
+
+def matmul_with_epilogue(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epilogue: Callable[[torch.Tensor, tuple[object, ...]], torch.Tensor],
+) -> torch.Tensor:
+    m, k = x.size()
+    _, n = y.size()
+    out = torch.empty([m, n], dtype=x.dtype, device=x.device)
+    for tile_m, tile_n in hl.tile([m, n]):
+        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+        for tile_k in hl.tile(k):
+            acc = torch.addmm(acc, x[tile_m, tile_k], y[tile_k, tile_n])
+        out[tile_m, tile_n] = epilogue(acc, (tile_m, tile_n))
+    return out
+
+
+def dot_with_acc(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    m, k = x.size()
+    _, n = y.size()
+    out = torch.empty([m, n], dtype=torch.float32, device=x.device)
+    for tile_m, tile_n in hl.tile([m, n]):
+        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+        for tile_k in hl.tile(k):
+            acc = hl.dot(x[tile_m, tile_k], y[tile_k, tile_n], acc=acc)
+        out[tile_m, tile_n] = acc
+    return out
+
+
+def bmm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    batch, m, k = a.size()
+    n = b.size(2)
+    out = torch.empty([batch, m, n], dtype=a.dtype, device=a.device)
+    for tile_b, tile_m, tile_n in hl.tile([batch, m, n]):
+        acc = hl.zeros([tile_b, tile_m, tile_n], dtype=torch.float32)
+        for tile_k in hl.tile(k):
+            acc = torch.baddbmm(acc, a[tile_b, tile_m, tile_k], b[tile_b, tile_k, tile_n])
+        out[tile_b, tile_m, tile_n] = acc.to(out.dtype)
     return out
 
 
@@ -247,3 +296,17 @@ def rms_norm_ref(x: torch.Tensor, weight: torch.Tensor, eps: float = 1e-5) -> to
     row = x.float()
     inv_rms = torch.rsqrt(row.pow(2).mean(-1, keepdim=True) + eps)
     return (row * inv_rms * weight.float()).to(x.dtype)
+
+
+# --- several top-level loops --------------------------------------------------
+
+
+def two_loops(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    m, n = x.size()
+    doubled = torch.empty_like(x)
+    sums = torch.empty([y.size(0)], dtype=y.dtype, device=y.device)
+    for tile_m, tile_n in hl.tile([m, n]):
+        doubled[tile_m, tile_n] = x[tile_m, tile_n] * 2
+    for tile in hl.tile(y.size(0)):
+        sums[tile] = torch.sum(y[tile, :], 1)
+    return doubled, sums

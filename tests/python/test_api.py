@@ -6,6 +6,7 @@ import json
 import os
 import pickle
 
+import kernels as K  # noqa: N812
 import pytest
 import torch
 
@@ -23,12 +24,7 @@ NAME = "x"
 # --- kernels used below (module level: the compiler reads their source) ---
 
 
-@helion.kernel(config=helion.Config(block_sizes=[32]))
-def add(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    out = torch.empty_like(x)
-    for tile in hl.tile(out.size()):
-        out[tile] = x[tile] + y[tile]
-    return out
+add = helion.kernel(config=helion.Config(block_sizes=[32]))(K.add)
 
 
 @helion.kernel(autotune_effort="none")
@@ -39,17 +35,7 @@ def scale_add(x: torch.Tensor, alpha: float, n: hl.constexpr, beta: float = 2.0)
     return out
 
 
-@helion.kernel(autotune_effort="none")
-def matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    m, k = x.size()
-    k, n = y.size()
-    out = torch.empty([m, n], dtype=x.dtype, device=x.device)
-    for tile_m, tile_n in hl.tile([m, n]):
-        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
-        for tile_k in hl.tile(k):
-            acc = torch.addmm(acc, x[tile_m, tile_k], y[tile_k, tile_n])
-        out[tile_m, tile_n] = acc
-    return out
+matmul = helion.kernel(autotune_effort="none")(K.matmul)
 
 
 @helion.kernel(autotune_effort="none")
@@ -737,7 +723,7 @@ def _pair(device: str, n: int = 50) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def test_runtime_launches_and_caches(fake_core, device: str) -> None:
-    k = helion.kernel(config=helion.Config(block_sizes=[32]))(add.fn)
+    k = helion.kernel(config=helion.Config(block_sizes=[32]))(K.add)
     x, y = _pair(device)
     torch.testing.assert_close(k(x, y), x + y)
     x2, y2 = _pair(device)
@@ -756,14 +742,14 @@ def test_runtime_launches_and_caches(fake_core, device: str) -> None:
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CPU tensors need the interpreter")
 def test_runtime_configs_on_cpu_take_the_first(fake_core) -> None:
     configs = [helion.Config(block_sizes=[64]), helion.Config(block_sizes=[8])]
-    k = helion.kernel(configs=configs)(add.fn)
+    k = helion.kernel(configs=configs)(K.add)
     x, y = _pair("cpu")
     torch.testing.assert_close(k(x, y), x + y)
     assert k.bind((x, y)).config["block_sizes"] == [64]
 
 
 def test_runtime_effort_none_says_default_once(fake_core, capfd, device: str) -> None:
-    k = helion.kernel(autotune_effort="none")(add.fn)
+    k = helion.kernel(autotune_effort="none")(K.add)
     x, y = _pair(device)
     k(x, y)
     k(*_pair(device, 10))
@@ -774,10 +760,10 @@ def test_runtime_effort_none_says_default_once(fake_core, capfd, device: str) ->
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="on a GPU the kernel autotunes")
 def test_runtime_without_autotuner_warns(fake_core, device: str) -> None:
-    k = helion.kernel(add.fn)
+    k = helion.kernel(K.add)
     with pytest.warns(exc.AutotuningUnavailable, match="default config"):
         k(*_pair(device))
-    quiet = helion.kernel(ignore_warnings=[exc.AutotuningUnavailable])(add.fn)
+    quiet = helion.kernel(ignore_warnings=[exc.AutotuningUnavailable])(K.add)
     import warnings
 
     with warnings.catch_warnings():
@@ -792,7 +778,7 @@ def test_runtime_autotuner_fn(fake_core, device: str) -> None:
         seen.append(bound)
         return helion.Config(block_sizes=[128])
 
-    k = helion.kernel(autotuner_fn=autotuner)(add.fn)
+    k = helion.kernel(autotuner_fn=autotuner)(K.add)
     x, y = _pair(device)
     assert k.autotune((x, y)) == helion.Config(block_sizes=[128], num_warps=4)
     torch.testing.assert_close(k(x, y), x + y)
@@ -800,14 +786,14 @@ def test_runtime_autotuner_fn(fake_core, device: str) -> None:
 
 
 def test_runtime_print_output_code(fake_core, capfd, device: str) -> None:
-    k = helion.kernel(config=helion.Config(block_sizes=[32]), print_output_code=True)(add.fn)
+    k = helion.kernel(config=helion.Config(block_sizes=[32]), print_output_code=True)(K.add)
     k(*_pair(device))
     assert "def _helion_add(" in capfd.readouterr().err
 
 
 def test_runtime_bound_kernel_api(fake_core, device: str) -> None:
     x, y = _pair(device)
-    bound = helion.kernel(add.fn).bind((x, y))
+    bound = helion.kernel(K.add).bind((x, y))
     assert bound.config_spec.default_config() == helion.Config(block_sizes=[16], num_warps=4)
     assert "_helion_add[(triton.cdiv(n, 16),)]" in bound.to_triton_code()
     assert "triton.cdiv(n, 64)" in bound.to_triton_code({"block_sizes": [64]})
@@ -819,7 +805,7 @@ def test_runtime_bound_kernel_api(fake_core, device: str) -> None:
 
 def test_runtime_needs_interpreter_for_cpu_tensors(fake_core, monkeypatch) -> None:
     monkeypatch.setenv("TRITON_INTERPRET", "0")
-    k = helion.kernel(config=helion.Config(block_sizes=[32]))(add.fn)
+    k = helion.kernel(config=helion.Config(block_sizes=[32]))(K.add)
     with pytest.raises(exc.TritonInterpreterRequired, match="TRITON_INTERPRET=1"):
         k(*_pair("cpu"))
 
@@ -827,7 +813,7 @@ def test_runtime_needs_interpreter_for_cpu_tensors(fake_core, monkeypatch) -> No
 @pytest.mark.gpu
 def test_runtime_configs_are_timed_on_gpu(fake_core, capfd) -> None:
     configs = [helion.Config(block_sizes=[16]), helion.Config(block_sizes=[256])]
-    k = helion.kernel(configs=configs)(add.fn)
+    k = helion.kernel(configs=configs)(K.add)
     x, y = _pair("cuda", 1 << 20)
     torch.testing.assert_close(k(x, y), x + y)
     assert "fastest of 2 configs" in capfd.readouterr().err

@@ -6,6 +6,7 @@ import importlib
 import os
 import warnings
 
+import kernels as K  # noqa: N812
 import pytest
 import torch
 
@@ -37,12 +38,7 @@ def shift(x: torch.Tensor, n: int) -> torch.Tensor:
     return out
 
 
-@helion.kernel(autotune_effort="none")
-def add(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    out = torch.empty_like(x)
-    for tile in hl.tile(out.size()):
-        out[tile] = x[tile] + y[tile]
-    return out
+add = helion.kernel(autotune_effort="none")(K.add)
 
 
 @helion.kernel(autotune_effort="none")
@@ -115,7 +111,7 @@ def test_bf16_inside_the_kernel_under_the_interpreter_warns(bf16_not_warned: Non
 
 @interpreted
 def test_bf16_warning_can_be_ignored(bf16_not_warned: None) -> None:
-    quiet = helion.kernel(autotune_effort="none", ignore_warnings=[exc.InterpreterBFloat16])(add.fn)
+    quiet = helion.kernel(autotune_effort="none", ignore_warnings=[exc.InterpreterBFloat16])(K.add)
     x = torch.randn(16, dtype=torch.bfloat16)
     with warnings.catch_warnings():
         warnings.simplefilter("error", exc.InterpreterBFloat16)

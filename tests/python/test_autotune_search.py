@@ -119,7 +119,7 @@ def test_accumulation_lengths_come_from_the_config_spec(device) -> None:
     described = helion.kernel(**QUICK)(K.row_sum).bind((x,)).config_spec.describe()
     assert benchmark.accumulation_lengths(described) == [300]
     a, b = torch.randn(32, 48, device=device), torch.randn(48, 16, device=device)
-    described = helion.kernel(**QUICK)(K.matmul_addmm).bind((a, b)).config_spec.describe()
+    described = helion.kernel(**QUICK)(K.matmul).bind((a, b)).config_spec.describe()
     assert benchmark.accumulation_lengths(described) == [48]  # the K loop
 
 

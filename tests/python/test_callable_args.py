@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import kernels as K  # noqa: N812
 import pytest
 import torch
 
@@ -110,30 +111,13 @@ def test_callable_stores_into_a_captured_tensor() -> None:
     torch.testing.assert_close(side, x + 1)
 
 
-@helion.kernel(config=helion.Config(block_sizes=[16, 16, 16]))
-def matmul_with_epilogue(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    epilogue: Callable[[torch.Tensor, tuple[object, ...]], torch.Tensor],
-) -> torch.Tensor:
-    m, k = x.size()
-    _, n = y.size()
-    out = torch.empty([m, n], dtype=x.dtype, device=x.device)
-    for tile_m, tile_n in hl.tile([m, n]):
-        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
-        for tile_k in hl.tile(k):
-            acc = torch.addmm(acc, x[tile_m, tile_k], y[tile_k, tile_n])
-        out[tile_m, tile_n] = epilogue(acc, (tile_m, tile_n))
-    return out
-
-
 @pytest.mark.parametrize("static_shapes", [True, False])
 def test_matmul_bias_epilogue(static_shapes: bool) -> None:
     x = torch.randn(33, 40, device=DEVICE)
     y = torch.randn(40, 29, device=DEVICE)
     bias = torch.randn(29, device=DEVICE)
     kernel = helion.kernel(
-        matmul_with_epilogue.fn,
+        K.matmul_with_epilogue,
         config=helion.Config(block_sizes=[16, 16, 16]),
         static_shapes=static_shapes,
     )

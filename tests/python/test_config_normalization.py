@@ -7,19 +7,12 @@ and every later use of the same config must add exactly one.
 
 from __future__ import annotations
 
+import kernels as K  # noqa: N812
 import pytest
 import torch
 
 import helion
-import helion.language as hl
 from helion import exc
-
-
-def _add(x: torch.Tensor) -> torch.Tensor:
-    out = torch.empty_like(x)
-    for tile in hl.tile(x.size(0)):
-        out[tile] = x[tile] + 1
-    return out
 
 
 def _normalizations(kernel: helion.Kernel, x: torch.Tensor) -> int:
@@ -27,7 +20,7 @@ def _normalizations(kernel: helion.Kernel, x: torch.Tensor) -> int:
 
 
 def test_a_first_call_with_a_given_config_normalizes_it_once(device: str) -> None:
-    kernel = helion.kernel(config=helion.Config(num_warps=2, block_sizes=[16]))(_add)
+    kernel = helion.kernel(config=helion.Config(num_warps=2, block_sizes=[16]))(K.add_one)
     x = torch.randn(64, device=device)
     torch.testing.assert_close(kernel(x), x + 1)
     assert _normalizations(kernel, x) == 1
@@ -42,7 +35,7 @@ def test_a_first_call_with_a_given_config_normalizes_it_once(device: str) -> Non
 
 
 def test_the_default_config_is_normalized_once(device: str) -> None:
-    kernel = helion.kernel(autotune_effort="none")(_add)
+    kernel = helion.kernel(autotune_effort="none")(K.add_one)
     x = torch.randn(64, device=device)
     kernel(x)
     bound = kernel.bind((x,))
@@ -52,7 +45,7 @@ def test_the_default_config_is_normalized_once(device: str) -> None:
 
 
 def test_each_spelling_is_normalized_once(device: str) -> None:
-    kernel = helion.kernel(autotune_effort="none")(_add)
+    kernel = helion.kernel(autotune_effort="none")(K.add_one)
     x = torch.randn(64, device=device)
     bound = kernel.bind((x,))
     flat = bound.config_spec.normalize({"pid_type": "flat"})
@@ -63,7 +56,7 @@ def test_each_spelling_is_normalized_once(device: str) -> None:
 
 
 def test_an_invalid_config_is_reported_every_time(device: str) -> None:
-    kernel = helion.kernel(autotune_effort="none")(_add)
+    kernel = helion.kernel(autotune_effort="none")(K.add_one)
     x = torch.randn(64, device=device)
     bound = kernel.bind((x,))
     for _ in range(2):

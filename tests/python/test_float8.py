@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import kernels as K  # noqa: N812
 import pytest
 import torch
 
@@ -48,17 +49,7 @@ def test_float8_loads_and_casts(dtype: torch.dtype) -> None:
     torch.testing.assert_close(narrow, (x.to(torch.float32) * 0.5).to(dtype))
 
 
-@helion.kernel(config=helion.Config(block_sizes=[[32, 32], [32]]))
-def fp8_matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    m, k = x.size()
-    _, n = y.size()
-    out = torch.empty([m, n], dtype=torch.float32, device=x.device)
-    for tile_m, tile_n in hl.tile([m, n]):
-        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
-        for tile_k in hl.tile(k):
-            acc = hl.dot(x[tile_m, tile_k], y[tile_k, tile_n], acc=acc)
-        out[tile_m, tile_n] = acc
-    return out
+fp8_matmul = helion.kernel(config=helion.Config(block_sizes=[[32, 32], [32]]))(K.dot_with_acc)
 
 
 @pytest.mark.gpu

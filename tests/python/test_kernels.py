@@ -203,7 +203,7 @@ def test_add_static_shapes_non_contiguous(device: str) -> None:
 
 # --- matmul ----------------------------------------------------------------------------
 
-MATMUL_BODIES = [K.matmul_addmm, K.matmul_matmul_op, K.matmul_torch_matmul, K.matmul_mm]
+MATMUL_BODIES = [K.matmul, K.matmul_matmul_op, K.matmul_torch_matmul, K.matmul_mm]
 MATMUL_IDS = ["addmm", "at_operator", "torch_matmul", "torch_mm"]
 
 MATMUL_CONFIGS = [
@@ -226,7 +226,7 @@ def test_matmul_configs(device: str, mkn: tuple[int, int, int], config: dict[str
     torch.manual_seed(10)
     m, k, n = mkn
     x, y = randn(m, k, device=device), randn(k, n, device=device)
-    result = run(K.matmul_addmm, (x, y), config)
+    result = run(K.matmul, (x, y), config)
     check(result, x @ y, **tolerances(torch.float32, device, dot=True))
 
 
@@ -255,7 +255,7 @@ def test_matmul_float16(device: str, body: Callable[..., Any], indexing: str) ->
 def test_matmul_dynamic_shapes(device: str, indexing: str) -> None:
     torch.manual_seed(13)
     kern = compile_with(
-        K.matmul_addmm,
+        K.matmul,
         {"block_sizes": [[16, 16], [16]], "indexing": indexing},
         static_shapes=False,
     )
@@ -266,7 +266,7 @@ def test_matmul_dynamic_shapes(device: str, indexing: str) -> None:
 
 def test_matmul_bind_and_set_config(device: str) -> None:
     torch.manual_seed(14)
-    kern = helion.kernel(autotune_effort="none")(K.matmul_addmm)
+    kern = helion.kernel(autotune_effort="none")(K.matmul)
     x, y = randn(127, 65, device=device), randn(65, 33, device=device)
     bound = kern.bind((x, y))
     for config in MATMUL_CONFIGS[:4]:
@@ -276,7 +276,7 @@ def test_matmul_bind_and_set_config(device: str) -> None:
 
 
 def test_matmul_size_mismatch_is_caught(device: str) -> None:
-    kern = compile_with(K.matmul_addmm, {"block_sizes": [[16, 16], [16]]})
+    kern = compile_with(K.matmul, {"block_sizes": [[16, 16], [16]]})
     x, y = randn(16, 32, device=device), randn(24, 16, device=device)
     with pytest.raises((helion.exc.Base, AssertionError)):
         kern(x, y)
@@ -478,7 +478,7 @@ def test_two_outputs_float16_dynamic(device: str) -> None:
 CODE_CASES = [
     (K.add, lambda d: (randn(37, 19, device=d), randn(37, 19, device=d)), ADD_2D_CONFIGS[:7]),
     (
-        K.matmul_addmm,
+        K.matmul,
         lambda d: (randn(127, 65, device=d), randn(65, 33, device=d)),
         MATMUL_CONFIGS[:8],
     ),
@@ -568,7 +568,7 @@ def test_matmul_flattened_tile_runs_or_is_not_offered(device: str) -> None:
     torch.manual_seed(46)
     x, y = randn(127, 65, device=device), randn(65, 33, device=device)
     config = {"block_sizes": [256, [16]]}
-    kern = compile_with(K.matmul_addmm, config)
+    kern = compile_with(K.matmul, config)
     try:
         result = kern(x, y)
     except helion.exc.InvalidConfig:
@@ -590,13 +590,13 @@ BIG_BLOCK_CASES = [
     (K.softmax, (1, 33), {"block_sizes": [16], "reduction_loops": [16]}),
     (K.softmax, (5, 7), {"block_sizes": [64], "reduction_loops": [32]}),
     (K.row_sum, (33, 1), {"block_sizes": [16], "reduction_loops": [16]}),
-    (K.matmul_addmm, (1, 32, 1), {"block_sizes": [[64, 64], [32]]}),
-    (K.matmul_addmm, (5, 7, 3), {"block_sizes": [[32, 32], [32]]}),
+    (K.matmul, (1, 32, 1), {"block_sizes": [[64, 64], [32]]}),
+    (K.matmul, (5, 7, 3), {"block_sizes": [[32, 32], [32]]}),
 ]
 
 
 def _big_block_args(body: Any, shape: tuple[int, ...], device: str) -> tuple[torch.Tensor, ...]:
-    if body is K.matmul_addmm:
+    if body is K.matmul:
         m, k, n = shape
         return randn(m, k, device=device), randn(k, n, device=device)
     if body in (K.add, K.add_1d):
@@ -609,7 +609,7 @@ _BIG_BLOCK_REFERENCES: dict[Any, Callable[..., torch.Tensor]] = {
     K.add_1d: lambda x, y: x + y,
     K.softmax: lambda x: torch.softmax(x, dim=1),
     K.row_sum: lambda x: x.sum(-1),
-    K.matmul_addmm: lambda x, y: x @ y,
+    K.matmul: lambda x, y: x @ y,
 }
 
 

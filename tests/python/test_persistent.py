@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import kernels as K  # noqa: N812
 import pytest
 import torch
 
@@ -28,12 +29,7 @@ def run(kernel: helion.Kernel, args: tuple[Any, ...], **config: Any) -> Any:
     return bound.compile_config(helion.Config(**config))(*args)
 
 
-@helion.kernel(autotune_effort="none")
-def add(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    out = torch.empty_like(x)
-    for tile in hl.tile(x.size(0)):
-        out[tile] = x[tile] + y[tile]
-    return out
+add = helion.kernel(autotune_effort="none")(K.add_1d)
 
 
 @pytest.mark.parametrize("pid_type", PERSISTENT)
@@ -46,17 +42,7 @@ def test_one_loop_every_tile_once(pid_type: str, multiplier: int, n: int) -> Non
     torch.testing.assert_close(out, x + y)
 
 
-@helion.kernel(autotune_effort="none")
-def matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    m, k = x.size()
-    k, n = y.size()
-    out = torch.empty([m, n], dtype=x.dtype, device=x.device)
-    for tile_m, tile_n in hl.tile([m, n]):
-        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
-        for tile_k in hl.tile(k):
-            acc = torch.addmm(acc, x[tile_m, tile_k], y[tile_k, tile_n])
-        out[tile_m, tile_n] = acc
-    return out
+matmul = helion.kernel(autotune_effort="none")(K.matmul)
 
 
 @pytest.mark.parametrize("pid_type", PERSISTENT)
@@ -80,6 +66,7 @@ def test_matmul(pid_type: str, layout: dict[str, Any], shape: tuple[int, int, in
     torch.testing.assert_close(out, x @ y, rtol=1e-2, atol=1e-2)
 
 
+# torch.softmax itself in the loop (kernels.softmax spells the steps out).
 @helion.kernel(autotune_effort="none")
 def softmax(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
@@ -99,16 +86,7 @@ def test_reduction(pid_type: str, reduction_loop: int | None, rows: int) -> None
     torch.testing.assert_close(out, torch.softmax(x, dim=1), rtol=1e-4, atol=1e-4)
 
 
-@helion.kernel(autotune_effort="none")
-def two_loops(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    m, n = x.size()
-    doubled = torch.empty_like(x)
-    sums = torch.empty([y.size(0)], dtype=y.dtype, device=y.device)
-    for tile_m, tile_n in hl.tile([m, n]):
-        doubled[tile_m, tile_n] = x[tile_m, tile_n] * 2
-    for tile in hl.tile(y.size(0)):
-        sums[tile] = torch.sum(y[tile, :], 1)
-    return doubled, sums
+two_loops = helion.kernel(autotune_effort="none")(K.two_loops)
 
 
 @pytest.mark.parametrize("pid_type", PERSISTENT)
@@ -192,7 +170,7 @@ def test_the_grid_is_the_sms_times_the_multiplier() -> None:
 
 
 def test_reserved_sms_reach_the_launch() -> None:
-    kernel = helion.kernel(autotune_effort="none", persistent_reserved_sms=3)(add.fn)
+    kernel = helion.kernel(autotune_effort="none", persistent_reserved_sms=3)(K.add_1d)
     x, y = torch.randn(300, device=DEVICE), torch.randn(300, device=DEVICE)
     config = helion.Config(block_sizes=[16], pid_type="persistent_blocked", num_sm_multiplier=2)
     code = kernel.bind((x, y)).to_triton_code(config)
@@ -206,7 +184,7 @@ def test_a_search_restricted_to_a_persistent_pid_type() -> None:
         autotune_strategy="random",
         autotune_random_seed=7,
         autotune_effort="quick",
-    )(add.fn)
+    )(K.add_1d)
     x, y = torch.randn(200, device=DEVICE), torch.randn(200, device=DEVICE)
     best = autotuner.RandomSearch(kernel.bind((x, y)), (x, y), count=4).autotune()
     assert best["pid_type"] == "persistent_interleaved"

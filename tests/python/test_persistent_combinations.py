@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import kernels as K  # noqa: N812
 import pytest
 import torch
 
@@ -24,18 +25,7 @@ DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 PERSISTENT = ("persistent_blocked", "persistent_interleaved")
 
 
-def matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    m, k = x.size()
-    _, n = y.size()
-    out = torch.empty([m, n], dtype=x.dtype, device=x.device)
-    for tile_m, tile_n in hl.tile([m, n]):
-        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
-        for tile_k in hl.tile(k):
-            acc = torch.addmm(acc, x[tile_m, tile_k], y[tile_k, tile_n])
-        out[tile_m, tile_n] = acc.to(out.dtype)
-    return out
-
-
+# Unlike kernels.two_loops, both loops are one-dimensional: one block size each.
 def two_loops(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     doubled = torch.empty_like(x)
     sums = torch.empty([y.size(0)], dtype=y.dtype, device=y.device)
@@ -44,34 +34,6 @@ def two_loops(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     for tile in hl.tile(y.size(0)):
         sums[tile] = torch.sum(y[tile, :], 1)
     return doubled, sums
-
-
-def bmm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    batch, m, k = a.size()
-    n = b.size(2)
-    out = torch.empty([batch, m, n], dtype=a.dtype, device=a.device)
-    for tile_b, tile_m, tile_n in hl.tile([batch, m, n]):
-        acc = hl.zeros([tile_b, tile_m, tile_n], dtype=torch.float32)
-        for tile_k in hl.tile(k):
-            acc = torch.baddbmm(acc, a[tile_b, tile_m, tile_k], b[tile_b, tile_k, tile_n])
-        out[tile_b, tile_m, tile_n] = acc.to(out.dtype)
-    return out
-
-
-def matmul_with_epilogue(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    epilogue: Callable[[torch.Tensor, tuple[object, ...]], torch.Tensor],
-) -> torch.Tensor:
-    m, k = x.size()
-    _, n = y.size()
-    out = torch.empty([m, n], dtype=x.dtype, device=x.device)
-    for tile_m, tile_n in hl.tile([m, n]):
-        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
-        for tile_k in hl.tile(k):
-            acc = torch.addmm(acc, x[tile_m, tile_k], y[tile_k, tile_n])
-        out[tile_m, tile_n] = epilogue(acc, (tile_m, tile_n)).to(out.dtype)
-    return out
 
 
 def scaled_split_k(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -132,7 +94,7 @@ def test_the_persistent_loop_takes_the_top_level_range_entry(pid_type: str) -> N
         "range_flattens": [True, None],
         "range_multi_buffers": [False, None],
     }
-    kernel = _kernel(matmul, **config)
+    kernel = _kernel(K.matmul, **config)
     code = kernel.bind((x, y)).to_triton_code(helion.Config(**config))
     (loop,) = _persistent_loops(code)
     for keyword in (
@@ -166,7 +128,7 @@ def test_each_top_level_loop_takes_its_own_entry() -> None:
 def test_flat_configs_reset_the_top_level_entry() -> None:
     x = torch.randn(64, 32, device=DEVICE)
     y = torch.randn(32, 16, device=DEVICE)
-    spec = helion.kernel(matmul).bind((x, y)).config_spec
+    spec = helion.kernel(K.matmul).bind((x, y)).config_spec
     flat = spec.normalize(helion.Config(range_num_stages=[3, 2], pid_type="flat"))
     assert flat["range_num_stages"] == [0, 2]
     persistent = spec.normalize(helion.Config(range_num_stages=[3, 2], pid_type="persistent_blocked"))
@@ -180,7 +142,7 @@ def test_maxnreg_with_a_persistent_pid_type_reaches_the_launch(pid_type: str) ->
     config = helion.Config(
         block_sizes=[[16, 16], [16]], pid_type=pid_type, maxnreg=128, num_warps=4
     )
-    kernel = helion.kernel(config=config)(matmul)
+    kernel = helion.kernel(config=config)(K.matmul)
     code = kernel.bind((x, y)).to_triton_code(config)
     assert re.search(r"persistent_programs\(x\.device, 1, 0\),\)\]\(.*, maxnreg=128\)", code), code
     torch.testing.assert_close(kernel(x, y), x @ y, **_tolerance(x.dtype))
@@ -192,7 +154,7 @@ def test_maxnreg_without_a_persistent_pid_type_is_refused(pid_type: str) -> None
     y = torch.randn(32, 16, device=DEVICE)
     config = helion.Config(block_sizes=[[16, 16], [16]], pid_type=pid_type, maxnreg=64)
     with pytest.raises(exc.InvalidConfig) as error:
-        helion.kernel(matmul).bind((x, y)).to_triton_code(config)
+        helion.kernel(K.matmul).bind((x, y)).to_triton_code(config)
     for words in ("maxnreg: 64", "needs a persistent pid_type", "persistent_blocked"):
         assert words in str(error.value), str(error.value)
 
@@ -200,7 +162,7 @@ def test_maxnreg_without_a_persistent_pid_type_is_refused(pid_type: str) -> None
 def test_maxnreg_is_capped_by_the_warps() -> None:
     x = torch.randn(64, 32, device=DEVICE)
     y = torch.randn(32, 16, device=DEVICE)
-    spec = helion.kernel(matmul).bind((x, y)).config_spec
+    spec = helion.kernel(K.matmul).bind((x, y)).config_spec
     # 16 warps of 32 threads share 65536 registers: 128 each.
     config = spec.normalize(helion.Config(pid_type="persistent_blocked", maxnreg=256, num_warps=16))
     assert config["maxnreg"] == 128
@@ -209,7 +171,7 @@ def test_maxnreg_is_capped_by_the_warps() -> None:
 def test_the_spec_lists_the_persistent_pid_types_and_maxnreg() -> None:
     x = torch.randn(64, 32, device=DEVICE)
     y = torch.randn(32, 16, device=DEVICE)
-    described = helion.kernel(matmul).bind((x, y)).config_spec.describe()
+    described = helion.kernel(K.matmul).bind((x, y)).config_spec.describe()
     assert {"persistent_blocked", "persistent_interleaved"} <= set(described["pid_type"])
     assert described["maxnreg"] == [None, 32, 64, 128, 256]
 
@@ -229,7 +191,7 @@ def test_a_batch_tile_of_one_in_persistent_programs(pid_type: str, indexing: str
         "indexing": indexing,
         "range_num_stages": [2, 0],
     }
-    kernel = _kernel(bmm, **config)
+    kernel = _kernel(K.bmm, **config)
     code = kernel.bind((a, b)).to_triton_code(helion.Config(**config))
     # The batch tile lost its dimension: the accumulator and the dot are 2-D.
     assert "acc = tl.full([_BLOCK_SIZE_1, _BLOCK_SIZE_2], 0.0, tl.float32)" in code, code
@@ -244,7 +206,7 @@ def test_a_callable_epilogue_in_persistent_programs(pid_type: str) -> None:
     y = torch.randn(40, 29, device=DEVICE)
     bias = torch.randn(29, device=DEVICE)
     kernel = _kernel(
-        matmul_with_epilogue, block_sizes=[16, 16, 16], pid_type=pid_type, num_sm_multiplier=2
+        K.matmul_with_epilogue, block_sizes=[16, 16, 16], pid_type=pid_type, num_sm_multiplier=2
     )
     result = kernel(x, y, lambda acc, tile: torch.relu(acc + bias[tile[1]]))
     torch.testing.assert_close(result, torch.relu(x @ y + bias), **_tolerance(x.dtype))
@@ -339,7 +301,7 @@ def test_direct_launches_compute_the_persistent_grid_at_each_launch(
     x = torch.randn(70, 45)
     y = torch.randn(45, 33)
     kernel = _kernel(
-        matmul, block_sizes=[[16, 16], [16]], pid_type="persistent_blocked", num_sm_multiplier=4,
+        K.matmul, block_sizes=[[16, 16], [16]], pid_type="persistent_blocked", num_sm_multiplier=4,
         maxnreg=64,
     )
     host, stand_in = _stand_in_launches(kernel, (x, y), monkeypatch)
@@ -383,7 +345,7 @@ def test_gpu_persistent_matmul_with_range_options_and_maxnreg(pid_type: str) -> 
     x = torch.randn(1000, 520, device="cuda", dtype=torch.float16)
     y = torch.randn(520, 700, device="cuda", dtype=torch.float16)
     kernel = _kernel(
-        matmul,
+        K.matmul,
         block_sizes=[[64, 128], [32]],
         pid_type=pid_type,
         num_sm_multiplier=2,
@@ -404,13 +366,13 @@ def test_gpu_persistent_batch_tile_of_one_and_epilogue(pid_type: str) -> None:
     a = torch.randn(6, 128, 64, device="cuda", dtype=torch.float16)
     b = torch.randn(6, 64, 96, device="cuda", dtype=torch.float16)
     kernel = _kernel(
-        bmm, block_sizes=[1, 64, 32, 32], pid_type=pid_type, indexing="tensor_descriptor"
+        K.bmm, block_sizes=[1, 64, 32, 32], pid_type=pid_type, indexing="tensor_descriptor"
     )
     torch.testing.assert_close(kernel(a, b), torch.bmm(a, b), rtol=1e-2, atol=1e-1)
     x = torch.randn(300, 256, device="cuda", dtype=torch.float16)
     y = torch.randn(256, 200, device="cuda", dtype=torch.float16)
     bias = torch.randn(200, device="cuda", dtype=torch.float16)
-    epilogue = _kernel(matmul_with_epilogue, block_sizes=[64, 64, 32], pid_type=pid_type)
+    epilogue = _kernel(K.matmul_with_epilogue, block_sizes=[64, 64, 32], pid_type=pid_type)
     for _ in range(2):
         result = epilogue(x, y, lambda acc, tile: torch.relu(acc + bias[tile[1]]))
         torch.testing.assert_close(result, torch.relu(x @ y + bias), rtol=1e-2, atol=1e-1)

@@ -5,6 +5,7 @@ refused with errors that say what to do."""
 
 from __future__ import annotations
 
+import kernels as K  # noqa: N812
 import pytest
 import torch
 
@@ -15,16 +16,9 @@ from helion import exc
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 
 
-@helion.kernel(configs=[helion.Config(block_sizes=[b, c, d]) for b, c, d in ((4, 8, 16), (8, 2, 32))])
-def two_loops(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    m, n = x.size()
-    doubled = torch.empty_like(x)
-    sums = torch.empty([y.size(0)], dtype=y.dtype, device=y.device)
-    for tile_m, tile_n in hl.tile([m, n]):
-        doubled[tile_m, tile_n] = x[tile_m, tile_n] * 2
-    for tile in hl.tile(y.size(0)):
-        sums[tile] = torch.sum(y[tile, :], 1)
-    return doubled, sums
+two_loops = helion.kernel(
+    configs=[helion.Config(block_sizes=[b, c, d]) for b, c, d in ((4, 8, 16), (8, 2, 32))]
+)(K.two_loops)
 
 
 @pytest.mark.parametrize("shape", [(5, 9), (1, 1), (17, 33)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import kernels as K  # noqa: N812
 import pytest
 import torch
 
@@ -12,12 +13,7 @@ from helion._testing import DEVICE, HALF_DTYPE, code_and_output, run_example
 from helion.autotuner import PowerOfTwoFragment
 
 
-@helion.kernel(config=helion.Config(block_sizes=[16]))
-def add_one(x: torch.Tensor) -> torch.Tensor:
-    out = torch.empty_like(x)
-    for tile in hl.tile(x.size(0)):
-        out[tile] = x[tile] + 1
-    return out
+add_one = helion.kernel(config=helion.Config(block_sizes=[16]))(K.add_one)
 
 
 def test_device_and_dtypes() -> None:

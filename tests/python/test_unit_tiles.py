@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import kernels as K  # noqa: N812
 import pytest
 import torch
 
@@ -15,18 +16,6 @@ import helion
 import helion.language as hl
 
 INDEXING = ["pointer", "block_ptr", "tensor_descriptor"]
-
-
-def bmm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    batch, m, k = a.size()
-    n = b.size(2)
-    out = torch.empty([batch, m, n], dtype=a.dtype, device=a.device)
-    for tile_b, tile_m, tile_n in hl.tile([batch, m, n]):
-        acc = hl.zeros([tile_b, tile_m, tile_n], dtype=torch.float32)
-        for tile_k in hl.tile(k):
-            acc = torch.baddbmm(acc, a[tile_b, tile_m, tile_k], b[tile_b, tile_k, tile_n])
-        out[tile_b, tile_m, tile_n] = acc.to(out.dtype)
-    return out
 
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -132,7 +121,7 @@ def test_bmm_with_a_batch_tile_of_one(device: str, indexing: str, batch_block: i
     dtype = torch.float16 if device == "cuda" else torch.float32
     a = torch.randn(5, 48, 40, device=device, dtype=dtype)
     b = torch.randn(5, 40, 24, device=device, dtype=dtype)
-    kernel = _kernel(bmm, block_sizes=[batch_block, 16, 16, 16], indexing=indexing)
+    kernel = _kernel(K.bmm, block_sizes=[batch_block, 16, 16, 16], indexing=indexing)
     torch.testing.assert_close(
         kernel(a, b), torch.bmm(a.float(), b.float()).to(dtype), **_tolerance(dtype)
     )
@@ -141,7 +130,7 @@ def test_bmm_with_a_batch_tile_of_one(device: str, indexing: str, batch_block: i
 def test_a_batch_tile_of_one_gives_two_dimensional_dots(device: str) -> None:
     a = torch.randn(4, 32, 32, device=device)
     code = (
-        helion.kernel(bmm)
+        helion.kernel(K.bmm)
         .bind((a, a))
         .to_triton_code(helion.Config(block_sizes=[1, 16, 16, 16], indexing="tensor_descriptor"))
     )
@@ -149,7 +138,7 @@ def test_a_batch_tile_of_one_gives_two_dimensional_dots(device: str) -> None:
     assert "tl.reshape(a_desc_0.load([offset_0, offset_1, offset_3]), [_BLOCK_SIZE_1, _BLOCK_SIZE_3])" in code
     assert "indices_0 = offset_0\n" in code
     wider = (
-        helion.kernel(bmm)
+        helion.kernel(K.bmm)
         .bind((a, a))
         .to_triton_code(helion.Config(block_sizes=[2, 16, 16, 16], indexing="pointer"))
     )
