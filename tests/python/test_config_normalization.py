@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import helion
+import helion.language as hl
 from helion import exc
 
 
