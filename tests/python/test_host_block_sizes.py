@@ -77,6 +77,13 @@ def test_split_k_matches_eager(split_k: int, m: int, k: int, n: int, transposed:
     torch.testing.assert_close(out, x @ y, **MATMUL_TOLERANCE)
 
 
+@pytest.mark.parametrize(("m", "k", "n"), [(0, 16, 8), (8, 0, 8), (8, 16, 0)])
+def test_split_k_with_an_empty_dimension(m: int, k: int, n: int) -> None:
+    x, y = operands(m, k, n)
+    out = run(split_k_matmul, (x, y, unchanged), block_sizes=[[16, 16, 1], [16]], split_k=2)
+    torch.testing.assert_close(out, x @ y, **MATMUL_TOLERANCE)
+
+
 @pytest.mark.parametrize("split_k", [1, 4, 8])
 def test_the_block_size_is_the_hosts_value_for_each_config(split_k: int) -> None:
     x, y = operands(16, 100, 16)

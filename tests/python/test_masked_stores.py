@@ -65,3 +65,14 @@ def test_a_store_between_the_read_and_the_select_keeps_it(device: str) -> None:
     kernel = helion.kernel(config=helion.Config(block_sizes=[8, 16]))(zero_positives_after_copy)
     torch.testing.assert_close(kernel(x.clone(), y), torch.where(x > 0, 0.0, x))
     torch.testing.assert_close(y, x)
+
+
+def test_empty_dimensions(device: str) -> None:
+    x = torch.randn(0, 21, device=device)
+    rows = torch.zeros(0, dtype=torch.long, device=device)
+    count = torch.tensor([0], device=device)
+    kernel = helion.kernel(config=helion.Config(block_sizes=[16, 8]))(scatter_rows)
+    assert kernel(x, rows, count).shape == (0, 21)
+    y = torch.randn(5, 0, device=device)
+    relu = helion.kernel(config=helion.Config(block_sizes=[8, 16]))(relu_and_sum)
+    assert relu(y.clone(), y.clone()).shape == (5, 0)
