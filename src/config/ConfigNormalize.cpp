@@ -227,7 +227,7 @@ private:
       if (!can_flatten(facts))
         invalid(field + ": " + std::to_string(block) +
                 " would flatten a tile call with a dimension fixed by block_size=" +
-                call_location(facts) + "; give a list of " + std::to_string(dims) + " block sizes");
+                call_location(facts_, facts) + "; give a list of " + std::to_string(dims) + " block sizes");
       check_power_in_range(field, block, min_flat_block(facts), legal_max_flat_block(facts));
       choice.flatten = true;
       choice.flat_block_size = block;
@@ -244,7 +244,7 @@ private:
     const Json::array_t &sizes = entry.get_ref<const Json::array_t &>();
     if (sizes.size() != dims)
       invalid(field + ": expected " + std::to_string(dims) + " block sizes (one per dimension" +
-              call_location(facts) + "), got " + show(entry));
+              call_location(facts_, facts) + "), got " + show(entry));
     for (size_t dim = 0; dim < dims; ++dim)
       read_dim(indexed(field, dim), sizes[dim], call, dim);
   }
@@ -287,7 +287,7 @@ private:
         invalid(field +
                 ": true, but a tile call with a dimension fixed by block_size= cannot "
                 "be flattened" +
-                call_location(facts_.tiles[call]) + "; use false");
+                call_location(facts_, facts_.tiles[call]) + "; use false");
       int64_t product = 1;
       for (int64_t block : choice.block_sizes)
         product *= block;

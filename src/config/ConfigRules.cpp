@@ -89,7 +89,7 @@ void check_derived_block_sizes(const KernelFacts &facts, const Config &config) {
       if (!is_derived_block(call, dim)) continue;
       const DerivedBlockSize &derived = *call.derived_block_sizes[dim];
       int64_t value = derived.value(config);
-      std::string where = "block_size " + derived.text + call_location(call);
+      std::string where = "block_size " + derived.text + call_location(facts, call);
       if (!is_power_of_two(value))
         invalid(where + " is " + std::to_string(value) + " with " +
                 tunable_values_text(facts, config) +
@@ -483,9 +483,9 @@ std::string join(const std::vector<std::string> &items, const std::string &separ
   return out;
 }
 
-std::string call_location(const TileCallFacts &call) {
+std::string call_location(const KernelFacts &facts, const TileCallFacts &call) {
   if (!call.span.valid()) return "";
-  return " (the hl.tile call at line " + std::to_string(call.span.line) + ")";
+  return " (the hl.tile call at line " + std::to_string(facts.file_line(call.span)) + ")";
 }
 
 } // namespace config_rules

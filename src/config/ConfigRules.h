@@ -180,7 +180,7 @@ std::string show(const Json &value);
 /// "a, b, c".
 std::string join(const std::vector<std::string> &items, const std::string &separator = ", ");
 /// " (the hl.tile call at line N)" or "" when the call has no source position.
-std::string call_location(const TileCallFacts &call);
+std::string call_location(const KernelFacts &facts, const TileCallFacts &call);
 
 } // namespace config_rules
 } // namespace helion

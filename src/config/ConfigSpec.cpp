@@ -110,7 +110,8 @@ static std::string block_field(size_t tunable_index) {
   return "block_sizes[" + std::to_string(tunable_index) + "]";
 }
 
-static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
+static void validate_tile(const KernelFacts &facts, const TileCallFacts &call,
+                          const TileChoice &choice,
                           const std::string &field, const std::string &loop_order_field) {
   size_t dims = call.size_hints.size();
   if (choice.flatten) {
@@ -118,7 +119,7 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
       invalid(field +
               ": only a tile call of two or more dimensions, none fixed by block_size=, "
               "can be flattened" +
-              call_location(call) + "; give a list of " + std::to_string(dims) + " block sizes");
+              call_location(facts, call) + "; give a list of " + std::to_string(dims) + " block sizes");
     if (!choice.block_sizes.empty())
       invalid(field + ": a flattened tile has only its flat block size, got " +
               std::to_string(choice.block_sizes.size()) + " per-dimension block sizes as well");
@@ -127,7 +128,7 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
   } else {
     if (choice.block_sizes.size() != dims)
       invalid(field + ": expected " + std::to_string(dims) + " block sizes (one per dimension" +
-              call_location(call) + "), got " + std::to_string(choice.block_sizes.size()));
+              call_location(facts, call) + "), got " + std::to_string(choice.block_sizes.size()));
     for (size_t dim = 0; dim < dims; ++dim) {
       std::string dim_field = field + "[" + std::to_string(dim) + "]";
       const auto &fixed = dim < call.fixed_block_sizes.size() ? call.fixed_block_sizes[dim]
@@ -137,7 +138,7 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
         if (choice.block_sizes[dim] != *fixed)
           invalid(dim_field + ": " + std::to_string(choice.block_sizes[dim]) +
                   " differs from block_size=" + std::to_string(*fixed) + " fixed in the source" +
-                  call_location(call) + "; use " + std::to_string(*fixed));
+                  call_location(facts, call) + "; use " + std::to_string(*fixed));
         continue;
       }
       check_power_in_range(dim_field, choice.block_sizes[dim], min_block(call, dim),
@@ -154,7 +155,8 @@ static void validate_tile(const TileCallFacts &call, const TileChoice &choice,
 
 /// A call whose every block size is fixed by `block_size=` has no user-facing
 /// entry, so its errors name the call instead of a config field.
-static void validate_fixed_tile(const TileCallFacts &call, const TileChoice &choice,
+static void validate_fixed_tile(const KernelFacts &facts, const TileCallFacts &call,
+                                const TileChoice &choice,
                                 const std::string &name) {
   std::vector<int64_t> fixed;
   for (size_t dim = 0; dim < call.fixed_block_sizes.size(); ++dim)
@@ -162,7 +164,7 @@ static void validate_fixed_tile(const TileCallFacts &call, const TileChoice &cho
                         ? choice.block_sizes[dim] // check_derived_block_sizes
                         : *call.fixed_block_sizes[dim]);
   if (choice.flatten || choice.block_sizes != fixed)
-    invalid(name + call_location(call) +
+    invalid(name + call_location(facts, call) +
             ": block sizes are fixed by block_size= in the source; "
             "use " +
             dump_text(int_list(fixed)));
@@ -182,13 +184,13 @@ void ConfigSpec::validate(const Config &config) const {
   for (size_t i = 0; i < tiles.size(); ++i) {
     const TileCallFacts &call = tiles[i];
     if (is_fixed_call(call)) {
-      validate_fixed_tile(call, config.tiles[i], "hl.tile call " + std::to_string(i));
+      validate_fixed_tile(facts_, call, config.tiles[i], "hl.tile call " + std::to_string(i));
       continue;
     }
     std::string loop_order_field = call.size_hints.size() >= 2
                                        ? "loop_orders[" + std::to_string(multi_dim_index++) + "]"
                                        : block_field(tunable_index) + " loop order";
-    validate_tile(call, config.tiles[i], block_field(tunable_index++), loop_order_field);
+    validate_tile(facts_, call, config.tiles[i], block_field(tunable_index++), loop_order_field);
   }
 
   if (config.reduction_loops.size() != facts_.reductions.size())
@@ -473,7 +475,7 @@ Json ConfigSpec::describe() const {
     }
     Json entry = Json::object();
     entry["call"] = Json(static_cast<int64_t>(range.call));
-    if (call.span.valid()) entry["line"] = Json(call.span.line);
+    if (call.span.valid()) entry["line"] = Json(facts_.file_line(call.span));
     entry["dims"] = Json(static_cast<int64_t>(range.dims()));
     entry["grid"] = Json(range.grid);
     entry["size_hints"] = int_list(call.size_hints);
@@ -538,7 +540,7 @@ Json ConfigSpec::describe() const {
   for (const TunableFacts &tunable : facts_.tunables) {
     Json entry = Json::object();
     entry["name"] = Json(tunable.name);
-    if (tunable.span.valid()) entry["line"] = Json(tunable.span.line);
+    if (tunable.span.valid()) entry["line"] = Json(facts_.file_line(tunable.span));
     entry["fragment"] = Json(tunable.fragment.repr());
     Json description = tunable.fragment.describe();
     for (const auto &[key, value] : description.get_ref<const Json::object_t &>())
@@ -554,7 +556,7 @@ void ConfigSpec::describe_loop_fields(Json &out) const {
   Json loops = Json::array();
   for (const LoopFacts &loop : facts_.loops) {
     Json entry = Json::object();
-    if (loop.span.valid()) entry["line"] = Json(loop.span.line);
+    if (loop.span.valid()) entry["line"] = Json(facts_.file_line(loop.span));
     entry["top_level"] = Json(loop.top_level);
     entry["static_range"] = Json(loop.static_candidate);
     loops.push_back(std::move(entry));

@@ -71,6 +71,10 @@ struct LoopFacts {
 };
 
 struct KernelFacts {
+  /// The file line of the kernel source's first line: spans count from the
+  /// source, messages and descriptions name lines of the file.
+  int first_line = 1;
+  int file_line(const SourceSpan &span) const { return first_line + span.line - 1; }
   std::vector<TileCallFacts> tiles;
   std::vector<ReductionFacts> reductions;
   /// Loads plus stores, each of which may pick its own indexing style.

@@ -222,7 +222,9 @@ CompiledKernel::CompiledKernel(const Json &request)
     });
     spec_ = timed(log, "config space",
                   [&] {
-      return std::make_unique<ConfigSpec>(kernel_facts(k.device, k.host));
+      KernelFacts facts = kernel_facts(k.device, k.host);
+      facts.first_line = k.inputs.context.first_line;
+      return std::make_unique<ConfigSpec>(std::move(facts));
     });
     return 0;
   });

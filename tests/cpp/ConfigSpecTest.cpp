@@ -669,9 +669,10 @@ TEST(ConfigSpecTest, InvalidForPartlyFixedAndWideGrids) {
   KernelFacts three;
   three.tiles.push_back(tile({64, 64, 64}, {1, 1, 1}, true, {std::nullopt, std::nullopt, 8}, 3));
   three.memory_ops = 1;
+  three.first_line = 10; // the kernel starts at line 10 of its file
   EXPECT_EQ(invalid_message(ConfigSpec(three), R"({"block_sizes": [64]})"),
             "block_sizes[0]: 64 would flatten a tile call with a dimension fixed by block_size= "
-            "(the hl.tile call at line 3); give a list of 3 block sizes");
+            "(the hl.tile call at line 12); give a list of 3 block sizes");
   EXPECT_EQ(invalid_message(spec, R"({"flatten_loops": [true]})"),
             "flatten_loops[0]: true, but a tile call with a dimension fixed by block_size= "
             "cannot be flattened (the hl.tile call at line 3); use false");

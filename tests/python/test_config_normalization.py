@@ -81,3 +81,14 @@ def test_block_sizes_with_a_fixed_dimension_in_every_spelling(
     kernel = helion.kernel(config=helion.Config(block_sizes=block_sizes))(add_with_fixed_columns)
     torch.testing.assert_close(kernel(x, x), x + x)
     assert kernel.bind((x, x)).config["block_sizes"] == [[16, 32]]
+
+
+def test_config_errors_name_the_file_line_of_the_tile_call(device: str) -> None:
+    import inspect
+
+    lines, first = inspect.getsourcelines(add_with_fixed_columns)
+    call_line = first + next(i for i, line in enumerate(lines) if "hl.tile(" in line)
+    x = torch.randn(40, 70, device=device)
+    kernel = helion.kernel(config=helion.Config(block_sizes=[[16]]))(add_with_fixed_columns)
+    with pytest.raises(exc.InvalidConfig, match=f"the hl.tile call at line {call_line}\\)"):
+        kernel(x, x)
