@@ -518,3 +518,11 @@ def test_old_values_of_scattered_adds_are_the_running_sums(device: str) -> None:
         count = int((index == slot).sum())
         assert sorted(old[index == slot].tolist()) == list(range(count))
     assert slots.tolist() == [int((index == s).sum()) for s in range(3)]
+
+
+def test_atomics_over_an_empty_dimension(device: str) -> None:
+    empty = torch.zeros(0, device=device)
+    assert add_old(empty.clone(), empty).shape == (0,)
+    counter = torch.zeros(1, dtype=torch.int32, device=device)
+    assert take_tickets(empty, counter).shape == (0,)
+    assert counter.item() == 0

@@ -264,3 +264,11 @@ def test_triton_escapes_on_the_gpu() -> None:
     flat = torch.randn(1001, device="cuda")
     torch.testing.assert_close(kernel_storing_in_the_function(flat), flat * 2)
     torch.testing.assert_close(kernel_with_source(flat), flat.clamp(min=0.25))
+
+
+def test_triton_code_over_an_empty_dimension() -> None:
+    empty = torch.zeros(0, device=DEVICE)
+    assert kernel_with_function(empty, empty, 0.5).shape == (0,)
+    assert kernel_storing_in_the_function(empty).shape == (0,)
+    rows = torch.zeros(0, 5, device=DEVICE)
+    assert kernel_with_snippets(rows, rows).shape == (0, 5)
