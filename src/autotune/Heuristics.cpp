@@ -385,7 +385,7 @@ int64_t matmul_shared_memory_bytes(const ConfigSpec &spec, const Config &config)
   // A matmul's operand tiles, BM x BK and BK x BN, kept `stages` deep (Triton 3.6's count).
   if (grid->size() < 2) return 0;
   int64_t m = (*grid)[grid->size() - 2], n = grid->back();
-  int64_t operands = stages * (m * k + k * n) * kMatmulOperandBytes;
+  int64_t bytes = stages * (m * k + k * n) * kMatmulOperandBytes;
   // A persistent program that stores through a tensor descriptor stages its
   // BM x BN result in shared memory beside the pipelined operands (a
   // one-shot program reuses theirs): 262176 bytes required for 128x256x64 in
@@ -393,8 +393,8 @@ int64_t matmul_shared_memory_bytes(const ConfigSpec &spec, const Config &config)
   bool descriptor = std::find(config.indexing.begin(), config.indexing.end(),
                               "tensor_descriptor") != config.indexing.end();
   if (config_rules::is_persistent(config.pid_type) && descriptor)
-    operands += m * n * kMatmulOperandBytes;
-  return operands;
+    bytes += m * n * kMatmulOperandBytes;
+  return bytes;
 }
 
 int64_t accumulator_registers(const ConfigSpec &spec, const Config &config) {

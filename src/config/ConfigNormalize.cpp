@@ -227,7 +227,8 @@ private:
       if (!can_flatten(facts))
         invalid(field + ": " + std::to_string(block) +
                 " would flatten a tile call with a dimension fixed by block_size=" +
-                call_location(facts_, facts) + "; give a list of " + std::to_string(dims) + " block sizes");
+                call_location(facts_, facts) + "; give a list of " + std::to_string(dims) +
+                " block sizes");
       check_power_in_range(field, block, min_flat_block(facts), legal_max_flat_block(facts));
       choice.flatten = true;
       choice.flat_block_size = block;

@@ -119,7 +119,8 @@ static void validate_tile(const KernelFacts &facts, const TileCallFacts &call,
       invalid(field +
               ": only a tile call of two or more dimensions, none fixed by block_size=, "
               "can be flattened" +
-              call_location(facts, call) + "; give a list of " + std::to_string(dims) + " block sizes");
+              call_location(facts, call) + "; give a list of " + std::to_string(dims) +
+              " block sizes");
     if (!choice.block_sizes.empty())
       invalid(field + ": a flattened tile has only its flat block size, got " +
               std::to_string(choice.block_sizes.size()) + " per-dimension block sizes as well");

@@ -125,7 +125,8 @@ void count_statement_uses(const std::vector<Stmt> &body, std::vector<NodeUses> &
         other(id);
     for (const IndexItem &item : s.index)
       other(item.value);
-    for_each_region(s, [&](const std::vector<Stmt> &region) { count_statement_uses(region, uses); });
+    for_each_region(s,
+                    [&](const std::vector<Stmt> &region) { count_statement_uses(region, uses); });
   }
 }
 

@@ -55,9 +55,10 @@ std::set<int> leading_unsqueezes(const ir::DeviceKernel &k) {
     const std::vector<Dim> &from = k.node(n.operands[0]).type.dims;
     const std::vector<Dim> &to = n.type.dims;
     size_t added = to.size() - std::min(to.size(), from.size());
-    bool only_leading_ones =
-        added > 0 && std::equal(from.begin(), from.end(), to.begin() + added) &&
-        std::all_of(to.begin(), to.begin() + added, [](const Dim &d) { return d == Dim::constant(1); });
+    auto is_one = [](const Dim &d) { return d == Dim::constant(1); };
+    bool only_leading_ones = added > 0 &&
+                             std::equal(from.begin(), from.end(), to.begin() + added) &&
+                             std::all_of(to.begin(), to.begin() + added, is_one);
     if (only_leading_ones) found.insert(n.id);
   }
   for (const Node &n : k.nodes) {
