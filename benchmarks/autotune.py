@@ -13,12 +13,15 @@ rows also go to ``results-<effort>.json`` in the output folder. Per search it
 also prints where the time went (generating, compiling, running and
 checking, timing: whichever dominates is what to cap) and the finalists'
 re-timing (search time beside the interleaved median of the final rounds).
+``--versus-full`` (with ``--effort quick``) also runs a full search with the
+same seed on each kernel and times both picks interleaved, round by round, so
+that drifts of the card fall on both alike: full should never pick the slower.
 
 Without a CUDA GPU it runs as a smoke test of itself: tiny shapes under
 Triton's interpreter, wall-clock times, no torch.compile.
 
 Run: python benchmarks/autotune.py [--effort quick|full] [--kernels matmul,add]
-     [--random-baseline N] [--out DIR]
+     [--random-baseline N] [--versus-full] [--out DIR]
 """
 
 from __future__ import annotations
@@ -115,6 +118,15 @@ def bench(fn: Callable[[], Any]) -> float:
     return sorted(times)[1]
 
 
+def interleaved_ms(calls: list[Callable[[], Any]], rounds: int = 7) -> list[float]:
+    """Median ms of each call over ``rounds`` rounds that time every call in turn."""
+    samples: list[list[float]] = [[] for _ in calls]
+    for _ in range(rounds):
+        for times, call in zip(samples, calls):
+            times.append(bench(call))
+    return [sorted(times)[len(times) // 2] for times in samples]
+
+
 def within(best_over_time: list[list[float]], best_ms: float, factor: float = 1.1) -> float:
     """Seconds into the search when the best so far first came within ``factor`` of ``best_ms``."""
     for seconds, ms in best_over_time:
@@ -197,12 +209,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--random-baseline", type=int, default=0, metavar="N")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--versus-full", action="store_true",
+                        help="also search with effort full and time both picks interleaved")
     parser.add_argument("--out", default="autotune-results")
     options = parser.parse_args(argv)
     names = [name.strip() for name in options.kernels.split(",") if name.strip()]
     unknown = [name for name in names if name not in KERNELS]
     if unknown:
         parser.error(f"unknown kernels {unknown}; choose from {KERNELS}")
+    if options.versus_full and options.effort != "quick":
+        parser.error("--versus-full compares a full search with a quick one: use --effort quick")
+    if options.versus_full and options.seed is None:
+        options.seed = int(time.time()) % 100_000  # one seed for both searches
 
     # A fresh search every time: no cached configs from earlier runs.
     os.environ["HELION_FORCE_AUTOTUNE"] = "1"
@@ -231,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         settings["autotune_random_seed"] = options.seed
 
     rows = []
+    versus_full: list[tuple[str, float, float, float, float]] = []
     plotted = True
     total_start = time.perf_counter()
     for key, label, fn, reference, args in cases(names, device):
@@ -248,6 +267,14 @@ def main(argv: list[str] | None = None) -> int:
                     "autotune_max_generations": generations,
                 },
             )
+        if options.versus_full:
+            runs["full"] = run_search(fn, args, **{**settings, "autotune_effort": "full"})
+            picks = [runs["default strategy"]["call"], runs["full"]["call"]]
+            quick_ms, full_ms = interleaved_ms(picks)
+            versus_full.append((label, quick_ms, full_ms, runs["default strategy"]["wall_s"],
+                                runs["full"]["wall_s"]))
+            print(f"picks timed interleaved: quick {quick_ms:.4f} ms, full {full_ms:.4f} ms, "
+                  f"full/quick {full_ms / quick_ms:.3f}", flush=True)
         expected = reference(*args)
         result = runs["default strategy"]["call"]()
         torch.testing.assert_close(result.float(), expected.float(), rtol=2e-2, atol=2e-2)
@@ -301,6 +328,14 @@ def main(argv: list[str] | None = None) -> int:
             f"| {row['compile_ms']:.4f} | {row['eager_ms'] / row['kernel_ms']:.2f} "
             f"| {row['compile_ms'] / row['kernel_ms']:.2f} |"
         )
+    if versus_full:
+        print(f"\nquick and full picks of seed {options.seed}, timed interleaved "
+              "(7 rounds, medians):\n")
+        print("| kernel | quick s | full s | quick pick ms | full pick ms | full/quick |")
+        print("|---|---|---|---|---|---|")
+        for label, quick_ms, full_ms, quick_s, full_s in versus_full:
+            print(f"| {label} | {quick_s:.1f} | {full_s:.1f} | {quick_ms:.4f} | {full_ms:.4f} "
+                  f"| {full_ms / quick_ms:.3f} |")
     print()
     for row in rows:
         print(f"{row['kernel']} ({row['strategy']}): {row['config']!r}")

@@ -11,8 +11,11 @@ so the CPU's cost of issuing a call, which is what bounds tiny kernels) of:
 - CUDA graph replay of one captured ``add(x, x)``, GPU only;
 
 the ratios of ours to ``x + x`` and to the raw Triton launch, and the split
-of ours: the guard (specialization key and lookup), the host function with
-its launch skipped (allocation, checks, grid), and the launch.
+of ours: the guard (the check of the specialization called last), the key
+and lookup a call takes when the guard misses, the host function with its
+launch skipped (allocation, checks, grid), and the launch; on a GPU also
+Triton's C launch alone and the floor of this path, the output's allocation
+plus the C launch.
 
 On a machine without a GPU the kernel runs under Triton's interpreter, whose
 launch executes the kernel in Python: there the compiled kernel's C launch is
@@ -102,18 +105,57 @@ def cuda_graph_replay(x: torch.Tensor) -> Callable[[], None]:
 
 
 def split(x: torch.Tensor, calls: int, repeats: int) -> dict[str, float]:
-    """The guard, the host function without its launch, and the launch alone."""
+    """The guard, the host function without its launch, and the launch alone; on a GPU
+    also the C launch alone and the floor of this path (the output's allocation and
+    the C launch, nothing of ours)."""
     args = (x, x)
     key = add._key
     ready = add._ready
-    guard = per_call_us(lambda: ready.get(key(args)), calls, repeats)
+    guard = add._guard
+    rows = {
+        "guard (the last specialization's check)": per_call_us(lambda: guard(args), calls,
+                                                               repeats),
+        "key + lookup (a call the guard misses)": per_call_us(lambda: ready.get(key(args)),
+                                                              calls, repeats),
+    }
     host = add.bind(args)._host_without_launches()
-    host_only = per_call_us(lambda: host(*args), calls, repeats)
+    rows["host function, launch skipped"] = per_call_us(lambda: host(*args), calls, repeats)
     launch = captured_launch(args)
-    launch_only = per_call_us(launch, calls, repeats) if launch is not None else float("nan")
     name = "launch" if ON_GPU else "launch (the Launcher; C launch stubbed)"
-    return {"guard (key + lookup)": guard, "host function, launch skipped": host_only,
-            name: launch_only}
+    rows[name] = per_call_us(launch, calls, repeats) if launch is not None else float("nan")
+    if ON_GPU:
+        c_launch, allocate_and_c_launch = bare_launches(x)
+        rows["C launch alone (Triton's launcher and the driver)"] = per_call_us(
+            c_launch, calls, repeats)
+        rows["floor: torch.empty_like + C launch"] = per_call_us(
+            allocate_and_c_launch, calls, repeats)
+    return rows
+
+
+def bare_launches(x: torch.Tensor) -> tuple[Callable[[], None], Callable[[], torch.Tensor]]:
+    """The recorded C launch of ``add(x, x)`` called with fixed arguments, and the same
+    after allocating the output: what a cached call costs without any Python of ours."""
+    from helion.runtime.launcher import _current_stream
+
+    run = add._ready[add._key((x, x))]
+    site = next(v for v in run.__globals__.values() if isinstance(v, Launcher) and v._kernels)
+    c_launch, function, cooperative, pdl, metadata = next(iter(site._kernels.values()))
+    recorded = captured_launch((x, x))
+    assert recorded is not None
+    grid_x, grid_y, grid_z, *arguments = recorded.args  # (x, y, z, x, x, out, literals...)
+    stream = _current_stream(x.get_device())
+
+    def launch_into(out: torch.Tensor) -> None:
+        c_launch(grid_x, grid_y, grid_z, stream, function, cooperative, pdl, None, None,
+                 metadata, None, None, None, x.data_ptr(), x.data_ptr(), out.data_ptr(),
+                 *arguments[3:])
+
+    def allocate_and_launch() -> torch.Tensor:
+        result = torch.empty_like(x)
+        launch_into(result)
+        return result
+
+    return functools.partial(launch_into, torch.empty_like(x)), allocate_and_launch
 
 
 def captured_launch(args: tuple[Any, ...]) -> Callable[[], None] | None:

@@ -336,6 +336,41 @@ def test_a_site_launches_every_kind_of_argument_as_triton_would(
     assert namespace["_helion_k_site"].direct_launches == _kinds(jit).count("direct")
 
 
+def test_a_keyed_site_reads_only_the_alignment_of_parameters_it_passes_on(
+    jit: _JitFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import triton.runtime
+
+    monkeypatch.setattr(triton.runtime, "JITFunction", _JitFunction)
+    source = (
+        "def host(x, y, n):\n"
+        "    out = torch.empty_like(x)\n"
+        "    y = y[1:]\n"
+        "    _helion_k[(1,)](x, out, n, 32, num_warps=4)\n"
+        "    _helion_k[(1,)](y, out, n, 32, num_warps=4)\n"
+        "    return out\n"
+    )
+    namespace = {"_helion_k": jit, "torch": torch}
+    exec(compile(source, "<host>", "exec"), namespace)
+    host = fast_launches(namespace["host"], source, keyed=True)
+    x, y = torch.zeros(16), torch.zeros(17)
+    host(x, y, 20)
+    host(x, y, 20)
+    keyed, rebound = (host.__globals__[name] for name in ("_helion_k_site", "_helion_k_site_1"))
+    # x: alignment only; out (made by the host function): dtype, device, alignment.
+    ((key, _),) = keyed._kernels.items()
+    assert key == (0, True, torch.float32, -1, True, jit.specialization((20,), {})[0][0])
+    # y is rebound before its launch: read in full.
+    ((key, _),) = rebound._kernels.items()
+    assert key[1:4] == (torch.float32, -1, False)
+    assert keyed.direct_launches == rebound.direct_launches == 1
+    # Unkeyed, the same host function reads every tensor in full.
+    unkeyed = fast_launches(namespace["host"], source)
+    unkeyed(x, y, 20)
+    ((key, _),) = unkeyed.__globals__["_helion_k_site"]._kernels.items()
+    assert key[1:4] == (torch.float32, -1, True)
+
+
 def test_a_site_name_avoids_the_names_host_code_uses(
     jit: _JitFunction, monkeypatch: pytest.MonkeyPatch
 ) -> None:

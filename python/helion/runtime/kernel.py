@@ -28,6 +28,7 @@ from .request import (
     check_source_text,
     dtype_name,
     is_constexpr_annotation,
+    make_guard,
     make_key_function,
 )
 
@@ -197,6 +198,11 @@ def _is_symbolic(value: Any) -> bool:
 
 
 _is_compiling = torch.compiler.is_compiling
+
+
+def _no_guard(args: tuple[Any, ...]) -> None:
+    """The guard of no specialization: cached calls compute the key."""
+    return None
 _EAGER = RefMode.EAGER
 
 
@@ -299,6 +305,10 @@ class Kernel:
         # key -> the host function of a specialization whose config is chosen
         self._ready: dict[tuple[Any, ...], Callable[..., Any]] = {}
         self._arity = len(self._param_names)
+        # The guard of the specialization called last (see make_guard), and
+        # each ready specialization's, made on its first cached call.
+        self._guard: Callable[[tuple[Any, ...]], Callable[..., Any] | None] = _no_guard
+        self._guards: dict[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]] = {}
         self._source: SourceInfo | None = None
         self._defaults = {
             name: p.default
@@ -367,21 +377,34 @@ class Kernel:
         """Forgets every specialization and compiled kernel."""
         self._bound.clear()
         self._ready.clear()
+        self._guards.clear()
+        self._guard = _no_guard
         self._key = make_key_function(self._constexpr, self.settings.static_shapes)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # A cached call: one key, one lookup, the host function. Everything
-        # else (ref mode, torch.compile, keywords, a first call) goes the long way.
-        if (
-            self.settings.ref_mode is not _EAGER
-            and not _is_compiling()
-            and not kwargs
-            and len(args) == self._arity
-        ):
-            run = self._ready.get(self._key(args))
+        # A cached call: the last specialization's guard, else one key and one
+        # lookup; then the host function. Everything else (ref mode,
+        # torch.compile, keywords, a first call) goes the long way.
+        if not kwargs and not _is_compiling() and self.settings.ref_mode is not _EAGER:
+            run = self._guard(args)
+            if run is None and len(args) == self._arity:
+                run = self._ready_run(args)
             if run is not None:
                 return run(*args)
         return self._call_slowly(args, kwargs)
+
+    def _ready_run(self, args: tuple[Any, ...]) -> Callable[..., Any] | None:
+        """The host function of ``args``' specialization when its config is chosen; its guard
+        becomes the one cached calls try first."""
+        key = self._key(args)
+        run = self._ready.get(key)
+        if run is not None:
+            guard = self._guards.get(key)
+            if guard is None:
+                guard = make_guard(args, self._constexpr, run) or _no_guard
+                self._guards[key] = guard
+            self._guard = guard
+        return run
 
     def _call_slowly(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if self.settings.ref_mode == RefMode.EAGER:
@@ -394,10 +417,10 @@ class Kernel:
 
     def _call_eager(self, args: tuple[Any, ...]) -> Any:
         """A call outside Dynamo's tracing (also from ``helion::run_kernel``)."""
-        key = self._key(args)
-        run = self._ready.get(key)
+        run = self._ready_run(args)
         if run is not None:
             return run(*args)
+        key = self._key(args)
         bound = self._bound.get(key)
         if bound is None:
             bound = self.bind(args)
@@ -406,7 +429,9 @@ class Kernel:
     def _publish(self, key: tuple[Any, ...], bound: BoundKernel) -> None:
         """Lets cached calls with ``key`` run ``bound``'s host function without it."""
         if self._bound.get(key) is bound and bound._run is not None:
-            self._ready[key] = bound._run
+            self._ready[key] = bound.keyed_run()
+            self._guards.pop(key, None)
+            self._guard = _no_guard
 
     def _call_fake(self, args: tuple[Any, ...]) -> Any:
         """The host code on fake tensors (sizes may be symbolic), with launches skipped.
@@ -501,6 +526,7 @@ class BoundKernel:
         ]
         self._config: Config | None = None
         self._run: Callable[..., Any] | None = None
+        self._keyed_run: Callable[..., Any] | None = None
         self._compiled: dict[Config, Callable[..., Any]] = {}
         self._code: dict[Config, str] = {}
 
@@ -521,36 +547,58 @@ class BoundKernel:
         config = self._resolve(config)
         run = self._compiled.get(config)
         if run is None:
-            self._prepare_launch()
-            code = self._generate(config)
-            if self._interpreted and (self._bf16_args or "bfloat16" in code):
-                _warn_bf16_once(self)
-            if self._interpreted and "tl.float8" in code:
-                raise exc.GPURequired(
-                    f"kernel '{self.fn.__name__}' computes in float8, which Triton's "
-                    "interpreter (TRITON_INTERPRET=1) cannot: run it on a GPU"
-                )
-            if self._interpreted and "tl.inline_asm_elementwise(" in code:
-                raise exc.GPURequired(
-                    f"kernel '{self.fn.__name__}' runs GPU assembly "
-                    "(hl.inline_asm_elementwise"
-                    f"{_source_line_of(code, 'tl.inline_asm_elementwise(')}), which Triton's "
-                    "interpreter (TRITON_INTERPRET=1) cannot: run it on a GPU"
-                )
-            run = getattr(load_module(code), self.fn.__name__)
-            if not self._interpreted:
-                run = fast_launches(run, code)
-            if self._bool_positions:
-                run = _bools_as_ints(run, self._bool_positions)
+            run = self._launching(*self._host_function(config))
             self._compiled[config] = run
         return run
+
+    def _launching(
+        self, host: Callable[..., Any], code: str, keyed: bool = False
+    ) -> Callable[..., Any]:
+        """``host``, defined in ``code``, made to launch cheaply (``fast_launches``;
+        ``keyed``: called only with arguments of this specialization's key)."""
+        run = host
+        if not self._interpreted:
+            run = fast_launches(host, code, keyed)
+        if self._bool_positions:
+            run = _bools_as_ints(run, self._bool_positions)
+        return run
+
+    def _host_function(self, config: Config) -> tuple[Callable[..., Any], str]:
+        """The generated host function for ``config`` and the module's code."""
+        self._prepare_launch()
+        code = self._generate(config)
+        if self._interpreted and (self._bf16_args or "bfloat16" in code):
+            _warn_bf16_once(self)
+        if self._interpreted and "tl.float8" in code:
+            raise exc.GPURequired(
+                f"kernel '{self.fn.__name__}' computes in float8, which Triton's "
+                "interpreter (TRITON_INTERPRET=1) cannot: run it on a GPU"
+            )
+        if self._interpreted and "tl.inline_asm_elementwise(" in code:
+            raise exc.GPURequired(
+                f"kernel '{self.fn.__name__}' runs GPU assembly "
+                "(hl.inline_asm_elementwise"
+                f"{_source_line_of(code, 'tl.inline_asm_elementwise(')}), which Triton's "
+                "interpreter (TRITON_INTERPRET=1) cannot: run it on a GPU"
+            )
+        return getattr(load_module(code), self.fn.__name__), code
 
     def set_config(self, config: Config | Mapping[str, Any]) -> None:
         """Makes later calls use ``config``."""
         config = self.config_spec.normalize(config)
         self._run = self.compile_config(config)
         self._config = config
+        self._keyed_run = None
         self.kernel._publish(self._key, self)
+
+    def keyed_run(self) -> Callable[..., Any] | None:
+        """The chosen config's host function for calls whose arguments were checked to have
+        this specialization's key (the kernel's cached calls), whose launches then read
+        less of them (see ``fast_launches``); None before a config is chosen."""
+        if self._keyed_run is None and self._config is not None:
+            host, code = self._host_function(self._config)
+            self._keyed_run = self._launching(host, code, keyed=True)
+        return self._keyed_run
 
     def autotune(self, args: Sequence[Any], *, force: bool = True) -> Config:
         """Searches for the best config for this specialization, uses it, and returns it.

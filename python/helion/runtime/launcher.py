@@ -58,9 +58,17 @@ import torch
 DIRECT_TRITON_VERSIONS = ("3.6.",)
 
 
-def fast_launches(host: Callable[..., Any], source: str | None = None) -> Callable[..., Any]:
+def fast_launches(
+    host: Callable[..., Any], source: str | None = None, keyed: bool = False
+) -> Callable[..., Any]:
     """``host`` (a generated host function, defined in ``source``) with its Triton launches
-    made cheap."""
+    made cheap.
+
+    ``keyed``: every call of the result has arguments of the specialization key
+    ``host`` was compiled for, checked by the caller. A tensor the host function
+    passes on unchanged from its parameters then has a known dtype and device,
+    and the direct key reads only its alignment.
+    """
     from triton.runtime import JITFunction
 
     namespace = {
@@ -68,7 +76,7 @@ def fast_launches(host: Callable[..., Any], source: str | None = None) -> Callab
         for name, value in host.__globals__.items()
     }
     if source is not None:
-        sited = _with_launch_sites(host, source, namespace)
+        sited = _with_launch_sites(host, source, namespace, keyed)
         if sited is not None:
             return sited
     return types.FunctionType(host.__code__, namespace, host.__name__, host.__defaults__)
@@ -82,7 +90,7 @@ def direct_launches_supported() -> bool:
 
 
 def _with_launch_sites(
-    host: Callable[..., Any], source: str, namespace: dict[str, Any]
+    host: Callable[..., Any], source: str, namespace: dict[str, Any], keyed: bool
 ) -> Callable[..., Any] | None:
     """``host`` compiled anew from ``source`` with its launch statements calling their sites'
     ``Launcher`` (see the module's doc); None when it has no such statement."""
@@ -94,7 +102,13 @@ def _with_launch_sites(
     if not definitions or definitions[-1].lineno != host.__code__.co_firstlineno:
         return None
     definition = definitions[-1]
-    sites = _LaunchSites(namespace, {node.id for node in ast.walk(definition) if isinstance(node, ast.Name)})
+    names = [node for node in ast.walk(definition) if isinstance(node, ast.Name)]
+    # Parameters the host function never rebinds: at a launch they are the caller's arguments.
+    unchanged = set()
+    if keyed:
+        rebound = {node.id for node in names if not isinstance(node.ctx, ast.Load)}
+        unchanged = {arg.arg for arg in definition.args.args} - rebound
+    sites = _LaunchSites(namespace, {node.id for node in names}, unchanged)
     definition = ast.fix_missing_locations(sites.visit(definition))
     if not sites.made:
         return None
@@ -113,9 +127,11 @@ def _with_launch_sites(
 class _LaunchSites(ast.NodeTransformer):
     """Turns ``K[(x, y)](*args, **literal options)`` into ``K_site.launch(x, y, 1, *args)``."""
 
-    def __init__(self, namespace: dict[str, Any], taken: set[str]) -> None:
+    def __init__(self, namespace: dict[str, Any], taken: set[str], keyed: set[str]) -> None:
         self.namespace = namespace
         self.taken = taken | set(namespace)
+        # Names of the host function's parameters whose arguments the caller keyed.
+        self.keyed = keyed
         self.made = 0
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
@@ -139,8 +155,11 @@ class _LaunchSites(ast.NodeTransformer):
         except ValueError:  # an option computed at the launch: the generic path reads it
             return node
         literals = [i for i, arg in enumerate(node.args) if isinstance(arg, ast.Constant)]
+        keyed = [
+            i for i, arg in enumerate(node.args) if isinstance(arg, ast.Name) and arg.id in self.keyed
+        ]
         name = self._fresh(f"{launch.value.id}_site")
-        self.namespace[name] = Launcher(launcher.jit, options, literals)
+        self.namespace[name] = Launcher(launcher.jit, options, literals, keyed)
         self.made += 1
         padding = [ast.Constant(1)] * (3 - len(grid.elts))
         call = ast.Call(
@@ -163,11 +182,15 @@ class Launcher:
     """Stands for one ``@triton.jit`` kernel in a host function's namespace, or for one of
     its launch statements (a *site*, whose options are fixed)."""
 
-    __slots__ = ("jit", "_parameters", "_options", "_literals", "_kernels", "_code", "launch",
-                 "direct_launches")
+    __slots__ = ("jit", "_parameters", "_options", "_literals", "_keyed", "_kernels", "_code",
+                 "launch", "direct_launches")
 
     def __init__(
-        self, jit: Any, options: dict[str, Any] | None = None, literals: Iterable[int] = ()
+        self,
+        jit: Any,
+        options: dict[str, Any] | None = None,
+        literals: Iterable[int] = (),
+        keyed: Iterable[int] = (),
     ) -> None:
         self.jit = jit
         self._parameters = len(jit.params)
@@ -177,6 +200,9 @@ class Launcher:
         self._options = options
         # Positions of the arguments written as literals at the site.
         self._literals = frozenset(literals)
+        # Positions of the arguments whose dtype and device the caller's
+        # specialization key fixed (see fast_launches).
+        self._keyed = frozenset(keyed)
         # direct key -> how to launch the compiled kernel (see _entry)
         self._kernels: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._code: _DirectCode | None = None
@@ -223,7 +249,7 @@ class Launcher:
         device = _current_device()
         if self._code is None:
             backend = self.jit.device_caches[device][3]
-            self._code = _DirectCode(self.jit, args, backend, self._literals)
+            self._code = _DirectCode(self.jit, args, backend, self._literals, self._keyed)
             self.launch = self._code.launch_function(self)
         try:
             key = self._code.key(device, *args)
@@ -264,11 +290,17 @@ class _DirectCode:
 
     Which parameters are read as tensors is decided from the first recorded
     launch: an argument of another kind there later fails to read (or reads
-    as another key) and goes through Triton.
+    as another key) and goes through Triton. A tensor at a ``keyed`` position
+    adds only its alignment: its dtype and device are the specialization's.
     """
 
     def __init__(
-        self, jit: Any, args: tuple[Any, ...], backend: Any, literals: frozenset[int]
+        self,
+        jit: Any,
+        args: tuple[Any, ...],
+        backend: Any,
+        literals: frozenset[int],
+        keyed: frozenset[int] = frozenset(),
     ) -> None:
         cuda = type(backend).__name__ == "CUDABackend"
         self.names = [f"a{i}" for i in range(len(args))]
@@ -281,7 +313,9 @@ class _DirectCode:
                 parts.append(name)
             elif cuda and isinstance(arg, torch.Tensor) and not param.is_const:
                 addresses[i] = f"p{i}"
-                parts += [f"{name}.dtype", f"{name}.get_device()", f"not p{i} & 15"]
+                if i not in keyed:
+                    parts += [f"{name}.dtype", f"{name}.get_device()"]
+                parts.append(f"not p{i} & 15")
             else:
                 specialize = not param.do_not_specialize
                 align = not param.do_not_specialize_on_alignment

@@ -527,6 +527,58 @@ def make_key_function(
     return namespace["key"]
 
 
+def make_guard(
+    args: tuple[Any, ...], constexpr_params: list[bool], run: Callable[..., Any]
+) -> Callable[[tuple[Any, ...]], Callable[..., Any] | None] | None:
+    """A check that later arguments have ``args``' specialization key, cheaper than the key.
+
+    It returns ``run`` when they pass and None otherwise. Passing implies an
+    equal key (the check may be stricter): each tensor must match its
+    counterpart in ``args`` in dtype, device, sizes, strides, type,
+    requires_grad and dispatch keys, which torch's tensor guard checks in
+    C++; plain scalars their type, None itself. None when ``args`` hold
+    anything else (constexpr values, callables, ...): those calls compute
+    the key.
+    """
+    try:
+        from torch._C._dynamo.guards import TensorGuards
+    except ImportError:
+        return None
+    names = [f"a{i}" for i in range(len(args))]
+    namespace: dict[str, Any] = {"run": run}
+    checks: list[str] = []
+    for name, arg, by_value in zip(names, args, constexpr_params):
+        if type(arg) is torch.Tensor:
+            # One guard per tensor: torch's guard of several tensors fails
+            # when one tensor is passed twice, as in add(x, x).
+            try:
+                guard = TensorGuards(arg, dynamic_dims_sizes=None, dynamic_dims_strides=None)
+            except Exception:  # another torch's signature: calls compute the key
+                return None
+            namespace[f"check_{name}"] = guard.check
+            checks.append(f"check_{name}({name})")
+        elif by_value:
+            return None
+        elif arg is None:
+            checks.append(f"{name} is None")
+        elif type(arg) in (int, float, bool):
+            checks.append(f"type({name}) is {type(arg).__name__}")
+        else:
+            return None
+    if not checks:
+        return None
+    text = (
+        "def guard(args):\n"
+        f"    if len(args) == {len(names)}:\n"
+        f"        {''.join(name + ', ' for name in names)}= args\n"
+        f"        if {' and '.join(checks)}:\n"
+        "            return run\n"
+        "    return None\n"
+    )
+    exec(compile(text, "<helion specialization guard>", "exec"), namespace)
+    return namespace["guard"]
+
+
 def _tensor_key(t: torch.Tensor, static_shapes: bool) -> tuple[Any, ...]:
     if static_shapes:
         return (t.dtype, t.device, t.shape, t.stride())
