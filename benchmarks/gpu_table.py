@@ -236,7 +236,7 @@ def plot_saved(directory: Path) -> int:
     return 0
 
 
-# --- the run and its files--------------------------------------------------------------
+# --- the run and its files ---------------------------------------------------------
 
 
 def write(directory: Path, results: dict[str, Any]) -> None:
@@ -259,6 +259,10 @@ def kept_rows(directory: Path, facts: dict[str, Any]) -> list[Row]:
     return saved["rows"]
 
 
+def now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M")
+
+
 def measure_into(options: argparse.Namespace) -> int:
     import torch
 
@@ -274,12 +278,12 @@ def measure_into(options: argparse.Namespace) -> int:
     facts = measure.run_facts(options.autotune)
     rows = kept_rows(options.out, facts) if options.keep else []
     done = {row["kernel"] for row in rows}
-    results: dict[str, Any] = {"facts": facts, "rows": rows}
+    results: dict[str, Any] = {"facts": facts, "updated": now(), "rows": rows}
     for row in measure.measure(
         options.autotune, lambda name: options.only in name and name not in done
     ):
         rows.append(row)
-        results["updated"] = time.strftime("%Y-%m-%d %H:%M")
+        results["updated"] = now()
         write(options.out, results)
     if not rows:
         print(f"no kernel's name contains {options.only!r}", file=sys.stderr)
