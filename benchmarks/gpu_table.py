@@ -197,7 +197,8 @@ def render_plot(results: dict[str, Any], path: Path) -> bool:
         return False
     rows = [row for row in results["rows"] if row.get("vs_best_reference") is not None]
     positions = range(len(rows))
-    figure, axes = plt.subplots(figsize=(10, 1.5 + 0.45 * len(rows)))
+    height = 2.0 + 0.45 * len(rows)  # inches
+    figure, axes = plt.subplots(figsize=(10, height))
     speeds = axes.barh(
         [y - 0.2 for y in positions],
         [row["vs_best_reference"] for row in rows],
@@ -214,14 +215,15 @@ def render_plot(results: dict[str, Any], path: Path) -> bool:
             label="helion's fraction of copy bandwidth (same bytes)",
         )
         axes.bar_label(fractions, fmt="%.2f", padding=2, fontsize=8)
-    axes.axvline(1.0, color="black", linewidth=1)
+    axes.axvline(1.0, color="black", linewidth=1, linestyle="--")
     axes.margins(x=0.12)  # room for the value labels
     axes.set_yticks(list(positions), [row["kernel"] for row in rows], fontsize=8)
     axes.invert_yaxis()
     axes.set_xlabel("ratio (1.0: as fast as the best reference, or as the copy)")
     axes.set_title(f"{results['facts']['device']}, autotune effort {results['facts']['effort']}")
-    axes.legend(loc="lower right", fontsize=8)
-    figure.tight_layout()
+    # In the figure's bottom half inch, where no bar can hide behind it.
+    figure.legend(loc="lower center", ncol=2, fontsize=8)
+    figure.tight_layout(rect=(0, 0.5 / height, 1, 1))
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return True

@@ -203,8 +203,8 @@ def drawn(tmp_path: Path, name: str, data: dict[str, Any]) -> Any:
 
 def test_plot_has_one_bar_group_per_measured_kernel(tmp_path: Path) -> None:
     pixels = drawn(tmp_path, "all.png", results())
-    # Three kernels have a ratio (the wrong softmax has none): 1.5 + 0.45 inches each, 120 dpi.
-    assert pixels.shape[0] == round((1.5 + 0.45 * 3) * 120)
+    # Three kernels have a ratio (the wrong softmax has none): 2 + 0.45 inches each, 120 dpi.
+    assert pixels.shape[0] == round((2.0 + 0.45 * 3) * 120)
     assert pixels.shape[1] == 10 * 120
     assert pixels.std() > 0.05
 
