@@ -4,9 +4,11 @@ built here, byte counting, the figures derived from timings, merging runs, the c
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -295,3 +297,75 @@ def test_help_runs_without_a_gpu() -> None:
     assert done.returncode == 0, done.stderr
     for option in ("--autotune {quick,full}", "--only TEXT", "--out DIR", "--keep", "--plot DIR"):
         assert option in done.stdout
+
+
+# --- the measuring path on the CPU -----------------------------------------------------
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="on a GPU, run benchmarks/gpu_table.py")
+@pytest.mark.filterwarnings("ignore::helion.exc.AutotuningUnavailable")
+def test_measure_checks_and_times_every_implementation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """measure.py's path at tiny sizes under Triton's interpreter, with wall-clock timers for
+    the GPU's: every Helion and plain Triton kernel matches eager PyTorch."""
+    measure = importlib.import_module("measure")
+    tensor_cores = importlib.import_module("tensor_cores")
+    memory_bound = importlib.import_module("memory_bound")
+    sizes = {
+        tensor_cores: {
+            "MATMUL_SIZE": 128,
+            "BMM_SIZES": ((2, 128),),
+            "ATTENTION_TOKENS": 256,
+            "ATTENTION_HEADS": 2,
+            "ATTENTION_SEQUENCES": (128,),
+            "ATTENTION_HEAD_DIMS": (32,),
+        },
+        memory_bound: {
+            "ADD_SHAPE": (33, 77),
+            "SOFTMAX_SHAPE": (16, 100),
+            "ROW_SUM_SHAPE": (8, 2500),
+            "RMS_NORM_SHAPE": (16, 130),
+        },
+    }
+    for module, constants in sizes.items():
+        for name, value in constants.items():
+            monkeypatch.setattr(module, name, value)
+    monkeypatch.setattr(
+        measure,
+        "all_cases",
+        lambda: itertools.chain(tensor_cores.cases("cpu"), memory_bound.cases("cpu")),
+    )
+    monkeypatch.setattr(measure, "bench", wall_clock_ms)
+    monkeypatch.setattr(measure, "copy_gbs", lambda moved_bytes: 1000.0)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda: None)
+    monkeypatch.setattr(torch, "compile", lambda fn, dynamic: fn)  # inductor is slow here
+
+    # The interpreter computes bfloat16 wrongly (see README.md).
+    rows = list(
+        measure.measure("quick", lambda name: "bf16" not in name and "per call" not in name)
+    )
+
+    assert [row["kernel"] for row in rows] == [
+        "matmul 128^3 fp16",
+        "bmm fp16 2x128^3",
+        "attention fp16 4x128x32",
+        "attention fp16 4x128x32 causal",
+        "add 33x77 fp32",
+        "softmax 16x100 fp16",
+        "row sum 8x2500 fp32",
+        "rms_norm 16x130 fp16",
+    ]
+    for row in rows:
+        assert row["problems"] == {}, row["kernel"]
+        expected = {"helion", "eager", "torch.compile", "triton"}
+        assert set(row["ms"]) == expected | ({"vendor"} if row["vendor"] else set())
+        assert row["config"] and row["vs_best_reference"] > 0
+        assert (row["tflops"] if row["kind"] == "tensor cores" else row["of_copy"]) > 0
+    assert rows[4]["bytes"] == 3 * 33 * 77 * 4
+    results = {"facts": FACTS, "updated": "now", "rows": rows}
+    assert len(table_lines(gpu_table.render_table(results))) == 2 + len(rows)
+
+
+def wall_clock_ms(call: Any) -> float:
+    start = time.perf_counter()
+    call()
+    return (time.perf_counter() - start) * 1e3
