@@ -78,7 +78,9 @@ def synchronize() -> None:
         torch.cuda.synchronize()
 
 
+@functools.cache
 def raw_triton_add() -> Callable[[torch.Tensor], torch.Tensor]:
+    """One Triton JIT function for every caller, so the one checked is the one timed."""
     import triton
     import triton.language as tl
 
@@ -254,6 +256,30 @@ class _StubCompiled:
     run = _StubCLauncher()
 
 
+def per_call_times(x: torch.Tensor, calls: int, repeats: int) -> dict[str, float]:
+    """µs per call of each way to add ``x`` to itself (the GPU-only ways on a GPU).
+
+    ``add(x, x)`` must have run once before: a CUDA graph cannot capture its compilation.
+    """
+    times = {
+        "helion": per_call_us(lambda: add(x, x), calls, repeats),
+        "x + x": per_call_us(lambda: x + x, calls, repeats),
+    }
+    if ON_GPU:
+        raw = raw_triton_add()
+        times["raw Triton"] = per_call_us(lambda: raw(x), calls, repeats)
+        times["CUDA graph"] = per_call_us(cuda_graph_replay(x), calls, repeats)
+    return times
+
+
+LABELS = {
+    "helion": "ours: add(x, x)" + ("" if ON_GPU else ", C launch stubbed"),
+    "x + x": "x + x",
+    "raw Triton": "raw Triton JIT launch (with its allocation)",
+    "CUDA graph": "CUDA graph replay of add(x, x)",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=2000)
@@ -262,31 +288,20 @@ def main() -> None:
     options = parser.parse_args()
     device = "cuda" if ON_GPU else "cpu"
     x = torch.randn(options.size, device=device)
+    # One real run checks the kernel (without a GPU, before its launch is stubbed).
+    torch.testing.assert_close(add(x, x), x + x)
     if not ON_GPU:
-        # One real run checks the kernel before its launch is stubbed.
-        torch.testing.assert_close(add(x, x), x + x)
         stub_launches(x)
-    else:
-        torch.testing.assert_close(add(x, x), x + x)
     calls, repeats = options.calls, options.repeats
-    rows: list[tuple[str, float]] = [
-        ("ours: add(x, x)" + ("" if ON_GPU else ", C launch stubbed"),
-         per_call_us(lambda: add(x, x), calls, repeats)),
-        ("x + x", per_call_us(lambda: x + x, calls, repeats)),
-    ]
-    if ON_GPU:
-        raw = raw_triton_add()
-        rows.append(("raw Triton JIT launch (with its allocation)",
-                     per_call_us(lambda: raw(x), calls, repeats)))
-        rows.append(("CUDA graph replay of add(x, x)",
-                     per_call_us(cuda_graph_replay(x), calls, repeats)))
+    times = per_call_times(x, calls, repeats)
     where = torch.cuda.get_device_name() if ON_GPU else "CPU, Triton interpreter"
     print(f"per-call time, {options.size}-element float32 tensor, on {where}")
-    for name, value in rows:
-        print(f"  {name:<48} {value:8.2f} µs")
-    print(f"  {'ours / (x + x)':<48} {rows[0][1] / rows[1][1]:8.2f} x")
+    for name, value in times.items():
+        print(f"  {LABELS[name]:<48} {value:8.2f} µs")
+    print(f"  {'ours / (x + x)':<48} {times['helion'] / times['x + x']:8.2f} x")
     if ON_GPU:
-        print(f"  {'ours / raw Triton JIT launch':<48} {rows[0][1] / rows[2][1]:8.2f} x")
+        ratio = times["helion"] / times["raw Triton"]
+        print(f"  {'ours / raw Triton JIT launch':<48} {ratio:8.2f} x")
     print(f"  {'direct launches so far':<48} {direct_launch_count():8d}")
     print("split of ours:")
     for name, value in split(x, calls, repeats).items():

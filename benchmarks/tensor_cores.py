@@ -1,32 +1,29 @@
-"""Times the kernels that lean on tensor cores, on a GPU, against the vendor
-libraries and against plain Triton kernels written for the same job.
+"""The cases bound by tensor cores: their Helion kernels, plain Triton kernels for the same
+jobs, and the PyTorch code that defines the right answer.
 
-Cases: batched matmul (fp16, 64 x 512^3 and 8 x 2048^3) against cuBLAS
-(torch.bmm), and flash attention forward (fp16 and bf16, 16 heads, 16K
-tokens per batch at sequence 1024 and 8192, head dim 64 and 128, causal and
-not) against scaled_dot_product_attention's flash backend. Each Helion kernel gets a few candidate configs (`configs=[...]`,
-the fastest kept on the first call) unless --autotune picks a search effort;
-the plain Triton kernels use the tile shapes their authors would pick. All
-numbers come from one process on one card (triton.testing.do_bench medians).
-
-Run: python benchmarks/tensor_cores.py [--autotune quick|full]
+Cases: matmul (fp16, 4096^3, the kernel of examples/matmul.py), batched
+matmul (fp16, 64 x 512^3 and 8 x 2048^3), both against cuBLAS, and flash
+attention forward (fp16 and bf16, 16 heads, 16K tokens per batch at sequence
+1024 and 8192, head dim 64 and 128, causal and not) against
+scaled_dot_product_attention's flash backend. The plain Triton kernels use
+the tile shapes their authors would pick. benchmarks/gpu_table.py runs them.
 """
+
+# Triton's compile-time parameters are upper case by convention.
+# ruff: noqa: N803
 
 from __future__ import annotations
 
-import argparse
 import functools
 import itertools
 import math
-import sys
-import time
-from typing import Any
+from collections.abc import Iterator
 
 import torch
 import triton
 import triton.language as tl
+from common import Case, load_example
 
-import helion
 import helion.language as hl
 
 # --- the Helion kernels -------------------------------------------------------------
@@ -64,7 +61,9 @@ def attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> tor
             p = torch.exp2(qk * qk_scale - m_ij[:, :, None])
             alpha = torch.exp2(m_i - m_ij)
             l_i = l_i * alpha + torch.sum(p, -1)
-            acc = torch.baddbmm(acc * alpha[:, :, None], p.to(v_view.dtype), v_view[tile_b, tile_n, :])
+            acc = torch.baddbmm(
+                acc * alpha[:, :, None], p.to(v_view.dtype), v_view[tile_b, tile_n, :]
+            )
             m_i = m_ij
         out[tile_b, tile_m, :] = (acc / l_i[:, :, None]).to(out.dtype)
     return out.view(q_in.size())
@@ -93,7 +92,9 @@ def causal_attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor)
             p = torch.exp2(qk * qk_scale - m_ij[:, :, None])
             alpha = torch.exp2(m_i - m_ij)
             l_i = l_i * alpha + torch.sum(p, -1)
-            acc = torch.baddbmm(acc * alpha[:, :, None], p.to(v_view.dtype), v_view[tile_b, tile_n, :])
+            acc = torch.baddbmm(
+                acc * alpha[:, :, None], p.to(v_view.dtype), v_view[tile_b, tile_n, :]
+            )
             m_i = m_ij
         out[tile_b, tile_m, :] = (acc / l_i[:, :, None]).to(out.dtype)
     return out.view(q_in.size())
@@ -103,8 +104,9 @@ def causal_attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor)
 
 
 @triton.jit
-def _triton_bmm(a, b, c, M, N, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
-                GROUP: tl.constexpr):
+def _triton_bmm(
+    a, b, c, M, N, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, GROUP: tl.constexpr
+):
     pid = tl.program_id(0)
     batch = tl.program_id(1)
     tiles_m = tl.cdiv(M, BM)
@@ -139,8 +141,18 @@ def triton_bmm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 @triton.jit
-def _triton_attention(q, k, v, o, N_CTX, scale, HEAD: tl.constexpr, BM: tl.constexpr,
-                      BN: tl.constexpr, CAUSAL: tl.constexpr):
+def _triton_attention(
+    q,
+    k,
+    v,
+    o,
+    N_CTX,
+    scale,
+    HEAD: tl.constexpr,
+    BM: tl.constexpr,
+    BN: tl.constexpr,
+    CAUSAL: tl.constexpr,
+):
     start_m = tl.program_id(0)
     bh = tl.program_id(1)
     base = bh * N_CTX * HEAD
@@ -164,126 +176,111 @@ def _triton_attention(q, k, v, o, N_CTX, scale, HEAD: tl.constexpr, BM: tl.const
         values = tl.load(v + base + (start_n + offs_n)[:, None] * HEAD + offs_d[None, :])
         acc = tl.dot(p.to(values.dtype), values, acc * alpha[:, None])
         m_i = m_ij
-    tl.store(o + base + offs_m[:, None] * HEAD + offs_d[None, :], (acc / l_i[:, None]).to(o.dtype.element_ty))
+    tl.store(
+        o + base + offs_m[:, None] * HEAD + offs_d[None, :],
+        (acc / l_i[:, None]).to(o.dtype.element_ty),
+    )
 
 
-def triton_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                     causal: bool = False) -> torch.Tensor:
+def triton_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = False
+) -> torch.Tensor:
     batch, heads, n_ctx, head = q.shape
     o = torch.empty_like(q)
     bm, bn = 128, 64
     grid = (triton.cdiv(n_ctx, bm), batch * heads)
     scale = 1.0 / math.sqrt(head) * 1.44269504
-    _triton_attention[grid](q, k, v, o, n_ctx, scale, head, bm, bn, causal, num_warps=8,
-                            num_stages=3)
+    _triton_attention[grid](
+        q, k, v, o, n_ctx, scale, head, bm, bn, causal, num_warps=8, num_stages=3
+    )
     return o
 
 
-# --- candidates and cases ------------------------------------------------------------
+def triton_matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return triton_bmm(x[None], y[None])[0]
 
 
-def bmm_configs() -> list[dict[str, Any]]:
-    return [
-        dict(block_sizes=[1, bm, bn, bk], loop_orders=[[1, 2, 0]], num_warps=w, num_stages=s,
-             indexing=ix, l2_grouping=8)
-        for bm, bn, bk, w, s in ((128, 128, 64, 8, 3), (128, 256, 64, 8, 3), (64, 128, 64, 4, 4))
-        for ix in ("pointer", "tensor_descriptor")
-    ]
+# --- PyTorch's ways ------------------------------------------------------------------
 
 
-def attention_configs(head_dim: int) -> list[dict[str, Any]]:
-    tiles = ((128, 64, 8, 3), (128, 128, 8, 2), (64, 64, 4, 3))
-    if head_dim > 64:
-        tiles = ((128, 64, 8, 2), (64, 64, 4, 3), (128, 32, 8, 3))
-    return [
-        dict(block_sizes=[1, bm, bn], loop_orders=[[1, 0]], num_warps=w, num_stages=s, indexing=ix)
-        for bm, bn, w, s in tiles
-        for ix in ("pointer", "tensor_descriptor")
-    ]
-
-
-def sdpa_flash(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-               causal: bool = False) -> torch.Tensor:
+def sdpa_flash(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = False
+) -> torch.Tensor:
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
     with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
         return torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
 
 
-def helion_kernel(fn: Any, configs: list[dict[str, Any]], effort: str | None) -> helion.Kernel:
-    if effort:
-        return helion.kernel(autotune_effort=effort)(fn)
-    return helion.kernel(configs=[helion.Config(**c) for c in configs])(fn)
+def attention_eager(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = False
+) -> torch.Tensor:
+    """Attention as written without SDPA: the whole score matrix in memory."""
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
+    if causal:
+        n = q.size(-2)
+        later = torch.ones([n, n], dtype=torch.bool, device=q.device).triu(1)
+        scores = scores.masked_fill(later, float("-inf"))
+    return torch.softmax(scores, dim=-1) @ v
 
 
-def cases(effort: str | None):
-    half = dict(device="cuda", dtype=torch.float16)
-    for batch, size in ((64, 512), (8, 2048)):
-        a = torch.randn([batch, size, size], **half)
-        b = torch.randn([batch, size, size], **half)
-        flops = 2 * batch * size**3
-        yield (f"bmm fp16 {batch}x{size}^3", helion_kernel(bmm, bmm_configs(), effort),
-               {"cuBLAS": torch.bmm, "triton": triton_bmm}, (a, b), flops)
-    # 16 heads and 16K tokens per batch at every sequence length.
+# --- the cases -----------------------------------------------------------------------
+
+MATMUL_SIZE = 4096
+BMM_SIZES = ((64, 512), (8, 2048))  # (batch, size) of size^3 products
+ATTENTION_TOKENS = 16384  # per batch: the batch is this over the sequence length
+ATTENTION_HEADS = 16
+ATTENTION_SEQUENCES = (1024, 8192)
+ATTENTION_HEAD_DIMS = (64, 128)
+
+
+def cases(device: str = "cuda") -> Iterator[Case]:
+    half = dict(device=device, dtype=torch.float16)
+    size = MATMUL_SIZE
+    x, y = (torch.randn([size, size], **half) for _ in range(2))
+    yield Case(
+        f"matmul {size}^3 fp16",
+        load_example("matmul").matmul.fn,
+        (x, y),
+        torch.matmul,
+        vendor=("cuBLAS", torch.matmul),
+        triton=triton_matmul,
+        flops=2 * size**3,
+    )
+    for batch, size in BMM_SIZES:
+        a, b = (torch.randn([batch, size, size], **half) for _ in range(2))
+        yield Case(
+            f"bmm fp16 {batch}x{size}^3",
+            bmm,
+            (a, b),
+            torch.bmm,
+            vendor=("cuBLAS", torch.bmm),
+            triton=triton_bmm,
+            flops=2 * batch * size**3,
+        )
     for dtype, head_dim, seq, causal in itertools.product(
-            (torch.float16, torch.bfloat16), (64, 128), (1024, 8192), (False, True)):
-        batch = 16384 // seq
-        q, k, v = (torch.randn([batch, 16, seq, head_dim], device="cuda", dtype=dtype)
-                   for _ in range(3))
-        # A causal mask skips half the score matrix (SDPA's convention for FLOP/s).
-        flops = 4 * batch * 16 * seq * seq * head_dim // (2 if causal else 1)
-        fn = causal_attention if causal else attention
-        name = (f"attention {str(dtype)[6:]} {batch * 16}x{seq}x{head_dim}"
-                f"{' causal' if causal else ''}")
-        references = {"SDPA flash": functools.partial(sdpa_flash, causal=causal),
-                      "triton": functools.partial(triton_attention, causal=causal)}
-        yield (name, helion_kernel(fn, attention_configs(head_dim), effort), references,
-               (q, k, v), flops)
+        (torch.float16, torch.bfloat16), ATTENTION_HEAD_DIMS, ATTENTION_SEQUENCES, (False, True)
+    ):
+        yield attention_case(dtype, head_dim, seq, causal, device)
 
 
-def bench(fn) -> float:
-    return triton.testing.do_bench(fn, warmup=50, rep=300, return_mode="median")
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--autotune", choices=("quick", "full"), default=None)
-    parser.add_argument("--only", default="", help="run the cases whose name contains this")
-    options = parser.parse_args()
-    print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}  triton {triton.__version__}")
-    rows = []
-    wrong = 0
-    for name, kernel, references, args, flops in cases(options.autotune):
-        if options.only not in name:
-            continue
-        start = time.perf_counter()
-        result = kernel(*args)  # the first call picks the config
-        picked_s = time.perf_counter() - start
-        for ref_name, reference in references.items():
-            try:
-                torch.testing.assert_close(result.float(), reference(*args).float(), rtol=2e-2,
-                                           atol=2e-2)
-            except AssertionError as error:
-                wrong += 1
-                print(f"WRONG: {name} vs {ref_name}: {error}", flush=True)
-        timings = {"helion": bench(functools.partial(kernel, *args))}
-        for ref_name, reference in references.items():
-            timings[ref_name] = bench(functools.partial(reference, *args))
-        config = kernel.bind(args).config
-        rows.append((name, timings, flops, picked_s))
-        text = "  ".join(f"{k} {v:.4f} ms" for k, v in timings.items())
-        print(f"{name}: {text}  (config picked in {picked_s:.1f} s: {config})", flush=True)
-    print("\n| kernel | helion ms | helion TFLOP/s | reference ms | ratio (reference/helion) "
-          "| config picked in |")
-    print("|---|---|---|---|---|---|")
-    for name, timings, flops, picked_s in rows:
-        ours = timings["helion"]
-        refs = "; ".join(f"{k} {v:.4f}" for k, v in timings.items() if k != "helion")
-        ratios = "; ".join(f"{k} {v / ours:.2f}x" for k, v in timings.items() if k != "helion")
-        print(f"| {name} | {ours:.4f} | {flops / ours / 1e9:.0f} | {refs} | {ratios} "
-              f"| {picked_s:.1f} s |")
-    return 1 if wrong else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def attention_case(dtype: torch.dtype, head_dim: int, seq: int, causal: bool, device: str) -> Case:
+    batch = ATTENTION_TOKENS // seq
+    heads = ATTENTION_HEADS
+    q, k, v = (
+        torch.randn([batch, heads, seq, head_dim], device=device, dtype=dtype) for _ in range(3)
+    )
+    # A causal mask skips half the score matrix (SDPA's convention for FLOP/s).
+    flops = 4 * batch * heads * seq * seq * head_dim // (2 if causal else 1)
+    dtype_name = {torch.float16: "fp16", torch.bfloat16: "bf16"}[dtype]
+    mask = " causal" if causal else ""
+    name = f"attention {dtype_name} {batch * heads}x{seq}x{head_dim}{mask}"
+    return Case(
+        name,
+        causal_attention if causal else attention,
+        (q, k, v),
+        functools.partial(attention_eager, causal=causal),
+        vendor=("SDPA flash", functools.partial(sdpa_flash, causal=causal)),
+        triton=functools.partial(triton_attention, causal=causal),
+        flops=flops,
+    )
