@@ -1,4 +1,5 @@
 #include "codegen/MemoryAccess.h"
+#include "codegen/ProgramIds.h"
 
 #include "codegen/PythonText.h"
 
@@ -91,7 +92,23 @@ std::string MemoryAccess::style_for_access(int tensor, const std::vector<IndexIt
     if (size == 0 || size > 256) return "block_ptr";
   }
   if (ctx_.blocks.plan(addressed_block(index.back())).size_value * bytes < 16) return "block_ptr";
+  if (!descriptor_scratch_fits()) return "block_ptr";
   return want;
+}
+
+/// Each tensor descriptor a kernel makes takes 128 bytes of global scratch per
+/// program, which Triton 3.6 addresses with 32-bit offsets: past 2 GiB in all,
+/// programs write outside it (an illegal address on an H200 for an 8192x8192
+/// add in 1x8 tiles, three descriptors per program). Persistent grids are a few
+/// programs per SM; other grids must be known to fit, with a descriptor
+/// counted for every load, store and atomic.
+bool MemoryAccess::descriptor_scratch_fits() const {
+  if (ctx_.config.pid_type.rfind("persistent", 0) == 0) return true;
+  std::optional<int64_t> programs = constant_program_count(ctx_);
+  if (!programs) return false;
+  constexpr int64_t kScratchPerDescriptor = 128;
+  int64_t descriptors = std::max(1, ctx_.kernel.memory_ops + ctx_.kernel.atomic_ops);
+  return *programs <= INT32_MAX / (kScratchPerDescriptor * descriptors);
 }
 
 Expr MemoryAccess::sizes_list(const std::vector<SymInt> &values) {

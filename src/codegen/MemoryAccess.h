@@ -44,6 +44,7 @@ private:
   std::string access_style(int tensor, const std::vector<ir::IndexItem> &index, int memory_op);
   std::string style_for_access(int tensor, const std::vector<ir::IndexItem> &index,
                                const std::string &want);
+  bool descriptor_scratch_fits() const;
   bool atomic_through_descriptor(const ir::Stmt &s);
   void emit_atomic_descriptors(const std::vector<ir::Stmt> &body);
   void collect_accesses(const std::vector<ir::Stmt> &body, std::vector<Access> &out);

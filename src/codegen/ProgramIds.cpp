@@ -205,6 +205,31 @@ Expr ProgramIds::persistent_grid() const {
 }
 
 /// How many programs `root` takes, as kernel code.
+std::optional<int64_t> constant_program_count(const DeviceContext &ctx) {
+  int64_t total = 0;
+  for (const ir::RootLoop &root : ctx.kernel.roots) {
+    const ir::TileCall &tc = ctx.kernel.tile_calls[root.grid_call];
+    std::vector<std::pair<SymInt, int>> extents; // (extent, block) per grid dimension
+    if (!tc.blocks.empty() && ctx.blocks.is_flat(tc.blocks.front()))
+      extents.emplace_back(ctx.blocks.flat_extent(tc), tc.blocks.front());
+    else
+      for (int b : tc.blocks)
+        extents.emplace_back(ctx.kernel.blocks[b].extent(), b);
+    int64_t count = 1;
+    for (const auto &[extent, block] : extents) {
+      std::optional<int64_t> n = sym_constant(extent);
+      int64_t size = ctx.blocks.plan(block).size_value;
+      if (!n || *n < 0 || size <= 0) return std::nullopt;
+      int64_t tiles = *n / size + (*n % size != 0);
+      if (tiles != 0 && count > INT64_MAX / 4 / tiles) return std::nullopt; // beyond any grid
+      count *= tiles;
+    }
+    total += count;
+    if (total > INT64_MAX / 4) return std::nullopt;
+  }
+  return total;
+}
+
 Expr ProgramIds::kernel_program_count(const ir::RootLoop &root) {
   const ir::TileCall &tc = ctx_.kernel.tile_calls[root.grid_call];
   const BlockPlans &blocks = ctx_.blocks;

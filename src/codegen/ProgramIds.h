@@ -13,10 +13,15 @@
 #include "ir/Ir.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace helion::codegen {
+
+/// How many programs a non-persistent launch of the kernel has, where the
+/// extents and block sizes are known when generating; nullopt otherwise.
+std::optional<int64_t> constant_program_count(const DeviceContext &ctx);
 
 class ProgramIds {
 public:
