@@ -10,10 +10,16 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 
 namespace helion::autotune {
 
 static constexpr size_t kFinalists = 5;
+/// A full search keeps its quick stage's pick unless another finalist's final
+/// time beats it by more than this fraction: finalists this close differ by
+/// the card's noise (2% between re-timings of 50 us kernels on an H200), and
+/// full must not trade quick's config for one that is slower in truth.
+static constexpr double kFullSwitchMargin = 0.02;
 static constexpr size_t kErrorsShown = 3;
 /// Far more than any search needs; keeps the count an int.
 static constexpr int64_t kMaxGenerations = int64_t(1) << 20;
@@ -458,6 +464,21 @@ private:
     return result;
   }
 
+  /// The finalist with the fastest final time (the first of equals), among the
+  /// quick stage's finalists only when `of_quick_stage`; none when none ran.
+  std::optional<size_t> fastest(const std::vector<Measurement> &final_times,
+                                const std::vector<size_t> &chosen, bool of_quick_stage) const {
+    std::optional<size_t> best;
+    for (size_t i = 0; i < final_times.size(); ++i) {
+      if (!final_times[i].ok()) continue;
+      if (of_quick_stage && std::find(quick_finalists_.begin(), quick_finalists_.end(),
+                                      chosen[i]) == quick_finalists_.end())
+        continue;
+      if (!best || final_times[i].time_ms < final_times[*best].time_ms) best = i;
+    }
+    return best;
+  }
+
   AutotuneResult finish() {
     if (best_ >= history_.size()) {
       if (out_of_time() && configs_measured_ == 0) return finish_without_measurements();
@@ -479,15 +500,19 @@ private:
     check_internal(final_times.size() == finalists.size(),
                    "evaluate returned " + std::to_string(final_times.size()) + " results for " +
                        std::to_string(finalists.size()) + " finalists");
-    double best_final = std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < finalists.size(); ++i) {
+    for (size_t i = 0; i < finalists.size(); ++i)
       if (!final_times[i].skipped)
         result.finalists.push_back(
             {finalists[i], history_[chosen[i]].second.time_ms, final_times[i]});
-      if (!final_times[i].ok() || final_times[i].time_ms >= best_final) continue;
-      best_final = final_times[i].time_ms;
-      result.best = finalists[i];
-      result.best_time_ms = best_final;
+    std::optional<size_t> pick = fastest(final_times, chosen, false);
+    std::optional<size_t> quick_pick = fastest(final_times, chosen, true);
+    if (pick && quick_pick &&
+        final_times[*quick_pick].time_ms <=
+            final_times[*pick].time_ms * (1.0 + kFullSwitchMargin))
+      pick = quick_pick;
+    if (pick) {
+      result.best = finalists[*pick];
+      result.best_time_ms = final_times[*pick].time_ms;
     }
     if (!result.finalists.empty()) log_finalists(result);
     result.configs_measured = configs_measured_;

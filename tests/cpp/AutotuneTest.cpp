@@ -606,6 +606,43 @@ TEST(Autotune, FullNeverPicksSlowerThanQuick) {
   }
 }
 
+/// A full search whose full-stage configs search at half the time of its quick
+/// stage's and re-time `full_stage_final` ms against the quick stage's 1 ms.
+static AutotuneResult full_search_with_final_times(double full_stage_final) {
+  ConfigSpec spec(matmul_facts());
+  ConfigSpace space(spec);
+  bool quick_done = false;
+  std::set<std::string> quick_stage;
+  EvaluateBatch evaluate = [&](const std::vector<Config> &configs, const std::string &phase) {
+    std::vector<Measurement> out;
+    for (const Config &config : configs) {
+      std::string key = space.key(config);
+      if (!quick_done && phase == "search") quick_stage.insert(key);
+      bool quick = quick_stage.count(key) > 0;
+      Measurement m;
+      m.time_ms = phase == "search" ? (quick ? 2.0 : 1.0) : (quick ? 1.0 : full_stage_final);
+      out.push_back(m);
+    }
+    return out;
+  };
+  auto log_line = [&](const std::string &line) {
+    quick_done = quick_done || line.find("The quick search is done") != std::string::npos;
+  };
+  AutotuneResult result =
+      helion::autotune::autotune(spec, options_for("model", "full"), evaluate, log_line);
+  EXPECT_TRUE(quick_done);
+  result.history.clear();
+  EXPECT_EQ(quick_stage.count(space.key(result.best)) > 0, full_stage_final >= 0.98)
+      << "full stage's finalists re-timed at " << full_stage_final << " ms";
+  return result;
+}
+
+TEST(Autotune, FullKeepsQuicksPickUnlessAnotherIsClearlyFaster) {
+  EXPECT_DOUBLE_EQ(full_search_with_final_times(0.99).best_time_ms, 1.0); // noise: quick's
+  EXPECT_DOUBLE_EQ(full_search_with_final_times(0.95).best_time_ms, 0.95);
+  EXPECT_DOUBLE_EQ(full_search_with_final_times(1.05).best_time_ms, 1.0);
+}
+
 TEST(Autotune, FinalistsAreReportedAndLogged) {
   ConfigSpec spec(softmax_facts());
   ConfigSpace space(spec);
