@@ -502,8 +502,9 @@ private:
     // A scalar argument may arrive as a Python number, which has no `.to`:
     // Triton specializes an int equal to 1 as a constant, and its
     // interpreter passes floats as Python floats. tl.cast takes both.
-    if (k_.node(n.operands[0]).op == OpKind::HostScalar)
-      return call("tl.cast", {v, triton_dtype_expr(n.type.dtype)});
+    const Node &from = k_.node(n.operands[0]);
+    if (from.op == OpKind::HostScalar) return call("tl.cast", {v, triton_dtype_expr(n.type.dtype)});
+    if (from.type.dtype == n.type.dtype) return v; // e.g. after widen_dot_results
     return method(v, "to", {triton_dtype_expr(n.type.dtype)});
   }
 

@@ -4,12 +4,14 @@
 #include "passes/MaskedStores.h"
 #include "passes/RollReductions.h"
 #include "passes/SqueezeUnitBlocks.h"
+#include "passes/WidenDotResults.h"
 
 namespace helion::pipeline {
 
 const std::vector<DevicePass> &config_passes() {
   static const std::vector<DevicePass> passes = {
       {"bind_block_sizes", passes::bind_block_sizes},
+      {"widen_dot_results", passes::widen_dot_results},
       {"masked_stores", passes::masked_stores},
       {"roll_reductions", passes::roll_reductions},
       {"squeeze_unit_blocks", passes::squeeze_unit_blocks},
