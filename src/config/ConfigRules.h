@@ -34,6 +34,11 @@ constexpr int64_t kMaxBlockSize = int64_t(1) << 20;
 constexpr int64_t kMaxNumSmMultiplier = 128;
 /// `range_unroll_factors` and `range_num_stages` entries: 0 (omit) up to this.
 constexpr int64_t kMaxRangeOption = 4;
+/// The most warps with which a kernel that has a dot may unroll its loops
+/// (range_unroll_factors above 1): an attention kernel with a 64x16 score
+/// tile, its key loop unrolled by 4, raised an illegal memory access on an
+/// H200 with 32 warps (Triton 3.6) and ran right with 8, or unrolled by 1.
+constexpr int kMaxWarpsToUnrollDots = 8;
 /// Looped reductions get this block by default once the reduced dimension
 /// exceeds kMaxDefaultPersistentReduction.
 constexpr int64_t kDefaultReductionLoop = 4096;
@@ -118,10 +123,13 @@ std::vector<size_t> static_range_loops(const KernelFacts &facts);
 /// Puts `config`'s range choices in canonical form: a loop unrolled by
 /// static_ranges and, outside persistent pid types, every top-level loop
 /// take the default options; only the first warp-specialized loop stays so
-/// (later ones become null), and its unroll factor becomes 0.
+/// (later ones become null), and its unroll factor becomes 0; in a kernel
+/// with a dot and more than kMaxWarpsToUnrollDots warps no loop unrolls.
 void settle_ranges(const KernelFacts &facts, Config &config);
 /// Throws unless `config`'s range choices are as settle_ranges leaves them.
 void check_settled_ranges(const KernelFacts &facts, const Config &config);
+/// Whether `config` takes more warps than kMaxWarpsToUnrollDots in a kernel with a dot.
+bool unrolling_dots_crashes(const KernelFacts &facts, const Config &config);
 void check_range_option(const std::string &field, int64_t value);
 
 /// load_eviction_policies values: "" (none), "first", "last".

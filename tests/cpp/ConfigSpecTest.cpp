@@ -131,6 +131,29 @@ TEST(ConfigSpecTest, BothSpellingsGiveTheSameCanonicalConfig) {
             R"("indexing": "block_ptr", "num_warps": 4, "num_stages": 3})");
 }
 
+TEST(ConfigSpecTest, LoopsOfDotsUnrollOnlyWithFewWarps) {
+  ConfigSpec spec(matmul_facts());
+  std::string unrolled = R"({"block_sizes": [[64, 16], [16]], "range_unroll_factors": [0, 4], )";
+  EXPECT_EQ(spec.normalize(parse(unrolled + R"("num_warps": 8})")).ranges[1].unroll_factor, 4);
+  // Normalizing settles the loop to Triton's default, as other range options are settled.
+  Config many = spec.normalize(parse(unrolled + R"("num_warps": 32})"));
+  EXPECT_EQ(many.ranges[1].unroll_factor, 0);
+  EXPECT_EQ(spec.normalize(parse(R"({"range_unroll_factors": [0, 1], "num_warps": 32})"))
+                .ranges[1]
+                .unroll_factor,
+            1);
+  many.ranges[1].unroll_factor = 4;
+  try {
+    spec.validate(many);
+    ADD_FAILURE() << "unrolled by 4 with 32 warps";
+  } catch (const UserError &error) {
+    EXPECT_EQ(error.kind(), "InvalidConfig");
+    EXPECT_NE(std::string(error.what()).find("range_unroll_factors[1]: 4 with num_warps 32"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(ConfigSpecTest, FlattenedTileInBothSpellings) {
   ConfigSpec spec(matmul_facts());
   Config seed = spec.normalize(parse(R"({"block_sizes": [1024, [16]]})"));
