@@ -15,6 +15,8 @@ import helion
 import helion.language as hl
 from helion.runtime.request import make_guard, make_key_function
 
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+
 
 @helion.kernel(autotune_effort="none")
 def scaled_add(x: torch.Tensor, y: torch.Tensor, scale: float) -> torch.Tensor:
@@ -82,7 +84,7 @@ def test_arguments_keyed_by_value_get_no_guard() -> None:
 
 def test_cached_calls_skip_the_key_while_the_guard_passes(monkeypatch: pytest.MonkeyPatch) -> None:
     scaled_add.reset()
-    x, y = torch.randn(64), torch.randn(64)
+    x, y = torch.randn(64, device=DEVICE), torch.randn(64, device=DEVICE)
     torch.testing.assert_close(scaled_add(x, y, 2.0), _ref(x, y, 2.0))
     torch.testing.assert_close(scaled_add(x, y, 3.0), _ref(x, y, 3.0))  # makes the guard
     keys = []
@@ -95,10 +97,10 @@ def test_cached_calls_skip_the_key_while_the_guard_passes(monkeypatch: pytest.Mo
 
 def test_calls_that_alternate_specializations_each_get_their_own_kernel() -> None:
     scaled_add.reset()
-    small = (torch.randn(64), torch.randn(64), 2.0)
-    large = (torch.randn(100), torch.randn(100), 2.0)
-    wide = (torch.randn(64, dtype=torch.float64), torch.randn(64, dtype=torch.float64), 2.0)
-    strided = (torch.randn(128)[::2], torch.randn(64), 2.0)
+    small = (torch.randn(64, device=DEVICE), torch.randn(64, device=DEVICE), 2.0)
+    large = (torch.randn(100, device=DEVICE), torch.randn(100, device=DEVICE), 2.0)
+    wide = tuple(torch.randn(64, dtype=torch.float64, device=DEVICE) for _ in range(2)) + (2.0,)
+    strided = (torch.randn(128, device=DEVICE)[::2], torch.randn(64, device=DEVICE), 2.0)
     for _ in range(3):
         for args in (small, large, wide, strided, small):
             result = scaled_add(*args)
@@ -109,7 +111,7 @@ def test_calls_that_alternate_specializations_each_get_their_own_kernel() -> Non
 
 def test_a_reset_forgets_the_guard() -> None:
     scaled_add.reset()
-    x = torch.randn(32)
+    x = torch.randn(32, device=DEVICE)
     scaled_add(x, x, 1.0)
     scaled_add(x, x, 1.0)
     assert scaled_add._guard((x, x, 1.0)) is not None
@@ -120,7 +122,7 @@ def test_a_reset_forgets_the_guard() -> None:
 
 def test_a_new_config_replaces_the_guarded_host_function() -> None:
     scaled_add.reset()
-    x = torch.randn(64)
+    x = torch.randn(64, device=DEVICE)
     scaled_add(x, x, 1.0)
     scaled_add(x, x, 1.0)
     bound = scaled_add.bind((x, x, 1.0))

@@ -477,7 +477,7 @@ def scale_by(x: torch.Tensor, n: int) -> torch.Tensor:
 
 
 def _launchers(kernel: helion.Kernel, args: tuple[Any, ...]) -> list[Launcher]:
-    run = kernel.bind(args)._run
+    run = kernel.bind(args).keyed_run()  # what cached calls run
     assert run is not None
     return [value for value in run.__globals__.values() if isinstance(value, Launcher)]
 
@@ -610,7 +610,7 @@ def test_cached_calls_launch_through_the_host_codes_site() -> None:
     x = torch.randn(1000, device="cuda")
     for _ in range(3):
         torch.testing.assert_close(scale_by(x, 3), x * 3)
-    run = scale_by.bind((x, 3))._run
+    run = scale_by.bind((x, 3)).keyed_run()  # what cached calls run
     assert run is not None
     sites = [value for name, value in run.__globals__.items()
              if name.endswith("_site") and isinstance(value, Launcher)]

@@ -334,7 +334,7 @@ def test_direct_launches_keep_the_tunables_launch_options(monkeypatch: pytest.Mo
 
 
 def _direct_launches(kernel: helion.Kernel, args: tuple[Any, ...]) -> int:
-    run = kernel.bind(args)._run
+    run = kernel.bind(args).keyed_run()  # what cached calls run
     assert run is not None
     return sum(v.direct_launches for v in run.__globals__.values() if isinstance(v, Launcher))
 

@@ -8,6 +8,8 @@ import torch
 import helion
 import helion.language as hl
 
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+
 
 @helion.kernel(config=helion.Config(block_sizes=[16, 16]))
 def row_weights(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
@@ -24,7 +26,7 @@ def row_weights(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 
 def _row_weights(scores: torch.Tensor, block: int = 16) -> torch.Tensor:
     """The kernel's math on whole score rows, per block of 16 columns, in float64."""
-    total = torch.zeros(scores.size(0), dtype=torch.float64)
+    total = torch.zeros(scores.size(0), dtype=torch.float64, device=scores.device)
     for start in range(0, scores.size(1), block):
         part = scores[:, start : start + block]
         total += torch.exp(part - part.amax(-1, keepdim=True)).sum(-1)
@@ -33,8 +35,8 @@ def _row_weights(scores: torch.Tensor, block: int = 16) -> torch.Tensor:
 
 def test_scores_are_rounded_once_not_at_the_dot() -> None:
     torch.manual_seed(0)
-    q = torch.randn(64, 32, dtype=torch.float16)
-    k = torch.randn(32, 64, dtype=torch.float16)
+    q = torch.randn(64, 32, dtype=torch.float16, device=DEVICE)
+    k = torch.randn(32, 64, dtype=torch.float16, device=DEVICE)
     code = row_weights.bind((q, k)).to_triton_code()
     assert "tl.float16" not in code  # no round trip through float16 anywhere
     exact = _row_weights(q.double() @ k.double())
@@ -54,8 +56,8 @@ def scaled_mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def test_a_stored_product_is_rounded_as_torch_rounds_it() -> None:
     torch.manual_seed(1)
-    a = torch.randn(32, 48, dtype=torch.float16)
-    b = torch.randn(48, 32, dtype=torch.float16)
+    a = torch.randn(32, 48, dtype=torch.float16, device=DEVICE)
+    b = torch.randn(48, 32, dtype=torch.float16, device=DEVICE)
     assert "tl.float16" in scaled_mm.bind((a, b)).to_triton_code()
     expected = (a.float() @ b.float()).half() * 2.0
     torch.testing.assert_close(scaled_mm(a, b), expected)

@@ -679,7 +679,12 @@ class BoundKernel:
         if self._config is None:
             self.set_config(self._choose_config(args))
         assert self._config is not None and self._run is not None
-        return self._launch_checked(self._run, self._config, args)
+        # Arguments of this specialization launch as cached calls will, so
+        # that the kernel Triton compiles now is the one they find recorded.
+        keyed = self.kernel._key(tuple(args)) == self._key
+        run = self.keyed_run() if keyed else self._run
+        assert run is not None
+        return self._launch_checked(run, self._config, args)
 
     def _launch_checked(self, run: Callable[..., Any], config: Config, args: Sequence[Any]) -> Any:
         """Runs once, reporting Triton's rejection of the generated code as TritonError."""
