@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import importlib.util
 import json
 import math
 import os
@@ -39,16 +38,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 KERNELS = ("matmul", "add", "softmax", "rms_norm", "sum", "attention")
-
-
-def load_example(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # Per kernel: its sizes on a GPU, and the tiny ones of the CPU smoke run.
@@ -67,6 +57,10 @@ def cases(
 ) -> Iterator[tuple[str, str, Any, Callable[..., Any], tuple[Any, ...]]]:
     """(key, label, kernel function, PyTorch reference, arguments) per kernel."""
     import torch
+
+    # Imported here: it imports torch and Triton, which must see the
+    # environment main() sets up first.
+    from common import load_example
 
     half = torch.float16 if device == "cuda" else torch.float32
     half_name = "fp16" if device == "cuda" else "fp32"

@@ -7,6 +7,7 @@ source, so they must stay at module level in a file.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -212,6 +213,34 @@ def bmm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
             acc = torch.baddbmm(acc, a[tile_b, tile_m, tile_k], b[tile_b, tile_k, tile_n])
         out[tile_b, tile_m, tile_n] = acc.to(out.dtype)
     return out
+
+
+def attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> torch.Tensor:
+    """Flash attention forward over [batch, heads, sequence, head_dim] (online softmax)."""
+    m_dim = q_in.size(-2)
+    head_dim = hl.specialize(q_in.size(-1))
+    q_view = q_in.reshape([-1, m_dim, head_dim])
+    v_view = v_in.reshape([-1, m_dim, head_dim])
+    k_view = k_in.reshape([-1, m_dim, head_dim]).transpose(1, 2)
+    out = torch.empty_like(q_view)
+    qk_scale = 1.0 / math.sqrt(head_dim) * 1.44269504  # exp2 instead of exp
+    for tile_b, tile_m in hl.tile([q_view.size(0), m_dim]):
+        m_i = hl.full([tile_b, tile_m], float("-inf"), dtype=torch.float32)
+        l_i = torch.full_like(m_i, 1.0)
+        acc = hl.zeros([tile_b, tile_m, head_dim], dtype=torch.float32)
+        q = q_view[tile_b, tile_m, :]
+        for tile_n in hl.tile(v_view.size(1)):
+            qk = torch.bmm(q, k_view[tile_b, :, tile_n])
+            m_ij = torch.maximum(m_i, torch.amax(qk, -1) * qk_scale)
+            p = torch.exp2(qk * qk_scale - m_ij[:, :, None])
+            alpha = torch.exp2(m_i - m_ij)
+            l_i = l_i * alpha + torch.sum(p, -1)
+            acc = torch.baddbmm(
+                acc * alpha[:, :, None], p.to(v_view.dtype), v_view[tile_b, tile_n, :]
+            )
+            m_i = m_ij
+        out[tile_b, tile_m, :] = (acc / l_i[:, :, None]).to(out.dtype)
+    return out.view(q_in.size())
 
 
 # --- reductions -----------------------------------------------------------------
