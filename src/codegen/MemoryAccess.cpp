@@ -1,6 +1,6 @@
 #include "codegen/MemoryAccess.h"
-#include "codegen/ProgramIds.h"
 
+#include "codegen/ProgramIds.h"
 #include "codegen/PythonText.h"
 
 #include <algorithm>

@@ -204,7 +204,6 @@ Expr ProgramIds::persistent_grid() const {
                literal(ctx_.inputs.settings.persistent_reserved_sms)});
 }
 
-/// How many programs `root` takes, as kernel code.
 std::optional<int64_t> constant_program_count(const DeviceContext &ctx) {
   int64_t total = 0;
   for (const ir::RootLoop &root : ctx.kernel.roots) {
@@ -230,6 +229,7 @@ std::optional<int64_t> constant_program_count(const DeviceContext &ctx) {
   return total;
 }
 
+/// How many programs `root` takes, as kernel code.
 Expr ProgramIds::kernel_program_count(const ir::RootLoop &root) {
   const ir::TileCall &tc = ctx_.kernel.tile_calls[root.grid_call];
   const BlockPlans &blocks = ctx_.blocks;

@@ -198,12 +198,12 @@ def _is_symbolic(value: Any) -> bool:
 
 
 _is_compiling = torch.compiler.is_compiling
+_EAGER = RefMode.EAGER
 
 
 def _no_guard(args: tuple[Any, ...]) -> None:
     """The guard of no specialization: cached calls compute the key."""
     return None
-_EAGER = RefMode.EAGER
 
 
 class _SkippedLaunch:

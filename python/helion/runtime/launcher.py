@@ -27,6 +27,8 @@ ones Triton would give the same compiled kernel:
 
 - a tensor: its dtype, its device, and whether its address is a multiple of
   16 bytes (Triton's ``D`` specialization; CUDA's backend asks nothing else);
+  only the last for a host function's parameter passed on unchanged when
+  its caller checked the specialization key (``fast_launches(keyed=True)``);
 - a constexpr parameter: its value, as Triton's key holds it;
 - anything else (ints: equal to 1, a multiple of 16, 32- or 64-bit; floats,
   bools, None): Triton's own specializer, called on it;
