@@ -489,6 +489,8 @@ private:
       for (size_t k = 0; k < items.size(); ++k)
         config_.static_ranges[k] = expect_bool(indexed("static_ranges", k), items[k]);
     }
+    // Unrolling Triton miscompiles is refused, not settled away unseen.
+    check_unrolled_dots(facts_, config_);
     settle_ranges(facts_, config_);
   }
 

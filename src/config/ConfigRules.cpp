@@ -267,6 +267,19 @@ bool unrolling_dots_crashes(const KernelFacts &facts, const Config &config) {
   return facts.has_matmul && config.num_warps > kMaxWarpsToUnrollDots;
 }
 
+void check_unrolled_dots(const KernelFacts &facts, const Config &config) {
+  if (!unrolling_dots_crashes(facts, config)) return;
+  for (size_t i = 0; i < config.ranges.size(); ++i)
+    if (config.ranges[i].unroll_factor > 1)
+      invalid("range_unroll_factors[" + std::to_string(i) + "]: " +
+              std::to_string(config.ranges[i].unroll_factor) + " with num_warps " +
+              std::to_string(config.num_warps) +
+              " in a kernel with a matmul: Triton 3.6 miscompiles unrolled loops of such "
+              "kernels with more than " + std::to_string(kMaxWarpsToUnrollDots) +
+              " warps (an illegal memory access on an H200); use num_warps <= " +
+              std::to_string(kMaxWarpsToUnrollDots) + " or an unroll factor of 0 or 1");
+}
+
 void check_settled_ranges(const KernelFacts &facts, const Config &config) {
   if (config.ranges.size() != facts.loops.size())
     invalid("range_unroll_factors: the config has " + std::to_string(config.ranges.size()) +
@@ -281,16 +294,7 @@ void check_settled_ranges(const KernelFacts &facts, const Config &config) {
     check_range_option("range_unroll_factors" + at, config.ranges[i].unroll_factor);
     check_range_option("range_num_stages" + at, config.ranges[i].num_stages);
   }
-  if (unrolling_dots_crashes(facts, config))
-    for (size_t i = 0; i < config.ranges.size(); ++i)
-      if (config.ranges[i].unroll_factor > 1)
-        invalid("range_unroll_factors[" + std::to_string(i) + "]: " +
-                std::to_string(config.ranges[i].unroll_factor) + " with num_warps " +
-                std::to_string(config.num_warps) +
-                " in a kernel with a matmul: Triton 3.6 miscompiles unrolled loops of such "
-                "kernels with more than " + std::to_string(kMaxWarpsToUnrollDots) +
-                " warps (an illegal memory access on an H200); use num_warps <= " +
-                std::to_string(kMaxWarpsToUnrollDots) + " or an unroll factor of 0 or 1");
+  check_unrolled_dots(facts, config);
   Config settled = config;
   settle_ranges(facts, settled);
   for (size_t i = 0; i < config.ranges.size(); ++i)

@@ -124,12 +124,15 @@ std::vector<size_t> static_range_loops(const KernelFacts &facts);
 /// static_ranges and, outside persistent pid types, every top-level loop
 /// take the default options; only the first warp-specialized loop stays so
 /// (later ones become null), and its unroll factor becomes 0; in a kernel
-/// with a dot and more than kMaxWarpsToUnrollDots warps no loop unrolls.
+/// with a dot and more than kMaxWarpsToUnrollDots warps no loop unrolls
+/// (the search's configs; a user's are refused by check_unrolled_dots).
 void settle_ranges(const KernelFacts &facts, Config &config);
 /// Throws unless `config`'s range choices are as settle_ranges leaves them.
 void check_settled_ranges(const KernelFacts &facts, const Config &config);
 /// Whether `config` takes more warps than kMaxWarpsToUnrollDots in a kernel with a dot.
 bool unrolling_dots_crashes(const KernelFacts &facts, const Config &config);
+/// Throws InvalidConfig for a loop unrolled where unrolling_dots_crashes.
+void check_unrolled_dots(const KernelFacts &facts, const Config &config);
 void check_range_option(const std::string &field, int64_t value);
 
 /// load_eviction_policies values: "" (none), "first", "last".
