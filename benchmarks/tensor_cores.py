@@ -1,7 +1,7 @@
 """The cases bound by tensor cores: their Helion kernels, plain Triton kernels for the same
 jobs, and the PyTorch code that defines the right answer.
 
-Cases: matmul (fp16, 4096^3, the kernel of examples/matmul.py), batched
+Cases: matmul (fp16, 4096^3 and 2048x2028x3000, the kernel of examples/matmul.py), batched
 matmul (fp16, 64 x 512^3 and 8 x 2048^3), both against cuBLAS, and flash
 attention forward (fp16 and bf16, 16 heads, 16K tokens per batch at sequence
 1024 and 8192, head dim 64 and 128, causal and not) against
@@ -227,6 +227,9 @@ def attention_eager(
 # --- the cases -----------------------------------------------------------------------
 
 MATMUL_SIZE = 4096
+# (m, k, n) of a matmul whose sizes fit no tile: masks on every edge, and a row
+# of x (2028 halves) too short of 16-byte alignment for tensor descriptors.
+ODD_MATMUL_SHAPE = (2048, 2028, 3000)
 BMM_SIZES = ((64, 512), (8, 2048))  # (batch, size) of size^3 products
 ATTENTION_TOKENS = 16384  # per batch: the batch is this over the sequence length
 ATTENTION_HEADS = 16
@@ -246,6 +249,16 @@ def cases(device: str = "cuda") -> Iterator[Case]:
         vendor=("cuBLAS", torch.matmul),
         triton=triton_matmul,
         flops=2 * size**3,
+    )
+    m, k, n = ODD_MATMUL_SHAPE
+    x, y = torch.randn([m, k], **half), torch.randn([k, n], **half)
+    yield Case(
+        f"matmul {m}x{k}x{n} fp16",
+        load_example("matmul").matmul.fn,
+        (x, y),
+        torch.matmul,
+        vendor=("cuBLAS", torch.matmul),
+        flops=2 * m * k * n,  # no plain Triton kernel: triton_matmul needs whole tiles
     )
     for batch, size in BMM_SIZES:
         a, b = (torch.randn([batch, size, size], **half) for _ in range(2))
