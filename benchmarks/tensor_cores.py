@@ -17,7 +17,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 import triton
@@ -237,29 +238,30 @@ ATTENTION_SEQUENCES = (1024, 8192)
 ATTENTION_HEAD_DIMS = (64, 128)
 
 
+def matmul_case(
+    label: str, shape: tuple[int, int, int], half: dict[str, Any],
+    triton: Callable[..., Any] | None,
+) -> Case:
+    """examples/matmul.py's kernel on an (m, k) by (k, n) product."""
+    m, k, n = shape
+    return Case(
+        f"matmul {label} fp16",
+        load_example("matmul").matmul.fn,
+        (torch.randn([m, k], **half), torch.randn([k, n], **half)),
+        torch.matmul,
+        vendor=("cuBLAS", torch.matmul),
+        triton=triton,
+        flops=2 * m * k * n,
+    )
+
+
 def cases(device: str = "cuda") -> Iterator[Case]:
     half = dict(device=device, dtype=torch.float16)
     size = MATMUL_SIZE
-    x, y = (torch.randn([size, size], **half) for _ in range(2))
-    yield Case(
-        f"matmul {size}^3 fp16",
-        load_example("matmul").matmul.fn,
-        (x, y),
-        torch.matmul,
-        vendor=("cuBLAS", torch.matmul),
-        triton=triton_matmul,
-        flops=2 * size**3,
-    )
+    yield matmul_case(f"{size}^3", (size, size, size), half, triton_matmul)
+    # No plain Triton kernel: triton_matmul needs whole tiles.
     m, k, n = ODD_MATMUL_SHAPE
-    x, y = torch.randn([m, k], **half), torch.randn([k, n], **half)
-    yield Case(
-        f"matmul {m}x{k}x{n} fp16",
-        load_example("matmul").matmul.fn,
-        (x, y),
-        torch.matmul,
-        vendor=("cuBLAS", torch.matmul),
-        flops=2 * m * k * n,  # no plain Triton kernel: triton_matmul needs whole tiles
-    )
+    yield matmul_case(f"{m}x{k}x{n}", ODD_MATMUL_SHAPE, half, None)
     for batch, size in BMM_SIZES:
         a, b = (torch.randn([batch, size, size], **half) for _ in range(2))
         yield Case(

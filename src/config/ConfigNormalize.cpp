@@ -184,22 +184,25 @@ private:
               std::to_string(entries.size()));
     size_t k = 0;
     for (size_t call : tunable_) {
-      TileChoice &choice = config_.tiles[call];
-      choice.flatten = false;
-      choice.flat_block_size = 0;
-      choice.block_sizes.assign(dims_of(call), 0);
+      unflattened(call);
       for (size_t dim = 0; dim < dims_of(call); ++dim, ++k)
         read_dim(indexed("block_sizes", k), entries[k], call, dim);
     }
   }
 
+  /// Call `call`'s tile choice, cleared to be read one block size per dimension.
+  TileChoice &unflattened(size_t call) {
+    TileChoice &choice = config_.tiles[call];
+    choice.flatten = false;
+    choice.flat_block_size = 0;
+    choice.block_sizes.assign(dims_of(call), 0);
+    return choice;
+  }
+
   void read_free_dims(const Json::array_t &entries) {
     size_t k = 0;
     for (size_t call : tunable_) {
-      TileChoice &choice = config_.tiles[call];
-      choice.flatten = false;
-      choice.flat_block_size = 0;
-      choice.block_sizes.assign(dims_of(call), 0);
+      TileChoice &choice = unflattened(call);
       for (size_t dim = 0; dim < dims_of(call); ++dim) {
         if (auto fixed = fixed_size(call, dim)) {
           choice.block_sizes[dim] = *fixed;

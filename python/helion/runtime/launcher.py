@@ -302,7 +302,7 @@ class _DirectCode:
         args: tuple[Any, ...],
         backend: Any,
         literals: frozenset[int],
-        keyed: frozenset[int] = frozenset(),
+        keyed: frozenset[int],
     ) -> None:
         cuda = type(backend).__name__ == "CUDABackend"
         self.names = [f"a{i}" for i in range(len(args))]
